@@ -1,0 +1,49 @@
+# Retrospector: `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-sqlite test-postgres bench lint venv test-deps clean
+
+$(BIN)/retrospector: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+venv: $(BIN)/retrospector
+
+run: venv
+	DEBUG=1 $(BIN)/retrospector migrate --noinput -v0
+	DEBUG=1 $(BIN)/retrospector demo --if-empty
+	@echo ""
+	@echo "  Retrospector: http://$(HOST):$(PORT)/"
+	@echo "  Log in as alice (organization admin), bob or carol; password: retrospector"
+	@echo "  API docs: http://$(HOST):$(PORT)/api/docs"
+	@echo ""
+	DEBUG=1 $(BIN)/retrospector worker > var/worker.log 2>&1 & \
+	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
+	  DEBUG=1 $(BIN)/retrospector serve --host $(HOST) --port $(PORT)
+
+test-deps: venv
+	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
+	  (echo "Installing Debian's chromium for the browser tests"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
+
+test: test-deps
+	$(MAKE) test-sqlite
+	$(MAKE) test-postgres
+
+test-sqlite:
+	RETROSPECTOR_TESTING=1 $(BIN)/pytest -q -p no:cacheprovider
+
+test-postgres:
+	RETROSPECTOR_TESTING=1 DATABASE_URL=$(PG_URL) RETROSPECTOR_REQUIRE_DB=$${CI:-} $(BIN)/pytest -q -p no:cacheprovider
+
+bench: venv
+	RETROSPECTOR_TESTING=1 $(BIN)/python -m retrospector.bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,3 @@
+from retrospector.cli import main
+
+main()

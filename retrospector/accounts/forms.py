@@ -1,0 +1,32 @@
+import zoneinfo
+
+from django import forms
+
+from .models import Role, User
+
+TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
+
+
+class PreferencesForm(forms.Form):
+    full_name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(required=False)
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, help_text="Times are shown and entered in this zone.")
+
+
+class TokenForm(forms.Form):
+    name = forms.CharField(max_length=100, help_text="What will use it, e.g. 'CI lint job'.")
+
+
+class MembershipForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=User.objects.none(), label="Person")
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].queryset = people
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(max_length=200)
+    slug = forms.SlugField(max_length=100, label="Short name", help_text="Used in links and filters.")
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -1,0 +1,55 @@
+"""Reads about people and teams, with the permission rules in one place."""
+
+from django.db.models import QuerySet
+
+from .models import ROLE_RANK, Membership, Role, Team, User
+
+
+def role_in_team(user: User, team_id: int) -> str | None:
+    if not user.is_authenticated:
+        return None
+    cache = getattr(user, "_team_roles", None)
+    if cache is None:
+        cache = dict(Membership.objects.filter(user=user).values_list("team_id", "role"))
+        user._team_roles = cache
+    return cache.get(team_id)
+
+
+def team_ids_with_role(user: User, minimum: str = Role.VIEWER) -> list[int]:
+    if not user.is_authenticated:
+        return []
+    role_in_team(user, 0)  # fills the cache
+    return [team_id for team_id, role in user._team_roles.items() if ROLE_RANK[role] >= ROLE_RANK[minimum]]
+
+
+def has_team_role(user: User, team_id: int, minimum: str) -> bool:
+    if not user.is_authenticated:
+        return False
+    role = role_in_team(user, team_id)
+    return role is not None and ROLE_RANK[role] >= ROLE_RANK[minimum]
+
+
+def can_manage_team(user: User, team: Team) -> bool:
+    if not user.is_authenticated or user.organization_id != team.organization_id:
+        return False
+    return user.is_org_admin or has_team_role(user, team.pk, Role.ADMIN)
+
+
+def teams_visible_to(user: User) -> QuerySet[Team]:
+    if not user.is_authenticated or user.organization_id is None:
+        return Team.objects.none()
+    return Team.objects.filter(organization_id=user.organization_id).order_by("name")
+
+
+def teams_where_user_can_write(user: User) -> QuerySet[Team]:
+    """Teams in which the user may record incidents and write retrospectives."""
+    teams = teams_visible_to(user)
+    if user.is_authenticated and user.is_org_admin:
+        return teams
+    return teams.filter(pk__in=team_ids_with_role(user, Role.MEMBER))
+
+
+def people_in_organization(user: User) -> QuerySet[User]:
+    if not user.is_authenticated or user.organization_id is None:
+        return User.objects.none()
+    return User.objects.filter(organization_id=user.organization_id, is_active=True).order_by("username")

@@ -1,0 +1,103 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from retrospector.core.forms import add_service_errors
+
+from .forms import MembershipForm, PreferencesForm, TeamForm, TokenForm
+from .models import ApiToken, Membership, Role, User
+from .selectors import can_manage_team, people_in_organization, teams_visible_to
+from .services import membership_remove, membership_set, team_create, token_create, token_revoke, user_update_preferences
+
+
+@login_required
+def preferences(request):
+    user = request.user
+    form = PreferencesForm(request.POST or None, initial={"full_name": user.full_name, "email": user.email, "time_zone": user.time_zone})
+    if request.method == "POST" and form.is_valid():
+        try:
+            user_update_preferences(user=user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Preferences saved.")
+            return redirect("preferences")
+    return render(request, "accounts/preferences.html", {"form": form})
+
+
+@login_required
+def tokens(request):
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        _, new_token = token_create(user=request.user, name=form.cleaned_data["name"])
+        form = TokenForm()
+    return render(request, "accounts/tokens.html",
+                  {"form": form, "tokens": request.user.api_tokens.all(), "new_token": new_token})
+
+
+@login_required
+@require_POST
+def token_revoke_view(request, pk):
+    token = ApiToken.objects.filter(pk=pk, user=request.user).first()
+    if token is None:
+        raise Http404("No such token.")
+    token_revoke(token=token, by=request.user)
+    messages.success(request, f"Revoked “{token.name}”.")
+    return redirect("tokens")
+
+
+@login_required
+def team_list(request):
+    teams = teams_visible_to(request.user).prefetch_related("memberships__user")
+    form = TeamForm(request.POST or None) if request.user.is_org_admin else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied("Only organization admins can create teams.")
+        if form.is_valid():
+            try:
+                team = team_create(organization=request.user.organization, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Created {team.name}.")
+                return redirect("team_detail", slug=team.slug)
+    return render(request, "accounts/team_list.html", {"teams": teams, "form": form})
+
+
+@login_required
+def team_detail(request, slug):
+    team = teams_visible_to(request.user).filter(slug=slug).first()
+    if team is None:
+        raise Http404("No such team.")
+    can_manage = can_manage_team(request.user, team)
+    memberships = Membership.objects.filter(team=team).select_related("user").order_by("user__username")
+    form = MembershipForm(request.POST or None, people=people_in_organization(request.user))
+    if request.method == "POST":
+        if not can_manage:
+            raise PermissionDenied("Only the team's admins can change its members.")
+        action = request.POST.get("action", "set")
+        try:
+            if action == "remove":
+                user = User.objects.filter(pk=request.POST.get("user"), organization=request.user.organization).first()
+                if user is None:
+                    raise ValidationError({"user": "Unknown person."})
+                membership_remove(team=team, user=user, by=request.user)
+                messages.success(request, f"Removed {user} from {team.name}.")
+                return redirect("team_detail", slug=slug)
+            if form.is_valid():
+                membership_set(team=team, user=form.cleaned_data["user"], role=form.cleaned_data["role"], by=request.user)
+                messages.success(request, "Membership saved.")
+                return redirect("team_detail", slug=slug)
+        except ValidationError as exc:
+            if action == "remove":
+                messages.error(request, " ".join(exc.messages))
+                return redirect("team_detail", slug=slug)
+            add_service_errors(form, exc)
+    templates = team.templates.all()
+    return render(request, "accounts/team_detail.html",
+                  {"team": team, "memberships": memberships, "form": form, "can_manage": can_manage,
+                   "roles": Role.choices, "templates": templates})

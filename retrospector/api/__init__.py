@@ -1,0 +1,88 @@
+"""The JSON API: /api/v1/..., OpenAPI at /api/openapi.json, docs at /api/docs."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, django_auth
+
+from retrospector.accounts.services import token_authenticate
+from retrospector.incidents.services import ConflictError
+
+
+class BearerToken(HttpBearer):
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request, token):
+        user = token_authenticate(raw=token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Retrospector API",
+    version="1",
+    description="Incidents, retrospectives, templates and exports. Authenticate with `Authorization: Bearer <token>` "
+    "(create one under Preferences → API tokens, or `retrospector token create USERNAME`) or a browser session.",
+    auth=[BearerToken(), django_auth],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, status: int, message: str, field: str | None = None, **extra):
+    return api.create_response(request, {"detail": message, "field": field, **extra}, status=status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request, exc: ValidationError):
+    if hasattr(exc, "error_dict"):
+        field, errors = next(iter(exc.error_dict.items()))
+        return _error(request, 422, errors[0].messages[0], field,
+                      errors=[{"field": f, "message": m} for f, errs in exc.error_dict.items() for e in errs for m in e.messages])
+    return _error(request, 422, exc.messages[0])
+
+
+@api.exception_handler(NinjaValidationError)
+def on_schema_error(request, exc: NinjaValidationError):
+    errors = []
+    for error in exc.errors:
+        loc = [str(p) for p in error.get("loc", []) if p not in ("body", "payload", "query", "path")]
+        errors.append({"field": ".".join(loc) or None, "message": error.get("msg", "invalid value")})
+    first = errors[0] if errors else {"field": None, "message": "Invalid request."}
+    return _error(request, 422, first["message"], first["field"], errors=errors)
+
+
+@api.exception_handler(PermissionDenied)
+def on_permission_denied(request, exc):
+    return _error(request, 403, str(exc) or "You may not do that.")
+
+
+@api.exception_handler(Http404)
+def on_not_found(request, exc):
+    return _error(request, 404, str(exc) or "Not found.")
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request, exc):
+    return _error(request, 401, "Authentication required: send 'Authorization: Bearer <token>' or log in.")
+
+
+@api.exception_handler(ConflictError)
+def on_conflict(request, exc: ConflictError):
+    current = exc.current
+    payload = {"version": current.version}
+    if hasattr(current, "body"):
+        payload.update(key=current.key, body=current.body,
+                       updated_by=current.updated_by.username if current.updated_by else None,
+                       updated_at=current.updated_at.isoformat())
+    return _error(request, 409, str(exc), "base_version", current=payload)
+
+
+from . import incidents, writeups  # noqa: E402  (routers register themselves on import)
+
+api.add_router("/v1/", incidents.router)
+api.add_router("/v1/", writeups.router)

@@ -1,0 +1,243 @@
+from datetime import date, datetime
+
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from ninja import Field, Query, Router, Schema
+
+from retrospector.accounts.models import User
+from retrospector.writeups.export import EXPORT_FORMATS
+from retrospector.writeups.models import Retrospective
+from retrospector.writeups.selectors import retrospective_detail, template_by_key, templates_visible_to
+from retrospector.writeups.services import (
+    retrospective_import_markdown,
+    retrospective_start,
+    retrospective_transition,
+    section_save,
+)
+
+from .incidents import _get_visible
+
+router = Router(tags=["retrospectives"])
+
+
+class SectionSpecOut(Schema):
+    key: str
+    title: str
+    kind: str
+    required: bool
+    guidance: str
+
+
+class TemplateOut(Schema):
+    key: str
+    name: str
+    description: str
+    builtin: bool
+    team: str | None
+    version: int
+    sections: list[SectionSpecOut]
+
+
+class SectionOut(Schema):
+    key: str
+    title: str
+    kind: str
+    required: bool
+    position: int
+    body: str
+    version: int
+    updated_by: str | None
+    updated_at: datetime
+
+
+class RetrospectiveOut(Schema):
+    id: int
+    incident_id: int
+    title: str
+    state: str
+    owner: str | None
+    shadow: str | None
+    due_at: date | None
+    template: str
+    template_version: int
+    created_at: datetime
+    updated_at: datetime
+    done_at: datetime | None
+    url: str
+    sections: list[SectionOut]
+
+
+class RetrospectiveIn(Schema):
+    template: str = Field("postmortem", description="A template key, e.g. postmortem.")
+    owner: str | None = Field(None, description="Username; defaults to you.")
+    shadow: str | None = None
+    title: str = Field("", max_length=300)
+    due_at: date | None = None
+
+
+class SectionIn(Schema):
+    body: str
+    base_version: int = Field(..., ge=1, description="The version you edited; a stale one gets 409 with the current text.")
+
+
+class TransitionIn(Schema):
+    state: str = Field(..., pattern="^(draft|in_review|approved|done)$")
+    note: str = Field("", max_length=2000)
+
+
+class MarkdownImportIn(Schema):
+    markdown: str = Field(..., description="An exported Markdown write-up.")
+    filename: str = Field("document.md", max_length=200)
+
+
+class ExportQuery(Schema):
+    format: str = Field("md", pattern="^(md|html|json)$")
+
+
+def section_out(section) -> dict:
+    return {
+        "key": section.key, "title": section.title, "kind": section.kind, "required": section.required,
+        "position": section.position, "body": section.body, "version": section.version,
+        "updated_by": section.updated_by.username if section.updated_by else None, "updated_at": section.updated_at,
+    }
+
+
+def retrospective_out(retrospective: Retrospective) -> dict:
+    version = retrospective.template_version
+    return {
+        "id": retrospective.pk, "incident_id": retrospective.incident_id, "title": retrospective.title,
+        "state": retrospective.state,
+        "owner": retrospective.owner.username if retrospective.owner else None,
+        "shadow": retrospective.shadow.username if retrospective.shadow else None,
+        "due_at": retrospective.due_at, "template": version.template.key, "template_version": version.number,
+        "created_at": retrospective.created_at, "updated_at": retrospective.updated_at, "done_at": retrospective.done_at,
+        "url": f"/retrospectives/{retrospective.pk}/",
+        "sections": [section_out(s) for s in retrospective.sections.all()],
+    }
+
+
+def _retrospective(request, retrospective_id) -> Retrospective:
+    retrospective = retrospective_detail(user=request.user, pk=retrospective_id)
+    if retrospective is None:
+        raise Http404("No such retrospective, or you may not see it.")
+    return retrospective
+
+
+def _reload(request, pk):
+    from django.db.models import Prefetch
+
+    from retrospector.writeups.models import Section
+
+    retrospective = _retrospective(request, pk)
+    retrospective._prefetched_objects_cache = {}
+    return (
+        Retrospective.objects.select_related("owner", "shadow", "template_version__template")
+        .prefetch_related(Prefetch("sections", queryset=Section.objects.select_related("updated_by")))
+        .get(pk=retrospective.pk)
+    )
+
+
+def _person(user, username, field):
+    if not username:
+        return None
+    person = User.objects.filter(organization_id=user.organization_id, username=username).first()
+    if person is None:
+        raise ValidationError({field: f"Unknown person {username!r}."})
+    return person
+
+
+@router.get("/templates", response=list[TemplateOut], tags=["templates"], summary="List templates")
+def list_templates(request):
+    out = []
+    for template in templates_visible_to(request.user).prefetch_related("versions"):
+        version = max(template.versions.all(), key=lambda v: v.number)
+        out.append({
+            "key": template.key, "name": version.name, "description": version.description,
+            "builtin": template.is_builtin, "team": template.team.slug if template.team else None,
+            "version": version.number,
+            "sections": [{k: s.get(k, "") for k in ("key", "title", "kind", "required", "guidance")} for s in version.sections],
+        })
+    return out
+
+
+@router.post("/incidents/{incident_id}/retrospectives", response={201: RetrospectiveOut}, summary="Start a retrospective")
+def start_retrospective(request, incident_id: int, payload: RetrospectiveIn):
+    incident = _get_visible(request, incident_id)
+    template = template_by_key(user=request.user, key=payload.template)
+    if template is None:
+        keys = ", ".join(t.key for t in templates_visible_to(request.user))
+        raise ValidationError({"template": f"Unknown template {payload.template!r}; use one of {keys}."})
+    retrospective = retrospective_start(
+        incident=incident, template=template, by=request.user,
+        owner=_person(request.user, payload.owner, "owner"), shadow=_person(request.user, payload.shadow, "shadow"),
+        title=payload.title, due_at=payload.due_at,
+    )
+    return 201, retrospective_out(_reload(request, retrospective.pk))
+
+
+@router.post("/incidents/{incident_id}/retrospectives/import", response={201: RetrospectiveOut},
+             summary="Import a Markdown write-up as a new retrospective")
+def import_retrospective(request, incident_id: int, payload: MarkdownImportIn):
+    incident = _get_visible(request, incident_id)
+    retrospective = retrospective_import_markdown(incident=incident, text=payload.markdown, by=request.user, source=payload.filename)
+    return 201, retrospective_out(_reload(request, retrospective.pk))
+
+
+@router.get("/incidents/{incident_id}/retrospectives", response=list[RetrospectiveOut], summary="An incident's retrospectives")
+def incident_retrospectives(request, incident_id: int):
+    incident = _get_visible(request, incident_id)
+    from django.db.models import Prefetch
+
+    from retrospector.writeups.models import Section
+
+    retrospectives = (
+        incident.retrospectives.select_related("owner", "shadow", "template_version__template")
+        .prefetch_related(Prefetch("sections", queryset=Section.objects.select_related("updated_by")))
+    )
+    return [retrospective_out(r) for r in retrospectives]
+
+
+@router.get("/retrospectives/{retrospective_id}", response=RetrospectiveOut, summary="Read a retrospective with its sections")
+def read_retrospective(request, retrospective_id: int):
+    return retrospective_out(_reload(request, retrospective_id))
+
+
+@router.post("/retrospectives/{retrospective_id}/state", response=RetrospectiveOut, summary="Move to another state")
+def change_state(request, retrospective_id: int, payload: TransitionIn):
+    retrospective = _retrospective(request, retrospective_id)
+    retrospective_transition(retrospective=retrospective, to_state=payload.state, by=request.user, note=payload.note)
+    return retrospective_out(_reload(request, retrospective_id))
+
+
+def _section(request, retrospective_id, key):
+    retrospective = _retrospective(request, retrospective_id)
+    section = retrospective.sections.select_related("updated_by").filter(key=key).first()
+    if section is None:
+        raise Http404(f"No section {key!r} in this retrospective.")
+    return retrospective, section
+
+
+@router.get("/retrospectives/{retrospective_id}/sections/{key}", response=SectionOut, summary="Read a section")
+def read_section(request, retrospective_id: int, key: str):
+    return section_out(_section(request, retrospective_id, key)[1])
+
+
+@router.put("/retrospectives/{retrospective_id}/sections/{key}", response={200: SectionOut},
+            summary="Save a section (409 when base_version is stale)")
+def save_section(request, retrospective_id: int, key: str, payload: SectionIn):
+    _, section = _section(request, retrospective_id, key)
+    saved = section_save(section=section, body=payload.body, base_version=payload.base_version, by=request.user)
+    saved.updated_by = request.user
+    return section_out(saved)
+
+
+@router.get("/retrospectives/{retrospective_id}/export", summary="Export as Markdown, HTML or JSON",
+            response={200: None})
+def export_retrospective(request, retrospective_id: int, query: Query[ExportQuery]):
+    from retrospector.writeups.views import export_response
+
+    retrospective = _reload(request, retrospective_id)
+    if query.format not in EXPORT_FORMATS:
+        raise ValidationError({"format": "Use md, html or json."})
+    response: HttpResponse = export_response(retrospective, query.format)
+    return response

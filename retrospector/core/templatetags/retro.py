@@ -1,0 +1,31 @@
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def duration(value) -> str:
+    """A timedelta as '1 h 05 min', '42 min' or '2 d 3 h'."""
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    days, minutes = divmod(minutes, 1440)
+    hours, minutes = divmod(minutes, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes:02d} min"
+    return f"{minutes} min"
+
+
+@register.filter
+def markdown(value) -> str:
+    """Render untrusted Markdown through the sanitizer."""
+    from django.utils.safestring import mark_safe
+
+    from retrospector.writeups.markdown import render_markdown
+
+    return mark_safe(render_markdown(value or ""))

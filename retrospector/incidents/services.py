@@ -1,0 +1,210 @@
+"""Every write to incidents."""
+
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from retrospector.accounts.models import Organization, Team, User
+
+from .models import MOMENT_LABELS, MOMENTS, Incident, IncidentLink, SeverityLevel, Service
+from .selectors import can_edit_incident
+
+DEFAULT_SEVERITIES = [
+    ("SEV1", "Critical", "Most or all customers cannot use a core part of the product."),
+    ("SEV2", "Major", "A large share of customers are affected, or a core feature is degraded."),
+    ("SEV3", "Minor", "Some customers see a partial or intermittent problem."),
+    ("SEV4", "Low", "Little or no customer impact; worth learning from."),
+]
+
+EDITABLE_FIELDS = ("title", "summary", "severity", "status", "visibility", "team", *MOMENTS)
+
+
+class ConflictError(Exception):
+    """A save was based on a version that is no longer the latest."""
+
+    def __init__(self, message: str, *, current):
+        super().__init__(message)
+        self.current = current
+
+
+def severity_levels_ensure_defaults(*, organization: Organization) -> None:
+    if SeverityLevel.objects.filter(organization=organization).exists():
+        return
+    SeverityLevel.objects.bulk_create(
+        SeverityLevel(organization=organization, key=key, name=name, description=description, rank=rank)
+        for rank, (key, name, description) in enumerate(DEFAULT_SEVERITIES, start=1)
+    )
+
+
+def validate_moments(moments: dict[str, datetime | None]) -> None:
+    """Refuse key moments that are out of order, naming both fields."""
+    if moments.get("started_at") is None:
+        raise ValidationError({"started_at": "When did the impact start? This moment is required."})
+    previous_field = None
+    for field in MOMENTS:
+        value = moments.get(field)
+        if value is None:
+            continue
+        if previous_field is not None and value < moments[previous_field]:
+            raise ValidationError(
+                {
+                    field: f"{MOMENT_LABELS[field]} ({value:%Y-%m-%d %H:%M}) cannot be before "
+                    f"{MOMENT_LABELS[previous_field].lower()} ({moments[previous_field]:%Y-%m-%d %H:%M})."
+                }
+            )
+        previous_field = field
+
+
+def _services_from_names(organization: Organization, names) -> list[Service]:
+    cleaned = []
+    for name in names or []:
+        name = str(name).strip().lower()[:100]
+        if name and name not in cleaned:
+            cleaned.append(name)
+    existing = {s.name: s for s in Service.objects.filter(organization=organization, name__in=cleaned)}
+    missing = [Service(organization=organization, name=n) for n in cleaned if n not in existing]
+    if missing:
+        Service.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {s.name: s for s in Service.objects.filter(organization=organization, name__in=cleaned)}
+    return [existing[n] for n in cleaned]
+
+
+def _check_people(organization: Organization, people, field: str) -> list[User]:
+    people = list(people or [])
+    for person in people:
+        if person.organization_id != organization.pk:
+            raise ValidationError({field: f"{person.username} is not in this organization."})
+    return people
+
+
+def _check_team_and_severity(*, by: User, team: Team, severity: SeverityLevel) -> None:
+    if team.organization_id != by.organization_id:
+        raise ValidationError({"team": "Unknown team."})
+    if severity.organization_id != by.organization_id:
+        raise ValidationError({"severity": "Unknown severity level."})
+    probe = Incident(organization_id=team.organization_id, team=team)
+    if not can_edit_incident(by, probe):
+        raise PermissionDenied(f"You need to be a member of {team.name} to record its incidents.")
+
+
+@transaction.atomic
+def incident_create(
+    *,
+    by: User,
+    team: Team,
+    title: str,
+    severity: SeverityLevel,
+    started_at: datetime,
+    summary: str = "",
+    status: str = Incident.Status.OPEN,
+    visibility: str = Incident.Visibility.ORGANIZATION,
+    detected_at: datetime | None = None,
+    acknowledged_at: datetime | None = None,
+    mitigated_at: datetime | None = None,
+    resolved_at: datetime | None = None,
+    services=(),
+    responders=(),
+    invitees=(),
+    links=(),
+) -> Incident:
+    _check_team_and_severity(by=by, team=team, severity=severity)
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError({"title": "Give the incident a short title that says what users saw."})
+    moments = dict(
+        started_at=started_at,
+        detected_at=detected_at,
+        acknowledged_at=acknowledged_at,
+        mitigated_at=mitigated_at,
+        resolved_at=resolved_at,
+    )
+    validate_moments(moments)
+    incident = Incident(
+        organization_id=team.organization_id,
+        team=team,
+        title=title[:300],
+        summary=summary or "",
+        severity=severity,
+        status=status,
+        visibility=visibility,
+        created_by=by,
+        **moments,
+    )
+    incident.full_clean(exclude=["created_by"])
+    incident.save()
+    incident.services.set(_services_from_names(team.organization, services))
+    incident.responders.set(_check_people(team.organization, responders, "responders"))
+    incident.invitees.set(_check_people(team.organization, invitees, "invitees"))
+    incident_links_set(incident=incident, links=links)
+    return incident
+
+
+def incident_links_set(*, incident: Incident, links) -> None:
+    incident.links.all().delete()
+    objs = []
+    for position, link in enumerate(links or []):
+        url = (link.get("url") or "").strip()
+        if not url:
+            continue
+        obj = IncidentLink(
+            incident=incident,
+            kind=link.get("kind") or IncidentLink.Kind.OTHER,
+            url=url,
+            label=(link.get("label") or "").strip()[:200],
+        )
+        try:
+            obj.full_clean(exclude=["incident"])
+        except ValidationError as exc:
+            raise ValidationError({f"links[{position}]": "; ".join(exc.messages)}) from exc
+        objs.append(obj)
+    IncidentLink.objects.bulk_create(objs)
+
+
+@transaction.atomic
+def incident_update(
+    *,
+    incident: Incident,
+    by: User,
+    base_version: int | None = None,
+    services=None,
+    responders=None,
+    invitees=None,
+    links=None,
+    **changes,
+) -> Incident:
+    if not can_edit_incident(by, incident):
+        raise PermissionDenied("Only members of the incident's team can change it.")
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    current = Incident.objects.select_for_update().get(pk=incident.pk)
+    if base_version is not None and current.version != base_version:
+        raise ConflictError(
+            f"This incident was changed by someone else (you edited version {base_version}, "
+            f"it is now version {current.version}).",
+            current=current,
+        )
+    if "team" in changes or "severity" in changes:
+        _check_team_and_severity(
+            by=by, team=changes.get("team", current.team), severity=changes.get("severity", current.severity)
+        )
+    if "title" in changes:
+        changes["title"] = (changes["title"] or "").strip()[:300]
+        if not changes["title"]:
+            raise ValidationError({"title": "The title cannot be empty."})
+    for field, value in changes.items():
+        setattr(current, field, value)
+    validate_moments({field: getattr(current, field) for field in MOMENTS})
+    current.version += 1
+    current.full_clean(exclude=["created_by"])
+    current.save()
+    if services is not None:
+        current.services.set(_services_from_names(current.organization, services))
+    if responders is not None:
+        current.responders.set(_check_people(current.organization, responders, "responders"))
+    if invitees is not None:
+        current.invitees.set(_check_people(current.organization, invitees, "invitees"))
+    if links is not None:
+        incident_links_set(incident=current, links=links)
+    return current

@@ -1,0 +1,116 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from retrospector.core.forms import add_service_errors
+from retrospector.core.paging import paginate, querystring_without_page
+from retrospector.writeups.selectors import templates_visible_to
+
+from .forms import IncidentFilterForm, IncidentForm
+from .selectors import can_edit_incident, incident_detail as select_incident, incident_list as select_incidents
+from .services import ConflictError, incident_create, incident_update
+
+
+@login_required
+def incident_list(request):
+    filter_form = IncidentFilterForm(request.GET or None, user=request.user)
+    incidents = select_incidents(user=request.user, **filter_form.filters())
+    page = paginate(request, incidents)
+    template = "incidents/_list_rows.html" if request.headers.get("HX-Request") else "incidents/list.html"
+    return render(
+        request,
+        template,
+        {"page": page, "filter_form": filter_form, "querystring": querystring_without_page(request)},
+    )
+
+
+def _incident_or_404(request, pk):
+    incident = select_incident(user=request.user, pk=pk)
+    if incident is None:
+        raise Http404("No such incident, or you may not see it.")
+    return incident
+
+
+@login_required
+def incident_detail(request, pk):
+    incident = _incident_or_404(request, pk)
+    retrospectives = incident.retrospectives.select_related("owner", "template_version__template").order_by("-created_at")
+    return render(
+        request,
+        "incidents/detail.html",
+        {
+            "incident": incident,
+            "retrospectives": retrospectives,
+            "can_edit": can_edit_incident(request.user, incident),
+            "templates": templates_visible_to(request.user),
+        },
+    )
+
+
+@login_required
+def incident_new(request):
+    form = IncidentForm(request.POST or None, user=request.user)
+    if not form.fields["team"].queryset.exists():
+        messages.error(request, "You are not a member of any team yet, so you cannot record incidents.")
+        return redirect("incident_list")
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            incident = incident_create(
+                by=request.user,
+                team=data["team"],
+                title=data["title"],
+                severity=data["severity"],
+                status=data["status"],
+                visibility=data["visibility"],
+                summary=data["summary"],
+                started_at=data["started_at"],
+                detected_at=data["detected_at"],
+                acknowledged_at=data["acknowledged_at"],
+                mitigated_at=data["mitigated_at"],
+                resolved_at=data["resolved_at"],
+                services=form.service_names(),
+                responders=data["responders"],
+                invitees=data["invitees"],
+                links=form.links(),
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("team", str(exc))
+        else:
+            messages.success(request, "Incident recorded.")
+            return redirect("incident_detail", pk=incident.pk)
+    return render(request, "incidents/form.html", {"form": form, "incident": None})
+
+
+@login_required
+def incident_edit(request, pk):
+    incident = _incident_or_404(request, pk)
+    if not can_edit_incident(request.user, incident):
+        raise PermissionDenied("Only members of the incident's team can change it.")
+    form = IncidentForm(request.POST or None, instance=incident, user=request.user)
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = {k: data[k] for k in ("title", "team", "severity", "status", "visibility", "summary",
+                                        "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")}
+        try:
+            incident = incident_update(
+                incident=incident, by=request.user, base_version=data.get("base_version"),
+                services=form.service_names(), responders=data["responders"], invitees=data["invitees"],
+                links=form.links(), **fields,
+            )
+        except ConflictError as exc:
+            conflict = exc.current
+            form.add_error(None, str(exc) + " Their version is shown below; your changes are still in the form.")
+            form.data = form.data.copy()
+            form.data["base_version"] = conflict.version
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Incident updated.")
+            return redirect("incident_detail", pk=incident.pk)
+    return render(request, "incidents/form.html", {"form": form, "incident": incident, "conflict": conflict}, status=409 if conflict else 200)

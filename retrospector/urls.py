@@ -1,0 +1,42 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from retrospector.accounts import views as accounts
+from retrospector.api import api
+from retrospector.core import views as core
+from retrospector.incidents import views as incidents
+from retrospector.writeups import views as writeups
+
+urlpatterns = [
+    path("", core.home, name="home"),
+    path("healthz", core.healthz, name="healthz"),
+    path("login/", auth_views.LoginView.as_view(template_name="accounts/login.html", redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("me/", accounts.preferences, name="preferences"),
+    path("me/tokens/", accounts.tokens, name="tokens"),
+    path("me/tokens/<int:pk>/revoke", accounts.token_revoke_view, name="token_revoke"),
+    path("teams/", accounts.team_list, name="team_list"),
+    path("teams/<slug:slug>/", accounts.team_detail, name="team_detail"),
+    path("incidents/", incidents.incident_list, name="incident_list"),
+    path("incidents/new", incidents.incident_new, name="incident_new"),
+    path("incidents/<int:pk>/", incidents.incident_detail, name="incident_detail"),
+    path("incidents/<int:pk>/edit", incidents.incident_edit, name="incident_edit"),
+    path("incidents/<int:incident_pk>/retrospectives/new", writeups.retrospective_new, name="retrospective_new"),
+    path("incidents/<int:incident_pk>/retrospectives/import", writeups.retrospective_import, name="retrospective_import"),
+    path("retrospectives/<int:pk>/", writeups.retrospective_detail, name="retrospective_detail"),
+    path("retrospectives/<int:pk>/state", writeups.retrospective_transition_view, name="retrospective_transition"),
+    path("retrospectives/<int:pk>/export.<str:fmt>", writeups.retrospective_export, name="retrospective_export"),
+    path("retrospectives/<int:pk>/sections/<slug:key>/", writeups.section_show, name="section_show"),
+    path("retrospectives/<int:pk>/sections/<slug:key>/edit", writeups.section_edit, name="section_edit"),
+    path("retrospectives/<int:pk>/sections/<slug:key>/history", writeups.section_history, name="section_history"),
+    path("retrospectives/<int:pk>/sections/<slug:key>/restore", writeups.section_restore_view, name="section_restore"),
+    path("preview", writeups.markdown_preview, name="markdown_preview"),
+    path("writeups/", writeups.done_list, name="done_list"),
+    path("templates/", writeups.template_list, name="template_list"),
+    path("templates/new", writeups.template_edit, name="template_new"),
+    path("templates/import", writeups.template_import, name="template_import"),
+    path("templates/<slug:key>/", writeups.template_detail, name="template_detail"),
+    path("templates/<slug:key>/edit", writeups.template_edit, name="template_edit"),
+    path("templates/<slug:key>/download", writeups.template_download, name="template_download"),
+    path("api/", api.urls),
+]

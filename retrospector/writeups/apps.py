@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class WriteupsConfig(AppConfig):
+    name = "retrospector.writeups"
+    label = "writeups"

@@ -1,0 +1,188 @@
+"""Retrospectives in and out: Markdown (re-importable), standalone HTML and versioned JSON.
+
+The Markdown format is a YAML front matter followed by one `## Title` heading per section,
+each followed by a marker comment carrying the section key:
+
+    ---
+    format: retrospector/1
+    title: Retrospective: cache stampede
+    template: postmortem
+    template_version: 1
+    ---
+
+    # Retrospective: cache stampede
+
+    ## Summary
+    <!-- retrospector:section key=summary -->
+
+    The section's Markdown...
+
+Parsing is pure Python (no Django) so the CLI and tests can use it directly.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+FORMAT = "retrospector/1"
+JSON_SCHEMA = "https://retrospector.example/schemas/retrospective/1"
+MARKER_RE = re.compile(r"^<!-- retrospector:section key=([a-z0-9][a-z0-9-]{0,59}) -->$")
+HEADING_RE = re.compile(r"^## (.+?)\s*#*\s*$")
+MAX_IMPORT_BYTES = 20 * 1024 * 1024
+
+
+class ImportProblem(ValueError):
+    def __init__(self, message: str, *, line: int | None = None, source: str = "document"):
+        where = f"{source}, line {line}" if line else source
+        super().__init__(f"{where}: {message}")
+        self.line = line
+        self.message = message
+
+
+@dataclass
+class ParsedSection:
+    key: str
+    title: str
+    body: str
+
+
+@dataclass
+class ParsedRetrospective:
+    title: str
+    template: str | None
+    template_version: int | None
+    sections: list[ParsedSection] = field(default_factory=list)
+
+
+def slugify_key(title: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:50] or "section"
+    key, n = base, 2
+    while key in taken:
+        key = f"{base}-{n}"
+        n += 1
+    taken.add(key)
+    return key
+
+
+def to_markdown(*, title: str, template_key: str, template_version: int, incident: dict, sections: list[dict]) -> str:
+    front = {
+        "format": FORMAT,
+        "title": title,
+        "template": template_key,
+        "template_version": template_version,
+        "incident": incident,
+    }
+    out = ["---", yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n"), "---", "", f"# {title}", ""]
+    for section in sections:
+        out.append(f"## {section['title']}")
+        out.append(f"<!-- retrospector:section key={section['key']} -->")
+        out.append("")
+        body = section["body"].replace("\r\n", "\n").strip("\n")
+        if body:
+            out.append(body)
+            out.append("")
+    return "\n".join(out).rstrip("\n") + "\n"
+
+
+def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospective:
+    if len(text.encode("utf-8")) > MAX_IMPORT_BYTES:
+        raise ImportProblem(f"larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB", source=source)
+    text = text.replace("\r\n", "\n").lstrip("\ufeff")
+    lines = text.split("\n")
+    meta: dict = {}
+    start = 0
+    if lines and lines[0].strip() == "---":
+        try:
+            end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
+        except StopIteration:
+            raise ImportProblem("the front matter opened on line 1 is never closed with '---'", line=1, source=source) from None
+        try:
+            meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            raise ImportProblem(f"invalid front matter: {getattr(exc, 'problem', exc)}", line=(mark.line + 2) if mark else 1, source=source) from exc
+        if not isinstance(meta, dict):
+            raise ImportProblem("the front matter must be a mapping", line=2, source=source)
+        fmt = meta.get("format")
+        if fmt is not None and fmt != FORMAT:
+            raise ImportProblem(f"unsupported format {fmt!r}; this version reads {FORMAT!r}", line=2, source=source)
+        start = end + 1
+    body_lines = lines[start:]
+    title = str(meta.get("title") or "").strip()
+    markers = [i for i, line in enumerate(body_lines) if MARKER_RE.match(line)]
+    sections: list[ParsedSection] = []
+    if markers:
+        heads = []
+        for i in markers:
+            if i == 0 or not HEADING_RE.match(body_lines[i - 1]):
+                raise ImportProblem("a section marker must follow its '## Title' heading", line=start + i + 1, source=source)
+            heads.append(i - 1)
+        preamble = body_lines[: heads[0]]
+        seen: set[str] = set()
+        for n, marker in enumerate(markers):
+            key = MARKER_RE.match(body_lines[marker]).group(1)
+            if key in seen:
+                raise ImportProblem(f"section key {key!r} appears twice", line=start + marker + 1, source=source)
+            seen.add(key)
+            end = heads[n + 1] if n + 1 < len(markers) else len(body_lines)
+            sections.append(
+                ParsedSection(
+                    key=key,
+                    title=HEADING_RE.match(body_lines[heads[n]]).group(1).strip(),
+                    body="\n".join(body_lines[marker + 1 : end]).strip("\n"),
+                )
+            )
+    else:
+        # Plain Markdown written elsewhere: every level-2 heading starts a section.
+        heads = [i for i, line in enumerate(body_lines) if HEADING_RE.match(line) and not _in_fence(body_lines, i)]
+        preamble = body_lines[: heads[0]] if heads else body_lines
+        taken: set[str] = set()
+        for n, head in enumerate(heads):
+            end = heads[n + 1] if n + 1 < len(heads) else len(body_lines)
+            heading = HEADING_RE.match(body_lines[head]).group(1).strip()
+            sections.append(
+                ParsedSection(key=slugify_key(heading, taken), title=heading[:200], body="\n".join(body_lines[head + 1 : end]).strip("\n"))
+            )
+        if not sections:
+            text_body = "\n".join(preamble).strip("\n")
+            if not text_body:
+                raise ImportProblem("the document is empty", source=source)
+            sections.append(ParsedSection(key="summary", title="Summary", body=text_body))
+            preamble = []
+    if not title:
+        for line in preamble:
+            if line.startswith("# "):
+                title = line[2:].strip()
+                break
+    version = meta.get("template_version")
+    if version is not None and not isinstance(version, int):
+        raise ImportProblem("template_version must be a whole number", line=2, source=source)
+    template = meta.get("template")
+    return ParsedRetrospective(
+        title=title[:300],
+        template=str(template) if template else None,
+        template_version=version,
+        sections=sections,
+    )
+
+
+def _in_fence(lines: list[str], index: int) -> bool:
+    fences = sum(1 for line in lines[:index] if line.lstrip().startswith(("```", "~~~")))
+    return fences % 2 == 1
+
+
+PRINT_CSS = """
+body{font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2433;max-width:46rem;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.9rem;margin-bottom:.2rem}h2{font-size:1.35rem;margin-top:2rem;border-bottom:1px solid #d7dce5;padding-bottom:.2rem}
+h3{font-size:1.1rem}table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.92rem}
+th,td{border:1px solid #c9d0dc;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#f1f3f7}
+pre{background:#f5f6f8;padding:.75rem;overflow:auto;font-size:.85rem}code{font-family:ui-monospace,Menlo,Consolas,monospace}
+blockquote{border-left:3px solid #c9d0dc;margin-left:0;padding-left:1rem;color:#4a5468}
+.meta{color:#4a5468;font-size:.92rem}.meta dt{font-weight:600;float:left;clear:left;width:11rem}.meta dd{margin-left:11rem}
+.empty{color:#8a93a6;font-style:italic}
+@media print{body{margin:0;max-width:none;font-size:11pt}h2{break-after:avoid}table,pre,blockquote{break-inside:avoid}a{color:inherit}
+a[href^="http"]::after{content:" (" attr(href) ")";font-size:.8em;color:#4a5468}@page{margin:2cm}}
+"""

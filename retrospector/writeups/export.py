@@ -1,0 +1,136 @@
+"""Build the three export formats of a retrospective from the database."""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC
+import json
+
+from django.utils import timezone
+
+from .exchange import JSON_SCHEMA, PRINT_CSS, to_markdown
+from .markdown import render_markdown
+from .models import Retrospective
+
+EXPORT_FORMATS = {
+    "md": ("text/markdown; charset=utf-8", "md"),
+    "html": ("text/html; charset=utf-8", "html"),
+    "json": ("application/json", "json"),
+}
+
+
+def _iso(value):
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def _sections(retrospective: Retrospective):
+    return list(retrospective.sections.all())
+
+
+def _incident_summary(incident) -> dict:
+    return {
+        "id": incident.pk,
+        "title": incident.title,
+        "severity": incident.severity.key,
+        "started_at": _iso(incident.started_at),
+    }
+
+
+def export_markdown(retrospective: Retrospective) -> str:
+    version = retrospective.template_version
+    return to_markdown(
+        title=retrospective.title,
+        template_key=version.template.key,
+        template_version=version.number,
+        incident=_incident_summary(retrospective.incident),
+        sections=[{"key": s.key, "title": s.title, "body": s.body} for s in _sections(retrospective)],
+    )
+
+
+def export_json(retrospective: Retrospective) -> dict:
+    incident = retrospective.incident
+    version = retrospective.template_version
+    return {
+        "$schema": JSON_SCHEMA,
+        "schema_version": 1,
+        "exported_at": _iso(timezone.now()),
+        "retrospective": {
+            "id": retrospective.pk,
+            "title": retrospective.title,
+            "state": retrospective.state,
+            "owner": retrospective.owner.username if retrospective.owner else None,
+            "shadow": retrospective.shadow.username if retrospective.shadow else None,
+            "due_at": retrospective.due_at.isoformat() if retrospective.due_at else None,
+            "created_at": _iso(retrospective.created_at),
+            "updated_at": _iso(retrospective.updated_at),
+            "done_at": _iso(retrospective.done_at),
+            "template": {"key": version.template.key, "version": version.number, "name": version.name},
+            "sections": [
+                {
+                    "key": s.key, "title": s.title, "kind": s.kind, "required": s.required,
+                    "version": s.version, "body": s.body, "updated_at": _iso(s.updated_at),
+                }
+                for s in _sections(retrospective)
+            ],
+            "state_changes": [
+                {"from": c.from_state, "to": c.to_state, "by": c.by.username if c.by else None, "at": _iso(c.at), "note": c.note}
+                for c in retrospective.state_changes.select_related("by")
+            ],
+        },
+        "incident": {
+            "id": incident.pk,
+            "title": incident.title,
+            "summary": incident.summary,
+            "team": incident.team.slug,
+            "severity": incident.severity.key,
+            "status": incident.status,
+            "visibility": incident.visibility,
+            "services": sorted(s.name for s in incident.services.all()),
+            "responders": sorted(u.username for u in incident.responders.all()),
+            "links": [{"kind": link.kind, "url": link.url, "label": link.label} for link in incident.links.all()],
+            "started_at": _iso(incident.started_at),
+            "detected_at": _iso(incident.detected_at),
+            "acknowledged_at": _iso(incident.acknowledged_at),
+            "mitigated_at": _iso(incident.mitigated_at),
+            "resolved_at": _iso(incident.resolved_at),
+        },
+    }
+
+
+def export_json_text(retrospective: Retrospective) -> str:
+    return json.dumps(export_json(retrospective), indent=2, ensure_ascii=False) + "\n"
+
+
+def _fmt(value, tz) -> str:
+    return timezone.localtime(value, tz).strftime("%Y-%m-%d %H:%M %Z") if value else "—"
+
+
+def export_html(retrospective: Retrospective, *, tz=None) -> str:
+    """A standalone page (inline CSS, no scripts) that prints to a clean PDF."""
+    tz = tz or timezone.get_current_timezone()
+    incident = retrospective.incident
+    e = html.escape
+    meta = [
+        ("Incident", f"#{incident.pk} {incident.title}"),
+        ("Severity", incident.severity.key),
+        ("Team", incident.team.name),
+        ("State", retrospective.get_state_display()),
+        ("Owner", str(retrospective.owner) if retrospective.owner else "—"),
+        ("Started", _fmt(incident.started_at, tz)),
+        ("Resolved", _fmt(incident.resolved_at, tz)),
+    ]
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{e(retrospective.title)}</title>",
+        f"<style>{PRINT_CSS}</style></head><body>",
+        f"<h1>{e(retrospective.title)}</h1>",
+        '<dl class="meta">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in meta) + "</dl>",
+    ]
+    for section in _sections(retrospective):
+        parts.append(f'<section id="section-{e(section.key)}"><h2>{e(section.title)}</h2>')
+        parts.append(render_markdown(section.body) if section.body.strip() else '<p class="empty">Not written.</p>')
+        parts.append("</section>")
+    parts.append("</body></html>\n")
+    return "\n".join(parts)

@@ -1,0 +1,82 @@
+from django import forms
+
+from retrospector.accounts.selectors import people_in_organization, teams_where_user_can_write
+
+from .models import Retrospective
+
+
+class StartRetrospectiveForm(forms.Form):
+    template = forms.ChoiceField(help_text="The template's current version is kept for this retrospective.")
+    owner = forms.ModelChoiceField(queryset=None, help_text="One person writes it: pick for availability and what they would learn.")
+    shadow = forms.ModelChoiceField(queryset=None, required=False, help_text="Optional: someone learning the role alongside the owner.")
+    due_at = forms.DateField(required=False, label="First draft due", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, templates, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [(t.key, t.name) for t in templates]
+        people = people_in_organization(user)
+        self.fields["owner"].queryset = people
+        self.fields["shadow"].queryset = people
+        self.fields["owner"].initial = user.pk
+
+
+class SectionForm(forms.Form):
+    body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 14, "spellcheck": "true"}))
+    base_version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class TransitionForm(forms.Form):
+    to_state = forms.ChoiceField(choices=Retrospective.State.choices)
+    note = forms.CharField(required=False, max_length=2000)
+
+
+class ImportMarkdownForm(forms.Form):
+    file = forms.FileField(help_text="A Markdown file exported from Retrospector, or any write-up with '## ' section headings.")
+
+
+class TemplateImportForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=None, empty_label=None)
+    file = forms.FileField(required=False, help_text="A YAML or JSON template definition.")
+    definition = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 18, "class": "mono"}),
+        help_text="…or paste the definition here.",
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_where_user_can_write(user)
+
+    def definition_text(self) -> tuple[str, str]:
+        upload = self.cleaned_data.get("file")
+        if upload:
+            raw = upload.read(256 * 1024 + 1)
+            try:
+                return raw.decode("utf-8"), upload.name
+            except UnicodeDecodeError:
+                raise forms.ValidationError(f"{upload.name} is not UTF-8 text.") from None
+        return self.cleaned_data.get("definition") or "", "pasted definition"
+
+
+SECTION_KIND_CHOICES = [("text", "Text"), ("list", "List"), ("table", "Table"), ("timeline", "Timeline")]
+
+
+class TemplateSectionForm(forms.Form):
+    key = forms.SlugField(max_length=60)
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=SECTION_KIND_CHOICES)
+    required = forms.BooleanField(required=False)
+    guidance = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+TemplateSectionFormSet = forms.formset_factory(TemplateSectionForm, extra=3, can_delete=True, max_num=60)
+
+
+class TemplateMetaForm(forms.Form):
+    team = forms.ModelChoiceField(queryset=None, empty_label=None)
+    key = forms.SlugField(max_length=60, help_text="Lowercase letters, digits and dashes; cannot change later.")
+    name = forms.CharField(max_length=200)
+    description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams_where_user_can_write(user)

@@ -1,0 +1,216 @@
+"""Render untrusted Markdown to safe HTML.
+
+Pure Python, no Django imports, so it can be used (and tested) standalone.
+
+Pipeline:
+
+1. markdown-it-py in CommonMark mode, plus GFM tables and strikethrough.
+   Raw HTML is allowed through the parser (people paste ``<details>``,
+   ``<kbd>`` and the like), because everything is sanitized afterwards.
+2. Two small token rewrites before rendering:
+   * headings are shifted down two levels (``#`` -> ``<h3>``) because a
+     section's body sits under the section's ``<h2>`` on the page;
+   * table-cell alignment is emitted as ``align="..."`` instead of
+     markdown-it's ``style="text-align:..."`` (style attributes are never
+     allowed through the sanitizer).
+3. nh3 (ammonia) with a conservative allow-list of tags, attributes and URL
+   schemes (http, https, mailto, relative). This is the security boundary:
+   markdown-it's own link validation is a bonus, not something we rely on.
+   An attribute filter additionally refuses any href/src whose scheme,
+   once whitespace, control and invisible characters are removed, is not
+   allowed (``java\x0cscript:`` is relative to a browser, but refused).
+
+Both the parser and the sanitizer are built once, at import.
+"""
+
+from __future__ import annotations
+
+import re
+
+import nh3
+from markdown_it import MarkdownIt
+
+__all__ = ["MAX_MARKDOWN_BYTES", "markdown_size_error", "render_markdown"]
+
+MAX_MARKDOWN_BYTES = 1_000_000
+
+# --------------------------------------------------------------------------
+# Parser
+# --------------------------------------------------------------------------
+
+_HEADING_SHIFT = 2
+_HEADING_TAG = re.compile(r"h([1-6])")
+_TEXT_ALIGN = re.compile(r"text-align:(left|center|right)")
+
+
+def _shift_headings_and_align_cells(state) -> None:
+    """Core rule: ``#`` -> h3 (capped at h6); table alignment -> ``align``."""
+    for token in state.tokens:
+        if token.type in ("heading_open", "heading_close"):
+            match = _HEADING_TAG.fullmatch(token.tag)
+            if match:
+                token.tag = f"h{min(6, int(match.group(1)) + _HEADING_SHIFT)}"
+        elif token.type in ("th_open", "td_open"):
+            style = token.attrs.pop("style", None)
+            if isinstance(style, str):
+                match = _TEXT_ALIGN.fullmatch(style)
+                if match:
+                    token.attrs["align"] = match.group(1)
+
+
+def _build_parser() -> MarkdownIt:
+    md = MarkdownIt(
+        "commonmark",
+        {"html": True, "linkify": False, "typographer": False, "xhtmlOut": False},
+    )
+    md.enable(["table", "strikethrough"])
+    md.core.ruler.push("retrospector_shift_headings", _shift_headings_and_align_cells)
+    return md
+
+
+_PARSER = _build_parser()
+
+# --------------------------------------------------------------------------
+# Sanitizer
+# --------------------------------------------------------------------------
+
+ALLOWED_TAGS = frozenset(
+    {
+        "p", "br", "hr",
+        "h1", "h2", "h3", "h4", "h5", "h6",
+        "strong", "em", "del", "s", "code", "pre", "blockquote",
+        "ul", "ol", "li",
+        "a", "img",
+        "table", "thead", "tbody", "tr", "th", "td",
+        "sup", "sub", "details", "summary", "kbd", "span",
+    }
+)  # fmt: skip
+
+# Tags whose *content* is dropped too, not just the tag. Must be disjoint
+# from ALLOWED_TAGS. Everything else that is not allowed is unwrapped (its
+# text kept, escaped).
+DROPPED_CONTENT_TAGS = frozenset(
+    {
+        "script", "style", "template", "noscript",
+        "iframe", "object", "embed", "svg", "math",
+    }
+)  # fmt: skip
+
+ALLOWED_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+
+_ALLOWED_ATTRIBUTES = {
+    # Explicitly empty: otherwise ammonia keeps its default generic
+    # attributes (title, lang) on every tag.
+    "*": set(),
+    "a": {"href", "title"},
+    "img": {"src", "alt", "title"},
+    "ol": {"start"},
+    "code": {"class"},  # narrowed to language-* by _filter_attribute
+}
+# Attributes allowed only with specific values.
+_ALLOWED_ATTRIBUTE_VALUES = {
+    "th": {"align": {"left", "center", "right"}},
+    "td": {"align": {"left", "center", "right"}},
+}
+LINK_REL = "nofollow noopener"
+
+_LANGUAGE_CLASS = re.compile(r"language-[A-Za-z0-9_+#.-]{1,64}")
+_DIGITS = re.compile(r"-?[0-9]{1,9}")
+
+# Whitespace, control and invisible format characters. Browsers only ignore
+# some of these inside a URL scheme (tab/CR/LF anywhere, C0+space at the
+# ends), and ammonia already handles those; anything else makes the URL
+# relative to a browser, so ammonia passes it through. We strip them all
+# before looking for a scheme, so 'java\x0cscript:' or 'java\u200bscript:'
+# is refused too, in case some other consumer of the HTML is more lenient.
+_URL_IGNORABLE = re.compile(
+    r"[\s\x00-\x20\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
+)
+_URL_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
+
+
+def _has_forbidden_scheme(url: str) -> bool:
+    match = _URL_SCHEME.match(_URL_IGNORABLE.sub("", url).lower())
+    return match is not None and match.group(1) not in ALLOWED_URL_SCHEMES
+
+
+def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
+    if attr in ("href", "src"):
+        return None if _has_forbidden_scheme(value) else value
+    if attr == "class":
+        if tag != "code":
+            return None
+        kept = [c for c in value.split() if _LANGUAGE_CLASS.fullmatch(c)]
+        return kept[0] if kept else None
+    if attr == "start":
+        return value if _DIGITS.fullmatch(value.strip()) else None
+    return value
+
+
+def _build_cleaner():
+    options = dict(
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_CONTENT_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()},
+        tag_attribute_values={
+            tag: {attr: set(values) for attr, values in attrs.items()}
+            for tag, attrs in _ALLOWED_ATTRIBUTE_VALUES.items()
+        },
+        attribute_filter=_filter_attribute,
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        link_rel=LINK_REL,
+        strip_comments=True,
+        generic_attribute_prefixes=set(),
+    )
+    cleaner_cls = getattr(nh3, "Cleaner", None)
+    if cleaner_cls is not None:
+        return cleaner_cls(**options).clean
+
+    def clean(html: str) -> str:  # older nh3 without Cleaner
+        return nh3.clean(html, **options)
+
+    return clean
+
+
+_CLEAN = _build_cleaner()
+
+# --------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------
+
+
+def render_markdown(text: str) -> str:
+    """Untrusted Markdown -> safe HTML string."""
+    if not text:
+        return ""
+    # Lone surrogates cannot cross into Rust (nh3); they never come from a
+    # decoded HTTP request, but don't let one crash a render.
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    return _CLEAN(_PARSER.render(text))
+
+
+def _format_mb(n_bytes: int) -> str:
+    mb = n_bytes / 1_000_000
+    return f"{mb:.0f} MB" if mb == int(mb) else f"{mb:.1f} MB"
+
+
+def markdown_size_error(text: str) -> str | None:
+    """None when text fits, else a user-facing message like
+    'Section is 1.2 MB; the limit is 1 MB.'"""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size <= MAX_MARKDOWN_BYTES:
+        return None
+    limit = _format_mb(MAX_MARKDOWN_BYTES)
+    shown = _format_mb(size)
+    if shown == limit or shown == f"{MAX_MARKDOWN_BYTES / 1_000_000:.1f} MB":
+        # Just over the limit: "1.0 MB; the limit is 1 MB" would read as a
+        # bug, so give exact byte counts.
+        return (
+            f"Section is {size:,} bytes; the limit is "
+            f"{MAX_MARKDOWN_BYTES:,} bytes ({limit})."
+        )
+    return f"Section is {shown}; the limit is {limit}."

@@ -1,0 +1,147 @@
+from django.conf import settings
+from django.db import models
+
+from retrospector.accounts.models import Organization, Team
+from retrospector.incidents.models import Incident
+
+
+class SectionKind(models.TextChoices):
+    TEXT = "text", "Text"
+    LIST = "list", "List"
+    TABLE = "table", "Table"
+    TIMELINE = "timeline", "Timeline"
+
+
+class Template(models.Model):
+    """A named template; its content lives in immutable versions."""
+
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="templates",
+        help_text="Empty for built-in templates, which every organization sees.",
+    )
+    team = models.ForeignKey(
+        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="templates",
+        help_text="The team that owns a custom template.",
+    )
+    key = models.SlugField(max_length=60)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_builtin = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-is_builtin", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["key"], condition=models.Q(organization__isnull=True), name="builtin_template_key_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "key"], condition=models.Q(organization__isnull=False),
+                name="template_key_unique_in_org",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class TemplateVersion(models.Model):
+    template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # A list of {key, title, kind, required, guidance, starter}; validated by templates.validate_definition.
+    sections = models.JSONField()
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["template", "-number"]
+        constraints = [models.UniqueConstraint(fields=["template", "number"], name="template_version_unique")]
+
+    def __str__(self):
+        return f"{self.template.key} v{self.number}"
+
+
+class Retrospective(models.Model):
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        DONE = "done", "Done"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="retrospectives")
+    template_version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="retrospectives")
+    title = models.CharField(max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="owned_retrospectives"
+    )
+    shadow = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="shadowed_retrospectives"
+    )
+    state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
+    due_at = models.DateField(null=True, blank=True, help_text="When the first draft is due.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["state", "-done_at"], name="retro_state_done"),
+            models.Index(fields=["owner", "state"], name="retro_owner_state"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class StateChange(models.Model):
+    retrospective = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="state_changes")
+    from_state = models.CharField(max_length=12, choices=Retrospective.State.choices)
+    to_state = models.CharField(max_length=12, choices=Retrospective.State.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Section(models.Model):
+    retrospective = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="sections")
+    key = models.SlugField(max_length=60)
+    title = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=SectionKind.choices, default=SectionKind.TEXT)
+    required = models.BooleanField(default=False)
+    guidance = models.TextField(blank=True)
+    position = models.PositiveIntegerField()
+    body = models.TextField(blank=True)
+    version = models.PositiveIntegerField(default=1, help_text="Increases by one with every save.")
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [models.UniqueConstraint(fields=["retrospective", "key"], name="section_key_unique")]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.body.strip()
+
+
+class Revision(models.Model):
+    section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    body = models.TextField(blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["section", "version"], name="revision_version_unique")]

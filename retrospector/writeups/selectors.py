@@ -1,0 +1,74 @@
+"""Reads of templates and retrospectives; visibility always follows the incident's."""
+
+from django.db.models import Count, Q, QuerySet
+
+from retrospector.accounts.models import User
+from retrospector.incidents.selectors import can_edit_incident, incidents_visible_to
+
+from .models import Retrospective, Section, Template, TemplateVersion
+
+
+def templates_visible_to(user: User) -> QuerySet[Template]:
+    if not user.is_authenticated:
+        return Template.objects.none()
+    return Template.objects.filter(Q(organization__isnull=True) | Q(organization_id=user.organization_id)).select_related("team")
+
+
+def template_latest_version(template: Template) -> TemplateVersion:
+    return template.versions.order_by("-number").first()
+
+
+def template_by_key(*, user: User, key: str) -> Template | None:
+    # An organization's own template wins over a built-in of the same key.
+    return templates_visible_to(user).filter(key=key).order_by("is_builtin").first()
+
+
+def retrospectives_visible_to(user: User) -> QuerySet[Retrospective]:
+    return Retrospective.objects.filter(incident__in=incidents_visible_to(user).values("pk"))
+
+
+def can_edit_retrospective(user: User, retrospective: Retrospective) -> bool:
+    if not user.is_authenticated:
+        return False
+    if can_edit_incident(user, retrospective.incident):
+        return True
+    # The owner and shadow write it even when they come from another team.
+    return user.pk in (retrospective.owner_id, retrospective.shadow_id) and incidents_visible_to(user).filter(
+        pk=retrospective.incident_id
+    ).exists()
+
+
+def retrospective_detail(*, user: User, pk: int) -> Retrospective | None:
+    return (
+        retrospectives_visible_to(user)
+        .select_related(
+            "incident", "incident__team", "incident__severity", "owner", "shadow", "template_version__template"
+        )
+        .prefetch_related("sections")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def section_with_history(*, section: Section, limit: int = 50):
+    return section.revisions.select_related("created_by").order_by("-version")[:limit]
+
+
+def retrospective_list(*, user: User, state: str = "", owner: User | None = None) -> QuerySet[Retrospective]:
+    retrospectives = retrospectives_visible_to(user)
+    if state:
+        retrospectives = retrospectives.filter(state=state)
+    if owner is not None:
+        retrospectives = retrospectives.filter(Q(owner=owner) | Q(shadow=owner))
+    return retrospectives.select_related("incident", "incident__team", "incident__severity", "owner").annotate(
+        filled=Count("sections", filter=~Q(sections__body="")), total=Count("sections")
+    )
+
+
+def done_writeups(*, user: User) -> QuerySet[Retrospective]:
+    return (
+        retrospectives_visible_to(user)
+        .filter(state=Retrospective.State.DONE)
+        .select_related("incident", "incident__team", "incident__severity", "owner", "template_version__template")
+        .order_by("-done_at", "-id")
+    )

@@ -1,0 +1,297 @@
+"""Every write to templates and retrospectives."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from retrospector.accounts.models import Role, Team, User
+from retrospector.accounts.selectors import has_team_role
+from retrospector.incidents.models import Incident
+from retrospector.incidents.selectors import can_edit_incident
+from retrospector.incidents.services import ConflictError
+
+from .definitions import TemplateDefinition, builtin_definitions
+from .markdown import markdown_size_error
+from .models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion
+from .selectors import can_edit_retrospective, template_latest_version
+
+State = Retrospective.State
+
+# Which state can follow which; everything else is refused.
+TRANSITIONS = {
+    State.DRAFT: {State.IN_REVIEW},
+    State.IN_REVIEW: {State.DRAFT, State.APPROVED},
+    State.APPROVED: {State.IN_REVIEW, State.DONE},
+    State.DONE: {State.IN_REVIEW},
+}
+TRANSITION_LABELS = {
+    (State.DRAFT, State.IN_REVIEW): "Send for review",
+    (State.IN_REVIEW, State.DRAFT): "Back to draft",
+    (State.IN_REVIEW, State.APPROVED): "Approve",
+    (State.APPROVED, State.IN_REVIEW): "Reopen review",
+    (State.APPROVED, State.DONE): "Mark done and publish",
+    (State.DONE, State.IN_REVIEW): "Reopen",
+}
+
+
+# --- Templates --------------------------------------------------------------------------
+
+
+def builtin_templates_sync(*, template_model=Template, version_model=TemplateVersion) -> int:
+    """Create or update the built-in templates; a changed definition becomes a new version.
+
+    Takes the model classes so that a data migration can pass its historical models.
+    Returns the number of versions created.
+    """
+    created = 0
+    for definition in builtin_definitions():
+        template, _ = template_model.objects.get_or_create(
+            organization=None,
+            key=definition.key,
+            defaults={"name": definition.name, "description": definition.description, "is_builtin": True},
+        )
+        latest = version_model.objects.filter(template=template).order_by("-number").first()
+        sections = definition.sections_as_dicts()
+        if latest and latest.sections == sections and latest.name == definition.name and latest.description == definition.description:
+            continue
+        version_model.objects.create(
+            template=template,
+            number=(latest.number + 1) if latest else 1,
+            name=definition.name,
+            description=definition.description,
+            sections=sections,
+        )
+        template_model.objects.filter(pk=template.pk).update(name=definition.name, description=definition.description)
+        created += 1
+    return created
+
+
+def _require_template_author(by: User, team: Team) -> None:
+    if by.organization_id != team.organization_id or not (by.is_org_admin or has_team_role(by, team.pk, Role.MEMBER)):
+        raise PermissionDenied(f"Only members of {team.name} can manage its templates.")
+
+
+@transaction.atomic
+def template_create(*, team: Team, definition: TemplateDefinition, by: User) -> Template:
+    _require_template_author(by, team)
+    if Template.objects.filter(organization_id=team.organization_id, key=definition.key).exists():
+        raise ValidationError({"key": f"A template with the key {definition.key!r} already exists; pick another key."})
+    template = Template.objects.create(
+        organization_id=team.organization_id,
+        team=team,
+        key=definition.key,
+        name=definition.name,
+        description=definition.description,
+    )
+    TemplateVersion.objects.create(
+        template=template, number=1, name=definition.name, description=definition.description,
+        sections=definition.sections_as_dicts(), created_by=by,
+    )
+    return template
+
+
+@transaction.atomic
+def template_update(*, template: Template, definition: TemplateDefinition, by: User) -> TemplateVersion:
+    """A change never edits a version in place: retrospectives keep the version they started with."""
+    if template.is_builtin:
+        raise PermissionDenied("Built-in templates cannot be changed; import a copy under a new key instead.")
+    _require_template_author(by, template.team)
+    if definition.key != template.key:
+        raise ValidationError({"key": "The key of an existing template cannot change."})
+    latest = TemplateVersion.objects.select_for_update().filter(template=template).order_by("-number").first()
+    sections = definition.sections_as_dicts()
+    if latest and latest.sections == sections and latest.name == definition.name and latest.description == definition.description:
+        return latest
+    version = TemplateVersion.objects.create(
+        template=template, number=(latest.number + 1) if latest else 1, name=definition.name,
+        description=definition.description, sections=sections, created_by=by,
+    )
+    Template.objects.filter(pk=template.pk).update(name=definition.name, description=definition.description)
+    return version
+
+
+# --- Retrospectives ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def retrospective_start(
+    *,
+    incident: Incident,
+    template: Template,
+    by: User,
+    owner: User | None = None,
+    shadow: User | None = None,
+    title: str = "",
+    due_at=None,
+    bodies: dict[str, str] | None = None,
+) -> Retrospective:
+    if not can_edit_incident(by, incident):
+        raise PermissionDenied("Only members of the incident's team can start its retrospective.")
+    if template.organization_id not in (None, incident.organization_id):
+        raise ValidationError({"template": "Unknown template."})
+    owner = owner or by
+    for field, person in (("owner", owner), ("shadow", shadow)):
+        if person is not None and person.organization_id != incident.organization_id:
+            raise ValidationError({field: f"{person.username} is not in this organization."})
+    if shadow is not None and shadow.pk == owner.pk:
+        raise ValidationError({"shadow": "The shadow should be someone other than the owner."})
+    version = template_latest_version(template)
+    retrospective = Retrospective.objects.create(
+        incident=incident,
+        template_version=version,
+        title=(title or "").strip()[:300] or f"Retrospective: {incident.title}"[:300],
+        owner=owner,
+        shadow=shadow,
+        due_at=due_at,
+        created_by=by,
+    )
+    bodies = bodies or {}
+    sections = []
+    for position, spec in enumerate(version.sections):
+        body = bodies.get(spec["key"], spec.get("starter", "") or "")
+        if error := markdown_size_error(body):
+            raise ValidationError({f"sections.{spec['key']}": error})
+        sections.append(
+            Section(
+                retrospective=retrospective, key=spec["key"], title=spec["title"], kind=spec["kind"],
+                required=spec["required"], guidance=spec.get("guidance", ""), position=position,
+                body=body, updated_by=by,
+            )
+        )
+    Section.objects.bulk_create(sections)
+    Revision.objects.bulk_create(
+        Revision(section=s, version=1, body=s.body, created_by=by, note="Started") for s in
+        Section.objects.filter(retrospective=retrospective)
+    )
+    return retrospective
+
+
+@transaction.atomic
+def section_save(*, section: Section, body: str, base_version: int, by: User, note: str = "") -> Section:
+    """Save a section only if nobody saved it since `base_version`; otherwise raise ConflictError."""
+    body = (body or "").replace("\r\n", "\n")
+    if error := markdown_size_error(body):
+        raise ValidationError({"body": error})
+    current = Section.objects.select_for_update().select_related("retrospective__incident").get(pk=section.pk)
+    if not can_edit_retrospective(by, current.retrospective):
+        raise PermissionDenied("You can read this retrospective but not change it.")
+    if current.version != base_version:
+        raise ConflictError(
+            f"“{current.title}” was saved by someone else after you started editing "
+            f"(you edited version {base_version}; it is now version {current.version}).",
+            current=current,
+        )
+    if current.body == body:
+        return current
+    current.body = body
+    current.version += 1
+    current.updated_by = by
+    current.save(update_fields=["body", "version", "updated_by", "updated_at"])
+    Revision.objects.create(section=current, version=current.version, body=body, created_by=by, note=note[:200])
+    Retrospective.objects.filter(pk=current.retrospective_id).update(updated_at=timezone.now())
+    return current
+
+
+def section_restore(*, section: Section, version: int, base_version: int, by: User) -> Section:
+    revision = section.revisions.filter(version=version).first()
+    if revision is None:
+        raise ValidationError({"version": f"There is no version {version} of this section."})
+    return section_save(section=section, body=revision.body, base_version=base_version, by=by, note=f"Restored version {version}")
+
+
+@transaction.atomic
+def retrospective_transition(*, retrospective: Retrospective, to_state: str, by: User, note: str = "") -> Retrospective:
+    current = Retrospective.objects.select_for_update().select_related("incident").get(pk=retrospective.pk)
+    if not can_edit_retrospective(by, current):
+        raise PermissionDenied("You can read this retrospective but not change its state.")
+    if to_state not in TRANSITIONS.get(current.state, set()):
+        raise ValidationError(
+            {"state": f"A retrospective that is {current.get_state_display().lower()} cannot move to {to_state!r}."}
+        )
+    if to_state in (State.APPROVED, State.DONE):
+        empty = list(current.sections.filter(required=True, body="").values_list("title", flat=True))
+        empty += [s.title for s in current.sections.filter(required=True).exclude(body="") if not s.body.strip()]
+        if empty:
+            raise ValidationError({"state": "Fill in the required sections first: " + ", ".join(empty) + "."})
+    StateChange.objects.create(retrospective=current, from_state=current.state, to_state=to_state, by=by, note=note[:2000])
+    current.state = to_state
+    current.done_at = timezone.now() if to_state == State.DONE else None
+    current.save(update_fields=["state", "done_at", "updated_at"])
+    return current
+
+
+@transaction.atomic
+def retrospective_assign(*, retrospective: Retrospective, by: User, owner: User, shadow: User | None, due_at=None) -> Retrospective:
+    if not can_edit_incident(by, retrospective.incident):
+        raise PermissionDenied("Only members of the incident's team can assign the retrospective.")
+    for field, person in (("owner", owner), ("shadow", shadow)):
+        if person is not None and person.organization_id != retrospective.incident.organization_id:
+            raise ValidationError({field: f"{person.username} is not in this organization."})
+    if shadow is not None and shadow.pk == owner.pk:
+        raise ValidationError({"shadow": "The shadow should be someone other than the owner."})
+    retrospective.owner = owner
+    retrospective.shadow = shadow
+    retrospective.due_at = due_at
+    retrospective.save(update_fields=["owner", "shadow", "due_at", "updated_at"])
+    return retrospective
+
+
+@transaction.atomic
+def retrospective_import_markdown(*, incident: Incident, text: str, by: User, source: str = "document") -> Retrospective:
+    """Import an exported (or hand-written) Markdown write-up as a new retrospective; all or nothing."""
+    from .exchange import ImportProblem, parse_markdown
+
+    if not can_edit_incident(by, incident):
+        raise PermissionDenied("Only members of the incident's team can add a retrospective to it.")
+    try:
+        parsed = parse_markdown(text, source=source)
+    except ImportProblem as exc:
+        raise ValidationError({"file": str(exc)}) from exc
+    template = None
+    if parsed.template:
+        template = (
+            Template.objects.filter(key=parsed.template)
+            .filter(models_q_visible_to_org(incident.organization_id))
+            .order_by("is_builtin")
+            .first()
+        )
+    if template is None:
+        template = Template.objects.get(organization__isnull=True, key="postmortem")
+    version = None
+    if parsed.template_version and template.key == parsed.template:
+        version = template.versions.filter(number=parsed.template_version).first()
+    version = version or template_latest_version(template)
+    specs = {spec["key"]: spec for spec in version.sections}
+    retrospective = Retrospective.objects.create(
+        incident=incident,
+        template_version=version,
+        title=parsed.title or f"Retrospective: {incident.title}"[:300],
+        owner=by,
+        created_by=by,
+    )
+    sections = []
+    for position, parsed_section in enumerate(parsed.sections):
+        if error := markdown_size_error(parsed_section.body):
+            raise ValidationError({f"sections.{parsed_section.key}": error})
+        spec = specs.get(parsed_section.key, {})
+        sections.append(
+            Section(
+                retrospective=retrospective, key=parsed_section.key, title=parsed_section.title[:200],
+                kind=spec.get("kind", "text"), required=spec.get("required", False),
+                guidance=spec.get("guidance", ""), position=position, body=parsed_section.body, updated_by=by,
+            )
+        )
+    Section.objects.bulk_create(sections)
+    Revision.objects.bulk_create(
+        Revision(section=s, version=1, body=s.body, created_by=by, note=f"Imported from {source}"[:200])
+        for s in Section.objects.filter(retrospective=retrospective)
+    )
+    return retrospective
+
+
+def models_q_visible_to_org(organization_id: int):
+    from django.db.models import Q
+
+    return Q(organization__isnull=True) | Q(organization_id=organization_id)

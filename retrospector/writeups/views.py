@@ -1,0 +1,409 @@
+import difflib
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_POST
+
+from retrospector.core.forms import add_service_errors
+from retrospector.core.paging import paginate
+from retrospector.incidents.selectors import can_edit_incident, incident_detail as select_incident
+from retrospector.incidents.services import ConflictError
+
+from .definitions import DefinitionError, definition_to_yaml, parse_definition_text, validate_definition
+from .export import EXPORT_FORMATS, export_html, export_json_text, export_markdown
+from .forms import (
+    ImportMarkdownForm,
+    SectionForm,
+    StartRetrospectiveForm,
+    TemplateImportForm,
+    TemplateMetaForm,
+    TemplateSectionFormSet,
+    TransitionForm,
+)
+from .markdown import render_markdown
+from .models import Retrospective, Section
+from .selectors import (
+    can_edit_retrospective,
+    done_writeups,
+    retrospective_detail as select_retrospective,
+    section_with_history,
+    template_by_key,
+    templates_visible_to,
+)
+from .services import (
+    TRANSITION_LABELS,
+    TRANSITIONS,
+    retrospective_import_markdown,
+    retrospective_start,
+    retrospective_transition,
+    section_restore,
+    section_save,
+    template_create,
+    template_update,
+)
+
+
+def _retrospective_or_404(request, pk) -> Retrospective:
+    retrospective = select_retrospective(user=request.user, pk=pk)
+    if retrospective is None:
+        raise Http404("No such retrospective, or you may not see it.")
+    return retrospective
+
+
+def _section_or_404(retrospective, key) -> Section:
+    for section in retrospective.sections.all():
+        if section.key == key:
+            return section
+    raise Http404("No such section.")
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@login_required
+def retrospective_new(request, incident_pk):
+    incident = select_incident(user=request.user, pk=incident_pk)
+    if incident is None:
+        raise Http404("No such incident, or you may not see it.")
+    if not can_edit_incident(request.user, incident):
+        raise PermissionDenied("Only members of the incident's team can start its retrospective.")
+    templates = templates_visible_to(request.user)
+    form = StartRetrospectiveForm(request.POST or None, user=request.user, templates=templates,
+                                  initial={"template": request.GET.get("template", "postmortem")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            retrospective = retrospective_start(
+                incident=incident, template=template_by_key(user=request.user, key=data["template"]),
+                by=request.user, owner=data["owner"], shadow=data["shadow"], due_at=data["due_at"],
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Retrospective started. Write the summary last.")
+            return redirect("retrospective_detail", pk=retrospective.pk)
+    return render(request, "writeups/start.html", {"form": form, "incident": incident})
+
+
+@login_required
+def retrospective_detail(request, pk):
+    retrospective = _retrospective_or_404(request, pk)
+    sections = list(retrospective.sections.all())
+    can_edit = can_edit_retrospective(request.user, retrospective)
+    transitions = [
+        (state, TRANSITION_LABELS[(retrospective.state, state)]) for state in TRANSITIONS[retrospective.state]
+    ] if can_edit else []
+    return render(
+        request,
+        "writeups/detail.html",
+        {
+            "retrospective": retrospective,
+            "incident": retrospective.incident,
+            "sections": [(s, render_markdown(s.body)) for s in sections],
+            "filled": sum(1 for s in sections if not s.is_empty),
+            "can_edit": can_edit,
+            "transitions": sorted(transitions, key=lambda t: t[1]),
+            "state_changes": retrospective.state_changes.select_related("by"),
+        },
+    )
+
+
+def _section_display(request, retrospective, section, *, status=200):
+    return render(
+        request, "writeups/_section.html",
+        {"retrospective": retrospective, "section": section, "html": render_markdown(section.body),
+         "can_edit": can_edit_retrospective(request.user, retrospective)},
+        status=status,
+    )
+
+
+@login_required
+def section_show(request, pk, key):
+    retrospective = _retrospective_or_404(request, pk)
+    return _section_display(request, retrospective, _section_or_404(retrospective, key))
+
+
+@login_required
+def section_edit(request, pk, key):
+    retrospective = _retrospective_or_404(request, pk)
+    section = _section_or_404(retrospective, key)
+    if not can_edit_retrospective(request.user, retrospective):
+        raise PermissionDenied("You can read this retrospective but not change it.")
+    form = SectionForm(request.POST or None, initial={"body": section.body, "base_version": section.version})
+    context = {"retrospective": retrospective, "section": section, "form": form}
+    if request.method == "POST" and form.is_valid():
+        try:
+            section = section_save(
+                section=section, body=form.cleaned_data["body"], base_version=form.cleaned_data["base_version"], by=request.user
+            )
+        except ConflictError as exc:
+            theirs = exc.current
+            resubmit = SectionForm(initial={"body": form.cleaned_data["body"], "base_version": theirs.version})
+            context.update(conflict=exc, theirs=theirs, theirs_html=render_markdown(theirs.body),
+                           mine=form.cleaned_data["body"], form=resubmit, diff=_line_diff(theirs.body, form.cleaned_data["body"]))
+            return render(request, "writeups/_conflict.html" if _is_htmx(request) else "writeups/conflict.html", context, status=409)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            status = 422
+        else:
+            if _is_htmx(request):
+                return _section_display(request, retrospective, section)
+            messages.success(request, f"Saved “{section.title}”.")
+            return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
+        return render(request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context, status=status)
+    context["preview"] = render_markdown(section.body)
+    return render(request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context)
+
+
+def retrospective_url(retrospective) -> str:
+    from django.urls import reverse
+
+    return reverse("retrospective_detail", args=[retrospective.pk])
+
+
+@login_required
+@require_POST
+def markdown_preview(request):
+    from .markdown import markdown_size_error
+
+    body = request.POST.get("body", "")
+    if error := markdown_size_error(body):
+        return HttpResponse(f'<p class="error">{error}</p>')
+    html = render_markdown(body)
+    return HttpResponse(html or '<p class="muted">Nothing to preview yet.</p>')
+
+
+def _line_diff(old: str, new: str) -> list[tuple[str, str]]:
+    rows = []
+    for line in difflib.unified_diff(old.splitlines(), new.splitlines(), lineterm="", n=3):
+        if line.startswith(("---", "+++")):
+            continue
+        kind = {"+": "added", "-": "removed", "@": "hunk"}.get(line[:1], "same")
+        rows.append((kind, line))
+    return rows
+
+
+@login_required
+def section_history(request, pk, key):
+    retrospective = _retrospective_or_404(request, pk)
+    section = _section_or_404(retrospective, key)
+    revisions = list(section_with_history(section=section, limit=200))
+    selected = request.GET.get("version")
+    diff = None
+    chosen = None
+    if selected and selected.isdigit():
+        by_version = {r.version: r for r in section.revisions.filter(version__in=[int(selected), int(selected) - 1])}
+        chosen = by_version.get(int(selected))
+        if chosen is None:
+            raise Http404("No such version.")
+        previous = by_version.get(chosen.version - 1)
+        diff = _line_diff(previous.body if previous else "", chosen.body)
+    return render(
+        request, "writeups/history.html",
+        {"retrospective": retrospective, "section": section, "revisions": revisions, "chosen": chosen, "diff": diff,
+         "can_edit": can_edit_retrospective(request.user, retrospective)},
+    )
+
+
+@login_required
+@require_POST
+def section_restore_view(request, pk, key):
+    retrospective = _retrospective_or_404(request, pk)
+    section = _section_or_404(retrospective, key)
+    try:
+        version = int(request.POST.get("version", ""))
+        base_version = int(request.POST.get("base_version", ""))
+    except ValueError:
+        messages.error(request, "Pick a version to restore.")
+        return redirect("section_history", pk=pk, key=key)
+    try:
+        section_restore(section=section, version=version, base_version=base_version, by=request.user)
+    except ConflictError as exc:
+        messages.error(request, f"{exc} Look at the latest version before restoring.")
+        return redirect("section_history", pk=pk, key=key)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("section_history", pk=pk, key=key)
+    messages.success(request, f"Restored version {version} of “{section.title}” as a new version.")
+    return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
+
+
+@login_required
+@require_POST
+def retrospective_transition_view(request, pk):
+    retrospective = _retrospective_or_404(request, pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Unknown state.")
+        return redirect("retrospective_detail", pk=pk)
+    try:
+        retrospective_transition(retrospective=retrospective, to_state=form.cleaned_data["to_state"],
+                                 by=request.user, note=form.cleaned_data["note"])
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, "State changed.")
+    return redirect("retrospective_detail", pk=pk)
+
+
+def export_response(retrospective, fmt: str) -> HttpResponse:
+    content_type, ext = EXPORT_FORMATS[fmt]
+    body = {"md": export_markdown, "html": export_html, "json": export_json_text}[fmt](retrospective)
+    response = HttpResponse(body, content_type=content_type)
+    filename = f"retrospective-{retrospective.pk}-{slugify(retrospective.title)[:60] or 'export'}.{ext}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if fmt == "html":
+        # The standalone export carries its own print stylesheet.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
+    return response
+
+
+@login_required
+def retrospective_export(request, pk, fmt):
+    if fmt not in EXPORT_FORMATS:
+        raise Http404("Unknown export format.")
+    return export_response(_retrospective_or_404(request, pk), fmt)
+
+
+@login_required
+def retrospective_import(request, incident_pk):
+    incident = select_incident(user=request.user, pk=incident_pk)
+    if incident is None:
+        raise Http404("No such incident, or you may not see it.")
+    if not can_edit_incident(request.user, incident):
+        raise PermissionDenied("Only members of the incident's team can add a retrospective to it.")
+    form = ImportMarkdownForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            text = upload.read().decode("utf-8")
+        except UnicodeDecodeError:
+            form.add_error("file", f"{upload.name} is not UTF-8 text.")
+        else:
+            try:
+                retrospective = retrospective_import_markdown(incident=incident, text=text, by=request.user, source=upload.name)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, f"Imported {upload.name} with {retrospective.sections.count()} sections.")
+                return redirect("retrospective_detail", pk=retrospective.pk)
+    return render(request, "writeups/import.html", {"form": form, "incident": incident})
+
+
+@login_required
+def done_list(request):
+    page = paginate(request, done_writeups(user=request.user))
+    return render(request, "writeups/done_list.html", {"page": page})
+
+
+# --- Templates ------------------------------------------------------------------------------
+
+
+@login_required
+def template_list(request):
+    templates = templates_visible_to(request.user).prefetch_related("versions")
+    return render(request, "writeups/template_list.html", {"templates": templates})
+
+
+def _template_or_404(request, key):
+    template = template_by_key(user=request.user, key=key)
+    if template is None:
+        raise Http404("No such template.")
+    return template
+
+
+@login_required
+def template_detail(request, key):
+    template = _template_or_404(request, key)
+    versions = list(template.versions.select_related("created_by").order_by("-number"))
+    number = request.GET.get("version")
+    version = next((v for v in versions if str(v.number) == number), versions[0])
+    sections = [dict(s, guidance_html=render_markdown(s.get("guidance", ""))) for s in version.sections]
+    return render(request, "writeups/template_detail.html",
+                  {"template": template, "version": version, "versions": versions, "sections": sections})
+
+
+@login_required
+def template_download(request, key):
+    template = _template_or_404(request, key)
+    version = template.versions.order_by("-number").first()
+    definition = validate_definition({"key": template.key, "name": version.name, "description": version.description,
+                                      "sections": version.sections})
+    response = HttpResponse(definition_to_yaml(definition), content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{template.key}.yaml"'
+    return response
+
+
+@login_required
+def template_import(request):
+    form = TemplateImportForm(request.POST or None, request.FILES or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            text, name = form.definition_text()
+            definition = parse_definition_text(text, filename=name)
+            existing = template_by_key(user=request.user, key=definition.key)
+            if existing is not None and not existing.is_builtin:
+                template_update(template=existing, definition=definition, by=request.user)
+                template = existing
+                messages.success(request, f"Saved a new version of “{definition.name}”.")
+            else:
+                template = template_create(team=form.cleaned_data["team"], definition=definition, by=request.user)
+                messages.success(request, f"Imported “{definition.name}”.")
+        except DefinitionError as exc:
+            form.add_error("definition", str(exc))
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied as exc:
+            form.add_error("team", str(exc))
+        else:
+            return redirect("template_detail", key=template.key)
+    return render(request, "writeups/template_import.html", {"form": form})
+
+
+@login_required
+def template_edit(request, key=None):
+    template = _template_or_404(request, key) if key else None
+    if template is not None and template.is_builtin:
+        raise PermissionDenied("Built-in templates cannot be changed; import a copy under a new key instead.")
+    initial_meta, initial_sections = {}, []
+    if template is not None:
+        version = template.versions.order_by("-number").first()
+        initial_meta = {"team": template.team_id, "key": template.key, "name": version.name, "description": version.description}
+        initial_sections = [{k: s.get(k) for k in ("key", "title", "kind", "required", "guidance")} for s in version.sections]
+    meta = TemplateMetaForm(request.POST or None, user=request.user, initial=initial_meta)
+    formset = TemplateSectionFormSet(request.POST or None, initial=initial_sections, prefix="sections")
+    if template is not None:
+        meta.fields["key"].disabled = True
+        meta.fields["team"].disabled = True
+    if request.method == "POST" and meta.is_valid() and formset.is_valid():
+        sections = [
+            {k: v for k, v in f.cleaned_data.items() if k != "DELETE"}
+            for f in formset.forms
+            if f.cleaned_data and not f.cleaned_data.get("DELETE")
+        ]
+        try:
+            definition = validate_definition({
+                "key": meta.cleaned_data["key"], "name": meta.cleaned_data["name"],
+                "description": meta.cleaned_data["description"], "sections": sections,
+            })
+            if template is None:
+                template = template_create(team=meta.cleaned_data["team"], definition=definition, by=request.user)
+            else:
+                template_update(template=template, definition=definition, by=request.user)
+        except DefinitionError as exc:
+            meta.add_error(None, str(exc))
+        except ValidationError as exc:
+            add_service_errors(meta, exc)
+        except PermissionDenied as exc:
+            meta.add_error(None, str(exc))
+        else:
+            messages.success(request, "Template saved.")
+            return redirect("template_detail", key=template.key)
+    return render(request, "writeups/template_form.html", {"meta": meta, "formset": formset, "template": template})
+
+

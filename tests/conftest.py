@@ -1,0 +1,103 @@
+"""Shared fixtures: one organization, two teams, people with different roles (alice, bob, charlie, dana)."""
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+
+def pytest_configure(config):
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        return
+    try:
+        import psycopg
+
+        psycopg.connect(url.replace("postgres://", "postgresql://", 1), connect_timeout=3).close()
+    except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
+        if os.environ.get("RETROSPECTOR_REQUIRE_DB") or os.environ.get("CI") == "true":
+            raise pytest.UsageError(f"PostgreSQL at {url} is unreachable: {exc}") from exc
+        pytest.exit(f"PostgreSQL unreachable ({exc}); PostgreSQL run skipped.", returncode=0)
+
+
+@pytest.fixture
+def org(db):
+    from retrospector.accounts.services import organization_create
+    from retrospector.incidents.services import severity_levels_ensure_defaults
+
+    organization = organization_create(name="Acme", slug="acme")
+    severity_levels_ensure_defaults(organization=organization)
+    return organization
+
+
+def make_user(org, username, *, org_admin=False, time_zone="UTC"):
+    from retrospector.accounts.models import User
+
+    user = User(username=username, organization=org, is_org_admin=org_admin, time_zone=time_zone,
+                full_name=username.capitalize(), email=f"{username}@example.com")
+    user.set_password("pw")
+    user.save()
+    return user
+
+
+@pytest.fixture
+def people(org):
+    """alice: admin of payments; bob: member of payments; charlie: member of platform; dana: viewer of payments;
+    erin: in no team; oscar: organization admin."""
+    from retrospector.accounts.models import Membership
+    from retrospector.accounts.services import team_create
+
+    payments = team_create(organization=org, name="Payments", slug="payments")
+    platform = team_create(organization=org, name="Platform", slug="platform")
+    users = {name: make_user(org, name) for name in ("alice", "bob", "charlie", "dana", "erin")}
+    users["oscar"] = make_user(org, "oscar", org_admin=True)
+    Membership.objects.create(team=payments, user=users["alice"], role="admin")
+    Membership.objects.create(team=payments, user=users["bob"], role="member")
+    Membership.objects.create(team=payments, user=users["dana"], role="viewer")
+    Membership.objects.create(team=platform, user=users["charlie"], role="member")
+    users["payments"] = payments
+    users["platform"] = platform
+    return users
+
+
+START = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def make_incident(people):
+    from retrospector.incidents.models import SeverityLevel
+    from retrospector.incidents.services import incident_create
+
+    def make(*, team="payments", title="Checkout errors", visibility="organization", by="alice", **extra):
+        team_obj = people[team]
+        severity = SeverityLevel.objects.get(organization=team_obj.organization, key=extra.pop("severity", "SEV2"))
+        author = people[by] if team == "payments" or by != "alice" else people["charlie"]
+        defaults = dict(started_at=START, detected_at=START + timedelta(minutes=5))
+        defaults.update(extra)
+        return incident_create(by=author, team=team_obj, title=title, severity=severity, visibility=visibility, **defaults)
+
+    return make
+
+
+@pytest.fixture
+def make_retrospective(people):
+    from retrospector.writeups.models import Template
+    from retrospector.writeups.services import retrospective_start
+
+    def make(incident, *, template="postmortem", by=None):
+        author = by or (people["alice"] if incident.team.slug == "payments" else people["charlie"])
+        return retrospective_start(incident=incident, template=Template.objects.get(key=template, organization=None), by=author)
+
+    return make
+
+
+@pytest.fixture
+def client_for(client, people):
+    from django.test import Client
+
+    def make(name):
+        c = Client()
+        c.force_login(people[name])
+        return c
+
+    return make
