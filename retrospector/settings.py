@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -22,7 +23,7 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = env_bool("RETROSPECTOR_TESTING", False)
+TESTING = env_bool("RETROSPECTOR_TESTING", "pytest" in sys.modules)
 
 
 def _secret_key() -> str:

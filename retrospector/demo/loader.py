@@ -14,6 +14,7 @@ from retrospector.accounts.models import Membership, Organization, User
 from retrospector.accounts.services import organization_create, team_create
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
+from retrospector.writeups.markdown import render_markdown
 from retrospector.writeups.models import Retrospective, Revision, Section, Template
 from retrospector.writeups.services import retrospective_start, retrospective_transition
 
@@ -93,9 +94,10 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
             section.body = RELATIVE_DATE.sub(
                 lambda m: (now.date() + timedelta(days=int(m.group(1)))).isoformat(), bodies[section.key]
             ).strip("\n")
+            section.html = render_markdown(section.body)
             section.version = 2
             section.updated_by = owner
-        Section.objects.bulk_update(sections, ["body", "version", "updated_by"])
+        Section.objects.bulk_update(sections, ["body", "html", "version", "updated_by"])
         Revision.objects.bulk_create(
             Revision(section=s, version=2, body=s.body, created_by=owner, note="Demo content") for s in sections
         )

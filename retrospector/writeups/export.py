@@ -9,7 +9,6 @@ import json
 from django.utils import timezone
 
 from .exchange import JSON_SCHEMA, PRINT_CSS, to_markdown
-from .markdown import render_markdown
 from .models import Retrospective
 
 EXPORT_FORMATS = {
@@ -130,7 +129,7 @@ def export_html(retrospective: Retrospective, *, tz=None) -> str:
     ]
     for section in _sections(retrospective):
         parts.append(f'<section id="section-{e(section.key)}"><h2>{e(section.title)}</h2>')
-        parts.append(render_markdown(section.body) if section.body.strip() else '<p class="empty">Not written.</p>')
+        parts.append(section.html if section.body.strip() else '<p class="empty">Not written.</p>')
         parts.append("</section>")
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -118,6 +118,8 @@ class Section(models.Model):
     guidance = models.TextField(blank=True)
     position = models.PositiveIntegerField()
     body = models.TextField(blank=True)
+    # The sanitized rendering of body, kept in step by the services: rendering is too slow for every page view.
+    html = models.TextField(blank=True, editable=False)
     version = models.PositiveIntegerField(default=1, help_text="Increases by one with every save.")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     updated_at = models.DateTimeField(auto_now=True)

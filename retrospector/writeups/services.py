@@ -13,7 +13,7 @@ from retrospector.incidents.selectors import can_edit_incident
 from retrospector.incidents.services import ConflictError
 
 from .definitions import TemplateDefinition, builtin_definitions
-from .markdown import markdown_size_error
+from .markdown import markdown_size_error, render_markdown
 from .models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion
 from .selectors import can_edit_retrospective, template_latest_version
 
@@ -157,7 +157,7 @@ def retrospective_start(
             Section(
                 retrospective=retrospective, key=spec["key"], title=spec["title"], kind=spec["kind"],
                 required=spec["required"], guidance=spec.get("guidance", ""), position=position,
-                body=body, updated_by=by,
+                body=body, html=render_markdown(body), updated_by=by,
             )
         )
     Section.objects.bulk_create(sections)
@@ -186,9 +186,10 @@ def section_save(*, section: Section, body: str, base_version: int, by: User, no
     if current.body == body:
         return current
     current.body = body
+    current.html = render_markdown(body)
     current.version += 1
     current.updated_by = by
-    current.save(update_fields=["body", "version", "updated_by", "updated_at"])
+    current.save(update_fields=["body", "html", "version", "updated_by", "updated_at"])
     Revision.objects.create(section=current, version=current.version, body=body, created_by=by, note=note[:200])
     Retrospective.objects.filter(pk=current.retrospective_id).update(updated_at=timezone.now())
     return current
@@ -280,7 +281,8 @@ def retrospective_import_markdown(*, incident: Incident, text: str, by: User, so
             Section(
                 retrospective=retrospective, key=parsed_section.key, title=parsed_section.title[:200],
                 kind=spec.get("kind", "text"), required=spec.get("required", False),
-                guidance=spec.get("guidance", ""), position=position, body=parsed_section.body, updated_by=by,
+                guidance=spec.get("guidance", ""), position=position, body=parsed_section.body,
+                html=render_markdown(parsed_section.body), updated_by=by,
             )
         )
     Section.objects.bulk_create(sections)

@@ -104,7 +104,7 @@ def retrospective_detail(request, pk):
         {
             "retrospective": retrospective,
             "incident": retrospective.incident,
-            "sections": [(s, render_markdown(s.body)) for s in sections],
+            "sections": [(s, s.html) for s in sections],
             "filled": sum(1 for s in sections if not s.is_empty),
             "can_edit": can_edit,
             "transitions": sorted(transitions, key=lambda t: t[1]),
@@ -116,7 +116,7 @@ def retrospective_detail(request, pk):
 def _section_display(request, retrospective, section, *, status=200):
     return render(
         request, "writeups/_section.html",
-        {"retrospective": retrospective, "section": section, "html": render_markdown(section.body),
+        {"retrospective": retrospective, "section": section, "html": section.html,
          "can_edit": can_edit_retrospective(request.user, retrospective)},
         status=status,
     )
@@ -156,7 +156,7 @@ def section_edit(request, pk, key):
             messages.success(request, f"Saved “{section.title}”.")
             return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
         return render(request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context, status=status)
-    context["preview"] = render_markdown(section.body)
+    context["preview"] = section.html
     return render(request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context)
 
 
