@@ -17,9 +17,9 @@ class IncidentForm(forms.ModelForm):
     services = forms.CharField(
         required=False, help_text="Comma-separated, e.g. checkout-api, postgres-primary.", max_length=2000
     )
-    link_ticket = forms.URLField(required=False, label="Ticket link", max_length=2000)
-    link_chat = forms.URLField(required=False, label="Chat channel link", max_length=2000)
-    link_dashboard = forms.URLField(required=False, label="Dashboard link", max_length=2000)
+    link_ticket = forms.URLField(required=False, label="Ticket link", max_length=2000, assume_scheme="https")
+    link_chat = forms.URLField(required=False, label="Chat channel link", max_length=2000, assume_scheme="https")
+    link_dashboard = forms.URLField(required=False, label="Dashboard link", max_length=2000, assume_scheme="https")
     base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
     class Meta:

@@ -10,12 +10,17 @@ document.addEventListener("keydown", function (event) {
   }
 });
 document.addEventListener("htmx:afterSwap", function (event) {
-  // Move focus into a freshly opened editor so keyboard users can type at once.
-  var area = event.detail.target && event.detail.target.querySelector && event.detail.target.querySelector("textarea");
-  if (area && event.detail.target.classList.contains("editing")) {
-    area.focus();
-  } else if (event.detail.elt && event.detail.elt.id && event.detail.elt.id.indexOf("section-") === 0) {
-    var heading = document.querySelector("#" + event.detail.elt.id + " h2");
-    if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
+  // htmx fires afterSwap on the swapped-in element (event.target); detail.target and detail.elt
+  // are the replaced nodes and are no longer in the document after an outerHTML swap.
+  var swapped = event.target;
+  if (!swapped || !swapped.classList || !swapped.classList.contains("section")) { return; }
+  if (swapped.classList.contains("editing")) {
+    // Move focus into a freshly opened editor so keyboard users can type at once.
+    var area = swapped.querySelector("textarea");
+    if (area) { area.focus(); }
+    return;
   }
+  // After saving, cancelling or a conflict, put focus on the section's heading.
+  var heading = swapped.querySelector("h2");
+  if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
 });

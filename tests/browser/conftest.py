@@ -1,0 +1,140 @@
+"""Browser fixtures: one headless Chromium per session, fresh contexts per test, a live server.
+
+The live server needs a transactional database: pytest-django switches the shared ``db``-based
+fixtures (``people``, ``make_incident``, ``make_retrospective``) to transactional mode when a
+test uses ``live_server``. A transactional test flushes every table afterwards, including the
+built-in templates that a data migration created, so they are synced before each browser test
+and restored after it (for whatever runs next).
+"""
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("RETROSPECTOR_SHOTS", "/tmp/shots"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+def _sync_builtin_templates():
+    from retrospector.writeups.services import builtin_templates_sync
+
+    builtin_templates_sync()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    yield
+    if nextitem is None or "live_server" not in getattr(item, "fixturenames", ()):
+        return  # after the last test the test database is already gone
+    # The transactional flush has just emptied the tables; put the built-in templates back.
+    from pytest_django.plugin import blocking_manager_key
+
+    with item.config.stash[blocking_manager_key].unblock():
+        _sync_builtin_templates()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def site(live_server, people):
+    """The live server with built-in templates, the shared people, and a way to open browser contexts."""
+    _sync_builtin_templates()
+    return live_server
+
+
+class Console:
+    """Console messages and page errors of every page opened in a test's contexts."""
+
+    def __init__(self):
+        self.messages: list[tuple[str, str, str]] = []  # (type, text, page url)
+
+    def attach(self, page):
+        page.on("console", lambda msg: self.messages.append((msg.type, msg.text, page.url)))
+        page.on("pageerror", lambda exc: self.messages.append(("pageerror", str(exc), page.url)))
+
+    def csp_violations(self) -> list:
+        return [m for m in self.messages if "Content Security Policy" in m[1]]
+
+    def errors(self) -> list:
+        return [m for m in self.messages if m[0] in ("error", "pageerror")]
+
+
+@pytest.fixture
+def console():
+    return Console()
+
+
+@pytest.fixture
+def new_context(browser, site, console):
+    """``new_context(user=None, **options)``: a fresh browser context, logged in as ``user`` when given.
+
+    Every page it opens reports its console to ``console``; any Content Security Policy violation
+    fails the test that caused it.
+    """
+    contexts = []
+
+    def make(user=None, **options):
+        options.setdefault("viewport", {"width": 1280, "height": 900})
+        options.setdefault("accept_downloads", True)
+        context = browser.new_context(base_url=site.url, **options)
+        context.set_default_timeout(10_000)
+        context.on("page", console.attach)
+        if user is not None:
+            login_context(context, site.url, user)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert console.csp_violations() == [], "Content Security Policy violations in the browser console"
+
+
+def login_context(context, base_url, user):
+    """Sign ``user`` in without going through the form: a real session cookie for the live server."""
+    from django.conf import settings
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    context.add_cookies([{
+        "name": settings.SESSION_COOKIE_NAME,
+        "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+        "url": base_url,
+    }])
+
+
+@pytest.fixture
+def shot():
+    """``shot(page, name)``: a full-page PNG in /tmp/shots (never in the repository)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(page, name, **options):
+        options.setdefault("full_page", True)
+        path = SHOTS / f"{name}.png"
+        page.screenshot(path=str(path), **options)
+        return path
+
+    return take

@@ -1,0 +1,88 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from retrospector.accounts.models import ApiToken, User
+from retrospector.accounts.services import token_authenticate
+from retrospector.incidents.models import Incident
+from retrospector.writeups.models import Retrospective
+
+
+def run(*args) -> tuple[str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    call_command(*args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_the_demo_loads_into_an_empty_database(db):
+    out, _ = run("demo")
+    assert "Log in as 'alice'" in out
+    assert Incident.objects.count() == 12
+    assert Incident.objects.filter(visibility="private").count() == 1
+    assert User.objects.filter(is_org_admin=True).exists()
+    templates_used = set(Retrospective.objects.values_list("template_version__template__key", flat=True))
+    assert templates_used == {"learning-review", "meeting-agenda", "postmortem", "systems-analysis", "incident-review"}
+    assert Retrospective.objects.filter(state="done").count() >= 3
+    assert "{{date:" not in "".join(Retrospective.objects.values_list("sections__body", flat=True).exclude(sections__body=None))
+
+
+def test_the_demo_refuses_a_database_with_data_unless_forced(db):
+    run("demo")
+    with pytest.raises(CommandError, match="not empty"):
+        run("demo")
+    out, _ = run("demo", "--if-empty")
+    assert "already has data" in out
+    run("demo", "--force")
+    assert Incident.objects.count() == 12
+
+
+def test_token_create_prints_a_working_token_once(people):
+    out, err = run("token", "create", "bob", "--name", "ci")
+    raw = out.strip()
+    assert raw.startswith("rtr_")
+    assert "not shown again" in err
+    token = ApiToken.objects.get(user=people["bob"])
+    assert raw not in (token.digest, token.prefix) and token.digest != raw
+    assert token_authenticate(raw=raw) == people["bob"]
+    with pytest.raises(CommandError):
+        run("token", "create", "nobody")
+
+
+def test_pages_carry_security_headers(client_for):
+    response = client_for("alice").get("/")
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_ask_anonymous_visitors_to_log_in(client):
+    response = client.get("/incidents/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_logging_in_with_the_form(client, people):
+    response = client.post("/login/", {"username": "bob", "password": "pw"})
+    assert response.status_code == 302
+    assert "Hello, Bob" in client.get("/").content.decode()
+
+
+def test_the_home_page_lists_my_retrospectives_and_recent_incidents(make_incident, make_retrospective, client_for, people):
+    incident = make_incident(title="Webhook deliveries delayed")
+    make_retrospective(incident, by=people["alice"])
+    page = client_for("alice").get("/").content.decode()
+    assert "Webhook deliveries delayed" in page
+    assert "Retrospective: Webhook deliveries delayed" in page
+    empty = client_for("erin").get("/").content.decode()
+    assert "Nothing assigned to you" in empty
+
+
+def test_the_retrospector_command_runs_management_commands(tmp_path):
+    import subprocess
+    import sys
+
+    result = subprocess.run([sys.executable, "-m", "retrospector", "help", "demo"], capture_output=True, text=True, timeout=60,
+                            env={"RETROSPECTOR_TESTING": "1", "PATH": "/usr/bin:/bin", "RETROSPECTOR_VAR_DIR": str(tmp_path)})
+    assert result.returncode == 0, result.stderr
+    assert "--force" in result.stdout
