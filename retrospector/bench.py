@@ -325,7 +325,8 @@ def concurrent(data: dict, var_dir: Path) -> dict:
 
     connections.close_all()  # the server processes open the same SQLite file
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("RETROSPECTOR_TESTING", "WEB_CONCURRENCY", "WEB_THREADS")}
+    # A production-like server: no test mode, DEBUG off, gunicorn's defaults unless WEB_CONCURRENCY/WEB_THREADS are set.
+    env = {k: v for k, v in os.environ.items() if k != "RETROSPECTOR_TESTING"}
     env.update(
         RETROSPECTOR_VAR_DIR=str(var_dir),
         SECRET_KEY="bench-" + os.urandom(24).hex(),

@@ -30,3 +30,12 @@ class TeamForm(forms.Form):
     name = forms.CharField(max_length=200)
     slug = forms.SlugField(max_length=100, label="Short name", help_text="Used in links and filters.")
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NewPersonForm(forms.Form):
+    username = forms.CharField(max_length=150)
+    full_name = forms.CharField(max_length=200, required=False)
+    email = forms.EmailField(required=False)
+    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    password = forms.CharField(widget=forms.PasswordInput, help_text="A first password; they can change it later.")
+    is_org_admin = forms.BooleanField(required=False, label="Organization admin")

@@ -99,3 +99,47 @@ def user_update_preferences(*, user: User, full_name: str, time_zone: str, email
     user.full_clean(exclude=["password"])
     user.save(update_fields=["full_name", "time_zone", "email"])
     return user
+
+
+def _require_org_admin(by: User) -> None:
+    if not (by.is_authenticated and by.is_org_admin):
+        raise PermissionDenied("Only organization admins can manage people.")
+
+
+def user_create(
+    *, organization: Organization, username: str, password: str, full_name: str = "", email: str = "",
+    time_zone: str = "UTC", is_org_admin: bool = False, by: User | None = None,
+) -> User:
+    from django.contrib.auth.password_validation import validate_password
+
+    if by is not None:
+        _require_org_admin(by)
+        if by.organization_id != organization.pk:
+            raise PermissionDenied("You can only add people to your own organization.")
+    username = (username or "").strip()
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": f"The username {username!r} is taken."})
+    user = User(username=username, full_name=full_name.strip(), email=email.strip(), time_zone=time_zone,
+                organization=organization, is_org_admin=is_org_admin)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    user.set_password(password)
+    user.full_clean(exclude=["password"])
+    user.save()
+    return user
+
+
+def user_set_access(*, user: User, by: User, is_active: bool | None = None, is_org_admin: bool | None = None) -> User:
+    _require_org_admin(by)
+    if user.organization_id != by.organization_id:
+        raise PermissionDenied("That person is not in your organization.")
+    if user.pk == by.pk and (is_active is False or is_org_admin is False):
+        raise ValidationError({"user": "You cannot remove your own admin rights or deactivate yourself."})
+    if is_active is not None:
+        user.is_active = is_active
+    if is_org_admin is not None:
+        user.is_org_admin = is_org_admin
+    user.save(update_fields=["is_active", "is_org_admin"])
+    return user

@@ -101,3 +101,48 @@ def team_detail(request, slug):
     return render(request, "accounts/team_detail.html",
                   {"team": team, "memberships": memberships, "form": form, "can_manage": can_manage,
                    "roles": Role.choices, "templates": templates})
+
+
+@login_required
+def people(request):
+    from retrospector.core.paging import paginate
+
+    from .forms import NewPersonForm
+    from .services import user_create, user_set_access
+
+    if not request.user.is_org_admin:
+        raise PermissionDenied("Only organization admins manage people.")
+    form = NewPersonForm(request.POST if request.POST.get("action") == "create" else None)
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "create":
+                if form.is_valid():
+                    person = user_create(organization=request.user.organization, by=request.user, **form.cleaned_data)
+                    messages.success(request, f"Added {person.username}. Add them to a team so they can write.")
+                    return redirect("people")
+            else:
+                person = User.objects.filter(pk=request.POST.get("user"), organization=request.user.organization).first()
+                if person is None:
+                    raise Http404("No such person.")
+                changes = {
+                    "deactivate": {"is_active": False}, "activate": {"is_active": True},
+                    "make_admin": {"is_org_admin": True}, "remove_admin": {"is_org_admin": False},
+                }.get(action)
+                if changes is None:
+                    raise ValidationError({"action": "Unknown action."})
+                user_set_access(user=person, by=request.user, **changes)
+                messages.success(request, f"Updated {person.username}.")
+                return redirect("people")
+        except ValidationError as exc:
+            if action == "create":
+                add_service_errors(form, exc)
+            else:
+                messages.error(request, " ".join(exc.messages))
+                return redirect("people")
+    everyone = (
+        User.objects.filter(organization=request.user.organization)
+        .prefetch_related("memberships__team")
+        .order_by("-is_active", "username")
+    )
+    return render(request, "accounts/people.html", {"page": paginate(request, everyone, per_page=50), "form": form})

@@ -208,3 +208,40 @@ def incident_update(
     if links is not None:
         incident_links_set(incident=current, links=links)
     return current
+
+
+@transaction.atomic
+def severity_levels_save(*, organization: Organization, levels: list[dict], by: User) -> list[SeverityLevel]:
+    """Replace the organization's severity levels, in the given order (first = most severe).
+
+    Levels are matched by key; a level still used by an incident cannot be removed.
+    """
+    if not (by.is_org_admin and by.organization_id == organization.pk):
+        raise PermissionDenied("Only organization admins can change severity levels.")
+    cleaned, seen = [], set()
+    for index, level in enumerate(levels):
+        key = (level.get("key") or "").strip().upper()[:20]
+        if not key:
+            continue
+        if key in seen:
+            raise ValidationError({f"levels[{index}].key": f"{key} appears twice."})
+        seen.add(key)
+        cleaned.append({"key": key, "name": (level.get("name") or key).strip()[:100], "description": (level.get("description") or "").strip()})
+    if not cleaned:
+        raise ValidationError({"levels": "Keep at least one severity level."})
+    existing = {s.key: s for s in SeverityLevel.objects.select_for_update().filter(organization=organization)}
+    removed = [s for key, s in existing.items() if key not in seen]
+    for level in removed:
+        used = level.incidents.count()
+        if used:
+            raise ValidationError({"levels": f"{level.key} is used by {used} incident(s); rename it instead of removing it."})
+    SeverityLevel.objects.filter(pk__in=[s.pk for s in removed]).delete()
+    # Ranks are unique per save; shift them out of the way first.
+    SeverityLevel.objects.filter(organization=organization).update(rank=1000)
+    result = []
+    for rank, level in enumerate(cleaned, start=1):
+        obj = existing.get(level["key"]) or SeverityLevel(organization=organization, key=level["key"])
+        obj.name, obj.description, obj.rank = level["name"], level["description"], rank
+        obj.save()
+        result.append(obj)
+    return result

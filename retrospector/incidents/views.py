@@ -114,3 +114,34 @@ def incident_edit(request, pk):
             messages.success(request, "Incident updated.")
             return redirect("incident_detail", pk=incident.pk)
     return render(request, "incidents/form.html", {"form": form, "incident": incident, "conflict": conflict}, status=409 if conflict else 200)
+
+
+@login_required
+def severity_settings(request):
+    from django import forms as djforms
+
+    from .selectors import severity_levels_for
+    from .services import severity_levels_save
+
+    if not request.user.is_org_admin:
+        raise PermissionDenied("Only organization admins can change severity levels.")
+
+    class LevelForm(djforms.Form):
+        key = djforms.CharField(max_length=20, required=False)
+        name = djforms.CharField(max_length=100, required=False)
+        description = djforms.CharField(max_length=500, required=False)
+
+    LevelFormSet = djforms.formset_factory(LevelForm, extra=2, max_num=20)
+    initial = [{"key": s.key, "name": s.name, "description": s.description} for s in severity_levels_for(request.user)]
+    formset = LevelFormSet(request.POST or None, initial=initial, prefix="levels")
+    error = None
+    if request.method == "POST" and formset.is_valid():
+        try:
+            severity_levels_save(organization=request.user.organization, by=request.user,
+                                 levels=[f.cleaned_data for f in formset.forms if f.cleaned_data])
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, "Severity levels saved.")
+            return redirect("severity_settings")
+    return render(request, "incidents/severities.html", {"formset": formset, "error": error})

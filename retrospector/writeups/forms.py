@@ -80,3 +80,15 @@ class TemplateMetaForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["team"].queryset = teams_where_user_can_write(user)
+
+
+class AssignForm(forms.Form):
+    owner = forms.ModelChoiceField(queryset=None, help_text="One person writes it: pick for availability and what they would learn, never for who was involved.")
+    shadow = forms.ModelChoiceField(queryset=None, required=False, help_text="Optional: someone learning the role alongside the owner.")
+    due_at = forms.DateField(required=False, label="First draft due", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        people = people_in_organization(user)
+        self.fields["owner"].queryset = people
+        self.fields["shadow"].queryset = people

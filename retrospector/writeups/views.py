@@ -107,6 +107,7 @@ def retrospective_detail(request, pk):
             "sections": [(s, s.html) for s in sections],
             "filled": sum(1 for s in sections if not s.is_empty),
             "can_edit": can_edit,
+            "can_assign": can_edit_incident(request.user, retrospective.incident),
             "transitions": sorted(transitions, key=lambda t: t[1]),
             "state_changes": retrospective.state_changes.select_related("by"),
         },
@@ -407,3 +408,24 @@ def template_edit(request, key=None):
     return render(request, "writeups/template_form.html", {"meta": meta, "formset": formset, "template": template})
 
 
+
+
+@login_required
+def retrospective_assign_view(request, pk):
+    from .forms import AssignForm
+    from .services import retrospective_assign
+
+    retrospective = _retrospective_or_404(request, pk)
+    if not can_edit_incident(request.user, retrospective.incident):
+        raise PermissionDenied("Only members of the incident's team can assign the retrospective.")
+    form = AssignForm(request.POST or None, user=request.user, initial={
+        "owner": retrospective.owner_id, "shadow": retrospective.shadow_id, "due_at": retrospective.due_at})
+    if request.method == "POST" and form.is_valid():
+        try:
+            retrospective_assign(retrospective=retrospective, by=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Assignment saved.")
+            return redirect("retrospective_detail", pk=pk)
+    return render(request, "writeups/assign.html", {"form": form, "retrospective": retrospective})

@@ -9,9 +9,10 @@ document.addEventListener("keydown", function (event) {
     }
   }
 });
-document.addEventListener("htmx:afterSwap", function (event) {
-  // htmx fires afterSwap on the swapped-in element (event.target); detail.target and detail.elt
-  // are the replaced nodes and are no longer in the document after an outerHTML swap.
+document.addEventListener("htmx:afterSettle", function (event) {
+  // htmx fires this on the swapped-in element (event.target); detail.target and detail.elt are the
+  // replaced nodes, gone after an outerHTML swap. Settled, because until then the new element
+  // still carries the old one's class attribute.
   var swapped = event.target;
   if (!swapped || !swapped.classList || !swapped.classList.contains("section")) { return; }
   if (swapped.classList.contains("editing")) {
