@@ -1,8 +1,23 @@
+import re
+
 from django.conf import settings
 from django.db import models
 
 from retrospector.accounts.models import Organization, Team
 from retrospector.incidents.models import Incident
+
+
+_TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
+
+
+def body_is_empty(body: str) -> bool:
+    """True when nothing has been written: blank, or only a starter table's header row."""
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    if not lines:
+        return True
+    if len(lines) == 2 and lines[0].startswith("|") and _TABLE_SEPARATOR.match(lines[1]):
+        return True
+    return False
 
 
 class SectionKind(models.TextChoices):
@@ -133,7 +148,7 @@ class Section(models.Model):
 
     @property
     def is_empty(self) -> bool:
-        return not self.body.strip()
+        return body_is_empty(self.body)
 
 
 class Revision(models.Model):

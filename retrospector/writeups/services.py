@@ -212,8 +212,7 @@ def retrospective_transition(*, retrospective: Retrospective, to_state: str, by:
             {"state": f"A retrospective that is {current.get_state_display().lower()} cannot move to {to_state!r}."}
         )
     if to_state in (State.APPROVED, State.DONE):
-        empty = list(current.sections.filter(required=True, body="").values_list("title", flat=True))
-        empty += [s.title for s in current.sections.filter(required=True).exclude(body="") if not s.body.strip()]
+        empty = [s.title for s in current.sections.filter(required=True) if s.is_empty]
         if empty:
             raise ValidationError({"state": "Fill in the required sections first: " + ", ".join(empty) + "."})
     StateChange.objects.create(retrospective=current, from_state=current.state, to_state=to_state, by=by, note=note[:2000])

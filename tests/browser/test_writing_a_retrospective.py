@@ -3,6 +3,15 @@
 import re
 
 import pytest
+from browser_support import (  # noqa: F401 - fixtures, used by name
+    _builtin_templates_restored,
+    _fast_password_hashing,
+    browser,
+    console,
+    new_context,
+    shot,
+    site,
+)
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -114,8 +123,8 @@ def test_editing_a_section_previews_markdown_live_and_saves_in_place(new_context
     page.get_by_role("button", name="Save").click()
     section = page.locator("#section-summary")
     expect(section).not_to_have_class(re.compile("editing"))
-    expect(section.locator(".prose strong")).to_have_text("bold")
-    expect(section.locator(".prose table")).to_contain_text("Alert fires")
+    expect(section.locator("> .prose strong")).to_have_text("bold")
+    expect(section.locator("> .prose table")).to_contain_text("Alert fires")
     expect(section.get_by_role("link", name=re.compile(r"History \(v2\)"))).to_be_visible()
     assert page.evaluate("window.__samePage") is True  # htmx swapped the section; no page load
     assert _section(retro, "summary").body.startswith("**bold** and a table")
@@ -130,7 +139,7 @@ def test_a_stale_save_is_refused_with_both_texts_and_the_merge_can_be_saved(new_
 
     alice.locator("#body-summary").fill("Alice: the deploy removed a column still in use.")
     alice.get_by_role("button", name="Save").click()
-    expect(alice.locator("#section-summary .prose")).to_contain_text("Alice: the deploy removed")
+    expect(alice.locator("#section-summary > .prose")).to_contain_text("Alice: the deploy removed")
 
     bob.locator("#body-summary").fill("Bob: the retry storm made it worse.")
     bob.get_by_role("button", name="Save").click()
@@ -146,13 +155,13 @@ def test_a_stale_save_is_refused_with_both_texts_and_the_merge_can_be_saved(new_
     merged = "Alice: the deploy removed a column still in use.\n\nBob: the retry storm made it worse."
     bob.get_by_label(re.compile("Merged text")).fill(merged)
     bob.get_by_role("button", name="Save merged text").click()
-    expect(bob.locator("#section-summary .prose")).to_contain_text("Bob: the retry storm")
-    expect(bob.locator("#section-summary .prose")).to_contain_text("Alice: the deploy removed")
+    expect(bob.locator("#section-summary > .prose")).to_contain_text("Bob: the retry storm")
+    expect(bob.locator("#section-summary > .prose")).to_contain_text("Alice: the deploy removed")
     stored = _section(retro, "summary")
     assert (stored.body, stored.version) == (merged, 3)
 
     alice.reload()
-    expect(alice.locator("#section-summary .prose")).to_contain_text("Bob: the retry storm")
+    expect(alice.locator("#section-summary > .prose")).to_contain_text("Bob: the retry storm")
 
 
 def test_exporting_markdown_downloads_the_text_with_section_markers(new_context, people, retro):
@@ -186,7 +195,7 @@ def test_keyboard_users_can_tab_to_edit_and_type_into_the_editor(new_context, pe
     page.keyboard.type("Typed without a mouse.")
     expect(area).to_have_value("Typed without a mouse.")
     page.keyboard.press("Control+Enter")  # the documented shortcut saves
-    expect(page.locator("#section-summary .prose")).to_have_text("Typed without a mouse.")
+    expect(page.locator("#section-summary > .prose")).to_have_text("Typed without a mouse.")
 
 
 def test_without_javascript_the_full_page_editor_saves(new_context, people, retro):
@@ -199,7 +208,7 @@ def test_without_javascript_the_full_page_editor_saves(new_context, people, retr
     page.get_by_role("button", name="Save").click()
     expect(page).to_have_url(re.compile(rf"/retrospectives/{retro.pk}/#section-summary$"))
     expect(page.get_by_role("status")).to_contain_text("Saved “Summary”")
-    expect(page.locator("#section-summary .prose em")).to_have_text("no")
+    expect(page.locator("#section-summary > .prose em")).to_have_text("no")
     assert _section(retro, "summary").body == "Saved with *no* JavaScript."
 
 
@@ -208,7 +217,7 @@ def test_the_retrospective_page_fits_a_narrow_phone_screen(new_context, people, 
     _write(retro, "timeline", TABLE + "\n\n```\n" + "x" * 200 + "\n```", people["alice"])
     page = new_context(people["alice"], viewport={"width": 375, "height": 812}).new_page()
     page.goto(f"/retrospectives/{retro.pk}/")
-    expect(page.locator("#section-summary .prose")).to_be_visible()
+    expect(page.locator("#section-summary > .prose")).to_be_visible()
     width = page.evaluate("document.documentElement.scrollWidth")
     shot(page, "retrospective-narrow")
     assert width <= 376, f"the page is {width}px wide on a 375px screen"
@@ -216,7 +225,7 @@ def test_the_retrospective_page_fits_a_narrow_phone_screen(new_context, people, 
     assert page.evaluate("document.documentElement.scrollWidth") <= 376
 
 
-def test_pages_and_htmx_run_under_the_content_security_policy(new_context, people, retro, console):
+def test_pages_and_htmx_run_under_the_content_security_policy(new_context, people, retro, console, shot):
     page = new_context(people["alice"]).new_page()
     response = page.goto(f"/retrospectives/{retro.pk}/")
     assert "script-src 'self'" in response.headers["content-security-policy"]
@@ -231,4 +240,6 @@ def test_pages_and_htmx_run_under_the_content_security_policy(new_context, peopl
     page.goto("/api/docs")
     expect(page.locator("#swagger-ui .swagger-ui").first).to_be_attached()
     expect(page.get_by_text("Retrospector API").first).to_be_visible()
-    assert console.csp_violations() == []
+    expect(page.locator("#swagger-ui .opblock").first).to_be_visible()  # operations rendered from openapi.json
+    shot(page, "api-docs")
+    assert console.csp_violations() == [] and console.errors() == []

@@ -1,10 +1,14 @@
 """Browser fixtures: one headless Chromium per session, fresh contexts per test, a live server.
 
+Deliberately not a ``conftest.py``: several test modules do ``from conftest import ...`` and mean
+tests/conftest.py, which a second module named ``conftest`` would shadow. Test modules import
+these fixtures by name instead.
+
 The live server needs a transactional database: pytest-django switches the shared ``db``-based
 fixtures (``people``, ``make_incident``, ``make_retrospective``) to transactional mode when a
 test uses ``live_server``. A transactional test flushes every table afterwards, including the
 built-in templates that a data migration created, so they are synced before each browser test
-and restored after it (for whatever runs next).
+and put back after the module (for whatever runs next).
 """
 
 import os
@@ -33,16 +37,18 @@ def _sync_builtin_templates():
     builtin_templates_sync()
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item, nextitem):
+@pytest.fixture(scope="module", autouse=True)
+def _builtin_templates_restored(django_db_blocker):
     yield
-    if nextitem is None or "live_server" not in getattr(item, "fixturenames", ()):
-        return  # after the last test the test database is already gone
-    # The transactional flush has just emptied the tables; put the built-in templates back.
-    from pytest_django.plugin import blocking_manager_key
-
-    with item.config.stash[blocking_manager_key].unblock():
+    # The last test's transactional flush emptied the tables; put the built-in templates back.
+    with django_db_blocker.unblock():
         _sync_builtin_templates()
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """Six people per test: PBKDF2's deliberate slowness would dominate the setup time."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
@@ -128,13 +134,13 @@ def login_context(context, base_url, user):
 
 @pytest.fixture
 def shot():
-    """``shot(page, name)``: a full-page PNG in /tmp/shots (never in the repository)."""
+    """``shot(page, name)``: full-page and viewport PNGs in /tmp/shots (never in the repository)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
 
-    def take(page, name, **options):
-        options.setdefault("full_page", True)
+    def take(page, name):
         path = SHOTS / f"{name}.png"
-        page.screenshot(path=str(path), **options)
+        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(SHOTS / f"{name}-viewport.png"))  # what is seen first, at full resolution
         return path
 
     return take
