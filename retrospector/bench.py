@@ -319,6 +319,28 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(timeout=5)
 
 
+def group_cpu_seconds(pgid: int) -> float | None:
+    """CPU time used so far by every live process of a process group (Linux /proc; None elsewhere)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # After the command name: state ppid pgrp session ... utime (11th) stime (12th).
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def concurrent(data: dict, var_dir: Path) -> dict:
     import httpx
     from django.db import connections
@@ -392,12 +414,18 @@ def concurrent(data: dict, var_dir: Path) -> dict:
         threads = [threading.Thread(target=client_loop, args=(i,), daemon=True) for i in range(CONCURRENT_CLIENTS)]
         for thread in threads:
             thread.start()
+        server_cpu_before = group_cpu_seconds(process.pid)
+        client_cpu_before = time.process_time()
         stop_at[0] = time.perf_counter() + CONCURRENT_SECONDS
         began = time.perf_counter()
         start_barrier.wait()
         for thread in threads:
             thread.join(timeout=CONCURRENT_SECONDS + 60)
         duration = time.perf_counter() - began
+        client_cpu = time.process_time() - client_cpu_before
+        server_cpu_after = group_cpu_seconds(process.pid)
+        server_cpu = (server_cpu_after - server_cpu_before) if server_cpu_before is not None else None
+        load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         all_latencies = [x for chunk in latencies for x in chunk]
         all_errors = [x for chunk in errors for x in chunk]
         result = {
@@ -410,6 +438,11 @@ def concurrent(data: dict, var_dir: Path) -> dict:
             "p50_ms": round(percentile(all_latencies, 50), 2) if all_latencies else None,
             "p95_ms": round(percentile(all_latencies, 95), 2) if all_latencies else None,
             "server": {"workers": workers, "threads": int(os.environ.get("WEB_THREADS", 2)), "debug": False},
+            # CPU per request does not depend on what else the machine is doing; requests/s does.
+            "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(all_latencies)), 2)
+            if server_cpu is not None else None,
+            "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(all_latencies)), 2),
+            "load_average_1min_after": round(load_average, 2) if load_average is not None else None,
             "mix": "half page 1, half a random page of the reader's visible incidents; Bearer token",
         }
         log(f"{result['requests_per_second']} req/s, {result['errors']} errors, p95 {result['p95_ms']} ms")

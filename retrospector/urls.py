@@ -4,6 +4,7 @@ from django.urls import path
 from retrospector.accounts import views as accounts
 from retrospector.api import api
 from retrospector.core import views as core
+from retrospector.incidents import timeline_views as timeline
 from retrospector.incidents import views as incidents
 from retrospector.writeups import views as writeups
 
@@ -23,6 +24,14 @@ urlpatterns = [
     path("incidents/new", incidents.incident_new, name="incident_new"),
     path("incidents/<int:pk>/", incidents.incident_detail, name="incident_detail"),
     path("incidents/<int:pk>/edit", incidents.incident_edit, name="incident_edit"),
+    path("incidents/<int:pk>/timeline/", timeline.timeline, name="incident_timeline"),
+    path("incidents/<int:pk>/timeline/events", timeline.event_new, name="event_new"),
+    path("incidents/<int:pk>/timeline/events/<int:event_pk>/edit", timeline.event_edit, name="event_edit"),
+    path("incidents/<int:pk>/timeline/events/<int:event_pk>/milestone", timeline.event_milestone, name="event_milestone"),
+    path("incidents/<int:pk>/timeline/bulk", timeline.events_bulk_view, name="events_bulk"),
+    path("incidents/<int:pk>/timeline/settings", timeline.timeline_settings, name="timeline_settings"),
+    path("incidents/<int:pk>/timeline/import", timeline.timeline_import_view, name="timeline_import"),
+    path("incidents/<int:pk>/timeline/imports/<int:record_pk>/undo", timeline.import_undo_view, name="import_undo"),
     path("incidents/<int:incident_pk>/retrospectives/new", writeups.retrospective_new, name="retrospective_new"),
     path("incidents/<int:incident_pk>/retrospectives/import", writeups.retrospective_import, name="retrospective_import"),
     path("retrospectives/<int:pk>/", writeups.retrospective_detail, name="retrospective_detail"),

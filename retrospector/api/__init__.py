@@ -3,7 +3,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
@@ -46,12 +46,22 @@ def on_validation_error(request, exc: ValidationError):
     return _error(request, 422, exc.messages[0])
 
 
+def _field_from_loc(loc) -> str | None:
+    """('body', 'payload', 'links', 0, 'url') -> 'links.0.url'; ('query', 'page') -> 'page'."""
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie", "form", "file"):
+        # Drop only the location and, for a body, the view's parameter name: a field may be called "body".
+        location = parts.pop(0)
+        if location == "body" and parts:
+            parts.pop(0)
+    return ".".join(parts) or None
+
+
 @api.exception_handler(NinjaValidationError)
 def on_schema_error(request, exc: NinjaValidationError):
     errors = []
     for error in exc.errors:
-        loc = [str(p) for p in error.get("loc", []) if p not in ("body", "payload", "query", "path")]
-        errors.append({"field": ".".join(loc) or None, "message": error.get("msg", "invalid value")})
+        errors.append({"field": _field_from_loc(error.get("loc", [])), "message": error.get("msg", "invalid value")})
     first = errors[0] if errors else {"field": None, "message": "Invalid request."}
     return _error(request, 422, first["message"], first["field"], errors=errors)
 
@@ -64,6 +74,12 @@ def on_permission_denied(request, exc):
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return _error(request, 404, str(exc) or "Not found.")
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request, exc: HttpError):
+    # E.g. a body that is not JSON: keep the documented {"detail", "field"} shape.
+    return _error(request, exc.status_code, str(exc))
 
 
 @api.exception_handler(AuthenticationError)
@@ -82,7 +98,8 @@ def on_conflict(request, exc: ConflictError):
     return _error(request, 409, str(exc), "base_version", current=payload)
 
 
-from . import incidents, writeups  # noqa: E402  (routers register themselves on import)
+from . import incidents, timeline, writeups  # noqa: E402  (routers register themselves on import)
 
 api.add_router("/v1/", incidents.router)
 api.add_router("/v1/", writeups.router)
+api.add_router("/v1/", timeline.router)

@@ -1,12 +1,14 @@
 from datetime import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from pydantic import AwareDatetime, HttpUrl
 
 from retrospector.accounts.models import Team, User
+from retrospector.core.paging import rows_between
 from retrospector.incidents.models import Incident, SeverityLevel
-from retrospector.incidents.selectors import incident_detail, incident_list
+from retrospector.incidents.selectors import can_edit_incident, incident_detail, incident_list
 from retrospector.incidents.services import incident_create, incident_update
 
 router = Router(tags=["incidents"])
@@ -115,7 +117,7 @@ def incident_out(incident: Incident, *, full: bool = False) -> dict:
         "severity": incident.severity.key,
         "status": incident.status,
         "visibility": incident.visibility,
-        "services": [s.name for s in incident.services.all()],
+        "services": [s.name for s in incident.service_list],
         "started_at": incident.started_at,
         "detected_at": incident.detected_at,
         "acknowledged_at": incident.acknowledged_at,
@@ -182,7 +184,7 @@ def list_incidents(request, filters: Query[IncidentFilters]):
     pages = max(1, -(-count // filters.page_size))
     page = min(filters.page, pages)
     start = (page - 1) * filters.page_size
-    rows = incidents[start : start + filters.page_size]
+    rows = rows_between(incidents, start, start + filters.page_size)
     return {"count": count, "page": page, "page_size": filters.page_size, "pages": pages,
             "results": [incident_out(i) for i in rows]}
 
@@ -210,6 +212,9 @@ def read_incident(request, incident_id: int):
 def update_incident(request, incident_id: int, payload: IncidentPatch):
     incident = _get_visible(request, incident_id)
     user = request.user
+    if not can_edit_incident(user, incident):
+        # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown team".
+        raise PermissionDenied("Only members of the incident's team can change it.")
     data = payload.dict(exclude_unset=True)
     base_version = data.pop("base_version", None)
     related = {}

@@ -1,10 +1,11 @@
 from datetime import date, datetime
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema
 
 from retrospector.accounts.models import User
+from retrospector.incidents.selectors import can_edit_incident
 from retrospector.writeups.export import EXPORT_FORMATS
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import retrospective_detail, template_by_key, templates_visible_to
@@ -163,6 +164,9 @@ def list_templates(request):
 @router.post("/incidents/{incident_id}/retrospectives", response={201: RetrospectiveOut}, summary="Start a retrospective")
 def start_retrospective(request, incident_id: int, payload: RetrospectiveIn):
     incident = _get_visible(request, incident_id)
+    if not can_edit_incident(request.user, incident):
+        # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown template".
+        raise PermissionDenied("Only members of the incident's team can start its retrospective.")
     template = template_by_key(user=request.user, key=payload.template)
     if template is None:
         keys = ", ".join(t.key for t in templates_visible_to(request.user))

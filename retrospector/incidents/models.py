@@ -80,11 +80,17 @@ class Incident(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
+    timeline_time_zone = models.CharField(
+        max_length=64, blank=True, help_text="Show the timeline in this zone for everyone; empty means each viewer's own."
+    )
+    timeline_seconds = models.BooleanField(default=False, help_text="Show timeline times to the second.")
 
     class Meta:
         ordering = ["-started_at", "-id"]
         indexes = [
-            models.Index(fields=["organization", "-started_at", "-id"], name="incident_org_started"),
+            # The list's order plus the columns of the visibility rule: counting and skipping rows for the
+            # permission filter (incidents_visible_to) reads only this index, not the table.
+            models.Index(fields=["organization", "-started_at", "-id", "visibility", "team"], name="incident_list_covering"),
             models.Index(fields=["team", "-started_at"], name="incident_team_started"),
             models.Index(fields=["status"], name="incident_status"),
         ]
@@ -144,3 +150,94 @@ class IncidentLink(models.Model):
 
     def __str__(self):
         return self.label or self.url
+
+
+class ImportRecord(models.Model):
+    """One import of a file into an incident's timeline; undoable as a whole."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="imports")
+    source_type = models.CharField(max_length=20)
+    file_name = models.CharField(max_length=300)
+    event_count = models.PositiveIntegerField(default=0)
+    skipped_count = models.PositiveIntegerField(default=0, help_text="Events already on the timeline from an earlier import.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.event_count} events)"
+
+
+class TimelineEvent(models.Model):
+    class Kind(models.TextChoices):
+        MESSAGE = "message", "Message"
+        PAGE = "page", "Page"
+        ALERT_FIRING = "alert_firing", "Alert firing"
+        ALERT_RESOLVED = "alert_resolved", "Alert resolved"
+        DEPLOY = "deploy", "Deploy"
+        LOG = "log", "Log"
+        NOTE = "note", "Note"
+        MILESTONE = "milestone", "Milestone"
+
+    class ActorKind(models.TextChoices):
+        PERSON = "person", "Person"
+        SYSTEM = "system", "System"
+        BOT = "bot", "Bot"
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
+    occurred_at = models.DateTimeField(help_text="Stored in UTC.")
+    original_time = models.CharField(max_length=100, blank=True, help_text="The time exactly as the source wrote it.")
+    original_offset_minutes = models.SmallIntegerField(null=True, blank=True, help_text="The source's UTC offset, when it gave one.")
+    actor = models.CharField(max_length=200, blank=True)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.PERSON)
+    text = models.TextField(blank=True)
+    html = models.TextField(blank=True, editable=False)
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
+    source_type = models.CharField(max_length=20, default="manual")
+    source_ref = models.CharField(max_length=500, blank=True, help_text="Unique per incident: permalink, message id, file and line.")
+    source_url = models.URLField(max_length=2000, blank=True)
+    channel = models.CharField(max_length=200, blank=True)
+    parent_ref = models.CharField(max_length=500, blank=True)
+    source_position = models.PositiveIntegerField(null=True, blank=True, help_text="Order within the imported input.")
+    attachments = models.JSONField(default=list, blank=True)
+    tags = models.JSONField(default=list, blank=True)
+    key_event = models.BooleanField(default=False)
+    key_candidate = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False, help_text="Noise: kept but not shown by default.")
+    edited = models.BooleanField(default=False)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
+    import_record = models.ForeignKey(ImportRecord, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["occurred_at", "id"]
+        indexes = [models.Index(fields=["incident", "occurred_at", "id"], name="event_incident_time")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["incident", "source_type", "source_ref"], condition=~models.Q(source_ref=""),
+                name="event_source_unique_in_incident",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.occurred_at:%Y-%m-%d %H:%M:%S} {self.actor}: {self.text[:40]}"
+
+
+class PendingImport(models.Model):
+    """An uploaded file waiting for the user to confirm its preview. Kept in the database so any app server can
+    finish the import; removed on confirmation and after a day."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="pending_imports")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    source_type = models.CharField(max_length=20)
+    file_name = models.CharField(max_length=300)
+    content = models.BinaryField()
+    options = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)

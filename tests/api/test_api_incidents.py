@@ -11,6 +11,11 @@ from conftest import START
 API = "/api/v1/incidents"
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def bearer_client(user, name="script"):
     from retrospector.accounts.services import token_create
 
@@ -493,3 +498,17 @@ def test_moving_to_a_team_where_one_is_not_a_member_is_refused(people, make_inci
     assert response.status_code == 403
     incident.refresh_from_db()
     assert incident.team == people["payments"]
+
+
+def test_a_body_that_is_not_json_gets_a_json_error(people, alice_api):
+    response = alice_api.post(API, "{not json", content_type="application/json")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Cannot parse request body", "field": None}
+
+
+def test_a_schema_error_lists_every_field(people, alice_api):
+    response = post_json(alice_api, API, {"title": "Only a title"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["field"] == "team"
+    assert [e["field"] for e in body["errors"]] == ["team", "severity", "started_at"]

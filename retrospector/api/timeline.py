@@ -1,0 +1,268 @@
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from ninja import Field, File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
+from pydantic import AwareDatetime
+
+from retrospector.importers.base import ImportFailed, ImportOptions
+from retrospector.importers.registry import SOURCES, parse_source, sort_for_display
+from retrospector.incidents.models import ImportRecord, TimelineEvent
+from retrospector.incidents.selectors import can_edit_incident
+from retrospector.incidents.timeline_selectors import timeline_checks, timeline_events, timeline_page
+from retrospector.incidents.timeline_services import (
+    event_add,
+    event_delete,
+    event_update,
+    events_bulk,
+    events_merge,
+    import_undo,
+    milestone_set_from_event,
+    timeline_import,
+)
+
+from .incidents import _get_visible
+
+router = Router(tags=["timeline"])
+MAX_API_UPLOAD = 200 * 1024 * 1024
+
+
+class EventOut(Schema):
+    id: int
+    time: datetime
+    original_time: str
+    original_offset_minutes: int | None
+    actor: str
+    actor_kind: str
+    text: str
+    kind: str
+    source_type: str
+    source_ref: str
+    source_url: str
+    channel: str
+    key_event: bool
+    key_candidate: bool
+    hidden: bool
+    edited: bool
+    parent_ref: str
+    tags: list[str]
+    attachments: list[dict]
+    merged_into: int | None
+    version: int
+
+
+class EventPage(Schema):
+    results: list[EventOut]
+    next_cursor: str | None
+
+
+class EventIn(Schema):
+    time: AwareDatetime
+    text: str = Field(..., min_length=1, max_length=20_000)
+    actor: str = Field("", max_length=200)
+    actor_kind: str = Field("person", pattern="^(person|system|bot)$")
+    kind: str = Field("note", pattern="^(message|page|alert_firing|alert_resolved|deploy|log|note|milestone)$")
+    source_url: str = Field("", max_length=2000)
+    source_ref: str = Field("", max_length=500)
+    original_time: str = Field("", max_length=100, description="The time as the source wrote it, when it differs.")
+    key_event: bool = False
+    tags: list[str] = Field(default_factory=list, max_length=20)
+
+
+class EventPatch(Schema):
+    base_version: int | None = None
+    time: AwareDatetime | None = None
+    text: str | None = Field(None, min_length=1, max_length=20_000)
+    actor: str | None = Field(None, max_length=200)
+    actor_kind: str | None = Field(None, pattern="^(person|system|bot)$")
+    kind: str | None = Field(None, pattern="^(message|page|alert_firing|alert_resolved|deploy|log|note|milestone)$")
+    source_url: str | None = Field(None, max_length=2000)
+    key_event: bool | None = None
+    hidden: bool | None = None
+    tags: list[str] | None = None
+
+
+class EventFilters(Schema):
+    since: AwareDatetime | None = None
+    until: AwareDatetime | None = None
+    kind: list[str] = Field(default_factory=list)
+    source: list[str] = Field(default_factory=list)
+    include_hidden: bool = False
+    key_only: bool = False
+    after: str = Field("", max_length=200, description="The next_cursor of the previous page.")
+    limit: int = Field(100, ge=1, le=500)
+
+
+class BulkIn(Schema):
+    action: str = Field(..., pattern="^(hide|show|key|unkey|delete)$")
+    event_ids: list[int] = Field(..., min_length=1, max_length=5000)
+
+
+class MergeIn(Schema):
+    keep: int
+    duplicates: list[int] = Field(..., min_length=1, max_length=1000)
+
+
+class MilestoneIn(Schema):
+    moment: str = Field(..., pattern="^(started_at|detected_at|acknowledged_at|mitigated_at|resolved_at)$")
+
+
+class ImportOut(Schema):
+    import_id: int | None
+    dry_run: bool
+    count: int
+    added: int
+    skipped_existing: int
+    events: list[dict]
+
+
+class ProblemOut(Schema):
+    file: str
+    line: int | None
+    pointer: str | None
+    field: str | None
+    message: str
+
+
+def event_out(event: TimelineEvent) -> dict:
+    return {
+        "id": event.pk, "time": event.occurred_at, "original_time": event.original_time,
+        "original_offset_minutes": event.original_offset_minutes, "actor": event.actor, "actor_kind": event.actor_kind,
+        "text": event.text, "kind": event.kind, "source_type": event.source_type, "source_ref": event.source_ref,
+        "source_url": event.source_url, "channel": event.channel, "key_event": event.key_event,
+        "key_candidate": event.key_candidate, "hidden": event.hidden, "edited": event.edited, "parent_ref": event.parent_ref,
+        "tags": list(event.tags), "attachments": list(event.attachments), "merged_into": event.merged_into_id,
+        "version": event.version,
+    }
+
+
+def _event(request, incident_id, event_id) -> TimelineEvent:
+    incident = _get_visible(request, incident_id)
+    event = TimelineEvent.objects.filter(incident=incident, pk=event_id).select_related("incident").first()
+    if event is None:
+        raise Http404("No such event on this incident.")
+    return event
+
+
+@router.get("/incidents/{incident_id}/events", response=EventPage, summary="Timeline events in time order (cursor pages)")
+def list_events(request, incident_id: int, filters: Query[EventFilters]):
+    incident = _get_visible(request, incident_id)
+    events = timeline_events(incident=incident, since=filters.since, until=filters.until, kinds=filters.kind or None,
+                             sources=filters.source or None, include_hidden=filters.include_hidden, key_only=filters.key_only)
+    rows, next_cursor = timeline_page(events, after=filters.after, limit=filters.limit)
+    return {"results": [event_out(e) for e in rows], "next_cursor": next_cursor}
+
+
+@router.post("/incidents/{incident_id}/events", response={201: EventOut}, summary="Add an event by hand")
+def add_event(request, incident_id: int, payload: EventIn):
+    incident = _get_visible(request, incident_id)
+    offset = payload.time.utcoffset()
+    event = event_add(
+        incident=incident, by=request.user, occurred_at=payload.time, text=payload.text, actor=payload.actor,
+        actor_kind=payload.actor_kind, kind=payload.kind, source_url=payload.source_url, source_ref=payload.source_ref,
+        original_time=payload.original_time or payload.time.isoformat(),
+        original_offset_minutes=int(offset.total_seconds() // 60) if offset is not None else None,
+        key_event=payload.key_event, tags=payload.tags,
+    )
+    return 201, event_out(event)
+
+
+@router.get("/incidents/{incident_id}/events/{event_id}", response=EventOut, summary="Read an event")
+def read_event(request, incident_id: int, event_id: int):
+    return event_out(_event(request, incident_id, event_id))
+
+
+@router.patch("/incidents/{incident_id}/events/{event_id}", response=EventOut, summary="Change an event (409 on a stale base_version)")
+def update_event(request, incident_id: int, event_id: int, payload: EventPatch):
+    event = _event(request, incident_id, event_id)
+    changes = payload.dict(exclude_unset=True)
+    base_version = changes.pop("base_version", None)
+    if "time" in changes:
+        changes["occurred_at"] = changes.pop("time")
+    return event_out(event_update(event=event, by=request.user, base_version=base_version, **changes))
+
+
+@router.delete("/incidents/{incident_id}/events/{event_id}", response={204: None}, summary="Delete an event")
+def delete_event(request, incident_id: int, event_id: int):
+    event_delete(event=_event(request, incident_id, event_id), by=request.user)
+    return 204, None
+
+
+@router.post("/incidents/{incident_id}/events/bulk", summary="Hide, show, mark key, unmark or delete many events")
+def bulk_events(request, incident_id: int, payload: BulkIn):
+    incident = _get_visible(request, incident_id)
+    return {"changed": events_bulk(incident=incident, by=request.user, event_ids=payload.event_ids, action=payload.action)}
+
+
+@router.post("/incidents/{incident_id}/events/merge", response=EventOut, summary="Merge duplicates into one event")
+def merge_events(request, incident_id: int, payload: MergeIn):
+    incident = _get_visible(request, incident_id)
+    return event_out(events_merge(incident=incident, by=request.user, keep_id=payload.keep, duplicate_ids=payload.duplicates))
+
+
+@router.post("/incidents/{incident_id}/events/{event_id}/milestone", summary="Set a key moment of the incident from an event")
+def set_milestone(request, incident_id: int, event_id: int, payload: MilestoneIn):
+    incident = milestone_set_from_event(event=_event(request, incident_id, event_id), by=request.user, moment=payload.moment)
+    return {payload.moment: getattr(incident, payload.moment)}
+
+
+@router.get("/incidents/{incident_id}/timeline/checks", summary="Timeline checks: ordering, sources, zones, milestones")
+def checks(request, incident_id: int):
+    return [f.as_dict() for f in timeline_checks(_get_visible(request, incident_id))]
+
+
+@router.post("/incidents/{incident_id}/timeline/imports", response={200: ImportOut, 201: ImportOut, 422: dict},
+             summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run")
+def import_file(request, incident_id: int, source: Form[str], file: File[UploadedFile], tz: Form[str] = "",
+                since: Form[str] = "", until: Form[str] = "", channel: Form[str] = "", mapping: Form[str] = "",
+                dry_run: Form[bool] = False):
+    import zoneinfo
+
+    from retrospector.importers.base import parse_rfc3339
+
+    incident = _get_visible(request, incident_id)
+    if not can_edit_incident(request.user, incident):
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("Only members of the incident's team can import into its timeline.")
+    if source not in SOURCES:
+        raise ValidationError({"source": f"Unknown source {source!r}; use one of {', '.join(SOURCES)}."})
+    if file.size > MAX_API_UPLOAD:
+        raise ValidationError({"file": f"{file.name} is larger than {MAX_API_UPLOAD // 1024**2} MB; use the command line."})
+    try:
+        options = ImportOptions(
+            tz=zoneinfo.ZoneInfo(tz) if tz else None,
+            since=parse_rfc3339(since) if since else None,
+            until=parse_rfc3339(until) if until else None,
+            channels=frozenset(c.strip() for c in channel.split(",") if c.strip()) or None,
+        )
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError({"tz" if tz and "zone" in str(exc).lower() else "since": f"Invalid option: {exc}"}) from exc
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(file.name or "upload").name
+        with path.open("wb") as out:
+            for chunk in file.chunks():
+                out.write(chunk)
+        try:
+            events = sort_for_display(list(parse_source(source, path, options, mapping=mapping)))
+        except ImportFailed as exc:
+            return 422, {"detail": f"{len(exc.problems)} problem(s); nothing was imported.", "field": "file",
+                         "problems": [ProblemOut(**p.__dict__).dict() for p in exc.problems]}
+    if dry_run:
+        return 200, {"import_id": None, "dry_run": True, "count": len(events), "added": 0, "skipped_existing": 0,
+                     "events": [e.as_json() for e in events[:1000]]}
+    record = timeline_import(incident=incident, by=request.user, source_type=source, file_name=file.name or "upload", events=events)
+    return 201, {"import_id": record.pk, "dry_run": False, "count": len(events), "added": record.event_count,
+                 "skipped_existing": record.skipped_count, "events": []}
+
+
+@router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", summary="Undo an import as a whole")
+def undo_import(request, incident_id: int, import_id: int):
+    incident = _get_visible(request, incident_id)
+    record = ImportRecord.objects.filter(incident=incident, pk=import_id).first()
+    if record is None:
+        raise Http404("No such import.")
+    return {"removed": import_undo(record=record, by=request.user)}

@@ -1,0 +1,57 @@
+"""Which module parses which source, and how options reach it. Pure Python."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from .base import ImportFailed, ImportOptions, ImportProblem, ParsedEvent
+
+SOURCES = {
+    "slack": "slack",
+    "pagerduty": "pagerduty",
+    "alertmanager": "alertmanager",
+    "grafana": "grafana",
+    "opsgenie": "opsgenie",
+    "github": "github",
+    "csv": "csv_log",
+    "jsonl": "jsonl",
+}
+SOURCE_LABELS = {
+    "slack": "Slack workspace export (zip or folder)",
+    "pagerduty": "PagerDuty log entries or webhook events",
+    "alertmanager": "Prometheus Alertmanager webhook payloads",
+    "grafana": "Grafana alerting webhook payloads",
+    "opsgenie": "Opsgenie alert webhook payloads",
+    "github": "GitHub deployment / deployment_status webhooks",
+    "csv": "CSV with a column mapping",
+    "jsonl": "JSON-lines logs",
+}
+
+
+def parse_source(source: str, path: Path, options: ImportOptions, *, mapping: str = "") -> Iterator[ParsedEvent]:
+    """Parse `path` as `source`; raises ImportFailed on bad input (never saves anything)."""
+    if source not in SOURCES:
+        raise ImportFailed([ImportProblem(file=str(path), field="source", message=f"unknown source {source!r}; use one of {', '.join(SOURCES)}.")])
+    if not path.exists():
+        raise ImportFailed([ImportProblem(file=str(path), message="no such file or folder.")])
+    module = importlib.import_module(f"retrospector.importers.{SOURCES[source]}")
+    if source == "csv":
+        spec = mapping or "time=time,text=text,actor=actor,source=source"
+        try:
+            column_mapping = module.CsvMapping.from_spec(spec)
+        except ValueError as exc:
+            raise ImportFailed([ImportProblem(file=str(path), field="mapping", message=str(exc))]) from exc
+        return module.parse(path, options, mapping=column_mapping)
+    if source == "jsonl":
+        try:
+            field_mapping = module.JsonlMapping.from_spec(mapping) if mapping else None
+        except ValueError as exc:
+            raise ImportFailed([ImportProblem(file=str(path), field="mapping", message=str(exc))]) from exc
+        return module.parse(path, options, mapping=field_mapping) if field_mapping else module.parse(path, options)
+    return module.parse(path, options)
+
+
+def sort_for_display(events: list[ParsedEvent]) -> list[ParsedEvent]:
+    return sorted(events, key=lambda e: (e.occurred_at, e.source_ref))

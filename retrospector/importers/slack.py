@@ -1,0 +1,661 @@
+"""Slack workspace export (a .zip or the unpacked folder) to timeline events. Pure Python: no Django.
+
+Layout read:
+    users.json                       people and bots (id -> name); missing is a problem
+    channels.json, groups.json,      conversations (id, name); all optional: without them the
+    mpims.json, dms.json             channel folders' names are used as both name and id
+    <channel>/<anything>.json        one "day file" per folder and day: a JSON list of messages
+
+Decisions (documented for the lead / users):
+- Time and identity come from each message's `ts` ("1585412040.000200", UTC, microseconds), never
+  from a day file's name. source_ref is "<channel id>/<ts>" (channel name when the id is unknown).
+- Output order: channels in folder-name order, day files in name order, messages in file order.
+  Callers sort (registry.sort_for_display); thread replies carry parent_ref whatever the order.
+- channel_join / channel_leave / group_join / group_leave are skipped as noise. message_changed and
+  message_replied (hidden bookkeeping records; an export already holds each message's latest text
+  with an `edited` mark) are skipped too. Other system subtypes (bot_add, channel_topic, pinned_item,
+  file_comment...) are kept as ordinary messages.
+- Deleted messages (`subtype: message_deleted` or `tombstone`, or a hidden "This message was deleted.")
+  are kept as events with deleted=True and empty text and no attachments, so thread replies still
+  find their parent.
+- Messages with no `user` and no bot marker get actor "Slack", actor_kind "system".
+- An unknown user id is not a problem: the id (or the message's own user_profile name) is the actor.
+- With options.channels, other channels' day files are not read at all (their problems are not
+  reported either). since/until are applied per event through options.wants().
+- Checked strictly (a problem each): ts, thread_ts, user, text. Decorations (files, attachments,
+  edited, pinned_to, reactions, subtype...) of an unexpected type are ignored.
+- Once a problem was found no more events are yielded (the caller discards everything anyway);
+  reading goes on to collect up to options.max_problems problems, then ImportFailed is raised.
+- Memory: one day file is in memory at a time, plus one set of message ids (ints) for the channel
+  being read (to refuse duplicate ids), so it grows with the largest channel, not the export.
+- Zip members are read in memory only (nothing is extracted); symlinks in a folder are ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path, PurePosixPath
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from .base import (
+    Attachment,
+    ImportFailed,
+    ImportOptions,
+    ImportProblem,
+    ParsedEvent,
+    ProblemCollector,
+    check_file_size,
+    clip_text,
+)
+
+MAX_MEMBER_BYTES = 200 * 1024 * 1024  # one uncompressed file in the export
+MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024  # everything uncompressed
+
+CONVERSATION_LISTS = ("channels.json", "groups.json", "mpims.json", "dms.json")
+META_FILES = frozenset({"users.json", *CONVERSATION_LISTS})
+SKIPPED_SUBTYPES = frozenset({"channel_join", "channel_leave", "group_join", "group_leave", "message_changed", "message_replied"})
+DELETED_SUBTYPES = frozenset({"message_deleted", "tombstone"})
+DELETED_TEXT = "This message was deleted."
+TS_RE = re.compile(r"(\d{1,15})\.(\d{6})")
+DAY_FILE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
+TOKEN_RE = re.compile(r"xox[a-z]-[A-Za-z0-9-]*", re.IGNORECASE)
+TOKEN_PARAMS = frozenset({"t", "token", "access_token", "auth", "key"})
+DOMAIN_RE = re.compile(rb"https?:(?:\\?/){2}([a-z0-9][a-z0-9-]{0,62})\.slack\.com(?:\\?/)(?:archives|files|services|team)(?:\\?/)")
+NOT_TEAM_DOMAINS = frozenset({"app", "api", "files", "hooks", "slack-files", "www", "status", "my"})
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+# --------------------------------------------------------------------------- reading the container
+
+
+class _Unreadable(Exception):
+    """A member could not be read; the message says why."""
+
+
+class _Source:
+    """A zip file or a folder seen as a list of member names ('general/2020-03-28.json')."""
+
+    names: list[str]
+    sizes: dict[str, int]
+
+    def read(self, name: str) -> bytes:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+class _ZipSource(_Source):
+    def __init__(self, path: Path, problems: ProblemCollector):
+        self.label = path.name
+        try:
+            self.zip = zipfile.ZipFile(path)
+            infos = self.zip.infolist()
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+            raise ImportFailed([ImportProblem(file=str(path), message=f"is not a readable zip file ({exc}).")]) from exc
+        self.infos: dict[str, zipfile.ZipInfo] = {}
+        self.names, self.sizes = [], {}
+        total = 0
+        for info in infos:
+            raw = info.filename.replace("\\", "/")
+            if info.is_dir() or raw.endswith("/"):
+                continue
+            parts = PurePosixPath(raw).parts
+            if raw.startswith("/") or ".." in parts or (parts and re.match(r"[A-Za-z]:", parts[0])):
+                problems.add(raw, "has an unsafe path (absolute or with '..'); the export was refused.", field="path")
+                continue
+            name = "/".join(p for p in parts if p not in ("", "."))
+            if name in self.infos:
+                problems.add(name, "appears twice in the zip file.", field="path")
+                continue
+            total += info.file_size
+            self.infos[name] = info
+            self.names.append(name)
+            self.sizes[name] = info.file_size
+        if total > MAX_TOTAL_BYTES:
+            problems.add(str(path), f"unpacks to {total / 1024**3:.1f} GB; the limit is {MAX_TOTAL_BYTES // 1024**3} GB.")
+
+    def read(self, name: str) -> bytes:
+        try:
+            with self.zip.open(self.infos[name]) as member:
+                data = member.read(MAX_MEMBER_BYTES + 1)
+        except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError, NotImplementedError, RuntimeError) as exc:
+            raise _Unreadable(f"could not be read from the zip file ({exc}); the zip file is corrupt or truncated.") from exc
+        if len(data) > MAX_MEMBER_BYTES:
+            raise _Unreadable(f"unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MB; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file.")
+        return data
+
+    def close(self) -> None:
+        self.zip.close()
+
+
+class _FolderSource(_Source):
+    def __init__(self, path: Path, problems: ProblemCollector):
+        self.root = path
+        self.names, self.sizes = [], {}
+        total = 0
+        for dirpath, dirnames, filenames in os.walk(path, followlinks=False):
+            rel_dir = Path(dirpath).relative_to(path)
+            depth = len(rel_dir.parts)
+            dirnames[:] = sorted(d for d in dirnames if depth < 2 and not d.startswith("."))
+            for filename in filenames:
+                full = Path(dirpath, filename)
+                if full.is_symlink() or not filename.endswith(".json"):
+                    continue
+                try:
+                    size = full.stat().st_size
+                except OSError:
+                    continue
+                name = (rel_dir / filename).as_posix()
+                self.names.append(name)
+                self.sizes[name] = size
+                total += size
+        if total > MAX_TOTAL_BYTES:
+            problems.add(str(path), f"holds {total / 1024**3:.1f} GB of JSON; the limit is {MAX_TOTAL_BYTES // 1024**3} GB.")
+
+    def read(self, name: str) -> bytes:
+        try:
+            with open(self.root / name, "rb") as handle:
+                data = handle.read(MAX_MEMBER_BYTES + 1)
+        except OSError as exc:
+            raise _Unreadable(f"could not be read ({exc.strerror or exc}).") from exc
+        if len(data) > MAX_MEMBER_BYTES:
+            raise _Unreadable(f"is larger than {MAX_MEMBER_BYTES // 1024**2} MB; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file.")
+        return data
+
+
+def _open_source(path: Path, problems: ProblemCollector) -> _Source:
+    if not path.exists():
+        raise ImportFailed([ImportProblem(file=str(path), message="no such file or folder.")])
+    if path.is_dir():
+        return _FolderSource(path, problems)
+    check_file_size(path)
+    return _ZipSource(path, problems)
+
+
+def _find_root(names: list[str]) -> str:
+    """'' when users.json/channels.json sit at the top, else the one wrapper folder holding them."""
+    if any(n in META_FILES for n in names):
+        return ""
+    wrappers = sorted({n.split("/", 1)[0] for n in names if n.count("/") == 1 and n.split("/", 1)[1] in META_FILES and not n.startswith("__MACOSX")})
+    return wrappers[0] + "/" if len(wrappers) == 1 else ""
+
+
+# --------------------------------------------------------------------------- small pure helpers
+
+
+def parse_slack_ts(value: object) -> datetime:
+    """'1585412040.000200' -> aware UTC datetime with microseconds; ValueError/OverflowError otherwise."""
+    if not isinstance(value, str):
+        raise TypeError("not a string")
+    match = TS_RE.fullmatch(value)
+    if match is None:
+        raise ValueError("not a Slack timestamp")
+    return EPOCH + timedelta(seconds=int(match.group(1)), microseconds=int(match.group(2)))
+
+
+def _ts_key(ts: str) -> int:
+    seconds, _, micros = ts.partition(".")
+    return int(seconds) * 1_000_000 + int(micros)
+
+
+def scrub_url(url: object) -> str:
+    """A URL without any access token: a query holding a token (t=, token=, xox...) is dropped entirely."""
+    if not isinstance(url, str) or not url:
+        return ""
+    try:
+        parts = urlsplit(url.strip())
+        query = parts.query
+        if query and (TOKEN_RE.search(query) or any(k.lower() in TOKEN_PARAMS for k, _ in parse_qsl(query, keep_blank_values=True))):
+            query = ""
+        fragment = "" if TOKEN_RE.search(parts.fragment) else parts.fragment
+        clean = urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
+    except ValueError:
+        return ""
+    return "" if TOKEN_RE.search(clean) else clean
+
+
+def scrub_tokens(text: str) -> str:
+    return TOKEN_RE.sub("[token removed]", text)
+
+
+@dataclass(frozen=True)
+class _Conversation:
+    id: str
+    name: str
+    known_id: bool  # the id came from a channels/groups/mpims/dms list
+
+
+class _Directory:
+    """What users.json and the conversation lists say, plus bot names learnt on the way."""
+
+    def __init__(self):
+        self.users: dict[str, str] = {}
+        self.bot_users: set[str] = set()
+        self.bots: dict[str, str] = {}
+        self.channel_names: dict[str, str] = {}  # id -> name
+        self.by_folder: dict[str, _Conversation] = {}
+
+    def user_name(self, user_id: str) -> str:
+        return self.users.get(user_id, user_id)
+
+
+_MARKUP_RE = re.compile(r"<([^<>\n]{1,2000})>")
+
+
+def _render_markup(directory: _Directory, text: str) -> str:
+    """Slack mrkdwn escapes and <...> references to Markdown-ish plain text."""
+
+    def replace(match: re.Match) -> str:
+        inner = match.group(1)
+        target, sep, label = inner.partition("|")
+        if target.startswith("@"):
+            user_id = target[1:]
+            return "@" + (directory.users.get(user_id) or label or user_id)
+        if target.startswith("#"):
+            channel_id = target[1:]
+            return "#" + (directory.channel_names.get(channel_id) or label or channel_id)
+        if target.startswith("!subteam^"):
+            name = label or target[len("!subteam^") :]
+            return name if name.startswith("@") else "@" + name
+        if target.startswith("!"):
+            word = target[1:].split("^", 1)[0]
+            if word in ("here", "channel", "everyone"):
+                return "@" + word
+            return label or word
+        if target.startswith(("http://", "https://")):
+            url = scrub_url(target) or target.split("?", 1)[0]
+            return f"[{label}]({url})" if label and label != target else url
+        return label or target
+
+    if "<" in text:
+        text = _MARKUP_RE.sub(replace, text)
+    if "&" in text:
+        text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    return text
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else ""
+
+
+# --------------------------------------------------------------------------- the parser
+
+
+def _load_json(source: _Source, name: str, problems: ProblemCollector) -> tuple[bool, object]:
+    try:
+        data = source.read(name)
+    except _Unreadable as exc:
+        problems.add(name, str(exc))
+        return False, None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.add(name, f"is not UTF-8 text (byte {exc.start}).", line=line)
+        return False, None
+    try:
+        return True, json.loads(text)
+    except json.JSONDecodeError as exc:
+        problems.add(name, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).", line=exc.lineno)
+    except RecursionError:
+        problems.add(name, "is not usable JSON: it is nested too deeply.")
+    except ValueError as exc:  # e.g. an integer with more digits than Python converts
+        problems.add(name, f"is not usable JSON: {exc}.")
+    return False, None
+
+
+def _read_users(source: _Source, name: str, directory: _Directory, problems: ProblemCollector) -> None:
+    ok, users = _load_json(source, name, problems)
+    if not ok:
+        return
+    if not isinstance(users, list):
+        problems.add(name, "must be a list of users.", pointer="")
+        return
+    for user in users:
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+            continue
+        profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+        display = (
+            _str(user.get("real_name")).strip()
+            or _str(profile.get("real_name")).strip()
+            or _str(profile.get("display_name")).strip()
+            or _str(user.get("name")).strip()
+            or user["id"]
+        )
+        directory.users[user["id"]] = display
+        if user.get("is_bot") is True:
+            directory.bot_users.add(user["id"])
+            bot_id = profile.get("bot_id")
+            if isinstance(bot_id, str):
+                directory.bots.setdefault(bot_id, display)
+
+
+def _read_conversations(source: _Source, name: str, directory: _Directory, problems: ProblemCollector) -> None:
+    ok, conversations = _load_json(source, name, problems)
+    if not ok:
+        return
+    if not isinstance(conversations, list):
+        problems.add(name, "must be a list of conversations.", pointer="")
+        return
+    for conversation in conversations:
+        if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str) or not conversation["id"]:
+            continue
+        cid = conversation["id"]
+        cname = conversation.get("name") if isinstance(conversation.get("name"), str) and conversation.get("name") else cid
+        entry = _Conversation(id=cid, name=cname, known_id=True)
+        directory.channel_names.setdefault(cid, cname)
+        directory.by_folder.setdefault(cname, entry)  # channels/groups/mpims: folder named after the name
+        directory.by_folder.setdefault(cid, entry)  # dms: folder named after the id
+
+
+def _guess_team_domain(source: _Source, names: list[str]) -> str:
+    """The workspace's <domain>.slack.com, from links in the first few files (exports do not state it)."""
+    for name in names[:25]:
+        try:
+            data = source.read(name)
+        except _Unreadable:
+            continue
+        for match in DOMAIN_RE.finditer(data[:5_000_000]):
+            domain = match.group(1).decode("ascii")
+            if domain not in NOT_TEAM_DOMAINS:
+                return domain
+    return ""
+
+
+def parse(path: Path, options: ImportOptions, *, team_domain: str | None = None) -> Iterator[ParsedEvent]:
+    """Yield one event per Slack message; raise ImportFailed with every problem at the end.
+
+    team_domain ("acme" for acme.slack.com) makes permalinks; when None it is guessed from links in
+    the export, and without one source_url stays "".
+    """
+    problems = ProblemCollector(limit=options.max_problems)
+    source = _open_source(Path(path), problems)
+    try:
+        yield from _parse_source(source, options, problems, team_domain)
+    finally:
+        source.close()
+    problems.raise_if_any()
+
+
+def _parse_source(source: _Source, options: ImportOptions, problems: ProblemCollector, team_domain: str | None) -> Iterator[ParsedEvent]:
+    root = _find_root(source.names)
+    names = sorted(n for n in source.names if n.startswith(root) and not n.startswith("__MACOSX/"))
+    for name in names:
+        if source.sizes.get(name, 0) > MAX_MEMBER_BYTES and name.endswith(".json"):
+            problems.add(name, f"is {source.sizes[name] / 1024**2:.0f} MB uncompressed; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file.")
+    directory = _Directory()
+
+    users_name = root + "users.json"
+    if users_name in source.sizes:
+        if source.sizes[users_name] <= MAX_MEMBER_BYTES:
+            _read_users(source, users_name, directory, problems)
+    else:
+        problems.add(users_name, "is missing: a Slack export holds users.json beside channels.json (export the whole workspace).")
+    for list_name in CONVERSATION_LISTS:
+        if root + list_name in source.sizes and source.sizes[root + list_name] <= MAX_MEMBER_BYTES:
+            _read_conversations(source, root + list_name, directory, problems)
+
+    day_files: dict[str, list[str]] = {}
+    for name in names:
+        rest = name[len(root) :]
+        if rest.count("/") == 1 and rest.endswith(".json"):
+            folder, filename = rest.split("/")
+            if folder and filename and not folder.startswith("."):
+                day_files.setdefault(folder, []).append(name)
+    if team_domain is None:
+        day_names = [n for files in day_files.values() for n in files[:3]]
+        candidates = [users_name] + day_names
+        team_domain = _guess_team_domain(source, [n for n in candidates if source.sizes.get(n, MAX_MEMBER_BYTES + 1) <= MAX_MEMBER_BYTES])
+
+    for folder in sorted(day_files):
+        conversation = directory.by_folder.get(folder) or _Conversation(id=folder, name=folder, known_id=False)
+        if options.channels is not None and conversation.name not in options.channels:
+            continue
+        seen: set[int] = set()
+        for name in day_files[folder]:
+            if len(problems.problems) >= problems.limit:
+                return
+            if source.sizes.get(name, 0) > MAX_MEMBER_BYTES:
+                continue  # already reported
+            ok, messages = _load_json(source, name, problems)
+            if not ok:
+                continue
+            if not isinstance(messages, list):
+                problems.add(name, "must be a list of messages (a Slack day file).", pointer="")
+                continue
+            for index, message in enumerate(messages):
+                if len(problems.problems) >= problems.limit:
+                    return
+                event = _message_event(message, index, name, conversation, directory, problems, seen, team_domain)
+                if event is not None and not problems and options.wants(event):
+                    yield event
+            del messages
+
+
+def _message_event(
+    message: object,
+    index: int,
+    name: str,
+    conversation: _Conversation,
+    directory: _Directory,
+    problems: ProblemCollector,
+    seen: set[int],
+    team_domain: str,
+) -> ParsedEvent | None:
+    if not isinstance(message, dict):
+        problems.add(name, "must be a message object.", pointer=f"/{index}")
+        return None
+    ts = message.get("ts")
+    if ts is None:
+        problems.add(name, "is missing: every Slack message has a ts (its id and time).", pointer=f"/{index}/ts", field="ts")
+        return None
+    try:
+        occurred_at = parse_slack_ts(ts)
+    except (TypeError, ValueError):
+        problems.add(name, f"{_preview(ts)} is not a Slack timestamp like \"1585412040.000200\".", pointer=f"/{index}/ts", field="ts")
+        return None
+    except OverflowError:
+        problems.add(name, f"{_preview(ts)} is not a possible time (it is beyond the year 9999).", pointer=f"/{index}/ts", field="ts")
+        return None
+    key = _ts_key(ts)
+    if key in seen:
+        problems.add(name, f"{ts} is the id of another message in channel {conversation.name}; message ids must be unique.", pointer=f"/{index}/ts", field="ts")
+        return None
+    seen.add(key)
+
+    thread_ts = message.get("thread_ts")
+    parent_ref = ""
+    if thread_ts is not None:
+        try:
+            parse_slack_ts(thread_ts)
+        except (TypeError, ValueError, OverflowError):
+            problems.add(name, f"{_preview(thread_ts)} is not a Slack timestamp like \"1585412040.000200\".", pointer=f"/{index}/thread_ts", field="thread_ts")
+            return None
+        if thread_ts != ts:
+            parent_ref = f"{conversation.id}/{thread_ts}"
+
+    user = message.get("user")
+    if user is not None and not isinstance(user, str):
+        problems.add(name, "must be a user id (a string).", pointer=f"/{index}/user", field="user")
+        return None
+    text = message.get("text")
+    if text is not None and not isinstance(text, str):
+        problems.add(name, "must be a string.", pointer=f"/{index}/text", field="text")
+        return None
+
+    subtype = message.get("subtype") if isinstance(message.get("subtype"), str) else ""
+    if subtype in SKIPPED_SUBTYPES:
+        return None
+    comment = message.get("comment")
+    if user is None and isinstance(comment, dict) and isinstance(comment.get("user"), str):
+        user = comment["user"]  # legacy file_comment messages name the commenter only there
+    bot_id = message.get("bot_id") if isinstance(message.get("bot_id"), str) and message.get("bot_id") else ""
+    if subtype == "bot_add" and bot_id:
+        _learn_bot_name(directory, bot_id, message, text or "")
+
+    # Who.
+    username = _str(message.get("username")).strip()
+    bot_profile = message.get("bot_profile") if isinstance(message.get("bot_profile"), dict) else {}
+    is_bot = subtype == "bot_message" or (not user and (bool(bot_id) or bool(username) or bool(bot_profile))) or (bool(user) and user in directory.bot_users)
+    if is_bot:
+        actor_kind = "bot"
+        actor = username or _str(bot_profile.get("name")).strip() or directory.bots.get(bot_id, "") or (directory.users.get(user, "") if user else "") or bot_id or user or "bot"
+    elif user:
+        actor_kind = "person"
+        actor = directory.users.get(user) or _profile_name(message) or user
+    else:
+        actor_kind, actor = "system", "Slack"
+
+    # What.
+    deleted = subtype in DELETED_SUBTYPES or (text == DELETED_TEXT and (message.get("hidden") is True or subtype == "tombstone"))
+    attachments: tuple[Attachment, ...] = ()
+    if deleted:
+        body = ""
+    else:
+        parts = [text or ""]
+        if is_bot or not (text or "").strip():
+            parts.extend(_folded_attachments(message.get("attachments")))
+        body = _render_markup(directory, "\n".join(p for p in parts if p))
+        attachments = _files(message)
+        if message.get("hidden") is True and not body and not attachments:
+            return None
+
+    permalink = ""
+    if team_domain and conversation.known_id:
+        permalink = f"https://{team_domain}.slack.com/archives/{conversation.id}/p{ts.replace('.', '')}"
+        if parent_ref:
+            permalink += f"?thread_ts={thread_ts}&cid={conversation.id}"
+
+    pinned = bool(message.get("pinned_to")) or bool(message.get("pins")) or message.get("is_pinned") is True
+    return ParsedEvent(
+        occurred_at=occurred_at,
+        original_time=ts,
+        original_offset_minutes=None,
+        actor=clip_text(scrub_tokens(actor))[:200],
+        actor_kind=actor_kind,
+        text=clip_text(scrub_tokens(body)),
+        kind="message",
+        source_type="slack",
+        source_ref=f"{conversation.id}/{ts}",
+        source_url=permalink,
+        channel=conversation.name,
+        key_candidate=pinned,
+        attachments=attachments,
+        edited=bool(message.get("edited")) and not deleted,
+        deleted=deleted,
+        parent_ref=parent_ref,
+    )
+
+
+def _preview(value: object) -> str:
+    shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (str, int, float, bool)) or value is None else type(value).__name__
+    return shown if len(shown) <= 40 else shown[:39] + "…"
+
+
+def _profile_name(message: dict) -> str:
+    profile = message.get("user_profile")
+    if not isinstance(profile, dict):
+        return ""
+    return _str(profile.get("real_name")).strip() or _str(profile.get("display_name")).strip() or _str(profile.get("name")).strip()
+
+
+_BOT_LINK_RE = re.compile(r"<[^<>|]*/services/([A-Z0-9]+)\|([^<>]+)>")
+
+
+def _learn_bot_name(directory: _Directory, bot_id: str, message: dict, text: str) -> None:
+    """bot_add messages name the integration: 'added an integration to this channel: <…/services/B0…|github>'."""
+    if bot_id in directory.bots:
+        return
+    link = _str(message.get("bot_link"))
+    match = _BOT_LINK_RE.search(link or text)
+    if match and match.group(1) == bot_id:
+        directory.bots[bot_id] = match.group(2).strip()[:100]
+
+
+def _folded_attachments(value: object) -> list[str]:
+    """Bot messages carry their content in legacy `attachments`: keep pretext, title, text and fields."""
+    if not isinstance(value, list):
+        return []
+    parts: list[str] = []
+    for attachment in value[:50]:
+        if not isinstance(attachment, dict):
+            continue
+        pretext = _str(attachment.get("pretext")).strip()
+        title = _str(attachment.get("title")).strip()
+        title_link = scrub_url(attachment.get("title_link"))
+        body = _str(attachment.get("text")).strip()
+        if pretext:
+            parts.append(pretext)
+        if title:
+            parts.append(f"[{title}]({title_link})" if title_link.startswith(("http://", "https://")) else title)
+        if body:
+            parts.append(body)
+        fields = attachment.get("fields")
+        if isinstance(fields, list):
+            for item in fields[:50]:
+                if isinstance(item, dict) and (_str(item.get("title")) or _str(item.get("value"))):
+                    parts.append(f"{_str(item.get('title'))}: {_str(item.get('value'))}".strip(": "))
+        if not (pretext or title or body):
+            fallback = _str(attachment.get("fallback")).strip()
+            if fallback:
+                parts.append(fallback)
+    return parts
+
+
+def _files(message: dict) -> tuple[Attachment, ...]:
+    files = message.get("files")
+    items = list(files) if isinstance(files, list) else []
+    if isinstance(message.get("file"), dict):
+        items.append(message["file"])
+    result = []
+    for item in items[:100]:
+        if not isinstance(item, dict):
+            continue
+        name = _str(item.get("title")).strip() or _str(item.get("name")).strip() or _str(item.get("id")).strip()
+        if not name or item.get("mode") == "tombstone":
+            continue
+        url = scrub_url(item.get("permalink")) or scrub_url(item.get("url_private"))
+        result.append(Attachment(name=scrub_tokens(name)[:300], mimetype=_str(item.get("mimetype"))[:100], url=url))
+    return tuple(result)
+
+
+# --------------------------------------------------------------------------- format detection
+
+
+def sniff(path: Path) -> bool:
+    """Whether `path` looks like a Slack export (a zip or folder with users/channels lists or day files)."""
+    try:
+        path = Path(path)
+        if path.is_dir():
+            names = []
+            for child in path.iterdir():
+                if child.is_file() and child.name in META_FILES:
+                    return True
+                if child.is_dir():
+                    for grandchild in list(child.iterdir())[:50]:
+                        names.append(f"{child.name}/{grandchild.name}")
+        elif zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                names = [n.replace("\\", "/") for n in archive.namelist()[:100_000]]
+        else:
+            return False
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError, NotImplementedError):
+        return False
+    for name in names:
+        parts = name.split("/")
+        if parts[-1] in META_FILES and len(parts) <= 2:
+            return True
+        if len(parts) in (2, 3) and DAY_FILE_RE.fullmatch(parts[-1]):
+            return True
+    return False
+
+
+__all__ = ["parse", "parse_slack_ts", "scrub_url", "sniff"]

@@ -1,0 +1,67 @@
+import zoneinfo
+
+from django import forms
+
+from retrospector.accounts.forms import TIME_ZONE_CHOICES
+from retrospector.importers.registry import SOURCE_LABELS
+
+from .models import MOMENT_LABELS, MOMENTS, TimelineEvent
+
+
+class EventForm(forms.Form):
+    when = forms.DateTimeField(
+        label="Time", widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
+        input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
+    )
+    zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, label="Written in zone",
+                             help_text="The zone the time was written in where you read it (chat, log, email).")
+    actor = forms.CharField(max_length=200, required=False, help_text="Who or what acted: a person, a system, a bot.")
+    actor_kind = forms.ChoiceField(choices=TimelineEvent.ActorKind.choices, label="Actor is a", initial="person")
+    kind = forms.ChoiceField(choices=TimelineEvent.Kind.choices, initial="note")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=20_000, help_text="What happened, not why.")
+    source_url = forms.URLField(required=False, max_length=2000, assume_scheme="https", label="Source link",
+                                help_text="The chat message, page, alert, log line or deploy this comes from.")
+    key_event = forms.BooleanField(required=False, label="Key event (shown in the retrospective's timeline)")
+    base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def clean(self):
+        data = super().clean()
+        when, zone = data.get("when"), data.get("zone")
+        if when is not None and zone:
+            # The browser sends a wall-clock time; it means that time in the chosen zone.
+            naive = when.replace(tzinfo=None) if when.tzinfo is None else when.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+            data["occurred_at"] = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+            data["original_time"] = f"{self.data.get(self.add_prefix('when'), '')} {zone}".strip()
+            offset = data["occurred_at"].utcoffset()
+            data["original_offset_minutes"] = int(offset.total_seconds() // 60) if offset is not None else None
+        return data
+
+
+class BulkForm(forms.Form):
+    action = forms.ChoiceField(choices=[("hide", "Hide as noise"), ("show", "Show again"), ("key", "Mark as key events"),
+                                        ("unkey", "Unmark key events"), ("delete", "Delete"), ("merge", "Merge into the first selected")])
+    events = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=True)
+
+    def __init__(self, *args, event_ids=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["events"].choices = [(str(i), str(i)) for i in event_ids]
+
+
+class ImportForm(forms.Form):
+    source = forms.ChoiceField(choices=list(SOURCE_LABELS.items()))
+    file = forms.FileField(help_text="Up to 50 MB here; use `retrospector timeline import` for bigger files.")
+    tz = forms.ChoiceField(choices=[("", "— times carry their zone —"), *TIME_ZONE_CHOICES], required=False, label="Zone of naive times")
+    since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Only from")
+    until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Only until")
+    channel = forms.CharField(required=False, max_length=500, help_text="Only these channels or services, comma-separated.")
+    mapping = forms.CharField(required=False, max_length=500, help_text="CSV or JSON lines: e.g. time=ts,text=message,actor=user.")
+
+
+class MilestoneForm(forms.Form):
+    moment = forms.ChoiceField(choices=[(m, MOMENT_LABELS[m]) for m in MOMENTS])
+
+
+class TimelineSettingsForm(forms.Form):
+    timeline_time_zone = forms.ChoiceField(choices=[("", "Each viewer's own zone"), *TIME_ZONE_CHOICES], required=False,
+                                           label="Display zone")
+    timeline_seconds = forms.BooleanField(required=False, label="Show seconds")

@@ -1,0 +1,207 @@
+"""Every write to an incident's timeline: events by hand and in bulk, merges, milestones, imports and their undo."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from retrospector.accounts.models import User
+from retrospector.writeups.markdown import markdown_size_error, render_markdown
+
+from .models import MOMENTS, ImportRecord, Incident, TimelineEvent
+from .selectors import can_edit_incident
+from .services import ConflictError, incident_update
+
+MAX_EVENT_TEXT = 20_000
+IMPORT_BATCH = 2_000
+BULK_ACTIONS = ("hide", "show", "key", "unkey", "delete")
+
+
+def _require_editor(by: User, incident: Incident) -> None:
+    if not can_edit_incident(by, incident):
+        raise PermissionDenied("Only members of the incident's team can change its timeline.")
+
+
+def _clean_text(text: str) -> str:
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > MAX_EVENT_TEXT:
+        raise ValidationError({"text": f"An event's text is limited to {MAX_EVENT_TEXT:,} characters."})
+    if error := markdown_size_error(text):
+        raise ValidationError({"text": error})
+    return text
+
+
+def event_add(
+    *,
+    incident: Incident,
+    by: User,
+    occurred_at: datetime,
+    text: str,
+    actor: str = "",
+    actor_kind: str = TimelineEvent.ActorKind.PERSON,
+    kind: str = TimelineEvent.Kind.NOTE,
+    source_url: str = "",
+    source_ref: str = "",
+    original_time: str = "",
+    original_offset_minutes: int | None = None,
+    key_event: bool = False,
+    tags: Iterable[str] = (),
+) -> TimelineEvent:
+    _require_editor(by, incident)
+    if occurred_at is None or occurred_at.tzinfo is None:
+        raise ValidationError({"occurred_at": "Give the time with its zone (or pick the zone it was written in)."})
+    text = _clean_text(text)
+    if not text:
+        raise ValidationError({"text": "Say what happened."})
+    event = TimelineEvent(
+        incident=incident, occurred_at=occurred_at, text=text, html=render_markdown(text), actor=(actor or "").strip()[:200],
+        actor_kind=actor_kind, kind=kind, source_type="manual", source_url=(source_url or "").strip(),
+        source_ref=(source_ref or "").strip()[:500], original_time=(original_time or "")[:100],
+        original_offset_minutes=original_offset_minutes, key_event=key_event,
+        tags=sorted({t.strip()[:50] for t in tags if t.strip()}), created_by=by,
+    )
+    event.full_clean(exclude=["incident", "created_by", "merged_into", "import_record"])
+    if event.source_ref and TimelineEvent.objects.filter(incident=incident, source_type="manual", source_ref=event.source_ref).exists():
+        raise ValidationError({"source_ref": "Another event already cites this source reference."})
+    event.save()
+    return event
+
+
+EDITABLE = ("occurred_at", "text", "actor", "actor_kind", "kind", "source_url", "key_event", "hidden", "tags",
+            "original_time", "original_offset_minutes")
+
+
+@transaction.atomic
+def event_update(*, event: TimelineEvent, by: User, base_version: int | None = None, **changes) -> TimelineEvent:
+    current = TimelineEvent.objects.select_for_update().select_related("incident").get(pk=event.pk)
+    _require_editor(by, current.incident)
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
+    if base_version is not None and current.version != base_version:
+        raise ConflictError(
+            f"This event was changed by someone else (you edited version {base_version}; it is now version {current.version}).",
+            current=current,
+        )
+    if "text" in changes:
+        changes["text"] = _clean_text(changes["text"])
+        if not changes["text"]:
+            raise ValidationError({"text": "Say what happened."})
+        changes["html"] = render_markdown(changes["text"])
+    if "occurred_at" in changes and (changes["occurred_at"] is None or changes["occurred_at"].tzinfo is None):
+        raise ValidationError({"occurred_at": "Give the time with its zone."})
+    for field, value in changes.items():
+        setattr(current, field, value)
+    current.version += 1
+    current.full_clean(exclude=["incident", "created_by", "merged_into", "import_record"])
+    current.save()
+    return current
+
+
+def event_delete(*, event: TimelineEvent, by: User) -> None:
+    _require_editor(by, event.incident)
+    event.delete()
+
+
+@transaction.atomic
+def events_bulk(*, incident: Incident, by: User, event_ids: Iterable[int], action: str) -> int:
+    """Hide, show, mark as key event, unmark or delete many events at once; returns how many changed."""
+    _require_editor(by, incident)
+    if action not in BULK_ACTIONS:
+        raise ValidationError({"action": f"Unknown action {action!r}; use one of {', '.join(BULK_ACTIONS)}."})
+    events = TimelineEvent.objects.filter(incident=incident, pk__in=list(event_ids))
+    if action == "delete":
+        return events.delete()[0]
+    field, value = {"hide": ("hidden", True), "show": ("hidden", False), "key": ("key_event", True), "unkey": ("key_event", False)}[action]
+    return events.update(**{field: value, "updated_at": timezone.now()})
+
+
+@transaction.atomic
+def events_merge(*, incident: Incident, by: User, keep_id: int, duplicate_ids: Iterable[int]) -> TimelineEvent:
+    """Keep one event; the duplicates are hidden and point to it (nothing is lost)."""
+    _require_editor(by, incident)
+    keep = TimelineEvent.objects.filter(incident=incident, pk=keep_id).first()
+    if keep is None:
+        raise ValidationError({"keep": "Pick the event to keep."})
+    duplicate_ids = [i for i in duplicate_ids if i != keep_id]
+    if not duplicate_ids:
+        raise ValidationError({"duplicates": "Pick at least one other event to merge into it."})
+    TimelineEvent.objects.filter(incident=incident, pk__in=duplicate_ids).update(merged_into=keep, hidden=True, updated_at=timezone.now())
+    if TimelineEvent.objects.filter(incident=incident, pk__in=duplicate_ids, key_event=True).exists():
+        keep.key_event = True
+        keep.save(update_fields=["key_event", "updated_at"])
+    return keep
+
+
+def milestone_set_from_event(*, event: TimelineEvent, by: User, moment: str) -> Incident:
+    """Use an event's time as one of the incident's key moments (started, detected, ...)."""
+    if moment not in MOMENTS:
+        raise ValidationError({"moment": f"Unknown moment {moment!r}; use one of {', '.join(MOMENTS)}."})
+    incident = incident_update(incident=event.incident, by=by, **{moment: event.occurred_at})
+    tag = f"milestone:{moment.removesuffix('_at')}"
+    # The moment now comes from this event: take the tag off any event that carried it before.
+    for other in TimelineEvent.objects.filter(incident=incident, key_event=True).exclude(pk=event.pk).only("pk", "tags"):
+        if tag in other.tags:
+            other.tags = [t for t in other.tags if t != tag]
+            other.save(update_fields=["tags", "updated_at"])
+    if tag not in event.tags:
+        event.tags = sorted({*event.tags, tag})
+        event.key_event = True
+        event.save(update_fields=["tags", "key_event", "updated_at"])
+    return incident
+
+
+@transaction.atomic
+def timeline_import(*, incident: Incident, by: User, source_type: str, file_name: str, events: Iterable) -> ImportRecord:
+    """Save parsed events all-or-nothing. Events whose source reference is already on the timeline are skipped,
+    so importing the same file twice adds nothing. Any exception from the parser rolls everything back."""
+    _require_editor(by, incident)
+    record = ImportRecord.objects.create(incident=incident, source_type=source_type, file_name=file_name[:300], created_by=by)
+    seen = set(
+        TimelineEvent.objects.filter(incident=incident, source_type=source_type).exclude(source_ref="").values_list("source_ref", flat=True)
+    )
+    batch: list[TimelineEvent] = []
+    added = skipped = 0
+    for position, parsed in enumerate(events):
+        if parsed.source_ref in seen:
+            skipped += 1
+            continue
+        seen.add(parsed.source_ref)
+        batch.append(
+            TimelineEvent(
+                incident=incident, occurred_at=parsed.occurred_at, original_time=parsed.original_time[:100],
+                original_offset_minutes=parsed.original_offset_minutes, actor=parsed.actor[:200],
+                actor_kind=parsed.actor_kind, text=parsed.text, kind=parsed.kind, source_type=source_type,
+                source_ref=parsed.source_ref[:500], source_url=parsed.source_url[:2000], channel=parsed.channel[:200],
+                parent_ref=parsed.parent_ref[:500], source_position=position, key_candidate=parsed.key_candidate,
+                edited=parsed.edited, hidden=parsed.deleted, tags=list(parsed.tags),
+                attachments=[a.__dict__ for a in parsed.attachments], import_record=record, created_by=by,
+            )
+        )
+        if len(batch) >= IMPORT_BATCH:
+            TimelineEvent.objects.bulk_create(batch)
+            added += len(batch)
+            batch = []
+    if batch:
+        TimelineEvent.objects.bulk_create(batch)
+        added += len(batch)
+    record.event_count = added
+    record.skipped_count = skipped
+    record.save(update_fields=["event_count", "skipped_count"])
+    return record
+
+
+@transaction.atomic
+def import_undo(*, record: ImportRecord, by: User) -> int:
+    _require_editor(by, record.incident)
+    if record.undone_at is not None:
+        raise ValidationError({"import": "This import was already undone."})
+    removed = TimelineEvent.objects.filter(import_record=record).delete()[0]
+    record.undone_at = timezone.now()
+    record.undone_by = by
+    record.save(update_fields=["undone_at", "undone_by"])
+    return removed
