@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -382,10 +383,14 @@ def concurrent(data: dict, var_dir: Path) -> dict:
         workers = int(match.group(1)) if match else None
 
         headers = {"Authorization": f"Bearer {data['token']}"}
-        # Warm every worker (imports, first connection) before timing.
-        with httpx.Client(base_url=base, headers=headers, timeout=30) as warm:
-            for _ in range(20):
-                warm.get("/api/v1/incidents")
+        # Warm the workers (lazy imports, first connections) with the same concurrency before timing.
+        def warm(_):
+            with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+                for _ in range(10):
+                    client.get("/api/v1/incidents")
+
+        with ThreadPoolExecutor(CONCURRENT_CLIENTS) as pool:
+            list(pool.map(warm, range(CONCURRENT_CLIENTS)))
 
         pages = max(1, data["figures"]["visible_to_reader"] // 25)
         latencies: list[list[float]] = [[] for _ in range(CONCURRENT_CLIENTS)]
@@ -442,6 +447,10 @@ def concurrent(data: dict, var_dir: Path) -> dict:
             "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(all_latencies)), 2)
             if server_cpu is not None else None,
             "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(all_latencies)), 2),
+            # What the measured CPU cost allows when server and client have every core to themselves.
+            "cpu_bound_ceiling_requests_per_second": round(
+                (os.cpu_count() or 1) * len(all_latencies) / (server_cpu + client_cpu), 1
+            ) if server_cpu else None,
             "load_average_1min_after": round(load_average, 2) if load_average is not None else None,
             "mix": "half page 1, half a random page of the reader's visible incidents; Bearer token",
         }
@@ -457,6 +466,8 @@ def concurrent(data: dict, var_dir: Path) -> dict:
 
 def main() -> int:
     began = time.perf_counter()
+    # Turn a plain `kill` into an exception, so that the finally blocks stop the server and remove the files.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     var_dir = Path(tempfile.mkdtemp(prefix="retrospector-bench-"))
     prepare_environment(var_dir)
     try:
@@ -474,12 +485,19 @@ def main() -> int:
         lists = report["incident_list"]
         list_p95 = max(lists[kind][page]["p95_ms"] for kind in ("page", "api") for page in ("page_1", "page_200"))
         report["targets"] = TARGETS
+        report["observed"] = {
+            "incident_list_p95_ms": list_p95,  # the worst of page and API, page 1 and page 200
+            "retrospective_page_p95_ms": report["retrospective_page"]["p95_ms"],
+            "concurrent_api_requests_per_second": report["concurrent_api"]["requests_per_second"],
+            "concurrent_api_errors": report["concurrent_api"]["errors"],
+        }
+        observed = report["observed"]
         report["met"] = {
-            "incident_list_p95_ms": list_p95 < TARGETS["incident_list_p95_ms"],
-            "retrospective_page_p95_ms": report["retrospective_page"]["p95_ms"] < TARGETS["retrospective_page_p95_ms"],
-            "concurrent_api_requests_per_second": report["concurrent_api"]["requests_per_second"]
+            "incident_list_p95_ms": observed["incident_list_p95_ms"] < TARGETS["incident_list_p95_ms"],
+            "retrospective_page_p95_ms": observed["retrospective_page_p95_ms"] < TARGETS["retrospective_page_p95_ms"],
+            "concurrent_api_requests_per_second": observed["concurrent_api_requests_per_second"]
             >= TARGETS["concurrent_api_requests_per_second"],
-            "concurrent_api_errors": report["concurrent_api"]["errors"] == TARGETS["concurrent_api_errors"],
+            "concurrent_api_errors": observed["concurrent_api_errors"] == TARGETS["concurrent_api_errors"],
         }
         report["all_met"] = all(report["met"].values())
         report["elapsed_seconds"] = round(time.perf_counter() - began, 1)

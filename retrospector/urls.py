@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import path, re_path
 
 from retrospector.accounts import views as accounts
 from retrospector.api import api
@@ -51,4 +51,5 @@ urlpatterns = [
     path("templates/<slug:key>/edit", writeups.template_edit, name="template_edit"),
     path("templates/<slug:key>/download", writeups.template_download, name="template_download"),
     path("api/", api.urls),
+    re_path(r"^api/", core.api_not_found),
 ]

@@ -29,3 +29,9 @@ def healthz(request):
     from django.http import JsonResponse
 
     return JsonResponse({"status": "ok"})
+
+
+def api_not_found(request):
+    from django.http import JsonResponse
+
+    return JsonResponse({"detail": f"No API endpoint at {request.path}; see /api/docs.", "field": None}, status=404)

@@ -137,6 +137,7 @@ def retrospective_start(
             raise ValidationError({field: f"{person.username} is not in this organization."})
     if shadow is not None and shadow.pk == owner.pk:
         raise ValidationError({"shadow": "The shadow should be someone other than the owner."})
+    _invite_writers_to_private_incident(incident, owner, shadow)
     version = template_latest_version(template)
     retrospective = Retrospective.objects.create(
         incident=incident,
@@ -166,6 +167,15 @@ def retrospective_start(
         Section.objects.filter(retrospective=retrospective)
     )
     return retrospective
+
+
+def _invite_writers_to_private_incident(incident: Incident, *people) -> None:
+    """Whoever writes the retrospective must be able to read the incident, even a private one of another team."""
+    if incident.visibility != Incident.Visibility.PRIVATE:
+        return
+    for person in people:
+        if person is not None and not person.is_org_admin and not has_team_role(person, incident.team_id, Role.VIEWER):
+            incident.invitees.add(person)
 
 
 @transaction.atomic
@@ -231,6 +241,7 @@ def retrospective_assign(*, retrospective: Retrospective, by: User, owner: User,
             raise ValidationError({field: f"{person.username} is not in this organization."})
     if shadow is not None and shadow.pk == owner.pk:
         raise ValidationError({"shadow": "The shadow should be someone other than the owner."})
+    _invite_writers_to_private_incident(retrospective.incident, owner, shadow)
     retrospective.owner = owner
     retrospective.shadow = shadow
     retrospective.due_at = due_at

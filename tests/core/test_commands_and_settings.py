@@ -86,3 +86,9 @@ def test_the_retrospector_command_runs_management_commands(tmp_path):
                             env={"RETROSPECTOR_TESTING": "1", "PATH": "/usr/bin:/bin", "RETROSPECTOR_VAR_DIR": str(tmp_path)})
     assert result.returncode == 0, result.stderr
     assert "--force" in result.stdout
+
+
+def test_unknown_api_paths_answer_in_json(client_for):
+    response = client_for("alice").get("/api/v1/nothing-here")
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("No API endpoint")

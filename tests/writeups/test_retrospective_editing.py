@@ -153,3 +153,12 @@ def test_the_editor_preview_renders_sanitized_markdown(client_for, people):
     html = response.content.decode()
     assert "<strong>bold</strong>" in html
     assert "<script" not in html
+
+
+def test_an_owner_from_another_team_is_invited_to_a_private_incident(make_incident, people):
+    from retrospector.incidents.selectors import incidents_visible_to
+
+    incident = make_incident(visibility="private")
+    retrospective_start(incident=incident, template=Template.objects.get(key="postmortem"), by=people["alice"], owner=people["charlie"])
+    assert incidents_visible_to(people["charlie"]).filter(pk=incident.pk).exists()
+    assert not incidents_visible_to(people["erin"]).filter(pk=incident.pk).exists()
