@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django import forms
+from django.utils import timezone
 
 from retrospector.accounts.forms import TIME_ZONE_CHOICES
 from retrospector.importers.registry import SOURCE_LABELS
@@ -29,7 +30,8 @@ class EventForm(forms.Form):
         when, zone = data.get("when"), data.get("zone")
         if when is not None and zone:
             # The browser sends a wall-clock time; it means that time in the chosen zone.
-            naive = when.replace(tzinfo=None) if when.tzinfo is None else when.astimezone(zoneinfo.ZoneInfo(zone)).replace(tzinfo=None)
+            # Django made it aware in the viewer's zone; take back the wall-clock time that was typed.
+            naive = when if when.tzinfo is None else timezone.make_naive(when)
             data["occurred_at"] = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone))
             data["original_time"] = f"{self.data.get(self.add_prefix('when'), '')} {zone}".strip()
             offset = data["occurred_at"].utcoffset()
