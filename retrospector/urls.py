@@ -41,6 +41,7 @@ urlpatterns = [
     path("retrospectives/<int:pk>/sections/<slug:key>/", writeups.section_show, name="section_show"),
     path("retrospectives/<int:pk>/sections/<slug:key>/edit", writeups.section_edit, name="section_edit"),
     path("retrospectives/<int:pk>/sections/<slug:key>/history", writeups.section_history, name="section_history"),
+    path("retrospectives/<int:pk>/sections/<slug:key>/fill-timeline", writeups.section_fill_timeline, name="section_fill_timeline"),
     path("retrospectives/<int:pk>/sections/<slug:key>/restore", writeups.section_restore_view, name="section_restore"),
     path("preview", writeups.markdown_preview, name="markdown_preview"),
     path("writeups/", writeups.done_list, name="done_list"),

@@ -429,3 +429,24 @@ def retrospective_assign_view(request, pk):
             messages.success(request, "Assignment saved.")
             return redirect("retrospective_detail", pk=pk)
     return render(request, "writeups/assign.html", {"form": form, "retrospective": retrospective})
+
+
+@login_required
+@require_POST
+def section_fill_timeline(request, pk, key):
+    from retrospector.incidents.timeline_selectors import display_zone, key_events_markdown
+
+    retrospective = _retrospective_or_404(request, pk)
+    section = _section_or_404(retrospective, key)
+    incident = retrospective.incident
+    body = key_events_markdown(incident, display_zone(incident, request.user))
+    try:
+        section_save(section=section, body=body, base_version=int(request.POST.get("base_version", "0") or 0),
+                     by=request.user, note="Filled from the incident's key events")
+    except ConflictError as exc:
+        messages.error(request, f"{exc} Nothing was replaced.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"“{section.title}” now lists the incident's key events; the previous text is in its history.")
+    return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")

@@ -230,3 +230,17 @@ def test_a_private_incidents_timeline_does_not_leak(make_incident, people, clien
     assert client.get(f"/incidents/{private.pk}/timeline/").status_code == 404
     assert client.get(f"/api/v1/incidents/{private.pk}/events").status_code == 404
     assert client.get(f"/api/v1/incidents/{private.pk}/timeline/checks").status_code == 404
+
+
+def test_a_retrospective_timeline_section_embeds_the_key_events(incident, people, make_retrospective, client_for):
+    retro = make_retrospective(incident)
+    event_add(incident=incident, by=people["bob"], occurred_at=T0, text="Alert | 5xx above 2%", actor="Grafana",
+              source_url="https://grafana.example.com/a/1", key_event=True)
+    event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(minutes=1), text="noise", key_event=False)
+    section = retro.sections.get(key="timeline")
+    response = client_for("bob").post(f"/retrospectives/{retro.pk}/sections/timeline/fill-timeline", {"base_version": section.version})
+    assert response.status_code == 302
+    section.refresh_from_db()
+    assert "| 2026-05-04 14:00:00 | Grafana: Alert \\| 5xx above 2% | [manual](https://grafana.example.com/a/1) |" in section.body
+    assert "noise" not in section.body
+    assert "<table>" in section.html
