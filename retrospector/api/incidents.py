@@ -2,7 +2,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime, HttpUrl
 
 from retrospector.accounts.models import Team, User
@@ -200,7 +200,7 @@ def create_incident(request, payload: IncidentIn):
         responders=_people(user, payload.responders, "responders"), invitees=_people(user, payload.invitees, "invitees"),
         links=[{"kind": link.kind, "url": str(link.url), "label": link.label} for link in payload.links],
     )
-    return 201, incident_out(_get_visible(request, incident.pk), full=True)
+    return Status(201, incident_out(_get_visible(request, incident.pk), full=True))
 
 
 @router.get("/incidents/{incident_id}", response=IncidentFull, summary="Read an incident")

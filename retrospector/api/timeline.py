@@ -4,7 +4,7 @@ from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
-from ninja import Field, File, Form, Query, Router, Schema
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import AwareDatetime
 
@@ -167,7 +167,7 @@ def add_event(request, incident_id: int, payload: EventIn):
         original_offset_minutes=int(offset.total_seconds() // 60) if offset is not None else None,
         key_event=payload.key_event, tags=payload.tags,
     )
-    return 201, event_out(event)
+    return Status(201, event_out(event))
 
 
 @router.get("/incidents/{incident_id}/events/{event_id}", response=EventOut, summary="Read an event")
@@ -188,7 +188,7 @@ def update_event(request, incident_id: int, event_id: int, payload: EventPatch):
 @router.delete("/incidents/{incident_id}/events/{event_id}", response={204: None}, summary="Delete an event")
 def delete_event(request, incident_id: int, event_id: int):
     event_delete(event=_event(request, incident_id, event_id), by=request.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/incidents/{incident_id}/events/bulk", summary="Hide, show, mark key, unmark or delete many events")
@@ -249,14 +249,14 @@ def import_file(request, incident_id: int, source: Form[str], file: File[Uploade
         try:
             events = sort_for_display(list(parse_source(source, path, options, mapping=mapping)))
         except ImportFailed as exc:
-            return 422, {"detail": f"{len(exc.problems)} problem(s); nothing was imported.", "field": "file",
-                         "problems": [ProblemOut(**p.__dict__).dict() for p in exc.problems]}
+            return Status(422, {"detail": f"{len(exc.problems)} problem(s); nothing was imported.", "field": "file",
+                                "problems": [ProblemOut(**p.__dict__).dict() for p in exc.problems]})
     if dry_run:
-        return 200, {"import_id": None, "dry_run": True, "count": len(events), "added": 0, "skipped_existing": 0,
-                     "events": [e.as_json() for e in events[:1000]]}
+        return Status(200, {"import_id": None, "dry_run": True, "count": len(events), "added": 0, "skipped_existing": 0,
+                            "events": [e.as_json() for e in events[:1000]]})
     record = timeline_import(incident=incident, by=request.user, source_type=source, file_name=file.name or "upload", events=events)
-    return 201, {"import_id": record.pk, "dry_run": False, "count": len(events), "added": record.event_count,
-                 "skipped_existing": record.skipped_count, "events": []}
+    return Status(201, {"import_id": record.pk, "dry_run": False, "count": len(events), "added": record.event_count,
+                        "skipped_existing": record.skipped_count, "events": []})
 
 
 @router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", summary="Undo an import as a whole")

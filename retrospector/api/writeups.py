@@ -2,7 +2,7 @@ from datetime import date, datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from retrospector.accounts.models import User
 from retrospector.incidents.selectors import can_edit_incident
@@ -176,7 +176,7 @@ def start_retrospective(request, incident_id: int, payload: RetrospectiveIn):
         owner=_person(request.user, payload.owner, "owner"), shadow=_person(request.user, payload.shadow, "shadow"),
         title=payload.title, due_at=payload.due_at,
     )
-    return 201, retrospective_out(_reload(request, retrospective.pk))
+    return Status(201, retrospective_out(_reload(request, retrospective.pk)))
 
 
 @router.post("/incidents/{incident_id}/retrospectives/import", response={201: RetrospectiveOut},
@@ -184,7 +184,7 @@ def start_retrospective(request, incident_id: int, payload: RetrospectiveIn):
 def import_retrospective(request, incident_id: int, payload: MarkdownImportIn):
     incident = _get_visible(request, incident_id)
     retrospective = retrospective_import_markdown(incident=incident, text=payload.markdown, by=request.user, source=payload.filename)
-    return 201, retrospective_out(_reload(request, retrospective.pk))
+    return Status(201, retrospective_out(_reload(request, retrospective.pk)))
 
 
 @router.get("/incidents/{incident_id}/retrospectives", response=list[RetrospectiveOut], summary="An incident's retrospectives")

@@ -94,11 +94,24 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not valid JSON")
 
 
+MAX_DEPTH = 64  # webhook payloads nest about 6 levels; deeper input is refused before anything recurses over it
+
+
 def _loads(text: str) -> Any:
     try:
-        return json.loads(text, parse_constant=_reject_constant)
+        value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values() if isinstance(child, (dict, list)))
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node if isinstance(child, (dict, list)))
+    return value
 
 
 def _json_error(exc: ValueError) -> tuple[str, int | None]:
@@ -109,8 +122,8 @@ def _json_error(exc: ValueError) -> tuple[str, int | None]:
 
 def read_documents(path: Path, file: str, problems: ProblemCollector) -> list[Doc]:
     """The payloads in a file; problems (unreadable, not UTF-8, invalid JSON) go to `problems`."""
-    check_file_size(path, file)
     try:
+        check_file_size(path, file)
         raw = path.read_bytes()
     except OSError as exc:
         problems.add(file, f"cannot be read: {exc.strerror or exc}.")

@@ -28,7 +28,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, Moment, first_payload, http_url, is_zero_time, looks_like, obj, rfc3339_time, run, shown, stable_hash, text_of
+from ._payloads import Ctx, EventSet, Moment, first_payload, http_url, is_zero_time, looks_like, rfc3339_time, run, shown, stable_hash, text_of
 from .base import ImportOptions, ParsedEvent, clip_text
 
 SOURCE = "alertmanager"

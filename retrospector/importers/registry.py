@@ -54,4 +54,5 @@ def parse_source(source: str, path: Path, options: ImportOptions, *, mapping: st
 
 
 def sort_for_display(events: list[ParsedEvent]) -> list[ParsedEvent]:
-    return sorted(events, key=lambda e: (e.occurred_at, e.source_ref))
+    # Stable on time alone: a source that lists same-second entries in their real order keeps it.
+    return sorted(events, key=lambda e: e.occurred_at)

@@ -1,0 +1,154 @@
+"""GitHub deployment webhook importer: real payloads (tests/fixtures/github), bad input, fuzzing. No Django."""
+
+import copy
+import json
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from webhook_fuzz_support import (
+    check_event,
+    events_of,
+    fuzz_once,
+    load,
+    mutated_payload_bytes,
+    problems_of,
+    sample,
+    sample_paths,
+    write_json,
+    write_lines,
+)
+
+from retrospector.importers import github, opsgenie, pagerduty
+
+SRC = "github"
+
+
+def one(relative):
+    (event,) = events_of(github, sample(SRC, relative))
+    check_event(event, SRC)
+    return event
+
+
+def test_deployment_created():
+    event = one("octokit-webhooks/deployment/payload.json")
+    assert event.kind == "deploy"
+    assert event.text == "Deployment to production of Codertocat/Hello-World@master (f95f852) created by Codertocat"
+    assert event.occurred_at == datetime(2019, 5, 15, 15, 20, 53, tzinfo=UTC)
+    assert (event.original_time, event.original_offset_minutes) == ("2019-05-15T15:20:53Z", 0)
+    assert (event.actor, event.actor_kind) == ("Codertocat", "person")
+    assert event.source_ref == "deployment:145988746"
+    assert event.channel == "production"
+    assert event.source_url == "https://github.com/Codertocat/Hello-World/deployments"
+    assert one("octokit-webhooks/deployment/with-installation.payload.json") == event
+
+
+def test_pages_deployment_created_by_a_bot_but_sent_by_a_person():
+    event = one("octokit-webhooks/deployment/gh-pages.payload.json")
+    assert event.text == "Deployment to github-pages of Codertocat/Hello-World@gh-pages (f95f852) created by github-pages[bot]"
+    assert (event.actor, event.actor_kind) == ("Codertocat", "person")
+    assert event.channel == "github-pages"
+    assert event.source_url == "https://github.com/Codertocat/Hello-World/actions/runs/289782451"
+
+
+def test_a_bot_sender_is_a_bot(tmp_path):
+    payload = load(SRC, "octokit-webhooks/deployment/gh-pages.payload.json")
+    payload["sender"] = payload["deployment"]["creator"]
+    (event,) = events_of(github, write_json(tmp_path, payload))
+    assert (event.actor, event.actor_kind) == ("github-pages[bot]", "bot")
+
+
+def test_deployment_status():
+    event = one("octokit-webhooks/deployment_status/payload.json")
+    assert event.kind == "deploy"
+    assert event.text == "Deployment to production: success (Codertocat/Hello-World@master, f95f852)"
+    assert event.occurred_at == datetime(2019, 5, 15, 15, 20, 55, tzinfo=UTC)
+    assert event.source_ref == "deployment_status:209916254"
+    assert (event.channel, event.source_url) == ("production", "")
+    pages = one("octokit-webhooks/deployment_status/gh-pages.payload.json")
+    assert pages.text.startswith("Deployment to github-pages: in_progress")
+    assert pages.source_url == "https://github.com/Codertocat/Hello-World/runs/145988746?check_suite_focus=true"
+
+
+def test_a_list_of_payloads_in_time_order_with_redeliveries_dropped(tmp_path):
+    names = ["deployment_status/payload.json", "deployment/payload.json", "deployment/with-installation.payload.json"]
+    path = write_json(tmp_path, [load(SRC, f"octokit-webhooks/{n}") for n in names])
+    events = events_of(github, path)
+    assert [e.source_ref for e in events] == ["deployment:145988746", "deployment_status:209916254"]
+    assert [e.source_ref for e in events] == [e.source_ref for e in events_of(github, path)]
+
+
+def test_the_same_id_with_different_content_is_a_problem(tmp_path):
+    # The octokit samples reuse deployment 145988746 for a production and a github-pages deployment.
+    names = ["deployment/payload.json", "deployment/gh-pages.payload.json"]
+    (problem,) = problems_of(github, write_lines(tmp_path, [load(SRC, f"octokit-webhooks/{n}") for n in names]))
+    assert (problem.line, problem.pointer, problem.field) == (2, "/deployment/id", "id")
+    assert "duplicate id 'deployment:145988746'" in problem.message and "line 1" in problem.message
+
+
+def test_filters_by_environment_and_time(tmp_path):
+    names = ["deployment_status/payload.json", "deployment/gh-pages.payload.json"]
+    path = write_lines(tmp_path, [load(SRC, f"octokit-webhooks/{n}") for n in names])
+    assert [e.channel for e in events_of(github, path, channels=frozenset({"production"}))] == ["production"]
+    assert [e.channel for e in events_of(github, path, since=datetime(2020, 1, 1, tzinfo=UTC))] == ["github-pages"]
+
+
+def test_description_and_task_are_kept_and_clipped(tmp_path):
+    payload = load(SRC, "octokit-webhooks/deployment/payload.json")
+    payload["deployment"].update(task="deploy:migrations", description="Roll out 2.14.3" + "!" * 30_000)
+    (event,) = events_of(github, write_json(tmp_path, payload))
+    assert event.text.startswith("Deployment to production of Codertocat/Hello-World@master (f95f852) created by Codertocat (task deploy:migrations)\nRoll out 2.14.3")
+    check_event(event, SRC)
+
+
+def test_sniff():
+    for path in sample_paths(SRC):
+        data = json.loads(path.read_text())
+        assert github.sniff(data) and github.sniff([data]) and not pagerduty.sniff(data) and not opsgenie.sniff(data)
+    for path in sample_paths("pagerduty") + sample_paths("opsgenie") + sample_paths("alertmanager") + sample_paths("grafana"):
+        assert not github.sniff(json.loads(path.read_text()))
+
+
+# --- bad input -------------------------------------------------------------------------------
+
+
+def test_invalid_json(tmp_path):
+    path = tmp_path / "cut.json"
+    path.write_text(sample(SRC, "octokit-webhooks/deployment/payload.json").read_text()[:1000])
+    (problem,) = problems_of(github, path)
+    assert "not valid JSON" in problem.message and problem.line
+
+
+def test_wrong_format():
+    (problem,) = problems_of(github, sample("opsgenie", "zulip-webhook-fixtures/close.json"))
+    assert "this is not a GitHub deployment or deployment_status webhook payload (no 'deployment' object)" in problem.message
+    assert "Opsgenie" in problem.message
+
+
+def test_missing_and_impossible_times_and_bad_ids(tmp_path):
+    first = load(SRC, "octokit-webhooks/deployment/payload.json")
+    second = load(SRC, "octokit-webhooks/deployment_status/payload.json")
+    third = copy.deepcopy(second)
+    del first["deployment"]["created_at"]
+    second["deployment_status"]["created_at"] = "20202-01-16T15:20:55Z"
+    third["deployment_status"]["id"] = "abc"
+    third["deployment_status"]["state"] = None
+    problems = problems_of(github, write_json(tmp_path, [first, second, third]))
+    assert [(p.pointer, p.field) for p in problems] == [
+        ("/0/deployment/created_at", "created_at"),
+        ("/1/deployment_status/created_at", "created_at"),
+        ("/2/deployment_status/id", "id"),
+        ("/2/deployment_status/state", "state"),
+    ]
+    assert "'20202-01-16T15:20:55Z' is not a valid time" in problems[1].message
+
+
+SAMPLES = [json.loads(p.read_text()) for p in sample_paths(SRC)]
+
+
+@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=mutated_payload_bytes(SAMPLES))
+def test_fuzzed_real_payloads_only_ever_raise_import_failed(data):
+    with tempfile.TemporaryDirectory() as tmp:
+        fuzz_once(github, SRC, data, Path(tmp))

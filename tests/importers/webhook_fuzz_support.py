@@ -1,0 +1,197 @@
+"""Shared by the webhook importer tests (PagerDuty, Alertmanager, Grafana, Opsgenie, GitHub): the real
+samples, small file helpers, and a Hypothesis strategy that mutates real payloads.
+
+Not a conftest.py on purpose (other test modules import tests/conftest.py as `conftest`); test
+modules import what they need by name. No Django.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC
+from pathlib import Path
+
+import pytest
+from hypothesis import strategies as st
+
+from retrospector.importers.base import ACTOR_KINDS, EVENT_KINDS, MAX_TEXT, ImportFailed, ImportOptions, ImportProblem, ParsedEvent
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+def sample_paths(source: str) -> list[Path]:
+    return sorted((FIXTURES / source).rglob("*.json"))
+
+
+def sample(source: str, relative: str) -> Path:
+    return FIXTURES / source / relative
+
+
+def load(source: str, relative: str):
+    return json.loads(sample(source, relative).read_text(encoding="utf-8"))
+
+
+def write_json(tmp_path: Path, value, name: str = "payload.json") -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(value), encoding="utf-8")
+    return path
+
+
+def write_lines(tmp_path: Path, values: list, name: str = "payloads.jsonl") -> Path:
+    path = tmp_path / name
+    path.write_text("".join(json.dumps(v) + "\n" for v in values), encoding="utf-8")
+    return path
+
+
+def events_of(module, path: Path, **options) -> list[ParsedEvent]:
+    return list(module.parse(path, ImportOptions(**options)))
+
+
+def problems_of(module, path: Path, **options) -> list[ImportProblem]:
+    with pytest.raises(ImportFailed) as failed:
+        list(module.parse(path, ImportOptions(**options)))
+    assert failed.value.problems, "ImportFailed without problems"
+    return failed.value.problems
+
+
+def check_event(event: ParsedEvent, source_type: str) -> None:
+    """What every event must satisfy, whatever the input."""
+    assert event.occurred_at.tzinfo is not None and event.occurred_at.utcoffset().total_seconds() == 0
+    assert event.occurred_at.tzinfo == UTC
+    assert event.kind in EVENT_KINDS
+    assert event.actor_kind in ACTOR_KINDS
+    assert event.source_type == source_type
+    assert event.source_ref
+    assert isinstance(event.text, str) and len(event.text) <= MAX_TEXT and "\x00" not in event.text
+    assert event.source_url == "" or event.source_url.startswith(("http://", "https://"))
+    assert isinstance(event.original_time, str) and event.original_time
+    event.as_json()
+
+
+# --- fuzzing ----------------------------------------------------------------------------------
+
+ODD_VALUES = [
+    "20202-01-16T00:00:00Z",
+    "2024-02-30T10:00:00Z",
+    "0001-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "2024-05-01T10:00:00",
+    "2024-05-01T10:00:00.123456789123Z",
+    "2024-05-01T10:00:00+25:00",
+    "",
+    " ",
+    "1420452224764002246",
+    1420452224764002246,
+    1502709956288,
+    1502709956,
+    0,
+    -1,
+    10**30,
+    1e308,
+    -1e308,
+    True,
+    "javascript:alert(1)",
+    "firing",
+    "resolved",
+    "Create",
+    "Close",
+    "AddNote",
+    "Escalate",
+    "incident.annotated",
+    "annotate_log_entry",
+    "user_reference",
+    "Bot",
+    "x" * 30_000,
+    "\x00\u2028\ud7ff",
+]
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.sampled_from(ODD_VALUES),
+)
+json_values = st.recursive(
+    scalars,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    max_leaves=6,
+)
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _paths(child, (*prefix, index))
+
+
+def _parent(root, path):
+    node = root
+    for part in path[:-1]:
+        node = node[part]
+    return node
+
+
+@st.composite
+def mutated_payload_bytes(draw, samples: list):
+    """A real payload (or several) with random values replaced, deleted, retyped or duplicated,
+    written as one document, an array or JSON lines, and sometimes cut off at a random byte."""
+    values = [copy.deepcopy(draw(st.sampled_from(samples))) for _ in range(draw(st.integers(1, 2)))]
+    root = {"v": values}
+    for _ in range(draw(st.integers(1, 5))):
+        paths = [p for p in _paths(root) if len(p) > 2]
+        if not paths:
+            break
+        path = draw(st.sampled_from(paths))
+        parent, key = _parent(root, path), path[-1]
+        operation = draw(st.sampled_from(["replace", "replace", "delete", "retype", "copy"]))
+        if operation == "replace":
+            parent[key] = draw(json_values)
+        elif operation == "delete":
+            if isinstance(parent, dict):
+                del parent[key]
+            else:
+                parent.pop(key)
+        elif operation == "retype":
+            old = parent[key]
+            parent[key] = draw(st.sampled_from([[old], {"value": old}, json.dumps(old), None, str(old)]))
+        else:
+            other = draw(st.sampled_from(paths))
+            try:
+                parent[key] = copy.deepcopy(_parent(root, other)[other[-1]])
+            except (KeyError, IndexError, TypeError):
+                pass
+    values = root["v"]
+    layout = draw(st.sampled_from(["single", "array", "lines"]))
+    if layout == "single":
+        text = json.dumps(values[0], indent=draw(st.sampled_from([None, 2])))
+    elif layout == "array":
+        text = json.dumps(values)
+    else:
+        text = "".join(json.dumps(v) + "\n" for v in values)
+    data = text.encode("utf-8", "surrogatepass")
+    if draw(st.integers(0, 4)) == 0 and len(data) > 2:
+        data = data[: draw(st.integers(1, len(data) - 1))]
+    return data
+
+
+def fuzz_once(module, source_type: str, data: bytes, tmp_dir: Path) -> None:
+    """Parsing any mutation either gives valid events or raises ImportFailed, nothing else."""
+    path = tmp_dir / "fuzz.json"
+    path.write_bytes(data)
+    try:
+        events = list(module.parse(path, ImportOptions()))
+    except ImportFailed as failed:
+        assert failed.problems
+        for problem in failed.problems:
+            assert isinstance(problem, ImportProblem) and problem.message and problem.file == str(path)
+        return
+    for event in events:
+        check_event(event, source_type)
