@@ -15,7 +15,8 @@ Decisions (documented for the lead / users):
   timeUnixNano is missing or 0 uses observedTimeUnixNano.
 - Field names are paths: "@timestamp" or "log.level" is first looked up as a key as written, then
   as nested keys split at dots ("log.origin.file.name"), so ECS's flat and nested styles both work.
-- Fields not named in the mapping are found among common names (first present wins):
+- Fields not named in the mapping are found among common names (the first present wins; the one found
+  is then tried first on the next records, so a file of one shape costs one lookup per field):
     time  : time, timestamp, @timestamp, ts, t, date, datetime, __REALTIME_TIMESTAMP (journald,
             microseconds), timeUnixNano, observedTimeUnixNano (nanoseconds)
     text  : message, msg, MESSAGE, log, body, text, @message, short_message, @fields.message,
@@ -29,16 +30,19 @@ Decisions (documented for the lead / users):
   their documented unit), or the mapping's strptime `time_format`. Naive times take options.tz; without
   it each is the problem "time has no zone; pass --tz" (shown for the first lines, then counted).
   original_offset_minutes is the offset the source gave (None for naive and epoch times).
-- A time that cannot be read ("ts": "xxx"), a named field that is missing, or no time / text field
-  found at all, is a problem naming the line (and pointer) and the field.
+- A time that cannot be read ("ts": "xxx"), a named time or text field that is missing, or no time /
+  text field found at all, is a problem naming the line (and pointer) and the field. Other named
+  fields (actor, level, source, kind, channel) may be absent from a record.
 - Level becomes a tag: "error" (error, err, fatal, critical, crit, alert, emerg, panic, severe; bunyan
   and pino >= 50; syslog PRIORITY <= 3) or "warning" (warn, warning; bunyan/pino 40-49; PRIORITY 4).
   Other levels add no tag. kind is "log" unless a kind field is named (its value must be one of
   EVENT_KINDS).
 - actor: the named actor field with actor_kind "person" (or the mapping's actor_kind); else an
   auto-detected service/program name, or the file name, with actor_kind "system".
-- source_ref: "<file name>:<line>" (JSON Lines), "<file name>:<line>/<n>" for the n-th record of an
-  OpenTelemetry line, "<file name>#/<index>" (array). A named source field that is an http(s) URL becomes
+- source_ref: "<file name>:<line>" (JSON Lines), "<file name>:<line>:<n>" for the n-th record (from 0) of an
+  OpenTelemetry line, "<file name>:<line>:<index>" for an array element starting on that line (and
+  "<file name>:<line>:<index>/<n>" for OpenTelemetry records in an array). All keep the "file:line"
+  prefix the timeline's out-of-order check reads. A named source field that is an http(s) URL becomes
   source_url; other values are ignored.
 - Text: ANSI colours, backspace overstrike and control characters removed, trailing white space off,
   clipped to MAX_TEXT. A named text field that is not a string is shown as compact JSON.
@@ -133,17 +137,23 @@ def _lookup(obj: dict, path: str):
     return _MISSING, ()
 
 
-def _find(obj: dict, names: tuple[str, ...], want_string: bool):
+def _find(obj: dict, names: tuple[str, ...], want_string: bool, fallback: bool = False):
+    """The first of `names` present with a usable value; with `fallback`, else the first present at all
+    (so that a time of the wrong type is reported as such, not as missing)."""
+    present = (_MISSING, ())
     for name in names:
         value, keys = _lookup(obj, name)
         if value is _MISSING or value is None or value == "":
             continue
         if want_string and not isinstance(value, str):
-            continue
-        if not want_string and isinstance(value, (dict, list, bool)):
-            continue
-        return value, keys
-    return _MISSING, ()
+            pass
+        elif not want_string and isinstance(value, (dict, list, bool)):
+            pass
+        else:
+            return value, keys
+        if present[0] is _MISSING:
+            present = (value, keys)
+    return present if fallback else (_MISSING, ())
 
 
 def _reason(exc: json.JSONDecodeError) -> str:
@@ -316,7 +326,7 @@ def _line_items(stream, problems: Problems, ref_name: str):
             continue
         if "resourceLogs" in obj:
             for n, (record, pointer) in enumerate(_otlp_records(obj)):
-                yield record, number, pointer, f"{ref_name}:{number}/{n}"
+                yield record, number, pointer, f"{ref_name}:{number}:{n}"
             continue
         yield obj, number, "", f"{ref_name}:{number}"
 
@@ -336,8 +346,12 @@ def _array_items(stream, problems: Problems, ref_name: str):
             return False
         chunk = stream.read(CHUNK)
         if pos > CHUNK:  # drop what was read
-            counted_line += buf.count("\n", counted_pos, pos)
-            buf, counted_pos, pos = buf[pos:], 0, 0
+            if counted_pos <= pos:
+                counted_line += buf.count("\n", counted_pos, pos)
+                counted_pos = 0
+            else:
+                counted_pos -= pos
+            buf, pos = buf[pos:], 0
         try:
             buf += decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError:
@@ -397,9 +411,9 @@ def _array_items(stream, problems: Problems, ref_name: str):
         if isinstance(obj, dict):
             if "resourceLogs" in obj:
                 for n, (record, pointer) in enumerate(_otlp_records(obj)):
-                    yield record, start_line, f"/{index}{pointer}", f"{ref_name}#/{index}/{n}"
+                    yield record, start_line, f"/{index}{pointer}", f"{ref_name}:{start_line}:{index}/{n}"
             else:
-                yield obj, start_line, f"/{index}", f"{ref_name}#/{index}"
+                yield obj, start_line, f"/{index}", f"{ref_name}:{start_line}:{index}"
         else:
             problems.add(f"element {index} is a JSON {type(obj).__name__}, not an object.", line=start_line, pointer=f"/{index}")
         index += 1
@@ -434,7 +448,7 @@ class _EventMaker:
         self.person_kind = mapping.actor_kind or "person"
         self.cache: dict[str, tuple[str, ...]] = {}
 
-    def _auto(self, obj: dict, role: str, names: tuple[str, ...], want_string: bool):
+    def _auto(self, obj: dict, role: str, names: tuple[str, ...], want_string: bool, fallback: bool = False):
         keys = self.cache.get(role)
         if keys is not None:
             if len(keys) == 1:
@@ -450,7 +464,8 @@ class _EventMaker:
         value, keys = _find(obj, names, want_string)
         if value is not _MISSING:
             self.cache[role] = keys
-        return value, keys
+            return value, keys
+        return _find(obj, names, want_string, fallback) if fallback else (_MISSING, ())
 
     def __call__(self, obj: dict, line: int, pointer: str, ref: str) -> ParsedEvent | None:
         m = self.mapping
@@ -464,7 +479,7 @@ class _EventMaker:
                 problems.repeat(f"no field {m.time!r}", f"has no field {m.time!r} (the time).", field=m.time, **_where(line, pointer))
                 ok = False
         else:
-            time_value, keys = self._auto(obj, "time", TIME_NAMES, False)
+            time_value, keys = self._auto(obj, "time", TIME_NAMES, False, fallback=True)
             if time_value is _MISSING:
                 problems.repeat("no time field", f"has no time field (looked for {', '.join(TIME_NAMES)}); name it with time=FIELD.",
                                 **_where(line, pointer))

@@ -30,7 +30,7 @@ _ISO = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,12}))?)?"
     r"\s*(?:(Z|z|UTC|GMT)|([+-])(\d{2})(?::?(\d{2}))?)?"
 )
-_NUMBER = re.compile(r"\s*(\d{1,20})(?:\.(\d{1,20}))?\s*")
+_NUMBER = re.compile(r"\s*(\d{1,40})(?:\.(\d{1,40}))?\s*")
 _UNIT_NS = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 EXAMPLES = "RFC 3339 (2024-05-01T10:00:00Z), 'YYYY-MM-DD HH:MM[:SS[.fff]]', or epoch seconds / ms / µs / ns"
 

@@ -38,7 +38,7 @@ def parse_source(source: str, path: Path, options: ImportOptions, *, mapping: st
         raise ImportFailed([ImportProblem(file=str(path), message="no such file or folder.")])
     module = importlib.import_module(f"retrospector.importers.{SOURCES[source]}")
     if source == "csv":
-        spec = mapping or "time=time,text=text,actor=actor,source=source"
+        spec = mapping or "time=time,text=text,actor=actor?,source=source?"
         try:
             column_mapping = module.CsvMapping.from_spec(spec)
         except ValueError as exc:
