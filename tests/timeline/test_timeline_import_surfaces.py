@@ -103,3 +103,15 @@ def test_the_api_imports_a_file_and_reports_problems_as_json(make_incident, clie
     with FIRING.open("rb") as upload:
         reader = client_for("dana").post(f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": "alertmanager", "file": upload})
     assert reader.status_code == 403
+
+
+def test_csv_times_without_a_zone_need_tz(make_incident, tmp_path):
+    incident = make_incident()
+    path = tmp_path / "deploys.csv"
+    path.write_text("time,text,actor\n2026-05-04 14:02:00,Deployed checkout v42,ci\n2026-05-04 14:09:30,Rolled back checkout,priya\n")
+    code, _, err = cli(incident.pk, path, "--source", "csv", "--as-user", "bob")
+    assert code == 1 and "deploys.csv:2" in err and "--tz" in err
+    code, out, _ = cli(incident.pk, path, "--source", "csv", "--tz", "Europe/Paris", "--dry-run", "--format", "json")
+    events = json.loads(out)
+    assert [e["time"] for e in events] == ["2026-05-04T12:02:00Z", "2026-05-04T12:09:30Z"]
+    assert events[1]["actor"] == "priya"
