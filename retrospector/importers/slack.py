@@ -375,7 +375,11 @@ def parse(path: Path, options: ImportOptions, *, team_domain: str | None = None)
     team_domain ("acme" for acme.slack.com) makes permalinks; when None it is guessed from links in
     the export, and without one source_url stays "".
     """
-    problems = ProblemCollector(limit=options.max_problems)
+    problems = ProblemCollector(limit=max(1, options.max_problems))
+    if team_domain is not None:
+        team_domain = team_domain.strip().lower().removesuffix(".slack.com")
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", team_domain):
+            raise ValueError(f"team_domain {team_domain!r} is not a Slack workspace name like 'acme' (for acme.slack.com)")
     source = _open_source(Path(path), problems)
     try:
         yield from _parse_source(source, options, problems, team_domain)
