@@ -115,3 +115,24 @@ def test_csv_times_without_a_zone_need_tz(make_incident, tmp_path):
     events = json.loads(out)
     assert [e["time"] for e in events] == ["2026-05-04T12:02:00Z", "2026-05-04T12:09:30Z"]
     assert events[1]["actor"] == "priya"
+
+
+SLACK = FIXTURES / "slack" / "slack-export-viewer-testarchive"
+
+
+def test_a_real_slack_export_imports_with_names_threads_and_no_tokens(make_incident, tmp_path, client_for):
+    import shutil
+
+    incident = make_incident()
+    code, out, err = cli(incident.pk, SLACK, "--source", "slack", "--as-user", "bob", "--format", "json")
+    assert code == 0, err
+    added = json.loads(out)["added"]
+    assert added > 0
+    events = TimelineEvent.objects.filter(incident=incident)
+    assert events.count() == added
+    assert not any("xox" in (e.text + json.dumps(e.attachments)) for e in events)
+    assert not any(e.actor.startswith("U0") for e in events.filter(actor_kind="person")), "user ids resolved to names"
+    archive = shutil.make_archive(str(tmp_path / "export"), "zip", SLACK)
+    with open(archive, "rb") as upload:
+        preview = client_for("bob").post(f"/incidents/{incident.pk}/timeline/import", {"source": "slack", "file": upload})
+    assert "0 new" in preview.content.decode()  # the zip holds the same messages: nothing to add twice
