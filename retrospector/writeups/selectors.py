@@ -1,6 +1,6 @@
 """Reads of templates and retrospectives; visibility always follows the incident's."""
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from retrospector.accounts.models import User
 from retrospector.incidents.selectors import can_edit_incident, incidents_visible_to
@@ -24,7 +24,10 @@ def template_by_key(*, user: User, key: str) -> Template | None:
 
 
 def retrospectives_visible_to(user: User) -> QuerySet[Retrospective]:
-    return Retrospective.objects.filter(incident__in=incidents_visible_to(user).values("pk"))
+    # A correlated EXISTS checks only each retrospective's own incident; `incident__in=<visible incidents>` made
+    # SQLite list every visible incident first (15 ms per page with 10,000 incidents).
+    visible = incidents_visible_to(user).filter(pk=OuterRef("incident_id"))
+    return Retrospective.objects.filter(Exists(visible))
 
 
 def can_edit_retrospective(user: User, retrospective: Retrospective) -> bool:
