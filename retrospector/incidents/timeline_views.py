@@ -66,6 +66,7 @@ def timeline(request, pk):
         "seconds": incident.timeline_seconds, "can_edit": can_edit, "form": form,
         "checks": timeline_checks(incident), "imports": incident.imports.select_related("created_by")[:20],
         "kinds": TimelineEvent.Kind.choices, "selected_kinds": kinds, "show_hidden": show_hidden,
+        "show_original": request.GET.get("original") == "1",
         "milestone_form": MilestoneForm(), "bulk_actions": BulkForm.base_fields["action"].choices,
         "settings_form": TimelineSettingsForm(initial={"timeline_time_zone": incident.timeline_time_zone,
                                                        "timeline_seconds": incident.timeline_seconds}),

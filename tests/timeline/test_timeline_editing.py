@@ -244,3 +244,14 @@ def test_a_retrospective_timeline_section_embeds_the_key_events(incident, people
     assert "| 2026-05-04 14:00:00 | Grafana: Alert \\| 5xx above 2% | [manual](https://grafana.example.com/a/1) |" in section.body
     assert "noise" not in section.body
     assert "<table>" in section.html
+
+
+def test_the_page_can_show_each_events_original_time(incident, people, client_for):
+    paris = datetime(2026, 5, 4, 16, 5, tzinfo=ZoneInfo("Europe/Paris"))
+    event_add(incident=incident, by=people["bob"], occurred_at=paris, text="Failover", original_time="16:05 CEST",
+              original_offset_minutes=120, source_url="https://chat.example.com/p/9")
+    client = client_for("bob")
+    assert '<div class="muted small original-time">16:05 CEST</div>' not in client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
+    page = client.get(f"/incidents/{incident.pk}/timeline/?original=1").content.decode()
+    assert '<div class="muted small original-time">16:05 CEST</div>' in page
+    assert ">14:05<" in page  # shown in bob's zone, UTC
