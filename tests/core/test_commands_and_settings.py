@@ -27,7 +27,9 @@ def test_the_demo_loads_into_an_empty_database(db):
     assert "{{date:" not in "".join(Retrospective.objects.values_list("sections__body", flat=True).exclude(sections__body=None))
 
 
-def test_the_demo_refuses_a_database_with_data_unless_forced(db):
+# --force flushes the database, which PostgreSQL refuses inside a test's transaction.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_demo_refuses_a_database_with_data_unless_forced():
     run("demo")
     with pytest.raises(CommandError, match="not empty"):
         run("demo")
