@@ -19,17 +19,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .base import ImportOptions, ParsedEvent, ProblemCollector, check_file_size, offset_minutes, parse_rfc3339
+from .base import ImportOptions, ParsedEvent, ProblemCollector, check_file_size, clip_text, offset_minutes, parse_rfc3339, pointer_join
 
 ZERO_TIME_PREFIX = "0001-01-01T00:00:00"  # Go's zero time: "not set" in Alertmanager and Grafana
-
-
-def escape_pointer_part(part: object) -> str:
-    return str(part).replace("~", "~0").replace("/", "~1")
-
-
-def pointer_join(prefix: str, *parts: object) -> str:
-    return prefix + "".join("/" + escape_pointer_part(p) for p in parts)
 
 
 def json_type(value: object) -> str:
@@ -46,6 +38,11 @@ def json_type(value: object) -> str:
     if isinstance(value, dict):
         return "an object"
     return type(value).__name__
+
+
+def type_name(value: object) -> str:
+    """The Python type's name of a decoded JSON value, 'null' for None (for "... instead of an object")."""
+    return type(value).__name__ if value is not None else "null"
 
 
 def shown(value: object, limit: int = 60) -> str:
@@ -193,6 +190,13 @@ def looks_like(data: Any, but_not: str) -> str:
     return ""
 
 
+def wrong_payload(ctx: Ctx, payload: Any, what: str, missing: str, source: str) -> None:
+    """The problem for a document that is not `what` ("an Opsgenie webhook payload"): an object says what
+    it lacks (`missing`), anything else its type; and which other source it looks like."""
+    why = missing if isinstance(payload, dict) else f"{type_name(payload)} instead of an object"
+    ctx.problem(f"this is not {what} ({why}){looks_like(payload, source)}.")
+
+
 def text_of(value: Any) -> str:
     """A string field of an untrusted payload: strings as they are, numbers as text, else ''."""
     if isinstance(value, str):
@@ -233,6 +237,23 @@ class Moment:
     utc: datetime
     original: str
     offset: int | None
+
+
+def payload_event(moment: Moment, source_type: str, source_ref: str, actor: tuple[str, str], text: str, kind: str, **fields: Any) -> ParsedEvent:
+    """An event at `moment` by `actor` (name, actor_kind), its text clipped; `fields` are the rest (source_url, channel...)."""
+    name, actor_kind = actor
+    return ParsedEvent(
+        occurred_at=moment.utc,
+        original_time=moment.original,
+        original_offset_minutes=moment.offset,
+        actor=name,
+        actor_kind=actor_kind,
+        text=clip_text(text),
+        kind=kind,
+        source_type=source_type,
+        source_ref=source_ref,
+        **fields,
+    )
 
 
 def rfc3339_time(ctx: Ctx, value: Any, *parts: object, field: str, options: ImportOptions, required: bool = True) -> Moment | None:
@@ -316,11 +337,17 @@ def run(
     on_conflict: str = "error",
 ) -> Iterator[ParsedEvent]:
     """Read the payloads of `path` and hand each to `handle` (which adds events and problems)."""
-    file = name or str(path)
     problems = ProblemCollector(options.max_problems)
     events = EventSet(on_conflict)
+    for ctx in each_payload(path, name, problems):
+        handle(ctx, events)
+    return finish(events, problems, options)
+
+
+def each_payload(path: Path, name: str | None, problems: ProblemCollector) -> Iterator[Ctx]:
+    """A Ctx for each payload of `path` (named `name` in problems), until `problems` is full."""
+    file = name or str(path)
     for doc in read_documents(path, file, problems):
         if len(problems.problems) >= problems.limit:
             break
-        handle(Ctx(problems, file, doc), events)
-    return finish(events, problems, options)
+        yield Ctx(problems, file, doc)

@@ -24,11 +24,11 @@ Decisions:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, Moment, first_payload, http_url, is_zero_time, looks_like, rfc3339_time, run, shown, stable_hash, text_of
+from ._payloads import Ctx, EventSet, Moment, first_payload, http_url, is_zero_time, payload_event, rfc3339_time, run, shown, stable_hash, text_of, type_name, wrong_payload
 from .base import ImportOptions, ParsedEvent, clip_text
 
 SOURCE = "alertmanager"
@@ -48,13 +48,30 @@ def sniff(data: Any) -> bool:
 
 
 def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Iterator[ParsedEvent]:
+    return run_alert_payloads(path, options, name, source_type=SOURCE, actor="Alertmanager", what="an Alertmanager webhook payload")
+
+
+def run_alert_payloads(
+    path: Path,
+    options: ImportOptions,
+    name: str | None,
+    *,
+    source_type: str,
+    actor: str,
+    what: str,
+    refuse: Callable[[Ctx, Any], bool] | None = None,
+) -> Iterator[ParsedEvent]:
+    """Parse a file of Alertmanager-shaped payloads (Alertmanager's, Grafana 8+'s); `refuse` may report a
+    problem about a payload (and return True) before it is read. Repeated notifications merge (keep_first)."""
+
     def handle(ctx: Ctx, events: EventSet) -> None:
         payload = ctx.doc.value
-        if not isinstance(payload, dict) or not isinstance(payload.get("alerts"), list):
-            what = "no 'alerts' list" if isinstance(payload, dict) else f"{type(payload).__name__ if payload is not None else 'null'} instead of an object"
-            ctx.problem(f"this is not an Alertmanager webhook payload ({what}){looks_like(payload, SOURCE)}.")
+        if refuse is not None and refuse(ctx, payload):
             return
-        alert_events(ctx, payload, events, options, source_type=SOURCE, actor="Alertmanager")
+        if not isinstance(payload, dict) or not isinstance(payload.get("alerts"), list):
+            wrong_payload(ctx, payload, what, "no 'alerts' list", source_type)
+            return
+        alert_events(ctx, payload, events, options, source_type=source_type, actor=actor)
 
     return run(path, options, name, handle, on_conflict="keep_first")
 
@@ -76,7 +93,7 @@ def alert_events(ctx: Ctx, payload: dict, events: EventSet, options: ImportOptio
     seen_here: set[str] = set()
     for i, alert in enumerate(payload["alerts"]):
         if not isinstance(alert, dict):
-            ctx.problem(f"each alert must be an object, not {type(alert).__name__ if alert is not None else 'null'}.", "alerts", i)
+            ctx.problem(f"each alert must be an object, not {type_name(alert)}.", "alerts", i)
             continue
         labels = _labels(ctx, alert, i, "labels")
         annotations = _labels(ctx, alert, i, "annotations")
@@ -111,40 +128,18 @@ def alert_events(ctx: Ctx, payload: dict, events: EventSet, options: ImportOptio
 
         channel = receiver or text_of(labels.get("job")) or text_of(labels.get("service"))
         url = http_url(alert.get("panelURL"), alert.get("dashboardURL"), alert.get("generatorURL")) if source_type == "grafana" else http_url(alert.get("generatorURL"))
-        common = dict(actor=actor, actor_kind="system", source_type=source_type, source_url=url, channel=channel)
         value_string = text_of(alert.get("valueString")) if source_type == "grafana" else ""
-        events.add(
-            ParsedEvent(
-                occurred_at=start.utc,
-                original_time=start.original,
-                original_offset_minutes=start.offset,
-                text=alert_text("Firing", labels, annotations, value_string),
-                kind="alert_firing",
-                source_ref=f"{ref_base}:firing",
-                **common,
-            ),
-            ctx,
-            "alerts",
-            i,
-        )
+
+        def event(moment: Moment, state: str) -> ParsedEvent:  # state: "firing" or "resolved"
+            text = alert_text(state.capitalize(), labels, annotations, value_string)
+            return payload_event(moment, source_type, f"{ref_base}:{state}", (actor, "system"), text, f"alert_{state}", source_url=url, channel=channel)
+
+        events.add(event(start, "firing"), ctx, "alerts", i)
         if status == "resolved" and end is not None:
             if end.utc < start.utc:
                 ctx.problem(f"{shown(end.original)} is before startsAt {shown(start.original)}.", "alerts", i, "endsAt", field="endsAt")
                 continue
-            events.add(
-                ParsedEvent(
-                    occurred_at=end.utc,
-                    original_time=end.original,
-                    original_offset_minutes=end.offset,
-                    text=alert_text("Resolved", labels, annotations, value_string),
-                    kind="alert_resolved",
-                    source_ref=f"{ref_base}:resolved",
-                    **common,
-                ),
-                ctx,
-                "alerts",
-                i,
-            )
+            events.add(event(end, "resolved"), ctx, "alerts", i)
 
 
 def alert_text(state: str, labels: dict[str, str], annotations: dict[str, str], value_string: str = "") -> str:

@@ -14,6 +14,7 @@ ACTOR_KINDS = ("person", "system", "bot")
 SOURCE_TYPES = ("slack", "pagerduty", "alertmanager", "grafana", "opsgenie", "github", "csv", "jsonl", "manual")
 MAX_TEXT = 20_000  # characters kept of one event's text
 MAX_FILE_BYTES = 1024 * 1024 * 1024  # inputs larger than this are refused before parsing
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -137,12 +138,17 @@ def check_file_size(path: Path, name: str | None = None) -> None:
 
 def epoch_to_utc(value: float) -> datetime:
     """Seconds since the epoch (float) to an aware UTC datetime; raises ValueError when out of range."""
-    return datetime(1970, 1, 1, tzinfo=UTC) + timedelta(seconds=value)
+    return EPOCH + timedelta(seconds=value)
 
 
 def offset_minutes(moment: datetime) -> int | None:
     offset = moment.utcoffset()
     return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def pointer_join(prefix: str, *parts: object) -> str:
+    """A JSON pointer (RFC 6901): `prefix` ("/3" or "") and the escaped `parts` ("a/b" -> "/a~1b")."""
+    return prefix + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in parts)
 
 
 def parse_rfc3339(text: str) -> datetime:

@@ -42,31 +42,13 @@ from __future__ import annotations
 
 import codecs
 import csv
-import dataclasses
 import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from .base import ACTOR_KINDS, EVENT_KINDS, ImportFailed, ImportOptions, ImportProblem, ParsedEvent, check_file_size
-from .log_common import (
-    MAX_ACTOR,
-    MAX_CHANNEL,
-    MAX_ORIGINAL_TIME,
-    MAX_RECORD_BYTES,
-    MAX_REF,
-    NO_ZONE,
-    NoZone,
-    Problems,
-    TimeError,
-    check_time_format,
-    clean_log_text,
-    is_url,
-    iter_lines,
-    parse_log_time,
-    split_spec,
-)
+from .base import EVENT_KINDS, ImportFailed, ImportOptions, ImportProblem, ParsedEvent
+from .log_common import MAX_ACTOR, MAX_CHANNEL, MAX_ORIGINAL_TIME, MAX_RECORD_BYTES, MAX_REF, NO_ZONE, LogInput, NoZone, TimeError, check_mapping, clean_log_text, is_url, iter_lines, parse_log_time, split_spec
 
 ROLES = ("time", "text", "actor", "source", "kind", "channel")
 SPEC_KEYS = (*ROLES, "delimiter", "time_format", "actor_kind")
@@ -100,9 +82,7 @@ class CsvMapping:
             raise ValueError(f"delimiter must be one character (or comma, tab, semicolon, pipe); got {self.delimiter!r}.")
         if self.delimiter in ('"', "\r", "\n"):
             raise ValueError(f"delimiter {self.delimiter!r} cannot be used.")
-        if self.actor_kind is not None and self.actor_kind not in ACTOR_KINDS:
-            raise ValueError(f"actor_kind must be one of {', '.join(ACTOR_KINDS)}; got {self.actor_kind!r}.")
-        check_time_format(self.time_format)
+        check_mapping(self.actor_kind, self.time_format)
 
     @classmethod
     def from_spec(cls, spec: str) -> CsvMapping:
@@ -132,12 +112,19 @@ class _Oversize(Exception):
 
 class _Lines:
     """Feeds csv.reader one physical line at a time, counting the bytes of the current record and
-    remembering the lines that were not valid text."""
+    remembering the lines that were not valid text. `skipped` lines came before the first one fed."""
 
-    def __init__(self, source: Iterator[tuple[int, str | None, str | None]]):
+    def __init__(self, source: Iterator[tuple[int, str | None, str | None]], skipped: int):
         self.source = source
+        self.skipped = skipped
         self.record_chars = 0
         self.bad: list[tuple[int, str]] = []
+
+    def next_record(self, reader) -> int:
+        """Get ready for the reader's next record; the physical line it starts on."""
+        self.record_chars = 0
+        self.bad.clear()
+        return self.skipped + reader.line_num + 1
 
     def __iter__(self):
         return self
@@ -197,13 +184,8 @@ def _row_digest(row: list[str]) -> str:
 def parse(path, options: ImportOptions, *, mapping: CsvMapping, name: str | None = None) -> Iterator[ParsedEvent]:
     """Events from a CSV file, in file order. `name` is how problems and refs name the file (default: the path
     for problems, its base name for refs)."""
-    path = Path(path)
-    display = name or str(path)
-    ref_name = Path(name).name if name else path.name
-    check_file_size(path, display)
-    problems = Problems(display, options.max_problems)
-    wants = options.wants if mapping.channel else dataclasses.replace(options, channels=None).wants
-    with open(path, "rb") as stream:
+    log = LogInput.start(path, options, name, channel_mapped=bool(mapping.channel))
+    with open(log.path, "rb") as stream:
         head = stream.peek(4)[:4] if hasattr(stream, "peek") else b""
         if head.startswith(codecs.BOM_UTF8):
             stream.read(3)
@@ -212,8 +194,8 @@ def parse(path, options: ImportOptions, *, mapping: CsvMapping, name: str | None
             source = _utf16_lines(stream)
         else:
             source = _utf8_lines(stream)
-        yield from _parse_rows(source, options, mapping, problems, display, ref_name, wants)
-    problems.finish()
+        yield from _parse_rows(source, options, mapping, log.problems, log.display, log.ref_name, log.wants)
+    log.problems.finish()
 
 
 def _parse_rows(source, options, mapping, problems, display, ref_name, wants) -> Iterator[ParsedEvent]:
@@ -238,11 +220,10 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
         yield from lookahead
         yield from source
 
-    lines = _Lines(chained())
+    lines = _Lines(chained(), skipped=lookahead[0][0] - 1)  # physical lines before the header are not fed to the reader
     reader = csv.reader(lines, delimiter=delimiter, quotechar='"', doublequote=True, strict=False)
-    skipped = lookahead[0][0] - 1  # physical lines before the header, not fed to the reader
 
-    header, header_line = _read_header(reader, lines, display, skipped)
+    header, header_line = _read_header(reader, lines, display)
     index = _resolve_columns(header, header_line, mapping, display)
 
     time_at, text_at = index["time"], index["text"]
@@ -256,9 +237,7 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
     data_rows = 0
 
     while not problems.full:
-        lines.record_chars = 0
-        lines.bad.clear()
-        start = skipped + reader.line_num + 1
+        start = lines.next_record(reader)
         try:
             row = next(reader)
         except StopIteration:
@@ -328,11 +307,9 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
         problems.add(f"has a header ({', '.join(header[:10])}) but no rows.")
 
 
-def _read_header(reader, lines: _Lines, display: str, skipped: int) -> tuple[list[str], int]:
+def _read_header(reader, lines: _Lines, display: str) -> tuple[list[str], int]:
     while True:
-        lines.record_chars = 0
-        lines.bad.clear()
-        start = skipped + reader.line_num + 1
+        start = lines.next_record(reader)
         try:
             row = next(reader)
         except StopIteration:

@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, first_payload, http_url, looks_like, obj, rfc3339_time, run, shown, text_of
-from .base import ImportOptions, ParsedEvent, clip_text
+from ._payloads import Ctx, EventSet, first_payload, http_url, obj, payload_event, rfc3339_time, run, shown, text_of, wrong_payload
+from .base import ImportOptions, ParsedEvent
 
 SOURCE = "github"
 
@@ -62,8 +62,7 @@ def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Ite
     def handle(ctx: Ctx, events: EventSet) -> None:
         payload = ctx.doc.value
         if not isinstance(payload, dict) or not (isinstance(payload.get("deployment"), dict) or isinstance(payload.get("deployment_status"), dict)):
-            what = "no 'deployment' object" if isinstance(payload, dict) else f"{type(payload).__name__ if payload is not None else 'null'} instead of an object"
-            ctx.problem(f"this is not a GitHub deployment or deployment_status webhook payload ({what}){looks_like(payload, SOURCE)}.")
+            wrong_payload(ctx, payload, "a GitHub deployment or deployment_status webhook payload", "no 'deployment' object", SOURCE)
             return
         deployment = obj(payload.get("deployment"))
         repository = obj(payload.get("repository"))
@@ -116,23 +115,7 @@ def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Ite
             ref_prefix = "deployment"
             repo_url = http_url(repository.get("html_url"))
             url = http_url(obj(payload.get("workflow_run")).get("html_url"), f"{repo_url}/deployments" if repo_url else None)
-        events.add(
-            ParsedEvent(
-                occurred_at=moment.utc,
-                original_time=moment.original,
-                original_offset_minutes=moment.offset,
-                actor=actor,
-                actor_kind=actor_kind,
-                text=clip_text(text),
-                kind="deploy",
-                source_type=SOURCE,
-                source_ref=f"{ref_prefix}:{event_id}",
-                source_url=url,
-                channel=environment[:200],
-            ),
-            ctx,
-            *at,
-            "id",
-        )
+        event = payload_event(moment, SOURCE, f"{ref_prefix}:{event_id}", (actor, actor_kind), text, "deploy", source_url=url, channel=environment[:200])
+        events.add(event, ctx, *at, "id")
 
     return run(path, options, name, handle, on_conflict="error")

@@ -21,8 +21,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, first_payload, looks_like, run
-from .alertmanager import alert_events
+from ._payloads import Ctx, first_payload
+from .alertmanager import run_alert_payloads
 from .base import ImportOptions, ParsedEvent
 
 SOURCE = "grafana"
@@ -50,20 +50,16 @@ def sniff(data: Any) -> bool:
     return is_grafana_payload(first_payload(data))
 
 
-def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Iterator[ParsedEvent]:
-    def handle(ctx: Ctx, events: EventSet) -> None:
-        payload = ctx.doc.value
-        if isinstance(payload, dict) and is_legacy_payload(payload):
-            ctx.problem(
-                "legacy Grafana alerts (Grafana 7 and older: ruleName/evalMatches) carry no time, so they cannot be "
-                "placed on a timeline; add this alert by hand or use Grafana 8+ alerting webhooks.",
-                field="ruleName" if "ruleName" in payload else None,
-            )
-            return
-        if not isinstance(payload, dict) or not isinstance(payload.get("alerts"), list):
-            what = "no 'alerts' list" if isinstance(payload, dict) else f"{type(payload).__name__ if payload is not None else 'null'} instead of an object"
-            ctx.problem(f"this is not a Grafana alerting webhook payload ({what}){looks_like(payload, SOURCE)}.")
-            return
-        alert_events(ctx, payload, events, options, source_type=SOURCE, actor="Grafana")
+def _refuse_legacy(ctx: Ctx, payload: Any) -> bool:
+    if not (isinstance(payload, dict) and is_legacy_payload(payload)):
+        return False
+    ctx.problem(
+        "legacy Grafana alerts (Grafana 7 and older: ruleName/evalMatches) carry no time, so they cannot be "
+        "placed on a timeline; add this alert by hand or use Grafana 8+ alerting webhooks.",
+        field="ruleName" if "ruleName" in payload else None,
+    )
+    return True
 
-    return run(path, options, name, handle, on_conflict="keep_first")
+
+def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Iterator[ParsedEvent]:
+    return run_alert_payloads(path, options, name, source_type=SOURCE, actor="Grafana", what="a Grafana alerting webhook payload", refuse=_refuse_legacy)

@@ -55,29 +55,12 @@ Decisions (documented for the lead / users):
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 
-from .base import ACTOR_KINDS, EVENT_KINDS, ImportOptions, ParsedEvent, check_file_size
-from .log_common import (
-    MAX_ACTOR,
-    MAX_CHANNEL,
-    MAX_ORIGINAL_TIME,
-    MAX_RECORD_BYTES,
-    NO_ZONE,
-    NoZone,
-    Problems,
-    TimeError,
-    check_time_format,
-    clean_log_text,
-    is_url,
-    iter_lines,
-    parse_log_time,
-    split_spec,
-)
+from .base import EVENT_KINDS, ImportOptions, ParsedEvent, pointer_join
+from .log_common import MAX_ACTOR, MAX_CHANNEL, MAX_ORIGINAL_TIME, MAX_RECORD_BYTES, NO_ZONE, LogInput, NoZone, Problems, TimeError, check_mapping, clean_log_text, is_url, iter_lines, parse_log_time, split_spec
 
 FIELDS = ("time", "text", "actor", "source", "kind", "level", "channel")
 SPEC_KEYS = (*FIELDS, "time_format", "actor_kind")
@@ -110,9 +93,7 @@ class JsonlMapping:
             value = getattr(self, name)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 raise ValueError(f"the {name} field name is empty.")
-        if self.actor_kind is not None and self.actor_kind not in ACTOR_KINDS:
-            raise ValueError(f"actor_kind must be one of {', '.join(ACTOR_KINDS)}; got {self.actor_kind!r}.")
-        check_time_format(self.time_format)
+        check_mapping(self.actor_kind, self.time_format)
 
     @classmethod
     def from_spec(cls, spec: str) -> JsonlMapping:
@@ -158,10 +139,6 @@ def _find(obj: dict, names: tuple[str, ...], want_string: bool, fallback: bool =
 
 def _reason(exc: json.JSONDecodeError) -> str:
     return exc.msg.removesuffix(" at").removesuffix(":")
-
-
-def _pointer(prefix: str, keys) -> str:
-    return prefix + "".join("/" + str(k).replace("~", "~0").replace("/", "~1") for k in keys)
 
 
 def level_tag(field: str, value) -> str | None:
@@ -219,30 +196,23 @@ def _otlp_attributes(items) -> dict:
     return result
 
 
+def _objects(items) -> Iterator[tuple[int, dict]]:
+    """(index, item) for each object in a list; nothing for anything else."""
+    if isinstance(items, list):
+        for index, item in enumerate(items):
+            if isinstance(item, dict):
+                yield index, item
+
+
 def _otlp_records(obj: dict) -> Iterator[tuple[dict, str]]:
     """(flattened record, JSON pointer of the record in the line) for each log record."""
-    resource_logs = obj.get("resourceLogs")
-    if not isinstance(resource_logs, list):
-        return
-    for r, resource_log in enumerate(resource_logs):
-        if not isinstance(resource_log, dict):
-            continue
+    for r, resource_log in _objects(obj.get("resourceLogs")):
         resource = resource_log.get("resource")
         resource_attributes = _otlp_attributes(resource.get("attributes")) if isinstance(resource, dict) else {}
-        scope_logs = resource_log.get("scopeLogs")
-        if not isinstance(scope_logs, list):
-            continue
-        for s, scope_log in enumerate(scope_logs):
-            if not isinstance(scope_log, dict):
-                continue
+        for s, scope_log in _objects(resource_log.get("scopeLogs")):
             scope = scope_log.get("scope")
             scope_name = scope.get("name", "") if isinstance(scope, dict) else ""
-            records = scope_log.get("logRecords")
-            if not isinstance(records, list):
-                continue
-            for n, record in enumerate(records):
-                if not isinstance(record, dict):
-                    continue
+            for n, record in _objects(scope_log.get("logRecords")):
                 flat = {**resource_attributes, "scope": scope_name}
                 flat.update(_otlp_attributes(record.get("attributes")))
                 for key, value in record.items():
@@ -259,16 +229,12 @@ def _otlp_records(obj: dict) -> Iterator[tuple[dict, str]]:
 def parse(path, options: ImportOptions, *, mapping: JsonlMapping | None = None, name: str | None = None) -> Iterator[ParsedEvent]:
     """Events from a JSON-lines (or JSON array) log, in file order. `name` is how problems and refs name the
     file (default: the path for problems, its base name for refs)."""
-    path = Path(path)
     mapping = mapping or JsonlMapping()
-    display = name or str(path)
-    ref_name = Path(name).name if name else path.name
-    check_file_size(path, display)
-    problems = Problems(display, options.max_problems)
+    log = LogInput.start(path, options, name, channel_mapped=bool(mapping.channel))
+    problems, ref_name, wants = log.problems, log.ref_name, log.wants
     to_event = _EventMaker(mapping, options, problems, ref_name)
-    wants = options.wants if mapping.channel else dataclasses.replace(options, channels=None).wants
     seen = 0
-    with open(path, "rb") as stream:
+    with open(log.path, "rb") as stream:
         if stream.peek(3)[:3] == codecs.BOM_UTF8:
             stream.read(3)
         first = _first_character(stream)
@@ -467,23 +433,30 @@ class _EventMaker:
             return value, keys
         return _find(obj, names, want_string, fallback) if fallback else (_MISSING, ())
 
+    def _required(self, obj: dict, role: str, names: tuple[str, ...], want_string: bool, line: int, pointer: str, *, fallback: bool = False,
+                  show_keys: bool = False):
+        """(value, keys) of the time or text field: the mapping's, else one of `names`; (_MISSING, ()) after a
+        problem when there is none (`show_keys`: the problem lists the record's keys)."""
+        name = getattr(self.mapping, role)
+        if name:
+            value, keys = _lookup(obj, name)
+            if value is _MISSING:
+                self.problems.repeat(f"no field {name!r}", f"has no field {name!r} (the {role}).", field=name, **_where(line, pointer))
+            return value, keys
+        value, keys = self._auto(obj, role, names, want_string, fallback)
+        if value is _MISSING:
+            it_has = f"; it has {', '.join(list(obj)[:12])}" if show_keys else ""
+            self.problems.repeat(f"no {role} field", f"has no {role} field (looked for {', '.join(names)}{it_has}); name it with {role}=FIELD.",
+                                 **_where(line, pointer))
+        return value, keys
+
     def __call__(self, obj: dict, line: int, pointer: str, ref: str) -> ParsedEvent | None:
         m = self.mapping
         problems = self.problems
-        ok = True
 
         # time
-        if m.time:
-            time_value, keys = _lookup(obj, m.time)
-            if time_value is _MISSING:
-                problems.repeat(f"no field {m.time!r}", f"has no field {m.time!r} (the time).", field=m.time, **_where(line, pointer))
-                ok = False
-        else:
-            time_value, keys = self._auto(obj, "time", TIME_NAMES, False, fallback=True)
-            if time_value is _MISSING:
-                problems.repeat("no time field", f"has no time field (looked for {', '.join(TIME_NAMES)}); name it with time=FIELD.",
-                                **_where(line, pointer))
-                ok = False
+        time_value, keys = self._required(obj, "time", TIME_NAMES, False, line, pointer, fallback=True)
+        ok = time_value is not _MISSING
         if ok:
             try:
                 occurred, offset = parse_log_time(time_value, self.tz, time_format=m.time_format, unit=TIME_UNITS.get(keys[-1]))
@@ -496,18 +469,9 @@ class _EventMaker:
                 ok = False
 
         # text
-        if m.text:
-            text_value, _ = _lookup(obj, m.text)
-            if text_value is _MISSING:
-                problems.repeat(f"no field {m.text!r}", f"has no field {m.text!r} (the text).", field=m.text, **_where(line, pointer))
-                ok = False
-        else:
-            text_value, _ = self._auto(obj, "text", TEXT_NAMES, True)
-            if text_value is _MISSING:
-                shown = ", ".join(list(obj)[:12])
-                problems.repeat("no text field", f"has no text field (looked for {', '.join(TEXT_NAMES)}; it has {shown}); "
-                                "name it with text=FIELD.", **_where(line, pointer))
-                ok = False
+        text_value, _ = self._required(obj, "text", TEXT_NAMES, True, line, pointer, show_keys=True)
+        if text_value is _MISSING:
+            ok = False
 
         # kind
         kind = "log"
@@ -584,4 +548,4 @@ def _where(line: int, pointer: str, keys=()) -> dict:
     """Where a problem is: the line, and in an array or an OpenTelemetry line the JSON pointer."""
     if not pointer:
         return {"line": line}
-    return {"line": line, "pointer": _pointer(pointer, keys)}
+    return {"line": line, "pointer": pointer_join(pointer, *keys)}

@@ -5,17 +5,21 @@
 - `clean_log_text`: ANSI colours, overstrike and control characters out, then `clip_text`.
 - `Problems`: a `ProblemCollector` that shows the same kind of problem a few times, then counts it.
 - `split_spec`: "time=ts,text=message,actor=user" to a dict, for the mappings' `from_spec`.
+- `LogInput.start`: what both parsers' parse() begins with (names, size check, problems, filter).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from pathlib import Path
 from typing import BinaryIO
 
-from .base import ImportFailed, ProblemCollector, clip_text
+from .base import ACTOR_KINDS, EPOCH, ImportFailed, ImportOptions, ParsedEvent, ProblemCollector, check_file_size, clip_text, offset_minutes
 
 MAX_RECORD_BYTES = 1024 * 1024  # one line (JSON) or one record (CSV); longer ones are refused as a problem
 MAX_ACTOR = 200
@@ -23,7 +27,6 @@ MAX_CHANNEL = 200
 MAX_ORIGINAL_TIME = 100
 MAX_REF = 500
 MAX_URL = 2000
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MINUTE = timedelta(minutes=1)
 
 _ISO = re.compile(
@@ -101,7 +104,7 @@ def parse_log_time(value, tz: tzinfo | None, *, time_format: str | None = None, 
             raise TimeError(f"does not match the time format {time_format!r}") from None
         offset = None
         if moment.tzinfo is not None:
-            offset = _minutes(moment)
+            offset = offset_minutes(moment)
         elif tz is None:
             raise NoZone(NO_ZONE)
         else:
@@ -147,11 +150,6 @@ def parse_log_time(value, tz: tzinfo | None, *, time_format: str | None = None, 
     return moment.replace(tzinfo=tz).astimezone(UTC), None
 
 
-def _minutes(moment: datetime) -> int | None:
-    offset = moment.utcoffset()
-    return None if offset is None else int(offset.total_seconds() // 60)
-
-
 def check_time_format(time_format: str | None) -> None:
     """ValueError when a strptime format cannot place an event in time (no year) or is not a format."""
     if not time_format:
@@ -163,6 +161,13 @@ def check_time_format(time_format: str | None) -> None:
         datetime.strptime(sample.strftime(time_format), time_format)
     except ValueError as exc:
         raise ValueError(f"time_format {time_format!r} is not a usable strptime format ({exc}).") from None
+
+
+def check_mapping(actor_kind: str | None, time_format: str | None) -> None:
+    """What both mappings check (ValueError with a sentence): actor_kind is one of ACTOR_KINDS, time_format usable."""
+    if actor_kind is not None and actor_kind not in ACTOR_KINDS:
+        raise ValueError(f"actor_kind must be one of {', '.join(ACTOR_KINDS)}; got {actor_kind!r}.")
+    check_time_format(time_format)
 
 
 def iter_lines(stream: BinaryIO, limit: int = MAX_RECORD_BYTES) -> Iterator[tuple[int, bytes | None]]:
@@ -238,6 +243,26 @@ class Problems:
                 self.collector.add(self.file, f"{seen - self.show} more like this: {key}")
         if self.collector.problems:
             raise ImportFailed(self.collector.problems)
+
+
+@dataclass(frozen=True)
+class LogInput:
+    """The file a log parser reads, how it is named, its problems and which events are wanted."""
+
+    path: Path
+    display: str  # how problems name the file: `name`, else the path
+    ref_name: str  # how refs name it: the base name of `name`, else of the path
+    problems: Problems
+    wants: Callable[[ParsedEvent], bool]  # options.wants; options.channels only counts when a channel is mapped
+
+    @classmethod
+    def start(cls, path, options: ImportOptions, name: str | None, *, channel_mapped: bool) -> LogInput:
+        """Refuses a file over the size limit (ImportFailed) before anything is read."""
+        path = Path(path)
+        display = name or str(path)
+        check_file_size(path, display)
+        wants = options.wants if channel_mapped else dataclasses.replace(options, channels=None).wants
+        return cls(path, display, Path(name).name if name else path.name, Problems(display, options.max_problems), wants)
 
 
 def split_spec(spec: str, keys: tuple[str, ...]) -> dict[str, str]:

@@ -31,8 +31,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, Moment, first_payload, json_type, looks_like, obj, run, shown, text_of
-from .base import ImportOptions, ParsedEvent, clip_text
+from ._payloads import Ctx, EventSet, Moment, first_payload, json_type, obj, payload_event, run, shown, text_of, wrong_payload
+from .base import EPOCH, ImportOptions, ParsedEvent, clip_text
 
 SOURCE = "opsgenie"
 PAGE_ACTIONS = {
@@ -50,7 +50,6 @@ PAGE_ACTIONS = {
 SYSTEM_USERS = {"system", "alert api", "opsgenie", "integration"}
 EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def sniff(data: Any) -> bool:
@@ -126,8 +125,7 @@ def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Ite
     def handle(ctx: Ctx, events: EventSet) -> None:
         payload = ctx.doc.value
         if not isinstance(payload, dict) or not isinstance(payload.get("alert"), dict) or "action" not in payload:
-            what = "no 'action' and 'alert' object" if isinstance(payload, dict) else f"{type(payload).__name__ if payload is not None else 'null'} instead of an object"
-            ctx.problem(f"this is not an Opsgenie webhook payload ({what}){looks_like(payload, SOURCE)}.")
+            wrong_payload(ctx, payload, "an Opsgenie webhook payload", "no 'action' and 'alert' object", SOURCE)
             return
         alert = payload["alert"]
         action = payload.get("action")
@@ -183,24 +181,8 @@ def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Ite
             kind, text = "note", f"{_words(action)} by {actor}: {subject}"
 
         tags = tuple(t.strip()[:100] for t in alert.get("tags", []) if isinstance(t, str) and t.strip()) if isinstance(alert.get("tags"), list) else ()
-        events.add(
-            ParsedEvent(
-                occurred_at=moment.utc,
-                original_time=moment.original,
-                original_offset_minutes=None,
-                actor=clip_text(actor)[:200],
-                actor_kind=actor_kind,
-                text=clip_text(text),
-                kind=kind,
-                source_type=SOURCE,
-                source_ref=f"{alert_id}:{action}:{moment.original}",
-                channel=(text_of(payload.get("integrationName")) or text_of(alert.get("entity")))[:200],
-                tags=tags[:50],
-            ),
-            ctx,
-            "alert",
-            "alertId",
-            field="alertId",
-        )
+        channel = (text_of(payload.get("integrationName")) or text_of(alert.get("entity")))[:200]
+        event = payload_event(moment, SOURCE, f"{alert_id}:{action}:{moment.original}", (clip_text(actor)[:200], actor_kind), text, kind, channel=channel, tags=tags[:50])
+        events.add(event, ctx, "alert", "alertId", field="alertId")
 
     return run(path, options, name, handle, on_conflict="error")

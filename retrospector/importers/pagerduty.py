@@ -33,7 +33,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, finish, first_payload, http_url, looks_like, obj, read_documents, rfc3339_time, shown, text_of
+from ._payloads import Ctx, EventSet, Moment, each_payload, finish, first_payload, http_url, looks_like, obj, payload_event, rfc3339_time, shown, text_of, type_name
 from .base import ImportOptions, ParsedEvent, ProblemCollector, clip_text
 
 SOURCE = "pagerduty"
@@ -97,7 +97,7 @@ class _Reader:
             return
         self.flush()
         if not isinstance(value, dict):
-            ctx.problem(f"this is not a PagerDuty payload ({type(value).__name__ if value is not None else 'null'} instead of an object).")
+            ctx.problem(f"this is not a PagerDuty payload ({type_name(value)} instead of an object).")
             return
         if "log_entries" in value:
             if not isinstance(value["log_entries"], list):
@@ -112,7 +112,7 @@ class _Reader:
                 self.message(ctx, message, m)
         elif "event" in value:
             if not isinstance(value["event"], dict):
-                ctx.problem(f"must be an object, not {type(value['event']).__name__ if value['event'] is not None else 'null'}.", "event", field="event")
+                ctx.problem(f"must be an object, not {type_name(value['event'])}.", "event", field="event")
                 return
             self.v3_event(ctx, value["event"], ("event",))
         elif "event_type" in value:
@@ -164,31 +164,14 @@ class _Reader:
         if moment is None or not ref:
             return
         what = event_name.removeprefix("incident.").replace("_", " ") or "update"
-        actor, actor_kind = _actor(incident.get("last_status_change_by"))
         text = f"Incident {what}: {_incident_label(incident)}".rstrip(": ")
-        self.events.add(
-            ParsedEvent(
-                occurred_at=moment.utc,
-                original_time=moment.original,
-                original_offset_minutes=moment.offset,
-                actor=actor,
-                actor_kind=actor_kind,
-                text=clip_text(text),
-                kind="page",
-                source_type=SOURCE,
-                source_ref=ref,
-                source_url=http_url(incident.get("html_url")),
-                channel=_service_name(obj(incident.get("service"))),
-            ),
-            ctx,
-            "messages",
-            m,
-        )
+        event = _event(moment, ref, _actor(incident.get("last_status_change_by")), text, "page", obj(incident.get("service")), incident.get("html_url"))
+        self.events.add(event, ctx, "messages", m)
 
     # --- one item -----------------------------------------------------------------------------
     def log_entry(self, ctx: Ctx, entry: Any, at: tuple, incident: dict | None) -> ParsedEvent | None:
         if not isinstance(entry, dict):
-            ctx.problem(f"each log entry must be an object, not {type(entry).__name__ if entry is not None else 'null'}.", *at)
+            ctx.problem(f"each log entry must be an object, not {type_name(entry)}.", *at)
             return None
         ref = text_of(entry.get("id"))
         if not ref:
@@ -214,19 +197,7 @@ class _Reader:
             summary = text_of(entry.get("summary")) or ENTRY_VERBS.get(entry_type, entry_type.removesuffix("_log_entry").replace("_", " ").capitalize()).format(actor=actor)
             label = text_of(entry_incident.get("summary")) or _incident_label(obj(incident))
             text = summary + (f" — {label}" if label else "")
-        event = ParsedEvent(
-            occurred_at=moment.utc,
-            original_time=moment.original,
-            original_offset_minutes=moment.offset,
-            actor=actor,
-            actor_kind=actor_kind,
-            text=clip_text(text),
-            kind=kind,
-            source_type=SOURCE,
-            source_ref=ref,
-            source_url=http_url(entry.get("html_url"), entry_incident.get("html_url")),
-            channel=_service_name(service),
-        )
+        event = _event(moment, ref, (actor, actor_kind), text, kind, service, entry.get("html_url"), entry_incident.get("html_url"))
         self.event_incidents.setdefault(ref, text_of(entry_incident.get("id")))
         return event
 
@@ -271,23 +242,7 @@ class _Reader:
             else:
                 head = what.replace("_", " ").replace(".", " ").capitalize() + f" by {actor}"
             text = f"{head}: {label}" if label else head
-        self.events.add(
-            ParsedEvent(
-                occurred_at=moment.utc,
-                original_time=moment.original,
-                original_offset_minutes=moment.offset,
-                actor=actor,
-                actor_kind=actor_kind,
-                text=clip_text(text),
-                kind=kind,
-                source_type=SOURCE,
-                source_ref=ref,
-                source_url=http_url(data.get("html_url"), incident.get("html_url")),
-                channel=_service_name(service),
-            ),
-            ctx,
-            *at,
-        )
+        self.events.add(_event(moment, ref, (actor, actor_kind), text, kind, service, data.get("html_url"), incident.get("html_url")), ctx, *at)
         self.event_incidents.setdefault(ref, text_of(incident.get("id")))
 
     def _learn_service(self, incident: dict, service: dict) -> None:
@@ -303,6 +258,11 @@ class _Reader:
             name = self.incident_services.get(self.event_incidents.get(ref, ""))
             if name:
                 self.events.events[ref] = replace(event, channel=name)
+
+
+def _event(moment: Moment, ref: str, actor: tuple[str, str], text: str, kind: str, service: dict, *urls: Any) -> ParsedEvent:
+    """A PagerDuty event: channel = the service's name, source_url = the first http(s) one of `urls`."""
+    return payload_event(moment, SOURCE, ref, actor, text, kind, source_url=http_url(*urls), channel=_service_name(service))
 
 
 def _list(value: Any) -> list:
@@ -330,13 +290,10 @@ def _incident_label(incident: dict) -> str:
 
 
 def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Iterator[ParsedEvent]:
-    file = name or str(path)
     problems = ProblemCollector(options.max_problems)
-    reader = _Reader(problems, file, options)
-    for doc in read_documents(path, file, problems):
-        if len(problems.problems) >= problems.limit:
-            break
-        reader.payload(Ctx(problems, file, doc))
+    reader = _Reader(problems, name or str(path), options)
+    for ctx in each_payload(path, name, problems):
+        reader.payload(ctx)
     reader.flush()
     reader.fill_channels()
     return finish(reader.events, problems, options)

@@ -39,11 +39,12 @@ import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from .base import (
+    EPOCH,
     Attachment,
     ImportFailed,
     ImportOptions,
@@ -68,7 +69,6 @@ TOKEN_RE = re.compile(r"xox[a-z]-[A-Za-z0-9-]*", re.IGNORECASE)
 TOKEN_PARAMS = frozenset({"t", "token", "access_token", "auth", "key"})
 DOMAIN_RE = re.compile(rb"https?:(?:\\?/){2}([a-z0-9][a-z0-9-]{0,62})\.slack\.com(?:\\?/)(?:archives|files|services|team)(?:\\?/)")
 NOT_TEAM_DOMAINS = frozenset({"app", "api", "files", "hooks", "slack-files", "www", "status", "my"})
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------- reading the container
@@ -311,14 +311,19 @@ def _load_json(source: _Source, name: str, problems: ProblemCollector) -> tuple[
     return False, None
 
 
-def _read_users(source: _Source, name: str, directory: _Directory, problems: ProblemCollector) -> None:
-    ok, users = _load_json(source, name, problems)
+def _load_list(source: _Source, name: str, problems: ProblemCollector, of_what: str) -> list | None:
+    """The JSON list in member `name`; None after a problem (unreadable, not JSON, or "must be a list of <of_what>.")."""
+    ok, value = _load_json(source, name, problems)
     if not ok:
-        return
-    if not isinstance(users, list):
-        problems.add(name, "must be a list of users.", pointer="")
-        return
-    for user in users:
+        return None
+    if not isinstance(value, list):
+        problems.add(name, f"must be a list of {of_what}.", pointer="")
+        return None
+    return value
+
+
+def _read_users(source: _Source, name: str, directory: _Directory, problems: ProblemCollector) -> None:
+    for user in _load_list(source, name, problems, "users") or ():
         if not isinstance(user, dict) or not isinstance(user.get("id"), str):
             continue
         profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
@@ -338,13 +343,7 @@ def _read_users(source: _Source, name: str, directory: _Directory, problems: Pro
 
 
 def _read_conversations(source: _Source, name: str, directory: _Directory, problems: ProblemCollector) -> None:
-    ok, conversations = _load_json(source, name, problems)
-    if not ok:
-        return
-    if not isinstance(conversations, list):
-        problems.add(name, "must be a list of conversations.", pointer="")
-        return
-    for conversation in conversations:
+    for conversation in _load_list(source, name, problems, "conversations") or ():
         if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str) or not conversation["id"]:
             continue
         cid = conversation["id"]
@@ -428,11 +427,8 @@ def _parse_source(source: _Source, options: ImportOptions, problems: ProblemColl
                 return
             if source.sizes.get(name, 0) > MAX_MEMBER_BYTES:
                 continue  # already reported
-            ok, messages = _load_json(source, name, problems)
-            if not ok:
-                continue
-            if not isinstance(messages, list):
-                problems.add(name, "must be a list of messages (a Slack day file).", pointer="")
+            messages = _load_list(source, name, problems, "messages (a Slack day file)")
+            if messages is None:
                 continue
             for index, message in enumerate(messages):
                 if len(problems.problems) >= problems.limit:

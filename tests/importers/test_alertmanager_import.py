@@ -1,24 +1,9 @@
 """Alertmanager webhook importer: real payloads (tests/fixtures/alertmanager), bad input, fuzzing. No Django."""
 
-import json
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from hypothesis import HealthCheck, given, settings
-from webhook_fuzz_support import (
-    check_event,
-    events_of,
-    fuzz_once,
-    load,
-    mutated_payload_bytes,
-    problems_of,
-    sample,
-    sample_paths,
-    write_json,
-    write_lines,
-)
+from webhook_fuzz_support import check_event, check_sniff, cut_json_problem, events_of, fuzz_test, load, problems_of, sample, sample_paths, write_json, write_lines, wrong_format_problem
 
 from retrospector.importers import alertmanager, grafana, opsgenie
 from retrospector.importers.base import MAX_TEXT
@@ -133,12 +118,7 @@ def test_channel_falls_back_to_the_job_label(tmp_path):
 
 
 def test_sniff_tells_alertmanager_from_the_other_sources():
-    for path in sample_paths(SRC):
-        data = json.loads(path.read_text())
-        assert alertmanager.sniff(data) and alertmanager.sniff([data])
-        assert not grafana.sniff(data) and not opsgenie.sniff(data)
-    for path in sample_paths("grafana") + sample_paths("opsgenie") + sample_paths("github") + sample_paths("pagerduty"):
-        assert not alertmanager.sniff(json.loads(path.read_text()))
+    check_sniff(alertmanager, SRC, grafana, opsgenie)
     assert not alertmanager.sniff(None) and not alertmanager.sniff([]) and not alertmanager.sniff("alerts")
 
 
@@ -146,10 +126,7 @@ def test_sniff_tells_alertmanager_from_the_other_sources():
 
 
 def test_invalid_json_is_reported_with_its_line(tmp_path):
-    path = tmp_path / "broken.json"
-    path.write_text(sample(SRC, "zulip-webhook-fixtures/alert.json").read_text()[:300])
-    (problem,) = problems_of(alertmanager, path)
-    assert problem.file == str(path) and problem.line is not None and "not valid JSON" in problem.message
+    cut_json_problem(alertmanager, tmp_path, SRC, "zulip-webhook-fixtures/alert.json", 300)
 
 
 def test_a_bad_line_in_json_lines_is_reported_with_its_number(tmp_path):
@@ -161,9 +138,8 @@ def test_a_bad_line_in_json_lines_is_reported_with_its_number(tmp_path):
 
 
 def test_another_sources_payload_is_the_wrong_format_and_says_what_it_looks_like():
-    (problem,) = problems_of(alertmanager, sample("opsgenie", "zulip-webhook-fixtures/create.json"))
-    assert "this is not an Alertmanager webhook payload (no 'alerts' list)" in problem.message
-    assert "Opsgenie" in problem.message
+    says = "this is not an Alertmanager webhook payload (no 'alerts' list)"
+    wrong_format_problem(alertmanager, "opsgenie", "zulip-webhook-fixtures/create.json", says, "Opsgenie")
 
 
 def test_missing_and_impossible_times_point_at_the_field(tmp_path):
@@ -247,11 +223,4 @@ def test_untrusted_text_is_clipped_and_urls_must_be_http(tmp_path):
     assert event.source_url == ""
 
 
-SAMPLES = [json.loads(p.read_text()) for p in sample_paths(SRC)]
-
-
-@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=mutated_payload_bytes(SAMPLES))
-def test_fuzzed_real_payloads_only_ever_raise_import_failed(data):
-    with tempfile.TemporaryDirectory() as tmp:
-        fuzz_once(alertmanager, SRC, data, Path(tmp))
+test_fuzzed_real_payloads_only_ever_raise_import_failed = fuzz_test(alertmanager, SRC)

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from webhook_fuzz_support import cut_off, import_problems, only_import_failed, with_lines_inserted
 
 from retrospector.importers import base
 from retrospector.importers.base import ImportFailed, ImportOptions
@@ -30,9 +31,7 @@ def events(path, mapping=TIMELINE_MAPPING, **options):
 
 
 def problems(path, mapping=TIMELINE_MAPPING, **options):
-    with pytest.raises(ImportFailed) as caught:
-        events(path, mapping, **options)
-    return caught.value.problems
+    return import_problems(parse, path, ImportOptions(**options), mapping=mapping)
 
 
 def write_csv(path: Path, rows, *, delimiter=",", newline="\n", encoding="utf-8") -> Path:
@@ -362,15 +361,15 @@ garbage = st.one_of(
 )
 
 
+def _check_fuzzed(event):
+    assert event.occurred_at.tzinfo is not None
+    assert len(event.source_ref) <= 500 and len(event.actor) <= 200 and len(event.text) <= base.MAX_TEXT
+
+
 def _only_import_failed(data: bytes, mapping, tmp_path, tz):
     path = tmp_path / "fuzz.csv"
     path.write_bytes(data)
-    try:
-        for event in parse(path, ImportOptions(tz=tz), mapping=mapping):
-            assert event.occurred_at.tzinfo is not None
-            assert len(event.source_ref) <= 500 and len(event.actor) <= 200 and len(event.text) <= base.MAX_TEXT
-    except ImportFailed as exc:
-        assert exc.problems and all(p.message for p in exc.problems)
+    only_import_failed(parse(path, ImportOptions(tz=tz), mapping=mapping), _check_fuzzed)
 
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -379,17 +378,13 @@ FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCh
 @FUZZ
 @given(seed=st.integers(0, len(SEEDS) - 1), cut=st.integers(0, 10_000), mapping=st.sampled_from(FUZZ_MAPPINGS), tz=st.sampled_from([None, UTC]))
 def test_fuzz_truncated_bytes(tmp_path, seed, cut, mapping, tz):
-    data = SEEDS[seed]
-    _only_import_failed(data[: cut % (len(data) + 1)], mapping, tmp_path, tz)
+    _only_import_failed(cut_off(SEEDS[seed], cut), mapping, tmp_path, tz)
 
 
 @FUZZ
 @given(seed=st.integers(0, len(SEEDS) - 1), at=st.integers(0, 100), junk=st.lists(garbage, min_size=1, max_size=4), mapping=st.sampled_from(FUZZ_MAPPINGS))
 def test_fuzz_random_garbage_lines(tmp_path, seed, at, junk, mapping):
-    lines = SEEDS[seed].split(b"\n")
-    for piece in junk:
-        lines.insert(at % (len(lines) + 1), piece)
-    _only_import_failed(b"\n".join(lines), mapping, tmp_path, UTC)
+    _only_import_failed(with_lines_inserted(SEEDS[seed], at, junk), mapping, tmp_path, UTC)
 
 
 @FUZZ

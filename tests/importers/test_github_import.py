@@ -1,24 +1,9 @@
 """GitHub deployment webhook importer: real payloads (tests/fixtures/github), bad input, fuzzing. No Django."""
 
 import copy
-import json
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from webhook_fuzz_support import (
-    check_event,
-    events_of,
-    fuzz_once,
-    load,
-    mutated_payload_bytes,
-    problems_of,
-    sample,
-    sample_paths,
-    write_json,
-    write_lines,
-)
+from webhook_fuzz_support import check_event, check_sniff, cut_json_problem, events_of, fuzz_test, load, one_event, problems_of, write_json, write_lines, wrong_format_problem
 
 from retrospector.importers import github, opsgenie, pagerduty
 
@@ -26,9 +11,7 @@ SRC = "github"
 
 
 def one(relative):
-    (event,) = events_of(github, sample(SRC, relative))
-    check_event(event, SRC)
-    return event
+    return one_event(github, SRC, relative)
 
 
 def test_deployment_created():
@@ -103,27 +86,19 @@ def test_description_and_task_are_kept_and_clipped(tmp_path):
 
 
 def test_sniff():
-    for path in sample_paths(SRC):
-        data = json.loads(path.read_text())
-        assert github.sniff(data) and github.sniff([data]) and not pagerduty.sniff(data) and not opsgenie.sniff(data)
-    for path in sample_paths("pagerduty") + sample_paths("opsgenie") + sample_paths("alertmanager") + sample_paths("grafana"):
-        assert not github.sniff(json.loads(path.read_text()))
+    check_sniff(github, SRC, pagerduty, opsgenie)
 
 
 # --- bad input -------------------------------------------------------------------------------
 
 
 def test_invalid_json(tmp_path):
-    path = tmp_path / "cut.json"
-    path.write_text(sample(SRC, "octokit-webhooks/deployment/payload.json").read_text()[:1000])
-    (problem,) = problems_of(github, path)
-    assert "not valid JSON" in problem.message and problem.line
+    cut_json_problem(github, tmp_path, SRC, "octokit-webhooks/deployment/payload.json", 1000)
 
 
 def test_wrong_format():
-    (problem,) = problems_of(github, sample("opsgenie", "zulip-webhook-fixtures/close.json"))
-    assert "this is not a GitHub deployment or deployment_status webhook payload (no 'deployment' object)" in problem.message
-    assert "Opsgenie" in problem.message
+    says = "this is not a GitHub deployment or deployment_status webhook payload (no 'deployment' object)"
+    wrong_format_problem(github, "opsgenie", "zulip-webhook-fixtures/close.json", says, "Opsgenie")
 
 
 def test_missing_and_impossible_times_and_bad_ids(tmp_path):
@@ -144,11 +119,4 @@ def test_missing_and_impossible_times_and_bad_ids(tmp_path):
     assert "'20202-01-16T15:20:55Z' is not a valid time" in problems[1].message
 
 
-SAMPLES = [json.loads(p.read_text()) for p in sample_paths(SRC)]
-
-
-@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=mutated_payload_bytes(SAMPLES))
-def test_fuzzed_real_payloads_only_ever_raise_import_failed(data):
-    with tempfile.TemporaryDirectory() as tmp:
-        fuzz_once(github, SRC, data, Path(tmp))
+test_fuzzed_real_payloads_only_ever_raise_import_failed = fuzz_test(github, SRC)

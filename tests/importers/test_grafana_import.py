@@ -1,23 +1,8 @@
 """Grafana alerting webhook importer: real payloads (tests/fixtures/grafana), bad input, fuzzing. No Django."""
 
-import json
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from webhook_fuzz_support import (
-    check_event,
-    events_of,
-    fuzz_once,
-    load,
-    mutated_payload_bytes,
-    problems_of,
-    sample,
-    sample_paths,
-    write_json,
-    write_lines,
-)
+from webhook_fuzz_support import check_event, check_sniff, cut_json_problem, events_of, fuzz_test, load, problems_of, sample, write_json, write_lines, wrong_format_problem
 
 from retrospector.importers import alertmanager, grafana
 
@@ -93,27 +78,20 @@ def test_filters():
 
 
 def test_sniff_tells_grafana_from_alertmanager():
-    for path in sample_paths(SRC):
-        data = json.loads(path.read_text())
-        assert grafana.sniff(data) and not alertmanager.sniff(data)
-    for path in sample_paths("alertmanager") + sample_paths("pagerduty") + sample_paths("opsgenie") + sample_paths("github"):
-        assert not grafana.sniff(json.loads(path.read_text()))
+    check_sniff(grafana, SRC, alertmanager)
 
 
 # --- bad input -------------------------------------------------------------------------------
 
 
 def test_invalid_json(tmp_path):
-    path = tmp_path / "cut.json"
-    path.write_text(sample(SRC, "zulip-webhook-fixtures/alert-9.json").read_text()[:500])
-    (problem,) = problems_of(grafana, path)
-    assert "not valid JSON" in problem.message and problem.line and problem.line > 1
+    problem = cut_json_problem(grafana, tmp_path, SRC, "zulip-webhook-fixtures/alert-9.json", 500)
+    assert problem.line > 1
 
 
 def test_wrong_format():
-    (problem,) = problems_of(grafana, sample("github", "octokit-webhooks/deployment/payload.json"))
-    assert "this is not a Grafana alerting webhook payload (no 'alerts' list)" in problem.message
-    assert "GitHub" in problem.message
+    says = "this is not a Grafana alerting webhook payload (no 'alerts' list)"
+    wrong_format_problem(grafana, "github", "octokit-webhooks/deployment/payload.json", says, "GitHub")
 
 
 def test_missing_and_impossible_times(tmp_path):
@@ -131,11 +109,4 @@ def test_labels_must_be_an_object(tmp_path):
     assert (problem.pointer, problem.field) == ("/alerts/0/labels", "labels")
 
 
-SAMPLES = [json.loads(p.read_text()) for p in sample_paths(SRC)]
-
-
-@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=mutated_payload_bytes(SAMPLES))
-def test_fuzzed_real_payloads_only_ever_raise_import_failed(data):
-    with tempfile.TemporaryDirectory() as tmp:
-        fuzz_once(grafana, SRC, data, Path(tmp))
+test_fuzzed_real_payloads_only_ever_raise_import_failed = fuzz_test(grafana, SRC)

@@ -13,9 +13,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from webhook_fuzz_support import cut_off, import_problems, only_import_failed, with_lines_inserted
 
 from retrospector.importers import base
-from retrospector.importers.base import ImportFailed, ImportOptions
+from retrospector.importers.base import ImportOptions
 from retrospector.importers.jsonl import JsonlMapping, level_tag, parse
 
 LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
@@ -26,9 +27,7 @@ def events(path, mapping=None, **options):
 
 
 def problems(path, mapping=None, **options):
-    with pytest.raises(ImportFailed) as caught:
-        events(path, mapping, **options)
-    return caught.value.problems
+    return import_problems(parse, path, ImportOptions(**options), mapping=mapping)
 
 
 def write_lines(path: Path, objects) -> Path:
@@ -397,32 +396,28 @@ json_values = st.recursive(
 )
 
 
+def _check_fuzzed(event):
+    assert event.occurred_at.utcoffset().total_seconds() == 0
+    assert len(event.text) <= base.MAX_TEXT and len(event.actor) <= 200 and len(event.original_time) <= 100
+
+
 def _only_import_failed(data: bytes, tmp_path, mapping, tz):
     path = tmp_path / "fuzz.json"
     path.write_bytes(data)
-    try:
-        for event in parse(path, ImportOptions(tz=tz), mapping=mapping):
-            assert event.occurred_at.utcoffset().total_seconds() == 0
-            assert len(event.text) <= base.MAX_TEXT and len(event.actor) <= 200 and len(event.original_time) <= 100
-    except ImportFailed as exc:
-        assert exc.problems and all(p.message for p in exc.problems)
+    only_import_failed(parse(path, ImportOptions(tz=tz), mapping=mapping), _check_fuzzed)
 
 
 @FUZZ
 @given(seed=st.integers(0, len(SEEDS) - 1), cut=st.integers(0, 5000), mapping=st.sampled_from(MAPPINGS), tz=st.sampled_from([None, UTC]))
 def test_fuzz_truncated_bytes(tmp_path, seed, cut, mapping, tz):
-    data = SEEDS[seed]
-    _only_import_failed(data[: cut % (len(data) + 1)], tmp_path, mapping, tz)
+    _only_import_failed(cut_off(SEEDS[seed], cut), tmp_path, mapping, tz)
 
 
 @FUZZ
 @given(seed=st.integers(0, len(SEEDS) - 1), at=st.integers(0, 50), junk=st.lists(st.binary(max_size=60) | st.text(max_size=60).map(str.encode), min_size=1, max_size=4),
        mapping=st.sampled_from(MAPPINGS))
 def test_fuzz_random_garbage_lines(tmp_path, seed, at, junk, mapping):
-    lines = SEEDS[seed].split(b"\n")
-    for piece in junk:
-        lines.insert(at % (len(lines) + 1), piece)
-    _only_import_failed(b"\n".join(lines), tmp_path, mapping, UTC)
+    _only_import_failed(with_lines_inserted(SEEDS[seed], at, junk), tmp_path, mapping, UTC)
 
 
 @FUZZ

@@ -1,25 +1,10 @@
 """Opsgenie webhook importer: real payloads (tests/fixtures/opsgenie), epoch units, bad input, fuzzing. No Django."""
 
 import copy
-import json
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from webhook_fuzz_support import (
-    check_event,
-    events_of,
-    fuzz_once,
-    load,
-    mutated_payload_bytes,
-    problems_of,
-    sample,
-    sample_paths,
-    write_json,
-    write_lines,
-)
+from webhook_fuzz_support import check_sniff, cut_json_problem, events_of, fuzz_test, load, one_event, problems_of, sample, write_json, write_lines, wrong_format_problem
 
 from retrospector.importers import opsgenie, pagerduty
 from retrospector.importers.opsgenie import epoch_guess
@@ -29,9 +14,7 @@ ALERT = "052652ac-5d1c-464a-812a-7dd18bbfba8c"
 
 
 def one(relative):
-    (event,) = events_of(opsgenie, sample(SRC, relative))
-    check_event(event, SRC)
-    return event
+    return one_event(opsgenie, SRC, relative)
 
 
 def test_create_is_alert_firing_at_created_at_milliseconds():
@@ -120,27 +103,19 @@ def test_implausible_epochs_are_refused(value):
 
 
 def test_sniff():
-    for path in sample_paths(SRC):
-        data = json.loads(path.read_text())
-        assert opsgenie.sniff(data) and opsgenie.sniff([data]) and not pagerduty.sniff(data)
-    for path in sample_paths("pagerduty") + sample_paths("github") + sample_paths("alertmanager") + sample_paths("grafana"):
-        assert not opsgenie.sniff(json.loads(path.read_text()))
+    check_sniff(opsgenie, SRC, pagerduty)
 
 
 # --- bad input -------------------------------------------------------------------------------
 
 
 def test_invalid_json(tmp_path):
-    path = tmp_path / "cut.json"
-    path.write_text(sample(SRC, "zulip-webhook-fixtures/create.json").read_text()[:200])
-    (problem,) = problems_of(opsgenie, path)
-    assert "not valid JSON" in problem.message and problem.line
+    cut_json_problem(opsgenie, tmp_path, SRC, "zulip-webhook-fixtures/create.json", 200)
 
 
 def test_wrong_format():
-    (problem,) = problems_of(opsgenie, sample("pagerduty", "zulip-webhook-fixtures/triggered_v3.json"))
-    assert "this is not an Opsgenie webhook payload (no 'action' and 'alert' object)" in problem.message
-    assert "PagerDuty" in problem.message
+    says = "this is not an Opsgenie webhook payload (no 'action' and 'alert' object)"
+    wrong_format_problem(opsgenie, "pagerduty", "zulip-webhook-fixtures/triggered_v3.json", says, "PagerDuty")
 
 
 def test_invalid_and_impossible_times(tmp_path):
@@ -173,11 +148,4 @@ def test_duplicates(tmp_path):
     assert problem.line == 2 and "duplicate id" in problem.message
 
 
-SAMPLES = [json.loads(p.read_text()) for p in sample_paths(SRC)]
-
-
-@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=mutated_payload_bytes(SAMPLES))
-def test_fuzzed_real_payloads_only_ever_raise_import_failed(data):
-    with tempfile.TemporaryDirectory() as tmp:
-        fuzz_once(opsgenie, SRC, data, Path(tmp))
+test_fuzzed_real_payloads_only_ever_raise_import_failed = fuzz_test(opsgenie, SRC)

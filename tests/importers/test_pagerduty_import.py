@@ -1,24 +1,9 @@
 """PagerDuty importer: real webhooks (tests/fixtures/pagerduty), REST log entries, bad input, fuzzing. No Django."""
 
 import copy
-import json
-import tempfile
 from datetime import UTC, datetime
-from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
-from webhook_fuzz_support import (
-    check_event,
-    events_of,
-    fuzz_once,
-    load,
-    mutated_payload_bytes,
-    problems_of,
-    sample,
-    sample_paths,
-    write_json,
-    write_lines,
-)
+from webhook_fuzz_support import check_event, check_sniff, cut_json_problem, events_of, fuzz_test, load, one_event, problems_of, sample_paths, samples_of, write_json, write_lines, wrong_format_problem
 
 from retrospector.importers import alertmanager, github, opsgenie, pagerduty
 
@@ -26,9 +11,7 @@ SRC = "pagerduty"
 
 
 def one(relative):
-    (event,) = events_of(pagerduty, sample(SRC, relative))
-    check_event(event, SRC)
-    return event
+    return one_event(pagerduty, SRC, relative)
 
 
 def test_v3_triggered_acknowledged_resolved():
@@ -150,13 +133,8 @@ def test_a_redelivered_webhook_is_dropped_but_a_conflicting_duplicate_id_is_a_pr
 
 
 def test_sniff():
-    for path in sample_paths(SRC):
-        data = json.loads(path.read_text())
-        assert pagerduty.sniff(data) and pagerduty.sniff([data])
-        assert not alertmanager.sniff(data) and not opsgenie.sniff(data) and not github.sniff(data)
+    check_sniff(pagerduty, SRC, alertmanager, opsgenie, github)
     assert pagerduty.sniff(rest_response()) and pagerduty.sniff(rest_response()["log_entries"])
-    for path in sample_paths("alertmanager") + sample_paths("opsgenie") + sample_paths("github") + sample_paths("grafana"):
-        assert not pagerduty.sniff(json.loads(path.read_text()))
     assert not pagerduty.sniff({"event": "x"}) and not pagerduty.sniff(3)
 
 
@@ -164,16 +142,13 @@ def test_sniff():
 
 
 def test_invalid_json_names_the_line(tmp_path):
-    path = tmp_path / "cut.json"
-    path.write_text(sample(SRC, "zulip-webhook-fixtures/acknowledged_v3.json").read_text()[:400])
-    (problem,) = problems_of(pagerduty, path)
-    assert "not valid JSON" in problem.message and problem.line is not None and problem.line > 1
+    problem = cut_json_problem(pagerduty, tmp_path, SRC, "zulip-webhook-fixtures/acknowledged_v3.json", 400)
+    assert problem.line > 1
 
 
 def test_wrong_format_for_the_source():
-    (problem,) = problems_of(pagerduty, sample("alertmanager", "zulip-webhook-fixtures/alert.json"))
-    assert "not a PagerDuty log-entry list or webhook payload" in problem.message
-    assert "Alertmanager" in problem.message and problem.pointer is None
+    problem = wrong_format_problem(pagerduty, "alertmanager", "zulip-webhook-fixtures/alert.json", "not a PagerDuty log-entry list or webhook payload", "Alertmanager")
+    assert problem.pointer is None
 
 
 def test_missing_invalid_and_impossible_times(tmp_path):
@@ -213,11 +188,4 @@ def test_agentless_entries_are_by_pagerduty(tmp_path):
     assert (parsed.actor, parsed.actor_kind) == ("PagerDuty", "system")
 
 
-SAMPLES = [json.loads(p.read_text()) for p in sample_paths(SRC)] + [rest_response()]
-
-
-@settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=mutated_payload_bytes(SAMPLES))
-def test_fuzzed_real_payloads_only_ever_raise_import_failed(data):
-    with tempfile.TemporaryDirectory() as tmp:
-        fuzz_once(pagerduty, SRC, data, Path(tmp))
+test_fuzzed_real_payloads_only_ever_raise_import_failed = fuzz_test(pagerduty, SRC, samples_of(SRC) + [rest_response()])

@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_outcome
 from hypothesis import strategies as st
+from webhook_fuzz_support import import_problems
 
 from retrospector.importers import slack
 from retrospector.importers.base import ACTOR_KINDS, ImportFailed, ImportOptions, dump_events_json
@@ -39,10 +40,9 @@ def parse_all(path: Path, **options) -> list:
 
 
 def problems_of(path: Path, **options) -> list:
-    with pytest.raises(ImportFailed) as failure:
-        parse_all(path, **options)
-    assert failure.value.problems, "ImportFailed must carry its problems"
-    return failure.value.problems
+    problems = import_problems(parse_all, path, **options)
+    assert problems, "ImportFailed must carry its problems"
+    return problems
 
 
 def copy_archive(tmp_path: Path, name: str = "export") -> Path:

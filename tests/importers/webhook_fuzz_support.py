@@ -1,5 +1,7 @@
 """Shared by the webhook importer tests (PagerDuty, Alertmanager, Grafana, Opsgenie, GitHub): the real
-samples, small file helpers, and a Hypothesis strategy that mutates real payloads.
+samples, small file helpers, checks every webhook importer gets (sniffing, cut-off JSON), and a Hypothesis
+strategy that mutates real payloads (with `fuzz_test`, the test that feeds them to an importer).
+`import_problems` serves the log and Slack importer tests too.
 
 Not a conftest.py on purpose (other test modules import tests/conftest.py as `conftest`); test
 modules import what they need by name. No Django.
@@ -9,15 +11,19 @@ from __future__ import annotations
 
 import copy
 import json
+import tempfile
+from collections.abc import Callable, Iterable
 from datetime import UTC
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retrospector.importers.base import ACTOR_KINDS, EVENT_KINDS, MAX_TEXT, ImportFailed, ImportOptions, ImportProblem, ParsedEvent
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+WEBHOOK_SOURCES = ("alertmanager", "github", "grafana", "opsgenie", "pagerduty")
 
 
 def sample_paths(source: str) -> list[Path]:
@@ -30,6 +36,11 @@ def sample(source: str, relative: str) -> Path:
 
 def load(source: str, relative: str):
     return json.loads(sample(source, relative).read_text(encoding="utf-8"))
+
+
+def samples_of(source: str) -> list:
+    """Every real sample of a source, decoded."""
+    return [json.loads(p.read_text()) for p in sample_paths(source)]
 
 
 def write_json(tmp_path: Path, value, name: str = "payload.json") -> Path:
@@ -48,11 +59,27 @@ def events_of(module, path: Path, **options) -> list[ParsedEvent]:
     return list(module.parse(path, ImportOptions(**options)))
 
 
-def problems_of(module, path: Path, **options) -> list[ImportProblem]:
+def import_problems(parse, *args, **kwargs) -> list[ImportProblem]:
+    """The problems of the ImportFailed that reading all of `parse(*args, **kwargs)` must raise."""
     with pytest.raises(ImportFailed) as failed:
-        list(module.parse(path, ImportOptions(**options)))
-    assert failed.value.problems, "ImportFailed without problems"
+        list(parse(*args, **kwargs))
     return failed.value.problems
+
+
+def only_import_failed(events: Iterable[ParsedEvent], check: Callable[[ParsedEvent], None]) -> None:
+    """Reading a parser's `events` gives events that each pass `check`, or raises ImportFailed whose problems
+    all have a message; nothing else."""
+    try:
+        for event in events:
+            check(event)
+    except ImportFailed as exc:
+        assert exc.problems and all(p.message for p in exc.problems)
+
+
+def problems_of(module, path: Path, **options) -> list[ImportProblem]:
+    problems = import_problems(module.parse, path, ImportOptions(**options))
+    assert problems, "ImportFailed without problems"
+    return problems
 
 
 def check_event(event: ParsedEvent, source_type: str) -> None:
@@ -67,6 +94,45 @@ def check_event(event: ParsedEvent, source_type: str) -> None:
     assert event.source_url == "" or event.source_url.startswith(("http://", "https://"))
     assert isinstance(event.original_time, str) and event.original_time
     event.as_json()
+
+
+def one_event(module, source: str, relative: str) -> ParsedEvent:
+    """The one event a real sample gives, checked with check_event."""
+    (event,) = events_of(module, sample(source, relative))
+    check_event(event, source)
+    return event
+
+
+def check_sniff(module, source: str, *rivals) -> None:
+    """`module.sniff` recognises each of its source's samples, alone and in a list, and none of the other
+    webhook sources' samples; none of `rivals` (other importer modules) claims its samples."""
+    for path in sample_paths(source):
+        data = json.loads(path.read_text())
+        assert module.sniff(data) and module.sniff([data]), path
+        for rival in rivals:
+            assert not rival.sniff(data), (rival.__name__, path)
+    for other in WEBHOOK_SOURCES:
+        if other != source:
+            for path in sample_paths(other):
+                assert not module.sniff(json.loads(path.read_text())), path
+
+
+def cut_json_problem(module, tmp_path: Path, source: str, relative: str, size: int) -> ImportProblem:
+    """The one problem of a real sample cut off after `size` characters: invalid JSON, with the file and a line."""
+    path = tmp_path / "cut.json"
+    path.write_text(sample(source, relative).read_text()[:size])
+    (problem,) = problems_of(module, path)
+    assert "not valid JSON" in problem.message
+    assert problem.file == str(path) and problem.line is not None and problem.line >= 1
+    return problem
+
+
+def wrong_format_problem(module, other_source: str, relative: str, says: str, looks_like: str) -> ImportProblem:
+    """The one problem of another source's real sample: it `says` what the file is not, and names the source it looks like."""
+    (problem,) = problems_of(module, sample(other_source, relative))
+    assert says in problem.message
+    assert looks_like in problem.message
+    return problem
 
 
 # --- fuzzing ----------------------------------------------------------------------------------
@@ -180,6 +246,32 @@ def mutated_payload_bytes(draw, samples: list):
     if draw(st.integers(0, 4)) == 0 and len(data) > 2:
         data = data[: draw(st.integers(1, len(data) - 1))]
     return data
+
+
+def cut_off(data: bytes, cut: int) -> bytes:
+    """`data` cut after `cut` bytes (modulo its length + 1, so any integer will do)."""
+    return data[: cut % (len(data) + 1)]
+
+
+def with_lines_inserted(data: bytes, at: int, pieces: list[bytes]) -> bytes:
+    """`data` with each of `pieces` inserted as a line before line `at` (modulo the line count + 1)."""
+    lines = data.split(b"\n")
+    for piece in pieces:
+        lines.insert(at % (len(lines) + 1), piece)
+    return b"\n".join(lines)
+
+
+def fuzz_test(module, source_type: str, samples: list | None = None):
+    """A test feeding `module` mutations of `samples` (default: the source's real samples) through fuzz_once.
+    Bind it to a test_... name in the test module."""
+
+    @settings(max_examples=100, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(data=mutated_payload_bytes(samples_of(source_type) if samples is None else samples))
+    def test(data):
+        with tempfile.TemporaryDirectory() as tmp:
+            fuzz_once(module, source_type, data, Path(tmp))
+
+    return test
 
 
 def fuzz_once(module, source_type: str, data: bytes, tmp_dir: Path) -> None:
