@@ -243,3 +243,15 @@ def test_pages_and_htmx_run_under_the_content_security_policy(new_context, peopl
     expect(page.locator("#swagger-ui .opblock").first).to_be_visible()  # operations rendered from openapi.json
     shot(page, "api-docs")
     assert console.csp_violations() == [] and console.errors() == []
+
+
+def test_list_pages_fit_a_narrow_phone_screen(new_context, people, retro):
+    from retrospector.incidents.timeline_services import event_add
+
+    event_add(incident=retro.incident, by=people["alice"], occurred_at=retro.incident.started_at,
+              text="A fairly long event text " * 6, source_url="https://chat.example.com/" + "p" * 80)
+    page = new_context(people["oscar"], viewport={"width": 375, "height": 812}).new_page()
+    for url in ("/incidents/", f"/incidents/{retro.incident.pk}/", f"/incidents/{retro.incident.pk}/timeline/", "/people/", "/writeups/", "/templates/"):
+        page.goto(url)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 376, f"{url} is {width}px wide on a 375px screen"
