@@ -94,3 +94,12 @@ def test_unknown_api_paths_answer_in_json(client_for):
     response = client_for("alice").get("/api/v1/nothing-here")
     assert response.status_code == 404
     assert response.json()["detail"].startswith("No API endpoint")
+
+
+def test_a_user_outside_any_organization_is_told_how_to_join(db, client):
+    from retrospector.accounts.models import User
+
+    loner = User.objects.create_user(username="root", password="harbour-lights-77")
+    client.force_login(loner)
+    page = client.get("/").content.decode()
+    assert "not in an organization yet" in page
