@@ -1,0 +1,276 @@
+"""Small, predictable language helpers: who is the subject of a clause, is a word a person.
+
+No tagger, no model: a handful of word lists and the shape of the clause. When unsure, the
+helpers answer "not a person", because a missed finding costs less than a false accusation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import lexicon
+
+TOKEN = re.compile(r"@?[A-Za-z\u00C0-\u024F][\w'’\-\u00C0-\u024F]*")
+_CLAUSE_BOUNDARY = re.compile(
+    r"[.!?](?=\s|$)|[;|()\[\]\n\"“”]|:(?=\s)|,\s|\s[-–—]\s|\b(?:and|but|so|because|while|when|"
+    r"although|though|since|whereas|which|who|whom|where|after|before|until|unless|if|then|or|"
+    r"once|that|whether)\b",
+    re.I,
+)
+_AUXILIARIES = frozenset("have has had was were is are did do does may might must will would shall can "
+                         "been be being".split())
+_IRREGULAR_PARTICIPLES = frozenset(
+    """
+    been done known seen taken gone caught run made built written given got gotten kept sent spent
+    brought thought told found left set put read hit let shut cut said paid heard held felt
+    understood begun chosen drawn driven fallen flown forgotten grown hidden shown spoken thrown
+    woken worn won dealt meant lost sold stood taught rolled shut split spread
+    """.split()
+)
+# Capitalized words with these endings are things, not unknown people's names.
+_NOUN_SUFFIXES = ("tion", "sion", "ment", "ing", "ity", "ness", "ance", "ence", "ure", "age", "ism", "ogy",
+                  "ics", "ship", "dom", "ery", "ory", "ware", "base", "ops", "flow", "book", "s")
+PARTICIPLE_EXCLUDE = frozenset("need red bed shed speed feed seed deed indeed".split())
+
+
+def is_participle(word: str) -> bool:
+    low = word.lower()
+    if low in _IRREGULAR_PARTICIPLES:
+        return True
+    if low in PARTICIPLE_EXCLUDE:
+        return False
+    return len(low) > 3 and (low.endswith("ed") or low.endswith("en"))
+
+
+@dataclass
+class People:
+    """Who counts as a person in this document."""
+
+    names: frozenset[str] = lexicon.GIVEN_NAMES
+    not_names: frozenset[str] = lexicon.NOT_NAMES
+    roles: frozenset[str] = lexicon.ROLE_NOUNS
+    learned: set[str] = field(default_factory=set)
+
+    def with_words(self, people=(), roles=(), systems=()) -> People:
+        return People(
+            names=self.names | frozenset(p.strip() for p in people),
+            not_names=self.not_names | frozenset(s.strip() for s in systems),
+            roles=self.roles | frozenset(r.strip().lower() for r in roles),
+            learned=set(self.learned),
+        )
+
+    def is_name(self, token: str) -> bool:
+        token = token.strip("'’")
+        if token.endswith(("'s", "’s")):
+            token = token[:-2]
+        if token in self.not_names:
+            return False
+        return token in self.names or token in self.learned or (token.startswith("@") and len(token) > 1)
+
+    def is_role(self, token: str) -> bool:
+        low = token.lower().strip("'’")
+        if low.endswith(("'s", "’s")):
+            low = low[:-2]
+        if low in self.roles:
+            return True
+        return low.endswith("s") and low[:-1] in self.roles
+
+    def is_person(self, token: str, *, next_verb: str | None = None, allow_unknown: bool = False) -> bool:
+        low = token.lower()
+        if low in lexicon.PERSON_PRONOUNS:
+            return True
+        if self.is_role(token) or self.is_name(token):
+            return True
+        bare = token.strip("'’")
+        if allow_unknown and next_verb and next_verb.lower() in lexicon.COGNITIVE_VERBS:
+            return (bare[:1].isupper() and bare[1:].islower() and bare.isalpha() and len(bare) > 2
+                    and bare not in self.not_names and not bare.lower().endswith(_NOUN_SUFFIXES))
+        return False
+
+
+def clause_start(text: str, pos: int, window: int = 160) -> tuple[int, str | None]:
+    """Offset where the clause containing `pos` starts, and the boundary word if it was one."""
+    lo = max(0, pos - window)
+    last = None
+    for match in _CLAUSE_BOUNDARY.finditer(text, lo, pos):
+        last = match
+    if last is None:
+        return lo, None
+    word = last.group(0).strip().lower()
+    return last.end(), (word if word.isalpha() else None)
+
+
+def tokens_between(text: str, start: int, end: int) -> list[tuple[str, int, int]]:
+    return [(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(text, start, end)]
+
+
+@dataclass
+class Subject:
+    tokens: list[tuple[str, int, int]]
+    is_person: bool
+    negated: bool = False
+
+    @property
+    def start(self) -> int | None:
+        return self.tokens[0][1] if self.tokens else None
+
+    @property
+    def text(self) -> str:
+        return " ".join(t for t, _, _ in self.tokens)
+
+
+def subject_before(text: str, pos: int, people: People, *, next_verb: str | None = None,
+                   allow_unknown: bool = False) -> Subject:
+    """The subject of the clause that ends at `pos` (e.g. just before 'failed to')."""
+    start, boundary = clause_start(text, pos)
+    toks = tokens_between(text, start, pos)
+    # "the engineer on call", "the SRE on duty": a role, not a prepositional phrase.
+    toks = [t for i, t in enumerate(toks)
+            if not (t[0].lower() == "on" and i + 1 < len(toks) and toks[i + 1][0].lower() in ("call", "duty"))
+            and not (t[0].lower() in ("call", "duty") and i > 0 and toks[i - 1][0].lower() == "on")]
+    negated = any(t.lower() in ("not", "never", "no") or t.lower().endswith("n't") for t, _, _ in toks)
+    # Drop adverbs and auxiliaries next to the verb, and adverbs/conjunctions at the start.
+    while toks and (toks[-1][0].lower() in lexicon.ADVERBS or toks[-1][0].lower() in _AUXILIARIES
+                    or toks[-1][0].lower() in ("not",)):
+        toks.pop()
+    while toks and toks[0][0].lower() in lexicon.ADVERBS:
+        toks.pop(0)
+    if boundary == "who" and not toks:
+        return Subject([], True, negated)
+    if boundary == "that" and not toks:
+        # "a check that failed to run": the antecedent decides.
+        before = tokens_between(text, max(0, start - 60), max(0, start - 4))
+        if before:
+            head = before[-1][0]
+            return Subject(before[-1:], people.is_person(head, next_verb=next_verb), negated)
+        return Subject([], False, negated)
+    if boundary in ("which",) and not toks:
+        return Subject([], False, negated)
+    if not toks:
+        return Subject([], False, negated)
+    head = toks[-1][0]
+    # A pronoun right before the verb is the subject whatever came earlier in the clause.
+    if head.lower() in lexicon.PERSON_PRONOUNS and head.lower() not in ("someone", "somebody") or head == "I":
+        return Subject(toks[-1:], True, _negated_before(toks[:-1]))
+    if len(toks) > 5:
+        return Subject(toks, False, negated)
+    words = [t.lower() for t, _, _ in toks]
+    if any(w in lexicon.PREPOSITIONS for w in words):
+        return Subject(toks, False, negated)
+    first = toks[0][0]
+    if first.lower().endswith("ing") and first.lower() not in lexicon.DETERMINERS:
+        return Subject(toks, False, negated)
+    if any(w in _AUXILIARIES for w in words):
+        return Subject(toks, False, negated)
+    if people.is_person(head, next_verb=next_verb, allow_unknown=allow_unknown):
+        return Subject(toks, True, _negated_before(toks[:-1]))
+    # "Priya Patel": a known given name followed by a capitalized family name.
+    if len(toks) >= 2 and head[:1].isupper() and people.is_name(toks[-2][0]):
+        return Subject(toks, True, negated)
+    return Subject(toks, False, negated)
+
+
+def _negated_before(toks) -> bool:
+    return any(t.lower() in ("not", "never", "no") or t.lower().endswith("n't") for t, _, _ in toks)
+
+
+_NP_STOP = frozenset("and or which who that whom whose when while because but so if then as than not never".split())
+
+
+def noun_phrase_after(text: str, pos: int, limit: int = 5) -> list[tuple[str, int, int]]:
+    """The noun phrase starting at `pos` ('by the on-call engineer, who ...' -> the on-call engineer)."""
+    end = len(text)
+    stop = re.compile(r"[.!?;:,()\[\]|\n\"“”]")
+    match = stop.search(text, pos, min(end, pos + 120))
+    segment_end = match.start() if match else min(end, pos + 120)
+    result = []
+    for tok, a, b in tokens_between(text, pos, segment_end):
+        low = tok.lower()
+        if low in lexicon.PREPOSITIONS or low in _NP_STOP or low in _AUXILIARIES:
+            break
+        if result and (low.endswith("ing") or (low.endswith("ed") and low not in ("red",))):
+            break
+        result.append((tok, a, b))
+        if tok.endswith(("'s", "’s")):
+            break
+        if len(result) >= limit:
+            break
+    return result
+
+
+def np_names_person(np: list[tuple[str, int, int]], people: People) -> bool:
+    """True when a noun phrase is a person ('the on-call engineer', 'Priya', "Priya's change")."""
+    if not np:
+        return False
+    for tok, _, _ in np:
+        if tok.endswith(("'s", "’s")) and people.is_person(tok[:-2]):
+            return True
+    head = np[-1][0]
+    if people.is_person(head):
+        return True
+    return len(np) >= 2 and head[:1].isupper() and people.is_name(np[-2][0])
+
+
+def next_word(text: str, pos: int, skip: frozenset[str] = frozenset()) -> tuple[str, int, int] | None:
+    for match in TOKEN.finditer(text, pos, min(len(text), pos + 80)):
+        if match.group(0).lower() in skip:
+            continue
+        return match.group(0), match.start(), match.end()
+    return None
+
+
+def find_all(lowered: str, needles) -> list[int]:
+    """Every offset where any needle occurs (str.find, so it runs at C speed)."""
+    positions = []
+    for needle in needles:
+        find = lowered.find
+        i = find(needle)
+        while i != -1:
+            positions.append(i)
+            i = find(needle, i + 1)
+    return positions
+
+
+def anchored(pattern: re.Pattern, text: str, lowered: str, anchors, before: int = 80, after: int = 160):
+    """Matches of `pattern` that lie near an anchor word: a cheap prefilter before the regex.
+
+    Every match of `pattern` must contain one of `anchors` (lower case) within `before`
+    characters of its start and `after` characters of the anchor; the callers pick anchors
+    that the pattern cannot match without.
+    """
+    positions = find_all(lowered, anchors)
+    if not positions:
+        return []
+    positions.sort()
+    windows: list[list[int]] = []
+    n = len(text)
+    for p in positions:
+        lo, hi = max(0, p - before), min(n, p + after)
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
+        else:
+            windows.append([lo, hi])
+    matches = []
+    last_end = -1
+    for lo, hi in windows:
+        for match in pattern.finditer(text, max(lo, last_end), hi):
+            matches.append(match)
+            last_end = match.end()
+    return matches
+
+
+def matches_at(pattern: re.Pattern, text: str, lowered: str, prefixes) -> list[re.Match]:
+    """Matches of `pattern` that start where one of `prefixes` (lower case) starts a word.
+
+    One anchored `match` per occurrence instead of a scan: the prefixes must be how every
+    match of the pattern begins.
+    """
+    found: dict[int, re.Match] = {}
+    for p in find_all(lowered, prefixes):
+        if p in found or (p > 0 and (lowered[p - 1].isalnum() or lowered[p - 1] in "_-")):
+            continue
+        match = pattern.match(text, p)
+        if match:
+            found[p] = match
+    return [found[p] for p in sorted(found)]

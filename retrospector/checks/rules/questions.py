@@ -1,0 +1,127 @@
+"""Discussion questions: open, and asking how rather than why."""
+
+from __future__ import annotations
+
+import re
+
+from ..catalog import RULES
+from ..language import TOKEN, noun_phrase_after, np_names_person
+
+_AUX = frozenset(
+    """
+    is are was were do does did can could will would should shall has have had may might must
+    isn't aren't wasn't weren't don't doesn't didn't can't couldn't won't wouldn't shouldn't
+    hasn't haven't hadn't am
+    """.split()
+)
+_LEAD_FILLER = frozenset("and so but then also q".split())
+_OPEN_FOLLOW_UP = re.compile(
+    r"(?:[,;:(]|\s[-–—]|\band\b|\bor\b)\s*(?:and\s+|if\s+(?:so|not)\s*,?\s*|if\s+yes\s*,?\s*|otherwise\s*,?\s*)?"
+    r"(?:how|what|which|where|when|who|whom|why)\b",
+    re.I,
+)
+_ALTERNATIVE = re.compile(r"\bor\b(?!\s+not\b)(?!\s+(?:if|whether)\b)", re.I)
+_QUESTION_LINE = re.compile(r"[^\n?]*\?")
+_WHY_AUX = frozenset("did didn't do don't does doesn't was wasn't were weren't would wouldn't had hadn't "
+                     "is isn't are aren't has hasn't have haven't could couldn't".split())
+
+
+def _question_units(section):
+    """(start, end) of each question: list items, else sentences that end with '?'."""
+    view = section.view
+    plain = view.plain
+    items = view.items()
+    if items:
+        blocks = view.blocks
+        for index, block in enumerate(blocks):
+            if block.type != "item":
+                continue
+            end = block.end
+            if index + 1 < len(blocks) and blocks[index + 1].start < end:
+                end = blocks[index + 1].start
+            yield block.content_start, end
+        return
+    for match in _QUESTION_LINE.finditer(plain):
+        text = match.group(0)
+        lead = len(text) - len(text.lstrip(" \t.!"))
+        start = match.start() + lead
+        # Start at the last sentence boundary on the line.
+        boundary = max(text.rfind(". "), text.rfind("! "), text.rfind(": "))
+        if boundary >= lead:
+            start = match.start() + boundary + 2
+        yield start, match.end()
+
+
+def _words(plain: str, start: int, end: int):
+    return [(m.group(0), m.start(), m.end()) for m in TOKEN.finditer(plain, start, end)]
+
+
+def check_questions(ctx) -> None:
+    yes_no_on = ctx.enabled("question-yes-no")
+    why_on = ctx.enabled("question-why")
+    if not (yes_no_on or why_on):
+        return
+    for _, section in ctx.sections("questions"):
+        plain = section.view.plain
+        for start, end in _question_units(section):
+            words = _words(plain, start, end)
+            while words and (words[0][0].lower() in _LEAD_FILLER or re.fullmatch(r"[Qq]\d+", words[0][0])):
+                words.pop(0)
+            if not words:
+                continue
+            first, a, _ = words[0]
+            low = first.lower().replace("’", "'")
+            text = " ".join(plain[a:end].split())
+            if low == "why" and why_on:
+                _check_why(ctx, section, plain, words, a, end, text)
+            elif low in _AUX and yes_no_on:
+                rest = plain[words[0][2]:end]
+                if _ALTERNATIVE.search(rest) or _OPEN_FOLLOW_UP.search(rest):
+                    continue
+                ctx.report("question-yes-no", section, a, _trim_end(plain, a, end),
+                           f"\"{_short(text)}\" can be answered with yes or no. {RULES['question-yes-no'].principle}",
+                           _open_version(words, plain, end))
+
+
+def _trim_end(plain: str, start: int, end: int) -> int:
+    while end > start and plain[end - 1].isspace():
+        end -= 1
+    return end
+
+
+def _short(text: str, limit: int = 80) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _check_why(ctx, section, plain, words, start, end, text) -> None:
+    if len(words) < 2:
+        return
+    second = words[1][0].lower().replace("’", "'")
+    subject_at = words[2][1] if second in _WHY_AUX and len(words) > 2 else words[1][1]
+    if second == "not":
+        return
+    np = noun_phrase_after(plain, subject_at, limit=4)
+    if not (np_names_person(np, ctx.people) or any(ctx.people.is_person(t) for t, _, _ in np[:3])):
+        return  # "Why did the cache expire?" asks about the system, which is fine
+    # The subject ends at its first person word: "the on-call engineer", "you", "Priya".
+    cut = next((i for i, (t, _, _) in enumerate(np) if ctx.people.is_person(t)), len(np) - 1)
+    while cut + 1 < len(np) and ctx.people.is_person(np[cut + 1][0]) and np[cut + 1][0][:1].isupper():
+        cut += 1  # "Priya Patel"
+    ctx.report("question-why", section, start, _trim_end(plain, start, end),
+               f"\"{_short(text)}\" asks a person why. {RULES['question-why'].principle}",
+               _how_version(words, plain, end, second, np[:cut + 1]))
+
+
+def _how_version(words, plain, end, aux, np) -> str:
+    subject = " ".join(t for t, _, _ in np)
+    rest = plain[np[-1][2]:end].strip().rstrip("?").strip()
+    if aux in ("did", "do", "does") and rest:
+        return f"How did {subject} decide to {rest}?"
+    if aux in ("didn't", "don't", "doesn't") and rest:
+        return f"What made \"{rest}\" look unnecessary to {subject} at the time?"
+    return "Ask how the decision was made, e.g. \"How did you decide ...?\" or \"What did you see that ...?\""
+
+
+def _open_version(words, plain, end) -> str:
+    return ("Open it up: ask what people saw, expected or decided, e.g. \"What did you see when ...?\" "
+            "or \"How did you decide ...?\"")

@@ -1,0 +1,442 @@
+"""Recommendations: concrete, owned, dated, finishable, and answering a finding."""
+
+from __future__ import annotations
+
+import re
+
+from .. import lexicon
+from ..catalog import RULES
+from ..language import TOKEN, anchored, matches_at
+
+_EXHORTATION = re.compile(r"\b(?:" + "|".join(lexicon.VAGUE_EXHORTATIONS) + r")\b", re.I)
+_EXHORTATION_ANCHORS = ("careful", "cautious", "vigilant", "diligent", "attentive", "more aware", "more mindful",
+                        "more thorough", "more proactive", "care", "attention", "try harder", "do better", "mistake",
+                        "think twice", "stay alert", "stay focused")
+_GENERIC = "|".join(re.escape(n) for n in sorted(lexicon.GENERIC_IMPROVEMENT_NOUNS, key=len, reverse=True))
+_IMPROVE = re.compile(
+    r"\b(?:improve|improved|improving|improvement(?:s)? (?:to|of|in)|enhance|enhanced|better|more|increase|"
+    r"increased|strengthen|step up|tighten|beef up|boost|clearer|additional)\s+"
+    r"(?:our |the |team |overall |general |existing |internal |their |its )?(?:\w+ )?(?:" + _GENERIC + r")\b"
+    r"|\b(?:communicate|coordinate|collaborate|document|monitor|test)\s+(?:better|more)\b"
+    r"|\b(?:reduce|bring down|lower|cut)\s+(?:the\s+)?(?:\w+\s+)?noise\b",
+    re.I,
+)
+_OPEN_ENDED = re.compile(
+    r"(?:^|(?<=\bto )|(?<=\bwill )|(?<=\bshould )|(?<=\bmust ))\s*(?:investigate|look into|explore|consider|evaluate|research|"
+    r"think about|revisit|discuss)\s+(?:the\s+|some\s+|possible\s+|potential\s+|other\s+|different\s+)?"
+    r"(?:options?|ways?|possibilit(?:y|ies)|alternatives|improvements?|improving|solutions? to (?:improve|prevent)|"
+    r"how (?:to|we can|we could) (?:improve|avoid|prevent|do better)|what (?:we can|can be|could be) (?:do|done))\b",
+    re.I | re.M,
+)
+_RECUR = re.compile(
+    r"\b(?:make sure|ensure|prevent|avoid|guarantee)\s+(?:that\s+)?(?:this|it|such (?:an? )?(?:incidents?|issues?|outages?"
+    r"|problems?)|the same(?: thing| issue| problem| incident)?|similar (?:incidents?|issues?|outages?|problems?))\s+"
+    r"(?:from\s+)?(?:does(?: not|n't)\s+|do(?: not|n't)\s+|will(?: not|n't)\s+|won't\s+|can(?:not|'t)\s+|never\s+|"
+    r"doesn't\s+)?"
+    r"(?:happens?|occurs?|recurs?|happening|occurring|recurring|re-?occurs?|re-?occurring)(?:\s+again)?\b",
+    re.I,
+)
+_NUMBER = re.compile(r"\d")
+_SPECIFIC_MARKUP = re.compile(r"`[^`]+`|https?://|\]\(|#\d+|\b[A-Z][A-Z0-9]+-\d+\b")
+
+_OWNER = re.compile(
+    r"\b(?:owner|owned by|owners|assignee|assigned to|assigned|responsible|dri|lead|who)\s*[:=]?\s*\S"
+    r"|(?<![\w@])@[A-Za-z][\w-]+",
+    re.I,
+)
+_DATE = re.compile(
+    r"\b\d{4}-\d{1,2}-\d{1,2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{1,2}\.\d{1,2}\.\d{4}\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{1,2}(?:st|nd|rd|th)?\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d{4}\b"
+    r"|\bq[1-4](?:\s*\d{4}|\s*'\d{2}|/\d{2,4})?\b|\b(?:19|20)\d{2}-?q[1-4]\b|\b(?:due|deadline|by|until)\s*[:=]\s*\S"
+    r"|\bsprint\s+\d+\b|\bw(?:ee)?k\s*\d{1,2}\b|\bby\s+(?:the\s+)?end\s+of\s+(?:this|the)\s+(?:week|month|quarter)\b"
+    r"|\bby\s+(?:monday|tuesday|wednesday|thursday|friday)\b",
+    re.I,
+)
+_DONE = re.compile(
+    r"\b(?:done when|done once|done if|done means|done:|definition of done|dod|acceptance criteria|accepted when|"
+    r"complete when|completed when|finished when|verified (?:by|when)|success (?:criteria|means|is|when)|"
+    r"measured by|we(?:'ll| will) know|verify by|verifiable by|so that we can verify|until)\b",
+    re.I,
+)
+# A ticket holds owner, date and acceptance criteria: "OPS-12", "#2226", a tracker link, "issue created".
+_TICKET = re.compile(
+    r"\b(?:issue|ticket|task|story|card)\s+(?:has been\s+|was\s+)?(?:created|raised|filed|opened|added)\b"
+    r"|\b[A-Z][A-Z0-9]{1,9}-\d+\b|(?<![\w&])#\d+\b|\[#\d+\]|https?://\S+/(?:issues|pull|browse|tickets?)/\S+",
+    re.I,
+)
+_COMPLETED = re.compile(
+    r"\((?:done|completed|fixed|implemented|resolved)\)|\b(?:done|completed|fixed|dropped|won't do|wontfix)\s*[.:!)]*\s*$"
+    r"|^\s*(?:we|i)(?:\s+have|'ve|’ve)?(?:\s+already|\s+just|\s+now)?\s+"
+    r"(?:(?!need\b|proceed\b|exceed\b|succeed\b)\w+ed|added|made|set|put|built|wrote|ran|did|tweaked|"
+    r"adjusted|advised|fixed|moved|updated|changed|created|removed|disabled|enabled)\b"
+    r"|\b(?:has|have) been (?:\w+ed|done|made|set up|built|written)\b|✅|✔",
+    re.I,
+)
+_LEADING_OWNER = re.compile(r"^\s*(?:\*\*)?(?P<who>@?[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)?(?:\s+team)?)(?:\*\*)?\s*"
+                            r"(?::|\bwill\b|\bto\b(?=\s+[a-z])|\bhas\b|\bis going to\b)")
+_PAREN_PERSON = re.compile(r"\((?P<who>@?[A-Z][\w-]+)(?:[\s,/][^)]*)?\)")
+
+_COLUMN_OWNER = re.compile(r"\b(?:owner|owners|assignee|who|responsible|dri|lead)\b", re.I)
+_COLUMN_DATE = re.compile(r"\b(?:due|date|when|deadline|by|target|eta)\b", re.I)
+_COLUMN_DONE = re.compile(r"\b(?:done|definition|acceptance|criteria|success|verification|verified)\b", re.I)
+_COLUMN_TICKET = re.compile(r"\b(?:ticket|issue|link|jira|tracker|pr)\b", re.I)
+_COLUMN_STATUS = re.compile(r"\bstatus\b", re.I)
+_PLACEHOLDER = re.compile(r"^\s*(?:|-+|—|–|\?+|tbd|tba|todo|n/?a|none|…|\.\.\.)\s*$", re.I)
+
+
+def _is_recommendation_section(section) -> bool:
+    return section.role == "recommendations"
+
+
+def _units(section, with_kind: bool = False):
+    """(start, end) of each recommendation: list items (own text), table rows, or sentences."""
+    view = section.view
+    blocks = view.blocks
+    units = []
+    for index, block in enumerate(blocks):
+        if block.type == "item":
+            end = block.end
+            if index + 1 < len(blocks) and blocks[index + 1].start < end:
+                end = blocks[index + 1].start  # a nested item starts inside this one's span
+            units.append((block.content_start, end, "item"))
+        elif block.type == "row":
+            units.append((block.start, block.end, "row"))
+        elif block.type == "paragraph":
+            plain = view.plain
+            pos = block.start
+            for match in re.finditer(r"[^.!?]+(?:[.!?]+|$)", plain[block.start:block.end]):
+                a = block.start + match.start()
+                b = block.start + match.end()
+                if plain[a:b].strip():
+                    units.append((a, b, "paragraph"))
+            del pos
+    return units if with_kind else [(a, b) for a, b, _ in units]
+
+
+_VAGUE_PATTERNS = (
+    (_IMPROVE, "improve", ("improv", "enhanc", "better", "more", "increas", "strengthen", "step up", "tighten",
+                           "beef", "boost", "clearer", "additional", "noise")),
+    (_OPEN_ENDED, "open", ("investigat", "look into", "explore", "consider", "evaluat", "research", "think about",
+                           "revisit", "discuss")),
+    (_RECUR, "recur", ("happen", "occur", "recur")),
+)
+
+
+def _head_end(plain: str, start: int, end: int) -> int:
+    """A recommendation's own words end at its first colon or sentence end; the rest explains it."""
+    match = re.compile(r":\s|[.!?](?:\s|$)|;\s|\s[-–—]\s").search(plain, start, end)
+    if match and plain[start:match.start()].strip():
+        return match.start()
+    return end
+
+
+def _specific(text: str, matched_noun: str) -> bool:
+    if _NUMBER.search(text) or _SPECIFIC_MARKUP.search(text):
+        return True
+    matched = {w.lower() for w in matched_noun.split()}
+    for token in TOKEN.finditer(text):
+        word = token.group(0).lower().strip("'’")
+        if word in lexicon.MECHANISM_WORDS and word not in matched and word.rstrip("s") not in matched:
+            return True
+    return False
+
+
+def check_vague(ctx) -> None:
+    if not ctx.enabled("recommendation-vague"):
+        return
+    principle = RULES["recommendation-vague"].principle
+    extra = ctx.config.word_list("vague")
+    extra_re = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in extra) + r")(?![\w-])", re.I) if extra else None
+    for _, section in ctx.sections():
+        prose = section.view.prose
+        plain = section.view.plain
+        in_recs = _is_recommendation_section(section)
+        if section.role in ("timeline", "people", "questions"):
+            continue
+        # Exhortations are vague wherever they appear.
+        for match in anchored(_EXHORTATION, prose, section.view.prose_lower,
+                              section.view.present(_EXHORTATION_ANCHORS), before=30, after=20):
+            ctx.report("recommendation-vague", section, match.start(), match.end(),
+                       f"\"{match.group(0)}\" asks people to be the safety control. {principle}",
+                       "Name the safeguard that makes care unnecessary: a confirmation prompt, a check in CI, "
+                       "a guard in the tool.")
+        if extra_re is not None:
+            for match in matches_at(extra_re, prose, section.view.prose_lower, tuple(w.lower() for w in extra)):
+                ctx.report("recommendation-vague", section, match.start(), match.end(),
+                           f"\"{match.group(0)}\" is on your organization's list of vague phrases. {principle}")
+        if not in_recs:
+            continue
+        action_cells = _action_cells(section)
+        for start, end, kind in _units(section, with_kind=True):
+            if kind == "row":
+                start, end = action_cells.get(start, (start, end))
+            end = _head_end(plain, start, end)
+            unit = prose[start:end]
+            lower = unit.lower()
+            for pattern, family, keys in _VAGUE_PATTERNS:
+                if not any(k in lower for k in keys):
+                    continue  # cheap test before the regex
+                match = pattern.search(unit)
+                if not match:
+                    continue
+                raw_unit = section.body[start:end]
+                if family == "improve" and _specific(raw_unit, match.group(0)):
+                    continue
+                if family == "open" and _specific(raw_unit, ""):
+                    continue
+                if _COMPLETED.search(plain[start:end].strip()):
+                    break
+                a, b = start + match.start(), start + match.end()
+                while a < b and prose[a].isspace():
+                    a += 1
+                ctx.report("recommendation-vague", section, a, b,
+                           f"\"{' '.join(match.group(0).split())}\" cannot be checked off. {principle}",
+                           _vague_suggestion(family))
+                break
+
+
+def _vague_suggestion(kind: str) -> str:
+    if kind == "improve":
+        return ("Name the change and how you will know it is done, e.g. \"Alert when certificate expiry is "
+                "under 14 days; done when the alert fires in staging\".")
+    if kind == "open":
+        return "Say what question the investigation answers and what decision it ends in, with a date."
+    return "Name the safeguard that would have stopped or shortened this incident."
+
+
+def check_incomplete(ctx) -> None:
+    if not ctx.enabled("recommendation-incomplete"):
+        return
+    principle = RULES["recommendation-incomplete"].principle
+    for _, section in ctx.sections("recommendations"):
+        view = section.view
+        # Tables: look for the columns first.
+        for header, rows in view.tables():
+            _check_table(ctx, section, header, rows, principle)
+        items = [b for b in view.items() if b.parent is None]
+        if not items:
+            continue
+        plain = view.plain
+        ends = _item_group_ends(view.blocks)
+        missing_by_item = []
+        evaluated = 0
+        for item in items:
+            end = ends[id(item)]  # sub-steps belong to their recommendation
+            text = section.body[item.content_start:end]
+            own = plain[item.content_start:end]
+            if not own.strip() or item.checked or _COMPLETED.search(own.strip()):
+                continue
+            evaluated += 1
+            if _TICKET.search(text):
+                continue
+            missing = []
+            if not _has_owner(ctx, text, own):
+                missing.append("an owner")
+            if not _DATE.search(own):
+                missing.append("a due date")
+            if not _DONE.search(own):
+                missing.append("a definition of done")
+            if missing:
+                missing_by_item.append((item, end, missing))
+        if not missing_by_item:
+            continue
+        considered = evaluated
+        nothing_anywhere = len(missing_by_item) == considered and considered > 1 and all(
+            len(m) == 3 for _, _, m in missing_by_item)
+        if nothing_anywhere:
+            first = missing_by_item[0][0]
+            ctx.report("recommendation-incomplete", section, first.content_start,
+                       _line_end(section.body, first.content_start),
+                       f"None of these {considered} recommendations has an owner, a due date or a definition "
+                       f"of done. {principle}",
+                       "Add them to each item, e.g. \"(owner: Priya, due 2024-07-01, done when ...)\", or link "
+                       "the ticket that holds them.")
+            continue
+        for item, end, missing in missing_by_item:
+            bare = [m.split(" ", 1)[1] for m in missing]  # "an owner" -> "owner"
+            ctx.report("recommendation-incomplete", section, item.content_start,
+                       _line_end(section.body, item.content_start),
+                       f"This recommendation has no {_join(bare)}. {principle}",
+                       "Add e.g. \"(owner: Priya, due 2024-07-01, done when ...)\", or link the ticket that holds them.")
+
+
+def _item_group_ends(blocks) -> dict[int, int]:
+    """For each top-level list item, where its text ends, nested items included."""
+    ends: dict[int, int] = {}
+    current = None
+    for block in blocks:
+        if block.type == "item" and block.parent is None:
+            current = block
+            ends[id(block)] = block.end
+        elif block.type == "item" and current is not None:
+            ends[id(current)] = max(ends[id(current)], block.end)
+        else:
+            current = None
+    return ends
+
+
+def _line_end(body: str, start: int) -> int:
+    end = body.find("\n", start)
+    end = len(body) if end == -1 else end
+    return end - (1 if end > start and body[end - 1] == "\r" else 0)
+
+
+def _join(parts: list[str]) -> str:
+    if len(parts) == 1:
+        return parts[0]
+    return ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _has_owner(ctx, text: str, plain: str) -> bool:
+    if _OWNER.search(plain) or re.search(r"(?<![\w@])@[A-Za-z][\w-]+", text):
+        return True
+    lead = _LEADING_OWNER.match(plain)
+    if lead:
+        who = lead.group("who")
+        first = who.split()[0]
+        if (who.lower().endswith(" team") or ctx.people.is_name(first) or ctx.people.is_role(first)
+                or re.fullmatch(r"[A-Z][a-z]+[A-Z][A-Za-z]*|[A-Z]{2,6}", first)):
+            return True
+    for match in _PAREN_PERSON.finditer(plain):
+        who = match.group("who")
+        if ctx.people.is_name(who) or ctx.people.is_role(who):
+            return True
+    return False
+
+
+def _check_table(ctx, section, header, rows, principle) -> None:
+    body = section.body
+    names = [body[a:b] for a, b in header.cells]
+    owner_col = _find_column(names, _COLUMN_OWNER)
+    date_col = _find_column(names, _COLUMN_DATE)
+    done_col = _find_column(names, _COLUMN_DONE, exclude=_COLUMN_STATUS)
+    ticket_col = _find_column(names, _COLUMN_TICKET)
+    status_col = _find_column(names, _COLUMN_STATUS)
+    real_rows = [r for r in rows if any(not _PLACEHOLDER.match(body[a:b]) for a, b in r.cells)]
+    if not real_rows:
+        return
+    absent = [label for label, col in (("an owner", owner_col), ("a due date", date_col),
+                                      ("a definition of done", done_col)) if col is None]
+    if absent and ticket_col is None:
+        ctx.report("recommendation-incomplete", section, header.start, header.end,
+                   f"This table has no column for {_join(absent)}. {principle}",
+                   "Add columns such as | Owner | Due | Done when |, or a Ticket column linking to where they live.")
+    for row in real_rows:
+        cells = [body[a:b] for a, b in row.cells]
+
+        def cell(col):
+            return cells[col] if col is not None and col < len(cells) else ""
+
+        if status_col is not None and re.search(r"\b(?:done|complete|completed|dropped|closed|won't do)\b",
+                                                cell(status_col), re.I):
+            continue
+        if ticket_col is not None and not _PLACEHOLDER.match(cell(ticket_col)):
+            continue
+        empty = [label for label, col in (("owner", owner_col), ("due date", date_col),
+                                         ("definition of done", done_col))
+                 if col is not None and _PLACEHOLDER.match(cell(col))]
+        if empty:
+            ctx.report("recommendation-incomplete", section, row.start, row.end,
+                       f"This recommendation has no {_join(empty)}. {principle}",
+                       "Fill in the empty cells, or link a ticket that holds them.")
+
+
+_COLUMN_ACTION = re.compile(r"\b(?:action|actions|recommendation|recommendations|item|task|what|change|fix)\b", re.I)
+
+
+def _action_cells(section) -> dict[int, tuple[int, int]]:
+    """Row start -> span of the cell that says what to do (the Action column, else the first)."""
+    result = {}
+    body = section.body
+    for header, rows in section.view.tables():
+        names = [body[a:b] for a, b in header.cells]
+        col = _find_column(names, _COLUMN_ACTION) or 0
+        for row in rows:
+            if col < len(row.cells):
+                result[row.start] = row.cells[col]
+    return result
+
+
+def _find_column(names, pattern, exclude=None):
+    for index, name in enumerate(names):
+        if pattern.search(name) and not (exclude is not None and exclude.search(name)):
+            return index
+    return None
+
+
+_STOP = frozenset(
+    """
+    the and for with that this from into when what which will should would could have has been
+    were was are is our their there then than them they also more some any all each every other
+    such only just very much many most about after before during over under between through make
+    made ensure sure implement implementation add adding added create creating created setup set
+    improve improving improvement use using used update updating updated review investigate
+    consider look looking into need needs needed able possible clear clearly better new way ways
+    going thing things case cases option options might maybe perhaps whether where while
+    """.split()
+)
+
+
+_TERM_WORD = re.compile(r"[a-z][a-z0-9'’-]*|\d{3,}")
+
+
+def _terms(text: str) -> set[str]:
+    result = set()
+    for word in _TERM_WORD.findall(text.lower()):
+        if word[0].isdigit():
+            result.add(word)
+            continue
+        word = word.strip("'’-")
+        if len(word) < 4 or word in _STOP:
+            continue
+        if word.endswith("ing") and len(word) >= 7:
+            word = word[:-3]
+        elif word.endswith(("ed", "es")) and len(word) >= 6:
+            word = word[:-2]
+        elif word.endswith("s") and len(word) >= 5:
+            word = word[:-1]
+        result.add(word)
+    return result
+
+
+def check_untraced(ctx) -> None:
+    if not ctx.enabled("recommendation-untraced"):
+        return
+    if not any(s.role == "analysis" and s.view.plain.strip() for s in ctx.doc.sections):
+        return
+    rest = " ".join([s.title for s in ctx.doc.sections] +
+                    [s.view.plain for s in ctx.doc.sections if s.role not in ("recommendations", "people")]).lower()
+    seen: dict[str, bool] = {}
+
+    def known(term: str) -> bool:
+        # A shared stem (its first five letters) anywhere in the write-up counts: lenient on purpose.
+        stem = term[:5]
+        if stem not in seen:
+            seen[stem] = stem in rest
+        return seen[stem]
+
+    principle = RULES["recommendation-untraced"].principle
+    for _, section in ctx.sections("recommendations"):
+        view = section.view
+        action_cells = _action_cells(section)
+        for start, end, kind in _units(section, with_kind=True):
+            if kind == "paragraph":
+                continue
+            if kind == "row":
+                start, end = action_cells.get(start, (start, end))
+            text = view.plain[start:end]
+            terms = _terms(text)
+            if len(terms) < 2 or any(known(t) for t in terms):
+                continue
+            if _COMPLETED.search(text.strip()):
+                continue
+            if re.search(r"\b(?:finding|factor|cf|f)[ -]?\d+\b|\baddresses\b", text, re.I):
+                continue
+            a = start
+            while a < end and view.plain[a].isspace():
+                a += 1
+            ctx.report("recommendation-untraced", section, a, _line_end(section.body, a),
+                       f"This recommendation shares no words with the rest of the write-up. {principle}",
+                       "Point to the contributing factor it answers, or add that factor to the analysis.")
