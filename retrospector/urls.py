@@ -18,6 +18,7 @@ urlpatterns = [
     path("me/tokens/<int:pk>/revoke", accounts.token_revoke_view, name="token_revoke"),
     path("people/", accounts.people, name="people"),
     path("settings/severities", incidents.severity_settings, name="severity_settings"),
+    path("settings/checks", accounts.organization_checks, name="organization_checks"),
     path("teams/", accounts.team_list, name="team_list"),
     path("teams/<slug:slug>/", accounts.team_detail, name="team_detail"),
     path("incidents/", incidents.incident_list, name="incident_list"),

@@ -13,6 +13,9 @@ def validate_time_zone(value: str) -> None:
 class Organization(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
+    checks_config = models.JSONField(
+        default=dict, blank=True, help_text="Write-up checks for every team: word lists, rules turned off or tuned."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -42,6 +45,9 @@ class Team(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100)
     description = models.TextField(blank=True)
+    checks_config = models.JSONField(
+        default=dict, blank=True, help_text="This team's write-up checks, applied on top of the organization's."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -143,3 +143,43 @@ def user_set_access(*, user: User, by: User, is_active: bool | None = None, is_o
         user.is_org_admin = is_org_admin
     user.save(update_fields=["is_active", "is_org_admin"])
     return user
+
+
+def checks_config_parse(text: str) -> dict:
+    """YAML (or JSON) settings for the write-up checks, validated; errors name the setting."""
+    import yaml
+
+    from retrospector.checks import ConfigError, load_config
+
+    if len(text) > 100_000:
+        raise ValidationError({"checks_config": "The settings are limited to 100 KB."})
+    try:
+        data = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        raise ValidationError({"checks_config": f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"}) from exc
+    try:
+        load_config(data if isinstance(data, dict) else {"_": data})
+    except ConfigError as exc:
+        raise ValidationError({"checks_config": str(exc)}) from exc
+    return data or {}
+
+
+def team_checks_config_set(*, team: Team, text: str, by: User) -> Team:
+    from .selectors import can_manage_team
+
+    if not can_manage_team(by, team):
+        raise PermissionDenied("Only the team's admins can tune its write-up checks.")
+    team.checks_config = checks_config_parse(text)
+    team.save(update_fields=["checks_config"])
+    return team
+
+
+def organization_checks_config_set(*, organization: Organization, text: str, by: User) -> Organization:
+    _require_org_admin(by)
+    if by.organization_id != organization.pk:
+        raise PermissionDenied("That is not your organization.")
+    organization.checks_config = checks_config_parse(text)
+    organization.save(update_fields=["checks_config"])
+    return organization

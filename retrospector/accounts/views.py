@@ -80,6 +80,16 @@ def team_detail(request, slug):
         if not can_manage:
             raise PermissionDenied("Only the team's admins can change its members.")
         action = request.POST.get("action", "set")
+        if action == "checks":
+            from .services import team_checks_config_set
+
+            try:
+                team_checks_config_set(team=team, text=request.POST.get("checks_config", ""), by=request.user)
+            except ValidationError as exc:
+                messages.error(request, "Checks settings not saved: " + " ".join(exc.messages))
+            else:
+                messages.success(request, "Write-up checks settings saved.")
+            return redirect("team_detail", slug=slug)
         try:
             if action == "remove":
                 user = User.objects.filter(pk=request.POST.get("user"), organization=request.user.organization).first()
@@ -98,9 +108,37 @@ def team_detail(request, slug):
                 return redirect("team_detail", slug=slug)
             add_service_errors(form, exc)
     templates = team.templates.all()
+    import yaml
+
+    checks_text = yaml.safe_dump(team.checks_config, sort_keys=False) if team.checks_config else ""
     return render(request, "accounts/team_detail.html",
                   {"team": team, "memberships": memberships, "form": form, "can_manage": can_manage,
-                   "roles": Role.choices, "templates": templates})
+                   "roles": Role.choices, "templates": templates, "checks_text": checks_text})
+
+
+@login_required
+def organization_checks(request):
+    import yaml
+
+    from retrospector.checks import RULES
+
+    from .services import organization_checks_config_set
+
+    if not request.user.is_org_admin:
+        raise PermissionDenied("Only organization admins can tune the write-up checks for everyone.")
+    organization = request.user.organization
+    text = request.POST.get("checks_config", "") if request.method == "POST" else (
+        yaml.safe_dump(organization.checks_config, sort_keys=False) if organization.checks_config else "")
+    error = None
+    if request.method == "POST":
+        try:
+            organization_checks_config_set(organization=organization, text=text, by=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, "Write-up checks settings saved for the whole organization.")
+            return redirect("organization_checks")
+    return render(request, "accounts/checks_settings.html", {"text": text, "error": error, "rules": RULES.values()})
 
 
 @login_required

@@ -98,8 +98,9 @@ def on_conflict(request, exc: ConflictError):
     return _error(request, 409, str(exc), "base_version", current=payload)
 
 
-from . import incidents, timeline, writeups  # noqa: E402  (routers register themselves on import)
+from . import checks, incidents, timeline, writeups  # noqa: E402  (routers register themselves on import)
 
 api.add_router("/v1/", incidents.router)
 api.add_router("/v1/", writeups.router)
 api.add_router("/v1/", timeline.router)
+api.add_router("/v1/", checks.router)

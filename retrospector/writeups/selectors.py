@@ -45,7 +45,8 @@ def retrospective_detail(*, user: User, pk: int) -> Retrospective | None:
     return (
         retrospectives_visible_to(user)
         .select_related(
-            "incident", "incident__team", "incident__severity", "owner", "shadow", "template_version__template"
+            "incident", "incident__team", "incident__severity", "incident__organization", "owner", "shadow",
+            "template_version__template",
         )
         .prefetch_related("sections")
         .filter(pk=pk)

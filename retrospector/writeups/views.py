@@ -92,9 +92,13 @@ def retrospective_new(request, incident_pk):
 
 @login_required
 def retrospective_detail(request, pk):
+    from .checking import findings_by_section, retrospective_findings, severity_counts
+
     retrospective = _retrospective_or_404(request, pk)
     sections = list(retrospective.sections.all())
     can_edit = can_edit_retrospective(request.user, retrospective)
+    findings = retrospective_findings(retrospective, sections)
+    grouped = findings_by_section(findings)
     transitions = [
         (state, TRANSITION_LABELS[(retrospective.state, state)]) for state in TRANSITIONS[retrospective.state]
     ] if can_edit else []
@@ -104,7 +108,8 @@ def retrospective_detail(request, pk):
         {
             "retrospective": retrospective,
             "incident": retrospective.incident,
-            "sections": [(s, s.html) for s in sections],
+            "sections": [(s, s.html, grouped.get(s.key, [])) for s in sections],
+            "finding_counts": severity_counts(findings),
             "filled": sum(1 for s in sections if not s.is_empty),
             "can_edit": can_edit,
             "can_assign": can_edit_incident(request.user, retrospective.incident),
@@ -115,9 +120,13 @@ def retrospective_detail(request, pk):
 
 
 def _section_display(request, retrospective, section, *, status=200):
+    from .checking import findings_by_section, retrospective_findings
+
+    sections = [section if s.pk == section.pk else s for s in retrospective.sections.all()]
+    findings = findings_by_section(retrospective_findings(retrospective, sections)).get(section.key, [])
     return render(
         request, "writeups/_section.html",
-        {"retrospective": retrospective, "section": section, "html": section.html,
+        {"retrospective": retrospective, "section": section, "html": section.html, "findings": findings,
          "can_edit": can_edit_retrospective(request.user, retrospective)},
         status=status,
     )
@@ -135,8 +144,12 @@ def section_edit(request, pk, key):
     section = _section_or_404(retrospective, key)
     if not can_edit_retrospective(request.user, retrospective):
         raise PermissionDenied("You can read this retrospective but not change it.")
+    from .checking import findings_by_section, retrospective_findings
+
     form = SectionForm(request.POST or None, initial={"body": section.body, "base_version": section.version})
     context = {"retrospective": retrospective, "section": section, "form": form}
+    if request.method == "GET":
+        context["findings"] = findings_by_section(retrospective_findings(retrospective)).get(section.key, [])
     if request.method == "POST" and form.is_valid():
         try:
             section = section_save(
@@ -172,11 +185,22 @@ def retrospective_url(retrospective) -> str:
 def markdown_preview(request):
     from .markdown import markdown_size_error
 
+    from django.template.loader import render_to_string
+
+    from .checking import findings_by_section, retrospective_findings
+
     body = request.POST.get("body", "")
     if error := markdown_size_error(body):
         return HttpResponse(f'<p class="error">{error}</p>')
-    html = render_markdown(body)
-    return HttpResponse(html or '<p class="muted">Nothing to preview yet.</p>')
+    html = render_markdown(body) or '<p class="muted">Nothing to preview yet.</p>'
+    # Inside a retrospective, the same request brings the checks' findings for the draft (an out-of-band swap).
+    retrospective_pk, key = request.GET.get("retrospective", ""), request.GET.get("section", "")
+    if retrospective_pk.isdigit() and key:
+        retrospective = select_retrospective(user=request.user, pk=int(retrospective_pk))
+        if retrospective is not None and any(s.key == key for s in retrospective.sections.all()):
+            findings = findings_by_section(retrospective_findings(retrospective, replace={key: body})).get(key, [])
+            html += render_to_string("writeups/_findings.html", {"findings": findings, "key": key, "oob": True}, request=request)
+    return HttpResponse(html)
 
 
 def _line_diff(old: str, new: str) -> list[tuple[str, str]]:
