@@ -19,6 +19,7 @@ urlpatterns = [
     path("people/", accounts.people, name="people"),
     path("settings/severities", incidents.severity_settings, name="severity_settings"),
     path("settings/checks", accounts.organization_checks, name="organization_checks"),
+    path("checks/", accounts.checks_rules, name="checks_rules"),
     path("teams/", accounts.team_list, name="team_list"),
     path("teams/<slug:slug>/", accounts.team_detail, name="team_detail"),
     path("incidents/", incidents.incident_list, name="incident_list"),

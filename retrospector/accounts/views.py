@@ -138,7 +138,15 @@ def organization_checks(request):
         else:
             messages.success(request, "Write-up checks settings saved for the whole organization.")
             return redirect("organization_checks")
-    return render(request, "accounts/checks_settings.html", {"text": text, "error": error, "rules": RULES.values()})
+    return render(request, "accounts/checks_settings.html",
+                  {"text": text, "error": error, "rules": RULES.values(), "editable": True})
+
+
+@login_required
+def checks_rules(request):
+    from retrospector.checks import RULES
+
+    return render(request, "accounts/checks_settings.html", {"rules": RULES.values(), "editable": False})
 
 
 @login_required

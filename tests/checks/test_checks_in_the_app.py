@@ -65,3 +65,8 @@ def test_a_team_can_turn_a_rule_off_and_an_organization_add_words(retro, people,
     assert client_for("bob").post("/teams/payments/", {"action": "checks", "checks_config": ""}).status_code == 403
     assert client_for("alice").get("/settings/checks").status_code == 403
     assert client_for("oscar").post("/settings/checks", {"checks_config": "severity: {counterfactual: error}"}).status_code == 302
+
+
+def test_everyone_can_read_the_rules(client_for):
+    page = client_for("erin").get("/checks/").content.decode()
+    assert "<code>blame</code>" in page and "Organization settings" not in page
