@@ -636,13 +636,10 @@ def test_the_checks_import_nothing_from_django():
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-def test_a_five_thousand_line_write_up_is_checked_quickly():
-    sys.path.insert(0, str(__import__("pathlib").Path(__file__).parent))
-    from bench_checks import big_writeup
+def test_a_five_thousand_line_write_up_is_checked_in_full():
+    # Its speed is measured by `make bench` (retrospector.bench_checks), not asserted here.
+    from retrospector.bench_checks import big_writeup
 
-    text = big_writeup(5000)
-    run(Document.from_markdown(text))
-    start = time.perf_counter()
-    run(Document.from_markdown(text))
-    # The target is 100 ms on a quiet machine; the margin keeps shared CI runners from flaking.
-    assert time.perf_counter() - start < 1.0
+    findings = run(Document.from_markdown(big_writeup(5000)))
+    assert {"recommendation-vague", "question-yes-no"} <= {f.rule for f in findings}
+    assert max(f.line for f in findings) > 4000
