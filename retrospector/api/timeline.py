@@ -11,7 +11,7 @@ from pydantic import AwareDatetime
 from retrospector.importers.base import ImportFailed, ImportOptions
 from retrospector.importers.registry import SOURCES, parse_source, sort_for_display
 from retrospector.incidents.models import ImportRecord, TimelineEvent
-from retrospector.incidents.selectors import can_edit_incident
+from retrospector.incidents.selectors import can_edit_incident, incident_visible
 from retrospector.incidents.timeline_selectors import timeline_checks, timeline_events, timeline_page
 from retrospector.incidents.timeline_services import (
     event_add,
@@ -24,9 +24,16 @@ from retrospector.incidents.timeline_services import (
     timeline_import,
 )
 
-from .incidents import _get_visible
 
 router = Router(tags=["timeline"])
+
+
+def _get_visible(request, incident_id):
+    """The incident when the caller may see it (404 otherwise); the timeline needs the incident's own fields only."""
+    incident = incident_visible(user=request.user, pk=incident_id)
+    if incident is None:
+        raise Http404("No such incident, or you may not see it.")
+    return incident
 MAX_API_UPLOAD = 200 * 1024 * 1024
 
 

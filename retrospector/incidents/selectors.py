@@ -75,6 +75,12 @@ def incident_detail(*, user: User, pk: int) -> Incident | None:
     )
 
 
+def incident_visible(*, user: User, pk: int) -> Incident | None:
+    """The incident when `user` may see it, without the lists incident_detail loads (services, people, links): for the
+    timeline's pages and API, which need the incident itself only."""
+    return incidents_visible_to(user).filter(pk=pk).first()
+
+
 def severity_levels_for(user: User) -> QuerySet[SeverityLevel]:
     if not user.is_authenticated or user.organization_id is None:
         return SeverityLevel.objects.none()

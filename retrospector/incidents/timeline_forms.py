@@ -4,9 +4,15 @@ from django import forms
 from django.utils import timezone
 
 from retrospector.accounts.forms import TIME_ZONE_CHOICES
+from retrospector.core.forms import PlainSelect, SharedChoices
 from retrospector.importers.registry import SOURCE_LABELS
 
 from .models import MOMENT_LABELS, MOMENTS, TimelineEvent
+
+# Shared, not copied for every form made (see SharedChoices).
+_ZONES = SharedChoices(TIME_ZONE_CHOICES)
+_NAIVE_ZONES = SharedChoices([("", "— times carry their zone —"), *TIME_ZONE_CHOICES])
+_DISPLAY_ZONES = SharedChoices([("", "Each viewer's own zone"), *TIME_ZONE_CHOICES])
 
 
 class EventForm(forms.Form):
@@ -14,7 +20,7 @@ class EventForm(forms.Form):
         label="Time", widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
         input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
     )
-    zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, label="Written in zone",
+    zone = forms.ChoiceField(choices=_ZONES, label="Written in zone", widget=PlainSelect,
                              help_text="The zone the time was written in where you read it (chat, log, email).")
     actor = forms.CharField(max_length=200, required=False, help_text="Who or what acted: a person, a system, a bot.")
     actor_kind = forms.ChoiceField(choices=TimelineEvent.ActorKind.choices, label="Actor is a", initial="person")
@@ -52,7 +58,7 @@ class BulkForm(forms.Form):
 class ImportForm(forms.Form):
     source = forms.ChoiceField(choices=list(SOURCE_LABELS.items()))
     file = forms.FileField(help_text="Up to 50 MB here; use `retrospector timeline import` for bigger files.")
-    tz = forms.ChoiceField(choices=[("", "— times carry their zone —"), *TIME_ZONE_CHOICES], required=False, label="Zone of naive times")
+    tz = forms.ChoiceField(choices=_NAIVE_ZONES, required=False, label="Zone of naive times", widget=PlainSelect)
     since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Only from")
     until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Only until")
     channel = forms.CharField(required=False, max_length=500, help_text="Only these channels or services, comma-separated.")
@@ -64,6 +70,5 @@ class MilestoneForm(forms.Form):
 
 
 class TimelineSettingsForm(forms.Form):
-    timeline_time_zone = forms.ChoiceField(choices=[("", "Each viewer's own zone"), *TIME_ZONE_CHOICES], required=False,
-                                           label="Display zone")
+    timeline_time_zone = forms.ChoiceField(choices=_DISPLAY_ZONES, required=False, label="Display zone", widget=PlainSelect)
     timeline_seconds = forms.BooleanField(required=False, label="Show seconds")

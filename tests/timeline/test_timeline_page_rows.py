@@ -1,0 +1,146 @@
+"""The timeline page's rows and zone menus are written in Python for speed: the same markup the templates wrote."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django import forms
+from django.template import Context, Template
+from django.test import RequestFactory
+from django.utils import timezone
+
+from retrospector.core.forms import PlainSelect, SharedChoices
+from retrospector.incidents.models import TimelineEvent
+from retrospector.incidents.timeline_forms import EventForm, ImportForm, MilestoneForm, TimelineSettingsForm
+from retrospector.incidents.timeline_selectors import timeline_events, timeline_rows
+from retrospector.incidents.timeline_services import event_add
+
+T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
+
+# The loop the page's template had, kept to compare with.
+TEMPLATE_ROWS = """{% load timeline_tags %}{% for row in rows %}
+    {% if row.gap_before %}<tr class="gap"><td colspan="6">… {{ row.gap_before|duration }} with no events …</td></tr>{% endif %}
+    {% if row.new_day %}<tr class="day"><th colspan="6" scope="rowgroup">{{ row.local|date:"l j F Y" }}</th></tr>{% endif %}
+    {% with e=row.event %}
+    <tr id="event-{{ e.pk }}" class="{% if e.key_event %}key{% endif %}{% if e.hidden %} hidden-event{% endif %}">
+      {% if can_edit %}<td><input type="checkbox" name="events" value="{{ e.pk }}" form="bulk-form" aria-label="Select event at {{ row.local|date:'H:i:s' }}"></td>{% endif %}
+      <td class="time"><time datetime="{{ e.occurred_at|date:'c' }}" title="As written: {{ e.original_time|default:'—' }}" tabindex="0">{% if seconds %}{{ row.local|date:"H:i:s" }}{% else %}{{ row.local|date:"H:i" }}{% endif %}</time>
+        {% if show_original and e.original_time %}<div class="muted small original-time">{{ e.original_time }}</div>{% endif %}
+        {% if e.key_event %}<span class="badge key-badge" title="Key event">key</span>{% endif %}</td>
+      <td>{{ e.actor|default:"—" }}{% if e.actor_kind != "person" %} <span class="muted small">({{ e.get_actor_kind_display|lower }})</span>{% endif %}</td>
+      <td><span class="badge kind-{{ e.kind }}">{{ e.get_kind_display }}</span>
+        {% if e.html %}<div class="prose">{{ e.html|safe }}</div>{% else %}<div class="event-text">{{ e.text|linebreaksbr }}</div>{% endif %}
+        {% if e.edited %}<span class="muted small">(edited)</span>{% endif %}{% if e.hidden %}<span class="muted small">(hidden{% if e.merged_into_id %}: duplicate{% endif %})</span>{% endif %}
+        {% for a in e.attachments %}<div class="small">📎 {% if a.url %}<a href="{{ a.url }}" rel="nofollow noopener">{{ a.name }}</a>{% else %}{{ a.name }}{% endif %}</div>{% endfor %}
+        {% for t in e.tags %}<span class="tag">{{ t }}</span> {% endfor %}
+      </td>
+      <td class="small">{% if e.source_url %}<a href="{{ e.source_url }}" rel="nofollow noopener">{% if e.source_type == "manual" %}source{% else %}{{ e.source_type }}{% endif %}</a>{% elif e.source_ref %}{{ e.source_type }} <span class="muted">{{ e.source_ref|truncatechars:40 }}</span>{% else %}<span class="finding-inline">no source</span>{% endif %}</td>
+      {% if can_edit %}<td class="small"><a href="{% url 'event_edit' incident.pk e.pk %}">Edit<span class="visually-hidden"> event at {{ row.local|date:'H:i' }}</span></a>
+        <form method="post" action="{% url 'event_milestone' incident.pk e.pk %}" class="inline milestone">{% csrf_token %}
+          <label class="visually-hidden" for="m-{{ e.pk }}">Set a key moment from this event</label>
+          <select id="m-{{ e.pk }}" name="moment">{% for value, label in milestone_form.fields.moment.choices %}<option value="{{ value }}">{{ label }}</option>{% endfor %}</select>
+          <button type="submit" class="small">Set</button></form></td>{% endif %}
+    </tr>
+    {% endwith %}
+  {% endfor %}"""
+TAG_ROWS = ("{% load timeline_tags %}{% timeline_table_rows rows incident=incident can_edit=can_edit seconds=seconds "
+            "show_original=show_original moment_choices=milestone_form.fields.moment.choices %}")
+
+
+def squeeze(html: str) -> str:
+    return re.sub(r">\s+<", "><", re.sub(r"\s+", " ", html)).strip()
+
+
+@pytest.fixture
+def varied_timeline(make_incident, people):
+    incident = make_incident()
+    bob = people["bob"]
+    event_add(incident=incident, by=bob, occurred_at=T0, text="**Deploy** started\nsecond line", key_event=True,
+              source_url="https://ci.example.com/1", original_offset_minutes=120, original_time="16:00 CEST", tags=["milestone:started", "<x>"])
+    event_add(incident=incident, by=bob, occurred_at=T0 + timedelta(minutes=1), text="No source, no zone")
+    common = dict(incident=incident, created_by=bob)
+    TimelineEvent.objects.bulk_create([
+        TimelineEvent(**common, occurred_at=T0 + timedelta(minutes=2, seconds=7), actor="", actor_kind="bot", kind="deploy",
+                      text="line one\r\nline <two> & \"three\"", source_type="github", source_ref="r" * 30 + "é" * 20),
+        TimelineEvent(**common, occurred_at=T0 + timedelta(hours=3), actor="Priya", kind="message", text="after a gap",
+                      source_type="slack", source_ref="C1/1.000001", source_url="https://acme.slack.com/archives/C1/p1000001",
+                      attachments=[{"name": "graph.png", "mimetype": "image/png", "url": "https://f.example.com/g.png?a=1&b=2"},
+                                   {"name": "no-link.txt"}, {"url": "https://f.example.com/nameless"}], edited=True),
+        TimelineEvent(**common, occurred_at=T0 + timedelta(days=1), actor="Alertmanager", actor_kind="system",
+                      kind="alert_firing", text="next day", source_type="alertmanager", source_ref="short-ref", hidden=True),
+        TimelineEvent(**common, occurred_at=T0 + timedelta(days=1, seconds=1), actor="x", text="merged", hidden=True,
+                      source_type="csv", source_ref="app.log:3", key_event=True),
+    ])
+    merged = TimelineEvent.objects.get(text="merged")
+    merged.merged_into = TimelineEvent.objects.get(text="next day")
+    merged.save()
+    return incident
+
+
+@pytest.mark.parametrize("can_edit,seconds,show_original", [(True, False, False), (True, True, True), (False, False, True)])
+def test_the_rows_are_written_as_the_template_wrote_them(varied_timeline, can_edit, seconds, show_original):
+    incident = varied_timeline
+    request = RequestFactory().get("/")
+    from django.middleware.csrf import get_token
+
+    token = get_token(request)
+    zone = timezone.get_current_timezone()
+    rows = timeline_rows(list(timeline_events(incident=incident, include_hidden=True)), zone)
+    context = {"rows": rows, "incident": incident, "can_edit": can_edit, "seconds": seconds, "show_original": show_original,
+               "milestone_form": MilestoneForm(), "csrf_token": token}
+    old = Template(TEMPLATE_ROWS).render(Context(context))
+    new = Template(TAG_ROWS).render(Context(context))
+    assert squeeze(new) == squeeze(old)
+    assert 'class="prose"' in new and "<br>" in new and "&lt;two&gt;" in new and ": duplicate" in new
+
+
+def test_the_page_shows_times_in_the_timelines_display_zone(make_incident, people, client_for):
+    incident = make_incident()
+    event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(minutes=5), text="Failover",
+              source_url="https://chat.example.com/p/1", original_offset_minutes=0)
+    incident.timeline_time_zone = "Asia/Tokyo"
+    incident.save(update_fields=["timeline_time_zone"])
+    page = client_for("bob").get(f"/incidents/{incident.pk}/timeline/").content.decode()  # bob reads in UTC
+    assert ">23:05<" in page and ">14:05<" not in page  # the rows were shown in the viewer's zone before
+    assert "Monday 4 May 2026" in page
+    assert 'datetime="2026-05-04T14:05:00+00:00"' in page  # the machine-readable instant, as before
+
+
+def bound_field_html(form, name, widget):
+    form.fields[name].widget = widget
+    return str(form[name])
+
+
+@pytest.mark.parametrize("form_class,name,data", [
+    (EventForm, "zone", None), (EventForm, "zone", {"zone": "Europe/Paris"}), (EventForm, "zone", {"zone": "Nowhere/Else"}),
+    (TimelineSettingsForm, "timeline_time_zone", None), (TimelineSettingsForm, "timeline_time_zone", {"timeline_time_zone": ""}),
+    (ImportForm, "tz", {"tz": "Asia/Tokyo"}),
+])
+def test_the_zone_menus_are_the_markup_of_a_django_select(form_class, name, data):
+    initial = {"zone": "UTC"} if form_class is EventForm else {}
+    form = form_class(data, initial=initial) if data is not None else form_class(initial=initial)
+    if data is not None:
+        form.is_valid()
+    choices = list(form.fields[name].choices)
+    assert isinstance(form.fields[name].widget, PlainSelect) and len(choices) > 300
+    ours = str(form[name])
+    theirs = bound_field_html(form, name, forms.Select(choices=choices))
+    assert ours == theirs
+
+
+def test_a_plain_select_escapes_and_falls_back_for_groups():
+    widget = PlainSelect(choices=[("a&b", "A <b>"), ("", "None")])
+    assert widget.render("n<", "a&b", {"id": "x", "required": True, "disabled": False}) == forms.Select(
+        choices=[("a&b", "A <b>"), ("", "None")]).render("n<", "a&b", {"id": "x", "required": True, "disabled": False})
+    grouped = [("Europe", [("Europe/Paris", "Paris")]), ("UTC", "UTC")]
+    assert PlainSelect(choices=grouped).render("z", "UTC") == forms.Select(choices=grouped).render("z", "UTC")
+
+
+def test_shared_choices_are_not_copied_per_form():
+    import copy
+
+    shared = SharedChoices([("a", "A"), ("b", "B")])
+    assert copy.deepcopy(shared) is shared and copy.copy(shared) is shared
+    field = forms.ChoiceField(choices=shared)
+    assert copy.deepcopy(field).choices is shared and list(field.choices) == [("a", "A"), ("b", "B")]
+    assert field.clean("b") == "b"
