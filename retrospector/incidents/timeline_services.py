@@ -178,18 +178,11 @@ def _import_constants(*, incident: Incident, record: ImportRecord, by: User, sou
     return constants
 
 
-def _datetime_adapter(connection):
-    """occurred_at as the database wants it, exactly as DateTimeField.get_db_prep_save adapts it, with a shortcut for
-    the common case on SQLite (a UTC time becomes the naive UTC text Django writes)."""
-    field = TimelineEvent._meta.get_field("occurred_at")
+def _writes_utc_text(connection) -> bool:
+    """Whether occurred_at is stored as the naive UTC text Django writes on SQLite ("2024-05-01 10:00:00.000200"):
+    then an aware UTC time is written as its isoformat(" ") without the "+00:00", the same text without the calls."""
     zone = connection.timezone
-    if connection.vendor == "sqlite" and zone is not None and zone.utcoffset(None) == timedelta(0):
-        def adapt(value):
-            if value.tzinfo is UTC:
-                return str(value.replace(tzinfo=None))
-            return field.get_db_prep_save(value, connection)
-        return adapt
-    return lambda value: field.get_db_prep_save(value, connection)
+    return connection.vendor == "sqlite" and zone is not None and zone.utcoffset(None) == timedelta(0)
 
 
 @transaction.atomic
@@ -211,7 +204,8 @@ def timeline_import(*, incident: Incident, by: User, source_type: str, file_name
     sql = (f"INSERT INTO {qn(TimelineEvent._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
            f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING")
     tail = tuple(constants.values())
-    occurred = _datetime_adapter(connection)
+    occurred_field = fields["occurred_at"]
+    utc_text = _writes_utc_text(connection)
     tags_field, attachments_field = fields["tags"], fields["attachments"]
     no_json = tags_field.get_db_prep_save([], connection)
 
@@ -219,9 +213,10 @@ def timeline_import(*, incident: Incident, by: User, source_type: str, file_name
     batch: list[tuple] = []
     with connection.cursor() as cursor:
         for position, parsed in enumerate(events):
-            tags, attachments = parsed.tags, parsed.attachments
+            at, tags, attachments = parsed.occurred_at, parsed.tags, parsed.attachments
             batch.append((
-                occurred(parsed.occurred_at), parsed.original_time[:100], parsed.original_offset_minutes,
+                at.isoformat(" ")[:-6] if utc_text and at.tzinfo is UTC else occurred_field.get_db_prep_save(at, connection),
+                parsed.original_time[:100], parsed.original_offset_minutes,
                 parsed.actor[:200], parsed.actor_kind, parsed.text, parsed.kind, parsed.source_ref[:500],
                 parsed.source_url[:2000], parsed.channel[:200], parsed.parent_ref[:500], position,
                 bool(parsed.key_candidate), bool(parsed.edited), bool(parsed.deleted),

@@ -29,7 +29,7 @@ from .timeline_services import (
     timeline_import,
 )
 
-PAGE_SIZE = 200
+PAGE_SIZE = 100
 SHOWN_FIELDS = ("occurred_at", "original_time", "actor", "actor_kind", "text", "html", "kind", "source_type", "source_ref",
                 "source_url", "attachments", "tags", "key_event", "hidden", "edited", "merged_into")
 MAX_PAGE_UPLOAD = 50 * 1024 * 1024
