@@ -15,7 +15,7 @@ from retrospector.incidents.services import ConflictError
 from .definitions import TemplateDefinition, builtin_definitions
 from .markdown import markdown_size_error, render_markdown
 from .models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion
-from .selectors import can_edit_retrospective, template_latest_version
+from .selectors import can_edit_retrospective, template_by_key, template_latest_version
 
 State = Retrospective.State
 
@@ -132,12 +132,7 @@ def retrospective_start(
     if template.organization_id not in (None, incident.organization_id):
         raise ValidationError({"template": "Unknown template."})
     owner = owner or by
-    for field, person in (("owner", owner), ("shadow", shadow)):
-        if person is not None and person.organization_id != incident.organization_id:
-            raise ValidationError({field: f"{person.username} is not in this organization."})
-    if shadow is not None and shadow.pk == owner.pk:
-        raise ValidationError({"shadow": "The shadow should be someone other than the owner."})
-    _invite_writers_to_private_incident(incident, owner, shadow)
+    _check_and_invite_writers(incident, owner, shadow)
     version = template_latest_version(template)
     retrospective = Retrospective.objects.create(
         incident=incident,
@@ -169,11 +164,17 @@ def retrospective_start(
     return retrospective
 
 
-def _invite_writers_to_private_incident(incident: Incident, *people) -> None:
-    """Whoever writes the retrospective must be able to read the incident, even a private one of another team."""
+def _check_and_invite_writers(incident: Incident, owner: User, shadow: User | None) -> None:
+    """Owner and shadow must be two people of the incident's organization. Whoever writes the retrospective must
+    be able to read the incident, so they are invited to a private one of another team."""
+    for field, person in (("owner", owner), ("shadow", shadow)):
+        if person is not None and person.organization_id != incident.organization_id:
+            raise ValidationError({field: f"{person.username} is not in this organization."})
+    if shadow is not None and shadow.pk == owner.pk:
+        raise ValidationError({"shadow": "The shadow should be someone other than the owner."})
     if incident.visibility != Incident.Visibility.PRIVATE:
         return
-    for person in people:
+    for person in (owner, shadow):
         if person is not None and not person.is_org_admin and not has_team_role(person, incident.team_id, Role.VIEWER):
             incident.invitees.add(person)
 
@@ -236,12 +237,7 @@ def retrospective_transition(*, retrospective: Retrospective, to_state: str, by:
 def retrospective_assign(*, retrospective: Retrospective, by: User, owner: User, shadow: User | None, due_at=None) -> Retrospective:
     if not can_edit_incident(by, retrospective.incident):
         raise PermissionDenied("Only members of the incident's team can assign the retrospective.")
-    for field, person in (("owner", owner), ("shadow", shadow)):
-        if person is not None and person.organization_id != retrospective.incident.organization_id:
-            raise ValidationError({field: f"{person.username} is not in this organization."})
-    if shadow is not None and shadow.pk == owner.pk:
-        raise ValidationError({"shadow": "The shadow should be someone other than the owner."})
-    _invite_writers_to_private_incident(retrospective.incident, owner, shadow)
+    _check_and_invite_writers(retrospective.incident, owner, shadow)
     retrospective.owner = owner
     retrospective.shadow = shadow
     retrospective.due_at = due_at
@@ -260,14 +256,8 @@ def retrospective_import_markdown(*, incident: Incident, text: str, by: User, so
         parsed = parse_markdown(text, source=source)
     except ImportProblem as exc:
         raise ValidationError({"file": str(exc)}) from exc
-    template = None
-    if parsed.template:
-        template = (
-            Template.objects.filter(key=parsed.template)
-            .filter(models_q_visible_to_org(incident.organization_id))
-            .order_by("is_builtin")
-            .first()
-        )
+    # `by` may edit the incident, so they are in its organization and see the same templates it can use.
+    template = template_by_key(user=by, key=parsed.template) if parsed.template else None
     if template is None:
         template = Template.objects.get(organization__isnull=True, key="postmortem")
     version = None
@@ -302,8 +292,3 @@ def retrospective_import_markdown(*, incident: Incident, text: str, by: User, so
     )
     return retrospective
 
-
-def models_q_visible_to_org(organization_id: int):
-    from django.db.models import Q
-
-    return Q(organization__isnull=True) | Q(organization_id=organization_id)
