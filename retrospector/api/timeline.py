@@ -1,6 +1,4 @@
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
@@ -9,7 +7,7 @@ from ninja.files import UploadedFile
 from pydantic import AwareDatetime
 
 from retrospector.importers.base import ImportFailed, ImportOptions
-from retrospector.importers.registry import SOURCES, parse_source, sort_for_display
+from retrospector.importers.registry import SOURCES, parse_upload
 from retrospector.incidents.models import ImportRecord, TimelineEvent
 from retrospector.incidents.selectors import can_edit_incident, incident_visible
 from retrospector.incidents.timeline_selectors import timeline_checks, timeline_events, timeline_page
@@ -248,16 +246,11 @@ def import_file(request, incident_id: int, source: Form[str], file: File[Uploade
         )
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError({"tz" if tz and "zone" in str(exc).lower() else "since": f"Invalid option: {exc}"}) from exc
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / Path(file.name or "upload").name
-        with path.open("wb") as out:
-            for chunk in file.chunks():
-                out.write(chunk)
-        try:
-            events = sort_for_display(list(parse_source(source, path, options, mapping=mapping)))
-        except ImportFailed as exc:
-            return Status(422, {"detail": f"{len(exc.problems)} problem(s); nothing was imported.", "field": "file",
-                                "problems": [ProblemOut(**p.__dict__).dict() for p in exc.problems]})
+    try:
+        events = parse_upload(source, file.name or "upload", file.chunks(), options, mapping=mapping)
+    except ImportFailed as exc:
+        return Status(422, {"detail": f"{len(exc.problems)} problem(s); nothing was imported.", "field": "file",
+                            "problems": [ProblemOut(**p.__dict__).dict() for p in exc.problems]})
     if dry_run:
         return Status(200, {"import_id": None, "dry_run": True, "count": len(events), "added": 0, "skipped_existing": 0,
                             "events": [e.as_json() for e in events[:1000]]})

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from .base import ImportFailed, ImportOptions, ImportProblem, ParsedEvent
@@ -51,6 +52,18 @@ def parse_source(source: str, path: Path, options: ImportOptions, *, mapping: st
             raise ImportFailed([ImportProblem(file=str(path), field="mapping", message=str(exc))]) from exc
         return module.parse(path, options, mapping=field_mapping) if field_mapping else module.parse(path, options)
     return module.parse(path, options)
+
+
+def parse_upload(source: str, file_name: str, chunks: Iterable[bytes], options: ImportOptions, *,
+                 mapping: str = "") -> list[ParsedEvent]:
+    """Parse an uploaded file (given as byte chunks) in display order; the parsers read paths, so it is written
+    to a temporary folder under its own name first (a Slack export's name tells zip from folder)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / (Path(file_name).name or "upload")
+        with path.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        return sort_for_display(list(parse_source(source, path, options, mapping=mapping)))
 
 
 def sort_for_display(events: list[ParsedEvent]) -> list[ParsedEvent]:

@@ -1,6 +1,4 @@
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors
 from retrospector.importers.base import ImportFailed, ImportOptions
-from retrospector.importers.registry import parse_source, sort_for_display
+from retrospector.importers.registry import parse_upload
 
 from .models import ImportRecord, Incident, PendingImport, TimelineEvent
 from .selectors import can_edit_incident, incident_visible
@@ -192,15 +190,6 @@ def _options_from(data: dict) -> ImportOptions:
     return ImportOptions(tz=tz, since=data.get("since"), until=data.get("until"), channels=channels)
 
 
-def _parse_bytes(source: str, file_name: str, content: bytes, options: ImportOptions, mapping: str):
-    suffix = Path(file_name).suffix[:10]
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / (Path(file_name).name or f"upload{suffix}")
-        path.write_bytes(content)
-        events = list(parse_source(source, path, options, mapping=mapping))
-    return sort_for_display(events)
-
-
 @login_required
 def timeline_import_view(request, pk):
     incident = _editable_incident(request, pk)
@@ -213,7 +202,8 @@ def timeline_import_view(request, pk):
         options = pending.options
         import_options = _options_from({**options, "since": _iso(options.get("since")), "until": _iso(options.get("until"))})
         try:
-            events = _parse_bytes(pending.source_type, pending.file_name, bytes(pending.content), import_options, options.get("mapping", ""))
+            events = parse_upload(pending.source_type, pending.file_name, [bytes(pending.content)], import_options,
+                                  mapping=options.get("mapping", ""))
             record = timeline_import(incident=incident, by=request.user, source_type=pending.source_type,
                                      file_name=pending.file_name, events=events)
         except ImportFailed as exc:
@@ -233,7 +223,7 @@ def timeline_import_view(request, pk):
             content = upload.read()
             data = form.cleaned_data
             try:
-                events = _parse_bytes(data["source"], upload.name, content, _options_from(data), data["mapping"])
+                events = parse_upload(data["source"], upload.name, [content], _options_from(data), mapping=data["mapping"])
             except ImportFailed as exc:
                 problems = exc.problems
             else:
