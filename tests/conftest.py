@@ -20,6 +20,16 @@ def pytest_configure(config):
         pytest.exit(f"PostgreSQL unreachable ({exc}); PostgreSQL run skipped.", returncode=0)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: database rows are rolled back between tests (and SQLite reuses ids), so a
+    value cached by one test must not be served to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def org(db):
     from retrospector.accounts.services import organization_create

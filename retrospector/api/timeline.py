@@ -10,7 +10,7 @@ from retrospector.importers.base import ImportFailed, ImportOptions
 from retrospector.importers.registry import SOURCES, parse_upload
 from retrospector.incidents.models import ImportRecord, TimelineEvent
 from retrospector.incidents.selectors import can_edit_incident, incident_visible
-from retrospector.incidents.timeline_selectors import timeline_checks, timeline_events, timeline_page
+from retrospector.incidents.timeline_selectors import timeline_events, timeline_page, timeline_summary
 from retrospector.incidents.timeline_services import (
     event_add,
     event_delete,
@@ -216,7 +216,7 @@ def set_milestone(request, incident_id: int, event_id: int, payload: MilestoneIn
 
 @router.get("/incidents/{incident_id}/timeline/checks", summary="Timeline checks: ordering, sources, zones, milestones")
 def checks(request, incident_id: int):
-    return [f.as_dict() for f in timeline_checks(_get_visible(request, incident_id))]
+    return [f.as_dict() for f in timeline_summary(_get_visible(request, incident_id)).findings]
 
 
 @router.post("/incidents/{incident_id}/timeline/imports", response={200: ImportOut, 201: ImportOut, 422: dict},

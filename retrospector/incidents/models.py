@@ -84,6 +84,9 @@ class Incident(models.Model):
         max_length=64, blank=True, help_text="Show the timeline in this zone for everyone; empty means each viewer's own."
     )
     timeline_seconds = models.BooleanField(default=False, help_text="Show timeline times to the second.")
+    # Counts changes to the timeline's events (timeline_services bumps it in the database, in the same transaction as
+    # the change): what is computed from all the events (checks, counts) is cached under it.
+    timeline_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["-started_at", "-id"]
@@ -97,6 +100,14 @@ class Incident(models.Model):
 
     def __str__(self):
         return f"#{self.pk} {self.title}"
+
+    def save(self, *args, **kwargs):
+        # timeline_version only moves forward in the database; saving an instance read before a timeline change must
+        # not write its older number back (the cache would then serve findings from before the change).
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
+                                       if not f.primary_key and f.name != "timeline_version"]
+        super().save(*args, **kwargs)
 
     @property
     def is_private(self) -> bool:

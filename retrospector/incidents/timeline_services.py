@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections, router, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from retrospector.accounts.models import User
@@ -24,6 +25,12 @@ BULK_ACTIONS = ("hide", "show", "key", "unkey", "delete")
 def _require_editor(by: User, incident: Incident) -> None:
     if not can_edit_incident(by, incident):
         raise PermissionDenied("Only members of the incident's team can change its timeline.")
+
+
+def _timeline_changed(incident_id: int) -> None:
+    """Every write below calls this inside its transaction: what is cached from the whole timeline (checks, counts;
+    see timeline_selectors.timeline_summary) is keyed by this number, so the next read computes it afresh."""
+    Incident.objects.filter(pk=incident_id).update(timeline_version=F("timeline_version") + 1)
 
 
 def _clean_text(text: str) -> str:
@@ -67,7 +74,9 @@ def event_add(
     event.full_clean(exclude=["incident", "created_by", "merged_into", "import_record"])
     if event.source_ref and TimelineEvent.objects.filter(incident=incident, source_type="manual", source_ref=event.source_ref).exists():
         raise ValidationError({"source_ref": "Another event already cites this source reference."})
-    event.save()
+    with transaction.atomic():
+        event.save()
+        _timeline_changed(incident.pk)
     return event
 
 
@@ -99,12 +108,15 @@ def event_update(*, event: TimelineEvent, by: User, base_version: int | None = N
     current.version += 1
     current.full_clean(exclude=["incident", "created_by", "merged_into", "import_record"])
     current.save()
+    _timeline_changed(current.incident_id)
     return current
 
 
+@transaction.atomic
 def event_delete(*, event: TimelineEvent, by: User) -> None:
     _require_editor(by, event.incident)
     event.delete()
+    _timeline_changed(event.incident_id)
 
 
 @transaction.atomic
@@ -115,9 +127,13 @@ def events_bulk(*, incident: Incident, by: User, event_ids: Iterable[int], actio
         raise ValidationError({"action": f"Unknown action {action!r}; use one of {', '.join(BULK_ACTIONS)}."})
     events = TimelineEvent.objects.filter(incident=incident, pk__in=list(event_ids))
     if action == "delete":
-        return events.delete()[0]
-    field, value = {"hide": ("hidden", True), "show": ("hidden", False), "key": ("key_event", True), "unkey": ("key_event", False)}[action]
-    return events.update(**{field: value, "updated_at": timezone.now()})
+        changed = events.delete()[0]
+    else:
+        field, value = {"hide": ("hidden", True), "show": ("hidden", False), "key": ("key_event", True), "unkey": ("key_event", False)}[action]
+        changed = events.update(**{field: value, "updated_at": timezone.now()})
+    if changed:
+        _timeline_changed(incident.pk)
+    return changed
 
 
 @transaction.atomic
@@ -134,9 +150,11 @@ def events_merge(*, incident: Incident, by: User, keep_id: int, duplicate_ids: I
     if TimelineEvent.objects.filter(incident=incident, pk__in=duplicate_ids, key_event=True).exists():
         keep.key_event = True
         keep.save(update_fields=["key_event", "updated_at"])
+    _timeline_changed(incident.pk)
     return keep
 
 
+@transaction.atomic
 def milestone_set_from_event(*, event: TimelineEvent, by: User, moment: str) -> Incident:
     """Use an event's time as one of the incident's key moments (started, detected, ...)."""
     if moment not in MOMENTS:
@@ -152,6 +170,8 @@ def milestone_set_from_event(*, event: TimelineEvent, by: User, moment: str) -> 
         event.tags = sorted({*event.tags, tag})
         event.key_event = True
         event.save(update_fields=["tags", "key_event", "updated_at"])
+    _timeline_changed(incident.pk)
+    incident.refresh_from_db(fields=["timeline_version"])
     return incident
 
 
@@ -234,6 +254,8 @@ def timeline_import(*, incident: Incident, by: User, source_type: str, file_name
     record.event_count = added
     record.skipped_count = total - added
     record.save(update_fields=["event_count", "skipped_count"])
+    if added:
+        _timeline_changed(incident.pk)
     return record
 
 
@@ -243,6 +265,7 @@ def import_undo(*, record: ImportRecord, by: User) -> int:
     if record.undone_at is not None:
         raise ValidationError({"import": "This import was already undone."})
     removed = TimelineEvent.objects.filter(import_record=record).delete()[0]
+    _timeline_changed(record.incident_id)
     record.undone_at = timezone.now()
     record.undone_by = by
     record.save(update_fields=["undone_at", "undone_by"])

@@ -16,7 +16,7 @@ from .models import ImportRecord, Incident, PendingImport, TimelineEvent
 from .selectors import can_edit_incident, incident_visible
 from .services import ConflictError
 from .timeline_forms import BulkForm, EventForm, ImportForm, MilestoneForm, TimelineSettingsForm
-from .timeline_selectors import display_zone, timeline_checks, timeline_events, timeline_page, timeline_rows
+from .timeline_selectors import display_zone, timeline_events, timeline_page, timeline_rows, timeline_summary
 from .timeline_services import (
     event_add,
     event_update,
@@ -61,17 +61,19 @@ def timeline(request, pk):
     except ValidationError:
         page, next_cursor = timeline_page(shown, limit=PAGE_SIZE)
     can_edit = can_edit_incident(request.user, incident)
+    summary = timeline_summary(incident)
+    filtered = show_hidden or kinds or request.GET.get("key") == "1"
     form = EventForm(initial={"zone": zone.key, "when": timezone.now().astimezone(zone).replace(microsecond=0, tzinfo=None)})
     context = {
         "incident": incident, "rows": timeline_rows(page, zone), "next_cursor": next_cursor, "zone": zone,
         "seconds": incident.timeline_seconds, "can_edit": can_edit, "form": form,
-        "checks": timeline_checks(incident), "imports": incident.imports.select_related("created_by")[:20],
+        "checks": summary.findings, "imports": incident.imports.select_related("created_by")[:20],
         "kinds": TimelineEvent.Kind.choices, "selected_kinds": kinds, "show_hidden": show_hidden,
         "show_original": request.GET.get("original") == "1",
         "milestone_form": MilestoneForm(), "bulk_actions": BulkForm.base_fields["action"].choices,
         "settings_form": TimelineSettingsForm(initial={"timeline_time_zone": incident.timeline_time_zone,
                                                        "timeline_seconds": incident.timeline_seconds}),
-        "total": events.count(),
+        "total": events.count() if filtered else summary.shown,
     }
     return render(request, "incidents/timeline.html", context)
 
