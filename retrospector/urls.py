@@ -4,6 +4,7 @@ from django.urls import path, re_path
 from retrospector.accounts import views as accounts
 from retrospector.api import api
 from retrospector.core import views as core
+from retrospector.incidents import timeline_import_views as timeline_imports
 from retrospector.incidents import timeline_views as timeline
 from retrospector.incidents import views as incidents
 from retrospector.writeups import views as writeups
@@ -32,8 +33,8 @@ urlpatterns = [
     path("incidents/<int:pk>/timeline/events/<int:event_pk>/milestone", timeline.event_milestone, name="event_milestone"),
     path("incidents/<int:pk>/timeline/bulk", timeline.events_bulk_view, name="events_bulk"),
     path("incidents/<int:pk>/timeline/settings", timeline.timeline_settings, name="timeline_settings"),
-    path("incidents/<int:pk>/timeline/import", timeline.timeline_import_view, name="timeline_import"),
-    path("incidents/<int:pk>/timeline/imports/<int:record_pk>/undo", timeline.import_undo_view, name="import_undo"),
+    path("incidents/<int:pk>/timeline/import", timeline_imports.timeline_import_view, name="timeline_import"),
+    path("incidents/<int:pk>/timeline/imports/<int:record_pk>/undo", timeline_imports.import_undo_view, name="import_undo"),
     path("incidents/<int:incident_pk>/retrospectives/new", writeups.retrospective_new, name="retrospective_new"),
     path("incidents/<int:incident_pk>/retrospectives/import", writeups.retrospective_import, name="retrospective_import"),
     path("retrospectives/<int:pk>/", writeups.retrospective_detail, name="retrospective_detail"),
