@@ -25,7 +25,8 @@ class EventForm(forms.Form):
     actor = forms.CharField(max_length=200, required=False, help_text="Who or what acted: a person, a system, a bot.")
     actor_kind = forms.ChoiceField(choices=TimelineEvent.ActorKind.choices, label="Actor is a", initial="person")
     kind = forms.ChoiceField(choices=TimelineEvent.Kind.choices, initial="note")
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=20_000, help_text="What happened, not why.")
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=20_000, label="What happened",
+                           help_text="Facts, not reasons: what was seen, said or done.")
     source_url = forms.URLField(required=False, max_length=2000, assume_scheme="https", label="Source link",
                                 help_text="The chat message, page, alert, log line or deploy this comes from.")
     key_event = forms.BooleanField(required=False, label="Key event (shown in the retrospective's timeline)")

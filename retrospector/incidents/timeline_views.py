@@ -1,10 +1,14 @@
 """The timeline page and its edits: events by hand, in bulk, merged; milestones; display settings."""
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
@@ -14,7 +18,8 @@ from .models import Incident, TimelineEvent
 from .selectors import can_edit_incident, incident_visible
 from .services import ConflictError
 from .timeline_forms import BulkForm, EventForm, MilestoneForm, TimelineSettingsForm
-from .timeline_selectors import display_zone, timeline_events, timeline_page, timeline_rows, timeline_summary
+from .templatetags.timeline_tags import render_rows
+from .timeline_selectors import TimelineRow, display_zone, timeline_events, timeline_page, timeline_rows, timeline_summary
 from .timeline_services import (
     event_add,
     event_update,
@@ -42,35 +47,88 @@ def _editable_incident(request, pk) -> Incident:
     return incident
 
 
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _view_query(request, incident) -> QueryDict:
+    """The query (filters, page) of the timeline the person is looking at: the request's own for a GET of the page;
+    for a change made with htmx, that of the page the browser shows (HX-Current-URL), so the refreshed timeline keeps
+    its filters and page."""
+    if request.method == "GET":
+        return request.GET
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    if current.path == reverse("incident_timeline", args=[incident.pk]):
+        return QueryDict(current.query)
+    return QueryDict()
+
+
+def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, focus: str = "") -> dict:
+    zone = display_zone(incident, request.user)
+    show_hidden = query.get("hidden") == "1"
+    key_only = query.get("key") == "1"
+    kinds = [k for k in query.getlist("kind") if k in TimelineEvent.Kind.values]
+    events = timeline_events(incident=incident, include_hidden=show_hidden, kinds=kinds or None, key_only=key_only)
+    shown = events.only(*SHOWN_FIELDS)  # what the rows show: fewer columns to convert on a 100-row page
+    try:
+        page, next_cursor = timeline_page(shown, after=query.get("after", ""), limit=PAGE_SIZE)
+    except ValidationError:
+        page, next_cursor = timeline_page(shown, limit=PAGE_SIZE)
+    summary = timeline_summary(incident)
+    kept = query.copy()  # the filters, for the next page's link
+    kept.pop("after", None)
+    context = {
+        "incident": incident, "rows": timeline_rows(page, zone), "next_cursor": next_cursor, "zone": zone,
+        "seconds": incident.timeline_seconds, "can_edit": can_edit_incident(request.user, incident),
+        "checks": summary.findings, "kinds": TimelineEvent.Kind.choices, "selected_kinds": kinds,
+        "show_hidden": show_hidden, "key_only": key_only, "show_original": query.get("original") == "1",
+        "filter_query": kept.urlencode(), "paged": bool(query.get("after")),
+        "milestone_form": MilestoneForm(), "bulk_actions": BulkForm.base_fields["action"].choices,
+        "total": events.count() if (show_hidden or kinds or key_only) else summary.shown,
+        "htmx": _is_htmx(request), "focus": focus,
+    }
+    if whole_page:
+        context.update(
+            form=_new_event_form(zone), imports=incident.imports.select_related("created_by")[:20],
+            settings_form=TimelineSettingsForm(initial={"timeline_time_zone": incident.timeline_time_zone,
+                                                        "timeline_seconds": incident.timeline_seconds}),
+        )
+    return context
+
+
+def _new_event_form(zone) -> EventForm:
+    return EventForm(initial={"zone": zone.key, "when": timezone.now().astimezone(zone).replace(microsecond=0, tzinfo=None)})
+
+
+def _region(request, incident, *, focus: str = "", extra: dict | None = None):
+    """The part of the timeline page a change refreshes (checks, count, bulk actions, the rows, the next-page link),
+    with the messages of the change; answered to htmx instead of a redirect."""
+    context = _timeline_context(request, incident, _view_query(request, incident), whole_page=False, focus=focus)
+    context.update(extra or {})
+    return render(request, "incidents/_timeline_region.html", context)
+
+
+def _after_change(request, incident, *, event_pk: int | None = None, focus: str = "", extra: dict | None = None):
+    """After a change: with htmx, the refreshed region, where the browser then moves focus to `focus` (a selector; by
+    default the changed event's row, else the messages); without, back to the page at the changed event."""
+    if _is_htmx(request):
+        return _region(request, incident, focus=focus or (f"#event-{event_pk}" if event_pk else ""), extra=extra)
+    return redirect(reverse("incident_timeline", args=[incident.pk]) + (f"#event-{event_pk}" if event_pk else ""))
+
+
+def _retarget(response, target: str):
+    """Send an htmx answer to another element than the one the request aimed at (a form with its errors)."""
+    response["HX-Retarget"] = target
+    response["HX-Reswap"] = "outerHTML"
+    return response
+
+
 @login_required
 def timeline(request, pk):
     incident = _incident(request, pk)
-    zone = display_zone(incident, request.user)
-    show_hidden = request.GET.get("hidden") == "1"
-    kinds = [k for k in request.GET.getlist("kind") if k in TimelineEvent.Kind.values]
-    events = timeline_events(incident=incident, include_hidden=show_hidden, kinds=kinds or None,
-                             key_only=request.GET.get("key") == "1")
-    shown = events.only(*SHOWN_FIELDS)  # what the rows show: fewer columns to convert on a 200-row page
-    try:
-        page, next_cursor = timeline_page(shown, after=request.GET.get("after", ""), limit=PAGE_SIZE)
-    except ValidationError:
-        page, next_cursor = timeline_page(shown, limit=PAGE_SIZE)
-    can_edit = can_edit_incident(request.user, incident)
-    summary = timeline_summary(incident)
-    filtered = show_hidden or kinds or request.GET.get("key") == "1"
-    form = EventForm(initial={"zone": zone.key, "when": timezone.now().astimezone(zone).replace(microsecond=0, tzinfo=None)})
-    context = {
-        "incident": incident, "rows": timeline_rows(page, zone), "next_cursor": next_cursor, "zone": zone,
-        "seconds": incident.timeline_seconds, "can_edit": can_edit, "form": form,
-        "checks": summary.findings, "imports": incident.imports.select_related("created_by")[:20],
-        "kinds": TimelineEvent.Kind.choices, "selected_kinds": kinds, "show_hidden": show_hidden,
-        "show_original": request.GET.get("original") == "1",
-        "milestone_form": MilestoneForm(), "bulk_actions": BulkForm.base_fields["action"].choices,
-        "settings_form": TimelineSettingsForm(initial={"timeline_time_zone": incident.timeline_time_zone,
-                                                       "timeline_seconds": incident.timeline_seconds}),
-        "total": events.count() if filtered else summary.shown,
-    }
-    return render(request, "incidents/timeline.html", context)
+    if _is_htmx(request) and not request.headers.get("HX-History-Restore-Request"):
+        return _region(request, incident)  # filters and pages, fetched by htmx
+    return render(request, "incidents/timeline.html", _timeline_context(request, incident, request.GET, whole_page=True))
 
 
 @login_required
@@ -81,50 +139,86 @@ def event_new(request, pk):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            event_add(incident=incident, by=request.user, occurred_at=data["occurred_at"], text=data["text"],
-                      actor=data["actor"], actor_kind=data["actor_kind"], kind=data["kind"], source_url=data["source_url"],
-                      original_time=data["original_time"], original_offset_minutes=data["original_offset_minutes"],
-                      key_event=data["key_event"])
+            event = event_add(incident=incident, by=request.user, occurred_at=data["occurred_at"], text=data["text"],
+                              actor=data["actor"], actor_kind=data["actor_kind"], kind=data["kind"],
+                              source_url=data["source_url"], original_time=data["original_time"],
+                              original_offset_minutes=data["original_offset_minutes"], key_event=data["key_event"])
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, "Event added.")
-            return redirect("incident_timeline", pk=pk)
+            zone = display_zone(incident, request.user)
+            messages.success(request, f"Event added at {event.occurred_at.astimezone(zone):%Y-%m-%d %H:%M:%S} ({zone.key}).")
+            incident.refresh_from_db(fields=["timeline_version"])
+            # With htmx: the refreshed timeline, and a fresh form in place of the one just sent (out of band).
+            return _after_change(request, incident, event_pk=event.pk, focus="#id_when",
+                                 extra={"add_form": _new_event_form(zone)})
+    if _is_htmx(request):
+        return _retarget(render(request, "incidents/_event_add_form.html", {"incident": incident, "form": form}, status=422),
+                         "#add-event-form")
     return render(request, "incidents/event_form.html", {"incident": incident, "form": form, "event": None}, status=422)
+
+
+def _event(incident, event_pk) -> TimelineEvent:
+    event = TimelineEvent.objects.filter(incident=incident, pk=event_pk).first()
+    if event is None:
+        raise Http404("No such event.")
+    return event
+
+
+@login_required
+def event_row(request, pk, event_pk):
+    """One event's row as the timeline shows it (htmx: Cancel in a row being edited)."""
+    incident = _incident(request, pk)
+    event = _event(incident, event_pk)
+    if not _is_htmx(request):
+        return redirect(reverse("incident_timeline", args=[pk]) + f"#event-{event.pk}")
+    zone = display_zone(incident, request.user)
+    row = TimelineRow(event=event, local=event.occurred_at.astimezone(zone), new_day=False, gap_before=None)
+    html = render_rows([row], incident=incident, can_edit=can_edit_incident(request.user, incident),
+                       seconds=incident.timeline_seconds, show_original=False,
+                       moment_choices=MilestoneForm.base_fields["moment"].choices, csrf_token=get_token(request))
+    return HttpResponse(html)
 
 
 @login_required
 def event_edit(request, pk, event_pk):
     incident = _editable_incident(request, pk)
-    event = TimelineEvent.objects.filter(incident=incident, pk=event_pk).first()
-    if event is None:
-        raise Http404("No such event.")
+    event = _event(incident, event_pk)
     zone = display_zone(incident, request.user)
     initial = {"when": event.occurred_at.astimezone(zone).replace(tzinfo=None), "zone": zone.key, "actor": event.actor,
                "actor_kind": event.actor_kind, "kind": event.kind, "text": event.text, "source_url": event.source_url,
                "key_event": event.key_event, "base_version": event.version}
-    form = EventForm(request.POST or None, initial=initial)
+    form = EventForm(request.POST or None, initial=initial, auto_id=f"id_e{event.pk}_%s")
     conflict = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            event_update(event=event, by=request.user, base_version=data.get("base_version"), occurred_at=data["occurred_at"],
-                         text=data["text"], actor=data["actor"], actor_kind=data["actor_kind"], kind=data["kind"],
-                         source_url=data["source_url"], key_event=data["key_event"],
-                         **({"original_time": data["original_time"], "original_offset_minutes": data["original_offset_minutes"]}
-                            if event.source_type == "manual" else {}))
-        except ConflictError as exc:
-            conflict = exc.current
-            form.add_error(None, f"{exc} Their version is shown below; your changes are still in the form.")
-            form.data = form.data.copy()
-            form.data["base_version"] = conflict.version
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, "Event saved.")
-            return redirect(f"/incidents/{pk}/timeline/#event-{event.pk}")
-    return render(request, "incidents/event_form.html", {"incident": incident, "form": form, "event": event, "conflict": conflict},
-                  status=409 if conflict else 200)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                event_update(event=event, by=request.user, base_version=data.get("base_version"), occurred_at=data["occurred_at"],
+                             text=data["text"], actor=data["actor"], actor_kind=data["actor_kind"], kind=data["kind"],
+                             source_url=data["source_url"], key_event=data["key_event"],
+                             **({"original_time": data["original_time"], "original_offset_minutes": data["original_offset_minutes"]}
+                                if event.source_type == "manual" else {}))
+            except ConflictError as exc:
+                conflict, status = exc.current, 409
+                form.add_error(None, f"{exc} Their version is shown; your changes are still in the form.")
+                form.data = form.data.copy()
+                form.data["base_version"] = conflict.version
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(request, "Event saved.")
+                incident.refresh_from_db(fields=["timeline_version"])
+                return _after_change(request, incident, event_pk=event.pk)
+    context = {"incident": incident, "form": form, "event": event, "conflict": conflict, "zone": zone}
+    if _is_htmx(request):
+        response = render(request, "incidents/_event_edit_row.html", context, status=status)
+        return _retarget(response, f"#event-{event.pk}") if request.method == "POST" else response
+    if request.method == "POST" and status == 422:
+        status = 200  # the whole page with the form's errors, as before
+    return render(request, "incidents/event_form.html", context, status=status)
 
 
 @login_required
@@ -135,7 +229,7 @@ def events_bulk_view(request, pk):
     form = BulkForm(request.POST, event_ids=[i for i in ids if i.isdigit()])
     if not form.is_valid():
         messages.error(request, "Select events and an action.")
-        return redirect("incident_timeline", pk=pk)
+        return _after_change(request, incident)
     action, event_ids = form.cleaned_data["action"], form.cleaned_data["events"]
     try:
         if action == "merge":
@@ -147,7 +241,8 @@ def events_bulk_view(request, pk):
             messages.success(request, f"{changed} event(s) changed.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    return redirect("incident_timeline", pk=pk)
+    incident.refresh_from_db(fields=["timeline_version"])
+    return _after_change(request, incident)
 
 
 @login_required
@@ -164,7 +259,8 @@ def event_milestone(request, pk, event_pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"{dict(form.fields['moment'].choices)[form.cleaned_data['moment']]} set from this event.")
-    return redirect(f"/incidents/{pk}/timeline/#event-{event_pk}")
+    incident.refresh_from_db(fields=["timeline_version"])
+    return _after_change(request, incident, event_pk=event.pk)
 
 
 @login_required

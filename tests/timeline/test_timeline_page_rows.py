@@ -35,8 +35,8 @@ TEMPLATE_ROWS = """{% load timeline_tags %}{% for row in rows %}
         {% for t in e.tags %}<span class="tag">{{ t }}</span> {% endfor %}
       </td>
       <td class="small">{% if e.source_url %}<a href="{{ e.source_url }}" rel="nofollow noopener">{% if e.source_type == "manual" %}source{% else %}{{ e.source_type }}{% endif %}</a>{% elif e.source_ref %}{{ e.source_type }} <span class="muted">{{ e.source_ref|truncatechars:40 }}</span>{% else %}<span class="finding-inline">no source</span>{% endif %}</td>
-      {% if can_edit %}<td class="small"><a href="{% url 'event_edit' incident.pk e.pk %}">Edit<span class="visually-hidden"> event at {{ row.local|date:'H:i' }}</span></a>
-        <form method="post" action="{% url 'event_milestone' incident.pk e.pk %}" class="inline milestone">{% csrf_token %}
+      {% if can_edit %}<td class="small"><a href="{% url 'event_edit' incident.pk e.pk %}" hx-get="{% url 'event_edit' incident.pk e.pk %}" hx-target="#event-{{ e.pk }}" hx-swap="outerHTML">Edit<span class="visually-hidden"> event at {{ row.local|date:'H:i' }}</span></a>
+        <form method="post" action="{% url 'event_milestone' incident.pk e.pk %}" hx-post="{% url 'event_milestone' incident.pk e.pk %}" class="inline milestone">{% csrf_token %}
           <label class="visually-hidden" for="m-{{ e.pk }}">Set a key moment from this event</label>
           <select id="m-{{ e.pk }}" name="moment">{% for value, label in milestone_form.fields.moment.choices %}<option value="{{ value }}">{{ label }}</option>{% endfor %}</select>
           <button type="submit" class="small">Set</button></form></td>{% endif %}

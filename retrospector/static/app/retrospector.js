@@ -25,3 +25,30 @@ document.addEventListener("htmx:afterSettle", function (event) {
   var heading = swapped.querySelector("h2");
   if (heading) { heading.setAttribute("tabindex", "-1"); heading.focus(); }
 });
+document.addEventListener("htmx:afterSettle", function (event) {
+  // The timeline: a refreshed region moves focus where the change happened (the row, the add form's first field)
+  // or to the message saying what happened; a row opened for editing gets focus in its first field.
+  var swapped = event.target;
+  if (!swapped || !swapped.id) { return; }
+  if (swapped.id === "timeline-region") {
+    var selector = swapped.getAttribute("data-focus");
+    var target = selector ? document.querySelector(selector) : swapped.querySelector(".messages");
+    if (target) {
+      if (target.tagName === "TR") { target.setAttribute("tabindex", "-1"); }
+      target.focus();
+    }
+  } else if (swapped.tagName === "TR" && swapped.classList.contains("editing")) {
+    var field = swapped.querySelector("input:not([type=hidden]), textarea, select");
+    if (field) { field.focus(); }
+  }
+});
+document.addEventListener("keydown", function (event) {
+  // Escape in a timeline row being edited cancels the edit.
+  if (event.key !== "Escape" || !event.target.closest) { return; }
+  var row = event.target.closest("tr.editing");
+  var cancel = row && row.querySelector("a.cancel");
+  if (cancel) {
+    event.preventDefault();
+    cancel.click();
+  }
+});

@@ -1,0 +1,158 @@
+"""The timeline page edits in place with htmx (add, edit, cancel, bulk, milestones, filters, pages) and keeps working
+as plain forms and links without it."""
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from retrospector.importers.base import ParsedEvent
+from retrospector.incidents.models import TimelineEvent
+from retrospector.incidents.timeline_services import event_add, event_update, timeline_import
+from retrospector.incidents.timeline_views import PAGE_SIZE
+
+T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def incident(make_incident):
+    return make_incident()
+
+
+def htmx(incident, query: str = "") -> dict:
+    """The headers htmx sends from the timeline page (with `query` in the browser's address bar)."""
+    return {"HX-Request": "true", "HX-Current-URL": f"http://testserver/incidents/{incident.pk}/timeline/{query}"}
+
+
+def note(incident, people, text, minutes=0, **extra):
+    return event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(minutes=minutes), text=text,
+                     source_url="https://chat.example.com/p/1", original_offset_minutes=0, **extra)
+
+
+def alert(incident, people, text, minutes):
+    timeline_import(incident=incident, by=people["bob"], source_type="alertmanager", file_name="a.json", events=[ParsedEvent(
+        occurred_at=T0 + timedelta(minutes=minutes), original_time="", original_offset_minutes=0, actor="Alertmanager",
+        actor_kind="system", text=text, kind="alert_firing", source_type="alertmanager", source_ref=f"alert-{minutes}")])
+
+
+def add_form_data(**overrides) -> dict:
+    data = {"when": "2026-05-04T14:20:00", "zone": "UTC", "actor": "Bob", "actor_kind": "person", "kind": "note",
+            "text": "Failover to the replica", "source_url": "https://chat.example.com/p/9"}
+    data.update(overrides)
+    return data
+
+
+def test_adding_an_event_answers_the_refreshed_timeline_with_its_filters_and_a_fresh_form(incident, people, client_for):
+    alert(incident, people, "Error rate above 5%", 5)
+    response = client_for("bob").post(f"/incidents/{incident.pk}/timeline/events", add_form_data(),
+                                      headers=htmx(incident, "?kind=note"))
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert page.startswith('<div id="timeline-region"') or 'id="timeline-region"' in page.split("\n", 2)[0]
+    assert "Failover to the replica" in page and "Event added at 2026-05-04 14:20:00 (UTC)" in page
+    assert "Error rate above 5%" not in page  # the page being looked at shows notes only: still so
+    assert 'id="add-event-form"' in page and 'hx-swap-oob="true"' in page and 'data-focus="#id_when"' in page
+    assert "<html" not in page  # a part of the page, not the page
+    assert TimelineEvent.objects.filter(incident=incident, text="Failover to the replica").count() == 1
+
+
+def test_an_invalid_event_goes_back_to_the_add_form_with_its_errors(incident, people, client_for):
+    response = client_for("bob").post(f"/incidents/{incident.pk}/timeline/events", add_form_data(text="", when="not a time"),
+                                      headers=htmx(incident))
+    assert response.status_code == 422
+    assert response["HX-Retarget"] == "#add-event-form" and response["HX-Reswap"] == "outerHTML"
+    page = response.content.decode()
+    assert 'id="add-event-form"' in page and "Enter a valid date/time." in page and "This field is required." in page
+    assert "Failover" not in page or 'value="Failover' not in page
+    assert not TimelineEvent.objects.filter(incident=incident).exists()
+
+
+def test_edit_opens_in_the_row_and_saving_refreshes_the_timeline_at_that_row(incident, people, client_for):
+    event = note(incident, people, "Paged the database team", minutes=3)
+    client = client_for("bob")
+    row = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", headers=htmx(incident)).content.decode()
+    assert row.lstrip().startswith(f'<tr id="event-{event.pk}" class="editing">')
+    assert "Paged the database team" in row and f'hx-get="/incidents/{incident.pk}/timeline/events/{event.pk}"' in row
+    assert f'id="id_e{event.pk}_text"' in row  # its own ids: the add form on the same page has id_text
+
+    response = client.post(f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", {
+        **add_form_data(when="2026-05-04T14:03:00", text="Paged the storage team"), "base_version": event.version,
+    }, headers=htmx(incident))
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="timeline-region"' in page
+    assert "Paged the storage team" in page and "Event saved." in page and f'data-focus="#event-{event.pk}"' in page
+    event.refresh_from_db()
+    assert event.text == "Paged the storage team"
+
+
+def test_a_stale_edit_in_the_row_shows_their_version_and_keeps_mine(incident, people, client_for):
+    event = note(incident, people, "Restarted the API", minutes=3)
+    event_update(event=event, by=people["alice"], base_version=event.version, text="Restarted the API pods")
+    response = client_for("bob").post(f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", {
+        **add_form_data(when="2026-05-04T14:03:00", text="Restarted the API gateway"), "base_version": event.version,
+    }, headers=htmx(incident))
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert response["HX-Retarget"] == f"#event-{event.pk}"
+    assert "Their version" in page and "Restarted the API pods" in page and "Restarted the API gateway" in page
+    event.refresh_from_db()
+    assert event.text == "Restarted the API pods"
+    assert re.search(r'name="base_version" value="2"', page)  # saving again now overwrites knowingly
+
+
+def test_cancel_gives_the_row_back_as_it_was(incident, people, client_for):
+    event = note(incident, people, "Rolled back v42", minutes=3)
+    client = client_for("bob")
+    row = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}", headers=htmx(incident)).content.decode()
+    assert row.lstrip().startswith(f'<tr id="event-{event.pk}"') and "Rolled back v42" in row and "editing" not in row
+    without_js = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}")
+    assert without_js.status_code == 302 and without_js["Location"].endswith(f"/timeline/#event-{event.pk}")
+
+
+def test_bulk_actions_and_milestones_refresh_the_timeline_in_place(incident, people, client_for):
+    first = note(incident, people, "Duplicate A", minutes=10)
+    second = note(incident, people, "Duplicate B", minutes=11)
+    client = client_for("bob")
+    page = client.post(f"/incidents/{incident.pk}/timeline/bulk", {"action": "hide", "events": [second.pk]},
+                       headers=htmx(incident)).content.decode()
+    assert "1 event(s) changed." in page and "Duplicate A" in page and "Duplicate B" not in page
+    page = client.post(f"/incidents/{incident.pk}/timeline/bulk", {"action": "hide"}, headers=htmx(incident)).content.decode()
+    assert "Select events and an action." in page
+
+    page = client.post(f"/incidents/{incident.pk}/timeline/events/{first.pk}/milestone", {"moment": "mitigated_at"},
+                       headers=htmx(incident)).content.decode()
+    assert "set from this event" in page and f'data-focus="#event-{first.pk}"' in page
+    incident.refresh_from_db()
+    assert incident.mitigated_at == first.occurred_at
+
+
+def test_filters_and_pages_fetched_by_htmx_are_only_the_timeline_part(incident, people, client_for):
+    timeline_import(incident=incident, by=people["bob"], source_type="csv", file_name="app.csv", events=[ParsedEvent(
+        occurred_at=T0 + timedelta(seconds=i), original_time="", original_offset_minutes=0, actor="api", actor_kind="system",
+        text=f"line {i}", kind="log", source_type="csv", source_ref=f"app.csv:{i + 2}") for i in range(PAGE_SIZE + 5)])
+    note(incident, people, "A note among the logs", minutes=1)
+    client = client_for("bob")
+    url = f"/incidents/{incident.pk}/timeline/"
+    filtered = client.get(url + "?kind=log&key=", headers={"HX-Request": "true"}).content.decode()
+    assert "<html" not in filtered and "A note among the logs" not in filtered and "line 0" in filtered
+    later = re.search(r'href="\?([^"]*after=[^"]+)"', filtered).group(1).replace("&amp;", "&")
+    assert "kind=log" in later  # the next page keeps the filter
+    second = client.get(url + "?" + later).content.decode()
+    assert "<html" in second and f"line {PAGE_SIZE + 4}" in second and "line 0<" not in second
+    assert "← First events" in second and "A note among the logs" not in second
+
+
+def test_readers_and_other_teams_cannot_edit_in_place(make_incident, people, client_for):
+    private = make_incident(visibility="private")
+    event = note(private, people, "Secret step", minutes=1)
+    edit = f"/incidents/{private.pk}/timeline/events/{event.pk}/edit"
+    assert client_for("charlie").get(edit, headers=htmx(private)).status_code == 404
+    assert client_for("charlie").get(f"/incidents/{private.pk}/timeline/events/{event.pk}", headers=htmx(private)).status_code == 404
+    public = make_incident()
+    mine = note(public, people, "Public step", minutes=1)
+    assert client_for("dana").get(f"/incidents/{public.pk}/timeline/events/{mine.pk}/edit", headers=htmx(public)).status_code == 403
+    response = client_for("dana").post(f"/incidents/{public.pk}/timeline/bulk", {"action": "delete", "events": [mine.pk]},
+                                       headers=htmx(public))
+    assert response.status_code == 403 and TimelineEvent.objects.filter(pk=mine.pk).exists()
+    row = client_for("dana").get(f"/incidents/{public.pk}/timeline/events/{mine.pk}", headers=htmx(public)).content.decode()
+    assert "Public step" in row and "Edit" not in row
