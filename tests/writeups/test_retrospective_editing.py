@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -153,6 +155,18 @@ def test_the_editor_preview_renders_sanitized_markdown(client_for, people):
     html = response.content.decode()
     assert "<strong>bold</strong>" in html
     assert "<script" not in html
+
+
+def test_a_very_long_text_is_previewed_in_part_and_says_so(client_for):
+    paragraphs = [f"Paragraph {i}: the replica fell behind by {i} seconds." for i in range(6000)]
+    body = "\n\n".join(paragraphs)  # about 330,000 characters
+    html = client_for("bob").post("/preview", {"body": body}).content.decode()
+    assert "<p>Paragraph 0: the replica" in html and "Paragraph 5999" not in html
+    assert "The preview shows the first" in html and f"of {len(body):,} characters" in html
+    last_shown = max(int(n) for n in re.findall(r"<p>Paragraph (\d+):", html))
+    assert f"<p>Paragraph {last_shown}: the replica fell behind by {last_shown} seconds.</p>" in html  # no block cut in two
+    short = client_for("bob").post("/preview", {"body": "\n\n".join(paragraphs[:10])}).content.decode()
+    assert "The preview shows the first" not in short and "Paragraph 9" in short
 
 
 def test_an_owner_from_another_team_is_invited_to_a_private_incident(make_incident, people):
