@@ -65,7 +65,7 @@ def retrospective_list(*, user: User, state: str = "", owner: User | None = None
     if owner is not None:
         retrospectives = retrospectives.filter(Q(owner=owner) | Q(shadow=owner))
     return retrospectives.select_related("incident", "incident__team", "incident__severity", "owner").annotate(
-        filled=Count("sections", filter=~Q(sections__body="")), total=Count("sections")
+        filled=Count("sections", filter=Q(sections__filled=True)), total=Count("sections")
     )
 
 

@@ -14,7 +14,7 @@ from retrospector.incidents.services import ConflictError
 
 from .definitions import TemplateDefinition, builtin_definitions
 from .markdown import markdown_size_error, render_markdown
-from .models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion
+from .models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion, body_is_empty
 from .selectors import can_edit_retrospective, template_by_key, template_latest_version
 
 State = Retrospective.State
@@ -153,7 +153,7 @@ def retrospective_start(
             Section(
                 retrospective=retrospective, key=spec["key"], title=spec["title"], kind=spec["kind"],
                 required=spec["required"], guidance=spec.get("guidance", ""), position=position,
-                body=body, html=render_markdown(body), updated_by=by,
+                body=body, html=render_markdown(body), filled=not body_is_empty(body), updated_by=by,
             )
         )
     Section.objects.bulk_create(sections)
@@ -282,7 +282,7 @@ def retrospective_import_markdown(*, incident: Incident, text: str, by: User, so
                 retrospective=retrospective, key=parsed_section.key, title=parsed_section.title[:200],
                 kind=spec.get("kind", "text"), required=spec.get("required", False),
                 guidance=spec.get("guidance", ""), position=position, body=parsed_section.body,
-                html=render_markdown(parsed_section.body), updated_by=by,
+                html=render_markdown(parsed_section.body), filled=not body_is_empty(parsed_section.body), updated_by=by,
             )
         )
     Section.objects.bulk_create(sections)

@@ -80,6 +80,31 @@ def test_the_home_page_lists_my_retrospectives_and_recent_incidents(make_inciden
     assert "Nothing assigned to you" in empty
 
 
+def test_the_home_page_and_the_retrospective_count_written_sections_alike(make_incident, make_retrospective, client_for, people):
+    import re
+
+    from retrospector.writeups.services import section_save
+
+    retrospective = make_retrospective(make_incident(title="Webhook deliveries delayed"), by=people["alice"])
+    sections = list(retrospective.sections.all())
+    starters = [s for s in sections if s.body.strip()]
+    assert starters, "the postmortem template starts some sections with a table to fill"
+
+    def counts():
+        home = client_for("alice").get("/").content.decode()
+        detail = client_for("alice").get(f"/retrospectives/{retrospective.pk}/").content.decode()
+        on_home = re.search(r"(\d+)/(\d+) sections", home).groups()
+        on_page = re.search(r"(\d+) of (\d+) sections written", detail).groups()
+        return on_home, on_page
+
+    assert counts() == (("0", str(len(sections))), ("0", str(len(sections))))  # a starter table is not writing
+    section_save(section=starters[0], body=starters[0].body + "\n| 14:00 | Errors begin |", base_version=starters[0].version,
+                 by=people["alice"])
+    plain = next(s for s in sections if not s.body.strip())
+    section_save(section=plain, body="The queue backed up.", base_version=plain.version, by=people["alice"])
+    assert counts() == (("2", str(len(sections))), ("2", str(len(sections))))
+
+
 def test_the_retrospector_command_runs_management_commands(tmp_path):
     import subprocess
     import sys
