@@ -43,9 +43,26 @@ _HEADING_TAG = re.compile(r"h([1-6])")
 _TEXT_ALIGN = re.compile(r"text-align:(left|center|right)")
 
 
+_RAW_HEADING = re.compile(r"<(/?)h([1-6])(?=[\s/>])", re.IGNORECASE)
+
+
+def _shift_raw_headings(html: str) -> str:
+    """Headings written as raw HTML (``<h1>``) get the same shift as Markdown ones, so a page's outline never jumps
+    above the section's own heading."""
+    if "<" not in html:
+        return html
+    return _RAW_HEADING.sub(lambda m: f"<{m.group(1)}h{min(6, int(m.group(2)) + _HEADING_SHIFT)}", html)
+
+
 def _shift_headings_and_align_cells(state) -> None:
-    """Core rule: ``#`` -> h3 (capped at h6); table alignment -> ``align``."""
+    """Core rule: ``#`` -> h3 (capped at h6), raw ``<h1>`` likewise; table alignment -> ``align``."""
     for token in state.tokens:
+        if token.type == "html_block":
+            token.content = _shift_raw_headings(token.content)
+        elif token.type == "inline" and token.children:
+            for child in token.children:
+                if child.type == "html_inline":
+                    child.content = _shift_raw_headings(child.content)
         if token.type in ("heading_open", "heading_close"):
             match = _HEADING_TAG.fullmatch(token.tag)
             if match:
