@@ -9,7 +9,9 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * the incident list API under 8 concurrent clients against a real server (`retrospector serve`, gunicorn,
   DEBUG off) for about ten seconds: requests per second, errors, p50/p95;
 * then the timeline (bench_timeline.py, the "timeline" key): a 1,000,000-message Slack export imported against a floor
-  of orjson + one SQLite executemany, and the timeline page and events API with 20,000 events.
+  of orjson + one SQLite executemany, and the timeline page and events API with 20,000 events;
+* then the write-up checker (bench_checks.py, the "checks" key): a 5,000-line write-up, and a real `retrospector lint`
+  process over 1,000 files.
 
 Progress goes to stderr. The whole run takes about four minutes (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000 for a quick one).
 """
@@ -492,6 +494,10 @@ def main() -> int:
         from retrospector import bench_timeline
 
         report["timeline"] = bench_timeline.run()  # on the same database, after the figures above
+        from retrospector import bench_checks
+
+        log("write-up checks: a 5,000-line write-up, and `retrospector lint` over 1,000 files")
+        report["checks"] = bench_checks.run_bench()
         lists = report["incident_list"]
         list_p95 = max(lists[kind][page]["p95_ms"] for kind in ("page", "api") for page in ("page_1", "page_200"))
         report["targets"] = TARGETS
@@ -509,10 +515,10 @@ def main() -> int:
             >= TARGETS["concurrent_api_requests_per_second"],
             "concurrent_api_errors": observed["concurrent_api_errors"] == TARGETS["concurrent_api_errors"],
         }
-        timeline = report["timeline"]
-        report["targets"] = {**TARGETS, **timeline["targets"]}
-        report["observed"].update(timeline["observed"])
-        report["met"].update(timeline["met"])
+        timeline, checks = report["timeline"], report["checks"]
+        report["targets"] = {**TARGETS, **timeline["targets"], **checks["targets"]}
+        report["observed"].update(timeline["observed"], **checks["observed"])
+        report["met"].update(timeline["met"], **checks["met"])
         report["all_met"] = all(report["met"].values())
         report["elapsed_seconds"] = round(time.perf_counter() - began, 1)
         print(json.dumps(report, indent=2))
