@@ -31,6 +31,7 @@ urlpatterns = [
     path("incidents/<int:pk>/timeline/events", timeline.event_new, name="event_new"),
     path("incidents/<int:pk>/timeline/events/<int:event_pk>", timeline.event_row, name="event_row"),
     path("incidents/<int:pk>/timeline/events/<int:event_pk>/edit", timeline.event_edit, name="event_edit"),
+    path("incidents/<int:pk>/timeline/events/<int:event_pk>/delete", timeline.event_delete_view, name="event_delete"),
     path("incidents/<int:pk>/timeline/events/<int:event_pk>/milestone", timeline.event_milestone, name="event_milestone"),
     path("incidents/<int:pk>/timeline/bulk", timeline.events_bulk_view, name="events_bulk"),
     path("incidents/<int:pk>/timeline/settings", timeline.timeline_settings, name="timeline_settings"),

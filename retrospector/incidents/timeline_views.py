@@ -10,6 +10,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors
@@ -22,6 +23,7 @@ from .templatetags.timeline_tags import render_rows
 from .timeline_selectors import TimelineRow, display_zone, timeline_events, timeline_page, timeline_rows, timeline_summary
 from .timeline_services import (
     event_add,
+    event_delete,
     event_update,
     events_bulk,
     events_merge,
@@ -219,6 +221,21 @@ def event_edit(request, pk, event_pk):
     if request.method == "POST" and status == 422:
         status = 200  # the whole page with the form's errors, as before
     return render(request, "incidents/event_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def event_delete_view(request, pk, event_pk):
+    """Delete one event for good (hiding it as noise is the undoable way); the form asks for a ticked confirmation."""
+    incident = _editable_incident(request, pk)
+    event = _event(incident, event_pk)
+    if request.POST.get("confirm") != "1":
+        messages.error(request, "Tick “Delete for good” to delete the event; or hide it as noise instead.")
+        return _after_change(request, incident, event_pk=event.pk)
+    event_delete(event=event, by=request.user)
+    messages.success(request, f"Deleted the event “{Truncator(event.text).chars(60)}”.")
+    incident.refresh_from_db(fields=["timeline_version"])
+    return _after_change(request, incident)
 
 
 @login_required

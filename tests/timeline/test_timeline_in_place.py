@@ -156,3 +156,19 @@ def test_readers_and_other_teams_cannot_edit_in_place(make_incident, people, cli
     assert response.status_code == 403 and TimelineEvent.objects.filter(pk=mine.pk).exists()
     row = client_for("dana").get(f"/incidents/{public.pk}/timeline/events/{mine.pk}", headers=htmx(public)).content.decode()
     assert "Public step" in row and "Edit" not in row
+
+
+def test_deleting_one_event_asks_for_a_ticked_confirmation(incident, people, client_for):
+    event = note(incident, people, "Typed in the wrong incident", minutes=3)
+    client = client_for("bob")
+    edit_row = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", headers=htmx(incident)).content.decode()
+    assert "Delete for good" in edit_row and "hide it as noise instead" in edit_row
+    url = f"/incidents/{incident.pk}/timeline/events/{event.pk}/delete"
+    page = client.post(url, {}, headers=htmx(incident)).content.decode()
+    assert "Tick “Delete for good”" in page and TimelineEvent.objects.filter(pk=event.pk).exists()
+    assert client_for("dana").post(url, {"confirm": "1"}, headers=htmx(incident)).status_code == 403
+    page = client.post(url, {"confirm": "1"}, headers=htmx(incident)).content.decode()
+    assert "Deleted the event “Typed in the wrong incident”." in page and "Typed in the wrong incident</" not in page
+    assert not TimelineEvent.objects.filter(pk=event.pk).exists()
+    without_js = client.post(url, {"confirm": "1"})
+    assert without_js.status_code == 404  # already gone
