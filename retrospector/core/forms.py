@@ -18,6 +18,16 @@ def add_service_errors(form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def show_conflict(form, exc):
+    """A stale edit was refused (a ConflictError carrying the current record): say so on the form, keep what the person
+    typed, and base the next save on the current version, so saving again is a knowing overwrite. Returns the current
+    record, to show beside the form."""
+    form.add_error(None, f"{exc} Their version is shown; your changes are still in the form.")
+    form.data = form.data.copy()
+    form.data[form.add_prefix("base_version")] = exc.current.version
+    return exc.current
+
+
 class PlainSelect(forms.Select):
     """forms.Select with its options written in Python instead of one template render each: a time zone list has
     over 400 options, which cost Django's widget templates about 40 ms a page. Same markup; grouped choices fall

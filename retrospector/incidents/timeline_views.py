@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
-from retrospector.core.forms import add_service_errors
+from retrospector.core.forms import add_service_errors, show_conflict
 
 from .models import Incident, TimelineEvent
 from .selectors import can_edit_incident, incident_visible
@@ -204,10 +204,7 @@ def event_edit(request, pk, event_pk):
                              **({"original_time": data["original_time"], "original_offset_minutes": data["original_offset_minutes"]}
                                 if event.source_type == "manual" else {}))
             except ConflictError as exc:
-                conflict, status = exc.current, 409
-                form.add_error(None, f"{exc} Their version is shown; your changes are still in the form.")
-                form.data = form.data.copy()
-                form.data["base_version"] = conflict.version
+                conflict, status = show_conflict(form, exc), 409
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:

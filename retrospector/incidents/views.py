@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 
-from retrospector.core.forms import add_service_errors
+from retrospector.core.forms import add_service_errors, show_conflict
 from retrospector.core.paging import paginate, querystring_without_page
 from retrospector.writeups.selectors import templates_visible_to
 
@@ -104,10 +104,7 @@ def incident_edit(request, pk):
                 links=form.links(), **fields,
             )
         except ConflictError as exc:
-            conflict = exc.current
-            form.add_error(None, str(exc) + " Their version is shown below; your changes are still in the form.")
-            form.data = form.data.copy()
-            form.data["base_version"] = conflict.version
+            conflict = show_conflict(form, exc)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
