@@ -122,6 +122,8 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# Timeline uploads up to this size are read and imported in the request; bigger ones by `retrospector worker`.
+TIMELINE_IMPORT_INLINE_BYTES = int(os.environ.get("TIMELINE_IMPORT_INLINE_BYTES", 2 * 1024 * 1024))
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en"

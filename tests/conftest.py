@@ -30,6 +30,19 @@ def _fresh_cache():
     yield
 
 
+@pytest.fixture(scope="module")
+def builtin_templates_put_back(django_db_blocker):
+    """For modules with transactional tests (transaction=True): their flush empties every table, including the
+    built-in templates a data migration made; put them back when the module is done, for whatever runs next.
+    (Not serialized_rollback: once another transactional test's flush has recreated the content types, restoring
+    the serialized ones collides with them, depending on the order the tests ran in.)"""
+    yield
+    from retrospector.writeups.services import builtin_templates_sync
+
+    with django_db_blocker.unblock():
+        builtin_templates_sync()
+
+
 @pytest.fixture
 def org(db):
     from retrospector.accounts.services import organization_create

@@ -1,6 +1,7 @@
 from datetime import datetime
 
-from django.core.exceptions import ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -8,8 +9,16 @@ from pydantic import AwareDatetime
 
 from retrospector.importers.base import ImportFailed, ImportOptions
 from retrospector.importers.registry import SOURCES, parse_upload
-from retrospector.incidents.models import ImportRecord, TimelineEvent
+from retrospector.incidents.models import ImportRecord, PendingImport, TimelineEvent
 from retrospector.incidents.selectors import can_edit_incident, incident_visible
+from retrospector.incidents.tasks import (
+    import_job_confirm,
+    import_job_for,
+    import_job_start,
+    import_job_summary,
+    import_job_waiting_for_worker,
+    import_options_stored,
+)
 from retrospector.incidents.timeline_selectors import timeline_events, timeline_page, timeline_summary
 from retrospector.incidents.timeline_services import (
     event_add,
@@ -132,6 +141,46 @@ class ProblemOut(Schema):
     message: str
 
 
+class ImportJobOut(Schema):
+    id: int
+    url: str = Field(..., description="Poll this until status is ready, done or failed.")
+    status: str = Field(..., description="queued, reading, ready, importing, done or failed")
+    detail: str
+    confirmed: bool = Field(..., description="False for a dry run (or a page upload): the job stops at ready.")
+    source: str
+    file_name: str
+    file_size: int
+    created_at: datetime
+    queued_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    read_count: int
+    count: int | None
+    new: int | None
+    import_id: int | None
+    added: int | None
+    skipped_existing: int | None
+    problems: list[ProblemOut]
+    preview: list[dict] = Field(..., description="The first 100 events read, when ready.")
+    no_worker: str | None = Field(None, description="Set when the job has waited long for a worker.")
+
+
+def import_job_out(job: PendingImport) -> dict:
+    record = job.import_record
+    waited = import_job_waiting_for_worker(job)
+    return {
+        "id": job.pk, "url": f"/api/v1/incidents/{job.incident_id}/timeline/import-jobs/{job.pk}", "status": job.status,
+        "detail": import_job_summary(job), "confirmed": job.confirmed_at is not None, "source": job.source_type,
+        "file_name": job.file_name, "file_size": job.file_size, "created_at": job.created_at, "queued_at": job.queued_at,
+        "started_at": job.started_at, "finished_at": job.finished_at, "read_count": job.read_count,
+        "count": job.event_count, "new": job.new_count, "import_id": record.pk if record else None,
+        "added": record.event_count if record else None, "skipped_existing": record.skipped_count if record else None,
+        "problems": job.problems, "preview": job.preview if job.status == PendingImport.Status.READY else [],
+        "no_worker": f"No worker seems to be running: this job has waited {int(waited.total_seconds())} s. "
+                     "Start one with `retrospector worker` (`make run` starts one)." if waited else None,
+    }
+
+
 def event_out(event: TimelineEvent) -> dict:
     return {
         "id": event.pk, "time": event.occurred_at, "original_time": event.original_time,
@@ -219,19 +268,20 @@ def checks(request, incident_id: int):
     return [f.as_dict() for f in timeline_summary(_get_visible(request, incident_id)).findings]
 
 
-@router.post("/incidents/{incident_id}/timeline/imports", response={200: ImportOut, 201: ImportOut, 422: dict},
-             summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run")
+@router.post("/incidents/{incident_id}/timeline/imports", response={200: ImportOut, 201: ImportOut, 202: ImportJobOut, 422: dict},
+             summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run, background",
+             description="Files up to TIMELINE_IMPORT_INLINE_BYTES (2 MB by default) are imported in the request (201; "
+                         "200 for a dry run). Bigger ones, or any with background=true, answer 202 with a job to poll at "
+                         "its url; a dry run's job stops at ready with a preview, to confirm or drop.")
 def import_file(request, incident_id: int, source: Form[str], file: File[UploadedFile], tz: Form[str] = "",
                 since: Form[str] = "", until: Form[str] = "", channel: Form[str] = "", mapping: Form[str] = "",
-                dry_run: Form[bool] = False):
+                dry_run: Form[bool] = False, background: Form[bool] = False):
     import zoneinfo
 
     from retrospector.importers.base import parse_rfc3339
 
     incident = _get_visible(request, incident_id)
     if not can_edit_incident(request.user, incident):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied("Only members of the incident's team can import into its timeline.")
     if source not in SOURCES:
         raise ValidationError({"source": f"Unknown source {source!r}; use one of {', '.join(SOURCES)}."})
@@ -246,6 +296,12 @@ def import_file(request, incident_id: int, source: Form[str], file: File[Uploade
         )
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValidationError({"tz" if tz and "zone" in str(exc).lower() else "since": f"Invalid option: {exc}"}) from exc
+    if background or file.size > settings.TIMELINE_IMPORT_INLINE_BYTES:
+        job = import_job_start(incident=incident, by=request.user, source_type=source, file_name=file.name or "upload",
+                               content=b"".join(file.chunks()), confirm=not dry_run,
+                               options=import_options_stored(tz=tz, channel=channel, mapping=mapping, since=options.since,
+                                                             until=options.until))
+        return Status(202, import_job_out(job))
     try:
         events = parse_upload(source, file.name or "upload", file.chunks(), options, mapping=mapping)
     except ImportFailed as exc:
@@ -257,6 +313,31 @@ def import_file(request, incident_id: int, source: Form[str], file: File[Uploade
     record = timeline_import(incident=incident, by=request.user, source_type=source, file_name=file.name or "upload", events=events)
     return Status(201, {"import_id": record.pk, "dry_run": False, "count": len(events), "added": record.event_count,
                         "skipped_existing": record.skipped_count, "events": []})
+
+
+def _import_job(request, incident_id: int, job_id: int) -> PendingImport:
+    """The caller's own job: 404 when the incident is invisible, 403 when they may not edit its timeline, 404 for a job
+    someone else uploaded (a job, with its file and preview, is only ever shown to its uploader)."""
+    incident = _get_visible(request, incident_id)
+    if not can_edit_incident(request.user, incident):
+        raise PermissionDenied("Only members of the incident's team can import into its timeline.")
+    job = import_job_for(user=request.user, incident=incident, pk=job_id)
+    if job is None:
+        raise Http404("No such import job, or it has expired (uploads are kept for a day).")
+    return job
+
+
+@router.get("/incidents/{incident_id}/timeline/import-jobs/{job_id}", response=ImportJobOut,
+            summary="A background import: status, counts, problems, and the import id once done")
+def read_import_job(request, incident_id: int, job_id: int):
+    return import_job_out(_import_job(request, incident_id, job_id))
+
+
+@router.post("/incidents/{incident_id}/timeline/import-jobs/{job_id}/confirm", response={202: ImportJobOut},
+             summary="Import a background job that stopped at ready (a dry run)")
+def confirm_import_job(request, incident_id: int, job_id: int):
+    job = import_job_confirm(job=_import_job(request, incident_id, job_id), by=request.user)
+    return Status(202, import_job_out(job))
 
 
 @router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", summary="Undo an import as a whole")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import importlib
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from .base import ImportFailed, ImportOptions, ImportProblem, ParsedEvent
@@ -19,6 +20,7 @@ SOURCES = {
     "csv": "csv_log",
     "jsonl": "jsonl",
 }
+PROGRESS_EVERY = 5_000  # events between two progress reports of parse_upload
 SOURCE_LABELS = {
     "slack": "Slack workspace export (zip or folder)",
     "pagerduty": "PagerDuty log entries or webhook events",
@@ -55,15 +57,29 @@ def parse_source(source: str, path: Path, options: ImportOptions, *, mapping: st
 
 
 def parse_upload(source: str, file_name: str, chunks: Iterable[bytes], options: ImportOptions, *,
-                 mapping: str = "") -> list[ParsedEvent]:
+                 mapping: str = "", progress: Callable[[int], None] | None = None) -> list[ParsedEvent]:
     """Parse an uploaded file (given as byte chunks) in display order; the parsers read paths, so it is written
-    to a temporary folder under its own name first (a Slack export's name tells zip from folder)."""
+    to a temporary folder under its own name first (a Slack export's name tells zip from folder). `progress`, when
+    given, is called with the number of events read so far every PROGRESS_EVERY events (a background job shows it)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / (Path(file_name).name or "upload")
         with path.open("wb") as out:
             for chunk in chunks:
                 out.write(chunk)
-        return sort_for_display(list(parse_source(source, path, options, mapping=mapping)))
+        try:
+            parsed = parse_source(source, path, options, mapping=mapping)
+            if progress is None:
+                return sort_for_display(list(parsed))
+            events: list[ParsedEvent] = []
+            for event in parsed:
+                events.append(event)
+                if len(events) % PROGRESS_EVERY == 0:
+                    progress(len(events))
+            return sort_for_display(events)
+        except ImportFailed as exc:
+            # Problems name the file as uploaded ("export.zip", "bad.json:3"), not the temporary folder it was read from.
+            prefix = folder.rstrip("/") + "/"
+            raise ImportFailed([replace(p, file=p.file.removeprefix(prefix)) for p in exc.problems]) from None
 
 
 def sort_for_display(events: list[ParsedEvent]) -> list[ParsedEvent]:

@@ -242,13 +242,44 @@ class TimelineEvent(models.Model):
 
 
 class PendingImport(models.Model):
-    """An uploaded file waiting for the user to confirm its preview. Kept in the database so any app server can
-    finish the import; removed on confirmation and after a day."""
+    """An uploaded file on its way to the timeline. A small file waits here for the user to confirm the preview made
+    in the request (removed on confirmation). A bigger one is a background job (background=True, see tasks.py): a
+    worker reads it for the preview, and after confirmation imports it; the row then stays, without the file's bytes,
+    to show the outcome. Kept in the database so any app server or worker can carry on; unfinished ones are removed
+    after a day."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting for a worker"
+        READING = "reading", "Reading the file"
+        READY = "ready", "Ready to import"
+        IMPORTING = "importing", "Importing"
+        DONE = "done", "Imported"
+        FAILED = "failed", "Failed"
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="pending_imports")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     source_type = models.CharField(max_length=20)
     file_name = models.CharField(max_length=300)
-    content = models.BinaryField()
+    content = models.BinaryField(help_text="The uploaded bytes; emptied once imported.")
+    file_size = models.PositiveBigIntegerField(default=0)
     options = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
+    background = models.BooleanField(default=False, help_text="Read and imported by the worker, not in the request.")
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.READY)
+    task_id = models.CharField(max_length=64, blank=True, help_text="The queued task (django-tasks result id) of the last step.")
+    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the import was asked for (at upload for the API without dry_run).")
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="When the last step was queued for a worker.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker first picked it up.")
+    finished_at = models.DateTimeField(null=True, blank=True)
+    read_count = models.PositiveIntegerField(default=0, help_text="Events read so far (progress while reading).")
+    event_count = models.PositiveIntegerField(null=True, blank=True, help_text="Events in the file, once read.")
+    new_count = models.PositiveIntegerField(null=True, blank=True, help_text="Of those, not yet on the timeline when read.")
+    preview = models.JSONField(default=list, blank=True, help_text="The first events read, as shown in the preview.")
+    problems = models.JSONField(default=list, blank=True, help_text="Why it failed: file, line, pointer, field, message.")
+    import_record = models.ForeignKey(ImportRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="pending_import_created")]
+
+    def __str__(self):
+        return f"{self.file_name} ({self.get_status_display()})"

@@ -1,49 +1,67 @@
-"""The timeline's import pages: upload, preview, confirm; and undoing an import."""
+"""The timeline's import pages: upload, preview, confirm; background import jobs; and undoing an import.
 
-from datetime import timedelta
+Files up to settings.TIMELINE_IMPORT_INLINE_BYTES are read and imported in the request. Bigger ones become a
+background job (tasks.py) with its own page, which polls a status fragment with htmx and has a Refresh link without."""
 
+from datetime import datetime
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from retrospector.importers.base import ImportFailed, ImportOptions
+from retrospector.importers.base import ImportFailed, ImportProblem
 from retrospector.importers.registry import parse_upload
 
-from .models import ImportRecord, PendingImport, TimelineEvent
+from .models import ImportRecord, PendingImport
+from .tasks import (
+    IN_PROGRESS,
+    UNFINISHED_LIFETIME,
+    import_job_confirm,
+    import_job_for,
+    import_job_start,
+    import_job_summary,
+    import_job_waiting_for_worker,
+    import_jobs_of,
+    import_jobs_prune,
+    import_options_from,
+    import_options_stored,
+    new_event_count,
+    preview_rows,
+)
 from .timeline_forms import ImportForm
 from .timeline_selectors import display_zone
 from .timeline_services import import_undo, timeline_import
 from .timeline_views import _editable_incident
 
 MAX_PAGE_UPLOAD = 50 * 1024 * 1024
+RECENT_JOBS = 5
 
 
-def _options_from(data: dict) -> ImportOptions:
-    import zoneinfo
-
-    tz = zoneinfo.ZoneInfo(data["tz"]) if data.get("tz") else None
-    channels = frozenset(c.strip() for c in (data.get("channel") or "").split(",") if c.strip()) or None
-    return ImportOptions(tz=tz, since=data.get("since"), until=data.get("until"), channels=channels)
+def _preview(incident, user, *, rows: list[dict], count: int, new: int) -> dict:
+    """What the preview table shows, times in the timeline's display zone."""
+    zone = display_zone(incident, user)
+    shown = [{**row, "shown_time": datetime.fromisoformat(row["time"]).astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")}
+             for row in rows]
+    return {"rows": shown, "count": count, "new": new, "zone": zone}
 
 
 @login_required
 def timeline_import_view(request, pk):
     incident = _editable_incident(request, pk)
-    PendingImport.objects.filter(created_at__lt=timezone.now() - timedelta(days=1)).delete()
+    import_jobs_prune()
     if request.method == "POST" and request.POST.get("confirm"):
-        pending = PendingImport.objects.filter(pk=request.POST.get("pending"), incident=incident, created_by=request.user).first()
+        pending = PendingImport.objects.filter(pk=request.POST.get("pending") or None, incident=incident,
+                                               created_by=request.user, background=False).first()
         if pending is None:
             messages.error(request, "That upload has expired; upload the file again.")
             return redirect("timeline_import", pk=pk)
-        options = pending.options
-        import_options = _options_from({**options, "since": _iso(options.get("since")), "until": _iso(options.get("until"))})
         try:
-            events = parse_upload(pending.source_type, pending.file_name, [bytes(pending.content)], import_options,
-                                  mapping=options.get("mapping", ""))
+            events = parse_upload(pending.source_type, pending.file_name, [bytes(pending.content)],
+                                  import_options_from(pending.options), mapping=pending.options.get("mapping", ""))
             record = timeline_import(incident=incident, by=request.user, source_type=pending.source_type,
                                      file_name=pending.file_name, events=events)
         except ImportFailed as exc:
@@ -57,33 +75,82 @@ def timeline_import_view(request, pk):
     preview = problems = pending = None
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
+        data = form.cleaned_data
+        options = import_options_stored(tz=data["tz"], channel=data["channel"], mapping=data["mapping"],
+                                        since=data["since"], until=data["until"])
         if upload.size > MAX_PAGE_UPLOAD:
             form.add_error("file", f"{upload.name} is {upload.size / 1024**2:.0f} MB; upload up to 50 MB here or use the command line.")
+        elif upload.size > settings.TIMELINE_IMPORT_INLINE_BYTES:
+            job = import_job_start(incident=incident, by=request.user, source_type=data["source"], file_name=upload.name,
+                                   content=b"".join(upload.chunks()), options=options, confirm=False)
+            return redirect("timeline_import_job", pk=pk, job_pk=job.pk)
         else:
             content = upload.read()
-            data = form.cleaned_data
             try:
-                events = parse_upload(data["source"], upload.name, [content], _options_from(data), mapping=data["mapping"])
+                events = parse_upload(data["source"], upload.name, [content], import_options_from(options), mapping=data["mapping"])
             except ImportFailed as exc:
                 problems = exc.problems
             else:
-                existing = set(TimelineEvent.objects.filter(incident=incident, source_type=data["source"],
-                                                            source_ref__in=[e.source_ref for e in events]).values_list("source_ref", flat=True))
-                preview = {"events": events[:100], "count": len(events), "new": sum(1 for e in events if e.source_ref not in existing),
-                           "zone": display_zone(incident, request.user)}
+                preview = _preview(incident, request.user, rows=preview_rows(events), count=len(events),
+                                   new=new_event_count(incident=incident, source_type=data["source"], events=events))
                 pending = PendingImport.objects.create(
                     incident=incident, created_by=request.user, source_type=data["source"], file_name=upload.name[:300],
-                    content=content, options={"tz": data["tz"], "channel": data["channel"], "mapping": data["mapping"],
-                                              "since": data["since"].isoformat() if data["since"] else None,
-                                              "until": data["until"].isoformat() if data["until"] else None})
+                    content=content, file_size=len(content), options=options)
     return render(request, "incidents/timeline_import.html",
-                  {"incident": incident, "form": form, "preview": preview, "problems": problems, "pending": pending})
+                  {"incident": incident, "form": form, "preview": preview, "problems": problems, "pending": pending,
+                   "jobs": import_jobs_of(user=request.user, incident=incident)[:RECENT_JOBS] if not preview else (),
+                   "inline_limit": settings.TIMELINE_IMPORT_INLINE_BYTES})
 
 
-def _iso(value):
-    from datetime import datetime
+def _job(request, pk, job_pk):
+    """The incident (404 when invisible, 403 when the user may not edit its timeline) and the user's own job (404
+    otherwise: a job is only shown to whoever uploaded it)."""
+    incident = _editable_incident(request, pk)
+    job = import_job_for(user=request.user, incident=incident, pk=job_pk)
+    if job is None:
+        raise Http404("No such import, or it has expired (uploads are kept for a day).")
+    return incident, job
 
-    return datetime.fromisoformat(value) if value else None
+
+def _job_context(request, incident, job: PendingImport) -> dict:
+    waited = import_job_waiting_for_worker(job)
+    summary = import_job_summary(job)
+    return {
+        "incident": incident, "job": job, "summary": summary, "in_progress": job.status in IN_PROGRESS,
+        # The live status line: no seconds counted in it, so a screen reader hears each new state once.
+        "status_line": f"{summary} No worker seems to be running; start one with `retrospector worker`." if waited else summary,
+        "no_worker_for": int(waited.total_seconds()) if waited else None,
+        "preview": _preview(incident, request.user, rows=job.preview, count=job.event_count or 0, new=job.new_count or 0)
+        if job.status == PendingImport.Status.READY else None,
+        "problems": [ImportProblem(**p) for p in job.problems],
+        "expires_at": job.created_at + UNFINISHED_LIFETIME,
+    }
+
+
+@login_required
+def timeline_import_job_view(request, pk, job_pk):
+    incident, job = _job(request, pk, job_pk)
+    return render(request, "incidents/timeline_import_job.html", _job_context(request, incident, job))
+
+
+@login_required
+def timeline_import_job_status_view(request, pk, job_pk):
+    """The job's state as a fragment, polled by the job page with htmx; without htmx, the whole page."""
+    incident, job = _job(request, pk, job_pk)
+    if request.headers.get("HX-Request") != "true":
+        return redirect("timeline_import_job", pk=pk, job_pk=job.pk)
+    return render(request, "incidents/_timeline_import_job.html", {**_job_context(request, incident, job), "oob": True})
+
+
+@login_required
+@require_POST
+def timeline_import_job_confirm_view(request, pk, job_pk):
+    _, job = _job(request, pk, job_pk)
+    try:
+        import_job_confirm(job=job, by=request.user)
+    except ValidationError as exc:
+        messages.info(request, " ".join(exc.messages))
+    return redirect("timeline_import_job", pk=pk, job_pk=job.pk)
 
 
 @login_required

@@ -15,10 +15,11 @@ from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors, show_conflict
 
-from .models import Incident, TimelineEvent
+from .models import Incident, PendingImport, TimelineEvent
 from .selectors import can_edit_incident, incident_visible
 from .services import ConflictError
 from .timeline_forms import BulkForm, EventForm, MilestoneForm, TimelineSettingsForm
+from .tasks import IN_PROGRESS, import_jobs_of
 from .templatetags.timeline_tags import render_rows
 from .timeline_selectors import TimelineRow, display_zone, timeline_events, timeline_page, timeline_rows, timeline_summary
 from .timeline_services import (
@@ -92,6 +93,9 @@ def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, 
     if whole_page:
         context.update(
             form=_new_event_form(zone), imports=incident.imports.select_related("created_by")[:20],
+            # Your own background imports still under way or waiting for your confirmation (their own pages say more).
+            jobs_under_way=import_jobs_of(user=request.user, incident=incident).filter(
+                status__in=[*IN_PROGRESS, PendingImport.Status.READY])[:5] if context["can_edit"] else (),
             settings_form=TimelineSettingsForm(initial={"timeline_time_zone": incident.timeline_time_zone,
                                                         "timeline_seconds": incident.timeline_seconds}),
         )

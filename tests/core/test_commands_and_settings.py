@@ -28,7 +28,8 @@ def test_the_demo_loads_into_an_empty_database(db):
 
 
 # --force flushes the database, which PostgreSQL refuses inside a test's transaction.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("builtin_templates_put_back")
 def test_the_demo_refuses_a_database_with_data_unless_forced():
     run("demo")
     with pytest.raises(CommandError, match="not empty"):

@@ -1,0 +1,250 @@
+"""Background timeline imports: the jobs' writes and reads, and the task `retrospector worker` runs.
+
+A job is a PendingImport with background=True (uploads over settings.TIMELINE_IMPORT_INLINE_BYTES). Its states:
+
+    queued -> reading -> ready                  upload: a worker reads the file for the preview
+    ready -> queued -> importing -> done        the uploader confirms: a worker imports it (timeline_import)
+    queued -> reading -> importing -> done      an API upload without dry_run is confirmed at once (read once)
+    any step -> failed                          with every problem; nothing is saved
+
+Each step is one `import_job_run` task on the database backend, enqueued in the same transaction as the job's change:
+a worker never sees a task whose job is not saved, and a request that fails leaves no task behind. The task claims
+the job with a conditional UPDATE (status queued -> reading/importing), so a task that runs twice does nothing twice.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Sequence
+from dataclasses import asdict
+from datetime import datetime, timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django_tasks import task
+
+from retrospector.accounts.models import User
+from retrospector.importers.base import ImportFailed, ImportOptions, ImportProblem, ParsedEvent
+from retrospector.importers.registry import parse_upload
+
+from .models import Incident, PendingImport, TimelineEvent
+from .selectors import can_edit_incident
+from .timeline_services import timeline_import
+
+Status = PendingImport.Status
+IN_PROGRESS = (Status.QUEUED, Status.READING, Status.IMPORTING)
+PREVIEW_ROWS = 100
+PREVIEW_TEXT = 500  # characters of an event's text kept for the preview (the table shows 160)
+UNFINISHED_LIFETIME = timedelta(days=1)  # unconfirmed or failed uploads, with their bytes
+DONE_LIFETIME = timedelta(days=30)  # finished jobs hold no bytes, only what the result page shows
+NO_WORKER_AFTER = timedelta(seconds=30)  # a job queued longer than this: say that no worker seems to run
+_REF_BATCH = 500  # source refs per query when counting what is already on the timeline
+
+
+# --- Options, previews and counts (shared with the in-request import of small files) ----------------------------
+
+def import_options_stored(*, tz: str = "", channel: str = "", mapping: str = "", since: datetime | None = None,
+                          until: datetime | None = None) -> dict:
+    """The import options as kept on a PendingImport (JSON)."""
+    return {"tz": tz or "", "channel": channel or "", "mapping": mapping or "",
+            "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
+
+
+def import_options_from(stored: dict) -> ImportOptions:
+    tz = zoneinfo.ZoneInfo(stored["tz"]) if stored.get("tz") else None
+    channels = frozenset(c.strip() for c in (stored.get("channel") or "").split(",") if c.strip()) or None
+    since, until = stored.get("since"), stored.get("until")
+    return ImportOptions(tz=tz, channels=channels, since=datetime.fromisoformat(since) if since else None,
+                         until=datetime.fromisoformat(until) if until else None)
+
+
+def preview_rows(events: Sequence[ParsedEvent]) -> list[dict]:
+    """The first events as the preview shows them (JSON-able: kept on the job until it is imported)."""
+    rows = []
+    for event in events[:PREVIEW_ROWS]:
+        data = event.as_json()
+        rows.append({"time": data["time"], "original_time": event.original_time, "kind": event.kind,
+                     "actor": event.actor, "actor_kind": event.actor_kind, "channel": event.channel,
+                     "text": event.text if len(event.text) <= PREVIEW_TEXT else event.text[: PREVIEW_TEXT - 1] + "…",
+                     "source_ref": event.source_ref})
+    return rows
+
+
+def new_event_count(*, incident: Incident, source_type: str, events: Sequence[ParsedEvent]) -> int:
+    """How many of `events` an import would add: not on the timeline yet, nor earlier in the same input (the way
+    timeline_import skips them). Looked up in batches: an export has more refs than a query may have parameters."""
+    refs = list(dict.fromkeys(e.source_ref[:500] for e in events if e.source_ref))
+    existing: set[str] = set()
+    for start in range(0, len(refs), _REF_BATCH):
+        existing.update(TimelineEvent.objects.filter(incident=incident, source_type=source_type,
+                                                     source_ref__in=refs[start:start + _REF_BATCH])
+                        .values_list("source_ref", flat=True))
+    return sum(1 for e in events if not e.source_ref) + len(refs) - len(existing)
+
+
+def problem_dict(problem: ImportProblem) -> dict:
+    return asdict(problem)
+
+
+# --- Reads --------------------------------------------------------------------------------------------------------
+
+def import_jobs_of(*, user: User, incident: Incident) -> QuerySet[PendingImport]:
+    """A person's background imports into an incident, newest first, without the file's bytes. A job is only ever
+    shown to the person who uploaded it (other editors see the result on the timeline)."""
+    return (PendingImport.objects.filter(incident=incident, created_by=user, background=True)
+            .defer("content").select_related("import_record").order_by("-created_at", "-pk"))
+
+
+def import_job_for(*, user: User, incident: Incident, pk) -> PendingImport | None:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        return None
+    return import_jobs_of(user=user, incident=incident).filter(pk=pk).first()
+
+
+def import_job_waiting_for_worker(job: PendingImport, *, now: datetime | None = None) -> timedelta | None:
+    """How long the job has waited for a worker, when that is longer than NO_WORKER_AFTER and no worker is busy with
+    another task (then it merely waits its turn); None otherwise."""
+    if job.status != Status.QUEUED or job.queued_at is None:
+        return None
+    waited = (now or timezone.now()) - job.queued_at
+    if waited <= NO_WORKER_AFTER:
+        return None
+    from django_tasks_db.models import DBTaskResult
+
+    busy = DBTaskResult.objects.running().filter(started_at__gte=timezone.now() - timedelta(minutes=10)).exists()
+    return None if busy else waited
+
+
+def import_job_summary(job: PendingImport) -> str:
+    """One sentence on where the job is, naming the file."""
+    name = job.file_name
+    if job.status == Status.QUEUED:
+        step = "read" if job.confirmed_at is None else "import" if job.event_count is not None else "read and import"
+        return f"{name}: waiting for a worker to {step} it."
+    if job.status == Status.READING:
+        return f"{name}: reading; {job.read_count:,} events so far."
+    if job.status == Status.READY:
+        return f"{name}: {job.event_count:,} events read, {job.new_count:,} new. Nothing is saved until you confirm."
+    if job.status == Status.IMPORTING:
+        return f"{name}: importing {job.event_count or 0:,} events."
+    if job.status == Status.DONE:
+        record = job.import_record
+        if record is None:
+            return f"{name}: imported (the import was removed since)."
+        skipped = f" ({record.skipped_count:,} were already on the timeline)" if record.skipped_count else ""
+        return f"{name}: imported {record.event_count:,} events{skipped}."
+    count = len(job.problems)
+    return f"{name}: nothing was imported; {count} problem{'' if count == 1 else 's'}."
+
+
+# --- Writes -------------------------------------------------------------------------------------------------------
+
+def _require_editor(by: User, incident: Incident) -> None:
+    if not can_edit_incident(by, incident):
+        raise PermissionDenied("Only members of the incident's team can import into its timeline.")
+
+
+def _enqueue_step(job: PendingImport) -> None:
+    """Queue the job's next step; call inside the transaction that put the job in the queued state."""
+    result = import_job_run.enqueue(job.pk)
+    PendingImport.objects.filter(pk=job.pk).update(task_id=str(result.id))
+    job.task_id = str(result.id)
+
+
+def import_job_start(*, incident: Incident, by: User, source_type: str, file_name: str, content: bytes, options: dict,
+                     confirm: bool) -> PendingImport:
+    """Keep an upload as a background job and queue its reading; `confirm` imports it right after (the API without
+    dry_run), otherwise it stops at ready for the uploader to check the preview."""
+    _require_editor(by, incident)
+    import_jobs_prune()
+    now = timezone.now()
+    with transaction.atomic():
+        job = PendingImport.objects.create(
+            incident=incident, created_by=by, source_type=source_type, file_name=(file_name or "upload")[:300],
+            content=content, file_size=len(content), options=options, background=True, status=Status.QUEUED,
+            queued_at=now, confirmed_at=now if confirm else None)
+        _enqueue_step(job)
+    return PendingImport.objects.defer("content").get(pk=job.pk)
+
+
+def import_job_confirm(*, job: PendingImport, by: User) -> PendingImport:
+    """The uploader confirms a job that is ready: queue the import. Confirming twice queues nothing twice."""
+    if job.created_by_id != by.pk:
+        raise PermissionDenied("Only the person who uploaded the file can confirm its import.")
+    _require_editor(by, job.incident)
+    now = timezone.now()
+    with transaction.atomic():
+        confirmed = PendingImport.objects.filter(pk=job.pk, background=True, status=Status.READY).update(
+            status=Status.QUEUED, confirmed_at=now, queued_at=now)
+        if not confirmed:
+            job.refresh_from_db(fields=["status"])
+            raise ValidationError({"status": f"Only an import that is ready can be confirmed; {job.file_name} is at "
+                                             f"“{job.get_status_display()}”."})
+        _enqueue_step(job)
+    return PendingImport.objects.defer("content").select_related("import_record").get(pk=job.pk)
+
+
+def import_jobs_prune(*, now: datetime | None = None) -> int:
+    """Remove uploads nobody confirmed (and failed ones) after a day, with their bytes; finished jobs after a month.
+    Run lazily: by the import pages, each new upload and each task."""
+    now = now or timezone.now()
+    expired = (Q(created_at__lt=now - UNFINISHED_LIFETIME) & ~Q(status=Status.DONE)) | Q(created_at__lt=now - DONE_LIFETIME)
+    return PendingImport.objects.filter(expired).delete()[0]
+
+
+def _fail(job_id: int, problems: Sequence[ImportProblem]) -> None:
+    # The bytes go too: a file that failed is uploaded again once corrected.
+    PendingImport.objects.filter(pk=job_id).update(status=Status.FAILED, problems=[problem_dict(p) for p in problems],
+                                                   content=b"", finished_at=timezone.now())
+
+
+@task()
+def import_job_run(job_id: int) -> dict:
+    """A background import's next step: read the file for the preview (and import it when already confirmed), or
+    import it after confirmation. Problems in the file end the job as failed, with every problem and nothing saved."""
+    import_jobs_prune()
+    job = PendingImport.objects.filter(pk=job_id, background=True).select_related("incident", "created_by").first()
+    if job is None or job.status != Status.QUEUED:
+        return {"job": job_id, "status": job.status if job else "removed", "ran": False}
+    reading = job.event_count is None
+    claimed = PendingImport.objects.filter(pk=job.pk, status=Status.QUEUED).update(
+        status=Status.READING if reading else Status.IMPORTING, started_at=job.started_at or timezone.now())
+    if not claimed:  # another worker took it meanwhile
+        return {"job": job_id, "status": "taken", "ran": False}
+
+    def progress(count: int) -> None:
+        PendingImport.objects.filter(pk=job.pk).update(read_count=count)
+
+    try:
+        events = parse_upload(job.source_type, job.file_name, [job.content], import_options_from(job.options),
+                              mapping=job.options.get("mapping") or "", progress=progress if reading else None)
+        if reading:
+            new = new_event_count(incident=job.incident, source_type=job.source_type, events=events)
+            importing = job.confirmed_at is not None
+            PendingImport.objects.filter(pk=job.pk).update(
+                status=Status.IMPORTING if importing else Status.READY, read_count=len(events), event_count=len(events),
+                new_count=new, preview=preview_rows(events))
+            if not importing:
+                return {"job": job_id, "status": Status.READY.value, "count": len(events), "new": new, "ran": True}
+        with transaction.atomic():  # the events and the job's "done" are saved together, or neither
+            record = timeline_import(incident=job.incident, by=job.created_by, source_type=job.source_type,
+                                     file_name=job.file_name, events=events)
+            PendingImport.objects.filter(pk=job.pk).update(
+                status=Status.DONE, import_record=record, content=b"", event_count=len(events), read_count=len(events),
+                finished_at=timezone.now())
+        return {"job": job_id, "status": Status.DONE.value, "import_id": record.pk, "added": record.event_count, "ran": True}
+    except ImportFailed as exc:
+        _fail(job.pk, exc.problems)
+        return {"job": job_id, "status": Status.FAILED.value, "problems": len(exc.problems), "ran": True}
+    except PermissionDenied as exc:  # the uploader may no longer edit the incident
+        _fail(job.pk, [ImportProblem(file=job.file_name, message=str(exc))])
+        return {"job": job_id, "status": Status.FAILED.value, "problems": 1, "ran": True}
+    except Exception as exc:
+        _fail(job.pk, [ImportProblem(
+            file=job.file_name, message=f"the import stopped unexpectedly ({type(exc).__name__}); nothing was saved. "
+                                        "Upload the file again, or ask an administrator to look at the worker's log.")])
+        raise  # the task's result keeps the traceback
