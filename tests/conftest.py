@@ -30,6 +30,25 @@ def _fresh_cache():
     yield
 
 
+def run_worker_command(*args: str) -> None:
+    """`retrospector worker --batch`: run what is queued, then return. db_worker sets signal handlers and its loggers'
+    levels for the whole process: they are put back for the tests after this."""
+    import logging
+    import signal
+
+    from django.core.management import call_command
+
+    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
+    loggers = {name: logging.getLogger(name).level for name in ("django_tasks", "django_tasks_db")}
+    try:
+        call_command("worker", "--batch", *args)
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)
+        for name, level in loggers.items():
+            logging.getLogger(name).setLevel(level)
+
+
 @pytest.fixture(scope="module")
 def builtin_templates_put_back(django_db_blocker):
     """For modules with transactional tests (transaction=True): their flush empties every table, including the

@@ -269,7 +269,7 @@ class PendingImport(models.Model):
     task_id = models.CharField(max_length=64, blank=True, help_text="The queued task (django-tasks result id) of the last step.")
     confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the import was asked for (at upload for the API without dry_run).")
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When the last step was queued for a worker.")
-    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker first picked it up.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker picked up its current (or last) step.")
     finished_at = models.DateTimeField(null=True, blank=True)
     read_count = models.PositiveIntegerField(default=0, help_text="Events read so far (progress while reading).")
     event_count = models.PositiveIntegerField(null=True, blank=True, help_text="Events in the file, once read.")

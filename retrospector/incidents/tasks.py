@@ -37,6 +37,7 @@ Status = PendingImport.Status
 IN_PROGRESS = (Status.QUEUED, Status.READING, Status.IMPORTING)
 PREVIEW_ROWS = 100
 PREVIEW_TEXT = 500  # characters of an event's text kept for the preview (the table shows 160)
+STALLED_AFTER = timedelta(hours=1)  # a step still reading or importing this long after it started: its worker is gone
 UNFINISHED_LIFETIME = timedelta(days=1)  # unconfirmed or failed uploads, with their bytes
 DONE_LIFETIME = timedelta(days=30)  # finished jobs hold no bytes, only what the result page shows
 NO_WORKER_AFTER = timedelta(seconds=30)  # a job queued longer than this: say that no worker seems to run
@@ -196,6 +197,23 @@ def import_jobs_prune(*, now: datetime | None = None) -> int:
     return PendingImport.objects.filter(expired).delete()[0]
 
 
+def import_jobs_fail_stalled(*, now: datetime | None = None) -> int:
+    """Jobs whose worker went away mid-step (stopped, restarted, killed): a step that started more than STALLED_AFTER
+    ago and is still reading or importing will not finish (the biggest upload takes well under a minute). They end as
+    failed, saying so; nothing of theirs was saved, since an import is one transaction. A periodic job (core.periodic)."""
+    now = now or timezone.now()
+    stalled = PendingImport.objects.filter(background=True, status__in=[Status.READING, Status.IMPORTING],
+                                           started_at__lt=now - STALLED_AFTER).defer("content")
+    count = 0
+    for job in stalled:
+        step = "reading" if job.status == Status.READING else "importing"
+        _fail(job.pk, [ImportProblem(file=job.file_name, message=(
+            f"the worker stopped while {step} this file (it was restarted or ended) and nothing was saved; "
+            "upload the file again."))])
+        count += 1
+    return count
+
+
 def _fail(job_id: int, problems: Sequence[ImportProblem]) -> None:
     # The bytes go too: a file that failed is uploaded again once corrected.
     PendingImport.objects.filter(pk=job_id).update(status=Status.FAILED, problems=[problem_dict(p) for p in problems],
@@ -212,7 +230,7 @@ def import_job_run(job_id: int) -> dict:
         return {"job": job_id, "status": job.status if job else "removed", "ran": False}
     reading = job.event_count is None
     claimed = PendingImport.objects.filter(pk=job.pk, status=Status.QUEUED).update(
-        status=Status.READING if reading else Status.IMPORTING, started_at=job.started_at or timezone.now())
+        status=Status.READING if reading else Status.IMPORTING, started_at=timezone.now())
     if not claimed:  # another worker took it meanwhile
         return {"job": job_id, "status": "taken", "ran": False}
 

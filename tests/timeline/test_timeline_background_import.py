@@ -8,14 +8,12 @@ every table, so the built-in templates (from a data migration) are put back afte
 in conftest). The threshold is lowered so that a small real sample takes the background path.
 """
 
-import logging
 import shutil
-import signal
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
+from conftest import run_worker_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
@@ -244,16 +242,7 @@ def test_the_worker_command_runs_queued_imports(make_incident, client_for):
     incident = make_incident()
     client = client_for("bob")
     job = api_upload(client, incident, FIRING, "alertmanager", background="true").json()
-    # db_worker sets signal handlers and its loggers' levels for the process: put them back for the tests after this.
-    handlers = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGQUIT)}
-    loggers = {name: logging.getLogger(name).level for name in ("django_tasks", "django_tasks_db")}
-    try:
-        call_command("worker", "--batch")
-    finally:
-        for sig, handler in handlers.items():
-            signal.signal(sig, handler)
-        for name, level in loggers.items():
-            logging.getLogger(name).setLevel(level)
+    run_worker_command()
     assert client.get(job["url"]).json()["status"] == "done"
     assert TimelineEvent.objects.filter(incident=incident).exists()
 

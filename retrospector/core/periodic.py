@@ -1,0 +1,53 @@
+"""Periodic jobs, run by `retrospector worker`: no cron and no broker.
+
+One task, `housekeeping`, runs every job in JOBS and then queues itself again to run HOUSEKEEPING_EVERY later (a
+django-tasks task with run_after, on the database backend). `retrospector worker` queues it when it starts unless a
+run is already waiting, so the chain survives restarts; when several workers start together and each queues one,
+the next runs find the other waiting and do not queue again, so the chains fold back into one. Each job must be
+harmless to run twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.utils import timezone
+from django_tasks import task
+
+logger = logging.getLogger(__name__)
+
+HOUSEKEEPING_EVERY = timedelta(minutes=10)
+
+
+def _jobs() -> list[tuple[str, object]]:
+    from retrospector.incidents.tasks import import_jobs_fail_stalled, import_jobs_prune
+
+    return [
+        ("timeline imports: remove expired uploads", import_jobs_prune),
+        ("timeline imports: fail those whose worker stopped", import_jobs_fail_stalled),
+    ]
+
+
+@task()
+def housekeeping() -> dict:
+    """Run every periodic job (one failing does not stop the others), then queue the next run."""
+    done: dict[str, object] = {}
+    for name, job in _jobs():
+        try:
+            done[name] = job()
+        except Exception:  # noqa: BLE001 - logged; the other jobs and the next run still happen
+            logger.exception("periodic job failed: %s", name)
+            done[name] = "failed (see the worker's log)"
+    housekeeping_schedule(after=HOUSEKEEPING_EVERY)
+    return done
+
+
+def housekeeping_schedule(*, after: timedelta = timedelta(0)) -> bool:
+    """Queue a housekeeping run `after` from now unless one is already waiting; returns whether it queued one."""
+    from django_tasks_db.models import DBTaskResult
+
+    if DBTaskResult.objects.filter(task_path=housekeeping.module_path, status="READY").exists():
+        return False
+    housekeeping.using(run_after=timezone.now() + after).enqueue()
+    return True
