@@ -79,6 +79,8 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
             links=item.get("links", []), **moments,
         )
         counts["incidents"] += 1
+        counts["timeline_events"] = counts.get("timeline_events", 0) + _load_timeline(
+            incident, item.get("timeline_events", []), by=_recorder(incident, admin), day=started_day)
         retro = item.get("retrospective")
         if not retro:
             continue
@@ -108,6 +110,77 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
     counts["teams"] = len(teams)
     counts["admin"] = admin.username
     return counts
+
+
+def _recorder(incident, admin) -> User:
+    """Who records the demo timeline: the first responder who may edit it, else the organization admin."""
+    from retrospector.incidents.selectors import can_edit_incident
+
+    return next((u for u in incident.responders.order_by("pk") if can_edit_incident(u, incident)), admin)
+
+
+SOURCE_ACTOR_KINDS = {"slack": "person", "manual": "person", "github": "bot"}  # otherwise "system"
+DEFAULT_KINDS = {"slack": "message", "pagerduty": "page", "alertmanager": "alert_firing", "grafana": "alert_firing",
+                 "github": "deploy", "jsonl": "log", "manual": "note"}
+DEMO_FILES = {"slack": "inc-channel-export.zip", "pagerduty": "log_entries.json", "alertmanager": "alertmanager.json",
+              "grafana": "grafana-alerts.json", "github": "deployments.json", "jsonl": "failover-controller.log"}
+
+
+def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> int:
+    """An incident's demo timeline, through the same services as real use: one import per source (undoable on the
+    page), events typed by hand, then key events, hidden noise and milestones set from events."""
+    from retrospector.importers.base import ParsedEvent
+    from retrospector.incidents.models import TimelineEvent
+    from retrospector.incidents.timeline_services import event_add, events_bulk, milestone_set_from_event, timeline_import
+
+    if not items:
+        return 0
+
+    def moment(text: str) -> datetime:
+        parts = [int(x) for x in text.split(":")]
+        return datetime.combine(day, time(*parts), tzinfo=UTC)
+
+    channel = f"inc-{incident.pk}"
+    by_source: dict[str, list] = {}
+    wanted: list[tuple[dict, str, str]] = []  # (item, source type, source ref) to find each event again
+    for item in items:
+        source, at = item["source"], moment(item["at"])
+        if source == "manual":
+            event = event_add(incident=incident, by=by, occurred_at=at, text=item["text"], actor=item.get("actor", ""),
+                              actor_kind=item.get("actor_kind", "person"), kind=item.get("kind", "note"),
+                              source_url=item.get("url", ""), original_time=f"{item['at']} UTC", original_offset_minutes=0)
+            wanted.append((item, "manual", event.source_ref or f"pk:{event.pk}"))
+            continue
+        ts = f"{at.timestamp():.6f}"
+        ref = item.get("ref") or (f"C{incident.pk:04d}/{ts}" if source == "slack" else f"{source}-{item['at']}")
+        parent = f"C{incident.pk:04d}/{moment(item['parent_at']).timestamp():.6f}" if item.get("parent_at") else ""
+        by_source.setdefault(source, []).append(ParsedEvent(
+            occurred_at=at, original_time=ts if source == "slack" else at.isoformat().replace("+00:00", "Z"),
+            original_offset_minutes=None if source == "slack" else 0, actor=item.get("actor", ""),
+            actor_kind=item.get("actor_kind", SOURCE_ACTOR_KINDS.get(source, "system")),
+            kind=item.get("kind", DEFAULT_KINDS[source]), text=item["text"], source_type=source, source_ref=ref,
+            source_url=item.get("url", ""), channel=channel if source == "slack" else "", parent_ref=parent,
+            key_candidate=bool(item.get("pinned"))))
+        wanted.append((item, source, ref))
+    for source, events in by_source.items():
+        timeline_import(incident=incident, by=by, source_type=source, file_name=DEMO_FILES[source], events=events)
+
+    found = {}
+    for item, source, ref in wanted:
+        if source == "manual":
+            found[id(item)] = TimelineEvent.objects.filter(
+                incident=incident, source_type="manual", occurred_at=moment(item["at"]), text=item["text"]).first()
+        else:
+            found[id(item)] = TimelineEvent.objects.get(incident=incident, source_type=source, source_ref=ref)
+    for flag, action in (("key", "key"), ("hidden", "hide")):
+        ids = [found[id(item)].pk for item, _, _ in wanted if item.get(flag)]
+        if ids:
+            events_bulk(incident=incident, by=by, event_ids=ids, action=action)
+    for item, _, _ in wanted:
+        if item.get("milestone"):
+            milestone_set_from_event(event=TimelineEvent.objects.get(pk=found[id(item)].pk), by=by,
+                                     moment=f"{item['milestone']}_at")
+    return len(items)
 
 
 def retrospectives_done_count() -> int:

@@ -33,7 +33,7 @@ from .timeline_services import (
 
 PAGE_SIZE = 100
 SHOWN_FIELDS = ("occurred_at", "original_time", "actor", "actor_kind", "text", "html", "kind", "source_type", "source_ref",
-                "source_url", "attachments", "tags", "key_event", "hidden", "edited", "merged_into")
+                "source_url", "attachments", "tags", "key_event", "key_candidate", "parent_ref", "hidden", "edited", "merged_into")
 
 
 def _incident(request, pk) -> Incident:

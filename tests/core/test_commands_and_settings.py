@@ -27,6 +27,24 @@ def test_the_demo_loads_into_an_empty_database(db):
     assert "{{date:" not in "".join(Retrospective.objects.values_list("sections__body", flat=True).exclude(sections__body=None))
 
 
+def test_the_demo_timelines_are_curated_like_real_ones(db):
+    from retrospector.incidents.models import ImportRecord, TimelineEvent
+    from retrospector.incidents.timeline_selectors import timeline_summary
+
+    out, _ = run("demo")
+    assert "timeline events" in out
+    incident = Incident.objects.get(title__startswith="Primary database failover stalled")
+    events = TimelineEvent.objects.filter(incident=incident)
+    assert {"slack", "pagerduty", "grafana", "alertmanager", "github", "jsonl", "manual"} == set(events.values_list("source_type", flat=True))
+    assert ImportRecord.objects.filter(incident=incident).count() == 6  # one import per source, each undoable
+    assert events.filter(key_event=True).count() >= 5 and events.filter(hidden=True).count() == 1
+    assert events.exclude(parent_ref="").count() == 2 and events.filter(key_candidate=True).exists()
+    for moment in ("detected", "acknowledged", "mitigated", "resolved"):
+        (tagged,) = [e for e in events if f"milestone:{moment}" in e.tags]
+        assert tagged.occurred_at == getattr(incident, f"{moment}_at")  # the incident's durations come from its events
+    assert [f.check for f in timeline_summary(incident).findings] == ["no-source"]  # one event typed without a link
+
+
 # --force flushes the database, which PostgreSQL refuses inside a test's transaction.
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("builtin_templates_put_back")

@@ -30,7 +30,7 @@ TEMPLATE_ROWS = """{% load timeline_tags %}{% for row in rows %}
       <td>{{ e.actor|default:"—" }}{% if e.actor_kind != "person" %} <span class="muted small">({{ e.get_actor_kind_display|lower }})</span>{% endif %}</td>
       <td><span class="badge kind-{{ e.kind }}">{{ e.get_kind_display }}</span>
         {% if e.html %}<div class="prose">{{ e.html|safe }}</div>{% else %}<div class="event-text">{{ e.text|linebreaksbr }}</div>{% endif %}
-        {% if e.edited %}<span class="muted small">(edited)</span>{% endif %}{% if e.hidden %}<span class="muted small">(hidden{% if e.merged_into_id %}: duplicate{% endif %})</span>{% endif %}
+        {% if e.parent_ref %}<span class="muted small" title="A reply in a thread">(thread reply)</span>{% endif %}{% if e.key_candidate and not e.key_event %}<span class="badge pinned" title="Pinned in the source: a candidate key event">pinned</span>{% endif %}{% if e.edited %}<span class="muted small">(edited)</span>{% endif %}{% if e.hidden %}<span class="muted small">(hidden{% if e.merged_into_id %}: duplicate{% endif %})</span>{% endif %}
         {% for a in e.attachments %}<div class="small">📎 {% if a.url %}<a href="{{ a.url }}" rel="nofollow noopener">{{ a.name }}</a>{% else %}{{ a.name }}{% endif %}</div>{% endfor %}
         {% for t in e.tags %}<span class="tag">{{ t }}</span> {% endfor %}
       </td>
@@ -65,7 +65,8 @@ def varied_timeline(make_incident, people):
         TimelineEvent(**common, occurred_at=T0 + timedelta(hours=3), actor="Priya", kind="message", text="after a gap",
                       source_type="slack", source_ref="C1/1.000001", source_url="https://acme.slack.com/archives/C1/p1000001",
                       attachments=[{"name": "graph.png", "mimetype": "image/png", "url": "https://f.example.com/g.png?a=1&b=2"},
-                                   {"name": "no-link.txt"}, {"url": "https://f.example.com/nameless"}], edited=True),
+                                   {"name": "no-link.txt"}, {"url": "https://f.example.com/nameless"}], edited=True,
+                      parent_ref="C1/0.999999", key_candidate=True),
         TimelineEvent(**common, occurred_at=T0 + timedelta(days=1), actor="Alertmanager", actor_kind="system",
                       kind="alert_firing", text="next day", source_type="alertmanager", source_ref="short-ref", hidden=True),
         TimelineEvent(**common, occurred_at=T0 + timedelta(days=1, seconds=1), actor="x", text="merged", hidden=True,
@@ -92,6 +93,7 @@ def test_the_rows_are_written_as_the_template_wrote_them(varied_timeline, can_ed
     new = Template(TAG_ROWS).render(Context(context))
     assert squeeze(new) == squeeze(old)
     assert 'class="prose"' in new and "<br>" in new and "&lt;two&gt;" in new and ": duplicate" in new
+    assert "(thread reply)" in new and 'class="badge pinned"' in new
 
 
 def test_the_page_shows_times_in_the_timelines_display_zone(make_incident, people, client_for):

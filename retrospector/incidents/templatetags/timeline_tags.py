@@ -99,6 +99,10 @@ def render_rows(rows, *, incident, can_edit: bool, seconds: bool, show_original:
         else:
             add(f'<div class="event-text">{_lines(e.text)}</div>')
         add("\n        ")
+        if e.parent_ref:
+            add('<span class="muted small" title="A reply in a thread">(thread reply)</span>')
+        if e.key_candidate and not e.key_event:
+            add('<span class="badge pinned" title="Pinned in the source: a candidate key event">pinned</span>')
         if e.edited:
             add('<span class="muted small">(edited)</span>')
         if e.hidden:

@@ -24,7 +24,7 @@ class Command(BaseCommand):
             builtin_templates_sync()
         counts = load_demo()
         self.stdout.write(
-            f"Loaded the demo: {counts['teams']} teams, {counts['users']} people, {counts['incidents']} incidents, "
-            f"{counts['retrospectives']} retrospectives.\n"
+            f"Loaded the demo: {counts['teams']} teams, {counts['users']} people, {counts['incidents']} incidents "
+            f"({counts.get('timeline_events', 0)} timeline events), {counts['retrospectives']} retrospectives.\n"
             f"Log in as '{counts['admin']}' (organization admin) or any demo user with the password '{DEMO_PASSWORD}'."
         )
