@@ -29,3 +29,12 @@ def markdown(value) -> str:
     from retrospector.writeups.markdown import render_markdown
 
     return mark_safe(render_markdown(value or ""))
+
+
+@register.filter
+def count(value) -> str:
+    """A whole number with thousands separators: 60000 -> '60,000'."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return value
