@@ -18,7 +18,11 @@ PUBLIC_TITLE = "Checkout was slow"
 
 READ, WRITE = "read", "write"
 
-# (name, method, url, data, kind); {i} is the incident, {r} the retrospective.
+EVENT_FORM = {"when": "2026-05-04T14:20:00", "zone": "UTC", "actor": "Bob", "actor_kind": "person", "kind": "note",
+              "text": "Mine.", "source_url": "https://chat.example.com/p/9"}
+
+# (name, method, url, data, kind); {i} is the incident, {r} the retrospective, {e} and {f} two of the incident's
+# timeline events.
 PAGES = [
     ("incident detail", "get", "/incidents/{i}/", None, READ),
     ("incident edit", "get", "/incidents/{i}/edit", None, WRITE),
@@ -38,6 +42,16 @@ PAGES = [
     ("export md", "get", "/retrospectives/{r}/export.md", None, READ),
     ("export html", "get", "/retrospectives/{r}/export.html", None, READ),
     ("export json", "get", "/retrospectives/{r}/export.json", None, READ),
+    ("timeline", "get", "/incidents/{i}/timeline/", None, READ),
+    ("timeline event add", "post", "/incidents/{i}/timeline/events", EVENT_FORM, WRITE),
+    ("timeline event edit", "get", "/incidents/{i}/timeline/events/{e}/edit", None, WRITE),
+    ("timeline event edit (save)", "post", "/incidents/{i}/timeline/events/{e}/edit", {**EVENT_FORM, "base_version": 1}, WRITE),
+    ("timeline event delete", "post", "/incidents/{i}/timeline/events/{e}/delete", {"confirm": "1"}, WRITE),
+    ("timeline milestone", "post", "/incidents/{i}/timeline/events/{e}/milestone", {"moment": "mitigated_at"}, WRITE),
+    ("timeline bulk", "post", "/incidents/{i}/timeline/bulk", {"action": "hide", "events": ["{e}"]}, WRITE),
+    ("timeline merge", "post", "/incidents/{i}/timeline/bulk", {"action": "merge", "events": ["{e}", "{f}"]}, WRITE),
+    ("timeline display", "post", "/incidents/{i}/timeline/settings", {"timeline_seconds": "on"}, WRITE),
+    ("timeline import", "get", "/incidents/{i}/timeline/import", None, WRITE),
 ]
 
 API_ENDPOINTS = [
@@ -54,6 +68,15 @@ API_ENDPOINTS = [
     ("api export md", "get", "/api/v1/retrospectives/{r}/export?format=md", None, READ),
     ("api export html", "get", "/api/v1/retrospectives/{r}/export?format=html", None, READ),
     ("api export json", "get", "/api/v1/retrospectives/{r}/export?format=json", None, READ),
+    ("api events", "get", "/api/v1/incidents/{i}/events", None, READ),
+    ("api event read", "get", "/api/v1/incidents/{i}/events/{e}", None, READ),
+    ("api timeline checks", "get", "/api/v1/incidents/{i}/timeline/checks", None, READ),
+    ("api event add", "post", "/api/v1/incidents/{i}/events", {"time": "2026-05-04T14:20:00Z", "text": "Mine."}, WRITE),
+    ("api event change", "patch", "/api/v1/incidents/{i}/events/{e}", {"text": "Changed", "base_version": 1}, WRITE),
+    ("api event delete", "delete", "/api/v1/incidents/{i}/events/{e}", None, WRITE),
+    ("api events bulk", "post", "/api/v1/incidents/{i}/events/bulk", {"action": "key", "event_ids": ["{e}"]}, WRITE),
+    ("api events merge", "post", "/api/v1/incidents/{i}/events/merge", {"keep": "{e}", "duplicates": ["{f}"]}, WRITE),
+    ("api event milestone", "post", "/api/v1/incidents/{i}/events/{e}/milestone", {"moment": "mitigated_at"}, WRITE),
 ]
 
 ENDPOINTS = [pytest.param(*e, id=e[0]) for e in PAGES + API_ENDPOINTS]
@@ -90,10 +113,21 @@ def everyone(people):
     return people
 
 
+def with_timeline(incident, by):
+    """Two events typed by hand, ten and eleven minutes in."""
+    from retrospector.incidents.timeline_services import event_add
+
+    for minutes, text in ((10, "Paged the database team"), (11, "Paged the database team again")):
+        event_add(incident=incident, by=by, occurred_at=incident.started_at + timedelta(minutes=minutes), text=text,
+                  source_url="https://chat.example.com/p/1", original_offset_minutes=0)
+    incident.refresh_from_db()
+    return incident
+
+
 @pytest.fixture
 def world(everyone, make_incident, make_retrospective):
-    private = make_incident(title=PRIVATE_TITLE, visibility="private")
-    public = make_incident(title=PUBLIC_TITLE)
+    private = with_timeline(make_incident(title=PRIVATE_TITLE, visibility="private"), everyone["alice"])
+    public = with_timeline(make_incident(title=PUBLIC_TITLE), everyone["alice"])
     return {
         "private": (private, make_retrospective(private)),
         "organization": (public, make_retrospective(public)),
@@ -107,7 +141,9 @@ def client_of(people, name):
     return client
 
 
-def call(client, method, url, data):
+def call(client, method, url, data, incident=None):
+    if incident is not None and data is not None:
+        data = _with_events(data, incident)
     if url.startswith("/api/"):
         if data is None:
             return getattr(client, method)(url)
@@ -115,8 +151,27 @@ def call(client, method, url, data):
     return getattr(client, method)(url, data or {})
 
 
+def _events_of(incident) -> tuple[int, int]:
+    from retrospector.incidents.models import TimelineEvent
+
+    e, f = TimelineEvent.objects.filter(incident=incident).order_by("pk").values_list("pk", flat=True)[:2]
+    return e, f
+
+
+def _with_events(data: dict, incident) -> dict:
+    """The payload with "{e}" and "{f}" (alone, or in a list) replaced by the incident's events' ids."""
+    if not any("{" in str(v) for v in data.values()):
+        return data
+    e, f = _events_of(incident)
+    ids = {"{e}": e, "{f}": f}
+    return {k: [ids.get(x, x) for x in v] if isinstance(v, list) else ids.get(v, v) for k, v in data.items()}
+
+
 def url_for(template, incident, retrospective):
-    return template.format(i=incident.pk, r=retrospective.pk)
+    if "{e}" not in template:
+        return template.format(i=incident.pk, r=retrospective.pk)
+    e, f = _events_of(incident)
+    return template.format(i=incident.pk, r=retrospective.pk, e=e, f=f)
 
 
 def expected_status(name, visibility, kind, *, invited=()):
@@ -133,7 +188,7 @@ def assert_allowed(response, kind, what):
     if kind == READ:
         assert response.status_code == 200, f"{what}: {response.status_code}"
     else:
-        assert response.status_code in (200, 201, 302), f"{what}: {response.status_code} {response.content[:300]!r}"
+        assert response.status_code in (200, 201, 204, 302), f"{what}: {response.status_code} {response.content[:300]!r}"
 
 
 def assert_refused(response, status, what, *, title):
@@ -152,7 +207,7 @@ def assert_refused(response, status, what, *, title):
 @pytest.mark.parametrize("label, method, url, data, kind", ENDPOINTS)
 def test_the_permission_matrix(world, everyone, visibility, name, label, method, url, data, kind):
     incident, retrospective = world[visibility]
-    response = call(client_of(everyone, name), method, url_for(url, incident, retrospective), data)
+    response = call(client_of(everyone, name), method, url_for(url, incident, retrospective), data, incident)
     what = f"{name} on {label} of a {visibility} incident"
     status = expected_status(name, visibility, kind)
     if status is None:
@@ -168,7 +223,7 @@ def test_invited_people_read_a_private_incident_but_do_not_change_it(world, ever
 
     incident, retrospective = world["private"]
     incident_update(incident=incident, by=everyone["alice"], invitees=[everyone[name]])
-    response = call(client_of(everyone, name), method, url_for(url, incident, retrospective), data)
+    response = call(client_of(everyone, name), method, url_for(url, incident, retrospective), data, incident)
     what = f"invited {name} on {label}"
     if kind == READ:
         assert_allowed(response, kind, what)
@@ -180,7 +235,7 @@ def test_invited_people_read_a_private_incident_but_do_not_change_it(world, ever
 def test_anonymous_people_are_sent_to_log_in(world, label, method, url, data, kind):
     incident, retrospective = world["private"]
     target = url_for(url, incident, retrospective)
-    response = call(Client(), method, target, data)
+    response = call(Client(), method, target, data, incident)
     if target.startswith("/api/"):
         assert response.status_code == 401
         assert response.json()["detail"].startswith("Authentication required")
@@ -197,7 +252,12 @@ def test_refused_writes_change_nothing(world, everyone, visibility, name):
     client = client_of(everyone, name)
     for label, method, url, data, kind in PAGES + API_ENDPOINTS:
         if kind == WRITE:
-            call(client, method, url_for(url, incident, retrospective), data)
+            call(client, method, url_for(url, incident, retrospective), data, incident)
+    from retrospector.incidents.models import TimelineEvent
+
+    events = TimelineEvent.objects.filter(incident=incident).order_by("pk")
+    assert [(e.text, e.version, e.hidden, e.key_event, e.tags) for e in events] == [
+        ("Paged the database team", 1, False, False, []), ("Paged the database team again", 1, False, False, [])]
     incident.refresh_from_db()
     retrospective.refresh_from_db()
     summary = retrospective.sections.get(key="summary")

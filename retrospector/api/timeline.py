@@ -224,12 +224,12 @@ def add_event(request, incident_id: int, payload: EventIn):
     return Status(201, event_out(event))
 
 
-@router.get("/incidents/{incident_id}/events/{event_id}", response=EventOut, summary="Read an event")
+@router.get("/incidents/{incident_id}/events/{int:event_id}", response=EventOut, summary="Read an event")
 def read_event(request, incident_id: int, event_id: int):
     return event_out(_event(request, incident_id, event_id))
 
 
-@router.patch("/incidents/{incident_id}/events/{event_id}", response=EventOut, summary="Change an event (409 on a stale base_version)")
+@router.patch("/incidents/{incident_id}/events/{int:event_id}", response=EventOut, summary="Change an event (409 on a stale base_version)")
 def update_event(request, incident_id: int, event_id: int, payload: EventPatch):
     event = _event(request, incident_id, event_id)
     changes = payload.dict(exclude_unset=True)
@@ -239,7 +239,7 @@ def update_event(request, incident_id: int, event_id: int, payload: EventPatch):
     return event_out(event_update(event=event, by=request.user, base_version=base_version, **changes))
 
 
-@router.delete("/incidents/{incident_id}/events/{event_id}", response={204: None}, summary="Delete an event")
+@router.delete("/incidents/{incident_id}/events/{int:event_id}", response={204: None}, summary="Delete an event")
 def delete_event(request, incident_id: int, event_id: int):
     event_delete(event=_event(request, incident_id, event_id), by=request.user)
     return Status(204, None)
@@ -257,7 +257,7 @@ def merge_events(request, incident_id: int, payload: MergeIn):
     return event_out(events_merge(incident=incident, by=request.user, keep_id=payload.keep, duplicate_ids=payload.duplicates))
 
 
-@router.post("/incidents/{incident_id}/events/{event_id}/milestone", summary="Set a key moment of the incident from an event")
+@router.post("/incidents/{incident_id}/events/{int:event_id}/milestone", summary="Set a key moment of the incident from an event")
 def set_milestone(request, incident_id: int, event_id: int, payload: MilestoneIn):
     incident = milestone_set_from_event(event=_event(request, incident_id, event_id), by=request.user, moment=payload.moment)
     return {payload.moment: getattr(incident, payload.moment)}

@@ -255,3 +255,18 @@ def test_the_page_can_show_each_events_original_time(incident, people, client_fo
     page = client.get(f"/incidents/{incident.pk}/timeline/?original=1").content.decode()
     assert '<div class="muted small original-time">16:05 CEST</div>' in page
     assert ">14:05<" in page  # shown in bob's zone, UTC
+
+
+def test_the_events_api_hides_marks_and_merges_in_bulk(incident, people, client_for):
+    client = client_for("bob")
+    a, b, c = (event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(minutes=m), text=f"event {m}",
+                         source_url="https://chat.example.com/p/1", original_offset_minutes=0) for m in (1, 2, 3))
+    url = f"/api/v1/incidents/{incident.pk}/events"
+    hidden = client.post(f"{url}/bulk", {"action": "hide", "event_ids": [c.pk]}, content_type="application/json")
+    assert hidden.status_code == 200 and TimelineEvent.objects.get(pk=c.pk).hidden
+    merged = client.post(f"{url}/merge", {"keep": a.pk, "duplicates": [b.pk]}, content_type="application/json")
+    assert merged.status_code == 200 and merged.json()["id"] == a.pk
+    assert TimelineEvent.objects.get(pk=b.pk).merged_into_id == a.pk
+    assert [e["id"] for e in client.get(url).json()["results"]] == [a.pk]
+    schema = client.get("/api/openapi.json").json()["paths"]
+    assert "/api/v1/incidents/{incident_id}/events/{event_id}" in schema and "/api/v1/incidents/{incident_id}/events/bulk" in schema
