@@ -101,3 +101,18 @@ def test_without_javascript_the_timeline_still_edits(new_context, people, timeli
     expect(page).to_have_url(re.compile(rf"/timeline/#event-{paged.pk}$"))
     expect(page.locator(f"#event-{paged.pk}")).to_contain_text("Paged the network team")
     expect(page.locator(".messages")).to_contain_text("Event saved.")
+
+
+def test_on_a_phone_each_event_reads_without_scrolling_sideways(new_context, people, timeline, shot):
+    incident, (paged, *_rest) = timeline
+    page = new_context(people["alice"], viewport={"width": 375, "height": 812}).new_page()
+    page.goto(f"/incidents/{incident.pk}/timeline/")
+    row = page.locator(f"#event-{paged.pk}")
+    for part in ("td.time", "td.what", "td.actions"):
+        box = row.locator(part).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, f"{part} runs off a 375px screen: {box}"
+    shot(page, "timeline-phone")
+    row.get_by_role("link", name=re.compile(r"^Edit")).click()  # the edit form opens in place at full width too
+    expect(page.locator(f"#id_e{paged.pk}_text")).to_be_visible()
+    box = page.locator(f"#id_e{paged.pk}_text").bounding_box()
+    assert box["x"] + box["width"] <= 375

@@ -23,19 +23,19 @@ TEMPLATE_ROWS = """{% load timeline_tags %}{% for row in rows %}
     {% if row.new_day %}<tr class="day"><th colspan="6" scope="rowgroup">{{ row.local|date:"l j F Y" }}</th></tr>{% endif %}
     {% with e=row.event %}
     <tr id="event-{{ e.pk }}" class="{% if e.key_event %}key{% endif %}{% if e.hidden %} hidden-event{% endif %}">
-      {% if can_edit %}<td><input type="checkbox" name="events" value="{{ e.pk }}" form="bulk-form" aria-label="Select event at {{ row.local|date:'H:i:s' }}"></td>{% endif %}
+      {% if can_edit %}<td class="select"><input type="checkbox" name="events" value="{{ e.pk }}" form="bulk-form" aria-label="Select event at {{ row.local|date:'H:i:s' }}"></td>{% endif %}
       <td class="time"><time datetime="{{ e.occurred_at|date:'c' }}" title="As written: {{ e.original_time|default:'—' }}" tabindex="0">{% if seconds %}{{ row.local|date:"H:i:s" }}{% else %}{{ row.local|date:"H:i" }}{% endif %}</time>
         {% if show_original and e.original_time %}<div class="muted small original-time">{{ e.original_time }}</div>{% endif %}
         {% if e.key_event %}<span class="badge key-badge" title="Key event">key</span>{% endif %}</td>
-      <td>{{ e.actor|default:"—" }}{% if e.actor_kind != "person" %} <span class="muted small">({{ e.get_actor_kind_display|lower }})</span>{% endif %}</td>
-      <td><span class="badge kind-{{ e.kind }}">{{ e.get_kind_display }}</span>
+      <td class="actor">{{ e.actor|default:"—" }}{% if e.actor_kind != "person" %} <span class="muted small">({{ e.get_actor_kind_display|lower }})</span>{% endif %}</td>
+      <td class="what"><span class="badge kind-{{ e.kind }}">{{ e.get_kind_display }}</span>
         {% if e.html %}<div class="prose">{{ e.html|safe }}</div>{% else %}<div class="event-text">{{ e.text|linebreaksbr }}</div>{% endif %}
         {% if e.parent_ref %}<span class="muted small" title="A reply in a thread">(thread reply)</span>{% endif %}{% if e.key_candidate and not e.key_event %}<span class="badge pinned" title="Pinned in the source: a candidate key event">pinned</span>{% endif %}{% if e.edited %}<span class="muted small">(edited)</span>{% endif %}{% if e.hidden %}<span class="muted small">(hidden{% if e.merged_into_id %}: duplicate{% endif %})</span>{% endif %}
         {% for a in e.attachments %}<div class="small">📎 {% if a.url %}<a href="{{ a.url }}" rel="nofollow noopener">{{ a.name }}</a>{% else %}{{ a.name }}{% endif %}</div>{% endfor %}
         {% for t in e.tags %}<span class="tag">{{ t }}</span> {% endfor %}
       </td>
-      <td class="small">{% if e.source_url %}<a href="{{ e.source_url }}" rel="nofollow noopener">{% if e.source_type == "manual" %}source{% else %}{{ e.source_type }}{% endif %}</a>{% elif e.source_ref %}{{ e.source_type }} <span class="muted">{{ e.source_ref|truncatechars:40 }}</span>{% else %}<span class="finding-inline">no source</span>{% endif %}</td>
-      {% if can_edit %}<td class="small"><a href="{% url 'event_edit' incident.pk e.pk %}" hx-get="{% url 'event_edit' incident.pk e.pk %}" hx-target="#event-{{ e.pk }}" hx-swap="outerHTML">Edit<span class="visually-hidden"> event at {{ row.local|date:'H:i' }}</span></a>
+      <td class="small source">{% if e.source_url %}<a href="{{ e.source_url }}" rel="nofollow noopener">{% if e.source_type == "manual" %}source{% else %}{{ e.source_type }}{% endif %}</a>{% elif e.source_ref %}{{ e.source_type }} <span class="muted">{{ e.source_ref|truncatechars:40 }}</span>{% else %}<span class="finding-inline">no source</span>{% endif %}</td>
+      {% if can_edit %}<td class="small actions"><a href="{% url 'event_edit' incident.pk e.pk %}" hx-get="{% url 'event_edit' incident.pk e.pk %}" hx-target="#event-{{ e.pk }}" hx-swap="outerHTML">Edit<span class="visually-hidden"> event at {{ row.local|date:'H:i' }}</span></a>
         <form method="post" action="{% url 'event_milestone' incident.pk e.pk %}" hx-post="{% url 'event_milestone' incident.pk e.pk %}" class="inline milestone">{% csrf_token %}
           <label class="visually-hidden" for="m-{{ e.pk }}">Set a key moment from this event</label>
           <select id="m-{{ e.pk }}" name="moment">{% for value, label in milestone_form.fields.moment.choices %}<option value="{{ value }}">{{ label }}</option>{% endfor %}</select>

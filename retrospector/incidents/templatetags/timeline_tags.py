@@ -80,7 +80,7 @@ def render_rows(rows, *, incident, can_edit: bool, seconds: bool, show_original:
         classes = ("key" if e.key_event else "") + (" hidden-event" if e.hidden else "")
         add(f'\n    <tr id="event-{e.pk}" class="{classes}">\n      ')
         if can_edit:
-            add(f'<td><input type="checkbox" name="events" value="{e.pk}" form="bulk-form" '
+            add(f'<td class="select"><input type="checkbox" name="events" value="{e.pk}" form="bulk-form" '
                 f'aria-label="Select event at {hms}"></td>')
         # Model text fields are plain str: escape() is what the template engine did to them.
         add(f'\n      <td class="time"><time datetime="{e.occurred_at.astimezone(zone).isoformat()}" '
@@ -90,10 +90,10 @@ def render_rows(rows, *, incident, can_edit: bool, seconds: bool, show_original:
         add("\n        ")
         if e.key_event:
             add('<span class="badge key-badge" title="Key event">key</span>')
-        add(f'</td>\n      <td>{escape(e.actor or "—")}')
+        add(f'</td>\n      <td class="actor">{escape(e.actor or "—")}')
         if e.actor_kind != "person":
             add(f' <span class="muted small">({_text(str(actor_kinds.get(e.actor_kind, e.actor_kind)).lower())})</span>')
-        add(f'</td>\n      <td><span class="badge kind-{escape(e.kind)}">{_text(kinds.get(e.kind, e.kind))}</span>\n        ')
+        add(f'</td>\n      <td class="what"><span class="badge kind-{escape(e.kind)}">{_text(kinds.get(e.kind, e.kind))}</span>\n        ')
         if e.html:
             add(f'<div class="prose">{e.html}</div>')
         else:
@@ -113,7 +113,7 @@ def render_rows(rows, *, incident, can_edit: bool, seconds: bool, show_original:
         add("\n        ")
         for tag in e.tags or ():
             add(f'<span class="tag">{_text(tag)}</span> ')
-        add('\n      </td>\n      <td class="small">')
+        add('\n      </td>\n      <td class="small source">')
         if e.source_url:
             label = "source" if e.source_type == "manual" else escape(e.source_type)
             add(f'<a href="{escape(e.source_url)}" rel="nofollow noopener">{label}</a>')
@@ -124,7 +124,7 @@ def render_rows(rows, *, incident, can_edit: bool, seconds: bool, show_original:
             add('<span class="finding-inline">no source</span>')
         add("</td>\n      ")
         if can_edit:
-            add(f'<td class="small"><a href="{edit_url(e.pk)}" hx-get="{edit_url(e.pk)}" hx-target="#event-{e.pk}" '
+            add(f'<td class="small actions"><a href="{edit_url(e.pk)}" hx-get="{edit_url(e.pk)}" hx-target="#event-{e.pk}" '
                 f'hx-swap="outerHTML">Edit<span class="visually-hidden"> event at {hms[:5]}</span></a>\n'
                 f'        <form method="post" action="{milestone_url(e.pk)}" hx-post="{milestone_url(e.pk)}" class="inline milestone">{csrf}\n'
                 f'          <label class="visually-hidden" for="m-{e.pk}">Set a key moment from this event</label>\n'
