@@ -19,7 +19,7 @@ from retrospector.incidents.tasks import (
     import_job_waiting_for_worker,
     import_options_stored,
 )
-from retrospector.incidents.timeline_selectors import timeline_events, timeline_page, timeline_summary
+from retrospector.incidents.timeline_selectors import timeline_events, timeline_summary, timeline_window
 from retrospector.incidents.timeline_services import (
     event_add,
     event_delete,
@@ -71,6 +71,7 @@ class EventOut(Schema):
 class EventPage(Schema):
     results: list[EventOut]
     next_cursor: str | None
+    previous_cursor: str | None = Field(None, description="Pass as `before` for the page before this one.")
 
 
 class EventIn(Schema):
@@ -107,6 +108,8 @@ class EventFilters(Schema):
     include_hidden: bool = False
     key_only: bool = False
     after: str = Field("", max_length=200, description="The next_cursor of the previous page.")
+    before: str = Field("", max_length=200, description="A previous_cursor: the page just before it.")
+    text: str = Field("", max_length=200, description="Only events whose text or actor contains this (any case).")
     limit: int = Field(100, ge=1, le=500)
 
 
@@ -205,9 +208,10 @@ def _event(request, incident_id, event_id) -> TimelineEvent:
 def list_events(request, incident_id: int, filters: Query[EventFilters]):
     incident = _get_visible(request, incident_id)
     events = timeline_events(incident=incident, since=filters.since, until=filters.until, kinds=filters.kind or None,
-                             sources=filters.source or None, include_hidden=filters.include_hidden, key_only=filters.key_only)
-    rows, next_cursor = timeline_page(events, after=filters.after, limit=filters.limit)
-    return {"results": [event_out(e) for e in rows], "next_cursor": next_cursor}
+                             sources=filters.source or None, include_hidden=filters.include_hidden, key_only=filters.key_only,
+                             text=filters.text.strip())
+    rows, next_cursor, previous_cursor = timeline_window(events, after=filters.after, before=filters.before, limit=filters.limit)
+    return {"results": [event_out(e) for e in rows], "next_cursor": next_cursor, "previous_cursor": previous_cursor}
 
 
 @router.post("/incidents/{incident_id}/events", response={201: EventOut}, summary="Add an event by hand")

@@ -19,7 +19,12 @@ GAP_THRESHOLD = timedelta(minutes=30)
 
 
 def encode_cursor(event: TimelineEvent) -> str:
-    raw = f"{event.occurred_at.isoformat()}|{event.pk}"
+    return encode_position(event.occurred_at, event.pk)
+
+
+def encode_position(when: datetime, pk: int) -> str:
+    """A cursor for the position (time, id): a page `after` it starts with the first event after that position."""
+    raw = f"{when.isoformat()}|{pk}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
@@ -44,9 +49,13 @@ def timeline_events(
     sources: list[str] | None = None,
     include_hidden: bool = False,
     key_only: bool = False,
+    text: str = "",
 ) -> QuerySet[TimelineEvent]:
-    """The incident's events in display order (time, then id). The incident must already be permission-checked."""
+    """The incident's events in display order (time, then id). The incident must already be permission-checked.
+    `text` keeps events whose text or actor contains it (any case)."""
     events = TimelineEvent.objects.filter(incident=incident)
+    if text:
+        events = events.filter(Q(text__icontains=text) | Q(actor__icontains=text))
     if not include_hidden:
         events = events.filter(hidden=False)
     if key_only:
@@ -64,17 +73,41 @@ def timeline_events(
 
 def timeline_page(events: QuerySet[TimelineEvent], *, after: str = "", limit: int = 100) -> tuple[list[TimelineEvent], str | None]:
     """One page after the cursor; returns (events, next cursor or None)."""
-    if after:
-        position = decode_cursor(after)
+    rows, next_cursor, _ = timeline_window(events, after=after, limit=limit)
+    return rows, next_cursor
+
+
+def timeline_window(events: QuerySet[TimelineEvent], *, after: str = "", before: str = "",
+                    limit: int = 100) -> tuple[list[TimelineEvent], str | None, str | None]:
+    """One page of `events` (in display order): the first, the one after the cursor `after`, or the one just before
+    the cursor `before`. Returns (events, next cursor or None, previous cursor or None); the previous cursor is that
+    of a page's first event, to read what comes before it."""
+    if after and before:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"before": "Give after or before, not both."})
+    cursor = after or before
+    if cursor:
+        position = decode_cursor(cursor)
         if position is None:
             from django.core.exceptions import ValidationError
 
-            raise ValidationError({"after": "Not a cursor from this API; start without one."})
+            raise ValidationError({"before" if before else "after": "Not a cursor from this API; start without one."})
         when, pk = position
+    if before:
+        earlier = events.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk)).order_by("-occurred_at", "-id")
+        rows = list(earlier[: limit + 1])
+        more_before = len(rows) > limit
+        rows = rows[:limit][::-1]
+        # There is a later page: the event the cursor names, at least.
+        return rows, encode_cursor(rows[-1]) if rows else None, encode_cursor(rows[0]) if rows and more_before else None
+    if after:
         events = events.filter(Q(occurred_at__gt=when) | Q(occurred_at=when, pk__gt=pk))
     rows = list(events[: limit + 1])
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    rows = rows[:limit]
+    # After a cursor there is an earlier page: the event the cursor names, at least.
+    return rows, next_cursor, encode_cursor(rows[0]) if after and rows else None
 
 
 def display_zone(incident: Incident, viewer) -> zoneinfo.ZoneInfo:

@@ -1,6 +1,7 @@
 """The timeline page and its edits: events by hand, in bulk, merged; milestones; display settings."""
 
-from urllib.parse import urlsplit
+from datetime import datetime
+from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,6 +15,7 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors, show_conflict
+from retrospector.importers.base import SOURCE_TYPES
 
 from .models import Incident, PendingImport, TimelineEvent
 from .selectors import can_edit_incident, incident_visible
@@ -21,7 +23,7 @@ from .services import ConflictError
 from .timeline_forms import BulkForm, EventForm, MilestoneForm, TimelineSettingsForm
 from .tasks import IN_PROGRESS, import_jobs_of
 from .templatetags.timeline_tags import render_rows
-from .timeline_selectors import TimelineRow, display_zone, timeline_events, timeline_page, timeline_rows, timeline_summary
+from .timeline_selectors import TimelineRow, display_zone, encode_position, timeline_events, timeline_rows, timeline_summary, timeline_window
 from .timeline_services import (
     event_add,
     event_delete,
@@ -66,28 +68,52 @@ def _view_query(request, incident) -> QueryDict:
     return QueryDict()
 
 
+def _local_moment(value: str, zone):
+    """A datetime-local value ("2026-05-04T14:20", seconds optional) meant in the timeline's display zone; None when
+    empty or not a time."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.replace(tzinfo=zone) if moment.tzinfo is None else moment
+
+
 def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, focus: str = "") -> dict:
     zone = display_zone(incident, request.user)
     show_hidden = query.get("hidden") == "1"
     key_only = query.get("key") == "1"
     kinds = [k for k in query.getlist("kind") if k in TimelineEvent.Kind.values]
-    events = timeline_events(incident=incident, include_hidden=show_hidden, kinds=kinds or None, key_only=key_only)
+    source = query.get("source", "") if query.get("source", "") in SOURCE_TYPES else ""
+    text = query.get("q", "").strip()[:200]
+    since, until = _local_moment(query.get("from", ""), zone), _local_moment(query.get("until", ""), zone)
+    bad_times = [label for label, raw, moment in (("From", query.get("from", ""), since), ("Until", query.get("until", ""), until))
+                 if raw and moment is None]
+    events = timeline_events(incident=incident, include_hidden=show_hidden, kinds=kinds or None, key_only=key_only,
+                             sources=[source] if source else None, text=text, since=since, until=until)
     shown = events.only(*SHOWN_FIELDS)  # what the rows show: fewer columns to convert on a 100-row page
     try:
-        page, next_cursor = timeline_page(shown, after=query.get("after", ""), limit=PAGE_SIZE)
+        page, next_cursor, previous_cursor = timeline_window(shown, after=query.get("after", ""),
+                                                             before=query.get("before", ""), limit=PAGE_SIZE)
     except ValidationError:
-        page, next_cursor = timeline_page(shown, limit=PAGE_SIZE)
+        page, next_cursor, previous_cursor = timeline_window(shown, limit=PAGE_SIZE)
     summary = timeline_summary(incident)
-    kept = query.copy()  # the filters, for the next page's link
-    kept.pop("after", None)
+    kept = query.copy()  # the filters, for the pages' links
+    for name in ("after", "before"):
+        kept.pop(name, None)
+    filtered = show_hidden or kinds or key_only or source or text or since or until
     context = {
-        "incident": incident, "rows": timeline_rows(page, zone), "next_cursor": next_cursor, "zone": zone,
+        "incident": incident, "rows": timeline_rows(page, zone), "next_cursor": next_cursor,
+        "previous_cursor": previous_cursor, "zone": zone,
         "seconds": incident.timeline_seconds, "can_edit": can_edit_incident(request.user, incident),
         "checks": summary.findings, "kinds": TimelineEvent.Kind.choices, "selected_kinds": kinds,
+        "sources": SOURCE_TYPES, "source": source, "q": text, "since_value": query.get("from", "")[:19],
+        "until_value": query.get("until", "")[:19], "bad_times": bad_times,
         "show_hidden": show_hidden, "key_only": key_only, "show_original": query.get("original") == "1",
-        "filter_query": kept.urlencode(), "paged": bool(query.get("after")),
+        "filter_query": kept.urlencode(), "paged": bool(query.get("after") or query.get("before")),
         "milestone_form": MilestoneForm(), "bulk_actions": BulkForm.base_fields["action"].choices,
-        "total": events.count() if (show_hidden or kinds or key_only) else summary.shown,
+        "total": events.count() if filtered else summary.shown, "filtered": bool(filtered),
         "htmx": _is_htmx(request), "focus": focus,
     }
     if whole_page:
@@ -119,7 +145,17 @@ def _after_change(request, incident, *, event_pk: int | None = None, focus: str 
     default the changed event's row, else the messages); without, back to the page at the changed event."""
     if _is_htmx(request):
         return _region(request, incident, focus=focus or (f"#event-{event_pk}" if event_pk else ""), extra=extra)
-    return redirect(reverse("incident_timeline", args=[incident.pk]) + (f"#event-{event_pk}" if event_pk else ""))
+    event = TimelineEvent.objects.filter(pk=event_pk).only("occurred_at", "hidden").first() if event_pk else None
+    return redirect(_page_at(incident.pk, event) if event else reverse("incident_timeline", args=[incident.pk]))
+
+
+def _page_at(incident_pk: int, event: TimelineEvent) -> str:
+    """The address of the timeline page that starts at `event`, scrolled to it: an event of a long timeline is
+    rarely on the first page. ("Earlier events" leads back from there.)"""
+    query = {"after": encode_position(event.occurred_at, event.pk - 1)}  # the page starts with this very event
+    if event.hidden:
+        query["hidden"] = "1"
+    return f"{reverse('incident_timeline', args=[incident_pk])}?{urlencode(query)}#event-{event.pk}"
 
 
 def _retarget(response, target: str):
@@ -173,11 +209,12 @@ def _event(incident, event_pk) -> TimelineEvent:
 
 @login_required
 def event_row(request, pk, event_pk):
-    """One event's row as the timeline shows it (htmx: Cancel in a row being edited)."""
+    """One event's row as the timeline shows it (htmx: Cancel in a row being edited); without htmx, the timeline page
+    that starts at the event."""
     incident = _incident(request, pk)
     event = _event(incident, event_pk)
     if not _is_htmx(request):
-        return redirect(reverse("incident_timeline", args=[pk]) + f"#event-{event.pk}")
+        return redirect(_page_at(incident.pk, event))  # e.g. "Go to event" from a check's finding
     zone = display_zone(incident, request.user)
     row = TimelineRow(event=event, local=event.occurred_at.astimezone(zone), new_day=False, gap_before=None)
     html = render_rows([row], incident=incident, can_edit=can_edit_incident(request.user, incident),

@@ -98,7 +98,7 @@ def test_without_javascript_the_timeline_still_edits(new_context, people, timeli
     expect(page).to_have_url(re.compile(rf"/events/{paged.pk}/edit$"))
     page.get_by_label("What happened").fill("Paged the network team")
     page.get_by_role("button", name="Save").click()
-    expect(page).to_have_url(re.compile(rf"/timeline/#event-{paged.pk}$"))
+    expect(page).to_have_url(re.compile(rf"/timeline/\?after=[^#]+#event-{paged.pk}$"))
     expect(page.locator(f"#event-{paged.pk}")).to_contain_text("Paged the network team")
     expect(page.locator(".messages")).to_contain_text("Event saved.")
 

@@ -159,6 +159,27 @@ def test_cursor_pages_walk_the_whole_timeline_in_order(incident, people):
     assert decode_cursor("garbage!") is None
 
 
+@pytest.mark.parametrize("limit", [1, 4, 10, 25, 30])
+def test_pages_walked_backwards_are_the_same_pages(incident, people, limit):
+    from retrospector.incidents.timeline_selectors import timeline_window
+
+    timeline_import(incident=incident, by=people["bob"], source_type="csv", file_name="d.csv",
+                    events=[parsed(i, minutes=i // 3) for i in range(25)])  # repeated times
+    events = timeline_events(incident=incident)
+    forward, cursor, previous = [], "", None
+    while True:
+        rows, cursor, previous = timeline_window(events, after=cursor, limit=limit)
+        forward.append([r.pk for r in rows])
+        if not cursor:
+            break
+    backward = [forward[-1]]
+    while previous:
+        rows, _, previous = timeline_window(events, before=previous, limit=limit)
+        backward.insert(0, [r.pk for r in rows])
+    assert [pk for page in backward for pk in page] == list(events.values_list("pk", flat=True))
+    assert backward[1:] == forward[1:] and set(backward[0]) <= set(forward[0])  # the first page may come out shorter
+
+
 def test_checks_find_missing_sources_zones_and_out_of_order_lines(incident, people):
     event_add(incident=incident, by=people["bob"], occurred_at=T0, text="No source here")
     event_add(incident=incident, by=people["bob"], occurred_at=T0, text="Paris", source_url="https://x.example.com", original_offset_minutes=120)

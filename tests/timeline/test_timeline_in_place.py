@@ -106,7 +106,8 @@ def test_cancel_gives_the_row_back_as_it_was(incident, people, client_for):
     row = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}", headers=htmx(incident)).content.decode()
     assert row.lstrip().startswith(f'<tr id="event-{event.pk}"') and "Rolled back v42" in row and "editing" not in row
     without_js = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}")
-    assert without_js.status_code == 302 and without_js["Location"].endswith(f"/timeline/#event-{event.pk}")
+    assert without_js.status_code == 302 and re.search(rf"/timeline/\?after=[^#]+#event-{event.pk}$", without_js["Location"])
+    assert "Rolled back v42" in client.get(without_js["Location"]).content.decode()
 
 
 def test_bulk_actions_and_milestones_refresh_the_timeline_in_place(incident, people, client_for):
@@ -139,7 +140,24 @@ def test_filters_and_pages_fetched_by_htmx_are_only_the_timeline_part(incident, 
     assert "kind=log" in later  # the next page keeps the filter
     second = client.get(url + "?" + later).content.decode()
     assert "<html" in second and f"line {PAGE_SIZE + 4}" in second and "line 0<" not in second
-    assert "← First events" in second and "A note among the logs" not in second
+    assert "⇤ First events" in second and "← Earlier events" in second and "A note among the logs" not in second
+
+
+def test_go_to_event_opens_the_page_that_starts_at_that_event(incident, people, client_for):
+    timeline_import(incident=incident, by=people["bob"], source_type="csv", file_name="app.csv", events=[ParsedEvent(
+        occurred_at=T0 + timedelta(seconds=i), original_time="", original_offset_minutes=0, actor="api", actor_kind="system",
+        text=f"line {i}", kind="log", source_type="csv", source_ref=f"app.csv:{i + 2}") for i in range(PAGE_SIZE * 2)])
+    late = event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(hours=2), text="Typed late, no source",
+                     original_offset_minutes=0)
+    client = client_for("bob")
+    page = client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
+    assert f'id="event-{late.pk}"' not in page  # beyond the first page...
+    link = f'href="/incidents/{incident.pk}/timeline/events/{late.pk}">Go to event</a>'
+    assert link in page  # ...but its finding links to it
+    landing = client.get(f"/incidents/{incident.pk}/timeline/events/{late.pk}", follow=True)
+    body = landing.content.decode()
+    assert f'id="event-{late.pk}"' in body and "← Earlier events" in body
+    assert landing.redirect_chain[-1][0].endswith(f"#event-{late.pk}")
 
 
 def test_readers_and_other_teams_cannot_edit_in_place(make_incident, people, client_for):
@@ -172,3 +190,40 @@ def test_deleting_one_event_asks_for_a_ticked_confirmation(incident, people, cli
     assert not TimelineEvent.objects.filter(pk=event.pk).exists()
     without_js = client.post(url, {"confirm": "1"})
     assert without_js.status_code == 404  # already gone
+
+
+def test_the_page_filters_by_text_source_and_time_in_the_display_zone(incident, people, client_for):
+    alert(incident, people, "Error rate above 5%", 5)
+    note(incident, people, "Paged the database team", minutes=20)
+    note(incident, people, "Rolled back v42", minutes=40)
+    people["bob"].time_zone = "Europe/Paris"  # the timeline shows Paris time: 16:00 there is 14:00 UTC
+    people["bob"].save()
+    client = client_for("bob")
+    url = f"/incidents/{incident.pk}/timeline/"
+
+    def shown(query):
+        page = client.get(url + query).content.decode()
+        return [t for t in ("Error rate above 5%", "Paged the database team", "Rolled back v42") if t in page], page
+
+    assert shown("?q=ROLLED")[0] == ["Rolled back v42"]
+    assert shown("?source=alertmanager")[0] == ["Error rate above 5%"]
+    texts, page = shown("?from=2026-05-04T16:10&until=2026-05-04T16:30")
+    assert texts == ["Paged the database team"] and "1 event match the filters" in page and "Clear filters" in page
+    texts, page = shown("?from=yesterday")
+    assert len(texts) == 3 and "From: not a time; that limit was left out." in page
+    assert "No events match these filters." in shown("?q=nothing-like-this")[1]
+
+
+def test_the_events_api_pages_backwards_and_searches_text(incident, people, client_for):
+    for minute in range(7):
+        note(incident, people, f"step {minute}", minutes=minute)
+    client = client_for("bob")
+    url = f"/api/v1/incidents/{incident.pk}/events"
+    first = client.get(url + "?limit=3").json()
+    assert first["previous_cursor"] is None
+    second = client.get(url + f"?limit=3&after={first['next_cursor']}").json()
+    back = client.get(url + f"?limit=3&before={second['previous_cursor']}").json()
+    assert [e["text"] for e in back["results"]] == ["step 0", "step 1", "step 2"] and back["previous_cursor"] is None
+    assert [e["text"] for e in client.get(url + "?text=STEP 5").json()["results"]] == ["step 5"]
+    both = client.get(url + f"?after={first['next_cursor']}&before={second['previous_cursor']}")
+    assert both.status_code == 422 and both.json()["field"] == "before"
