@@ -50,7 +50,7 @@ PAGES = [
     ("timeline milestone", "post", "/incidents/{i}/timeline/events/{e}/milestone", {"moment": "mitigated_at"}, WRITE),
     ("timeline bulk", "post", "/incidents/{i}/timeline/bulk", {"action": "hide", "events": ["{e}"]}, WRITE),
     ("timeline merge", "post", "/incidents/{i}/timeline/bulk", {"action": "merge", "events": ["{e}", "{f}"]}, WRITE),
-    ("timeline display", "post", "/incidents/{i}/timeline/settings", {"timeline_seconds": "on"}, WRITE),
+    ("timeline display", "post", "/incidents/{i}/timeline/settings", {"timeline_seconds": "on", "timeline_gap_minutes": 5}, WRITE),
     ("timeline import", "get", "/incidents/{i}/timeline/import", None, WRITE),
 ]
 
@@ -71,6 +71,8 @@ API_ENDPOINTS = [
     ("api events", "get", "/api/v1/incidents/{i}/events", None, READ),
     ("api event read", "get", "/api/v1/incidents/{i}/events/{e}", None, READ),
     ("api timeline checks", "get", "/api/v1/incidents/{i}/timeline/checks", None, READ),
+    ("api timeline display", "get", "/api/v1/incidents/{i}/timeline/display", None, READ),
+    ("api timeline display set", "put", "/api/v1/incidents/{i}/timeline/display", {"seconds": True, "gap_minutes": 5}, WRITE),
     ("api event add", "post", "/api/v1/incidents/{i}/events", {"time": "2026-05-04T14:20:00Z", "text": "Mine."}, WRITE),
     ("api event change", "patch", "/api/v1/incidents/{i}/events/{e}", {"text": "Changed", "base_version": 1}, WRITE),
     ("api event delete", "delete", "/api/v1/incidents/{i}/events/{e}", None, WRITE),
@@ -262,6 +264,7 @@ def test_refused_writes_change_nothing(world, everyone, visibility, name):
     retrospective.refresh_from_db()
     summary = retrospective.sections.get(key="summary")
     assert (incident.title, incident.version) == ((PRIVATE_TITLE if visibility == "private" else PUBLIC_TITLE), 1)
+    assert (incident.timeline_seconds, incident.timeline_gap_minutes) == (False, 30)
     assert retrospective.state == "draft"
     assert (summary.body, summary.version) == ("", 1)
     assert incident.retrospectives.count() == 1

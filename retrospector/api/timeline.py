@@ -28,6 +28,7 @@ from retrospector.incidents.timeline_services import (
     events_merge,
     import_undo,
     milestone_set_from_event,
+    timeline_display_set,
     timeline_import,
 )
 
@@ -125,6 +126,12 @@ class MergeIn(Schema):
 
 class MilestoneIn(Schema):
     moment: str = Field(..., pattern="^(started_at|detected_at|acknowledged_at|mitigated_at|resolved_at)$")
+
+
+class DisplayIO(Schema):
+    time_zone: str = Field("", max_length=64, description="The zone everyone sees the timeline in; empty: each viewer's own.")
+    seconds: bool = Field(False, description="Show times to the second.")
+    gap_minutes: int = Field(30, description="Mark quiet periods longer than this many minutes (1 to 10,080).")
 
 
 class ImportOut(Schema):
@@ -265,6 +272,24 @@ def merge_events(request, incident_id: int, payload: MergeIn):
 def set_milestone(request, incident_id: int, event_id: int, payload: MilestoneIn):
     incident = milestone_set_from_event(event=_event(request, incident_id, event_id), by=request.user, moment=payload.moment)
     return {payload.moment: getattr(incident, payload.moment)}
+
+
+def display_out(incident) -> dict:
+    return {"time_zone": incident.timeline_time_zone, "seconds": incident.timeline_seconds,
+            "gap_minutes": incident.timeline_gap_minutes}
+
+
+@router.get("/incidents/{incident_id}/timeline/display", response=DisplayIO, summary="How the timeline is shown")
+def read_display(request, incident_id: int):
+    return display_out(_get_visible(request, incident_id))
+
+
+@router.put("/incidents/{incident_id}/timeline/display", response=DisplayIO,
+            summary="Set the timeline's zone, seconds and quiet-period mark for everyone")
+def set_display(request, incident_id: int, payload: DisplayIO):
+    incident = timeline_display_set(incident=_get_visible(request, incident_id), by=request.user,
+                                    time_zone=payload.time_zone, seconds=payload.seconds, gap_minutes=payload.gap_minutes)
+    return display_out(incident)
 
 
 @router.get("/incidents/{incident_id}/timeline/checks", summary="Timeline checks: ordering, sources, zones, milestones")

@@ -84,6 +84,9 @@ class Incident(models.Model):
         max_length=64, blank=True, help_text="Show the timeline in this zone for everyone; empty means each viewer's own."
     )
     timeline_seconds = models.BooleanField(default=False, help_text="Show timeline times to the second.")
+    timeline_gap_minutes = models.PositiveIntegerField(
+        default=30, help_text="Mark quiet periods longer than this many minutes between two events."
+    )
     # Counts changes to the timeline's events (timeline_services bumps it in the database, in the same transaction as
     # the change): what is computed from all the events (checks, counts) is cached under it.
     timeline_version = models.PositiveBigIntegerField(default=0, editable=False)

@@ -73,3 +73,6 @@ class MilestoneForm(forms.Form):
 class TimelineSettingsForm(forms.Form):
     timeline_time_zone = forms.ChoiceField(choices=_DISPLAY_ZONES, required=False, label="Display zone", widget=PlainSelect)
     timeline_seconds = forms.BooleanField(required=False, label="Show seconds")
+    timeline_gap_minutes = forms.IntegerField(min_value=1, max_value=10_080, initial=30, label="Mark quiet periods longer than",
+                                              help_text="Minutes between two events (up to a week).",
+                                              widget=forms.NumberInput(attrs={"inputmode": "numeric"}))

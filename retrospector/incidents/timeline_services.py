@@ -175,6 +175,28 @@ def milestone_set_from_event(*, event: TimelineEvent, by: User, moment: str) -> 
     return incident
 
 
+MAX_GAP_MINUTES = 7 * 24 * 60
+
+
+def timeline_display_set(*, incident: Incident, by: User, time_zone: str, seconds: bool, gap_minutes: int) -> Incident:
+    """How the timeline is shown to everyone: its zone ("" for each viewer's own), seconds or not, and how long a
+    quiet period must be to be marked."""
+    import zoneinfo
+
+    _require_editor(by, incident)
+    if time_zone:
+        try:
+            zoneinfo.ZoneInfo(time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValidationError({"time_zone": f"Unknown time zone {time_zone!r}; use a name such as Europe/Paris."}) from None
+    if not 1 <= gap_minutes <= MAX_GAP_MINUTES:
+        raise ValidationError({"gap_minutes": f"Give between 1 and {MAX_GAP_MINUTES:,} minutes (a week)."})
+    Incident.objects.filter(pk=incident.pk).update(timeline_time_zone=time_zone, timeline_seconds=seconds,
+                                                   timeline_gap_minutes=gap_minutes)
+    incident.timeline_time_zone, incident.timeline_seconds, incident.timeline_gap_minutes = time_zone, seconds, gap_minutes
+    return incident
+
+
 # The fields timeline_import fills from each parsed event, in the order of its row tuples (hidden is the event's
 # `deleted`). Every other column takes one value for the whole import (see _import_constants).
 _IMPORTED_FIELDS = (

@@ -1,6 +1,6 @@
 """The timeline page and its edits: events by hand, in bulk, merged; milestones; display settings."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
@@ -31,6 +31,7 @@ from .timeline_services import (
     events_bulk,
     events_merge,
     milestone_set_from_event,
+    timeline_display_set,
 )
 
 PAGE_SIZE = 100
@@ -104,7 +105,8 @@ def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, 
         kept.pop(name, None)
     filtered = show_hidden or kinds or key_only or source or text or since or until
     context = {
-        "incident": incident, "rows": timeline_rows(page, zone), "next_cursor": next_cursor,
+        "incident": incident, "rows": timeline_rows(page, zone, gap_threshold=timedelta(minutes=incident.timeline_gap_minutes)),
+        "next_cursor": next_cursor,
         "previous_cursor": previous_cursor, "zone": zone,
         "seconds": incident.timeline_seconds, "can_edit": can_edit_incident(request.user, incident),
         "checks": summary.findings, "kinds": TimelineEvent.Kind.choices, "selected_kinds": kinds,
@@ -123,7 +125,8 @@ def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, 
             jobs_under_way=import_jobs_of(user=request.user, incident=incident).filter(
                 status__in=[*IN_PROGRESS, PendingImport.Status.READY])[:5] if context["can_edit"] else (),
             settings_form=TimelineSettingsForm(initial={"timeline_time_zone": incident.timeline_time_zone,
-                                                        "timeline_seconds": incident.timeline_seconds}),
+                                                        "timeline_seconds": incident.timeline_seconds,
+                                                        "timeline_gap_minutes": incident.timeline_gap_minutes}),
         )
     return context
 
@@ -321,10 +324,18 @@ def event_milestone(request, pk, event_pk):
 @login_required
 @require_POST
 def timeline_settings(request, pk):
-
     incident = _editable_incident(request, pk)
     form = TimelineSettingsForm(request.POST)
     if form.is_valid():
-        Incident.objects.filter(pk=incident.pk).update(**form.cleaned_data)
-        messages.success(request, "Timeline display saved.")
+        data = form.cleaned_data
+        try:
+            timeline_display_set(incident=incident, by=request.user, time_zone=data["timeline_time_zone"],
+                                 seconds=data["timeline_seconds"], gap_minutes=data["timeline_gap_minutes"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Timeline display saved.")
+    else:
+        messages.error(request, "Not saved: " + " ".join(f"{form.fields[name].label}: {' '.join(errors)}"
+                                                         for name, errors in form.errors.items()))
     return redirect("incident_timeline", pk=pk)

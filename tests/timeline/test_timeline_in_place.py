@@ -227,3 +227,36 @@ def test_the_events_api_pages_backwards_and_searches_text(incident, people, clie
     assert [e["text"] for e in client.get(url + "?text=STEP 5").json()["results"]] == ["step 5"]
     both = client.get(url + f"?after={first['next_cursor']}&before={second['previous_cursor']}")
     assert both.status_code == 422 and both.json()["field"] == "before"
+
+
+def test_the_display_settings_mark_quiet_periods_at_the_chosen_length(incident, people, client_for):
+    note(incident, people, "Paged", minutes=0)
+    note(incident, people, "Ten quiet minutes later", minutes=10)
+    note(incident, people, "An hour later", minutes=70)
+    client = client_for("bob")
+    url = f"/incidents/{incident.pk}/timeline/"
+    page = client.get(url).content.decode()
+    assert page.count('class="gap"') == 1 and "1 h 00 min with no events" in page  # 30 minutes by default
+
+    saved = client.post(url + "settings", {"timeline_time_zone": "Asia/Tokyo", "timeline_gap_minutes": "5"})
+    assert saved.status_code == 302
+    page = client.get(url).content.decode()
+    assert page.count('class="gap"') == 2 and "10 min with no events" in page
+    assert "<strong>Asia/Tokyo</strong> (the incident's zone)" in page and 'value="5"' in page
+
+    refused = client.post(url + "settings", {"timeline_time_zone": "", "timeline_gap_minutes": "0"}, follow=True)
+    assert "Not saved: Mark quiet periods longer than:" in refused.content.decode()
+    incident.refresh_from_db()
+    assert incident.timeline_gap_minutes == 5
+
+
+def test_the_display_settings_through_the_api(incident, people, client_for):
+    url = f"/api/v1/incidents/{incident.pk}/timeline/display"
+    assert client_for("dana").get(url).json() == {"time_zone": "", "seconds": False, "gap_minutes": 30}
+    body = {"time_zone": "Europe/Paris", "seconds": True, "gap_minutes": 15}
+    assert client_for("dana").put(url, body, content_type="application/json").status_code == 403
+    assert client_for("bob").put(url, body, content_type="application/json").json() == body
+    wrong = client_for("bob").put(url, {**body, "time_zone": "Mars/Olympus"}, content_type="application/json")
+    assert wrong.status_code == 422 and wrong.json()["field"] == "time_zone"
+    too_long = client_for("bob").put(url, {**body, "gap_minutes": 20_000}, content_type="application/json")
+    assert too_long.status_code == 422 and too_long.json()["field"] == "gap_minutes"
