@@ -117,6 +117,7 @@ def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, 
         "milestone_form": MilestoneForm(), "bulk_actions": BulkForm.base_fields["action"].choices,
         "total": events.count() if filtered else summary.shown, "filtered": bool(filtered),
         "htmx": _is_htmx(request), "focus": focus,
+        "events_url": reverse("event_new", args=[incident.pk]) + "/",  # + an id: that event (its page, without htmx)
     }
     if whole_page:
         context.update(
