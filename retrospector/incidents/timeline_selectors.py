@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django.db import connections
 from django.db.models import Case, F, Q, QuerySet, TextField, When
 from django.db.models.functions import Cast, Left
@@ -71,27 +72,17 @@ def timeline_events(
     return events.order_by("occurred_at", "id")
 
 
-def timeline_page(events: QuerySet[TimelineEvent], *, after: str = "", limit: int = 100) -> tuple[list[TimelineEvent], str | None]:
-    """One page after the cursor; returns (events, next cursor or None)."""
-    rows, next_cursor, _ = timeline_window(events, after=after, limit=limit)
-    return rows, next_cursor
-
-
 def timeline_window(events: QuerySet[TimelineEvent], *, after: str = "", before: str = "",
                     limit: int = 100) -> tuple[list[TimelineEvent], str | None, str | None]:
     """One page of `events` (in display order): the first, the one after the cursor `after`, or the one just before
     the cursor `before`. Returns (events, next cursor or None, previous cursor or None); the previous cursor is that
     of a page's first event, to read what comes before it."""
     if after and before:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"before": "Give after or before, not both."})
     cursor = after or before
     if cursor:
         position = decode_cursor(cursor)
         if position is None:
-            from django.core.exceptions import ValidationError
-
             raise ValidationError({"before" if before else "after": "Not a cursor from this API; start without one."})
         when, pk = position
     if before:

@@ -13,8 +13,8 @@ from retrospector.incidents.timeline_selectors import (
     decode_cursor,
     timeline_checks,
     timeline_events,
-    timeline_page,
     timeline_rows,
+    timeline_window,
 )
 from retrospector.incidents.timeline_services import (
     event_add,
@@ -150,7 +150,7 @@ def test_cursor_pages_walk_the_whole_timeline_in_order(incident, people):
                     events=[parsed(i, minutes=i // 3) for i in range(25)])  # repeated times
     seen, cursor = [], ""
     while True:
-        rows, cursor = timeline_page(timeline_events(incident=incident), after=cursor, limit=10)
+        rows, cursor, _ = timeline_window(timeline_events(incident=incident), after=cursor, limit=10)
         seen += [r.pk for r in rows]
         if not cursor:
             break
@@ -161,8 +161,6 @@ def test_cursor_pages_walk_the_whole_timeline_in_order(incident, people):
 
 @pytest.mark.parametrize("limit", [1, 4, 10, 25, 30])
 def test_pages_walked_backwards_are_the_same_pages(incident, people, limit):
-    from retrospector.incidents.timeline_selectors import timeline_window
-
     timeline_import(incident=incident, by=people["bob"], source_type="csv", file_name="d.csv",
                     events=[parsed(i, minutes=i // 3) for i in range(25)])  # repeated times
     events = timeline_events(incident=incident)
