@@ -148,6 +148,8 @@ def _after_change(request, incident, *, event_pk: int | None = None, focus: str 
     """After a change: with htmx, the refreshed region, where the browser then moves focus to `focus` (a selector; by
     default the changed event's row, else the messages); without, back to the page at the changed event."""
     if _is_htmx(request):
+        # The change bumped the timeline's version in the database: read it, so the region shows fresh checks.
+        incident.refresh_from_db(fields=["timeline_version"])
         return _region(request, incident, focus=focus or (f"#event-{event_pk}" if event_pk else ""), extra=extra)
     event = TimelineEvent.objects.filter(pk=event_pk).only("occurred_at", "hidden").first() if event_pk else None
     return redirect(_page_at(incident.pk, event) if event else reverse("incident_timeline", args=[incident.pk]))
@@ -194,7 +196,6 @@ def event_new(request, pk):
         else:
             zone = display_zone(incident, request.user)
             messages.success(request, f"Event added at {event.occurred_at.astimezone(zone):%Y-%m-%d %H:%M:%S} ({zone.key}).")
-            incident.refresh_from_db(fields=["timeline_version"])
             # With htmx: the refreshed timeline, and a fresh form in place of the one just sent (out of band).
             return _after_change(request, incident, event_pk=event.pk, focus="#id_when",
                                  extra={"add_form": _new_event_form(zone)})
@@ -254,7 +255,6 @@ def event_edit(request, pk, event_pk):
                 add_service_errors(form, exc)
             else:
                 messages.success(request, "Event saved.")
-                incident.refresh_from_db(fields=["timeline_version"])
                 return _after_change(request, incident, event_pk=event.pk)
     context = {"incident": incident, "form": form, "event": event, "conflict": conflict, "zone": zone}
     if _is_htmx(request):
@@ -276,7 +276,6 @@ def event_delete_view(request, pk, event_pk):
         return _after_change(request, incident, event_pk=event.pk)
     event_delete(event=event, by=request.user)
     messages.success(request, f"Deleted the event “{Truncator(event.text).chars(60)}”.")
-    incident.refresh_from_db(fields=["timeline_version"])
     return _after_change(request, incident)
 
 
@@ -300,7 +299,6 @@ def events_bulk_view(request, pk):
             messages.success(request, f"{changed} event(s) changed.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
-    incident.refresh_from_db(fields=["timeline_version"])
     return _after_change(request, incident)
 
 
@@ -318,7 +316,6 @@ def event_milestone(request, pk, event_pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"{dict(form.fields['moment'].choices)[form.cleaned_data['moment']]} set from this event.")
-    incident.refresh_from_db(fields=["timeline_version"])
     return _after_change(request, incident, event_pk=event.pk)
 
 
