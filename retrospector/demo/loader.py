@@ -142,14 +142,14 @@ def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> i
 
     channel = f"inc-{incident.pk}"
     by_source: dict[str, list] = {}
-    wanted: list[tuple[dict, str, str]] = []  # (item, source type, source ref) to find each event again
+    refs: list[tuple[dict, object]] = []  # (item, the event's id if typed by hand, else its (source type, source ref))
     for item in items:
         source, at = item["source"], moment(item["at"])
         if source == "manual":
             event = event_add(incident=incident, by=by, occurred_at=at, text=item["text"], actor=item.get("actor", ""),
                               actor_kind=item.get("actor_kind", "person"), kind=item.get("kind", "note"),
                               source_url=item.get("url", ""), original_time=f"{item['at']} UTC", original_offset_minutes=0)
-            wanted.append((item, "manual", event.source_ref or f"pk:{event.pk}"))
+            refs.append((item, event.pk))
             continue
         ts = f"{at.timestamp():.6f}"
         ref = item.get("ref") or (f"C{incident.pk:04d}/{ts}" if source == "slack" else f"{source}-{item['at']}")
@@ -161,25 +161,20 @@ def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> i
             kind=item.get("kind", DEFAULT_KINDS[source]), text=item["text"], source_type=source, source_ref=ref,
             source_url=item.get("url", ""), channel=channel if source == "slack" else "", parent_ref=parent,
             key_candidate=bool(item.get("pinned"))))
-        wanted.append((item, source, ref))
+        refs.append((item, (source, ref)))
     for source, events in by_source.items():
         timeline_import(incident=incident, by=by, source_type=source, file_name=DEMO_FILES[source], events=events)
 
-    found = {}
-    for item, source, ref in wanted:
-        if source == "manual":
-            found[id(item)] = TimelineEvent.objects.filter(
-                incident=incident, source_type="manual", occurred_at=moment(item["at"]), text=item["text"]).first()
-        else:
-            found[id(item)] = TimelineEvent.objects.get(incident=incident, source_type=source, source_ref=ref)
+    imported = {(source, ref): pk for pk, source, ref in TimelineEvent.objects.filter(incident=incident).exclude(
+        source_type="manual").values_list("pk", "source_type", "source_ref")}
+    ids = [(item, imported[ref] if isinstance(ref, tuple) else ref) for item, ref in refs]
     for flag, action in (("key", "key"), ("hidden", "hide")):
-        ids = [found[id(item)].pk for item, _, _ in wanted if item.get(flag)]
-        if ids:
-            events_bulk(incident=incident, by=by, event_ids=ids, action=action)
-    for item, _, _ in wanted:
-        if item.get("milestone"):
-            milestone_set_from_event(event=TimelineEvent.objects.get(pk=found[id(item)].pk), by=by,
-                                     moment=f"{item['milestone']}_at")
+        chosen = [pk for item, pk in ids if item.get(flag)]
+        if chosen:
+            events_bulk(incident=incident, by=by, event_ids=chosen, action=action)
+    for item, pk in ids:
+        if item.get("milestone"):  # read afresh: the bulk changes above are in the database, not in any instance
+            milestone_set_from_event(event=TimelineEvent.objects.get(pk=pk), by=by, moment=f"{item['milestone']}_at")
     return len(items)
 
 
