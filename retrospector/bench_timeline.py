@@ -37,6 +37,14 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+# The floor uses the Slack importer's own patterns and URL scrubber: pure code (no Django), the same work either way.
+from retrospector.importers.slack import _MARKUP_RE as _MARKUP
+from retrospector.importers.slack import DOMAIN_RE as _DOMAIN
+from retrospector.importers.slack import NOT_TEAM_DOMAINS as _NOT_TEAM
+from retrospector.importers.slack import SKIPPED_SUBTYPES as _SKIPPED
+from retrospector.importers.slack import TOKEN_RE as _TOKEN
+from retrospector.importers.slack import scrub_url as _scrub_url
+
 SLACK_MESSAGES = int(os.environ.get("RETROSPECTOR_BENCH_SLACK_MESSAGES", "1000000"))
 SLACK_CHANNELS = 50
 SLACK_RUNS = int(os.environ.get("RETROSPECTOR_BENCH_SLACK_RUNS", "2"))
@@ -342,12 +350,6 @@ def run_child(mode: str, args: dict) -> dict:
 
 # The floor: the same rows as the Slack importer + timeline_import store, built the leanest way we know.
 
-_MARKUP = re.compile(r"<([^<>\n]{1,2000})>")
-_TOKEN = re.compile(r"xox[a-z]-[A-Za-z0-9-]*", re.IGNORECASE)
-_TOKEN_PARAMS = frozenset({"t", "token", "access_token", "auth", "key"})
-_DOMAIN = re.compile(rb"https?:(?:\\?/){2}([a-z0-9][a-z0-9-]{0,62})\.slack\.com(?:\\?/)(?:archives|files|services|team)(?:\\?/)")
-_NOT_TEAM = frozenset({"app", "api", "files", "hooks", "slack-files", "www", "status", "my"})
-_SKIPPED = frozenset({"channel_join", "channel_leave", "group_join", "group_leave", "message_changed", "message_replied"})
 _DELETED = frozenset({"message_deleted", "tombstone"})
 FLOOR_COLUMNS = (
     "occurred_at", "original_time", "original_offset_minutes", "actor", "actor_kind", "text", "html", "kind",
@@ -357,23 +359,6 @@ FLOOR_COLUMNS = (
 )
 # What the comparison ignores: ids, and when and by which import the rows were written.
 COMPARED_COLUMNS = tuple(c for c in FLOOR_COLUMNS if c not in ("import_record_id", "created_at", "updated_at"))
-
-
-def _scrub_url(url) -> str:
-    from urllib.parse import parse_qsl, urlsplit, urlunsplit
-
-    if not isinstance(url, str) or not url:
-        return ""
-    try:
-        parts = urlsplit(url.strip())
-        query = parts.query
-        if query and (_TOKEN.search(query) or any(k.lower() in _TOKEN_PARAMS for k, _ in parse_qsl(query, keep_blank_values=True))):
-            query = ""
-        fragment = "" if _TOKEN.search(parts.fragment) else parts.fragment
-        clean = urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
-    except ValueError:
-        return ""
-    return "" if _TOKEN.search(clean) else clean
 
 
 def _scrub(text: str) -> str:
