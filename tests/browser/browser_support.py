@@ -38,11 +38,9 @@ def _sync_builtin_templates():
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _builtin_templates_restored(django_db_blocker):
-    yield
-    # The last test's transactional flush emptied the tables; put the built-in templates back.
-    with django_db_blocker.unblock():
-        _sync_builtin_templates()
+def _builtin_templates_restored(builtin_templates_put_back):
+    """The last test's transactional flush emptied the tables: the built-in templates are put back after the module
+    (conftest's builtin_templates_put_back)."""
 
 
 @pytest.fixture(autouse=True)
