@@ -132,7 +132,7 @@ def build_timeline(incident, reader, count: int, seed: int = 7) -> None:
     PagerDuty pages, and some events by hand (a few without a source or a zone); 2 % hidden, a few key events."""
     from django.db import transaction
 
-    from retrospector.incidents.models import ImportRecord, TimelineEvent
+    from retrospector.timeline.models import ImportRecord, TimelineEvent
 
     rng = random.Random(seed)
     base = incident.started_at
@@ -202,8 +202,8 @@ def timeline_reads(reader, team) -> dict:
 
     from retrospector.accounts.services import token_create
     from retrospector.bench import measure
-    from retrospector.incidents.models import TimelineEvent
-    from retrospector.incidents.timeline_selectors import timeline_checks
+    from retrospector.timeline.models import TimelineEvent
+    from retrospector.timeline.selectors import timeline_checks
 
     started = time.perf_counter()
     big = new_incident(team, "Timeline benchmark: 20,000 events")
@@ -228,7 +228,7 @@ def timeline_reads(reader, team) -> dict:
             cursor = body["next_cursor"]
         return cursor
 
-    from retrospector.incidents.timeline_views import PAGE_SIZE as page_size
+    from retrospector.timeline.views import PAGE_SIZE as page_size
     api_deep = deep_cursor(API_PAGE_SIZE, DEEP_PAGE)
     page_deep = deep_cursor(page_size, DEEP_PAGE)
 
@@ -268,8 +268,8 @@ def timeline_reads(reader, team) -> dict:
 def all_log_lines(reader, team, page_client, iterations: int = 30) -> dict:
     """For information, not a target: the worst case of the checks, a timeline of 20,000 CSV log lines (each one is
     read to find lines shown out of order)."""
-    from retrospector.incidents.models import ImportRecord, TimelineEvent
-    from retrospector.incidents.timeline_selectors import timeline_checks
+    from retrospector.timeline.models import ImportRecord, TimelineEvent
+    from retrospector.timeline.selectors import timeline_checks
 
     incident = new_incident(team, "Timeline benchmark: 20,000 log lines")
     record = ImportRecord.objects.create(incident=incident, source_type="csv", file_name="app.log", created_by=reader)
@@ -324,7 +324,7 @@ def child(mode: str, args: dict) -> dict:
     if mode == "import":
         from retrospector.accounts.models import User
         from retrospector.incidents.models import Incident
-        from retrospector.incidents.timeline_services import timeline_import
+        from retrospector.timeline.services import timeline_import
 
         incident = Incident.objects.get(pk=args["incident_id"])
         by = User.objects.get(pk=args["user_id"])
@@ -522,7 +522,7 @@ def floor_import(*, path: str, database: str, ddl: list[str], constants: dict, p
 
 def floor_ddl(connection) -> list[str]:
     """The event table's CREATE TABLE and CREATE INDEX statements, renamed timeline_event, without foreign keys."""
-    from retrospector.incidents.models import TimelineEvent
+    from retrospector.timeline.models import TimelineEvent
 
     table = TimelineEvent._meta.db_table
     with connection.cursor() as cursor:
@@ -539,7 +539,7 @@ def floor_ddl(connection) -> list[str]:
 def compare(database: str, floor_database: str, import_id: int) -> dict:
     """Our rows against the floor's, matched on (incident, time, source_ref) through an index: how many
     differ in any compared column, and how many are only on one side (all 0 when the floor did exactly our job)."""
-    from retrospector.incidents.models import TimelineEvent
+    from retrospector.timeline.models import TimelineEvent
 
     table = TimelineEvent._meta.db_table
     differs = " OR ".join(f"o.{c} IS NOT f.{c}" for c in COMPARED_COLUMNS)
@@ -564,7 +564,7 @@ def slack_import(reader, team, work: Path) -> dict:
     from django.utils import timezone
 
     from retrospector.importers.slack_generator import generate_export
-    from retrospector.incidents.models import TimelineEvent
+    from retrospector.timeline.models import TimelineEvent
 
     began = time.perf_counter()
     export = generate_export(work / "export", messages=SLACK_MESSAGES, channels=SLACK_CHANNELS)

@@ -59,7 +59,9 @@ INSTALLED_APPS = [
     "retrospector.core",
     "retrospector.accounts",
     "retrospector.incidents",
+    "retrospector.timeline",
     "retrospector.writeups",
+    "retrospector.demo",
 ]
 
 MIDDLEWARE = [

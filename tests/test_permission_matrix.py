@@ -117,7 +117,7 @@ def everyone(people):
 
 def with_timeline(incident, by):
     """Two events typed by hand, ten and eleven minutes in."""
-    from retrospector.incidents.timeline_services import event_add
+    from retrospector.timeline.services import event_add
 
     for minutes, text in ((10, "Paged the database team"), (11, "Paged the database team again")):
         event_add(incident=incident, by=by, occurred_at=incident.started_at + timedelta(minutes=minutes), text=text,
@@ -154,7 +154,7 @@ def call(client, method, url, data, incident=None):
 
 
 def _events_of(incident) -> tuple[int, int]:
-    from retrospector.incidents.models import TimelineEvent
+    from retrospector.timeline.models import TimelineEvent
 
     e, f = TimelineEvent.objects.filter(incident=incident).order_by("pk").values_list("pk", flat=True)[:2]
     return e, f
@@ -255,7 +255,7 @@ def test_refused_writes_change_nothing(world, everyone, visibility, name):
     for label, method, url, data, kind in PAGES + API_ENDPOINTS:
         if kind == WRITE:
             call(client, method, url_for(url, incident, retrospective), data, incident)
-    from retrospector.incidents.models import TimelineEvent
+    from retrospector.timeline.models import TimelineEvent
 
     events = TimelineEvent.objects.filter(incident=incident).order_by("pk")
     assert [(e.text, e.version, e.hidden, e.key_event, e.tags) for e in events] == [

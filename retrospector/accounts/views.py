@@ -117,39 +117,6 @@ def team_detail(request, slug):
 
 
 @login_required
-def organization_checks(request):
-    import yaml
-
-    from retrospector.checks import RULES
-
-    from .services import organization_checks_config_set
-
-    if not request.user.is_org_admin:
-        raise PermissionDenied("Only organization admins can tune the write-up checks for everyone.")
-    organization = request.user.organization
-    text = request.POST.get("checks_config", "") if request.method == "POST" else (
-        yaml.safe_dump(organization.checks_config, sort_keys=False) if organization.checks_config else "")
-    error = None
-    if request.method == "POST":
-        try:
-            organization_checks_config_set(organization=organization, text=text, by=request.user)
-        except ValidationError as exc:
-            error = " ".join(exc.messages)
-        else:
-            messages.success(request, "Write-up checks settings saved for the whole organization.")
-            return redirect("organization_checks")
-    return render(request, "accounts/checks_settings.html",
-                  {"text": text, "error": error, "rules": RULES.values(), "editable": True})
-
-
-@login_required
-def checks_rules(request):
-    from retrospector.checks import RULES
-
-    return render(request, "accounts/checks_settings.html", {"rules": RULES.values(), "editable": False})
-
-
-@login_required
 def people(request):
     from retrospector.core.paging import paginate
 

@@ -8,7 +8,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from retrospector.accounts.services import token_authenticate
-from retrospector.incidents.services import ConflictError
+from retrospector.core.errors import ConflictError
 
 
 class BearerToken(HttpBearer):

@@ -9,28 +9,11 @@ from pydantic import AwareDatetime
 
 from retrospector.importers.base import ImportFailed, ImportOptions
 from retrospector.importers.registry import SOURCES, parse_upload
-from retrospector.incidents.models import ImportRecord, PendingImport, TimelineEvent
+from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
 from retrospector.incidents.selectors import can_edit_incident, incident_visible
-from retrospector.incidents.tasks import (
-    import_job_confirm,
-    import_job_for,
-    import_job_start,
-    import_job_summary,
-    import_job_waiting_for_worker,
-    import_options_stored,
-)
-from retrospector.incidents.timeline_selectors import timeline_events, timeline_summary, timeline_window
-from retrospector.incidents.timeline_services import (
-    event_add,
-    event_delete,
-    event_update,
-    events_bulk,
-    events_merge,
-    import_undo,
-    milestone_set_from_event,
-    timeline_display_set,
-    timeline_import,
-)
+from retrospector.timeline.tasks import import_job_confirm, import_job_for, import_job_start, import_job_summary, import_job_waiting_for_worker, import_options_stored
+from retrospector.timeline.selectors import timeline_events, timeline_summary, timeline_window
+from retrospector.timeline.services import event_add, event_delete, event_update, events_bulk, events_merge, import_undo, milestone_set_from_event, timeline_display_set, timeline_import
 
 
 router = Router(tags=["timeline"])

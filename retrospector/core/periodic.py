@@ -1,6 +1,6 @@
 """Periodic jobs, run by `retrospector worker`: no cron and no broker.
 
-One task, `housekeeping`, runs every job in JOBS and then queues itself again to run HOUSEKEEPING_EVERY later (a
+One task, `housekeeping`, runs every job the apps declare (`periodic_jobs` on their AppConfig) and then queues itself again to run HOUSEKEEPING_EVERY later (a
 django-tasks task with run_after, on the database backend). `retrospector worker` queues it when it starts unless a
 run is already waiting, so the chain survives restarts; when several workers start together and each queues one,
 the next runs find the other waiting and do not queue again, so the chains fold back into one. Each job must be
@@ -21,11 +21,14 @@ HOUSEKEEPING_EVERY = timedelta(minutes=10)
 
 
 def _jobs() -> list[tuple[str, object]]:
-    from retrospector.incidents.tasks import import_jobs_fail_stalled, import_jobs_prune
+    """Each installed app lists its own jobs as `periodic_jobs` on its AppConfig: (name, dotted path of a function)."""
+    from django.apps import apps
+    from django.utils.module_loading import import_string
 
     return [
-        ("timeline imports: remove expired uploads", import_jobs_prune),
-        ("timeline imports: fail those whose worker stopped", import_jobs_fail_stalled),
+        (name, import_string(path))
+        for config in apps.get_app_configs()
+        for name, path in getattr(config, "periodic_jobs", ())
     ]
 
 

@@ -14,7 +14,7 @@ from retrospector.accounts.models import Membership, Organization, User
 from retrospector.accounts.services import organization_create, team_create
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
-from retrospector.writeups.markdown import render_markdown
+from retrospector.core.markdown import render_markdown
 from retrospector.writeups.models import Retrospective, Revision, Section, Template
 from retrospector.writeups.services import retrospective_start, retrospective_transition
 
@@ -130,8 +130,8 @@ def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> i
     """An incident's demo timeline, through the same services as real use: one import per source (undoable on the
     page), events typed by hand, then key events, hidden noise and milestones set from events."""
     from retrospector.importers.base import ParsedEvent
-    from retrospector.incidents.models import TimelineEvent
-    from retrospector.incidents.timeline_services import event_add, events_bulk, milestone_set_from_event, timeline_import
+    from retrospector.timeline.models import TimelineEvent
+    from retrospector.timeline.services import event_add, events_bulk, milestone_set_from_event, timeline_import
 
     if not items:
         return 0

@@ -1,4 +1,5 @@
 """Every write to incidents."""
+from retrospector.core.errors import ConflictError
 
 from datetime import datetime
 
@@ -18,14 +19,6 @@ DEFAULT_SEVERITIES = [
 ]
 
 EDITABLE_FIELDS = ("title", "summary", "severity", "status", "visibility", "team", *MOMENTS)
-
-
-class ConflictError(Exception):
-    """A save was based on a version that is no longer the latest."""
-
-    def __init__(self, message: str, *, current):
-        super().__init__(message)
-        self.current = current
 
 
 def severity_levels_ensure_defaults(*, organization: Organization) -> None:

@@ -10,7 +10,9 @@ from retrospector.writeups.selectors import templates_visible_to
 
 from .forms import IncidentFilterForm, IncidentForm
 from .selectors import can_edit_incident, incident_detail as select_incident, incident_list as select_incidents
-from .services import ConflictError, incident_create, incident_update
+from retrospector.core.errors import ConflictError
+
+from .services import incident_create, incident_update
 
 
 @login_required

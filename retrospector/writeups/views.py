@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from retrospector.core.forms import add_service_errors
 from retrospector.core.paging import paginate
 from retrospector.incidents.selectors import can_edit_incident, incident_detail as select_incident
-from retrospector.incidents.services import ConflictError
+from retrospector.core.errors import ConflictError
 
 from .definitions import DefinitionError, definition_to_yaml, parse_definition_text, validate_definition
 from .export import EXPORT_FORMATS, export_html, export_json_text, export_markdown
@@ -24,7 +24,7 @@ from .forms import (
     TemplateSectionFormSet,
     TransitionForm,
 )
-from .markdown import render_markdown
+from retrospector.core.markdown import render_markdown
 from .models import Retrospective, Section
 from .selectors import (
     can_edit_retrospective,
@@ -196,7 +196,7 @@ def preview_part(body: str) -> str:
 @login_required
 @require_POST
 def markdown_preview(request):
-    from .markdown import markdown_size_error
+    from retrospector.core.markdown import markdown_size_error
 
     from django.template.loader import render_to_string
 
@@ -475,7 +475,7 @@ def retrospective_assign_view(request, pk):
 @login_required
 @require_POST
 def section_fill_timeline(request, pk, key):
-    from retrospector.incidents.timeline_selectors import display_zone, key_events_markdown
+    from retrospector.timeline.selectors import display_zone, key_events_markdown
 
     retrospective = _retrospective_or_404(request, pk)
     section = _section_or_404(retrospective, key)
@@ -491,3 +491,36 @@ def section_fill_timeline(request, pk, key):
     else:
         messages.success(request, f"“{section.title}” now lists the incident's key events; the previous text is in its history.")
     return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
+
+
+@login_required
+def organization_checks(request):
+    import yaml
+
+    from retrospector.checks import RULES
+
+    from retrospector.accounts.services import organization_checks_config_set
+
+    if not request.user.is_org_admin:
+        raise PermissionDenied("Only organization admins can tune the write-up checks for everyone.")
+    organization = request.user.organization
+    text = request.POST.get("checks_config", "") if request.method == "POST" else (
+        yaml.safe_dump(organization.checks_config, sort_keys=False) if organization.checks_config else "")
+    error = None
+    if request.method == "POST":
+        try:
+            organization_checks_config_set(organization=organization, text=text, by=request.user)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            messages.success(request, "Write-up checks settings saved for the whole organization.")
+            return redirect("organization_checks")
+    return render(request, "writeups/checks_settings.html",
+                  {"text": text, "error": error, "rules": RULES.values(), "editable": True})
+
+
+@login_required
+def checks_rules(request):
+    from retrospector.checks import RULES
+
+    return render(request, "writeups/checks_settings.html", {"rules": RULES.values(), "editable": False})

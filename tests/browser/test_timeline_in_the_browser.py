@@ -23,7 +23,7 @@ T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 
 @pytest.fixture
 def timeline(make_incident, people):
-    from retrospector.incidents.timeline_services import event_add
+    from retrospector.timeline.services import event_add
 
     incident = make_incident(title="Checkout errors after deploy")
     events = [event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(minutes=minute), text=text,

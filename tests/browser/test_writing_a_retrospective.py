@@ -246,7 +246,7 @@ def test_pages_and_htmx_run_under_the_content_security_policy(new_context, peopl
 
 
 def test_list_pages_fit_a_narrow_phone_screen(new_context, people, retro):
-    from retrospector.incidents.timeline_services import event_add
+    from retrospector.timeline.services import event_add
 
     event_add(incident=retro.incident, by=people["alice"], occurred_at=retro.incident.started_at,
               text="A fairly long event text " * 6, source_url="https://chat.example.com/" + "p" * 80)

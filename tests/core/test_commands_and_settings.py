@@ -28,8 +28,8 @@ def test_the_demo_loads_into_an_empty_database(db):
 
 
 def test_the_demo_timelines_are_curated_like_real_ones(db):
-    from retrospector.incidents.models import ImportRecord, TimelineEvent
-    from retrospector.incidents.timeline_selectors import timeline_summary
+    from retrospector.timeline.models import ImportRecord, TimelineEvent
+    from retrospector.timeline.selectors import timeline_summary
 
     out, _ = run("demo")
     assert "timeline events" in out

@@ -9,7 +9,7 @@ from django_tasks_db.models import DBTaskResult
 
 from retrospector.core import periodic
 from retrospector.core.periodic import HOUSEKEEPING_EVERY, housekeeping, housekeeping_schedule
-from retrospector.incidents.models import PendingImport
+from retrospector.timeline.models import PendingImport
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("builtin_templates_put_back")]
 

@@ -5,7 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.selectors import incidents_visible_to
-from retrospector.incidents.services import ConflictError, incident_create, incident_update
+from retrospector.core.errors import ConflictError
+from retrospector.incidents.services import incident_create, incident_update
 
 from conftest import START
 

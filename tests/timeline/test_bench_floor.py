@@ -8,8 +8,8 @@ from retrospector.bench_timeline import COMPARED_COLUMNS, FLOOR_COLUMNS, floor_r
 from retrospector.importers.base import ImportOptions
 from retrospector.importers.registry import parse_source
 from retrospector.importers.slack_generator import generate_export
-from retrospector.incidents.models import TimelineEvent
-from retrospector.incidents.timeline_services import timeline_import
+from retrospector.timeline.models import TimelineEvent
+from retrospector.timeline.services import timeline_import
 
 pytestmark = pytest.mark.skipif(connection.vendor != "sqlite", reason="the floor writes SQLite's text forms")
 

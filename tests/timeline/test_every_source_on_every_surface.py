@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 
-from retrospector.incidents.models import ImportRecord, TimelineEvent
+from retrospector.timeline.models import ImportRecord, TimelineEvent
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 

@@ -17,8 +17,8 @@ from conftest import run_worker_command
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from retrospector.incidents import tasks
-from retrospector.incidents.models import ImportRecord, PendingImport, TimelineEvent
+from retrospector.timeline import tasks
+from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SLACK = FIXTURES / "slack" / "slack-export-viewer-testarchive"
@@ -75,7 +75,7 @@ def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(make_in
     job = PendingImport.objects.get(incident=incident)
     assert uploaded.status_code == 302 and uploaded["Location"] == job_url(job)
     assert job.background and job.status == "queued" and job.file_size == slack_zip.stat().st_size
-    assert DBTaskResult.objects.filter(task_path="retrospector.incidents.tasks.import_job_run", status="READY").count() == 1
+    assert DBTaskResult.objects.filter(task_path="retrospector.timeline.tasks.import_job_run", status="READY").count() == 1
 
     waiting = client.get(job_url(job)).content.decode()
     assert "export.zip: waiting for a worker to read it." in waiting

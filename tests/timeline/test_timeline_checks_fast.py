@@ -9,15 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from retrospector.incidents.models import ImportRecord, TimelineEvent
-from retrospector.incidents.timeline_selectors import (
-    _LINE_REF,
-    MILESTONE_ORDER,
-    TimelineFinding,
-    _format_offset,
-    _line_ref,
-    timeline_checks,
-)
+from retrospector.timeline.models import ImportRecord, TimelineEvent
+from retrospector.timeline.selectors import _LINE_REF, MILESTONE_ORDER, TimelineFinding, _format_offset, _line_ref, timeline_checks
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 

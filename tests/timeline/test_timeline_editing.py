@@ -7,24 +7,10 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from retrospector.importers.base import ImportFailed, ImportProblem, ParsedEvent
-from retrospector.incidents.models import TimelineEvent
-from retrospector.incidents.services import ConflictError
-from retrospector.incidents.timeline_selectors import (
-    decode_cursor,
-    timeline_checks,
-    timeline_events,
-    timeline_rows,
-    timeline_window,
-)
-from retrospector.incidents.timeline_services import (
-    event_add,
-    event_update,
-    events_bulk,
-    events_merge,
-    import_undo,
-    milestone_set_from_event,
-    timeline_import,
-)
+from retrospector.timeline.models import TimelineEvent
+from retrospector.core.errors import ConflictError
+from retrospector.timeline.selectors import decode_cursor, timeline_checks, timeline_events, timeline_rows, timeline_window
+from retrospector.timeline.services import event_add, event_update, events_bulk, events_merge, import_undo, milestone_set_from_event, timeline_import
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 

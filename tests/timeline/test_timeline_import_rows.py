@@ -9,8 +9,8 @@ from django.db import connection
 from django.utils import timezone as django_timezone
 
 from retrospector.importers.base import Attachment, ParsedEvent
-from retrospector.incidents.models import ImportRecord, TimelineEvent
-from retrospector.incidents.timeline_services import timeline_import
+from retrospector.timeline.models import ImportRecord, TimelineEvent
+from retrospector.timeline.services import timeline_import
 
 T0 = datetime(2026, 5, 4, 14, 0, 0, 123456, tzinfo=UTC)
 NOT_COMPARED = ("id", "incident", "import_record", "created_at", "updated_at")
@@ -136,7 +136,7 @@ def test_the_same_reference_from_another_source_or_incident_is_not_a_duplicate(m
 
 
 def test_an_import_writes_in_batches_with_a_constant_number_of_queries(make_incident, people, django_assert_max_num_queries):
-    from retrospector.incidents import timeline_services
+    from retrospector.timeline import services as timeline_services
 
     incident = make_incident()
     many = [event(n) for n in range(3 * timeline_services.IMPORT_BATCH + 1)]

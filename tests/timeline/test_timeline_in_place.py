@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from retrospector.importers.base import ParsedEvent
-from retrospector.incidents.models import TimelineEvent
-from retrospector.incidents.timeline_services import event_add, event_update, timeline_import
-from retrospector.incidents.timeline_views import PAGE_SIZE
+from retrospector.timeline.models import TimelineEvent
+from retrospector.timeline.services import event_add, event_update, timeline_import
+from retrospector.timeline.views import PAGE_SIZE
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 

@@ -10,10 +10,10 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from retrospector.core.forms import PlainSelect, SharedChoices
-from retrospector.incidents.models import TimelineEvent
-from retrospector.incidents.timeline_forms import EventForm, ImportForm, MilestoneForm, TimelineSettingsForm
-from retrospector.incidents.timeline_selectors import timeline_events, timeline_rows
-from retrospector.incidents.timeline_services import event_add
+from retrospector.timeline.models import TimelineEvent
+from retrospector.timeline.forms import EventForm, ImportForm, MilestoneForm, TimelineSettingsForm
+from retrospector.timeline.selectors import timeline_events, timeline_rows
+from retrospector.timeline.services import event_add
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 

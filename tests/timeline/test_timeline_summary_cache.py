@@ -7,19 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from retrospector.importers.base import ParsedEvent
-from retrospector.incidents.models import Incident, TimelineEvent
+from retrospector.incidents.models import Incident
+from retrospector.timeline.models import TimelineEvent
 from retrospector.incidents.services import incident_update
-from retrospector.incidents.timeline_selectors import timeline_summary
-from retrospector.incidents.timeline_services import (
-    event_add,
-    event_delete,
-    event_update,
-    events_bulk,
-    events_merge,
-    import_undo,
-    milestone_set_from_event,
-    timeline_import,
-)
+from retrospector.timeline.selectors import timeline_summary
+from retrospector.timeline.services import event_add, event_delete, event_update, events_bulk, events_merge, import_undo, milestone_set_from_event, timeline_import
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 

@@ -18,11 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retrospector.writeups.markdown import (
-    MAX_MARKDOWN_BYTES,
-    markdown_size_error,
-    render_markdown,
-)
+from retrospector.core.markdown import MAX_MARKDOWN_BYTES, markdown_size_error, render_markdown
 
 # --------------------------------------------------------------------------
 # Output inspection helpers
@@ -804,7 +800,7 @@ def test_small_and_empty_text_fit():
 
 def test_the_module_imports_without_django():
     code = (
-        "import sys, retrospector.writeups.markdown as m; "
+        "import sys, retrospector.core.markdown as m; "
         "assert m.render_markdown('# x') == '<h3>x</h3>\\n'; "
         "assert not any(n == 'django' or n.startswith('django.') for n in sys.modules)"
     )

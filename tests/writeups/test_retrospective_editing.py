@@ -3,7 +3,7 @@ import re
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
-from retrospector.incidents.services import ConflictError
+from retrospector.core.errors import ConflictError
 from retrospector.writeups.models import Retrospective, Revision, StateChange, Template
 from retrospector.writeups.services import (
     retrospective_start,

@@ -26,7 +26,7 @@ def markdown(value) -> str:
     """Render untrusted Markdown through the sanitizer."""
     from django.utils.safestring import mark_safe
 
-    from retrospector.writeups.markdown import render_markdown
+    from retrospector.core.markdown import render_markdown
 
     return mark_safe(render_markdown(value or ""))
 

@@ -4,7 +4,7 @@ from django.db import migrations, models
 
 
 def render_existing(apps, schema_editor):
-    from retrospector.writeups.markdown import render_markdown
+    from retrospector.core.markdown import render_markdown
 
     Section = apps.get_model("writeups", "Section")
     for section in Section.objects.exclude(body="").iterator():

@@ -29,9 +29,10 @@ from retrospector.accounts.models import User
 from retrospector.importers.base import ImportFailed, ImportOptions, ImportProblem, ParsedEvent
 from retrospector.importers.registry import parse_upload
 
-from .models import Incident, PendingImport, TimelineEvent
-from .selectors import can_edit_incident
-from .timeline_services import timeline_import
+from retrospector.incidents.models import Incident
+from retrospector.timeline.models import PendingImport, TimelineEvent
+from retrospector.incidents.selectors import can_edit_incident
+from retrospector.timeline.services import timeline_import
 
 Status = PendingImport.Status
 IN_PROGRESS = (Status.QUEUED, Status.READING, Status.IMPORTING)

@@ -16,26 +16,12 @@ from django.views.decorators.http import require_POST
 from retrospector.importers.base import ImportFailed, ImportProblem
 from retrospector.importers.registry import parse_upload
 
-from .models import ImportRecord, PendingImport
-from .tasks import (
-    IN_PROGRESS,
-    UNFINISHED_LIFETIME,
-    import_job_confirm,
-    import_job_for,
-    import_job_start,
-    import_job_summary,
-    import_job_waiting_for_worker,
-    import_jobs_of,
-    import_jobs_prune,
-    import_options_from,
-    import_options_stored,
-    new_event_count,
-    preview_rows,
-)
-from .timeline_forms import ImportForm
-from .timeline_selectors import display_zone
-from .timeline_services import import_undo, timeline_import
-from .timeline_views import _editable_incident
+from retrospector.timeline.models import ImportRecord, PendingImport
+from retrospector.timeline.tasks import IN_PROGRESS, UNFINISHED_LIFETIME, import_job_confirm, import_job_for, import_job_start, import_job_summary, import_job_waiting_for_worker, import_jobs_of, import_jobs_prune, import_options_from, import_options_stored, new_event_count, preview_rows
+from retrospector.timeline.forms import ImportForm
+from retrospector.timeline.selectors import display_zone
+from retrospector.timeline.services import import_undo, timeline_import
+from retrospector.timeline.views import _editable_incident
 
 MAX_PAGE_UPLOAD = 50 * 1024 * 1024
 RECENT_JOBS = 5
@@ -96,7 +82,7 @@ def timeline_import_view(request, pk):
                 pending = PendingImport.objects.create(
                     incident=incident, created_by=request.user, source_type=data["source"], file_name=upload.name[:300],
                     content=content, file_size=len(content), options=options)
-    return render(request, "incidents/timeline_import.html",
+    return render(request, "timeline/timeline_import.html",
                   {"incident": incident, "form": form, "preview": preview, "problems": problems, "pending": pending,
                    "jobs": import_jobs_of(user=request.user, incident=incident)[:RECENT_JOBS] if not preview else (),
                    "inline_limit": settings.TIMELINE_IMPORT_INLINE_BYTES})
@@ -130,7 +116,7 @@ def _job_context(request, incident, job: PendingImport) -> dict:
 @login_required
 def timeline_import_job_view(request, pk, job_pk):
     incident, job = _job(request, pk, job_pk)
-    return render(request, "incidents/timeline_import_job.html", _job_context(request, incident, job))
+    return render(request, "timeline/timeline_import_job.html", _job_context(request, incident, job))
 
 
 @login_required
@@ -139,7 +125,7 @@ def timeline_import_job_status_view(request, pk, job_pk):
     incident, job = _job(request, pk, job_pk)
     if request.headers.get("HX-Request") != "true":
         return redirect("timeline_import_job", pk=pk, job_pk=job.pk)
-    return render(request, "incidents/_timeline_import_job.html", {**_job_context(request, incident, job), "oob": True})
+    return render(request, "timeline/_timeline_import_job.html", {**_job_context(request, incident, job), "oob": True})
 
 
 @login_required

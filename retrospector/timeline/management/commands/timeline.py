@@ -87,7 +87,7 @@ class Command(BaseCommand):
                         self.stdout.write(f"{e.as_json()['time']}  {e.kind:<14} {e.actor}: {e.text[:100]}")
                     self.stderr.write(f"{len(ordered)} events; nothing saved (dry run).")
                 return
-            from retrospector.incidents.timeline_services import timeline_import
+            from retrospector.timeline.services import timeline_import
 
             by = self._user(opts["as_user"], incident)
             record = timeline_import(incident=incident, by=by, source_type=opts["source"], file_name=path.name, events=events)

@@ -14,7 +14,8 @@ from django.db import connections
 from django.db.models import Case, F, Q, QuerySet, TextField, When
 from django.db.models.functions import Cast, Left
 
-from .models import MOMENTS, Incident, TimelineEvent
+from retrospector.incidents.models import MOMENTS, Incident
+from retrospector.timeline.models import TimelineEvent
 
 GAP_THRESHOLD = timedelta(minutes=30)
 

@@ -7,7 +7,8 @@ from retrospector.accounts.forms import TIME_ZONE_CHOICES
 from retrospector.core.forms import PlainSelect, SharedChoices
 from retrospector.importers.registry import SOURCE_LABELS
 
-from .models import MOMENT_LABELS, MOMENTS, TimelineEvent
+from retrospector.incidents.models import MOMENT_LABELS, MOMENTS
+from retrospector.timeline.models import TimelineEvent
 
 # Shared, not copied for every form made (see SharedChoices).
 _ZONES = SharedChoices(TIME_ZONE_CHOICES)

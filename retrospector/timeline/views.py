@@ -17,22 +17,15 @@ from django.views.decorators.http import require_POST
 from retrospector.core.forms import add_service_errors, show_conflict
 from retrospector.importers.base import SOURCE_TYPES
 
-from .models import Incident, PendingImport, TimelineEvent
-from .selectors import can_edit_incident, incident_visible
-from .services import ConflictError
-from .timeline_forms import BulkForm, EventForm, MilestoneForm, TimelineSettingsForm
-from .tasks import IN_PROGRESS, import_jobs_of
-from .templatetags.timeline_tags import render_rows
-from .timeline_selectors import TimelineRow, display_zone, encode_position, timeline_events, timeline_rows, timeline_summary, timeline_window
-from .timeline_services import (
-    event_add,
-    event_delete,
-    event_update,
-    events_bulk,
-    events_merge,
-    milestone_set_from_event,
-    timeline_display_set,
-)
+from retrospector.incidents.models import Incident
+from retrospector.timeline.models import PendingImport, TimelineEvent
+from retrospector.incidents.selectors import can_edit_incident, incident_visible
+from retrospector.core.errors import ConflictError
+from retrospector.timeline.forms import BulkForm, EventForm, MilestoneForm, TimelineSettingsForm
+from retrospector.timeline.tasks import IN_PROGRESS, import_jobs_of
+from retrospector.timeline.templatetags.timeline_tags import render_rows
+from retrospector.timeline.selectors import TimelineRow, display_zone, encode_position, timeline_events, timeline_rows, timeline_summary, timeline_window
+from retrospector.timeline.services import event_add, event_delete, event_update, events_bulk, events_merge, milestone_set_from_event, timeline_display_set
 
 PAGE_SIZE = 100
 SHOWN_FIELDS = ("occurred_at", "original_time", "actor", "actor_kind", "text", "html", "kind", "source_type", "source_ref",
@@ -141,7 +134,7 @@ def _region(request, incident, *, focus: str = "", extra: dict | None = None):
     with the messages of the change; answered to htmx instead of a redirect."""
     context = _timeline_context(request, incident, _view_query(request, incident), whole_page=False, focus=focus)
     context.update(extra or {})
-    return render(request, "incidents/_timeline_region.html", context)
+    return render(request, "timeline/_timeline_region.html", context)
 
 
 def _after_change(request, incident, *, event_pk: int | None = None, focus: str = "", extra: dict | None = None):
@@ -176,7 +169,7 @@ def timeline(request, pk):
     incident = _incident(request, pk)
     if _is_htmx(request) and not request.headers.get("HX-History-Restore-Request"):
         return _region(request, incident)  # filters and pages, fetched by htmx
-    return render(request, "incidents/timeline.html", _timeline_context(request, incident, request.GET, whole_page=True))
+    return render(request, "timeline/timeline.html", _timeline_context(request, incident, request.GET, whole_page=True))
 
 
 @login_required
@@ -200,9 +193,9 @@ def event_new(request, pk):
             return _after_change(request, incident, event_pk=event.pk, focus="#id_when",
                                  extra={"add_form": _new_event_form(zone)})
     if _is_htmx(request):
-        return _retarget(render(request, "incidents/_event_add_form.html", {"incident": incident, "form": form}, status=422),
+        return _retarget(render(request, "timeline/_event_add_form.html", {"incident": incident, "form": form}, status=422),
                          "#add-event-form")
-    return render(request, "incidents/event_form.html", {"incident": incident, "form": form, "event": None}, status=422)
+    return render(request, "timeline/event_form.html", {"incident": incident, "form": form, "event": None}, status=422)
 
 
 def _event(incident, event_pk) -> TimelineEvent:
@@ -258,11 +251,11 @@ def event_edit(request, pk, event_pk):
                 return _after_change(request, incident, event_pk=event.pk)
     context = {"incident": incident, "form": form, "event": event, "conflict": conflict, "zone": zone}
     if _is_htmx(request):
-        response = render(request, "incidents/_event_edit_row.html", context, status=status)
+        response = render(request, "timeline/_event_edit_row.html", context, status=status)
         return _retarget(response, f"#event-{event.pk}") if request.method == "POST" else response
     if request.method == "POST" and status == 422:
         status = 200  # the whole page with the form's errors, as before
-    return render(request, "incidents/event_form.html", context, status=status)
+    return render(request, "timeline/event_form.html", context, status=status)
 
 
 @login_required

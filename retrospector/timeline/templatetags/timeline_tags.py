@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from retrospector.core.templatetags.retro import duration
-from retrospector.incidents.models import TimelineEvent
+from retrospector.timeline.models import TimelineEvent
 
 register = template.Library()
 _SENTINEL = 987654321

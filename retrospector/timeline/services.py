@@ -11,11 +11,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from retrospector.accounts.models import User
-from retrospector.writeups.markdown import markdown_size_error, render_markdown
+from retrospector.core.markdown import markdown_size_error, render_markdown
 
-from .models import MOMENTS, ImportRecord, Incident, TimelineEvent
-from .selectors import can_edit_incident
-from .services import ConflictError, incident_update
+from retrospector.incidents.models import MOMENTS, Incident
+from retrospector.timeline.models import ImportRecord, TimelineEvent
+from retrospector.incidents.selectors import can_edit_incident
+from retrospector.core.errors import ConflictError
+from retrospector.incidents.services import incident_update
 
 MAX_EVENT_TEXT = 20_000
 IMPORT_BATCH = 5_000
