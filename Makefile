@@ -37,10 +37,10 @@ test: test-deps
 	$(MAKE) test-postgres
 
 test-sqlite:
-	RETROSPECTOR_TESTING=1 $(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider
 
 test-postgres:
-	RETROSPECTOR_TESTING=1 DATABASE_URL=$(PG_URL) RETROSPECTOR_REQUIRE_DB=$${CI:-} $(BIN)/pytest -q -p no:cacheprovider
+	DATABASE_URL=$(PG_URL) RETROSPECTOR_REQUIRE_DB=$${CI:-} $(BIN)/pytest -q -p no:cacheprovider
 
 bench: venv
 	@RETROSPECTOR_TESTING=1 $(BIN)/python -m retrospector.bench

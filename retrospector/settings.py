@@ -2,7 +2,6 @@
 
 import os
 import secrets
-import sys
 from pathlib import Path
 
 import dj_database_url
@@ -23,7 +22,8 @@ def env_list(name: str, default: str) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = env_bool("RETROSPECTOR_TESTING", "pytest" in sys.modules)
+# Test mode (fast hashing, a generated key, local hosts) only when asked for: the test suite's settings set it.
+TESTING = env_bool("RETROSPECTOR_TESTING", False)
 
 
 def _secret_key() -> str:
@@ -181,7 +181,6 @@ EMAIL_BACKEND = os.environ.get(
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
 
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 PAGE_SIZE = 25
 
 LOGGING = {

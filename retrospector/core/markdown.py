@@ -179,14 +179,7 @@ def _build_cleaner():
         strip_comments=True,
         generic_attribute_prefixes=set(),
     )
-    cleaner_cls = getattr(nh3, "Cleaner", None)
-    if cleaner_cls is not None:
-        return cleaner_cls(**options).clean
-
-    def clean(html: str) -> str:  # older nh3 without Cleaner
-        return nh3.clean(html, **options)
-
-    return clean
+    return nh3.Cleaner(**options).clean
 
 
 _CLEAN = _build_cleaner()

@@ -177,6 +177,3 @@ def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> i
             milestone_set_from_event(event=TimelineEvent.objects.get(pk=pk), by=by, moment=f"{item['milestone']}_at")
     return len(items)
 
-
-def retrospectives_done_count() -> int:
-    return Retrospective.objects.filter(state=Retrospective.State.DONE).count()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from .base import ImportOptions, ParsedEvent, ProblemCollector, check_file_size, clip_text, offset_minutes, parse_rfc3339, pointer_join
+from .sniff import looks_like
 
 ZERO_TIME_PREFIX = "0001-01-01T00:00:00"  # Go's zero time: "not set" in Alertmanager and Grafana
 
@@ -165,29 +166,6 @@ def _json_lines(text: str, file: str, problems: ProblemCollector, whole_error: V
             message, _ = _json_error(exc)
             problems.add(file, message.replace(" (line 1, ", " (") + " — this looks like JSON lines, one payload per line.", line=number)
     return values
-
-
-def first_payload(data: Any) -> Any:
-    """For sniffing: the first payload of an array, else the value itself."""
-    if isinstance(data, list):
-        return data[0] if data else None
-    return data
-
-
-def looks_like(data: Any, but_not: str) -> str:
-    """', it looks like a Grafana webhook payload' when another importer recognises `data`."""
-    from . import alertmanager, github, grafana, opsgenie, pagerduty
-
-    for name, module in (
-        ("a Grafana alerting webhook payload", grafana),
-        ("an Alertmanager webhook payload", alertmanager),
-        ("a PagerDuty log-entry list or webhook payload", pagerduty),
-        ("an Opsgenie webhook payload", opsgenie),
-        ("a GitHub deployment webhook payload", github),
-    ):
-        if module.__name__.rsplit(".", 1)[-1] != but_not and module.sniff(data):
-            return f"; it looks like {name}"
-    return ""
 
 
 def wrong_payload(ctx: Ctx, payload: Any, what: str, missing: str, source: str) -> None:

@@ -28,23 +28,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, Moment, first_payload, http_url, is_zero_time, payload_event, rfc3339_time, run, shown, stable_hash, text_of, type_name, wrong_payload
+from ._payloads import Ctx, EventSet, Moment, http_url, is_zero_time, payload_event, rfc3339_time, run, shown, stable_hash, text_of, type_name, wrong_payload
 from .base import ImportOptions, ParsedEvent, clip_text
+from .sniff import is_alertmanager
 
 SOURCE = "alertmanager"
+sniff = is_alertmanager  # every source module answers "is this yours?" by the same name
 STATUSES = ("firing", "resolved")
-
-
-def sniff(data: Any) -> bool:
-    """Does this decoded JSON look like Alertmanager webhook payload(s)? (Grafana's are told apart.)"""
-    item = first_payload(data)
-    if not isinstance(item, dict) or not isinstance(item.get("alerts"), list):
-        return False
-    from .grafana import is_grafana_payload
-
-    if is_grafana_payload(item):
-        return False
-    return item.get("version") == "4" or "groupKey" in item or "receiver" in item
 
 
 def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Iterator[ParsedEvent]:

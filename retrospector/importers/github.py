@@ -24,20 +24,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, first_payload, http_url, obj, payload_event, rfc3339_time, run, shown, text_of, wrong_payload
+from ._payloads import Ctx, EventSet, http_url, obj, payload_event, rfc3339_time, run, shown, text_of, wrong_payload
 from .base import ImportOptions, ParsedEvent
+from .sniff import is_github
 
 SOURCE = "github"
-
-
-def sniff(data: Any) -> bool:
-    """Does this decoded JSON look like GitHub deployment / deployment_status webhook payload(s)?"""
-    item = first_payload(data)
-    return (
-        isinstance(item, dict)
-        and (isinstance(item.get("deployment"), dict) or isinstance(item.get("deployment_status"), dict))
-        and ("sender" in item or "repository" in item or "action" in item)
-    )
+sniff = is_github  # every source module answers "is this yours?" by the same name
 
 
 def _id(ctx: Ctx, value: Any, *parts: object) -> str | None:

@@ -21,33 +21,14 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, first_payload
+from ._payloads import Ctx
 from .alertmanager import run_alert_payloads
 from .base import ImportOptions, ParsedEvent
+from .sniff import is_grafana
+from .sniff import is_legacy_payload
 
 SOURCE = "grafana"
-GRAFANA_ALERT_FIELDS = ("valueString", "silenceURL", "dashboardURL", "panelURL", "values")
-
-
-def is_grafana_payload(item: Any) -> bool:
-    if not isinstance(item, dict):
-        return False
-    if is_legacy_payload(item):
-        return True
-    if not isinstance(item.get("alerts"), list):
-        return False
-    if "orgId" in item or item.get("version") == "1":
-        return True
-    return any(isinstance(a, dict) and any(f in a for f in GRAFANA_ALERT_FIELDS) for a in item["alerts"][:5])
-
-
-def is_legacy_payload(item: dict) -> bool:
-    return "alerts" not in item and ("ruleName" in item or "evalMatches" in item) and "state" in item
-
-
-def sniff(data: Any) -> bool:
-    """Does this decoded JSON look like Grafana alerting webhook payload(s), new or legacy?"""
-    return is_grafana_payload(first_payload(data))
+sniff = is_grafana  # every source module answers "is this yours?" by the same name
 
 
 def _refuse_legacy(ctx: Ctx, payload: Any) -> bool:

@@ -33,10 +33,13 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, Moment, each_payload, finish, first_payload, http_url, looks_like, obj, payload_event, rfc3339_time, shown, text_of, type_name
+from ._payloads import Ctx, EventSet, Moment, each_payload, finish, http_url, obj, payload_event, rfc3339_time, shown, text_of, type_name
 from .base import ImportOptions, ParsedEvent, ProblemCollector, clip_text
+from .sniff import is_pagerduty
+from .sniff import is_pagerduty_log_entry, looks_like
 
 SOURCE = "pagerduty"
+sniff = is_pagerduty  # every source module answers "is this yours?" by the same name
 NOTE_ENTRY_TYPES = {"annotate_log_entry"}
 NOTE_EVENT_TYPES = {"incident.annotated", "incident.status_update_published"}
 PERSON_TYPES = {"user_reference", "user"}
@@ -57,28 +60,6 @@ ENTRY_VERBS = {
 }
 
 
-def sniff(data: Any) -> bool:
-    """Does this decoded JSON look like PagerDuty log entries or webhook payload(s)?"""
-    item = first_payload(data)
-    if not isinstance(item, dict):
-        return False
-    if isinstance(item.get("log_entries"), list):
-        return True
-    messages = item.get("messages")
-    if isinstance(messages, list) and messages and isinstance(messages[0], dict):
-        event = messages[0].get("event", messages[0].get("type"))
-        return isinstance(event, str) and event.startswith("incident.")
-    event = item.get("event") if isinstance(item.get("event"), dict) else item
-    if isinstance(event.get("event_type"), str) and ("occurred_at" in event or "resource_type" in event):
-        return True
-    return _is_log_entry(item)
-
-
-def _is_log_entry(item: dict) -> bool:
-    kind = item.get("type")
-    return isinstance(kind, str) and kind.endswith("_log_entry") and "created_at" in item
-
-
 class _Reader:
     def __init__(self, problems: ProblemCollector, file: str, options: ImportOptions):
         self.problems = problems
@@ -92,7 +73,7 @@ class _Reader:
     # --- shapes -------------------------------------------------------------------------------
     def payload(self, ctx: Ctx) -> None:
         value = ctx.doc.value
-        if isinstance(value, dict) and _is_log_entry(value) and "log_entries" not in value:
+        if isinstance(value, dict) and is_pagerduty_log_entry(value) and "log_entries" not in value:
             self.pending.append((ctx, value, ()))  # one of an array of bare log entries
             return
         self.flush()

@@ -86,8 +86,3 @@ def severity_levels_for(user: User) -> QuerySet[SeverityLevel]:
         return SeverityLevel.objects.none()
     return SeverityLevel.objects.filter(organization_id=user.organization_id).order_by("rank")
 
-
-def services_for(user: User) -> QuerySet[Service]:
-    if not user.is_authenticated or user.organization_id is None:
-        return Service.objects.none()
-    return Service.objects.filter(organization_id=user.organization_id).order_by("name")

@@ -6,7 +6,6 @@ from django.shortcuts import redirect, render
 
 from retrospector.core.forms import add_service_errors, show_conflict
 from retrospector.core.paging import paginate, querystring_without_page
-from retrospector.writeups.selectors import templates_visible_to
 
 from .forms import IncidentFilterForm, IncidentForm
 from .selectors import can_edit_incident, incident_detail as select_incident, incident_list as select_incidents
@@ -46,7 +45,6 @@ def incident_detail(request, pk):
             "incident": incident,
             "retrospectives": retrospectives,
             "can_edit": can_edit_incident(request.user, incident),
-            "templates": templates_visible_to(request.user),
         },
     )
 

@@ -28,7 +28,6 @@ def _is_empty(section: Section) -> bool:
 
 
 _PLACEHOLDER_CELL = re.compile(r"[\dxXyYmMdDhH:\s-]*")
-_NUMBERS = re.compile(r"\d+(?:[.,]\d+)?")
 
 
 def _compute_empty(section: Section) -> bool:

@@ -1,0 +1,10 @@
+"""The test suite's settings: the product's own, with test mode switched on explicitly (fast password hashing, a
+generated secret key, local hosts allowed). Commands the tests start as subprocesses inherit the switch and read
+`retrospector.settings` like any other run."""
+
+import os
+
+os.environ["RETROSPECTOR_TESTING"] = "1"
+os.environ["DJANGO_SETTINGS_MODULE"] = "retrospector.settings"
+
+from retrospector.settings import *  # noqa: E402,F403
