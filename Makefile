@@ -32,7 +32,14 @@ test-deps: venv
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \
 	  (echo "Installing Debian's chromium for the browser tests"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 
+lint: venv
+	$(BIN)/ruff check retrospector tests bench
+	$(BIN)/ruff format --check retrospector tests bench
+	$(BIN)/lint-imports
+	DEBUG=1 RETROSPECTOR_VAR_DIR=$$(mktemp -d) $(BIN)/retrospector makemigrations --check --dry-run
+
 test: test-deps
+	$(MAKE) lint
 	$(MAKE) test-sqlite
 	$(MAKE) test-postgres
 
