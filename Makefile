@@ -50,7 +50,7 @@ test-postgres:
 	DATABASE_URL=$(PG_URL) RETROSPECTOR_REQUIRE_DB=$${CI:-} $(BIN)/pytest -q -p no:cacheprovider
 
 bench: venv
-	@RETROSPECTOR_TESTING=1 $(BIN)/python -m retrospector.bench
+	@RETROSPECTOR_TESTING=1 $(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

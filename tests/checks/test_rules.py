@@ -637,8 +637,8 @@ def test_the_checks_import_nothing_from_django():
 
 
 def test_a_five_thousand_line_write_up_is_checked_in_full():
-    # Its speed is measured by `make bench` (retrospector.bench_checks), not asserted here.
-    from retrospector.bench_checks import big_writeup
+    # Its speed is measured by `make bench` (bench/checks.py), not asserted here.
+    from bench.checks import big_writeup
 
     findings = run(Document.from_markdown(big_writeup(5000)))
     assert {"recommendation-vague", "question-yes-no"} <= {f.rule for f in findings}

@@ -19,10 +19,10 @@ from hypothesis import event as note_outcome
 from hypothesis import strategies as st
 from webhook_fuzz_support import import_problems
 
+from bench.slack_generator import generate_export
 from retrospector.importers import slack
 from retrospector.importers.base import ACTOR_KINDS, ImportFailed, ImportOptions, dump_events_json
 from retrospector.importers.slack import parse, sniff
-from retrospector.importers.slack_generator import generate_export
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 ARCHIVE = FIXTURES / "slack-export-viewer-testarchive"

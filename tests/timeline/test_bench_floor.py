@@ -4,10 +4,10 @@ timeline_import changes what they store, the floor must change too, or the compa
 import pytest
 from django.db import connection
 
-from retrospector.bench_timeline import COMPARED_COLUMNS, FLOOR_COLUMNS, floor_rows
+from bench.slack_generator import generate_export
+from bench.timeline import COMPARED_COLUMNS, FLOOR_COLUMNS, floor_rows
 from retrospector.importers.base import ImportOptions
 from retrospector.importers.registry import parse_source
-from retrospector.importers.slack_generator import generate_export
 from retrospector.timeline.models import TimelineEvent
 from retrospector.timeline.services import timeline_import
 

@@ -1,4 +1,4 @@
-"""Performance figures as one JSON document on stdout: `make bench` (or `python -m retrospector.bench`).
+"""Performance figures as one JSON document on stdout: `make bench` (or `python -m bench` from the repository root).
 
 Builds a throwaway SQLite database in a temporary directory (10,000 incidents over four teams, some of them
 private; one retrospective with 20 sections and 500 revisions), then measures:
@@ -8,9 +8,9 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * the retrospective page and the API read of one incident, the same way;
 * the incident list API under 8 concurrent clients against a real server (`retrospector serve`, gunicorn,
   DEBUG off) for about ten seconds: requests per second, errors, p50/p95;
-* then the timeline (bench_timeline.py, the "timeline" key): a 1,000,000-message Slack export imported against a floor
+* then the timeline (bench/timeline.py, the "timeline" key): a 1,000,000-message Slack export imported against a floor
   of orjson + one SQLite executemany, and the timeline page and events API with 20,000 events;
-* then the write-up checker (bench_checks.py, the "checks" key): a 5,000-line write-up, and a real `retrospector lint`
+* then the write-up checker (bench/checks.py, the "checks" key): a 5,000-line write-up, and a real `retrospector lint`
   process over 1,000 files.
 
 Progress goes to stderr. The whole run takes about four minutes (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000 for a quick one).
@@ -36,14 +36,14 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from bench.common import log, measure, percentile, prepare_environment
+
 INCIDENTS = 10_000
 TEAMS = ("payments", "platform", "search", "mobile")
 SERVICES = 24
 PRIVATE_EVERY = 5  # one incident in five is private
 SECTIONS = 20
 REVISIONS = 500
-ITERATIONS = 200
-WARMUPS = 5
 CONCURRENT_CLIENTS = 8
 CONCURRENT_SECONDS = 10.0
 
@@ -53,44 +53,6 @@ TARGETS = {
     "concurrent_api_requests_per_second": 100,
     "concurrent_api_errors": 0,
 }
-
-
-def log(message: str) -> None:
-    print(f"[bench] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], pct: float) -> float:
-    """Linear interpolation between closest ranks (like numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    rank = (len(ordered) - 1) * pct / 100
-    low = int(rank)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
-
-
-def summary(samples_ms: list[float]) -> dict:
-    return {
-        "p50_ms": round(percentile(samples_ms, 50), 2),
-        "p95_ms": round(percentile(samples_ms, 95), 2),
-        "max_ms": round(max(samples_ms), 2),
-        "iterations": len(samples_ms),
-    }
-
-
-# --- Environment ----------------------------------------------------------------------------------------
-
-
-def prepare_environment(var_dir: Path) -> None:
-    """Must run before Django is imported: settings read these at import."""
-    os.environ["RETROSPECTOR_VAR_DIR"] = str(var_dir)
-    (var_dir / "static").mkdir(exist_ok=True)  # whitenoise warns about a missing STATIC_ROOT otherwise
-    os.environ.pop("DATABASE_URL", None)  # always the throwaway SQLite database
-    os.environ.pop("SQLITE_PATH", None)
-    os.environ.setdefault("RETROSPECTOR_TESTING", "1")
-    os.environ["DEBUG"] = "0"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "retrospector.settings")
 
 
 def machine() -> dict:
@@ -242,37 +204,6 @@ def build_data() -> dict:
 
 
 # --- In-process measurements -------------------------------------------------------------------------------
-
-
-def measure(client, url: str, *, headers: dict | None = None) -> dict:
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    headers = headers or {}
-    for _ in range(WARMUPS):
-        response = client.get(url, headers=headers)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {url} answered {response.status_code}: {response.content[:300]!r}")
-    with CaptureQueriesContext(connection) as captured:
-        client.get(url, headers=headers)
-    # Count now: every request_started signal clears the connection's query log.
-    query_count = len(captured.captured_queries)
-    samples, cpu_samples = [], []
-    for _ in range(ITERATIONS):
-        t0, c0 = time.perf_counter(), time.thread_time()
-        response = client.get(url, headers=headers)
-        samples.append((time.perf_counter() - t0) * 1000)
-        cpu_samples.append((time.thread_time() - c0) * 1000)
-        if response.status_code != 200:
-            raise RuntimeError(f"GET {url} answered {response.status_code}")
-    result = summary(samples)
-    # CPU time of the request: unlike the elapsed time, it leaves out waiting for a core on a busy machine.
-    result["cpu_p50_ms"] = round(percentile(cpu_samples, 50), 2)
-    result["cpu_p95_ms"] = round(percentile(cpu_samples, 95), 2)
-    result["queries"] = query_count
-    result["bytes"] = len(response.content)
-    log(f"GET {url}: p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms, {result['queries']} queries")
-    return result
 
 
 def in_process(data: dict) -> dict:
@@ -491,13 +422,13 @@ def main() -> int:
         report: dict = {"machine": machine(), "data": data["figures"]}
         report.update(in_process(data))
         report["concurrent_api"] = concurrent(data, var_dir)
-        from retrospector import bench_timeline
+        from bench import timeline as timeline_bench
 
-        report["timeline"] = bench_timeline.run()  # on the same database, after the figures above
-        from retrospector import bench_checks
+        report["timeline"] = timeline_bench.run()  # on the same database, after the figures above
+        from bench import checks as checks_bench
 
         log("write-up checks: a 5,000-line write-up, and `retrospector lint` over 1,000 files")
-        report["checks"] = bench_checks.run_bench()
+        report["checks"] = checks_bench.run_bench()
         lists = report["incident_list"]
         list_p95 = max(lists[kind][page]["p95_ms"] for kind in ("page", "api") for page in ("page_1", "page_200"))
         report["targets"] = TARGETS

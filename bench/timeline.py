@@ -1,5 +1,5 @@
-"""Timeline figures for `make bench` (the "timeline" part of the JSON document); `python -m retrospector.bench_timeline`
-runs this part alone on its own throwaway database.
+"""Timeline figures for `make bench` (the "timeline" part of the JSON document); `python -m bench.timeline` (from the
+repository root) runs this part alone on its own throwaway database.
 
 (a) Slack import. A synthetic export (slack_generator: RETROSPECTOR_BENCH_SLACK_MESSAGES messages, 1,000,000 unless
     set, over 50 channels) is imported the way the command line does it, timeline_import(events=parse_source(...)), in a
@@ -14,7 +14,7 @@ runs this part alone on its own throwaway database.
     Also measured, for the breakdown: the Slack parser alone (consuming parse_source without a database).
 
 (b) Timeline reads. One incident with 20,000 events (bulk: chat messages, alerts, pages, 15 % log lines, a few events
-    by hand), then the timeline page and the events API, first page and page 50 (by cursor), with bench.measure():
+    by hand), then the timeline page and the events API, first page and page 50 (by cursor), with common.measure():
     p50/p95 and SQL queries per request, and the query count of the same pages on a small incident (it must not grow
     with the number of events). For information: the worst case of the checks, 20,000 log lines.
 
@@ -36,6 +36,8 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+
+from bench.common import measure, percentile, prepare_environment
 
 # The floor uses the Slack importer's own patterns and URL scrubber: pure code (no Django), the same work either way.
 from retrospector.importers.slack import _MARKUP_RE as _MARKUP
@@ -201,7 +203,6 @@ def timeline_reads(reader, team) -> dict:
     from django.test.utils import CaptureQueriesContext
 
     from retrospector.accounts.services import token_create
-    from retrospector.bench import measure
     from retrospector.timeline.models import TimelineEvent
     from retrospector.timeline.selectors import timeline_checks
 
@@ -290,8 +291,6 @@ def all_log_lines(reader, team, page_client, iterations: int = 30) -> dict:
             samples.append((time.perf_counter() - began) * 1000)
         return samples
 
-    from retrospector.bench import percentile
-
     checks = timed(lambda: timeline_checks(incident))
     page = timed(lambda: page_client.get(f"/incidents/{incident.pk}/timeline/"))
     result = {"events": TIMELINE_EVENTS, "iterations": iterations,
@@ -305,7 +304,7 @@ def all_log_lines(reader, team, page_client, iterations: int = 30) -> dict:
 
 
 def child(mode: str, args: dict) -> dict:
-    """Runs in a fresh interpreter (python -m retrospector.bench_timeline --child MODE JSON)."""
+    """Runs in a fresh interpreter (python -m bench.timeline --child MODE JSON)."""
     if mode == "floor":
         return floor_import(**args)
     import django
@@ -341,7 +340,7 @@ def child(mode: str, args: dict) -> dict:
 
 
 def run_child(mode: str, args: dict) -> dict:
-    command = [sys.executable, "-m", "retrospector.bench_timeline", "--child", mode, json.dumps(args)]
+    command = [sys.executable, "-m", "bench.timeline", "--child", mode, json.dumps(args)]
     completed = subprocess.run(command, capture_output=True, text=True, env=os.environ.copy(), check=False)
     if completed.returncode != 0:
         raise RuntimeError(f"the {mode} child exited with {completed.returncode}:\n{completed.stderr[-3000:]}")
@@ -563,7 +562,7 @@ def slack_import(reader, team, work: Path) -> dict:
     from django.db import connection, connections
     from django.utils import timezone
 
-    from retrospector.importers.slack_generator import generate_export
+    from bench.slack_generator import generate_export
     from retrospector.timeline.models import TimelineEvent
 
     began = time.perf_counter()
@@ -682,8 +681,6 @@ def run() -> dict:
 
 
 def main() -> int:
-    from retrospector.bench import prepare_environment
-
     var_dir = Path(tempfile.mkdtemp(prefix="retrospector-bench-"))
     prepare_environment(var_dir)
     try:

@@ -1,4 +1,4 @@
-"""How fast is the write-up checker? Part of `make bench`; alone: `python -m retrospector.bench_checks`.
+"""How fast is the write-up checker? Part of `make bench`; alone: `python -m bench.checks`.
 
 Builds a 5,000-line write-up (all section kinds, a long timeline table, many action items) and
 1,000 small files from the real postmortems in tests/fixtures/checks, then times `run` on the
