@@ -1,5 +1,7 @@
 """Reads about people and teams, with the permission rules in one place."""
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from .models import ROLE_RANK, Membership, Role, Team, User
@@ -41,6 +43,11 @@ def teams_visible_to(user: User) -> QuerySet[Team]:
     return Team.objects.filter(organization_id=user.organization_id).order_by("name")
 
 
+def team_by_slug(*, user: User, slug: str) -> Team | None:
+    """The team of `user`'s organization with this short name; None when there is none."""
+    return teams_visible_to(user).filter(slug=slug).first()
+
+
 def teams_where_user_can_write(user: User) -> QuerySet[Team]:
     """Teams in which the user may record incidents and write retrospectives."""
     teams = teams_visible_to(user)
@@ -53,3 +60,12 @@ def people_in_organization(user: User) -> QuerySet[User]:
     if not user.is_authenticated or user.organization_id is None:
         return User.objects.none()
     return User.objects.filter(organization_id=user.organization_id, is_active=True).order_by("username")
+
+
+def people_by_username(*, user: User, usernames: Iterable[str]) -> dict[str, User]:
+    """The people of `user`'s organization with these usernames, by username; unknown names are left out. Former
+    (inactive) members are found too: an incident keeps them as responders, and a client sends back what it read."""
+    if not user.is_authenticated or user.organization_id is None:
+        return {}
+    people = User.objects.filter(organization_id=user.organization_id, username__in=list(usernames))
+    return {person.username: person for person in people}

@@ -9,7 +9,7 @@ from retrospector.core.forms import add_service_errors
 
 from .forms import MembershipForm, PreferencesForm, TeamForm, TokenForm
 from .models import ApiToken, Membership, Role, User
-from .selectors import can_manage_team, people_in_organization, teams_visible_to
+from .selectors import can_manage_team, people_in_organization, team_by_slug, teams_visible_to
 from .services import membership_remove, membership_set, team_create, token_create, token_revoke, user_update_preferences
 
 
@@ -70,7 +70,7 @@ def team_list(request):
 
 @login_required
 def team_detail(request, slug):
-    team = teams_visible_to(request.user).filter(slug=slug).first()
+    team = team_by_slug(user=request.user, slug=slug)
     if team is None:
         raise Http404("No such team.")
     can_manage = can_manage_team(request.user, team)

@@ -1,10 +1,9 @@
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from ninja import Field, Router, Schema
 
 from retrospector.checks import ConfigError, Document, load_config, run
 from retrospector.writeups.checking import checks_config_for, retrospective_findings, severity_counts
-from retrospector.writeups.selectors import retrospective_detail, template_by_key, template_latest_version
+from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, template_latest_version
 
 router = Router(tags=["checks"])
 
@@ -50,9 +49,7 @@ def check_markdown(request, payload: CheckIn):
 
 @router.get("/retrospectives/{retrospective_id}/checks", response=CheckOut, summary="Findings of a retrospective's checks")
 def retrospective_checks(request, retrospective_id: int):
-    retrospective = retrospective_detail(user=request.user, pk=retrospective_id)
-    if retrospective is None:
-        raise Http404("No such retrospective, or you may not see it.")
+    retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
     findings = retrospective_findings(retrospective)
     return {"counts": severity_counts(findings), "findings": [f.as_dict() for f in findings]}
 

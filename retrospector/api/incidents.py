@@ -1,21 +1,25 @@
 from datetime import datetime
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AwareDatetime, HttpUrl
 
-from retrospector.accounts.models import Team, User
 from retrospector.core.paging import rows_between
-from retrospector.incidents.models import Incident, SeverityLevel
-from retrospector.incidents.selectors import can_edit_incident, incident_detail, incident_list
+from retrospector.incidents.models import Incident, IncidentLink
+from retrospector.incidents.selectors import incident_detail_or_404, incident_editable_or_403, incident_list
 from retrospector.incidents.services import incident_create, incident_update
+
+from .choices import choices_literal
+from .lookups import people_from_usernames, severity_from_key, team_from_slug
 
 router = Router(tags=["incidents"])
 
+LinkKind = choices_literal(IncidentLink.Kind)
+IncidentStatus = choices_literal(Incident.Status)
+IncidentVisibility = choices_literal(Incident.Visibility)
+
 
 class LinkSchema(Schema):
-    kind: str = Field("other", pattern="^(ticket|chat|dashboard|other)$")
+    kind: LinkKind = "other"
     url: HttpUrl
     label: str = Field("", max_length=200)
 
@@ -60,8 +64,8 @@ class IncidentIn(Schema):
     title: str = Field(..., min_length=1, max_length=300)
     team: str = Field(..., description="The team's short name (slug).")
     severity: str = Field(..., description="A severity key, e.g. SEV2.")
-    status: str = Field("open", pattern="^(open|mitigated|resolved|closed)$")
-    visibility: str = Field("organization", pattern="^(organization|private)$")
+    status: IncidentStatus = "open"
+    visibility: IncidentVisibility = "organization"
     summary: str = Field("", max_length=20000)
     started_at: AwareDatetime
     detected_at: AwareDatetime | None = None
@@ -79,8 +83,8 @@ class IncidentPatch(Schema):
     title: str | None = Field(None, min_length=1, max_length=300)
     team: str | None = None
     severity: str | None = None
-    status: str | None = Field(None, pattern="^(open|mitigated|resolved|closed)$")
-    visibility: str | None = Field(None, pattern="^(organization|private)$")
+    status: IncidentStatus | None = None
+    visibility: IncidentVisibility | None = None
     summary: str | None = Field(None, max_length=20000)
     started_at: AwareDatetime | None = None
     detected_at: AwareDatetime | None = None
@@ -137,43 +141,6 @@ def incident_out(incident: Incident, *, full: bool = False) -> dict:
     return data
 
 
-def _team(user, slug):
-    team = Team.objects.filter(organization_id=user.organization_id, slug=slug).first()
-    if team is None:
-        from django.core.exceptions import ValidationError
-
-        raise ValidationError({"team": f"Unknown team {slug!r}."})
-    return team
-
-
-def _severity(user, key):
-    severity = SeverityLevel.objects.filter(organization_id=user.organization_id, key=key).first()
-    if severity is None:
-        from django.core.exceptions import ValidationError
-
-        keys = ", ".join(SeverityLevel.objects.filter(organization_id=user.organization_id).values_list("key", flat=True))
-        raise ValidationError({"severity": f"Unknown severity {key!r}; use one of {keys}."})
-    return severity
-
-
-def _people(user, usernames, field):
-    from django.core.exceptions import ValidationError
-
-    names = list(dict.fromkeys(usernames))
-    people = {u.username: u for u in User.objects.filter(organization_id=user.organization_id, username__in=names)}
-    for name in names:
-        if name not in people:
-            raise ValidationError({field: f"Unknown person {name!r}."})
-    return [people[n] for n in names]
-
-
-def _get_visible(request, incident_id) -> Incident:
-    incident = incident_detail(user=request.user, pk=incident_id)
-    if incident is None:
-        raise Http404("No such incident, or you may not see it.")
-    return incident
-
-
 @router.get("/incidents", response=IncidentPage, summary="List incidents (newest first)")
 def list_incidents(request, filters: Query[IncidentFilters]):
     incidents = incident_list(
@@ -193,44 +160,44 @@ def list_incidents(request, filters: Query[IncidentFilters]):
 def create_incident(request, payload: IncidentIn):
     user = request.user
     incident = incident_create(
-        by=user, team=_team(user, payload.team), severity=_severity(user, payload.severity),
+        by=user, team=team_from_slug(user, payload.team), severity=severity_from_key(user, payload.severity),
         title=payload.title, status=payload.status, visibility=payload.visibility, summary=payload.summary,
         started_at=payload.started_at, detected_at=payload.detected_at, acknowledged_at=payload.acknowledged_at,
         mitigated_at=payload.mitigated_at, resolved_at=payload.resolved_at, services=payload.services,
-        responders=_people(user, payload.responders, "responders"), invitees=_people(user, payload.invitees, "invitees"),
+        responders=people_from_usernames(user, payload.responders, "responders"),
+        invitees=people_from_usernames(user, payload.invitees, "invitees"),
         links=[{"kind": link.kind, "url": str(link.url), "label": link.label} for link in payload.links],
     )
-    return Status(201, incident_out(_get_visible(request, incident.pk), full=True))
+    return Status(201, incident_out(incident_detail_or_404(user=user, pk=incident.pk), full=True))
 
 
 @router.get("/incidents/{incident_id}", response=IncidentFull, summary="Read an incident")
 def read_incident(request, incident_id: int):
-    return incident_out(_get_visible(request, incident_id), full=True)
+    return incident_out(incident_detail_or_404(user=request.user, pk=incident_id), full=True)
 
 
 @router.patch("/incidents/{incident_id}", response=IncidentFull, summary="Change an incident")
 def update_incident(request, incident_id: int, payload: IncidentPatch):
-    incident = _get_visible(request, incident_id)
     user = request.user
-    if not can_edit_incident(user, incident):
-        # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown team".
-        raise PermissionDenied("Only members of the incident's team can change it.")
+    # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown team".
+    incident = incident_editable_or_403(user=user, pk=incident_id, detail=True,
+                                        forbidden="Only members of the incident's team can change it.")
     data = payload.dict(exclude_unset=True)
     base_version = data.pop("base_version", None)
     related = {}
     if "team" in data:
-        data["team"] = _team(user, data["team"])
+        data["team"] = team_from_slug(user, data["team"])
     if "severity" in data:
-        data["severity"] = _severity(user, data["severity"])
+        data["severity"] = severity_from_key(user, data["severity"])
     for field in ("responders", "invitees"):
         if field in data:
-            related[field] = _people(user, data.pop(field) or [], field)
+            related[field] = people_from_usernames(user, data.pop(field) or [], field)
     if "services" in data:
         related["services"] = data.pop("services") or []
     if "links" in data:
         related["links"] = [{"kind": link.kind, "url": str(link.url), "label": link.label} for link in payload.links or []]
         data.pop("links")
     incident_update(incident=incident, by=user, base_version=base_version, **related, **data)
-    return incident_out(_get_visible(request, incident_id), full=True)
+    return incident_out(incident_detail_or_404(user=user, pk=incident_id), full=True)
 
 

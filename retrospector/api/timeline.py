@@ -1,30 +1,31 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.core.exceptions import ValidationError
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import AwareDatetime
 
+from retrospector.core.shortcuts import visible_or_404
 from retrospector.importers.base import ImportFailed, ImportOptions
 from retrospector.importers.registry import SOURCES, parse_upload
 from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
-from retrospector.incidents.selectors import can_edit_incident, incident_visible
-from retrospector.timeline.tasks import import_job_confirm, import_job_for, import_job_start, import_job_summary, import_job_waiting_for_worker, import_options_stored
+from retrospector.incidents.models import MOMENTS
+from retrospector.incidents.selectors import incident_editable_or_403, incident_visible_or_404
+from retrospector.timeline.tasks import import_job_confirm, import_job_start, import_job_summary, import_job_waiting_for_worker, import_jobs_of, import_options_stored
 from retrospector.timeline.selectors import timeline_events, timeline_summary, timeline_window
-from retrospector.timeline.services import event_add, event_delete, event_update, events_bulk, events_merge, import_undo, milestone_set_from_event, timeline_display_set, timeline_import
+from retrospector.timeline.services import BULK_ACTIONS, event_add, event_delete, event_update, events_bulk, events_merge, import_undo, milestone_set_from_event, timeline_display_set, timeline_import
 
+from .choices import choices_literal
 
 router = Router(tags=["timeline"])
 
-
-def _get_visible(request, incident_id):
-    """The incident when the caller may see it (404 otherwise); the timeline needs the incident's own fields only."""
-    incident = incident_visible(user=request.user, pk=incident_id)
-    if incident is None:
-        raise Http404("No such incident, or you may not see it.")
-    return incident
+EventKind = choices_literal(TimelineEvent.Kind)
+ActorKind = choices_literal(TimelineEvent.ActorKind)
+BulkAction = choices_literal(BULK_ACTIONS)
+Moment = choices_literal(MOMENTS)
+JOB_STATES = PendingImport.Status.values
+IMPORT_FORBIDDEN = "Only members of the incident's team can import into its timeline."
 MAX_API_UPLOAD = 200 * 1024 * 1024
 
 
@@ -62,8 +63,8 @@ class EventIn(Schema):
     time: AwareDatetime
     text: str = Field(..., min_length=1, max_length=20_000)
     actor: str = Field("", max_length=200)
-    actor_kind: str = Field("person", pattern="^(person|system|bot)$")
-    kind: str = Field("note", pattern="^(message|page|alert_firing|alert_resolved|deploy|log|note|milestone)$")
+    actor_kind: ActorKind = "person"
+    kind: EventKind = "note"
     source_url: str = Field("", max_length=2000)
     source_ref: str = Field("", max_length=500)
     original_time: str = Field("", max_length=100, description="The time as the source wrote it, when it differs.")
@@ -76,8 +77,8 @@ class EventPatch(Schema):
     time: AwareDatetime | None = None
     text: str | None = Field(None, min_length=1, max_length=20_000)
     actor: str | None = Field(None, max_length=200)
-    actor_kind: str | None = Field(None, pattern="^(person|system|bot)$")
-    kind: str | None = Field(None, pattern="^(message|page|alert_firing|alert_resolved|deploy|log|note|milestone)$")
+    actor_kind: ActorKind | None = None
+    kind: EventKind | None = None
     source_url: str | None = Field(None, max_length=2000)
     key_event: bool | None = None
     hidden: bool | None = None
@@ -98,7 +99,7 @@ class EventFilters(Schema):
 
 
 class BulkIn(Schema):
-    action: str = Field(..., pattern="^(hide|show|key|unkey|delete)$")
+    action: BulkAction
     event_ids: list[int] = Field(..., min_length=1, max_length=5000)
 
 
@@ -108,7 +109,7 @@ class MergeIn(Schema):
 
 
 class MilestoneIn(Schema):
-    moment: str = Field(..., pattern="^(started_at|detected_at|acknowledged_at|mitigated_at|resolved_at)$")
+    moment: Moment
 
 
 class DisplayIO(Schema):
@@ -137,7 +138,7 @@ class ProblemOut(Schema):
 class ImportJobOut(Schema):
     id: int
     url: str = Field(..., description="Poll this until status is ready, done or failed.")
-    status: str = Field(..., description="queued, reading, ready, importing, done or failed")
+    status: str = Field(..., description=f"{', '.join(JOB_STATES[:-1])} or {JOB_STATES[-1]}")
     detail: str
     confirmed: bool = Field(..., description="False for a dry run (or a page upload): the job stops at ready.")
     source: str
@@ -187,16 +188,14 @@ def event_out(event: TimelineEvent) -> dict:
 
 
 def _event(request, incident_id, event_id) -> TimelineEvent:
-    incident = _get_visible(request, incident_id)
-    event = TimelineEvent.objects.filter(incident=incident, pk=event_id).select_related("incident").first()
-    if event is None:
-        raise Http404("No such event on this incident.")
-    return event
+    incident = incident_visible_or_404(user=request.user, pk=incident_id)
+    return visible_or_404(TimelineEvent.objects.filter(incident=incident).select_related("incident"), event_id,
+                          message="No such event on this incident.")
 
 
 @router.get("/incidents/{incident_id}/events", response=EventPage, summary="Timeline events in time order (cursor pages)")
 def list_events(request, incident_id: int, filters: Query[EventFilters]):
-    incident = _get_visible(request, incident_id)
+    incident = incident_visible_or_404(user=request.user, pk=incident_id)
     events = timeline_events(incident=incident, since=filters.since, until=filters.until, kinds=filters.kind or None,
                              sources=filters.source or None, include_hidden=filters.include_hidden, key_only=filters.key_only,
                              text=filters.text.strip())
@@ -206,7 +205,7 @@ def list_events(request, incident_id: int, filters: Query[EventFilters]):
 
 @router.post("/incidents/{incident_id}/events", response={201: EventOut}, summary="Add an event by hand")
 def add_event(request, incident_id: int, payload: EventIn):
-    incident = _get_visible(request, incident_id)
+    incident = incident_visible_or_404(user=request.user, pk=incident_id)
     offset = payload.time.utcoffset()
     event = event_add(
         incident=incident, by=request.user, occurred_at=payload.time, text=payload.text, actor=payload.actor,
@@ -241,13 +240,13 @@ def delete_event(request, incident_id: int, event_id: int):
 
 @router.post("/incidents/{incident_id}/events/bulk", summary="Hide, show, mark key, unmark or delete many events")
 def bulk_events(request, incident_id: int, payload: BulkIn):
-    incident = _get_visible(request, incident_id)
+    incident = incident_visible_or_404(user=request.user, pk=incident_id)
     return {"changed": events_bulk(incident=incident, by=request.user, event_ids=payload.event_ids, action=payload.action)}
 
 
 @router.post("/incidents/{incident_id}/events/merge", response=EventOut, summary="Merge duplicates into one event")
 def merge_events(request, incident_id: int, payload: MergeIn):
-    incident = _get_visible(request, incident_id)
+    incident = incident_visible_or_404(user=request.user, pk=incident_id)
     return event_out(events_merge(incident=incident, by=request.user, keep_id=payload.keep, duplicate_ids=payload.duplicates))
 
 
@@ -264,20 +263,20 @@ def display_out(incident) -> dict:
 
 @router.get("/incidents/{incident_id}/timeline/display", response=DisplayIO, summary="How the timeline is shown")
 def read_display(request, incident_id: int):
-    return display_out(_get_visible(request, incident_id))
+    return display_out(incident_visible_or_404(user=request.user, pk=incident_id))
 
 
 @router.put("/incidents/{incident_id}/timeline/display", response=DisplayIO,
             summary="Set the timeline's zone, seconds and quiet-period mark for everyone")
 def set_display(request, incident_id: int, payload: DisplayIO):
-    incident = timeline_display_set(incident=_get_visible(request, incident_id), by=request.user,
+    incident = timeline_display_set(incident=incident_visible_or_404(user=request.user, pk=incident_id), by=request.user,
                                     time_zone=payload.time_zone, seconds=payload.seconds, gap_minutes=payload.gap_minutes)
     return display_out(incident)
 
 
 @router.get("/incidents/{incident_id}/timeline/checks", summary="Timeline checks: ordering, sources, zones, milestones")
 def checks(request, incident_id: int):
-    return [f.as_dict() for f in timeline_summary(_get_visible(request, incident_id)).findings]
+    return [f.as_dict() for f in timeline_summary(incident_visible_or_404(user=request.user, pk=incident_id)).findings]
 
 
 @router.post("/incidents/{incident_id}/timeline/imports", response={200: ImportOut, 201: ImportOut, 202: ImportJobOut, 422: dict},
@@ -292,9 +291,7 @@ def import_file(request, incident_id: int, source: Form[str], file: File[Uploade
 
     from retrospector.importers.base import parse_rfc3339
 
-    incident = _get_visible(request, incident_id)
-    if not can_edit_incident(request.user, incident):
-        raise PermissionDenied("Only members of the incident's team can import into its timeline.")
+    incident = incident_editable_or_403(user=request.user, pk=incident_id, forbidden=IMPORT_FORBIDDEN)
     if source not in SOURCES:
         raise ValidationError({"source": f"Unknown source {source!r}; use one of {', '.join(SOURCES)}."})
     if file.size > MAX_API_UPLOAD:
@@ -330,13 +327,9 @@ def import_file(request, incident_id: int, source: Form[str], file: File[Uploade
 def _import_job(request, incident_id: int, job_id: int) -> PendingImport:
     """The caller's own job: 404 when the incident is invisible, 403 when they may not edit its timeline, 404 for a job
     someone else uploaded (a job, with its file and preview, is only ever shown to its uploader)."""
-    incident = _get_visible(request, incident_id)
-    if not can_edit_incident(request.user, incident):
-        raise PermissionDenied("Only members of the incident's team can import into its timeline.")
-    job = import_job_for(user=request.user, incident=incident, pk=job_id)
-    if job is None:
-        raise Http404("No such import job, or it has expired (uploads are kept for a day).")
-    return job
+    incident = incident_editable_or_403(user=request.user, pk=incident_id, forbidden=IMPORT_FORBIDDEN)
+    return visible_or_404(import_jobs_of(user=request.user, incident=incident), job_id,
+                          message="No such import job, or it has expired (uploads are kept for a day).")
 
 
 @router.get("/incidents/{incident_id}/timeline/import-jobs/{job_id}", response=ImportJobOut,
@@ -354,8 +347,6 @@ def confirm_import_job(request, incident_id: int, job_id: int):
 
 @router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", summary="Undo an import as a whole")
 def undo_import(request, incident_id: int, import_id: int):
-    incident = _get_visible(request, incident_id)
-    record = ImportRecord.objects.filter(incident=incident, pk=import_id).first()
-    if record is None:
-        raise Http404("No such import.")
+    incident = incident_visible_or_404(user=request.user, pk=incident_id)
+    record = visible_or_404(ImportRecord.objects.filter(incident=incident), import_id, message="No such import.")
     return {"removed": import_undo(record=record, by=request.user)}

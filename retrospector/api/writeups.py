@@ -1,14 +1,13 @@
 from datetime import date, datetime
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from retrospector.accounts.models import User
-from retrospector.incidents.selectors import can_edit_incident
-from retrospector.writeups.export import EXPORT_FORMATS
+from retrospector.incidents.selectors import incident_detail_or_404, incident_editable_or_403
+from retrospector.writeups.export import EXPORT_FORMATS, export_response
 from retrospector.writeups.models import Retrospective
-from retrospector.writeups.selectors import retrospective_detail, template_by_key, templates_visible_to
+from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, templates_visible_to
 from retrospector.writeups.services import (
     retrospective_import_markdown,
     retrospective_start,
@@ -16,9 +15,13 @@ from retrospector.writeups.services import (
     section_save,
 )
 
-from .incidents import _get_visible
+from .choices import choices_literal
+from .lookups import person_from_username
 
 router = Router(tags=["retrospectives"])
+
+RetrospectiveState = choices_literal(Retrospective.State)
+ExportFormat = choices_literal(EXPORT_FORMATS)
 
 
 class SectionSpecOut(Schema):
@@ -82,7 +85,7 @@ class SectionIn(Schema):
 
 
 class TransitionIn(Schema):
-    state: str = Field(..., pattern="^(draft|in_review|approved|done)$")
+    state: RetrospectiveState
     note: str = Field("", max_length=2000)
 
 
@@ -92,7 +95,7 @@ class MarkdownImportIn(Schema):
 
 
 class ExportQuery(Schema):
-    format: str = Field("md", pattern="^(md|html|json)$")
+    format: ExportFormat = "md"
 
 
 def section_out(section) -> dict:
@@ -117,34 +120,18 @@ def retrospective_out(retrospective: Retrospective) -> dict:
     }
 
 
-def _retrospective(request, retrospective_id) -> Retrospective:
-    retrospective = retrospective_detail(user=request.user, pk=retrospective_id)
-    if retrospective is None:
-        raise Http404("No such retrospective, or you may not see it.")
-    return retrospective
-
-
 def _reload(request, pk):
     from django.db.models import Prefetch
 
     from retrospector.writeups.models import Section
 
-    retrospective = _retrospective(request, pk)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     retrospective._prefetched_objects_cache = {}
     return (
         Retrospective.objects.select_related("owner", "shadow", "template_version__template")
         .prefetch_related(Prefetch("sections", queryset=Section.objects.select_related("updated_by")))
         .get(pk=retrospective.pk)
     )
-
-
-def _person(user, username, field):
-    if not username:
-        return None
-    person = User.objects.filter(organization_id=user.organization_id, username=username).first()
-    if person is None:
-        raise ValidationError({field: f"Unknown person {username!r}."})
-    return person
 
 
 @router.get("/templates", response=list[TemplateOut], tags=["templates"], summary="List templates")
@@ -163,17 +150,17 @@ def list_templates(request):
 
 @router.post("/incidents/{incident_id}/retrospectives", response={201: RetrospectiveOut}, summary="Start a retrospective")
 def start_retrospective(request, incident_id: int, payload: RetrospectiveIn):
-    incident = _get_visible(request, incident_id)
-    if not can_edit_incident(request.user, incident):
-        # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown template".
-        raise PermissionDenied("Only members of the incident's team can start its retrospective.")
+    # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown template".
+    incident = incident_editable_or_403(user=request.user, pk=incident_id, detail=True,
+                                        forbidden="Only members of the incident's team can start its retrospective.")
     template = template_by_key(user=request.user, key=payload.template)
     if template is None:
         keys = ", ".join(t.key for t in templates_visible_to(request.user))
         raise ValidationError({"template": f"Unknown template {payload.template!r}; use one of {keys}."})
     retrospective = retrospective_start(
         incident=incident, template=template, by=request.user,
-        owner=_person(request.user, payload.owner, "owner"), shadow=_person(request.user, payload.shadow, "shadow"),
+        owner=person_from_username(request.user, payload.owner, "owner"),
+        shadow=person_from_username(request.user, payload.shadow, "shadow"),
         title=payload.title, due_at=payload.due_at,
     )
     return Status(201, retrospective_out(_reload(request, retrospective.pk)))
@@ -182,14 +169,14 @@ def start_retrospective(request, incident_id: int, payload: RetrospectiveIn):
 @router.post("/incidents/{incident_id}/retrospectives/import", response={201: RetrospectiveOut},
              summary="Import a Markdown write-up as a new retrospective")
 def import_retrospective(request, incident_id: int, payload: MarkdownImportIn):
-    incident = _get_visible(request, incident_id)
+    incident = incident_detail_or_404(user=request.user, pk=incident_id)
     retrospective = retrospective_import_markdown(incident=incident, text=payload.markdown, by=request.user, source=payload.filename)
     return Status(201, retrospective_out(_reload(request, retrospective.pk)))
 
 
 @router.get("/incidents/{incident_id}/retrospectives", response=list[RetrospectiveOut], summary="An incident's retrospectives")
 def incident_retrospectives(request, incident_id: int):
-    incident = _get_visible(request, incident_id)
+    incident = incident_detail_or_404(user=request.user, pk=incident_id)
     from django.db.models import Prefetch
 
     from retrospector.writeups.models import Section
@@ -208,13 +195,13 @@ def read_retrospective(request, retrospective_id: int):
 
 @router.post("/retrospectives/{retrospective_id}/state", response=RetrospectiveOut, summary="Move to another state")
 def change_state(request, retrospective_id: int, payload: TransitionIn):
-    retrospective = _retrospective(request, retrospective_id)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
     retrospective_transition(retrospective=retrospective, to_state=payload.state, by=request.user, note=payload.note)
     return retrospective_out(_reload(request, retrospective_id))
 
 
 def _section(request, retrospective_id, key):
-    retrospective = _retrospective(request, retrospective_id)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
     section = retrospective.sections.select_related("updated_by").filter(key=key).first()
     if section is None:
         raise Http404(f"No section {key!r} in this retrospective.")
@@ -238,10 +225,6 @@ def save_section(request, retrospective_id: int, key: str, payload: SectionIn):
 @router.get("/retrospectives/{retrospective_id}/export", summary="Export as Markdown, HTML or JSON",
             response={200: None})
 def export_retrospective(request, retrospective_id: int, query: Query[ExportQuery]):
-    from retrospector.writeups.views import export_response
-
     retrospective = _reload(request, retrospective_id)
-    if query.format not in EXPORT_FORMATS:
-        raise ValidationError({"format": "Use md, html or json."})
     response: HttpResponse = export_response(retrospective, query.format)
     return response

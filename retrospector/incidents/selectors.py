@@ -4,6 +4,7 @@ from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from retrospector.accounts.models import Role, User
 from retrospector.accounts.selectors import has_team_role, team_ids_with_role
+from retrospector.core.shortcuts import editable_or_403, visible_or_404
 
 from .models import Incident, SeverityLevel, Service
 
@@ -65,20 +66,32 @@ def incident_list(
     )
 
 
-def incident_detail(*, user: User, pk: int) -> Incident | None:
-    return (
-        incidents_visible_to(user)
-        .select_related("team", "severity", "created_by")
-        .prefetch_related(SERVICE_LIST, "responders", "invitees", "links")
-        .filter(pk=pk)
-        .first()
-    )
+INCIDENT_NOT_VISIBLE = "No such incident, or you may not see it."
 
 
-def incident_visible(*, user: User, pk: int) -> Incident | None:
-    """The incident when `user` may see it, without the lists incident_detail loads (services, people, links): for the
-    timeline's pages and API, which need the incident itself only."""
-    return incidents_visible_to(user).filter(pk=pk).first()
+def _with_details(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
+    """What an incident's page and the API show with it: team, severity, services, people, links."""
+    return incidents.select_related("team", "severity", "created_by").prefetch_related(
+        SERVICE_LIST, "responders", "invitees", "links")
+
+
+def incident_detail_or_404(*, user: User, pk: int) -> Incident:
+    """The incident with its details (_with_details); 404 when `user` may not see it."""
+    return visible_or_404(_with_details(incidents_visible_to(user)), pk, message=INCIDENT_NOT_VISIBLE)
+
+
+def incident_visible_or_404(*, user: User, pk: int) -> Incident:
+    """The incident alone, without the lists incident_detail_or_404 loads (services, people, links): for the
+    timeline's pages and API, which need the incident itself only; 404 when `user` may not see it."""
+    return visible_or_404(incidents_visible_to(user), pk, message=INCIDENT_NOT_VISIBLE)
+
+
+def incident_editable_or_403(*, user: User, pk: int, forbidden: str, detail: bool = False) -> Incident:
+    """The incident `user` may change: 404 when they may not see it, 403 with `forbidden` (which says what they
+    wanted to do) when they may only read it; with `detail`, with its details."""
+    incidents = _with_details(incidents_visible_to(user)) if detail else incidents_visible_to(user)
+    return editable_or_403(incidents, pk, can_edit=lambda incident: can_edit_incident(user, incident),
+                           not_found=INCIDENT_NOT_VISIBLE, forbidden=forbidden)
 
 
 def severity_levels_for(user: User) -> QuerySet[SeverityLevel]:
@@ -86,3 +99,7 @@ def severity_levels_for(user: User) -> QuerySet[SeverityLevel]:
         return SeverityLevel.objects.none()
     return SeverityLevel.objects.filter(organization_id=user.organization_id).order_by("rank")
 
+
+def severity_by_key(*, user: User, key: str) -> SeverityLevel | None:
+    """The severity level of `user`'s organization with this key (e.g. SEV2); None when there is none."""
+    return severity_levels_for(user).filter(key=key).first()

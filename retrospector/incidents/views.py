@@ -1,14 +1,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 
 from retrospector.core.forms import add_service_errors, show_conflict
 from retrospector.core.paging import paginate, querystring_without_page
 
 from .forms import IncidentFilterForm, IncidentForm
-from .selectors import can_edit_incident, incident_detail as select_incident, incident_list as select_incidents
+from .selectors import can_edit_incident, incident_detail_or_404, incident_editable_or_403, incident_list as select_incidents
 from retrospector.core.errors import ConflictError
 
 from .services import incident_create, incident_update
@@ -27,16 +26,9 @@ def incident_list(request):
     )
 
 
-def _incident_or_404(request, pk):
-    incident = select_incident(user=request.user, pk=pk)
-    if incident is None:
-        raise Http404("No such incident, or you may not see it.")
-    return incident
-
-
 @login_required
 def incident_detail(request, pk):
-    incident = _incident_or_404(request, pk)
+    incident = incident_detail_or_404(user=request.user, pk=pk)
     retrospectives = incident.retrospectives.select_related("owner", "template_version__template").order_by("-created_at")
     return render(
         request,
@@ -88,9 +80,8 @@ def incident_new(request):
 
 @login_required
 def incident_edit(request, pk):
-    incident = _incident_or_404(request, pk)
-    if not can_edit_incident(request.user, incident):
-        raise PermissionDenied("Only members of the incident's team can change it.")
+    incident = incident_editable_or_403(user=request.user, pk=pk, detail=True,
+                                        forbidden="Only members of the incident's team can change it.")
     form = IncidentForm(request.POST or None, instance=incident, user=request.user)
     conflict = None
     if request.method == "POST" and form.is_valid():

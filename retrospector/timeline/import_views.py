@@ -9,19 +9,19 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from retrospector.core.shortcuts import visible_or_404
 from retrospector.importers.base import ImportFailed, ImportProblem
 from retrospector.importers.registry import parse_upload
 
 from retrospector.timeline.models import ImportRecord, PendingImport
-from retrospector.timeline.tasks import IN_PROGRESS, UNFINISHED_LIFETIME, import_job_confirm, import_job_for, import_job_start, import_job_summary, import_job_waiting_for_worker, import_jobs_of, import_jobs_prune, import_options_from, import_options_stored, new_event_count, preview_rows
+from retrospector.timeline.tasks import IN_PROGRESS, UNFINISHED_LIFETIME, import_job_confirm, import_job_start, import_job_summary, import_job_waiting_for_worker, import_jobs_of, import_jobs_prune, import_options_from, import_options_stored, new_event_count, preview_rows
+from retrospector.incidents.selectors import incident_editable_or_403
 from retrospector.timeline.forms import ImportForm
 from retrospector.timeline.selectors import display_zone
-from retrospector.timeline.services import import_undo, timeline_import
-from retrospector.timeline.views import _editable_incident
+from retrospector.timeline.services import TIMELINE_EDIT_FORBIDDEN, import_undo, timeline_import
 
 MAX_PAGE_UPLOAD = 50 * 1024 * 1024
 RECENT_JOBS = 5
@@ -37,7 +37,7 @@ def _preview(incident, user, *, rows: list[dict], count: int, new: int) -> dict:
 
 @login_required
 def timeline_import_view(request, pk):
-    incident = _editable_incident(request, pk)
+    incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
     import_jobs_prune()
     if request.method == "POST" and request.POST.get("confirm"):
         pending = PendingImport.objects.filter(pk=request.POST.get("pending") or None, incident=incident,
@@ -91,10 +91,9 @@ def timeline_import_view(request, pk):
 def _job(request, pk, job_pk):
     """The incident (404 when invisible, 403 when the user may not edit its timeline) and the user's own job (404
     otherwise: a job is only shown to whoever uploaded it)."""
-    incident = _editable_incident(request, pk)
-    job = import_job_for(user=request.user, incident=incident, pk=job_pk)
-    if job is None:
-        raise Http404("No such import, or it has expired (uploads are kept for a day).")
+    incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
+    job = visible_or_404(import_jobs_of(user=request.user, incident=incident), job_pk,
+                         message="No such import, or it has expired (uploads are kept for a day).")
     return incident, job
 
 
@@ -142,10 +141,8 @@ def timeline_import_job_confirm_view(request, pk, job_pk):
 @login_required
 @require_POST
 def import_undo_view(request, pk, record_pk):
-    incident = _editable_incident(request, pk)
-    record = ImportRecord.objects.filter(incident=incident, pk=record_pk).first()
-    if record is None:
-        raise Http404("No such import.")
+    incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
+    record = visible_or_404(ImportRecord.objects.filter(incident=incident), record_pk, message="No such import.")
     try:
         removed = import_undo(record=record, by=request.user)
     except ValidationError as exc:

@@ -22,11 +22,12 @@ from retrospector.incidents.services import incident_update
 MAX_EVENT_TEXT = 20_000
 IMPORT_BATCH = 5_000
 BULK_ACTIONS = ("hide", "show", "key", "unkey", "delete")
+TIMELINE_EDIT_FORBIDDEN = "Only members of the incident's team can change its timeline."
 
 
 def _require_editor(by: User, incident: Incident) -> None:
     if not can_edit_incident(by, incident):
-        raise PermissionDenied("Only members of the incident's team can change its timeline.")
+        raise PermissionDenied(TIMELINE_EDIT_FORBIDDEN)
 
 
 def _timeline_changed(incident_id: int) -> None:

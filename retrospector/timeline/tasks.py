@@ -99,14 +99,6 @@ def import_jobs_of(*, user: User, incident: Incident) -> QuerySet[PendingImport]
             .defer("content").select_related("import_record").order_by("-created_at", "-pk"))
 
 
-def import_job_for(*, user: User, incident: Incident, pk) -> PendingImport | None:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        return None
-    return import_jobs_of(user=user, incident=incident).filter(pk=pk).first()
-
-
 def import_job_waiting_for_worker(job: PendingImport, *, now: datetime | None = None) -> timedelta | None:
     """How long the job has waited for a worker, when that is longer than NO_WORKER_AFTER and no worker is busy with
     another task (then it merely waits its turn); None otherwise."""

@@ -5,7 +5,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
@@ -15,35 +15,21 @@ from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors, show_conflict
+from retrospector.core.shortcuts import visible_or_404
 from retrospector.importers.base import SOURCE_TYPES
 
-from retrospector.incidents.models import Incident
 from retrospector.timeline.models import PendingImport, TimelineEvent
-from retrospector.incidents.selectors import can_edit_incident, incident_visible
+from retrospector.incidents.selectors import can_edit_incident, incident_editable_or_403, incident_visible_or_404
 from retrospector.core.errors import ConflictError
 from retrospector.timeline.forms import BulkForm, EventForm, MilestoneForm, TimelineSettingsForm
 from retrospector.timeline.tasks import IN_PROGRESS, import_jobs_of
 from retrospector.timeline.templatetags.timeline_tags import render_rows
 from retrospector.timeline.selectors import TimelineRow, display_zone, encode_position, timeline_events, timeline_rows, timeline_summary, timeline_window
-from retrospector.timeline.services import event_add, event_delete, event_update, events_bulk, events_merge, milestone_set_from_event, timeline_display_set
+from retrospector.timeline.services import TIMELINE_EDIT_FORBIDDEN, event_add, event_delete, event_update, events_bulk, events_merge, milestone_set_from_event, timeline_display_set
 
 PAGE_SIZE = 100
 SHOWN_FIELDS = ("occurred_at", "original_time", "actor", "actor_kind", "text", "html", "kind", "source_type", "source_ref",
                 "source_url", "attachments", "tags", "key_event", "key_candidate", "parent_ref", "hidden", "edited", "merged_into")
-
-
-def _incident(request, pk) -> Incident:
-    incident = incident_visible(user=request.user, pk=pk)
-    if incident is None:
-        raise Http404("No such incident, or you may not see it.")
-    return incident
-
-
-def _editable_incident(request, pk) -> Incident:
-    incident = _incident(request, pk)
-    if not can_edit_incident(request.user, incident):
-        raise PermissionDenied("Only members of the incident's team can change its timeline.")
-    return incident
 
 
 def _is_htmx(request) -> bool:
@@ -166,7 +152,7 @@ def _retarget(response, target: str):
 
 @login_required
 def timeline(request, pk):
-    incident = _incident(request, pk)
+    incident = incident_visible_or_404(user=request.user, pk=pk)
     if _is_htmx(request) and not request.headers.get("HX-History-Restore-Request"):
         return _region(request, incident)  # filters and pages, fetched by htmx
     return render(request, "timeline/timeline.html", _timeline_context(request, incident, request.GET, whole_page=True))
@@ -175,7 +161,7 @@ def timeline(request, pk):
 @login_required
 @require_POST
 def event_new(request, pk):
-    incident = _editable_incident(request, pk)
+    incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
     form = EventForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
@@ -199,17 +185,14 @@ def event_new(request, pk):
 
 
 def _event(incident, event_pk) -> TimelineEvent:
-    event = TimelineEvent.objects.filter(incident=incident, pk=event_pk).first()
-    if event is None:
-        raise Http404("No such event.")
-    return event
+    return visible_or_404(TimelineEvent.objects.filter(incident=incident), event_pk, message="No such event.")
 
 
 @login_required
 def event_row(request, pk, event_pk):
     """One event's row as the timeline shows it (htmx: Cancel in a row being edited); without htmx, the timeline page
     that starts at the event."""
-    incident = _incident(request, pk)
+    incident = incident_visible_or_404(user=request.user, pk=pk)
     event = _event(incident, event_pk)
     if not _is_htmx(request):
         return redirect(_page_at(incident.pk, event))  # e.g. "Go to event" from a check's finding
@@ -223,7 +206,7 @@ def event_row(request, pk, event_pk):
 
 @login_required
 def event_edit(request, pk, event_pk):
-    incident = _editable_incident(request, pk)
+    incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
     event = _event(incident, event_pk)
     zone = display_zone(incident, request.user)
     initial = {"when": event.occurred_at.astimezone(zone).replace(tzinfo=None), "zone": zone.key, "actor": event.actor,
@@ -262,7 +245,7 @@ def event_edit(request, pk, event_pk):
 @require_POST
 def event_delete_view(request, pk, event_pk):
     """Delete one event for good (hiding it as noise is the undoable way); the form asks for a ticked confirmation."""
-    incident = _editable_incident(request, pk)
+    incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
     event = _event(incident, event_pk)
     if request.POST.get("confirm") != "1":
         messages.error(request, "Tick “Delete for good” to delete the event; or hide it as noise instead.")
@@ -275,7 +258,7 @@ def event_delete_view(request, pk, event_pk):
 @login_required
 @require_POST
 def events_bulk_view(request, pk):
-    incident = _editable_incident(request, pk)
+    incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
     ids = request.POST.getlist("events")
     form = BulkForm(request.POST, event_ids=[i for i in ids if i.isdigit()])
     if not form.is_valid():
@@ -298,7 +281,7 @@ def events_bulk_view(request, pk):
 @login_required
 @require_POST
 def event_milestone(request, pk, event_pk):
-    incident = _editable_incident(request, pk)
+    incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
     event = TimelineEvent.objects.filter(incident=incident, pk=event_pk).first()
     form = MilestoneForm(request.POST)
     if event is None or not form.is_valid():
@@ -315,7 +298,7 @@ def event_milestone(request, pk, event_pk):
 @login_required
 @require_POST
 def timeline_settings(request, pk):
-    incident = _editable_incident(request, pk)
+    incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
     form = TimelineSettingsForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

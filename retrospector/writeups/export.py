@@ -6,7 +6,9 @@ import html
 from datetime import UTC
 import json
 
+from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.text import slugify
 
 from .exchange import JSON_SCHEMA, PRINT_CSS, to_markdown
 from .models import Retrospective
@@ -133,3 +135,16 @@ def export_html(retrospective: Retrospective, *, tz=None) -> str:
         parts.append("</section>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
+
+
+def export_response(retrospective: Retrospective, fmt: str) -> HttpResponse:
+    """The export in format `fmt` (a key of EXPORT_FORMATS) as a download, for the page and the API alike."""
+    content_type, ext = EXPORT_FORMATS[fmt]
+    body = {"md": export_markdown, "html": export_html, "json": export_json_text}[fmt](retrospective)
+    response = HttpResponse(body, content_type=content_type)
+    filename = f"retrospective-{retrospective.pk}-{slugify(retrospective.title)[:60] or 'export'}.{ext}"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if fmt == "html":
+        # The standalone export carries its own print stylesheet.
+        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
+    return response

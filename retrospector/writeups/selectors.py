@@ -3,6 +3,7 @@
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from retrospector.accounts.models import User
+from retrospector.core.shortcuts import visible_or_404
 from retrospector.incidents.selectors import can_edit_incident, incidents_visible_to
 
 from .models import Retrospective, Section, Template, TemplateVersion
@@ -41,17 +42,24 @@ def can_edit_retrospective(user: User, retrospective: Retrospective) -> bool:
     ).exists()
 
 
+RETROSPECTIVE_NOT_VISIBLE = "No such retrospective, or you may not see it."
+
+
+def _with_details(retrospectives: QuerySet[Retrospective]) -> QuerySet[Retrospective]:
+    """What a retrospective's page, export and checks read with it: its incident, people, template and sections."""
+    return retrospectives.select_related(
+        "incident", "incident__team", "incident__severity", "incident__organization", "owner", "shadow",
+        "template_version__template",
+    ).prefetch_related("sections")
+
+
 def retrospective_detail(*, user: User, pk: int) -> Retrospective | None:
-    return (
-        retrospectives_visible_to(user)
-        .select_related(
-            "incident", "incident__team", "incident__severity", "incident__organization", "owner", "shadow",
-            "template_version__template",
-        )
-        .prefetch_related("sections")
-        .filter(pk=pk)
-        .first()
-    )
+    return _with_details(retrospectives_visible_to(user)).filter(pk=pk).first()
+
+
+def retrospective_detail_or_404(*, user: User, pk: int) -> Retrospective:
+    """As retrospective_detail; 404 when `user` may not see it."""
+    return visible_or_404(_with_details(retrospectives_visible_to(user)), pk, message=RETROSPECTIVE_NOT_VISIBLE)
 
 
 def section_with_history(*, section: Section, limit: int = 50):

@@ -5,16 +5,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors
 from retrospector.core.paging import paginate
-from retrospector.incidents.selectors import can_edit_incident, incident_detail as select_incident
+from retrospector.incidents.selectors import can_edit_incident, incident_editable_or_403
 from retrospector.core.errors import ConflictError
 
 from .definitions import DefinitionError, definition_to_yaml, parse_definition_text, validate_definition
-from .export import EXPORT_FORMATS, export_html, export_json_text, export_markdown
+from .export import EXPORT_FORMATS, export_response
 from .forms import (
     ImportMarkdownForm,
     SectionForm,
@@ -25,11 +24,12 @@ from .forms import (
     TransitionForm,
 )
 from retrospector.core.markdown import render_markdown
-from .models import Retrospective, Section
+from .models import Section
 from .selectors import (
     can_edit_retrospective,
     done_writeups,
     retrospective_detail as select_retrospective,
+    retrospective_detail_or_404,
     section_with_history,
     template_by_key,
     templates_visible_to,
@@ -47,13 +47,6 @@ from .services import (
 )
 
 
-def _retrospective_or_404(request, pk) -> Retrospective:
-    retrospective = select_retrospective(user=request.user, pk=pk)
-    if retrospective is None:
-        raise Http404("No such retrospective, or you may not see it.")
-    return retrospective
-
-
 def _section_or_404(retrospective, key) -> Section:
     for section in retrospective.sections.all():
         if section.key == key:
@@ -67,11 +60,8 @@ def _is_htmx(request) -> bool:
 
 @login_required
 def retrospective_new(request, incident_pk):
-    incident = select_incident(user=request.user, pk=incident_pk)
-    if incident is None:
-        raise Http404("No such incident, or you may not see it.")
-    if not can_edit_incident(request.user, incident):
-        raise PermissionDenied("Only members of the incident's team can start its retrospective.")
+    incident = incident_editable_or_403(user=request.user, pk=incident_pk, detail=True,
+                                        forbidden="Only members of the incident's team can start its retrospective.")
     templates = templates_visible_to(request.user)
     form = StartRetrospectiveForm(request.POST or None, user=request.user, templates=templates,
                                   initial={"template": request.GET.get("template", "postmortem")})
@@ -94,7 +84,7 @@ def retrospective_new(request, incident_pk):
 def retrospective_detail(request, pk):
     from .checking import findings_by_section, retrospective_findings, severity_counts
 
-    retrospective = _retrospective_or_404(request, pk)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     sections = list(retrospective.sections.all())
     can_edit = can_edit_retrospective(request.user, retrospective)
     findings = retrospective_findings(retrospective, sections)
@@ -134,13 +124,13 @@ def _section_display(request, retrospective, section, *, status=200):
 
 @login_required
 def section_show(request, pk, key):
-    retrospective = _retrospective_or_404(request, pk)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     return _section_display(request, retrospective, _section_or_404(retrospective, key))
 
 
 @login_required
 def section_edit(request, pk, key):
-    retrospective = _retrospective_or_404(request, pk)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     section = _section_or_404(retrospective, key)
     if not can_edit_retrospective(request.user, retrospective):
         raise PermissionDenied("You can read this retrospective but not change it.")
@@ -232,7 +222,7 @@ def _line_diff(old: str, new: str) -> list[tuple[str, str]]:
 
 @login_required
 def section_history(request, pk, key):
-    retrospective = _retrospective_or_404(request, pk)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     section = _section_or_404(retrospective, key)
     revisions = list(section_with_history(section=section, limit=200))
     selected = request.GET.get("version")
@@ -255,7 +245,7 @@ def section_history(request, pk, key):
 @login_required
 @require_POST
 def section_restore_view(request, pk, key):
-    retrospective = _retrospective_or_404(request, pk)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     section = _section_or_404(retrospective, key)
     try:
         version = int(request.POST.get("version", ""))
@@ -278,7 +268,7 @@ def section_restore_view(request, pk, key):
 @login_required
 @require_POST
 def retrospective_transition_view(request, pk):
-    retrospective = _retrospective_or_404(request, pk)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Unknown state.")
@@ -293,32 +283,17 @@ def retrospective_transition_view(request, pk):
     return redirect("retrospective_detail", pk=pk)
 
 
-def export_response(retrospective, fmt: str) -> HttpResponse:
-    content_type, ext = EXPORT_FORMATS[fmt]
-    body = {"md": export_markdown, "html": export_html, "json": export_json_text}[fmt](retrospective)
-    response = HttpResponse(body, content_type=content_type)
-    filename = f"retrospective-{retrospective.pk}-{slugify(retrospective.title)[:60] or 'export'}.{ext}"
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if fmt == "html":
-        # The standalone export carries its own print stylesheet.
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
-    return response
-
-
 @login_required
 def retrospective_export(request, pk, fmt):
     if fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
-    return export_response(_retrospective_or_404(request, pk), fmt)
+    return export_response(retrospective_detail_or_404(user=request.user, pk=pk), fmt)
 
 
 @login_required
 def retrospective_import(request, incident_pk):
-    incident = select_incident(user=request.user, pk=incident_pk)
-    if incident is None:
-        raise Http404("No such incident, or you may not see it.")
-    if not can_edit_incident(request.user, incident):
-        raise PermissionDenied("Only members of the incident's team can add a retrospective to it.")
+    incident = incident_editable_or_403(user=request.user, pk=incident_pk, detail=True,
+                                        forbidden="Only members of the incident's team can add a retrospective to it.")
     form = ImportMarkdownForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -456,7 +431,7 @@ def retrospective_assign_view(request, pk):
     from .forms import AssignForm
     from .services import retrospective_assign
 
-    retrospective = _retrospective_or_404(request, pk)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     if not can_edit_incident(request.user, retrospective.incident):
         raise PermissionDenied("Only members of the incident's team can assign the retrospective.")
     form = AssignForm(request.POST or None, user=request.user, initial={
@@ -477,7 +452,7 @@ def retrospective_assign_view(request, pk):
 def section_fill_timeline(request, pk, key):
     from retrospector.timeline.selectors import display_zone, key_events_markdown
 
-    retrospective = _retrospective_or_404(request, pk)
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     section = _section_or_404(retrospective, key)
     incident = retrospective.incident
     body = key_events_markdown(incident, display_zone(incident, request.user))

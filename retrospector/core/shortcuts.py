@@ -1,0 +1,31 @@
+"""The "visible or 404" and "editable or 403" answers, written once for every page and API endpoint.
+
+The apps' selectors give the permission-filtered rows and the words; these give the answer. A row the user may not
+see answers the same 404 as a row that does not exist, so ids cannot be probed."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404
+
+M = TypeVar("M", bound=Model)
+
+
+def visible_or_404(queryset: QuerySet[M], pk: int, *, message: str) -> M:
+    """Row `pk` of `queryset` (the rows the user may see, as a selector gives them); Http404(message) otherwise."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404(message)
+    return found
+
+
+def editable_or_403(queryset: QuerySet[M], pk: int, *, can_edit: Callable[[M], bool], not_found: str,
+                    forbidden: str) -> M:
+    """As visible_or_404, then PermissionDenied(forbidden) when `can_edit(row)` is false: someone who may read the row
+    learns that they may not change it; someone who may not read it learns nothing more than a 404."""
+    found = visible_or_404(queryset, pk, message=not_found)
+    if not can_edit(found):
+        raise PermissionDenied(forbidden)
+    return found
