@@ -126,6 +126,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Timeline uploads up to this size are read and imported in the request; bigger ones by `retrospector worker`.
 TIMELINE_IMPORT_INLINE_BYTES = int(os.environ.get("TIMELINE_IMPORT_INLINE_BYTES", 2 * 1024 * 1024))
+# The biggest timeline upload the page and the API take (the command line reads files from disk: no cap of its own).
+TIMELINE_IMPORT_MAX_BYTES_PAGE = int(os.environ.get("TIMELINE_IMPORT_MAX_BYTES_PAGE", 50 * 1024 * 1024))
+TIMELINE_IMPORT_MAX_BYTES_API = int(os.environ.get("TIMELINE_IMPORT_MAX_BYTES_API", 200 * 1024 * 1024))
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -1,18 +1,20 @@
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import AwareDatetime
 
 from retrospector.core.shortcuts import visible_or_404
-from retrospector.importers.base import ImportFailed, ImportOptions
-from retrospector.importers.registry import SOURCES, parse_upload
-from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
+from retrospector.importers.base import ImportFailed
+from retrospector.importers.registry import parse_upload
 from retrospector.incidents.models import MOMENTS
 from retrospector.incidents.selectors import incident_editable_or_403, incident_visible_or_404
-from retrospector.timeline.tasks import import_job_confirm, import_job_start, import_job_summary, import_job_waiting_for_worker, import_jobs_of, import_options_stored
+from retrospector.timeline.imports import IMPORT_FORBIDDEN, import_request_parse, import_runs_in_background
+from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
+from retrospector.timeline.tasks import (
+    import_job_confirm, import_job_start, import_job_summary, import_job_waiting_for_worker, import_jobs_of,
+)
 from retrospector.timeline.selectors import timeline_events, timeline_summary, timeline_window
 from retrospector.timeline.services import BULK_ACTIONS, event_add, event_delete, event_update, events_bulk, events_merge, import_undo, milestone_set_from_event, timeline_display_set, timeline_import
 
@@ -25,8 +27,6 @@ ActorKind = choices_literal(TimelineEvent.ActorKind)
 BulkAction = choices_literal(BULK_ACTIONS)
 Moment = choices_literal(MOMENTS)
 JOB_STATES = PendingImport.Status.values
-IMPORT_FORBIDDEN = "Only members of the incident's team can import into its timeline."
-MAX_API_UPLOAD = 200 * 1024 * 1024
 
 
 class EventOut(Schema):
@@ -283,43 +283,30 @@ def checks(request, incident_id: int):
              summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run, background",
              description="Files up to TIMELINE_IMPORT_INLINE_BYTES (2 MB by default) are imported in the request (201; "
                          "200 for a dry run). Bigger ones, or any with background=true, answer 202 with a job to poll at "
-                         "its url; a dry run's job stops at ready with a preview, to confirm or drop.")
+                         "its url; a dry run's job stops at ready with a preview, to confirm or drop. Files over "
+                         "TIMELINE_IMPORT_MAX_BYTES_API (200 MB by default) are refused: use the command line.")
 def import_file(request, incident_id: int, source: Form[str], file: File[UploadedFile], tz: Form[str] = "",
                 since: Form[str] = "", until: Form[str] = "", channel: Form[str] = "", mapping: Form[str] = "",
                 dry_run: Form[bool] = False, background: Form[bool] = False):
-    import zoneinfo
-
-    from retrospector.importers.base import parse_rfc3339
-
     incident = incident_editable_or_403(user=request.user, pk=incident_id, forbidden=IMPORT_FORBIDDEN)
-    if source not in SOURCES:
-        raise ValidationError({"source": f"Unknown source {source!r}; use one of {', '.join(SOURCES)}."})
-    if file.size > MAX_API_UPLOAD:
-        raise ValidationError({"file": f"{file.name} is larger than {MAX_API_UPLOAD // 1024**2} MB; use the command line."})
-    try:
-        options = ImportOptions(
-            tz=zoneinfo.ZoneInfo(tz) if tz else None,
-            since=parse_rfc3339(since) if since else None,
-            until=parse_rfc3339(until) if until else None,
-            channels=frozenset(c.strip() for c in channel.split(",") if c.strip()) or None,
-        )
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError({"tz" if tz and "zone" in str(exc).lower() else "since": f"Invalid option: {exc}"}) from exc
-    if background or file.size > settings.TIMELINE_IMPORT_INLINE_BYTES:
-        job = import_job_start(incident=incident, by=request.user, source_type=source, file_name=file.name or "upload",
-                               content=b"".join(file.chunks()), confirm=not dry_run,
-                               options=import_options_stored(tz=tz, channel=channel, mapping=mapping, since=options.since,
-                                                             until=options.until))
+    asked = import_request_parse(source=source, tz=tz, since=since, until=until, channel=channel, mapping=mapping,
+                                 dry_run=dry_run, background=background)
+    name = file.name or "upload"
+    if import_runs_in_background(file_name=name, size=file.size, max_bytes=settings.TIMELINE_IMPORT_MAX_BYTES_API,
+                                 asked=asked.background):
+        job = import_job_start(incident=incident, by=request.user, request=asked, file_name=name,
+                               content=b"".join(file.chunks()), confirm=not asked.dry_run)
         return Status(202, import_job_out(job))
     try:
-        events = parse_upload(source, file.name or "upload", file.chunks(), options, mapping=mapping)
+        events = parse_upload(asked.source, name, file.chunks(), asked.options, mapping=asked.mapping)
     except ImportFailed as exc:
         return Status(422, {"detail": f"{len(exc.problems)} problem(s); nothing was imported.", "field": "file",
                             "problems": [ProblemOut(**p.__dict__).dict() for p in exc.problems]})
-    if dry_run:
+    if asked.dry_run:
         return Status(200, {"import_id": None, "dry_run": True, "count": len(events), "added": 0, "skipped_existing": 0,
                             "events": [e.as_json() for e in events[:1000]]})
-    record = timeline_import(incident=incident, by=request.user, source_type=source, file_name=file.name or "upload", events=events)
+    record = timeline_import(incident=incident, by=request.user, source_type=asked.source, file_name=name,
+                             events=events)
     return Status(201, {"import_id": record.pk, "dry_run": False, "count": len(events), "added": record.event_count,
                         "skipped_existing": record.skipped_count, "events": []})
 

@@ -14,9 +14,8 @@ from retrospector.accounts.models import Membership, Organization, User
 from retrospector.accounts.services import organization_create, team_create
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
-from retrospector.core.markdown import render_markdown
-from retrospector.writeups.models import Retrospective, Revision, Section, Template
-from retrospector.writeups.services import retrospective_start, retrospective_transition
+from retrospector.writeups.models import Section, Template
+from retrospector.writeups.services import retrospective_start, retrospective_transition, section_save
 
 DEMO_FILE = Path(__file__).parent / "demo.yaml"
 DEMO_PASSWORD = "retrospector"
@@ -91,18 +90,11 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
             due_at=(started + timedelta(days=7)).date(),
         )
         bodies = retro.get("sections", {})
-        sections = list(Section.objects.filter(retrospective=retrospective, key__in=bodies))
-        for section in sections:
-            section.body = RELATIVE_DATE.sub(
+        for section in Section.objects.filter(retrospective=retrospective, key__in=bodies):
+            body = RELATIVE_DATE.sub(
                 lambda m: (now.date() + timedelta(days=int(m.group(1)))).isoformat(), bodies[section.key]
             ).strip("\n")
-            section.html = render_markdown(section.body)
-            section.version = 2
-            section.updated_by = owner
-        Section.objects.bulk_update(sections, ["body", "html", "version", "updated_by"])
-        Revision.objects.bulk_create(
-            Revision(section=s, version=2, body=s.body, created_by=owner, note="Demo content") for s in sections
-        )
+            section_save(section=section, body=body, base_version=section.version, by=owner, note="Demo content")
         for state in STATE_PATH[retro.get("state", "draft")]:
             retrospective = retrospective_transition(retrospective=retrospective, to_state=state, by=admin)
         counts["retrospectives"] += 1

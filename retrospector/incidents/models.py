@@ -87,8 +87,9 @@ class Incident(models.Model):
     timeline_gap_minutes = models.PositiveIntegerField(
         default=30, help_text="Mark quiet periods longer than this many minutes between two events."
     )
-    # Counts changes to the timeline's events (timeline_services bumps it in the database, in the same transaction as
-    # the change): what is computed from all the events (checks, counts) is cached under it.
+    # Counts changes to the timeline's events (timeline.services bumps it in the database, in the same transaction as
+    # the change): what is computed from all the events (checks, counts) is cached under it. No service saves it from
+    # an instance (incident_update lists the fields it saves).
     timeline_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
@@ -106,7 +107,9 @@ class Incident(models.Model):
 
     def save(self, *args, **kwargs):
         # timeline_version only moves forward in the database; saving an instance read before a timeline change must
-        # not write its older number back (the cache would then serve findings from before the change).
+        # not write its older number back (the cache would then serve findings from before the change). The services
+        # save explicit fields and do not rely on this; it still guards a direct save(), which a test of the summary
+        # cache makes (test_a_later_save_of_the_incident_keeps_the_timeline_version).
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
             kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
                                        if not f.primary_key and f.name != "timeline_version"]

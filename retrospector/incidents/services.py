@@ -191,7 +191,8 @@ def incident_update(
     validate_moments({field: getattr(current, field) for field in MOMENTS})
     current.version += 1
     current.full_clean(exclude=["created_by"])
-    current.save()
+    # Only what changed: never timeline_version, which the timeline's services move forward in the database.
+    current.save(update_fields=[*changes, "version", "updated_at"])
     if services is not None:
         current.services.set(_services_from_names(current.organization, services))
     if responders is not None:

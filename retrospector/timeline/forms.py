@@ -1,6 +1,7 @@
 import zoneinfo
 
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 
 from retrospector.accounts.forms import TIME_ZONE_CHOICES
@@ -8,6 +9,7 @@ from retrospector.core.forms import PlainSelect, SharedChoices
 from retrospector.importers.registry import SOURCE_LABELS
 
 from retrospector.incidents.models import MOMENT_LABELS, MOMENTS
+from retrospector.timeline.imports import size_text
 from retrospector.timeline.models import TimelineEvent
 
 # Shared, not copied for every form made (see SharedChoices).
@@ -58,13 +60,23 @@ class BulkForm(forms.Form):
 
 
 class ImportForm(forms.Form):
+    """The upload and its options as typed; timeline.imports.import_request_parse checks the options (the same rules
+    as the API's and the command line's)."""
+
     source = forms.ChoiceField(choices=list(SOURCE_LABELS.items()))
-    file = forms.FileField(help_text="Up to 50 MB here; use `retrospector timeline import` for bigger files.")
+    file = forms.FileField()
     tz = forms.ChoiceField(choices=_NAIVE_ZONES, required=False, label="Zone of naive times", widget=PlainSelect)
-    since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Only from")
-    until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Only until")
+    since = forms.CharField(required=False, label="Only from",
+                            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    until = forms.CharField(required=False, label="Only until",
+                            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     channel = forms.CharField(required=False, max_length=500, help_text="Only these channels or services, comma-separated.")
     mapping = forms.CharField(required=False, max_length=500, help_text="CSV or JSON lines: e.g. time=ts,text=message,actor=user.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = (f"Up to {size_text(settings.TIMELINE_IMPORT_MAX_BYTES_PAGE)} here; "
+                                         "use `retrospector timeline import` for bigger files.")
 
 
 class MilestoneForm(forms.Form):

@@ -10,20 +10,27 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from retrospector.core.forms import add_service_errors
 from retrospector.core.shortcuts import visible_or_404
 from retrospector.importers.base import ImportFailed, ImportProblem
 from retrospector.importers.registry import parse_upload
 
 from retrospector.timeline.models import ImportRecord, PendingImport
-from retrospector.timeline.tasks import IN_PROGRESS, UNFINISHED_LIFETIME, import_job_confirm, import_job_start, import_job_summary, import_job_waiting_for_worker, import_jobs_of, import_jobs_prune, import_options_from, import_options_stored, new_event_count, preview_rows
 from retrospector.incidents.selectors import incident_editable_or_403
 from retrospector.timeline.forms import ImportForm
+from retrospector.timeline.imports import (
+    import_request_parse, import_runs_in_background, pending_import_confirm, pending_import_create, pending_import_for,
+)
 from retrospector.timeline.selectors import display_zone
-from retrospector.timeline.services import TIMELINE_EDIT_FORBIDDEN, import_undo, timeline_import
+from retrospector.timeline.services import TIMELINE_EDIT_FORBIDDEN, import_undo
+from retrospector.timeline.tasks import (
+    IN_PROGRESS, UNFINISHED_LIFETIME, import_job_confirm, import_job_start, import_job_summary,
+    import_job_waiting_for_worker, import_jobs_of, import_jobs_prune, new_event_count, preview_rows,
+)
 
-MAX_PAGE_UPLOAD = 50 * 1024 * 1024
 RECENT_JOBS = 5
 
 
@@ -40,20 +47,18 @@ def timeline_import_view(request, pk):
     incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
     import_jobs_prune()
     if request.method == "POST" and request.POST.get("confirm"):
-        pending = PendingImport.objects.filter(pk=request.POST.get("pending") or None, incident=incident,
-                                               created_by=request.user, background=False).first()
+        pending = pending_import_for(user=request.user, incident=incident, pk=request.POST.get("pending"))
         if pending is None:
             messages.error(request, "That upload has expired; upload the file again.")
             return redirect("timeline_import", pk=pk)
         try:
-            events = parse_upload(pending.source_type, pending.file_name, [bytes(pending.content)],
-                                  import_options_from(pending.options), mapping=pending.options.get("mapping", ""))
-            record = timeline_import(incident=incident, by=request.user, source_type=pending.source_type,
-                                     file_name=pending.file_name, events=events)
+            record = pending_import_confirm(pending=pending, by=request.user)
         except ImportFailed as exc:
             messages.error(request, f"Nothing was imported: {exc}")
             return redirect("timeline_import", pk=pk)
-        pending.delete()
+        except ValidationError as exc:  # an option kept with the upload no longer holds (a zone gone from tzdata)
+            messages.error(request, f"Nothing was imported: {' '.join(exc.messages)}")
+            return redirect("timeline_import", pk=pk)
         messages.success(request, f"Imported {record.event_count} events from {record.file_name}"
                                   f"{f' ({record.skipped_count} were already on the timeline)' if record.skipped_count else ''}.")
         return redirect("incident_timeline", pk=pk)
@@ -62,26 +67,30 @@ def timeline_import_view(request, pk):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         data = form.cleaned_data
-        options = import_options_stored(tz=data["tz"], channel=data["channel"], mapping=data["mapping"],
-                                        since=data["since"], until=data["until"])
-        if upload.size > MAX_PAGE_UPLOAD:
-            form.add_error("file", f"{upload.name} is {upload.size / 1024**2:.0f} MB; upload up to 50 MB here or use the command line.")
-        elif upload.size > settings.TIMELINE_IMPORT_INLINE_BYTES:
-            job = import_job_start(incident=incident, by=request.user, source_type=data["source"], file_name=upload.name,
-                                   content=b"".join(upload.chunks()), options=options, confirm=False)
-            return redirect("timeline_import_job", pk=pk, job_pk=job.pk)
+        try:
+            # The form's times are datetime-local values: meant in the viewer's zone, as the page shows times.
+            asked = import_request_parse(source=data["source"], tz=data["tz"], since=data["since"], until=data["until"],
+                                         channel=data["channel"], mapping=data["mapping"],
+                                         local_zone=timezone.get_current_timezone())
+            background = import_runs_in_background(file_name=upload.name, size=upload.size,
+                                                   max_bytes=settings.TIMELINE_IMPORT_MAX_BYTES_PAGE)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
         else:
+            if background:
+                job = import_job_start(incident=incident, by=request.user, request=asked, file_name=upload.name,
+                                       content=b"".join(upload.chunks()), confirm=False)
+                return redirect("timeline_import_job", pk=pk, job_pk=job.pk)
             content = upload.read()
             try:
-                events = parse_upload(data["source"], upload.name, [content], import_options_from(options), mapping=data["mapping"])
+                events = parse_upload(asked.source, upload.name, [content], asked.options, mapping=asked.mapping)
             except ImportFailed as exc:
                 problems = exc.problems
             else:
                 preview = _preview(incident, request.user, rows=preview_rows(events), count=len(events),
-                                   new=new_event_count(incident=incident, source_type=data["source"], events=events))
-                pending = PendingImport.objects.create(
-                    incident=incident, created_by=request.user, source_type=data["source"], file_name=upload.name[:300],
-                    content=content, file_size=len(content), options=options)
+                                   new=new_event_count(incident=incident, source_type=asked.source, events=events))
+                pending = pending_import_create(incident=incident, by=request.user, request=asked,
+                                                file_name=upload.name, content=content)
     return render(request, "timeline/timeline_import.html",
                   {"incident": incident, "form": form, "preview": preview, "problems": problems, "pending": pending,
                    "jobs": import_jobs_of(user=request.user, incident=incident)[:RECENT_JOBS] if not preview else (),

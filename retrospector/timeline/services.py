@@ -140,13 +140,20 @@ def events_bulk(*, incident: Incident, by: User, event_ids: Iterable[int], actio
 
 
 @transaction.atomic
-def events_merge(*, incident: Incident, by: User, keep_id: int, duplicate_ids: Iterable[int]) -> TimelineEvent:
-    """Keep one event; the duplicates are hidden and point to it (nothing is lost)."""
+def events_merge(*, incident: Incident, by: User, duplicate_ids: Iterable[int],
+                 keep_id: int | None = None) -> TimelineEvent:
+    """Keep one event; the duplicates are hidden and point to it (nothing is lost). Without `keep_id`, the earliest
+    of `duplicate_ids` (by time, then id) is kept."""
     _require_editor(by, incident)
-    keep = TimelineEvent.objects.filter(incident=incident, pk=keep_id).first()
+    duplicate_ids = list(duplicate_ids)
+    events = TimelineEvent.objects.filter(incident=incident)
+    if keep_id is None:
+        keep = events.filter(pk__in=duplicate_ids).order_by("occurred_at", "id").first()
+    else:
+        keep = events.filter(pk=keep_id).first()
     if keep is None:
         raise ValidationError({"keep": "Pick the event to keep."})
-    duplicate_ids = [i for i in duplicate_ids if i != keep_id]
+    duplicate_ids = [i for i in duplicate_ids if i != keep.pk]
     if not duplicate_ids:
         raise ValidationError({"duplicates": "Pick at least one other event to merge into it."})
     TimelineEvent.objects.filter(incident=incident, pk__in=duplicate_ids).update(merged_into=keep, hidden=True, updated_at=timezone.now())

@@ -14,7 +14,6 @@ the job with a conditional UPDATE (status queued -> reading/importing), so a tas
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime, timedelta
@@ -26,12 +25,12 @@ from django.utils import timezone
 from django_tasks import task
 
 from retrospector.accounts.models import User
-from retrospector.importers.base import ImportFailed, ImportOptions, ImportProblem, ParsedEvent
+from retrospector.importers.base import ImportFailed, ImportProblem, ParsedEvent
 from retrospector.importers.registry import parse_upload
 
 from retrospector.incidents.models import Incident
 from retrospector.timeline.models import PendingImport, TimelineEvent
-from retrospector.incidents.selectors import can_edit_incident
+from retrospector.timeline.imports import ImportRequest, import_permission_check, pending_import_create
 from retrospector.timeline.services import timeline_import
 
 Status = PendingImport.Status
@@ -45,22 +44,7 @@ NO_WORKER_AFTER = timedelta(seconds=30)  # a job queued longer than this: say th
 _REF_BATCH = 500  # source refs per query when counting what is already on the timeline
 
 
-# --- Options, previews and counts (shared with the in-request import of small files) ----------------------------
-
-def import_options_stored(*, tz: str = "", channel: str = "", mapping: str = "", since: datetime | None = None,
-                          until: datetime | None = None) -> dict:
-    """The import options as kept on a PendingImport (JSON)."""
-    return {"tz": tz or "", "channel": channel or "", "mapping": mapping or "",
-            "since": since.isoformat() if since else None, "until": until.isoformat() if until else None}
-
-
-def import_options_from(stored: dict) -> ImportOptions:
-    tz = zoneinfo.ZoneInfo(stored["tz"]) if stored.get("tz") else None
-    channels = frozenset(c.strip() for c in (stored.get("channel") or "").split(",") if c.strip()) or None
-    since, until = stored.get("since"), stored.get("until")
-    return ImportOptions(tz=tz, channels=channels, since=datetime.fromisoformat(since) if since else None,
-                         until=datetime.fromisoformat(until) if until else None)
-
+# --- Previews and counts (shared with the in-request import of small files) ------------------------------------
 
 def preview_rows(events: Sequence[ParsedEvent]) -> list[dict]:
     """The first events as the preview shows them (JSON-able: kept on the job until it is imported)."""
@@ -137,11 +121,6 @@ def import_job_summary(job: PendingImport) -> str:
 
 # --- Writes -------------------------------------------------------------------------------------------------------
 
-def _require_editor(by: User, incident: Incident) -> None:
-    if not can_edit_incident(by, incident):
-        raise PermissionDenied("Only members of the incident's team can import into its timeline.")
-
-
 def _enqueue_step(job: PendingImport) -> None:
     """Queue the job's next step; call inside the transaction that put the job in the queued state."""
     result = import_job_run.enqueue(job.pk)
@@ -149,18 +128,14 @@ def _enqueue_step(job: PendingImport) -> None:
     job.task_id = str(result.id)
 
 
-def import_job_start(*, incident: Incident, by: User, source_type: str, file_name: str, content: bytes, options: dict,
+def import_job_start(*, incident: Incident, by: User, request: ImportRequest, file_name: str, content: bytes,
                      confirm: bool) -> PendingImport:
     """Keep an upload as a background job and queue its reading; `confirm` imports it right after (the API without
     dry_run), otherwise it stops at ready for the uploader to check the preview."""
-    _require_editor(by, incident)
     import_jobs_prune()
-    now = timezone.now()
     with transaction.atomic():
-        job = PendingImport.objects.create(
-            incident=incident, created_by=by, source_type=source_type, file_name=(file_name or "upload")[:300],
-            content=content, file_size=len(content), options=options, background=True, status=Status.QUEUED,
-            queued_at=now, confirmed_at=now if confirm else None)
+        job = pending_import_create(incident=incident, by=by, request=request, file_name=file_name, content=content,
+                                    background=True, confirm=confirm)
         _enqueue_step(job)
     return PendingImport.objects.defer("content").get(pk=job.pk)
 
@@ -169,7 +144,7 @@ def import_job_confirm(*, job: PendingImport, by: User) -> PendingImport:
     """The uploader confirms a job that is ready: queue the import. Confirming twice queues nothing twice."""
     if job.created_by_id != by.pk:
         raise PermissionDenied("Only the person who uploaded the file can confirm its import.")
-    _require_editor(by, job.incident)
+    import_permission_check(by=by, incident=job.incident)
     now = timezone.now()
     with transaction.atomic():
         confirmed = PendingImport.objects.filter(pk=job.pk, background=True, status=Status.READY).update(
@@ -231,8 +206,9 @@ def import_job_run(job_id: int) -> dict:
         PendingImport.objects.filter(pk=job.pk).update(read_count=count)
 
     try:
-        events = parse_upload(job.source_type, job.file_name, [job.content], import_options_from(job.options),
-                              mapping=job.options.get("mapping") or "", progress=progress if reading else None)
+        request = ImportRequest.from_stored(source=job.source_type, stored=job.options)
+        events = parse_upload(job.source_type, job.file_name, [job.content], request.options, mapping=request.mapping,
+                              progress=progress if reading else None)
         if reading:
             new = new_event_count(incident=job.incident, source_type=job.source_type, events=events)
             importing = job.confirmed_at is not None
@@ -254,6 +230,11 @@ def import_job_run(job_id: int) -> dict:
     except PermissionDenied as exc:  # the uploader may no longer edit the incident
         _fail(job.pk, [ImportProblem(file=job.file_name, message=str(exc))])
         return {"job": job_id, "status": Status.FAILED.value, "problems": 1, "ran": True}
+    except ValidationError as exc:  # an option kept with the job no longer holds, e.g. a time zone gone from tzdata
+        problems = [ImportProblem(file=job.file_name, field=field, message=message)
+                    for field, messages in exc.message_dict.items() for message in messages]
+        _fail(job.pk, problems)
+        return {"job": job_id, "status": Status.FAILED.value, "problems": len(problems), "ran": True}
     except Exception as exc:
         _fail(job.pk, [ImportProblem(
             file=job.file_name, message=f"the import stopped unexpectedly ({type(exc).__name__}); nothing was saved. "

@@ -267,8 +267,7 @@ def events_bulk_view(request, pk):
     action, event_ids = form.cleaned_data["action"], form.cleaned_data["events"]
     try:
         if action == "merge":
-            keep = TimelineEvent.objects.filter(incident=incident, pk__in=event_ids).order_by("occurred_at", "id").first()
-            events_merge(incident=incident, by=request.user, keep_id=keep.pk if keep else 0, duplicate_ids=event_ids)
+            events_merge(incident=incident, by=request.user, duplicate_ids=event_ids)
             messages.success(request, f"Merged {len(event_ids) - 1} duplicate(s) into the earliest selected event.")
         else:
             changed = events_bulk(incident=incident, by=request.user, event_ids=event_ids, action=action)

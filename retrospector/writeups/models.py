@@ -135,8 +135,8 @@ class Section(models.Model):
     body = models.TextField(blank=True)
     # The sanitized rendering of body, kept in step by the services: rendering is too slow for every page view.
     html = models.TextField(blank=True, editable=False)
-    # Whether something was written (body_is_empty is false): kept in step with body by save() and the services'
-    # bulk writes, so lists count written sections without reading every body.
+    # Whether something was written (body_is_empty is false): kept in step with body by the services that write it
+    # (writeups.services), so lists count written sections without reading every body.
     filled = models.BooleanField(default=False, editable=False)
     version = models.PositiveIntegerField(default=1, help_text="Increases by one with every save.")
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
@@ -148,13 +148,6 @@ class Section(models.Model):
 
     def __str__(self):
         return self.title
-
-    def save(self, *args, **kwargs):
-        self.filled = not body_is_empty(self.body)
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "body" in update_fields and "filled" not in update_fields:
-            kwargs["update_fields"] = [*update_fields, "filled"]
-        super().save(*args, **kwargs)
 
     @property
     def is_empty(self) -> bool:

@@ -198,9 +198,10 @@ def section_save(*, section: Section, body: str, base_version: int, by: User, no
         return current
     current.body = body
     current.html = render_markdown(body)
+    current.filled = not body_is_empty(body)
     current.version += 1
     current.updated_by = by
-    current.save(update_fields=["body", "html", "version", "updated_by", "updated_at"])
+    current.save(update_fields=["body", "html", "filled", "version", "updated_by", "updated_at"])
     Revision.objects.create(section=current, version=current.version, body=body, created_by=by, note=note[:200])
     Retrospective.objects.filter(pk=current.retrospective_id).update(updated_at=timezone.now())
     return current

@@ -1,23 +1,15 @@
 import json
 import sys
-import zoneinfo
-from datetime import datetime
 from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from retrospector.accounts.models import User
-from retrospector.importers.base import ImportFailed, ImportOptions, parse_rfc3339
+from retrospector.importers.base import ImportFailed
 from retrospector.importers.registry import SOURCES, parse_source, sort_for_display
 from retrospector.incidents.models import Incident
-
-
-def _moment(value: str, name: str):
-    try:
-        return parse_rfc3339(value)
-    except ValueError:
-        raise CommandError(f"--{name} must be an RFC 3339 time with a zone, e.g. 2024-05-01T14:00:00Z; got {value!r}.") from None
+from retrospector.timeline.imports import import_request_parse
 
 
 class Progress:
@@ -60,25 +52,20 @@ class Command(BaseCommand):
 
     def handle(self, *args, action, **opts):
         path = Path(opts["path"])
-        tz = None
-        if opts["tz"]:
-            try:
-                tz = zoneinfo.ZoneInfo(opts["tz"])
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise CommandError(f"Unknown time zone {opts['tz']!r}; use a name such as Europe/Paris or UTC.") from None
-        options = ImportOptions(
-            tz=tz,
-            since=_moment(opts["since"], "since") if opts["since"] else None,
-            until=_moment(opts["until"], "until") if opts["until"] else None,
-            channels=frozenset(opts["channel"]) if opts["channel"] else None,
-        )
+        try:
+            asked = import_request_parse(source=opts["source"], tz=opts["tz"], since=opts["since"],
+                                         until=opts["until"], channel=opts["channel"] or (), mapping=opts["mapping"],
+                                         dry_run=opts["dry_run"])
+        except ValidationError as exc:
+            raise CommandError(" ".join(f"--{field}: {message}" for field, messages in exc.message_dict.items()
+                                        for message in messages)) from None
         incident = Incident.objects.filter(pk=opts["incident_id"]).select_related("team").first()
-        if incident is None and not opts["dry_run"]:
+        if incident is None and not asked.dry_run:
             raise CommandError(f"No incident #{opts['incident_id']}.")
         progress = Progress(sys.stderr)
         try:
-            events = progress.wrap(parse_source(opts["source"], path, options, mapping=opts["mapping"]))
-            if opts["dry_run"]:
+            events = progress.wrap(parse_source(asked.source, path, asked.options, mapping=asked.mapping))
+            if asked.dry_run:
                 ordered = sort_for_display(list(events))
                 if opts["format"] == "json":
                     self.stdout.write(json.dumps([e.as_json() for e in ordered], ensure_ascii=False, indent=2))
@@ -90,7 +77,8 @@ class Command(BaseCommand):
             from retrospector.timeline.services import timeline_import
 
             by = self._user(opts["as_user"], incident)
-            record = timeline_import(incident=incident, by=by, source_type=opts["source"], file_name=path.name, events=events)
+            record = timeline_import(incident=incident, by=by, source_type=asked.source, file_name=path.name,
+                                     events=events)
         except ImportFailed as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
