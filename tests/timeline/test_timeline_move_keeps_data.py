@@ -257,3 +257,25 @@ def test_a_database_filled_before_the_move_keeps_every_row_both_ways():
     finally:
         migrate()  # whatever failed, the tests after this one need the current schema and state
         ContentType.objects.clear_cache()
+
+
+def test_a_background_import_queued_before_the_move_still_runs_after_it():
+    from django_tasks_db.models import DBTaskResult
+
+    from retrospector.timeline.tasks import import_job_run
+
+    try:
+        migrate(BEFORE_THE_MOVE)
+        queued = DBTaskResult.objects.get(id=import_job_run.enqueue(job_id=1).id)
+        # What the code before the move wrote: the task's module was retrospector.incidents.tasks.
+        DBTaskResult.objects.filter(pk=queued.pk).update(task_path="retrospector.incidents.tasks.import_job_run")
+        migrate()
+        queued.refresh_from_db()
+        assert queued.task_path == "retrospector.timeline.tasks.import_job_run"
+        assert queued.task.func is import_job_run.func  # a worker finds it
+        migrate(BEFORE_THE_MOVE)
+        queued.refresh_from_db()
+        assert queued.task_path == "retrospector.incidents.tasks.import_job_run"
+    finally:
+        migrate()
+        ContentType.objects.clear_cache()
