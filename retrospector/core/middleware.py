@@ -1,20 +1,6 @@
 import zoneinfo
 
-from django.conf import settings
 from django.utils import timezone
-
-
-class ContentSecurityPolicyMiddleware:
-    """Adds a strict CSP: no inline scripts anywhere in the app."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY
-        return response
 
 
 class UserTimeZoneMiddleware:

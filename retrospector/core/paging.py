@@ -2,6 +2,8 @@ from django.conf import settings
 from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 
+# Not ninja 1.7.1's pagination: its CursorPagination keys on one field (+ an offset) and answers next/previous URLs; our
+# cursors (timeline_window) are an (occurred_at, id) keyset; its PageNumberPagination answers {items, count}, no pages.
 # Below this many skipped rows a plain OFFSET is as fast as the extra query of a deferred join.
 DEFERRED_JOIN_FROM = 200
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -139,11 +139,6 @@ def check_file_size(path: Path, name: str | None = None) -> None:
         raise ImportFailed([ImportProblem(file=name or str(path), message=f"is {size / 1024**3:.1f} GB; the limit is {MAX_FILE_BYTES // 1024**3} GB.")])
 
 
-def epoch_to_utc(value: float) -> datetime:
-    """Seconds since the epoch (float) to an aware UTC datetime; raises ValueError when out of range."""
-    return EPOCH + timedelta(seconds=value)
-
-
 def offset_minutes(moment: datetime) -> int | None:
     offset = moment.utcoffset()
     return None if offset is None else int(offset.total_seconds() // 60)
@@ -159,15 +154,8 @@ def parse_rfc3339(text: str) -> datetime:
     if not isinstance(text, str) or len(text) > 64:
         raise ValueError("not a time")
     value = text.strip()
-    if value.endswith(("Z", "z")):
-        value = value[:-1] + "+00:00"
-    # Python accepts at most microseconds: cut longer fractions (nanoseconds) down.
-    if "." in value:
-        head, _, rest = value.partition(".")
-        digits = ""
-        while rest and rest[0].isdigit():
-            digits, rest = digits + rest[0], rest[1:]
-        value = f"{head}.{digits[:6].ljust(6, '0')}{rest}" if digits else head + rest
+    if value.endswith("z"):  # RFC 3339 allows "z"; 3.11's fromisoformat takes "Z" only (and cuts nanoseconds itself)
+        value = value[:-1] + "Z"
     moment = datetime.fromisoformat(value)
     if moment.tzinfo is None:
         raise ValueError("has no time zone")

@@ -297,6 +297,8 @@ def _line_items(stream, problems: Problems, ref_name: str):
         yield obj, number, "", f"{ref_name}:{number}"
 
 
+# Not ijson 3.6: its C backend reads 1.6x faster (33 vs 21 MB/s on 100 MB of log objects, 50 vs 30 on Slack messages)
+# but reports no positions, and each element's start line goes into its source_ref and problems.
 def _array_items(stream, problems: Problems, ref_name: str):
     """Objects of a top-level JSON array, read CHUNK by CHUNK."""
     decoder = codecs.getincrementaldecoder("utf-8")()

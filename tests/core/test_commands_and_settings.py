@@ -78,6 +78,34 @@ def test_pages_carry_security_headers(client_for):
     assert response["X-Content-Type-Options"] == "nosniff"
 
 
+SITE_POLICY = {
+    "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "https:", "data:"],
+    "object-src": ["'none'"], "base-uri": ["'self'"], "frame-ancestors": ["'none'"], "form-action": ["'self'"],
+}
+
+
+def directives(header: str) -> dict[str, list[str]]:
+    parts = [part.split() for part in header.split(";") if part.strip()]
+    return {name: values for name, *values in parts}
+
+
+def test_every_kind_of_response_carries_the_site_policy(client, client_for, people):
+    from retrospector.accounts.services import token_create
+
+    _, raw = token_create(user=people["alice"], name="csp")
+    responses = {
+        "page": client_for("alice").get("/"),
+        "login page": client.get("/login/"),
+        "redirect": client.get("/incidents/"),
+        "404 page": client_for("alice").get("/incidents/999999/"),
+        "API": client.get("/api/v1/incidents", HTTP_AUTHORIZATION=f"Bearer {raw}"),
+        "API error": client.get("/api/v1/incidents"),
+    }
+    assert [r.status_code for r in responses.values()] == [200, 200, 302, 404, 200, 401]
+    for name, response in responses.items():
+        assert directives(response["Content-Security-Policy"]) == SITE_POLICY, name
+
+
 def test_pages_ask_anonymous_visitors_to_log_in(client):
     response = client.get("/incidents/")
     assert response.status_code == 302 and response["Location"].startswith("/login/")

@@ -71,6 +71,14 @@ def test_export_pages_download_files(written, client_for):
         assert "attachment" in response["Content-Disposition"]
 
 
+def test_the_html_export_keeps_its_own_policy(written, client_for):
+    # The standalone file carries its print stylesheet inline; the site's policy would block it.
+    client = client_for("dana")
+    own = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
+    assert client.get(f"/retrospectives/{written.pk}/export.html")["Content-Security-Policy"] == own
+    assert "default-src 'self'" in client.get(f"/retrospectives/{written.pk}/export.md")["Content-Security-Policy"]
+
+
 def test_a_real_postmortem_imports_one_section_per_heading(make_incident, people):
     text = (FIXTURES / "dfds-coredns-upgrade.md").read_text()
     retro = retrospective_import_markdown(incident=make_incident(), text=text, by=people["alice"], source="dfds-coredns-upgrade.md")
