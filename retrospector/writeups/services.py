@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from retrospector.accounts.models import Role, Team, User
 from retrospector.accounts.selectors import has_team_role
+from retrospector.core.template_definitions import TemplateDefinition, builtin_definitions
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.incidents.services import ConflictError
 
-from .definitions import TemplateDefinition, builtin_definitions
 from .markdown import markdown_size_error, render_markdown
 from .models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion, body_is_empty
 from .selectors import can_edit_retrospective, template_by_key, template_latest_version

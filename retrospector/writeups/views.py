@@ -10,10 +10,15 @@ from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors
 from retrospector.core.paging import paginate
+from retrospector.core.template_definitions import (
+    DefinitionError,
+    definition_to_yaml,
+    parse_definition_text,
+    validate_definition,
+)
 from retrospector.incidents.selectors import can_edit_incident, incident_detail as select_incident
 from retrospector.incidents.services import ConflictError
 
-from .definitions import DefinitionError, definition_to_yaml, parse_definition_text, validate_definition
 from .export import EXPORT_FORMATS, export_html, export_json_text, export_markdown
 from .forms import (
     ImportMarkdownForm,

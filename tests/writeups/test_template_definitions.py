@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from retrospector.writeups.definitions import DefinitionError, builtin_definitions, parse_definition_text
+from retrospector.core.template_definitions import DefinitionError, builtin_definitions, parse_definition_text
 
 BUILTIN_KEYS = ["learning-review", "meeting-agenda", "postmortem", "systems-analysis", "incident-review"]
 
