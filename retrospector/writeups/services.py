@@ -248,13 +248,13 @@ def retrospective_assign(*, retrospective: Retrospective, by: User, owner: User,
 @transaction.atomic
 def retrospective_import_markdown(*, incident: Incident, text: str, by: User, source: str = "document") -> Retrospective:
     """Import an exported (or hand-written) Markdown write-up as a new retrospective; all or nothing."""
-    from .exchange import ImportProblem, parse_markdown
+    from .exchange import MarkdownImportError, parse_markdown
 
     if not can_edit_incident(by, incident):
         raise PermissionDenied("Only members of the incident's team can add a retrospective to it.")
     try:
         parsed = parse_markdown(text, source=source)
-    except ImportProblem as exc:
+    except MarkdownImportError as exc:
         raise ValidationError({"file": str(exc)}) from exc
     # `by` may edit the incident, so they are in its organization and see the same templates it can use.
     template = template_by_key(user=by, key=parsed.template) if parsed.template else None
