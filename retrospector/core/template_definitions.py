@@ -207,7 +207,7 @@ def validate_definition(data: Any) -> TemplateDefinition:
 def _yaml_error(exc: yaml.YAMLError, source: str) -> DefinitionError:
     problem = yaml_problem(exc)
     head = " ".join(part for part in (source, problem.where()) if part)
-    return DefinitionError("", f"{head}: invalid YAML: {problem.problem}" if head else f"invalid YAML: {problem.problem}")
+    return DefinitionError("", f"{head + ': ' if head else ''}invalid YAML: {problem.problem}")
 
 
 def parse_definition_text(text: str, *, filename: str = "definition") -> TemplateDefinition:
