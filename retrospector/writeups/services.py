@@ -112,6 +112,27 @@ def template_update(*, template: Template, definition: TemplateDefinition, by: U
     return version
 
 
+@transaction.atomic
+def template_save(
+    *, definition: TemplateDefinition, by: User, team: Team | None = None, template: Template | None = None,
+    replace_same_key: bool = False,
+) -> tuple[Template, bool]:
+    """Save a definition as a new template in `team`, or as the next version of one; returns (template, created).
+
+    `template` is the one being edited. With `replace_same_key` (an import), the organization's own template
+    with the definition's key, when `by` can see it, gets the new version instead; a built-in of that key is
+    never changed, the import becomes the organization's own template.
+    """
+    if template is None and replace_same_key:
+        existing = template_by_key(user=by, key=definition.key)
+        if existing is not None and not existing.is_builtin:
+            template = existing
+    if template is not None:
+        template_update(template=template, definition=definition, by=by)
+        return template, False
+    return template_create(team=team, definition=definition, by=by), True
+
+
 # --- Retrospectives ------------------------------------------------------------------------
 
 

@@ -148,3 +148,25 @@ def test_the_first_problem_a_reader_meets_is_the_one_reported(data, field, messa
     assert excinfo.value.field == field
     assert message in excinfo.value.message
 
+
+def test_saving_an_imported_template_versions_the_organizations_own_and_never_a_builtin(people):
+    from django.core.exceptions import ValidationError
+
+    from retrospector.core.template_definitions import validate_definition
+    from retrospector.writeups.models import Template
+    from retrospector.writeups.services import template_save
+
+    builtin = Template.objects.get(organization=None, key="postmortem")
+    builtin_versions = builtin.versions.count()
+    ours = {"key": "postmortem", "name": "Our postmortem", "sections": [{"key": "summary", "title": "Summary"}]}
+    template, created = template_save(definition=validate_definition(ours), by=people["bob"], team=people["payments"],
+                                      replace_same_key=True)
+    assert created and template.organization_id == people["payments"].organization_id and not template.is_builtin
+    ours["sections"].append({"key": "impact", "title": "Impact"})
+    again, created = template_save(definition=validate_definition(ours), by=people["bob"], team=people["payments"],
+                                   replace_same_key=True)
+    assert (again, created) == (template, False) and template.versions.count() == 2
+    assert builtin.versions.count() == builtin_versions
+    # The editor's "new template" form does not version a template that happens to have the same key.
+    with pytest.raises(ValidationError):
+        template_save(definition=validate_definition(ours), by=people["bob"], team=people["payments"])
