@@ -93,8 +93,8 @@ def build_data() -> dict:
     from retrospector.accounts.services import organization_create, team_create, token_create
     from retrospector.incidents.models import Incident, SeverityLevel, Service
     from retrospector.incidents.services import severity_levels_ensure_defaults
-    from retrospector.writeups.definitions import validate_definition
     from retrospector.core.markdown import render_markdown
+    from retrospector.core.template_definitions import validate_definition
     from retrospector.writeups.models import Revision, Section
     from retrospector.writeups.services import retrospective_start, template_create
 

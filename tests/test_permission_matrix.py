@@ -423,7 +423,7 @@ def test_the_api_lists_only_an_incidents_own_retrospectives(world, everyone):
 
 
 def test_another_organizations_team_and_templates_are_invisible(world, everyone):
-    from retrospector.writeups.definitions import validate_definition
+    from retrospector.core.template_definitions import validate_definition
     from retrospector.writeups.services import template_create
 
     definition = validate_definition({"key": "payments-review", "name": "Payments review", "description": "",

@@ -6,6 +6,8 @@ import secrets
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from retrospector.core.yaml_errors import yaml_problem
+
 from .models import ApiToken, Membership, Organization, Role, Team, User
 
 TOKEN_PREFIX = "rtr_"
@@ -156,9 +158,9 @@ def checks_config_parse(text: str) -> dict:
     try:
         data = yaml.safe_load(text) if text.strip() else {}
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}: " if mark else ""
-        raise ValidationError({"checks_config": f"{where}not valid YAML: {getattr(exc, 'problem', exc)}"}) from exc
+        problem = yaml_problem(exc)
+        where = f"line {problem.line}: " if problem.line else ""
+        raise ValidationError({"checks_config": f"{where}not valid YAML: {problem.problem}"}) from exc
     try:
         load_config(data if isinstance(data, dict) else {"_": data})
     except ConfigError as exc:

@@ -15,13 +15,14 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+from retrospector.core.builtin_templates import builtin_template_files
+
 from .catalog import RULES
 from .config import Config, ConfigError, load_config
 from .document import Document
 from .engine import run
 from .findings import Finding
 
-TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "writeups" / "builtin_templates"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {"error": "error", "warning": "warning", "info": "note"}
 
@@ -47,29 +48,37 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format")
     parser.add_argument("--template", metavar="KEY",
                         help="template whose required sections must be filled: a built-in key "
-                             f"({', '.join(sorted(p.stem for p in TEMPLATE_DIR.glob('*.yaml')))}) or a YAML file")
+                             f"({', '.join(sorted(builtin_template_files()))}) or a YAML file")
     parser.add_argument("--config", metavar="FILE", help="YAML or JSON file with disable, severity and words")
     return parser
 
 
 def load_template_sections(key: str) -> list[dict]:
     """The section list of a built-in template (by key) or of a template YAML file."""
-    import yaml
+    # The reader brings pydantic, which a lint run without --template need not load.
+    from retrospector.core.template_definitions import (
+        DefinitionError,
+        parse_definition_text,
+        sections_for_checks,
+        sections_for_checks_from_text,
+    )
 
     candidate = Path(key)
-    path = candidate if (candidate.suffix in (".yaml", ".yml", ".json") and candidate.is_file()) else TEMPLATE_DIR / f"{key}.yaml"
-    if not path.is_file():
-        known = ", ".join(sorted(p.stem for p in TEMPLATE_DIR.glob("*.yaml")))
-        raise UsageError(f"unknown template {key!r} (built-in: {known})")
+    builtins = builtin_template_files()
+    is_file = candidate.suffix in (".yaml", ".yml", ".json") and candidate.is_file()
+    if not is_file and key not in builtins:
+        raise UsageError(f"unknown template {key!r} (built-in: {', '.join(sorted(builtins))})")
+    path = candidate if is_file else builtins[key]
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read template {path}: {exc}") from exc
-    sections = data.get("sections") if isinstance(data, dict) else None
-    if not isinstance(sections, list) or not all(isinstance(s, dict) and s.get("key") for s in sections):
-        raise UsageError(f"template {path} has no valid 'sections' list")
-    return [{"key": s["key"], "title": s.get("title", s["key"]), "required": bool(s.get("required", False)),
-             "kind": s.get("kind", "text")} for s in sections]
+    try:
+        if is_file:
+            return sections_for_checks_from_text(text)
+        return sections_for_checks(parse_definition_text(text, filename=path.name))
+    except DefinitionError as exc:
+        raise UsageError(f"template {path}: {exc}") from exc
 
 
 def _collect(paths: list[str]) -> tuple[list[str], list[str]]:

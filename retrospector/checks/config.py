@@ -24,6 +24,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from retrospector.core.yaml_errors import yaml_problem
+
 from .catalog import RULES
 from .findings import SEVERITIES
 
@@ -136,7 +138,9 @@ def load_config(source: str | Path | dict | None) -> Config:
 
             data = yaml.safe_load(text)
     except Exception as exc:  # noqa: BLE001 - YAML and JSON errors both become one message
-        raise ConfigError(f"{path}: not valid YAML or JSON: {exc}") from exc
+        problem = yaml_problem(exc)  # JSON's own message already names the line and column
+        where = f"{problem.where()}: " if problem.line else ""
+        raise ConfigError(f"{path}: not valid YAML or JSON: {where}{problem.problem}") from exc
     try:
         return Config.from_dict(data)
     except ConfigError as exc:

@@ -11,13 +11,11 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
+from retrospector.core.markdown_sections import FENCE as _FENCE, LIST_ITEM as _LIST_ITEM, outline
+
 ROLES = ("summary", "timeline", "questions", "recommendations", "impact", "analysis", "accounts",
          "people", "text")
 
-_ATX = re.compile(r"^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$")
-_SETEXT = re.compile(r"^ {0,3}(?:={2,}|-{3,})[ \t]*$")
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_LIST_ITEM = re.compile(r"^([ \t]*)([-*+]|\d{1,3}[.)])(?:[ \t]+|$)")
 _TABLE_DELIM = re.compile(r"^[ \t]*\|?[ \t]*:?-{1,}:?[ \t]*(?:\|[ \t]*:?-{1,}:?[ \t]*)*\|?[ \t]*$")
 _DIRECTIVE = re.compile(r"<!--\s*retrospector\s*:\s*(.*?)\s*-->", re.S | re.I)
 _COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
@@ -249,72 +247,14 @@ def _clean_heading(raw: str) -> str:
 
 
 def _split_markdown(text: str) -> list[Section]:
-    """Split on ATX and setext headings outside code fences and comments."""
-    lines = text.splitlines(keepends=True)
-    offsets = []
-    pos = 0
-    for line in lines:
-        offsets.append(pos)
-        pos += len(line)
-
-    start_index = 0
-    if lines and lines[0].rstrip() in ("---", "+++"):
-        marker = lines[0].rstrip()
-        for i in range(1, len(lines)):
-            if lines[i].rstrip() == marker:
-                start_index = i + 1
-                break
-
-    headings: list[tuple[int, int, str, int, int, int]] = []  # (line idx, level, title, title start, title end, body start line)
-    fence: str | None = None
-    in_comment = False
-    prev_paragraph = False
-    for i in range(start_index, len(lines)):
-        line = lines[i].rstrip("\r\n")
-        if in_comment:
-            if "-->" in line:
-                in_comment = False
-            prev_paragraph = False
-            continue
-        if fence is not None:
-            if line.strip().startswith(fence):
-                fence = None
-            continue
-        stripped = line.strip()
-        first = stripped[:1]
-        if first in ("`", "~"):
-            fence_match = _FENCE.match(line)
-            if fence_match:
-                fence = fence_match.group(1)[0] * 3
-                prev_paragraph = False
-                continue
-        if first == "<" and stripped.startswith("<!--") and "-->" not in stripped:
-            in_comment = True
-            prev_paragraph = False
-            continue
-        atx = _ATX.match(line) if first == "#" else None
-        if atx:
-            raw_title = atx.group(2) or ""
-            title_start = offsets[i] + (line.find(raw_title) if raw_title else len(line))
-            headings.append((i, len(atx.group(1)), _clean_heading(raw_title), title_start,
-                             title_start + len(raw_title), i + 1))
-            prev_paragraph = False
-            continue
-        if first in ("=", "-") and prev_paragraph and i > 0 and _SETEXT.match(line):
-            prev_line = lines[i - 1].rstrip("\r\n")
-            level = 1 if stripped.startswith("=") else 2
-            lead = len(prev_line) - len(prev_line.lstrip())
-            headings.append((i - 1, level, _clean_heading(prev_line.strip()), offsets[i - 1] + lead,
-                             offsets[i - 1] + len(prev_line), i + 1))
-            prev_paragraph = False
-            continue
-        prev_paragraph = bool(stripped) and "|" not in line and first != ">" and not (
-            (first in "-*+" or first.isdigit()) and _LIST_ITEM.match(line))
+    """Split on ATX and setext headings outside code fences, comments and front matter."""
+    found = outline(text)
+    end_of_text = len(text)
+    headings = found.headings
 
     sections: list[Section] = []
-    first_heading_line = headings[0][0] if headings else len(lines)
-    preamble_start = offsets[start_index] if start_index < len(lines) else len(text)
-    preamble_end = offsets[first_heading_line] if first_heading_line < len(lines) else len(text)
+    preamble_start = found.offset(found.body_start, end_of_text)
+    preamble_end = found.offset(headings[0].line, end_of_text) if headings else end_of_text
     preamble = text[preamble_start:preamble_end] if preamble_end > preamble_start else ""
     if preamble.strip():
         section = Section("preamble", "", preamble, kind="text")
@@ -324,12 +264,12 @@ def _split_markdown(text: str) -> list[Section]:
 
     seen_keys: dict[str, int] = {}
     stack: list[tuple[int, int]] = []  # (level, section index)
-    for n, (line_index, level, title, title_start, title_end, body_line) in enumerate(headings):
-        body_start = offsets[body_line] if body_line < len(lines) else len(text)
-        next_line = headings[n + 1][0] if n + 1 < len(headings) else len(lines)
-        body_end = offsets[next_line] if next_line < len(lines) else len(text)
+    for n, heading in enumerate(headings):
+        body_start = found.offset(heading.body_line, end_of_text)
+        body_end = found.offset(headings[n + 1].line, end_of_text) if n + 1 < len(headings) else end_of_text
         if body_end < body_start:
             body_end = body_start
+        title = _clean_heading(heading.title)
         key = slugify(title)
         if key in seen_keys:
             seen_keys[key] += 1
@@ -337,14 +277,14 @@ def _split_markdown(text: str) -> list[Section]:
         else:
             seen_keys[key] = 1
         section = Section(key, title, text[body_start:body_end], kind="text")
-        section.level = level
+        section.level = heading.level
         section.body_offset = body_start
-        section.heading_offset = title_start
-        section.heading_end = title_end
-        while stack and stack[-1][0] >= level:
+        section.heading_offset = heading.title_start
+        section.heading_end = heading.title_end
+        while stack and stack[-1][0] >= heading.level:
             stack.pop()
         section.parent = stack[-1][1] if stack else None
-        stack.append((level, len(sections)))
+        stack.append((heading.level, len(sections)))
         sections.append(section)
     return sections
 

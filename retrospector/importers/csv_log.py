@@ -230,7 +230,7 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
     actor_at, source_at = index.get("actor"), index.get("source")
     kind_at, channel_at = index.get("kind"), index.get("channel")
     needed = max(time_at, text_at)
-    time_col, text_col = header[time_at], header[text_at]
+    time_col = header[time_at]
     actor_kind = mapping.actor_kind or "person"
     tz, time_format = options.tz, mapping.time_format
     seen_sources: set[int] = set()

@@ -27,14 +27,18 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from retrospector.core.markdown_sections import outline
+from retrospector.core.yaml_errors import yaml_problem
+
 FORMAT = "retrospector/1"
 JSON_SCHEMA = "https://retrospector.example/schemas/retrospective/1"
 MARKER_RE = re.compile(r"^<!-- retrospector:section key=([a-z0-9][a-z0-9-]{0,59}) -->$")
-HEADING_RE = re.compile(r"^## (.+?)\s*#*\s*$")
 MAX_IMPORT_BYTES = 20 * 1024 * 1024
 
 
-class ImportProblem(ValueError):
+class MarkdownImportError(ValueError):
+    """A Markdown write-up that cannot be imported; the message names the line."""
+
     def __init__(self, message: str, *, line: int | None = None, source: str = "document"):
         where = f"{source}, line {line}" if line else source
         super().__init__(f"{where}: {message}")
@@ -89,77 +93,69 @@ def to_markdown(*, title: str, template_key: str, template_version: int, inciden
 
 def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospective:
     if len(text.encode("utf-8")) > MAX_IMPORT_BYTES:
-        raise ImportProblem(f"larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB", source=source)
-    text = text.replace("\r\n", "\n").lstrip("\ufeff")
-    lines = text.split("\n")
+        raise MarkdownImportError(f"larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB", source=source)
+    text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
+    found = outline(text, marked=MARKER_RE)
+    lines = found.lines
     meta: dict = {}
-    start = 0
-    if lines and lines[0].strip() == "---":
+    front = found.front_matter
+    if front is not None and front.marker == "---":
+        if front.end is None:
+            raise MarkdownImportError("the front matter opened on line 1 is never closed with '---'", line=1,
+                                      source=source)
         try:
-            end = next(i for i in range(1, len(lines)) if lines[i].strip() in ("---", "..."))
-        except StopIteration:
-            raise ImportProblem("the front matter opened on line 1 is never closed with '---'", line=1, source=source) from None
-        try:
-            meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+            meta = yaml.safe_load("\n".join(lines[1 : front.end])) or {}
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            raise ImportProblem(f"invalid front matter: {getattr(exc, 'problem', exc)}", line=(mark.line + 2) if mark else 1, source=source) from exc
+            problem = yaml_problem(exc)  # its line 1 is the document's line 2
+            line = problem.line + 1 if problem.line else 1
+            raise MarkdownImportError(f"invalid front matter: {problem.problem}", line=line, source=source) from exc
         if not isinstance(meta, dict):
-            raise ImportProblem("the front matter must be a mapping", line=2, source=source)
+            raise MarkdownImportError("the front matter must be a mapping", line=2, source=source)
         fmt = meta.get("format")
         if fmt is not None and fmt != FORMAT:
-            raise ImportProblem(f"unsupported format {fmt!r}; this version reads {FORMAT!r}", line=2, source=source)
-        start = end + 1
-    body_lines = lines[start:]
+            raise MarkdownImportError(f"unsupported format {fmt!r}; this version reads {FORMAT!r}", line=2,
+                                      source=source)
+    start = found.body_start
     title = str(meta.get("title") or "").strip()
-    markers = [i for i, line in enumerate(body_lines) if MARKER_RE.match(line)]
+    level_two = [heading for heading in found.headings if heading.level == 2]
     sections: list[ParsedSection] = []
-    if markers:
+    if found.marked:
+        heading_before = {heading.body_line: heading for heading in level_two}
         heads = []
-        for i in markers:
-            if i == 0 or not HEADING_RE.match(body_lines[i - 1]):
-                raise ImportProblem("a section marker must follow its '## Title' heading", line=start + i + 1, source=source)
-            heads.append(i - 1)
-        preamble = body_lines[: heads[0]]
+        for marker in found.marked:
+            if marker not in heading_before:
+                raise MarkdownImportError("a section marker must follow its '## Title' heading", line=marker + 1,
+                                          source=source)
+            heads.append(heading_before[marker])
         seen: set[str] = set()
-        for n, marker in enumerate(markers):
-            key = MARKER_RE.match(body_lines[marker]).group(1)
+        for n, marker in enumerate(found.marked):
+            key = MARKER_RE.match(lines[marker]).group(1)
             if key in seen:
-                raise ImportProblem(f"section key {key!r} appears twice", line=start + marker + 1, source=source)
+                raise MarkdownImportError(f"section key {key!r} appears twice", line=marker + 1, source=source)
             seen.add(key)
-            end = heads[n + 1] if n + 1 < len(markers) else len(body_lines)
-            sections.append(
-                ParsedSection(
-                    key=key,
-                    title=HEADING_RE.match(body_lines[heads[n]]).group(1).strip(),
-                    body="\n".join(body_lines[marker + 1 : end]).strip("\n"),
-                )
-            )
+            end = heads[n + 1].line if n + 1 < len(heads) else len(lines)
+            sections.append(ParsedSection(key=key, title=heads[n].title.strip(),
+                                          body="\n".join(lines[marker + 1 : end]).strip("\n")))
     else:
         # Plain Markdown written elsewhere: every level-2 heading starts a section.
-        heads = [i for i, line in enumerate(body_lines) if HEADING_RE.match(line) and not _in_fence(body_lines, i)]
-        preamble = body_lines[: heads[0]] if heads else body_lines
+        heads = level_two
         taken: set[str] = set()
         for n, head in enumerate(heads):
-            end = heads[n + 1] if n + 1 < len(heads) else len(body_lines)
-            heading = HEADING_RE.match(body_lines[head]).group(1).strip()
-            sections.append(
-                ParsedSection(key=slugify_key(heading, taken), title=heading[:200], body="\n".join(body_lines[head + 1 : end]).strip("\n"))
-            )
+            end = heads[n + 1].line if n + 1 < len(heads) else len(lines)
+            heading = head.title.strip()
+            sections.append(ParsedSection(key=slugify_key(heading, taken), title=heading[:200],
+                                          body="\n".join(lines[head.body_line : end]).strip("\n")))
         if not sections:
-            text_body = "\n".join(preamble).strip("\n")
+            text_body = "\n".join(lines[start:]).strip("\n")
             if not text_body:
-                raise ImportProblem("the document is empty", source=source)
+                raise MarkdownImportError("the document is empty", source=source)
             sections.append(ParsedSection(key="summary", title="Summary", body=text_body))
-            preamble = []
-    if not title:
-        for line in preamble:
-            if line.startswith("# "):
-                title = line[2:].strip()
-                break
+    if not title and heads:
+        # The first level-1 heading before the sections, when the front matter gave no title.
+        title = next((h.title.strip() for h in found.headings if h.level == 1 and h.line < heads[0].line), "")
     version = meta.get("template_version")
     if version is not None and not isinstance(version, int):
-        raise ImportProblem("template_version must be a whole number", line=2, source=source)
+        raise MarkdownImportError("template_version must be a whole number", line=2, source=source)
     template = meta.get("template")
     return ParsedRetrospective(
         title=title[:300],
@@ -167,11 +163,6 @@ def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospectiv
         template_version=version,
         sections=sections,
     )
-
-
-def _in_fence(lines: list[str], index: int) -> bool:
-    fences = sum(1 for line in lines[:index] if line.lstrip().startswith(("```", "~~~")))
-    return fences % 2 == 1
 
 
 PRINT_CSS = """

@@ -8,12 +8,13 @@ from django.utils import timezone
 
 from retrospector.accounts.models import Role, Team, User
 from retrospector.accounts.selectors import has_team_role
+from retrospector.core.template_definitions import TemplateDefinition, builtin_definitions
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.core.errors import ConflictError
 
-from .definitions import TemplateDefinition, builtin_definitions
 from retrospector.core.markdown import markdown_size_error, render_markdown
+
 from .models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion, body_is_empty
 from .selectors import can_edit_retrospective, template_by_key, template_latest_version
 
@@ -110,6 +111,27 @@ def template_update(*, template: Template, definition: TemplateDefinition, by: U
     )
     Template.objects.filter(pk=template.pk).update(name=definition.name, description=definition.description)
     return version
+
+
+@transaction.atomic
+def template_save(
+    *, definition: TemplateDefinition, by: User, team: Team | None = None, template: Template | None = None,
+    replace_same_key: bool = False,
+) -> tuple[Template, bool]:
+    """Save a definition as a new template in `team`, or as the next version of one; returns (template, created).
+
+    `template` is the one being edited. With `replace_same_key` (an import), the organization's own template
+    with the definition's key, when `by` can see it, gets the new version instead; a built-in of that key is
+    never changed, the import becomes the organization's own template.
+    """
+    if template is None and replace_same_key:
+        existing = template_by_key(user=by, key=definition.key)
+        if existing is not None and not existing.is_builtin:
+            template = existing
+    if template is not None:
+        template_update(template=template, definition=definition, by=by)
+        return template, False
+    return template_create(team=team, definition=definition, by=by), True
 
 
 # --- Retrospectives ------------------------------------------------------------------------
@@ -249,13 +271,13 @@ def retrospective_assign(*, retrospective: Retrospective, by: User, owner: User,
 @transaction.atomic
 def retrospective_import_markdown(*, incident: Incident, text: str, by: User, source: str = "document") -> Retrospective:
     """Import an exported (or hand-written) Markdown write-up as a new retrospective; all or nothing."""
-    from .exchange import ImportProblem, parse_markdown
+    from .exchange import MarkdownImportError, parse_markdown
 
     if not can_edit_incident(by, incident):
         raise PermissionDenied("Only members of the incident's team can add a retrospective to it.")
     try:
         parsed = parse_markdown(text, source=source)
-    except ImportProblem as exc:
+    except MarkdownImportError as exc:
         raise ValidationError({"file": str(exc)}) from exc
     # `by` may edit the incident, so they are in its organization and see the same templates it can use.
     template = template_by_key(user=by, key=parsed.template) if parsed.template else None

@@ -4,15 +4,20 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors
 from retrospector.core.paging import paginate
-from retrospector.incidents.selectors import can_edit_incident, incident_editable_or_403
 from retrospector.core.errors import ConflictError
+from retrospector.core.template_definitions import (
+    DefinitionError,
+    definition_to_yaml,
+    parse_definition_text,
+    validate_definition,
+)
+from retrospector.incidents.selectors import can_edit_incident, incident_editable_or_403
 
-from .definitions import DefinitionError, definition_to_yaml, parse_definition_text, validate_definition
 from .export import EXPORT_FORMATS, export_response
 from .forms import (
     ImportMarkdownForm,
@@ -42,8 +47,7 @@ from .services import (
     retrospective_transition,
     section_restore,
     section_save,
-    template_create,
-    template_update,
+    template_save,
 )
 
 
@@ -363,14 +367,8 @@ def template_import(request):
         try:
             text, name = form.definition_text()
             definition = parse_definition_text(text, filename=name)
-            existing = template_by_key(user=request.user, key=definition.key)
-            if existing is not None and not existing.is_builtin:
-                template_update(template=existing, definition=definition, by=request.user)
-                template = existing
-                messages.success(request, f"Saved a new version of “{definition.name}”.")
-            else:
-                template = template_create(team=form.cleaned_data["team"], definition=definition, by=request.user)
-                messages.success(request, f"Imported “{definition.name}”.")
+            template, created = template_save(definition=definition, by=request.user, team=form.cleaned_data["team"],
+                                              replace_same_key=True)
         except DefinitionError as exc:
             form.add_error("definition", str(exc))
         except ValidationError as exc:
@@ -378,6 +376,8 @@ def template_import(request):
         except PermissionDenied as exc:
             form.add_error("team", str(exc))
         else:
+            saved = "Imported" if created else "Saved a new version of"
+            messages.success(request, f"{saved} “{definition.name}”.")
             return redirect("template_detail", key=template.key)
     return render(request, "writeups/template_import.html", {"form": form})
 
@@ -408,10 +408,8 @@ def template_edit(request, key=None):
                 "key": meta.cleaned_data["key"], "name": meta.cleaned_data["name"],
                 "description": meta.cleaned_data["description"], "sections": sections,
             })
-            if template is None:
-                template = template_create(team=meta.cleaned_data["team"], definition=definition, by=request.user)
-            else:
-                template_update(template=template, definition=definition, by=request.user)
+            template, _ = template_save(definition=definition, by=request.user, team=meta.cleaned_data["team"],
+                                        template=template)
         except DefinitionError as exc:
             meta.add_error(None, str(exc))
         except ValidationError as exc:

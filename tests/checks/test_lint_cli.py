@@ -247,3 +247,54 @@ def test_the_pre_commit_hook_is_declared():
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     assert hook == {**hook, "id": "retrospector-lint", "entry": "retrospector lint", "language": "python",
                     "types": ["markdown"]}
+
+
+def test_a_template_file_with_a_section_without_a_key_is_refused_in_the_editors_words(tmp_path, lint):
+    from retrospector.core.template_definitions import DefinitionError, parse_definition_text
+
+    text = "key: mine\nname: Mine\nsections:\n  - key: summary\n    title: Summary\n  - title: Risks\n"
+    template = write(tmp_path / "mine.yaml", text)
+    code, out, err = lint("--template", str(template), str(write(tmp_path / "clean.md", CLEAN)))
+    with pytest.raises(DefinitionError) as editor:
+        parse_definition_text(text)
+    assert str(editor.value) == "sections[1].key: is required."
+    assert (code, out) == (2, "") and f"template {template}: sections[1].key: is required." in err
+
+
+def test_lint_takes_the_loose_template_files_it_always_took(tmp_path, lint):
+    # No name, no titles, a kind and a field the editor refuses: lint needs only keys and required flags.
+    template = write(tmp_path / "loose.yaml", yaml.safe_dump({"sections": [
+        {"key": "summary", "required": True, "kind": "essay", "owner": "sre"}, {"key": "risks", "required": True}]}))
+    code, out, _ = lint("--template", str(template), str(write(tmp_path / "clean.md", CLEAN)))
+    assert code == 1 and 'required section "risks" is missing' in out
+
+
+def test_a_template_file_that_is_not_yaml_is_refused_naming_the_line(tmp_path, lint):
+    template = write(tmp_path / "broken.yaml", "key: mine\nsections: [\n")
+    code, _, err = lint("--template", str(template), str(write(tmp_path / "clean.md", CLEAN)))
+    assert code == 2
+    assert err == f"retrospector lint: template {template}: line 3, column 1: invalid YAML: " \
+                  "expected the node content, but found '<stream end>'\n"
+
+
+def test_a_builtin_template_gives_lint_the_sections_the_app_uses():
+    from retrospector.checks.cli import load_template_sections
+    from retrospector.core.template_definitions import builtin_definitions
+
+    for definition in builtin_definitions():
+        assert load_template_sections(definition.key) == [
+            {"key": s["key"], "title": s["title"], "required": s["required"], "kind": s["kind"]}
+            for s in definition.sections_as_dicts()]
+
+
+def test_lint_and_the_readers_it_shares_with_the_app_load_no_django():
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from retrospector.checks.cli import main, load_template_sections\n"
+            "import retrospector.core.template_definitions, retrospector.writeups.exchange\n"
+            "load_template_sections('postmortem')\n"
+            "assert not [m for m in sys.modules if m == 'django' or m.startswith('django.')], 'django imported'\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr

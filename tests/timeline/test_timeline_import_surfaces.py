@@ -4,7 +4,6 @@ import io
 import json
 from pathlib import Path
 
-import pytest
 from django.core.management import call_command
 
 from retrospector.timeline.models import ImportRecord, TimelineEvent

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from retrospector.writeups.exchange import ImportProblem, parse_markdown
+from retrospector.writeups.exchange import MarkdownImportError, parse_markdown
 from retrospector.writeups.export import export_html, export_json, export_markdown
 from retrospector.writeups.services import retrospective_import_markdown, section_save
 
@@ -109,7 +109,7 @@ def test_another_real_postmortem_keeps_its_own_section_names(make_incident, peop
     ],
 )
 def test_a_broken_markdown_import_is_refused_with_its_line(text, fragment):
-    with pytest.raises(ImportProblem) as excinfo:
+    with pytest.raises(MarkdownImportError) as excinfo:
         parse_markdown(text, source="broken.md")
     assert fragment in str(excinfo.value)
     assert "broken.md" in str(excinfo.value)
@@ -125,3 +125,16 @@ def test_a_failed_import_saves_nothing(make_incident, people):
     with pytest.raises(ValidationError):
         retrospective_import_markdown(incident=incident, text=text, by=people["alice"])
     assert not Retrospective.objects.exists()
+
+
+def test_a_section_quoting_the_export_format_in_code_survives_the_round_trip():
+    from retrospector.writeups.exchange import to_markdown
+
+    quoted = ("How an export looks:\n\n```markdown\n## Summary\n<!-- retrospector:section key=summary -->\n```\n\n"
+              "## C# services")
+    sections = [{"key": "summary", "title": "Summary", "body": "Short."},
+                {"key": "format-notes", "title": "Format notes", "body": quoted}]
+    text = to_markdown(title="Export", template_key="postmortem", template_version=1, incident={}, sections=sections)
+    parsed = parse_markdown(text)
+    assert [(s.key, s.title, s.body) for s in parsed.sections] == [
+        ("summary", "Summary", "Short."), ("format-notes", "Format notes", quoted)]

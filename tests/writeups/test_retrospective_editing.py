@@ -132,7 +132,7 @@ def test_states_move_only_along_the_allowed_path_and_are_recorded(retrospective,
 
 
 def test_a_retrospective_keeps_the_template_version_it_started_with(make_incident, people):
-    from retrospector.writeups.definitions import validate_definition
+    from retrospector.core.template_definitions import validate_definition
     from retrospector.writeups.services import template_create, template_update
 
     definition = {"key": "db-outage", "name": "Database outage", "sections": [

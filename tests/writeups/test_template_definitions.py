@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from retrospector.writeups.definitions import DefinitionError, builtin_definitions, parse_definition_text
+from retrospector.core.template_definitions import DefinitionError, builtin_definitions, parse_definition_text
 
 BUILTIN_KEYS = ["learning-review", "meeting-agenda", "postmortem", "systems-analysis", "incident-review"]
 
@@ -117,3 +117,56 @@ def test_a_template_can_be_built_with_the_form(client_for, people):
     assert response.status_code == 302, response.content.decode()[:3000]
     version = Template.objects.get(key="vendor-outage").versions.get()
     assert [(s["key"], s["kind"], s["required"]) for s in version.sections] == [("summary", "text", True), ("vendor", "list", False)]
+
+
+@pytest.mark.parametrize(
+    ("data", "field", "message"),
+    [
+        # Unknown fields are reported first, alphabetically, then the fields in the order they are written.
+        ({"zone": 1, "colour": 2, "key": "Bad Key", "name": "N", "sections": []}, "colour", "unknown field;"),
+        ({"key": "Bad Key", "name": "", "sections": []}, "key", "lowercase"),
+        # A section's key is checked (duplicates too) before its kind, and earlier sections before later ones.
+        ({"key": "k", "name": "N", "sections": [{"key": "a", "title": "A"}, {"key": "a", "kind": "essay"}]},
+         "sections[1].key", "duplicate section key 'a'."),
+        ({"key": "k", "name": "N", "sections": [{"key": "a", "kind": "essay"}, {"key": "b", "colour": 1}]},
+         "sections[0].kind", "must be one of text, list, table, timeline, not 'essay'."),
+        ({"key": "k", "name": "N", "sections": [{"key": "a", "title": "A", "required": "yes"}]},
+         "sections[0].required", "must be true or false."),
+        ({"key": "k", "name": "N", "sections": [{"key": "a", "title": "A", "guidance": 3}]},
+         "sections[0].guidance", "must be text, not int."),
+        ({"key": "k", "name": "N" * 201, "sections": [{"key": "a", "title": "A"}]}, "name", "is longer than 200"),
+        ({"key": "k", "name": "N", "sections": [{"key": f"s{i}", "title": "S"} for i in range(61)]},
+         "sections", "has 61 entries; at most 60 are allowed."),
+        (["not", "a", "mapping"], "", "a template definition must be a mapping with key, name and sections."),
+    ],
+)
+def test_the_first_problem_a_reader_meets_is_the_one_reported(data, field, message):
+    from retrospector.core.template_definitions import validate_definition
+
+    with pytest.raises(DefinitionError) as excinfo:
+        validate_definition(data)
+    assert excinfo.value.field == field
+    assert message in excinfo.value.message
+
+
+def test_saving_an_imported_template_versions_the_organizations_own_and_never_a_builtin(people):
+    from django.core.exceptions import ValidationError
+
+    from retrospector.core.template_definitions import validate_definition
+    from retrospector.writeups.models import Template
+    from retrospector.writeups.services import template_save
+
+    builtin = Template.objects.get(organization=None, key="postmortem")
+    builtin_versions = builtin.versions.count()
+    ours = {"key": "postmortem", "name": "Our postmortem", "sections": [{"key": "summary", "title": "Summary"}]}
+    template, created = template_save(definition=validate_definition(ours), by=people["bob"], team=people["payments"],
+                                      replace_same_key=True)
+    assert created and template.organization_id == people["payments"].organization_id and not template.is_builtin
+    ours["sections"].append({"key": "impact", "title": "Impact"})
+    again, created = template_save(definition=validate_definition(ours), by=people["bob"], team=people["payments"],
+                                   replace_same_key=True)
+    assert (again, created) == (template, False) and template.versions.count() == 2
+    assert builtin.versions.count() == builtin_versions
+    # The editor's "new template" form does not version a template that happens to have the same key.
+    with pytest.raises(ValidationError):
+        template_save(definition=validate_definition(ours), by=people["bob"], team=people["payments"])
