@@ -91,10 +91,10 @@ def build_data() -> dict:
 
     from retrospector.accounts.models import Membership, Role, User
     from retrospector.accounts.services import organization_create, team_create, token_create
-    from retrospector.incidents.models import Incident, SeverityLevel, Service
-    from retrospector.incidents.services import severity_levels_ensure_defaults
     from retrospector.core.markdown import render_markdown
     from retrospector.core.template_definitions import validate_definition
+    from retrospector.incidents.models import Incident, Service, SeverityLevel
+    from retrospector.incidents.services import severity_levels_ensure_defaults
     from retrospector.writeups.models import Revision, Section
     from retrospector.writeups.services import retrospective_start, template_create
 
@@ -106,7 +106,9 @@ def build_data() -> dict:
     teams = [team_create(organization=org, name=slug.capitalize(), slug=slug) for slug in TEAMS]
 
     def person(username: str) -> User:
-        user = User(username=username, organization=org, full_name=username.capitalize(), email=f"{username}@example.com")
+        user = User(
+            username=username, organization=org, full_name=username.capitalize(), email=f"{username}@example.com"
+        )
         user.set_unusable_password()
         user.save()
         return user
@@ -155,16 +157,23 @@ def build_data() -> dict:
     log(f"{INCIDENTS} incidents created in {time.perf_counter() - started:.1f} s")
 
     # One retrospective with 20 sections and 500 revisions in all, on one of the reader's team incidents.
-    definition = validate_definition({
-        "key": "bench-twenty",
-        "name": "Twenty sections",
-        "description": "A long template for the benchmark.",
-        "sections": [
-            {"key": f"part-{n:02d}", "title": f"Part {n}", "kind": "text", "required": n < 3,
-             "guidance": "Say what happened, *not* who did it."}
-            for n in range(SECTIONS)
-        ],
-    })
+    definition = validate_definition(
+        {
+            "key": "bench-twenty",
+            "name": "Twenty sections",
+            "description": "A long template for the benchmark.",
+            "sections": [
+                {
+                    "key": f"part-{n:02d}",
+                    "title": f"Part {n}",
+                    "kind": "text",
+                    "required": n < 3,
+                    "guidance": "Say what happened, *not* who did it.",
+                }
+                for n in range(SECTIONS)
+            ],
+        }
+    )
     template = template_create(team=teams[0], definition=definition, by=reader)
     incident = next(inc for inc in incidents if inc.team_id == teams[0].pk and inc.visibility == "organization")
     retrospective = retrospective_start(incident=incident, template=template, by=reader, shadow=None)
@@ -174,8 +183,15 @@ def build_data() -> dict:
         revisions = []
         for section in sections:
             for version in range(2, per_section + 1):
-                revisions.append(Revision(section=section, version=version, created_by=reader, note="",
-                                          body=SECTION_BODY.format(minutes=version, n=section.position)))
+                revisions.append(
+                    Revision(
+                        section=section,
+                        version=version,
+                        created_by=reader,
+                        note="",
+                        body=SECTION_BODY.format(minutes=version, n=section.position),
+                    )
+                )
             section.body = SECTION_BODY.format(minutes=per_section, n=section.position)
             section.html = render_markdown(section.body)
             section.version = per_section
@@ -323,6 +339,7 @@ def concurrent(data: dict, var_dir: Path) -> dict:
         workers = int(match.group(1)) if match else None
 
         headers = {"Authorization": f"Bearer {data['token']}"}
+
         # Warm the workers (lazy imports, first connections) with the same concurrency before timing.
         def warm(_):
             with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
@@ -385,12 +402,15 @@ def concurrent(data: dict, var_dir: Path) -> dict:
             "server": {"workers": workers, "threads": int(os.environ.get("WEB_THREADS", 2)), "debug": False},
             # CPU per request does not depend on what else the machine is doing; requests/s does.
             "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(all_latencies)), 2)
-            if server_cpu is not None else None,
+            if server_cpu is not None
+            else None,
             "client_cpu_ms_per_request": round(client_cpu * 1000 / max(1, len(all_latencies)), 2),
             # What the measured CPU cost allows when server and client have every core to themselves.
             "cpu_bound_ceiling_requests_per_second": round(
                 (os.cpu_count() or 1) * len(all_latencies) / (server_cpu + client_cpu), 1
-            ) if server_cpu else None,
+            )
+            if server_cpu
+            else None,
             "load_average_1min_after": round(load_average, 2) if load_average is not None else None,
             "mix": "half page 1, half a random page of the reader's visible incidents; Bearer token",
         }
@@ -459,7 +479,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-        except Exception:  # noqa: BLE001 - best effort before removing the directory
+        except Exception:
             pass
         shutil.rmtree(var_dir, ignore_errors=True)
 

@@ -55,16 +55,32 @@ def big_writeup(lines: int = 5000, seed: int = 7) -> str:
     """A long write-up: real prose for the analysis, a 1,500-row timeline, questions, action items."""
     rng = random.Random(seed)
     prose = _real_prose()
-    out = ["# Checkout outage", "", "## Summary", "",
-           "For 38 minutes about 1,200 customers could not check out after a configuration push.", "",
-           "## Impact", "", "About 1,200 customers (4% of sessions) saw errors for 38 minutes.", "",
-           "## Timeline", "", "All times in UTC.", "", "| Time | Event | Source |", "|---|---|---|"]
+    out = [
+        "# Checkout outage",
+        "",
+        "## Summary",
+        "",
+        "For 38 minutes about 1,200 customers could not check out after a configuration push.",
+        "",
+        "## Impact",
+        "",
+        "About 1,200 customers (4% of sessions) saw errors for 38 minutes.",
+        "",
+        "## Timeline",
+        "",
+        "All times in UTC.",
+        "",
+        "| Time | Event | Source |",
+        "|---|---|---|",
+    ]
     minute = 0
     for _ in range(int(lines * 0.3)):
         minute += rng.randint(0, 2)
         event = rng.choice(prose).lstrip("-* ").replace("|", "/")[:90]
-        out.append(f"| 2024-05-{1 + minute // 1440:02d} {minute // 60 % 24:02d}:{minute % 60:02d} | "
-                   f"{event} | [log](https://logs.example/{minute}) |")
+        out.append(
+            f"| 2024-05-{1 + minute // 1440:02d} {minute // 60 % 24:02d}:{minute % 60:02d} | "
+            f"{event} | [log](https://logs.example/{minute}) |"
+        )
     out += ["", "## Contributing factors", ""]
     out += [f"- {rng.choice(prose).lstrip('-* ')}" for _ in range(int(lines * 0.1))]
     out += ["", "## Analysis", ""]
@@ -106,8 +122,13 @@ def time_many(count: int = 1000) -> tuple[float, int]:
         import subprocess
 
         start = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "retrospector", "lint", "--format", "json", str(tmp)],
-                              capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"}, cwd=ROOT)
+        done = subprocess.run(
+            [sys.executable, "-m", "retrospector", "lint", "--format", "json", str(tmp)],
+            capture_output=True,
+            text=True,
+            env={"PATH": "/usr/bin:/bin"},
+            cwd=ROOT,
+        )
         elapsed = time.perf_counter() - start
         assert done.returncode in (0, 1), done.stderr
         return elapsed, done.stdout.count('"rule"')
@@ -120,7 +141,11 @@ def run_bench() -> dict:
     elapsed, lint_findings = time_many()
     observed = {"checks_5000_lines_ms": round(median * 1000, 1), "lint_1000_files_seconds": round(elapsed, 2)}
     return {
-        "checks_5000_lines": {"median_ms": observed["checks_5000_lines_ms"], "best_ms": round(best * 1000, 1), "findings": findings},
+        "checks_5000_lines": {
+            "median_ms": observed["checks_5000_lines_ms"],
+            "best_ms": round(best * 1000, 1),
+            "findings": findings,
+        },
         "lint_1000_files": {"seconds": observed["lint_1000_files_seconds"], "findings": lint_findings},
         "targets": TARGETS,
         "observed": observed,

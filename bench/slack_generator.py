@@ -22,14 +22,93 @@ from pathlib import Path
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
 TEAM_DOMAIN = "synthetic-workspace"
-FIRST_NAMES = ("Priya", "Jonas", "Amara", "Wei", "Lucía", "Tomasz", "Aiko", "Kwame", "Sofia", "Mateo", "Noor", "Elif", "Ravi", "Hana", "Omar", "Greta")
-LAST_NAMES = ("Raman", "Berg", "Okafor", "Chen", "García", "Nowak", "Tanaka", "Mensah", "Rossi", "Silva", "Haddad", "Yilmaz", "Iyer", "Kim", "Farouk", "Lind")
-WORDS = (
-    "deploy rollback latency p99 errors database replica failover cache queue backlog alert pager "
-    "dashboard canary traffic region timeout retry upstream downstream certificate dns config flag "
-    "customer impact mitigated investigating restarted scaled throttled memory cpu disk saturation "
-    "lag consumer producer shard node pod cluster ingress gateway checkout login search billing"
-).split()
+FIRST_NAMES = (
+    "Priya",
+    "Jonas",
+    "Amara",
+    "Wei",
+    "Lucía",
+    "Tomasz",
+    "Aiko",
+    "Kwame",
+    "Sofia",
+    "Mateo",
+    "Noor",
+    "Elif",
+    "Ravi",
+    "Hana",
+    "Omar",
+    "Greta",
+)
+LAST_NAMES = (
+    "Raman",
+    "Berg",
+    "Okafor",
+    "Chen",
+    "García",
+    "Nowak",
+    "Tanaka",
+    "Mensah",
+    "Rossi",
+    "Silva",
+    "Haddad",
+    "Yilmaz",
+    "Iyer",
+    "Kim",
+    "Farouk",
+    "Lind",
+)
+WORDS = [
+    "deploy",
+    "rollback",
+    "latency",
+    "p99",
+    "errors",
+    "database",
+    "replica",
+    "failover",
+    "cache",
+    "queue",
+    "backlog",
+    "alert",
+    "pager",
+    "dashboard",
+    "canary",
+    "traffic",
+    "region",
+    "timeout",
+    "retry",
+    "upstream",
+    "downstream",
+    "certificate",
+    "dns",
+    "config",
+    "flag",
+    "customer",
+    "impact",
+    "mitigated",
+    "investigating",
+    "restarted",
+    "scaled",
+    "throttled",
+    "memory",
+    "cpu",
+    "disk",
+    "saturation",
+    "lag",
+    "consumer",
+    "producer",
+    "shard",
+    "node",
+    "pod",
+    "cluster",
+    "ingress",
+    "gateway",
+    "checkout",
+    "login",
+    "search",
+    "billing",
+]
 BOTS = (("B0000DEPLOY", "deploy-bot"), ("B0000ALERTS", "Alertmanager"), ("B0000CIBOTS", "ci"))
 
 
@@ -75,11 +154,25 @@ def generate_export(folder: Path, *, messages: int, channels: int, users: int = 
             }
         )
     for bot_id, bot_name in BOTS:
-        user_list.append({"id": "U" + bot_id[1:], "name": bot_name, "real_name": bot_name, "is_bot": True, "profile": {"bot_id": bot_id, "real_name": bot_name}})
+        user_list.append(
+            {
+                "id": "U" + bot_id[1:],
+                "name": bot_name,
+                "real_name": bot_name,
+                "is_bot": True,
+                "profile": {"bot_id": bot_id, "real_name": bot_name},
+            }
+        )
     (folder / "users.json").write_text(json.dumps(user_list, ensure_ascii=False, indent=1), encoding="utf-8")
 
     channel_list = [
-        {"id": f"C{index:08d}", "name": f"inc-{index:03d}-{WORDS[index % len(WORDS)]}", "created": str(int(START.timestamp())), "is_archived": False, "members": user_ids[:20]}
+        {
+            "id": f"C{index:08d}",
+            "name": f"inc-{index:03d}-{WORDS[index % len(WORDS)]}",
+            "created": str(int(START.timestamp())),
+            "is_archived": False,
+            "members": user_ids[:20],
+        }
         for index in range(channels)
     ]
     (folder / "channels.json").write_text(json.dumps(channel_list, ensure_ascii=False, indent=1), encoding="utf-8")
@@ -109,7 +202,15 @@ def _text(rng: random.Random, user_ids: list[str], channel_list: list[dict]) -> 
     return text[0].upper() + text[1:]
 
 
-def _write_channel(folder: Path, channel: dict, channel_list: list[dict], user_ids: list[str], count: int, rng: random.Random, counts: dict) -> None:
+def _write_channel(
+    folder: Path,
+    channel: dict,
+    channel_list: list[dict],
+    user_ids: list[str],
+    count: int,
+    rng: random.Random,
+    counts: dict,
+) -> None:
     channel_dir = folder / channel["name"]
     channel_dir.mkdir(exist_ok=True)
     now = int(START.timestamp() * 1_000_000) + rng.randrange(0, 86_400_000_000)
@@ -119,7 +220,9 @@ def _write_channel(folder: Path, channel: dict, channel_list: list[dict], user_i
 
     def flush() -> None:
         if day:
-            (channel_dir / f"{day_key}.json").write_text(json.dumps(day, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+            (channel_dir / f"{day_key}.json").write_text(
+                json.dumps(day, ensure_ascii=False, separators=(",", ":")), encoding="utf-8"
+            )
             counts["day_files"] += 1
 
     for _ in range(count):
@@ -169,7 +272,9 @@ def _write_channel(folder: Path, channel: dict, channel_list: list[dict], user_i
             elif extra < 0.08:
                 file_id = f"F{rng.randrange(16**9):09X}"
                 name = f"{rng.choice(WORDS)}-{rng.randrange(1000)}.{rng.choice(('png', 'log', 'txt', 'pdf'))}"
-                mimetype = {"png": "image/png", "log": "text/plain", "txt": "text/plain", "pdf": "application/pdf"}[name.rsplit(".", 1)[1]]
+                mimetype = {"png": "image/png", "log": "text/plain", "txt": "text/plain", "pdf": "application/pdf"}[
+                    name.rsplit(".", 1)[1]
+                ]
                 message["files"] = [
                     {
                         "id": file_id,

@@ -123,9 +123,16 @@ def new_incident(team, title: str):
 
     started = datetime(2024, 1, 1, tzinfo=UTC)
     return Incident.objects.create(
-        organization_id=team.organization_id, team=team, title=title, summary="Timeline benchmark.",
-        severity=SeverityLevel.objects.filter(organization_id=team.organization_id).first(), status="open",
-        visibility="organization", started_at=started, detected_at=started + timedelta(minutes=5), version=1,
+        organization_id=team.organization_id,
+        team=team,
+        title=title,
+        summary="Timeline benchmark.",
+        severity=SeverityLevel.objects.filter(organization_id=team.organization_id).first(),
+        status="open",
+        visibility="organization",
+        started_at=started,
+        detected_at=started + timedelta(minutes=5),
+        version=1,
     )
 
 
@@ -140,7 +147,9 @@ def build_timeline(incident, reader, count: int, seed: int = 7) -> None:
     base = incident.started_at
     with transaction.atomic():
         records = {
-            source: ImportRecord.objects.create(incident=incident, source_type=source, file_name=f"{source}.export", created_by=reader)
+            source: ImportRecord.objects.create(
+                incident=incident, source_type=source, file_name=f"{source}.export", created_by=reader
+            )
             for source in ("slack", "csv", "pagerduty", "alertmanager")
         }
         events = []
@@ -148,48 +157,122 @@ def build_timeline(incident, reader, count: int, seed: int = 7) -> None:
         for i in range(count):
             when = base + timedelta(seconds=i * 13 + rng.randint(0, 12), microseconds=rng.randint(0, 999_999))
             roll = rng.random()
-            common = dict(incident=incident, occurred_at=when, created_by=reader, hidden=rng.random() < 0.02,
-                          key_event=rng.random() < 0.002)
+            common = dict(
+                incident=incident,
+                occurred_at=when,
+                created_by=reader,
+                hidden=rng.random() < 0.02,
+                key_event=rng.random() < 0.002,
+            )
             if roll < 0.70:
                 ts = f"{int(when.timestamp())}.{when.microsecond:06d}"
-                events.append(TimelineEvent(
-                    **common, original_time=ts, actor=f"Person {rng.randint(1, 40)}", actor_kind="person",
-                    text=" ".join(rng.choices(("deploy", "rollback", "latency", "errors", "replica", "failover", "cache",
-                                               "queue", "alert", "dashboard", "canary", "traffic"), k=rng.randint(4, 18))),
-                    kind="message", source_type="slack", source_ref=f"C0000000{i % 7}/{ts}", channel=f"inc-{i % 7}",
-                    source_url=f"https://acme.slack.com/archives/C0000000{i % 7}/p{ts.replace('.', '')}",
-                    source_position=i, import_record=records["slack"]))
+                events.append(
+                    TimelineEvent(
+                        **common,
+                        original_time=ts,
+                        actor=f"Person {rng.randint(1, 40)}",
+                        actor_kind="person",
+                        text=" ".join(
+                            rng.choices(
+                                (
+                                    "deploy",
+                                    "rollback",
+                                    "latency",
+                                    "errors",
+                                    "replica",
+                                    "failover",
+                                    "cache",
+                                    "queue",
+                                    "alert",
+                                    "dashboard",
+                                    "canary",
+                                    "traffic",
+                                ),
+                                k=rng.randint(4, 18),
+                            )
+                        ),
+                        kind="message",
+                        source_type="slack",
+                        source_ref=f"C0000000{i % 7}/{ts}",
+                        channel=f"inc-{i % 7}",
+                        source_url=f"https://acme.slack.com/archives/C0000000{i % 7}/p{ts.replace('.', '')}",
+                        source_position=i,
+                        import_record=records["slack"],
+                    )
+                )
             elif roll < 0.85:
                 line += 1
                 # One line in 500 is written a little out of order: the check flags it.
                 ref_line = line - 2 if rng.random() < 0.002 else line
-                events.append(TimelineEvent(
-                    **common, original_time=when.isoformat(), original_offset_minutes=0, actor="api", actor_kind="system",
-                    text=f"level=error msg=\"upstream timeout\" status=504 line={ref_line}", kind="log",
-                    source_type="csv", source_ref=f"app.log:{ref_line}:{i:x}", source_position=i,
-                    import_record=records["csv"]))
+                events.append(
+                    TimelineEvent(
+                        **common,
+                        original_time=when.isoformat(),
+                        original_offset_minutes=0,
+                        actor="api",
+                        actor_kind="system",
+                        text=f'level=error msg="upstream timeout" status=504 line={ref_line}',
+                        kind="log",
+                        source_type="csv",
+                        source_ref=f"app.log:{ref_line}:{i:x}",
+                        source_position=i,
+                        import_record=records["csv"],
+                    )
+                )
             elif roll < 0.93:
-                events.append(TimelineEvent(
-                    **common, original_time=when.isoformat(), original_offset_minutes=0, actor="Alertmanager",
-                    actor_kind="system", text=f"HighErrorRate firing on checkout ({i})", kind="alert_firing",
-                    source_type="alertmanager", source_ref=f"alert-{i}", import_record=records["alertmanager"]))
+                events.append(
+                    TimelineEvent(
+                        **common,
+                        original_time=when.isoformat(),
+                        original_offset_minutes=0,
+                        actor="Alertmanager",
+                        actor_kind="system",
+                        text=f"HighErrorRate firing on checkout ({i})",
+                        kind="alert_firing",
+                        source_type="alertmanager",
+                        source_ref=f"alert-{i}",
+                        import_record=records["alertmanager"],
+                    )
+                )
             elif roll < 0.995:
-                events.append(TimelineEvent(
-                    **common, original_time=when.isoformat(), original_offset_minutes=0, actor="PagerDuty",
-                    actor_kind="system", text=f"Paged the payments on-call ({i})", kind="page", source_type="pagerduty",
-                    source_ref=f"PD{i:08d}", source_url=f"https://acme.pagerduty.com/incidents/PD{i:08d}",
-                    import_record=records["pagerduty"]))
+                events.append(
+                    TimelineEvent(
+                        **common,
+                        original_time=when.isoformat(),
+                        original_offset_minutes=0,
+                        actor="PagerDuty",
+                        actor_kind="system",
+                        text=f"Paged the payments on-call ({i})",
+                        kind="page",
+                        source_type="pagerduty",
+                        source_ref=f"PD{i:08d}",
+                        source_url=f"https://acme.pagerduty.com/incidents/PD{i:08d}",
+                        import_record=records["pagerduty"],
+                    )
+                )
             else:
                 # By hand: most with a source and a zone; one in ten without a source, one in ten without a zone,
                 # and two zones in use (the mixed-offsets check).
                 offset = None if rng.random() < 0.1 else rng.choice((0, 120))
-                events.append(TimelineEvent(
-                    **common, original_time=when.isoformat(), original_offset_minutes=offset, actor="Reader",
-                    actor_kind="person", text=f"Noted by hand: step {i}", kind="note", source_type="manual",
-                    source_url="" if rng.random() < 0.1 else f"https://wiki.example.com/notes/{i}"))
+                events.append(
+                    TimelineEvent(
+                        **common,
+                        original_time=when.isoformat(),
+                        original_offset_minutes=offset,
+                        actor="Reader",
+                        actor_kind="person",
+                        text=f"Noted by hand: step {i}",
+                        kind="note",
+                        source_type="manual",
+                        source_url="" if rng.random() < 0.1 else f"https://wiki.example.com/notes/{i}",
+                    )
+                )
         TimelineEvent.objects.bulk_create(events, batch_size=2000)
         # Milestones on two key events (the milestone-order check reads them).
-        first, last = (TimelineEvent.objects.filter(incident=incident, hidden=False).order_by(order)[0] for order in ("occurred_at", "-occurred_at"))
+        first, last = (
+            TimelineEvent.objects.filter(incident=incident, hidden=False).order_by(order)[0]
+            for order in ("occurred_at", "-occurred_at")
+        )
         TimelineEvent.objects.filter(pk=first.pk).update(key_event=True, tags=["milestone:started"])
         TimelineEvent.objects.filter(pk=last.pk).update(key_event=True, tags=["milestone:resolved"])
 
@@ -224,12 +307,15 @@ def timeline_reads(reader, team) -> dict:
         are the same: the time and id of the last event shown)."""
         cursor = ""
         for _ in range(page - 1):
-            body = api_client.get(f"/api/v1/incidents/{big.pk}/events?limit={limit}" + (f"&after={cursor}" if cursor else ""),
-                                  headers=bearer).json()
+            body = api_client.get(
+                f"/api/v1/incidents/{big.pk}/events?limit={limit}" + (f"&after={cursor}" if cursor else ""),
+                headers=bearer,
+            ).json()
             cursor = body["next_cursor"]
         return cursor
 
     from retrospector.timeline.views import PAGE_SIZE as page_size
+
     api_deep = deep_cursor(API_PAGE_SIZE, DEEP_PAGE)
     page_deep = deep_cursor(page_size, DEEP_PAGE)
 
@@ -249,7 +335,9 @@ def timeline_reads(reader, team) -> dict:
         },
         "api": {
             "page_1": measure(api_client, f"/api/v1/incidents/{big.pk}/events", headers=bearer),
-            f"page_{DEEP_PAGE}": measure(api_client, f"/api/v1/incidents/{big.pk}/events?after={api_deep}", headers=bearer),
+            f"page_{DEEP_PAGE}": measure(
+                api_client, f"/api/v1/incidents/{big.pk}/events?after={api_deep}", headers=bearer
+            ),
             "page_size": API_PAGE_SIZE,
         },
         "checks_api": measure(api_client, f"/api/v1/incidents/{big.pk}/timeline/checks", headers=bearer),
@@ -275,10 +363,21 @@ def all_log_lines(reader, team, page_client, iterations: int = 30) -> dict:
     incident = new_incident(team, "Timeline benchmark: 20,000 log lines")
     record = ImportRecord.objects.create(incident=incident, source_type="csv", file_name="app.log", created_by=reader)
     TimelineEvent.objects.bulk_create(
-        (TimelineEvent(incident=incident, occurred_at=incident.started_at + timedelta(seconds=i), source_type="csv",
-                       source_ref=f"app.log:{i + 2}:{i:x}", text=f"level=info msg=\"request served\" n={i}", kind="log",
-                       actor="api", actor_kind="system", import_record=record, created_by=reader)
-         for i in range(TIMELINE_EVENTS)),
+        (
+            TimelineEvent(
+                incident=incident,
+                occurred_at=incident.started_at + timedelta(seconds=i),
+                source_type="csv",
+                source_ref=f"app.log:{i + 2}:{i:x}",
+                text=f'level=info msg="request served" n={i}',
+                kind="log",
+                actor="api",
+                actor_kind="system",
+                import_record=record,
+                created_by=reader,
+            )
+            for i in range(TIMELINE_EVENTS)
+        ),
         batch_size=2000,
     )
 
@@ -293,9 +392,13 @@ def all_log_lines(reader, team, page_client, iterations: int = 30) -> dict:
 
     checks = timed(lambda: timeline_checks(incident))
     page = timed(lambda: page_client.get(f"/incidents/{incident.pk}/timeline/"))
-    result = {"events": TIMELINE_EVENTS, "iterations": iterations,
-              "checks_p50_ms": round(percentile(checks, 50), 2),
-              "page_p50_ms": round(percentile(page, 50), 2), "page_p95_ms": round(percentile(page, 95), 2)}
+    result = {
+        "events": TIMELINE_EVENTS,
+        "iterations": iterations,
+        "checks_p50_ms": round(percentile(checks, 50), 2),
+        "page_p50_ms": round(percentile(page, 50), 2),
+        "page_p95_ms": round(percentile(page, 95), 2),
+    }
     log(f"20,000 log lines: checks p50 {result['checks_p50_ms']} ms, page p50 {result['page_p50_ms']} ms")
     return result
 
@@ -318,8 +421,12 @@ def child(mode: str, args: dict) -> dict:
         baseline = rss_mb()
         began = time.perf_counter()
         count = sum(1 for _ in parse_source("slack", path, ImportOptions()))
-        return {"seconds": round(time.perf_counter() - began, 3), "events": count, "peak_rss_mb": peak_rss_mb(),
-                "rss_before_mb": baseline}
+        return {
+            "seconds": round(time.perf_counter() - began, 3),
+            "events": count,
+            "peak_rss_mb": peak_rss_mb(),
+            "rss_before_mb": baseline,
+        }
     if mode == "import":
         from retrospector.accounts.models import User
         from retrospector.incidents.models import Incident
@@ -330,12 +437,23 @@ def child(mode: str, args: dict) -> dict:
         baseline = rss_mb()
         began = time.perf_counter()
         cpu = cpu_seconds()
-        record = timeline_import(incident=incident, by=by, source_type="slack", file_name=path.name,
-                                 events=parse_source("slack", path, ImportOptions()))
+        record = timeline_import(
+            incident=incident,
+            by=by,
+            source_type="slack",
+            file_name=path.name,
+            events=parse_source("slack", path, ImportOptions()),
+        )
         seconds = time.perf_counter() - began
-        return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu_seconds() - cpu, 3), "added": record.event_count,
-                "skipped": record.skipped_count, "import_id": record.pk, "peak_rss_mb": peak_rss_mb(),
-                "rss_before_mb": baseline}
+        return {
+            "seconds": round(seconds, 3),
+            "cpu_seconds": round(cpu_seconds() - cpu, 3),
+            "added": record.event_count,
+            "skipped": record.skipped_count,
+            "import_id": record.pk,
+            "peak_rss_mb": peak_rss_mb(),
+            "rss_before_mb": baseline,
+        }
     raise SystemExit(f"unknown child mode {mode!r}")
 
 
@@ -351,10 +469,33 @@ def run_child(mode: str, args: dict) -> dict:
 
 _DELETED = frozenset({"message_deleted", "tombstone"})
 FLOOR_COLUMNS = (
-    "occurred_at", "original_time", "original_offset_minutes", "actor", "actor_kind", "text", "html", "kind",
-    "source_type", "source_ref", "source_url", "channel", "parent_ref", "source_position", "attachments", "tags",
-    "key_event", "key_candidate", "hidden", "edited", "merged_into_id", "import_record_id", "created_by_id",
-    "created_at", "updated_at", "version", "incident_id",
+    "occurred_at",
+    "original_time",
+    "original_offset_minutes",
+    "actor",
+    "actor_kind",
+    "text",
+    "html",
+    "kind",
+    "source_type",
+    "source_ref",
+    "source_url",
+    "channel",
+    "parent_ref",
+    "source_position",
+    "attachments",
+    "tags",
+    "key_event",
+    "key_candidate",
+    "hidden",
+    "edited",
+    "merged_into_id",
+    "import_record_id",
+    "created_by_id",
+    "created_at",
+    "updated_at",
+    "version",
+    "incident_id",
 )
 # What the comparison ignores: ids, and when and by which import the rows were written.
 COMPARED_COLUMNS = tuple(c for c in FLOOR_COLUMNS if c not in ("import_record_id", "created_at", "updated_at"))
@@ -369,8 +510,11 @@ def _scrub(text: str) -> str:
 
 def _profile_name(message: dict) -> str:
     profile = message.get("user_profile") or {}
-    return ((profile.get("real_name") or "").strip() or (profile.get("display_name") or "").strip()
-            or (profile.get("name") or "").strip())
+    return (
+        (profile.get("real_name") or "").strip()
+        or (profile.get("display_name") or "").strip()
+        or (profile.get("name") or "").strip()
+    )
 
 
 def floor_rows(folder: Path, constants: dict):
@@ -382,8 +526,13 @@ def floor_rows(folder: Path, constants: dict):
     bots: dict[str, str] = {}
     for user in orjson.loads((folder / "users.json").read_bytes()):
         profile = user.get("profile") or {}
-        name = ((user.get("real_name") or "").strip() or (profile.get("real_name") or "").strip()
-                or (profile.get("display_name") or "").strip() or (user.get("name") or "").strip() or user["id"])
+        name = (
+            (user.get("real_name") or "").strip()
+            or (profile.get("real_name") or "").strip()
+            or (profile.get("display_name") or "").strip()
+            or (user.get("name") or "").strip()
+            or user["id"]
+        )
         users[user["id"]] = name
         if user.get("is_bot") is True:
             bot_users.add(user["id"])
@@ -395,7 +544,9 @@ def floor_rows(folder: Path, constants: dict):
         channel_names.setdefault(channel["id"], channel["name"])
         channel_ids.setdefault(channel["name"], channel["id"])
     folders = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-    day_files = {name: sorted(p.name for p in (folder / name).iterdir() if p.name.endswith(".json")) for name in folders}
+    day_files = {
+        name: sorted(p.name for p in (folder / name).iterdir() if p.name.endswith(".json")) for name in folders
+    }
     domain = ""
     for path in [folder / "users.json", *[folder / f / n for f in folders for n in day_files[f][:3]]][:25]:
         for match in _DOMAIN.finditer(path.read_bytes()[:5_000_000]):
@@ -435,7 +586,15 @@ def floor_rows(folder: Path, constants: dict):
         for item in attachments[:50] if isinstance(attachments, list) else ():
             pretext, title, body = ((item.get(k) or "").strip() for k in ("pretext", "title", "text"))
             link = _scrub_url(item.get("title_link"))
-            parts += [p for p in (pretext, f"[{title}]({link})" if title and link.startswith(("http://", "https://")) else title, body) if p]
+            parts += [
+                p
+                for p in (
+                    pretext,
+                    f"[{title}]({link})" if title and link.startswith(("http://", "https://")) else title,
+                    body,
+                )
+                if p
+            ]
             for field in (item.get("fields") or ())[:50]:
                 if field.get("title") or field.get("value"):
                     parts.append(f"{field.get('title') or ''}: {field.get('value') or ''}".strip(": "))
@@ -446,15 +605,24 @@ def floor_rows(folder: Path, constants: dict):
     def files(message) -> str:
         result = []
         for item in message.get("files") or ():
-            name = (item.get("title") or "").strip() or (item.get("name") or "").strip() or (item.get("id") or "").strip()
+            name = (
+                (item.get("title") or "").strip() or (item.get("name") or "").strip() or (item.get("id") or "").strip()
+            )
             if name and item.get("mode") != "tombstone":
                 url = _scrub_url(item.get("permalink")) or _scrub_url(item.get("url_private"))
                 result.append({"name": _scrub(name)[:300], "mimetype": (item.get("mimetype") or "")[:100], "url": url})
         return json.dumps(result)
 
     gmtime = time.gmtime
-    tail = (constants["merged_into_id"], constants["import_record_id"], constants["created_by_id"],
-            constants["created_at"], constants["created_at"], 1, constants["incident_id"])
+    tail = (
+        constants["merged_into_id"],
+        constants["import_record_id"],
+        constants["created_by_id"],
+        constants["created_at"],
+        constants["created_at"],
+        1,
+        constants["incident_id"],
+    )
     position = 0
     for name in folders:
         cid = channel_ids.get(name, name)
@@ -475,27 +643,59 @@ def floor_rows(folder: Path, constants: dict):
                 username = (message.get("username") or "").strip()
                 bot_profile = message.get("bot_profile") or {}
                 text = message.get("text") or ""
-                if subtype == "bot_message" or (not user and (bot_id or username or bot_profile)) or (user and user in bot_users):
+                if (
+                    subtype == "bot_message"
+                    or (not user and (bot_id or username or bot_profile))
+                    or (user and user in bot_users)
+                ):
                     kind = "bot"
-                    actor = (username or (bot_profile.get("name") or "").strip() or bots.get(bot_id, "")
-                             or (users.get(user, "") if user else "") or bot_id or user or "bot")
+                    actor = (
+                        username
+                        or (bot_profile.get("name") or "").strip()
+                        or bots.get(bot_id, "")
+                        or (users.get(user, "") if user else "")
+                        or bot_id
+                        or user
+                        or "bot"
+                    )
                     body = render("\n".join(p for p in [text, *folded(message.get("attachments"))] if p))
                 elif user:
                     kind, actor = "person", users.get(user) or _profile_name(message) or user
-                    body = render(text if text.strip() else "\n".join(p for p in [text, *folded(message.get("attachments"))] if p))
+                    body = render(
+                        text if text.strip() else "\n".join(p for p in [text, *folded(message.get("attachments"))] if p)
+                    )
                 else:
                     kind, actor = "system", "Slack"
-                    body = render(text if text.strip() else "\n".join(p for p in [text, *folded(message.get("attachments"))] if p))
-                deleted = subtype in _DELETED or (text == "This message was deleted." and (message.get("hidden") is True))
+                    body = render(
+                        text if text.strip() else "\n".join(p for p in [text, *folded(message.get("attachments"))] if p)
+                    )
+                deleted = subtype in _DELETED or (
+                    text == "This message was deleted." and (message.get("hidden") is True)
+                )
                 url = f"https://{domain}.slack.com/archives/{cid}/p{seconds}{micros}" if domain and known else ""
                 if url and parent:
                     url += f"?thread_ts={thread_ts}&cid={cid}"
                 yield (
-                    occurred, ts, None, _scrub(actor)[:200], kind, "" if deleted else _scrub(body), "", "message",
-                    "slack", f"{cid}/{ts}", url, name, parent, position,
-                    files(message) if "files" in message and not deleted else "[]", "[]", 0,
+                    occurred,
+                    ts,
+                    None,
+                    _scrub(actor)[:200],
+                    kind,
+                    "" if deleted else _scrub(body),
+                    "",
+                    "message",
+                    "slack",
+                    f"{cid}/{ts}",
+                    url,
+                    name,
+                    parent,
+                    position,
+                    files(message) if "files" in message and not deleted else "[]",
+                    "[]",
+                    0,
                     1 if message.get("pinned_to") or message.get("pins") or message.get("is_pinned") is True else 0,
-                    1 if deleted else 0, 1 if message.get("edited") and not deleted else 0,
+                    1 if deleted else 0,
+                    1 if message.get("edited") and not deleted else 0,
                 ) + tail
                 position += 1
 
@@ -515,8 +715,13 @@ def floor_import(*, path: str, database: str, ddl: list[str], constants: dict, p
     rows = cursor.rowcount
     cpu = cpu_seconds() - cpu
     connection.close()
-    return {"seconds": round(seconds, 3), "cpu_seconds": round(cpu, 3), "rows": rows, "peak_rss_mb": peak_rss_mb(),
-            "rss_before_mb": baseline}
+    return {
+        "seconds": round(seconds, 3),
+        "cpu_seconds": round(cpu, 3),
+        "rows": rows,
+        "peak_rss_mb": peak_rss_mb(),
+        "rss_before_mb": baseline,
+    }
 
 
 def floor_ddl(connection) -> list[str]:
@@ -525,7 +730,9 @@ def floor_ddl(connection) -> list[str]:
 
     table = TimelineEvent._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL ORDER BY type DESC", [table])
+        cursor.execute(
+            "SELECT type, sql FROM sqlite_master WHERE tbl_name = %s AND sql IS NOT NULL ORDER BY type DESC", [table]
+        )
         statements = [sql for _, sql in cursor.fetchall()]
     result = []
     for sql in statements:
@@ -545,13 +752,17 @@ def compare(database: str, floor_database: str, import_id: int) -> dict:
     connection = sqlite3.connect(database)
     try:
         connection.execute("ATTACH DATABASE ? AS floor", [floor_database])
-        ours = connection.execute(f"SELECT COUNT(*) FROM main.{table} WHERE import_record_id = ?", [import_id]).fetchone()[0]
+        ours = connection.execute(
+            f"SELECT COUNT(*) FROM main.{table} WHERE import_record_id = ?", [import_id]
+        ).fetchone()[0]
         theirs = connection.execute("SELECT COUNT(*) FROM floor.timeline_event").fetchone()[0]
         matched, different = connection.execute(
             f"SELECT COUNT(*), COALESCE(SUM({differs}), 0) FROM main.{table} o JOIN floor.timeline_event f "
             # occurred_at is in the join for the (incident, occurred_at, id) index: the unique one is partial.
             "ON f.incident_id = o.incident_id AND f.occurred_at = o.occurred_at AND f.source_ref = o.source_ref "
-            "WHERE o.import_record_id = ?", [import_id]).fetchone()
+            "WHERE o.import_record_id = ?",
+            [import_id],
+        ).fetchone()
     finally:
         connection.close()
     return {"rows_differing": different, "rows_only_in_ours": ours - matched, "rows_only_in_floor": theirs - matched}
@@ -568,8 +779,10 @@ def slack_import(reader, team, work: Path) -> dict:
     began = time.perf_counter()
     export = generate_export(work / "export", messages=SLACK_MESSAGES, channels=SLACK_CHANNELS)
     size = sum(p.stat().st_size for p in export.folder.rglob("*.json"))
-    log(f"Slack export: {export.messages:,} messages in {export.day_files:,} day files ({size / 1024**2:.0f} MB) "
-        f"written in {time.perf_counter() - began:.1f} s")
+    log(
+        f"Slack export: {export.messages:,} messages in {export.day_files:,} day files ({size / 1024**2:.0f} MB) "
+        f"written in {time.perf_counter() - began:.1f} s"
+    )
     ddl = floor_ddl(connection)
     database = str(settings.DATABASES["default"]["NAME"])
     pragmas = settings.DATABASES["default"]["OPTIONS"]["init_command"]
@@ -583,10 +796,23 @@ def slack_import(reader, team, work: Path) -> dict:
         incident = new_incident(team, f"Timeline benchmark: a Slack export ({attempt + 1})")
         connections.close_all()
         floor_db = work / f"floor-{attempt}.sqlite3"
-        constants = {"merged_into_id": None, "import_record_id": 0, "created_by_id": reader.pk, "incident_id": incident.pk,
-                     "created_at": str(timezone.now().replace(tzinfo=None))}
-        floor = run_child("floor", {"path": str(export.folder), "database": str(floor_db), "ddl": ddl,
-                                    "constants": constants, "pragmas": pragmas})
+        constants = {
+            "merged_into_id": None,
+            "import_record_id": 0,
+            "created_by_id": reader.pk,
+            "incident_id": incident.pk,
+            "created_at": str(timezone.now().replace(tzinfo=None)),
+        }
+        floor = run_child(
+            "floor",
+            {
+                "path": str(export.folder),
+                "database": str(floor_db),
+                "ddl": ddl,
+                "constants": constants,
+                "pragmas": pragmas,
+            },
+        )
         log(f"floor (orjson + one executemany): {floor['seconds']} s, peak {floor['peak_rss_mb']} MB")
         ours = run_child("import", {"path": str(export.folder), "incident_id": incident.pk, "user_id": reader.pk})
         log(f"timeline_import: {ours['seconds']} s, peak {ours['peak_rss_mb']} MB")
@@ -627,7 +853,7 @@ def slack_import(reader, team, work: Path) -> dict:
         },
         "floor": {
             "what": "orjson.loads per day file, the same rows built by a lean mapping, one sqlite3 executemany into "
-                    "the same table (same columns and indexes, no foreign keys) in its own file, same PRAGMAs",
+            "the same table (same columns and indexes, no foreign keys) in its own file, same PRAGMAs",
             "seconds": best_floor["seconds"],
             "seconds_each_run": [run["seconds"] for run in floors],
             "cpu_seconds": best_floor["cpu_seconds"],
@@ -662,7 +888,8 @@ def run() -> dict:
         "timeline_queries_constant": reads["queries_constant"],
     }
     met = {
-        "slack_import_vs_floor_ratio": observed["slack_import_vs_floor_ratio"] >= TARGETS["slack_import_vs_floor_ratio"],
+        "slack_import_vs_floor_ratio": observed["slack_import_vs_floor_ratio"]
+        >= TARGETS["slack_import_vs_floor_ratio"],
         "slack_import_peak_rss_mb": observed["slack_import_peak_rss_mb"] < TARGETS["slack_import_peak_rss_mb"],
         "timeline_first_page_p95_ms": observed["timeline_first_page_p95_ms"] < TARGETS["timeline_first_page_p95_ms"],
         "timeline_queries_constant": observed["timeline_queries_constant"] is True,

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from django.contrib.auth.decorators import login_required
-
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -14,7 +13,9 @@ from retrospector.writeups.selectors import retrospective_list
 def home(request):
     user = request.user
     open_states = [Retrospective.State.DRAFT, Retrospective.State.IN_REVIEW, Retrospective.State.APPROVED]
-    mine = retrospective_list(user=user, owner=user).filter(state__in=open_states).order_by("due_at", "-created_at")[:10]
+    mine = (
+        retrospective_list(user=user, owner=user).filter(state__in=open_states).order_by("due_at", "-created_at")[:10]
+    )
     today = timezone.localdate()
     due_soon = (
         retrospective_list(user=user)

@@ -14,7 +14,7 @@ def pytest_configure(config):
         import psycopg
 
         psycopg.connect(url.replace("postgres://", "postgresql://", 1), connect_timeout=3).close()
-    except Exception as exc:  # noqa: BLE001 - any failure means the server is not usable
+    except Exception as exc:
         if os.environ.get("RETROSPECTOR_REQUIRE_DB") or os.environ.get("CI") == "true":
             raise pytest.UsageError(f"PostgreSQL at {url} is unreachable: {exc}") from exc
         pytest.exit(f"PostgreSQL unreachable ({exc}); PostgreSQL run skipped.", returncode=0)
@@ -75,8 +75,14 @@ def org(db):
 def make_user(org, username, *, org_admin=False, time_zone="UTC"):
     from retrospector.accounts.models import User
 
-    user = User(username=username, organization=org, is_org_admin=org_admin, time_zone=time_zone,
-                full_name=username.capitalize(), email=f"{username}@example.com")
+    user = User(
+        username=username,
+        organization=org,
+        is_org_admin=org_admin,
+        time_zone=time_zone,
+        full_name=username.capitalize(),
+        email=f"{username}@example.com",
+    )
     user.set_password("pw")
     user.save()
     return user
@@ -116,7 +122,9 @@ def make_incident(people):
         author = people[by] if team == "payments" or by != "alice" else people["charlie"]
         defaults = dict(started_at=START, detected_at=START + timedelta(minutes=5))
         defaults.update(extra)
-        return incident_create(by=author, team=team_obj, title=title, severity=severity, visibility=visibility, **defaults)
+        return incident_create(
+            by=author, team=team_obj, title=title, severity=severity, visibility=visibility, **defaults
+        )
 
     return make
 
@@ -128,7 +136,9 @@ def make_retrospective(people):
 
     def make(incident, *, template="postmortem", by=None):
         author = by or (people["alice"] if incident.team.slug == "payments" else people["charlie"])
-        return retrospective_start(incident=incident, template=Template.objects.get(key=template, organization=None), by=author)
+        return retrospective_start(
+            incident=incident, template=Template.objects.get(key=template, organization=None), by=author
+        )
 
     return make
 

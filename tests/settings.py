@@ -7,4 +7,4 @@ import os
 os.environ["RETROSPECTOR_TESTING"] = "1"
 os.environ["DJANGO_SETTINGS_MODULE"] = "retrospector.settings"
 
-from retrospector.settings import *  # noqa: E402,F403
+from retrospector.settings import *  # noqa: F403

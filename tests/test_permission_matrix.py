@@ -18,8 +18,15 @@ PUBLIC_TITLE = "Checkout was slow"
 
 READ, WRITE = "read", "write"
 
-EVENT_FORM = {"when": "2026-05-04T14:20:00", "zone": "UTC", "actor": "Bob", "actor_kind": "person", "kind": "note",
-              "text": "Mine.", "source_url": "https://chat.example.com/p/9"}
+EVENT_FORM = {
+    "when": "2026-05-04T14:20:00",
+    "zone": "UTC",
+    "actor": "Bob",
+    "actor_kind": "person",
+    "kind": "note",
+    "text": "Mine.",
+    "source_url": "https://chat.example.com/p/9",
+}
 
 # (name, method, url, data, kind); {i} is the incident, {r} the retrospective, {e} and {f} two of the incident's
 # timeline events.
@@ -35,22 +42,46 @@ PAGES = [
     ("retrospective state", "post", "/retrospectives/{r}/state", {"to_state": "in_review"}, WRITE),
     ("section show", "get", "/retrospectives/{r}/sections/summary/", None, READ),
     ("section edit", "get", "/retrospectives/{r}/sections/summary/edit", None, WRITE),
-    ("section edit (save)", "post", "/retrospectives/{r}/sections/summary/edit", {"body": "Mine.", "base_version": 1}, WRITE),
+    (
+        "section edit (save)",
+        "post",
+        "/retrospectives/{r}/sections/summary/edit",
+        {"body": "Mine.", "base_version": 1},
+        WRITE,
+    ),
     ("section history", "get", "/retrospectives/{r}/sections/summary/history", None, READ),
     ("section history version", "get", "/retrospectives/{r}/sections/summary/history?version=1", None, READ),
-    ("section restore", "post", "/retrospectives/{r}/sections/summary/restore", {"version": 1, "base_version": 1}, WRITE),
+    (
+        "section restore",
+        "post",
+        "/retrospectives/{r}/sections/summary/restore",
+        {"version": 1, "base_version": 1},
+        WRITE,
+    ),
     ("export md", "get", "/retrospectives/{r}/export.md", None, READ),
     ("export html", "get", "/retrospectives/{r}/export.html", None, READ),
     ("export json", "get", "/retrospectives/{r}/export.json", None, READ),
     ("timeline", "get", "/incidents/{i}/timeline/", None, READ),
     ("timeline event add", "post", "/incidents/{i}/timeline/events", EVENT_FORM, WRITE),
     ("timeline event edit", "get", "/incidents/{i}/timeline/events/{e}/edit", None, WRITE),
-    ("timeline event edit (save)", "post", "/incidents/{i}/timeline/events/{e}/edit", {**EVENT_FORM, "base_version": 1}, WRITE),
+    (
+        "timeline event edit (save)",
+        "post",
+        "/incidents/{i}/timeline/events/{e}/edit",
+        {**EVENT_FORM, "base_version": 1},
+        WRITE,
+    ),
     ("timeline event delete", "post", "/incidents/{i}/timeline/events/{e}/delete", {"confirm": "1"}, WRITE),
     ("timeline milestone", "post", "/incidents/{i}/timeline/events/{e}/milestone", {"moment": "mitigated_at"}, WRITE),
     ("timeline bulk", "post", "/incidents/{i}/timeline/bulk", {"action": "hide", "events": ["{e}"]}, WRITE),
     ("timeline merge", "post", "/incidents/{i}/timeline/bulk", {"action": "merge", "events": ["{e}", "{f}"]}, WRITE),
-    ("timeline display", "post", "/incidents/{i}/timeline/settings", {"timeline_seconds": "on", "timeline_gap_minutes": 5}, WRITE),
+    (
+        "timeline display",
+        "post",
+        "/incidents/{i}/timeline/settings",
+        {"timeline_seconds": "on", "timeline_gap_minutes": 5},
+        WRITE,
+    ),
     ("timeline import", "get", "/incidents/{i}/timeline/import", None, WRITE),
 ]
 
@@ -59,12 +90,23 @@ API_ENDPOINTS = [
     ("api incident update", "patch", "/api/v1/incidents/{i}", {"title": "Changed"}, WRITE),
     ("api retrospectives of incident", "get", "/api/v1/incidents/{i}/retrospectives", None, READ),
     ("api retrospective start", "post", "/api/v1/incidents/{i}/retrospectives", {"template": "postmortem"}, WRITE),
-    ("api retrospective import", "post", "/api/v1/incidents/{i}/retrospectives/import",
-     {"markdown": "# Notes\n\n## Summary\n\nImported.\n"}, WRITE),
+    (
+        "api retrospective import",
+        "post",
+        "/api/v1/incidents/{i}/retrospectives/import",
+        {"markdown": "# Notes\n\n## Summary\n\nImported.\n"},
+        WRITE,
+    ),
     ("api retrospective read", "get", "/api/v1/retrospectives/{r}", None, READ),
     ("api retrospective state", "post", "/api/v1/retrospectives/{r}/state", {"state": "in_review"}, WRITE),
     ("api section read", "get", "/api/v1/retrospectives/{r}/sections/summary", None, READ),
-    ("api section save", "put", "/api/v1/retrospectives/{r}/sections/summary", {"body": "Mine.", "base_version": 1}, WRITE),
+    (
+        "api section save",
+        "put",
+        "/api/v1/retrospectives/{r}/sections/summary",
+        {"body": "Mine.", "base_version": 1},
+        WRITE,
+    ),
     ("api export md", "get", "/api/v1/retrospectives/{r}/export?format=md", None, READ),
     ("api export html", "get", "/api/v1/retrospectives/{r}/export?format=html", None, READ),
     ("api export json", "get", "/api/v1/retrospectives/{r}/export?format=json", None, READ),
@@ -72,7 +114,13 @@ API_ENDPOINTS = [
     ("api event read", "get", "/api/v1/incidents/{i}/events/{e}", None, READ),
     ("api timeline checks", "get", "/api/v1/incidents/{i}/timeline/checks", None, READ),
     ("api timeline display", "get", "/api/v1/incidents/{i}/timeline/display", None, READ),
-    ("api timeline display set", "put", "/api/v1/incidents/{i}/timeline/display", {"seconds": True, "gap_minutes": 5}, WRITE),
+    (
+        "api timeline display set",
+        "put",
+        "/api/v1/incidents/{i}/timeline/display",
+        {"seconds": True, "gap_minutes": 5},
+        WRITE,
+    ),
     ("api event add", "post", "/api/v1/incidents/{i}/events", {"time": "2026-05-04T14:20:00Z", "text": "Mine."}, WRITE),
     ("api event change", "patch", "/api/v1/incidents/{i}/events/{e}", {"text": "Changed", "base_version": 1}, WRITE),
     ("api event delete", "delete", "/api/v1/incidents/{i}/events/{e}", None, WRITE),
@@ -101,6 +149,7 @@ def _fast_password_hashing(settings):
 def everyone(people):
     """The conftest people plus zed and olga (an organization admin) of another organization."""
     from conftest import make_user
+
     from retrospector.accounts.models import Membership
     from retrospector.accounts.services import organization_create, team_create
     from retrospector.incidents.services import severity_levels_ensure_defaults
@@ -120,8 +169,14 @@ def with_timeline(incident, by):
     from retrospector.timeline.services import event_add
 
     for minutes, text in ((10, "Paged the database team"), (11, "Paged the database team again")):
-        event_add(incident=incident, by=by, occurred_at=incident.started_at + timedelta(minutes=minutes), text=text,
-                  source_url="https://chat.example.com/p/1", original_offset_minutes=0)
+        event_add(
+            incident=incident,
+            by=by,
+            occurred_at=incident.started_at + timedelta(minutes=minutes),
+            text=text,
+            source_url="https://chat.example.com/p/1",
+            original_offset_minutes=0,
+        )
     incident.refresh_from_db()
     return incident
 
@@ -190,7 +245,9 @@ def assert_allowed(response, kind, what):
     if kind == READ:
         assert response.status_code == 200, f"{what}: {response.status_code}"
     else:
-        assert response.status_code in (200, 201, 204, 302), f"{what}: {response.status_code} {response.content[:300]!r}"
+        assert response.status_code in (200, 201, 204, 302), (
+            f"{what}: {response.status_code} {response.content[:300]!r}"
+        )
 
 
 def assert_refused(response, status, what, *, title):
@@ -220,7 +277,9 @@ def test_the_permission_matrix(world, everyone, visibility, name, label, method,
 
 @pytest.mark.parametrize("name", ["charlie", "erin"])
 @pytest.mark.parametrize("label, method, url, data, kind", ENDPOINTS)
-def test_invited_people_read_a_private_incident_but_do_not_change_it(world, everyone, name, label, method, url, data, kind):
+def test_invited_people_read_a_private_incident_but_do_not_change_it(
+    world, everyone, name, label, method, url, data, kind
+):
     from retrospector.incidents.services import incident_update
 
     incident, retrospective = world["private"]
@@ -259,7 +318,9 @@ def test_refused_writes_change_nothing(world, everyone, visibility, name):
 
     events = TimelineEvent.objects.filter(incident=incident).order_by("pk")
     assert [(e.text, e.version, e.hidden, e.key_event, e.tags) for e in events] == [
-        ("Paged the database team", 1, False, False, []), ("Paged the database team again", 1, False, False, [])]
+        ("Paged the database team", 1, False, False, []),
+        ("Paged the database team again", 1, False, False, []),
+    ]
     incident.refresh_from_db()
     retrospective.refresh_from_db()
     summary = retrospective.sections.get(key="summary")
@@ -270,16 +331,21 @@ def test_refused_writes_change_nothing(world, everyone, visibility, name):
     assert incident.retrospectives.count() == 1
 
 
-@pytest.mark.parametrize("visibility, name", [("private", "dana"), ("organization", "dana"), ("organization", "charlie"),
-                                              ("organization", "erin")])
-@pytest.mark.parametrize("method, url, data", [
-    ("patch", "/api/v1/incidents/{i}", {"team": "no-such-team"}),
-    ("patch", "/api/v1/incidents/{i}", {"severity": "SEV9", "invitees": ["ghost"]}),
-    ("post", "/api/v1/incidents/{i}/retrospectives", {"template": "no-such-template"}),
-    ("post", "/api/v1/incidents/{i}/retrospectives", {"template": "postmortem", "owner": "ghost"}),
-    ("post", "/api/v1/incidents/{i}/retrospectives/import", {"markdown": "---\nformat: [broken\n---\n"}),
-    ("post", "/api/v1/retrospectives/{r}/state", {"state": "done"}),
-])
+@pytest.mark.parametrize(
+    "visibility, name",
+    [("private", "dana"), ("organization", "dana"), ("organization", "charlie"), ("organization", "erin")],
+)
+@pytest.mark.parametrize(
+    "method, url, data",
+    [
+        ("patch", "/api/v1/incidents/{i}", {"team": "no-such-team"}),
+        ("patch", "/api/v1/incidents/{i}", {"severity": "SEV9", "invitees": ["ghost"]}),
+        ("post", "/api/v1/incidents/{i}/retrospectives", {"template": "no-such-template"}),
+        ("post", "/api/v1/incidents/{i}/retrospectives", {"template": "postmortem", "owner": "ghost"}),
+        ("post", "/api/v1/incidents/{i}/retrospectives/import", {"markdown": "---\nformat: [broken\n---\n"}),
+        ("post", "/api/v1/retrospectives/{r}/state", {"state": "done"}),
+    ],
+)
 def test_a_reader_gets_403_whatever_the_payload(world, everyone, visibility, name, method, url, data):
     incident, retrospective = world[visibility]
     response = call(client_of(everyone, name), method, url_for(url, incident, retrospective), data)
@@ -290,15 +356,29 @@ def test_the_owner_from_another_team_writes_an_organization_wide_retrospective(w
     from retrospector.writeups.services import retrospective_assign
 
     incident, retrospective = world["organization"]
-    retrospective_assign(retrospective=retrospective, by=everyone["alice"], owner=everyone["charlie"], shadow=everyone["erin"])
+    retrospective_assign(
+        retrospective=retrospective, by=everyone["alice"], owner=everyone["charlie"], shadow=everyone["erin"]
+    )
     for name in ("charlie", "erin"):
         client = client_of(everyone, name)
         section = retrospective.sections.get(key="summary")
-        response = call(client, "put", f"/api/v1/retrospectives/{retrospective.pk}/sections/summary",
-                        {"body": f"By {name}.", "base_version": section.version})
+        response = call(
+            client,
+            "put",
+            f"/api/v1/retrospectives/{retrospective.pk}/sections/summary",
+            {"body": f"By {name}.", "base_version": section.version},
+        )
         assert response.status_code == 200, name
         # ...but owning the write-up does not make them editors of the incident.
-        assert call(client, "patch", f"/api/v1/incidents/{incident.pk}", {"title": "x"}, ).status_code == 403
+        assert (
+            call(
+                client,
+                "patch",
+                f"/api/v1/incidents/{incident.pk}",
+                {"title": "x"},
+            ).status_code
+            == 403
+        )
         assert client.get(f"/incidents/{incident.pk}/edit").status_code == 403
 
 
@@ -366,8 +446,13 @@ def test_another_organization_with_the_same_team_slug_sees_only_its_own(world, e
 
     zed = everyone["zed"]
     globex_payments = zed.memberships.get().team
-    incident_create(by=zed, team=globex_payments, title="Globex outage", started_at=timezone.now(),
-                    severity=SeverityLevel.objects.get(organization=zed.organization, key="SEV1"))
+    incident_create(
+        by=zed,
+        team=globex_payments,
+        title="Globex outage",
+        started_at=timezone.now(),
+        severity=SeverityLevel.objects.get(organization=zed.organization, key="SEV1"),
+    )
     for name in ("zed", "olga"):
         data = api_list(client_of(everyone, name), "?team=payments")
         assert [row["title"] for row in data["results"]] == ["Globex outage"]
@@ -386,10 +471,18 @@ def both_done(world, everyone):
     return world
 
 
-@pytest.mark.parametrize("name, visible", [
-    ("bob", {"private", "organization"}), ("dana", {"private", "organization"}), ("oscar", {"private", "organization"}),
-    ("charlie", {"organization"}), ("erin", {"organization"}), ("zed", set()), ("olga", set()),
-])
+@pytest.mark.parametrize(
+    "name, visible",
+    [
+        ("bob", {"private", "organization"}),
+        ("dana", {"private", "organization"}),
+        ("oscar", {"private", "organization"}),
+        ("charlie", {"organization"}),
+        ("erin", {"organization"}),
+        ("zed", set()),
+        ("olga", set()),
+    ],
+)
 def test_done_writeups_list_only_what_one_may_see(both_done, everyone, name, visible):
     response = client_of(everyone, name).get("/writeups/")
     assert response.status_code == 200
@@ -405,8 +498,13 @@ def test_the_home_page_does_not_show_private_write_ups_due_soon(world, everyone)
     for visibility, (_, retrospective) in world.items():
         retrospective.title = f"{visibility} write-up due"
         retrospective.save(update_fields=["title"])
-        retrospective_assign(retrospective=retrospective, by=everyone["alice"], owner=everyone["bob"], shadow=None,
-                             due_at=timezone.localdate() + timedelta(days=1))
+        retrospective_assign(
+            retrospective=retrospective,
+            by=everyone["alice"],
+            owner=everyone["bob"],
+            shadow=None,
+            due_at=timezone.localdate() + timedelta(days=1),
+        )
     bob = client_of(everyone, "bob").get("/").content.decode()
     assert "private write-up due" in bob and "organization write-up due" in bob
     charlie = client_of(everyone, "charlie").get("/").content.decode()
@@ -426,8 +524,14 @@ def test_another_organizations_team_and_templates_are_invisible(world, everyone)
     from retrospector.core.template_definitions import validate_definition
     from retrospector.writeups.services import template_create
 
-    definition = validate_definition({"key": "payments-review", "name": "Payments review", "description": "",
-                                      "sections": [{"key": "summary", "title": "Summary"}]})
+    definition = validate_definition(
+        {
+            "key": "payments-review",
+            "name": "Payments review",
+            "description": "",
+            "sections": [{"key": "summary", "title": "Summary"}],
+        }
+    )
     template_create(team=everyone["payments"], definition=definition, by=everyone["alice"])
     assert client_of(everyone, "charlie").get("/templates/payments-review/").status_code == 200
     for name in ("zed", "olga"):
@@ -442,10 +546,18 @@ def test_another_organizations_team_and_templates_are_invisible(world, everyone)
     from retrospector.incidents.services import incident_create
 
     zed = everyone["zed"]
-    globex_incident = incident_create(by=zed, team=zed.memberships.get().team, title="Globex outage",
-                                      started_at=timezone.now(),
-                                      severity=SeverityLevel.objects.get(organization=zed.organization, key="SEV1"))
-    response = call(client_of(everyone, "zed"), "post", f"/api/v1/incidents/{globex_incident.pk}/retrospectives",
-                    {"template": "payments-review"})
+    globex_incident = incident_create(
+        by=zed,
+        team=zed.memberships.get().team,
+        title="Globex outage",
+        started_at=timezone.now(),
+        severity=SeverityLevel.objects.get(organization=zed.organization, key="SEV1"),
+    )
+    response = call(
+        client_of(everyone, "zed"),
+        "post",
+        f"/api/v1/incidents/{globex_incident.pk}/retrospectives",
+        {"template": "payments-review"},
+    )
     assert response.status_code == 422
     assert response.json()["field"] == "template"

@@ -56,7 +56,9 @@ def organization_create(*, name: str, slug: str) -> Organization:
     return Organization.objects.create(name=name, slug=slug)
 
 
-def team_create(*, organization: Organization, name: str, slug: str, description: str = "", by: User | None = None) -> Team:
+def team_create(
+    *, organization: Organization, name: str, slug: str, description: str = "", by: User | None = None
+) -> Team:
     if by is not None and not by.is_org_admin:
         raise PermissionDenied("Only organization admins can create teams.")
     if Team.objects.filter(organization=organization, slug=slug).exists():
@@ -109,8 +111,15 @@ def _require_org_admin(by: User) -> None:
 
 
 def user_create(
-    *, organization: Organization, username: str, password: str, full_name: str = "", email: str = "",
-    time_zone: str = "UTC", is_org_admin: bool = False, by: User | None = None,
+    *,
+    organization: Organization,
+    username: str,
+    password: str,
+    full_name: str = "",
+    email: str = "",
+    time_zone: str = "UTC",
+    is_org_admin: bool = False,
+    by: User | None = None,
 ) -> User:
     from django.contrib.auth.password_validation import validate_password
 
@@ -121,8 +130,14 @@ def user_create(
     username = (username or "").strip()
     if User.objects.filter(username__iexact=username).exists():
         raise ValidationError({"username": f"The username {username!r} is taken."})
-    user = User(username=username, full_name=full_name.strip(), email=email.strip(), time_zone=time_zone,
-                organization=organization, is_org_admin=is_org_admin)
+    user = User(
+        username=username,
+        full_name=full_name.strip(),
+        email=email.strip(),
+        time_zone=time_zone,
+        organization=organization,
+        is_org_admin=is_org_admin,
+    )
     try:
         validate_password(password, user)
     except ValidationError as exc:

@@ -10,13 +10,22 @@ from retrospector.core.forms import add_service_errors
 from .forms import MembershipForm, PreferencesForm, TeamForm, TokenForm
 from .models import ApiToken, Membership, Role, User
 from .selectors import can_manage_team, people_in_organization, team_by_slug, teams_visible_to
-from .services import membership_remove, membership_set, team_create, token_create, token_revoke, user_update_preferences
+from .services import (
+    membership_remove,
+    membership_set,
+    team_create,
+    token_create,
+    token_revoke,
+    user_update_preferences,
+)
 
 
 @login_required
 def preferences(request):
     user = request.user
-    form = PreferencesForm(request.POST or None, initial={"full_name": user.full_name, "email": user.email, "time_zone": user.time_zone})
+    form = PreferencesForm(
+        request.POST or None, initial={"full_name": user.full_name, "email": user.email, "time_zone": user.time_zone}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user_update_preferences(user=user, **form.cleaned_data)
@@ -35,8 +44,9 @@ def tokens(request):
     if request.method == "POST" and form.is_valid():
         _, new_token = token_create(user=request.user, name=form.cleaned_data["name"])
         form = TokenForm()
-    return render(request, "accounts/tokens.html",
-                  {"form": form, "tokens": request.user.api_tokens.all(), "new_token": new_token})
+    return render(
+        request, "accounts/tokens.html", {"form": form, "tokens": request.user.api_tokens.all(), "new_token": new_token}
+    )
 
 
 @login_required
@@ -99,7 +109,9 @@ def team_detail(request, slug):
                 messages.success(request, f"Removed {user} from {team.name}.")
                 return redirect("team_detail", slug=slug)
             if form.is_valid():
-                membership_set(team=team, user=form.cleaned_data["user"], role=form.cleaned_data["role"], by=request.user)
+                membership_set(
+                    team=team, user=form.cleaned_data["user"], role=form.cleaned_data["role"], by=request.user
+                )
                 messages.success(request, "Membership saved.")
                 return redirect("team_detail", slug=slug)
         except ValidationError as exc:
@@ -111,9 +123,19 @@ def team_detail(request, slug):
     import yaml
 
     checks_text = yaml.safe_dump(team.checks_config, sort_keys=False) if team.checks_config else ""
-    return render(request, "accounts/team_detail.html",
-                  {"team": team, "memberships": memberships, "form": form, "can_manage": can_manage,
-                   "roles": Role.choices, "templates": templates, "checks_text": checks_text})
+    return render(
+        request,
+        "accounts/team_detail.html",
+        {
+            "team": team,
+            "memberships": memberships,
+            "form": form,
+            "can_manage": can_manage,
+            "roles": Role.choices,
+            "templates": templates,
+            "checks_text": checks_text,
+        },
+    )
 
 
 @login_required
@@ -135,12 +157,16 @@ def people(request):
                     messages.success(request, f"Added {person.username}. Add them to a team so they can write.")
                     return redirect("people")
             else:
-                person = User.objects.filter(pk=request.POST.get("user"), organization=request.user.organization).first()
+                person = User.objects.filter(
+                    pk=request.POST.get("user"), organization=request.user.organization
+                ).first()
                 if person is None:
                     raise Http404("No such person.")
                 changes = {
-                    "deactivate": {"is_active": False}, "activate": {"is_active": True},
-                    "make_admin": {"is_org_admin": True}, "remove_admin": {"is_org_admin": False},
+                    "deactivate": {"is_active": False},
+                    "activate": {"is_active": True},
+                    "make_admin": {"is_org_admin": True},
+                    "remove_admin": {"is_org_admin": False},
                 }.get(action)
                 if changes is None:
                     raise ValidationError({"action": "Unknown action."})

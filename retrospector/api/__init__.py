@@ -41,8 +41,13 @@ def _error(request, status: int, message: str, field: str | None = None, **extra
 def on_validation_error(request, exc: ValidationError):
     if hasattr(exc, "error_dict"):
         field, errors = next(iter(exc.error_dict.items()))
-        return _error(request, 422, errors[0].messages[0], field,
-                      errors=[{"field": f, "message": m} for f, errs in exc.error_dict.items() for e in errs for m in e.messages])
+        return _error(
+            request,
+            422,
+            errors[0].messages[0],
+            field,
+            errors=[{"field": f, "message": m} for f, errs in exc.error_dict.items() for e in errs for m in e.messages],
+        )
     return _error(request, 422, exc.messages[0])
 
 
@@ -92,9 +97,12 @@ def on_conflict(request, exc: ConflictError):
     current = exc.current
     payload = {"version": current.version}
     if hasattr(current, "body"):
-        payload.update(key=current.key, body=current.body,
-                       updated_by=current.updated_by.username if current.updated_by else None,
-                       updated_at=current.updated_at.isoformat())
+        payload.update(
+            key=current.key,
+            body=current.body,
+            updated_by=current.updated_by.username if current.updated_by else None,
+            updated_at=current.updated_at.isoformat(),
+        )
     return _error(request, 409, str(exc), "base_version", current=payload)
 
 

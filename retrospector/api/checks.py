@@ -11,7 +11,9 @@ router = Router(tags=["checks"])
 class CheckIn(Schema):
     markdown: str = Field(..., max_length=1_000_000, description="A write-up in Markdown, sections as '## ' headings.")
     template: str | None = Field(None, description="A template key: its required sections must be filled.")
-    config: dict | None = Field(None, description="Optional tuning: {disable: [...], enable: [...], severity: {rule: level}, words: {...}}")
+    config: dict | None = Field(
+        None, description="Optional tuning: {disable: [...], enable: [...], severity: {rule: level}, words: {...}}"
+    )
 
 
 class FindingOut(Schema):
@@ -31,7 +33,9 @@ class CheckOut(Schema):
     findings: list[FindingOut]
 
 
-@router.post("/checks", response=CheckOut, summary="Check a Markdown write-up for blame, hindsight, vague recommendations…")
+@router.post(
+    "/checks", response=CheckOut, summary="Check a Markdown write-up for blame, hindsight, vague recommendations…"
+)
 def check_markdown(request, payload: CheckIn):
     template_sections = None
     if payload.template:
@@ -47,7 +51,9 @@ def check_markdown(request, payload: CheckIn):
     return {"counts": severity_counts(findings), "findings": [f.as_dict() for f in findings]}
 
 
-@router.get("/retrospectives/{retrospective_id}/checks", response=CheckOut, summary="Findings of a retrospective's checks")
+@router.get(
+    "/retrospectives/{retrospective_id}/checks", response=CheckOut, summary="Findings of a retrospective's checks"
+)
 def retrospective_checks(request, retrospective_id: int):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
     findings = retrospective_findings(retrospective)

@@ -144,26 +144,45 @@ def incident_out(incident: Incident, *, full: bool = False) -> dict:
 @router.get("/incidents", response=IncidentPage, summary="List incidents (newest first)")
 def list_incidents(request, filters: Query[IncidentFilters]):
     incidents = incident_list(
-        user=request.user, q=filters.q, team=filters.team, severity=filters.severity,
-        status=filters.status, service=filters.service, visibility=filters.visibility,
+        user=request.user,
+        q=filters.q,
+        team=filters.team,
+        severity=filters.severity,
+        status=filters.status,
+        service=filters.service,
+        visibility=filters.visibility,
     )
     count = incidents.count()
     pages = max(1, -(-count // filters.page_size))
     page = min(filters.page, pages)
     start = (page - 1) * filters.page_size
     rows = rows_between(incidents, start, start + filters.page_size)
-    return {"count": count, "page": page, "page_size": filters.page_size, "pages": pages,
-            "results": [incident_out(i) for i in rows]}
+    return {
+        "count": count,
+        "page": page,
+        "page_size": filters.page_size,
+        "pages": pages,
+        "results": [incident_out(i) for i in rows],
+    }
 
 
 @router.post("/incidents", response={201: IncidentFull}, summary="Record an incident")
 def create_incident(request, payload: IncidentIn):
     user = request.user
     incident = incident_create(
-        by=user, team=team_from_slug(user, payload.team), severity=severity_from_key(user, payload.severity),
-        title=payload.title, status=payload.status, visibility=payload.visibility, summary=payload.summary,
-        started_at=payload.started_at, detected_at=payload.detected_at, acknowledged_at=payload.acknowledged_at,
-        mitigated_at=payload.mitigated_at, resolved_at=payload.resolved_at, services=payload.services,
+        by=user,
+        team=team_from_slug(user, payload.team),
+        severity=severity_from_key(user, payload.severity),
+        title=payload.title,
+        status=payload.status,
+        visibility=payload.visibility,
+        summary=payload.summary,
+        started_at=payload.started_at,
+        detected_at=payload.detected_at,
+        acknowledged_at=payload.acknowledged_at,
+        mitigated_at=payload.mitigated_at,
+        resolved_at=payload.resolved_at,
+        services=payload.services,
         responders=people_from_usernames(user, payload.responders, "responders"),
         invitees=people_from_usernames(user, payload.invitees, "invitees"),
         links=[{"kind": link.kind, "url": str(link.url), "label": link.label} for link in payload.links],
@@ -180,8 +199,9 @@ def read_incident(request, incident_id: int):
 def update_incident(request, incident_id: int, payload: IncidentPatch):
     user = request.user
     # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown team".
-    incident = incident_editable_or_403(user=user, pk=incident_id, detail=True,
-                                        forbidden="Only members of the incident's team can change it.")
+    incident = incident_editable_or_403(
+        user=user, pk=incident_id, detail=True, forbidden="Only members of the incident's team can change it."
+    )
     data = payload.dict(exclude_unset=True)
     base_version = data.pop("base_version", None)
     related = {}
@@ -195,9 +215,9 @@ def update_incident(request, incident_id: int, payload: IncidentPatch):
     if "services" in data:
         related["services"] = data.pop("services") or []
     if "links" in data:
-        related["links"] = [{"kind": link.kind, "url": str(link.url), "label": link.label} for link in payload.links or []]
+        related["links"] = [
+            {"kind": link.kind, "url": str(link.url), "label": link.label} for link in payload.links or []
+        ]
         data.pop("links")
     incident_update(incident=incident, by=user, base_version=base_version, **related, **data)
     return incident_out(incident_detail_or_404(user=user, pk=incident_id), full=True)
-
-

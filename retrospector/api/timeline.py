@@ -12,11 +12,26 @@ from retrospector.incidents.models import MOMENTS
 from retrospector.incidents.selectors import incident_editable_or_403, incident_visible_or_404
 from retrospector.timeline.imports import IMPORT_FORBIDDEN, import_request_parse, import_runs_in_background
 from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
-from retrospector.timeline.tasks import (
-    import_job_confirm, import_job_start, import_job_summary, import_job_waiting_for_worker, import_jobs_of,
-)
 from retrospector.timeline.selectors import timeline_events, timeline_summary, timeline_window
-from retrospector.timeline.services import BULK_ACTIONS, event_add, event_delete, event_update, events_bulk, events_merge, import_undo, milestone_set_from_event, timeline_display_set, timeline_import
+from retrospector.timeline.services import (
+    BULK_ACTIONS,
+    event_add,
+    event_delete,
+    event_update,
+    events_bulk,
+    events_merge,
+    import_undo,
+    milestone_set_from_event,
+    timeline_display_set,
+    timeline_import,
+)
+from retrospector.timeline.tasks import (
+    import_job_confirm,
+    import_job_start,
+    import_job_summary,
+    import_job_waiting_for_worker,
+    import_jobs_of,
+)
 
 from .choices import choices_literal
 
@@ -113,7 +128,9 @@ class MilestoneIn(Schema):
 
 
 class DisplayIO(Schema):
-    time_zone: str = Field("", max_length=64, description="The zone everyone sees the timeline in; empty: each viewer's own.")
+    time_zone: str = Field(
+        "", max_length=64, description="The zone everyone sees the timeline in; empty: each viewer's own."
+    )
     seconds: bool = Field(False, description="Show times to the second.")
     gap_minutes: int = Field(30, description="Mark quiet periods longer than this many minutes (1 to 10,080).")
 
@@ -163,43 +180,86 @@ def import_job_out(job: PendingImport) -> dict:
     record = job.import_record
     waited = import_job_waiting_for_worker(job)
     return {
-        "id": job.pk, "url": f"/api/v1/incidents/{job.incident_id}/timeline/import-jobs/{job.pk}", "status": job.status,
-        "detail": import_job_summary(job), "confirmed": job.confirmed_at is not None, "source": job.source_type,
-        "file_name": job.file_name, "file_size": job.file_size, "created_at": job.created_at, "queued_at": job.queued_at,
-        "started_at": job.started_at, "finished_at": job.finished_at, "read_count": job.read_count,
-        "count": job.event_count, "new": job.new_count, "import_id": record.pk if record else None,
-        "added": record.event_count if record else None, "skipped_existing": record.skipped_count if record else None,
-        "problems": job.problems, "preview": job.preview if job.status == PendingImport.Status.READY else [],
+        "id": job.pk,
+        "url": f"/api/v1/incidents/{job.incident_id}/timeline/import-jobs/{job.pk}",
+        "status": job.status,
+        "detail": import_job_summary(job),
+        "confirmed": job.confirmed_at is not None,
+        "source": job.source_type,
+        "file_name": job.file_name,
+        "file_size": job.file_size,
+        "created_at": job.created_at,
+        "queued_at": job.queued_at,
+        "started_at": job.started_at,
+        "finished_at": job.finished_at,
+        "read_count": job.read_count,
+        "count": job.event_count,
+        "new": job.new_count,
+        "import_id": record.pk if record else None,
+        "added": record.event_count if record else None,
+        "skipped_existing": record.skipped_count if record else None,
+        "problems": job.problems,
+        "preview": job.preview if job.status == PendingImport.Status.READY else [],
         "no_worker": f"No worker seems to be running: this job has waited {int(waited.total_seconds())} s. "
-                     "Start one with `retrospector worker` (`make run` starts one)." if waited else None,
+        "Start one with `retrospector worker` (`make run` starts one)."
+        if waited
+        else None,
     }
 
 
 def event_out(event: TimelineEvent) -> dict:
     return {
-        "id": event.pk, "time": event.occurred_at, "original_time": event.original_time,
-        "original_offset_minutes": event.original_offset_minutes, "actor": event.actor, "actor_kind": event.actor_kind,
-        "text": event.text, "kind": event.kind, "source_type": event.source_type, "source_ref": event.source_ref,
-        "source_url": event.source_url, "channel": event.channel, "key_event": event.key_event,
-        "key_candidate": event.key_candidate, "hidden": event.hidden, "edited": event.edited, "parent_ref": event.parent_ref,
-        "tags": list(event.tags), "attachments": list(event.attachments), "merged_into": event.merged_into_id,
+        "id": event.pk,
+        "time": event.occurred_at,
+        "original_time": event.original_time,
+        "original_offset_minutes": event.original_offset_minutes,
+        "actor": event.actor,
+        "actor_kind": event.actor_kind,
+        "text": event.text,
+        "kind": event.kind,
+        "source_type": event.source_type,
+        "source_ref": event.source_ref,
+        "source_url": event.source_url,
+        "channel": event.channel,
+        "key_event": event.key_event,
+        "key_candidate": event.key_candidate,
+        "hidden": event.hidden,
+        "edited": event.edited,
+        "parent_ref": event.parent_ref,
+        "tags": list(event.tags),
+        "attachments": list(event.attachments),
+        "merged_into": event.merged_into_id,
         "version": event.version,
     }
 
 
 def _event(request, incident_id, event_id) -> TimelineEvent:
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
-    return visible_or_404(TimelineEvent.objects.filter(incident=incident).select_related("incident"), event_id,
-                          message="No such event on this incident.")
+    return visible_or_404(
+        TimelineEvent.objects.filter(incident=incident).select_related("incident"),
+        event_id,
+        message="No such event on this incident.",
+    )
 
 
-@router.get("/incidents/{incident_id}/events", response=EventPage, summary="Timeline events in time order (cursor pages)")
+@router.get(
+    "/incidents/{incident_id}/events", response=EventPage, summary="Timeline events in time order (cursor pages)"
+)
 def list_events(request, incident_id: int, filters: Query[EventFilters]):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
-    events = timeline_events(incident=incident, since=filters.since, until=filters.until, kinds=filters.kind or None,
-                             sources=filters.source or None, include_hidden=filters.include_hidden, key_only=filters.key_only,
-                             text=filters.text.strip())
-    rows, next_cursor, previous_cursor = timeline_window(events, after=filters.after, before=filters.before, limit=filters.limit)
+    events = timeline_events(
+        incident=incident,
+        since=filters.since,
+        until=filters.until,
+        kinds=filters.kind or None,
+        sources=filters.source or None,
+        include_hidden=filters.include_hidden,
+        key_only=filters.key_only,
+        text=filters.text.strip(),
+    )
+    rows, next_cursor, previous_cursor = timeline_window(
+        events, after=filters.after, before=filters.before, limit=filters.limit
+    )
     return {"results": [event_out(e) for e in rows], "next_cursor": next_cursor, "previous_cursor": previous_cursor}
 
 
@@ -208,11 +268,19 @@ def add_event(request, incident_id: int, payload: EventIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     offset = payload.time.utcoffset()
     event = event_add(
-        incident=incident, by=request.user, occurred_at=payload.time, text=payload.text, actor=payload.actor,
-        actor_kind=payload.actor_kind, kind=payload.kind, source_url=payload.source_url, source_ref=payload.source_ref,
+        incident=incident,
+        by=request.user,
+        occurred_at=payload.time,
+        text=payload.text,
+        actor=payload.actor,
+        actor_kind=payload.actor_kind,
+        kind=payload.kind,
+        source_url=payload.source_url,
+        source_ref=payload.source_ref,
         original_time=payload.original_time or payload.time.isoformat(),
         original_offset_minutes=int(offset.total_seconds() // 60) if offset is not None else None,
-        key_event=payload.key_event, tags=payload.tags,
+        key_event=payload.key_event,
+        tags=payload.tags,
     )
     return Status(201, event_out(event))
 
@@ -222,7 +290,11 @@ def read_event(request, incident_id: int, event_id: int):
     return event_out(_event(request, incident_id, event_id))
 
 
-@router.patch("/incidents/{incident_id}/events/{int:event_id}", response=EventOut, summary="Change an event (409 on a stale base_version)")
+@router.patch(
+    "/incidents/{incident_id}/events/{int:event_id}",
+    response=EventOut,
+    summary="Change an event (409 on a stale base_version)",
+)
 def update_event(request, incident_id: int, event_id: int, payload: EventPatch):
     event = _event(request, incident_id, event_id)
     changes = payload.dict(exclude_unset=True)
@@ -241,24 +313,35 @@ def delete_event(request, incident_id: int, event_id: int):
 @router.post("/incidents/{incident_id}/events/bulk", summary="Hide, show, mark key, unmark or delete many events")
 def bulk_events(request, incident_id: int, payload: BulkIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
-    return {"changed": events_bulk(incident=incident, by=request.user, event_ids=payload.event_ids, action=payload.action)}
+    return {
+        "changed": events_bulk(incident=incident, by=request.user, event_ids=payload.event_ids, action=payload.action)
+    }
 
 
 @router.post("/incidents/{incident_id}/events/merge", response=EventOut, summary="Merge duplicates into one event")
 def merge_events(request, incident_id: int, payload: MergeIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
-    return event_out(events_merge(incident=incident, by=request.user, keep_id=payload.keep, duplicate_ids=payload.duplicates))
+    return event_out(
+        events_merge(incident=incident, by=request.user, keep_id=payload.keep, duplicate_ids=payload.duplicates)
+    )
 
 
-@router.post("/incidents/{incident_id}/events/{int:event_id}/milestone", summary="Set a key moment of the incident from an event")
+@router.post(
+    "/incidents/{incident_id}/events/{int:event_id}/milestone", summary="Set a key moment of the incident from an event"
+)
 def set_milestone(request, incident_id: int, event_id: int, payload: MilestoneIn):
-    incident = milestone_set_from_event(event=_event(request, incident_id, event_id), by=request.user, moment=payload.moment)
+    incident = milestone_set_from_event(
+        event=_event(request, incident_id, event_id), by=request.user, moment=payload.moment
+    )
     return {payload.moment: getattr(incident, payload.moment)}
 
 
 def display_out(incident) -> dict:
-    return {"time_zone": incident.timeline_time_zone, "seconds": incident.timeline_seconds,
-            "gap_minutes": incident.timeline_gap_minutes}
+    return {
+        "time_zone": incident.timeline_time_zone,
+        "seconds": incident.timeline_seconds,
+        "gap_minutes": incident.timeline_gap_minutes,
+    }
 
 
 @router.get("/incidents/{incident_id}/timeline/display", response=DisplayIO, summary="How the timeline is shown")
@@ -266,11 +349,19 @@ def read_display(request, incident_id: int):
     return display_out(incident_visible_or_404(user=request.user, pk=incident_id))
 
 
-@router.put("/incidents/{incident_id}/timeline/display", response=DisplayIO,
-            summary="Set the timeline's zone, seconds and quiet-period mark for everyone")
+@router.put(
+    "/incidents/{incident_id}/timeline/display",
+    response=DisplayIO,
+    summary="Set the timeline's zone, seconds and quiet-period mark for everyone",
+)
 def set_display(request, incident_id: int, payload: DisplayIO):
-    incident = timeline_display_set(incident=incident_visible_or_404(user=request.user, pk=incident_id), by=request.user,
-                                    time_zone=payload.time_zone, seconds=payload.seconds, gap_minutes=payload.gap_minutes)
+    incident = timeline_display_set(
+        incident=incident_visible_or_404(user=request.user, pk=incident_id),
+        by=request.user,
+        time_zone=payload.time_zone,
+        seconds=payload.seconds,
+        gap_minutes=payload.gap_minutes,
+    )
     return display_out(incident)
 
 
@@ -279,54 +370,116 @@ def checks(request, incident_id: int):
     return [f.as_dict() for f in timeline_summary(incident_visible_or_404(user=request.user, pk=incident_id)).findings]
 
 
-@router.post("/incidents/{incident_id}/timeline/imports", response={200: ImportOut, 201: ImportOut, 202: ImportJobOut, 422: dict},
-             summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run, background",
-             description="Files up to TIMELINE_IMPORT_INLINE_BYTES (2 MB by default) are imported in the request (201; "
-                         "200 for a dry run). Bigger ones, or any with background=true, answer 202 with a job to poll at "
-                         "its url; a dry run's job stops at ready with a preview, to confirm or drop. Files over "
-                         "TIMELINE_IMPORT_MAX_BYTES_API (200 MB by default) are refused: use the command line.")
-def import_file(request, incident_id: int, source: Form[str], file: File[UploadedFile], tz: Form[str] = "",
-                since: Form[str] = "", until: Form[str] = "", channel: Form[str] = "", mapping: Form[str] = "",
-                dry_run: Form[bool] = False, background: Form[bool] = False):
+@router.post(
+    "/incidents/{incident_id}/timeline/imports",
+    response={200: ImportOut, 201: ImportOut, 202: ImportJobOut, 422: dict},
+    summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run, background",
+    description="Files up to TIMELINE_IMPORT_INLINE_BYTES (2 MB by default) are imported in the request (201; "
+    "200 for a dry run). Bigger ones, or any with background=true, answer 202 with a job to poll at "
+    "its url; a dry run's job stops at ready with a preview, to confirm or drop. Files over "
+    "TIMELINE_IMPORT_MAX_BYTES_API (200 MB by default) are refused: use the command line.",
+)
+def import_file(
+    request,
+    incident_id: int,
+    source: Form[str],
+    file: File[UploadedFile],
+    tz: Form[str] = "",
+    since: Form[str] = "",
+    until: Form[str] = "",
+    channel: Form[str] = "",
+    mapping: Form[str] = "",
+    dry_run: Form[bool] = False,
+    background: Form[bool] = False,
+):
     incident = incident_editable_or_403(user=request.user, pk=incident_id, forbidden=IMPORT_FORBIDDEN)
-    asked = import_request_parse(source=source, tz=tz, since=since, until=until, channel=channel, mapping=mapping,
-                                 dry_run=dry_run, background=background)
+    asked = import_request_parse(
+        source=source,
+        tz=tz,
+        since=since,
+        until=until,
+        channel=channel,
+        mapping=mapping,
+        dry_run=dry_run,
+        background=background,
+    )
     name = file.name or "upload"
-    if import_runs_in_background(file_name=name, size=file.size, max_bytes=settings.TIMELINE_IMPORT_MAX_BYTES_API,
-                                 asked=asked.background):
-        job = import_job_start(incident=incident, by=request.user, request=asked, file_name=name,
-                               content=b"".join(file.chunks()), confirm=not asked.dry_run)
+    if import_runs_in_background(
+        file_name=name, size=file.size, max_bytes=settings.TIMELINE_IMPORT_MAX_BYTES_API, asked=asked.background
+    ):
+        job = import_job_start(
+            incident=incident,
+            by=request.user,
+            request=asked,
+            file_name=name,
+            content=b"".join(file.chunks()),
+            confirm=not asked.dry_run,
+        )
         return Status(202, import_job_out(job))
     try:
         events = parse_upload(asked.source, name, file.chunks(), asked.options, mapping=asked.mapping)
     except ImportFailed as exc:
-        return Status(422, {"detail": f"{len(exc.problems)} problem(s); nothing was imported.", "field": "file",
-                            "problems": [ProblemOut(**p.__dict__).dict() for p in exc.problems]})
+        return Status(
+            422,
+            {
+                "detail": f"{len(exc.problems)} problem(s); nothing was imported.",
+                "field": "file",
+                "problems": [ProblemOut(**p.__dict__).dict() for p in exc.problems],
+            },
+        )
     if asked.dry_run:
-        return Status(200, {"import_id": None, "dry_run": True, "count": len(events), "added": 0, "skipped_existing": 0,
-                            "events": [e.as_json() for e in events[:1000]]})
-    record = timeline_import(incident=incident, by=request.user, source_type=asked.source, file_name=name,
-                             events=events)
-    return Status(201, {"import_id": record.pk, "dry_run": False, "count": len(events), "added": record.event_count,
-                        "skipped_existing": record.skipped_count, "events": []})
+        return Status(
+            200,
+            {
+                "import_id": None,
+                "dry_run": True,
+                "count": len(events),
+                "added": 0,
+                "skipped_existing": 0,
+                "events": [e.as_json() for e in events[:1000]],
+            },
+        )
+    record = timeline_import(
+        incident=incident, by=request.user, source_type=asked.source, file_name=name, events=events
+    )
+    return Status(
+        201,
+        {
+            "import_id": record.pk,
+            "dry_run": False,
+            "count": len(events),
+            "added": record.event_count,
+            "skipped_existing": record.skipped_count,
+            "events": [],
+        },
+    )
 
 
 def _import_job(request, incident_id: int, job_id: int) -> PendingImport:
     """The caller's own job: 404 when the incident is invisible, 403 when they may not edit its timeline, 404 for a job
     someone else uploaded (a job, with its file and preview, is only ever shown to its uploader)."""
     incident = incident_editable_or_403(user=request.user, pk=incident_id, forbidden=IMPORT_FORBIDDEN)
-    return visible_or_404(import_jobs_of(user=request.user, incident=incident), job_id,
-                          message="No such import job, or it has expired (uploads are kept for a day).")
+    return visible_or_404(
+        import_jobs_of(user=request.user, incident=incident),
+        job_id,
+        message="No such import job, or it has expired (uploads are kept for a day).",
+    )
 
 
-@router.get("/incidents/{incident_id}/timeline/import-jobs/{job_id}", response=ImportJobOut,
-            summary="A background import: status, counts, problems, and the import id once done")
+@router.get(
+    "/incidents/{incident_id}/timeline/import-jobs/{job_id}",
+    response=ImportJobOut,
+    summary="A background import: status, counts, problems, and the import id once done",
+)
 def read_import_job(request, incident_id: int, job_id: int):
     return import_job_out(_import_job(request, incident_id, job_id))
 
 
-@router.post("/incidents/{incident_id}/timeline/import-jobs/{job_id}/confirm", response={202: ImportJobOut},
-             summary="Import a background job that stopped at ready (a dry run)")
+@router.post(
+    "/incidents/{incident_id}/timeline/import-jobs/{job_id}/confirm",
+    response={202: ImportJobOut},
+    summary="Import a background job that stopped at ready (a dry run)",
+)
 def confirm_import_job(request, incident_id: int, job_id: int):
     job = import_job_confirm(job=_import_job(request, incident_id, job_id), by=request.user)
     return Status(202, import_job_out(job))

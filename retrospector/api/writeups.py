@@ -81,7 +81,9 @@ class RetrospectiveIn(Schema):
 
 class SectionIn(Schema):
     body: str
-    base_version: int = Field(..., ge=1, description="The version you edited; a stale one gets 409 with the current text.")
+    base_version: int = Field(
+        ..., ge=1, description="The version you edited; a stale one gets 409 with the current text."
+    )
 
 
 class TransitionIn(Schema):
@@ -100,21 +102,33 @@ class ExportQuery(Schema):
 
 def section_out(section) -> dict:
     return {
-        "key": section.key, "title": section.title, "kind": section.kind, "required": section.required,
-        "position": section.position, "body": section.body, "version": section.version,
-        "updated_by": section.updated_by.username if section.updated_by else None, "updated_at": section.updated_at,
+        "key": section.key,
+        "title": section.title,
+        "kind": section.kind,
+        "required": section.required,
+        "position": section.position,
+        "body": section.body,
+        "version": section.version,
+        "updated_by": section.updated_by.username if section.updated_by else None,
+        "updated_at": section.updated_at,
     }
 
 
 def retrospective_out(retrospective: Retrospective) -> dict:
     version = retrospective.template_version
     return {
-        "id": retrospective.pk, "incident_id": retrospective.incident_id, "title": retrospective.title,
+        "id": retrospective.pk,
+        "incident_id": retrospective.incident_id,
+        "title": retrospective.title,
         "state": retrospective.state,
         "owner": retrospective.owner.username if retrospective.owner else None,
         "shadow": retrospective.shadow.username if retrospective.shadow else None,
-        "due_at": retrospective.due_at, "template": version.template.key, "template_version": version.number,
-        "created_at": retrospective.created_at, "updated_at": retrospective.updated_at, "done_at": retrospective.done_at,
+        "due_at": retrospective.due_at,
+        "template": version.template.key,
+        "template_version": version.number,
+        "created_at": retrospective.created_at,
+        "updated_at": retrospective.updated_at,
+        "done_at": retrospective.done_at,
         "url": f"/retrospectives/{retrospective.pk}/",
         "sections": [section_out(s) for s in retrospective.sections.all()],
     }
@@ -139,56 +153,81 @@ def list_templates(request):
     out = []
     for template in templates_visible_to(request.user).prefetch_related("versions"):
         version = max(template.versions.all(), key=lambda v: v.number)
-        out.append({
-            "key": template.key, "name": version.name, "description": version.description,
-            "builtin": template.is_builtin, "team": template.team.slug if template.team else None,
-            "version": version.number,
-            "sections": [{k: s.get(k, "") for k in ("key", "title", "kind", "required", "guidance")} for s in version.sections],
-        })
+        out.append(
+            {
+                "key": template.key,
+                "name": version.name,
+                "description": version.description,
+                "builtin": template.is_builtin,
+                "team": template.team.slug if template.team else None,
+                "version": version.number,
+                "sections": [
+                    {k: s.get(k, "") for k in ("key", "title", "kind", "required", "guidance")}
+                    for s in version.sections
+                ],
+            }
+        )
     return out
 
 
-@router.post("/incidents/{incident_id}/retrospectives", response={201: RetrospectiveOut}, summary="Start a retrospective")
+@router.post(
+    "/incidents/{incident_id}/retrospectives", response={201: RetrospectiveOut}, summary="Start a retrospective"
+)
 def start_retrospective(request, incident_id: int, payload: RetrospectiveIn):
     # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown template".
-    incident = incident_editable_or_403(user=request.user, pk=incident_id, detail=True,
-                                        forbidden="Only members of the incident's team can start its retrospective.")
+    incident = incident_editable_or_403(
+        user=request.user,
+        pk=incident_id,
+        detail=True,
+        forbidden="Only members of the incident's team can start its retrospective.",
+    )
     template = template_by_key(user=request.user, key=payload.template)
     if template is None:
         keys = ", ".join(t.key for t in templates_visible_to(request.user))
         raise ValidationError({"template": f"Unknown template {payload.template!r}; use one of {keys}."})
     retrospective = retrospective_start(
-        incident=incident, template=template, by=request.user,
+        incident=incident,
+        template=template,
+        by=request.user,
         owner=person_from_username(request.user, payload.owner, "owner"),
         shadow=person_from_username(request.user, payload.shadow, "shadow"),
-        title=payload.title, due_at=payload.due_at,
+        title=payload.title,
+        due_at=payload.due_at,
     )
     return Status(201, retrospective_out(_reload(request, retrospective.pk)))
 
 
-@router.post("/incidents/{incident_id}/retrospectives/import", response={201: RetrospectiveOut},
-             summary="Import a Markdown write-up as a new retrospective")
+@router.post(
+    "/incidents/{incident_id}/retrospectives/import",
+    response={201: RetrospectiveOut},
+    summary="Import a Markdown write-up as a new retrospective",
+)
 def import_retrospective(request, incident_id: int, payload: MarkdownImportIn):
     incident = incident_detail_or_404(user=request.user, pk=incident_id)
-    retrospective = retrospective_import_markdown(incident=incident, text=payload.markdown, by=request.user, source=payload.filename)
+    retrospective = retrospective_import_markdown(
+        incident=incident, text=payload.markdown, by=request.user, source=payload.filename
+    )
     return Status(201, retrospective_out(_reload(request, retrospective.pk)))
 
 
-@router.get("/incidents/{incident_id}/retrospectives", response=list[RetrospectiveOut], summary="An incident's retrospectives")
+@router.get(
+    "/incidents/{incident_id}/retrospectives", response=list[RetrospectiveOut], summary="An incident's retrospectives"
+)
 def incident_retrospectives(request, incident_id: int):
     incident = incident_detail_or_404(user=request.user, pk=incident_id)
     from django.db.models import Prefetch
 
     from retrospector.writeups.models import Section
 
-    retrospectives = (
-        incident.retrospectives.select_related("owner", "shadow", "template_version__template")
-        .prefetch_related(Prefetch("sections", queryset=Section.objects.select_related("updated_by")))
-    )
+    retrospectives = incident.retrospectives.select_related(
+        "owner", "shadow", "template_version__template"
+    ).prefetch_related(Prefetch("sections", queryset=Section.objects.select_related("updated_by")))
     return [retrospective_out(r) for r in retrospectives]
 
 
-@router.get("/retrospectives/{retrospective_id}", response=RetrospectiveOut, summary="Read a retrospective with its sections")
+@router.get(
+    "/retrospectives/{retrospective_id}", response=RetrospectiveOut, summary="Read a retrospective with its sections"
+)
 def read_retrospective(request, retrospective_id: int):
     return retrospective_out(_reload(request, retrospective_id))
 
@@ -213,8 +252,11 @@ def read_section(request, retrospective_id: int, key: str):
     return section_out(_section(request, retrospective_id, key)[1])
 
 
-@router.put("/retrospectives/{retrospective_id}/sections/{key}", response={200: SectionOut},
-            summary="Save a section (409 when base_version is stale)")
+@router.put(
+    "/retrospectives/{retrospective_id}/sections/{key}",
+    response={200: SectionOut},
+    summary="Save a section (409 when base_version is stale)",
+)
 def save_section(request, retrospective_id: int, key: str, payload: SectionIn):
     _, section = _section(request, retrospective_id, key)
     saved = section_save(section=section, body=payload.body, base_version=payload.base_version, by=request.user)
@@ -222,8 +264,9 @@ def save_section(request, retrospective_id: int, key: str, payload: SectionIn):
     return section_out(saved)
 
 
-@router.get("/retrospectives/{retrospective_id}/export", summary="Export as Markdown, HTML or JSON",
-            response={200: None})
+@router.get(
+    "/retrospectives/{retrospective_id}/export", summary="Export as Markdown, HTML or JSON", response={200: None}
+)
 def export_retrospective(request, retrospective_id: int, query: Query[ExportQuery]):
     retrospective = _reload(request, retrospective_id)
     response: HttpResponse = export_response(retrospective, query.format)

@@ -14,6 +14,16 @@ from .engine import run
 from .findings import SEVERITIES, Finding
 
 __all__ = [
-    "RULES", "Rule", "catalog_markdown", "Config", "ConfigError", "load_config", "Document", "Section",
-    "role_for", "run", "SEVERITIES", "Finding",
+    "RULES",
+    "Rule",
+    "catalog_markdown",
+    "Config",
+    "ConfigError",
+    "load_config",
+    "Document",
+    "Section",
+    "role_for",
+    "run",
+    "SEVERITIES",
+    "Finding",
 ]

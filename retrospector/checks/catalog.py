@@ -23,9 +23,15 @@ class Rule:
 
     def as_dict(self) -> dict:
         return {
-            "id": self.id, "title": self.title, "severity": self.severity, "sections": self.sections,
-            "principle": self.principle, "rationale": self.rationale,
-            "bad": list(self.bad), "good": list(self.good), "enabled_by_default": self.enabled_by_default,
+            "id": self.id,
+            "title": self.title,
+            "severity": self.severity,
+            "sections": self.sections,
+            "principle": self.principle,
+            "rationale": self.rationale,
+            "bad": list(self.bad),
+            "good": list(self.good),
+            "enabled_by_default": self.enabled_by_default,
         }
 
 
@@ -37,7 +43,7 @@ _RULES = (
         sections="every section; in timelines only the blame vocabulary, since naming who did what is the point of a timeline",
         principle="People are part of the system's environment, never its cause: describe the conditions that made the action make sense at the time.",
         rationale=(
-            "Words like \"human error\" or \"careless\" end the inquiry at the person nearest the "
+            'Words like "human error" or "careless" end the inquiry at the person nearest the '
             "failure, and people who expect to be blamed stop telling the whole story. The useful "
             "question is what made the action reasonable to the person doing it, and what in the "
             "system allowed it to hurt."
@@ -50,7 +56,7 @@ _RULES = (
         good=(
             "The migration script had no guard against running twice, and its output looked the same on both runs.",
             "14:02 Priya acknowledged the page and opened the database dashboard.",
-            "The phrase \"human error\" hides the missing confirmation step.",
+            'The phrase "human error" hides the missing confirmation step.',
             "We used git blame to find the commit that changed the timeout.",
         ),
     ),
@@ -61,9 +67,9 @@ _RULES = (
         sections="every section",
         principle="Describe what people saw and did, not what they should have done: hindsight makes the path look obvious when it was not.",
         rationale=(
-            "\"Should have\", \"could have\" and \"failed to\" compare people with a version of events "
+            '"Should have", "could have" and "failed to" compare people with a version of events '
             "that only exists after the fact. They tell the reader nothing about why the action "
-            "made sense at the time. Systems may \"fail to\" do things; the check only looks at "
+            'made sense at the time. Systems may "fail to" do things; the check only looks at '
             "sentences whose subject is a person, a role or a team."
         ),
         bad=(
@@ -124,10 +130,10 @@ _RULES = (
         title="Asking a person why",
         severity="warning",
         sections="discussion questions",
-        principle="Asking a person \"why\" sounds like asking them to justify themselves; ask how they decided or what they saw.",
+        principle='Asking a person "why" sounds like asking them to justify themselves; ask how they decided or what they saw.',
         rationale=(
-            "\"Why did you ...\" puts people on the defensive and tends to get a justification. "
-            "\"How did you decide ...\" or \"What made ... look like the right step?\" gets at the "
+            '"Why did you ..." puts people on the defensive and tends to get a justification. '
+            '"How did you decide ..." or "What made ... look like the right step?" gets at the '
             "cues and pressures that shaped the decision. Asking why a system behaved as it did is fine."
         ),
         bad=(
@@ -144,11 +150,11 @@ _RULES = (
         id="recommendation-vague",
         title="Vague or unverifiable recommendation",
         severity="warning",
-        sections="recommendations and action items; exhortations such as \"be more careful\" everywhere",
+        sections='recommendations and action items; exhortations such as "be more careful" everywhere',
         principle="A recommendation should name a concrete change whose completion anyone can check; exhortations to be careful change nothing.",
         rationale=(
-            "\"Improve monitoring\" or \"communicate better\" cannot be finished, so they are never "
-            "done, and \"be more careful\" asks people to be the safety control. Name the alert, the "
+            '"Improve monitoring" or "communicate better" cannot be finished, so they are never '
+            'done, and "be more careful" asks people to be the safety control. Name the alert, the '
             "check, the guard or the process step, with a threshold or an observable result."
         ),
         bad=(
@@ -169,7 +175,7 @@ _RULES = (
         principle="Each recommendation needs an owner, a date and a definition of done, or it will quietly never happen.",
         rationale=(
             "Recommendations compete with all other work. Without a named owner and a commitment "
-            "date they drift to \"next sprint\"; without a definition of done nobody can say when "
+            'date they drift to "next sprint"; without a definition of done nobody can say when '
             "they are finished. A link to a ticket that carries these counts."
         ),
         bad=("- Add an alert on certificate expiry",),
@@ -186,11 +192,11 @@ _RULES = (
         principle="Every recommendation should answer something the analysis found; one that answers nothing in the write-up may not have helped here.",
         rationale=(
             "Recommendations that do not connect to a contributing factor, a failed control or a "
-            "\"what went wrong\" item are often wishes that would not have changed this incident. "
+            '"what went wrong" item are often wishes that would not have changed this incident. '
             "Either add the finding they answer or question whether they belong. The check compares "
-            "words, so it cannot see that \"supply chain attack\" answers \"hijacked package\"; it is "
+            'words, so it cannot see that "supply chain attack" answers "hijacked package"; it is '
             "off unless a team enables it (`enable: [recommendation-untraced]`), and a reference such "
-            "as \"(factor 2)\" always counts as a trace."
+            'as "(factor 2)" always counts as a trace.'
         ),
         bad=("- Migrate the wiki to a new platform (while the analysis only talks about certificate expiry)",),
         good=("- Alert 14 days before certificate expiry (the analysis lists the missing expiry alert)",),
@@ -203,7 +209,7 @@ _RULES = (
         sections="impact sections",
         principle="Impact needs numbers: who was affected, how many, and for how long.",
         rationale=(
-            "\"Some users saw errors\" cannot be compared across incidents or weighed against the "
+            '"Some users saw errors" cannot be compared across incidents or weighed against the '
             "cost of a fix. Counts, percentages and durations, even rough ones with their "
             "assumptions stated, can."
         ),
@@ -275,7 +281,7 @@ _RULES = (
             "Many readers stop after the summary. A name, a number or a system that appears only "
             "there is either missing from the analysis or an unchecked claim."
         ),
-        bad=("Summary: \"... 30 minutes of downtime ...\" while the timeline and impact say 12 minutes.",),
+        bad=('Summary: "... 30 minutes of downtime ..." while the timeline and impact say 12 minutes.',),
         good=("Summary numbers that the impact section and timeline repeat.",),
     ),
     Rule(
@@ -299,20 +305,34 @@ RULES: dict[str, Rule] = {rule.id: rule for rule in _RULES}
 def catalog_markdown(heading_level: int = 2) -> str:
     """The catalog as Markdown: one section per rule with its rationale and examples."""
     h = "#" * heading_level
-    out = [f"{h} Write-up checks", "",
-           "Each check below runs in the editor, through the API and with `retrospector lint`. "
-           "Turn one off for a file with `<!-- retrospector: disable=RULE-ID -->`, or for a team "
-           "in its configuration (`disable`, `severity`, `words`).", "",
-           "| Rule | Severity | Looks at |", "|---|---|---|"]
+    out = [
+        f"{h} Write-up checks",
+        "",
+        "Each check below runs in the editor, through the API and with `retrospector lint`. "
+        "Turn one off for a file with `<!-- retrospector: disable=RULE-ID -->`, or for a team "
+        "in its configuration (`disable`, `severity`, `words`).",
+        "",
+        "| Rule | Severity | Looks at |",
+        "|---|---|---|",
+    ]
     for rule in _RULES:
         severity = rule.severity if rule.enabled_by_default else f"{rule.severity} (off by default)"
         out.append(f"| [`{rule.id}`](#{rule.id}) | {severity} | {rule.sections} |")
     out.append("")
     for rule in _RULES:
         default = "" if rule.enabled_by_default else " Off unless enabled."
-        out += [f'{h}# <a id="{rule.id}"></a>`{rule.id}`: {rule.title}', "",
-                f"**{rule.principle}**", "", rule.rationale, "",
-                f"Default severity: {rule.severity}.{default} Looks at: {rule.sections}.", "", "Instead of:", ""]
+        out += [
+            f'{h}# <a id="{rule.id}"></a>`{rule.id}`: {rule.title}',
+            "",
+            f"**{rule.principle}**",
+            "",
+            rule.rationale,
+            "",
+            f"Default severity: {rule.severity}.{default} Looks at: {rule.sections}.",
+            "",
+            "Instead of:",
+            "",
+        ]
         out += [_example(text) for text in rule.bad]
         out += ["", "Write:", ""]
         out += [_example(text) for text in rule.good]

@@ -40,15 +40,18 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="retrospector lint",
         description="Check incident write-ups in Markdown for blame, hindsight, vague recommendations, "
-                    "impact without numbers, timeline problems and empty required sections.",
+        "impact without numbers, timeline problems and empty required sections.",
         epilog="Exit status: 0 no errors, 1 errors found, 2 usage error or unreadable file. "
-               "Switch a rule off in a file with <!-- retrospector: disable=RULE-ID -->.",
+        "Switch a rule off in a file with <!-- retrospector: disable=RULE-ID -->.",
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="Markdown files or directories (searched for *.md)")
     parser.add_argument("--format", choices=("text", "json", "sarif"), default="text", help="output format")
-    parser.add_argument("--template", metavar="KEY",
-                        help="template whose required sections must be filled: a built-in key "
-                             f"({', '.join(sorted(builtin_template_files()))}) or a YAML file")
+    parser.add_argument(
+        "--template",
+        metavar="KEY",
+        help="template whose required sections must be filled: a built-in key "
+        f"({', '.join(sorted(builtin_template_files()))}) or a YAML file",
+    )
     parser.add_argument("--config", metavar="FILE", help="YAML or JSON file with disable, severity and words")
     return parser
 
@@ -164,9 +167,18 @@ def _write(out, err, fmt: str, results, files) -> None:
 
 
 def _as_json(name: str, f: Finding) -> dict:
-    return {"file": name, "line": f.line, "column": f.column, "end_line": f.end_line, "end_column": f.end_column,
-            "rule": f.rule, "severity": f.severity, "message": f.message, "suggestion": f.suggestion,
-            "section": f.section_key}
+    return {
+        "file": name,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line,
+        "end_column": f.end_column,
+        "rule": f.rule,
+        "severity": f.severity,
+        "message": f.message,
+        "suggestion": f.suggestion,
+        "section": f.section_key,
+    }
 
 
 def _uri(name: str) -> str:
@@ -181,16 +193,20 @@ def sarif(results: list[tuple[str, Finding]], files: list[str]) -> dict:
     rule_ids = list(RULES)
     rules = []
     for rule in RULES.values():
-        rules.append({
-            "id": rule.id,
-            "name": "".join(part.capitalize() for part in rule.id.split("-")),
-            "shortDescription": {"text": rule.title},
-            "fullDescription": {"text": rule.principle},
-            "help": {"text": f"{rule.principle}\n\n{rule.rationale}",
-                     "markdown": f"**{rule.principle}**\n\n{rule.rationale}"},
-            "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
-            "properties": {"tags": ["retrospective", "blameless"]},
-        })
+        rules.append(
+            {
+                "id": rule.id,
+                "name": "".join(part.capitalize() for part in rule.id.split("-")),
+                "shortDescription": {"text": rule.title},
+                "fullDescription": {"text": rule.principle},
+                "help": {
+                    "text": f"{rule.principle}\n\n{rule.rationale}",
+                    "markdown": f"**{rule.principle}**\n\n{rule.rationale}",
+                },
+                "defaultConfiguration": {"level": _SARIF_LEVEL[rule.severity]},
+                "properties": {"tags": ["retrospective", "blameless"]},
+            }
+        )
     sarif_results = []
     for name, f in results:
         result = {
@@ -198,12 +214,21 @@ def sarif(results: list[tuple[str, Finding]], files: list[str]) -> dict:
             "ruleIndex": rule_ids.index(f.rule),
             "level": _SARIF_LEVEL.get(f.severity, "warning"),
             "message": {"text": f.message + (f" Suggestion: {f.suggestion}" if f.suggestion else "")},
-            "locations": [{"physicalLocation": {
-                "artifactLocation": {"uri": _uri(name)},
-                "region": {"startLine": f.line, "startColumn": f.column,
-                           "endLine": max(f.end_line, f.line),
-                           "endColumn": f.end_column if (f.end_line, f.end_column) > (f.line, f.column) else f.column + 1},
-            }}],
+            "locations": [
+                {
+                    "physicalLocation": {
+                        "artifactLocation": {"uri": _uri(name)},
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": max(f.end_line, f.line),
+                            "endColumn": f.end_column
+                            if (f.end_line, f.end_column) > (f.line, f.column)
+                            else f.column + 1,
+                        },
+                    }
+                }
+            ],
         }
         if f.section_key:
             result["properties"] = {"section": f.section_key}
@@ -211,12 +236,14 @@ def sarif(results: list[tuple[str, Finding]], files: list[str]) -> dict:
     return {
         "$schema": SARIF_SCHEMA,
         "version": "2.1.0",
-        "runs": [{
-            "tool": {"driver": {"name": "retrospector", "semanticVersion": _version(), "rules": rules}},
-            "columnKind": "unicodeCodePoints",
-            "artifacts": [{"location": {"uri": _uri(name)}} for name in files],
-            "results": sarif_results,
-        }],
+        "runs": [
+            {
+                "tool": {"driver": {"name": "retrospector", "semanticVersion": _version(), "rules": rules}},
+                "columnKind": "unicodeCodePoints",
+                "artifacts": [{"location": {"uri": _uri(name)}} for name in files],
+                "results": sarif_results,
+            }
+        ],
     }
 
 
@@ -225,7 +252,7 @@ def _version() -> str:
         from importlib.metadata import version
 
         return version("retrospector")
-    except Exception:  # noqa: BLE001 - not installed as a distribution
+    except Exception:
         return "0.0.0"
 
 

@@ -137,7 +137,7 @@ def load_config(source: str | Path | dict | None) -> Config:
             import yaml
 
             data = yaml.safe_load(text)
-    except Exception as exc:  # noqa: BLE001 - YAML and JSON errors both become one message
+    except Exception as exc:
         problem = yaml_problem(exc)  # JSON's own message already names the line and column
         where = f"{problem.where()}: " if problem.line else ""
         raise ConfigError(f"{path}: not valid YAML or JSON: {where}{problem.problem}") from exc
@@ -147,7 +147,9 @@ def load_config(source: str | Path | dict | None) -> Config:
         raise ConfigError(f"{path}: {exc}") from exc
 
 
-_DIRECTIVE_PART = re.compile(r"(disable-next-line|disable|enable)\s*[=:]\s*([A-Za-z0-9_,\s-]+?)(?=\s+(?:disable|enable)|\s*$|;)")
+_DIRECTIVE_PART = re.compile(
+    r"(disable-next-line|disable|enable)\s*[=:]\s*([A-Za-z0-9_,\s-]+?)(?=\s+(?:disable|enable)|\s*$|;)"
+)
 
 
 def parse_directive(text: str) -> list[tuple[str, list[str]]]:

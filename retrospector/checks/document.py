@@ -11,10 +11,11 @@ import bisect
 import re
 from dataclasses import dataclass, field
 
-from retrospector.core.markdown_sections import FENCE as _FENCE, LIST_ITEM as _LIST_ITEM, outline
+from retrospector.core.markdown_sections import FENCE as _FENCE
+from retrospector.core.markdown_sections import LIST_ITEM as _LIST_ITEM
+from retrospector.core.markdown_sections import outline
 
-ROLES = ("summary", "timeline", "questions", "recommendations", "impact", "analysis", "accounts",
-         "people", "text")
+ROLES = ("summary", "timeline", "questions", "recommendations", "impact", "analysis", "accounts", "people", "text")
 
 _TABLE_DELIM = re.compile(r"^[ \t]*\|?[ \t]*:?-{1,}:?[ \t]*(?:\|[ \t]*:?-{1,}:?[ \t]*)*\|?[ \t]*$")
 _DIRECTIVE = re.compile(r"<!--\s*retrospector\s*:\s*(.*?)\s*-->", re.S | re.I)
@@ -46,40 +47,89 @@ def slugify(title: str) -> str:
 
 # Title patterns per role, checked in this order; the first that matches wins.
 _ROLE_PATTERNS: tuple[tuple[str, re.Pattern], ...] = (
-    ("people", re.compile(r"^(?:participants|attendees|atendees|authors?|responders|roll call|"
-                          r"involved|owners?|postmortem owner|retrospective owner|people|who was involved)\b")),
-    ("timeline", re.compile(r"\btimeline\b|^(?:chronology|sequence of events|events|event log|"
-                            r"events timeline|incident log)$")),
-    ("questions", re.compile(r"^(?:discussion )?questions(?: for (?:the )?discussion| to discuss)?$|"
-                             r"^discussion prompts$|^(?:retrospective|review|facilitator) questions$")),
-    ("recommendations", re.compile(
-        r"\baction items?\b|^(?:follow[ -]?up )?actions?(?: and issues)?$|\brecommendations?\b|"
-        r"\bfollow[ -]?up actions\b|\bnext steps\b|\bremediations?\b|\bcorrective actions?\b|"
-        r"\bpreventi(?:ve|ative) actions?\b|\bfuture (?:measures|actions|work)\b|^follow[ -]?ups$|"
-        r"\baction plan\b|^to ?dos?$|\bremediation plan\b")),
+    (
+        "people",
+        re.compile(
+            r"^(?:participants|attendees|atendees|authors?|responders|roll call|"
+            r"involved|owners?|postmortem owner|retrospective owner|people|who was involved)\b"
+        ),
+    ),
+    (
+        "timeline",
+        re.compile(
+            r"\btimeline\b|^(?:chronology|sequence of events|events|event log|"
+            r"events timeline|incident log)$"
+        ),
+    ),
+    (
+        "questions",
+        re.compile(
+            r"^(?:discussion )?questions(?: for (?:the )?discussion| to discuss)?$|"
+            r"^discussion prompts$|^(?:retrospective|review|facilitator) questions$"
+        ),
+    ),
+    (
+        "recommendations",
+        re.compile(
+            r"\baction items?\b|^(?:follow[ -]?up )?actions?(?: and issues)?$|\brecommendations?\b|"
+            r"\bfollow[ -]?up actions\b|\bnext steps\b|\bremediations?\b|\bcorrective actions?\b|"
+            r"\bpreventi(?:ve|ative) actions?\b|\bfuture (?:measures|actions|work)\b|^follow[ -]?ups$|"
+            r"\baction plan\b|^to ?dos?$|\bremediation plan\b"
+        ),
+    ),
     ("impact", re.compile(r"\bimpact\b")),
     ("accounts", re.compile(r"\baccounts?\b")),
-    ("analysis", re.compile(
-        r"contributing factors?|\bcauses?\b|^analysis|analysis notes|what went wrong|went wrong|"
-        r"didn t go (?:so )?well|went poorly|systemic problems|fell short|control failures|"
-        r"missing (?:safety )?controls|safety controls|lessons|what we learned|learnings|^learned$|"
-        r"^fault$|^trigger$|why the event happened|^postmortem$|could (?:have been|be) (?:done )?better|"
-        r"discussion notes|where we got lucky|got lucky|perspectives differed|^findings$")),
-    ("summary", re.compile(r"^(?:summary|executive summary|incident summary|overview|tl ?dr|abstract|"
-                           r"short summary|what happened summary)$")),
+    (
+        "analysis",
+        re.compile(
+            r"contributing factors?|\bcauses?\b|^analysis|analysis notes|what went wrong|went wrong|"
+            r"didn t go (?:so )?well|went poorly|systemic problems|fell short|control failures|"
+            r"missing (?:safety )?controls|safety controls|lessons|what we learned|learnings|^learned$|"
+            r"^fault$|^trigger$|why the event happened|^postmortem$|could (?:have been|be) (?:done )?better|"
+            r"discussion notes|where we got lucky|got lucky|perspectives differed|^findings$"
+        ),
+    ),
+    (
+        "summary",
+        re.compile(
+            r"^(?:summary|executive summary|incident summary|overview|tl ?dr|abstract|"
+            r"short summary|what happened summary)$"
+        ),
+    ),
 )
 _KEY_ROLES = {
-    "summary": "summary", "timeline": "timeline", "questions": "questions",
-    "action-items": "recommendations", "actions": "recommendations",
-    "potential-actions": "recommendations", "recommendations": "recommendations",
-    "impact": "impact", "user-impact": "impact", "business-impact": "impact", "team-impact": "impact",
-    "contributing-factors": "analysis", "causes": "analysis", "went-wrong": "analysis",
-    "went-poorly": "analysis", "systemic-problems": "analysis", "control-failures": "analysis",
-    "missing-controls": "analysis", "could-be-better": "analysis", "learned": "analysis",
-    "learnings": "analysis", "analysis-notes": "analysis", "discussion-notes": "analysis",
-    "got-lucky": "analysis", "safety-controls": "analysis", "perspectives": "analysis",
-    "accounts": "accounts", "participants": "people", "authors": "people", "responders": "people",
-    "roll-call": "people", "owner": "people",
+    "summary": "summary",
+    "timeline": "timeline",
+    "questions": "questions",
+    "action-items": "recommendations",
+    "actions": "recommendations",
+    "potential-actions": "recommendations",
+    "recommendations": "recommendations",
+    "impact": "impact",
+    "user-impact": "impact",
+    "business-impact": "impact",
+    "team-impact": "impact",
+    "contributing-factors": "analysis",
+    "causes": "analysis",
+    "went-wrong": "analysis",
+    "went-poorly": "analysis",
+    "systemic-problems": "analysis",
+    "control-failures": "analysis",
+    "missing-controls": "analysis",
+    "could-be-better": "analysis",
+    "learned": "analysis",
+    "learnings": "analysis",
+    "analysis-notes": "analysis",
+    "discussion-notes": "analysis",
+    "got-lucky": "analysis",
+    "safety-controls": "analysis",
+    "perspectives": "analysis",
+    "accounts": "accounts",
+    "participants": "people",
+    "authors": "people",
+    "responders": "people",
+    "roll-call": "people",
+    "owner": "people",
 }
 _ACTIONS_TAKEN = re.compile(r"\bactions? taken\b|\btaken actions?\b")
 
@@ -129,8 +179,14 @@ class Section:
 class Document:
     """Sections in order, plus what is needed to turn offsets back into lines and columns."""
 
-    def __init__(self, sections: list[Section], *, text: str | None = None,
-                 template_sections: list[dict] | None = None, missing_required: list[dict] | None = None):
+    def __init__(
+        self,
+        sections: list[Section],
+        *,
+        text: str | None = None,
+        template_sections: list[dict] | None = None,
+        missing_required: list[dict] | None = None,
+    ):
         self.sections = sections
         self.text = text
         self.template_sections = template_sections
@@ -186,8 +242,7 @@ class Document:
             end = section.heading_end if section.heading_end is not None else start
             line = bisect.bisect_right(self._line_starts, start) - 1
             end_line = bisect.bisect_right(self._line_starts, end) - 1
-            return (line + 1, start - self._line_starts[line] + 1,
-                    end_line + 1, end - self._line_starts[end_line] + 1)
+            return (line + 1, start - self._line_starts[line] + 1, end_line + 1, end - self._line_starts[end_line] + 1)
         if self._line_starts is not None:
             line, col = self.position(section, 0)
             return line, col, line, col
@@ -289,8 +344,37 @@ def _split_markdown(text: str) -> list[Section]:
     return sections
 
 
-_TITLE_STOPWORDS = frozenset("what we the a an and of on in for to so t didn don go went how did our this that is "
-                             "was were it its".split())
+_TITLE_STOPWORDS = frozenset(
+    [
+        "what",
+        "we",
+        "the",
+        "a",
+        "an",
+        "and",
+        "of",
+        "on",
+        "in",
+        "for",
+        "to",
+        "so",
+        "t",
+        "didn",
+        "don",
+        "go",
+        "went",
+        "how",
+        "did",
+        "our",
+        "this",
+        "that",
+        "is",
+        "was",
+        "were",
+        "it",
+        "its",
+    ]
+)
 
 
 def _title_words(title: str) -> set[str]:
@@ -327,7 +411,10 @@ def _apply_template(sections: list[Section], template_sections: list[dict]) -> l
         for index, spec in enumerate(specs):
             if index in matched:
                 continue
-            if norm and norm in (normalize_title(spec.get("title", "")), normalize_title(spec["key"].replace("-", " "))):
+            if norm and norm in (
+                normalize_title(spec.get("title", "")),
+                normalize_title(spec["key"].replace("-", " ")),
+            ):
                 take(section, index)
                 break
     taken = lambda: {specs[i]["key"] for i in matched}  # noqa: E731 - recomputed as matches are made
@@ -358,11 +445,13 @@ def _apply_template(sections: list[Section], template_sections: list[dict]) -> l
             take(section, candidates[0])
     return [
         {k: v for k, v in spec.items() if not k.startswith("_")}
-        for i, spec in enumerate(specs) if i not in matched and spec.get("required")
+        for i, spec in enumerate(specs)
+        if i not in matched and spec.get("required")
     ]
 
 
 # Views and blocks ------------------------------------------------------------------------
+
 
 @dataclass(slots=True)
 class Block:
@@ -432,6 +521,8 @@ def _mask_emphasis_underscores(text: str) -> str:
         return text
     pieces.append(text[last:])
     return "".join(pieces)
+
+
 _WORD_BYTES = bytes(c if chr(c).isalnum() else 32 for c in range(256))
 
 
@@ -590,8 +681,9 @@ def _plain_text(body: str) -> tuple[str, set[int]]:
         text = _AUTOLINK.sub(_blank, text)
     if "]:" in text:
         text = _REF_DEF.sub(_blank, text)
-    if ">" in text and (text.lstrip(" ").startswith(">") or "\n>" in text or "\n >" in text or "\n  >" in text
-                        or "\n   >" in text):
+    if ">" in text and (
+        text.lstrip(" ").startswith(">") or "\n>" in text or "\n >" in text or "\n  >" in text or "\n   >" in text
+    ):
         text = _BLOCKQUOTE.sub(_blank, text)
     if "`" in text:
         text = _CODE_SPAN.sub(_blank, text)
@@ -704,7 +796,7 @@ def _scan_blocks(body: str, code_lines: set[int]) -> list[Block]:
             indent = len(item.group(1).expandtabs(4))
             content_start = offsets[i] + item.end()
             checked = False
-            rest = line[item.end():]
+            rest = line[item.end() :]
             if rest.startswith("["):
                 box = _BOX.match(rest)
                 if box:

@@ -24,8 +24,9 @@ class Context:
         self._file_enabled: set[str] = set()
         self._line_disabled: dict[tuple, set[str]] = {}
         self._read_directives()
-        self.people = People().with_words(config.word_list("people"), config.word_list("roles"),
-                                          config.word_list("systems"))
+        self.people = People().with_words(
+            config.word_list("people"), config.word_list("roles"), config.word_list("systems")
+        )
         self.people.learned |= learn_names(doc, self.people)
         allow = config.word_list("allow")
         self._allow = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in allow), re.I) if allow else None
@@ -57,8 +58,17 @@ class Context:
 
     # Reporting -----------------------------------------------------------------------------
 
-    def _emit(self, rule: str, section: Section | None, line: int, col: int, end_line: int, end_col: int,
-              message: str, suggestion: str | None) -> None:
+    def _emit(
+        self,
+        rule: str,
+        section: Section | None,
+        line: int,
+        col: int,
+        end_line: int,
+        end_col: int,
+        message: str,
+        suggestion: str | None,
+    ) -> None:
         if not self.enabled(rule):
             return
         key_for_lines = section.key if (section is not None and not self.doc.is_markdown) else None
@@ -70,11 +80,11 @@ class Context:
             return
         self._seen.add(ident)
         severity = self.config.severity_for(rule, RULES[rule].severity)
-        self.findings.append(Finding(rule, severity, line, col, end_line, end_col, message, suggestion,
-                                     section_key))
+        self.findings.append(Finding(rule, severity, line, col, end_line, end_col, message, suggestion, section_key))
 
-    def report(self, rule: str, section: Section, start: int, end: int, message: str,
-               suggestion: str | None = None) -> None:
+    def report(
+        self, rule: str, section: Section, start: int, end: int, message: str, suggestion: str | None = None
+    ) -> None:
         """A finding on the span [start, end) of a section body."""
         if self._allow is not None:
             for match in self._allow.finditer(section.body, max(0, start - 60), min(len(section.body), end + 60)):
@@ -90,8 +100,9 @@ class Context:
         line, col, end_line, end_col = self.doc.heading_position(section)
         self._emit(rule, section, line, col, end_line, end_col, message, suggestion)
 
-    def report_document(self, rule: str, message: str, suggestion: str | None = None,
-                        section_key: str | None = None) -> None:
+    def report_document(
+        self, rule: str, message: str, suggestion: str | None = None, section_key: str | None = None
+    ) -> None:
         if not self.enabled(rule):
             return
         ident = (rule, section_key, 1, 1, 1, 1, message)
@@ -124,7 +135,7 @@ def _timeline_actors(section) -> list[str]:
                 continue
             start = block.cells[1][0]
         elif block.type in ("item", "paragraph") and block.parent is None:
-            stamp = _parse_stamp(body[block.content_start:min(block.end, block.content_start + 60)])
+            stamp = _parse_stamp(body[block.content_start : min(block.end, block.content_start + 60)])
             if not stamp:
                 continue
             start = block.content_start + stamp[3]
@@ -144,9 +155,15 @@ def learn_names(doc: Document, people: People) -> set[str]:
         token = token.strip("[]()*_,.:;")
         if token.startswith("@") and len(token) > 1:
             return token
-        if (len(token) >= 2 and token[0].isupper() and token[1:].islower() and token.isalpha()
-                and token not in people.not_names and token.lower() not in lexicon.PERSON_PRONOUNS
-                and token.lower() not in people.roles):
+        if (
+            len(token) >= 2
+            and token[0].isupper()
+            and token[1:].islower()
+            and token.isalpha()
+            and token not in people.not_names
+            and token.lower() not in lexicon.PERSON_PRONOUNS
+            and token.lower() not in people.roles
+        ):
             return token
         return None
 

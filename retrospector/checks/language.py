@@ -18,20 +18,121 @@ _CLAUSE_BOUNDARY = re.compile(
     r"once|that|whether)\b",
     re.I,
 )
-_AUXILIARIES = frozenset("have has had was were is are did do does may might must will would shall can "
-                         "been be being".split())
+_AUXILIARIES = frozenset(
+    [
+        "have",
+        "has",
+        "had",
+        "was",
+        "were",
+        "is",
+        "are",
+        "did",
+        "do",
+        "does",
+        "may",
+        "might",
+        "must",
+        "will",
+        "would",
+        "shall",
+        "can",
+        "been",
+        "be",
+        "being",
+    ]
+)
 _IRREGULAR_PARTICIPLES = frozenset(
-    """
-    been done known seen taken gone caught run made built written given got gotten kept sent spent
-    brought thought told found left set put read hit let shut cut said paid heard held felt
-    understood begun chosen drawn driven fallen flown forgotten grown hidden shown spoken thrown
-    woken worn won dealt meant lost sold stood taught rolled shut split spread
-    """.split()
+    [
+        "been",
+        "done",
+        "known",
+        "seen",
+        "taken",
+        "gone",
+        "caught",
+        "run",
+        "made",
+        "built",
+        "written",
+        "given",
+        "got",
+        "gotten",
+        "kept",
+        "sent",
+        "spent",
+        "brought",
+        "thought",
+        "told",
+        "found",
+        "left",
+        "set",
+        "put",
+        "read",
+        "hit",
+        "let",
+        "shut",
+        "cut",
+        "said",
+        "paid",
+        "heard",
+        "held",
+        "felt",
+        "understood",
+        "begun",
+        "chosen",
+        "drawn",
+        "driven",
+        "fallen",
+        "flown",
+        "forgotten",
+        "grown",
+        "hidden",
+        "shown",
+        "spoken",
+        "thrown",
+        "woken",
+        "worn",
+        "won",
+        "dealt",
+        "meant",
+        "lost",
+        "sold",
+        "stood",
+        "taught",
+        "rolled",
+        "shut",
+        "split",
+        "spread",
+    ]
 )
 # Capitalized words with these endings are things, not unknown people's names.
-_NOUN_SUFFIXES = ("tion", "sion", "ment", "ing", "ity", "ness", "ance", "ence", "ure", "age", "ism", "ogy",
-                  "ics", "ship", "dom", "ery", "ory", "ware", "base", "ops", "flow", "book", "s")
-PARTICIPLE_EXCLUDE = frozenset("need red bed shed speed feed seed deed indeed".split())
+_NOUN_SUFFIXES = (
+    "tion",
+    "sion",
+    "ment",
+    "ing",
+    "ity",
+    "ness",
+    "ance",
+    "ence",
+    "ure",
+    "age",
+    "ism",
+    "ogy",
+    "ics",
+    "ship",
+    "dom",
+    "ery",
+    "ory",
+    "ware",
+    "base",
+    "ops",
+    "flow",
+    "book",
+    "s",
+)
+PARTICIPLE_EXCLUDE = frozenset(["need", "red", "bed", "shed", "speed", "feed", "seed", "deed", "indeed"])
 
 
 def is_participle(word: str) -> bool:
@@ -84,8 +185,14 @@ class People:
             return True
         bare = token.strip("'’")
         if allow_unknown and next_verb and next_verb.lower() in lexicon.COGNITIVE_VERBS:
-            return (bare[:1].isupper() and bare[1:].islower() and bare.isalpha() and len(bare) > 2
-                    and bare not in self.not_names and not bare.lower().endswith(_NOUN_SUFFIXES))
+            return (
+                bare[:1].isupper()
+                and bare[1:].islower()
+                and bare.isalpha()
+                and len(bare) > 2
+                and bare not in self.not_names
+                and not bare.lower().endswith(_NOUN_SUFFIXES)
+            )
         return False
 
 
@@ -120,19 +227,24 @@ class Subject:
         return " ".join(t for t, _, _ in self.tokens)
 
 
-def subject_before(text: str, pos: int, people: People, *, next_verb: str | None = None,
-                   allow_unknown: bool = False) -> Subject:
+def subject_before(
+    text: str, pos: int, people: People, *, next_verb: str | None = None, allow_unknown: bool = False
+) -> Subject:
     """The subject of the clause that ends at `pos` (e.g. just before 'failed to')."""
     start, boundary = clause_start(text, pos)
     toks = tokens_between(text, start, pos)
     # "the engineer on call", "the SRE on duty": a role, not a prepositional phrase.
-    toks = [t for i, t in enumerate(toks)
-            if not (t[0].lower() == "on" and i + 1 < len(toks) and toks[i + 1][0].lower() in ("call", "duty"))
-            and not (t[0].lower() in ("call", "duty") and i > 0 and toks[i - 1][0].lower() == "on")]
+    toks = [
+        t
+        for i, t in enumerate(toks)
+        if not (t[0].lower() == "on" and i + 1 < len(toks) and toks[i + 1][0].lower() in ("call", "duty"))
+        and not (t[0].lower() in ("call", "duty") and i > 0 and toks[i - 1][0].lower() == "on")
+    ]
     negated = any(t.lower() in ("not", "never", "no") or t.lower().endswith("n't") for t, _, _ in toks)
     # Drop adverbs and auxiliaries next to the verb, and adverbs/conjunctions at the start.
-    while toks and (toks[-1][0].lower() in lexicon.ADVERBS or toks[-1][0].lower() in _AUXILIARIES
-                    or toks[-1][0].lower() in ("not",)):
+    while toks and (
+        toks[-1][0].lower() in lexicon.ADVERBS or toks[-1][0].lower() in _AUXILIARIES or toks[-1][0].lower() in ("not",)
+    ):
         toks.pop()
     while toks and toks[0][0].lower() in lexicon.ADVERBS:
         toks.pop(0)
@@ -175,7 +287,28 @@ def _negated_before(toks) -> bool:
     return any(t.lower() in ("not", "never", "no") or t.lower().endswith("n't") for t, _, _ in toks)
 
 
-_NP_STOP = frozenset("and or which who that whom whose when while because but so if then as than not never".split())
+_NP_STOP = frozenset(
+    [
+        "and",
+        "or",
+        "which",
+        "who",
+        "that",
+        "whom",
+        "whose",
+        "when",
+        "while",
+        "because",
+        "but",
+        "so",
+        "if",
+        "then",
+        "as",
+        "than",
+        "not",
+        "never",
+    ]
+)
 
 
 def noun_phrase_after(text: str, pos: int, limit: int = 5) -> list[tuple[str, int, int]]:

@@ -140,9 +140,7 @@ _DIGITS = re.compile(r"-?[0-9]{1,9}")
 # relative to a browser, so ammonia passes it through. We strip them all
 # before looking for a scheme, so 'java\x0cscript:' or 'java\u200bscript:'
 # is refused too, in case some other consumer of the HTML is more lenient.
-_URL_IGNORABLE = re.compile(
-    r"[\s\x00-\x20\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]"
-)
+_URL_IGNORABLE = re.compile(r"[\s\x00-\x20\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
 _URL_SCHEME = re.compile(r"([a-z][a-z0-9+.\-]*):")
 
 
@@ -219,8 +217,5 @@ def markdown_size_error(text: str) -> str | None:
     if shown == limit or shown == f"{MAX_MARKDOWN_BYTES / 1_000_000:.1f} MB":
         # Just over the limit: "1.0 MB; the limit is 1 MB" would read as a
         # bug, so give exact byte counts.
-        return (
-            f"Section is {size:,} bytes; the limit is "
-            f"{MAX_MARKDOWN_BYTES:,} bytes ({limit})."
-        )
+        return f"Section is {size:,} bytes; the limit is {MAX_MARKDOWN_BYTES:,} bytes ({limit})."
     return f"Section is {shown}; the limit is {limit}."

@@ -143,10 +143,22 @@ def outline(text: str, *, marked: re.Pattern | None = None) -> Outline:
         if first in ("=", "-") and prev_paragraph and _SETEXT.match(line):
             prev_line = lines[i - 1]
             lead = len(prev_line) - len(prev_line.lstrip())
-            headings.append(Heading(i - 1, 1 if first == "=" else 2, prev_line.strip(), offsets[i - 1] + lead,
-                                    offsets[i - 1] + len(prev_line), i + 1))
+            headings.append(
+                Heading(
+                    i - 1,
+                    1 if first == "=" else 2,
+                    prev_line.strip(),
+                    offsets[i - 1] + lead,
+                    offsets[i - 1] + len(prev_line),
+                    i + 1,
+                )
+            )
             prev_paragraph = False
             continue
-        prev_paragraph = bool(stripped) and "|" not in line and first != ">" and not (
-            (first in "-*+" or first.isdigit()) and LIST_ITEM.match(line))
+        prev_paragraph = (
+            bool(stripped)
+            and "|" not in line
+            and first != ">"
+            and not ((first in "-*+" or first.isdigit()) and LIST_ITEM.match(line))
+        )
     return Outline(lines, offsets, front, start, headings, found)

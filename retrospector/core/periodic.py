@@ -39,7 +39,7 @@ def housekeeping() -> dict:
     for name, job in _jobs():
         try:
             done[name] = job()
-        except Exception:  # noqa: BLE001 - logged; the other jobs and the next run still happen
+        except Exception:
             logger.exception("periodic job failed: %s", name)
             done[name] = "failed (see the worker's log)"
     housekeeping_schedule(after=HOUSEKEEPING_EVERY)

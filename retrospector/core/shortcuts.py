@@ -21,8 +21,9 @@ def visible_or_404(queryset: QuerySet[M], pk: int, *, message: str) -> M:
     return found
 
 
-def editable_or_403(queryset: QuerySet[M], pk: int, *, can_edit: Callable[[M], bool], not_found: str,
-                    forbidden: str) -> M:
+def editable_or_403(
+    queryset: QuerySet[M], pk: int, *, can_edit: Callable[[M], bool], not_found: str, forbidden: str
+) -> M:
     """As visible_or_404, then PermissionDenied(forbidden) when `can_edit(row)` is false: someone who may read the row
     learns that they may not change it; someone who may not read it learns nothing more than a 404."""
     found = visible_or_404(queryset, pk, message=not_found)

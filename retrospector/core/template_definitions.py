@@ -58,13 +58,17 @@ def _strip_blank_lines(value):
 
 
 def _required_text(limit: int, pattern: str | None = None):
-    return Annotated[str, BeforeValidator(_strip),
-                     StringConstraints(strict=True, min_length=1, max_length=limit, pattern=pattern)]
+    return Annotated[
+        str, BeforeValidator(_strip), StringConstraints(strict=True, min_length=1, max_length=limit, pattern=pattern)
+    ]
 
 
 def _optional_text(limit: int, *, markdown: bool = False):
-    return Annotated[str, BeforeValidator(_strip_blank_lines if markdown else _strip_or_empty),
-                     StringConstraints(strict=True, max_length=limit)]
+    return Annotated[
+        str,
+        BeforeValidator(_strip_blank_lines if markdown else _strip_or_empty),
+        StringConstraints(strict=True, max_length=limit),
+    ]
 
 
 Key = _required_text(60, KEY_PATTERN)
@@ -235,8 +239,10 @@ def definition_to_yaml(definition: TemplateDefinition) -> str:
 
 def builtin_definitions() -> list[TemplateDefinition]:
     """The built-in templates, in the order the template list shows them."""
-    return [parse_definition_text(path.read_text(encoding="utf-8"), filename=path.name)
-            for path in builtin_template_files().values()]
+    return [
+        parse_definition_text(path.read_text(encoding="utf-8"), filename=path.name)
+        for path in builtin_template_files().values()
+    ]
 
 
 # --- What `retrospector lint --template` checks against ----------------------------------------
@@ -264,8 +270,15 @@ def sections_for_checks_from_text(text: str) -> list[dict]:
     for index, section in enumerate(data["sections"]):
         if not isinstance(section, dict) or not section.get("key"):
             raise _editor_error(SectionSpec, section, ((), ("key",)), prefix=("sections", index))
-    return [{"key": s["key"], "title": s.get("title", s["key"]), "required": bool(s.get("required", False)),
-             "kind": s.get("kind", "text")} for s in data["sections"]]
+    return [
+        {
+            "key": s["key"],
+            "title": s.get("title", s["key"]),
+            "required": bool(s.get("required", False)),
+            "kind": s.get("kind", "text"),
+        }
+        for s in data["sections"]
+    ]
 
 
 def _editor_error(model: type[BaseModel], data: Any, locs: tuple, prefix: tuple = ()) -> DefinitionError:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
 import re
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 
 import yaml
@@ -43,15 +43,21 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
     users = {}
     for u in data["users"]:
         user = User(
-            username=u["username"], email=u.get("email", ""), full_name=u.get("full_name", ""),
-            time_zone=u.get("time_zone", "UTC"), is_org_admin=bool(u.get("org_admin")), organization=organization,
+            username=u["username"],
+            email=u.get("email", ""),
+            full_name=u.get("full_name", ""),
+            time_zone=u.get("time_zone", "UTC"),
+            is_org_admin=bool(u.get("org_admin")),
+            organization=organization,
         )
         user.set_password(DEMO_PASSWORD)
         user.save()
         users[user.username] = user
     teams = {}
     for t in data["teams"]:
-        team = team_create(organization=organization, name=t["name"], slug=t["slug"], description=t.get("description", ""))
+        team = team_create(
+            organization=organization, name=t["name"], slug=t["slug"], description=t.get("description", "")
+        )
         Membership.objects.bulk_create(
             Membership(team=team, user=users[name], role=role) for name, role in t["members"].items()
         )
@@ -70,22 +76,33 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
             if item.get(f"{name}_after_min") is not None
         }
         incident = incident_create(
-            by=admin, team=teams[item["team"]], title=item["title"], severity=severities[item["severity"]],
-            started_at=started, summary=item.get("summary", ""), status=item.get("status", "open"),
-            visibility=item.get("visibility", "organization"), services=item.get("services", []),
+            by=admin,
+            team=teams[item["team"]],
+            title=item["title"],
+            severity=severities[item["severity"]],
+            started_at=started,
+            summary=item.get("summary", ""),
+            status=item.get("status", "open"),
+            visibility=item.get("visibility", "organization"),
+            services=item.get("services", []),
             responders=[users[n] for n in item.get("responders", [])],
             invitees=[users[n] for n in item.get("invitees", [])],
-            links=item.get("links", []), **moments,
+            links=item.get("links", []),
+            **moments,
         )
         counts["incidents"] += 1
         counts["timeline_events"] = counts.get("timeline_events", 0) + _load_timeline(
-            incident, item.get("timeline_events", []), by=_recorder(incident, admin), day=started_day)
+            incident, item.get("timeline_events", []), by=_recorder(incident, admin), day=started_day
+        )
         retro = item.get("retrospective")
         if not retro:
             continue
         owner = users[retro["owner"]]
         retrospective = retrospective_start(
-            incident=incident, template=builtin[retro["template"]], by=admin, owner=owner,
+            incident=incident,
+            template=builtin[retro["template"]],
+            by=admin,
+            owner=owner,
             shadow=users.get(retro.get("shadow")) if retro.get("shadow") else None,
             due_at=(started + timedelta(days=7)).date(),
         )
@@ -112,10 +129,23 @@ def _recorder(incident, admin) -> User:
 
 
 SOURCE_ACTOR_KINDS = {"slack": "person", "manual": "person", "github": "bot"}  # otherwise "system"
-DEFAULT_KINDS = {"slack": "message", "pagerduty": "page", "alertmanager": "alert_firing", "grafana": "alert_firing",
-                 "github": "deploy", "jsonl": "log", "manual": "note"}
-DEMO_FILES = {"slack": "inc-channel-export.zip", "pagerduty": "log_entries.json", "alertmanager": "alertmanager.json",
-              "grafana": "grafana-alerts.json", "github": "deployments.json", "jsonl": "failover-controller.log"}
+DEFAULT_KINDS = {
+    "slack": "message",
+    "pagerduty": "page",
+    "alertmanager": "alert_firing",
+    "grafana": "alert_firing",
+    "github": "deploy",
+    "jsonl": "log",
+    "manual": "note",
+}
+DEMO_FILES = {
+    "slack": "inc-channel-export.zip",
+    "pagerduty": "log_entries.json",
+    "alertmanager": "alertmanager.json",
+    "grafana": "grafana-alerts.json",
+    "github": "deployments.json",
+    "jsonl": "failover-controller.log",
+}
 
 
 def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> int:
@@ -138,27 +168,50 @@ def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> i
     for item in items:
         source, at = item["source"], moment(item["at"])
         if source == "manual":
-            event = event_add(incident=incident, by=by, occurred_at=at, text=item["text"], actor=item.get("actor", ""),
-                              actor_kind=item.get("actor_kind", "person"), kind=item.get("kind", "note"),
-                              source_url=item.get("url", ""), original_time=f"{item['at']} UTC", original_offset_minutes=0)
+            event = event_add(
+                incident=incident,
+                by=by,
+                occurred_at=at,
+                text=item["text"],
+                actor=item.get("actor", ""),
+                actor_kind=item.get("actor_kind", "person"),
+                kind=item.get("kind", "note"),
+                source_url=item.get("url", ""),
+                original_time=f"{item['at']} UTC",
+                original_offset_minutes=0,
+            )
             refs.append((item, event.pk))
             continue
         ts = f"{at.timestamp():.6f}"
         ref = item.get("ref") or (f"C{incident.pk:04d}/{ts}" if source == "slack" else f"{source}-{item['at']}")
         parent = f"C{incident.pk:04d}/{moment(item['parent_at']).timestamp():.6f}" if item.get("parent_at") else ""
-        by_source.setdefault(source, []).append(ParsedEvent(
-            occurred_at=at, original_time=ts if source == "slack" else at.isoformat().replace("+00:00", "Z"),
-            original_offset_minutes=None if source == "slack" else 0, actor=item.get("actor", ""),
-            actor_kind=item.get("actor_kind", SOURCE_ACTOR_KINDS.get(source, "system")),
-            kind=item.get("kind", DEFAULT_KINDS[source]), text=item["text"], source_type=source, source_ref=ref,
-            source_url=item.get("url", ""), channel=channel if source == "slack" else "", parent_ref=parent,
-            key_candidate=bool(item.get("pinned"))))
+        by_source.setdefault(source, []).append(
+            ParsedEvent(
+                occurred_at=at,
+                original_time=ts if source == "slack" else at.isoformat().replace("+00:00", "Z"),
+                original_offset_minutes=None if source == "slack" else 0,
+                actor=item.get("actor", ""),
+                actor_kind=item.get("actor_kind", SOURCE_ACTOR_KINDS.get(source, "system")),
+                kind=item.get("kind", DEFAULT_KINDS[source]),
+                text=item["text"],
+                source_type=source,
+                source_ref=ref,
+                source_url=item.get("url", ""),
+                channel=channel if source == "slack" else "",
+                parent_ref=parent,
+                key_candidate=bool(item.get("pinned")),
+            )
+        )
         refs.append((item, (source, ref)))
     for source, events in by_source.items():
         timeline_import(incident=incident, by=by, source_type=source, file_name=DEMO_FILES[source], events=events)
 
-    imported = {(source, ref): pk for pk, source, ref in TimelineEvent.objects.filter(incident=incident).exclude(
-        source_type="manual").values_list("pk", "source_type", "source_ref")}
+    imported = {
+        (source, ref): pk
+        for pk, source, ref in TimelineEvent.objects.filter(incident=incident)
+        .exclude(source_type="manual")
+        .values_list("pk", "source_type", "source_ref")
+    }
     ids = [(item, imported[ref] if isinstance(ref, tuple) else ref) for item, ref in refs]
     for flag, action in (("key", "key"), ("hidden", "hide")):
         chosen = [pk for item, pk in ids if item.get(flag)]
@@ -168,4 +221,3 @@ def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> i
         if item.get("milestone"):  # read afresh: the bulk changes above are in the database, not in any instance
             milestone_set_from_event(event=TimelineEvent.objects.get(pk=pk), by=by, moment=f"{item['milestone']}_at")
     return len(items)
-

@@ -19,7 +19,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .base import ImportOptions, ParsedEvent, ProblemCollector, check_file_size, clip_text, offset_minutes, parse_rfc3339, pointer_join
+from .base import (
+    ImportOptions,
+    ParsedEvent,
+    ProblemCollector,
+    check_file_size,
+    clip_text,
+    offset_minutes,
+    parse_rfc3339,
+    pointer_join,
+)
 from .sniff import looks_like
 
 ZERO_TIME_PREFIX = "0001-01-01T00:00:00"  # Go's zero time: "not set" in Alertmanager and Grafana
@@ -129,7 +138,9 @@ def read_documents(path: Path, file: str, problems: ProblemCollector) -> list[Do
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        problems.add(file, f"is not UTF-8 text (bad byte at offset {exc.start}).", line=raw[: exc.start].count(b"\n") + 1)
+        problems.add(
+            file, f"is not UTF-8 text (bad byte at offset {exc.start}).", line=raw[: exc.start].count(b"\n") + 1
+        )
         return []
     if not text.strip():
         problems.add(file, "is empty; expected JSON webhook payloads.")
@@ -147,7 +158,9 @@ def read_documents(path: Path, file: str, problems: ProblemCollector) -> list[Do
     return docs
 
 
-def _json_lines(text: str, file: str, problems: ProblemCollector, whole_error: ValueError) -> list[tuple[Any, int | None]]:
+def _json_lines(
+    text: str, file: str, problems: ProblemCollector, whole_error: ValueError
+) -> list[tuple[Any, int | None]]:
     lines = text.split("\n")
     numbered = [(n, line.strip()) for n, line in enumerate(lines, start=1) if line.strip()]
     try:
@@ -164,7 +177,11 @@ def _json_lines(text: str, file: str, problems: ProblemCollector, whole_error: V
             values.append((_loads(line_text), number))
         except ValueError as exc:
             message, _ = _json_error(exc)
-            problems.add(file, message.replace(" (line 1, ", " (") + " — this looks like JSON lines, one payload per line.", line=number)
+            problems.add(
+                file,
+                message.replace(" (line 1, ", " (") + " — this looks like JSON lines, one payload per line.",
+                line=number,
+            )
     return values
 
 
@@ -217,7 +234,9 @@ class Moment:
     offset: int | None
 
 
-def payload_event(moment: Moment, source_type: str, source_ref: str, actor: tuple[str, str], text: str, kind: str, **fields: Any) -> ParsedEvent:
+def payload_event(
+    moment: Moment, source_type: str, source_ref: str, actor: tuple[str, str], text: str, kind: str, **fields: Any
+) -> ParsedEvent:
     """An event at `moment` by `actor` (name, actor_kind), its text clipped; `fields` are the rest (source_url, channel...)."""
     name, actor_kind = actor
     return ParsedEvent(
@@ -234,7 +253,9 @@ def payload_event(moment: Moment, source_type: str, source_ref: str, actor: tupl
     )
 
 
-def rfc3339_time(ctx: Ctx, value: Any, *parts: object, field: str, options: ImportOptions, required: bool = True) -> Moment | None:
+def rfc3339_time(
+    ctx: Ctx, value: Any, *parts: object, field: str, options: ImportOptions, required: bool = True
+) -> Moment | None:
     """An RFC 3339 time (Z, ±hh:mm, ms or ns); naive times take options.tz. None (and a problem) when unusable."""
     if value is None or value == "":
         if required:
@@ -254,7 +275,11 @@ def rfc3339_time(ctx: Ctx, value: Any, *parts: object, field: str, options: Impo
                 moment = None
         if moment is None:
             hint = "" if options.tz is not None else " (times without a zone need a time zone option)"
-            ctx.problem(f"{shown(value)} is not a valid time; expected RFC 3339 such as 2024-05-01T10:00:00Z{hint}.", *parts, field=field)
+            ctx.problem(
+                f"{shown(value)} is not a valid time; expected RFC 3339 such as 2024-05-01T10:00:00Z{hint}.",
+                *parts,
+                field=field,
+            )
             return None
         offset = None
     else:
@@ -299,7 +324,9 @@ class EventSet:
         return len(self.events)
 
 
-def finish(events: EventSet | list[ParsedEvent], problems: ProblemCollector, options: ImportOptions) -> Iterator[ParsedEvent]:
+def finish(
+    events: EventSet | list[ParsedEvent], problems: ProblemCollector, options: ImportOptions
+) -> Iterator[ParsedEvent]:
     """Raise ImportFailed with every problem, else the wanted events in time order (stable)."""
     problems.raise_if_any()
     values = list(events.events.values()) if isinstance(events, EventSet) else list(events)

@@ -28,7 +28,21 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, Moment, http_url, is_zero_time, payload_event, rfc3339_time, run, shown, stable_hash, text_of, type_name, wrong_payload
+from ._payloads import (
+    Ctx,
+    EventSet,
+    Moment,
+    http_url,
+    is_zero_time,
+    payload_event,
+    rfc3339_time,
+    run,
+    shown,
+    stable_hash,
+    text_of,
+    type_name,
+    wrong_payload,
+)
 from .base import ImportOptions, ParsedEvent, clip_text
 from .sniff import is_alertmanager
 
@@ -38,7 +52,9 @@ STATUSES = ("firing", "resolved")
 
 
 def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Iterator[ParsedEvent]:
-    return run_alert_payloads(path, options, name, source_type=SOURCE, actor="Alertmanager", what="an Alertmanager webhook payload")
+    return run_alert_payloads(
+        path, options, name, source_type=SOURCE, actor="Alertmanager", what="an Alertmanager webhook payload"
+    )
 
 
 def run_alert_payloads(
@@ -76,7 +92,9 @@ def _labels(ctx: Ctx, alert: dict, i: int, key: str) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in value.items()}
 
 
-def alert_events(ctx: Ctx, payload: dict, events: EventSet, options: ImportOptions, *, source_type: str, actor: str) -> None:
+def alert_events(
+    ctx: Ctx, payload: dict, events: EventSet, options: ImportOptions, *, source_type: str, actor: str
+) -> None:
     """Alertmanager-shaped alerts (also Grafana 8+) to firing / resolved events."""
     group_status = payload.get("status")
     receiver = text_of(payload.get("receiver"))
@@ -97,7 +115,13 @@ def alert_events(ctx: Ctx, payload: dict, events: EventSet, options: ImportOptio
         starts_raw = alert.get("startsAt")
         start: Moment | None = None
         if is_zero_time(starts_raw):
-            ctx.problem("is unset (the zero time); a firing alert needs its start time.", "alerts", i, "startsAt", field="startsAt")
+            ctx.problem(
+                "is unset (the zero time); a firing alert needs its start time.",
+                "alerts",
+                i,
+                "startsAt",
+                field="startsAt",
+            )
         else:
             start = rfc3339_time(ctx, starts_raw, "alerts", i, "startsAt", field="startsAt", options=options)
 
@@ -112,22 +136,46 @@ def alert_events(ctx: Ctx, payload: dict, events: EventSet, options: ImportOptio
         key = fingerprint.strip() if isinstance(fingerprint, str) and fingerprint.strip() else stable_hash(labels)
         ref_base = f"{key}:{start.original}"
         if ref_base in seen_here:
-            ctx.problem(f"the same alert ({shown(key)}, starting {shown(start.original)}) appears twice in this payload.", "alerts", i, field="fingerprint")
+            ctx.problem(
+                f"the same alert ({shown(key)}, starting {shown(start.original)}) appears twice in this payload.",
+                "alerts",
+                i,
+                field="fingerprint",
+            )
             continue
         seen_here.add(ref_base)
 
         channel = receiver or text_of(labels.get("job")) or text_of(labels.get("service"))
-        url = http_url(alert.get("panelURL"), alert.get("dashboardURL"), alert.get("generatorURL")) if source_type == "grafana" else http_url(alert.get("generatorURL"))
+        url = (
+            http_url(alert.get("panelURL"), alert.get("dashboardURL"), alert.get("generatorURL"))
+            if source_type == "grafana"
+            else http_url(alert.get("generatorURL"))
+        )
         value_string = text_of(alert.get("valueString")) if source_type == "grafana" else ""
 
         def event(moment: Moment, state: str) -> ParsedEvent:  # state: "firing" or "resolved"
             text = alert_text(state.capitalize(), labels, annotations, value_string)
-            return payload_event(moment, source_type, f"{ref_base}:{state}", (actor, "system"), text, f"alert_{state}", source_url=url, channel=channel)
+            return payload_event(
+                moment,
+                source_type,
+                f"{ref_base}:{state}",
+                (actor, "system"),
+                text,
+                f"alert_{state}",
+                source_url=url,
+                channel=channel,
+            )
 
         events.add(event(start, "firing"), ctx, "alerts", i)
         if status == "resolved" and end is not None:
             if end.utc < start.utc:
-                ctx.problem(f"{shown(end.original)} is before startsAt {shown(start.original)}.", "alerts", i, "endsAt", field="endsAt")
+                ctx.problem(
+                    f"{shown(end.original)} is before startsAt {shown(start.original)}.",
+                    "alerts",
+                    i,
+                    "endsAt",
+                    field="endsAt",
+                )
                 continue
             events.add(event(end, "resolved"), ctx, "alerts", i)
 

@@ -136,7 +136,14 @@ def clip_text(text: str) -> str:
 def check_file_size(path: Path, name: str | None = None) -> None:
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
-        raise ImportFailed([ImportProblem(file=name or str(path), message=f"is {size / 1024**3:.1f} GB; the limit is {MAX_FILE_BYTES // 1024**3} GB.")])
+        raise ImportFailed(
+            [
+                ImportProblem(
+                    file=name or str(path),
+                    message=f"is {size / 1024**3:.1f} GB; the limit is {MAX_FILE_BYTES // 1024**3} GB.",
+                )
+            ]
+        )
 
 
 def offset_minutes(moment: datetime) -> int | None:

@@ -48,7 +48,23 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .base import EVENT_KINDS, ImportFailed, ImportOptions, ImportProblem, ParsedEvent
-from .log_common import MAX_ACTOR, MAX_CHANNEL, MAX_ORIGINAL_TIME, MAX_RECORD_BYTES, MAX_REF, NO_ZONE, LogInput, NoZone, TimeError, check_mapping, clean_log_text, is_url, iter_lines, parse_log_time, split_spec
+from .log_common import (
+    MAX_ACTOR,
+    MAX_CHANNEL,
+    MAX_ORIGINAL_TIME,
+    MAX_RECORD_BYTES,
+    MAX_REF,
+    NO_ZONE,
+    LogInput,
+    NoZone,
+    TimeError,
+    check_mapping,
+    clean_log_text,
+    is_url,
+    iter_lines,
+    parse_log_time,
+    split_spec,
+)
 
 ROLES = ("time", "text", "actor", "source", "kind", "channel")
 SPEC_KEYS = (*ROLES, "delimiter", "time_format", "actor_kind")
@@ -79,7 +95,9 @@ class CsvMapping:
             if not getattr(self, role):
                 raise ValueError(f"the mapping needs a {role} column, e.g. time=timestamp,text=message.")
         if self.delimiter is not None and len(self.delimiter) != 1:
-            raise ValueError(f"delimiter must be one character (or comma, tab, semicolon, pipe); got {self.delimiter!r}.")
+            raise ValueError(
+                f"delimiter must be one character (or comma, tab, semicolon, pipe); got {self.delimiter!r}."
+            )
         if self.delimiter in ('"', "\r", "\n"):
             raise ValueError(f"delimiter {self.delimiter!r} cannot be used.")
         check_mapping(self.actor_kind, self.time_format)
@@ -150,7 +168,11 @@ def _utf8_lines(stream) -> Iterator[tuple[int, str | None, str | None]]:
             yield number, raw.decode("utf-8"), None
         except UnicodeDecodeError as exc:
             byte = raw[exc.start]
-            yield number, raw.decode("utf-8", "replace"), f"is not valid UTF-8 (byte 0x{byte:02x} at byte {exc.start + 1}); save the file as UTF-8."
+            yield (
+                number,
+                raw.decode("utf-8", "replace"),
+                f"is not valid UTF-8 (byte 0x{byte:02x} at byte {exc.start + 1}); save the file as UTF-8.",
+            )
 
 
 def _utf16_lines(stream) -> Iterator[tuple[int, str | None, str | None]]:
@@ -206,13 +228,21 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
         number, text, error = item
         if text is not None and not text.strip():
             continue  # blank lines before the header
-        if text is not None and error is None and text.strip().lower().startswith("sep=") and len(text.strip()) == 5 and not lookahead:
+        if (
+            text is not None
+            and error is None
+            and text.strip().lower().startswith("sep=")
+            and len(text.strip()) == 5
+            and not lookahead
+        ):
             delimiter = delimiter or text.strip()[4]
             continue
         lookahead.append(item)
         break
     if not lookahead:
-        raise ImportFailed([ImportProblem(file=display, message="is empty; a CSV file needs a header row naming its columns.")])
+        raise ImportFailed(
+            [ImportProblem(file=display, message="is empty; a CSV file needs a header row naming its columns.")]
+        )
     if delimiter is None:
         delimiter = _sniff(lookahead[0][1] or "")
 
@@ -243,8 +273,11 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
         except StopIteration:
             break
         except _Oversize as exc:
-            problems.add(f"the record starting here is longer than {MAX_RECORD_BYTES // 1024 // 1024} MB (line {exc.args[0]}); "
-                         "an unclosed quote? Nothing after it was read.", line=start)
+            problems.add(
+                f"the record starting here is longer than {MAX_RECORD_BYTES // 1024 // 1024} MB (line {exc.args[0]}); "
+                "an unclosed quote? Nothing after it was read.",
+                line=start,
+            )
             break
         except csv.Error as exc:
             problems.add(f"is not valid CSV ({exc}).", line=start)
@@ -257,7 +290,10 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
             continue
         data_rows += 1
         if len(row) <= needed:
-            problems.add(f"has {len(row)} field(s); the header has {len(header)}, and column {header[needed]!r} is field {needed + 1}.", line=start)
+            problems.add(
+                f"has {len(row)} field(s); the header has {len(header)}, and column {header[needed]!r} is field {needed + 1}.",
+                line=start,
+            )
             continue
         cell = row[time_at]
         try:
@@ -272,7 +308,11 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
         if kind_at is not None and kind_at < len(row) and row[kind_at].strip():
             kind = row[kind_at].strip().lower()
             if kind not in EVENT_KINDS:
-                problems.add(f"{row[kind_at].strip()[:40]!r} is not a kind; use one of {', '.join(EVENT_KINDS)}.", line=start, field=header[kind_at])
+                problems.add(
+                    f"{row[kind_at].strip()[:40]!r} is not a kind; use one of {', '.join(EVENT_KINDS)}.",
+                    line=start,
+                    field=header[kind_at],
+                )
                 continue
         if problems:
             continue  # keep checking rows, but yield nothing more
@@ -280,7 +320,9 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
         source_value = row[source_at].strip() if source_at is not None and source_at < len(row) else ""
         ref = ""
         if source_value:
-            digest = int.from_bytes(hashlib.blake2b(source_value.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big")
+            digest = int.from_bytes(
+                hashlib.blake2b(source_value.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "big"
+            )
             if digest not in seen_sources:
                 seen_sources.add(digest)
                 candidate = f"{ref_name}#{source_value}"
@@ -313,11 +355,17 @@ def _read_header(reader, lines: _Lines, display: str) -> tuple[list[str], int]:
         try:
             row = next(reader)
         except StopIteration:
-            raise ImportFailed([ImportProblem(file=display, message="is empty; a CSV file needs a header row naming its columns.")]) from None
+            raise ImportFailed(
+                [ImportProblem(file=display, message="is empty; a CSV file needs a header row naming its columns.")]
+            ) from None
         except _Oversize:
-            raise ImportFailed([ImportProblem(file=display, line=start, message="the header is longer than 1 MB; is this a CSV file?")]) from None
+            raise ImportFailed(
+                [ImportProblem(file=display, line=start, message="the header is longer than 1 MB; is this a CSV file?")]
+            ) from None
         except csv.Error as exc:
-            raise ImportFailed([ImportProblem(file=display, line=start, message=f"the header is not valid CSV ({exc}).")]) from None
+            raise ImportFailed(
+                [ImportProblem(file=display, line=start, message=f"the header is not valid CSV ({exc}).")]
+            ) from None
         if lines.bad:
             raise ImportFailed([ImportProblem(file=display, line=n, message=m) for n, m in lines.bad])
         if row and any(cell.strip() for cell in row):
@@ -338,11 +386,23 @@ def _resolve_columns(header: list[str], line: int, mapping: CsvMapping, display:
         if len(found) == 1:
             index[role] = found[0]
         elif len(found) > 1:
-            problems.append(ImportProblem(file=display, line=line, field=column,
-                                          message=f"column {column!r} appears {len(found)} times in the header; rename one."))
+            problems.append(
+                ImportProblem(
+                    file=display,
+                    line=line,
+                    field=column,
+                    message=f"column {column!r} appears {len(found)} times in the header; rename one.",
+                )
+            )
         elif role not in mapping.optional:
-            problems.append(ImportProblem(file=display, line=line, field=column,
-                                          message=f"the {role} column {column!r} is not in the header, which has: {shown}."))
+            problems.append(
+                ImportProblem(
+                    file=display,
+                    line=line,
+                    field=column,
+                    message=f"the {role} column {column!r} is not in the header, which has: {shown}.",
+                )
+            )
     if problems:
         raise ImportFailed(problems)
     return index

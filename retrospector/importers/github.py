@@ -37,7 +37,13 @@ def _id(ctx: Ctx, value: Any, *parts: object) -> str | None:
         return str(value)
     if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 30:
         return value.strip()
-    ctx.problem("is missing; every deployment and status needs its numeric id." if value is None else f"must be a number, not {shown(value)}.", *parts, field="id")
+    ctx.problem(
+        "is missing; every deployment and status needs its numeric id."
+        if value is None
+        else f"must be a number, not {shown(value)}.",
+        *parts,
+        field="id",
+    )
     return None
 
 
@@ -53,8 +59,16 @@ def _actor(payload: dict, deployment: dict) -> tuple[str, str]:
 def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Iterator[ParsedEvent]:
     def handle(ctx: Ctx, events: EventSet) -> None:
         payload = ctx.doc.value
-        if not isinstance(payload, dict) or not (isinstance(payload.get("deployment"), dict) or isinstance(payload.get("deployment_status"), dict)):
-            wrong_payload(ctx, payload, "a GitHub deployment or deployment_status webhook payload", "no 'deployment' object", SOURCE)
+        if not isinstance(payload, dict) or not (
+            isinstance(payload.get("deployment"), dict) or isinstance(payload.get("deployment_status"), dict)
+        ):
+            wrong_payload(
+                ctx,
+                payload,
+                "a GitHub deployment or deployment_status webhook payload",
+                "no 'deployment' object",
+                SOURCE,
+            )
             return
         deployment = obj(payload.get("deployment"))
         repository = obj(payload.get("repository"))
@@ -80,7 +94,9 @@ def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Ite
                 return
             environment = text_of(status.get("environment")) or text_of(deployment.get("environment"))
             details = ", ".join(p for p in (what, sha) if p)
-            text = f"Deployment{' to ' + environment if environment else ''}: {state.strip()}" + (f" ({details})" if details else "")
+            text = f"Deployment{' to ' + environment if environment else ''}: {state.strip()}" + (
+                f" ({details})" if details else ""
+            )
             description = text_of(status.get("description"))
             if description:
                 text += f"\n{description}"
@@ -89,7 +105,9 @@ def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Ite
         else:
             at = ("deployment",)
             event_id = _id(ctx, deployment.get("id"), *at, "id")
-            moment = rfc3339_time(ctx, deployment.get("created_at"), *at, "created_at", field="created_at", options=options)
+            moment = rfc3339_time(
+                ctx, deployment.get("created_at"), *at, "created_at", field="created_at", options=options
+            )
             if event_id is None or moment is None:
                 return
             environment = text_of(deployment.get("environment"))
@@ -106,8 +124,19 @@ def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Ite
                 text += f"\n{description}"
             ref_prefix = "deployment"
             repo_url = http_url(repository.get("html_url"))
-            url = http_url(obj(payload.get("workflow_run")).get("html_url"), f"{repo_url}/deployments" if repo_url else None)
-        event = payload_event(moment, SOURCE, f"{ref_prefix}:{event_id}", (actor, actor_kind), text, "deploy", source_url=url, channel=environment[:200])
+            url = http_url(
+                obj(payload.get("workflow_run")).get("html_url"), f"{repo_url}/deployments" if repo_url else None
+            )
+        event = payload_event(
+            moment,
+            SOURCE,
+            f"{ref_prefix}:{event_id}",
+            (actor, actor_kind),
+            text,
+            "deploy",
+            source_url=url,
+            channel=environment[:200],
+        )
         events.add(event, ctx, *at, "id")
 
     return run(path, options, name, handle, on_conflict="error")

@@ -24,8 +24,7 @@ from typing import Any
 from ._payloads import Ctx
 from .alertmanager import run_alert_payloads
 from .base import ImportOptions, ParsedEvent
-from .sniff import is_grafana
-from .sniff import is_legacy_payload
+from .sniff import is_grafana, is_legacy_payload
 
 SOURCE = "grafana"
 sniff = is_grafana  # every source module answers "is this yours?" by the same name
@@ -43,4 +42,12 @@ def _refuse_legacy(ctx: Ctx, payload: Any) -> bool:
 
 
 def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Iterator[ParsedEvent]:
-    return run_alert_payloads(path, options, name, source_type=SOURCE, actor="Grafana", what="a Grafana alerting webhook payload", refuse=_refuse_legacy)
+    return run_alert_payloads(
+        path,
+        options,
+        name,
+        source_type=SOURCE,
+        actor="Grafana",
+        what="a Grafana alerting webhook payload",
+        refuse=_refuse_legacy,
+    )

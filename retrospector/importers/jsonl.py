@@ -60,17 +60,78 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .base import EVENT_KINDS, ImportOptions, ParsedEvent, pointer_join
-from .log_common import MAX_ACTOR, MAX_CHANNEL, MAX_ORIGINAL_TIME, MAX_RECORD_BYTES, NO_ZONE, LogInput, NoZone, Problems, TimeError, check_mapping, clean_log_text, is_url, iter_lines, parse_log_time, split_spec
+from .log_common import (
+    MAX_ACTOR,
+    MAX_CHANNEL,
+    MAX_ORIGINAL_TIME,
+    MAX_RECORD_BYTES,
+    NO_ZONE,
+    LogInput,
+    NoZone,
+    Problems,
+    TimeError,
+    check_mapping,
+    clean_log_text,
+    is_url,
+    iter_lines,
+    parse_log_time,
+    split_spec,
+)
 
 FIELDS = ("time", "text", "actor", "source", "kind", "level", "channel")
 SPEC_KEYS = (*FIELDS, "time_format", "actor_kind")
-TIME_NAMES = ("time", "timestamp", "@timestamp", "ts", "t", "date", "datetime", "__REALTIME_TIMESTAMP", "timeUnixNano", "observedTimeUnixNano")
-TEXT_NAMES = ("message", "msg", "MESSAGE", "log", "body", "text", "@message", "short_message", "@fields.message", "@fields.msg")
-ACTOR_NAMES = ("service.name", "service", "app", "SYSLOG_IDENTIFIER", "name", "logger", "log.logger", "hostname", "_HOSTNAME")
-LEVEL_NAMES = ("level", "lvl", "log.level", "severity", "severityText", "levelname", "loglevel", "PRIORITY", "@fields.level", "@fields.lvl")
+TIME_NAMES = (
+    "time",
+    "timestamp",
+    "@timestamp",
+    "ts",
+    "t",
+    "date",
+    "datetime",
+    "__REALTIME_TIMESTAMP",
+    "timeUnixNano",
+    "observedTimeUnixNano",
+)
+TEXT_NAMES = (
+    "message",
+    "msg",
+    "MESSAGE",
+    "log",
+    "body",
+    "text",
+    "@message",
+    "short_message",
+    "@fields.message",
+    "@fields.msg",
+)
+ACTOR_NAMES = (
+    "service.name",
+    "service",
+    "app",
+    "SYSLOG_IDENTIFIER",
+    "name",
+    "logger",
+    "log.logger",
+    "hostname",
+    "_HOSTNAME",
+)
+LEVEL_NAMES = (
+    "level",
+    "lvl",
+    "log.level",
+    "severity",
+    "severityText",
+    "levelname",
+    "loglevel",
+    "PRIORITY",
+    "@fields.level",
+    "@fields.lvl",
+)
 TIME_UNITS = {"__REALTIME_TIMESTAMP": "us", "timeUnixNano": "ns", "observedTimeUnixNano": "ns"}
 SYSLOG_LEVEL_FIELDS = frozenset({"PRIORITY", "priority", "syslog.severity"})
-ERROR_LEVELS = frozenset({"error", "err", "fatal", "critical", "crit", "alert", "emerg", "emergency", "panic", "severe"})
+ERROR_LEVELS = frozenset(
+    {"error", "err", "fatal", "critical", "crit", "alert", "emerg", "emergency", "panic", "severe"}
+)
 WARNING_LEVELS = frozenset({"warn", "warning"})
 CHUNK = 64 * 1024
 _MISSING = object()
@@ -111,7 +172,7 @@ def _lookup(obj: dict, path: str):
     while dot > 0:
         inner = obj.get(path[:dot])
         if isinstance(inner, dict):
-            value, keys = _lookup(inner, path[dot + 1:])
+            value, keys = _lookup(inner, path[dot + 1 :])
             if value is not _MISSING:
                 return value, (path[:dot], *keys)
         dot = path.find(".", dot + 1)
@@ -126,9 +187,7 @@ def _find(obj: dict, names: tuple[str, ...], want_string: bool, fallback: bool =
         value, keys = _lookup(obj, name)
         if value is _MISSING or value is None or value == "":
             continue
-        if want_string and not isinstance(value, str):
-            pass
-        elif not want_string and isinstance(value, (dict, list, bool)):
+        if want_string and not isinstance(value, str) or not want_string and isinstance(value, (dict, list, bool)):
             pass
         else:
             return value, keys
@@ -226,7 +285,9 @@ def _otlp_records(obj: dict) -> Iterator[tuple[dict, str]]:
 # --------------------------------------------------------------------------- parsing
 
 
-def parse(path, options: ImportOptions, *, mapping: JsonlMapping | None = None, name: str | None = None) -> Iterator[ParsedEvent]:
+def parse(
+    path, options: ImportOptions, *, mapping: JsonlMapping | None = None, name: str | None = None
+) -> Iterator[ParsedEvent]:
     """Events from a JSON-lines (or JSON array) log, in file order. `name` is how problems and refs name the
     file (default: the path for problems, its base name for refs)."""
     mapping = mapping or JsonlMapping()
@@ -366,11 +427,18 @@ def _array_items(stream, problems: Problems, ref_name: str):
                 if not eof and len(buf) - pos <= MAX_RECORD_BYTES and fill():
                     continue
                 too_big = len(buf) - pos > MAX_RECORD_BYTES
-                problems.add(f"element {index} is longer than 1 MB" if too_big else f"element {index} is not valid JSON: {_reason(exc)}",
-                             line=start_line, pointer=f"/{index}")
+                problems.add(
+                    f"element {index} is longer than 1 MB"
+                    if too_big
+                    else f"element {index} is not valid JSON: {_reason(exc)}",
+                    line=start_line,
+                    pointer=f"/{index}",
+                )
                 return
             except (ValueError, RecursionError) as exc:
-                problems.add(f"element {index} is not valid JSON ({type(exc).__name__}).", line=start_line, pointer=f"/{index}")
+                problems.add(
+                    f"element {index} is not valid JSON ({type(exc).__name__}).", line=start_line, pointer=f"/{index}"
+                )
                 return
             if end >= len(buf) and not eof and fill():
                 continue  # a number may go on in the next chunk
@@ -383,7 +451,9 @@ def _array_items(stream, problems: Problems, ref_name: str):
             else:
                 yield obj, start_line, f"/{index}", f"{ref_name}:{start_line}:{index}"
         else:
-            problems.add(f"element {index} is a JSON {type(obj).__name__}, not an object.", line=start_line, pointer=f"/{index}")
+            problems.add(
+                f"element {index} is a JSON {type(obj).__name__}, not an object.", line=start_line, pointer=f"/{index}"
+            )
         index += 1
         if not skip_space():
             problems.add("ends before the array's closing ].", line=line_at(len(buf)))
@@ -425,8 +495,11 @@ class _EventMaker:
                 value = obj
                 for key in keys:
                     value = value.get(key, _MISSING) if isinstance(value, dict) else _MISSING
-            if value is not _MISSING and value is not None and value != "" and (
-                isinstance(value, str) if want_string else not isinstance(value, (dict, list, bool))
+            if (
+                value is not _MISSING
+                and value is not None
+                and value != ""
+                and (isinstance(value, str) if want_string else not isinstance(value, (dict, list, bool)))
             ):
                 return value, keys
         value, keys = _find(obj, names, want_string)
@@ -435,21 +508,36 @@ class _EventMaker:
             return value, keys
         return _find(obj, names, want_string, fallback) if fallback else (_MISSING, ())
 
-    def _required(self, obj: dict, role: str, names: tuple[str, ...], want_string: bool, line: int, pointer: str, *, fallback: bool = False,
-                  show_keys: bool = False):
+    def _required(
+        self,
+        obj: dict,
+        role: str,
+        names: tuple[str, ...],
+        want_string: bool,
+        line: int,
+        pointer: str,
+        *,
+        fallback: bool = False,
+        show_keys: bool = False,
+    ):
         """(value, keys) of the time or text field: the mapping's, else one of `names`; (_MISSING, ()) after a
         problem when there is none (`show_keys`: the problem lists the record's keys)."""
         name = getattr(self.mapping, role)
         if name:
             value, keys = _lookup(obj, name)
             if value is _MISSING:
-                self.problems.repeat(f"no field {name!r}", f"has no field {name!r} (the {role}).", field=name, **_where(line, pointer))
+                self.problems.repeat(
+                    f"no field {name!r}", f"has no field {name!r} (the {role}).", field=name, **_where(line, pointer)
+                )
             return value, keys
         value, keys = self._auto(obj, role, names, want_string, fallback)
         if value is _MISSING:
             it_has = f"; it has {', '.join(list(obj)[:12])}" if show_keys else ""
-            self.problems.repeat(f"no {role} field", f"has no {role} field (looked for {', '.join(names)}{it_has}); name it with {role}=FIELD.",
-                                 **_where(line, pointer))
+            self.problems.repeat(
+                f"no {role} field",
+                f"has no {role} field (looked for {', '.join(names)}{it_has}); name it with {role}=FIELD.",
+                **_where(line, pointer),
+            )
         return value, keys
 
     def __call__(self, obj: dict, line: int, pointer: str, ref: str) -> ParsedEvent | None:
@@ -461,9 +549,13 @@ class _EventMaker:
         ok = time_value is not _MISSING
         if ok:
             try:
-                occurred, offset = parse_log_time(time_value, self.tz, time_format=m.time_format, unit=TIME_UNITS.get(keys[-1]))
+                occurred, offset = parse_log_time(
+                    time_value, self.tz, time_format=m.time_format, unit=TIME_UNITS.get(keys[-1])
+                )
             except NoZone:
-                problems.repeat(NO_ZONE, f"{NO_ZONE} (got {time_value!r}).", field=".".join(keys), **_where(line, pointer, keys))
+                problems.repeat(
+                    NO_ZONE, f"{NO_ZONE} (got {time_value!r}).", field=".".join(keys), **_where(line, pointer, keys)
+                )
                 ok = False
             except TimeError as exc:
                 shown = repr(time_value) if len(repr(time_value)) <= 60 else repr(time_value)[:59] + "…"
@@ -482,8 +574,11 @@ class _EventMaker:
             if kind_value is not _MISSING and kind_value is not None and kind_value != "":
                 kind = kind_value.strip().lower() if isinstance(kind_value, str) else kind_value
                 if kind not in EVENT_KINDS:
-                    problems.add(f"{str(kind_value)[:40]!r} is not a kind; use one of {', '.join(EVENT_KINDS)}.", field=m.kind,
-                                 **_where(line, pointer, keys))
+                    problems.add(
+                        f"{str(kind_value)[:40]!r} is not a kind; use one of {', '.join(EVENT_KINDS)}.",
+                        field=m.kind,
+                        **_where(line, pointer, keys),
+                    )
                     ok = False
         if not ok or problems:
             return None

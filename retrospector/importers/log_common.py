@@ -15,11 +15,21 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from pathlib import Path
 from typing import BinaryIO
 
-from .base import ACTOR_KINDS, EPOCH, ImportFailed, ImportOptions, ParsedEvent, ProblemCollector, check_file_size, clip_text, offset_minutes
+from .base import (
+    ACTOR_KINDS,
+    EPOCH,
+    ImportFailed,
+    ImportOptions,
+    ParsedEvent,
+    ProblemCollector,
+    check_file_size,
+    clip_text,
+    offset_minutes,
+)
 
 MAX_RECORD_BYTES = 1024 * 1024  # one line (JSON) or one record (CSV); longer ones are refused as a problem
 MAX_ACTOR = 200
@@ -75,7 +85,9 @@ def epoch_time(whole: str, fraction: str | None = None, unit: str | None = None)
         raise TimeError("is out of range for an epoch time") from None
 
 
-def parse_log_time(value, tz: tzinfo | None, *, time_format: str | None = None, unit: str | None = None) -> tuple[datetime, int | None]:
+def parse_log_time(
+    value, tz: tzinfo | None, *, time_format: str | None = None, unit: str | None = None
+) -> tuple[datetime, int | None]:
     """(moment in UTC, offset in minutes the source gave or None). `value` is a string or a JSON number.
 
     Raises NoZone for a naive time without `tz`, TimeError (a ValueError) with a sentence otherwise.
@@ -156,7 +168,7 @@ def check_time_format(time_format: str | None) -> None:
         return
     if not re.search(r"%[YyGc]", time_format):
         raise ValueError(f"time_format {time_format!r} has no year (%Y); times without a year cannot be placed.")
-    sample = datetime(2001, 2, 3, 4, 5, 6, 789000, tzinfo=timezone.utc)
+    sample = datetime(2001, 2, 3, 4, 5, 6, 789000, tzinfo=UTC)
     try:
         datetime.strptime(sample.strftime(time_format), time_format)
     except ValueError as exc:
@@ -262,7 +274,9 @@ class LogInput:
         display = name or str(path)
         check_file_size(path, display)
         wants = options.wants if channel_mapped else dataclasses.replace(options, channels=None).wants
-        return cls(path, display, Path(name).name if name else path.name, Problems(display, options.max_problems), wants)
+        return cls(
+            path, display, Path(name).name if name else path.name, Problems(display, options.max_problems), wants
+        )
 
 
 def split_spec(spec: str, keys: tuple[str, ...]) -> dict[str, str]:

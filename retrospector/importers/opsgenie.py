@@ -97,7 +97,9 @@ def _time(ctx: Ctx, alert: dict, action: str) -> Moment | None:
         try:
             return Moment(epoch_guess(value), str(value), None)
         except ValueError as exc:
-            ctx.problem(f"{exc}; expected epoch milliseconds or nanoseconds such as 1420452191104.", "alert", field, field=field)
+            ctx.problem(
+                f"{exc}; expected epoch milliseconds or nanoseconds such as 1420452191104.", "alert", field, field=field
+            )
             return None
     ctx.problem(
         f"this {shown(action)} payload carries no time ({' or '.join('alert.' + f for f in fields)}), so it cannot be placed on a timeline.",
@@ -171,9 +173,22 @@ def parse(path: Path, options: ImportOptions, *, name: str | None = None) -> Ite
         else:
             kind, text = "note", f"{_words(action)} by {actor}: {subject}"
 
-        tags = tuple(t.strip()[:100] for t in alert.get("tags", []) if isinstance(t, str) and t.strip()) if isinstance(alert.get("tags"), list) else ()
+        tags = (
+            tuple(t.strip()[:100] for t in alert.get("tags", []) if isinstance(t, str) and t.strip())
+            if isinstance(alert.get("tags"), list)
+            else ()
+        )
         channel = (text_of(payload.get("integrationName")) or text_of(alert.get("entity")))[:200]
-        event = payload_event(moment, SOURCE, f"{alert_id}:{action}:{moment.original}", (clip_text(actor)[:200], actor_kind), text, kind, channel=channel, tags=tags[:50])
+        event = payload_event(
+            moment,
+            SOURCE,
+            f"{alert_id}:{action}:{moment.original}",
+            (clip_text(actor)[:200], actor_kind),
+            text,
+            kind,
+            channel=channel,
+            tags=tags[:50],
+        )
         events.add(event, ctx, "alert", "alertId", field="alertId")
 
     return run(path, options, name, handle, on_conflict="error")

@@ -33,10 +33,22 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ._payloads import Ctx, EventSet, Moment, each_payload, finish, http_url, obj, payload_event, rfc3339_time, shown, text_of, type_name
+from ._payloads import (
+    Ctx,
+    EventSet,
+    Moment,
+    each_payload,
+    finish,
+    http_url,
+    obj,
+    payload_event,
+    rfc3339_time,
+    shown,
+    text_of,
+    type_name,
+)
 from .base import ImportOptions, ParsedEvent, ProblemCollector, clip_text
-from .sniff import is_pagerduty
-from .sniff import is_pagerduty_log_entry, looks_like
+from .sniff import is_pagerduty, is_pagerduty_log_entry, looks_like
 
 SOURCE = "pagerduty"
 sniff = is_pagerduty  # every source module answers "is this yours?" by the same name
@@ -138,7 +150,9 @@ class _Reader:
             return
         # A message without log entries (v1 style): the message itself is the event.
         event_name = text_of(message.get("event")) or text_of(message.get("type"))
-        moment = rfc3339_time(ctx, message.get("created_on"), "messages", m, "created_on", field="created_on", options=self.options)
+        moment = rfc3339_time(
+            ctx, message.get("created_on"), "messages", m, "created_on", field="created_on", options=self.options
+        )
         ref = text_of(message.get("id"))
         if not ref:
             ctx.problem("is missing; every webhook message needs its id.", "messages", m, "id", field="id")
@@ -146,7 +160,15 @@ class _Reader:
             return
         what = event_name.removeprefix("incident.").replace("_", " ") or "update"
         text = f"Incident {what}: {_incident_label(incident)}".rstrip(": ")
-        event = _event(moment, ref, _actor(incident.get("last_status_change_by")), text, "page", obj(incident.get("service")), incident.get("html_url"))
+        event = _event(
+            moment,
+            ref,
+            _actor(incident.get("last_status_change_by")),
+            text,
+            "page",
+            obj(incident.get("service")),
+            incident.get("html_url"),
+        )
         self.events.add(event, ctx, "messages", m)
 
     # --- one item -----------------------------------------------------------------------------
@@ -159,7 +181,12 @@ class _Reader:
             ctx.problem("is missing; every log entry needs its id.", *at, "id", field="id")
         entry_type = entry.get("type")
         if not isinstance(entry_type, str) or not entry_type:
-            ctx.problem(f"must be a log entry type such as 'trigger_log_entry', not {shown(entry_type)}.", *at, "type", field="type")
+            ctx.problem(
+                f"must be a log entry type such as 'trigger_log_entry', not {shown(entry_type)}.",
+                *at,
+                "type",
+                field="type",
+            )
             entry_type = None
         moment = rfc3339_time(ctx, entry.get("created_at"), *at, "created_at", field="created_at", options=self.options)
         if moment is None or not ref or entry_type is None:
@@ -171,14 +198,23 @@ class _Reader:
         channel = obj(entry.get("channel"))
         if entry_type in NOTE_ENTRY_TYPES:
             kind = "note"
-            text = text_of(channel.get("content")) or text_of(channel.get("summary")) or text_of(channel.get("notes")) or text_of(entry.get("summary"))
+            text = (
+                text_of(channel.get("content"))
+                or text_of(channel.get("summary"))
+                or text_of(channel.get("notes"))
+                or text_of(entry.get("summary"))
+            )
             text = text or ENTRY_VERBS[entry_type].format(actor=actor)
         else:
             kind = "page"
-            summary = text_of(entry.get("summary")) or ENTRY_VERBS.get(entry_type, entry_type.removesuffix("_log_entry").replace("_", " ").capitalize()).format(actor=actor)
+            summary = text_of(entry.get("summary")) or ENTRY_VERBS.get(
+                entry_type, entry_type.removesuffix("_log_entry").replace("_", " ").capitalize()
+            ).format(actor=actor)
             label = text_of(entry_incident.get("summary")) or _incident_label(obj(incident))
             text = summary + (f" — {label}" if label else "")
-        event = _event(moment, ref, (actor, actor_kind), text, kind, service, entry.get("html_url"), entry_incident.get("html_url"))
+        event = _event(
+            moment, ref, (actor, actor_kind), text, kind, service, entry.get("html_url"), entry_incident.get("html_url")
+        )
         self.event_incidents.setdefault(ref, text_of(entry_incident.get("id")))
         return event
 
@@ -188,9 +224,16 @@ class _Reader:
             ctx.problem("is missing; every webhook event needs its id.", *at, "id", field="id")
         event_type = event.get("event_type")
         if not isinstance(event_type, str) or not event_type.strip():
-            ctx.problem(f"must be an event type such as 'incident.triggered', not {shown(event_type)}.", *at, "event_type", field="event_type")
+            ctx.problem(
+                f"must be an event type such as 'incident.triggered', not {shown(event_type)}.",
+                *at,
+                "event_type",
+                field="event_type",
+            )
             event_type = None
-        moment = rfc3339_time(ctx, event.get("occurred_at"), *at, "occurred_at", field="occurred_at", options=self.options)
+        moment = rfc3339_time(
+            ctx, event.get("occurred_at"), *at, "occurred_at", field="occurred_at", options=self.options
+        )
         data = event.get("data")
         if data is not None and not isinstance(data, dict):
             ctx.problem(f"must be an object, not {type(data).__name__}.", *at, "data", field="data")
@@ -200,7 +243,9 @@ class _Reader:
             return
         actor, actor_kind = _actor(event.get("agent"))
         # data is the incident itself, or (notes, status updates...) an object with an `incident` reference.
-        incident = data if data.get("type") == "incident" or "number" in data or "title" in data else obj(data.get("incident"))
+        incident = (
+            data if data.get("type") == "incident" or "number" in data or "title" in data else obj(data.get("incident"))
+        )
         service = obj(data.get("service")) or obj(incident.get("service"))
         self._learn_service(incident, service)
         label = _incident_label(incident)
@@ -223,7 +268,13 @@ class _Reader:
             else:
                 head = what.replace("_", " ").replace(".", " ").capitalize() + f" by {actor}"
             text = f"{head}: {label}" if label else head
-        self.events.add(_event(moment, ref, (actor, actor_kind), text, kind, service, data.get("html_url"), incident.get("html_url")), ctx, *at)
+        self.events.add(
+            _event(
+                moment, ref, (actor, actor_kind), text, kind, service, data.get("html_url"), incident.get("html_url")
+            ),
+            ctx,
+            *at,
+        )
         self.event_incidents.setdefault(ref, text_of(incident.get("id")))
 
     def _learn_service(self, incident: dict, service: dict) -> None:
@@ -241,9 +292,13 @@ class _Reader:
                 self.events.events[ref] = replace(event, channel=name)
 
 
-def _event(moment: Moment, ref: str, actor: tuple[str, str], text: str, kind: str, service: dict, *urls: Any) -> ParsedEvent:
+def _event(
+    moment: Moment, ref: str, actor: tuple[str, str], text: str, kind: str, service: dict, *urls: Any
+) -> ParsedEvent:
     """A PagerDuty event: channel = the service's name, source_url = the first http(s) one of `urls`."""
-    return payload_event(moment, SOURCE, ref, actor, text, kind, source_url=http_url(*urls), channel=_service_name(service))
+    return payload_event(
+        moment, SOURCE, ref, actor, text, kind, source_url=http_url(*urls), channel=_service_name(service)
+    )
 
 
 def _list(value: Any) -> list:

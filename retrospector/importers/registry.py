@@ -36,7 +36,15 @@ SOURCE_LABELS = {
 def parse_source(source: str, path: Path, options: ImportOptions, *, mapping: str = "") -> Iterator[ParsedEvent]:
     """Parse `path` as `source`; raises ImportFailed on bad input (never saves anything)."""
     if source not in SOURCES:
-        raise ImportFailed([ImportProblem(file=str(path), field="source", message=f"unknown source {source!r}; use one of {', '.join(SOURCES)}.")])
+        raise ImportFailed(
+            [
+                ImportProblem(
+                    file=str(path),
+                    field="source",
+                    message=f"unknown source {source!r}; use one of {', '.join(SOURCES)}.",
+                )
+            ]
+        )
     if not path.exists():
         raise ImportFailed([ImportProblem(file=str(path), message="no such file or folder.")])
     module = importlib.import_module(f"retrospector.importers.{SOURCES[source]}")
@@ -56,8 +64,15 @@ def parse_source(source: str, path: Path, options: ImportOptions, *, mapping: st
     return module.parse(path, options)
 
 
-def parse_upload(source: str, file_name: str, chunks: Iterable[bytes], options: ImportOptions, *,
-                 mapping: str = "", progress: Callable[[int], None] | None = None) -> list[ParsedEvent]:
+def parse_upload(
+    source: str,
+    file_name: str,
+    chunks: Iterable[bytes],
+    options: ImportOptions,
+    *,
+    mapping: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> list[ParsedEvent]:
     """Parse an uploaded file (given as byte chunks) in display order; the parsers read paths, so it is written
     to a temporary folder under its own name first (a Slack export's name tells zip from folder). `progress`, when
     given, is called with the number of events read so far every PROGRESS_EVERY events (a background job shows it)."""

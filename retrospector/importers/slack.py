@@ -60,14 +60,18 @@ MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024  # everything uncompressed
 
 CONVERSATION_LISTS = ("channels.json", "groups.json", "mpims.json", "dms.json")
 META_FILES = frozenset({"users.json", *CONVERSATION_LISTS})
-SKIPPED_SUBTYPES = frozenset({"channel_join", "channel_leave", "group_join", "group_leave", "message_changed", "message_replied"})
+SKIPPED_SUBTYPES = frozenset(
+    {"channel_join", "channel_leave", "group_join", "group_leave", "message_changed", "message_replied"}
+)
 DELETED_SUBTYPES = frozenset({"message_deleted", "tombstone"})
 DELETED_TEXT = "This message was deleted."
 TS_RE = re.compile(r"(\d{1,15})\.(\d{6})")
 DAY_FILE_RE = re.compile(r"\d{4}-\d{2}-\d{2}\.json")
 TOKEN_RE = re.compile(r"xox[a-z]-[A-Za-z0-9-]*", re.IGNORECASE)
 TOKEN_PARAMS = frozenset({"t", "token", "access_token", "auth", "key"})
-DOMAIN_RE = re.compile(rb"https?:(?:\\?/){2}([a-z0-9][a-z0-9-]{0,62})\.slack\.com(?:\\?/)(?:archives|files|services|team)(?:\\?/)")
+DOMAIN_RE = re.compile(
+    rb"https?:(?:\\?/){2}([a-z0-9][a-z0-9-]{0,62})\.slack\.com(?:\\?/)(?:archives|files|services|team)(?:\\?/)"
+)
 NOT_TEAM_DOMAINS = frozenset({"app", "api", "files", "hooks", "slack-files", "www", "status", "my"})
 
 
@@ -97,7 +101,7 @@ class _ZipSource(_Source):
         try:
             self.zip = zipfile.ZipFile(path)
             infos = self.zip.infolist()
-        except Exception as exc:  # noqa: BLE001 - zipfile raises many kinds on damaged input; all mean "unreadable"
+        except Exception as exc:
             raise ImportFailed([ImportProblem(file=str(path), message=f"is not a readable zip file ({exc}).")]) from exc
         self.infos: dict[str, zipfile.ZipInfo] = {}
         self.names, self.sizes = [], {}
@@ -119,16 +123,22 @@ class _ZipSource(_Source):
             self.names.append(name)
             self.sizes[name] = info.file_size
         if total > MAX_TOTAL_BYTES:
-            problems.add(str(path), f"unpacks to {total / 1024**3:.1f} GB; the limit is {MAX_TOTAL_BYTES // 1024**3} GB.")
+            problems.add(
+                str(path), f"unpacks to {total / 1024**3:.1f} GB; the limit is {MAX_TOTAL_BYTES // 1024**3} GB."
+            )
 
     def read(self, name: str) -> bytes:
         try:
             with self.zip.open(self.infos[name]) as member:
                 data = member.read(MAX_MEMBER_BYTES + 1)
-        except Exception as exc:  # noqa: BLE001 - CRC, zlib/bz2/lzma errors, encryption, bad headers: all mean "unreadable"
-            raise _Unreadable(f"could not be read from the zip file ({exc}); the zip file is corrupt or truncated.") from exc
+        except Exception as exc:
+            raise _Unreadable(
+                f"could not be read from the zip file ({exc}); the zip file is corrupt or truncated."
+            ) from exc
         if len(data) > MAX_MEMBER_BYTES:
-            raise _Unreadable(f"unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MB; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file.")
+            raise _Unreadable(
+                f"unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MB; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
+            )
         return data
 
     def close(self) -> None:
@@ -157,7 +167,9 @@ class _FolderSource(_Source):
                 self.sizes[name] = size
                 total += size
         if total > MAX_TOTAL_BYTES:
-            problems.add(str(path), f"holds {total / 1024**3:.1f} GB of JSON; the limit is {MAX_TOTAL_BYTES // 1024**3} GB.")
+            problems.add(
+                str(path), f"holds {total / 1024**3:.1f} GB of JSON; the limit is {MAX_TOTAL_BYTES // 1024**3} GB."
+            )
 
     def read(self, name: str) -> bytes:
         try:
@@ -166,7 +178,9 @@ class _FolderSource(_Source):
         except OSError as exc:
             raise _Unreadable(f"could not be read ({exc.strerror or exc}).") from exc
         if len(data) > MAX_MEMBER_BYTES:
-            raise _Unreadable(f"is larger than {MAX_MEMBER_BYTES // 1024**2} MB; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file.")
+            raise _Unreadable(
+                f"is larger than {MAX_MEMBER_BYTES // 1024**2} MB; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
+            )
         return data
 
 
@@ -183,7 +197,13 @@ def _find_root(names: list[str]) -> str:
     """'' when users.json/channels.json sit at the top, else the one wrapper folder holding them."""
     if any(n in META_FILES for n in names):
         return ""
-    wrappers = sorted({n.split("/", 1)[0] for n in names if n.count("/") == 1 and n.split("/", 1)[1] in META_FILES and not n.startswith("__MACOSX")})
+    wrappers = sorted(
+        {
+            n.split("/", 1)[0]
+            for n in names
+            if n.count("/") == 1 and n.split("/", 1)[1] in META_FILES and not n.startswith("__MACOSX")
+        }
+    )
     return wrappers[0] + "/" if len(wrappers) == 1 else ""
 
 
@@ -212,7 +232,10 @@ def scrub_url(url: object) -> str:
     try:
         parts = urlsplit(url.strip())
         query = parts.query
-        if query and (TOKEN_RE.search(query) or any(k.lower() in TOKEN_PARAMS for k, _ in parse_qsl(query, keep_blank_values=True))):
+        if query and (
+            TOKEN_RE.search(query)
+            or any(k.lower() in TOKEN_PARAMS for k, _ in parse_qsl(query, keep_blank_values=True))
+        ):
             query = ""
         fragment = "" if TOKEN_RE.search(parts.fragment) else parts.fragment
         clean = urlunsplit((parts.scheme, parts.netloc, parts.path, query, fragment))
@@ -347,7 +370,9 @@ def _read_conversations(source: _Source, name: str, directory: _Directory, probl
         if not isinstance(conversation, dict) or not isinstance(conversation.get("id"), str) or not conversation["id"]:
             continue
         cid = conversation["id"]
-        cname = conversation.get("name") if isinstance(conversation.get("name"), str) and conversation.get("name") else cid
+        cname = (
+            conversation.get("name") if isinstance(conversation.get("name"), str) and conversation.get("name") else cid
+        )
         entry = _Conversation(id=cid, name=cname, known_id=True)
         directory.channel_names.setdefault(cid, cname)
         directory.by_folder.setdefault(cname, entry)  # channels/groups/mpims: folder named after the name
@@ -378,7 +403,9 @@ def parse(path: Path, options: ImportOptions, *, team_domain: str | None = None)
     if team_domain is not None:
         team_domain = team_domain.strip().lower().removesuffix(".slack.com")
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", team_domain):
-            raise ValueError(f"team_domain {team_domain!r} is not a Slack workspace name like 'acme' (for acme.slack.com)")
+            raise ValueError(
+                f"team_domain {team_domain!r} is not a Slack workspace name like 'acme' (for acme.slack.com)"
+            )
     source = _open_source(Path(path), problems)
     try:
         yield from _parse_source(source, options, problems, team_domain)
@@ -387,12 +414,17 @@ def parse(path: Path, options: ImportOptions, *, team_domain: str | None = None)
     problems.raise_if_any()
 
 
-def _parse_source(source: _Source, options: ImportOptions, problems: ProblemCollector, team_domain: str | None) -> Iterator[ParsedEvent]:
+def _parse_source(
+    source: _Source, options: ImportOptions, problems: ProblemCollector, team_domain: str | None
+) -> Iterator[ParsedEvent]:
     root = _find_root(source.names)
     names = sorted(n for n in source.names if n.startswith(root) and not n.startswith("__MACOSX/"))
     for name in names:
         if source.sizes.get(name, 0) > MAX_MEMBER_BYTES and name.endswith(".json"):
-            problems.add(name, f"is {source.sizes[name] / 1024**2:.0f} MB uncompressed; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file.")
+            problems.add(
+                name,
+                f"is {source.sizes[name] / 1024**2:.0f} MB uncompressed; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file.",
+            )
     directory = _Directory()
 
     users_name = root + "users.json"
@@ -400,7 +432,9 @@ def _parse_source(source: _Source, options: ImportOptions, problems: ProblemColl
         if source.sizes[users_name] <= MAX_MEMBER_BYTES:
             _read_users(source, users_name, directory, problems)
     else:
-        problems.add(users_name, "is missing: a Slack export holds users.json beside channels.json (export the whole workspace).")
+        problems.add(
+            users_name, "is missing: a Slack export holds users.json beside channels.json (export the whole workspace)."
+        )
     for list_name in CONVERSATION_LISTS:
         if root + list_name in source.sizes and source.sizes[root + list_name] <= MAX_MEMBER_BYTES:
             _read_conversations(source, root + list_name, directory, problems)
@@ -415,7 +449,9 @@ def _parse_source(source: _Source, options: ImportOptions, problems: ProblemColl
     if team_domain is None:
         day_names = [n for files in day_files.values() for n in files[:3]]
         candidates = [users_name] + day_names
-        team_domain = _guess_team_domain(source, [n for n in candidates if source.sizes.get(n, MAX_MEMBER_BYTES + 1) <= MAX_MEMBER_BYTES])
+        team_domain = _guess_team_domain(
+            source, [n for n in candidates if source.sizes.get(n, MAX_MEMBER_BYTES + 1) <= MAX_MEMBER_BYTES]
+        )
 
     for folder in sorted(day_files):
         conversation = directory.by_folder.get(folder) or _Conversation(id=folder, name=folder, known_id=False)
@@ -454,19 +490,36 @@ def _message_event(
         return None
     ts = message.get("ts")
     if ts is None:
-        problems.add(name, "is missing: every Slack message has a ts (its id and time).", pointer=f"/{index}/ts", field="ts")
+        problems.add(
+            name, "is missing: every Slack message has a ts (its id and time).", pointer=f"/{index}/ts", field="ts"
+        )
         return None
     try:
         occurred_at = parse_slack_ts(ts)
     except (TypeError, ValueError):
-        problems.add(name, f"{_preview(ts)} is not a Slack timestamp like \"1585412040.000200\".", pointer=f"/{index}/ts", field="ts")
+        problems.add(
+            name,
+            f'{_preview(ts)} is not a Slack timestamp like "1585412040.000200".',
+            pointer=f"/{index}/ts",
+            field="ts",
+        )
         return None
     except OverflowError:
-        problems.add(name, f"{_preview(ts)} is not a possible time (it is beyond the year 9999).", pointer=f"/{index}/ts", field="ts")
+        problems.add(
+            name,
+            f"{_preview(ts)} is not a possible time (it is beyond the year 9999).",
+            pointer=f"/{index}/ts",
+            field="ts",
+        )
         return None
     key = _ts_key(ts)
     if key in seen:
-        problems.add(name, f"{ts} is the id of another message in channel {conversation.name}; message ids must be unique.", pointer=f"/{index}/ts", field="ts")
+        problems.add(
+            name,
+            f"{ts} is the id of another message in channel {conversation.name}; message ids must be unique.",
+            pointer=f"/{index}/ts",
+            field="ts",
+        )
         return None
     seen.add(key)
 
@@ -476,7 +529,12 @@ def _message_event(
         try:
             parse_slack_ts(thread_ts)
         except (TypeError, ValueError, OverflowError):
-            problems.add(name, f"{_preview(thread_ts)} is not a Slack timestamp like \"1585412040.000200\".", pointer=f"/{index}/thread_ts", field="thread_ts")
+            problems.add(
+                name,
+                f'{_preview(thread_ts)} is not a Slack timestamp like "1585412040.000200".',
+                pointer=f"/{index}/thread_ts",
+                field="thread_ts",
+            )
             return None
         if thread_ts != ts:
             parent_ref = f"{conversation.id}/{thread_ts}"
@@ -503,10 +561,22 @@ def _message_event(
     # Who.
     username = _str(message.get("username")).strip()
     bot_profile = message.get("bot_profile") if isinstance(message.get("bot_profile"), dict) else {}
-    is_bot = subtype == "bot_message" or (not user and (bool(bot_id) or bool(username) or bool(bot_profile))) or (bool(user) and user in directory.bot_users)
+    is_bot = (
+        subtype == "bot_message"
+        or (not user and (bool(bot_id) or bool(username) or bool(bot_profile)))
+        or (bool(user) and user in directory.bot_users)
+    )
     if is_bot:
         actor_kind = "bot"
-        actor = username or _str(bot_profile.get("name")).strip() or directory.bots.get(bot_id, "") or (directory.users.get(user, "") if user else "") or bot_id or user or "bot"
+        actor = (
+            username
+            or _str(bot_profile.get("name")).strip()
+            or directory.bots.get(bot_id, "")
+            or (directory.users.get(user, "") if user else "")
+            or bot_id
+            or user
+            or "bot"
+        )
     elif user:
         actor_kind = "person"
         actor = directory.users.get(user) or _profile_name(message) or user
@@ -514,7 +584,9 @@ def _message_event(
         actor_kind, actor = "system", "Slack"
 
     # What.
-    deleted = subtype in DELETED_SUBTYPES or (text == DELETED_TEXT and (message.get("hidden") is True or subtype == "tombstone"))
+    deleted = subtype in DELETED_SUBTYPES or (
+        text == DELETED_TEXT and (message.get("hidden") is True or subtype == "tombstone")
+    )
     attachments: tuple[Attachment, ...] = ()
     if deleted:
         body = ""
@@ -555,7 +627,11 @@ def _message_event(
 
 
 def _preview(value: object) -> str:
-    shown = json.dumps(value, ensure_ascii=False) if isinstance(value, (str, int, float, bool)) or value is None else type(value).__name__
+    shown = (
+        json.dumps(value, ensure_ascii=False)
+        if isinstance(value, (str, int, float, bool)) or value is None
+        else type(value).__name__
+    )
     return shown if len(shown) <= 40 else shown[:39] + "…"
 
 
@@ -563,7 +639,11 @@ def _profile_name(message: dict) -> str:
     profile = message.get("user_profile")
     if not isinstance(profile, dict):
         return ""
-    return _str(profile.get("real_name")).strip() or _str(profile.get("display_name")).strip() or _str(profile.get("name")).strip()
+    return (
+        _str(profile.get("real_name")).strip()
+        or _str(profile.get("display_name")).strip()
+        or _str(profile.get("name")).strip()
+    )
 
 
 _BOT_LINK_RE = re.compile(r"<[^<>|]*/services/([A-Z0-9]+)\|([^<>]+)>")
@@ -646,7 +726,7 @@ def sniff(path: Path) -> bool:
                 names = [n.replace("\\", "/") for n in archive.namelist()[:100_000]]
         else:
             return False
-    except Exception:  # noqa: BLE001 - sniffing never fails, it only says no
+    except Exception:
         return False
     for name in names:
         parts = name.split("/")

@@ -25,8 +25,15 @@ class IncidentForm(forms.ModelForm):
     class Meta:
         model = Incident
         fields = [
-            "title", "team", "severity", "status", "visibility", "summary",
-            *MOMENTS, "responders", "invitees",
+            "title",
+            "team",
+            "severity",
+            "status",
+            "visibility",
+            "summary",
+            *MOMENTS,
+            "responders",
+            "invitees",
         ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 3}),

@@ -74,14 +74,14 @@ class Incident(models.Model):
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     mitigated_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
     timeline_time_zone = models.CharField(
-        max_length=64, blank=True, help_text="Show the timeline in this zone for everyone; empty means each viewer's own."
+        max_length=64,
+        blank=True,
+        help_text="Show the timeline in this zone for everyone; empty means each viewer's own.",
     )
     timeline_seconds = models.BooleanField(default=False, help_text="Show timeline times to the second.")
     timeline_gap_minutes = models.PositiveIntegerField(
@@ -97,7 +97,9 @@ class Incident(models.Model):
         indexes = [
             # The list's order plus the columns of the visibility rule: counting and skipping rows for the
             # permission filter (incidents_visible_to) reads only this index, not the table.
-            models.Index(fields=["organization", "-started_at", "-id", "visibility", "team"], name="incident_list_covering"),
+            models.Index(
+                fields=["organization", "-started_at", "-id", "visibility", "team"], name="incident_list_covering"
+            ),
             models.Index(fields=["team", "-started_at"], name="incident_team_started"),
             models.Index(fields=["status"], name="incident_status"),
         ]
@@ -111,8 +113,9 @@ class Incident(models.Model):
         # save explicit fields and do not rely on this; it still guards a direct save(), which a test of the summary
         # cache makes (test_a_later_save_of_the_incident_keeps_the_timeline_version).
         if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
-            kwargs["update_fields"] = [f.name for f in self._meta.concrete_fields
-                                       if not f.primary_key and f.name != "timeline_version"]
+            kwargs["update_fields"] = [
+                f.name for f in self._meta.concrete_fields if not f.primary_key and f.name != "timeline_version"
+            ]
         super().save(*args, **kwargs)
 
     @property

@@ -6,7 +6,7 @@ from retrospector.accounts.models import Role, User
 from retrospector.accounts.selectors import has_team_role, team_ids_with_role
 from retrospector.core.shortcuts import editable_or_403, visible_or_404
 
-from .models import Incident, SeverityLevel, Service
+from .models import Incident, Service, SeverityLevel
 
 # Services as a plain list, `incident.service_list`: a prefetch into `incident.services.all()` builds a queryset per
 # incident, which cost more than the rest of a list page's queries together.
@@ -59,11 +59,7 @@ def incident_list(
         incidents = incidents.filter(services__name=service)
     if visibility:
         incidents = incidents.filter(visibility=visibility)
-    return (
-        incidents.select_related("team", "severity")
-        .prefetch_related(SERVICE_LIST)
-        .order_by("-started_at", "-id")
-    )
+    return incidents.select_related("team", "severity").prefetch_related(SERVICE_LIST).order_by("-started_at", "-id")
 
 
 INCIDENT_NOT_VISIBLE = "No such incident, or you may not see it."
@@ -72,7 +68,8 @@ INCIDENT_NOT_VISIBLE = "No such incident, or you may not see it."
 def _with_details(incidents: QuerySet[Incident]) -> QuerySet[Incident]:
     """What an incident's page and the API show with it: team, severity, services, people, links."""
     return incidents.select_related("team", "severity", "created_by").prefetch_related(
-        SERVICE_LIST, "responders", "invitees", "links")
+        SERVICE_LIST, "responders", "invitees", "links"
+    )
 
 
 def incident_detail_or_404(*, user: User, pk: int) -> Incident:
@@ -90,8 +87,13 @@ def incident_editable_or_403(*, user: User, pk: int, forbidden: str, detail: boo
     """The incident `user` may change: 404 when they may not see it, 403 with `forbidden` (which says what they
     wanted to do) when they may only read it; with `detail`, with its details."""
     incidents = _with_details(incidents_visible_to(user)) if detail else incidents_visible_to(user)
-    return editable_or_403(incidents, pk, can_edit=lambda incident: can_edit_incident(user, incident),
-                           not_found=INCIDENT_NOT_VISIBLE, forbidden=forbidden)
+    return editable_or_403(
+        incidents,
+        pk,
+        can_edit=lambda incident: can_edit_incident(user, incident),
+        not_found=INCIDENT_NOT_VISIBLE,
+        forbidden=forbidden,
+    )
 
 
 def severity_levels_for(user: User) -> QuerySet[SeverityLevel]:

@@ -1,5 +1,4 @@
 """Every write to incidents."""
-from retrospector.core.errors import ConflictError
 
 from datetime import datetime
 
@@ -7,8 +6,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from retrospector.accounts.models import Organization, Team, User
+from retrospector.core.errors import ConflictError
 
-from .models import MOMENT_LABELS, MOMENTS, Incident, IncidentLink, SeverityLevel, Service
+from .models import MOMENT_LABELS, MOMENTS, Incident, IncidentLink, Service, SeverityLevel
 from .selectors import can_edit_incident
 
 DEFAULT_SEVERITIES = [
@@ -220,7 +220,13 @@ def severity_levels_save(*, organization: Organization, levels: list[dict], by: 
         if key in seen:
             raise ValidationError({f"levels[{index}].key": f"{key} appears twice."})
         seen.add(key)
-        cleaned.append({"key": key, "name": (level.get("name") or key).strip()[:100], "description": (level.get("description") or "").strip()})
+        cleaned.append(
+            {
+                "key": key,
+                "name": (level.get("name") or key).strip()[:100],
+                "description": (level.get("description") or "").strip(),
+            }
+        )
     if not cleaned:
         raise ValidationError({"levels": "Keep at least one severity level."})
     existing = {s.key: s for s in SeverityLevel.objects.select_for_update().filter(organization=organization)}
@@ -228,7 +234,9 @@ def severity_levels_save(*, organization: Organization, levels: list[dict], by: 
     for level in removed:
         used = level.incidents.count()
         if used:
-            raise ValidationError({"levels": f"{level.key} is used by {used} incident(s); rename it instead of removing it."})
+            raise ValidationError(
+                {"levels": f"{level.key} is used by {used} incident(s); rename it instead of removing it."}
+            )
     SeverityLevel.objects.filter(pk__in=[s.pk for s in removed]).delete()
     # Ranks are unique per save; shift them out of the way first.
     SeverityLevel.objects.filter(organization=organization).update(rank=1000)

@@ -3,13 +3,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 
+from retrospector.core.errors import ConflictError
 from retrospector.core.forms import add_service_errors, show_conflict
 from retrospector.core.paging import paginate, querystring_without_page
 
 from .forms import IncidentFilterForm, IncidentForm
-from .selectors import can_edit_incident, incident_detail_or_404, incident_editable_or_403, incident_list as select_incidents
-from retrospector.core.errors import ConflictError
-
+from .selectors import can_edit_incident, incident_detail_or_404, incident_editable_or_403
+from .selectors import incident_list as select_incidents
 from .services import incident_create, incident_update
 
 
@@ -29,7 +29,9 @@ def incident_list(request):
 @login_required
 def incident_detail(request, pk):
     incident = incident_detail_or_404(user=request.user, pk=pk)
-    retrospectives = incident.retrospectives.select_related("owner", "template_version__template").order_by("-created_at")
+    retrospectives = incident.retrospectives.select_related("owner", "template_version__template").order_by(
+        "-created_at"
+    )
     return render(
         request,
         "incidents/detail.html",
@@ -80,19 +82,39 @@ def incident_new(request):
 
 @login_required
 def incident_edit(request, pk):
-    incident = incident_editable_or_403(user=request.user, pk=pk, detail=True,
-                                        forbidden="Only members of the incident's team can change it.")
+    incident = incident_editable_or_403(
+        user=request.user, pk=pk, detail=True, forbidden="Only members of the incident's team can change it."
+    )
     form = IncidentForm(request.POST or None, instance=incident, user=request.user)
     conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        fields = {k: data[k] for k in ("title", "team", "severity", "status", "visibility", "summary",
-                                        "started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")}
+        fields = {
+            k: data[k]
+            for k in (
+                "title",
+                "team",
+                "severity",
+                "status",
+                "visibility",
+                "summary",
+                "started_at",
+                "detected_at",
+                "acknowledged_at",
+                "mitigated_at",
+                "resolved_at",
+            )
+        }
         try:
             incident = incident_update(
-                incident=incident, by=request.user, base_version=data.get("base_version"),
-                services=form.service_names(), responders=data["responders"], invitees=data["invitees"],
-                links=form.links(), **fields,
+                incident=incident,
+                by=request.user,
+                base_version=data.get("base_version"),
+                services=form.service_names(),
+                responders=data["responders"],
+                invitees=data["invitees"],
+                links=form.links(),
+                **fields,
             )
         except ConflictError as exc:
             conflict = show_conflict(form, exc)
@@ -101,7 +123,12 @@ def incident_edit(request, pk):
         else:
             messages.success(request, "Incident updated.")
             return redirect("incident_detail", pk=incident.pk)
-    return render(request, "incidents/form.html", {"form": form, "incident": incident, "conflict": conflict}, status=409 if conflict else 200)
+    return render(
+        request,
+        "incidents/form.html",
+        {"form": form, "incident": incident, "conflict": conflict},
+        status=409 if conflict else 200,
+    )
 
 
 @login_required
@@ -125,8 +152,11 @@ def severity_settings(request):
     error = None
     if request.method == "POST" and formset.is_valid():
         try:
-            severity_levels_save(organization=request.user.organization, by=request.user,
-                                 levels=[f.cleaned_data for f in formset.forms if f.cleaned_data])
+            severity_levels_save(
+                organization=request.user.organization,
+                by=request.user,
+                levels=[f.cleaned_data for f in formset.forms if f.cleaned_data],
+            )
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:

@@ -43,9 +43,13 @@ class ImportRequest:
     def stored(self) -> dict:
         """The options as a PendingImport keeps them (JSON), read back by from_stored."""
         options = self.options
-        return {"tz": options.tz.key if options.tz else "", "channel": ",".join(sorted(options.channels or ())),
-                "mapping": self.mapping, "since": options.since.isoformat() if options.since else None,
-                "until": options.until.isoformat() if options.until else None}
+        return {
+            "tz": options.tz.key if options.tz else "",
+            "channel": ",".join(sorted(options.channels or ())),
+            "mapping": self.mapping,
+            "since": options.since.isoformat() if options.since else None,
+            "until": options.until.isoformat() if options.until else None,
+        }
 
     @classmethod
     def from_stored(cls, *, source: str, stored: dict) -> ImportRequest:
@@ -53,9 +57,18 @@ class ImportRequest:
         return import_request_parse(source=source, **{key: stored.get(key) for key in STORED_OPTIONS})
 
 
-def import_request_parse(*, source: str, tz: str | None = "", since: str | None = "", until: str | None = "",
-                         channel: str | Iterable[str] | None = "", mapping: str | None = "", dry_run: bool = False,
-                         background: bool = False, local_zone: zoneinfo.ZoneInfo | None = None) -> ImportRequest:
+def import_request_parse(
+    *,
+    source: str,
+    tz: str | None = "",
+    since: str | None = "",
+    until: str | None = "",
+    channel: str | Iterable[str] | None = "",
+    mapping: str | None = "",
+    dry_run: bool = False,
+    background: bool = False,
+    local_zone: zoneinfo.ZoneInfo | None = None,
+) -> ImportRequest:
     """Check an import's options, as given: `since` and `until` are RFC 3339 times with a zone (the page's
     datetime-local values have none: they are meant in `local_zone`, the viewer's); `channel` is comma-separated,
     or one channel per item when a list (the command line's repeated --channel). Raises ValidationError naming the
@@ -75,9 +88,15 @@ def import_request_parse(*, source: str, tz: str | None = "", since: str | None 
     channels = frozenset(c.strip() for c in channel if c and c.strip()) or None
     return ImportRequest(
         source=source,
-        options=ImportOptions(tz=zone, channels=channels, since=_moment("since", since, local_zone),
-                              until=_moment("until", until, local_zone)),
-        mapping=(mapping or "").strip(), dry_run=bool(dry_run), background=bool(background),
+        options=ImportOptions(
+            tz=zone,
+            channels=channels,
+            since=_moment("since", since, local_zone),
+            until=_moment("until", until, local_zone),
+        ),
+        mapping=(mapping or "").strip(),
+        dry_run=bool(dry_run),
+        background=bool(background),
     )
 
 
@@ -95,8 +114,9 @@ def _moment(option: str, value: str | None, local_zone: zoneinfo.ZoneInfo | None
         except ValueError:
             raise ValidationError({option: f"Not a date and time: {value!r}."}) from None
         return moment if moment.tzinfo is not None else moment.replace(tzinfo=local_zone)
-    raise ValidationError({option: f"Not a time with a zone: {value!r}; give an RFC 3339 time such as "
-                                   "2024-05-01T14:00:00Z."})
+    raise ValidationError(
+        {option: f"Not a time with a zone: {value!r}; give an RFC 3339 time such as 2024-05-01T14:00:00Z."}
+    )
 
 
 def size_text(size: int) -> str:
@@ -115,8 +135,12 @@ def import_runs_in_background(*, file_name: str, size: int, max_bytes: int, aske
     (settings.TIMELINE_IMPORT_MAX_BYTES_PAGE or _API; the command line reads files from disk and has none):
     a bigger upload is refused with a ValidationError on "file"."""
     if size > max_bytes:
-        raise ValidationError({"file": f"{file_name} is {size_text(size)}; upload up to {size_text(max_bytes)} here "
-                                       "or use the command line."})
+        raise ValidationError(
+            {
+                "file": f"{file_name} is {size_text(size)}; upload up to {size_text(max_bytes)} here "
+                "or use the command line."
+            }
+        )
     return asked or size > settings.TIMELINE_IMPORT_INLINE_BYTES
 
 
@@ -130,8 +154,17 @@ def import_permission_check(*, by: User, incident: Incident) -> None:
 
 # --- Uploads on their way in --------------------------------------------------------------------------------------
 
-def pending_import_create(*, incident: Incident, by: User, request: ImportRequest, file_name: str, content: bytes,
-                          background: bool = False, confirm: bool = False) -> PendingImport:
+
+def pending_import_create(
+    *,
+    incident: Incident,
+    by: User,
+    request: ImportRequest,
+    file_name: str,
+    content: bytes,
+    background: bool = False,
+    confirm: bool = False,
+) -> PendingImport:
     """Keep an upload until it is imported: a small one previewed in the request waits for its uploader to confirm
     (pending_import_confirm); a background job starts queued, and already confirmed with `confirm` (the API without
     dry_run); tasks.import_job_start queues its first step."""
@@ -141,8 +174,16 @@ def pending_import_create(*, incident: Incident, by: User, request: ImportReques
         now = timezone.now()
         job = {"status": PendingImport.Status.QUEUED, "queued_at": now, "confirmed_at": now if confirm else None}
     return PendingImport.objects.create(
-        incident=incident, created_by=by, source_type=request.source, file_name=(file_name or "upload")[:300],
-        content=content, file_size=len(content), options=request.stored(), background=background, **job)
+        incident=incident,
+        created_by=by,
+        source_type=request.source,
+        file_name=(file_name or "upload")[:300],
+        content=content,
+        file_size=len(content),
+        options=request.stored(),
+        background=background,
+        **job,
+    )
 
 
 def pending_import_for(*, user: User, incident: Incident, pk) -> PendingImport | None:
@@ -151,8 +192,11 @@ def pending_import_for(*, user: User, incident: Incident, pk) -> PendingImport |
         pk = int(pk)
     except (TypeError, ValueError):
         return None
-    return (PendingImport.objects.filter(pk=pk, incident=incident, created_by=user, background=False)
-            .select_related("incident").first())
+    return (
+        PendingImport.objects.filter(pk=pk, incident=incident, created_by=user, background=False)
+        .select_related("incident")
+        .first()
+    )
 
 
 def pending_import_confirm(*, pending: PendingImport, by: User) -> ImportRecord:
@@ -162,11 +206,13 @@ def pending_import_confirm(*, pending: PendingImport, by: User) -> ImportRecord:
         raise PermissionDenied("Only the person who uploaded the file can confirm its import.")
     request = ImportRequest.from_stored(source=pending.source_type, stored=pending.options)
     # Read before the transaction: on SQLite a transaction takes the write lock, which others would wait for.
-    events = parse_upload(request.source, pending.file_name, [bytes(pending.content)], request.options,
-                          mapping=request.mapping)
+    events = parse_upload(
+        request.source, pending.file_name, [bytes(pending.content)], request.options, mapping=request.mapping
+    )
     with transaction.atomic():
-        record = timeline_import(incident=pending.incident, by=by, source_type=request.source,
-                                 file_name=pending.file_name, events=events)
+        record = timeline_import(
+            incident=pending.incident, by=by, source_type=request.source, file_name=pending.file_name, events=events
+        )
         pending_import_discard(pending=pending)
     return record
 

@@ -16,11 +16,15 @@ class ImportRecord(models.Model):
     source_type = models.CharField(max_length=20)
     file_name = models.CharField(max_length=300)
     event_count = models.PositiveIntegerField(default=0)
-    skipped_count = models.PositiveIntegerField(default=0, help_text="Events already on the timeline from an earlier import.")
+    skipped_count = models.PositiveIntegerField(
+        default=0, help_text="Events already on the timeline from an earlier import."
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     undone_at = models.DateTimeField(null=True, blank=True)
-    undone_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         db_table = "incidents_importrecord"
@@ -49,14 +53,18 @@ class TimelineEvent(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField(help_text="Stored in UTC.")
     original_time = models.CharField(max_length=100, blank=True, help_text="The time exactly as the source wrote it.")
-    original_offset_minutes = models.SmallIntegerField(null=True, blank=True, help_text="The source's UTC offset, when it gave one.")
+    original_offset_minutes = models.SmallIntegerField(
+        null=True, blank=True, help_text="The source's UTC offset, when it gave one."
+    )
     actor = models.CharField(max_length=200, blank=True)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.PERSON)
     text = models.TextField(blank=True)
     html = models.TextField(blank=True, editable=False)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.NOTE)
     source_type = models.CharField(max_length=20, default="manual")
-    source_ref = models.CharField(max_length=500, blank=True, help_text="Unique per incident: permalink, message id, file and line.")
+    source_ref = models.CharField(
+        max_length=500, blank=True, help_text="Unique per incident: permalink, message id, file and line."
+    )
     source_url = models.URLField(max_length=2000, blank=True)
     channel = models.CharField(max_length=200, blank=True)
     parent_ref = models.CharField(max_length=500, blank=True)
@@ -68,8 +76,12 @@ class TimelineEvent(models.Model):
     hidden = models.BooleanField(default=False, help_text="Noise: kept but not shown by default.")
     edited = models.BooleanField(default=False)
     merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates")
-    import_record = models.ForeignKey(ImportRecord, null=True, blank=True, on_delete=models.CASCADE, related_name="events")
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    import_record = models.ForeignKey(
+        ImportRecord, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1)
@@ -80,7 +92,8 @@ class TimelineEvent(models.Model):
         indexes = [models.Index(fields=["incident", "occurred_at", "id"], name="event_incident_time")]
         constraints = [
             models.UniqueConstraint(
-                fields=["incident", "source_type", "source_ref"], condition=~models.Q(source_ref=""),
+                fields=["incident", "source_type", "source_ref"],
+                condition=~models.Q(source_ref=""),
                 name="event_source_unique_in_incident",
             )
         ]
@@ -114,16 +127,26 @@ class PendingImport(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     background = models.BooleanField(default=False, help_text="Read and imported by the worker, not in the request.")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.READY)
-    task_id = models.CharField(max_length=64, blank=True, help_text="The queued task (django-tasks result id) of the last step.")
-    confirmed_at = models.DateTimeField(null=True, blank=True, help_text="When the import was asked for (at upload for the API without dry_run).")
+    task_id = models.CharField(
+        max_length=64, blank=True, help_text="The queued task (django-tasks result id) of the last step."
+    )
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the import was asked for (at upload for the API without dry_run)."
+    )
     queued_at = models.DateTimeField(null=True, blank=True, help_text="When the last step was queued for a worker.")
-    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker picked up its current (or last) step.")
+    started_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a worker picked up its current (or last) step."
+    )
     finished_at = models.DateTimeField(null=True, blank=True)
     read_count = models.PositiveIntegerField(default=0, help_text="Events read so far (progress while reading).")
     event_count = models.PositiveIntegerField(null=True, blank=True, help_text="Events in the file, once read.")
-    new_count = models.PositiveIntegerField(null=True, blank=True, help_text="Of those, not yet on the timeline when read.")
+    new_count = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Of those, not yet on the timeline when read."
+    )
     preview = models.JSONField(default=list, blank=True, help_text="The first events read, as shown in the preview.")
-    problems = models.JSONField(default=list, blank=True, help_text="Why it failed: file, line, pointer, field, message.")
+    problems = models.JSONField(
+        default=list, blank=True, help_text="Why it failed: file, line, pointer, field, message."
+    )
     import_record = models.ForeignKey(ImportRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:

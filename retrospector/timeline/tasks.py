@@ -27,10 +27,9 @@ from django_tasks import task
 from retrospector.accounts.models import User
 from retrospector.importers.base import ImportFailed, ImportProblem, ParsedEvent
 from retrospector.importers.registry import parse_upload
-
 from retrospector.incidents.models import Incident
-from retrospector.timeline.models import PendingImport, TimelineEvent
 from retrospector.timeline.imports import ImportRequest, import_permission_check, pending_import_create
+from retrospector.timeline.models import PendingImport, TimelineEvent
 from retrospector.timeline.services import timeline_import
 
 Status = PendingImport.Status
@@ -46,15 +45,24 @@ _REF_BATCH = 500  # source refs per query when counting what is already on the t
 
 # --- Previews and counts (shared with the in-request import of small files) ------------------------------------
 
+
 def preview_rows(events: Sequence[ParsedEvent]) -> list[dict]:
     """The first events as the preview shows them (JSON-able: kept on the job until it is imported)."""
     rows = []
     for event in events[:PREVIEW_ROWS]:
         data = event.as_json()
-        rows.append({"time": data["time"], "original_time": event.original_time, "kind": event.kind,
-                     "actor": event.actor, "actor_kind": event.actor_kind, "channel": event.channel,
-                     "text": event.text if len(event.text) <= PREVIEW_TEXT else event.text[: PREVIEW_TEXT - 1] + "…",
-                     "source_ref": event.source_ref})
+        rows.append(
+            {
+                "time": data["time"],
+                "original_time": event.original_time,
+                "kind": event.kind,
+                "actor": event.actor,
+                "actor_kind": event.actor_kind,
+                "channel": event.channel,
+                "text": event.text if len(event.text) <= PREVIEW_TEXT else event.text[: PREVIEW_TEXT - 1] + "…",
+                "source_ref": event.source_ref,
+            }
+        )
     return rows
 
 
@@ -64,9 +72,11 @@ def new_event_count(*, incident: Incident, source_type: str, events: Sequence[Pa
     refs = list(dict.fromkeys(e.source_ref[:500] for e in events if e.source_ref))
     existing: set[str] = set()
     for start in range(0, len(refs), _REF_BATCH):
-        existing.update(TimelineEvent.objects.filter(incident=incident, source_type=source_type,
-                                                     source_ref__in=refs[start:start + _REF_BATCH])
-                        .values_list("source_ref", flat=True))
+        existing.update(
+            TimelineEvent.objects.filter(
+                incident=incident, source_type=source_type, source_ref__in=refs[start : start + _REF_BATCH]
+            ).values_list("source_ref", flat=True)
+        )
     return sum(1 for e in events if not e.source_ref) + len(refs) - len(existing)
 
 
@@ -76,11 +86,16 @@ def problem_dict(problem: ImportProblem) -> dict:
 
 # --- Reads --------------------------------------------------------------------------------------------------------
 
+
 def import_jobs_of(*, user: User, incident: Incident) -> QuerySet[PendingImport]:
     """A person's background imports into an incident, newest first, without the file's bytes. A job is only ever
     shown to the person who uploaded it (other editors see the result on the timeline)."""
-    return (PendingImport.objects.filter(incident=incident, created_by=user, background=True)
-            .defer("content").select_related("import_record").order_by("-created_at", "-pk"))
+    return (
+        PendingImport.objects.filter(incident=incident, created_by=user, background=True)
+        .defer("content")
+        .select_related("import_record")
+        .order_by("-created_at", "-pk")
+    )
 
 
 def import_job_waiting_for_worker(job: PendingImport, *, now: datetime | None = None) -> timedelta | None:
@@ -121,6 +136,7 @@ def import_job_summary(job: PendingImport) -> str:
 
 # --- Writes -------------------------------------------------------------------------------------------------------
 
+
 def _enqueue_step(job: PendingImport) -> None:
     """Queue the job's next step; call inside the transaction that put the job in the queued state."""
     result = import_job_run.enqueue(job.pk)
@@ -128,14 +144,22 @@ def _enqueue_step(job: PendingImport) -> None:
     job.task_id = str(result.id)
 
 
-def import_job_start(*, incident: Incident, by: User, request: ImportRequest, file_name: str, content: bytes,
-                     confirm: bool) -> PendingImport:
+def import_job_start(
+    *, incident: Incident, by: User, request: ImportRequest, file_name: str, content: bytes, confirm: bool
+) -> PendingImport:
     """Keep an upload as a background job and queue its reading; `confirm` imports it right after (the API without
     dry_run), otherwise it stops at ready for the uploader to check the preview."""
     import_jobs_prune()
     with transaction.atomic():
-        job = pending_import_create(incident=incident, by=by, request=request, file_name=file_name, content=content,
-                                    background=True, confirm=confirm)
+        job = pending_import_create(
+            incident=incident,
+            by=by,
+            request=request,
+            file_name=file_name,
+            content=content,
+            background=True,
+            confirm=confirm,
+        )
         _enqueue_step(job)
     return PendingImport.objects.defer("content").get(pk=job.pk)
 
@@ -148,11 +172,16 @@ def import_job_confirm(*, job: PendingImport, by: User) -> PendingImport:
     now = timezone.now()
     with transaction.atomic():
         confirmed = PendingImport.objects.filter(pk=job.pk, background=True, status=Status.READY).update(
-            status=Status.QUEUED, confirmed_at=now, queued_at=now)
+            status=Status.QUEUED, confirmed_at=now, queued_at=now
+        )
         if not confirmed:
             job.refresh_from_db(fields=["status"])
-            raise ValidationError({"status": f"Only an import that is ready can be confirmed; {job.file_name} is at "
-                                             f"“{job.get_status_display()}”."})
+            raise ValidationError(
+                {
+                    "status": f"Only an import that is ready can be confirmed; {job.file_name} is at "
+                    f"“{job.get_status_display()}”."
+                }
+            )
         _enqueue_step(job)
     return PendingImport.objects.defer("content").select_related("import_record").get(pk=job.pk)
 
@@ -161,7 +190,9 @@ def import_jobs_prune(*, now: datetime | None = None) -> int:
     """Remove uploads nobody confirmed (and failed ones) after a day, with their bytes; finished jobs after a month.
     Run lazily: by the import pages, each new upload and each task."""
     now = now or timezone.now()
-    expired = (Q(created_at__lt=now - UNFINISHED_LIFETIME) & ~Q(status=Status.DONE)) | Q(created_at__lt=now - DONE_LIFETIME)
+    expired = (Q(created_at__lt=now - UNFINISHED_LIFETIME) & ~Q(status=Status.DONE)) | Q(
+        created_at__lt=now - DONE_LIFETIME
+    )
     return PendingImport.objects.filter(expired).delete()[0]
 
 
@@ -170,22 +201,33 @@ def import_jobs_fail_stalled(*, now: datetime | None = None) -> int:
     ago and is still reading or importing will not finish (the biggest upload takes well under a minute). They end as
     failed, saying so; nothing of theirs was saved, since an import is one transaction. A periodic job (core.periodic)."""
     now = now or timezone.now()
-    stalled = PendingImport.objects.filter(background=True, status__in=[Status.READING, Status.IMPORTING],
-                                           started_at__lt=now - STALLED_AFTER).defer("content")
+    stalled = PendingImport.objects.filter(
+        background=True, status__in=[Status.READING, Status.IMPORTING], started_at__lt=now - STALLED_AFTER
+    ).defer("content")
     count = 0
     for job in stalled:
         step = "reading" if job.status == Status.READING else "importing"
-        _fail(job.pk, [ImportProblem(file=job.file_name, message=(
-            f"the worker stopped while {step} this file (it was restarted or ended) and nothing was saved; "
-            "upload the file again."))])
+        _fail(
+            job.pk,
+            [
+                ImportProblem(
+                    file=job.file_name,
+                    message=(
+                        f"the worker stopped while {step} this file (it was restarted or ended) and nothing was saved; "
+                        "upload the file again."
+                    ),
+                )
+            ],
+        )
         count += 1
     return count
 
 
 def _fail(job_id: int, problems: Sequence[ImportProblem]) -> None:
     # The bytes go too: a file that failed is uploaded again once corrected.
-    PendingImport.objects.filter(pk=job_id).update(status=Status.FAILED, problems=[problem_dict(p) for p in problems],
-                                                   content=b"", finished_at=timezone.now())
+    PendingImport.objects.filter(pk=job_id).update(
+        status=Status.FAILED, problems=[problem_dict(p) for p in problems], content=b"", finished_at=timezone.now()
+    )
 
 
 @task()
@@ -198,7 +240,8 @@ def import_job_run(job_id: int) -> dict:
         return {"job": job_id, "status": job.status if job else "removed", "ran": False}
     reading = job.event_count is None
     claimed = PendingImport.objects.filter(pk=job.pk, status=Status.QUEUED).update(
-        status=Status.READING if reading else Status.IMPORTING, started_at=timezone.now())
+        status=Status.READING if reading else Status.IMPORTING, started_at=timezone.now()
+    )
     if not claimed:  # another worker took it meanwhile
         return {"job": job_id, "status": "taken", "ran": False}
 
@@ -207,23 +250,49 @@ def import_job_run(job_id: int) -> dict:
 
     try:
         request = ImportRequest.from_stored(source=job.source_type, stored=job.options)
-        events = parse_upload(job.source_type, job.file_name, [job.content], request.options, mapping=request.mapping,
-                              progress=progress if reading else None)
+        events = parse_upload(
+            job.source_type,
+            job.file_name,
+            [job.content],
+            request.options,
+            mapping=request.mapping,
+            progress=progress if reading else None,
+        )
         if reading:
             new = new_event_count(incident=job.incident, source_type=job.source_type, events=events)
             importing = job.confirmed_at is not None
             PendingImport.objects.filter(pk=job.pk).update(
-                status=Status.IMPORTING if importing else Status.READY, read_count=len(events), event_count=len(events),
-                new_count=new, preview=preview_rows(events))
+                status=Status.IMPORTING if importing else Status.READY,
+                read_count=len(events),
+                event_count=len(events),
+                new_count=new,
+                preview=preview_rows(events),
+            )
             if not importing:
                 return {"job": job_id, "status": Status.READY.value, "count": len(events), "new": new, "ran": True}
         with transaction.atomic():  # the events and the job's "done" are saved together, or neither
-            record = timeline_import(incident=job.incident, by=job.created_by, source_type=job.source_type,
-                                     file_name=job.file_name, events=events)
+            record = timeline_import(
+                incident=job.incident,
+                by=job.created_by,
+                source_type=job.source_type,
+                file_name=job.file_name,
+                events=events,
+            )
             PendingImport.objects.filter(pk=job.pk).update(
-                status=Status.DONE, import_record=record, content=b"", event_count=len(events), read_count=len(events),
-                finished_at=timezone.now())
-        return {"job": job_id, "status": Status.DONE.value, "import_id": record.pk, "added": record.event_count, "ran": True}
+                status=Status.DONE,
+                import_record=record,
+                content=b"",
+                event_count=len(events),
+                read_count=len(events),
+                finished_at=timezone.now(),
+            )
+        return {
+            "job": job_id,
+            "status": Status.DONE.value,
+            "import_id": record.pk,
+            "added": record.event_count,
+            "ran": True,
+        }
     except ImportFailed as exc:
         _fail(job.pk, exc.problems)
         return {"job": job_id, "status": Status.FAILED.value, "problems": len(exc.problems), "ran": True}
@@ -231,12 +300,22 @@ def import_job_run(job_id: int) -> dict:
         _fail(job.pk, [ImportProblem(file=job.file_name, message=str(exc))])
         return {"job": job_id, "status": Status.FAILED.value, "problems": 1, "ran": True}
     except ValidationError as exc:  # an option kept with the job no longer holds, e.g. a time zone gone from tzdata
-        problems = [ImportProblem(file=job.file_name, field=field, message=message)
-                    for field, messages in exc.message_dict.items() for message in messages]
+        problems = [
+            ImportProblem(file=job.file_name, field=field, message=message)
+            for field, messages in exc.message_dict.items()
+            for message in messages
+        ]
         _fail(job.pk, problems)
         return {"job": job_id, "status": Status.FAILED.value, "problems": len(problems), "ran": True}
     except Exception as exc:
-        _fail(job.pk, [ImportProblem(
-            file=job.file_name, message=f"the import stopped unexpectedly ({type(exc).__name__}); nothing was saved. "
-                                        "Upload the file again, or ask an administrator to look at the worker's log.")])
+        _fail(
+            job.pk,
+            [
+                ImportProblem(
+                    file=job.file_name,
+                    message=f"the import stopped unexpectedly ({type(exc).__name__}); nothing was saved. "
+                    "Upload the file again, or ask an administrator to look at the worker's log.",
+                )
+            ],
+        )
         raise  # the task's result keeps the traceback

@@ -12,10 +12,20 @@ urlpatterns = [
     path("incidents/<int:pk>/timeline/bulk", views.events_bulk_view, name="events_bulk"),
     path("incidents/<int:pk>/timeline/settings", views.timeline_settings, name="timeline_settings"),
     path("incidents/<int:pk>/timeline/import", import_views.timeline_import_view, name="timeline_import"),
-    path("incidents/<int:pk>/timeline/import/jobs/<int:job_pk>", import_views.timeline_import_job_view, name="timeline_import_job"),
-    path("incidents/<int:pk>/timeline/import/jobs/<int:job_pk>/status", import_views.timeline_import_job_status_view,
-         name="timeline_import_job_status"),
-    path("incidents/<int:pk>/timeline/import/jobs/<int:job_pk>/confirm", import_views.timeline_import_job_confirm_view,
-         name="timeline_import_job_confirm"),
+    path(
+        "incidents/<int:pk>/timeline/import/jobs/<int:job_pk>",
+        import_views.timeline_import_job_view,
+        name="timeline_import_job",
+    ),
+    path(
+        "incidents/<int:pk>/timeline/import/jobs/<int:job_pk>/status",
+        import_views.timeline_import_job_status_view,
+        name="timeline_import_job_status",
+    ),
+    path(
+        "incidents/<int:pk>/timeline/import/jobs/<int:job_pk>/confirm",
+        import_views.timeline_import_job_confirm_view,
+        name="timeline_import_job_confirm",
+    ),
     path("incidents/<int:pk>/timeline/imports/<int:record_pk>/undo", import_views.import_undo_view, name="import_undo"),
 ]

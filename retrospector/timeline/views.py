@@ -14,22 +14,56 @@ from django.utils import timezone
 from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
+from retrospector.core.errors import ConflictError
 from retrospector.core.forms import add_service_errors, show_conflict
 from retrospector.core.shortcuts import visible_or_404
 from retrospector.importers.base import SOURCE_TYPES
-
-from retrospector.timeline.models import PendingImport, TimelineEvent
 from retrospector.incidents.selectors import can_edit_incident, incident_editable_or_403, incident_visible_or_404
-from retrospector.core.errors import ConflictError
 from retrospector.timeline.forms import BulkForm, EventForm, MilestoneForm, TimelineSettingsForm
+from retrospector.timeline.models import PendingImport, TimelineEvent
+from retrospector.timeline.selectors import (
+    TimelineRow,
+    display_zone,
+    encode_position,
+    timeline_events,
+    timeline_rows,
+    timeline_summary,
+    timeline_window,
+)
+from retrospector.timeline.services import (
+    TIMELINE_EDIT_FORBIDDEN,
+    event_add,
+    event_delete,
+    event_update,
+    events_bulk,
+    events_merge,
+    milestone_set_from_event,
+    timeline_display_set,
+)
 from retrospector.timeline.tasks import IN_PROGRESS, import_jobs_of
 from retrospector.timeline.templatetags.timeline_tags import render_rows
-from retrospector.timeline.selectors import TimelineRow, display_zone, encode_position, timeline_events, timeline_rows, timeline_summary, timeline_window
-from retrospector.timeline.services import TIMELINE_EDIT_FORBIDDEN, event_add, event_delete, event_update, events_bulk, events_merge, milestone_set_from_event, timeline_display_set
 
 PAGE_SIZE = 100
-SHOWN_FIELDS = ("occurred_at", "original_time", "actor", "actor_kind", "text", "html", "kind", "source_type", "source_ref",
-                "source_url", "attachments", "tags", "key_event", "key_candidate", "parent_ref", "hidden", "edited", "merged_into")
+SHOWN_FIELDS = (
+    "occurred_at",
+    "original_time",
+    "actor",
+    "actor_kind",
+    "text",
+    "html",
+    "kind",
+    "source_type",
+    "source_ref",
+    "source_url",
+    "attachments",
+    "tags",
+    "key_event",
+    "key_candidate",
+    "parent_ref",
+    "hidden",
+    "edited",
+    "merged_into",
+)
 
 
 def _is_htmx(request) -> bool:
@@ -68,14 +102,26 @@ def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, 
     source = query.get("source", "") if query.get("source", "") in SOURCE_TYPES else ""
     text = query.get("q", "").strip()[:200]
     since, until = _local_moment(query.get("from", ""), zone), _local_moment(query.get("until", ""), zone)
-    bad_times = [label for label, raw, moment in (("From", query.get("from", ""), since), ("Until", query.get("until", ""), until))
-                 if raw and moment is None]
-    events = timeline_events(incident=incident, include_hidden=show_hidden, kinds=kinds or None, key_only=key_only,
-                             sources=[source] if source else None, text=text, since=since, until=until)
+    bad_times = [
+        label
+        for label, raw, moment in (("From", query.get("from", ""), since), ("Until", query.get("until", ""), until))
+        if raw and moment is None
+    ]
+    events = timeline_events(
+        incident=incident,
+        include_hidden=show_hidden,
+        kinds=kinds or None,
+        key_only=key_only,
+        sources=[source] if source else None,
+        text=text,
+        since=since,
+        until=until,
+    )
     shown = events.only(*SHOWN_FIELDS)  # what the rows show: fewer columns to convert on a 100-row page
     try:
-        page, next_cursor, previous_cursor = timeline_window(shown, after=query.get("after", ""),
-                                                             before=query.get("before", ""), limit=PAGE_SIZE)
+        page, next_cursor, previous_cursor = timeline_window(
+            shown, after=query.get("after", ""), before=query.get("before", ""), limit=PAGE_SIZE
+        )
     except ValidationError:
         page, next_cursor, previous_cursor = timeline_window(shown, limit=PAGE_SIZE)
     summary = timeline_summary(incident)
@@ -84,35 +130,60 @@ def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, 
         kept.pop(name, None)
     filtered = show_hidden or kinds or key_only or source or text or since or until
     context = {
-        "incident": incident, "rows": timeline_rows(page, zone, gap_threshold=timedelta(minutes=incident.timeline_gap_minutes)),
+        "incident": incident,
+        "rows": timeline_rows(page, zone, gap_threshold=timedelta(minutes=incident.timeline_gap_minutes)),
         "next_cursor": next_cursor,
-        "previous_cursor": previous_cursor, "zone": zone,
-        "seconds": incident.timeline_seconds, "can_edit": can_edit_incident(request.user, incident),
-        "checks": summary.findings, "kinds": TimelineEvent.Kind.choices, "selected_kinds": kinds,
-        "sources": SOURCE_TYPES, "source": source, "q": text, "since_value": query.get("from", "")[:19],
-        "until_value": query.get("until", "")[:19], "bad_times": bad_times,
-        "show_hidden": show_hidden, "key_only": key_only, "show_original": query.get("original") == "1",
-        "filter_query": kept.urlencode(), "paged": bool(query.get("after") or query.get("before")),
-        "milestone_form": MilestoneForm(), "bulk_actions": BulkForm.base_fields["action"].choices,
-        "total": events.count() if filtered else summary.shown, "filtered": bool(filtered),
-        "htmx": _is_htmx(request), "focus": focus,
+        "previous_cursor": previous_cursor,
+        "zone": zone,
+        "seconds": incident.timeline_seconds,
+        "can_edit": can_edit_incident(request.user, incident),
+        "checks": summary.findings,
+        "kinds": TimelineEvent.Kind.choices,
+        "selected_kinds": kinds,
+        "sources": SOURCE_TYPES,
+        "source": source,
+        "q": text,
+        "since_value": query.get("from", "")[:19],
+        "until_value": query.get("until", "")[:19],
+        "bad_times": bad_times,
+        "show_hidden": show_hidden,
+        "key_only": key_only,
+        "show_original": query.get("original") == "1",
+        "filter_query": kept.urlencode(),
+        "paged": bool(query.get("after") or query.get("before")),
+        "milestone_form": MilestoneForm(),
+        "bulk_actions": BulkForm.base_fields["action"].choices,
+        "total": events.count() if filtered else summary.shown,
+        "filtered": bool(filtered),
+        "htmx": _is_htmx(request),
+        "focus": focus,
         "events_url": reverse("event_new", args=[incident.pk]) + "/",  # + an id: that event (its page, without htmx)
     }
     if whole_page:
         context.update(
-            form=_new_event_form(zone), imports=incident.imports.select_related("created_by")[:20],
+            form=_new_event_form(zone),
+            imports=incident.imports.select_related("created_by")[:20],
             # Your own background imports still under way or waiting for your confirmation (their own pages say more).
             jobs_under_way=import_jobs_of(user=request.user, incident=incident).filter(
-                status__in=[*IN_PROGRESS, PendingImport.Status.READY])[:5] if context["can_edit"] else (),
-            settings_form=TimelineSettingsForm(initial={"timeline_time_zone": incident.timeline_time_zone,
-                                                        "timeline_seconds": incident.timeline_seconds,
-                                                        "timeline_gap_minutes": incident.timeline_gap_minutes}),
+                status__in=[*IN_PROGRESS, PendingImport.Status.READY]
+            )[:5]
+            if context["can_edit"]
+            else (),
+            settings_form=TimelineSettingsForm(
+                initial={
+                    "timeline_time_zone": incident.timeline_time_zone,
+                    "timeline_seconds": incident.timeline_seconds,
+                    "timeline_gap_minutes": incident.timeline_gap_minutes,
+                }
+            ),
         )
     return context
 
 
 def _new_event_form(zone) -> EventForm:
-    return EventForm(initial={"zone": zone.key, "when": timezone.now().astimezone(zone).replace(microsecond=0, tzinfo=None)})
+    return EventForm(
+        initial={"zone": zone.key, "when": timezone.now().astimezone(zone).replace(microsecond=0, tzinfo=None)}
+    )
 
 
 def _region(request, incident, *, focus: str = "", extra: dict | None = None):
@@ -166,21 +237,35 @@ def event_new(request, pk):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            event = event_add(incident=incident, by=request.user, occurred_at=data["occurred_at"], text=data["text"],
-                              actor=data["actor"], actor_kind=data["actor_kind"], kind=data["kind"],
-                              source_url=data["source_url"], original_time=data["original_time"],
-                              original_offset_minutes=data["original_offset_minutes"], key_event=data["key_event"])
+            event = event_add(
+                incident=incident,
+                by=request.user,
+                occurred_at=data["occurred_at"],
+                text=data["text"],
+                actor=data["actor"],
+                actor_kind=data["actor_kind"],
+                kind=data["kind"],
+                source_url=data["source_url"],
+                original_time=data["original_time"],
+                original_offset_minutes=data["original_offset_minutes"],
+                key_event=data["key_event"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
             zone = display_zone(incident, request.user)
-            messages.success(request, f"Event added at {event.occurred_at.astimezone(zone):%Y-%m-%d %H:%M:%S} ({zone.key}).")
+            messages.success(
+                request, f"Event added at {event.occurred_at.astimezone(zone):%Y-%m-%d %H:%M:%S} ({zone.key})."
+            )
             # With htmx: the refreshed timeline, and a fresh form in place of the one just sent (out of band).
-            return _after_change(request, incident, event_pk=event.pk, focus="#id_when",
-                                 extra={"add_form": _new_event_form(zone)})
+            return _after_change(
+                request, incident, event_pk=event.pk, focus="#id_when", extra={"add_form": _new_event_form(zone)}
+            )
     if _is_htmx(request):
-        return _retarget(render(request, "timeline/_event_add_form.html", {"incident": incident, "form": form}, status=422),
-                         "#add-event-form")
+        return _retarget(
+            render(request, "timeline/_event_add_form.html", {"incident": incident, "form": form}, status=422),
+            "#add-event-form",
+        )
     return render(request, "timeline/event_form.html", {"incident": incident, "form": form, "event": None}, status=422)
 
 
@@ -198,9 +283,15 @@ def event_row(request, pk, event_pk):
         return redirect(_page_at(incident.pk, event))  # e.g. "Go to event" from a check's finding
     zone = display_zone(incident, request.user)
     row = TimelineRow(event=event, local=event.occurred_at.astimezone(zone), new_day=False, gap_before=None)
-    html = render_rows([row], incident=incident, can_edit=can_edit_incident(request.user, incident),
-                       seconds=incident.timeline_seconds, show_original=False,
-                       moment_choices=MilestoneForm.base_fields["moment"].choices, csrf_token=get_token(request))
+    html = render_rows(
+        [row],
+        incident=incident,
+        can_edit=can_edit_incident(request.user, incident),
+        seconds=incident.timeline_seconds,
+        show_original=False,
+        moment_choices=MilestoneForm.base_fields["moment"].choices,
+        csrf_token=get_token(request),
+    )
     return HttpResponse(html)
 
 
@@ -209,9 +300,17 @@ def event_edit(request, pk, event_pk):
     incident = incident_editable_or_403(user=request.user, pk=pk, forbidden=TIMELINE_EDIT_FORBIDDEN)
     event = _event(incident, event_pk)
     zone = display_zone(incident, request.user)
-    initial = {"when": event.occurred_at.astimezone(zone).replace(tzinfo=None), "zone": zone.key, "actor": event.actor,
-               "actor_kind": event.actor_kind, "kind": event.kind, "text": event.text, "source_url": event.source_url,
-               "key_event": event.key_event, "base_version": event.version}
+    initial = {
+        "when": event.occurred_at.astimezone(zone).replace(tzinfo=None),
+        "zone": zone.key,
+        "actor": event.actor,
+        "actor_kind": event.actor_kind,
+        "kind": event.kind,
+        "text": event.text,
+        "source_url": event.source_url,
+        "key_event": event.key_event,
+        "base_version": event.version,
+    }
     form = EventForm(request.POST or None, initial=initial, auto_id=f"id_e{event.pk}_%s")
     conflict = None
     status = 200
@@ -220,11 +319,26 @@ def event_edit(request, pk, event_pk):
         if form.is_valid():
             data = form.cleaned_data
             try:
-                event_update(event=event, by=request.user, base_version=data.get("base_version"), occurred_at=data["occurred_at"],
-                             text=data["text"], actor=data["actor"], actor_kind=data["actor_kind"], kind=data["kind"],
-                             source_url=data["source_url"], key_event=data["key_event"],
-                             **({"original_time": data["original_time"], "original_offset_minutes": data["original_offset_minutes"]}
-                                if event.source_type == "manual" else {}))
+                event_update(
+                    event=event,
+                    by=request.user,
+                    base_version=data.get("base_version"),
+                    occurred_at=data["occurred_at"],
+                    text=data["text"],
+                    actor=data["actor"],
+                    actor_kind=data["actor_kind"],
+                    kind=data["kind"],
+                    source_url=data["source_url"],
+                    key_event=data["key_event"],
+                    **(
+                        {
+                            "original_time": data["original_time"],
+                            "original_offset_minutes": data["original_offset_minutes"],
+                        }
+                        if event.source_type == "manual"
+                        else {}
+                    ),
+                )
             except ConflictError as exc:
                 conflict, status = show_conflict(form, exc), 409
             except ValidationError as exc:
@@ -290,7 +404,9 @@ def event_milestone(request, pk, event_pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"{dict(form.fields['moment'].choices)[form.cleaned_data['moment']]} set from this event.")
+        messages.success(
+            request, f"{dict(form.fields['moment'].choices)[form.cleaned_data['moment']]} set from this event."
+        )
     return _after_change(request, incident, event_pk=event.pk)
 
 
@@ -302,13 +418,21 @@ def timeline_settings(request, pk):
     if form.is_valid():
         data = form.cleaned_data
         try:
-            timeline_display_set(incident=incident, by=request.user, time_zone=data["timeline_time_zone"],
-                                 seconds=data["timeline_seconds"], gap_minutes=data["timeline_gap_minutes"])
+            timeline_display_set(
+                incident=incident,
+                by=request.user,
+                time_zone=data["timeline_time_zone"],
+                seconds=data["timeline_seconds"],
+                gap_minutes=data["timeline_gap_minutes"],
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
             messages.success(request, "Timeline display saved.")
     else:
-        messages.error(request, "Not saved: " + " ".join(f"{form.fields[name].label}: {' '.join(errors)}"
-                                                         for name, errors in form.errors.items()))
+        messages.error(
+            request,
+            "Not saved: "
+            + " ".join(f"{form.fields[name].label}: {' '.join(errors)}" for name, errors in form.errors.items()),
+        )
     return redirect("incident_timeline", pk=pk)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from retrospector.checks import Config, ConfigError, Document, Finding, Section as CheckSection, load_config, run
+from retrospector.checks import Config, ConfigError, Document, Finding, load_config, run
+from retrospector.checks import Section as CheckSection
 
 from .models import Retrospective, Section
 
@@ -21,12 +22,14 @@ def checks_config_for(incident) -> Config:
 
 
 def _as_check_section(section: Section, body: str | None = None) -> CheckSection:
-    return CheckSection(section.key, section.title, section.body if body is None else body,
-                        required=section.required, kind=section.kind)
+    return CheckSection(
+        section.key, section.title, section.body if body is None else body, required=section.required, kind=section.kind
+    )
 
 
-def retrospective_findings(retrospective: Retrospective, sections: list[Section] | None = None,
-                           *, replace: dict[str, str] | None = None) -> list[Finding]:
+def retrospective_findings(
+    retrospective: Retrospective, sections: list[Section] | None = None, *, replace: dict[str, str] | None = None
+) -> list[Finding]:
     """Findings over the whole write-up; `replace` swaps in unsaved text for a section (the editor's draft)."""
     sections = sections if sections is not None else list(retrospective.sections.all())
     replace = replace or {}

@@ -79,7 +79,14 @@ def to_markdown(*, title: str, template_key: str, template_version: int, inciden
         "template_version": template_version,
         "incident": incident,
     }
-    out = ["---", yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n"), "---", "", f"# {title}", ""]
+    out = [
+        "---",
+        yaml.safe_dump(front, sort_keys=False, allow_unicode=True, width=1000).rstrip("\n"),
+        "---",
+        "",
+        f"# {title}",
+        "",
+    ]
     for section in sections:
         out.append(f"## {section['title']}")
         out.append(f"<!-- retrospector:section key={section['key']} -->")
@@ -101,8 +108,9 @@ def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospectiv
     front = found.front_matter
     if front is not None and front.marker == "---":
         if front.end is None:
-            raise MarkdownImportError("the front matter opened on line 1 is never closed with '---'", line=1,
-                                      source=source)
+            raise MarkdownImportError(
+                "the front matter opened on line 1 is never closed with '---'", line=1, source=source
+            )
         try:
             meta = yaml.safe_load("\n".join(lines[1 : front.end])) or {}
         except yaml.YAMLError as exc:
@@ -113,8 +121,9 @@ def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospectiv
             raise MarkdownImportError("the front matter must be a mapping", line=2, source=source)
         fmt = meta.get("format")
         if fmt is not None and fmt != FORMAT:
-            raise MarkdownImportError(f"unsupported format {fmt!r}; this version reads {FORMAT!r}", line=2,
-                                      source=source)
+            raise MarkdownImportError(
+                f"unsupported format {fmt!r}; this version reads {FORMAT!r}", line=2, source=source
+            )
     start = found.body_start
     title = str(meta.get("title") or "").strip()
     level_two = [heading for heading in found.headings if heading.level == 2]
@@ -124,8 +133,9 @@ def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospectiv
         heads = []
         for marker in found.marked:
             if marker not in heading_before:
-                raise MarkdownImportError("a section marker must follow its '## Title' heading", line=marker + 1,
-                                          source=source)
+                raise MarkdownImportError(
+                    "a section marker must follow its '## Title' heading", line=marker + 1, source=source
+                )
             heads.append(heading_before[marker])
         seen: set[str] = set()
         for n, marker in enumerate(found.marked):
@@ -134,8 +144,11 @@ def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospectiv
                 raise MarkdownImportError(f"section key {key!r} appears twice", line=marker + 1, source=source)
             seen.add(key)
             end = heads[n + 1].line if n + 1 < len(heads) else len(lines)
-            sections.append(ParsedSection(key=key, title=heads[n].title.strip(),
-                                          body="\n".join(lines[marker + 1 : end]).strip("\n")))
+            sections.append(
+                ParsedSection(
+                    key=key, title=heads[n].title.strip(), body="\n".join(lines[marker + 1 : end]).strip("\n")
+                )
+            )
     else:
         # Plain Markdown written elsewhere: every level-2 heading starts a section.
         heads = level_two
@@ -143,8 +156,13 @@ def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospectiv
         for n, head in enumerate(heads):
             end = heads[n + 1].line if n + 1 < len(heads) else len(lines)
             heading = head.title.strip()
-            sections.append(ParsedSection(key=slugify_key(heading, taken), title=heading[:200],
-                                          body="\n".join(lines[head.body_line : end]).strip("\n")))
+            sections.append(
+                ParsedSection(
+                    key=slugify_key(heading, taken),
+                    title=heading[:200],
+                    body="\n".join(lines[head.body_line : end]).strip("\n"),
+                )
+            )
         if not sections:
             text_body = "\n".join(lines[start:]).strip("\n")
             if not text_body:

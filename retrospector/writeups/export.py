@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-from datetime import UTC
 import json
+from datetime import UTC
 
 from django.http import HttpResponse
 from django.utils import timezone
@@ -68,13 +68,24 @@ def export_json(retrospective: Retrospective) -> dict:
             "template": {"key": version.template.key, "version": version.number, "name": version.name},
             "sections": [
                 {
-                    "key": s.key, "title": s.title, "kind": s.kind, "required": s.required,
-                    "version": s.version, "body": s.body, "updated_at": _iso(s.updated_at),
+                    "key": s.key,
+                    "title": s.title,
+                    "kind": s.kind,
+                    "required": s.required,
+                    "version": s.version,
+                    "body": s.body,
+                    "updated_at": _iso(s.updated_at),
                 }
                 for s in _sections(retrospective)
             ],
             "state_changes": [
-                {"from": c.from_state, "to": c.to_state, "by": c.by.username if c.by else None, "at": _iso(c.at), "note": c.note}
+                {
+                    "from": c.from_state,
+                    "to": c.to_state,
+                    "by": c.by.username if c.by else None,
+                    "at": _iso(c.at),
+                    "note": c.note,
+                }
                 for c in retrospective.state_changes.select_related("by")
             ],
         },

@@ -7,8 +7,12 @@ from .models import Retrospective
 
 class StartRetrospectiveForm(forms.Form):
     template = forms.ChoiceField(help_text="The template's current version is kept for this retrospective.")
-    owner = forms.ModelChoiceField(queryset=None, help_text="One person writes it: pick for availability and what they would learn.")
-    shadow = forms.ModelChoiceField(queryset=None, required=False, help_text="Optional: someone learning the role alongside the owner.")
+    owner = forms.ModelChoiceField(
+        queryset=None, help_text="One person writes it: pick for availability and what they would learn."
+    )
+    shadow = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Optional: someone learning the role alongside the owner."
+    )
     due_at = forms.DateField(required=False, label="First draft due", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, user, templates, **kwargs):
@@ -31,14 +35,17 @@ class TransitionForm(forms.Form):
 
 
 class ImportMarkdownForm(forms.Form):
-    file = forms.FileField(help_text="A Markdown file exported from Retrospector, or any write-up with '## ' section headings.")
+    file = forms.FileField(
+        help_text="A Markdown file exported from Retrospector, or any write-up with '## ' section headings."
+    )
 
 
 class TemplateImportForm(forms.Form):
     team = forms.ModelChoiceField(queryset=None, empty_label=None)
     file = forms.FileField(required=False, help_text="A YAML or JSON template definition.")
     definition = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 18, "class": "mono"}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 18, "class": "mono"}),
         help_text="…or paste the definition here.",
     )
 
@@ -83,8 +90,13 @@ class TemplateMetaForm(forms.Form):
 
 
 class AssignForm(forms.Form):
-    owner = forms.ModelChoiceField(queryset=None, help_text="One person writes it: pick for availability and what they would learn, never for who was involved.")
-    shadow = forms.ModelChoiceField(queryset=None, required=False, help_text="Optional: someone learning the role alongside the owner.")
+    owner = forms.ModelChoiceField(
+        queryset=None,
+        help_text="One person writes it: pick for availability and what they would learn, never for who was involved.",
+    )
+    shadow = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Optional: someone learning the role alongside the owner."
+    )
     due_at = forms.DateField(required=False, label="First draft due", widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args, user, **kwargs):

@@ -6,7 +6,6 @@ from django.db import models
 from retrospector.accounts.models import Organization, Team
 from retrospector.incidents.models import Incident
 
-
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 
 
@@ -31,11 +30,19 @@ class Template(models.Model):
     """A named template; its content lives in immutable versions."""
 
     organization = models.ForeignKey(
-        Organization, null=True, blank=True, on_delete=models.CASCADE, related_name="templates",
+        Organization,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="templates",
         help_text="Empty for built-in templates, which every organization sees.",
     )
     team = models.ForeignKey(
-        Team, null=True, blank=True, on_delete=models.CASCADE, related_name="templates",
+        Team,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="templates",
         help_text="The team that owns a custom template.",
     )
     key = models.SlugField(max_length=60)
@@ -51,7 +58,8 @@ class Template(models.Model):
                 fields=["key"], condition=models.Q(organization__isnull=True), name="builtin_template_key_unique"
             ),
             models.UniqueConstraint(
-                fields=["organization", "key"], condition=models.Q(organization__isnull=False),
+                fields=["organization", "key"],
+                condition=models.Q(organization__isnull=False),
                 name="template_key_unique_in_org",
             ),
         ]
@@ -92,7 +100,11 @@ class Retrospective(models.Model):
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="owned_retrospectives"
     )
     shadow = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="shadowed_retrospectives"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="shadowed_retrospectives",
     )
     state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
     due_at = models.DateField(null=True, blank=True, help_text="When the first draft is due.")
@@ -139,7 +151,9 @@ class Section(models.Model):
     # (writeups.services), so lists count written sections without reading every body.
     filled = models.BooleanField(default=False, editable=False)
     version = models.PositiveIntegerField(default=1, help_text="Increases by one with every save.")
-    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -158,7 +172,9 @@ class Revision(models.Model):
     section = models.ForeignKey(Section, on_delete=models.CASCADE, related_name="revisions")
     version = models.PositiveIntegerField()
     body = models.TextField(blank=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     note = models.CharField(max_length=200, blank=True)
 

@@ -12,7 +12,9 @@ from .models import Retrospective, Section, Template, TemplateVersion
 def templates_visible_to(user: User) -> QuerySet[Template]:
     if not user.is_authenticated:
         return Template.objects.none()
-    return Template.objects.filter(Q(organization__isnull=True) | Q(organization_id=user.organization_id)).select_related("team")
+    return Template.objects.filter(
+        Q(organization__isnull=True) | Q(organization_id=user.organization_id)
+    ).select_related("team")
 
 
 def template_latest_version(template: Template) -> TemplateVersion:
@@ -37,9 +39,10 @@ def can_edit_retrospective(user: User, retrospective: Retrospective) -> bool:
     if can_edit_incident(user, retrospective.incident):
         return True
     # The owner and shadow write it even when they come from another team.
-    return user.pk in (retrospective.owner_id, retrospective.shadow_id) and incidents_visible_to(user).filter(
-        pk=retrospective.incident_id
-    ).exists()
+    return (
+        user.pk in (retrospective.owner_id, retrospective.shadow_id)
+        and incidents_visible_to(user).filter(pk=retrospective.incident_id).exists()
+    )
 
 
 RETROSPECTIVE_NOT_VISIBLE = "No such retrospective, or you may not see it."
@@ -48,7 +51,12 @@ RETROSPECTIVE_NOT_VISIBLE = "No such retrospective, or you may not see it."
 def _with_details(retrospectives: QuerySet[Retrospective]) -> QuerySet[Retrospective]:
     """What a retrospective's page, export and checks read with it: its incident, people, template and sections."""
     return retrospectives.select_related(
-        "incident", "incident__team", "incident__severity", "incident__organization", "owner", "shadow",
+        "incident",
+        "incident__team",
+        "incident__severity",
+        "incident__organization",
+        "owner",
+        "shadow",
         "template_version__template",
     ).prefetch_related("sections")
 

@@ -8,12 +8,11 @@ from django.utils import timezone
 
 from retrospector.accounts.models import Role, Team, User
 from retrospector.accounts.selectors import has_team_role
+from retrospector.core.errors import ConflictError
+from retrospector.core.markdown import markdown_size_error, render_markdown
 from retrospector.core.template_definitions import TemplateDefinition, builtin_definitions
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
-from retrospector.core.errors import ConflictError
-
-from retrospector.core.markdown import markdown_size_error, render_markdown
 
 from .models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion, body_is_empty
 from .selectors import can_edit_retrospective, template_by_key, template_latest_version
@@ -55,7 +54,12 @@ def builtin_templates_sync(*, template_model=Template, version_model=TemplateVer
         )
         latest = version_model.objects.filter(template=template).order_by("-number").first()
         sections = definition.sections_as_dicts()
-        if latest and latest.sections == sections and latest.name == definition.name and latest.description == definition.description:
+        if (
+            latest
+            and latest.sections == sections
+            and latest.name == definition.name
+            and latest.description == definition.description
+        ):
             continue
         version_model.objects.create(
             template=template,
@@ -87,8 +91,12 @@ def template_create(*, team: Team, definition: TemplateDefinition, by: User) -> 
         description=definition.description,
     )
     TemplateVersion.objects.create(
-        template=template, number=1, name=definition.name, description=definition.description,
-        sections=definition.sections_as_dicts(), created_by=by,
+        template=template,
+        number=1,
+        name=definition.name,
+        description=definition.description,
+        sections=definition.sections_as_dicts(),
+        created_by=by,
     )
     return template
 
@@ -103,11 +111,20 @@ def template_update(*, template: Template, definition: TemplateDefinition, by: U
         raise ValidationError({"key": "The key of an existing template cannot change."})
     latest = TemplateVersion.objects.select_for_update().filter(template=template).order_by("-number").first()
     sections = definition.sections_as_dicts()
-    if latest and latest.sections == sections and latest.name == definition.name and latest.description == definition.description:
+    if (
+        latest
+        and latest.sections == sections
+        and latest.name == definition.name
+        and latest.description == definition.description
+    ):
         return latest
     version = TemplateVersion.objects.create(
-        template=template, number=(latest.number + 1) if latest else 1, name=definition.name,
-        description=definition.description, sections=sections, created_by=by,
+        template=template,
+        number=(latest.number + 1) if latest else 1,
+        name=definition.name,
+        description=definition.description,
+        sections=sections,
+        created_by=by,
     )
     Template.objects.filter(pk=template.pk).update(name=definition.name, description=definition.description)
     return version
@@ -115,7 +132,11 @@ def template_update(*, template: Template, definition: TemplateDefinition, by: U
 
 @transaction.atomic
 def template_save(
-    *, definition: TemplateDefinition, by: User, team: Team | None = None, template: Template | None = None,
+    *,
+    definition: TemplateDefinition,
+    by: User,
+    team: Team | None = None,
+    template: Template | None = None,
     replace_same_key: bool = False,
 ) -> tuple[Template, bool]:
     """Save a definition as a new template in `team`, or as the next version of one; returns (template, created).
@@ -173,15 +194,23 @@ def retrospective_start(
             raise ValidationError({f"sections.{spec['key']}": error})
         sections.append(
             Section(
-                retrospective=retrospective, key=spec["key"], title=spec["title"], kind=spec["kind"],
-                required=spec["required"], guidance=spec.get("guidance", ""), position=position,
-                body=body, html=render_markdown(body), filled=not body_is_empty(body), updated_by=by,
+                retrospective=retrospective,
+                key=spec["key"],
+                title=spec["title"],
+                kind=spec["kind"],
+                required=spec["required"],
+                guidance=spec.get("guidance", ""),
+                position=position,
+                body=body,
+                html=render_markdown(body),
+                filled=not body_is_empty(body),
+                updated_by=by,
             )
         )
     Section.objects.bulk_create(sections)
     Revision.objects.bulk_create(
-        Revision(section=s, version=1, body=s.body, created_by=by, note="Started") for s in
-        Section.objects.filter(retrospective=retrospective)
+        Revision(section=s, version=1, body=s.body, created_by=by, note="Started")
+        for s in Section.objects.filter(retrospective=retrospective)
     )
     return retrospective
 
@@ -233,7 +262,9 @@ def section_restore(*, section: Section, version: int, base_version: int, by: Us
     revision = section.revisions.filter(version=version).first()
     if revision is None:
         raise ValidationError({"version": f"There is no version {version} of this section."})
-    return section_save(section=section, body=revision.body, base_version=base_version, by=by, note=f"Restored version {version}")
+    return section_save(
+        section=section, body=revision.body, base_version=base_version, by=by, note=f"Restored version {version}"
+    )
 
 
 @transaction.atomic
@@ -249,7 +280,9 @@ def retrospective_transition(*, retrospective: Retrospective, to_state: str, by:
         empty = [s.title for s in current.sections.filter(required=True) if s.is_empty]
         if empty:
             raise ValidationError({"state": "Fill in the required sections first: " + ", ".join(empty) + "."})
-    StateChange.objects.create(retrospective=current, from_state=current.state, to_state=to_state, by=by, note=note[:2000])
+    StateChange.objects.create(
+        retrospective=current, from_state=current.state, to_state=to_state, by=by, note=note[:2000]
+    )
     current.state = to_state
     current.done_at = timezone.now() if to_state == State.DONE else None
     current.save(update_fields=["state", "done_at", "updated_at"])
@@ -257,7 +290,9 @@ def retrospective_transition(*, retrospective: Retrospective, to_state: str, by:
 
 
 @transaction.atomic
-def retrospective_assign(*, retrospective: Retrospective, by: User, owner: User, shadow: User | None, due_at=None) -> Retrospective:
+def retrospective_assign(
+    *, retrospective: Retrospective, by: User, owner: User, shadow: User | None, due_at=None
+) -> Retrospective:
     if not can_edit_incident(by, retrospective.incident):
         raise PermissionDenied("Only members of the incident's team can assign the retrospective.")
     _check_and_invite_writers(retrospective.incident, owner, shadow)
@@ -269,7 +304,9 @@ def retrospective_assign(*, retrospective: Retrospective, by: User, owner: User,
 
 
 @transaction.atomic
-def retrospective_import_markdown(*, incident: Incident, text: str, by: User, source: str = "document") -> Retrospective:
+def retrospective_import_markdown(
+    *, incident: Incident, text: str, by: User, source: str = "document"
+) -> Retrospective:
     """Import an exported (or hand-written) Markdown write-up as a new retrospective; all or nothing."""
     from .exchange import MarkdownImportError, parse_markdown
 
@@ -302,10 +339,17 @@ def retrospective_import_markdown(*, incident: Incident, text: str, by: User, so
         spec = specs.get(parsed_section.key, {})
         sections.append(
             Section(
-                retrospective=retrospective, key=parsed_section.key, title=parsed_section.title[:200],
-                kind=spec.get("kind", "text"), required=spec.get("required", False),
-                guidance=spec.get("guidance", ""), position=position, body=parsed_section.body,
-                html=render_markdown(parsed_section.body), filled=not body_is_empty(parsed_section.body), updated_by=by,
+                retrospective=retrospective,
+                key=parsed_section.key,
+                title=parsed_section.title[:200],
+                kind=spec.get("kind", "text"),
+                required=spec.get("required", False),
+                guidance=spec.get("guidance", ""),
+                position=position,
+                body=parsed_section.body,
+                html=render_markdown(parsed_section.body),
+                filled=not body_is_empty(parsed_section.body),
+                updated_by=by,
             )
         )
     Section.objects.bulk_create(sections)
@@ -314,4 +358,3 @@ def retrospective_import_markdown(*, incident: Incident, text: str, by: User, so
         for s in Section.objects.filter(retrospective=retrospective)
     )
     return retrospective
-

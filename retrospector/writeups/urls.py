@@ -14,7 +14,11 @@ urlpatterns = [
     path("retrospectives/<int:pk>/sections/<slug:key>/", views.section_show, name="section_show"),
     path("retrospectives/<int:pk>/sections/<slug:key>/edit", views.section_edit, name="section_edit"),
     path("retrospectives/<int:pk>/sections/<slug:key>/history", views.section_history, name="section_history"),
-    path("retrospectives/<int:pk>/sections/<slug:key>/fill-timeline", views.section_fill_timeline, name="section_fill_timeline"),
+    path(
+        "retrospectives/<int:pk>/sections/<slug:key>/fill-timeline",
+        views.section_fill_timeline,
+        name="section_fill_timeline",
+    ),
     path("retrospectives/<int:pk>/sections/<slug:key>/restore", views.section_restore_view, name="section_restore"),
     path("preview", views.markdown_preview, name="markdown_preview"),
     path("writeups/", views.done_list, name="done_list"),

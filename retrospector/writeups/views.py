@@ -7,9 +7,10 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from retrospector.core.forms import add_service_errors
-from retrospector.core.paging import paginate
 from retrospector.core.errors import ConflictError
+from retrospector.core.forms import add_service_errors
+from retrospector.core.markdown import render_markdown
+from retrospector.core.paging import paginate
 from retrospector.core.template_definitions import (
     DefinitionError,
     definition_to_yaml,
@@ -28,16 +29,17 @@ from .forms import (
     TemplateSectionFormSet,
     TransitionForm,
 )
-from retrospector.core.markdown import render_markdown
 from .models import Section
 from .selectors import (
     can_edit_retrospective,
     done_writeups,
-    retrospective_detail as select_retrospective,
     retrospective_detail_or_404,
     section_with_history,
     template_by_key,
     templates_visible_to,
+)
+from .selectors import (
+    retrospective_detail as select_retrospective,
 )
 from .services import (
     TRANSITION_LABELS,
@@ -64,17 +66,29 @@ def _is_htmx(request) -> bool:
 
 @login_required
 def retrospective_new(request, incident_pk):
-    incident = incident_editable_or_403(user=request.user, pk=incident_pk, detail=True,
-                                        forbidden="Only members of the incident's team can start its retrospective.")
+    incident = incident_editable_or_403(
+        user=request.user,
+        pk=incident_pk,
+        detail=True,
+        forbidden="Only members of the incident's team can start its retrospective.",
+    )
     templates = templates_visible_to(request.user)
-    form = StartRetrospectiveForm(request.POST or None, user=request.user, templates=templates,
-                                  initial={"template": request.GET.get("template", "postmortem")})
+    form = StartRetrospectiveForm(
+        request.POST or None,
+        user=request.user,
+        templates=templates,
+        initial={"template": request.GET.get("template", "postmortem")},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             retrospective = retrospective_start(
-                incident=incident, template=template_by_key(user=request.user, key=data["template"]),
-                by=request.user, owner=data["owner"], shadow=data["shadow"], due_at=data["due_at"],
+                incident=incident,
+                template=template_by_key(user=request.user, key=data["template"]),
+                by=request.user,
+                owner=data["owner"],
+                shadow=data["shadow"],
+                due_at=data["due_at"],
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -93,9 +107,11 @@ def retrospective_detail(request, pk):
     can_edit = can_edit_retrospective(request.user, retrospective)
     findings = retrospective_findings(retrospective, sections)
     grouped = findings_by_section(findings)
-    transitions = [
-        (state, TRANSITION_LABELS[(retrospective.state, state)]) for state in TRANSITIONS[retrospective.state]
-    ] if can_edit else []
+    transitions = (
+        [(state, TRANSITION_LABELS[(retrospective.state, state)]) for state in TRANSITIONS[retrospective.state]]
+        if can_edit
+        else []
+    )
     return render(
         request,
         "writeups/detail.html",
@@ -119,9 +135,15 @@ def _section_display(request, retrospective, section, *, status=200):
     sections = [section if s.pk == section.pk else s for s in retrospective.sections.all()]
     findings = findings_by_section(retrospective_findings(retrospective, sections)).get(section.key, [])
     return render(
-        request, "writeups/_section.html",
-        {"retrospective": retrospective, "section": section, "html": section.html, "findings": findings,
-         "can_edit": can_edit_retrospective(request.user, retrospective)},
+        request,
+        "writeups/_section.html",
+        {
+            "retrospective": retrospective,
+            "section": section,
+            "html": section.html,
+            "findings": findings,
+            "can_edit": can_edit_retrospective(request.user, retrospective),
+        },
         status=status,
     )
 
@@ -147,14 +169,28 @@ def section_edit(request, pk, key):
     if request.method == "POST" and form.is_valid():
         try:
             section = section_save(
-                section=section, body=form.cleaned_data["body"], base_version=form.cleaned_data["base_version"], by=request.user
+                section=section,
+                body=form.cleaned_data["body"],
+                base_version=form.cleaned_data["base_version"],
+                by=request.user,
             )
         except ConflictError as exc:
             theirs = exc.current
             resubmit = SectionForm(initial={"body": form.cleaned_data["body"], "base_version": theirs.version})
-            context.update(conflict=exc, theirs=theirs, theirs_html=render_markdown(theirs.body),
-                           mine=form.cleaned_data["body"], form=resubmit, diff=_line_diff(theirs.body, form.cleaned_data["body"]))
-            return render(request, "writeups/_conflict.html" if _is_htmx(request) else "writeups/conflict.html", context, status=409)
+            context.update(
+                conflict=exc,
+                theirs=theirs,
+                theirs_html=render_markdown(theirs.body),
+                mine=form.cleaned_data["body"],
+                form=resubmit,
+                diff=_line_diff(theirs.body, form.cleaned_data["body"]),
+            )
+            return render(
+                request,
+                "writeups/_conflict.html" if _is_htmx(request) else "writeups/conflict.html",
+                context,
+                status=409,
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
             status = 422
@@ -163,9 +199,16 @@ def section_edit(request, pk, key):
                 return _section_display(request, retrospective, section)
             messages.success(request, f"Saved “{section.title}”.")
             return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
-        return render(request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context, status=status)
+        return render(
+            request,
+            "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html",
+            context,
+            status=status,
+        )
     context["preview"] = section.html
-    return render(request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context)
+    return render(
+        request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context
+    )
 
 
 def retrospective_url(retrospective) -> str:
@@ -190,9 +233,9 @@ def preview_part(body: str) -> str:
 @login_required
 @require_POST
 def markdown_preview(request):
-    from retrospector.core.markdown import markdown_size_error
-
     from django.template.loader import render_to_string
+
+    from retrospector.core.markdown import markdown_size_error
 
     from .checking import findings_by_section, retrospective_findings
 
@@ -202,15 +245,19 @@ def markdown_preview(request):
     shown = preview_part(body)
     html = render_markdown(shown) or '<p class="muted">Nothing to preview yet.</p>'
     if len(shown) < len(body):
-        html += (f'<p class="muted preview-cut">The preview shows the first {len(shown):,} of {len(body):,} characters; '
-                 "the whole text is rendered when you save.</p>")
+        html += (
+            f'<p class="muted preview-cut">The preview shows the first {len(shown):,} of {len(body):,} characters; '
+            "the whole text is rendered when you save.</p>"
+        )
     # Inside a retrospective, the same request brings the checks' findings for the draft (an out-of-band swap).
     retrospective_pk, key = request.GET.get("retrospective", ""), request.GET.get("section", "")
     if retrospective_pk.isdigit() and key:
         retrospective = select_retrospective(user=request.user, pk=int(retrospective_pk))
         if retrospective is not None and any(s.key == key for s in retrospective.sections.all()):
             findings = findings_by_section(retrospective_findings(retrospective, replace={key: body})).get(key, [])
-            html += render_to_string("writeups/_findings.html", {"findings": findings, "key": key, "oob": True}, request=request)
+            html += render_to_string(
+                "writeups/_findings.html", {"findings": findings, "key": key, "oob": True}, request=request
+            )
     return HttpResponse(html)
 
 
@@ -240,9 +287,16 @@ def section_history(request, pk, key):
         previous = by_version.get(chosen.version - 1)
         diff = _line_diff(previous.body if previous else "", chosen.body)
     return render(
-        request, "writeups/history.html",
-        {"retrospective": retrospective, "section": section, "revisions": revisions, "chosen": chosen, "diff": diff,
-         "can_edit": can_edit_retrospective(request.user, retrospective)},
+        request,
+        "writeups/history.html",
+        {
+            "retrospective": retrospective,
+            "section": section,
+            "revisions": revisions,
+            "chosen": chosen,
+            "diff": diff,
+            "can_edit": can_edit_retrospective(request.user, retrospective),
+        },
     )
 
 
@@ -278,8 +332,12 @@ def retrospective_transition_view(request, pk):
         messages.error(request, "Unknown state.")
         return redirect("retrospective_detail", pk=pk)
     try:
-        retrospective_transition(retrospective=retrospective, to_state=form.cleaned_data["to_state"],
-                                 by=request.user, note=form.cleaned_data["note"])
+        retrospective_transition(
+            retrospective=retrospective,
+            to_state=form.cleaned_data["to_state"],
+            by=request.user,
+            note=form.cleaned_data["note"],
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -296,8 +354,12 @@ def retrospective_export(request, pk, fmt):
 
 @login_required
 def retrospective_import(request, incident_pk):
-    incident = incident_editable_or_403(user=request.user, pk=incident_pk, detail=True,
-                                        forbidden="Only members of the incident's team can add a retrospective to it.")
+    incident = incident_editable_or_403(
+        user=request.user,
+        pk=incident_pk,
+        detail=True,
+        forbidden="Only members of the incident's team can add a retrospective to it.",
+    )
     form = ImportMarkdownForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
@@ -307,7 +369,9 @@ def retrospective_import(request, incident_pk):
             form.add_error("file", f"{upload.name} is not UTF-8 text.")
         else:
             try:
-                retrospective = retrospective_import_markdown(incident=incident, text=text, by=request.user, source=upload.name)
+                retrospective = retrospective_import_markdown(
+                    incident=incident, text=text, by=request.user, source=upload.name
+                )
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
@@ -345,16 +409,20 @@ def template_detail(request, key):
     number = request.GET.get("version")
     version = next((v for v in versions if str(v.number) == number), versions[0])
     sections = [dict(s, guidance_html=render_markdown(s.get("guidance", ""))) for s in version.sections]
-    return render(request, "writeups/template_detail.html",
-                  {"template": template, "version": version, "versions": versions, "sections": sections})
+    return render(
+        request,
+        "writeups/template_detail.html",
+        {"template": template, "version": version, "versions": versions, "sections": sections},
+    )
 
 
 @login_required
 def template_download(request, key):
     template = _template_or_404(request, key)
     version = template.versions.order_by("-number").first()
-    definition = validate_definition({"key": template.key, "name": version.name, "description": version.description,
-                                      "sections": version.sections})
+    definition = validate_definition(
+        {"key": template.key, "name": version.name, "description": version.description, "sections": version.sections}
+    )
     response = HttpResponse(definition_to_yaml(definition), content_type="application/yaml; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{template.key}.yaml"'
     return response
@@ -367,8 +435,9 @@ def template_import(request):
         try:
             text, name = form.definition_text()
             definition = parse_definition_text(text, filename=name)
-            template, created = template_save(definition=definition, by=request.user, team=form.cleaned_data["team"],
-                                              replace_same_key=True)
+            template, created = template_save(
+                definition=definition, by=request.user, team=form.cleaned_data["team"], replace_same_key=True
+            )
         except DefinitionError as exc:
             form.add_error("definition", str(exc))
         except ValidationError as exc:
@@ -390,8 +459,15 @@ def template_edit(request, key=None):
     initial_meta, initial_sections = {}, []
     if template is not None:
         version = template.versions.order_by("-number").first()
-        initial_meta = {"team": template.team_id, "key": template.key, "name": version.name, "description": version.description}
-        initial_sections = [{k: s.get(k) for k in ("key", "title", "kind", "required", "guidance")} for s in version.sections]
+        initial_meta = {
+            "team": template.team_id,
+            "key": template.key,
+            "name": version.name,
+            "description": version.description,
+        }
+        initial_sections = [
+            {k: s.get(k) for k in ("key", "title", "kind", "required", "guidance")} for s in version.sections
+        ]
     meta = TemplateMetaForm(request.POST or None, user=request.user, initial=initial_meta)
     formset = TemplateSectionFormSet(request.POST or None, initial=initial_sections, prefix="sections")
     if template is not None:
@@ -404,12 +480,17 @@ def template_edit(request, key=None):
             if f.cleaned_data and not f.cleaned_data.get("DELETE")
         ]
         try:
-            definition = validate_definition({
-                "key": meta.cleaned_data["key"], "name": meta.cleaned_data["name"],
-                "description": meta.cleaned_data["description"], "sections": sections,
-            })
-            template, _ = template_save(definition=definition, by=request.user, team=meta.cleaned_data["team"],
-                                        template=template)
+            definition = validate_definition(
+                {
+                    "key": meta.cleaned_data["key"],
+                    "name": meta.cleaned_data["name"],
+                    "description": meta.cleaned_data["description"],
+                    "sections": sections,
+                }
+            )
+            template, _ = template_save(
+                definition=definition, by=request.user, team=meta.cleaned_data["team"], template=template
+            )
         except DefinitionError as exc:
             meta.add_error(None, str(exc))
         except ValidationError as exc:
@@ -422,8 +503,6 @@ def template_edit(request, key=None):
     return render(request, "writeups/template_form.html", {"meta": meta, "formset": formset, "template": template})
 
 
-
-
 @login_required
 def retrospective_assign_view(request, pk):
     from .forms import AssignForm
@@ -432,8 +511,11 @@ def retrospective_assign_view(request, pk):
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     if not can_edit_incident(request.user, retrospective.incident):
         raise PermissionDenied("Only members of the incident's team can assign the retrospective.")
-    form = AssignForm(request.POST or None, user=request.user, initial={
-        "owner": retrospective.owner_id, "shadow": retrospective.shadow_id, "due_at": retrospective.due_at})
+    form = AssignForm(
+        request.POST or None,
+        user=request.user,
+        initial={"owner": retrospective.owner_id, "shadow": retrospective.shadow_id, "due_at": retrospective.due_at},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             retrospective_assign(retrospective=retrospective, by=request.user, **form.cleaned_data)
@@ -455,14 +537,21 @@ def section_fill_timeline(request, pk, key):
     incident = retrospective.incident
     body = key_events_markdown(incident, display_zone(incident, request.user))
     try:
-        section_save(section=section, body=body, base_version=int(request.POST.get("base_version", "0") or 0),
-                     by=request.user, note="Filled from the incident's key events")
+        section_save(
+            section=section,
+            body=body,
+            base_version=int(request.POST.get("base_version", "0") or 0),
+            by=request.user,
+            note="Filled from the incident's key events",
+        )
     except ConflictError as exc:
         messages.error(request, f"{exc} Nothing was replaced.")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, f"“{section.title}” now lists the incident's key events; the previous text is in its history.")
+        messages.success(
+            request, f"“{section.title}” now lists the incident's key events; the previous text is in its history."
+        )
     return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
 
 
@@ -470,15 +559,17 @@ def section_fill_timeline(request, pk, key):
 def organization_checks(request):
     import yaml
 
-    from retrospector.checks import RULES
-
     from retrospector.accounts.services import organization_checks_config_set
+    from retrospector.checks import RULES
 
     if not request.user.is_org_admin:
         raise PermissionDenied("Only organization admins can tune the write-up checks for everyone.")
     organization = request.user.organization
-    text = request.POST.get("checks_config", "") if request.method == "POST" else (
-        yaml.safe_dump(organization.checks_config, sort_keys=False) if organization.checks_config else "")
+    text = (
+        request.POST.get("checks_config", "")
+        if request.method == "POST"
+        else (yaml.safe_dump(organization.checks_config, sort_keys=False) if organization.checks_config else "")
+    )
     error = None
     if request.method == "POST":
         try:
@@ -488,8 +579,11 @@ def organization_checks(request):
         else:
             messages.success(request, "Write-up checks settings saved for the whole organization.")
             return redirect("organization_checks")
-    return render(request, "writeups/checks_settings.html",
-                  {"text": text, "error": error, "rules": RULES.values(), "editable": True})
+    return render(
+        request,
+        "writeups/checks_settings.html",
+        {"text": text, "error": error, "rules": RULES.values(), "editable": True},
+    )
 
 
 @login_required

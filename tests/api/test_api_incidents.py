@@ -4,9 +4,8 @@ import json
 from datetime import timedelta
 
 import pytest
-from django.test import Client
-
 from conftest import START
+from django.test import Client
 
 API = "/api/v1/incidents"
 
@@ -78,7 +77,9 @@ def test_it_refuses_a_revoked_token(people):
     assert response.json()["detail"].startswith("Authentication required")
 
 
-@pytest.mark.parametrize("header", ["Bearer rtr_not-a-real-token", "Bearer garbage", "Bearer ", "Basic Ym9iOnB3", "rtr_x"])
+@pytest.mark.parametrize(
+    "header", ["Bearer rtr_not-a-real-token", "Bearer garbage", "Bearer ", "Basic Ym9iOnB3", "rtr_x"]
+)
 def test_it_refuses_a_garbage_token(people, header):
     response = Client(HTTP_AUTHORIZATION=header).get(API)
     assert response.status_code == 401
@@ -138,12 +139,24 @@ def several(people, make_incident):
     from retrospector.incidents.services import incident_update
 
     a = make_incident(title="Checkout errors", severity="SEV1", services=["checkout-api"])
-    b = make_incident(title="Slow refunds", severity="SEV3", started_at=START + timedelta(hours=1),
-                      detected_at=START + timedelta(hours=1, minutes=2), services=["refunds", "postgres"])
-    c = make_incident(title="Private fraud alert", visibility="private", started_at=START + timedelta(hours=2),
-                      detected_at=None)
-    d = make_incident(team="platform", by="charlie", title="DNS outage", started_at=START + timedelta(hours=3),
-                      detected_at=None, services=["dns"])
+    b = make_incident(
+        title="Slow refunds",
+        severity="SEV3",
+        started_at=START + timedelta(hours=1),
+        detected_at=START + timedelta(hours=1, minutes=2),
+        services=["refunds", "postgres"],
+    )
+    c = make_incident(
+        title="Private fraud alert", visibility="private", started_at=START + timedelta(hours=2), detected_at=None
+    )
+    d = make_incident(
+        team="platform",
+        by="charlie",
+        title="DNS outage",
+        started_at=START + timedelta(hours=3),
+        detected_at=None,
+        services=["dns"],
+    )
     incident_update(incident=b, by=people["bob"], status="resolved", resolved_at=START + timedelta(hours=2))
     return {"checkout": a, "refunds": b, "fraud": c, "dns": d}
 
@@ -214,8 +227,10 @@ def test_an_empty_list_has_one_page(people, alice_api):
     assert (data["count"], data["page"], data["pages"], data["results"]) == (0, 1, 1, [])
 
 
-@pytest.mark.parametrize("query, field", [("page=0", "page"), ("page_size=101", "page_size"), ("page_size=0", "page_size"),
-                                          ("page=abc", "page")])
+@pytest.mark.parametrize(
+    "query, field",
+    [("page=0", "page"), ("page_size=101", "page_size"), ("page_size=0", "page_size"), ("page=abc", "page")],
+)
 def test_it_refuses_bad_paging(people, alice_api, query, field):
     response = alice_api.get(f"{API}?{query}")
     assert response.status_code == 422
@@ -226,11 +241,18 @@ def test_it_refuses_bad_paging(people, alice_api, query, field):
 
 
 def test_it_creates_an_incident(people, alice_api):
-    response = post_json(alice_api, API, new_incident(
-        services=["Checkout-API", "postgres"], responders=["bob", "alice"], invitees=["charlie"],
-        visibility="private", summary="Cards declined.",
-        links=[{"kind": "ticket", "url": "https://tracker.example/INC-1", "label": "INC-1"}],
-    ))
+    response = post_json(
+        alice_api,
+        API,
+        new_incident(
+            services=["Checkout-API", "postgres"],
+            responders=["bob", "alice"],
+            invitees=["charlie"],
+            visibility="private",
+            summary="Cards declined.",
+            links=[{"kind": "ticket", "url": "https://tracker.example/INC-1", "label": "INC-1"}],
+        ),
+    )
     assert response.status_code == 201, response.content
     data = response.json()
     assert data["title"] == "Card payments time out"
@@ -326,6 +348,7 @@ def test_an_unknown_severity_lists_the_known_ones(people, alice_api):
 
 def test_it_does_not_accept_a_person_of_another_organization(people, alice_api):
     from conftest import make_user
+
     from retrospector.accounts.services import organization_create
 
     other = organization_create(name="Globex", slug="globex")
@@ -406,10 +429,17 @@ def test_reading_an_unknown_incident_is_404(people, alice_api):
 
 def test_it_updates_with_the_current_base_version(people, make_incident, alice_api):
     incident = make_incident()
-    response = patch_json(alice_api, f"{API}/{incident.pk}", {
-        "base_version": 1, "title": "Card payments time out in the EU", "status": "mitigated",
-        "mitigated_at": "2026-05-04T14:45:00Z", "services": ["edge-proxy"],
-    })
+    response = patch_json(
+        alice_api,
+        f"{API}/{incident.pk}",
+        {
+            "base_version": 1,
+            "title": "Card payments time out in the EU",
+            "status": "mitigated",
+            "mitigated_at": "2026-05-04T14:45:00Z",
+            "services": ["edge-proxy"],
+        },
+    )
     assert response.status_code == 200, response.content
     data = response.json()
     assert data["version"] == 2
@@ -443,7 +473,11 @@ def test_it_updates_without_a_base_version(people, make_incident, alice_api):
     incident_update(incident=incident, by=people["bob"], title="Bob's title")
     response = patch_json(alice_api, f"{API}/{incident.pk}", {"severity": "SEV1"})
     assert response.status_code == 200
-    assert (response.json()["severity"], response.json()["version"], response.json()["title"]) == ("SEV1", 3, "Bob's title")
+    assert (response.json()["severity"], response.json()["version"], response.json()["title"]) == (
+        "SEV1",
+        3,
+        "Bob's title",
+    )
 
 
 def test_an_update_checks_the_order_of_moments(people, make_incident, alice_api):
@@ -462,8 +496,15 @@ def test_an_update_refuses_a_naive_time(people, make_incident, alice_api):
     assert response.json()["field"] == "mitigated_at"
 
 
-@pytest.mark.parametrize("change, field", [({"team": "nope"}, "team"), ({"severity": "SEV0"}, "severity"),
-                                           ({"invitees": ["ghost"]}, "invitees"), ({"title": ""}, "title")])
+@pytest.mark.parametrize(
+    "change, field",
+    [
+        ({"team": "nope"}, "team"),
+        ({"severity": "SEV0"}, "severity"),
+        ({"invitees": ["ghost"]}, "invitees"),
+        ({"title": ""}, "title"),
+    ],
+)
 def test_an_update_refuses_unknown_values(people, make_incident, alice_api, change, field):
     incident = make_incident()
     response = patch_json(alice_api, f"{API}/{incident.pk}", change)
@@ -473,9 +514,14 @@ def test_an_update_refuses_unknown_values(people, make_incident, alice_api, chan
 
 def test_an_update_replaces_invitees_and_links(people, make_incident, alice_api):
     incident = make_incident(visibility="private")
-    response = patch_json(alice_api, f"{API}/{incident.pk}", {
-        "invitees": ["charlie", "erin"], "links": [{"kind": "chat", "url": "https://chat.example/c/inc"}],
-    })
+    response = patch_json(
+        alice_api,
+        f"{API}/{incident.pk}",
+        {
+            "invitees": ["charlie", "erin"],
+            "links": [{"kind": "chat", "url": "https://chat.example/c/inc"}],
+        },
+    )
     assert response.status_code == 200
     assert sorted(response.json()["invitees"]) == ["charlie", "erin"]
     assert response.json()["links"] == [{"kind": "chat", "url": "https://chat.example/c/inc", "label": ""}]

@@ -128,21 +128,37 @@ def test_it_starts_from_a_template_key(people, api, incident, key):
 
 
 def test_it_starts_with_owner_shadow_title_and_due_date(people, api, incident):
-    response = post_json(api, f"/api/v1/incidents/{incident.pk}/retrospectives",
-                         {"template": "postmortem", "owner": "bob", "shadow": "charlie", "title": "Why cards failed",
-                          "due_at": "2026-05-11"})
+    response = post_json(
+        api,
+        f"/api/v1/incidents/{incident.pk}/retrospectives",
+        {
+            "template": "postmortem",
+            "owner": "bob",
+            "shadow": "charlie",
+            "title": "Why cards failed",
+            "due_at": "2026-05-11",
+        },
+    )
     assert response.status_code == 201, response.content
     data = response.json()
-    assert (data["owner"], data["shadow"], data["title"], data["due_at"]) == ("bob", "charlie", "Why cards failed", "2026-05-11")
+    assert (data["owner"], data["shadow"], data["title"], data["due_at"]) == (
+        "bob",
+        "charlie",
+        "Why cards failed",
+        "2026-05-11",
+    )
 
 
-@pytest.mark.parametrize("payload, field", [
-    ({"template": "no-such-template"}, "template"),
-    ({"template": "postmortem", "owner": "ghost"}, "owner"),
-    ({"template": "postmortem", "shadow": "ghost"}, "shadow"),
-    ({"template": "postmortem", "shadow": "alice"}, "shadow"),
-    ({"template": "postmortem", "due_at": "next week"}, "due_at"),
-])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"template": "no-such-template"}, "template"),
+        ({"template": "postmortem", "owner": "ghost"}, "owner"),
+        ({"template": "postmortem", "shadow": "ghost"}, "shadow"),
+        ({"template": "postmortem", "shadow": "alice"}, "shadow"),
+        ({"template": "postmortem", "due_at": "next week"}, "due_at"),
+    ],
+)
 def test_it_refuses_to_start_with_unknown_values(people, api, incident, payload, field):
     from retrospector.writeups.models import Retrospective
 
@@ -165,7 +181,12 @@ def test_it_reads_a_retrospective_with_its_sections(people, api, retro):
     assert data["template"] == "postmortem" and data["template_version"] >= 1
     assert [s["key"] for s in data["sections"]] == template_keys("postmortem")
     summary = data["sections"][0]
-    assert (summary["key"], summary["title"], summary["required"], summary["updated_by"]) == ("summary", "Summary", True, "alice")
+    assert (summary["key"], summary["title"], summary["required"], summary["updated_by"]) == (
+        "summary",
+        "Summary",
+        True,
+        "alice",
+    )
 
 
 def test_it_lists_an_incidents_retrospectives(people, api, incident, make_retrospective):
@@ -228,7 +249,9 @@ def test_a_stale_base_version_gets_409_with_the_current_text(people, api, retro,
 def test_a_resubmit_with_the_version_from_the_conflict_succeeds(people, api, retro, client_for):
     put_json(client_for("bob"), section_url(retro), {"body": "Bob's summary.", "base_version": 1})
     conflict = put_json(api, section_url(retro), {"body": "Alice's summary.", "base_version": 1}).json()
-    response = put_json(api, section_url(retro), {"body": "Alice's summary.", "base_version": conflict["current"]["version"]})
+    response = put_json(
+        api, section_url(retro), {"body": "Alice's summary.", "base_version": conflict["current"]["version"]}
+    )
     assert response.status_code == 200
     assert response.json()["version"] == 3
 
@@ -253,8 +276,14 @@ def test_a_section_of_exactly_one_megabyte_is_accepted(people, api, retro):
     assert response.status_code == 200
 
 
-@pytest.mark.parametrize("payload, field", [({"body": "x"}, "base_version"), ({"base_version": 1}, "body"),
-                                            ({"body": "x", "base_version": 0}, "base_version")])
+@pytest.mark.parametrize(
+    "payload, field",
+    [
+        ({"body": "x"}, "base_version"),
+        ({"base_version": 1}, "body"),
+        ({"body": "x", "base_version": 0}, "base_version"),
+    ],
+)
 def test_a_section_save_needs_body_and_base_version(people, api, retro, payload, field):
     response = put_json(api, section_url(retro), payload)
     assert response.status_code == 422
@@ -277,7 +306,9 @@ def written(people, retro):
     return retro
 
 
-@pytest.mark.parametrize("fmt, content_type", [("md", "text/markdown"), ("html", "text/html"), ("json", "application/json")])
+@pytest.mark.parametrize(
+    "fmt, content_type", [("md", "text/markdown"), ("html", "text/html"), ("json", "application/json")]
+)
 def test_it_exports(people, api, written, fmt, content_type):
     response = api.get(f"/api/v1/retrospectives/{written.pk}/export?format={fmt}")
     assert response.status_code == 200
@@ -318,7 +349,9 @@ def test_the_html_export_is_standalone_and_sanitized(people, api, written):
     from retrospector.writeups.services import section_save
 
     section = written.sections.get(key="summary")
-    section_save(section=section, body="<script>alert(1)</script> hello", base_version=section.version, by=people["alice"])
+    section_save(
+        section=section, body="<script>alert(1)</script> hello", base_version=section.version, by=people["alice"]
+    )
     response = api.get(f"/api/v1/retrospectives/{written.pk}/export?format=html")
     html = response.content.decode()
     assert html.startswith("<!DOCTYPE html>")
@@ -329,8 +362,11 @@ def test_the_html_export_is_standalone_and_sanitized(people, api, written):
 
 def test_markdown_export_reimports_to_the_same_text(people, api, written):
     first = api.get(f"/api/v1/retrospectives/{written.pk}/export?format=md").content.decode()
-    response = post_json(api, f"/api/v1/incidents/{written.incident_id}/retrospectives/import",
-                         {"markdown": first, "filename": "exported.md"})
+    response = post_json(
+        api,
+        f"/api/v1/incidents/{written.incident_id}/retrospectives/import",
+        {"markdown": first, "filename": "exported.md"},
+    )
     assert response.status_code == 201, response.content
     imported = response.json()
     assert imported["id"] != written.pk
@@ -343,8 +379,11 @@ def test_markdown_export_reimports_to_the_same_text(people, api, written):
 def test_an_unreadable_import_is_refused_naming_the_file(people, api, incident):
     from retrospector.writeups.models import Retrospective
 
-    response = post_json(api, f"/api/v1/incidents/{incident.pk}/retrospectives/import",
-                         {"markdown": "---\ntitle: [unclosed\n---\n## A\n", "filename": "broken.md"})
+    response = post_json(
+        api,
+        f"/api/v1/incidents/{incident.pk}/retrospectives/import",
+        {"markdown": "---\ntitle: [unclosed\n---\n## A\n", "filename": "broken.md"},
+    )
     assert response.status_code == 422
     assert response.json()["field"] == "file"
     assert "broken.md" in response.json()["detail"]
@@ -352,12 +391,18 @@ def test_an_unreadable_import_is_refused_naming_the_file(people, api, incident):
 
 
 def test_plain_markdown_imports_one_section_per_heading(people, api, incident):
-    response = post_json(api, f"/api/v1/incidents/{incident.pk}/retrospectives/import",
-                         {"markdown": "# Outage\n\n## What happened\n\nThe proxy.\n\n## Next steps\n\n- fix it\n"})
+    response = post_json(
+        api,
+        f"/api/v1/incidents/{incident.pk}/retrospectives/import",
+        {"markdown": "# Outage\n\n## What happened\n\nThe proxy.\n\n## Next steps\n\n- fix it\n"},
+    )
     assert response.status_code == 201
     data = response.json()
     assert data["title"] == "Outage"
-    assert [(s["key"], s["body"]) for s in data["sections"]] == [("what-happened", "The proxy."), ("next-steps", "- fix it")]
+    assert [(s["key"], s["body"]) for s in data["sections"]] == [
+        ("what-happened", "The proxy."),
+        ("next-steps", "- fix it"),
+    ]
 
 
 # --- States --------------------------------------------------------------------------------------
@@ -374,9 +419,13 @@ def test_it_moves_through_the_states(people, api, retro):
         assert response.status_code == 200, response.content
         assert response.json()["state"] == state
     assert response.json()["done_at"] is not None
-    changes = json.loads(api.get(f"/api/v1/retrospectives/{retro.pk}/export?format=json").content)["retrospective"]["state_changes"]
+    changes = json.loads(api.get(f"/api/v1/retrospectives/{retro.pk}/export?format=json").content)["retrospective"][
+        "state_changes"
+    ]
     assert [(c["from"], c["to"], c["by"]) for c in changes] == [
-        ("draft", "in_review", "alice"), ("in_review", "approved", "alice"), ("approved", "done", "alice"),
+        ("draft", "in_review", "alice"),
+        ("in_review", "approved", "alice"),
+        ("approved", "done", "alice"),
     ]
 
 

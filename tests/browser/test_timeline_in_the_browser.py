@@ -26,13 +26,23 @@ def timeline(make_incident, people):
     from retrospector.timeline.services import event_add
 
     incident = make_incident(title="Checkout errors after deploy")
-    events = [event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(minutes=minute), text=text,
-                        source_url=f"https://chat.example.com/p/{minute}", original_offset_minutes=0)
-              for minute, text in ((6, "Paged the database team"), (8, "Rolled back v42"), (9, "Rolled back v42 (again)"))]
+    events = [
+        event_add(
+            incident=incident,
+            by=people["bob"],
+            occurred_at=T0 + timedelta(minutes=minute),
+            text=text,
+            source_url=f"https://chat.example.com/p/{minute}",
+            original_offset_minutes=0,
+        )
+        for minute, text in ((6, "Paged the database team"), (8, "Rolled back v42"), (9, "Rolled back v42 (again)"))
+    ]
     return incident, events
 
 
-def test_an_event_is_edited_in_its_row_and_the_timeline_refreshes_in_place(new_context, people, timeline, console, shot):
+def test_an_event_is_edited_in_its_row_and_the_timeline_refreshes_in_place(
+    new_context, people, timeline, console, shot
+):
     incident, (paged, *_rest) = timeline
     page = new_context(people["alice"]).new_page()
     page.goto(f"/incidents/{incident.pk}/timeline/")

@@ -88,7 +88,9 @@ def test_recording_an_incident_shows_it_with_the_derived_time_to_detect(new_cont
     shot(page, "incident-list")
 
 
-def test_starting_a_retrospective_from_the_postmortem_template_lists_summary_first(new_context, people, make_incident, shot):
+def test_starting_a_retrospective_from_the_postmortem_template_lists_summary_first(
+    new_context, people, make_incident, shot
+):
     incident = make_incident(title="Checkout errors after deploy")
     page = new_context(people["alice"]).new_page()
     page.goto(f"/incidents/{incident.pk}/")
@@ -171,7 +173,9 @@ def test_exporting_markdown_downloads_the_text_with_section_markers(new_context,
     with page.expect_download() as info:
         page.get_by_role("link", name="Markdown", exact=True).click()
     download = info.value
-    assert download.suggested_filename.startswith(f"retrospective-{retro.pk}-") and download.suggested_filename.endswith(".md")
+    assert download.suggested_filename.startswith(
+        f"retrospective-{retro.pk}-"
+    ) and download.suggested_filename.endswith(".md")
     with open(download.path(), encoding="utf-8") as fh:
         text = fh.read()
     assert "<!-- retrospector:section key=summary -->" in text
@@ -248,10 +252,22 @@ def test_pages_and_htmx_run_under_the_content_security_policy(new_context, peopl
 def test_list_pages_fit_a_narrow_phone_screen(new_context, people, retro):
     from retrospector.timeline.services import event_add
 
-    event_add(incident=retro.incident, by=people["alice"], occurred_at=retro.incident.started_at,
-              text="A fairly long event text " * 6, source_url="https://chat.example.com/" + "p" * 80)
+    event_add(
+        incident=retro.incident,
+        by=people["alice"],
+        occurred_at=retro.incident.started_at,
+        text="A fairly long event text " * 6,
+        source_url="https://chat.example.com/" + "p" * 80,
+    )
     page = new_context(people["oscar"], viewport={"width": 375, "height": 812}).new_page()
-    for url in ("/incidents/", f"/incidents/{retro.incident.pk}/", f"/incidents/{retro.incident.pk}/timeline/", "/people/", "/writeups/", "/templates/"):
+    for url in (
+        "/incidents/",
+        f"/incidents/{retro.incident.pk}/",
+        f"/incidents/{retro.incident.pk}/timeline/",
+        "/people/",
+        "/writeups/",
+        "/templates/",
+    ):
         page.goto(url)
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 376, f"{url} is {width}px wide on a 375px screen"

@@ -23,8 +23,10 @@ def test_the_retrospective_page_counts_findings_per_section(retro, people, clien
 
 
 def test_the_editor_checks_the_draft_as_the_author_types(retro, client_for):
-    response = client_for("bob").post(f"/preview?retrospective={retro.pk}&section=contributing-factors",
-                                      {"body": "Bob should have checked the replica lag."})
+    response = client_for("bob").post(
+        f"/preview?retrospective={retro.pk}&section=contributing-factors",
+        {"body": "Bob should have checked the replica lag."},
+    )
     html = response.content.decode()
     assert "<p>Bob should have checked the replica lag.</p>" in html
     assert 'id="findings-contributing-factors" aria-live="polite" hx-swap-oob="true"' in html
@@ -33,17 +35,27 @@ def test_the_editor_checks_the_draft_as_the_author_types(retro, client_for):
 
 def test_the_preview_does_not_check_a_retrospective_the_user_cannot_see(make_incident, make_retrospective, client_for):
     private = make_retrospective(make_incident(visibility="private"))
-    html = client_for("charlie").post(f"/preview?retrospective={private.pk}&section=summary", {"body": "human error"}).content.decode()
+    html = (
+        client_for("charlie")
+        .post(f"/preview?retrospective={private.pk}&section=summary", {"body": "human error"})
+        .content.decode()
+    )
     assert "findings-" not in html
 
 
 def test_the_api_checks_markdown_with_a_template(client_for):
     text = "# Outage\n\n## Summary\n\nThe root cause was human error.\n"
-    data = client_for("bob").post("/api/v1/checks", {"markdown": text, "template": "postmortem"}, content_type="application/json").json()
+    data = (
+        client_for("bob")
+        .post("/api/v1/checks", {"markdown": text, "template": "postmortem"}, content_type="application/json")
+        .json()
+    )
     rules = {f["rule"] for f in data["findings"]}
     assert {"blame", "root-cause", "section-empty"} <= rules
     assert data["counts"]["error"] >= 2
-    bad = client_for("bob").post("/api/v1/checks", {"markdown": "x", "config": {"disable": ["no-such-rule"]}}, content_type="application/json")
+    bad = client_for("bob").post(
+        "/api/v1/checks", {"markdown": "x", "config": {"disable": ["no-such-rule"]}}, content_type="application/json"
+    )
     assert bad.status_code == 422 and bad.json()["field"] == "config"
 
 
@@ -55,7 +67,9 @@ def test_the_api_returns_a_retrospectives_findings(retro, people, client_for):
 
 
 def test_a_team_can_turn_a_rule_off_and_an_organization_add_words(retro, people, client_for):
-    write(retro, "contributing-factors", "- The outage was caused by human error.\n- Jenkins was sloppy.", people["alice"])
+    write(
+        retro, "contributing-factors", "- The outage was caused by human error.\n- Jenkins was sloppy.", people["alice"]
+    )
     admin = client_for("alice")
     admin.post("/teams/payments/", {"action": "checks", "checks_config": "disable: [blame]"})
     data = admin.get(f"/api/v1/retrospectives/{retro.pk}/checks").json()
@@ -64,7 +78,10 @@ def test_a_team_can_turn_a_rule_off_and_an_organization_add_words(retro, people,
     assert "unknown rule" in broken.content.decode()
     assert client_for("bob").post("/teams/payments/", {"action": "checks", "checks_config": ""}).status_code == 403
     assert client_for("alice").get("/settings/checks").status_code == 403
-    assert client_for("oscar").post("/settings/checks", {"checks_config": "severity: {counterfactual: error}"}).status_code == 302
+    assert (
+        client_for("oscar").post("/settings/checks", {"checks_config": "severity: {counterfactual: error}"}).status_code
+        == 302
+    )
 
 
 def test_everyone_can_read_the_rules(client_for):

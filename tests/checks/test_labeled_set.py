@@ -17,9 +17,14 @@ from retrospector.checks import RULES, Config, Document, Section, run
 
 LABELED = Path(__file__).with_name("labeled_set.yaml")
 KINDS = {
-    "summary": "Summary", "timeline": "Timeline", "questions": "Discussion questions",
-    "recommendations": "Action items", "impact": "Impact", "analysis": "Contributing factors",
-    "accounts": "Responder accounts", "text": "Notes",
+    "summary": "Summary",
+    "timeline": "Timeline",
+    "questions": "Discussion questions",
+    "recommendations": "Action items",
+    "impact": "Impact",
+    "analysis": "Contributing factors",
+    "accounts": "Responder accounts",
+    "text": "Notes",
 }
 TIMELINE_HEADER = "| Time (UTC) | Event | Source |\n|---|---|---|\n"
 # Rules that judge a whole document; a one-section document cannot exercise them.
@@ -89,8 +94,10 @@ def test_precision_and_recall_on_the_labeled_set():
     rules = sorted(set(tp) | set(fp) | set(fn))
     lines = [f"{'rule':28} {'TP':>4} {'FP':>4} {'FN':>4} {'precision':>10} {'recall':>7}"]
     for rule in rules:
-        lines.append(f"{rule:28} {tp[rule]:4} {fp[rule]:4} {fn[rule]:4} "
-                     f"{ratio(tp[rule], tp[rule] + fp[rule]):10.3f} {ratio(tp[rule], tp[rule] + fn[rule]):7.3f}")
+        lines.append(
+            f"{rule:28} {tp[rule]:4} {fp[rule]:4} {fn[rule]:4} "
+            f"{ratio(tp[rule], tp[rule] + fp[rule]):10.3f} {ratio(tp[rule], tp[rule] + fn[rule]):7.3f}"
+        )
     total_tp, total_fp, total_fn = sum(tp.values()), sum(fp.values()), sum(fn.values())
     precision = ratio(total_tp, total_tp + total_fp)
     recall = ratio(total_tp, total_tp + total_fn)

@@ -51,6 +51,7 @@ def lint(capsys):
         code = main(list(args))
         out, err = capsys.readouterr()
         return code, out, err
+
     return run
 
 
@@ -71,7 +72,7 @@ def test_it_exits_1_when_a_finding_is_an_error_and_prints_file_line_col_severity
     code, out, _ = lint(str(path))
     assert code == 1
     lines = out.splitlines()
-    assert lines[0].startswith(f"{path}:5:3: error blame \"Human error\" makes a person the explanation.")
+    assert lines[0].startswith(f'{path}:5:3: error blame "Human error" makes a person the explanation.')
     assert lines[1].startswith(f"{path}:6:7: warning root-cause ")
 
 
@@ -193,12 +194,15 @@ def test_an_empty_directory_is_fine(tmp_path, lint):
     assert (code, out, err) == (0, "", "")
 
 
-@pytest.mark.parametrize("args, message", [
-    ([], "the following arguments are required"),
-    (["--format", "xml", "x.md"], "invalid choice"),
-    (["--template", "no-such-template", "x.md"], "unknown template 'no-such-template'"),
-    (["--bogus", "x.md"], "unrecognized arguments"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ([], "the following arguments are required"),
+        (["--format", "xml", "x.md"], "invalid choice"),
+        (["--template", "no-such-template", "x.md"], "unknown template 'no-such-template'"),
+        (["--bogus", "x.md"], "unrecognized arguments"),
+    ],
+)
 def test_usage_errors_exit_2(lint, args, message):
     code, out, err = lint(*args)
     assert code == 2 and out == "" and message in err
@@ -227,8 +231,18 @@ def test_template_required_sections_are_checked(tmp_path, lint):
 
 
 def test_a_template_file_path_is_accepted(tmp_path, lint):
-    template = write(tmp_path / "mine.yaml", yaml.safe_dump({"key": "mine", "sections": [
-        {"key": "summary", "title": "Summary", "required": True}, {"key": "risks", "title": "Risks", "required": True}]}))
+    template = write(
+        tmp_path / "mine.yaml",
+        yaml.safe_dump(
+            {
+                "key": "mine",
+                "sections": [
+                    {"key": "summary", "title": "Summary", "required": True},
+                    {"key": "risks", "title": "Risks", "required": True},
+                ],
+            }
+        ),
+    )
     code, out, _ = lint("--template", str(template), str(write(tmp_path / "clean.md", CLEAN)))
     assert code == 1 and 'required section "Risks" is missing' in out
 
@@ -245,8 +259,13 @@ def test_help_exits_0(lint):
 
 def test_the_pre_commit_hook_is_declared():
     (hook,) = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
-    assert hook == {**hook, "id": "retrospector-lint", "entry": "retrospector lint", "language": "python",
-                    "types": ["markdown"]}
+    assert hook == {
+        **hook,
+        "id": "retrospector-lint",
+        "entry": "retrospector lint",
+        "language": "python",
+        "types": ["markdown"],
+    }
 
 
 def test_a_template_file_with_a_section_without_a_key_is_refused_in_the_editors_words(tmp_path, lint):
@@ -263,8 +282,17 @@ def test_a_template_file_with_a_section_without_a_key_is_refused_in_the_editors_
 
 def test_lint_takes_the_loose_template_files_it_always_took(tmp_path, lint):
     # No name, no titles, a kind and a field the editor refuses: lint needs only keys and required flags.
-    template = write(tmp_path / "loose.yaml", yaml.safe_dump({"sections": [
-        {"key": "summary", "required": True, "kind": "essay", "owner": "sre"}, {"key": "risks", "required": True}]}))
+    template = write(
+        tmp_path / "loose.yaml",
+        yaml.safe_dump(
+            {
+                "sections": [
+                    {"key": "summary", "required": True, "kind": "essay", "owner": "sre"},
+                    {"key": "risks", "required": True},
+                ]
+            }
+        ),
+    )
     code, out, _ = lint("--template", str(template), str(write(tmp_path / "clean.md", CLEAN)))
     assert code == 1 and 'required section "risks" is missing' in out
 
@@ -273,8 +301,10 @@ def test_a_template_file_that_is_not_yaml_is_refused_naming_the_line(tmp_path, l
     template = write(tmp_path / "broken.yaml", "key: mine\nsections: [\n")
     code, _, err = lint("--template", str(template), str(write(tmp_path / "clean.md", CLEAN)))
     assert code == 2
-    assert err == f"retrospector lint: template {template}: line 3, column 1: invalid YAML: " \
-                  "expected the node content, but found '<stream end>'\n"
+    assert (
+        err == f"retrospector lint: template {template}: line 3, column 1: invalid YAML: "
+        "expected the node content, but found '<stream end>'\n"
+    )
 
 
 def test_a_builtin_template_gives_lint_the_sections_the_app_uses():
@@ -284,17 +314,20 @@ def test_a_builtin_template_gives_lint_the_sections_the_app_uses():
     for definition in builtin_definitions():
         assert load_template_sections(definition.key) == [
             {"key": s["key"], "title": s["title"], "required": s["required"], "kind": s["kind"]}
-            for s in definition.sections_as_dicts()]
+            for s in definition.sections_as_dicts()
+        ]
 
 
 def test_lint_and_the_readers_it_shares_with_the_app_load_no_django():
     import subprocess
     import sys
 
-    code = ("import sys\n"
-            "from retrospector.checks.cli import main, load_template_sections\n"
-            "import retrospector.core.template_definitions, retrospector.writeups.exchange\n"
-            "load_template_sections('postmortem')\n"
-            "assert not [m for m in sys.modules if m == 'django' or m.startswith('django.')], 'django imported'\n")
+    code = (
+        "import sys\n"
+        "from retrospector.checks.cli import main, load_template_sections\n"
+        "import retrospector.core.template_definitions, retrospector.writeups.exchange\n"
+        "load_template_sections('postmortem')\n"
+        "assert not [m for m in sys.modules if m == 'django' or m.startswith('django.')], 'django imported'\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr

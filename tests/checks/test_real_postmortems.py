@@ -63,8 +63,12 @@ def test_every_fixture_has_expectations_and_a_license():
     sources = (FIXTURES / "SOURCES.md").read_text(encoding="utf-8")
     for name in EXPECTED:
         assert name in sources
-    assert {p.name for p in FIXTURES.glob("LICENSE*")} >= {"LICENSE-dfds", "LICENSE-learningequality",
-                                                            "LICENSE-rust-lang-blog-MIT", "LICENSE-rust-lang-blog-APACHE"}
+    assert {p.name for p in FIXTURES.glob("LICENSE*")} >= {
+        "LICENSE-dfds",
+        "LICENSE-learningequality",
+        "LICENSE-rust-lang-blog-MIT",
+        "LICENSE-rust-lang-blog-APACHE",
+    }
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -78,4 +82,4 @@ def test_the_findings_point_at_the_words_they_are_about():
     text = (FIXTURES / "dfds-PM2022-002-logs-not-shipped.md").read_text(encoding="utf-8")
     blame = next(f for f in run(Document.from_markdown(text)) if f.rule == "blame")
     line = text.splitlines()[blame.line - 1]
-    assert line[blame.column - 1:blame.end_column - 1] == "Human error"
+    assert line[blame.column - 1 : blame.end_column - 1] == "Human error"

@@ -12,7 +12,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from retrospector.checks import (
-    RULES, Config, ConfigError, Document, Finding, Section, catalog_markdown, load_config, run,
+    RULES,
+    Config,
+    ConfigError,
+    Document,
+    Finding,
+    Section,
+    catalog_markdown,
+    load_config,
+    run,
 )
 
 TIMELINE_HEAD = "| Time (UTC) | Event | Source |\n|---|---|---|\n"
@@ -31,13 +39,20 @@ def findings(text: str, config=None, **kwargs) -> list[Finding]:
 
 
 def section(kind: str, body: str, title: str | None = None) -> list[str]:
-    titles = {"timeline": "Timeline", "questions": "Discussion questions", "recommendations": "Action items",
-              "impact": "Impact", "summary": "Summary", "analysis": "Contributing factors"}
+    titles = {
+        "timeline": "Timeline",
+        "questions": "Discussion questions",
+        "recommendations": "Action items",
+        "impact": "Impact",
+        "summary": "Summary",
+        "analysis": "Contributing factors",
+    }
     doc = Document.from_sections([Section("s", title or titles.get(kind, "Notes"), md(body), kind=kind)])
     return [f.rule for f in run(doc, config=Config(disable={"summary-unsupported"}))]
 
 
 # Section awareness ---------------------------------------------------------------------------
+
 
 def test_it_accepts_a_name_in_a_timeline_row_but_not_the_same_name_as_a_cause():
     text = """
@@ -76,7 +91,8 @@ def test_it_flags_a_yes_no_question_under_discussion_questions_but_not_in_a_time
 
 
 def test_it_maps_headings_to_roles_by_title_and_inherits_them_in_subsections():
-    doc = Document.from_markdown(md("""
+    doc = Document.from_markdown(
+        md("""
         # Outage
         ## Summary
         x
@@ -89,56 +105,75 @@ def test_it_maps_headings_to_roles_by_title_and_inherits_them_in_subsections():
         ## Contributing Factors (findings)
         ## Actions taken
         ## Attendees
-        """))
+        """)
+    )
     roles = {s.title: s.role for s in doc.sections}
     assert roles == {
-        "Outage": "text", "Summary": "summary", "Timeline of events": "timeline", "2024-05-01": "timeline",
-        "Discussion questions": "questions", "Action Items": "recommendations", "Customer impact": "impact",
-        "Contributing Factors (findings)": "analysis", "Actions taken": "text", "Attendees": "people",
+        "Outage": "text",
+        "Summary": "summary",
+        "Timeline of events": "timeline",
+        "2024-05-01": "timeline",
+        "Discussion questions": "questions",
+        "Action Items": "recommendations",
+        "Customer impact": "impact",
+        "Contributing Factors (findings)": "analysis",
+        "Actions taken": "text",
+        "Attendees": "people",
     }
 
 
 def test_sections_built_from_template_kinds_get_their_role_from_key_or_title():
-    doc = Document.from_sections([
-        Section("action-items", "Committed action items", "- x", kind="table"),
-        Section("went-wrong", "What went wrong", "- x", kind="list"),
-        Section("timeline", "Timeline walkthrough", "", kind="timeline"),
-        Section("notes", "Questions", "- x", kind="questions"),
-    ])
+    doc = Document.from_sections(
+        [
+            Section("action-items", "Committed action items", "- x", kind="table"),
+            Section("went-wrong", "What went wrong", "- x", kind="list"),
+            Section("timeline", "Timeline walkthrough", "", kind="timeline"),
+            Section("notes", "Questions", "- x", kind="questions"),
+        ]
+    )
     assert [s.role for s in doc.sections] == ["recommendations", "analysis", "timeline", "questions"]
 
 
 # blame --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sentence", [
-    "The outage was caused by human error.",
-    "The on-call engineer was careless with the credentials.",
-    "Sam forgot to renew the certificate.",
-    "The DBA was negligent.",
-    "It was Marco's fault.",
-    "The incident was triggered by Carlos deleting the namespace.",
-])
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The outage was caused by human error.",
+        "The on-call engineer was careless with the credentials.",
+        "Sam forgot to renew the certificate.",
+        "The DBA was negligent.",
+        "It was Marco's fault.",
+        "The incident was triggered by Carlos deleting the namespace.",
+    ],
+)
 def test_it_reports_blame(sentence):
     assert section("analysis", sentence) == ["blame"]
 
 
-@pytest.mark.parametrize("sentence", [
-    'The phrase "human error" hides the missing confirmation step.',
-    "We used git blame to find the commit.",
-    "The error budget was spent by Tuesday.",
-    "Nobody was at fault; the alert went to a muted channel.",
-    "Rather than human error, we found three gaps in the pipeline.",
-    "Human error is never the end of an analysis.",
-    "A user error page was shown to 300 customers.",
-    "The migration caused a lock on the orders table.",
-    "We introduced a regression with the 1.24 release.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        'The phrase "human error" hides the missing confirmation step.',
+        "We used git blame to find the commit.",
+        "The error budget was spent by Tuesday.",
+        "Nobody was at fault; the alert went to a muted channel.",
+        "Rather than human error, we found three gaps in the pipeline.",
+        "Human error is never the end of an analysis.",
+        "A user error page was shown to 300 customers.",
+        "The migration caused a lock on the orders table.",
+        "We introduced a regression with the 1.24 release.",
+    ],
+)
 def test_it_does_not_report_mentions_systems_or_team_ownership_as_blame(sentence):
     assert section("analysis", sentence) == []
 
 
 def test_blame_vocabulary_still_counts_inside_a_timeline():
-    assert section("timeline", TIMELINE_HEAD + "| 14:20 | Human error: the wrong record was deleted | [a](https://a.example/1) |") == ["blame"]
+    assert section(
+        "timeline", TIMELINE_HEAD + "| 14:20 | Human error: the wrong record was deleted | [a](https://a.example/1) |"
+    ) == ["blame"]
 
 
 def test_a_blame_finding_spans_the_words_and_suggests_a_rewrite():
@@ -155,27 +190,34 @@ def test_a_blame_finding_spans_the_words_and_suggests_a_rewrite():
 
 # counterfactual -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("sentence", [
-    "The on-call engineer should have checked the replication lag.",
-    "We failed to notice the expiring certificate.",
-    "Priya could have caught the typo.",
-    "The DBA neglected to take a snapshot.",
-    "If only Sam had read the runbook, none of this would have happened.",
-    "Had we known about the limit, we would have batched the calls.",
-])
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The on-call engineer should have checked the replication lag.",
+        "We failed to notice the expiring certificate.",
+        "Priya could have caught the typo.",
+        "The DBA neglected to take a snapshot.",
+        "If only Sam had read the runbook, none of this would have happened.",
+        "Had we known about the limit, we would have batched the calls.",
+    ],
+)
 def test_it_reports_hindsight_about_people(sentence):
     assert section("analysis", sentence) == ["counterfactual"]
 
 
-@pytest.mark.parametrize("sentence", [
-    "The pod failed to start because the image tag did not exist.",
-    "Our alerting should have paged on queue depth; the rule watched CPU.",
-    "We should have a runbook for this.",
-    "It could have been much worse.",
-    "Without the retry budget we could have lost the queue.",
-    "The responders could not have known about the vendor change.",
-    "We failed over to the secondary region at 14:20.",
-])
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "The pod failed to start because the image tag did not exist.",
+        "Our alerting should have paged on queue depth; the rule watched CPU.",
+        "We should have a runbook for this.",
+        "It could have been much worse.",
+        "Without the retry budget we could have lost the queue.",
+        "The responders could not have known about the vendor change.",
+        "We failed over to the secondary region at 14:20.",
+    ],
+)
 def test_it_does_not_report_systems_plans_or_luck_as_hindsight(sentence):
     assert section("analysis", sentence) == []
 
@@ -187,6 +229,7 @@ def test_counterfactual_suggests_a_neutral_rewrite():
 
 
 # root-cause ---------------------------------------------------------------------------------
+
 
 def test_it_reports_a_root_cause_heading_and_sentence_but_not_plurals_or_negations():
     text = """
@@ -204,10 +247,14 @@ def test_it_reports_a_root_cause_heading_and_sentence_but_not_plurals_or_negatio
 
 
 def test_root_cause_in_a_timeline_row_is_what_happened_not_an_explanation():
-    assert section("timeline", TIMELINE_HEAD + "| 14:30 | Root cause investigation started | [c](https://c.example/1) |") == []
+    assert (
+        section("timeline", TIMELINE_HEAD + "| 14:30 | Root cause investigation started | [c](https://c.example/1) |")
+        == []
+    )
 
 
 # questions ----------------------------------------------------------------------------------
+
 
 def test_it_reports_yes_no_and_why_questions_but_not_open_ones():
     body = """
@@ -222,13 +269,15 @@ def test_it_reports_yes_no_and_why_questions_but_not_open_ones():
 
 
 def test_a_why_question_gets_a_how_rewrite():
-    doc = Document.from_sections([Section("q", "Discussion questions", "- Why did you restart the primary?\n",
-                                          kind="questions")])
+    doc = Document.from_sections(
+        [Section("q", "Discussion questions", "- Why did you restart the primary?\n", kind="questions")]
+    )
     (f,) = run(doc)
     assert f.suggestion == "How did you decide to restart the primary?"
 
 
 # recommendations -----------------------------------------------------------------------------
+
 
 def test_it_reports_vague_recommendations_and_missing_owner_date_or_definition_of_done():
     body = """
@@ -284,6 +333,7 @@ def test_untraced_recommendations_are_opt_in():
 
 # impact and summary -------------------------------------------------------------------------
 
+
 def test_it_reports_impact_without_numbers_only_in_impact_sections():
     assert section("impact", "Some customers could not check out for a while.") == ["impact-numbers"]
     assert section("impact", "About 1,200 customers could not check out for 38 minutes.") == []
@@ -334,10 +384,13 @@ def test_a_duration_the_timeline_supports_is_not_reported():
 
 # timelines ----------------------------------------------------------------------------------
 
+
 def test_it_reports_rows_out_of_order_with_dates_times_and_midnight():
-    rows = ("| 2024-05-01 23:58 | a | [s](https://s.example/1) |\n"
-            "| 00:03 | b | [s](https://s.example/2) |\n"
-            "| 00:01 | c | [s](https://s.example/3) |\n")
+    rows = (
+        "| 2024-05-01 23:58 | a | [s](https://s.example/1) |\n"
+        "| 00:03 | b | [s](https://s.example/2) |\n"
+        "| 00:01 | c | [s](https://s.example/3) |\n"
+    )
     doc = Document.from_sections([Section("t", "Timeline", TIMELINE_HEAD + rows, kind="timeline")])
     found = run(doc)
     assert [(f.rule, f.line, f.column, f.end_column) for f in found] == [("timeline-order", 5, 3, 8)]
@@ -361,15 +414,24 @@ def test_it_understands_date_subheadings_and_zone_offsets():
 
 
 def test_it_reports_missing_and_mixed_time_zones():
-    assert section("timeline", "| Time | Event | Source |\n|---|---|---|\n| 14:02 | a | [s](https://s.example/1) |") \
-        == ["timeline-timezone"]
-    assert section("timeline", "All times in CET.\n\n| Time | Event | Source |\n|---|---|---|\n"
-                               "| 14:02 | a | [s](https://s.example/1) |") == []
+    assert section(
+        "timeline", "| Time | Event | Source |\n|---|---|---|\n| 14:02 | a | [s](https://s.example/1) |"
+    ) == ["timeline-timezone"]
+    assert (
+        section(
+            "timeline",
+            "All times in CET.\n\n| Time | Event | Source |\n|---|---|---|\n| 14:02 | a | [s](https://s.example/1) |",
+        )
+        == []
+    )
     assert section("timeline", TIMELINE_HEAD + "| 14:02 PST | a | [s](https://s.example/1) |") == ["timeline-timezone"]
 
 
 def test_it_reports_sources_per_row_or_once_for_a_mostly_unsourced_timeline():
-    one_missing = TIMELINE_HEAD + "| 14:01 | a | [s](https://s.example/1) |\n| 14:02 | b |  |\n| 14:03 | c | [s](https://s.example/3) |"
+    one_missing = (
+        TIMELINE_HEAD
+        + "| 14:01 | a | [s](https://s.example/1) |\n| 14:02 | b |  |\n| 14:03 | c | [s](https://s.example/3) |"
+    )
     doc = Document.from_sections([Section("t", "Timeline", one_missing, kind="timeline")])
     assert [(f.rule, f.line) for f in run(doc)] == [("timeline-source", 4)]
     none = TIMELINE_HEAD + "| 14:01 | a |  |\n| 14:02 | b |  |"
@@ -406,13 +468,20 @@ def test_it_reports_required_sections_missing_or_empty_including_starter_tables(
         """
     found = findings(text, template_sections=TEMPLATE, config=Config(disable={"summary-unsupported"}))
     assert [(f.rule, f.line, f.section_key) for f in found] == [
-        ("section-empty", 1, "impact"), ("section-empty", 5, "timeline"), ("section-empty", 10, "action-items")]
+        ("section-empty", 1, "impact"),
+        ("section-empty", 5, "timeline"),
+        ("section-empty", 10, "action-items"),
+    ]
     assert 'required section "Impact" is missing' in found[0].message
 
 
 def test_a_section_built_from_a_template_is_checked_for_being_empty():
-    doc = Document.from_sections([Section("impact", "Impact", "\n-\n", required=True, kind="text"),
-                                  Section("learned", "What we learned", "", required=False, kind="list")])
+    doc = Document.from_sections(
+        [
+            Section("impact", "Impact", "\n-\n", required=True, kind="text"),
+            Section("learned", "What we learned", "", required=False, kind="list"),
+        ]
+    )
     assert [(f.rule, f.line, f.column, f.section_key) for f in run(doc)] == [("section-empty", 1, 1, "impact")]
 
 
@@ -424,6 +493,7 @@ def test_the_builtin_templates_load_without_django():
 
 
 # positions ----------------------------------------------------------------------------------
+
 
 def test_positions_are_relative_to_the_markdown_document_with_front_matter_and_code():
     text = md("""
@@ -443,14 +513,16 @@ def test_positions_are_relative_to_the_markdown_document_with_front_matter_and_c
         """)
     (f,) = run(Document.from_markdown(text))
     line = text.splitlines()[f.line - 1]
-    assert f.line == 13 and line[f.column - 1:f.end_column - 1] == "human error"
+    assert f.line == 13 and line[f.column - 1 : f.end_column - 1] == "human error"
 
 
 def test_positions_are_relative_to_the_section_body_for_documents_built_from_sections():
-    doc = Document.from_sections([
-        Section("summary", "Summary", "Checkout failed for many users.\n"),
-        Section("analysis", "Analysis", "First line.\nSecond line blames human error.\n"),
-    ])
+    doc = Document.from_sections(
+        [
+            Section("summary", "Summary", "Checkout failed for many users.\n"),
+            Section("analysis", "Analysis", "First line.\nSecond line blames human error.\n"),
+        ]
+    )
     (f,) = run(doc)
     assert (f.section_key, f.line, f.column, f.end_column) == ("analysis", 2, 20, 31)
 
@@ -464,12 +536,22 @@ def test_findings_are_sorted_and_serialise_to_plain_dicts():
         """)
     assert found == sorted(found, key=lambda f: (f.line, f.column, f.rule, f.end_line, f.end_column))
     d = found[0].as_dict()
-    assert set(d) == {"rule", "severity", "line", "column", "end_line", "end_column", "message", "suggestion",
-                      "section_key"}
+    assert set(d) == {
+        "rule",
+        "severity",
+        "line",
+        "column",
+        "end_line",
+        "end_column",
+        "message",
+        "suggestion",
+        "section_key",
+    }
     json.dumps(d)
 
 
 # switches in the file and team configuration -------------------------------------------------
+
 
 def test_a_file_comment_disables_a_rule_for_the_file_and_another_for_the_next_line_only():
     text = """
@@ -486,8 +568,10 @@ def test_a_file_comment_disables_a_rule_for_the_file_and_another_for_the_next_li
 
 def test_a_file_comment_can_enable_an_opt_in_rule_and_disable_all():
     assert rules_in("<!-- retrospector: disable=all -->\n## Analysis\n\nHuman error.\n") == []
-    text = ("<!-- retrospector: enable=recommendation-untraced -->\n## Contributing factors\n\n- Disk filled up.\n\n"
-            "## Action items\n\n- Rewrite the billing UI in another framework (owner: Sam, due 2024-09-01, done when shipped).\n")
+    text = (
+        "<!-- retrospector: enable=recommendation-untraced -->\n## Contributing factors\n\n- Disk filled up.\n\n"
+        "## Action items\n\n- Rewrite the billing UI in another framework (owner: Sam, due 2024-09-01, done when shipped).\n"
+    )
     assert rules_in(text) == ["recommendation-untraced"]
 
 
@@ -500,8 +584,14 @@ def test_config_disables_rules_and_changes_severity():
 
 
 def test_organizations_add_their_own_words():
-    config = Config(words={"blame": ["cowboy deploy"], "vague": ["circle back"], "people": ["Zdzisław"],
-                           "allow": ["human error budget"]})
+    config = Config(
+        words={
+            "blame": ["cowboy deploy"],
+            "vague": ["circle back"],
+            "people": ["Zdzisław"],
+            "allow": ["human error budget"],
+        }
+    )
     text = """
         ## Analysis
 
@@ -511,7 +601,10 @@ def test_organizations_add_their_own_words():
         The human error budget is a metric our safety team tracks.
         """
     assert [(f.rule, f.line) for f in findings(text, config=config)] == [
-        ("blame", 3), ("blame", 4), ("recommendation-vague", 5)]
+        ("blame", 3),
+        ("blame", 4),
+        ("recommendation-vague", 5),
+    ]
 
 
 def test_systems_named_like_people_can_be_declared():
@@ -541,8 +634,9 @@ def test_names_are_learned_from_the_timeline_and_the_participants():
 
 
 def test_load_config_reads_yaml_and_json_and_names_bad_fields(tmp_path):
-    (tmp_path / "team.yaml").write_text("disable: [timeline-source]\nseverity: {blame: warning}\n"
-                                        "words: {blame: [cowboy deploy]}\n")
+    (tmp_path / "team.yaml").write_text(
+        "disable: [timeline-source]\nseverity: {blame: warning}\nwords: {blame: [cowboy deploy]}\n"
+    )
     config = load_config(tmp_path / "team.yaml")
     assert config.disable == {"timeline-source"} and config.severity == {"blame": "warning"}
     (tmp_path / "team.json").write_text('{"disable": ["root-cause"]}')
@@ -569,9 +663,14 @@ def test_configs_merge_team_then_file():
 # the catalog --------------------------------------------------------------------------------
 
 _EXAMPLE_KIND = {
-    "blame": "analysis", "counterfactual": "analysis", "root-cause": "analysis",
-    "question-yes-no": "questions", "question-why": "questions", "recommendation-vague": "recommendations",
-    "impact-numbers": "impact", "summary-impact": "summary",
+    "blame": "analysis",
+    "counterfactual": "analysis",
+    "root-cause": "analysis",
+    "question-yes-no": "questions",
+    "question-why": "questions",
+    "recommendation-vague": "recommendations",
+    "impact-numbers": "impact",
+    "summary-impact": "summary",
 }
 
 
@@ -611,11 +710,34 @@ def test_catalog_markdown_documents_every_rule():
 
 # robustness, purity and speed ---------------------------------------------------------------
 
-_MARKDOWNISH = st.lists(st.one_of(
-    st.sampled_from(["# Summary", "## Timeline", "## Action items", "## Discussion questions", "## Impact",
-                     "| Time | Event |", "|---|---|", "| 14:02 | x |", "- Did it?", "```", "<!--", "-->",
-                     "> quote", "", "human error", "root cause:", "**bold** _it_ `code`", "[a](http://b)"]),
-    st.text(max_size=40)), max_size=30).map("\n".join)
+_MARKDOWNISH = st.lists(
+    st.one_of(
+        st.sampled_from(
+            [
+                "# Summary",
+                "## Timeline",
+                "## Action items",
+                "## Discussion questions",
+                "## Impact",
+                "| Time | Event |",
+                "|---|---|",
+                "| 14:02 | x |",
+                "- Did it?",
+                "```",
+                "<!--",
+                "-->",
+                "> quote",
+                "",
+                "human error",
+                "root cause:",
+                "**bold** _it_ `code`",
+                "[a](http://b)",
+            ]
+        ),
+        st.text(max_size=40),
+    ),
+    max_size=30,
+).map("\n".join)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -629,9 +751,11 @@ def test_any_text_gives_findings_inside_the_document(text):
 
 
 def test_the_checks_import_nothing_from_django():
-    code = ("import sys, retrospector.checks, retrospector.checks.cli; "
-            "from retrospector.checks import run, Document; run(Document.from_markdown('## Summary\\nx')); "
-            "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'")
+    code = (
+        "import sys, retrospector.checks, retrospector.checks.cli; "
+        "from retrospector.checks import run, Document; run(Document.from_markdown('## Summary\\nx')); "
+        "assert not [m for m in sys.modules if m.split('.')[0] == 'django'], 'django imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -24,7 +24,9 @@ def test_the_demo_loads_into_an_empty_database(db):
     templates_used = set(Retrospective.objects.values_list("template_version__template__key", flat=True))
     assert templates_used == {"learning-review", "meeting-agenda", "postmortem", "systems-analysis", "incident-review"}
     assert Retrospective.objects.filter(state="done").count() >= 3
-    assert "{{date:" not in "".join(Retrospective.objects.values_list("sections__body", flat=True).exclude(sections__body=None))
+    assert "{{date:" not in "".join(
+        Retrospective.objects.values_list("sections__body", flat=True).exclude(sections__body=None)
+    )
 
 
 def test_the_demo_timelines_are_curated_like_real_ones(db):
@@ -35,7 +37,9 @@ def test_the_demo_timelines_are_curated_like_real_ones(db):
     assert "timeline events" in out
     incident = Incident.objects.get(title__startswith="Primary database failover stalled")
     events = TimelineEvent.objects.filter(incident=incident)
-    assert {"slack", "pagerduty", "grafana", "alertmanager", "github", "jsonl", "manual"} == set(events.values_list("source_type", flat=True))
+    assert {"slack", "pagerduty", "grafana", "alertmanager", "github", "jsonl", "manual"} == set(
+        events.values_list("source_type", flat=True)
+    )
     assert ImportRecord.objects.filter(incident=incident).count() == 6  # one import per source, each undoable
     assert events.filter(key_event=True).count() >= 5 and events.filter(hidden=True).count() == 1
     assert events.exclude(parent_ref="").count() == 2 and events.filter(key_candidate=True).exists()
@@ -79,8 +83,14 @@ def test_pages_carry_security_headers(client_for):
 
 
 SITE_POLICY = {
-    "default-src": ["'self'"], "script-src": ["'self'"], "style-src": ["'self'"], "img-src": ["'self'", "https:", "data:"],
-    "object-src": ["'none'"], "base-uri": ["'self'"], "frame-ancestors": ["'none'"], "form-action": ["'self'"],
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "https:", "data:"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
 }
 
 
@@ -117,7 +127,9 @@ def test_logging_in_with_the_form(client, people):
     assert "Hello, Bob" in client.get("/").content.decode()
 
 
-def test_the_home_page_lists_my_retrospectives_and_recent_incidents(make_incident, make_retrospective, client_for, people):
+def test_the_home_page_lists_my_retrospectives_and_recent_incidents(
+    make_incident, make_retrospective, client_for, people
+):
     incident = make_incident(title="Webhook deliveries delayed")
     make_retrospective(incident, by=people["alice"])
     page = client_for("alice").get("/").content.decode()
@@ -127,7 +139,9 @@ def test_the_home_page_lists_my_retrospectives_and_recent_incidents(make_inciden
     assert "Nothing assigned to you" in empty
 
 
-def test_the_home_page_and_the_retrospective_count_written_sections_alike(make_incident, make_retrospective, client_for, people):
+def test_the_home_page_and_the_retrospective_count_written_sections_alike(
+    make_incident, make_retrospective, client_for, people
+):
     import re
 
     from retrospector.writeups.services import section_save
@@ -145,8 +159,12 @@ def test_the_home_page_and_the_retrospective_count_written_sections_alike(make_i
         return on_home, on_page
 
     assert counts() == (("0", str(len(sections))), ("0", str(len(sections))))  # a starter table is not writing
-    section_save(section=starters[0], body=starters[0].body + "\n| 14:00 | Errors begin |", base_version=starters[0].version,
-                 by=people["alice"])
+    section_save(
+        section=starters[0],
+        body=starters[0].body + "\n| 14:00 | Errors begin |",
+        base_version=starters[0].version,
+        by=people["alice"],
+    )
     plain = next(s for s in sections if not s.body.strip())
     section_save(section=plain, body="The queue backed up.", base_version=plain.version, by=people["alice"])
     assert counts() == (("2", str(len(sections))), ("2", str(len(sections))))
@@ -156,8 +174,13 @@ def test_the_retrospector_command_runs_management_commands(tmp_path):
     import subprocess
     import sys
 
-    result = subprocess.run([sys.executable, "-m", "retrospector", "help", "demo"], capture_output=True, text=True, timeout=60,
-                            env={"RETROSPECTOR_TESTING": "1", "PATH": "/usr/bin:/bin", "RETROSPECTOR_VAR_DIR": str(tmp_path)})
+    result = subprocess.run(
+        [sys.executable, "-m", "retrospector", "help", "demo"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"RETROSPECTOR_TESTING": "1", "PATH": "/usr/bin:/bin", "RETROSPECTOR_VAR_DIR": str(tmp_path)},
+    )
     assert result.returncode == 0, result.stderr
     assert "--force" in result.stdout
 

@@ -49,8 +49,9 @@ FRONT_MATTER = [
 
 def commonmark_headings(text: str) -> list[tuple[int, str]]:
     tokens = MarkdownIt("commonmark").parse(text)
-    return [(int(tokens[i].tag[1]), tokens[i + 1].content) for i, token in enumerate(tokens)
-            if token.type == "heading_open"]
+    return [
+        (int(tokens[i].tag[1]), tokens[i + 1].content) for i, token in enumerate(tokens) if token.type == "heading_open"
+    ]
 
 
 def checks_headings(text: str) -> list[tuple[int, str]]:
@@ -72,7 +73,9 @@ def test_the_checks_and_the_import_split_alike(text, headings, was_right):
 def test_the_checks_and_the_import_skip_the_same_front_matter(front_matter, was_right):
     text = front_matter + "The cache fell over.\n## Impact\n"
     assert [(s.key, s.body) for s in Document.from_markdown(text).sections] == [
-        ("preamble", "The cache fell over.\n"), ("impact", "")]
+        ("preamble", "The cache fell over.\n"),
+        ("impact", ""),
+    ]
     assert parse_markdown(front_matter + "The cache fell over.\n").sections[0].body == "The cache fell over."
 
 
@@ -97,14 +100,14 @@ def test_lines_end_where_commonmark_ends_them_and_offsets_point_into_the_origina
     text = "a\r\nb\rc\nd\u2028e\x0cf\r\n"
     lines, offsets = split_lines(text)
     assert lines == ["a", "b", "c", "d\u2028e\x0cf", ""]
-    assert [text[o:o + len(line)] for o, line in zip(offsets, lines, strict=True)] == lines
+    assert [text[o : o + len(line)] for o, line in zip(offsets, lines, strict=True)] == lines
     assert split_lines("a\nb\n") == (["a", "b", ""], [0, 2, 4])
 
 
 def test_headings_keep_their_offsets_in_the_original_text_with_crlf_line_endings():
     text = "Intro\r\n\r\n## Summary ##\r\nbody\r\nImpact\r\n------\r\n"
     found = outline(text)
-    assert [text[h.title_start:h.title_end] for h in found.headings] == ["Summary", "Impact"]
+    assert [text[h.title_start : h.title_end] for h in found.headings] == ["Summary", "Impact"]
     assert [found.offset(h.body_line, len(text)) for h in found.headings] == [text.index("body"), len(text)]
 
 

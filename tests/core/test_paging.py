@@ -10,16 +10,21 @@ from retrospector.core import paging
 @pytest.fixture
 def many_incidents(people):
     """60 incidents in both teams, some private, several sharing a start time (the order's tie-break is the id)."""
-    from retrospector.incidents.models import Incident, SeverityLevel, Service
+    from retrospector.incidents.models import Incident, Service, SeverityLevel
 
     org = people["payments"].organization
     severity = SeverityLevel.objects.get(organization=org, key="SEV2")
     api, db = Service.objects.bulk_create([Service(organization=org, name="api"), Service(organization=org, name="db")])
     base = datetime(2026, 1, 1, tzinfo=UTC)
     incidents = Incident.objects.bulk_create(
-        Incident(organization=org, team=people["payments" if i % 2 else "platform"], title=f"Incident {i}",
-                 severity=severity, visibility="private" if i % 3 == 0 else "organization",
-                 started_at=base + timedelta(hours=i // 4))
+        Incident(
+            organization=org,
+            team=people["payments" if i % 2 else "platform"],
+            title=f"Incident {i}",
+            severity=severity,
+            visibility="private" if i % 3 == 0 else "organization",
+            started_at=base + timedelta(hours=i // 4),
+        )
         for i in range(60)
     )
     through = Incident.services.through

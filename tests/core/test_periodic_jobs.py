@@ -19,8 +19,15 @@ def waiting_runs():
 
 
 def job(incident, people, **fields):
-    return PendingImport.objects.create(incident=incident, created_by=people["bob"], source_type="slack", file_name="x.zip",
-                                        content=b"PK...", background=True, **fields)
+    return PendingImport.objects.create(
+        incident=incident,
+        created_by=people["bob"],
+        source_type="slack",
+        file_name="x.zip",
+        content=b"PK...",
+        background=True,
+        **fields,
+    )
 
 
 def test_the_worker_runs_housekeeping_which_queues_itself_again(make_incident, people):

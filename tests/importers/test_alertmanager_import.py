@@ -3,7 +3,20 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from webhook_fuzz_support import check_event, check_sniff, cut_json_problem, events_of, fuzz_test, load, problems_of, sample, sample_paths, write_json, write_lines, wrong_format_problem
+from webhook_fuzz_support import (
+    check_event,
+    check_sniff,
+    cut_json_problem,
+    events_of,
+    fuzz_test,
+    load,
+    problems_of,
+    sample,
+    sample_paths,
+    write_json,
+    write_lines,
+    wrong_format_problem,
+)
 
 from retrospector.importers import alertmanager, grafana, opsgenie
 from retrospector.importers.base import MAX_TEXT
@@ -89,7 +102,10 @@ def test_resolved_alert_with_unset_ends_at_gives_only_its_firing_event():
 
 def test_json_lines_and_arrays_of_payloads_merge_repeated_notifications(tmp_path):
     firing, resolved = load(SRC, "alertmanager-bot/firing.json"), load(SRC, "alertmanager-bot/resolved.json")
-    for path in (write_lines(tmp_path, [firing, firing, resolved]), write_json(tmp_path, [firing, resolved], "array.json")):
+    for path in (
+        write_lines(tmp_path, [firing, firing, resolved]),
+        write_json(tmp_path, [firing, resolved], "array.json"),
+    ):
         events = events_of(alertmanager, path)
         assert [e.kind for e in events] == ["alert_firing", "alert_resolved"]
 
@@ -147,7 +163,10 @@ def test_missing_and_impossible_times_point_at_the_field(tmp_path):
     del payload["alerts"][0]["startsAt"]
     payload["alerts"][1]["startsAt"] = "20202-01-16T00:17:58Z"
     problems = problems_of(alertmanager, write_json(tmp_path, payload))
-    assert [(p.pointer, p.field) for p in problems] == [("/alerts/0/startsAt", "startsAt"), ("/alerts/1/startsAt", "startsAt")]
+    assert [(p.pointer, p.field) for p in problems] == [
+        ("/alerts/0/startsAt", "startsAt"),
+        ("/alerts/1/startsAt", "startsAt"),
+    ]
     assert "missing" in problems[0].message
     assert "20202-01-16T00:17:58Z" in problems[1].message and "not a valid time" in problems[1].message
 
@@ -166,7 +185,10 @@ def test_unset_start_bad_status_and_end_before_start_are_problems(tmp_path):
     payload["alerts"][0]["startsAt"] = "0001-01-01T00:00:00Z"
     payload["alerts"][1]["status"] = "exploded"
     problems = problems_of(alertmanager, write_json(tmp_path, payload))
-    assert [(p.pointer, p.field) for p in problems] == [("/alerts/0/startsAt", "startsAt"), ("/alerts/1/status", "status")]
+    assert [(p.pointer, p.field) for p in problems] == [
+        ("/alerts/0/startsAt", "startsAt"),
+        ("/alerts/1/status", "status"),
+    ]
     resolved = load(SRC, "alertmanager-bot/resolved.json")
     resolved["alerts"][0]["endsAt"] = "2018-11-04T20:00:00Z"
     (problem,) = problems_of(alertmanager, write_json(tmp_path, resolved))
@@ -198,7 +220,9 @@ def test_empty_and_non_utf8_files_are_refused(tmp_path):
 
 def test_absurdly_deep_json_and_unreadable_paths_are_problems_not_crashes(tmp_path):
     deep = tmp_path / "deep.json"
-    deep.write_text(sample(SRC, "alertmanager-bot/firing.json").read_text().replace('"critical"', "[" * 5000 + "]" * 5000, 1))
+    deep.write_text(
+        sample(SRC, "alertmanager-bot/firing.json").read_text().replace('"critical"', "[" * 5000 + "]" * 5000, 1)
+    )
     assert "nested" in problems_of(alertmanager, deep)[0].message
     assert "cannot be read" in problems_of(alertmanager, tmp_path)[0].message
     assert "cannot be read" in problems_of(alertmanager, tmp_path / "missing.json")[0].message

@@ -49,7 +49,9 @@ def lines_of(name: str) -> list[str]:
 
 
 def test_mapping_from_spec_reads_keys_optional_columns_and_delimiter_names():
-    mapping = CsvMapping.from_spec(" time = ts , text=message,actor=user?,source=url?,delimiter=tab,time_format=%Y-%m-%d %H:%M:%S,%f")
+    mapping = CsvMapping.from_spec(
+        " time = ts , text=message,actor=user?,source=url?,delimiter=tab,time_format=%Y-%m-%d %H:%M:%S,%f"
+    )
     assert (mapping.time, mapping.text, mapping.actor, mapping.source) == ("ts", "message", "user", "url")
     assert mapping.optional == {"actor", "source"}
     assert mapping.delimiter == "\t"
@@ -92,10 +94,16 @@ def test_timeline_fixture_with_a_zone_for_naive_times():
     assert [e.original_time for e in got][0] == "2024-03-09T21:58:00+0330"
     assert [e.kind for e in got] == ["alert_firing", "deploy", "log", "log", "milestone"]
     assert [(e.actor, e.actor_kind) for e in got] == [
-        ("Shirin Karimi", "person"), ("Marco Bellini", "person"), ("timeline.csv", "system"),
-        ("deploy-bot", "person"), ("Shirin Karimi", "person"),
+        ("Shirin Karimi", "person"),
+        ("Marco Bellini", "person"),
+        ("timeline.csv", "system"),
+        ("deploy-bot", "person"),
+        ("Shirin Karimi", "person"),
     ]
-    assert got[1].text == "Rolled back checkout-api to the previous release.\nThe new connection pool size was the suspect."
+    assert (
+        got[1].text
+        == "Rolled back checkout-api to the previous release.\nThe new connection pool size was the suspect."
+    )
     assert got[4].text == 'Customer support confirms orders are going through again, "finally".'
     assert {e.source_type for e in got} == {"csv"}
     assert got[0].source_ref == "timeline.csv#https://status.example.org/alerts/4411"
@@ -125,11 +133,13 @@ def test_many_naive_times_are_shown_three_times_then_counted(tmp_path):
 def test_refs_are_idempotent_and_unique_even_for_duplicate_sources(tmp_path):
     first = [e.source_ref for e in events(TIMELINE, tz=UTC)]
     assert first == [e.source_ref for e in events(TIMELINE, tz=UTC)]
-    rows = [["time", "text", "link"],
-            ["2024-05-01T10:00:00Z", "a", "https://x.example/1"],
-            ["2024-05-01T10:00:00Z", "a", "https://x.example/1"],
-            ["2024-05-01T10:00:00Z", "a", ""],
-            ["2024-05-01T10:00:00Z", "a", ""]]
+    rows = [
+        ["time", "text", "link"],
+        ["2024-05-01T10:00:00Z", "a", "https://x.example/1"],
+        ["2024-05-01T10:00:00Z", "a", "https://x.example/1"],
+        ["2024-05-01T10:00:00Z", "a", ""],
+        ["2024-05-01T10:00:00Z", "a", ""],
+    ]
     got = events(write_csv(tmp_path / "d.csv", rows), CsvMapping.from_spec("time=time,text=text,source=link"))
     refs = [e.source_ref for e in got]
     assert refs[0] == "d.csv#https://x.example/1"
@@ -172,7 +182,7 @@ def test_empty_file_and_header_only_are_problems(tmp_path):
 
 
 def test_bom_crlf_blank_lines_and_excel_sep_line(tmp_path):
-    body = "\ufeff\r\nsep=;\r\ntime;text\r\n2024-05-01T10:00:00Z;\"two\r\nlines\"\r\n\r\n;\r\n2024-05-01T10:01:00Z;after\r\n2024-13-01T10:00:00Z;bad\r\n"
+    body = '\ufeff\r\nsep=;\r\ntime;text\r\n2024-05-01T10:00:00Z;"two\r\nlines"\r\n\r\n;\r\n2024-05-01T10:01:00Z;after\r\n2024-13-01T10:00:00Z;bad\r\n'
     path = tmp_path / "excel.csv"
     path.write_bytes(body.encode("utf-8"))
     found = problems(path, SIMPLE)
@@ -189,18 +199,27 @@ def test_delimiter_is_sniffed_from_the_header(tmp_path, delimiter, name):
     rows = [["time", "text", "who"], ["2024-05-01T10:00:00Z", "a, b; c | d", "ops"]]
     path = write_csv(tmp_path / f"{name}.csv", rows, delimiter=delimiter)
     assert [e.text for e in events(path, SIMPLE)] == ["a, b; c | d"]
-    assert [e.text for e in events(path, CsvMapping.from_spec(f"time=time,text=text,delimiter={name}"))] == ["a, b; c | d"]
+    assert [e.text for e in events(path, CsvMapping.from_spec(f"time=time,text=text,delimiter={name}"))] == [
+        "a, b; c | d"
+    ]
 
 
 def test_utf16_with_bom_as_excel_unicode_text(tmp_path):
-    path = write_csv(tmp_path / "u.txt", [["time", "text"], ["2024-05-01T10:00:00Z", "Grüße"]], delimiter="\t",
-                     newline="\r\n", encoding="utf-16")
+    path = write_csv(
+        tmp_path / "u.txt",
+        [["time", "text"], ["2024-05-01T10:00:00Z", "Grüße"]],
+        delimiter="\t",
+        newline="\r\n",
+        encoding="utf-16",
+    )
     assert [e.text for e in events(path, SIMPLE)] == ["Grüße"]
 
 
 def test_encoding_errors_name_their_lines(tmp_path):
     path = tmp_path / "latin1.csv"
-    path.write_bytes("time,text\n2024-05-01T10:00:00Z,ok\n2024-05-01T10:01:00Z,caf\xe9\n2024-05-01T10:02:00Z,ok\n".encode("latin-1"))
+    path.write_bytes(
+        "time,text\n2024-05-01T10:00:00Z,ok\n2024-05-01T10:01:00Z,caf\xe9\n2024-05-01T10:02:00Z,ok\n".encode("latin-1")
+    )
     found = problems(path, SIMPLE)
     assert [(p.line, p.field) for p in found] == [(3, None)]
     assert "not valid UTF-8" in found[0].message and "0xe9" in found[0].message
@@ -267,8 +286,11 @@ def test_epoch_milliseconds_from_lnav_and_nanoseconds(tmp_path):
     rows.append(["1428634687.5", "seconds with a fraction"])
     got = events(write_csv(tmp_path / "epoch.csv", rows), SIMPLE)
     assert [e.as_json()["time"] for e in got] == [
-        "2015-04-10T02:58:07.123000Z", "2015-04-10T02:58:07.456000Z", "2015-04-10T02:58:07.789000Z",
-        "2015-04-10T02:58:07Z", "2015-04-10T02:58:07.500000Z",
+        "2015-04-10T02:58:07.123000Z",
+        "2015-04-10T02:58:07.456000Z",
+        "2015-04-10T02:58:07.789000Z",
+        "2015-04-10T02:58:07Z",
+        "2015-04-10T02:58:07.500000Z",
     ]
     assert [e.text for e in got[:2]] == ["Hello, World!", "Goodbye, World!"]
     assert {e.original_offset_minutes for e in got} == {None}
@@ -290,7 +312,11 @@ def test_zones_from_syslog_lines_keep_their_offsets(tmp_path):
     rows = [["time", "host", "text"]] + [line.split(" ", 2) for line in lines_of("logfile_with_zones.0")]
     got = events(write_csv(tmp_path / "zones.csv", rows), CsvMapping.from_spec("time=time,text=text,actor=host"))
     assert [e.original_offset_minutes for e in got] == [0, 180, 0]
-    assert [e.as_json()["time"] for e in got] == ["2022-08-27T14:22:01.613000Z", "2022-08-27T14:22:01.694554Z", "2022-08-27T14:22:01.888000Z"]
+    assert [e.as_json()["time"] for e in got] == [
+        "2022-08-27T14:22:01.613000Z",
+        "2022-08-27T14:22:01.694554Z",
+        "2022-08-27T14:22:01.888000Z",
+    ]
     assert got[1].actor == "space01.global-acme.entp" and got[1].actor_kind == "person"
 
 
@@ -319,7 +345,11 @@ def test_time_format_for_syslog_lines_across_a_dst_change(tmp_path):
 def test_time_window_filter():
     since, until = datetime(2024, 3, 9, 18, 30, tzinfo=UTC), datetime(2024, 3, 9, 18, 40, tzinfo=UTC)
     got = events(TIMELINE, tz=UTC, since=since, until=until)
-    assert [e.as_json()["time"] for e in got] == ["2024-03-09T18:31:10Z", "2024-03-09T18:35:00.250000Z", "2024-03-09T18:37:00Z"]
+    assert [e.as_json()["time"] for e in got] == [
+        "2024-03-09T18:31:10Z",
+        "2024-03-09T18:35:00.250000Z",
+        "2024-03-09T18:37:00Z",
+    ]
 
 
 def test_channel_filter_uses_the_channel_column_and_is_ignored_without_one():
@@ -335,10 +365,16 @@ def test_max_problems_stops_reading(tmp_path):
 
 def test_name_overrides_file_names_in_problems_and_refs(tmp_path):
     shutil.copy(TIMELINE, tmp_path / "upload-123.tmp")
-    got = list(parse(tmp_path / "upload-123.tmp", ImportOptions(tz=UTC), mapping=TIMELINE_MAPPING, name="incident/timeline.csv"))
+    got = list(
+        parse(
+            tmp_path / "upload-123.tmp", ImportOptions(tz=UTC), mapping=TIMELINE_MAPPING, name="incident/timeline.csv"
+        )
+    )
     assert got[2].source_ref.startswith("timeline.csv:5:")
     with pytest.raises(ImportFailed) as caught:
-        list(parse(tmp_path / "upload-123.tmp", ImportOptions(), mapping=TIMELINE_MAPPING, name="incident/timeline.csv"))
+        list(
+            parse(tmp_path / "upload-123.tmp", ImportOptions(), mapping=TIMELINE_MAPPING, name="incident/timeline.csv")
+        )
     assert caught.value.problems[0].file == "incident/timeline.csv"
 
 
@@ -347,9 +383,13 @@ def test_name_overrides_file_names_in_problems_and_refs(tmp_path):
 
 def _seeds() -> list[bytes]:
     java = io.StringIO(newline="")
-    csv.writer(java, lineterminator="\r\n").writerows([["time", "text"]] + [[line[:23], line[24:]] for line in lines_of("logfile_java.0")])
+    csv.writer(java, lineterminator="\r\n").writerows(
+        [["time", "text"]] + [[line[:23], line[24:]] for line in lines_of("logfile_java.0")]
+    )
     zones = io.StringIO(newline="")
-    csv.writer(zones).writerows([["time", "host", "text"]] + [line.split(" ", 2) for line in lines_of("logfile_with_zones.0")])
+    csv.writer(zones).writerows(
+        [["time", "host", "text"]] + [line.split(" ", 2) for line in lines_of("logfile_with_zones.0")]
+    )
     return [TIMELINE.read_bytes(), java.getvalue().encode(), zones.getvalue().encode()]
 
 
@@ -357,7 +397,9 @@ SEEDS = _seeds()
 FUZZ_MAPPINGS = [TIMELINE_MAPPING, SIMPLE, CsvMapping.from_spec("time=time,text=text,actor=host?")]
 garbage = st.one_of(
     st.binary(max_size=80),
-    st.text(alphabet=st.sampled_from(list(',;"\t\r\n\x00\ufeffé€ 0123456789-:TZ+.ab')), max_size=80).map(lambda s: s.encode("utf-8", "surrogatepass")),
+    st.text(alphabet=st.sampled_from(list(',;"\t\r\n\x00\ufeffé€ 0123456789-:TZ+.ab')), max_size=80).map(
+        lambda s: s.encode("utf-8", "surrogatepass")
+    ),
 )
 
 
@@ -372,23 +414,41 @@ def _only_import_failed(data: bytes, mapping, tmp_path, tz):
     only_import_failed(parse(path, ImportOptions(tz=tz), mapping=mapping), _check_fuzzed)
 
 
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 
 
 @FUZZ
-@given(seed=st.integers(0, len(SEEDS) - 1), cut=st.integers(0, 10_000), mapping=st.sampled_from(FUZZ_MAPPINGS), tz=st.sampled_from([None, UTC]))
+@given(
+    seed=st.integers(0, len(SEEDS) - 1),
+    cut=st.integers(0, 10_000),
+    mapping=st.sampled_from(FUZZ_MAPPINGS),
+    tz=st.sampled_from([None, UTC]),
+)
 def test_fuzz_truncated_bytes(tmp_path, seed, cut, mapping, tz):
     _only_import_failed(cut_off(SEEDS[seed], cut), mapping, tmp_path, tz)
 
 
 @FUZZ
-@given(seed=st.integers(0, len(SEEDS) - 1), at=st.integers(0, 100), junk=st.lists(garbage, min_size=1, max_size=4), mapping=st.sampled_from(FUZZ_MAPPINGS))
+@given(
+    seed=st.integers(0, len(SEEDS) - 1),
+    at=st.integers(0, 100),
+    junk=st.lists(garbage, min_size=1, max_size=4),
+    mapping=st.sampled_from(FUZZ_MAPPINGS),
+)
 def test_fuzz_random_garbage_lines(tmp_path, seed, at, junk, mapping):
     _only_import_failed(with_lines_inserted(SEEDS[seed], at, junk), mapping, tmp_path, UTC)
 
 
 @FUZZ
-@given(seed=st.integers(0, len(SEEDS) - 1), row=st.integers(1, 30), column=st.integers(0, 6), value=st.text(max_size=40), tz=st.sampled_from([None, UTC]))
+@given(
+    seed=st.integers(0, len(SEEDS) - 1),
+    row=st.integers(1, 30),
+    column=st.integers(0, 6),
+    value=st.text(max_size=40),
+    tz=st.sampled_from([None, UTC]),
+)
 def test_fuzz_random_field_values(tmp_path, seed, row, column, value, tz):
     rows = list(csv.reader(io.StringIO(SEEDS[seed].decode("utf-8-sig"), newline="")))
     target = rows[row % len(rows)]
@@ -397,4 +457,3 @@ def test_fuzz_random_field_values(tmp_path, seed, row, column, value, tz):
     csv.writer(buffer).writerows(rows)
     for mapping in FUZZ_MAPPINGS:
         _only_import_failed(buffer.getvalue().encode("utf-8", "surrogatepass"), mapping, tmp_path, tz)
-

@@ -3,7 +3,19 @@
 import copy
 from datetime import UTC, datetime
 
-from webhook_fuzz_support import check_event, check_sniff, cut_json_problem, events_of, fuzz_test, load, one_event, problems_of, write_json, write_lines, wrong_format_problem
+from webhook_fuzz_support import (
+    check_event,
+    check_sniff,
+    cut_json_problem,
+    events_of,
+    fuzz_test,
+    load,
+    one_event,
+    problems_of,
+    write_json,
+    write_lines,
+    wrong_format_problem,
+)
 
 from retrospector.importers import github, opsgenie, pagerduty
 
@@ -29,7 +41,10 @@ def test_deployment_created():
 
 def test_pages_deployment_created_by_a_bot_but_sent_by_a_person():
     event = one("octokit-webhooks/deployment/gh-pages.payload.json")
-    assert event.text == "Deployment to github-pages of Codertocat/Hello-World@gh-pages (f95f852) created by github-pages[bot]"
+    assert (
+        event.text
+        == "Deployment to github-pages of Codertocat/Hello-World@gh-pages (f95f852) created by github-pages[bot]"
+    )
     assert (event.actor, event.actor_kind) == ("Codertocat", "person")
     assert event.channel == "github-pages"
     assert event.source_url == "https://github.com/Codertocat/Hello-World/actions/runs/289782451"
@@ -81,7 +96,9 @@ def test_description_and_task_are_kept_and_clipped(tmp_path):
     payload = load(SRC, "octokit-webhooks/deployment/payload.json")
     payload["deployment"].update(task="deploy:migrations", description="Roll out 2.14.3" + "!" * 30_000)
     (event,) = events_of(github, write_json(tmp_path, payload))
-    assert event.text.startswith("Deployment to production of Codertocat/Hello-World@master (f95f852) created by Codertocat (task deploy:migrations)\nRoll out 2.14.3")
+    assert event.text.startswith(
+        "Deployment to production of Codertocat/Hello-World@master (f95f852) created by Codertocat (task deploy:migrations)\nRoll out 2.14.3"
+    )
     check_event(event, SRC)
 
 

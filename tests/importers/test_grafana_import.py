@@ -2,7 +2,19 @@
 
 from datetime import UTC, datetime
 
-from webhook_fuzz_support import check_event, check_sniff, cut_json_problem, events_of, fuzz_test, load, problems_of, sample, write_json, write_lines, wrong_format_problem
+from webhook_fuzz_support import (
+    check_event,
+    check_sniff,
+    cut_json_problem,
+    events_of,
+    fuzz_test,
+    load,
+    problems_of,
+    sample,
+    write_json,
+    write_lines,
+    wrong_format_problem,
+)
 
 from retrospector.importers import alertmanager, grafana
 
@@ -17,7 +29,9 @@ def test_grafana_9_firing_alert():
     assert (event.original_time, event.original_offset_minutes) == ("2022-06-17T00:41:00.782137894Z", 0)
     assert (event.actor, event.actor_kind, event.channel) == ("Grafana", "system", "Webhook test")
     assert event.source_ref == "d8a21484c9c25a60:2022-06-17T00:41:00.782137894Z:firing"
-    assert event.source_url == "https://grafana.example.com/alerting/grafana/zTjxv_C7k/view"  # panel/dashboard URLs are empty
+    assert (
+        event.source_url == "https://grafana.example.com/alerting/grafana/zTjxv_C7k/view"
+    )  # panel/dashboard URLs are empty
     assert event.text.splitlines() == [
         "Firing: Test alert — This is a summary field, failure on some_host",
         "This is a description",
@@ -38,7 +52,9 @@ def test_grafana_9_resolved_alert_gives_both_events_and_the_firing_ref_matches()
 
 
 def test_grafana_8_status_wins_over_a_disagreeing_state():
-    events = events_of(grafana, sample(SRC, "zulip-webhook-fixtures/alert_v8.json"))  # state "alerting", status "resolved"
+    events = events_of(
+        grafana, sample(SRC, "zulip-webhook-fixtures/alert_v8.json")
+    )  # state "alerting", status "resolved"
     assert [e.kind for e in events] == ["alert_firing", "alert_resolved"]
     assert events[1].occurred_at == datetime(2022, 8, 31, 10, 30, 0, 522884, tzinfo=UTC)
     assert events[0].channel == ""  # empty receiver, no job/service label
@@ -62,7 +78,10 @@ def test_legacy_payloads_are_refused_because_they_carry_no_time():
 
 
 def test_json_lines_merge_repeated_notifications_and_refs_are_stable(tmp_path):
-    lines = [load(SRC, "zulip-webhook-fixtures/alert-9.json"), load(SRC, "zulip-webhook-fixtures/alert-9-resolved.json")]
+    lines = [
+        load(SRC, "zulip-webhook-fixtures/alert-9.json"),
+        load(SRC, "zulip-webhook-fixtures/alert-9-resolved.json"),
+    ]
     path = write_lines(tmp_path, lines)
     events = events_of(grafana, path)
     assert [e.kind for e in events] == ["alert_firing", "alert_resolved"]
@@ -74,7 +93,9 @@ def test_filters():
     path = sample(SRC, "zulip-webhook-fixtures/alert-9-resolved.json")
     assert len(events_of(grafana, path, channels=frozenset({"Webhook test"}))) == 2
     assert events_of(grafana, path, channels=frozenset({"ops"})) == []
-    assert [e.kind for e in events_of(grafana, path, since=datetime(2022, 6, 17, 0, 45, tzinfo=UTC))] == ["alert_resolved"]
+    assert [e.kind for e in events_of(grafana, path, since=datetime(2022, 6, 17, 0, 45, tzinfo=UTC))] == [
+        "alert_resolved"
+    ]
 
 
 def test_sniff_tells_grafana_from_alertmanager():
@@ -99,7 +120,10 @@ def test_missing_and_impossible_times(tmp_path):
     payload["alerts"].append(dict(payload["alerts"][0], fingerprint="other", startsAt="20202-06-17T00:41:00Z"))
     payload["alerts"][0]["endsAt"] = "2022-06-31T00:51:24Z"
     problems = problems_of(grafana, write_json(tmp_path, payload))
-    assert [(p.pointer, p.field) for p in problems] == [("/alerts/0/endsAt", "endsAt"), ("/alerts/1/startsAt", "startsAt")]
+    assert [(p.pointer, p.field) for p in problems] == [
+        ("/alerts/0/endsAt", "endsAt"),
+        ("/alerts/1/startsAt", "startsAt"),
+    ]
 
 
 def test_labels_must_be_an_object(tmp_path):

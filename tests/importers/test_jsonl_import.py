@@ -51,12 +51,25 @@ def json_sample_with_good_line_6(tmp_path) -> Path:
 
 
 def test_mapping_from_spec():
-    mapping = JsonlMapping.from_spec("time=@timestamp, text=message,level=log.level,actor=user,channel=service.name,time_format=%d/%m/%Y %H:%M:%S,%f")
-    assert (mapping.time, mapping.text, mapping.level, mapping.actor, mapping.channel) == ("@timestamp", "message", "log.level", "user", "service.name")
+    mapping = JsonlMapping.from_spec(
+        "time=@timestamp, text=message,level=log.level,actor=user,channel=service.name,time_format=%d/%m/%Y %H:%M:%S,%f"
+    )
+    assert (mapping.time, mapping.text, mapping.level, mapping.actor, mapping.channel) == (
+        "@timestamp",
+        "message",
+        "log.level",
+        "user",
+        "service.name",
+    )
     assert mapping.time_format == "%d/%m/%Y %H:%M:%S,%f"
     assert JsonlMapping.from_spec("") == JsonlMapping()
-    for spec, words in [("tim=ts", "unknown mapping key"), ("time=ts,time=t", "twice"), ("time=ts,time_format=%H:%M", "no year"),
-                        ("actor_kind=alien", "actor_kind"), ("ts", "not key=value")]:
+    for spec, words in [
+        ("tim=ts", "unknown mapping key"),
+        ("time=ts,time=t", "twice"),
+        ("time=ts,time_format=%H:%M", "no year"),
+        ("actor_kind=alien", "actor_kind"),
+        ("ts", "not key=value"),
+    ]:
         with pytest.raises(ValueError, match=words):
             JsonlMapping.from_spec(spec)
 
@@ -89,7 +102,9 @@ def test_lnav_json_sample_auto_detected(tmp_path):
 
 
 def test_lnav_json_sample_with_a_mapping(tmp_path):
-    got = events(json_sample_with_good_line_6(tmp_path), JsonlMapping.from_spec("time=ts,text=msg,actor=user,level=lvl"))
+    got = events(
+        json_sample_with_good_line_6(tmp_path), JsonlMapping.from_spec("time=ts,text=msg,actor=user,level=lvl")
+    )
     assert (got[2].actor, got[2].actor_kind) == ("steve@example.com", "person")
     assert (got[0].actor, got[0].actor_kind) == ("logfile_json.json", "system")  # no user on that line
     last = write_lines(tmp_path / "last.json", sample_lines("logfile_json.json")[-1:])
@@ -113,7 +128,14 @@ def test_malformed_json_sample_lists_the_broken_line():
 
 
 def test_malformed_json_lists_every_broken_line(tmp_path):
-    lines = sample_lines("logfile_invalid_json.json") + ["{not json}", "", "   ", '{"ts": "2013-09-06T22:01:00Z", "msg": "ok"}', "[1, 2]", '"just a string"']
+    lines = sample_lines("logfile_invalid_json.json") + [
+        "{not json}",
+        "",
+        "   ",
+        '{"ts": "2013-09-06T22:01:00Z", "msg": "ok"}',
+        "[1, 2]",
+        '"just a string"',
+    ]
     found = problems(write_lines(tmp_path / "broken.json", lines))
     assert [p.line for p in found] == [3, 6, 10, 11]
     assert "not an object" in found[2].message and "not an object" in found[3].message
@@ -131,7 +153,10 @@ def test_ecs_sample_flat_and_nested_paths():
     assert got[0].as_json()["time"] == "2025-01-13T09:58:13.631000Z"
     assert [e.tags for e in got] == [(), (), ("warning",), ("error",), ("error",)]
     assert got[0].actor == "app"  # log.logger, nested
-    mapped = events(LOGS / "logfile_ecs_log.json", JsonlMapping.from_spec("time=@timestamp,text=log.original,actor=log.origin.function,level=log.level"))
+    mapped = events(
+        LOGS / "logfile_ecs_log.json",
+        JsonlMapping.from_spec("time=@timestamp,text=log.original,actor=log.origin.function,level=log.level"),
+    )
     assert (mapped[3].text, mapped[3].actor, mapped[3].tags) == ("this is a error message num=15", "main", ("error",))
 
 
@@ -149,8 +174,16 @@ def test_cloudflare_sample_needs_a_mapping():
     assert [p.line for p in found] == [1, 1]
     assert "no time field" in found[0].message and "time=FIELD" in found[0].message
     assert "no text field" in found[1].message and "ClientRequestURI" in found[1].message
-    (event,) = events(LOGS / "logfile_cloudflare.json", JsonlMapping.from_spec("time=EdgeStartTimestamp,text=ClientRequestURI,actor=ClientIP,level=EdgeResponseStatus"))
-    assert (event.as_json()["time"], event.text, event.actor, event.tags) == ("2022-10-30T00:00:02Z", "/", "87.226.160.250", ())
+    (event,) = events(
+        LOGS / "logfile_cloudflare.json",
+        JsonlMapping.from_spec("time=EdgeStartTimestamp,text=ClientRequestURI,actor=ClientIP,level=EdgeResponseStatus"),
+    )
+    assert (event.as_json()["time"], event.text, event.actor, event.tags) == (
+        "2022-10-30T00:00:02Z",
+        "/",
+        "87.226.160.250",
+        (),
+    )
 
 
 def test_bunyan_and_pino_samples():
@@ -166,12 +199,26 @@ def test_bunyan_and_pino_samples():
 def test_opentelemetry_collector_sample():
     got = events(LOGS / "logfile_otel_collector.jsonl")
     assert len(got) == 11
-    assert got[0].source_ref == "logfile_otel_collector.jsonl:1:0" and got[2].source_ref == "logfile_otel_collector.jsonl:1:2"
+    assert (
+        got[0].source_ref == "logfile_otel_collector.jsonl:1:0"
+        and got[2].source_ref == "logfile_otel_collector.jsonl:1:2"
+    )
     assert got[0].as_json()["time"] == "2023-11-14T22:13:20Z"  # timeUnixNano
-    assert (got[3].actor, got[3].text, got[3].tags) == ("order-service", "Failed to update order status: database connection timeout", ("error",))
+    assert (got[3].actor, got[3].text, got[3].tags) == (
+        "order-service",
+        "Failed to update order status: database connection timeout",
+        ("error",),
+    )
     assert got[1].tags == ("warning",)
-    only = events(LOGS / "logfile_otel_collector.jsonl", JsonlMapping(channel="service.name"), channels=frozenset({"order-service"}))
-    assert [e.text for e in only] == ["Failed to update order status: database connection timeout", "Retrying database connection"]
+    only = events(
+        LOGS / "logfile_otel_collector.jsonl",
+        JsonlMapping(channel="service.name"),
+        channels=frozenset({"order-service"}),
+    )
+    assert [e.text for e in only] == [
+        "Failed to update order status: database connection timeout",
+        "Retrying database connection",
+    ]
 
 
 def test_opentelemetry_problem_points_into_the_line(tmp_path):
@@ -239,33 +286,47 @@ def test_a_big_array_is_read_in_chunks(tmp_path):
 
 
 def test_offsets_are_kept_and_naive_times_need_tz(tmp_path):
-    path = write_lines(tmp_path / "zones.jsonl", [
-        {"time": "2024-05-01T10:00:00.123456789+0330", "msg": "tehran"},
-        {"time": "2024-05-01T10:00:00-05:00", "msg": "new york"},
-        {"time": "2024-05-01 10:00:00,250", "msg": "naive"},
-    ])
+    path = write_lines(
+        tmp_path / "zones.jsonl",
+        [
+            {"time": "2024-05-01T10:00:00.123456789+0330", "msg": "tehran"},
+            {"time": "2024-05-01T10:00:00-05:00", "msg": "new york"},
+            {"time": "2024-05-01 10:00:00,250", "msg": "naive"},
+        ],
+    )
     found = problems(path)
     assert [(p.line, p.field) for p in found] == [(3, "time")]
     assert "time has no zone; pass --tz" in found[0].message
     got = events(path, tz=ZoneInfo("Europe/Paris"))
-    assert [e.as_json()["time"] for e in got] == ["2024-05-01T06:30:00.123456Z", "2024-05-01T15:00:00Z", "2024-05-01T08:00:00.250000Z"]
+    assert [e.as_json()["time"] for e in got] == [
+        "2024-05-01T06:30:00.123456Z",
+        "2024-05-01T15:00:00Z",
+        "2024-05-01T08:00:00.250000Z",
+    ]
     assert [e.original_offset_minutes for e in got] == [210, -300, None]
     assert got[0].original_time == "2024-05-01T10:00:00.123456789+0330"
 
 
 def test_epoch_numbers_and_numeric_strings_by_magnitude(tmp_path):
-    path = write_lines(tmp_path / "epoch.jsonl", [
-        {"ts": 1700000000, "msg": "s"},
-        {"ts": 1700000000.25, "msg": "s float"},
-        {"ts": 1700000000123, "msg": "ms"},
-        {"ts": "1700000000123456", "msg": "us string"},
-        {"ts": 1700000000123456789, "msg": "ns"},
-        {"ts": "1700000000.5", "msg": "s string"},
-    ])
+    path = write_lines(
+        tmp_path / "epoch.jsonl",
+        [
+            {"ts": 1700000000, "msg": "s"},
+            {"ts": 1700000000.25, "msg": "s float"},
+            {"ts": 1700000000123, "msg": "ms"},
+            {"ts": "1700000000123456", "msg": "us string"},
+            {"ts": 1700000000123456789, "msg": "ns"},
+            {"ts": "1700000000.5", "msg": "s string"},
+        ],
+    )
     got = events(path)
     assert [e.as_json()["time"] for e in got] == [
-        "2023-11-14T22:13:20Z", "2023-11-14T22:13:20.250000Z", "2023-11-14T22:13:20.123000Z",
-        "2023-11-14T22:13:20.123456Z", "2023-11-14T22:13:20.123456Z", "2023-11-14T22:13:20.500000Z",
+        "2023-11-14T22:13:20Z",
+        "2023-11-14T22:13:20.250000Z",
+        "2023-11-14T22:13:20.123000Z",
+        "2023-11-14T22:13:20.123456Z",
+        "2023-11-14T22:13:20.123456Z",
+        "2023-11-14T22:13:20.500000Z",
     ]
     assert [e.original_time for e in got][:3] == ["1700000000", "1700000000.25", "1700000000123"]
 
@@ -284,7 +345,9 @@ def test_epoch_numbers_and_numeric_strings_by_magnitude(tmp_path):
     ],
 )
 def test_unreadable_times_name_line_and_field(tmp_path, value, words):
-    path = write_lines(tmp_path / "bad.jsonl", [{"ts": "2024-05-01T10:00:00Z", "msg": "fine"}, {"ts": value, "msg": "broken"}])
+    path = write_lines(
+        tmp_path / "bad.jsonl", [{"ts": "2024-05-01T10:00:00Z", "msg": "fine"}, {"ts": value, "msg": "broken"}]
+    )
     (problem,) = problems(path, tz=UTC)
     assert (problem.line, problem.field) == (2, "ts")
     assert words in problem.message
@@ -301,13 +364,20 @@ def test_time_format(tmp_path):
 
 def test_bom_blank_lines_and_crlf(tmp_path):
     path = tmp_path / "crlf.jsonl"
-    path.write_bytes(b'\xef\xbb\xbf{"ts": "2024-05-01T10:00:00Z", "msg": "one"}\r\n\r\n{"ts": "2024-05-01T10:00:01Z", "msg": "two"}\r\n')
+    path.write_bytes(
+        b'\xef\xbb\xbf{"ts": "2024-05-01T10:00:00Z", "msg": "one"}\r\n\r\n{"ts": "2024-05-01T10:00:01Z", "msg": "two"}\r\n'
+    )
     assert [(e.text, e.source_ref) for e in events(path)] == [("one", "crlf.jsonl:1"), ("two", "crlf.jsonl:3")]
 
 
 def test_invalid_utf8_and_deep_nesting_are_problems(tmp_path):
     path = tmp_path / "odd.jsonl"
-    path.write_bytes(b'{"ts": "2024-05-01T10:00:00Z", "msg": "caf\xe9"}\n' + b"[" * 200_000 + b"\n" + b'{"ts": 1700000000, "msg": "ok"}\n')
+    path.write_bytes(
+        b'{"ts": "2024-05-01T10:00:00Z", "msg": "caf\xe9"}\n'
+        + b"[" * 200_000
+        + b"\n"
+        + b'{"ts": 1700000000, "msg": "ok"}\n'
+    )
     found = problems(path)
     assert [p.line for p in found] == [1, 2]
     assert "UTF-8" in found[0].message
@@ -344,7 +414,10 @@ def test_max_problems_stops_reading(tmp_path):
 
 
 def test_time_window_filter():
-    since, until = datetime(2023, 3, 24, 14, 26, 16, 300000, tzinfo=UTC), datetime(2023, 3, 24, 14, 26, 17, 900000, tzinfo=UTC)
+    since, until = (
+        datetime(2023, 3, 24, 14, 26, 16, 300000, tzinfo=UTC),
+        datetime(2023, 3, 24, 14, 26, 17, 900000, tzinfo=UTC),
+    )
     got = events(LOGS / "logfile_bunyan.0", since=since, until=until)
     assert [e.source_ref for e in got] == [f"logfile_bunyan.0:{n}" for n in (5, 6, 7, 8)]
 
@@ -355,10 +428,13 @@ def test_channel_filter_is_ignored_without_a_channel_field():
 
 
 def test_kind_and_source_fields(tmp_path):
-    path = write_lines(tmp_path / "k.jsonl", [
-        {"ts": 1700000000, "msg": "shipped", "type": "Deploy", "url": "https://ci.example.org/r/1"},
-        {"ts": 1700000001, "msg": "plain", "url": "not a url"},
-    ])
+    path = write_lines(
+        tmp_path / "k.jsonl",
+        [
+            {"ts": 1700000000, "msg": "shipped", "type": "Deploy", "url": "https://ci.example.org/r/1"},
+            {"ts": 1700000001, "msg": "plain", "url": "not a url"},
+        ],
+    )
     got = events(path, JsonlMapping.from_spec("kind=type,source=url"))
     assert [(e.kind, e.source_url) for e in got] == [("deploy", "https://ci.example.org/r/1"), ("log", "")]
     write_lines(path, [{"ts": 1700000000, "msg": "x", "type": "outage"}])
@@ -368,7 +444,16 @@ def test_kind_and_source_fields(tmp_path):
 
 def test_level_tags():
     assert [level_tag("level", v) for v in ("ERROR", "Warn", "info", "fatal", 50, 40, 30, 301, True)] == [
-        "error", "warning", None, "error", "error", "warning", None, None, None]
+        "error",
+        "warning",
+        None,
+        "error",
+        "error",
+        "warning",
+        None,
+        None,
+        None,
+    ]
     assert [level_tag("PRIORITY", v) for v in ("0", "3", "4", "6")] == ["error", "error", "warning", None]
 
 
@@ -381,16 +466,37 @@ def test_name_overrides_file_names(tmp_path):
 # --------------------------------------------------------------------------- fuzzing the real samples
 
 
-SAMPLES = ["logfile_json.json", "logfile_invalid_json.json", "logfile_ecs_log.json", "logfile_journald.json", "logfile_bunyan.0",
-           "logfile_pino.0", "logfile_otel_collector.jsonl", "logfile_cloudflare.json"]
+SAMPLES = [
+    "logfile_json.json",
+    "logfile_invalid_json.json",
+    "logfile_ecs_log.json",
+    "logfile_journald.json",
+    "logfile_bunyan.0",
+    "logfile_pino.0",
+    "logfile_otel_collector.jsonl",
+    "logfile_cloudflare.json",
+]
 SEEDS = [(LOGS / name).read_bytes() for name in SAMPLES]
-SEEDS.append(json.dumps([json.loads(line) for line in sample_lines("logfile_ecs_log.json")], indent=2).encode())  # one JSON array
-MAPPINGS = [None, JsonlMapping.from_spec("time=ts,text=msg,level=lvl,actor=user"),
-            JsonlMapping.from_spec("time=@timestamp,text=message,level=log.level,channel=log.logger,kind=kind")]
-FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+SEEDS.append(
+    json.dumps([json.loads(line) for line in sample_lines("logfile_ecs_log.json")], indent=2).encode()
+)  # one JSON array
+MAPPINGS = [
+    None,
+    JsonlMapping.from_spec("time=ts,text=msg,level=lvl,actor=user"),
+    JsonlMapping.from_spec("time=@timestamp,text=message,level=log.level,channel=log.logger,kind=kind"),
+]
+FUZZ = settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]
+)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
-    | st.sampled_from(["2024-05-01T10:00:00Z", "2024-05-01 10:00", "20202-01-16", "1700000000123", "-1", "9" * 25, "ERROR", "warn"]),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=30)
+    | st.sampled_from(
+        ["2024-05-01T10:00:00Z", "2024-05-01 10:00", "20202-01-16", "1700000000123", "-1", "9" * 25, "ERROR", "warn"]
+    ),
     lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
     max_leaves=6,
 )
@@ -408,21 +514,37 @@ def _only_import_failed(data: bytes, tmp_path, mapping, tz):
 
 
 @FUZZ
-@given(seed=st.integers(0, len(SEEDS) - 1), cut=st.integers(0, 5000), mapping=st.sampled_from(MAPPINGS), tz=st.sampled_from([None, UTC]))
+@given(
+    seed=st.integers(0, len(SEEDS) - 1),
+    cut=st.integers(0, 5000),
+    mapping=st.sampled_from(MAPPINGS),
+    tz=st.sampled_from([None, UTC]),
+)
 def test_fuzz_truncated_bytes(tmp_path, seed, cut, mapping, tz):
     _only_import_failed(cut_off(SEEDS[seed], cut), tmp_path, mapping, tz)
 
 
 @FUZZ
-@given(seed=st.integers(0, len(SEEDS) - 1), at=st.integers(0, 50), junk=st.lists(st.binary(max_size=60) | st.text(max_size=60).map(str.encode), min_size=1, max_size=4),
-       mapping=st.sampled_from(MAPPINGS))
+@given(
+    seed=st.integers(0, len(SEEDS) - 1),
+    at=st.integers(0, 50),
+    junk=st.lists(st.binary(max_size=60) | st.text(max_size=60).map(str.encode), min_size=1, max_size=4),
+    mapping=st.sampled_from(MAPPINGS),
+)
 def test_fuzz_random_garbage_lines(tmp_path, seed, at, junk, mapping):
     _only_import_failed(with_lines_inserted(SEEDS[seed], at, junk), tmp_path, mapping, UTC)
 
 
 @FUZZ
-@given(seed=st.integers(0, len(SEEDS) - 1), row=st.integers(0, 30), pick=st.integers(0, 50), value=json_values, as_array=st.booleans(),
-       mapping=st.sampled_from(MAPPINGS), tz=st.sampled_from([None, UTC]))
+@given(
+    seed=st.integers(0, len(SEEDS) - 1),
+    row=st.integers(0, 30),
+    pick=st.integers(0, 50),
+    value=json_values,
+    as_array=st.booleans(),
+    mapping=st.sampled_from(MAPPINGS),
+    tz=st.sampled_from([None, UTC]),
+)
 def test_fuzz_random_field_values(tmp_path, seed, row, pick, value, as_array, mapping, tz):
     text = SEEDS[seed].decode("utf-8")
     objects = json.loads(text) if text.startswith("[") else []

@@ -4,7 +4,19 @@ import copy
 from datetime import UTC, datetime
 
 import pytest
-from webhook_fuzz_support import check_sniff, cut_json_problem, events_of, fuzz_test, load, one_event, problems_of, sample, write_json, write_lines, wrong_format_problem
+from webhook_fuzz_support import (
+    check_sniff,
+    cut_json_problem,
+    events_of,
+    fuzz_test,
+    load,
+    one_event,
+    problems_of,
+    sample,
+    write_json,
+    write_lines,
+    wrong_format_problem,
+)
 
 from retrospector.importers import opsgenie, pagerduty
 from retrospector.importers.opsgenie import epoch_guess
@@ -63,9 +75,18 @@ def test_a_whole_alert_lifecycle_as_json_lines_comes_out_in_time_order(tmp_path)
     names = ["close", "addnote", "acknowledge", "create"]
     path = write_lines(tmp_path, [load(SRC, f"zulip-webhook-fixtures/{n}.json") for n in names])
     events = events_of(opsgenie, path)
-    assert [e.kind for e in events] == ["page", "note", "alert_resolved", "alert_firing"]  # 2015 alert, then the 2017 one
+    assert [e.kind for e in events] == [
+        "page",
+        "note",
+        "alert_resolved",
+        "alert_firing",
+    ]  # 2015 alert, then the 2017 one
     assert [e.source_ref for e in events] == [e.source_ref for e in events_of(opsgenie, path)]
-    assert [e.kind for e in events_of(opsgenie, path, channels=frozenset({"Integration1"}))] == ["page", "note", "alert_resolved"]
+    assert [e.kind for e in events_of(opsgenie, path, channels=frozenset({"Integration1"}))] == [
+        "page",
+        "note",
+        "alert_resolved",
+    ]
     assert len(events_of(opsgenie, path, until=datetime(2016, 1, 1, tzinfo=UTC))) == 3
 
 
@@ -124,7 +145,11 @@ def test_invalid_and_impossible_times(tmp_path):
     bad[1]["alert"]["updatedAt"] = 20202011604000
     del bad[2]["alert"]["updatedAt"]
     problems = problems_of(opsgenie, write_json(tmp_path, bad))
-    assert [(p.pointer, p.field) for p in problems] == [("/0/alert/createdAt", "createdAt"), ("/1/alert/updatedAt", "updatedAt"), ("/2/alert", "updatedAt")]
+    assert [(p.pointer, p.field) for p in problems] == [
+        ("/0/alert/createdAt", "createdAt"),
+        ("/1/alert/updatedAt", "updatedAt"),
+        ("/2/alert", "updatedAt"),
+    ]
     assert "not an epoch number" in problems[0].message
     assert "not a plausible time" in problems[1].message
     assert "carries no time" in problems[2].message
@@ -136,7 +161,10 @@ def test_missing_alert_id_and_action(tmp_path):
     other = load(SRC, "zulip-webhook-fixtures/close.json")
     other["action"] = 5
     problems = problems_of(opsgenie, write_lines(tmp_path, [payload, other]))
-    assert [(p.line, p.pointer, p.field) for p in problems] == [(1, "/alert/alertId", "alertId"), (2, "/action", "action")]
+    assert [(p.line, p.pointer, p.field) for p in problems] == [
+        (1, "/alert/alertId", "alertId"),
+        (2, "/action", "action"),
+    ]
 
 
 def test_duplicates(tmp_path):

@@ -3,7 +3,21 @@
 import copy
 from datetime import UTC, datetime
 
-from webhook_fuzz_support import check_event, check_sniff, cut_json_problem, events_of, fuzz_test, load, one_event, problems_of, sample_paths, samples_of, write_json, write_lines, wrong_format_problem
+from webhook_fuzz_support import (
+    check_event,
+    check_sniff,
+    cut_json_problem,
+    events_of,
+    fuzz_test,
+    load,
+    one_event,
+    problems_of,
+    sample_paths,
+    samples_of,
+    write_json,
+    write_lines,
+    wrong_format_problem,
+)
 
 from retrospector.importers import alertmanager, github, opsgenie, pagerduty
 
@@ -52,7 +66,10 @@ def test_v3_annotation_is_a_note_with_its_content():
 
 
 def test_a_note_takes_the_service_of_its_incident_from_the_same_file(tmp_path):
-    lines = [load(SRC, "zulip-webhook-fixtures/escalate_v3.json"), load(SRC, "zulip-webhook-fixtures/annotated_v3.json")]
+    lines = [
+        load(SRC, "zulip-webhook-fixtures/escalate_v3.json"),
+        load(SRC, "zulip-webhook-fixtures/annotated_v3.json"),
+    ]
     events = events_of(pagerduty, write_lines(tmp_path, lines))
     assert [(e.kind, e.channel) for e in events] == [("page", "Default Service"), ("note", "Default Service")]
     assert len(events_of(pagerduty, write_lines(tmp_path, lines), channels=frozenset({"Default Service"}))) == 2
@@ -76,9 +93,21 @@ def rest_response():
     """A REST `log_entries` response built from the real v2 entries: newest first, shared timestamps."""
     trigger = load(SRC, "zulip-webhook-fixtures/trigger_v2.json")["messages"][0]["log_entries"][0]
     resolve = load(SRC, "zulip-webhook-fixtures/resolve_v2.json")["messages"][0]["log_entries"][0]
-    notify = dict(copy.deepcopy(trigger), id="RNOTIFY1", type="notify_log_entry", summary="Notified Laura Haley by email", html_url=None)
+    notify = dict(
+        copy.deepcopy(trigger),
+        id="RNOTIFY1",
+        type="notify_log_entry",
+        summary="Notified Laura Haley by email",
+        html_url=None,
+    )
     notify["agent"] = {"id": "PN49J75", "type": "service_reference", "summary": "Production XDB Cluster"}
-    ack = dict(copy.deepcopy(resolve), id="RACK1", type="acknowledge_log_entry", summary="Acknowledged by Laura Haley", created_at="2017-09-26T15:16:05+00:00")
+    ack = dict(
+        copy.deepcopy(resolve),
+        id="RACK1",
+        type="acknowledge_log_entry",
+        summary="Acknowledged by Laura Haley",
+        created_at="2017-09-26T15:16:05+00:00",
+    )
     note = {
         "id": "RNOTE1",
         "type": "annotate_log_entry",
@@ -93,7 +122,13 @@ def rest_response():
 
 def test_rest_log_entries_newest_first_come_out_oldest_first_keeping_same_second_order(tmp_path):
     events = events_of(pagerduty, write_json(tmp_path, rest_response()))
-    assert [e.source_ref for e in events] == ["R2XGXEI3W0FHMSDXHDIBQGBQ5E", "RNOTIFY1", "RACK1", "RNOTE1", "RNAJ8DLJGWHBXXYX1CC5G50C9O"]
+    assert [e.source_ref for e in events] == [
+        "R2XGXEI3W0FHMSDXHDIBQGBQ5E",
+        "RNOTIFY1",
+        "RACK1",
+        "RNOTE1",
+        "RNAJ8DLJGWHBXXYX1CC5G50C9O",
+    ]
     notify, ack, note = events[1], events[2], events[3]
     assert (notify.actor, notify.actor_kind) == ("Production XDB Cluster", "system")
     assert notify.text == "Notified Laura Haley by email — [#33] My new incident"
@@ -147,7 +182,13 @@ def test_invalid_json_names_the_line(tmp_path):
 
 
 def test_wrong_format_for_the_source():
-    problem = wrong_format_problem(pagerduty, "alertmanager", "zulip-webhook-fixtures/alert.json", "not a PagerDuty log-entry list or webhook payload", "Alertmanager")
+    problem = wrong_format_problem(
+        pagerduty,
+        "alertmanager",
+        "zulip-webhook-fixtures/alert.json",
+        "not a PagerDuty log-entry list or webhook payload",
+        "Alertmanager",
+    )
     assert problem.pointer is None
 
 
@@ -178,7 +219,11 @@ def test_missing_ids_and_types_are_problems(tmp_path):
     v3 = load(SRC, "zulip-webhook-fixtures/resolved_v3.json")
     del v3["event"]["id"]
     problems = problems_of(pagerduty, write_json(tmp_path, [response, v3]))
-    assert [(p.pointer, p.field) for p in problems] == [("/0/log_entries/0/id", "id"), ("/0/log_entries/1/type", "type"), ("/1/event/id", "id")]
+    assert [(p.pointer, p.field) for p in problems] == [
+        ("/0/log_entries/0/id", "id"),
+        ("/0/log_entries/1/type", "type"),
+        ("/1/event/id", "id"),
+    ]
 
 
 def test_agentless_entries_are_by_pagerduty(tmp_path):

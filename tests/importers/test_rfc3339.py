@@ -53,8 +53,24 @@ DIGITS = st.text("0123456789", min_size=1, max_size=60)  # nanoseconds and more,
 FRACTIONS = st.one_of(st.sampled_from(["", ".", ","]), st.tuples(st.sampled_from(".,"), DIGITS).map("".join))
 JUNK = st.sampled_from(["", "", "", " ", "  ", "x", ".2", "\u3000", "٣"])
 ZONES = st.sampled_from(
-    ["", "Z", "z", "+01:00", "+0100", "+01", "-23:59", "+24:00", "+01:00:30", "+01:00:30.1234567", "+00:00", " Z",
-     " +01:00", "UTC", "Zz", "zZ"]
+    [
+        "",
+        "Z",
+        "z",
+        "+01:00",
+        "+0100",
+        "+01",
+        "-23:59",
+        "+24:00",
+        "+01:00:30",
+        "+01:00:30.1234567",
+        "+00:00",
+        " Z",
+        " +01:00",
+        "UTC",
+        "Zz",
+        "zZ",
+    ]
 )
 SPACE = st.sampled_from(["", " ", "\t", "\n "])
 SEPARATORS = st.sampled_from(["T", "t", " ", "", "_"])
@@ -80,14 +96,20 @@ ZONE_TEXTS = st.sampled_from(["Z", "z", "+00:00", "-00:00", "+05:30", "-23:59", 
 
 
 @settings(max_examples=500, suppress_health_check=list(HealthCheck), deadline=None, database=None)
-@given(st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)), st.integers(0, 9),
-       st.text("0123456789", min_size=9, max_size=9), st.sampled_from("Tt "), ZONE_TEXTS, SPACE)
+@given(
+    st.datetimes(min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30)),
+    st.integers(0, 9),
+    st.text("0123456789", min_size=9, max_size=9),
+    st.sampled_from("Tt "),
+    ZONE_TEXTS,
+    SPACE,
+)
 def test_it_reads_every_rfc3339_time_as_before(moment, digits, nanos, separator, zone, space):
     fraction = "." + nanos[:digits] if digits else ""
     text = f"{space}{moment.isoformat(separator, 'seconds')}{fraction}{zone}{space}"
     parsed = parse_rfc3339(text)
     assert outcome(parse_rfc3339, text) == outcome(parse_rfc3339_before, text)
-    assert parsed.microsecond == int(nanos[:min(digits, 6)].ljust(6, "0"))
+    assert parsed.microsecond == int(nanos[: min(digits, 6)].ljust(6, "0"))
 
 
 PLUS_2, MINUS_5_30 = timezone(timedelta(hours=2)), timezone(-timedelta(hours=5, minutes=30))

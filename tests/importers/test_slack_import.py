@@ -77,7 +77,13 @@ def zulip_export(tmp_path: Path) -> Path:
     export = tmp_path / "zulip-export"
     export.mkdir()
     shutil.copy(ZULIP / "channels.json", export / "channels.json")
-    write_json(export / "users.json", [{"id": "U061A5N1G", "name": "jane", "real_name": "Jane Doe"}, {"id": "U061A1R2R", "name": "john", "profile": {"display_name": "johnny"}}])
+    write_json(
+        export / "users.json",
+        [
+            {"id": "U061A5N1G", "name": "jane", "real_name": "Jane Doe"},
+            {"id": "U061A1R2R", "name": "john", "profile": {"display_name": "johnny"}},
+        ],
+    )
     normal = read_json(ZULIP / "exported_messages_fixtures" / "normal_thread.json")
     # The parent of the second thread (ts 1539868294) goes in a file named earlier than its reply's
     # (ts 1449868294 is earlier than its parent's): neither order may matter.
@@ -99,7 +105,9 @@ def test_real_export_folder_parses_with_names_times_and_permalinks():
     events = parse_all(ARCHIVE)
     assert len(events) == REAL_MESSAGES - REAL_JOINS
     assert {e.channel for e in events} == {"enrique", "traveling-sailor"}
-    assert all(e.kind == "message" and e.source_type == "slack" and e.actor_kind in ("person", "bot", "system") for e in events)
+    assert all(
+        e.kind == "message" and e.source_type == "slack" and e.actor_kind in ("person", "bot", "system") for e in events
+    )
     assert not any("has joined the channel" in e.text for e in events)
     assert len({e.source_ref for e in events}) == len(events)
 
@@ -107,7 +115,9 @@ def test_real_export_folder_parses_with_names_times_and_permalinks():
     assert first.occurred_at == datetime(2016, 1, 15, 5, 55, 52, 6, tzinfo=UTC)
     assert first.original_time == "1452837352.000006" and first.original_offset_minutes is None
     assert first.actor == "Hamza Faran" and first.actor_kind == "person"
-    assert first.text == "@Harry Potter: Created an issue for a setup.py so that it can be installed to a standard place"
+    assert (
+        first.text == "@Harry Potter: Created an issue for a setup.py so that it can be installed to a standard place"
+    )
     assert first.source_url == f"https://mesos-magellan.slack.com/archives/{ENRIQUE}/p1452837352000006"
     assert first.as_json()["time"] == "2016-01-15T05:55:52.000006Z"
     # A user whose real_name is their handle and whose display_name is empty.
@@ -141,15 +151,40 @@ def test_bot_without_known_name_uses_username_then_bot_id(tmp_path):
     write_json(
         export / "enrique" / "2016-04-01.json",
         [
-            {"type": "message", "subtype": "bot_message", "bot_id": "BNEW", "username": "deploy-bot", "text": "Deployed <https://ci.example.com/1|build 1>", "ts": "1459500000.000001"},
-            {"type": "message", "bot_id": "BOTHER", "text": "", "attachments": [{"fallback": "only a fallback"}], "ts": "1459500000.000002"},
-            {"type": "message", "bot_id": "B1", "bot_profile": {"name": "PagerDuty"}, "text": "Triggered", "ts": "1459500000.000003"},
+            {
+                "type": "message",
+                "subtype": "bot_message",
+                "bot_id": "BNEW",
+                "username": "deploy-bot",
+                "text": "Deployed <https://ci.example.com/1|build 1>",
+                "ts": "1459500000.000001",
+            },
+            {
+                "type": "message",
+                "bot_id": "BOTHER",
+                "text": "",
+                "attachments": [{"fallback": "only a fallback"}],
+                "ts": "1459500000.000002",
+            },
+            {
+                "type": "message",
+                "bot_id": "B1",
+                "bot_profile": {"name": "PagerDuty"},
+                "text": "Triggered",
+                "ts": "1459500000.000003",
+            },
         ],
     )
     events = by_ref(parse_all(export))
-    assert (events[f"{ENRIQUE}/1459500000.000001"].actor, events[f"{ENRIQUE}/1459500000.000001"].actor_kind) == ("deploy-bot", "bot")
+    assert (events[f"{ENRIQUE}/1459500000.000001"].actor, events[f"{ENRIQUE}/1459500000.000001"].actor_kind) == (
+        "deploy-bot",
+        "bot",
+    )
     assert events[f"{ENRIQUE}/1459500000.000001"].text == "Deployed [build 1](https://ci.example.com/1)"
-    assert (events[f"{ENRIQUE}/1459500000.000002"].actor, events[f"{ENRIQUE}/1459500000.000002"].text) == ("BOTHER", "only a fallback")
+    assert (events[f"{ENRIQUE}/1459500000.000002"].actor, events[f"{ENRIQUE}/1459500000.000002"].text) == (
+        "BOTHER",
+        "only a fallback",
+    )
     assert events[f"{ENRIQUE}/1459500000.000003"].actor == "PagerDuty"
 
 
@@ -168,7 +203,10 @@ def test_file_attachments_keep_permalinks_and_never_a_token(tmp_path):
     assert share.attachments[0].name == "10 cities"
     assert share.attachments[0].mimetype == "text/plain"
     assert share.attachments[0].url == "https://mesos-magellan.slack.com/files/U0BMS113R/F0VQ4C4BT/10_cities.js"
-    assert share.text == "@Hermione Granger uploaded a file: [10 cities](https://mesos-magellan.slack.com/files/U0BMS113R/F0VQ4C4BT/10_cities.js)"
+    assert (
+        share.text
+        == "@Hermione Granger uploaded a file: [10 cities](https://mesos-magellan.slack.com/files/U0BMS113R/F0VQ4C4BT/10_cities.js)"
+    )
     comment = by_ref(events)[f"{SAILOR}/1459106048.000018"]
     assert comment.actor == "Hermione Granger"  # a legacy file_comment names its author in `comment`
     assert "xox" not in dump_events_json(iter(events)).lower()
@@ -186,9 +224,23 @@ def test_tokens_are_dropped_from_file_urls_links_and_text(tmp_path):
                 "text": f"log <https://files.slack.com/files-pri/T0-F1/a.log?t={token}|a.log> and a pasted {token}",
                 "ts": "1459500000.000001",
                 "files": [
-                    {"id": "F1", "name": "a.log", "mimetype": "text/plain", "url_private": f"https://files.slack.com/files-pri/T0-F1/a.log?t={token}"},
-                    {"id": "F2", "title": "graph.png", "mimetype": "image/png", "url_private": f"https://files.slack.com/files-pri/T0-F2/graph.png?token={token}&x=1"},
-                    {"id": "F3", "name": "plain", "permalink": "https://mesos-magellan.slack.com/files/U0BMQB6JE/F3/plain?pub_secret=abc"},
+                    {
+                        "id": "F1",
+                        "name": "a.log",
+                        "mimetype": "text/plain",
+                        "url_private": f"https://files.slack.com/files-pri/T0-F1/a.log?t={token}",
+                    },
+                    {
+                        "id": "F2",
+                        "title": "graph.png",
+                        "mimetype": "image/png",
+                        "url_private": f"https://files.slack.com/files-pri/T0-F2/graph.png?token={token}&x=1",
+                    },
+                    {
+                        "id": "F3",
+                        "name": "plain",
+                        "permalink": "https://mesos-magellan.slack.com/files/U0BMQB6JE/F3/plain?pub_secret=abc",
+                    },
                     "not a file",
                     {"id": "F4", "mode": "tombstone"},
                 ],
@@ -245,14 +297,26 @@ def test_unknown_users_are_kept_by_id_without_a_problem(tmp_path):
         export / "enrique" / "2016-04-01.json",
         [
             {"type": "message", "user": "UNOBODY", "text": "hello", "ts": "1459500000.000001"},
-            {"type": "message", "user": "UPROFILE", "user_profile": {"real_name": "Pat Profile"}, "text": "hi", "ts": "1459500000.000002"},
+            {
+                "type": "message",
+                "user": "UPROFILE",
+                "user_profile": {"real_name": "Pat Profile"},
+                "text": "hi",
+                "ts": "1459500000.000002",
+            },
             {"type": "message", "text": "no author at all", "ts": "1459500000.000003"},
         ],
     )
     events = by_ref(parse_all(export))
-    assert (events[f"{ENRIQUE}/1459500000.000001"].actor, events[f"{ENRIQUE}/1459500000.000001"].actor_kind) == ("UNOBODY", "person")
+    assert (events[f"{ENRIQUE}/1459500000.000001"].actor, events[f"{ENRIQUE}/1459500000.000001"].actor_kind) == (
+        "UNOBODY",
+        "person",
+    )
     assert events[f"{ENRIQUE}/1459500000.000002"].actor == "Pat Profile"
-    assert (events[f"{ENRIQUE}/1459500000.000003"].actor, events[f"{ENRIQUE}/1459500000.000003"].actor_kind) == ("Slack", "system")
+    assert (events[f"{ENRIQUE}/1459500000.000003"].actor, events[f"{ENRIQUE}/1459500000.000003"].actor_kind) == (
+        "Slack",
+        "system",
+    )
 
 
 def test_channel_and_time_filters():
@@ -306,12 +370,51 @@ def test_deleted_messages_are_kept_empty_and_flagged_and_joins_are_skipped(tmp_p
     write_json(
         export / "enrique" / "2016-04-01.json",
         [
-            {"type": "message", "subtype": "tombstone", "hidden": True, "user": "USLACKBOT", "text": "This message was deleted.", "ts": "1459500000.000001", "thread_ts": "1459500000.000001", "files": [{"id": "F9", "name": "secret.png"}]},
-            {"type": "message", "user": "U0BMQB6JE", "text": "reply to a deleted parent", "ts": "1459500000.000002", "thread_ts": "1459500000.000001"},
-            {"type": "message", "subtype": "message_deleted", "hidden": True, "deleted_ts": "1459400000.000001", "ts": "1459500000.000003"},
-            {"type": "message", "subtype": "channel_leave", "user": "U0BMQB6JE", "text": "<@U0BMQB6JE> has left the channel", "ts": "1459500000.000004"},
-            {"type": "message", "subtype": "message_changed", "hidden": True, "message": {"text": "new"}, "ts": "1459500000.000005"},
-            {"type": "message", "subtype": "channel_topic", "user": "U0BMQB6JE", "text": "set the channel topic: SEV1 checkout down", "ts": "1459500000.000006"},
+            {
+                "type": "message",
+                "subtype": "tombstone",
+                "hidden": True,
+                "user": "USLACKBOT",
+                "text": "This message was deleted.",
+                "ts": "1459500000.000001",
+                "thread_ts": "1459500000.000001",
+                "files": [{"id": "F9", "name": "secret.png"}],
+            },
+            {
+                "type": "message",
+                "user": "U0BMQB6JE",
+                "text": "reply to a deleted parent",
+                "ts": "1459500000.000002",
+                "thread_ts": "1459500000.000001",
+            },
+            {
+                "type": "message",
+                "subtype": "message_deleted",
+                "hidden": True,
+                "deleted_ts": "1459400000.000001",
+                "ts": "1459500000.000003",
+            },
+            {
+                "type": "message",
+                "subtype": "channel_leave",
+                "user": "U0BMQB6JE",
+                "text": "<@U0BMQB6JE> has left the channel",
+                "ts": "1459500000.000004",
+            },
+            {
+                "type": "message",
+                "subtype": "message_changed",
+                "hidden": True,
+                "message": {"text": "new"},
+                "ts": "1459500000.000005",
+            },
+            {
+                "type": "message",
+                "subtype": "channel_topic",
+                "user": "U0BMQB6JE",
+                "text": "set the channel topic: SEV1 checkout down",
+                "ts": "1459500000.000006",
+            },
         ],
     )
     events = by_ref(parse_all(export))
@@ -337,8 +440,14 @@ def test_private_channels_and_dms_lists_are_read(tmp_path):
     export = copy_archive(tmp_path)
     write_json(export / "groups.json", [{"id": "G0SECRET", "name": "incident-42"}])
     write_json(export / "dms.json", [{"id": "D0DIRECT", "members": ["U0BMQB6JE", "U0BMS113R"]}])
-    write_json(export / "incident-42" / "2016-04-01.json", [{"type": "message", "user": "U0BMQB6JE", "text": "in <#G0SECRET>", "ts": "1459500000.000001"}])
-    write_json(export / "D0DIRECT" / "2016-04-01.json", [{"type": "message", "user": "U0BMS113R", "text": "dm", "ts": "1459500000.000001"}])
+    write_json(
+        export / "incident-42" / "2016-04-01.json",
+        [{"type": "message", "user": "U0BMQB6JE", "text": "in <#G0SECRET>", "ts": "1459500000.000001"}],
+    )
+    write_json(
+        export / "D0DIRECT" / "2016-04-01.json",
+        [{"type": "message", "user": "U0BMS113R", "text": "dm", "ts": "1459500000.000001"}],
+    )
     events = by_ref(parse_all(export))
     private = events["G0SECRET/1459500000.000001"]
     assert (private.channel, private.text) == ("incident-42", "in #incident-42")
@@ -512,7 +621,9 @@ def test_zip_member_that_lies_about_its_size_is_refused(tmp_path, monkeypatch):
     zipped = tmp_path / "bomb.zip"
     with zipfile.ZipFile(zipped, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.write(ARCHIVE / "users.json", "users.json")
-        archive.writestr("general/2020-03-28.json", "[" + ",".join(['{"ts": "1585412040.000200"}'] * 1) + "]" + " " * 50_000)
+        archive.writestr(
+            "general/2020-03-28.json", "[" + ",".join(['{"ts": "1585412040.000200"}'] * 1) + "]" + " " * 50_000
+        )
     monkeypatch.setattr(slack, "MAX_MEMBER_BYTES", 10_000)
     problem = _one(problems_of(zipped), "general/2020-03-28.json")
     assert "limit" in problem.message
@@ -589,15 +700,75 @@ def test_generated_export_parses_back_completely(tmp_path):
 JSON_FILES = sorted(p.relative_to(ARCHIVE).as_posix() for p in ARCHIVE.rglob("*.json"))
 SLACKISH_STRINGS = st.one_of(
     st.from_regex(r"-?[0-9]{0,17}(\.[0-9]{0,8})?", fullmatch=True),
-    st.sampled_from(["1585412040.000200", "<@U0BMQB6JE>", "<!subteam^S1|@oncall>", "<#C0JGLMMNX>", "<https://x.example|x>", "xoxe-1-2", "This message was deleted.", "bot_message", "tombstone", "message_deleted", "channel_join", "thread_broadcast"]),
+    st.sampled_from(
+        [
+            "1585412040.000200",
+            "<@U0BMQB6JE>",
+            "<!subteam^S1|@oncall>",
+            "<#C0JGLMMNX>",
+            "<https://x.example|x>",
+            "xoxe-1-2",
+            "This message was deleted.",
+            "bot_message",
+            "tombstone",
+            "message_deleted",
+            "channel_join",
+            "thread_broadcast",
+        ]
+    ),
     st.text(max_size=20),
 )
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | SLACKISH_STRINGS,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.sampled_from(["ts", "thread_ts", "user", "text", "subtype", "bot_id", "files", "attachments", "edited", "pinned_to", "id", "name", "title", "permalink", "url_private", "profile", "hidden"]) | st.text(max_size=5), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "ts",
+                    "thread_ts",
+                    "user",
+                    "text",
+                    "subtype",
+                    "bot_id",
+                    "files",
+                    "attachments",
+                    "edited",
+                    "pinned_to",
+                    "id",
+                    "name",
+                    "title",
+                    "permalink",
+                    "url_private",
+                    "profile",
+                    "hidden",
+                ]
+            )
+            | st.text(max_size=5),
+            children,
+            max_size=4,
+        )
+    ),
     max_leaves=8,
 )
-MESSAGE_KEYS = ["ts", "thread_ts", "user", "text", "subtype", "bot_id", "username", "files", "file", "attachments", "edited", "pinned_to", "hidden", "comment", "user_profile", "bot_profile"]
+MESSAGE_KEYS = [
+    "ts",
+    "thread_ts",
+    "user",
+    "text",
+    "subtype",
+    "bot_id",
+    "username",
+    "files",
+    "file",
+    "attachments",
+    "edited",
+    "pinned_to",
+    "hidden",
+    "comment",
+    "user_profile",
+    "bot_profile",
+]
 
 
 def _slots(value, out):
@@ -614,7 +785,9 @@ def _slots(value, out):
 
 
 def _mutate_json(data, document):
-    operations = data.draw(st.lists(st.sampled_from(["replace", "delete", "retype", "message_field", "root"]), min_size=1, max_size=3))
+    operations = data.draw(
+        st.lists(st.sampled_from(["replace", "delete", "retype", "message_field", "root"]), min_size=1, max_size=3)
+    )
     for operation in operations:
         if operation == "root":
             document = data.draw(JSON_VALUES)
@@ -632,7 +805,9 @@ def _mutate_json(data, document):
             del container[key]
         elif operation == "retype":
             current = container[key]
-            container[key] = data.draw(st.sampled_from([str(current), [current], {"v": current}, None, 0, len(str(current))]))
+            container[key] = data.draw(
+                st.sampled_from([str(current), [current], {"v": current}, None, 0, len(str(current))])
+            )
         else:
             container[key] = data.draw(JSON_VALUES)
     return document
@@ -649,7 +824,10 @@ def test_mutated_exports_parse_or_fail_cleanly(data):
             raw = member.read_bytes()
             how = data.draw(st.sampled_from(["json"] * 6 + ["truncate", "flip"]))
             if how == "json":
-                member.write_text(json.dumps(_mutate_json(data, json.loads(raw)), ensure_ascii=data.draw(st.booleans())), encoding="utf-8")
+                member.write_text(
+                    json.dumps(_mutate_json(data, json.loads(raw)), ensure_ascii=data.draw(st.booleans())),
+                    encoding="utf-8",
+                )
             elif how == "truncate":
                 member.write_bytes(raw[: data.draw(st.integers(0, len(raw)))])
             else:

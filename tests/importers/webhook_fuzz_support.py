@@ -20,7 +20,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from retrospector.importers.base import ACTOR_KINDS, EVENT_KINDS, MAX_TEXT, ImportFailed, ImportOptions, ImportProblem, ParsedEvent
+from retrospector.importers.base import (
+    ACTOR_KINDS,
+    EVENT_KINDS,
+    MAX_TEXT,
+    ImportFailed,
+    ImportOptions,
+    ImportProblem,
+    ParsedEvent,
+)
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 WEBHOOK_SOURCES = ("alertmanager", "github", "grafana", "opsgenie", "pagerduty")

@@ -4,10 +4,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from conftest import START
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-
-from conftest import START
 
 
 @pytest.fixture(autouse=True)
@@ -42,17 +41,20 @@ def queries_for(client, url):
     return len(captured), response
 
 
-@pytest.mark.parametrize("url", [
-    "/incidents/",
-    "/incidents/?team=payments&severity=SEV2",
-    "/incidents/?page=2",
-    "/incidents/?page=999",
-    "/api/v1/incidents?page=999",
-    "/api/v1/incidents",
-    "/api/v1/incidents?page_size=100",
-    "/api/v1/incidents?service=postgres&visibility=organization",
-    "/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/incidents/",
+        "/incidents/?team=payments&severity=SEV2",
+        "/incidents/?page=2",
+        "/incidents/?page=999",
+        "/api/v1/incidents?page=999",
+        "/api/v1/incidents",
+        "/api/v1/incidents?page_size=100",
+        "/api/v1/incidents?service=postgres&visibility=organization",
+        "/",
+    ],
+)
 @pytest.mark.parametrize("name", ["alice", "charlie", "oscar"])
 def test_the_incident_list_reads_a_constant_number_of_queries(people, make_incident, client_for, url, name):
     add_incidents(make_incident, 5)
@@ -79,7 +81,9 @@ def write_history(retrospective, by, revisions_per_section):
 
     for section in retrospective.sections.all():
         Revision.objects.bulk_create(
-            Revision(section=section, version=v, body=f"{section.title}, take {v}.\n\n- a point\n- another", created_by=by)
+            Revision(
+                section=section, version=v, body=f"{section.title}, take {v}.\n\n- a point\n- another", created_by=by
+            )
             for v in range(section.version + 1, revisions_per_section + 1)
         )
         last = f"{section.title}, take {revisions_per_section}.\n\n- a point\n- another"
@@ -88,8 +92,9 @@ def write_history(retrospective, by, revisions_per_section):
 
 @pytest.mark.parametrize("page", ["", "sections/summary/", "sections/summary/history", "export.html", "export.json"])
 @pytest.mark.parametrize("name", ["alice", "charlie"])
-def test_the_retrospective_page_reads_a_constant_number_of_queries(people, make_incident, make_retrospective,
-                                                                  client_for, page, name):
+def test_the_retrospective_page_reads_a_constant_number_of_queries(
+    people, make_incident, make_retrospective, client_for, page, name
+):
     from retrospector.writeups.services import retrospective_transition, section_save
 
     incident = make_incident(services=["checkout-api", "postgres"], responders=[people["bob"], people["dana"]])

@@ -1,18 +1,22 @@
 from datetime import timedelta
 
 import pytest
+from conftest import START
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from retrospector.core.errors import ConflictError
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.selectors import incidents_visible_to
-from retrospector.core.errors import ConflictError
 from retrospector.incidents.services import incident_create, incident_update
-
-from conftest import START
 
 
 def test_an_organization_starts_with_four_severity_levels(org):
-    assert list(SeverityLevel.objects.filter(organization=org).values_list("key", flat=True)) == ["SEV1", "SEV2", "SEV3", "SEV4"]
+    assert list(SeverityLevel.objects.filter(organization=org).values_list("key", flat=True)) == [
+        "SEV1",
+        "SEV2",
+        "SEV3",
+        "SEV4",
+    ]
 
 
 def test_it_derives_durations_from_key_moments(make_incident):
@@ -71,7 +75,11 @@ def test_services_are_tags_shared_across_incidents(make_incident):
 
 def test_a_private_incident_is_seen_by_its_team_and_invitees_only(make_incident, people):
     incident = make_incident(visibility="private")
-    seen_by = {name for name in ("alice", "bob", "dana", "charlie", "erin", "oscar") if incidents_visible_to(people[name]).filter(pk=incident.pk).exists()}
+    seen_by = {
+        name
+        for name in ("alice", "bob", "dana", "charlie", "erin", "oscar")
+        if incidents_visible_to(people[name]).filter(pk=incident.pk).exists()
+    }
     assert seen_by == {"alice", "bob", "dana", "oscar"}
     incident_update(incident=incident, by=people["alice"], invitees=[people["erin"]])
     assert incidents_visible_to(people["erin"]).filter(pk=incident.pk).exists()
@@ -82,11 +90,18 @@ def test_the_form_reads_times_in_the_viewers_time_zone(client_for, people):
     people["alice"].time_zone = "Asia/Kolkata"
     people["alice"].save()
     client = client_for("alice")
-    response = client.post("/incidents/new", {
-        "title": "Search timeouts", "team": people["payments"].pk,
-        "severity": SeverityLevel.objects.get(key="SEV3").pk, "status": "open", "visibility": "organization",
-        "started_at": "2026-05-04T19:30", "detected_at": "2026-05-04T19:45",
-    })
+    response = client.post(
+        "/incidents/new",
+        {
+            "title": "Search timeouts",
+            "team": people["payments"].pk,
+            "severity": SeverityLevel.objects.get(key="SEV3").pk,
+            "status": "open",
+            "visibility": "organization",
+            "started_at": "2026-05-04T19:30",
+            "detected_at": "2026-05-04T19:45",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     incident = Incident.objects.get(title="Search timeouts")
     assert incident.started_at == START  # 19:30 in Kolkata is 14:00 UTC
@@ -96,11 +111,18 @@ def test_the_form_reads_times_in_the_viewers_time_zone(client_for, people):
 
 
 def test_the_form_names_the_field_of_an_out_of_order_moment(client_for, people):
-    response = client_for("alice").post("/incidents/new", {
-        "title": "Search timeouts", "team": people["payments"].pk,
-        "severity": SeverityLevel.objects.get(key="SEV3").pk, "status": "open", "visibility": "organization",
-        "started_at": "2026-05-04T19:30", "resolved_at": "2026-05-04T18:00",
-    })
+    response = client_for("alice").post(
+        "/incidents/new",
+        {
+            "title": "Search timeouts",
+            "team": people["payments"].pk,
+            "severity": SeverityLevel.objects.get(key="SEV3").pk,
+            "status": "open",
+            "visibility": "organization",
+            "started_at": "2026-05-04T19:30",
+            "resolved_at": "2026-05-04T18:00",
+        },
+    )
     assert response.status_code == 200
     assert "Resolved (2026-05-04 18:00) cannot be before started" in response.content.decode()
     assert not Incident.objects.exists()

@@ -22,11 +22,17 @@ SAMPLES = {  # id: (source, sample, options as the page and the API name them)
     "grafana": ("grafana", FIXTURES / "grafana" / "zulip-webhook-fixtures" / "alert-9.json", {}),
     "opsgenie": ("opsgenie", FIXTURES / "opsgenie" / "zulip-webhook-fixtures" / "create.json", {}),
     "github": ("github", FIXTURES / "github" / "octokit-webhooks" / "deployment_status" / "payload.json", {}),
-    "csv": ("csv", FIXTURES / "logs" / "timeline.csv",
-            {"mapping": "time=when,text=what,actor=who,kind=kind,source=link,channel=team", "tz": "Asia/Tehran"}),
+    "csv": (
+        "csv",
+        FIXTURES / "logs" / "timeline.csv",
+        {"mapping": "time=when,text=what,actor=who,kind=kind,source=link,channel=team", "tz": "Asia/Tehran"},
+    ),
     "jsonl": ("jsonl", FIXTURES / "logs" / "logfile_otel_collector.jsonl", {}),
-    "jsonl-mapped": ("jsonl", FIXTURES / "logs" / "logfile_cloudflare.json",
-                     {"mapping": "time=EdgeStartTimestamp,text=ClientRequestURI,actor=ClientIP"}),
+    "jsonl-mapped": (
+        "jsonl",
+        FIXTURES / "logs" / "logfile_cloudflare.json",
+        {"mapping": "time=EdgeStartTimestamp,text=ClientRequestURI,actor=ClientIP"},
+    ),
 }
 
 
@@ -38,19 +44,37 @@ def upload_of(source: str, path: Path, tmp_path: Path) -> Path:
 
 
 def stored(incident) -> list[tuple]:
-    return sorted(TimelineEvent.objects.filter(incident=incident).values_list(
-        "occurred_at", "source_type", "source_ref", "kind", "actor", "actor_kind", "text", "hidden", "original_time"))
+    return sorted(
+        TimelineEvent.objects.filter(incident=incident).values_list(
+            "occurred_at", "source_type", "source_ref", "kind", "actor", "actor_kind", "text", "hidden", "original_time"
+        )
+    )
 
 
 @pytest.mark.parametrize("sample", sorted(SAMPLES))
-def test_a_real_sample_imports_the_same_events_from_the_cli_the_page_and_the_api(sample, make_incident, people, client_for, tmp_path):
+def test_a_real_sample_imports_the_same_events_from_the_cli_the_page_and_the_api(
+    sample, make_incident, people, client_for, tmp_path
+):
     source, path, options = SAMPLES[sample]
     by_cli, by_page, by_api = make_incident(), make_incident(), make_incident()
 
     flags = [f"--{name}={value}" for name, value in options.items()]
     out, err = io.StringIO(), io.StringIO()
-    call_command("timeline", "import", str(by_cli.pk), str(path), "--source", source, "--as-user", "bob", "--format", "json",
-                 *flags, stdout=out, stderr=err)
+    call_command(
+        "timeline",
+        "import",
+        str(by_cli.pk),
+        str(path),
+        "--source",
+        source,
+        "--as-user",
+        "bob",
+        "--format",
+        "json",
+        *flags,
+        stdout=out,
+        stderr=err,
+    )
     assert json.loads(out.getvalue())["added"] > 0, err.getvalue()
 
     upload = upload_of(source, path, tmp_path)
@@ -58,11 +82,15 @@ def test_a_real_sample_imports_the_same_events_from_the_cli_the_page_and_the_api
     with upload.open("rb") as file:
         preview = client.post(f"/incidents/{by_page.pk}/timeline/import", {"source": source, "file": file, **options})
     assert preview.status_code == 200 and "Preview:" in preview.content.decode(), preview.content.decode()[:2000]
-    done = client.post(f"/incidents/{by_page.pk}/timeline/import", {"confirm": "1", "pending": preview.context["pending"].pk})
+    done = client.post(
+        f"/incidents/{by_page.pk}/timeline/import", {"confirm": "1", "pending": preview.context["pending"].pk}
+    )
     assert done.status_code == 302
 
     with upload.open("rb") as file:
-        response = client.post(f"/api/v1/incidents/{by_api.pk}/timeline/imports", {"source": source, "file": file, **options})
+        response = client.post(
+            f"/api/v1/incidents/{by_api.pk}/timeline/imports", {"source": source, "file": file, **options}
+        )
     assert response.status_code == 201, response.content
 
     events = stored(by_cli)
@@ -70,4 +98,6 @@ def test_a_real_sample_imports_the_same_events_from_the_cli_the_page_and_the_api
     assert stored(by_page) == events
     assert stored(by_api) == events
     assert {r.source_type for r in ImportRecord.objects.filter(incident__in=[by_cli, by_page, by_api])} == {source}
-    assert all(r.event_count == len(events) for r in ImportRecord.objects.filter(incident__in=[by_cli, by_page, by_api]))
+    assert all(
+        r.event_count == len(events) for r in ImportRecord.objects.filter(incident__in=[by_cli, by_page, by_api])
+    )

@@ -44,8 +44,16 @@ def run_worker():
     """`retrospector worker --batch`: run every ready task on the database backend, then return."""
     from django_tasks_db.management.commands.db_worker import Worker
 
-    Worker(queue_names=["default"], interval=0, batch=True, backend_name="default", startup_delay=False,
-           max_tasks=None, worker_id="test-worker", excluded_queue_names=[]).run()
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    ).run()
 
 
 def page_upload(client, incident, path, source):
@@ -55,7 +63,9 @@ def page_upload(client, incident, path, source):
 
 def api_upload(client, incident, path, source, **extra):
     with path.open("rb") as upload:
-        return client.post(f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": source, "file": upload, **extra})
+        return client.post(
+            f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": source, "file": upload, **extra}
+        )
 
 
 def job_url(job):
@@ -67,7 +77,9 @@ def api_job_url(job):
 
 
 @with_worker
-def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(make_incident, client_for, slack_zip, monkeypatch):
+def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(
+    make_incident, client_for, slack_zip, monkeypatch
+):
     incident = make_incident()
     client = client_for("bob")
 
@@ -75,7 +87,9 @@ def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(make_in
     job = PendingImport.objects.get(incident=incident)
     assert uploaded.status_code == 302 and uploaded["Location"] == job_url(job)
     assert job.background and job.status == "queued" and job.file_size == slack_zip.stat().st_size
-    assert DBTaskResult.objects.filter(task_path="retrospector.timeline.tasks.import_job_run", status="READY").count() == 1
+    assert (
+        DBTaskResult.objects.filter(task_path="retrospector.timeline.tasks.import_job_run", status="READY").count() == 1
+    )
 
     waiting = client.get(job_url(job)).content.decode()
     assert "export.zip: waiting for a worker to read it." in waiting
@@ -85,7 +99,10 @@ def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(make_in
     assert "{#" not in waiting and "{%" not in waiting
     timeline_page = client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
     assert f'<a href="{job_url(job)}">export.zip</a>: waiting for a worker' in timeline_page  # found from the timeline
-    assert 'class="plain small jobs-under-way"' not in client_for("alice").get(f"/incidents/{incident.pk}/timeline/").content.decode()
+    assert (
+        'class="plain small jobs-under-way"'
+        not in client_for("alice").get(f"/incidents/{incident.pk}/timeline/").content.decode()
+    )
 
     # While the worker reads, the page says so and counts the events read so far.
     monkeypatch.setattr("retrospector.importers.registry.PROGRESS_EVERY", 50)
@@ -133,12 +150,16 @@ def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(make_in
     done = client.get(job_url(job)).content.decode()
     assert "export.zip: imported 150 events." in done and "{#" not in done + ready
     assert f'href="/incidents/{incident.pk}/timeline/"' in done and "hx-trigger" not in done
-    assert f'href="{job_url(job)}"' not in client.get(f"/incidents/{incident.pk}/timeline/").content.decode()  # finished
+    assert (
+        f'href="{job_url(job)}"' not in client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
+    )  # finished
     assert "export.zip" in client.get(f"/incidents/{incident.pk}/timeline/import").content.decode()  # recent uploads
 
 
 @with_worker
-def test_a_bad_file_fails_in_the_background_listing_every_problem_and_saving_nothing(make_incident, client_for, tmp_path):
+def test_a_bad_file_fails_in_the_background_listing_every_problem_and_saving_nothing(
+    make_incident, client_for, tmp_path
+):
     incident = make_incident()
     client = client_for("bob")
     bad = tmp_path / "bad.json"
@@ -152,8 +173,13 @@ def test_a_bad_file_fails_in_the_background_listing_every_problem_and_saving_not
     job.refresh_from_db()
     assert job.status == "failed" and job.finished_at is not None and bytes(job.content) == b""
     assert len(job.problems) == 30
-    assert job.problems[0] == {"file": "bad.json", "line": None, "pointer": "/alerts/0/startsAt", "field": "startsAt",
-                               "message": job.problems[0]["message"]}
+    assert job.problems[0] == {
+        "file": "bad.json",
+        "line": None,
+        "pointer": "/alerts/0/startsAt",
+        "field": "startsAt",
+        "message": job.problems[0]["message"],
+    }
     page = client.get(job_url(job)).content.decode()
     assert "Nothing was imported from bad.json; 30 problems" in page
     assert "bad.json#/alerts/0/startsAt: startsAt:" in page and "bad.json#/alerts/29/startsAt: startsAt:" in page
@@ -218,7 +244,9 @@ def test_the_api_answers_202_with_a_job_to_poll_until_done(make_incident, client
 
 
 @with_worker
-def test_an_api_dry_run_of_a_big_file_stops_at_ready_with_a_preview_then_can_be_confirmed(make_incident, client_for, slack_zip):
+def test_an_api_dry_run_of_a_big_file_stops_at_ready_with_a_preview_then_can_be_confirmed(
+    make_incident, client_for, slack_zip
+):
     incident = make_incident()
     client = client_for("bob")
     job = api_upload(client, incident, slack_zip, "slack", dry_run="true").json()
@@ -253,7 +281,9 @@ def test_small_files_are_still_read_and_imported_in_the_request(make_incident, c
     client = client_for("bob")
     preview = page_upload(client, incident, FIRING, "alertmanager")
     assert preview.status_code == 200 and "Preview:" in preview.content.decode()
-    done = client.post(f"/incidents/{incident.pk}/timeline/import", {"confirm": "1", "pending": preview.context["pending"].pk})
+    done = client.post(
+        f"/incidents/{incident.pk}/timeline/import", {"confirm": "1", "pending": preview.context["pending"].pk}
+    )
     assert done.status_code == 302 and TimelineEvent.objects.filter(incident=incident).exists()
     assert api_upload(client, incident, FIRING, "alertmanager").status_code == 201
     assert not DBTaskResult.objects.exists() and not PendingImport.objects.exists()
@@ -273,7 +303,9 @@ def test_only_the_uploader_sees_or_confirms_a_job(make_incident, client_for, sla
     """A job is its uploader's: the incident's other editors get 404 (they see the result on the timeline), people who
     may not edit get 403 as on the import page, and another team gets 404 for a private incident."""
     incident = make_incident(visibility=visibility)
-    job = PendingImport.objects.get(pk=api_upload(client_for("bob"), incident, slack_zip, "slack", dry_run="true").json()["id"])
+    job = PendingImport.objects.get(
+        pk=api_upload(client_for("bob"), incident, slack_zip, "slack", dry_run="true").json()["id"]
+    )
     PendingImport.objects.filter(pk=job.pk).update(status="ready", event_count=1, new_count=1)
     expected = {
         "alice": 404,  # an editor of the incident, not the uploader
@@ -315,8 +347,14 @@ def test_a_job_waiting_long_for_a_worker_says_how_to_start_one(make_incident, cl
     assert "retrospector worker" in client.get(api_job_url(job)).json()["no_worker"]
 
     # A worker busy with another task: the job merely waits its turn.
-    DBTaskResult.objects.create(args_kwargs={"args": [], "kwargs": {}}, task_path="x.y", backend_name="default",
-                                run_after=timezone.now(), status="RUNNING", started_at=timezone.now())
+    DBTaskResult.objects.create(
+        args_kwargs={"args": [], "kwargs": {}},
+        task_path="x.y",
+        backend_name="default",
+        run_after=timezone.now(),
+        status="RUNNING",
+        started_at=timezone.now(),
+    )
     assert "No worker seems to be running" not in client.get(job_url(job)).content.decode()
 
 

@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from retrospector.timeline.models import ImportRecord, TimelineEvent
-from retrospector.timeline.selectors import _LINE_REF, MILESTONE_ORDER, TimelineFinding, _format_offset, _line_ref, timeline_checks
+from retrospector.timeline.selectors import (
+    _LINE_REF,
+    MILESTONE_ORDER,
+    TimelineFinding,
+    _format_offset,
+    _line_ref,
+    timeline_checks,
+)
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 
@@ -18,8 +25,19 @@ T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 def reference_checks(incident, *, limit: int = 200) -> list[TimelineFinding]:
     """The walk over every shown event, as timeline_checks did it before."""
     findings: list[TimelineFinding] = []
-    fields = ("pk", "occurred_at", "source_type", "source_ref", "source_url", "source_position", "import_record_id",
-              "original_time", "original_offset_minutes", "tags", "text")
+    fields = (
+        "pk",
+        "occurred_at",
+        "source_type",
+        "source_ref",
+        "source_url",
+        "source_position",
+        "import_record_id",
+        "original_time",
+        "original_offset_minutes",
+        "tags",
+        "text",
+    )
     events = TimelineEvent.objects.filter(incident=incident, hidden=False).only(*fields).order_by("occurred_at", "id")
     last_by_source: dict[tuple, tuple[int, datetime]] = {}
     manual_offsets: dict[int, int] = {}
@@ -33,19 +51,36 @@ def reference_checks(incident, *, limit: int = 200) -> list[TimelineFinding]:
             line = int(match["line"])
             previous = last_by_source.get(key)
             if previous and line < previous[0]:
-                findings.append(TimelineFinding(
-                    "out-of-order", "warning",
-                    f"{match['file']} line {line} comes before line {previous[0]} in the file but is shown after it: "
-                    "check the times of both.", event.pk))
+                findings.append(
+                    TimelineFinding(
+                        "out-of-order",
+                        "warning",
+                        f"{match['file']} line {line} comes before line {previous[0]} in the file but is shown after it: "
+                        "check the times of both.",
+                        event.pk,
+                    )
+                )
             if previous is None or line > previous[0]:
                 last_by_source[key] = (line, event.occurred_at)
         if event.source_type == "manual" and not event.source_url and not event.source_ref:
-            findings.append(TimelineFinding("no-source", "warning",
-                                            f"“{event.text[:60]}” has no source: link the message, page, alert or log it comes from.", event.pk))
+            findings.append(
+                TimelineFinding(
+                    "no-source",
+                    "warning",
+                    f"“{event.text[:60]}” has no source: link the message, page, alert or log it comes from.",
+                    event.pk,
+                )
+            )
         if event.source_type == "manual":
             if event.original_offset_minutes is None:
-                findings.append(TimelineFinding("time-zone", "warning",
-                                                f"The time of “{event.text[:60]}” was entered without a time zone.", event.pk))
+                findings.append(
+                    TimelineFinding(
+                        "time-zone",
+                        "warning",
+                        f"The time of “{event.text[:60]}” was entered without a time zone.",
+                        event.pk,
+                    )
+                )
             else:
                 manual_offsets.setdefault(event.original_offset_minutes, event.pk)
         for tag in event.tags:
@@ -53,25 +88,57 @@ def reference_checks(incident, *, limit: int = 200) -> list[TimelineFinding]:
                 milestone_times[tag.removeprefix("milestone:")] = (event.occurred_at, event.pk)
     if len(manual_offsets) > 1:
         offsets = ", ".join(_format_offset(o) for o in sorted(manual_offsets))
-        findings.append(TimelineFinding("time-zone", "warning",
-                                        f"Hand-entered times use several UTC offsets ({offsets}); check each was entered in the zone it was written in."))
+        findings.append(
+            TimelineFinding(
+                "time-zone",
+                "warning",
+                f"Hand-entered times use several UTC offsets ({offsets}); check each was entered in the zone it was written in.",
+            )
+        )
     ordered = [(name, milestone_times[name]) for name in MILESTONE_ORDER if name in milestone_times]
     for (name_a, (time_a, _)), (name_b, (time_b, pk_b)) in zip(ordered, ordered[1:]):
         if time_b < time_a:
-            findings.append(TimelineFinding("milestone-order", "error", f"“{name_b}” is marked before “{name_a}”.", pk_b))
+            findings.append(
+                TimelineFinding("milestone-order", "error", f"“{name_b}” is marked before “{name_a}”.", pk_b)
+            )
     return findings
 
 
-REFS = ["app.log:{n}", "app.log:{n}:9f3c", "other.log:{n}:ab", "C:\\logs\\x.log:{n}:00ff", "a:1:{n}", "x:{n}:{n}",
-        "deploys.csv#{n}", "no line here", "", "bad:{n}:XYZ", "t:{n}\n", "ü.log:{n}"]
-TAGS = [[], [], [], ["milestone:started"], ["milestone:detected"], ["milestone:mitigated", "x"], ["milestone:resolved"],
-        ["MILESTONE:started"], ["xmilestone:started"], ["other"], ["milestone:acknowledged"]]
+REFS = [
+    "app.log:{n}",
+    "app.log:{n}:9f3c",
+    "other.log:{n}:ab",
+    "C:\\logs\\x.log:{n}:00ff",
+    "a:1:{n}",
+    "x:{n}:{n}",
+    "deploys.csv#{n}",
+    "no line here",
+    "",
+    "bad:{n}:XYZ",
+    "t:{n}\n",
+    "ü.log:{n}",
+]
+TAGS = [
+    [],
+    [],
+    [],
+    ["milestone:started"],
+    ["milestone:detected"],
+    ["milestone:mitigated", "x"],
+    ["milestone:resolved"],
+    ["MILESTONE:started"],
+    ["xmilestone:started"],
+    ["other"],
+    ["milestone:acknowledged"],
+]
 TEXTS = ["short", "ünïcödé ✓ " * 12, "line one\nline two", "“quoted” " * 10]
 
 
 def random_timeline(incident, user, rng: random.Random, size: int) -> None:
-    records = [ImportRecord.objects.create(incident=incident, source_type=kind, file_name=f"{kind}.log", created_by=user)
-               for kind in ("csv", "csv", "jsonl")]
+    records = [
+        ImportRecord.objects.create(incident=incident, source_type=kind, file_name=f"{kind}.log", created_by=user)
+        for kind in ("csv", "csv", "jsonl")
+    ]
     events, used = [], set()
     for n in range(size):
         source_type = rng.choice(("csv", "csv", "jsonl", "manual", "manual", "slack", "pagerduty"))
@@ -80,14 +147,21 @@ def random_timeline(incident, user, rng: random.Random, size: int) -> None:
         if ref and (source_type, ref) in used:
             ref = f"{ref}#{n}"  # references are unique per incident and source
         used.add((source_type, ref))
-        events.append(TimelineEvent(
-            incident=incident, occurred_at=T0 + timedelta(seconds=rng.randrange(0, size * 3)),  # ties included
-            source_type=source_type, source_ref=ref,
-            source_url="" if rng.random() < 0.5 else "https://example.com/x",
-            original_offset_minutes=rng.choice((None, 0, 0, 60, -300)), tags=rng.choice(TAGS),
-            text=rng.choice(TEXTS) + str(n), hidden=rng.random() < 0.1,
-            import_record=rng.choice((*records, None)) if source_type in ("csv", "jsonl") else None, created_by=user,
-        ))
+        events.append(
+            TimelineEvent(
+                incident=incident,
+                occurred_at=T0 + timedelta(seconds=rng.randrange(0, size * 3)),  # ties included
+                source_type=source_type,
+                source_ref=ref,
+                source_url="" if rng.random() < 0.5 else "https://example.com/x",
+                original_offset_minutes=rng.choice((None, 0, 0, 60, -300)),
+                tags=rng.choice(TAGS),
+                text=rng.choice(TEXTS) + str(n),
+                hidden=rng.random() < 0.1,
+                import_record=rng.choice((*records, None)) if source_type in ("csv", "jsonl") else None,
+                created_by=user,
+            )
+        )
     TimelineEvent.objects.bulk_create(events)
 
 
@@ -97,30 +171,56 @@ def test_the_findings_are_those_of_walking_every_event(make_incident, people, se
     incident = make_incident(title=f"Random timeline {seed}")
     random_timeline(incident, people["bob"], rng, size=rng.choice((40, 150, 400)))
     for limit in (1, 3, 10, 50, 200):
-        assert [f.as_dict() for f in timeline_checks(incident, limit=limit)] == \
-               [f.as_dict() for f in reference_checks(incident, limit=limit)], f"limit {limit}"
+        assert [f.as_dict() for f in timeline_checks(incident, limit=limit)] == [
+            f.as_dict() for f in reference_checks(incident, limit=limit)
+        ], f"limit {limit}"
 
 
 def test_milestones_are_read_only_from_events_walked_before_the_limit(make_incident, people):
     incident = make_incident()
     bob = people["bob"]
     TimelineEvent.objects.bulk_create(
-        [TimelineEvent(incident=incident, occurred_at=T0 + timedelta(minutes=n), source_type="manual", text=f"n{n}", created_by=bob)
-         for n in range(5)]  # ten findings (no source, no zone)
-        + [TimelineEvent(incident=incident, occurred_at=T0 - timedelta(minutes=1), tags=["milestone:resolved"], created_by=bob),
-           TimelineEvent(incident=incident, occurred_at=T0 + timedelta(hours=1), tags=["milestone:started"], created_by=bob)]
+        [
+            TimelineEvent(
+                incident=incident,
+                occurred_at=T0 + timedelta(minutes=n),
+                source_type="manual",
+                text=f"n{n}",
+                created_by=bob,
+            )
+            for n in range(5)
+        ]  # ten findings (no source, no zone)
+        + [
+            TimelineEvent(
+                incident=incident, occurred_at=T0 - timedelta(minutes=1), tags=["milestone:resolved"], created_by=bob
+            ),
+            TimelineEvent(
+                incident=incident, occurred_at=T0 + timedelta(hours=1), tags=["milestone:started"], created_by=bob
+            ),
+        ]
     )
     for limit in (2, 200):
-        assert [f.as_dict() for f in timeline_checks(incident, limit=limit)] == \
-               [f.as_dict() for f in reference_checks(incident, limit=limit)]
+        assert [f.as_dict() for f in timeline_checks(incident, limit=limit)] == [
+            f.as_dict() for f in reference_checks(incident, limit=limit)
+        ]
     assert timeline_checks(incident, limit=200)[-1].check == "milestone-order"
     assert all(f.check != "milestone-order" for f in timeline_checks(incident, limit=2))
 
 
-def test_a_timeline_without_logs_or_hand_entered_events_reads_no_event_rows(make_incident, people, django_assert_num_queries):
+def test_a_timeline_without_logs_or_hand_entered_events_reads_no_event_rows(
+    make_incident, people, django_assert_num_queries
+):
     incident = make_incident()
-    TimelineEvent.objects.bulk_create(TimelineEvent(incident=incident, occurred_at=T0 + timedelta(seconds=n), source_type="slack",
-                                                    source_ref=f"C1/{n}", text="chat") for n in range(300))
+    TimelineEvent.objects.bulk_create(
+        TimelineEvent(
+            incident=incident,
+            occurred_at=T0 + timedelta(seconds=n),
+            source_type="slack",
+            source_ref=f"C1/{n}",
+            text="chat",
+        )
+        for n in range(300)
+    )
     with django_assert_num_queries(1):
         assert timeline_checks(incident) == []
 

@@ -79,9 +79,13 @@ def test_the_page_previews_then_imports_and_can_undo(make_incident, people, clie
 def test_the_page_lists_every_problem_of_a_bad_file(make_incident, client_for, tmp_path):
     incident = make_incident()
     bad = tmp_path / "bad.json"
-    bad.write_text('{"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "x"}, "startsAt": "20202-01-16T10:00:00Z"}]}')
+    bad.write_text(
+        '{"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "x"}, "startsAt": "20202-01-16T10:00:00Z"}]}'
+    )
     with bad.open("rb") as upload:
-        response = client_for("bob").post(f"/incidents/{incident.pk}/timeline/import", {"source": "alertmanager", "file": upload})
+        response = client_for("bob").post(
+            f"/incidents/{incident.pk}/timeline/import", {"source": "alertmanager", "file": upload}
+        )
     page = response.content.decode()
     assert "Nothing can be imported" in page and "bad.json" in page and "startsAt" in page
 
@@ -90,24 +94,35 @@ def test_the_api_imports_a_file_and_reports_problems_as_json(make_incident, clie
     incident = make_incident()
     client = client_for("bob")
     with FIRING.open("rb") as upload:
-        dry = client.post(f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": "alertmanager", "file": upload, "dry_run": "true"})
+        dry = client.post(
+            f"/api/v1/incidents/{incident.pk}/timeline/imports",
+            {"source": "alertmanager", "file": upload, "dry_run": "true"},
+        )
     assert dry.status_code == 200 and dry.json()["count"] >= 1 and not TimelineEvent.objects.exists()
     with FIRING.open("rb") as upload:
-        real = client.post(f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": "alertmanager", "file": upload})
+        real = client.post(
+            f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": "alertmanager", "file": upload}
+        )
     assert real.status_code == 201 and real.json()["added"] == dry.json()["count"]
     with PD_TRIGGERED.open("rb") as upload:
-        wrong = client.post(f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": "alertmanager", "file": upload})
+        wrong = client.post(
+            f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": "alertmanager", "file": upload}
+        )
     assert wrong.status_code == 422
     assert wrong.json()["problems"][0]["file"].endswith("triggered_v3.json")
     with FIRING.open("rb") as upload:
-        reader = client_for("dana").post(f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": "alertmanager", "file": upload})
+        reader = client_for("dana").post(
+            f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": "alertmanager", "file": upload}
+        )
     assert reader.status_code == 403
 
 
 def test_csv_times_without_a_zone_need_tz(make_incident, tmp_path):
     incident = make_incident()
     path = tmp_path / "deploys.csv"
-    path.write_text("time,text,actor\n2026-05-04 14:02:00,Deployed checkout v42,ci\n2026-05-04 14:09:30,Rolled back checkout,priya\n")
+    path.write_text(
+        "time,text,actor\n2026-05-04 14:02:00,Deployed checkout v42,ci\n2026-05-04 14:09:30,Rolled back checkout,priya\n"
+    )
     code, _, err = cli(incident.pk, path, "--source", "csv", "--as-user", "bob")
     assert code == 1 and "deploys.csv:2" in err and "--tz" in err
     code, out, _ = cli(incident.pk, path, "--source", "csv", "--tz", "Europe/Paris", "--dry-run", "--format", "json")
@@ -133,5 +148,7 @@ def test_a_real_slack_export_imports_with_names_threads_and_no_tokens(make_incid
     assert not any(e.actor.startswith("U0") for e in events.filter(actor_kind="person")), "user ids resolved to names"
     archive = shutil.make_archive(str(tmp_path / "export"), "zip", SLACK)
     with open(archive, "rb") as upload:
-        preview = client_for("bob").post(f"/incidents/{incident.pk}/timeline/import", {"source": "slack", "file": upload})
+        preview = client_for("bob").post(
+            f"/incidents/{incident.pk}/timeline/import", {"source": "slack", "file": upload}
+        )
     assert "0 new" in preview.content.decode()  # the zip holds the same messages: nothing to add twice

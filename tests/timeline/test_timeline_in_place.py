@@ -25,27 +25,58 @@ def htmx(incident, query: str = "") -> dict:
 
 
 def note(incident, people, text, minutes=0, **extra):
-    return event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(minutes=minutes), text=text,
-                     source_url="https://chat.example.com/p/1", original_offset_minutes=0, **extra)
+    return event_add(
+        incident=incident,
+        by=people["bob"],
+        occurred_at=T0 + timedelta(minutes=minutes),
+        text=text,
+        source_url="https://chat.example.com/p/1",
+        original_offset_minutes=0,
+        **extra,
+    )
 
 
 def alert(incident, people, text, minutes):
-    timeline_import(incident=incident, by=people["bob"], source_type="alertmanager", file_name="a.json", events=[ParsedEvent(
-        occurred_at=T0 + timedelta(minutes=minutes), original_time="", original_offset_minutes=0, actor="Alertmanager",
-        actor_kind="system", text=text, kind="alert_firing", source_type="alertmanager", source_ref=f"alert-{minutes}")])
+    timeline_import(
+        incident=incident,
+        by=people["bob"],
+        source_type="alertmanager",
+        file_name="a.json",
+        events=[
+            ParsedEvent(
+                occurred_at=T0 + timedelta(minutes=minutes),
+                original_time="",
+                original_offset_minutes=0,
+                actor="Alertmanager",
+                actor_kind="system",
+                text=text,
+                kind="alert_firing",
+                source_type="alertmanager",
+                source_ref=f"alert-{minutes}",
+            )
+        ],
+    )
 
 
 def add_form_data(**overrides) -> dict:
-    data = {"when": "2026-05-04T14:20:00", "zone": "UTC", "actor": "Bob", "actor_kind": "person", "kind": "note",
-            "text": "Failover to the replica", "source_url": "https://chat.example.com/p/9"}
+    data = {
+        "when": "2026-05-04T14:20:00",
+        "zone": "UTC",
+        "actor": "Bob",
+        "actor_kind": "person",
+        "kind": "note",
+        "text": "Failover to the replica",
+        "source_url": "https://chat.example.com/p/9",
+    }
     data.update(overrides)
     return data
 
 
 def test_adding_an_event_answers_the_refreshed_timeline_with_its_filters_and_a_fresh_form(incident, people, client_for):
     alert(incident, people, "Error rate above 5%", 5)
-    response = client_for("bob").post(f"/incidents/{incident.pk}/timeline/events", add_form_data(),
-                                      headers=htmx(incident, "?kind=note"))
+    response = client_for("bob").post(
+        f"/incidents/{incident.pk}/timeline/events", add_form_data(), headers=htmx(incident, "?kind=note")
+    )
     page = response.content.decode()
     assert response.status_code == 200
     assert page.startswith('<div id="timeline-region"') or 'id="timeline-region"' in page.split("\n", 2)[0]
@@ -57,8 +88,9 @@ def test_adding_an_event_answers_the_refreshed_timeline_with_its_filters_and_a_f
 
 
 def test_an_invalid_event_goes_back_to_the_add_form_with_its_errors(incident, people, client_for):
-    response = client_for("bob").post(f"/incidents/{incident.pk}/timeline/events", add_form_data(text="", when="not a time"),
-                                      headers=htmx(incident))
+    response = client_for("bob").post(
+        f"/incidents/{incident.pk}/timeline/events", add_form_data(text="", when="not a time"), headers=htmx(incident)
+    )
     assert response.status_code == 422
     assert response["HX-Retarget"] == "#add-event-form" and response["HX-Reswap"] == "outerHTML"
     page = response.content.decode()
@@ -70,14 +102,21 @@ def test_an_invalid_event_goes_back_to_the_add_form_with_its_errors(incident, pe
 def test_edit_opens_in_the_row_and_saving_refreshes_the_timeline_at_that_row(incident, people, client_for):
     event = note(incident, people, "Paged the database team", minutes=3)
     client = client_for("bob")
-    row = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", headers=htmx(incident)).content.decode()
+    row = client.get(
+        f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", headers=htmx(incident)
+    ).content.decode()
     assert row.lstrip().startswith(f'<tr id="event-{event.pk}" class="editing">')
     assert "Paged the database team" in row and f'hx-get="/incidents/{incident.pk}/timeline/events/{event.pk}"' in row
     assert f'id="id_e{event.pk}_text"' in row  # its own ids: the add form on the same page has id_text
 
-    response = client.post(f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", {
-        **add_form_data(when="2026-05-04T14:03:00", text="Paged the storage team"), "base_version": event.version,
-    }, headers=htmx(incident))
+    response = client.post(
+        f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit",
+        {
+            **add_form_data(when="2026-05-04T14:03:00", text="Paged the storage team"),
+            "base_version": event.version,
+        },
+        headers=htmx(incident),
+    )
     page = response.content.decode()
     assert response.status_code == 200 and 'id="timeline-region"' in page
     assert "Paged the storage team" in page and "Event saved." in page and f'data-focus="#event-{event.pk}"' in page
@@ -88,9 +127,14 @@ def test_edit_opens_in_the_row_and_saving_refreshes_the_timeline_at_that_row(inc
 def test_a_stale_edit_in_the_row_shows_their_version_and_keeps_mine(incident, people, client_for):
     event = note(incident, people, "Restarted the API", minutes=3)
     event_update(event=event, by=people["alice"], base_version=event.version, text="Restarted the API pods")
-    response = client_for("bob").post(f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", {
-        **add_form_data(when="2026-05-04T14:03:00", text="Restarted the API gateway"), "base_version": event.version,
-    }, headers=htmx(incident))
+    response = client_for("bob").post(
+        f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit",
+        {
+            **add_form_data(when="2026-05-04T14:03:00", text="Restarted the API gateway"),
+            "base_version": event.version,
+        },
+        headers=htmx(incident),
+    )
     page = response.content.decode()
     assert response.status_code == 409
     assert response["HX-Retarget"] == f"#event-{event.pk}"
@@ -106,7 +150,9 @@ def test_cancel_gives_the_row_back_as_it_was(incident, people, client_for):
     row = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}", headers=htmx(incident)).content.decode()
     assert row.lstrip().startswith(f'<tr id="event-{event.pk}"') and "Rolled back v42" in row and "editing" not in row
     without_js = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}")
-    assert without_js.status_code == 302 and re.search(rf"/timeline/\?after=[^#]+#event-{event.pk}$", without_js["Location"])
+    assert without_js.status_code == 302 and re.search(
+        rf"/timeline/\?after=[^#]+#event-{event.pk}$", without_js["Location"]
+    )
     assert "Rolled back v42" in client.get(without_js["Location"]).content.decode()
 
 
@@ -114,23 +160,46 @@ def test_bulk_actions_and_milestones_refresh_the_timeline_in_place(incident, peo
     first = note(incident, people, "Duplicate A", minutes=10)
     second = note(incident, people, "Duplicate B", minutes=11)
     client = client_for("bob")
-    page = client.post(f"/incidents/{incident.pk}/timeline/bulk", {"action": "hide", "events": [second.pk]},
-                       headers=htmx(incident)).content.decode()
+    page = client.post(
+        f"/incidents/{incident.pk}/timeline/bulk", {"action": "hide", "events": [second.pk]}, headers=htmx(incident)
+    ).content.decode()
     assert "1 event(s) changed." in page and "Duplicate A" in page and "Duplicate B" not in page
-    page = client.post(f"/incidents/{incident.pk}/timeline/bulk", {"action": "hide"}, headers=htmx(incident)).content.decode()
+    page = client.post(
+        f"/incidents/{incident.pk}/timeline/bulk", {"action": "hide"}, headers=htmx(incident)
+    ).content.decode()
     assert "Select events and an action." in page
 
-    page = client.post(f"/incidents/{incident.pk}/timeline/events/{first.pk}/milestone", {"moment": "mitigated_at"},
-                       headers=htmx(incident)).content.decode()
+    page = client.post(
+        f"/incidents/{incident.pk}/timeline/events/{first.pk}/milestone",
+        {"moment": "mitigated_at"},
+        headers=htmx(incident),
+    ).content.decode()
     assert "set from this event" in page and f'data-focus="#event-{first.pk}"' in page
     incident.refresh_from_db()
     assert incident.mitigated_at == first.occurred_at
 
 
 def test_filters_and_pages_fetched_by_htmx_are_only_the_timeline_part(incident, people, client_for):
-    timeline_import(incident=incident, by=people["bob"], source_type="csv", file_name="app.csv", events=[ParsedEvent(
-        occurred_at=T0 + timedelta(seconds=i), original_time="", original_offset_minutes=0, actor="api", actor_kind="system",
-        text=f"line {i}", kind="log", source_type="csv", source_ref=f"app.csv:{i + 2}") for i in range(PAGE_SIZE + 5)])
+    timeline_import(
+        incident=incident,
+        by=people["bob"],
+        source_type="csv",
+        file_name="app.csv",
+        events=[
+            ParsedEvent(
+                occurred_at=T0 + timedelta(seconds=i),
+                original_time="",
+                original_offset_minutes=0,
+                actor="api",
+                actor_kind="system",
+                text=f"line {i}",
+                kind="log",
+                source_type="csv",
+                source_ref=f"app.csv:{i + 2}",
+            )
+            for i in range(PAGE_SIZE + 5)
+        ],
+    )
     note(incident, people, "A note among the logs", minutes=1)
     client = client_for("bob")
     url = f"/incidents/{incident.pk}/timeline/"
@@ -144,11 +213,33 @@ def test_filters_and_pages_fetched_by_htmx_are_only_the_timeline_part(incident, 
 
 
 def test_go_to_event_opens_the_page_that_starts_at_that_event(incident, people, client_for):
-    timeline_import(incident=incident, by=people["bob"], source_type="csv", file_name="app.csv", events=[ParsedEvent(
-        occurred_at=T0 + timedelta(seconds=i), original_time="", original_offset_minutes=0, actor="api", actor_kind="system",
-        text=f"line {i}", kind="log", source_type="csv", source_ref=f"app.csv:{i + 2}") for i in range(PAGE_SIZE * 2)])
-    late = event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(hours=2), text="Typed late, no source",
-                     original_offset_minutes=0)
+    timeline_import(
+        incident=incident,
+        by=people["bob"],
+        source_type="csv",
+        file_name="app.csv",
+        events=[
+            ParsedEvent(
+                occurred_at=T0 + timedelta(seconds=i),
+                original_time="",
+                original_offset_minutes=0,
+                actor="api",
+                actor_kind="system",
+                text=f"line {i}",
+                kind="log",
+                source_type="csv",
+                source_ref=f"app.csv:{i + 2}",
+            )
+            for i in range(PAGE_SIZE * 2)
+        ],
+    )
+    late = event_add(
+        incident=incident,
+        by=people["bob"],
+        occurred_at=T0 + timedelta(hours=2),
+        text="Typed late, no source",
+        original_offset_minutes=0,
+    )
     client = client_for("bob")
     page = client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
     assert f'id="event-{late.pk}"' not in page  # beyond the first page...
@@ -165,21 +256,38 @@ def test_readers_and_other_teams_cannot_edit_in_place(make_incident, people, cli
     event = note(private, people, "Secret step", minutes=1)
     edit = f"/incidents/{private.pk}/timeline/events/{event.pk}/edit"
     assert client_for("charlie").get(edit, headers=htmx(private)).status_code == 404
-    assert client_for("charlie").get(f"/incidents/{private.pk}/timeline/events/{event.pk}", headers=htmx(private)).status_code == 404
+    assert (
+        client_for("charlie")
+        .get(f"/incidents/{private.pk}/timeline/events/{event.pk}", headers=htmx(private))
+        .status_code
+        == 404
+    )
     public = make_incident()
     mine = note(public, people, "Public step", minutes=1)
-    assert client_for("dana").get(f"/incidents/{public.pk}/timeline/events/{mine.pk}/edit", headers=htmx(public)).status_code == 403
-    response = client_for("dana").post(f"/incidents/{public.pk}/timeline/bulk", {"action": "delete", "events": [mine.pk]},
-                                       headers=htmx(public))
+    assert (
+        client_for("dana")
+        .get(f"/incidents/{public.pk}/timeline/events/{mine.pk}/edit", headers=htmx(public))
+        .status_code
+        == 403
+    )
+    response = client_for("dana").post(
+        f"/incidents/{public.pk}/timeline/bulk", {"action": "delete", "events": [mine.pk]}, headers=htmx(public)
+    )
     assert response.status_code == 403 and TimelineEvent.objects.filter(pk=mine.pk).exists()
-    row = client_for("dana").get(f"/incidents/{public.pk}/timeline/events/{mine.pk}", headers=htmx(public)).content.decode()
+    row = (
+        client_for("dana")
+        .get(f"/incidents/{public.pk}/timeline/events/{mine.pk}", headers=htmx(public))
+        .content.decode()
+    )
     assert "Public step" in row and "Edit" not in row
 
 
 def test_deleting_one_event_asks_for_a_ticked_confirmation(incident, people, client_for):
     event = note(incident, people, "Typed in the wrong incident", minutes=3)
     client = client_for("bob")
-    edit_row = client.get(f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", headers=htmx(incident)).content.decode()
+    edit_row = client.get(
+        f"/incidents/{incident.pk}/timeline/events/{event.pk}/edit", headers=htmx(incident)
+    ).content.decode()
     assert "Delete for good" in edit_row and "hide it as noise instead" in edit_row
     url = f"/incidents/{incident.pk}/timeline/events/{event.pk}/delete"
     page = client.post(url, {}, headers=htmx(incident)).content.decode()

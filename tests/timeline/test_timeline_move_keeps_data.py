@@ -30,8 +30,14 @@ THE_MOVE = {("incidents", "0007_timeline_models_move_to_timeline_app"), ("timeli
 MOVED = {"importrecord": ImportRecord, "timelineevent": TimelineEvent, "pendingimport": PendingImport}
 VERBOSE = {"importrecord": "import record", "timelineevent": "timeline event", "pendingimport": "pending import"}
 # Rows the move must not touch either: the moved tables point at them, and the permissions point at the content types.
-AROUND = {("accounts", "organization"), ("accounts", "team"), ("accounts", "user"), ("accounts", "membership"),
-          ("incidents", "severitylevel"), ("incidents", "incident")}
+AROUND = {
+    ("accounts", "organization"),
+    ("accounts", "team"),
+    ("accounts", "user"),
+    ("accounts", "membership"),
+    ("incidents", "severitylevel"),
+    ("incidents", "incident"),
+}
 T0 = datetime(2025, 11, 3, 9, 30, 15, 123456, tzinfo=UTC)
 CONTENT = b"PK\x03\x04\x00\xff binary \x00 with NUL and high bytes \xfe\x80"
 
@@ -95,61 +101,180 @@ def fill_before_the_move(apps) -> dict:
     Membership, Severity = get("accounts", "Membership"), get("incidents", "SeverityLevel")
     Incident_, ImportRecord_ = get("incidents", "Incident"), get("incidents", "ImportRecord")
     TimelineEvent_, PendingImport_ = get("incidents", "TimelineEvent"), get("incidents", "PendingImport")
-    ContentType_, Permission_, Group_ = get("contenttypes", "ContentType"), get("auth", "Permission"), get("auth", "Group")
+    ContentType_, Permission_, Group_ = (
+        get("contenttypes", "ContentType"),
+        get("auth", "Permission"),
+        get("auth", "Group"),
+    )
 
     org = Organization.objects.create(name="Acme", slug="acme", checks_config={"words": ["simply"]})
     team = Team.objects.create(organization=org, name="Payments", slug="payments")
-    alice = User_.objects.create(username="alice", organization=org, full_name="Alice", password="!", time_zone="Europe/Berlin")
+    alice = User_.objects.create(
+        username="alice", organization=org, full_name="Alice", password="!", time_zone="Europe/Berlin"
+    )
     bob = User_.objects.create(username="bob", organization=org, full_name="Bob", password="!")
     Membership.objects.create(team=team, user=alice, role="admin")
     Membership.objects.create(team=team, user=bob, role="member")
     sev = Severity.objects.create(organization=org, key="SEV2", name="Major", rank=2)
-    checkout = Incident_.objects.create(organization=org, team=team, severity=sev, title="Checkout errors", started_at=T0,
-                                        created_by=alice, timeline_version=7, timeline_time_zone="Europe/Berlin")
-    login = Incident_.objects.create(organization=org, team=team, severity=sev, title="Login slow",
-                                     started_at=T0 + timedelta(days=3), visibility="private", created_by=bob)
+    checkout = Incident_.objects.create(
+        organization=org,
+        team=team,
+        severity=sev,
+        title="Checkout errors",
+        started_at=T0,
+        created_by=alice,
+        timeline_version=7,
+        timeline_time_zone="Europe/Berlin",
+    )
+    login = Incident_.objects.create(
+        organization=org,
+        team=team,
+        severity=sev,
+        title="Login slow",
+        started_at=T0 + timedelta(days=3),
+        visibility="private",
+        created_by=bob,
+    )
 
-    slack = ImportRecord_.objects.create(incident=checkout, source_type="slack", file_name="export.zip", event_count=2,
-                                         skipped_count=1, created_by=alice)
-    undone = ImportRecord_.objects.create(incident=checkout, source_type="pagerduty", file_name="incidents.json", event_count=3,
-                                          created_by=bob, undone_at=T0 + timedelta(hours=2), undone_by=alice)
-    alerts = ImportRecord_.objects.create(incident=login, source_type="alertmanager", file_name="firing.json", event_count=1,
-                                          created_by=None)
+    slack = ImportRecord_.objects.create(
+        incident=checkout, source_type="slack", file_name="export.zip", event_count=2, skipped_count=1, created_by=alice
+    )
+    undone = ImportRecord_.objects.create(
+        incident=checkout,
+        source_type="pagerduty",
+        file_name="incidents.json",
+        event_count=3,
+        created_by=bob,
+        undone_at=T0 + timedelta(hours=2),
+        undone_by=alice,
+    )
+    alerts = ImportRecord_.objects.create(
+        incident=login, source_type="alertmanager", file_name="firing.json", event_count=1, created_by=None
+    )
 
     def event(incident, minutes, **fields):
         return TimelineEvent_.objects.create(incident=incident, occurred_at=T0 + timedelta(minutes=minutes), **fields)
 
-    note = event(checkout, 0, text="Errors start *climbing*", html="<p>Errors start <em>climbing</em></p>", created_by=alice,
-                 key_event=True, edited=True, version=3)
-    first = event(checkout, 4, text="checkout 500s in eu-west", actor="Bob", kind="message", source_type="slack",
-                  source_ref="https://acme.slack.com/archives/C1/p1700000000000100", channel="#inc-checkout",
-                  source_url="https://acme.slack.com/archives/C1/p1700000000000100", original_time="2025-11-03 10:34:15 +0100",
-                  original_offset_minutes=60, source_position=0, import_record=slack, key_candidate=True,
-                  attachments=[{"name": "graph.png", "url": "https://files.example/graph.png", "size": 48213},
-                               {"name": "log.txt", "mimetype": "text/plain", "lines": [1, 2, None], "ünïcode": "✓"}],
-                  tags=["db", "eu-west"])
-    reply = event(checkout, 5, text="rolling back", actor="Alice", kind="message", source_type="slack",
-                  source_ref="https://acme.slack.com/archives/C1/p1700000000000200", parent_ref=first.source_ref,
-                  source_position=1, import_record=slack, original_offset_minutes=-330)
+    note = event(
+        checkout,
+        0,
+        text="Errors start *climbing*",
+        html="<p>Errors start <em>climbing</em></p>",
+        created_by=alice,
+        key_event=True,
+        edited=True,
+        version=3,
+    )
+    first = event(
+        checkout,
+        4,
+        text="checkout 500s in eu-west",
+        actor="Bob",
+        kind="message",
+        source_type="slack",
+        source_ref="https://acme.slack.com/archives/C1/p1700000000000100",
+        channel="#inc-checkout",
+        source_url="https://acme.slack.com/archives/C1/p1700000000000100",
+        original_time="2025-11-03 10:34:15 +0100",
+        original_offset_minutes=60,
+        source_position=0,
+        import_record=slack,
+        key_candidate=True,
+        attachments=[
+            {"name": "graph.png", "url": "https://files.example/graph.png", "size": 48213},
+            {"name": "log.txt", "mimetype": "text/plain", "lines": [1, 2, None], "ünïcode": "✓"},
+        ],
+        tags=["db", "eu-west"],
+    )
+    reply = event(
+        checkout,
+        5,
+        text="rolling back",
+        actor="Alice",
+        kind="message",
+        source_type="slack",
+        source_ref="https://acme.slack.com/archives/C1/p1700000000000200",
+        parent_ref=first.source_ref,
+        source_position=1,
+        import_record=slack,
+        original_offset_minutes=-330,
+    )
     duplicate = event(checkout, 5, text="rolling back (pasted by hand)", created_by=bob, hidden=True, merged_into=reply)
-    event(checkout, 9, text="deploy 4.2.1 reverted", kind="deploy", actor="ci", actor_kind="bot", source_type="github",
-          source_ref="deploy-991", attachments={"sha": "abc123"})
-    firing = event(login, 1, text="HighLatency firing", kind="alert_firing", actor="alertmanager", actor_kind="system",
-                   source_type="alertmanager", source_ref="HighLatency/1762162275", import_record=alerts, source_position=0)
+    event(
+        checkout,
+        9,
+        text="deploy 4.2.1 reverted",
+        kind="deploy",
+        actor="ci",
+        actor_kind="bot",
+        source_type="github",
+        source_ref="deploy-991",
+        attachments={"sha": "abc123"},
+    )
+    firing = event(
+        login,
+        1,
+        text="HighLatency firing",
+        kind="alert_firing",
+        actor="alertmanager",
+        actor_kind="system",
+        source_type="alertmanager",
+        source_ref="HighLatency/1762162275",
+        import_record=alerts,
+        source_position=0,
+    )
 
-    PendingImport_.objects.create(incident=checkout, created_by=alice, source_type="slack", file_name="later.zip",
-                                  content=CONTENT, file_size=len(CONTENT), event_count=2, new_count=1,
-                                  options={"channel": "#inc-checkout", "time_zone": "Europe/Berlin"},
-                                  preview=[{"occurred_at": "2025-11-03T09:40:00Z", "actor": "Bob", "text": "still down"}])
-    PendingImport_.objects.create(incident=login, created_by=bob, source_type="alertmanager", file_name="firing.json",
-                                  content=b"", file_size=90_000_000, options={}, background=True, status="done",
-                                  task_id="0b8c7b0e-3f1c-4c55-9a43-6e8d2a1f0c11", confirmed_at=T0, queued_at=T0,
-                                  started_at=T0 + timedelta(seconds=3), finished_at=T0 + timedelta(seconds=41),
-                                  read_count=1, event_count=1, new_count=1, import_record=alerts)
-    PendingImport_.objects.create(incident=checkout, created_by=bob, source_type="pagerduty", file_name="broken.json",
-                                  content=b"{not json", file_size=9, background=True, status="failed",
-                                  problems=[{"file": "broken.json", "line": 1, "pointer": "", "field": None,
-                                             "message": "not JSON: Expecting property name"}])
+    PendingImport_.objects.create(
+        incident=checkout,
+        created_by=alice,
+        source_type="slack",
+        file_name="later.zip",
+        content=CONTENT,
+        file_size=len(CONTENT),
+        event_count=2,
+        new_count=1,
+        options={"channel": "#inc-checkout", "time_zone": "Europe/Berlin"},
+        preview=[{"occurred_at": "2025-11-03T09:40:00Z", "actor": "Bob", "text": "still down"}],
+    )
+    PendingImport_.objects.create(
+        incident=login,
+        created_by=bob,
+        source_type="alertmanager",
+        file_name="firing.json",
+        content=b"",
+        file_size=90_000_000,
+        options={},
+        background=True,
+        status="done",
+        task_id="0b8c7b0e-3f1c-4c55-9a43-6e8d2a1f0c11",
+        confirmed_at=T0,
+        queued_at=T0,
+        started_at=T0 + timedelta(seconds=3),
+        finished_at=T0 + timedelta(seconds=41),
+        read_count=1,
+        event_count=1,
+        new_count=1,
+        import_record=alerts,
+    )
+    PendingImport_.objects.create(
+        incident=checkout,
+        created_by=bob,
+        source_type="pagerduty",
+        file_name="broken.json",
+        content=b"{not json",
+        file_size=9,
+        background=True,
+        status="failed",
+        problems=[
+            {
+                "file": "broken.json",
+                "line": 1,
+                "pointer": "",
+                "field": None,
+                "message": "not JSON: Expecting property name",
+            }
+        ],
+    )
 
     # The old code's content types for the three models, under the incidents label, and their default permissions.
     ContentType_.objects.filter(app_label__in=["incidents", "timeline"], model__in=list(MOVED)).delete()
@@ -158,15 +283,27 @@ def fill_before_the_move(apps) -> dict:
         content_type = ContentType_.objects.create(app_label="incidents", model=model)
         for action in ("add", "change", "delete", "view"):
             granted[f"{action}_{model}"] = Permission_.objects.create(
-                content_type=content_type, codename=f"{action}_{model}", name=f"Can {action} {verbose}")
+                content_type=content_type, codename=f"{action}_{model}", name=f"Can {action} {verbose}"
+            )
     alice.user_permissions.add(granted["view_timelineevent"], granted["change_timelineevent"])
     auditors = Group_.objects.create(name="Auditors")
     auditors.permissions.add(granted["view_importrecord"], granted["view_pendingimport"])
     bob.groups.add(auditors)
 
-    return {"checkout": checkout.pk, "login": login.pk, "slack": slack.pk, "undone": undone.pk, "alerts": alerts.pk,
-            "note": note.pk, "first": first.pk, "reply": reply.pk, "duplicate": duplicate.pk, "firing": firing.pk,
-            "alice": alice.pk, "bob": bob.pk}
+    return {
+        "checkout": checkout.pk,
+        "login": login.pk,
+        "slack": slack.pk,
+        "undone": undone.pk,
+        "alerts": alerts.pk,
+        "note": note.pk,
+        "first": first.pk,
+        "reply": reply.pk,
+        "duplicate": duplicate.pk,
+        "firing": firing.pk,
+        "alice": alice.pk,
+        "bob": bob.pk,
+    }
 
 
 def check_links_and_permissions(ids: dict, rows: dict, content_types: dict[str, tuple[int, str]]) -> None:
@@ -174,10 +311,19 @@ def check_links_and_permissions(ids: dict, rows: dict, content_types: dict[str, 
     against), the content types (same rows) say timeline, and the permissions keyed on them work."""
     assert TimelineEvent.objects.get(pk=ids["first"]).import_record.pk == ids["slack"]
     assert TimelineEvent.objects.get(pk=ids["duplicate"]).merged_into.pk == ids["reply"]
-    assert list(TimelineEvent.objects.get(pk=ids["reply"]).duplicates.values_list("pk", flat=True)) == [ids["duplicate"]]
-    assert sorted(ImportRecord.objects.get(pk=ids["slack"]).events.values_list("pk", flat=True)) == [ids["first"], ids["reply"]]
+    assert list(TimelineEvent.objects.get(pk=ids["reply"]).duplicates.values_list("pk", flat=True)) == [
+        ids["duplicate"]
+    ]
+    assert sorted(ImportRecord.objects.get(pk=ids["slack"]).events.values_list("pk", flat=True)) == [
+        ids["first"],
+        ids["reply"],
+    ]
     for incident in Incident.objects.all():
-        for related, model in (("events", "timelineevent"), ("imports", "importrecord"), ("pending_imports", "pendingimport")):
+        for related, model in (
+            ("events", "timelineevent"),
+            ("imports", "importrecord"),
+            ("pending_imports", "pendingimport"),
+        ):
             expected = [row["id"] for row in rows["moved"][model] if row["incident_id"] == incident.pk]
             assert sorted(getattr(incident, related).values_list("pk", flat=True)) == expected
     checkout, login = Incident.objects.get(pk=ids["checkout"]), Incident.objects.get(pk=ids["login"])
@@ -196,7 +342,9 @@ def check_links_and_permissions(ids: dict, rows: dict, content_types: dict[str, 
     alice, bob = User.objects.get(pk=ids["alice"]), User.objects.get(pk=ids["bob"])
     assert alice.has_perm("timeline.view_timelineevent") and alice.has_perm("timeline.change_timelineevent")
     assert not alice.has_perm("timeline.delete_timelineevent") and not alice.has_perm("incidents.view_timelineevent")
-    assert bob.has_perm("timeline.view_importrecord") and bob.has_perm("timeline.view_pendingimport")  # through his group
+    assert bob.has_perm("timeline.view_importrecord") and bob.has_perm(
+        "timeline.view_pendingimport"
+    )  # through his group
     assert not bob.has_perm("timeline.view_timelineevent")
 
 
@@ -205,14 +353,30 @@ def check_new_rows_can_be_written(ids: dict, before: dict) -> None:
     record = ImportRecord.objects.create(incident=checkout, source_type="slack", file_name="more.zip", event_count=1)
     taken = TimelineEvent.objects.get(pk=ids["first"])
     with pytest.raises(IntegrityError), transaction.atomic():
-        TimelineEvent.objects.create(incident=checkout, occurred_at=T0, source_type="slack", source_ref=taken.source_ref)
-    new = TimelineEvent.objects.create(incident=checkout, occurred_at=T0, source_type="slack", source_ref="p1700000000000300",
-                                       import_record=record, merged_into=taken)
-    TimelineEvent.objects.create(incident=checkout, occurred_at=T0, text="two manual notes may share the empty source_ref")
+        TimelineEvent.objects.create(
+            incident=checkout, occurred_at=T0, source_type="slack", source_ref=taken.source_ref
+        )
+    new = TimelineEvent.objects.create(
+        incident=checkout,
+        occurred_at=T0,
+        source_type="slack",
+        source_ref="p1700000000000300",
+        import_record=record,
+        merged_into=taken,
+    )
+    TimelineEvent.objects.create(
+        incident=checkout, occurred_at=T0, text="two manual notes may share the empty source_ref"
+    )
     login = Incident.objects.get(pk=ids["login"])  # the same source in another incident is another event
     TimelineEvent.objects.create(incident=login, occurred_at=T0, source_type="slack", source_ref=taken.source_ref)
-    pending = PendingImport.objects.create(incident=checkout, created_by=checkout.created_by, source_type="slack",
-                                           file_name="more.zip", content=b"\x00\x01", import_record=record)
+    pending = PendingImport.objects.create(
+        incident=checkout,
+        created_by=checkout.created_by,
+        source_type="slack",
+        file_name="more.zip",
+        content=b"\x00\x01",
+        import_record=record,
+    )
     # New ids come after the old rows' (PostgreSQL's sequences moved with their tables).
     for model, row_id in ((ImportRecord, record.pk), (TimelineEvent, new.pk), (PendingImport, pending.pk)):
         assert row_id > max(row["id"] for row in before["moved"][model._meta.model_name])
@@ -237,7 +401,8 @@ def test_a_database_filled_before_the_move_keeps_every_row_both_ways():
         assert not executor.migration_plan(executor.loader.graph.leaf_nodes())  # fully migrated
         # ...into the state the current models describe (what `makemigrations --check` compares): nothing left to move.
         assert not MigrationAutodetector(executor.loader.project_state(), ProjectState.from_apps(django_apps)).changes(
-            graph=executor.loader.graph)
+            graph=executor.loader.graph
+        )
         assert snapshot(django_apps, "timeline") == before
         assert permissions(django_apps) == granted
         check_links_and_permissions(ids, before, content_types)

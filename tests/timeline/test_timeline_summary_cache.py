@@ -8,10 +8,19 @@ from django.test.utils import CaptureQueriesContext
 
 from retrospector.importers.base import ParsedEvent
 from retrospector.incidents.models import Incident
-from retrospector.timeline.models import TimelineEvent
 from retrospector.incidents.services import incident_update
+from retrospector.timeline.models import TimelineEvent
 from retrospector.timeline.selectors import timeline_summary
-from retrospector.timeline.services import event_add, event_delete, event_update, events_bulk, events_merge, import_undo, milestone_set_from_event, timeline_import
+from retrospector.timeline.services import (
+    event_add,
+    event_delete,
+    event_update,
+    events_bulk,
+    events_merge,
+    import_undo,
+    milestone_set_from_event,
+    timeline_import,
+)
 
 T0 = datetime(2026, 5, 4, 14, 0, tzinfo=UTC)
 
@@ -31,30 +40,47 @@ def checks_of(incident) -> list[str]:
 
 def log_lines(*pairs) -> list[ParsedEvent]:
     """(line, minute) pairs of one CSV log."""
-    return [ParsedEvent(occurred_at=T0 + timedelta(minutes=minute), original_time="", original_offset_minutes=0, actor="api",
-                        actor_kind="system", text=f"line {line}", kind="log", source_type="csv", source_ref=f"app.csv:{line}")
-            for line, minute in pairs]
+    return [
+        ParsedEvent(
+            occurred_at=T0 + timedelta(minutes=minute),
+            original_time="",
+            original_offset_minutes=0,
+            actor="api",
+            actor_kind="system",
+            text=f"line {line}",
+            kind="log",
+            source_type="csv",
+            source_ref=f"app.csv:{line}",
+        )
+        for line, minute in pairs
+    ]
 
 
 def test_every_change_to_the_timeline_shows_in_its_checks_and_count(incident, people):
     bob = people["bob"]
     assert checks_of(incident) == [] and timeline_summary(fresh(incident)).shown == 0
 
-    note = event_add(incident=incident, by=bob, occurred_at=T0, text="Paged the database team", original_offset_minutes=0)
+    note = event_add(
+        incident=incident, by=bob, occurred_at=T0, text="Paged the database team", original_offset_minutes=0
+    )
     assert checks_of(incident) == ["no-source"]
     assert timeline_summary(fresh(incident)).shown == 1
 
     note = event_update(event=note, by=bob, source_url="https://chat.example.com/p/1")
     assert checks_of(incident) == []
 
-    record = timeline_import(incident=incident, by=bob, source_type="csv", file_name="app.csv", events=log_lines((10, 30), (11, 20)))
+    record = timeline_import(
+        incident=incident, by=bob, source_type="csv", file_name="app.csv", events=log_lines((10, 30), (11, 20))
+    )
     assert checks_of(incident) == ["out-of-order"]
     assert timeline_summary(fresh(incident)).shown == 3
 
     import_undo(record=record, by=bob)
     assert checks_of(incident) == [] and timeline_summary(fresh(incident)).shown == 1
 
-    timeline_import(incident=incident, by=bob, source_type="csv", file_name="app2.csv", events=log_lines((20, 30), (21, 20)))
+    timeline_import(
+        incident=incident, by=bob, source_type="csv", file_name="app2.csv", events=log_lines((20, 30), (21, 20))
+    )
     late = TimelineEvent.objects.get(incident=incident, source_ref="app.csv:21")
     events_bulk(incident=incident, by=bob, event_ids=[late.pk], action="hide")
     assert checks_of(incident) == [] and timeline_summary(fresh(incident)).shown == 2
@@ -66,8 +92,14 @@ def test_every_change_to_the_timeline_shows_in_its_checks_and_count(incident, pe
     assert checks_of(incident) == [] and timeline_summary(fresh(incident)).shown == 2
 
     # Milestones: set in order from two events, then one event's time is edited so they are no longer in order.
-    fix = event_add(incident=incident, by=bob, occurred_at=T0 + timedelta(minutes=40), text="Fix deployed",
-                    source_url="https://deploys.example.com/9", original_offset_minutes=0)
+    fix = event_add(
+        incident=incident,
+        by=bob,
+        occurred_at=T0 + timedelta(minutes=40),
+        text="Fix deployed",
+        source_url="https://deploys.example.com/9",
+        original_offset_minutes=0,
+    )
     milestone_set_from_event(event=TimelineEvent.objects.get(pk=first.pk), by=bob, moment="mitigated_at")
     milestone_set_from_event(event=TimelineEvent.objects.get(pk=fix.pk), by=bob, moment="resolved_at")
     assert checks_of(incident) == [] and timeline_summary(fresh(incident)).shown == 3
@@ -92,8 +124,13 @@ def test_a_later_save_of_the_incident_keeps_the_timeline_version(incident, peopl
 
 
 def test_an_unchanged_timeline_is_not_read_again(incident, people, client_for):
-    timeline_import(incident=incident, by=people["bob"], source_type="csv", file_name="app.csv",
-                    events=log_lines(*((line, line) for line in range(2, 40))))
+    timeline_import(
+        incident=incident,
+        by=people["bob"],
+        source_type="csv",
+        file_name="app.csv",
+        events=log_lines(*((line, line) for line in range(2, 40))),
+    )
     client = client_for("bob")
     url = f"/incidents/{incident.pk}/timeline/"
     with CaptureQueriesContext(connection) as first:

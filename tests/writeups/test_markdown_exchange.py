@@ -43,7 +43,12 @@ def test_markdown_export_has_front_matter_and_section_markers(written):
 
 def test_html_export_is_standalone_sanitized_and_printable(written, people):
     s = written.sections.get(key="went-well")
-    section_save(section=s, body='<img src=x onerror="alert(1)"> [x](javascript:alert(1))', base_version=s.version, by=people["alice"])
+    section_save(
+        section=s,
+        body='<img src=x onerror="alert(1)"> [x](javascript:alert(1))',
+        base_version=s.version,
+        by=people["alice"],
+    )
     html = export_html(written)
     assert html.startswith("<!DOCTYPE html>")
     assert "@media print" in html
@@ -81,7 +86,9 @@ def test_the_html_export_keeps_its_own_policy(written, client_for):
 
 def test_a_real_postmortem_imports_one_section_per_heading(make_incident, people):
     text = (FIXTURES / "dfds-coredns-upgrade.md").read_text()
-    retro = retrospective_import_markdown(incident=make_incident(), text=text, by=people["alice"], source="dfds-coredns-upgrade.md")
+    retro = retrospective_import_markdown(
+        incident=make_incident(), text=text, by=people["alice"], source="dfds-coredns-upgrade.md"
+    )
     assert retro.title == "CoreDNS upgrade issue"
     keys = list(retro.sections.values_list("key", flat=True))
     assert keys[:3] == ["summary", "timeline", "contributing-factors"]
@@ -130,11 +137,17 @@ def test_a_failed_import_saves_nothing(make_incident, people):
 def test_a_section_quoting_the_export_format_in_code_survives_the_round_trip():
     from retrospector.writeups.exchange import to_markdown
 
-    quoted = ("How an export looks:\n\n```markdown\n## Summary\n<!-- retrospector:section key=summary -->\n```\n\n"
-              "## C# services")
-    sections = [{"key": "summary", "title": "Summary", "body": "Short."},
-                {"key": "format-notes", "title": "Format notes", "body": quoted}]
+    quoted = (
+        "How an export looks:\n\n```markdown\n## Summary\n<!-- retrospector:section key=summary -->\n```\n\n"
+        "## C# services"
+    )
+    sections = [
+        {"key": "summary", "title": "Summary", "body": "Short."},
+        {"key": "format-notes", "title": "Format notes", "body": quoted},
+    ]
     text = to_markdown(title="Export", template_key="postmortem", template_version=1, incident={}, sections=sections)
     parsed = parse_markdown(text)
     assert [(s.key, s.title, s.body) for s in parsed.sections] == [
-        ("summary", "Summary", "Short."), ("format-notes", "Format notes", quoted)]
+        ("summary", "Summary", "Short."),
+        ("format-notes", "Format notes", quoted),
+    ]

@@ -27,7 +27,10 @@ def test_a_retrospective_has_its_templates_sections_with_the_summary_first(retro
     template_keys = [s["key"] for s in retrospective.template_version.sections]
     assert keys == template_keys
     assert keys[0] == "summary"
-    assert "written last" in retrospective.sections.get(key="summary").guidance or "last" in retrospective.sections.get(key="summary").guidance
+    assert (
+        "written last" in retrospective.sections.get(key="summary").guidance
+        or "last" in retrospective.sections.get(key="summary").guidance
+    )
 
 
 def test_every_builtin_template_can_start_a_retrospective(make_incident, people):
@@ -40,7 +43,12 @@ def test_every_builtin_template_can_start_a_retrospective(make_incident, people)
 
 def test_saving_a_section_creates_a_revision(retrospective, people):
     summary = section(retrospective, "summary")
-    saved = section_save(section=summary, body="Checkout failed for 12% of EU card payments for 41 minutes.", base_version=summary.version, by=people["bob"])
+    saved = section_save(
+        section=summary,
+        body="Checkout failed for 12% of EU card payments for 41 minutes.",
+        base_version=summary.version,
+        by=people["bob"],
+    )
     assert saved.version == summary.version + 1
     assert "<p>Checkout failed" in saved.html
     assert list(saved.revisions.values_list("version", flat=True)) == [2, 1]
@@ -60,8 +68,10 @@ def test_it_refuses_a_stale_section_edit(retrospective, people):
 def test_the_ui_shows_both_texts_on_a_conflict(retrospective, people, client_for):
     summary = section(retrospective, "summary")
     section_save(section=summary, body="Theirs: the cache was cold.", base_version=1, by=people["alice"])
-    response = client_for("bob").post(f"/retrospectives/{retrospective.pk}/sections/summary/edit",
-                                      {"body": "Mine: the pool was exhausted.", "base_version": 1})
+    response = client_for("bob").post(
+        f"/retrospectives/{retrospective.pk}/sections/summary/edit",
+        {"body": "Mine: the pool was exhausted.", "base_version": 1},
+    )
     assert response.status_code == 409
     page = response.content.decode()
     assert "Theirs: the cache was cold." in page
@@ -75,8 +85,9 @@ def test_a_section_over_one_megabyte_is_refused_with_a_clear_error(retrospective
     with pytest.raises(ValidationError) as excinfo:
         section_save(section=summary, body="x" * 1_000_001, base_version=1, by=people["alice"])
     assert "1 MB" in excinfo.value.error_dict["body"][0].messages[0]
-    response = client_for("alice").post(f"/retrospectives/{retrospective.pk}/sections/summary/edit",
-                                        {"body": "x" * 1_000_001, "base_version": 1})
+    response = client_for("alice").post(
+        f"/retrospectives/{retrospective.pk}/sections/summary/edit", {"body": "x" * 1_000_001, "base_version": 1}
+    )
     assert response.status_code == 422
     assert "1 MB" in response.content.decode()
 
@@ -95,7 +106,11 @@ def test_history_page_shows_the_diff_of_a_version(retrospective, people, client_
     summary = section(retrospective, "summary")
     section_save(section=summary, body="line one\nline two", base_version=1, by=people["alice"])
     section_save(section=summary, body="line one\nline 2", base_version=2, by=people["alice"])
-    page = client_for("dana").get(f"/retrospectives/{retrospective.pk}/sections/summary/history?version=3").content.decode()
+    page = (
+        client_for("dana")
+        .get(f"/retrospectives/{retrospective.pk}/sections/summary/history?version=3")
+        .content.decode()
+    )
     assert '<span class="removed">-line two</span>' in page
     assert '<span class="added">+line 2</span>' in page
     assert "Restore" not in page  # dana is a viewer
@@ -110,8 +125,12 @@ def test_readers_cannot_edit_sections(retrospective, people):
 
 def test_the_owner_from_another_team_may_write(make_incident, people):
     incident = make_incident()
-    retro = retrospective_start(incident=incident, template=Template.objects.get(key="postmortem"), by=people["alice"], owner=people["charlie"])
-    saved = section_save(section=section(retro, "summary"), body="Charlie writes this.", base_version=1, by=people["charlie"])
+    retro = retrospective_start(
+        incident=incident, template=Template.objects.get(key="postmortem"), by=people["alice"], owner=people["charlie"]
+    )
+    saved = section_save(
+        section=section(retro, "summary"), body="Charlie writes this.", base_version=1, by=people["charlie"]
+    )
     assert saved.body == "Charlie writes this."
 
 
@@ -127,7 +146,9 @@ def test_states_move_only_along_the_allowed_path_and_are_recorded(retrospective,
     retrospective_transition(retrospective=retrospective, to_state="approved", by=people["alice"])
     done = retrospective_transition(retrospective=retrospective, to_state="done", by=people["bob"])
     assert done.state == Retrospective.State.DONE and done.done_at is not None
-    changes = list(StateChange.objects.filter(retrospective=retrospective).values_list("from_state", "to_state", "by__username"))
+    changes = list(
+        StateChange.objects.filter(retrospective=retrospective).values_list("from_state", "to_state", "by__username")
+    )
     assert changes == [("draft", "in_review", "alice"), ("in_review", "approved", "alice"), ("approved", "done", "bob")]
 
 
@@ -135,8 +156,11 @@ def test_a_retrospective_keeps_the_template_version_it_started_with(make_inciden
     from retrospector.core.template_definitions import validate_definition
     from retrospector.writeups.services import template_create, template_update
 
-    definition = {"key": "db-outage", "name": "Database outage", "sections": [
-        {"key": "summary", "title": "Summary", "kind": "text", "required": True}]}
+    definition = {
+        "key": "db-outage",
+        "name": "Database outage",
+        "sections": [{"key": "summary", "title": "Summary", "kind": "text", "required": True}],
+    }
     template = template_create(team=people["payments"], definition=validate_definition(definition), by=people["bob"])
     retro = retrospective_start(incident=make_incident(), template=template, by=people["bob"])
     definition["sections"].append({"key": "replication", "title": "Replication lag", "kind": "text"})
@@ -164,7 +188,9 @@ def test_a_very_long_text_is_previewed_in_part_and_says_so(client_for):
     assert "<p>Paragraph 0: the replica" in html and "Paragraph 5999" not in html
     assert "The preview shows the first" in html and f"of {len(body):,} characters" in html
     last_shown = max(int(n) for n in re.findall(r"<p>Paragraph (\d+):", html))
-    assert f"<p>Paragraph {last_shown}: the replica fell behind by {last_shown} seconds.</p>" in html  # no block cut in two
+    assert (
+        f"<p>Paragraph {last_shown}: the replica fell behind by {last_shown} seconds.</p>" in html
+    )  # no block cut in two
     short = client_for("bob").post("/preview", {"body": "\n\n".join(paragraphs[:10])}).content.decode()
     assert "The preview shows the first" not in short and "Paragraph 9" in short
 
@@ -173,6 +199,8 @@ def test_an_owner_from_another_team_is_invited_to_a_private_incident(make_incide
     from retrospector.incidents.selectors import incidents_visible_to
 
     incident = make_incident(visibility="private")
-    retrospective_start(incident=incident, template=Template.objects.get(key="postmortem"), by=people["alice"], owner=people["charlie"])
+    retrospective_start(
+        incident=incident, template=Template.objects.get(key="postmortem"), by=people["alice"], owner=people["charlie"]
+    )
     assert incidents_visible_to(people["charlie"]).filter(pk=incident.pk).exists()
     assert not incidents_visible_to(people["erin"]).filter(pk=incident.pk).exists()

@@ -35,7 +35,15 @@ def test_the_learning_review_says_action_items_are_optional():
 def test_the_postmortem_has_the_sections_teams_expect():
     postmortem = next(d for d in builtin_definitions() if d.key == "postmortem")
     keys = {s.key for s in postmortem.sections}
-    assert {"contributing-factors", "impact", "timeline", "went-well", "got-lucky", "went-poorly", "action-items"} <= keys
+    assert {
+        "contributing-factors",
+        "impact",
+        "timeline",
+        "went-well",
+        "got-lucky",
+        "went-poorly",
+        "action-items",
+    } <= keys
 
 
 GOOD = """
@@ -90,10 +98,14 @@ def test_importing_a_template_through_the_page(client_for, people):
     assert response.status_code == 302
     template = Template.objects.get(key="db-outage")
     assert template.team == people["payments"] and template.versions.count() == 1
-    again = client.post("/templates/import", {"team": people["payments"].pk, "definition": GOOD.replace("Summary", "Overview")})
+    again = client.post(
+        "/templates/import", {"team": people["payments"].pk, "definition": GOOD.replace("Summary", "Overview")}
+    )
     assert again.status_code == 302
     assert template.versions.count() == 2
-    bad = client.post("/templates/import", {"team": people["payments"].pk, "definition": GOOD.replace("kind: text", "kind: essay")})
+    bad = client.post(
+        "/templates/import", {"team": people["payments"].pk, "definition": GOOD.replace("kind: text", "kind: essay")}
+    )
     assert "sections[0].kind" in bad.content.decode()
     assert template.versions.count() == 2
 
@@ -109,14 +121,30 @@ def test_viewers_cannot_import_templates(client_for, people):
 def test_a_template_can_be_built_with_the_form(client_for, people):
     from retrospector.writeups.models import Template
 
-    data = {"team": people["payments"].pk, "key": "vendor-outage", "name": "Vendor outage", "description": "",
-            "sections-TOTAL_FORMS": "3", "sections-INITIAL_FORMS": "0", "sections-MIN_NUM_FORMS": "0", "sections-MAX_NUM_FORMS": "60",
-            "sections-0-key": "summary", "sections-0-title": "Summary", "sections-0-kind": "text", "sections-0-required": "on",
-            "sections-1-key": "vendor", "sections-1-title": "Vendor status", "sections-1-kind": "list"}
+    data = {
+        "team": people["payments"].pk,
+        "key": "vendor-outage",
+        "name": "Vendor outage",
+        "description": "",
+        "sections-TOTAL_FORMS": "3",
+        "sections-INITIAL_FORMS": "0",
+        "sections-MIN_NUM_FORMS": "0",
+        "sections-MAX_NUM_FORMS": "60",
+        "sections-0-key": "summary",
+        "sections-0-title": "Summary",
+        "sections-0-kind": "text",
+        "sections-0-required": "on",
+        "sections-1-key": "vendor",
+        "sections-1-title": "Vendor status",
+        "sections-1-kind": "list",
+    }
     response = client_for("alice").post("/templates/new", data)
     assert response.status_code == 302, response.content.decode()[:3000]
     version = Template.objects.get(key="vendor-outage").versions.get()
-    assert [(s["key"], s["kind"], s["required"]) for s in version.sections] == [("summary", "text", True), ("vendor", "list", False)]
+    assert [(s["key"], s["kind"], s["required"]) for s in version.sections] == [
+        ("summary", "text", True),
+        ("vendor", "list", False),
+    ]
 
 
 @pytest.mark.parametrize(
@@ -126,17 +154,32 @@ def test_a_template_can_be_built_with_the_form(client_for, people):
         ({"zone": 1, "colour": 2, "key": "Bad Key", "name": "N", "sections": []}, "colour", "unknown field;"),
         ({"key": "Bad Key", "name": "", "sections": []}, "key", "lowercase"),
         # A section's key is checked (duplicates too) before its kind, and earlier sections before later ones.
-        ({"key": "k", "name": "N", "sections": [{"key": "a", "title": "A"}, {"key": "a", "kind": "essay"}]},
-         "sections[1].key", "duplicate section key 'a'."),
-        ({"key": "k", "name": "N", "sections": [{"key": "a", "kind": "essay"}, {"key": "b", "colour": 1}]},
-         "sections[0].kind", "must be one of text, list, table, timeline, not 'essay'."),
-        ({"key": "k", "name": "N", "sections": [{"key": "a", "title": "A", "required": "yes"}]},
-         "sections[0].required", "must be true or false."),
-        ({"key": "k", "name": "N", "sections": [{"key": "a", "title": "A", "guidance": 3}]},
-         "sections[0].guidance", "must be text, not int."),
+        (
+            {"key": "k", "name": "N", "sections": [{"key": "a", "title": "A"}, {"key": "a", "kind": "essay"}]},
+            "sections[1].key",
+            "duplicate section key 'a'.",
+        ),
+        (
+            {"key": "k", "name": "N", "sections": [{"key": "a", "kind": "essay"}, {"key": "b", "colour": 1}]},
+            "sections[0].kind",
+            "must be one of text, list, table, timeline, not 'essay'.",
+        ),
+        (
+            {"key": "k", "name": "N", "sections": [{"key": "a", "title": "A", "required": "yes"}]},
+            "sections[0].required",
+            "must be true or false.",
+        ),
+        (
+            {"key": "k", "name": "N", "sections": [{"key": "a", "title": "A", "guidance": 3}]},
+            "sections[0].guidance",
+            "must be text, not int.",
+        ),
         ({"key": "k", "name": "N" * 201, "sections": [{"key": "a", "title": "A"}]}, "name", "is longer than 200"),
-        ({"key": "k", "name": "N", "sections": [{"key": f"s{i}", "title": "S"} for i in range(61)]},
-         "sections", "has 61 entries; at most 60 are allowed."),
+        (
+            {"key": "k", "name": "N", "sections": [{"key": f"s{i}", "title": "S"} for i in range(61)]},
+            "sections",
+            "has 61 entries; at most 60 are allowed.",
+        ),
         (["not", "a", "mapping"], "", "a template definition must be a mapping with key, name and sections."),
     ],
 )
@@ -159,12 +202,14 @@ def test_saving_an_imported_template_versions_the_organizations_own_and_never_a_
     builtin = Template.objects.get(organization=None, key="postmortem")
     builtin_versions = builtin.versions.count()
     ours = {"key": "postmortem", "name": "Our postmortem", "sections": [{"key": "summary", "title": "Summary"}]}
-    template, created = template_save(definition=validate_definition(ours), by=people["bob"], team=people["payments"],
-                                      replace_same_key=True)
+    template, created = template_save(
+        definition=validate_definition(ours), by=people["bob"], team=people["payments"], replace_same_key=True
+    )
     assert created and template.organization_id == people["payments"].organization_id and not template.is_builtin
     ours["sections"].append({"key": "impact", "title": "Impact"})
-    again, created = template_save(definition=validate_definition(ours), by=people["bob"], team=people["payments"],
-                                   replace_same_key=True)
+    again, created = template_save(
+        definition=validate_definition(ours), by=people["bob"], team=people["payments"], replace_same_key=True
+    )
     assert (again, created) == (template, False) and template.versions.count() == 2
     assert builtin.versions.count() == builtin_versions
     # The editor's "new template" form does not version a template that happens to have the same key.

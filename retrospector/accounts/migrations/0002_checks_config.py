@@ -4,20 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='organization',
-            name='checks_config',
-            field=models.JSONField(blank=True, default=dict, help_text='Write-up checks for every team: word lists, rules turned off or tuned.'),
+            model_name="organization",
+            name="checks_config",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                help_text="Write-up checks for every team: word lists, rules turned off or tuned.",
+            ),
         ),
         migrations.AddField(
-            model_name='team',
-            name='checks_config',
-            field=models.JSONField(blank=True, default=dict, help_text="This team's write-up checks, applied on top of the organization's."),
+            model_name="team",
+            name="checks_config",
+            field=models.JSONField(
+                blank=True, default=dict, help_text="This team's write-up checks, applied on top of the organization's."
+            ),
         ),
     ]

@@ -7,25 +7,91 @@ import re
 from .. import lexicon
 from ..catalog import RULES
 from ..language import (
-    anchored, clause_start, find_all, is_participle, matches_at, next_word, noun_phrase_after, np_names_person,
-    subject_before, tokens_between,
+    anchored,
+    clause_start,
+    find_all,
+    is_participle,
+    matches_at,
+    next_word,
+    noun_phrase_after,
+    np_names_person,
+    subject_before,
+    tokens_between,
 )
 
 # Literal pieces that every match of a pattern contains: a str.find prefilter keeps the regexes
 # off the bulk of the text.
 # Terms are found where they start; the few that start with a common word ("his fault",
 # "not careful enough") are found around their rarer last word instead.
-_BLAME_STARTS = ("human", "operator", "user", "pilot", "engineer", "personnel", "people", "careless", "negligen",
-                 "slopp", "reckless", "incompeten", "inattenti", "complacen", "fat", "pebkac", "dropped", "asleep",
-                 "should have known", "rookie", "without being", "lack of")
+_BLAME_STARTS = (
+    "human",
+    "operator",
+    "user",
+    "pilot",
+    "engineer",
+    "personnel",
+    "people",
+    "careless",
+    "negligen",
+    "slopp",
+    "reckless",
+    "incompeten",
+    "inattenti",
+    "complacen",
+    "fat",
+    "pebkac",
+    "dropped",
+    "asleep",
+    "should have known",
+    "rookie",
+    "without being",
+    "lack of",
+)
 _BLAME_LATE_ANCHORS = ("fault", "enough", "paying attention")
-_CAUSE_STARTS = ("caused", "causes", "broke", "breaks", "took down", "takes down", "brought down", "crashed",
-                 "corrupted", "messed", "screwed", "botched", "mishandled", "misjudged", "misconfigured", "forgot",
-                 "forget", "ignored", "ignores", "overlooked", "neglected", "made a", "made an", "made the",
-                 "made this", "made that", "introduced", "triggered")
+_CAUSE_STARTS = (
+    "caused",
+    "causes",
+    "broke",
+    "breaks",
+    "took down",
+    "takes down",
+    "brought down",
+    "crashed",
+    "corrupted",
+    "messed",
+    "screwed",
+    "botched",
+    "mishandled",
+    "misjudged",
+    "misconfigured",
+    "forgot",
+    "forget",
+    "ignored",
+    "ignores",
+    "overlooked",
+    "neglected",
+    "made a",
+    "made an",
+    "made the",
+    "made this",
+    "made that",
+    "introduced",
+    "triggered",
+)
 _CAUSE_LATE_ANCHORS = ("responsible for", "the cause", "the root cause", "the culprit")
-_BY_STARTS = ("caused", "triggered", "introduced", "broken", "brought down", "taken down", "started", "done",
-              "initiated", "corrupted", "deleted")
+_BY_STARTS = (
+    "caused",
+    "triggered",
+    "introduced",
+    "broken",
+    "brought down",
+    "taken down",
+    "started",
+    "done",
+    "initiated",
+    "corrupted",
+    "deleted",
+)
 _BECAUSE_STARTS = ("due to", "because of", "the fault of", "fault of", "blame")
 _POSSESSIVE_ANCHORS = ("'s", "’s")
 _CF_STARTS = ("should", "could", "ought", "failed", "fails", "neglected", "neglects", "omitted")
@@ -35,22 +101,36 @@ _NOT_PROSE = ("people",)
 
 _BLAME_TERMS = re.compile(r"(?<![\w-])(?:" + "|".join(lexicon.BLAME_TERMS) + r")(?![\w-])", re.I)
 _ERROR_TERM = re.compile(r"error|mistake|failure|fault", re.I)
-_ERROR_UI_AFTER = re.compile(r"\s*(?:page|pages|message|messages|screen|dialog|code|codes|handling|handler|"
-                             r"budget|rate|rates|banner|toast|popup|response|responses)\b", re.I)
+_ERROR_UI_AFTER = re.compile(
+    r"\s*(?:page|pages|message|messages|screen|dialog|code|codes|handling|handler|"
+    r"budget|rate|rates|banner|toast|popup|response|responses)\b",
+    re.I,
+)
 _TECH_AFTER = re.compile(r"\s*(?:quorum|loading|load|evaluation|init|initiali[sz]ation|mode)\b", re.I)
 _CAUSE_VERBS = re.compile(r"\b(?:" + "|".join(lexicon.BLAME_CAUSE_VERBS) + r")\b", re.I)
-_HUMAN_ONLY = re.compile(r"^(?:forgot|forgets|forget|misjudged|messed up|screwed up|botched|mishandled|"
-                         r"made .*)$", re.I)
-_JUDGING = re.compile(r"^(?:ignored|ignores|overlooked|neglected|is responsible|was responsible|were responsible|"
-                      r"are responsible|is the|was the)", re.I)
-_BY_PERSON = re.compile(r"\b(?:caused|triggered|introduced|broken|brought down|taken down|started|done|"
-                        r"initiated|corrupted|deleted)\s+by\s+", re.I)
+_HUMAN_ONLY = re.compile(
+    r"^(?:forgot|forgets|forget|misjudged|messed up|screwed up|botched|mishandled|"
+    r"made .*)$",
+    re.I,
+)
+_JUDGING = re.compile(
+    r"^(?:ignored|ignores|overlooked|neglected|is responsible|was responsible|were responsible|"
+    r"are responsible|is the|was the)",
+    re.I,
+)
+_BY_PERSON = re.compile(
+    r"\b(?:caused|triggered|introduced|broken|brought down|taken down|started|done|"
+    r"initiated|corrupted|deleted)\s+by\s+",
+    re.I,
+)
 _BECAUSE_OF = re.compile(r"\b(?:due to|because of|the fault of|fault of|blamed? (?:it |this |the \w+ )?on)\s+", re.I)
 _FAULT_SUBJECT = re.compile(r"\b(?:(?:is|was|were|are)\s+(?:to blame|at fault|blamed))\b", re.I)
 _POSSESSIVE_TAIL = re.compile(
     r"(?:'s|’s)\s+(?:\w+\s+)?(?P<thing>change|deploy|deployment|commit|pr|pull request|mistake|error|typo|script|"
     r"command|config|configuration|push|migration|query|action|decision|fault)\b"
-    r"(?:\s+(?P<verb>caused|broke|triggered|took down|brought down|led to|resulted in|introduced)\b)?", re.I)
+    r"(?:\s+(?P<verb>caused|broke|triggered|took down|brought down|led to|resulted in|introduced)\b)?",
+    re.I,
+)
 _LAST_TOKEN = re.compile(r"(@?[A-Za-z\u00C0-\u024F][\w\-\u00C0-\u024F]*)$")
 
 
@@ -69,7 +149,7 @@ def _exempt_mention(prose: str, start: int, end: int) -> bool:
     for phrase in lexicon.BLAME_EXEMPT_BEFORE:
         if f" {phrase} " in before:
             return True
-    after = " ".join(prose[end:end + 60].lower().split())
+    after = " ".join(prose[end : end + 60].lower().split())
     return any(after.startswith(phrase) for phrase in lexicon.BLAME_EXEMPT_AFTER)
 
 
@@ -78,7 +158,9 @@ def check_blame(ctx) -> None:
         return
     principle = RULES["blame"].principle
     extra = ctx.config.word_list("blame")
-    extra_re = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in extra) + r")(?![\w-])", re.I) if extra else None
+    extra_re = (
+        re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in extra) + r")(?![\w-])", re.I) if extra else None
+    )
     for _, section in ctx.sections():
         if section.role in _NOT_PROSE:
             continue
@@ -100,9 +182,14 @@ def check_blame(ctx) -> None:
                 continue
             if _TECH_AFTER.match(prose, match.end()):
                 continue
-            ctx.report("blame", section, match.start(), match.end(),
-                       f"\"{term}\" makes a person the explanation. {principle}",
-                       _blame_suggestion(term))
+            ctx.report(
+                "blame",
+                section,
+                match.start(),
+                match.end(),
+                f'"{term}" makes a person the explanation. {principle}',
+                _blame_suggestion(term),
+            )
         if section.role == "timeline":
             continue  # naming who did what is what a timeline is for
         _check_person_as_cause(ctx, section, prose, principle)
@@ -111,8 +198,10 @@ def check_blame(ctx) -> None:
 def _blame_suggestion(term: str) -> str:
     low = term.lower()
     if "error" in low or "mistake" in low or "failure" in low:
-        return ("Describe the action and what made it easy to get wrong, e.g. \"the command ran against "
-                "production without a confirmation step\".")
+        return (
+            'Describe the action and what made it easy to get wrong, e.g. "the command ran against '
+            'production without a confirmation step".'
+        )
     return "Describe what the person saw and why the action made sense at the time, instead of judging them."
 
 
@@ -132,9 +221,14 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
             continue
         if not human_only and subject.tokens[-1][0].lower() in ("we", "i") and not _JUDGING.match(verb):
             continue  # "we introduced a regression" owns the change; it does not single anyone out
-        ctx.report("blame", section, subject.start, match.end(),
-                   f"\"{subject.text} {verb}\" makes a person the cause. {principle}",
-                   "Make the system the subject: what allowed this action to have this effect?")
+        ctx.report(
+            "blame",
+            section,
+            subject.start,
+            match.end(),
+            f'"{subject.text} {verb}" makes a person the cause. {principle}',
+            "Make the system the subject: what allowed this action to have this effect?",
+        )
     for pattern, starts in ((_BY_PERSON, _BY_STARTS), (_BECAUSE_OF, _BECAUSE_STARTS)):
         for match in matches_at(pattern, prose, lowered, view.present(starts)):
             np = noun_phrase_after(prose, match.end())
@@ -144,17 +238,32 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
             if after and after[0].lower() in ("being", "having"):
                 continue
             who = " ".join(t for t, _, _ in np)
-            ctx.report("blame", section, match.start(), np[-1][2],
-                       f"\"{match.group(0).strip()} {who}\" names a person as the cause. {principle}",
-                       "Name the condition or the missing safeguard instead of the person.")
-    for match in anchored(_FAULT_SUBJECT, prose, lowered, view.present(("to blame", "at fault", "blamed")),
-                          before=12, after=20):
+            ctx.report(
+                "blame",
+                section,
+                match.start(),
+                np[-1][2],
+                f'"{match.group(0).strip()} {who}" names a person as the cause. {principle}',
+                "Name the condition or the missing safeguard instead of the person.",
+            )
+    for match in anchored(
+        _FAULT_SUBJECT, prose, lowered, view.present(("to blame", "at fault", "blamed")), before=12, after=20
+    ):
         subject = subject_before(prose, match.start(), people)
-        if subject.is_person and not subject.negated and subject.start is not None and \
-                subject.text.lower() not in ("nobody", "no one", "who"):
-            ctx.report("blame", section, subject.start, match.end(),
-                       f"\"{subject.text} {match.group(0)}\" assigns fault to a person. {principle}",
-                       "Ask what in the system made the outcome possible.")
+        if (
+            subject.is_person
+            and not subject.negated
+            and subject.start is not None
+            and subject.text.lower() not in ("nobody", "no one", "who")
+        ):
+            ctx.report(
+                "blame",
+                section,
+                subject.start,
+                match.end(),
+                f'"{subject.text} {match.group(0)}" assigns fault to a person. {principle}',
+                "Ask what in the system made the outcome possible.",
+            )
     for p in find_all(lowered, _POSSESSIVE_ANCHORS):
         tail = _POSSESSIVE_TAIL.match(prose, p)
         if not tail:
@@ -170,10 +279,15 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
             continue
         if _exempt_mention(prose, token.start(), tail.end()):
             continue
-        text = prose[token.start():tail.end()]
-        ctx.report("blame", section, token.start(), tail.end(),
-                   f"\"{_squash(text)}\" puts a person at the centre of the cause. {principle}",
-                   "Describe the change and what let it reach production, without naming who made it.")
+        text = prose[token.start() : tail.end()]
+        ctx.report(
+            "blame",
+            section,
+            token.start(),
+            tail.end(),
+            f'"{_squash(text)}" puts a person at the centre of the cause. {principle}',
+            "Describe the change and what let it reach production, without naming who made it.",
+        )
 
 
 _CF = re.compile(
@@ -182,19 +296,43 @@ _CF = re.compile(
     r"|(?P<fail>failed|fails|neglected|neglects|omitted) to)\b",
     re.I,
 )
-_CF_INVERTED = re.compile(r"\b(?P<modal>should|could)(?P<neg>n't|n’t)?\s+(?P<subj>@?[A-Za-z][\w'’-]*)\s+(?:not\s+)?have\s+"
-                          r"(?P<part>[A-Za-z]+)", re.I)
+_CF_INVERTED = re.compile(
+    r"\b(?P<modal>should|could)(?P<neg>n't|n’t)?\s+(?P<subj>@?[A-Za-z][\w'’-]*)\s+(?:not\s+)?have\s+"
+    r"(?P<part>[A-Za-z]+)",
+    re.I,
+)
 _IF_ONLY = re.compile(r"\bif only\b", re.I)
-_HAD_WE = re.compile(r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*Had\s+(?P<subj>we|I|he|she|you|the \w+|[A-Z][\w-]+)\s+"
-                     r"(?:only\s+|just\s+)?(?P<part>[a-z]+)", re.M)
-_CF_ADVERBS = frozenset("really probably definitely just easily also possibly maybe perhaps even actually simply "
-                        "reasonably certainly surely have".split())
+_HAD_WE = re.compile(
+    r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*Had\s+(?P<subj>we|I|he|she|you|the \w+|[A-Z][\w-]+)\s+"
+    r"(?:only\s+|just\s+)?(?P<part>[a-z]+)",
+    re.M,
+)
+_CF_ADVERBS = frozenset(
+    [
+        "really",
+        "probably",
+        "definitely",
+        "just",
+        "easily",
+        "also",
+        "possibly",
+        "maybe",
+        "perhaps",
+        "even",
+        "actually",
+        "simply",
+        "reasonably",
+        "certainly",
+        "surely",
+        "have",
+    ]
+)
 
 
 def _luck_follows(prose: str, pos: int) -> bool:
     """'could have been worse', 'could've noticed it way later': luck, not hindsight."""
     seg_end = len(prose)
-    stop = re.search(r"[.!?;\n]", prose[pos:pos + 120])
+    stop = re.search(r"[.!?;\n]", prose[pos : pos + 120])
     if stop:
         seg_end = pos + stop.start()
     words = [t.lower() for t, _, _ in tokens_between(prose, pos, min(seg_end, pos + 70))][:7]
@@ -228,16 +366,22 @@ def check_counterfactual(ctx) -> None:
                     continue
                 if verb.lower() == "been" and _luck_follows(prose, following[2]):
                     continue
-            subject = subject_before(prose, match.start(), people, next_verb=verb,
-                                     allow_unknown=verb.lower() in lexicon.COGNITIVE_VERBS)
+            subject = subject_before(
+                prose, match.start(), people, next_verb=verb, allow_unknown=verb.lower() in lexicon.COGNITIVE_VERBS
+            )
             if not subject.is_person or subject.negated or subject.start is None:
                 continue
             if subject.text.lower() in ("nobody", "no one", "everyone"):
                 continue
-            phrase = prose[subject.start:following[2]]
-            ctx.report("counterfactual", section, subject.start, following[2],
-                       f"\"{_squash(phrase)}\" judges with hindsight. {principle}",
-                       _cf_suggestion(subject.text, match.group(0), verb))
+            phrase = prose[subject.start : following[2]]
+            ctx.report(
+                "counterfactual",
+                section,
+                subject.start,
+                following[2],
+                f'"{_squash(phrase)}" judges with hindsight. {principle}',
+                _cf_suggestion(subject.text, match.group(0), verb),
+            )
         for match in matches_at(_CF_INVERTED, prose, lowered, ("should", "could")):
             if match.group("modal").lower() == "could" and match.group("neg"):
                 continue
@@ -245,30 +389,45 @@ def check_counterfactual(ctx) -> None:
                 continue
             if not people.is_person(match.group("subj")):
                 continue
-            ctx.report("counterfactual", section, match.start(), match.end(),
-                       f"\"{_squash(match.group(0))}\" asks with hindsight. {principle}",
-                       "Ask what people saw and what they tried, e.g. \"What did the dashboards show at that point?\"")
+            ctx.report(
+                "counterfactual",
+                section,
+                match.start(),
+                match.end(),
+                f'"{_squash(match.group(0))}" asks with hindsight. {principle}',
+                'Ask what people saw and what they tried, e.g. "What did the dashboards show at that point?"',
+            )
         for match in matches_at(_IF_ONLY, prose, lowered, ("if only",)):
-            stop = re.search(r"[.!?;,\n]", prose[match.end():match.end() + 100])
+            stop = re.search(r"[.!?;,\n]", prose[match.end() : match.end() + 100])
             seg_end = match.end() + (stop.start() if stop else min(100, len(prose) - match.end()))
             toks = tokens_between(prose, match.end(), seg_end)
             person = next(((t, a, b) for t, a, b in toks[:4] if people.is_person(t)), None)
             if person is None:
                 continue
-            ctx.report("counterfactual", section, match.start(), person[2],
-                       f"\"{_squash(prose[match.start():person[2]])} ...\" imagines a better past. {principle}",
-                       "Describe the situation as it was and what made the actual choice reasonable.")
+            ctx.report(
+                "counterfactual",
+                section,
+                match.start(),
+                person[2],
+                f'"{_squash(prose[match.start() : person[2]])} ..." imagines a better past. {principle}',
+                "Describe the situation as it was and what made the actual choice reasonable.",
+            )
         for match in anchored(_HAD_WE, prose, lowered, ("had ",), before=5, after=60):
             subj = match.group("subj")
             head = subj.split()[-1]
             if not (people.is_person(head)) or not is_participle(match.group("part")):
                 continue
-            stop = re.search(r"[.!?\n]", prose[match.end():match.end() + 200])
+            stop = re.search(r"[.!?\n]", prose[match.end() : match.end() + 200])
             if stop and stop.group(0) == "?":
                 continue  # "Had anyone seen this before?" asks; it does not imagine
-            ctx.report("counterfactual", section, match.start("subj") - 4, match.end(),
-                       f"\"{_squash(match.group(0).strip())}\" imagines a better past. {principle}",
-                       "Describe what was known at the time instead.")
+            ctx.report(
+                "counterfactual",
+                section,
+                match.start("subj") - 4,
+                match.end(),
+                f'"{_squash(match.group(0).strip())}" imagines a better past. {principle}',
+                "Describe what was known at the time instead.",
+            )
 
 
 def _squash(text: str) -> str:
@@ -278,23 +437,36 @@ def _squash(text: str) -> str:
 def _cf_suggestion(subject: str, trigger: str, verb: str) -> str:
     low = trigger.lower()
     if low.endswith(" to"):
-        return (f"Say what happened neutrally, e.g. \"{subject} did not {verb}\", and add what made "
-                f"that reasonable at the time.")
-    return (f"Describe what {subject} saw and knew at that moment, and what in the system would have "
-            f"made the other path easier.")
+        return (
+            f'Say what happened neutrally, e.g. "{subject} did not {verb}", and add what made '
+            f"that reasonable at the time."
+        )
+    return (
+        f"Describe what {subject} saw and knew at that moment, and what in the system would have "
+        f"made the other path easier."
+    )
 
 
 _RC_HEADING = re.compile(r"\broot[- ]?cause(?!s)\b", re.I)
-_RC_ADJECTIVES = (r"(?:single\s+|real\s+|actual\s+|true\s+|main\s+|primary\s+|underlying\s+|ultimate\s+|"
-                  r"most\s+likely\s+|likely\s+|probable\s+|possible\s+|technical\s+)?")
+_RC_ADJECTIVES = (
+    r"(?:single\s+|real\s+|actual\s+|true\s+|main\s+|primary\s+|underlying\s+|ultimate\s+|"
+    r"most\s+likely\s+|likely\s+|probable\s+|possible\s+|technical\s+)?"
+)
 _RC_PROSE = (
-    re.compile(r"\b(?:the|its|our|their|this|that|[a-z]+'s|[a-z]+’s)\s+" + _RC_ADJECTIVES +
-               r"root[- ]?cause(?!s)(?!\s+analysis)(?:\s+(?:of|for|behind)\s+[^.;:,\n]{0,40}?)?\s+"
-               r"(?:was|is|were|appears to be|seems to be|turned out to be|has been|had been|lies|lay|"
-               r"came from|comes from)\b(?!\s+(?:not|unclear|unknown|still|yet|never))", re.I),
-    re.compile(r"\b(?:was|is|be|as|being|became|turned out to be|remains|remained)\s+"
-               r"(?:the|a|another|one|its|our|their)?\s*(?:single\s+|real\s+|actual\s+|true\s+|main\s+|primary\s+|"
-               r"underlying\s+|ultimate\s+|likely\s+|probable\s+|possible\s+)?root[- ]?cause(?!s)\b(?!\s+analysis)", re.I),
+    re.compile(
+        r"\b(?:the|its|our|their|this|that|[a-z]+'s|[a-z]+’s)\s+"
+        + _RC_ADJECTIVES
+        + r"root[- ]?cause(?!s)(?!\s+analysis)(?:\s+(?:of|for|behind)\s+[^.;:,\n]{0,40}?)?\s+"
+        r"(?:was|is|were|appears to be|seems to be|turned out to be|has been|had been|lies|lay|"
+        r"came from|comes from)\b(?!\s+(?:not|unclear|unknown|still|yet|never))",
+        re.I,
+    ),
+    re.compile(
+        r"\b(?:was|is|be|as|being|became|turned out to be|remains|remained)\s+"
+        r"(?:the|a|another|one|its|our|their)?\s*(?:single\s+|real\s+|actual\s+|true\s+|main\s+|primary\s+|"
+        r"underlying\s+|ultimate\s+|likely\s+|probable\s+|possible\s+)?root[- ]?cause(?!s)\b(?!\s+analysis)",
+        re.I,
+    ),
     re.compile(r"(?:^|(?<=[\s(]))root[- ]?cause(?!s)\s*(?::|[-–—](?=\s))(?=\s)", re.I | re.M),
     re.compile(r"\broot[- ]caused\b", re.I),
 )
@@ -306,9 +478,12 @@ def check_root_cause(ctx) -> None:
     principle = RULES["root-cause"].principle
     for _, section in ctx.sections():
         if section.title and _RC_HEADING.search(section.title):
-            ctx.report_section("root-cause", section,
-                               f"The heading \"{section.title}\" promises one root cause. {principle}",
-                               "Rename the section \"Contributing factors\" and list each factor.")
+            ctx.report_section(
+                "root-cause",
+                section,
+                f'The heading "{section.title}" promises one root cause. {principle}',
+                'Rename the section "Contributing factors" and list each factor.',
+            )
         if section.role in ("timeline", "people"):
             continue
         prose = section.view.prose
@@ -324,6 +499,11 @@ def check_root_cause(ctx) -> None:
                 before = " " + _last_words(prose[cstart:start], 4) + " "
                 if any(f" {w} " in before for w in ("no", "not", "never", "isn't", "wasn't", "without")):
                     continue
-                ctx.report("root-cause", section, start, end,
-                           f"\"{_squash(match.group(0))}\" presents a single root cause. {principle}",
-                           "Say \"one of the contributing factors\" and list the others beside it.")
+                ctx.report(
+                    "root-cause",
+                    section,
+                    start,
+                    end,
+                    f'"{_squash(match.group(0))}" presents a single root cause. {principle}',
+                    'Say "one of the contributing factors" and list the others beside it.',
+                )

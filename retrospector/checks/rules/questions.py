@@ -8,13 +8,45 @@ from ..catalog import RULES
 from ..language import TOKEN, noun_phrase_after, np_names_person
 
 _AUX = frozenset(
-    """
-    is are was were do does did can could will would should shall has have had may might must
-    isn't aren't wasn't weren't don't doesn't didn't can't couldn't won't wouldn't shouldn't
-    hasn't haven't hadn't am
-    """.split()
+    [
+        "is",
+        "are",
+        "was",
+        "were",
+        "do",
+        "does",
+        "did",
+        "can",
+        "could",
+        "will",
+        "would",
+        "should",
+        "shall",
+        "has",
+        "have",
+        "had",
+        "may",
+        "might",
+        "must",
+        "isn't",
+        "aren't",
+        "wasn't",
+        "weren't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "can't",
+        "couldn't",
+        "won't",
+        "wouldn't",
+        "shouldn't",
+        "hasn't",
+        "haven't",
+        "hadn't",
+        "am",
+    ]
 )
-_LEAD_FILLER = frozenset("and so but then also q".split())
+_LEAD_FILLER = frozenset(["and", "so", "but", "then", "also", "q"])
 _OPEN_FOLLOW_UP = re.compile(
     r"(?:[,;:(]|\s[-–—]|\band\b|\bor\b)\s*(?:and\s+|if\s+(?:so|not)\s*,?\s*|if\s+yes\s*,?\s*|otherwise\s*,?\s*)?"
     r"(?:how|what|which|where|when|who|whom|why)\b",
@@ -22,8 +54,34 @@ _OPEN_FOLLOW_UP = re.compile(
 )
 _ALTERNATIVE = re.compile(r"\bor\b(?!\s+not\b)(?!\s+(?:if|whether)\b)", re.I)
 _QUESTION_LINE = re.compile(r"[^\n?]*\?")
-_WHY_AUX = frozenset("did didn't do don't does doesn't was wasn't were weren't would wouldn't had hadn't "
-                     "is isn't are aren't has hasn't have haven't could couldn't".split())
+_WHY_AUX = frozenset(
+    [
+        "did",
+        "didn't",
+        "do",
+        "don't",
+        "does",
+        "doesn't",
+        "was",
+        "wasn't",
+        "were",
+        "weren't",
+        "would",
+        "wouldn't",
+        "had",
+        "hadn't",
+        "is",
+        "isn't",
+        "are",
+        "aren't",
+        "has",
+        "hasn't",
+        "have",
+        "haven't",
+        "could",
+        "couldn't",
+    ]
+)
 
 
 def _question_units(section):
@@ -75,12 +133,17 @@ def check_questions(ctx) -> None:
             if low == "why" and why_on:
                 _check_why(ctx, section, plain, words, a, end, text)
             elif low in _AUX and yes_no_on:
-                rest = plain[words[0][2]:end]
+                rest = plain[words[0][2] : end]
                 if _ALTERNATIVE.search(rest) or _OPEN_FOLLOW_UP.search(rest):
                     continue
-                ctx.report("question-yes-no", section, a, _trim_end(plain, a, end),
-                           f"\"{_short(text)}\" can be answered with yes or no. {RULES['question-yes-no'].principle}",
-                           _open_version(words, plain, end))
+                ctx.report(
+                    "question-yes-no",
+                    section,
+                    a,
+                    _trim_end(plain, a, end),
+                    f'"{_short(text)}" can be answered with yes or no. {RULES["question-yes-no"].principle}',
+                    _open_version(words, plain, end),
+                )
 
 
 def _trim_end(plain: str, start: int, end: int) -> int:
@@ -107,21 +170,28 @@ def _check_why(ctx, section, plain, words, start, end, text) -> None:
     cut = next((i for i, (t, _, _) in enumerate(np) if ctx.people.is_person(t)), len(np) - 1)
     while cut + 1 < len(np) and ctx.people.is_person(np[cut + 1][0]) and np[cut + 1][0][:1].isupper():
         cut += 1  # "Priya Patel"
-    ctx.report("question-why", section, start, _trim_end(plain, start, end),
-               f"\"{_short(text)}\" asks a person why. {RULES['question-why'].principle}",
-               _how_version(words, plain, end, second, np[:cut + 1]))
+    ctx.report(
+        "question-why",
+        section,
+        start,
+        _trim_end(plain, start, end),
+        f'"{_short(text)}" asks a person why. {RULES["question-why"].principle}',
+        _how_version(words, plain, end, second, np[: cut + 1]),
+    )
 
 
 def _how_version(words, plain, end, aux, np) -> str:
     subject = " ".join(t for t, _, _ in np)
-    rest = plain[np[-1][2]:end].strip().rstrip("?").strip()
+    rest = plain[np[-1][2] : end].strip().rstrip("?").strip()
     if aux in ("did", "do", "does") and rest:
         return f"How did {subject} decide to {rest}?"
     if aux in ("didn't", "don't", "doesn't") and rest:
-        return f"What made \"{rest}\" look unnecessary to {subject} at the time?"
-    return "Ask how the decision was made, e.g. \"How did you decide ...?\" or \"What did you see that ...?\""
+        return f'What made "{rest}" look unnecessary to {subject} at the time?'
+    return 'Ask how the decision was made, e.g. "How did you decide ...?" or "What did you see that ...?"'
 
 
 def _open_version(words, plain, end) -> str:
-    return ("Open it up: ask what people saw, expected or decided, e.g. \"What did you see when ...?\" "
-            "or \"How did you decide ...?\"")
+    return (
+        'Open it up: ask what people saw, expected or decided, e.g. "What did you see when ...?" '
+        'or "How did you decide ...?"'
+    )

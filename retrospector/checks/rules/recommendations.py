@@ -9,9 +9,25 @@ from ..catalog import RULES
 from ..language import TOKEN, anchored, matches_at
 
 _EXHORTATION = re.compile(r"\b(?:" + "|".join(lexicon.VAGUE_EXHORTATIONS) + r")\b", re.I)
-_EXHORTATION_ANCHORS = ("careful", "cautious", "vigilant", "diligent", "attentive", "more aware", "more mindful",
-                        "more thorough", "more proactive", "care", "attention", "try harder", "do better", "mistake",
-                        "think twice", "stay alert", "stay focused")
+_EXHORTATION_ANCHORS = (
+    "careful",
+    "cautious",
+    "vigilant",
+    "diligent",
+    "attentive",
+    "more aware",
+    "more mindful",
+    "more thorough",
+    "more proactive",
+    "care",
+    "attention",
+    "try harder",
+    "do better",
+    "mistake",
+    "think twice",
+    "stay alert",
+    "stay focused",
+)
 _GENERIC = "|".join(re.escape(n) for n in sorted(lexicon.GENERIC_IMPROVEMENT_NOUNS, key=len, reverse=True))
 _IMPROVE = re.compile(
     r"\b(?:improve|improved|improving|improvement(?:s)? (?:to|of|in)|enhance|enhanced|better|more|increase|"
@@ -74,8 +90,10 @@ _COMPLETED = re.compile(
     r"|\b(?:has|have) been (?:\w+ed|done|made|set up|built|written)\b|✅|✔",
     re.I,
 )
-_LEADING_OWNER = re.compile(r"^\s*(?:\*\*)?(?P<who>@?[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)?(?:\s+team)?)(?:\*\*)?\s*"
-                            r"(?::|\bwill\b|\bto\b(?=\s+[a-z])|\bhas\b|\bis going to\b)")
+_LEADING_OWNER = re.compile(
+    r"^\s*(?:\*\*)?(?P<who>@?[A-Z][\w&.-]*(?:\s+[A-Z][\w&.-]*)?(?:\s+team)?)(?:\*\*)?\s*"
+    r"(?::|\bwill\b|\bto\b(?=\s+[a-z])|\bhas\b|\bis going to\b)"
+)
 _PAREN_PERSON = re.compile(r"\((?P<who>@?[A-Z][\w-]+)(?:[\s,/][^)]*)?\)")
 
 _COLUMN_OWNER = re.compile(r"\b(?:owner|owners|assignee|who|responsible|dri|lead)\b", re.I)
@@ -106,7 +124,7 @@ def _units(section, with_kind: bool = False):
         elif block.type == "paragraph":
             plain = view.plain
             pos = block.start
-            for match in re.finditer(r"[^.!?]+(?:[.!?]+|$)", plain[block.start:block.end]):
+            for match in re.finditer(r"[^.!?]+(?:[.!?]+|$)", plain[block.start : block.end]):
                 a = block.start + match.start()
                 b = block.start + match.end()
                 if plain[a:b].strip():
@@ -116,10 +134,30 @@ def _units(section, with_kind: bool = False):
 
 
 _VAGUE_PATTERNS = (
-    (_IMPROVE, "improve", ("improv", "enhanc", "better", "more", "increas", "strengthen", "step up", "tighten",
-                           "beef", "boost", "clearer", "additional", "noise")),
-    (_OPEN_ENDED, "open", ("investigat", "look into", "explore", "consider", "evaluat", "research", "think about",
-                           "revisit", "discuss")),
+    (
+        _IMPROVE,
+        "improve",
+        (
+            "improv",
+            "enhanc",
+            "better",
+            "more",
+            "increas",
+            "strengthen",
+            "step up",
+            "tighten",
+            "beef",
+            "boost",
+            "clearer",
+            "additional",
+            "noise",
+        ),
+    ),
+    (
+        _OPEN_ENDED,
+        "open",
+        ("investigat", "look into", "explore", "consider", "evaluat", "research", "think about", "revisit", "discuss"),
+    ),
     (_RECUR, "recur", ("happen", "occur", "recur")),
 )
 
@@ -127,7 +165,7 @@ _VAGUE_PATTERNS = (
 def _head_end(plain: str, start: int, end: int) -> int:
     """A recommendation's own words end at its first colon or sentence end; the rest explains it."""
     match = re.compile(r":\s|[.!?](?:\s|$)|;\s|\s[-–—]\s").search(plain, start, end)
-    if match and plain[start:match.start()].strip():
+    if match and plain[start : match.start()].strip():
         return match.start()
     return end
 
@@ -148,7 +186,9 @@ def check_vague(ctx) -> None:
         return
     principle = RULES["recommendation-vague"].principle
     extra = ctx.config.word_list("vague")
-    extra_re = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in extra) + r")(?![\w-])", re.I) if extra else None
+    extra_re = (
+        re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(w) for w in extra) + r")(?![\w-])", re.I) if extra else None
+    )
     for _, section in ctx.sections():
         prose = section.view.prose
         plain = section.view.plain
@@ -156,16 +196,32 @@ def check_vague(ctx) -> None:
         if section.role in ("timeline", "people", "questions"):
             continue
         # Exhortations are vague wherever they appear.
-        for match in anchored(_EXHORTATION, prose, section.view.prose_lower,
-                              section.view.present(_EXHORTATION_ANCHORS), before=30, after=20):
-            ctx.report("recommendation-vague", section, match.start(), match.end(),
-                       f"\"{match.group(0)}\" asks people to be the safety control. {principle}",
-                       "Name the safeguard that makes care unnecessary: a confirmation prompt, a check in CI, "
-                       "a guard in the tool.")
+        for match in anchored(
+            _EXHORTATION,
+            prose,
+            section.view.prose_lower,
+            section.view.present(_EXHORTATION_ANCHORS),
+            before=30,
+            after=20,
+        ):
+            ctx.report(
+                "recommendation-vague",
+                section,
+                match.start(),
+                match.end(),
+                f'"{match.group(0)}" asks people to be the safety control. {principle}',
+                "Name the safeguard that makes care unnecessary: a confirmation prompt, a check in CI, "
+                "a guard in the tool.",
+            )
         if extra_re is not None:
             for match in matches_at(extra_re, prose, section.view.prose_lower, tuple(w.lower() for w in extra)):
-                ctx.report("recommendation-vague", section, match.start(), match.end(),
-                           f"\"{match.group(0)}\" is on your organization's list of vague phrases. {principle}")
+                ctx.report(
+                    "recommendation-vague",
+                    section,
+                    match.start(),
+                    match.end(),
+                    f'"{match.group(0)}" is on your organization\'s list of vague phrases. {principle}',
+                )
         if not in_recs:
             continue
         action_cells = _action_cells(section)
@@ -191,16 +247,23 @@ def check_vague(ctx) -> None:
                 a, b = start + match.start(), start + match.end()
                 while a < b and prose[a].isspace():
                     a += 1
-                ctx.report("recommendation-vague", section, a, b,
-                           f"\"{' '.join(match.group(0).split())}\" cannot be checked off. {principle}",
-                           _vague_suggestion(family))
+                ctx.report(
+                    "recommendation-vague",
+                    section,
+                    a,
+                    b,
+                    f'"{" ".join(match.group(0).split())}" cannot be checked off. {principle}',
+                    _vague_suggestion(family),
+                )
                 break
 
 
 def _vague_suggestion(kind: str) -> str:
     if kind == "improve":
-        return ("Name the change and how you will know it is done, e.g. \"Alert when certificate expiry is "
-                "under 14 days; done when the alert fires in staging\".")
+        return (
+            'Name the change and how you will know it is done, e.g. "Alert when certificate expiry is '
+            'under 14 days; done when the alert fires in staging".'
+        )
     if kind == "open":
         return "Say what question the investigation answers and what decision it ends in, with a date."
     return "Name the safeguard that would have stopped or shortened this incident."
@@ -224,8 +287,8 @@ def check_incomplete(ctx) -> None:
         evaluated = 0
         for item in items:
             end = ends[id(item)]  # sub-steps belong to their recommendation
-            text = section.body[item.content_start:end]
-            own = plain[item.content_start:end]
+            text = section.body[item.content_start : end]
+            own = plain[item.content_start : end]
             if not own.strip() or item.checked or _COMPLETED.search(own.strip()):
                 continue
             evaluated += 1
@@ -243,23 +306,32 @@ def check_incomplete(ctx) -> None:
         if not missing_by_item:
             continue
         considered = evaluated
-        nothing_anywhere = len(missing_by_item) == considered and considered > 1 and all(
-            len(m) == 3 for _, _, m in missing_by_item)
+        nothing_anywhere = (
+            len(missing_by_item) == considered and considered > 1 and all(len(m) == 3 for _, _, m in missing_by_item)
+        )
         if nothing_anywhere:
             first = missing_by_item[0][0]
-            ctx.report("recommendation-incomplete", section, first.content_start,
-                       _line_end(section.body, first.content_start),
-                       f"None of these {considered} recommendations has an owner, a due date or a definition "
-                       f"of done. {principle}",
-                       "Add them to each item, e.g. \"(owner: Priya, due 2024-07-01, done when ...)\", or link "
-                       "the ticket that holds them.")
+            ctx.report(
+                "recommendation-incomplete",
+                section,
+                first.content_start,
+                _line_end(section.body, first.content_start),
+                f"None of these {considered} recommendations has an owner, a due date or a definition "
+                f"of done. {principle}",
+                'Add them to each item, e.g. "(owner: Priya, due 2024-07-01, done when ...)", or link '
+                "the ticket that holds them.",
+            )
             continue
         for item, end, missing in missing_by_item:
             bare = [m.split(" ", 1)[1] for m in missing]  # "an owner" -> "owner"
-            ctx.report("recommendation-incomplete", section, item.content_start,
-                       _line_end(section.body, item.content_start),
-                       f"This recommendation has no {_join(bare)}. {principle}",
-                       "Add e.g. \"(owner: Priya, due 2024-07-01, done when ...)\", or link the ticket that holds them.")
+            ctx.report(
+                "recommendation-incomplete",
+                section,
+                item.content_start,
+                _line_end(section.body, item.content_start),
+                f"This recommendation has no {_join(bare)}. {principle}",
+                'Add e.g. "(owner: Priya, due 2024-07-01, done when ...)", or link the ticket that holds them.',
+            )
 
 
 def _item_group_ends(blocks) -> dict[int, int]:
@@ -296,8 +368,12 @@ def _has_owner(ctx, text: str, plain: str) -> bool:
     if lead:
         who = lead.group("who")
         first = who.split()[0]
-        if (who.lower().endswith(" team") or ctx.people.is_name(first) or ctx.people.is_role(first)
-                or re.fullmatch(r"[A-Z][a-z]+[A-Z][A-Za-z]*|[A-Z]{2,6}", first)):
+        if (
+            who.lower().endswith(" team")
+            or ctx.people.is_name(first)
+            or ctx.people.is_role(first)
+            or re.fullmatch(r"[A-Z][a-z]+[A-Z][A-Za-z]*|[A-Z]{2,6}", first)
+        ):
             return True
     for match in _PAREN_PERSON.finditer(plain):
         who = match.group("who")
@@ -317,30 +393,46 @@ def _check_table(ctx, section, header, rows, principle) -> None:
     real_rows = [r for r in rows if any(not _PLACEHOLDER.match(body[a:b]) for a, b in r.cells)]
     if not real_rows:
         return
-    absent = [label for label, col in (("an owner", owner_col), ("a due date", date_col),
-                                      ("a definition of done", done_col)) if col is None]
+    absent = [
+        label
+        for label, col in (("an owner", owner_col), ("a due date", date_col), ("a definition of done", done_col))
+        if col is None
+    ]
     if absent and ticket_col is None:
-        ctx.report("recommendation-incomplete", section, header.start, header.end,
-                   f"This table has no column for {_join(absent)}. {principle}",
-                   "Add columns such as | Owner | Due | Done when |, or a Ticket column linking to where they live.")
+        ctx.report(
+            "recommendation-incomplete",
+            section,
+            header.start,
+            header.end,
+            f"This table has no column for {_join(absent)}. {principle}",
+            "Add columns such as | Owner | Due | Done when |, or a Ticket column linking to where they live.",
+        )
     for row in real_rows:
         cells = [body[a:b] for a, b in row.cells]
 
         def cell(col):
             return cells[col] if col is not None and col < len(cells) else ""
 
-        if status_col is not None and re.search(r"\b(?:done|complete|completed|dropped|closed|won't do)\b",
-                                                cell(status_col), re.I):
+        if status_col is not None and re.search(
+            r"\b(?:done|complete|completed|dropped|closed|won't do)\b", cell(status_col), re.I
+        ):
             continue
         if ticket_col is not None and not _PLACEHOLDER.match(cell(ticket_col)):
             continue
-        empty = [label for label, col in (("owner", owner_col), ("due date", date_col),
-                                         ("definition of done", done_col))
-                 if col is not None and _PLACEHOLDER.match(cell(col))]
+        empty = [
+            label
+            for label, col in (("owner", owner_col), ("due date", date_col), ("definition of done", done_col))
+            if col is not None and _PLACEHOLDER.match(cell(col))
+        ]
         if empty:
-            ctx.report("recommendation-incomplete", section, row.start, row.end,
-                       f"This recommendation has no {_join(empty)}. {principle}",
-                       "Fill in the empty cells, or link a ticket that holds them.")
+            ctx.report(
+                "recommendation-incomplete",
+                section,
+                row.start,
+                row.end,
+                f"This recommendation has no {_join(empty)}. {principle}",
+                "Fill in the empty cells, or link a ticket that holds them.",
+            )
 
 
 _COLUMN_ACTION = re.compile(r"\b(?:action|actions|recommendation|recommendations|item|task|what|change|fix)\b", re.I)
@@ -367,15 +459,113 @@ def _find_column(names, pattern, exclude=None):
 
 
 _STOP = frozenset(
-    """
-    the and for with that this from into when what which will should would could have has been
-    were was are is our their there then than them they also more some any all each every other
-    such only just very much many most about after before during over under between through make
-    made ensure sure implement implementation add adding added create creating created setup set
-    improve improving improvement use using used update updating updated review investigate
-    consider look looking into need needs needed able possible clear clearly better new way ways
-    going thing things case cases option options might maybe perhaps whether where while
-    """.split()
+    [
+        "the",
+        "and",
+        "for",
+        "with",
+        "that",
+        "this",
+        "from",
+        "into",
+        "when",
+        "what",
+        "which",
+        "will",
+        "should",
+        "would",
+        "could",
+        "have",
+        "has",
+        "been",
+        "were",
+        "was",
+        "are",
+        "is",
+        "our",
+        "their",
+        "there",
+        "then",
+        "than",
+        "them",
+        "they",
+        "also",
+        "more",
+        "some",
+        "any",
+        "all",
+        "each",
+        "every",
+        "other",
+        "such",
+        "only",
+        "just",
+        "very",
+        "much",
+        "many",
+        "most",
+        "about",
+        "after",
+        "before",
+        "during",
+        "over",
+        "under",
+        "between",
+        "through",
+        "make",
+        "made",
+        "ensure",
+        "sure",
+        "implement",
+        "implementation",
+        "add",
+        "adding",
+        "added",
+        "create",
+        "creating",
+        "created",
+        "setup",
+        "set",
+        "improve",
+        "improving",
+        "improvement",
+        "use",
+        "using",
+        "used",
+        "update",
+        "updating",
+        "updated",
+        "review",
+        "investigate",
+        "consider",
+        "look",
+        "looking",
+        "into",
+        "need",
+        "needs",
+        "needed",
+        "able",
+        "possible",
+        "clear",
+        "clearly",
+        "better",
+        "new",
+        "way",
+        "ways",
+        "going",
+        "thing",
+        "things",
+        "case",
+        "cases",
+        "option",
+        "options",
+        "might",
+        "maybe",
+        "perhaps",
+        "whether",
+        "where",
+        "while",
+    ]
 )
 
 
@@ -406,8 +596,10 @@ def check_untraced(ctx) -> None:
         return
     if not any(s.role == "analysis" and s.view.plain.strip() for s in ctx.doc.sections):
         return
-    rest = " ".join([s.title for s in ctx.doc.sections] +
-                    [s.view.plain for s in ctx.doc.sections if s.role not in ("recommendations", "people")]).lower()
+    rest = " ".join(
+        [s.title for s in ctx.doc.sections]
+        + [s.view.plain for s in ctx.doc.sections if s.role not in ("recommendations", "people")]
+    ).lower()
     seen: dict[str, bool] = {}
 
     def known(term: str) -> bool:
@@ -437,6 +629,11 @@ def check_untraced(ctx) -> None:
             a = start
             while a < end and view.plain[a].isspace():
                 a += 1
-            ctx.report("recommendation-untraced", section, a, _line_end(section.body, a),
-                       f"This recommendation shares no words with the rest of the write-up. {principle}",
-                       "Point to the contributing factor it answers, or add that factor to the analysis.")
+            ctx.report(
+                "recommendation-untraced",
+                section,
+                a,
+                _line_end(section.body, a),
+                f"This recommendation shares no words with the rest of the write-up. {principle}",
+                "Point to the contributing factor it answers, or add that factor to the analysis.",
+            )

@@ -45,7 +45,7 @@ def _compute_empty(section: Section) -> bool:
     for block in blocks:
         if block.type in ("header", "row"):
             continue
-        text = plain[block.start:block.end]
+        text = plain[block.start : block.end]
         for line in text.splitlines():
             if line.strip() and not _PLACEHOLDER_LINE.match(line) and not _TABLE_ONLY.match(line):
                 return False
@@ -62,17 +62,23 @@ def check_required_sections(ctx) -> None:
     principle = RULES["section-empty"].principle
     for spec in ctx.doc.missing_required:
         title = spec.get("title") or spec.get("key")
-        ctx.report_document("section-empty",
-                            f"The required section \"{title}\" is missing. {principle}",
-                            f"Add a \"## {title}\" section.", section_key=spec.get("key"))
+        ctx.report_document(
+            "section-empty",
+            f'The required section "{title}" is missing. {principle}',
+            f'Add a "## {title}" section.',
+            section_key=spec.get("key"),
+        )
     for index, section in ctx.sections():
         if not section.required:
             continue
         if _is_empty(section) and not _has_content_below(ctx, index):
             name = section.title or section.key
-            ctx.report_section("section-empty", section,
-                               f"The required section \"{name}\" is empty. {principle}",
-                               "Fill it in, or say in a sentence why it does not apply to this incident.")
+            ctx.report_section(
+                "section-empty",
+                section,
+                f'The required section "{name}" is empty. {principle}',
+                "Fill it in, or say in a sentence why it does not apply to this incident.",
+            )
 
 
 def check_impact_numbers(ctx) -> None:
@@ -89,9 +95,14 @@ def check_impact_numbers(ctx) -> None:
         start = len(prose) - len(prose.lstrip())
         end = prose.find("\n", start)
         end = len(prose) if end == -1 else end
-        ctx.report("impact-numbers", section, start, end,
-                   f"The impact is described without a single number. {principle}",
-                   "Add counts and durations, e.g. \"about 1,200 users (4%) could not log in for 38 minutes\".")
+        ctx.report(
+            "impact-numbers",
+            section,
+            start,
+            end,
+            f"The impact is described without a single number. {principle}",
+            'Add counts and durations, e.g. "about 1,200 users (4%) could not log in for 38 minutes".',
+        )
 
 
 def check_summary(ctx) -> None:
@@ -99,8 +110,9 @@ def check_summary(ctx) -> None:
     unsupported_on = ctx.enabled("summary-unsupported")
     if not (impact_on or unsupported_on):
         return
-    summaries = [(i, s) for i, s in ctx.sections("summary") if s.parent is None or
-                 ctx.doc.sections[s.parent].role != "summary"]
+    summaries = [
+        (i, s) for i, s in ctx.sections("summary") if s.parent is None or ctx.doc.sections[s.parent].role != "summary"
+    ]
     for index, section in summaries:
         if _is_empty(section):
             continue
@@ -109,9 +121,14 @@ def check_summary(ctx) -> None:
             start = len(text) - len(text.lstrip())
             end = text.find("\n", start)
             end = len(text) if end == -1 else end
-            ctx.report("summary-impact", section, start, end,
-                       f"The summary does not say who was affected or how. {RULES['summary-impact'].principle}",
-                       "Add one sentence on impact: who noticed what, how many, for how long.")
+            ctx.report(
+                "summary-impact",
+                section,
+                start,
+                end,
+                f"The summary does not say who was affected or how. {RULES['summary-impact'].principle}",
+                "Add one sentence on impact: who noticed what, how many, for how long.",
+            )
         if unsupported_on:
             _check_unsupported(ctx, index, section)
 
@@ -122,9 +139,26 @@ _QUANTITY = re.compile(
     r"errors?|jobs?|builds?|services?|sites?|tenants?|orders?|messages?|emails?|repositories|repos?)\b(?![.:/-]\d)",
     re.I,
 )
-_TO_MINUTES = {"s": 1 / 60, "sec": 1 / 60, "secs": 1 / 60, "second": 1 / 60, "seconds": 1 / 60, "min": 1, "mins": 1,
-               "minute": 1, "minutes": 1, "h": 60, "hr": 60, "hrs": 60, "hour": 60, "hours": 60, "day": 1440,
-               "days": 1440, "week": 10080, "weeks": 10080}
+_TO_MINUTES = {
+    "s": 1 / 60,
+    "sec": 1 / 60,
+    "secs": 1 / 60,
+    "second": 1 / 60,
+    "seconds": 1 / 60,
+    "min": 1,
+    "mins": 1,
+    "minute": 1,
+    "minutes": 1,
+    "h": 60,
+    "hr": 60,
+    "hrs": 60,
+    "hour": 60,
+    "hours": 60,
+    "day": 1440,
+    "days": 1440,
+    "week": 10080,
+    "weeks": 10080,
+}
 
 
 def _check_unsupported(ctx, index: int, section: Section) -> None:
@@ -136,8 +170,9 @@ def _check_unsupported(ctx, index: int, section: Section) -> None:
         return
     substantive = getattr(ctx, "_substantive", None)
     if substantive is None:
-        substantive = ctx._substantive = {i for i, s in enumerate(ctx.doc.sections)
-                                          if s.level > 0 and s.role != "people" and not _is_empty(s)}
+        substantive = ctx._substantive = {
+            i for i, s in enumerate(ctx.doc.sections) if s.level > 0 and s.role != "people" and not _is_empty(s)
+        }
     if len(substantive - {index}) < 2:
         return  # nothing to compare the summary with
     everything = _document_text(ctx)
@@ -148,8 +183,9 @@ def _check_unsupported(ctx, index: int, section: Section) -> None:
         # Supported when the number occurs somewhere besides this summary.
         own = _count_number(number, prose)
         if _count_number(number, everything) > own or (
-                "," in number and _count_number(number.replace(",", ""), everything) > _count_number(
-                    number.replace(",", ""), prose)):
+            "," in number
+            and _count_number(number.replace(",", ""), everything) > _count_number(number.replace(",", ""), prose)
+        ):
             continue
         unit = match.group("unit").lower()
         if unit in _TO_MINUTES:
@@ -158,9 +194,14 @@ def _check_unsupported(ctx, index: int, section: Section) -> None:
             claimed = float(number.replace(",", "")) * _TO_MINUTES[unit]
             if _some_gap(times, claimed, max(2.0, claimed * 0.15)):
                 continue
-        ctx.report("summary-unsupported", section, match.start(), match.end(),
-                   f"The summary says \"{match.group(0)}\", which nothing else in the write-up supports. {principle}",
-                   "Back the figure up in the impact section or the timeline, or correct it.")
+        ctx.report(
+            "summary-unsupported",
+            section,
+            match.start(),
+            match.end(),
+            f'The summary says "{match.group(0)}", which nothing else in the write-up supports. {principle}',
+            "Back the figure up in the impact section or the timeline, or correct it.",
+        )
 
 
 def _document_text(ctx) -> str:
@@ -168,7 +209,8 @@ def _document_text(ctx) -> str:
     cached = getattr(ctx, "_all_text", None)
     if cached is None:
         cached = ctx._all_text = " \n".join(
-            [s.view.plain for s in ctx.doc.sections] + [s.title for s in ctx.doc.sections])
+            [s.view.plain for s in ctx.doc.sections] + [s.title for s in ctx.doc.sections]
+        )
     return cached
 
 
@@ -179,9 +221,12 @@ def _count_number(number: str, text: str) -> int:
     end_of = len(number)
     while pos != -1:
         before = text[pos - 1] if pos else " "
-        after = text[pos + end_of:pos + end_of + 2]
-        if not before.isdigit() and not (before in ".," and pos > 1 and text[pos - 2].isdigit()) \
-                and not (after[:1].isdigit() or (after[:1] in ".," and after[1:2].isdigit())):
+        after = text[pos + end_of : pos + end_of + 2]
+        if (
+            not before.isdigit()
+            and not (before in ".," and pos > 1 and text[pos - 2].isdigit())
+            and not (after[:1].isdigit() or (after[:1] in ".," and after[1:2].isdigit()))
+        ):
             count += 1
         pos = text.find(number, pos + 1)
     return count

@@ -9,8 +9,9 @@ from datetime import date
 from .. import lexicon
 from ..catalog import RULES
 
-_MONTHS = {m: i + 1 for i, m in enumerate(
-    "jan feb mar apr may jun jul aug sep oct nov dec".split())}
+_MONTHS = {
+    m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
+}
 _ZONE_WORDS = "|".join(sorted((z for z in lexicon.TIME_ZONES if z != "Z"), key=len, reverse=True))
 _ZONE = rf"(?:(?:UTC|GMT)\s?[+-]\s?\d{{1,2}}(?::?\d{{2}})?|[+-]\d{{2}}:?\d{{2}}|Z\b|\b(?:{_ZONE_WORDS})\b)"
 _STAMP = re.compile(
@@ -27,17 +28,57 @@ _STAMP = re.compile(
     re.I,
 )
 _DECLARED = re.compile(rf"(?P<zone>{_ZONE})", re.I)
-_LINK = re.compile(r"\[[^\]\n]+\]\([^)\s]+[^)]*\)|\[[^\]\n]+\]\[[^\]\n]*\]|<https?://[^>]+>|https?://\S+"
-                   r"|\[[^\]\n]+\](?!\()", re.I)
+_LINK = re.compile(
+    r"\[[^\]\n]+\]\([^)\s]+[^)]*\)|\[[^\]\n]+\]\[[^\]\n]*\]|<https?://[^>]+>|https?://\S+"
+    r"|\[[^\]\n]+\](?!\()",
+    re.I,
+)
 _SOURCE_COLUMN = re.compile(r"\b(?:source|sources|link|links|ref|refs|reference|references|evidence|citation)\b", re.I)
 _TIME_COLUMN = re.compile(r"\b(?:time|date|when|timestamp|utc|cet|clock|datetime)\b", re.I)
 _PLACEHOLDER = re.compile(r"^\s*(?:|-+|—|–|\?+|tbd|n/?a|none)\s*$", re.I)
-_OFFSETS = {"UTC": 0, "WET": 0, "CET": 60, "WEST": 60, "BST": 60, "CEST": 120, "EET": 120, "SAST": 120,
-            "CAT": 120, "EEST": 180, "MSK": 180, "EAT": 180, "IST": 330, "ICT": 420, "WIB": 420, "SGT": 480,
-            "HKT": 480, "PHT": 480, "AWST": 480, "JST": 540, "KST": 540, "ACST": 570, "ACDT": 630,
-            "AEST": 600, "AEDT": 660, "NZST": 720, "NZDT": 780, "BRT": -180, "ART": -180, "EDT": -240,
-            "EST": -300, "CDT": -300, "CST": -360, "MDT": -360, "MST": -420, "PDT": -420, "PST": -480,
-            "AKDT": -480, "AKST": -540, "HST": -600, "WAT": 60}
+_OFFSETS = {
+    "UTC": 0,
+    "WET": 0,
+    "CET": 60,
+    "WEST": 60,
+    "BST": 60,
+    "CEST": 120,
+    "EET": 120,
+    "SAST": 120,
+    "CAT": 120,
+    "EEST": 180,
+    "MSK": 180,
+    "EAT": 180,
+    "IST": 330,
+    "ICT": 420,
+    "WIB": 420,
+    "SGT": 480,
+    "HKT": 480,
+    "PHT": 480,
+    "AWST": 480,
+    "JST": 540,
+    "KST": 540,
+    "ACST": 570,
+    "ACDT": 630,
+    "AEST": 600,
+    "AEDT": 660,
+    "NZST": 720,
+    "NZDT": 780,
+    "BRT": -180,
+    "ART": -180,
+    "EDT": -240,
+    "EST": -300,
+    "CDT": -300,
+    "CST": -360,
+    "MDT": -360,
+    "MST": -420,
+    "PDT": -420,
+    "PST": -480,
+    "AKDT": -480,
+    "AKST": -540,
+    "HST": -600,
+    "WAT": 60,
+}
 _OFFSET = re.compile(r"^(?:UTC|GMT)?([+-])(\d{1,2}):?(\d{2})?$")
 
 
@@ -100,8 +141,9 @@ def _parse_stamp(text: str):
             if day is not None or not simple.group(1):
                 return day, hour * 60 + minute, None, len(text.rstrip())
     match = _STAMP.match(text)
-    if not match or not (match.group("iso") or match.group("dmy") or match.group("mon") or match.group("dday")
-                         or match.group("time")):
+    if not match or not (
+        match.group("iso") or match.group("dmy") or match.group("mon") or match.group("dday") or match.group("time")
+    ):
         return None
     day = None
     try:
@@ -203,8 +245,18 @@ def _parse_entries(group):
                     has_source = any(_LINK.search(t) for i, t in enumerate(texts) if i != time_col)
                 day, minutes, zone, length = parsed if parsed else (None, None, None, 0)
                 label = " ".join(body[a:b].split())
-                entry = Entry(section, a, a + length if parsed else b, block.start, block.end, day, minutes, zone,
-                              has_source, label)
+                entry = Entry(
+                    section,
+                    a,
+                    a + length if parsed else b,
+                    block.start,
+                    block.end,
+                    day,
+                    minutes,
+                    zone,
+                    has_source,
+                    label,
+                )
                 entries.append(entry)
                 rows.append(entry)
                 continue
@@ -216,9 +268,19 @@ def _parse_entries(group):
                 if not parsed or (parsed[1] is None and parsed[0] is None):
                     continue
                 day, minutes, zone, length = parsed
-                text = body[a:block.end]
-                entry = Entry(section, a, a + length, block.start, block.end, day, minutes, zone,
-                              bool(_LINK.search(text[length:])), " ".join(body[a:a + length].split()))
+                text = body[a : block.end]
+                entry = Entry(
+                    section,
+                    a,
+                    a + length,
+                    block.start,
+                    block.end,
+                    day,
+                    minutes,
+                    zone,
+                    bool(_LINK.search(text[length:])),
+                    " ".join(body[a : a + length].split()),
+                )
                 entries.append(entry)
     return entries, tables
 
@@ -232,9 +294,9 @@ def _declared_zones(group, doc_text: str | None) -> list[str]:
         body = section.body
         for block in view.blocks:
             if block.type == "header":
-                zones += [m.group("zone") for m in _DECLARED.finditer(body[block.start:block.end])]
-            elif block.type == "paragraph" and _parse_stamp(body[block.content_start:block.end]) is None:
-                text = body[block.start:block.end]
+                zones += [m.group("zone") for m in _DECLARED.finditer(body[block.start : block.end])]
+            elif block.type == "paragraph" and _parse_stamp(body[block.content_start : block.end]) is None:
+                text = body[block.start : block.end]
                 if re.search(r"\b(?:time|times|zone|timezone|timestamps?|clock)\b", text, re.I):
                     zones += [m.group("zone") for m in _DECLARED.finditer(text)]
     if not zones and doc_text:
@@ -287,16 +349,29 @@ def _check_sources(ctx, real) -> None:
     if len(missing) * 2 > len(real) and len(real) > 1:
         # Mostly unsourced: one finding for the timeline rather than one per row.
         first = missing[0]
-        said = (f"None of the {len(real)} timeline entries links to a source." if len(missing) == len(real)
-                else f"{len(missing)} of the {len(real)} timeline entries have no source.")
-        ctx.report("timeline-source", first.section, first.row_start, first.row_end,
-                   f"{said} {principle}",
-                   "Add a Source column with a link per row: the chat message, alert, log line or deploy.")
+        said = (
+            f"None of the {len(real)} timeline entries links to a source."
+            if len(missing) == len(real)
+            else f"{len(missing)} of the {len(real)} timeline entries have no source."
+        )
+        ctx.report(
+            "timeline-source",
+            first.section,
+            first.row_start,
+            first.row_end,
+            f"{said} {principle}",
+            "Add a Source column with a link per row: the chat message, alert, log line or deploy.",
+        )
         return
     for entry in missing:
-        ctx.report("timeline-source", entry.section, entry.row_start, entry.row_end,
-                   f"This timeline entry has no source. {principle}",
-                   "Link the chat message, alert, log line or deploy this entry comes from.")
+        ctx.report(
+            "timeline-source",
+            entry.section,
+            entry.row_start,
+            entry.row_end,
+            f"This timeline entry has no source. {principle}",
+            "Link the chat message, alert, log line or deploy this entry comes from.",
+        )
 
 
 def _check_order(ctx, entries) -> None:
@@ -324,8 +399,12 @@ def _check_order(ctx, entries) -> None:
                 day, minutes = day + 1, minutes - 1440
         if day is None:
             day = current_day
-            if (prev_minutes is not None and minutes is not None and prev_day == day
-                    and minutes < prev_minutes - 12 * 60):
+            if (
+                prev_minutes is not None
+                and minutes is not None
+                and prev_day == day
+                and minutes < prev_minutes - 12 * 60
+            ):
                 day += 1  # 23:58 then 00:40 without dates: the clock went past midnight
         current_day = day
         if prev_label is not None:
@@ -334,9 +413,14 @@ def _check_order(ctx, entries) -> None:
             else:
                 earlier = minutes is not None and prev_minutes is not None and minutes < prev_minutes
             if earlier:
-                ctx.report("timeline-order", entry.section, entry.start, entry.end,
-                           f"\"{entry.label}\" comes after \"{prev_label}\" but is earlier. {principle}",
-                           f"Move this entry above \"{prev_label}\", or correct its time.")
+                ctx.report(
+                    "timeline-order",
+                    entry.section,
+                    entry.start,
+                    entry.end,
+                    f'"{entry.label}" comes after "{prev_label}" but is earlier. {principle}',
+                    f'Move this entry above "{prev_label}", or correct its time.',
+                )
         if minutes is None:
             if prev_day != day:  # a date-only entry moves the day on but knows no time
                 prev_day, prev_minutes, prev_label = day, None, entry.label
@@ -354,30 +438,48 @@ def _check_zones(ctx, group, entries, tables) -> None:
     declared_set = set(declared)
     if len(declared_set) > 1:
         section = group[0]
-        ctx.report_section("timeline-timezone", section,
-                           f"The timeline names several time zones ({', '.join(sorted(declared_set))}). {principle}",
-                           "Pick one zone for the whole timeline and convert the other entries.")
+        ctx.report_section(
+            "timeline-timezone",
+            section,
+            f"The timeline names several time zones ({', '.join(sorted(declared_set))}). {principle}",
+            "Pick one zone for the whole timeline and convert the other entries.",
+        )
         return
     if declared_set:
         zone = next(iter(declared_set))
         for entry in zoned:
             if entry.zone != zone:
-                ctx.report("timeline-timezone", entry.section, entry.start, entry.end,
-                           f"This entry is in {entry.zone} but the timeline is in {zone}. {principle}",
-                           f"Convert this time to {zone}.")
+                ctx.report(
+                    "timeline-timezone",
+                    entry.section,
+                    entry.start,
+                    entry.end,
+                    f"This entry is in {entry.zone} but the timeline is in {zone}. {principle}",
+                    f"Convert this time to {zone}.",
+                )
         return
     if not zoned:
         first = timed[0]
         anchor_section = first.section
         header = next((h for s, h, *_ in tables if s is anchor_section), None)
         if header is not None:
-            ctx.report("timeline-timezone", anchor_section, header.start, header.end,
-                       f"The timeline does not say which time zone its times are in. {principle}",
-                       "Name the zone in the header, e.g. \"Time (UTC)\", or add \"All times in UTC.\"")
+            ctx.report(
+                "timeline-timezone",
+                anchor_section,
+                header.start,
+                header.end,
+                f"The timeline does not say which time zone its times are in. {principle}",
+                'Name the zone in the header, e.g. "Time (UTC)", or add "All times in UTC."',
+            )
         else:
-            ctx.report("timeline-timezone", anchor_section, first.start, first.end,
-                       f"The timeline does not say which time zone its times are in. {principle}",
-                       "Add \"All times in UTC.\" above the timeline, or the zone after each time.")
+            ctx.report(
+                "timeline-timezone",
+                anchor_section,
+                first.start,
+                first.end,
+                f"The timeline does not say which time zone its times are in. {principle}",
+                'Add "All times in UTC." above the timeline, or the zone after each time.',
+            )
         return
     counts: dict[str, int] = {}
     for entry in zoned:
@@ -385,13 +487,23 @@ def _check_zones(ctx, group, entries, tables) -> None:
     main = max(counts, key=lambda z: (counts[z], -[e.zone for e in zoned].index(z)))
     for entry in timed:
         if entry.zone and entry.zone != main:
-            ctx.report("timeline-timezone", entry.section, entry.start, entry.end,
-                       f"This entry is in {entry.zone} while the others are in {main}. {principle}",
-                       f"Convert this time to {main}.")
+            ctx.report(
+                "timeline-timezone",
+                entry.section,
+                entry.start,
+                entry.end,
+                f"This entry is in {entry.zone} while the others are in {main}. {principle}",
+                f"Convert this time to {main}.",
+            )
         elif not entry.zone:
-            ctx.report("timeline-timezone", entry.section, entry.start, entry.end,
-                       f"This entry has no time zone while the others are in {main}. {principle}",
-                       f"Add {main}, or state the zone once for the whole timeline.")
+            ctx.report(
+                "timeline-timezone",
+                entry.section,
+                entry.start,
+                entry.end,
+                f"This entry has no time zone while the others are in {main}. {principle}",
+                f"Add {main}, or state the zone once for the whole timeline.",
+            )
 
 
 def timeline_minutes(ctx) -> list[float]:

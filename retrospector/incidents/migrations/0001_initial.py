@@ -6,107 +6,190 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
+        ("accounts", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Incident',
+            name="Incident",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('summary', models.TextField(blank=True)),
-                ('status', models.CharField(choices=[('open', 'Open'), ('mitigated', 'Mitigated'), ('resolved', 'Resolved'), ('closed', 'Closed')], default='open', max_length=12)),
-                ('visibility', models.CharField(choices=[('organization', 'Whole organization'), ('private', 'Private (team and invited people)')], default='organization', max_length=12)),
-                ('started_at', models.DateTimeField()),
-                ('detected_at', models.DateTimeField(blank=True, null=True)),
-                ('acknowledged_at', models.DateTimeField(blank=True, null=True)),
-                ('mitigated_at', models.DateTimeField(blank=True, null=True)),
-                ('resolved_at', models.DateTimeField(blank=True, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('invitees', models.ManyToManyField(blank=True, help_text='People outside the team who may see this incident when it is private.', related_name='invited_incidents', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='incidents', to='accounts.organization')),
-                ('responders', models.ManyToManyField(blank=True, related_name='responded_incidents', to=settings.AUTH_USER_MODEL)),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='accounts.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=300)),
+                ("summary", models.TextField(blank=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("open", "Open"),
+                            ("mitigated", "Mitigated"),
+                            ("resolved", "Resolved"),
+                            ("closed", "Closed"),
+                        ],
+                        default="open",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "visibility",
+                    models.CharField(
+                        choices=[
+                            ("organization", "Whole organization"),
+                            ("private", "Private (team and invited people)"),
+                        ],
+                        default="organization",
+                        max_length=12,
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("detected_at", models.DateTimeField(blank=True, null=True)),
+                ("acknowledged_at", models.DateTimeField(blank=True, null=True)),
+                ("mitigated_at", models.DateTimeField(blank=True, null=True)),
+                ("resolved_at", models.DateTimeField(blank=True, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "invitees",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="People outside the team who may see this incident when it is private.",
+                        related_name="invited_incidents",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="incidents",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "responders",
+                    models.ManyToManyField(blank=True, related_name="responded_incidents", to=settings.AUTH_USER_MODEL),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="incidents", to="accounts.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at', '-id'],
+                "ordering": ["-started_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='IncidentLink',
+            name="IncidentLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('ticket', 'Ticket'), ('chat', 'Chat channel'), ('dashboard', 'Dashboard'), ('other', 'Other')], default='other', max_length=12)),
-                ('url', models.URLField(max_length=2000)),
-                ('label', models.CharField(blank=True, max_length=200)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='links', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("ticket", "Ticket"),
+                            ("chat", "Chat channel"),
+                            ("dashboard", "Dashboard"),
+                            ("other", "Other"),
+                        ],
+                        default="other",
+                        max_length=12,
+                    ),
+                ),
+                ("url", models.URLField(max_length=2000)),
+                ("label", models.CharField(blank=True, max_length=200)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="links", to="incidents.incident"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['kind', 'id'],
+                "ordering": ["kind", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Service',
+            name="Service",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='services', to='accounts.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=100)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="services", to="accounts.organization"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='incident',
-            name='services',
-            field=models.ManyToManyField(blank=True, related_name='incidents', to='incidents.service'),
+            model_name="incident",
+            name="services",
+            field=models.ManyToManyField(blank=True, related_name="incidents", to="incidents.service"),
         ),
         migrations.CreateModel(
-            name='SeverityLevel',
+            name="SeverityLevel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='Short label shown everywhere, e.g. SEV1.', max_length=20)),
-                ('name', models.CharField(max_length=100)),
-                ('description', models.TextField(blank=True)),
-                ('rank', models.PositiveSmallIntegerField(help_text='1 is the most severe.')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='severity_levels', to='accounts.organization')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.CharField(help_text="Short label shown everywhere, e.g. SEV1.", max_length=20)),
+                ("name", models.CharField(max_length=100)),
+                ("description", models.TextField(blank=True)),
+                ("rank", models.PositiveSmallIntegerField(help_text="1 is the most severe.")),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="severity_levels",
+                        to="accounts.organization",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rank'],
+                "ordering": ["rank"],
             },
         ),
         migrations.AddField(
-            model_name='incident',
-            name='severity',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='incidents', to='incidents.severitylevel'),
+            model_name="incident",
+            name="severity",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="incidents", to="incidents.severitylevel"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='service',
-            constraint=models.UniqueConstraint(fields=('organization', 'name'), name='service_unique_in_org'),
+            model_name="service",
+            constraint=models.UniqueConstraint(fields=("organization", "name"), name="service_unique_in_org"),
         ),
         migrations.AddConstraint(
-            model_name='severitylevel',
-            constraint=models.UniqueConstraint(fields=('organization', 'key'), name='severity_key_unique_in_org'),
+            model_name="severitylevel",
+            constraint=models.UniqueConstraint(fields=("organization", "key"), name="severity_key_unique_in_org"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['organization', '-started_at', '-id'], name='incident_org_started'),
+            model_name="incident",
+            index=models.Index(fields=["organization", "-started_at", "-id"], name="incident_org_started"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['team', '-started_at'], name='incident_team_started'),
+            model_name="incident",
+            index=models.Index(fields=["team", "-started_at"], name="incident_team_started"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['status'], name='incident_status'),
+            model_name="incident",
+            index=models.Index(fields=["status"], name="incident_status"),
         ),
     ]

@@ -5,20 +5,21 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('incidents', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("incidents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='incident',
-            name='incident_org_started',
+            model_name="incident",
+            name="incident_org_started",
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['organization', '-started_at', '-id', 'visibility', 'team'], name='incident_list_covering'),
+            model_name="incident",
+            index=models.Index(
+                fields=["organization", "-started_at", "-id", "visibility", "team"], name="incident_list_covering"
+            ),
         ),
     ]

@@ -6,90 +6,211 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0002_incident_list_covering_index'),
+        ("incidents", "0002_incident_list_covering_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='timeline_seconds',
-            field=models.BooleanField(default=False, help_text='Show timeline times to the second.'),
+            model_name="incident",
+            name="timeline_seconds",
+            field=models.BooleanField(default=False, help_text="Show timeline times to the second."),
         ),
         migrations.AddField(
-            model_name='incident',
-            name='timeline_time_zone',
-            field=models.CharField(blank=True, help_text="Show the timeline in this zone for everyone; empty means each viewer's own.", max_length=64),
+            model_name="incident",
+            name="timeline_time_zone",
+            field=models.CharField(
+                blank=True,
+                help_text="Show the timeline in this zone for everyone; empty means each viewer's own.",
+                max_length=64,
+            ),
         ),
         migrations.CreateModel(
-            name='ImportRecord',
+            name="ImportRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_type', models.CharField(max_length=20)),
-                ('file_name', models.CharField(max_length=300)),
-                ('event_count', models.PositiveIntegerField(default=0)),
-                ('skipped_count', models.PositiveIntegerField(default=0, help_text='Events already on the timeline from an earlier import.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('undone_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imports', to='incidents.incident')),
-                ('undone_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source_type", models.CharField(max_length=20)),
+                ("file_name", models.CharField(max_length=300)),
+                ("event_count", models.PositiveIntegerField(default=0)),
+                (
+                    "skipped_count",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Events already on the timeline from an earlier import."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("undone_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="imports", to="incidents.incident"
+                    ),
+                ),
+                (
+                    "undone_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='PendingImport',
+            name="PendingImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_type', models.CharField(max_length=20)),
-                ('file_name', models.CharField(max_length=300)),
-                ('content', models.BinaryField()),
-                ('options', models.JSONField(default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='pending_imports', to='incidents.incident')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("source_type", models.CharField(max_length=20)),
+                ("file_name", models.CharField(max_length=300)),
+                ("content", models.BinaryField()),
+                ("options", models.JSONField(default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="pending_imports",
+                        to="incidents.incident",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='TimelineEvent',
+            name="TimelineEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('occurred_at', models.DateTimeField(help_text='Stored in UTC.')),
-                ('original_time', models.CharField(blank=True, help_text='The time exactly as the source wrote it.', max_length=100)),
-                ('original_offset_minutes', models.SmallIntegerField(blank=True, help_text="The source's UTC offset, when it gave one.", null=True)),
-                ('actor', models.CharField(blank=True, max_length=200)),
-                ('actor_kind', models.CharField(choices=[('person', 'Person'), ('system', 'System'), ('bot', 'Bot')], default='person', max_length=10)),
-                ('text', models.TextField(blank=True)),
-                ('html', models.TextField(blank=True, editable=False)),
-                ('kind', models.CharField(choices=[('message', 'Message'), ('page', 'Page'), ('alert_firing', 'Alert firing'), ('alert_resolved', 'Alert resolved'), ('deploy', 'Deploy'), ('log', 'Log'), ('note', 'Note'), ('milestone', 'Milestone')], default='note', max_length=20)),
-                ('source_type', models.CharField(default='manual', max_length=20)),
-                ('source_ref', models.CharField(blank=True, help_text='Unique per incident: permalink, message id, file and line.', max_length=500)),
-                ('source_url', models.URLField(blank=True, max_length=2000)),
-                ('channel', models.CharField(blank=True, max_length=200)),
-                ('parent_ref', models.CharField(blank=True, max_length=500)),
-                ('source_position', models.PositiveIntegerField(blank=True, help_text='Order within the imported input.', null=True)),
-                ('attachments', models.JSONField(blank=True, default=list)),
-                ('tags', models.JSONField(blank=True, default=list)),
-                ('key_event', models.BooleanField(default=False)),
-                ('key_candidate', models.BooleanField(default=False)),
-                ('hidden', models.BooleanField(default=False, help_text='Noise: kept but not shown by default.')),
-                ('edited', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('version', models.PositiveIntegerField(default=1)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('import_record', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='events', to='incidents.importrecord')),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='incidents.incident')),
-                ('merged_into', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='duplicates', to='incidents.timelineevent')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("occurred_at", models.DateTimeField(help_text="Stored in UTC.")),
+                (
+                    "original_time",
+                    models.CharField(blank=True, help_text="The time exactly as the source wrote it.", max_length=100),
+                ),
+                (
+                    "original_offset_minutes",
+                    models.SmallIntegerField(
+                        blank=True, help_text="The source's UTC offset, when it gave one.", null=True
+                    ),
+                ),
+                ("actor", models.CharField(blank=True, max_length=200)),
+                (
+                    "actor_kind",
+                    models.CharField(
+                        choices=[("person", "Person"), ("system", "System"), ("bot", "Bot")],
+                        default="person",
+                        max_length=10,
+                    ),
+                ),
+                ("text", models.TextField(blank=True)),
+                ("html", models.TextField(blank=True, editable=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("message", "Message"),
+                            ("page", "Page"),
+                            ("alert_firing", "Alert firing"),
+                            ("alert_resolved", "Alert resolved"),
+                            ("deploy", "Deploy"),
+                            ("log", "Log"),
+                            ("note", "Note"),
+                            ("milestone", "Milestone"),
+                        ],
+                        default="note",
+                        max_length=20,
+                    ),
+                ),
+                ("source_type", models.CharField(default="manual", max_length=20)),
+                (
+                    "source_ref",
+                    models.CharField(
+                        blank=True,
+                        help_text="Unique per incident: permalink, message id, file and line.",
+                        max_length=500,
+                    ),
+                ),
+                ("source_url", models.URLField(blank=True, max_length=2000)),
+                ("channel", models.CharField(blank=True, max_length=200)),
+                ("parent_ref", models.CharField(blank=True, max_length=500)),
+                (
+                    "source_position",
+                    models.PositiveIntegerField(blank=True, help_text="Order within the imported input.", null=True),
+                ),
+                ("attachments", models.JSONField(blank=True, default=list)),
+                ("tags", models.JSONField(blank=True, default=list)),
+                ("key_event", models.BooleanField(default=False)),
+                ("key_candidate", models.BooleanField(default=False)),
+                ("hidden", models.BooleanField(default=False, help_text="Noise: kept but not shown by default.")),
+                ("edited", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("version", models.PositiveIntegerField(default=1)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "import_record",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="incidents.importrecord",
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="events", to="incidents.incident"
+                    ),
+                ),
+                (
+                    "merged_into",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="duplicates",
+                        to="incidents.timelineevent",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['occurred_at', 'id'],
-                'indexes': [models.Index(fields=['incident', 'occurred_at', 'id'], name='event_incident_time')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('source_ref', ''), _negated=True), fields=('incident', 'source_type', 'source_ref'), name='event_source_unique_in_incident')],
+                "ordering": ["occurred_at", "id"],
+                "indexes": [models.Index(fields=["incident", "occurred_at", "id"], name="event_incident_time")],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("source_ref", ""), _negated=True),
+                        fields=("incident", "source_type", "source_ref"),
+                        name="event_source_unique_in_incident",
+                    )
+                ],
             },
         ),
     ]

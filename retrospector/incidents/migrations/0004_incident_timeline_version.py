@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0003_timeline'),
+        ("incidents", "0003_timeline"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='timeline_version',
+            model_name="incident",
+            name="timeline_version",
             field=models.PositiveBigIntegerField(default=0, editable=False),
         ),
     ]

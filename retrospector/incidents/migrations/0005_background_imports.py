@@ -6,90 +6,118 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0004_incident_timeline_version'),
+        ("incidents", "0004_incident_timeline_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='pendingimport',
-            name='background',
-            field=models.BooleanField(default=False, help_text='Read and imported by the worker, not in the request.'),
+            model_name="pendingimport",
+            name="background",
+            field=models.BooleanField(default=False, help_text="Read and imported by the worker, not in the request."),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='confirmed_at',
-            field=models.DateTimeField(blank=True, help_text='When the import was asked for (at upload for the API without dry_run).', null=True),
+            model_name="pendingimport",
+            name="confirmed_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="When the import was asked for (at upload for the API without dry_run).",
+                null=True,
+            ),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='event_count',
-            field=models.PositiveIntegerField(blank=True, help_text='Events in the file, once read.', null=True),
+            model_name="pendingimport",
+            name="event_count",
+            field=models.PositiveIntegerField(blank=True, help_text="Events in the file, once read.", null=True),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='file_size',
+            model_name="pendingimport",
+            name="file_size",
             field=models.PositiveBigIntegerField(default=0),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='finished_at',
+            model_name="pendingimport",
+            name="finished_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='import_record',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='incidents.importrecord'),
+            model_name="pendingimport",
+            name="import_record",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="incidents.importrecord",
+            ),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='new_count',
-            field=models.PositiveIntegerField(blank=True, help_text='Of those, not yet on the timeline when read.', null=True),
+            model_name="pendingimport",
+            name="new_count",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="Of those, not yet on the timeline when read.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='preview',
-            field=models.JSONField(blank=True, default=list, help_text='The first events read, as shown in the preview.'),
+            model_name="pendingimport",
+            name="preview",
+            field=models.JSONField(
+                blank=True, default=list, help_text="The first events read, as shown in the preview."
+            ),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='problems',
-            field=models.JSONField(blank=True, default=list, help_text='Why it failed: file, line, pointer, field, message.'),
+            model_name="pendingimport",
+            name="problems",
+            field=models.JSONField(
+                blank=True, default=list, help_text="Why it failed: file, line, pointer, field, message."
+            ),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='queued_at',
-            field=models.DateTimeField(blank=True, help_text='When the last step was queued for a worker.', null=True),
+            model_name="pendingimport",
+            name="queued_at",
+            field=models.DateTimeField(blank=True, help_text="When the last step was queued for a worker.", null=True),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='read_count',
-            field=models.PositiveIntegerField(default=0, help_text='Events read so far (progress while reading).'),
+            model_name="pendingimport",
+            name="read_count",
+            field=models.PositiveIntegerField(default=0, help_text="Events read so far (progress while reading)."),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='started_at',
-            field=models.DateTimeField(blank=True, help_text='When a worker first picked it up.', null=True),
+            model_name="pendingimport",
+            name="started_at",
+            field=models.DateTimeField(blank=True, help_text="When a worker first picked it up.", null=True),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='status',
-            field=models.CharField(choices=[('queued', 'Waiting for a worker'), ('reading', 'Reading the file'), ('ready', 'Ready to import'), ('importing', 'Importing'), ('done', 'Imported'), ('failed', 'Failed')], default='ready', max_length=12),
+            model_name="pendingimport",
+            name="status",
+            field=models.CharField(
+                choices=[
+                    ("queued", "Waiting for a worker"),
+                    ("reading", "Reading the file"),
+                    ("ready", "Ready to import"),
+                    ("importing", "Importing"),
+                    ("done", "Imported"),
+                    ("failed", "Failed"),
+                ],
+                default="ready",
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='pendingimport',
-            name='task_id',
-            field=models.CharField(blank=True, help_text='The queued task (django-tasks result id) of the last step.', max_length=64),
+            model_name="pendingimport",
+            name="task_id",
+            field=models.CharField(
+                blank=True, help_text="The queued task (django-tasks result id) of the last step.", max_length=64
+            ),
         ),
         migrations.AlterField(
-            model_name='pendingimport',
-            name='content',
-            field=models.BinaryField(help_text='The uploaded bytes; emptied once imported.'),
+            model_name="pendingimport",
+            name="content",
+            field=models.BinaryField(help_text="The uploaded bytes; emptied once imported."),
         ),
         migrations.AddIndex(
-            model_name='pendingimport',
-            index=models.Index(fields=['created_at'], name='pending_import_created'),
+            model_name="pendingimport",
+            index=models.Index(fields=["created_at"], name="pending_import_created"),
         ),
     ]

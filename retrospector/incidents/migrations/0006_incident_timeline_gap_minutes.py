@@ -4,20 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0005_background_imports'),
+        ("incidents", "0005_background_imports"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='incident',
-            name='timeline_gap_minutes',
-            field=models.PositiveIntegerField(default=30, help_text='Mark quiet periods longer than this many minutes between two events.'),
+            model_name="incident",
+            name="timeline_gap_minutes",
+            field=models.PositiveIntegerField(
+                default=30, help_text="Mark quiet periods longer than this many minutes between two events."
+            ),
         ),
         migrations.AlterField(
-            model_name='pendingimport',
-            name='started_at',
-            field=models.DateTimeField(blank=True, help_text='When a worker picked up its current (or last) step.', null=True),
+            model_name="pendingimport",
+            name="started_at",
+            field=models.DateTimeField(
+                blank=True, help_text="When a worker picked up its current (or last) step.", null=True
+            ),
         ),
     ]

@@ -6,51 +6,50 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('incidents', '0006_incident_timeline_gap_minutes'),
-        ('timeline', '0001_initial'),
+        ("incidents", "0006_incident_timeline_gap_minutes"),
+        ("timeline", "0001_initial"),
     ]
 
     operations = [
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.RemoveField(
-                    model_name='pendingimport',
-                    name='import_record',
+                    model_name="pendingimport",
+                    name="import_record",
                 ),
                 migrations.RemoveField(
-                    model_name='timelineevent',
-                    name='import_record',
+                    model_name="timelineevent",
+                    name="import_record",
                 ),
                 migrations.RemoveField(
-                    model_name='pendingimport',
-                    name='created_by',
+                    model_name="pendingimport",
+                    name="created_by",
                 ),
                 migrations.RemoveField(
-                    model_name='pendingimport',
-                    name='incident',
+                    model_name="pendingimport",
+                    name="incident",
                 ),
                 migrations.RemoveField(
-                    model_name='timelineevent',
-                    name='created_by',
+                    model_name="timelineevent",
+                    name="created_by",
                 ),
                 migrations.RemoveField(
-                    model_name='timelineevent',
-                    name='incident',
+                    model_name="timelineevent",
+                    name="incident",
                 ),
                 migrations.RemoveField(
-                    model_name='timelineevent',
-                    name='merged_into',
+                    model_name="timelineevent",
+                    name="merged_into",
                 ),
                 migrations.DeleteModel(
-                    name='ImportRecord',
+                    name="ImportRecord",
                 ),
                 migrations.DeleteModel(
-                    name='PendingImport',
+                    name="PendingImport",
                 ),
                 migrations.DeleteModel(
-                    name='TimelineEvent',
+                    name="TimelineEvent",
                 ),
             ],
             database_operations=[],

@@ -6,148 +6,305 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('incidents', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("incidents", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Retrospective',
+            name="Retrospective",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=300)),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('approved', 'Approved'), ('done', 'Done')], default='draft', max_length=12)),
-                ('due_at', models.DateField(blank=True, help_text='When the first draft is due.', null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('done_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='retrospectives', to='incidents.incident')),
-                ('owner', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_retrospectives', to=settings.AUTH_USER_MODEL)),
-                ('shadow', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='shadowed_retrospectives', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=300)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_review", "In review"),
+                            ("approved", "Approved"),
+                            ("done", "Done"),
+                        ],
+                        default="draft",
+                        max_length=12,
+                    ),
+                ),
+                ("due_at", models.DateField(blank=True, help_text="When the first draft is due.", null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("done_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="retrospectives",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_retrospectives",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "shadow",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="shadowed_retrospectives",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='Section',
+            name="Section",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=60)),
-                ('title', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('text', 'Text'), ('list', 'List'), ('table', 'Table'), ('timeline', 'Timeline')], default='text', max_length=10)),
-                ('required', models.BooleanField(default=False)),
-                ('guidance', models.TextField(blank=True)),
-                ('position', models.PositiveIntegerField()),
-                ('body', models.TextField(blank=True)),
-                ('version', models.PositiveIntegerField(default=1, help_text='Increases by one with every save.')),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('retrospective', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sections', to='writeups.retrospective')),
-                ('updated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.SlugField(max_length=60)),
+                ("title", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("text", "Text"), ("list", "List"), ("table", "Table"), ("timeline", "Timeline")],
+                        default="text",
+                        max_length=10,
+                    ),
+                ),
+                ("required", models.BooleanField(default=False)),
+                ("guidance", models.TextField(blank=True)),
+                ("position", models.PositiveIntegerField()),
+                ("body", models.TextField(blank=True)),
+                ("version", models.PositiveIntegerField(default=1, help_text="Increases by one with every save.")),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "retrospective",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="sections",
+                        to="writeups.retrospective",
+                    ),
+                ),
+                (
+                    "updated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position'],
+                "ordering": ["position"],
             },
         ),
         migrations.CreateModel(
-            name='Revision',
+            name="Revision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('body', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('note', models.CharField(blank=True, max_length=200)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('section', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='writeups.section')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("version", models.PositiveIntegerField()),
+                ("body", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("note", models.CharField(blank=True, max_length=200)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "section",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="revisions", to="writeups.section"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-version'],
+                "ordering": ["-version"],
             },
         ),
         migrations.CreateModel(
-            name='StateChange',
+            name="StateChange",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('from_state', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('approved', 'Approved'), ('done', 'Done')], max_length=12)),
-                ('to_state', models.CharField(choices=[('draft', 'Draft'), ('in_review', 'In review'), ('approved', 'Approved'), ('done', 'Done')], max_length=12)),
-                ('at', models.DateTimeField(auto_now_add=True)),
-                ('note', models.TextField(blank=True)),
-                ('by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('retrospective', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='state_changes', to='writeups.retrospective')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "from_state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_review", "In review"),
+                            ("approved", "Approved"),
+                            ("done", "Done"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "to_state",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("in_review", "In review"),
+                            ("approved", "Approved"),
+                            ("done", "Done"),
+                        ],
+                        max_length=12,
+                    ),
+                ),
+                ("at", models.DateTimeField(auto_now_add=True)),
+                ("note", models.TextField(blank=True)),
+                (
+                    "by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "retrospective",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="state_changes",
+                        to="writeups.retrospective",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['at', 'id'],
+                "ordering": ["at", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Template',
+            name="Template",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.SlugField(max_length=60)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('is_builtin', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('organization', models.ForeignKey(blank=True, help_text='Empty for built-in templates, which every organization sees.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='templates', to='accounts.organization')),
-                ('team', models.ForeignKey(blank=True, help_text='The team that owns a custom template.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='templates', to='accounts.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("key", models.SlugField(max_length=60)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("is_builtin", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty for built-in templates, which every organization sees.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="templates",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="The team that owns a custom template.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="templates",
+                        to="accounts.team",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-is_builtin', 'name'],
+                "ordering": ["-is_builtin", "name"],
             },
         ),
         migrations.CreateModel(
-            name='TemplateVersion',
+            name="TemplateVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('sections', models.JSONField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('template', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='writeups.template')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("number", models.PositiveIntegerField()),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("sections", models.JSONField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "template",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="writeups.template"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['template', '-number'],
+                "ordering": ["template", "-number"],
             },
         ),
         migrations.AddField(
-            model_name='retrospective',
-            name='template_version',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='retrospectives', to='writeups.templateversion'),
+            model_name="retrospective",
+            name="template_version",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="retrospectives",
+                to="writeups.templateversion",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='section',
-            constraint=models.UniqueConstraint(fields=('retrospective', 'key'), name='section_key_unique'),
+            model_name="section",
+            constraint=models.UniqueConstraint(fields=("retrospective", "key"), name="section_key_unique"),
         ),
         migrations.AddConstraint(
-            model_name='revision',
-            constraint=models.UniqueConstraint(fields=('section', 'version'), name='revision_version_unique'),
+            model_name="revision",
+            constraint=models.UniqueConstraint(fields=("section", "version"), name="revision_version_unique"),
         ),
         migrations.AddConstraint(
-            model_name='template',
-            constraint=models.UniqueConstraint(condition=models.Q(('organization__isnull', True)), fields=('key',), name='builtin_template_key_unique'),
+            model_name="template",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("organization__isnull", True)), fields=("key",), name="builtin_template_key_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='template',
-            constraint=models.UniqueConstraint(condition=models.Q(('organization__isnull', False)), fields=('organization', 'key'), name='template_key_unique_in_org'),
+            model_name="template",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("organization__isnull", False)),
+                fields=("organization", "key"),
+                name="template_key_unique_in_org",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='templateversion',
-            constraint=models.UniqueConstraint(fields=('template', 'number'), name='template_version_unique'),
+            model_name="templateversion",
+            constraint=models.UniqueConstraint(fields=("template", "number"), name="template_version_unique"),
         ),
         migrations.AddIndex(
-            model_name='retrospective',
-            index=models.Index(fields=['state', '-done_at'], name='retro_state_done'),
+            model_name="retrospective",
+            index=models.Index(fields=["state", "-done_at"], name="retro_state_done"),
         ),
         migrations.AddIndex(
-            model_name='retrospective',
-            index=models.Index(fields=['owner', 'state'], name='retro_owner_state'),
+            model_name="retrospective",
+            index=models.Index(fields=["owner", "state"], name="retro_owner_state"),
         ),
     ]

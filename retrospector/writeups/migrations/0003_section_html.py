@@ -12,15 +12,14 @@ def render_existing(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('writeups', '0002_builtin_templates'),
+        ("writeups", "0002_builtin_templates"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='section',
-            name='html',
+            model_name="section",
+            name="html",
             field=models.TextField(blank=True, editable=False),
         ),
         migrations.RunPython(render_existing, migrations.RunPython.noop),

@@ -15,11 +15,10 @@ def fill(apps, schema_editor):
     Section = apps.get_model("writeups", "Section")
     written = [pk for pk, body in Section.objects.values_list("pk", "body").iterator(chunk_size=500) if not empty(body)]
     for start in range(0, len(written), 500):
-        Section.objects.filter(pk__in=written[start:start + 500]).update(filled=True)
+        Section.objects.filter(pk__in=written[start : start + 500]).update(filled=True)
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ("writeups", "0003_section_html"),
     ]

@@ -12,8 +12,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 8000)))
-        parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 0)) or None,
-                            help="Worker processes (default: 2 x cores + 1, at most 8).")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=int(os.environ.get("WEB_CONCURRENCY", 0)) or None,
+            help="Worker processes (default: 2 x cores + 1, at most 8).",
+        )
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 2)))
 
     def handle(self, *args, host, port, workers, threads, **options):

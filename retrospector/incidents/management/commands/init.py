@@ -34,7 +34,9 @@ class Command(BaseCommand):
         organization = organization_create(name=org, slug=slugify(org)[:100] or "org")
         severity_levels_ensure_defaults(organization=organization)
         try:
-            user = user_create(organization=organization, username=admin, password=password, email=email, is_org_admin=True)
+            user = user_create(
+                organization=organization, username=admin, password=password, email=email, is_org_admin=True
+            )
         except ValidationError as exc:
             raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())) from exc
         if team:

@@ -45,20 +45,33 @@ class Command(BaseCommand):
         imp.add_argument("--since", help="Only events at or after this RFC 3339 time.")
         imp.add_argument("--until", help="Only events at or before this RFC 3339 time.")
         imp.add_argument("--channel", action="append", help="Only this channel / service (repeatable).")
-        imp.add_argument("--mapping", default="", help="Column or field mapping for csv/jsonl, e.g. time=ts,text=message,actor=user.")
-        imp.add_argument("--as-user", dest="as_user", help="Who the import is recorded as (default: the first organization admin).")
+        imp.add_argument(
+            "--mapping", default="", help="Column or field mapping for csv/jsonl, e.g. time=ts,text=message,actor=user."
+        )
+        imp.add_argument(
+            "--as-user", dest="as_user", help="Who the import is recorded as (default: the first organization admin)."
+        )
         imp.add_argument("--dry-run", action="store_true", help="Parse and show, save nothing.")
         imp.add_argument("--format", choices=["text", "json"], default="text")
 
     def handle(self, *args, action, **opts):
         path = Path(opts["path"])
         try:
-            asked = import_request_parse(source=opts["source"], tz=opts["tz"], since=opts["since"],
-                                         until=opts["until"], channel=opts["channel"] or (), mapping=opts["mapping"],
-                                         dry_run=opts["dry_run"])
+            asked = import_request_parse(
+                source=opts["source"],
+                tz=opts["tz"],
+                since=opts["since"],
+                until=opts["until"],
+                channel=opts["channel"] or (),
+                mapping=opts["mapping"],
+                dry_run=opts["dry_run"],
+            )
         except ValidationError as exc:
-            raise CommandError(" ".join(f"--{field}: {message}" for field, messages in exc.message_dict.items()
-                                        for message in messages)) from None
+            raise CommandError(
+                " ".join(
+                    f"--{field}: {message}" for field, messages in exc.message_dict.items() for message in messages
+                )
+            ) from None
         incident = Incident.objects.filter(pk=opts["incident_id"]).select_related("team").first()
         if incident is None and not asked.dry_run:
             raise CommandError(f"No incident #{opts['incident_id']}.")
@@ -77,8 +90,9 @@ class Command(BaseCommand):
             from retrospector.timeline.services import timeline_import
 
             by = self._user(opts["as_user"], incident)
-            record = timeline_import(incident=incident, by=by, source_type=asked.source, file_name=path.name,
-                                     events=events)
+            record = timeline_import(
+                incident=incident, by=by, source_type=asked.source, file_name=path.name, events=events
+            )
         except ImportFailed as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
@@ -90,8 +104,10 @@ class Command(BaseCommand):
         if opts["format"] == "json":
             self.stdout.write(json.dumps(summary))
         else:
-            self.stdout.write(f"Added {record.event_count} events to incident #{incident.pk} "
-                              f"({record.skipped_count} already there). Undo with the import #{record.pk} on the timeline page.")
+            self.stdout.write(
+                f"Added {record.event_count} events to incident #{incident.pk} "
+                f"({record.skipped_count} already there). Undo with the import #{record.pk} on the timeline page."
+            )
 
     def _user(self, username, incident):
         if username:
@@ -99,7 +115,11 @@ class Command(BaseCommand):
             if user is None:
                 raise CommandError(f"No user {username!r}.")
             return user
-        user = User.objects.filter(organization_id=incident.organization_id, is_org_admin=True, is_active=True).order_by("pk").first()
+        user = (
+            User.objects.filter(organization_id=incident.organization_id, is_org_admin=True, is_active=True)
+            .order_by("pk")
+            .first()
+        )
         if user is None:
             raise CommandError("Pass --as-user: this organization has no admin to record the import as.")
         return user
