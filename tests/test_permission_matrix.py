@@ -311,7 +311,7 @@ def test_anonymous_people_are_sent_to_log_in(world, label, method, url, data, ki
 def test_refused_writes_change_nothing(world, everyone, visibility, name):
     incident, retrospective = world[visibility]
     client = client_of(everyone, name)
-    for label, method, url, data, kind in PAGES + API_ENDPOINTS:
+    for _label, method, url, data, kind in PAGES + API_ENDPOINTS:
         if kind == WRITE:
             call(client, method, url_for(url, incident, retrospective), data, incident)
     from retrospector.timeline.models import TimelineEvent

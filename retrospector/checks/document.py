@@ -216,7 +216,7 @@ class Document:
     @classmethod
     def from_sections(cls, sections: list[Section]) -> Document:
         copies = []
-        for index, s in enumerate(sections):
+        for _index, s in enumerate(sections):
             copy = Section(s.key, s.title, s.body or "", required=s.required, kind=s.kind or "text")
             copy.level = s.level or 2
             copy.role = s.role or ""

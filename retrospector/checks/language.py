@@ -141,7 +141,7 @@ def is_participle(word: str) -> bool:
         return True
     if low in PARTICIPLE_EXCLUDE:
         return False
-    return len(low) > 3 and (low.endswith("ed") or low.endswith("en"))
+    return len(low) > 3 and (low.endswith(("ed", "en")))
 
 
 @dataclass

@@ -104,9 +104,7 @@ class ImportOptions:
             return False
         if self.until is not None and event.occurred_at > self.until:
             return False
-        if self.channels is not None and event.channel not in self.channels:
-            return False
-        return True
+        return not (self.channels is not None and event.channel not in self.channels)
 
 
 class ProblemCollector:

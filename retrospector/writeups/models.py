@@ -14,9 +14,7 @@ def body_is_empty(body: str) -> bool:
     lines = [line.strip() for line in body.splitlines() if line.strip()]
     if not lines:
         return True
-    if len(lines) == 2 and lines[0].startswith("|") and _TABLE_SEPARATOR.match(lines[1]):
-        return True
-    return False
+    return bool(len(lines) == 2 and lines[0].startswith("|") and _TABLE_SEPARATOR.match(lines[1]))
 
 
 class SectionKind(models.TextChoices):
@@ -135,6 +133,9 @@ class StateChange(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self):
+        return f"{self.from_state} -> {self.to_state}"
+
 
 class Section(models.Model):
     retrospective = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="sections")
@@ -181,3 +182,6 @@ class Revision(models.Model):
     class Meta:
         ordering = ["-version"]
         constraints = [models.UniqueConstraint(fields=["section", "version"], name="revision_version_unique")]
+
+    def __str__(self):
+        return f"version {self.version}"

@@ -96,7 +96,7 @@ def reference_checks(incident, *, limit: int = 200) -> list[TimelineFinding]:
             )
         )
     ordered = [(name, milestone_times[name]) for name in MILESTONE_ORDER if name in milestone_times]
-    for (name_a, (time_a, _)), (name_b, (time_b, pk_b)) in zip(ordered, ordered[1:]):
+    for (name_a, (time_a, _)), (name_b, (time_b, pk_b)) in zip(ordered, ordered[1:], strict=False):
         if time_b < time_a:
             findings.append(
                 TimelineFinding("milestone-order", "error", f"“{name_b}” is marked before “{name_a}”.", pk_b)

@@ -322,7 +322,7 @@ def check_incomplete(ctx) -> None:
                 "the ticket that holds them.",
             )
             continue
-        for item, end, missing in missing_by_item:
+        for item, _end, missing in missing_by_item:
             bare = [m.split(" ", 1)[1] for m in missing]  # "an owner" -> "owner"
             ctx.report(
                 "recommendation-incomplete",

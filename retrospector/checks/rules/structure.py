@@ -37,7 +37,7 @@ def _compute_empty(section: Section) -> bool:
         return True
     blocks = view.blocks
     body = section.body
-    for header, rows in view.tables():
+    for _header, rows in view.tables():
         for row in rows:
             cells = [body[a:b] for a, b in row.cells]
             if any(not _PLACEHOLDER_LINE.match(c) and not _PLACEHOLDER_CELL.fullmatch(c) for c in cells):

@@ -221,7 +221,7 @@ def _parse_entries(group):
         heading_day = heading[0] if heading else None
         if heading_day is not None:
             entries.append(Entry(section, -1, -1, -1, -1, heading_day, None, None, True, section.title))
-        for block_index, block in enumerate(view.blocks):
+        for _block_index, block in enumerate(view.blocks):
             if block.type == "header":
                 names = [body[a:b] for a, b in block.cells]
                 time_col = next((i for i, n in enumerate(names) if _TIME_COLUMN.search(n)), 0)
