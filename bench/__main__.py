@@ -13,7 +13,8 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * then the write-up checker (bench/checks.py, the "checks" key): a 5,000-line write-up, and a real `retrospector lint`
   process over 1,000 files.
 
-Progress goes to stderr. The whole run takes about four minutes (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000 for a quick one).
+Progress goes to stderr. The whole run takes about four minutes (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000 for a
+quick one).
 """
 
 from __future__ import annotations

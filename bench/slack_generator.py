@@ -245,7 +245,10 @@ def _write_channel(
                 "attachments": [
                     {
                         "fallback": f"{bot_name}: {rng.choice(WORDS)} {rng.choice(WORDS)}",
-                        "title": f"{rng.choice(('Deploy', 'Alert', 'Build'))} #{rng.randrange(1, 99999)} {rng.choice(('started', 'firing', 'finished', 'resolved'))}",
+                        "title": (
+                            f"{rng.choice(('Deploy', 'Alert', 'Build'))} #{rng.randrange(1, 99999)} "
+                            f"{rng.choice(('started', 'firing', 'finished', 'resolved'))}"
+                        ),
                         "title_link": f"https://ci.example.com/runs/{rng.randrange(1, 10**9)}",
                         "text": " ".join(rng.choices(WORDS, k=8)),
                     }

@@ -635,7 +635,9 @@ def floor_rows(folder: Path, constants: dict):
                     continue
                 seconds, _, micros = ts.partition(".")
                 t = gmtime(int(seconds))
-                occurred = "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*t[:6]) + ("" if micros == "000000" else "." + micros)
+                occurred = "{:04d}-{:02d}-{:02d} {:02d}:{:02d}:{:02d}".format(*t[:6]) + (
+                    "" if micros == "000000" else "." + micros
+                )
                 thread_ts = message.get("thread_ts")
                 parent = f"{cid}/{thread_ts}" if thread_ts and thread_ts != ts else ""
                 user = message.get("user")

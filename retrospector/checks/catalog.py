@@ -40,8 +40,14 @@ _RULES = (
         id="blame",
         title="A person stands as the cause",
         severity="error",
-        sections="every section; in timelines only the blame vocabulary, since naming who did what is the point of a timeline",
-        principle="People are part of the system's environment, never its cause: describe the conditions that made the action make sense at the time.",
+        sections=(
+            "every section; in timelines only the blame vocabulary, "
+            "since naming who did what is the point of a timeline"
+        ),
+        principle=(
+            "People are part of the system's environment, never its cause: "
+            "describe the conditions that made the action make sense at the time."
+        ),
         rationale=(
             'Words like "human error" or "careless" end the inquiry at the person nearest the '
             "failure, and people who expect to be blamed stop telling the whole story. The useful "
@@ -65,7 +71,10 @@ _RULES = (
         title="Hindsight about what people should have done",
         severity="warning",
         sections="every section",
-        principle="Describe what people saw and did, not what they should have done: hindsight makes the path look obvious when it was not.",
+        principle=(
+            "Describe what people saw and did, not what they should have done: "
+            "hindsight makes the path look obvious when it was not."
+        ),
         rationale=(
             '"Should have", "could have" and "failed to" compare people with a version of events '
             "that only exists after the fact. They tell the reader nothing about why the action "
@@ -88,7 +97,9 @@ _RULES = (
         title="A single root cause as the explanation",
         severity="warning",
         sections="headings and prose outside the timeline",
-        principle="Incidents come from several contributing factors working together; a single root cause hides the others.",
+        principle=(
+            "Incidents come from several contributing factors working together; a single root cause hides the others."
+        ),
         rationale=(
             "Declaring one root cause stops the analysis at whatever the team chose to call the "
             "root, often something outside its control. Listing the contributing factors, and the "
@@ -110,7 +121,9 @@ _RULES = (
         title="Discussion question answerable with yes or no",
         severity="warning",
         sections="discussion questions",
-        principle="Discussion questions should open a conversation; a question that can be answered yes or no closes it.",
+        principle=(
+            "Discussion questions should open a conversation; a question that can be answered yes or no closes it."
+        ),
         rationale=(
             "A review meeting learns from stories, and a yes/no question invites a one-word answer. "
             "Asking what people saw, how they decided or what surprised them gets the story."
@@ -130,7 +143,10 @@ _RULES = (
         title="Asking a person why",
         severity="warning",
         sections="discussion questions",
-        principle='Asking a person "why" sounds like asking them to justify themselves; ask how they decided or what they saw.',
+        principle=(
+            'Asking a person "why" sounds like asking them to justify themselves; '
+            "ask how they decided or what they saw."
+        ),
         rationale=(
             '"Why did you ..." puts people on the defensive and tends to get a justification. '
             '"How did you decide ..." or "What made ... look like the right step?" gets at the '
@@ -151,7 +167,10 @@ _RULES = (
         title="Vague or unverifiable recommendation",
         severity="warning",
         sections='recommendations and action items; exhortations such as "be more careful" everywhere',
-        principle="A recommendation should name a concrete change whose completion anyone can check; exhortations to be careful change nothing.",
+        principle=(
+            "A recommendation should name a concrete change whose completion "
+            "anyone can check; exhortations to be careful change nothing."
+        ),
         rationale=(
             '"Improve monitoring" or "communicate better" cannot be finished, so they are never '
             'done, and "be more careful" asks people to be the safety control. Name the alert, the '
@@ -163,7 +182,10 @@ _RULES = (
             "Make sure this never happens again.",
         ),
         good=(
-            "Alert when a certificate expires in less than 14 days (owner: Priya, due 2024-07-01, done when the alert fires in staging).",
+            (
+                "Alert when a certificate expires in less than 14 days "
+                "(owner: Priya, due 2024-07-01, done when the alert fires in staging)."
+            ),
             "Make the migration script refuse to run twice against the same schema version.",
         ),
     ),
@@ -172,7 +194,9 @@ _RULES = (
         title="Recommendation without owner, date or definition of done",
         severity="warning",
         sections="recommendations and action items (list items and table rows)",
-        principle="Each recommendation needs an owner, a date and a definition of done, or it will quietly never happen.",
+        principle=(
+            "Each recommendation needs an owner, a date and a definition of done, or it will quietly never happen."
+        ),
         rationale=(
             "Recommendations compete with all other work. Without a named owner and a commitment "
             'date they drift to "next sprint"; without a definition of done nobody can say when '
@@ -189,7 +213,10 @@ _RULES = (
         title="Recommendation that traces to no finding",
         severity="info",
         sections="recommendations, compared with the analysis sections",
-        principle="Every recommendation should answer something the analysis found; one that answers nothing in the write-up may not have helped here.",
+        principle=(
+            "Every recommendation should answer something the analysis found; "
+            "one that answers nothing in the write-up may not have helped here."
+        ),
         rationale=(
             "Recommendations that do not connect to a contributing factor, a failed control or a "
             '"what went wrong" item are often wishes that would not have changed this incident. '
@@ -234,7 +261,9 @@ _RULES = (
         title="Timeline with mixed or missing time zones",
         severity="warning",
         sections="timelines",
-        principle="Give every timeline one time zone, stated once, so readers in other zones do not misread the sequence.",
+        principle=(
+            "Give every timeline one time zone, stated once, so readers in other zones do not misread the sequence."
+        ),
         rationale=(
             "Distributed teams read times in their own zone unless told otherwise, and sources "
             "(chat, pager, logs) each use their own. State the zone in the header or a note, and "
@@ -248,7 +277,10 @@ _RULES = (
         title="Timeline entry without a source",
         severity="info",
         sections="timelines",
-        principle="Link each timeline entry to its primary source (chat message, alert, log line, deploy) so it can be checked later.",
+        principle=(
+            "Link each timeline entry to its primary source "
+            "(chat message, alert, log line, deploy) so it can be checked later."
+        ),
         rationale=(
             "A sourced timeline settles disagreements in the review quickly and lets later readers "
             "see exactly what responders saw. When no entry has a source, one finding covers the "

@@ -1,10 +1,10 @@
 """Periodic jobs, run by `retrospector worker`: no cron and no broker.
 
-One task, `housekeeping`, runs every job the apps declare (`periodic_jobs` on their AppConfig) and then queues itself again to run HOUSEKEEPING_EVERY later (a
-django-tasks task with run_after, on the database backend). `retrospector worker` queues it when it starts unless a
-run is already waiting, so the chain survives restarts; when several workers start together and each queues one,
-the next runs find the other waiting and do not queue again, so the chains fold back into one. Each job must be
-harmless to run twice.
+One task, `housekeeping`, runs every job the apps declare (`periodic_jobs` on their AppConfig) and then queues
+itself again to run HOUSEKEEPING_EVERY later (a django-tasks task with run_after, on the database backend).
+`retrospector worker` queues it when it starts unless a run is already waiting, so the chain survives restarts; when
+several workers start together and each queues one, the next runs find the other waiting and do not queue again, so
+the chains fold back into one. Each job must be harmless to run twice.
 """
 
 from __future__ import annotations

@@ -237,7 +237,8 @@ class Moment:
 def payload_event(
     moment: Moment, source_type: str, source_ref: str, actor: tuple[str, str], text: str, kind: str, **fields: Any
 ) -> ParsedEvent:
-    """An event at `moment` by `actor` (name, actor_kind), its text clipped; `fields` are the rest (source_url, channel...)."""
+    """An event at `moment` by `actor` (name, actor_kind), its text clipped; `fields` are the rest
+    (source_url, channel...)."""
     name, actor_kind = actor
     return ParsedEvent(
         occurred_at=moment.utc,
@@ -315,7 +316,10 @@ class EventSet:
         if old == event or self.on_conflict == "keep_first":
             return
         ctx.problem(
-            f"duplicate id {shown(event.source_ref)}: {self.where[event.source_ref]} has the same id with different content.",
+            (
+                f"duplicate id {shown(event.source_ref)}: "
+                f"{self.where[event.source_ref]} has the same id with different content."
+            ),
             *parts,
             field=field,
         )

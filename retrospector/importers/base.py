@@ -26,8 +26,9 @@ class Attachment:
 
 @dataclass(slots=True)
 class ParsedEvent:
-    # Not frozen: a frozen dataclass sets every field through object.__setattr__, which made building one cost 3.8 µs
-    # instead of 0.9 µs; a million-message import builds a million of them. Parsers hand them over and never change them.
+    # Not frozen: a frozen dataclass sets every field through object.__setattr__, which made building one cost
+    # 3.8 µs instead of 0.9 µs; a million-message import builds a million of them. Parsers hand them over and never
+    # change them.
 
     occurred_at: datetime  # timezone-aware, in UTC
     original_time: str  # the time exactly as the source wrote it ("1585412040.000200", "2024-05-01T10:00:00+02:00")

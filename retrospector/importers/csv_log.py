@@ -291,7 +291,10 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
         data_rows += 1
         if len(row) <= needed:
             problems.add(
-                f"has {len(row)} field(s); the header has {len(header)}, and column {header[needed]!r} is field {needed + 1}.",
+                (
+                    f"has {len(row)} field(s); the header has {len(header)}, "
+                    f"and column {header[needed]!r} is field {needed + 1}."
+                ),
                 line=start,
             )
             continue

@@ -102,7 +102,10 @@ def _time(ctx: Ctx, alert: dict, action: str) -> Moment | None:
             )
             return None
     ctx.problem(
-        f"this {shown(action)} payload carries no time ({' or '.join('alert.' + f for f in fields)}), so it cannot be placed on a timeline.",
+        (
+            f"this {shown(action)} payload carries no time "
+            f"({' or '.join('alert.' + f for f in fields)}), so it cannot be placed on a timeline."
+        ),
         "alert",
         field=fields[0],
     )

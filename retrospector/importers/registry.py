@@ -92,7 +92,8 @@ def parse_upload(
                     progress(len(events))
             return sort_for_display(events)
         except ImportFailed as exc:
-            # Problems name the file as uploaded ("export.zip", "bad.json:3"), not the temporary folder it was read from.
+            # Problems name the file as uploaded ("export.zip", "bad.json:3"), not the temporary folder it
+            # was read from.
             prefix = folder.rstrip("/") + "/"
             raise ImportFailed([replace(p, file=p.file.removeprefix(prefix)) for p in exc.problems]) from None
 

@@ -137,7 +137,8 @@ class _ZipSource(_Source):
             ) from exc
         if len(data) > MAX_MEMBER_BYTES:
             raise _Unreadable(
-                f"unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MB; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
+                f"unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MB; "
+                f"the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
             )
         return data
 
@@ -179,7 +180,8 @@ class _FolderSource(_Source):
             raise _Unreadable(f"could not be read ({exc.strerror or exc}).") from exc
         if len(data) > MAX_MEMBER_BYTES:
             raise _Unreadable(
-                f"is larger than {MAX_MEMBER_BYTES // 1024**2} MB; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
+                f"is larger than {MAX_MEMBER_BYTES // 1024**2} MB; "
+                f"the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
             )
         return data
 
@@ -335,7 +337,8 @@ def _load_json(source: _Source, name: str, problems: ProblemCollector) -> tuple[
 
 
 def _load_list(source: _Source, name: str, problems: ProblemCollector, of_what: str) -> list | None:
-    """The JSON list in member `name`; None after a problem (unreadable, not JSON, or "must be a list of <of_what>.")."""
+    """The JSON list in member `name`; None after a problem (unreadable, not JSON, or
+    "must be a list of <of_what>.")."""
     ok, value = _load_json(source, name, problems)
     if not ok:
         return None
@@ -423,7 +426,10 @@ def _parse_source(
         if source.sizes.get(name, 0) > MAX_MEMBER_BYTES and name.endswith(".json"):
             problems.add(
                 name,
-                f"is {source.sizes[name] / 1024**2:.0f} MB uncompressed; the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file.",
+                (
+                    f"is {source.sizes[name] / 1024**2:.0f} MB uncompressed; "
+                    f"the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
+                ),
             )
     directory = _Directory()
 

@@ -199,7 +199,8 @@ def import_jobs_prune(*, now: datetime | None = None) -> int:
 def import_jobs_fail_stalled(*, now: datetime | None = None) -> int:
     """Jobs whose worker went away mid-step (stopped, restarted, killed): a step that started more than STALLED_AFTER
     ago and is still reading or importing will not finish (the biggest upload takes well under a minute). They end as
-    failed, saying so; nothing of theirs was saved, since an import is one transaction. A periodic job (core.periodic)."""
+    failed, saying so; nothing of theirs was saved, since an import is one transaction. A periodic job
+    (core.periodic)."""
     now = now or timezone.now()
     stalled = PendingImport.objects.filter(
         background=True, status__in=[Status.READING, Status.IMPORTING], started_at__lt=now - STALLED_AFTER

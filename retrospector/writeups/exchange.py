@@ -184,14 +184,19 @@ def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospectiv
 
 
 PRINT_CSS = """
-body{font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1d2433;max-width:46rem;margin:2rem auto;padding:0 1rem}
-h1{font-size:1.9rem;margin-bottom:.2rem}h2{font-size:1.35rem;margin-top:2rem;border-bottom:1px solid #d7dce5;padding-bottom:.2rem}
+body{font:16px/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;\
+color:#1d2433;max-width:46rem;margin:2rem auto;padding:0 1rem}
+h1{font-size:1.9rem;margin-bottom:.2rem}\
+h2{font-size:1.35rem;margin-top:2rem;border-bottom:1px solid #d7dce5;padding-bottom:.2rem}
 h3{font-size:1.1rem}table{border-collapse:collapse;width:100%;margin:1rem 0;font-size:.92rem}
 th,td{border:1px solid #c9d0dc;padding:.35rem .5rem;text-align:left;vertical-align:top}th{background:#f1f3f7}
-pre{background:#f5f6f8;padding:.75rem;overflow:auto;font-size:.85rem}code{font-family:ui-monospace,Menlo,Consolas,monospace}
+pre{background:#f5f6f8;padding:.75rem;overflow:auto;font-size:.85rem}\
+code{font-family:ui-monospace,Menlo,Consolas,monospace}
 blockquote{border-left:3px solid #c9d0dc;margin-left:0;padding-left:1rem;color:#4a5468}
-.meta{color:#4a5468;font-size:.92rem}.meta dt{font-weight:600;float:left;clear:left;width:11rem}.meta dd{margin-left:11rem}
+.meta{color:#4a5468;font-size:.92rem}.meta dt{font-weight:600;float:left;clear:left;width:11rem}\
+.meta dd{margin-left:11rem}
 .empty{color:#8a93a6;font-style:italic}
-@media print{body{margin:0;max-width:none;font-size:11pt}h2{break-after:avoid}table,pre,blockquote{break-inside:avoid}a{color:inherit}
+@media print{body{margin:0;max-width:none;font-size:11pt}h2{break-after:avoid}\
+table,pre,blockquote{break-inside:avoid}a{color:inherit}
 a[href^="http"]::after{content:" (" attr(href) ")";font-size:.8em;color:#4a5468}@page{margin:2cm}}
 """

@@ -10,7 +10,8 @@ DOCS = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
 def test_the_checks_documentation_matches_the_catalog():
     assert DOCS.read_text(encoding="utf-8") == catalog_markdown(), (
         "docs/checks.md is stale: regenerate it with "
-        "python -c 'from retrospector.checks import catalog_markdown; print(catalog_markdown(), end=\"\")' > docs/checks.md"
+        "python -c 'from retrospector.checks import catalog_markdown; "
+        'print(catalog_markdown(), end="")\' > docs/checks.md'
     )
 
 

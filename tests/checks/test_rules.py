@@ -280,13 +280,14 @@ def test_a_why_question_gets_a_how_rewrite():
 
 
 def test_it_reports_vague_recommendations_and_missing_owner_date_or_definition_of_done():
-    body = """
-        - Improve monitoring.
-        - Alert when replication lag exceeds 30 s for 5 minutes (owner: Priya, due 2024-09-01, done when it fires in staging).
-        - Add a confirmation prompt to the failover script (owner: @sam).
-        - [OPS-12](https://tracker.example/OPS-12): make the migration runner refuse to run twice.
-        """
-    doc = Document.from_sections([Section("a", "Action items", md(body), kind="recommendations")])
+    body = (
+        "- Improve monitoring.\n"
+        "- Alert when replication lag exceeds 30 s for 5 minutes "
+        "(owner: Priya, due 2024-09-01, done when it fires in staging).\n"
+        "- Add a confirmation prompt to the failover script (owner: @sam).\n"
+        "- [OPS-12](https://tracker.example/OPS-12): make the migration runner refuse to run twice.\n"
+    )
+    doc = Document.from_sections([Section("a", "Action items", body, kind="recommendations")])
     found = [(f.rule, f.line) for f in run(doc)]
     assert found == [("recommendation-incomplete", 1), ("recommendation-vague", 1), ("recommendation-incomplete", 3)]
 
@@ -570,7 +571,8 @@ def test_a_file_comment_can_enable_an_opt_in_rule_and_disable_all():
     assert rules_in("<!-- retrospector: disable=all -->\n## Analysis\n\nHuman error.\n") == []
     text = (
         "<!-- retrospector: enable=recommendation-untraced -->\n## Contributing factors\n\n- Disk filled up.\n\n"
-        "## Action items\n\n- Rewrite the billing UI in another framework (owner: Sam, due 2024-09-01, done when shipped).\n"
+        "## Action items\n\n"
+        "- Rewrite the billing UI in another framework (owner: Sam, due 2024-09-01, done when shipped).\n"
     )
     assert rules_in(text) == ["recommendation-untraced"]
 

@@ -182,7 +182,10 @@ def test_empty_file_and_header_only_are_problems(tmp_path):
 
 
 def test_bom_crlf_blank_lines_and_excel_sep_line(tmp_path):
-    body = '\ufeff\r\nsep=;\r\ntime;text\r\n2024-05-01T10:00:00Z;"two\r\nlines"\r\n\r\n;\r\n2024-05-01T10:01:00Z;after\r\n2024-13-01T10:00:00Z;bad\r\n'
+    body = (
+        '\ufeff\r\nsep=;\r\ntime;text\r\n2024-05-01T10:00:00Z;"two\r\nlines"\r\n\r\n;\r\n'
+        "2024-05-01T10:01:00Z;after\r\n2024-13-01T10:00:00Z;bad\r\n"
+    )
     path = tmp_path / "excel.csv"
     path.write_bytes(body.encode("utf-8"))
     found = problems(path, SIMPLE)

@@ -97,7 +97,8 @@ def test_description_and_task_are_kept_and_clipped(tmp_path):
     payload["deployment"].update(task="deploy:migrations", description="Roll out 2.14.3" + "!" * 30_000)
     (event,) = events_of(github, write_json(tmp_path, payload))
     assert event.text.startswith(
-        "Deployment to production of Codertocat/Hello-World@master (f95f852) created by Codertocat (task deploy:migrations)\nRoll out 2.14.3"
+        "Deployment to production of Codertocat/Hello-World@master (f95f852) created by Codertocat "
+        "(task deploy:migrations)\nRoll out 2.14.3"
     )
     check_event(event, SRC)
 

@@ -365,7 +365,8 @@ def test_time_format(tmp_path):
 def test_bom_blank_lines_and_crlf(tmp_path):
     path = tmp_path / "crlf.jsonl"
     path.write_bytes(
-        b'\xef\xbb\xbf{"ts": "2024-05-01T10:00:00Z", "msg": "one"}\r\n\r\n{"ts": "2024-05-01T10:00:01Z", "msg": "two"}\r\n'
+        b'\xef\xbb\xbf{"ts": "2024-05-01T10:00:00Z", "msg": "one"}\r\n\r\n'
+        b'{"ts": "2024-05-01T10:00:01Z", "msg": "two"}\r\n'
     )
     assert [(e.text, e.source_ref) for e in events(path)] == [("one", "crlf.jsonl:1"), ("two", "crlf.jsonl:3")]
 

@@ -140,7 +140,8 @@ def test_bot_messages_are_bots_named_after_their_integration_with_attachments_fo
     commit = by_ref(events)[f"{ENRIQUE}/1459154014.000018"]
     assert commit.text == (
         "[enrique:master] 1 new commit by hfaran:\n"
-        "[b698a38](https://github.com/mesos-magellan/enrique/commit/b698a38dabbd81c51029f163e74bcd76115e9c2f): Implement killTask; resolves #20 - hfaran"
+        "[b698a38](https://github.com/mesos-magellan/enrique/commit/b698a38dabbd81c51029f163e74bcd76115e9c2f)"
+        ": Implement killTask; resolves #20 - hfaran"
     )
     bot_add = by_ref(events)[f"{ENRIQUE}/1452988746.000017"]
     assert bot_add.actor == "Hamza Faran" and bot_add.actor_kind == "person"
@@ -277,17 +278,20 @@ def test_markup_is_rendered(tmp_path):
             {
                 "type": "message",
                 "user": "U0BMQB6JE",
-                "text": "<@U0BMS113R> <!subteam^S123|@oncall> <!subteam^S9> <#C0JL6CGQ2|traveling-sailor> <#C0JGLMMNX> "
-                "<https://x.example/a?b=1|label> <https://plain.example/> <mailto:a@b.example|a@b.example> <!here> <!channel> "
-                "<!date^1392734382^{date}|Feb 18, 2014> <@UNKNOWN> <@UGONE|gone> 1 &lt; 2 &amp;&amp; 3 &gt; 2",
+                "text": (
+                    "<@U0BMS113R> <!subteam^S123|@oncall> <!subteam^S9> <#C0JL6CGQ2|traveling-sailor> <#C0JGLMMNX> "
+                    "<https://x.example/a?b=1|label> <https://plain.example/> <mailto:a@b.example|a@b.example> "
+                    "<!here> <!channel> <!date^1392734382^{date}|Feb 18, 2014> <@UNKNOWN> <@UGONE|gone> "
+                    "1 &lt; 2 &amp;&amp; 3 &gt; 2"
+                ),
                 "ts": "1459500000.000001",
             }
         ],
     )
     event = by_ref(parse_all(export))[f"{ENRIQUE}/1459500000.000001"]
     assert event.text == (
-        "@Hermione Granger @oncall @S9 #traveling-sailor #enrique [label](https://x.example/a?b=1) https://plain.example/ "
-        "a@b.example @here @channel Feb 18, 2014 @UNKNOWN @gone 1 < 2 && 3 > 2"
+        "@Hermione Granger @oncall @S9 #traveling-sailor #enrique [label](https://x.example/a?b=1) "
+        "https://plain.example/ a@b.example @here @channel Feb 18, 2014 @UNKNOWN @gone 1 < 2 && 3 > 2"
     )
 
 

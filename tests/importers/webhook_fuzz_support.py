@@ -136,7 +136,8 @@ def cut_json_problem(module, tmp_path: Path, source: str, relative: str, size: i
 
 
 def wrong_format_problem(module, other_source: str, relative: str, says: str, looks_like: str) -> ImportProblem:
-    """The one problem of another source's real sample: it `says` what the file is not, and names the source it looks like."""
+    """The one problem of another source's real sample: it `says` what the file is not, and names the source it
+    looks like."""
     (problem,) = problems_of(module, sample(other_source, relative))
     assert says in problem.message
     assert looks_like in problem.message

@@ -55,8 +55,10 @@ def reference_checks(incident, *, limit: int = 200) -> list[TimelineFinding]:
                     TimelineFinding(
                         "out-of-order",
                         "warning",
-                        f"{match['file']} line {line} comes before line {previous[0]} in the file but is shown after it: "
-                        "check the times of both.",
+                        (
+                            f"{match['file']} line {line} comes before line {previous[0]} in the file "
+                            "but is shown after it: check the times of both."
+                        ),
                         event.pk,
                     )
                 )
@@ -92,7 +94,10 @@ def reference_checks(incident, *, limit: int = 200) -> list[TimelineFinding]:
             TimelineFinding(
                 "time-zone",
                 "warning",
-                f"Hand-entered times use several UTC offsets ({offsets}); check each was entered in the zone it was written in.",
+                (
+                    f"Hand-entered times use several UTC offsets ({offsets}); "
+                    "check each was entered in the zone it was written in."
+                ),
             )
         )
     ordered = [(name, milestone_times[name]) for name in MILESTONE_ORDER if name in milestone_times]

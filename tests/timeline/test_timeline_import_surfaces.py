@@ -80,7 +80,8 @@ def test_the_page_lists_every_problem_of_a_bad_file(make_incident, client_for, t
     incident = make_incident()
     bad = tmp_path / "bad.json"
     bad.write_text(
-        '{"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "x"}, "startsAt": "20202-01-16T10:00:00Z"}]}'
+        '{"version": "4", "alerts": [{"status": "firing", "labels": {"alertname": "x"}, '
+        '"startsAt": "20202-01-16T10:00:00Z"}]}'
     )
     with bad.open("rb") as upload:
         response = client_for("bob").post(
@@ -121,7 +122,9 @@ def test_csv_times_without_a_zone_need_tz(make_incident, tmp_path):
     incident = make_incident()
     path = tmp_path / "deploys.csv"
     path.write_text(
-        "time,text,actor\n2026-05-04 14:02:00,Deployed checkout v42,ci\n2026-05-04 14:09:30,Rolled back checkout,priya\n"
+        "time,text,actor\n"
+        "2026-05-04 14:02:00,Deployed checkout v42,ci\n"
+        "2026-05-04 14:09:30,Rolled back checkout,priya\n"
     )
     code, _, err = cli(incident.pk, path, "--source", "csv", "--as-user", "bob")
     assert code == 1 and "deploys.csv:2" in err and "--tz" in err

@@ -17,8 +17,13 @@ def written(make_incident, make_retrospective, people):
     retro = make_retrospective(make_incident(services=["checkout-api"]))
     bodies = {
         "summary": "Card payments failed for **41 minutes**.",
-        "timeline": "| Time (UTC) | Event | Source |\n|---|---|---|\n| 14:00 | Errors rise | [alert](https://alerts.example.com/1) |",
-        "contributing-factors": "- A pool limit of 20\n- Retries without jitter\n\n## A heading inside a section\n\nMore text.",
+        "timeline": (
+            "| Time (UTC) | Event | Source |\n|---|---|---|\n"
+            "| 14:00 | Errors rise | [alert](https://alerts.example.com/1) |"
+        ),
+        "contributing-factors": (
+            "- A pool limit of 20\n- Retries without jitter\n\n## A heading inside a section\n\nMore text."
+        ),
     }
     for key, body in bodies.items():
         s = retro.sections.get(key=key)

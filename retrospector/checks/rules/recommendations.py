@@ -38,14 +38,16 @@ _IMPROVE = re.compile(
     re.I,
 )
 _OPEN_ENDED = re.compile(
-    r"(?:^|(?<=\bto )|(?<=\bwill )|(?<=\bshould )|(?<=\bmust ))\s*(?:investigate|look into|explore|consider|evaluate|research|"
+    r"(?:^|(?<=\bto )|(?<=\bwill )|(?<=\bshould )|(?<=\bmust ))\s*"
+    r"(?:investigate|look into|explore|consider|evaluate|research|"
     r"think about|revisit|discuss)\s+(?:the\s+|some\s+|possible\s+|potential\s+|other\s+|different\s+)?"
     r"(?:options?|ways?|possibilit(?:y|ies)|alternatives|improvements?|improving|solutions? to (?:improve|prevent)|"
     r"how (?:to|we can|we could) (?:improve|avoid|prevent|do better)|what (?:we can|can be|could be) (?:do|done))\b",
     re.I | re.M,
 )
 _RECUR = re.compile(
-    r"\b(?:make sure|ensure|prevent|avoid|guarantee)\s+(?:that\s+)?(?:this|it|such (?:an? )?(?:incidents?|issues?|outages?"
+    r"\b(?:make sure|ensure|prevent|avoid|guarantee)\s+(?:that\s+)?"
+    r"(?:this|it|such (?:an? )?(?:incidents?|issues?|outages?"
     r"|problems?)|the same(?: thing| issue| problem| incident)?|similar (?:incidents?|issues?|outages?|problems?))\s+"
     r"(?:from\s+)?(?:does(?: not|n't)\s+|do(?: not|n't)\s+|will(?: not|n't)\s+|won't\s+|can(?:not|'t)\s+|never\s+|"
     r"doesn't\s+)?"
@@ -83,7 +85,8 @@ _TICKET = re.compile(
     re.I,
 )
 _COMPLETED = re.compile(
-    r"\((?:done|completed|fixed|implemented|resolved)\)|\b(?:done|completed|fixed|dropped|won't do|wontfix)\s*[.:!)]*\s*$"
+    r"\((?:done|completed|fixed|implemented|resolved)\)"
+    r"|\b(?:done|completed|fixed|dropped|won't do|wontfix)\s*[.:!)]*\s*$"
     r"|^\s*(?:we|i)(?:\s+have|'ve|’ve)?(?:\s+already|\s+just|\s+now)?\s+"
     r"(?:(?!need\b|proceed\b|exceed\b|succeed\b)\w+ed|added|made|set|put|built|wrote|ran|did|tweaked|"
     r"adjusted|advised|fixed|moved|updated|changed|created|removed|disabled|enabled)\b"

@@ -5,7 +5,10 @@ from retrospector.accounts.services import token_create
 
 
 class Command(BaseCommand):
-    help = "Manage personal API tokens: `token create USERNAME [--name NAME]`, `token list USERNAME`, `token revoke PREFIX`."
+    help = (
+        "Manage personal API tokens: `token create USERNAME [--name NAME]`, "
+        "`token list USERNAME`, `token revoke PREFIX`."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)

@@ -33,7 +33,10 @@ class Progress:
 
 
 class Command(BaseCommand):
-    help = "Import a timeline: `timeline import INCIDENT_ID --source SOURCE PATH [--tz ZONE] [--since T --until T] [--channel NAME] [--dry-run] [--format json]`."
+    help = (
+        "Import a timeline: `timeline import INCIDENT_ID --source SOURCE PATH "
+        "[--tz ZONE] [--since T --until T] [--channel NAME] [--dry-run] [--format json]`."
+    )
 
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
