@@ -4,7 +4,7 @@ from django import forms
 from django.utils import timezone
 
 from retrospector.accounts.forms import TIME_ZONE_CHOICES
-from retrospector.core.forms import PlainSelect, SharedChoices
+from retrospector.core.forms import LongSelect, SharedChoices
 from retrospector.importers.registry import SOURCE_LABELS
 
 from retrospector.incidents.models import MOMENT_LABELS, MOMENTS
@@ -21,7 +21,7 @@ class EventForm(forms.Form):
         label="Time", widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
         input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
     )
-    zone = forms.ChoiceField(choices=_ZONES, label="Written in zone", widget=PlainSelect,
+    zone = forms.ChoiceField(choices=_ZONES, label="Written in zone", widget=LongSelect,
                              help_text="The zone the time was written in where you read it (chat, log, email).")
     actor = forms.CharField(max_length=200, required=False, help_text="Who or what acted: a person, a system, a bot.")
     actor_kind = forms.ChoiceField(choices=TimelineEvent.ActorKind.choices, label="Actor is a", initial="person")
@@ -60,7 +60,7 @@ class BulkForm(forms.Form):
 class ImportForm(forms.Form):
     source = forms.ChoiceField(choices=list(SOURCE_LABELS.items()))
     file = forms.FileField(help_text="Up to 50 MB here; use `retrospector timeline import` for bigger files.")
-    tz = forms.ChoiceField(choices=_NAIVE_ZONES, required=False, label="Zone of naive times", widget=PlainSelect)
+    tz = forms.ChoiceField(choices=_NAIVE_ZONES, required=False, label="Zone of naive times", widget=LongSelect)
     since = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Only from")
     until = forms.DateTimeField(required=False, widget=forms.DateTimeInput(attrs={"type": "datetime-local"}), label="Only until")
     channel = forms.CharField(required=False, max_length=500, help_text="Only these channels or services, comma-separated.")
@@ -72,7 +72,7 @@ class MilestoneForm(forms.Form):
 
 
 class TimelineSettingsForm(forms.Form):
-    timeline_time_zone = forms.ChoiceField(choices=_DISPLAY_ZONES, required=False, label="Display zone", widget=PlainSelect)
+    timeline_time_zone = forms.ChoiceField(choices=_DISPLAY_ZONES, required=False, label="Display zone", widget=LongSelect)
     timeline_seconds = forms.BooleanField(required=False, label="Show seconds")
     timeline_gap_minutes = forms.IntegerField(min_value=1, max_value=10_080, initial=30, label="Mark quiet periods longer than",
                                               help_text="Minutes between two events (up to a week).",
