@@ -98,7 +98,13 @@ TEMPLATES = [
             ],
             "builtins": ["retrospector.core.templatetags.retro"],
         },
-    }
+    },
+    # Only for partials that Django's engine renders too slowly (see retrospector/core/jinja.py): <app>/jinja2/.
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "APP_DIRS": True,
+        "OPTIONS": {"environment": "retrospector.core.jinja.environment"},
+    },
 ]
 
 # --- Database ---------------------------------------------------------------

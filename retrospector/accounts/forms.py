@@ -2,15 +2,18 @@ import zoneinfo
 
 from django import forms
 
+from retrospector.core.forms import LongSelect, SharedChoices
+
 from .models import Role, User
 
 TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
+_ZONES = SharedChoices(TIME_ZONE_CHOICES)  # shared by every form, its options rendered once (see LongSelect)
 
 
 class PreferencesForm(forms.Form):
     full_name = forms.CharField(max_length=200, required=False)
     email = forms.EmailField(required=False)
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, help_text="Times are shown and entered in this zone.")
+    time_zone = forms.ChoiceField(choices=_ZONES, widget=LongSelect, help_text="Times are shown and entered in this zone.")
 
 
 class TokenForm(forms.Form):
@@ -36,6 +39,6 @@ class NewPersonForm(forms.Form):
     username = forms.CharField(max_length=150)
     full_name = forms.CharField(max_length=200, required=False)
     email = forms.EmailField(required=False)
-    time_zone = forms.ChoiceField(choices=TIME_ZONE_CHOICES, initial="UTC")
+    time_zone = forms.ChoiceField(choices=_ZONES, widget=LongSelect, initial="UTC")
     password = forms.CharField(widget=forms.PasswordInput, help_text="A first password; they can change it later.")
     is_org_admin = forms.BooleanField(required=False, label="Organization admin")

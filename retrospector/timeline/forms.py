@@ -5,7 +5,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from retrospector.accounts.forms import TIME_ZONE_CHOICES
-from retrospector.core.forms import PlainSelect, SharedChoices
+from retrospector.core.forms import LongSelect, SharedChoices
 from retrospector.importers.registry import SOURCE_LABELS
 
 from retrospector.incidents.models import MOMENT_LABELS, MOMENTS
@@ -23,7 +23,7 @@ class EventForm(forms.Form):
         label="Time", widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
         input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
     )
-    zone = forms.ChoiceField(choices=_ZONES, label="Written in zone", widget=PlainSelect,
+    zone = forms.ChoiceField(choices=_ZONES, label="Written in zone", widget=LongSelect,
                              help_text="The zone the time was written in where you read it (chat, log, email).")
     actor = forms.CharField(max_length=200, required=False, help_text="Who or what acted: a person, a system, a bot.")
     actor_kind = forms.ChoiceField(choices=TimelineEvent.ActorKind.choices, label="Actor is a", initial="person")
@@ -65,7 +65,7 @@ class ImportForm(forms.Form):
 
     source = forms.ChoiceField(choices=list(SOURCE_LABELS.items()))
     file = forms.FileField()
-    tz = forms.ChoiceField(choices=_NAIVE_ZONES, required=False, label="Zone of naive times", widget=PlainSelect)
+    tz = forms.ChoiceField(choices=_NAIVE_ZONES, required=False, label="Zone of naive times", widget=LongSelect)
     since = forms.CharField(required=False, label="Only from",
                             widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     until = forms.CharField(required=False, label="Only until",
@@ -84,7 +84,7 @@ class MilestoneForm(forms.Form):
 
 
 class TimelineSettingsForm(forms.Form):
-    timeline_time_zone = forms.ChoiceField(choices=_DISPLAY_ZONES, required=False, label="Display zone", widget=PlainSelect)
+    timeline_time_zone = forms.ChoiceField(choices=_DISPLAY_ZONES, required=False, label="Display zone", widget=LongSelect)
     timeline_seconds = forms.BooleanField(required=False, label="Show seconds")
     timeline_gap_minutes = forms.IntegerField(min_value=1, max_value=10_080, initial=30, label="Mark quiet periods longer than",
                                               help_text="Minutes between two events (up to a week).",

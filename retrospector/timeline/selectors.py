@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connections
 from django.db.models import Case, F, Q, QuerySet, TextField, When
 from django.db.models.functions import Cast, Left
 
@@ -172,39 +171,36 @@ def timeline_checks(incident: Incident, *, limit: int = 200) -> list[TimelineFin
     max_line_by_source: dict[tuple, int] = {}
     manual_offsets: dict[int, int] = {}
     milestone_candidates: list[int] = []
-    # Read through a plain cursor: none of these columns needs converting, and Django's row machinery would cost more
-    # than the check itself on a long log.
-    sql, params = candidates.query.get_compiler(using=candidates.db).as_sql()
-    with connections[candidates.db].cursor() as cursor:
-        cursor.execute(sql, params)
-        for pk, source_type, source_ref, source_url, import_record_id, offset, text, tags in _rows(cursor):
-            if len(findings) >= limit:
-                break
-            # 1. Out of order relative to the source: within one line-oriented file, a later line with an earlier time.
-            parsed = _line_ref(source_ref) if source_type == "csv" or source_type == "jsonl" else None
-            if parsed is not None:
-                key = (import_record_id, parsed[0])
-                line = parsed[1]
-                previous = max_line_by_source.get(key)
-                if previous is not None and line < previous:
-                    findings.append(TimelineFinding(
-                        "out-of-order", "warning",
-                        f"{parsed[0]} line {line} comes before line {previous} in the file but is shown after it: "
-                        "check the times of both.", pk))
-                if previous is None or line > previous:
-                    max_line_by_source[key] = line
-            elif source_type == "manual":
-                # 2. Events without a source.
-                if not source_url and not source_ref:
-                    findings.append(TimelineFinding(
-                        "no-source", "warning", f"“{text}” has no source: link the message, page, alert or log it comes from.", pk))
-                # 3. Hand-entered times: missing or mixed zones.
-                if offset is None:
-                    findings.append(TimelineFinding("time-zone", "warning", f"The time of “{text}” was entered without a time zone.", pk))
-                else:
-                    manual_offsets.setdefault(offset, pk)
-            if tags is not None and "milestone:" in (tags if isinstance(tags, str) else str(tags)):
-                milestone_candidates.append(pk)
+    # The ORM's rows: a raw cursor on the compiled query saved only about 0.4 µs a row (20,000 log lines: 8 ms, paid
+    # once per timeline version, see timeline_summary).
+    for pk, source_type, source_ref, source_url, import_record_id, offset, text, tags in candidates.iterator(chunk_size=2000):
+        if len(findings) >= limit:
+            break
+        # 1. Out of order relative to the source: within one line-oriented file, a later line with an earlier time.
+        parsed = _line_ref(source_ref) if source_type == "csv" or source_type == "jsonl" else None
+        if parsed is not None:
+            key = (import_record_id, parsed[0])
+            line = parsed[1]
+            previous = max_line_by_source.get(key)
+            if previous is not None and line < previous:
+                findings.append(TimelineFinding(
+                    "out-of-order", "warning",
+                    f"{parsed[0]} line {line} comes before line {previous} in the file but is shown after it: "
+                    "check the times of both.", pk))
+            if previous is None or line > previous:
+                max_line_by_source[key] = line
+        elif source_type == "manual":
+            # 2. Events without a source.
+            if not source_url and not source_ref:
+                findings.append(TimelineFinding(
+                    "no-source", "warning", f"“{text}” has no source: link the message, page, alert or log it comes from.", pk))
+            # 3. Hand-entered times: missing or mixed zones.
+            if offset is None:
+                findings.append(TimelineFinding("time-zone", "warning", f"The time of “{text}” was entered without a time zone.", pk))
+            else:
+                manual_offsets.setdefault(offset, pk)
+        if tags is not None and "milestone:" in (tags if isinstance(tags, str) else str(tags)):
+            milestone_candidates.append(pk)
     # 4. Milestones, from the events walked above that may carry one (read by primary key: usually none or a few).
     milestone_times: dict[str, tuple[datetime, int]] = {}
     tagged: dict[int, tuple] = {}
@@ -265,11 +261,6 @@ def _line_ref(ref: str) -> tuple[str, int] | None:
         return None
     match = _LINE_REF.match(ref)
     return (match["file"], int(match["line"])) if match else None
-
-
-def _rows(cursor, size: int = 2000):
-    while batch := cursor.fetchmany(size):
-        yield from batch
 
 
 def _format_offset(minutes: int) -> str:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections, router, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -14,13 +14,13 @@ from retrospector.accounts.models import User
 from retrospector.core.markdown import markdown_size_error, render_markdown
 
 from retrospector.incidents.models import MOMENTS, Incident
+from retrospector.timeline.fastpath import events_insert_fast
 from retrospector.timeline.models import ImportRecord, TimelineEvent
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.core.errors import ConflictError
 from retrospector.incidents.services import incident_update
 
 MAX_EVENT_TEXT = 20_000
-IMPORT_BATCH = 5_000
 BULK_ACTIONS = ("hide", "show", "key", "unkey", "delete")
 TIMELINE_EDIT_FORBIDDEN = "Only members of the incident's team can change its timeline."
 
@@ -207,82 +207,34 @@ def timeline_display_set(*, incident: Incident, by: User, time_zone: str, second
     return incident
 
 
-# The fields timeline_import fills from each parsed event, in the order of its row tuples (hidden is the event's
-# `deleted`). Every other column takes one value for the whole import (see _import_constants).
-_IMPORTED_FIELDS = (
-    "occurred_at", "original_time", "original_offset_minutes", "actor", "actor_kind", "text", "kind", "source_ref",
-    "source_url", "channel", "parent_ref", "source_position", "key_candidate", "edited", "hidden", "tags", "attachments",
-)
-
-
-def _import_constants(*, incident: Incident, record: ImportRecord, by: User, source_type: str, connection) -> dict:
-    """Columns that are the same on every row of one import, adapted for the database once: the import's own
-    (incident, source, import, author, time) and every other field's model default (html, key_event, version...)."""
-    now = timezone.now()
-    given = {"incident": incident.pk, "source_type": source_type, "import_record": record.pk, "created_by": by.pk if by else None,
-             "created_at": now, "updated_at": now}
-    constants = {}
-    for field in TimelineEvent._meta.concrete_fields:
-        if field.primary_key or field.name in _IMPORTED_FIELDS:
-            continue
-        value = given[field.name] if field.name in given else field.get_default()
-        constants[field.column] = field.get_db_prep_save(value, connection)
-    return constants
-
-
-def _writes_utc_text(connection) -> bool:
-    """Whether occurred_at is stored as the naive UTC text Django writes on SQLite ("2024-05-01 10:00:00.000200"):
-    then an aware UTC time is written as its isoformat(" ") without the "+00:00", the same text without the calls."""
-    zone = connection.timezone
-    return connection.vendor == "sqlite" and zone is not None and zone.utcoffset(None) == timedelta(0)
-
-
 @transaction.atomic
 def timeline_import(*, incident: Incident, by: User, source_type: str, file_name: str, events: Iterable) -> ImportRecord:
     """Save parsed events all-or-nothing. Events whose source reference is already on the timeline (or earlier in the
     same input) are skipped, so importing the same file twice adds nothing. Any exception from the parser rolls
     everything back.
 
-    Written with plain INSERTs in batches (no model instances: a million-message export must not take minutes), with
-    every value adapted as the ORM would (same stored text, JSON and defaults). The (incident, source_type, source_ref)
-    unique constraint does the skipping (ON CONFLICT DO NOTHING), so memory does not grow with the timeline."""
+    Written by events_insert_fast (no model instances: a million-message export must not take minutes); the
+    (incident, source_type, source_ref) unique constraint does the skipping, so memory does not grow with the
+    timeline."""
     _require_editor(by, incident)
     record = ImportRecord.objects.create(incident=incident, source_type=source_type, file_name=file_name[:300], created_by=by)
-    connection = connections[router.db_for_write(TimelineEvent)]
-    constants = _import_constants(incident=incident, record=record, by=by, source_type=source_type, connection=connection)
-    fields = {name: TimelineEvent._meta.get_field(name) for name in _IMPORTED_FIELDS}
-    qn = connection.ops.quote_name
-    columns = [fields[name].column for name in _IMPORTED_FIELDS] + list(constants)
-    sql = (f"INSERT INTO {qn(TimelineEvent._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING")
-    tail = tuple(constants.values())
-    occurred_field = fields["occurred_at"]
-    utc_text = _writes_utc_text(connection)
-    tags_field, attachments_field = fields["tags"], fields["attachments"]
-    no_json = tags_field.get_db_prep_save([], connection)
-
     total = 0
-    batch: list[tuple] = []
-    with connection.cursor() as cursor:
+
+    def rows():  # in the order of EVENT_FIELDS (hidden is the event's `deleted`)
+        nonlocal total
         for position, parsed in enumerate(events):
-            at, tags, attachments = parsed.occurred_at, parsed.tags, parsed.attachments
-            batch.append((
-                at.isoformat(" ")[:-6] if utc_text and at.tzinfo is UTC else occurred_field.get_db_prep_save(at, connection),
-                parsed.original_time[:100], parsed.original_offset_minutes,
+            total += 1
+            attachments = parsed.attachments
+            yield (
+                parsed.occurred_at, parsed.original_time[:100], parsed.original_offset_minutes,
                 parsed.actor[:200], parsed.actor_kind, parsed.text, parsed.kind, parsed.source_ref[:500],
                 parsed.source_url[:2000], parsed.channel[:200], parsed.parent_ref[:500], position,
                 bool(parsed.key_candidate), bool(parsed.edited), bool(parsed.deleted),
-                tags_field.get_db_prep_save(list(tags), connection) if tags else no_json,
-                attachments_field.get_db_prep_save([a.__dict__ for a in attachments], connection) if attachments else no_json,
-            ) + tail)
-            if len(batch) >= IMPORT_BATCH:
-                cursor.executemany(sql, batch)
-                total += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            total += len(batch)
-    added = TimelineEvent.objects.filter(import_record=record).count() if total else 0
+                list(parsed.tags), [a.__dict__ for a in attachments] if attachments else [],
+            )
+
+    added = events_insert_fast(common={"incident": incident, "source_type": source_type, "import_record": record,
+                                       "created_by": by}, rows=rows())
     record.event_count = added
     record.skipped_count = total - added
     record.save(update_fields=["event_count", "skipped_count"])

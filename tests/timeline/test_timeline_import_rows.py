@@ -136,10 +136,10 @@ def test_the_same_reference_from_another_source_or_incident_is_not_a_duplicate(m
 
 
 def test_an_import_writes_in_batches_with_a_constant_number_of_queries(make_incident, people, django_assert_max_num_queries):
-    from retrospector.timeline import services as timeline_services
+    from retrospector.timeline.fastpath import EVENTS_BATCH
 
     incident = make_incident()
-    many = [event(n) for n in range(3 * timeline_services.IMPORT_BATCH + 1)]
+    many = [event(n) for n in range(3 * EVENTS_BATCH + 1)]
     with django_assert_max_num_queries(15):
         record = timeline_import(incident=incident, by=people["bob"], source_type="slack", file_name="a.zip", events=many)
     assert record.event_count == len(many)

@@ -1,4 +1,5 @@
-"""The timeline page's rows and zone menus are written in Python for speed: the same markup the templates wrote."""
+"""The timeline page's rows (a Jinja2 partial) and zone menus (options rendered once) are fast ways to the same markup
+the Django templates wrote."""
 
 import re
 from datetime import UTC, datetime, timedelta
@@ -9,7 +10,8 @@ from django.template import Context, Template
 from django.test import RequestFactory
 from django.utils import timezone
 
-from retrospector.core.forms import PlainSelect, SharedChoices
+from retrospector.accounts.forms import PreferencesForm
+from retrospector.core.forms import LongSelect, SharedChoices
 from retrospector.timeline.models import TimelineEvent
 from retrospector.timeline.forms import EventForm, ImportForm, MilestoneForm, TimelineSettingsForm
 from retrospector.timeline.selectors import timeline_events, timeline_rows
@@ -116,7 +118,8 @@ def bound_field_html(form, name, widget):
 @pytest.mark.parametrize("form_class,name,data", [
     (EventForm, "zone", None), (EventForm, "zone", {"zone": "Europe/Paris"}), (EventForm, "zone", {"zone": "Nowhere/Else"}),
     (TimelineSettingsForm, "timeline_time_zone", None), (TimelineSettingsForm, "timeline_time_zone", {"timeline_time_zone": ""}),
-    (ImportForm, "tz", {"tz": "Asia/Tokyo"}),
+    (ImportForm, "tz", {"tz": "Asia/Tokyo"}), (PreferencesForm, "time_zone", {"time_zone": "Asia/Tokyo"}),
+    (PreferencesForm, "time_zone", None),
 ])
 def test_the_zone_menus_are_the_markup_of_a_django_select(form_class, name, data):
     initial = {"zone": "UTC"} if form_class is EventForm else {}
@@ -124,18 +127,24 @@ def test_the_zone_menus_are_the_markup_of_a_django_select(form_class, name, data
     if data is not None:
         form.is_valid()
     choices = list(form.fields[name].choices)
-    assert isinstance(form.fields[name].widget, PlainSelect) and len(choices) > 300
+    assert isinstance(form.fields[name].widget, LongSelect) and len(choices) > 300
     ours = str(form[name])
     theirs = bound_field_html(form, name, forms.Select(choices=choices))
     assert ours == theirs
 
 
-def test_a_plain_select_escapes_and_falls_back_for_groups():
-    widget = PlainSelect(choices=[("a&b", "A <b>"), ("", "None")])
-    assert widget.render("n<", "a&b", {"id": "x", "required": True, "disabled": False}) == forms.Select(
-        choices=[("a&b", "A <b>"), ("", "None")]).render("n<", "a&b", {"id": "x", "required": True, "disabled": False})
+def test_a_long_select_escapes_selects_and_falls_back_for_groups():
+    from django.utils.safestring import mark_safe
+
+    choices = [("a&b", "A <b>"), ("", "None"), (None, "null"), ("q\"'", "it's"), ("s", mark_safe("<i>safe</i>")), ("a&b", "again")]
+    widget = LongSelect(choices=SharedChoices(choices))
+    attrs = {"id": "x", "required": True, "disabled": False}
+    # Each selection in turn, and again: the options kept from one render must not leak into the next.
+    for value in ("a&b", "", None, "q\"'", "s", "missing", ["s", "a&b"], "a&b", "s", "missing"):
+        assert widget.render("n<", value, attrs) == forms.Select(choices=choices).render("n<", value, attrs)
+    assert LongSelect(choices=choices).render("z", "a&b") == forms.Select(choices=choices).render("z", "a&b")  # a list
     grouped = [("Europe", [("Europe/Paris", "Paris")]), ("UTC", "UTC")]
-    assert PlainSelect(choices=grouped).render("z", "UTC") == forms.Select(choices=grouped).render("z", "UTC")
+    assert LongSelect(choices=SharedChoices(grouped)).render("z", "UTC") == forms.Select(choices=grouped).render("z", "UTC")
 
 
 def test_shared_choices_are_not_copied_per_form():
