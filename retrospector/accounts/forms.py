@@ -13,7 +13,9 @@ _ZONES = SharedChoices(TIME_ZONE_CHOICES)  # shared by every form, its options r
 class PreferencesForm(forms.Form):
     full_name = forms.CharField(max_length=200, required=False)
     email = forms.EmailField(required=False)
-    time_zone = forms.ChoiceField(choices=_ZONES, widget=LongSelect, help_text="Times are shown and entered in this zone.")
+    time_zone = forms.ChoiceField(
+        choices=_ZONES, widget=LongSelect, help_text="Times are shown and entered in this zone."
+    )
 
 
 class TokenForm(forms.Form):

@@ -80,7 +80,7 @@ class SharedChoices(BaseChoiceIterator):
             return mark_safe("".join(unselected))
         if chosen not in selected_html:
             selected_html[chosen] = render(chosen, True)
-        return mark_safe("".join(unselected[:chosen]) + selected_html[chosen] + "".join(unselected[chosen + 1:]))
+        return mark_safe("".join(unselected[:chosen]) + selected_html[chosen] + "".join(unselected[chosen + 1 :]))
 
 
 class LongSelect(forms.Select):

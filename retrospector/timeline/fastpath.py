@@ -15,8 +15,23 @@ from retrospector.timeline.models import TimelineEvent
 # The fields each row of events_insert_fast gives, in this order; every other field takes the value in `common`, else
 # its default (created_at and updated_at: now, as auto_now does).
 EVENT_FIELDS = (
-    "occurred_at", "original_time", "original_offset_minutes", "actor", "actor_kind", "text", "kind", "source_ref",
-    "source_url", "channel", "parent_ref", "source_position", "key_candidate", "edited", "hidden", "tags", "attachments",
+    "occurred_at",
+    "original_time",
+    "original_offset_minutes",
+    "actor",
+    "actor_kind",
+    "text",
+    "kind",
+    "source_ref",
+    "source_url",
+    "channel",
+    "parent_ref",
+    "source_position",
+    "key_candidate",
+    "edited",
+    "hidden",
+    "tags",
+    "attachments",
 )
 EVENTS_BATCH = 5_000
 
@@ -45,13 +60,19 @@ def events_insert_fast(*, common: dict, rows: Iterable[tuple]) -> int:
             value = common[field.name]
             value = value.pk if isinstance(value, models.Model) else value
         else:
-            value = now if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False) else field.get_default()
+            value = (
+                now
+                if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+                else field.get_default()
+            )
         constants[field.column] = field.get_db_prep_save(value, connection)
     fields = [TimelineEvent._meta.get_field(name) for name in EVENT_FIELDS]
     qn = connection.ops.quote_name
     columns = [field.column for field in fields] + list(constants)
-    sql = (f"INSERT INTO {qn(TimelineEvent._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING")
+    sql = (
+        f"INSERT INTO {qn(TimelineEvent._meta.db_table)} ({', '.join(qn(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}) ON CONFLICT DO NOTHING"
+    )
     tail = tuple(constants.values())
     occurred, tags, attachments = fields[0], fields[-2], fields[-1]
     assert (occurred.name, tags.name, attachments.name) == ("occurred_at", "tags", "attachments")
@@ -65,8 +86,10 @@ def events_insert_fast(*, common: dict, rows: Iterable[tuple]) -> int:
         return (
             (at.isoformat(" ")[:-6] if utc_text and at.tzinfo is UTC else occurred.get_db_prep_save(at, connection),)
             + row[1:-2]
-            + (tags.get_db_prep_save(row_tags, connection) if row_tags else no_json,
-               attachments.get_db_prep_save(row_attachments, connection) if row_attachments else no_json)
+            + (
+                tags.get_db_prep_save(row_tags, connection) if row_tags else no_json,
+                attachments.get_db_prep_save(row_attachments, connection) if row_attachments else no_json,
+            )
             + tail
         )
 

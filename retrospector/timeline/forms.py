@@ -7,7 +7,6 @@ from django.utils import timezone
 from retrospector.accounts.forms import TIME_ZONE_CHOICES
 from retrospector.core.forms import LongSelect, SharedChoices
 from retrospector.importers.registry import SOURCE_LABELS
-
 from retrospector.incidents.models import MOMENT_LABELS, MOMENTS
 from retrospector.timeline.imports import size_text
 from retrospector.timeline.models import TimelineEvent
@@ -20,18 +19,32 @@ _DISPLAY_ZONES = SharedChoices([("", "Each viewer's own zone"), *TIME_ZONE_CHOIC
 
 class EventForm(forms.Form):
     when = forms.DateTimeField(
-        label="Time", widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
+        label="Time",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
         input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
     )
-    zone = forms.ChoiceField(choices=_ZONES, label="Written in zone", widget=LongSelect,
-                             help_text="The zone the time was written in where you read it (chat, log, email).")
+    zone = forms.ChoiceField(
+        choices=_ZONES,
+        label="Written in zone",
+        widget=LongSelect,
+        help_text="The zone the time was written in where you read it (chat, log, email).",
+    )
     actor = forms.CharField(max_length=200, required=False, help_text="Who or what acted: a person, a system, a bot.")
     actor_kind = forms.ChoiceField(choices=TimelineEvent.ActorKind.choices, label="Actor is a", initial="person")
     kind = forms.ChoiceField(choices=TimelineEvent.Kind.choices, initial="note")
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), max_length=20_000, label="What happened",
-                           help_text="Facts, not reasons: what was seen, said or done.")
-    source_url = forms.URLField(required=False, max_length=2000, assume_scheme="https", label="Source link",
-                                help_text="The chat message, page, alert, log line or deploy this comes from.")
+    text = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=20_000,
+        label="What happened",
+        help_text="Facts, not reasons: what was seen, said or done.",
+    )
+    source_url = forms.URLField(
+        required=False,
+        max_length=2000,
+        assume_scheme="https",
+        label="Source link",
+        help_text="The chat message, page, alert, log line or deploy this comes from.",
+    )
     key_event = forms.BooleanField(required=False, label="Key event (shown in the retrospective's timeline)")
     base_version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -50,8 +63,16 @@ class EventForm(forms.Form):
 
 
 class BulkForm(forms.Form):
-    action = forms.ChoiceField(choices=[("hide", "Hide as noise"), ("show", "Show again"), ("key", "Mark as key events"),
-                                        ("unkey", "Unmark key events"), ("delete", "Delete"), ("merge", "Merge into the first selected")])
+    action = forms.ChoiceField(
+        choices=[
+            ("hide", "Hide as noise"),
+            ("show", "Show again"),
+            ("key", "Mark as key events"),
+            ("unkey", "Unmark key events"),
+            ("delete", "Delete"),
+            ("merge", "Merge into the first selected"),
+        ]
+    )
     events = forms.TypedMultipleChoiceField(coerce=int, choices=[], required=True)
 
     def __init__(self, *args, event_ids=(), **kwargs):
@@ -66,17 +87,25 @@ class ImportForm(forms.Form):
     source = forms.ChoiceField(choices=list(SOURCE_LABELS.items()))
     file = forms.FileField()
     tz = forms.ChoiceField(choices=_NAIVE_ZONES, required=False, label="Zone of naive times", widget=LongSelect)
-    since = forms.CharField(required=False, label="Only from",
-                            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    until = forms.CharField(required=False, label="Only until",
-                            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
-    channel = forms.CharField(required=False, max_length=500, help_text="Only these channels or services, comma-separated.")
-    mapping = forms.CharField(required=False, max_length=500, help_text="CSV or JSON lines: e.g. time=ts,text=message,actor=user.")
+    since = forms.CharField(
+        required=False, label="Only from", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    until = forms.CharField(
+        required=False, label="Only until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    channel = forms.CharField(
+        required=False, max_length=500, help_text="Only these channels or services, comma-separated."
+    )
+    mapping = forms.CharField(
+        required=False, max_length=500, help_text="CSV or JSON lines: e.g. time=ts,text=message,actor=user."
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["file"].help_text = (f"Up to {size_text(settings.TIMELINE_IMPORT_MAX_BYTES_PAGE)} here; "
-                                         "use `retrospector timeline import` for bigger files.")
+        self.fields["file"].help_text = (
+            f"Up to {size_text(settings.TIMELINE_IMPORT_MAX_BYTES_PAGE)} here; "
+            "use `retrospector timeline import` for bigger files."
+        )
 
 
 class MilestoneForm(forms.Form):
@@ -84,8 +113,15 @@ class MilestoneForm(forms.Form):
 
 
 class TimelineSettingsForm(forms.Form):
-    timeline_time_zone = forms.ChoiceField(choices=_DISPLAY_ZONES, required=False, label="Display zone", widget=LongSelect)
+    timeline_time_zone = forms.ChoiceField(
+        choices=_DISPLAY_ZONES, required=False, label="Display zone", widget=LongSelect
+    )
     timeline_seconds = forms.BooleanField(required=False, label="Show seconds")
-    timeline_gap_minutes = forms.IntegerField(min_value=1, max_value=10_080, initial=30, label="Mark quiet periods longer than",
-                                              help_text="Minutes between two events (up to a week).",
-                                              widget=forms.NumberInput(attrs={"inputmode": "numeric"}))
+    timeline_gap_minutes = forms.IntegerField(
+        min_value=1,
+        max_value=10_080,
+        initial=30,
+        label="Mark quiet periods longer than",
+        help_text="Minutes between two events (up to a week).",
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )

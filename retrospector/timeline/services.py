@@ -11,14 +11,13 @@ from django.db.models import F
 from django.utils import timezone
 
 from retrospector.accounts.models import User
+from retrospector.core.errors import ConflictError
 from retrospector.core.markdown import markdown_size_error, render_markdown
-
 from retrospector.incidents.models import MOMENTS, Incident
+from retrospector.incidents.selectors import can_edit_incident
+from retrospector.incidents.services import incident_update
 from retrospector.timeline.fastpath import events_insert_fast
 from retrospector.timeline.models import ImportRecord, TimelineEvent
-from retrospector.incidents.selectors import can_edit_incident
-from retrospector.core.errors import ConflictError
-from retrospector.incidents.services import incident_update
 
 MAX_EVENT_TEXT = 20_000
 BULK_ACTIONS = ("hide", "show", "key", "unkey", "delete")
@@ -68,14 +67,27 @@ def event_add(
     if not text:
         raise ValidationError({"text": "Say what happened."})
     event = TimelineEvent(
-        incident=incident, occurred_at=occurred_at, text=text, html=render_markdown(text), actor=(actor or "").strip()[:200],
-        actor_kind=actor_kind, kind=kind, source_type="manual", source_url=(source_url or "").strip(),
-        source_ref=(source_ref or "").strip()[:500], original_time=(original_time or "")[:100],
-        original_offset_minutes=original_offset_minutes, key_event=key_event,
-        tags=sorted({t.strip()[:50] for t in tags if t.strip()}), created_by=by,
+        incident=incident,
+        occurred_at=occurred_at,
+        text=text,
+        html=render_markdown(text),
+        actor=(actor or "").strip()[:200],
+        actor_kind=actor_kind,
+        kind=kind,
+        source_type="manual",
+        source_url=(source_url or "").strip(),
+        source_ref=(source_ref or "").strip()[:500],
+        original_time=(original_time or "")[:100],
+        original_offset_minutes=original_offset_minutes,
+        key_event=key_event,
+        tags=sorted({t.strip()[:50] for t in tags if t.strip()}),
+        created_by=by,
     )
     event.full_clean(exclude=["incident", "created_by", "merged_into", "import_record"])
-    if event.source_ref and TimelineEvent.objects.filter(incident=incident, source_type="manual", source_ref=event.source_ref).exists():
+    if (
+        event.source_ref
+        and TimelineEvent.objects.filter(incident=incident, source_type="manual", source_ref=event.source_ref).exists()
+    ):
         raise ValidationError({"source_ref": "Another event already cites this source reference."})
     with transaction.atomic():
         event.save()
@@ -83,8 +95,19 @@ def event_add(
     return event
 
 
-EDITABLE = ("occurred_at", "text", "actor", "actor_kind", "kind", "source_url", "key_event", "hidden", "tags",
-            "original_time", "original_offset_minutes")
+EDITABLE = (
+    "occurred_at",
+    "text",
+    "actor",
+    "actor_kind",
+    "kind",
+    "source_url",
+    "key_event",
+    "hidden",
+    "tags",
+    "original_time",
+    "original_offset_minutes",
+)
 
 
 @transaction.atomic
@@ -96,7 +119,8 @@ def event_update(*, event: TimelineEvent, by: User, base_version: int | None = N
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
     if base_version is not None and current.version != base_version:
         raise ConflictError(
-            f"This event was changed by someone else (you edited version {base_version}; it is now version {current.version}).",
+            f"This event was changed by someone else (you edited version {base_version}; "
+            f"it is now version {current.version}).",
             current=current,
         )
     if "text" in changes:
@@ -132,7 +156,12 @@ def events_bulk(*, incident: Incident, by: User, event_ids: Iterable[int], actio
     if action == "delete":
         changed = events.delete()[0]
     else:
-        field, value = {"hide": ("hidden", True), "show": ("hidden", False), "key": ("key_event", True), "unkey": ("key_event", False)}[action]
+        field, value = {
+            "hide": ("hidden", True),
+            "show": ("hidden", False),
+            "key": ("key_event", True),
+            "unkey": ("key_event", False),
+        }[action]
         changed = events.update(**{field: value, "updated_at": timezone.now()})
     if changed:
         _timeline_changed(incident.pk)
@@ -140,8 +169,9 @@ def events_bulk(*, incident: Incident, by: User, event_ids: Iterable[int], actio
 
 
 @transaction.atomic
-def events_merge(*, incident: Incident, by: User, duplicate_ids: Iterable[int],
-                 keep_id: int | None = None) -> TimelineEvent:
+def events_merge(
+    *, incident: Incident, by: User, duplicate_ids: Iterable[int], keep_id: int | None = None
+) -> TimelineEvent:
     """Keep one event; the duplicates are hidden and point to it (nothing is lost). Without `keep_id`, the earliest
     of `duplicate_ids` (by time, then id) is kept."""
     _require_editor(by, incident)
@@ -156,7 +186,9 @@ def events_merge(*, incident: Incident, by: User, duplicate_ids: Iterable[int],
     duplicate_ids = [i for i in duplicate_ids if i != keep.pk]
     if not duplicate_ids:
         raise ValidationError({"duplicates": "Pick at least one other event to merge into it."})
-    TimelineEvent.objects.filter(incident=incident, pk__in=duplicate_ids).update(merged_into=keep, hidden=True, updated_at=timezone.now())
+    TimelineEvent.objects.filter(incident=incident, pk__in=duplicate_ids).update(
+        merged_into=keep, hidden=True, updated_at=timezone.now()
+    )
     if TimelineEvent.objects.filter(incident=incident, pk__in=duplicate_ids, key_event=True).exists():
         keep.key_event = True
         keep.save(update_fields=["key_event", "updated_at"])
@@ -172,7 +204,9 @@ def milestone_set_from_event(*, event: TimelineEvent, by: User, moment: str) -> 
     incident = incident_update(incident=event.incident, by=by, **{moment: event.occurred_at})
     tag = f"milestone:{moment.removesuffix('_at')}"
     # The moment now comes from this event: take the tag off any event that carried it before.
-    for other in TimelineEvent.objects.filter(incident=incident, key_event=True).exclude(pk=event.pk).only("pk", "tags"):
+    for other in (
+        TimelineEvent.objects.filter(incident=incident, key_event=True).exclude(pk=event.pk).only("pk", "tags")
+    ):
         if tag in other.tags:
             other.tags = [t for t in other.tags if t != tag]
             other.save(update_fields=["tags", "updated_at"])
@@ -198,17 +232,26 @@ def timeline_display_set(*, incident: Incident, by: User, time_zone: str, second
         try:
             zoneinfo.ZoneInfo(time_zone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValidationError({"time_zone": f"Unknown time zone {time_zone!r}; use a name such as Europe/Paris."}) from None
+            raise ValidationError(
+                {"time_zone": f"Unknown time zone {time_zone!r}; use a name such as Europe/Paris."}
+            ) from None
     if not 1 <= gap_minutes <= MAX_GAP_MINUTES:
         raise ValidationError({"gap_minutes": f"Give between 1 and {MAX_GAP_MINUTES:,} minutes (a week)."})
-    Incident.objects.filter(pk=incident.pk).update(timeline_time_zone=time_zone, timeline_seconds=seconds,
-                                                   timeline_gap_minutes=gap_minutes)
-    incident.timeline_time_zone, incident.timeline_seconds, incident.timeline_gap_minutes = time_zone, seconds, gap_minutes
+    Incident.objects.filter(pk=incident.pk).update(
+        timeline_time_zone=time_zone, timeline_seconds=seconds, timeline_gap_minutes=gap_minutes
+    )
+    incident.timeline_time_zone, incident.timeline_seconds, incident.timeline_gap_minutes = (
+        time_zone,
+        seconds,
+        gap_minutes,
+    )
     return incident
 
 
 @transaction.atomic
-def timeline_import(*, incident: Incident, by: User, source_type: str, file_name: str, events: Iterable) -> ImportRecord:
+def timeline_import(
+    *, incident: Incident, by: User, source_type: str, file_name: str, events: Iterable
+) -> ImportRecord:
     """Save parsed events all-or-nothing. Events whose source reference is already on the timeline (or earlier in the
     same input) are skipped, so importing the same file twice adds nothing. Any exception from the parser rolls
     everything back.
@@ -217,7 +260,9 @@ def timeline_import(*, incident: Incident, by: User, source_type: str, file_name
     (incident, source_type, source_ref) unique constraint does the skipping, so memory does not grow with the
     timeline."""
     _require_editor(by, incident)
-    record = ImportRecord.objects.create(incident=incident, source_type=source_type, file_name=file_name[:300], created_by=by)
+    record = ImportRecord.objects.create(
+        incident=incident, source_type=source_type, file_name=file_name[:300], created_by=by
+    )
     total = 0
 
     def rows():  # in the order of EVENT_FIELDS (hidden is the event's `deleted`)
@@ -226,15 +271,29 @@ def timeline_import(*, incident: Incident, by: User, source_type: str, file_name
             total += 1
             attachments = parsed.attachments
             yield (
-                parsed.occurred_at, parsed.original_time[:100], parsed.original_offset_minutes,
-                parsed.actor[:200], parsed.actor_kind, parsed.text, parsed.kind, parsed.source_ref[:500],
-                parsed.source_url[:2000], parsed.channel[:200], parsed.parent_ref[:500], position,
-                bool(parsed.key_candidate), bool(parsed.edited), bool(parsed.deleted),
-                list(parsed.tags), [a.__dict__ for a in attachments] if attachments else [],
+                parsed.occurred_at,
+                parsed.original_time[:100],
+                parsed.original_offset_minutes,
+                parsed.actor[:200],
+                parsed.actor_kind,
+                parsed.text,
+                parsed.kind,
+                parsed.source_ref[:500],
+                parsed.source_url[:2000],
+                parsed.channel[:200],
+                parsed.parent_ref[:500],
+                position,
+                bool(parsed.key_candidate),
+                bool(parsed.edited),
+                bool(parsed.deleted),
+                list(parsed.tags),
+                [a.__dict__ for a in attachments] if attachments else [],
             )
 
-    added = events_insert_fast(common={"incident": incident, "source_type": source_type, "import_record": record,
-                                       "created_by": by}, rows=rows())
+    added = events_insert_fast(
+        common={"incident": incident, "source_type": source_type, "import_record": record, "created_by": by},
+        rows=rows(),
+    )
     record.event_count = added
     record.skipped_count = total - added
     record.save(update_fields=["event_count", "skipped_count"])

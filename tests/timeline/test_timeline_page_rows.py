@@ -12,8 +12,8 @@ from django.utils import timezone
 
 from retrospector.accounts.forms import PreferencesForm
 from retrospector.core.forms import LongSelect, SharedChoices
-from retrospector.timeline.models import TimelineEvent
 from retrospector.timeline.forms import EventForm, ImportForm, MilestoneForm, TimelineSettingsForm
+from retrospector.timeline.models import TimelineEvent
 from retrospector.timeline.selectors import timeline_events, timeline_rows
 from retrospector.timeline.services import event_add
 
@@ -45,8 +45,10 @@ TEMPLATE_ROWS = """{% load timeline_tags %}{% for row in rows %}
     </tr>
     {% endwith %}
   {% endfor %}"""
-TAG_ROWS = ("{% load timeline_tags %}{% timeline_table_rows rows incident=incident can_edit=can_edit seconds=seconds "
-            "show_original=show_original moment_choices=milestone_form.fields.moment.choices %}")
+TAG_ROWS = (
+    "{% load timeline_tags %}{% timeline_table_rows rows incident=incident can_edit=can_edit seconds=seconds "
+    "show_original=show_original moment_choices=milestone_form.fields.moment.choices %}"
+)
 
 
 def squeeze(html: str) -> str:
@@ -57,30 +59,81 @@ def squeeze(html: str) -> str:
 def varied_timeline(make_incident, people):
     incident = make_incident()
     bob = people["bob"]
-    event_add(incident=incident, by=bob, occurred_at=T0, text="**Deploy** started\nsecond line", key_event=True,
-              source_url="https://ci.example.com/1", original_offset_minutes=120, original_time="16:00 CEST", tags=["milestone:started", "<x>"])
+    event_add(
+        incident=incident,
+        by=bob,
+        occurred_at=T0,
+        text="**Deploy** started\nsecond line",
+        key_event=True,
+        source_url="https://ci.example.com/1",
+        original_offset_minutes=120,
+        original_time="16:00 CEST",
+        tags=["milestone:started", "<x>"],
+    )
     event_add(incident=incident, by=bob, occurred_at=T0 + timedelta(minutes=1), text="No source, no zone")
     common = dict(incident=incident, created_by=bob)
-    TimelineEvent.objects.bulk_create([
-        TimelineEvent(**common, occurred_at=T0 + timedelta(minutes=2, seconds=7), actor="", actor_kind="bot", kind="deploy",
-                      text="line one\r\nline <two> & \"three\"", source_type="github", source_ref="r" * 30 + "é" * 20),
-        TimelineEvent(**common, occurred_at=T0 + timedelta(hours=3), actor="Priya", kind="message", text="after a gap",
-                      source_type="slack", source_ref="C1/1.000001", source_url="https://acme.slack.com/archives/C1/p1000001",
-                      attachments=[{"name": "graph.png", "mimetype": "image/png", "url": "https://f.example.com/g.png?a=1&b=2"},
-                                   {"name": "no-link.txt"}, {"url": "https://f.example.com/nameless"}], edited=True,
-                      parent_ref="C1/0.999999", key_candidate=True),
-        TimelineEvent(**common, occurred_at=T0 + timedelta(days=1), actor="Alertmanager", actor_kind="system",
-                      kind="alert_firing", text="next day", source_type="alertmanager", source_ref="short-ref", hidden=True),
-        TimelineEvent(**common, occurred_at=T0 + timedelta(days=1, seconds=1), actor="x", text="merged", hidden=True,
-                      source_type="csv", source_ref="app.log:3", key_event=True),
-    ])
+    TimelineEvent.objects.bulk_create(
+        [
+            TimelineEvent(
+                **common,
+                occurred_at=T0 + timedelta(minutes=2, seconds=7),
+                actor="",
+                actor_kind="bot",
+                kind="deploy",
+                text='line one\r\nline <two> & "three"',
+                source_type="github",
+                source_ref="r" * 30 + "é" * 20,
+            ),
+            TimelineEvent(
+                **common,
+                occurred_at=T0 + timedelta(hours=3),
+                actor="Priya",
+                kind="message",
+                text="after a gap",
+                source_type="slack",
+                source_ref="C1/1.000001",
+                source_url="https://acme.slack.com/archives/C1/p1000001",
+                attachments=[
+                    {"name": "graph.png", "mimetype": "image/png", "url": "https://f.example.com/g.png?a=1&b=2"},
+                    {"name": "no-link.txt"},
+                    {"url": "https://f.example.com/nameless"},
+                ],
+                edited=True,
+                parent_ref="C1/0.999999",
+                key_candidate=True,
+            ),
+            TimelineEvent(
+                **common,
+                occurred_at=T0 + timedelta(days=1),
+                actor="Alertmanager",
+                actor_kind="system",
+                kind="alert_firing",
+                text="next day",
+                source_type="alertmanager",
+                source_ref="short-ref",
+                hidden=True,
+            ),
+            TimelineEvent(
+                **common,
+                occurred_at=T0 + timedelta(days=1, seconds=1),
+                actor="x",
+                text="merged",
+                hidden=True,
+                source_type="csv",
+                source_ref="app.log:3",
+                key_event=True,
+            ),
+        ]
+    )
     merged = TimelineEvent.objects.get(text="merged")
     merged.merged_into = TimelineEvent.objects.get(text="next day")
     merged.save()
     return incident
 
 
-@pytest.mark.parametrize("can_edit,seconds,show_original", [(True, False, False), (True, True, True), (False, False, True)])
+@pytest.mark.parametrize(
+    "can_edit,seconds,show_original", [(True, False, False), (True, True, True), (False, False, True)]
+)
 def test_the_rows_are_written_as_the_template_wrote_them(varied_timeline, can_edit, seconds, show_original):
     incident = varied_timeline
     request = RequestFactory().get("/")
@@ -89,8 +142,15 @@ def test_the_rows_are_written_as_the_template_wrote_them(varied_timeline, can_ed
     token = get_token(request)
     zone = timezone.get_current_timezone()
     rows = timeline_rows(list(timeline_events(incident=incident, include_hidden=True)), zone)
-    context = {"rows": rows, "incident": incident, "can_edit": can_edit, "seconds": seconds, "show_original": show_original,
-               "milestone_form": MilestoneForm(), "csrf_token": token}
+    context = {
+        "rows": rows,
+        "incident": incident,
+        "can_edit": can_edit,
+        "seconds": seconds,
+        "show_original": show_original,
+        "milestone_form": MilestoneForm(),
+        "csrf_token": token,
+    }
     old = Template(TEMPLATE_ROWS).render(Context(context))
     new = Template(TAG_ROWS).render(Context(context))
     assert squeeze(new) == squeeze(old)
@@ -100,8 +160,14 @@ def test_the_rows_are_written_as_the_template_wrote_them(varied_timeline, can_ed
 
 def test_the_page_shows_times_in_the_timelines_display_zone(make_incident, people, client_for):
     incident = make_incident()
-    event_add(incident=incident, by=people["bob"], occurred_at=T0 + timedelta(minutes=5), text="Failover",
-              source_url="https://chat.example.com/p/1", original_offset_minutes=0)
+    event_add(
+        incident=incident,
+        by=people["bob"],
+        occurred_at=T0 + timedelta(minutes=5),
+        text="Failover",
+        source_url="https://chat.example.com/p/1",
+        original_offset_minutes=0,
+    )
     incident.timeline_time_zone = "Asia/Tokyo"
     incident.save(update_fields=["timeline_time_zone"])
     page = client_for("bob").get(f"/incidents/{incident.pk}/timeline/").content.decode()  # bob reads in UTC
@@ -115,12 +181,19 @@ def bound_field_html(form, name, widget):
     return str(form[name])
 
 
-@pytest.mark.parametrize("form_class,name,data", [
-    (EventForm, "zone", None), (EventForm, "zone", {"zone": "Europe/Paris"}), (EventForm, "zone", {"zone": "Nowhere/Else"}),
-    (TimelineSettingsForm, "timeline_time_zone", None), (TimelineSettingsForm, "timeline_time_zone", {"timeline_time_zone": ""}),
-    (ImportForm, "tz", {"tz": "Asia/Tokyo"}), (PreferencesForm, "time_zone", {"time_zone": "Asia/Tokyo"}),
-    (PreferencesForm, "time_zone", None),
-])
+@pytest.mark.parametrize(
+    "form_class,name,data",
+    [
+        (EventForm, "zone", None),
+        (EventForm, "zone", {"zone": "Europe/Paris"}),
+        (EventForm, "zone", {"zone": "Nowhere/Else"}),
+        (TimelineSettingsForm, "timeline_time_zone", None),
+        (TimelineSettingsForm, "timeline_time_zone", {"timeline_time_zone": ""}),
+        (ImportForm, "tz", {"tz": "Asia/Tokyo"}),
+        (PreferencesForm, "time_zone", {"time_zone": "Asia/Tokyo"}),
+        (PreferencesForm, "time_zone", None),
+    ],
+)
 def test_the_zone_menus_are_the_markup_of_a_django_select(form_class, name, data):
     initial = {"zone": "UTC"} if form_class is EventForm else {}
     form = form_class(data, initial=initial) if data is not None else form_class(initial=initial)
@@ -136,7 +209,14 @@ def test_the_zone_menus_are_the_markup_of_a_django_select(form_class, name, data
 def test_a_long_select_escapes_selects_and_falls_back_for_groups():
     from django.utils.safestring import mark_safe
 
-    choices = [("a&b", "A <b>"), ("", "None"), (None, "null"), ("q\"'", "it's"), ("s", mark_safe("<i>safe</i>")), ("a&b", "again")]
+    choices = [
+        ("a&b", "A <b>"),
+        ("", "None"),
+        (None, "null"),
+        ("q\"'", "it's"),
+        ("s", mark_safe("<i>safe</i>")),
+        ("a&b", "again"),
+    ]
     widget = LongSelect(choices=SharedChoices(choices))
     attrs = {"id": "x", "required": True, "disabled": False}
     # Each selection in turn, and again: the options kept from one render must not leak into the next.
@@ -144,7 +224,9 @@ def test_a_long_select_escapes_selects_and_falls_back_for_groups():
         assert widget.render("n<", value, attrs) == forms.Select(choices=choices).render("n<", value, attrs)
     assert LongSelect(choices=choices).render("z", "a&b") == forms.Select(choices=choices).render("z", "a&b")  # a list
     grouped = [("Europe", [("Europe/Paris", "Paris")]), ("UTC", "UTC")]
-    assert LongSelect(choices=SharedChoices(grouped)).render("z", "UTC") == forms.Select(choices=grouped).render("z", "UTC")
+    assert LongSelect(choices=SharedChoices(grouped)).render("z", "UTC") == forms.Select(choices=grouped).render(
+        "z", "UTC"
+    )
 
 
 def test_shared_choices_are_not_copied_per_form():

@@ -22,18 +22,45 @@ def _url_maker(name: str, incident_pk: int):
 
 
 @register.simple_tag(takes_context=True)
-def timeline_table_rows(context, rows, *, incident, can_edit: bool, seconds: bool, show_original: bool, moment_choices) -> str:
-    return render_rows(rows, incident=incident, can_edit=can_edit, seconds=seconds, show_original=show_original,
-                       moment_choices=moment_choices, csrf_token=context.get("csrf_token"))
+def timeline_table_rows(
+    context, rows, *, incident, can_edit: bool, seconds: bool, show_original: bool, moment_choices
+) -> str:
+    return render_rows(
+        rows,
+        incident=incident,
+        can_edit=can_edit,
+        seconds=seconds,
+        show_original=show_original,
+        moment_choices=moment_choices,
+        csrf_token=context.get("csrf_token"),
+    )
 
 
-def render_rows(rows, *, incident, can_edit: bool, seconds: bool, show_original: bool, moment_choices, csrf_token=None) -> str:
+def render_rows(
+    rows, *, incident, can_edit: bool, seconds: bool, show_original: bool, moment_choices, csrf_token=None
+) -> str:
     """The <tr> elements of `rows` (TimelineRow). The few values of each row that take a call (times as text,
     addresses) are computed here: a call from a template costs several times more."""
     zone = timezone.get_current_timezone()  # the viewer's: the machine-readable instant is written in it
     edit_url, milestone_url = _url_maker("event_edit", incident.pk), _url_maker("event_milestone", incident.pk)
-    shown = [(row, row.local.strftime("%H:%M:%S"), row.event.occurred_at.astimezone(zone).isoformat(),
-              edit_url(row.event.pk), milestone_url(row.event.pk)) for row in rows]
-    context = {"rows": shown, "can_edit": can_edit, "seconds": seconds, "show_original": show_original,
-               "kinds": _KINDS, "actor_kinds": _ACTOR_KINDS, "moment_choices": moment_choices, "csrf_token": csrf_token}
+    shown = [
+        (
+            row,
+            row.local.strftime("%H:%M:%S"),
+            row.event.occurred_at.astimezone(zone).isoformat(),
+            edit_url(row.event.pk),
+            milestone_url(row.event.pk),
+        )
+        for row in rows
+    ]
+    context = {
+        "rows": shown,
+        "can_edit": can_edit,
+        "seconds": seconds,
+        "show_original": show_original,
+        "kinds": _KINDS,
+        "actor_kinds": _ACTOR_KINDS,
+        "moment_choices": moment_choices,
+        "csrf_token": csrf_token,
+    }
     return mark_safe(get_template("timeline/_event_rows.html", using="jinja2").render(context))
