@@ -8,11 +8,13 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres bench lint venv test-deps clean
 
+# Quiet, and on stderr: `make bench`'s stdout is its JSON, even when this step runs first.
 $(BIN)/retrospector: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[test]'
-	touch $@
+	@echo "Installing into $(VENV)" >&2
+	@$(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip >&2
+	@$(BIN)/pip install -q -e '.[test]' >&2
+	@touch $@
 
 venv: $(BIN)/retrospector
 
