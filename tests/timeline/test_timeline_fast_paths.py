@@ -6,15 +6,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django.utils import timezone as django_timezone
+from stored_rows import read_back, stored_columns
 
 from retrospector.timeline import fastpath
 from retrospector.timeline.fastpath import EVENT_FIELDS, events_insert_fast
 from retrospector.timeline.models import ImportRecord, TimelineEvent
 
 T0 = datetime(2026, 5, 4, 14, 0, 0, 123456, tzinfo=UTC)
-NOT_COMPARED = ("id", "incident", "import_record", "created_at", "updated_at")
+ORDER = ("occurred_at", "text")
 ALREADY = "C0001/already-there"
 
 
@@ -101,24 +101,6 @@ def varied_rows() -> list[tuple]:
     ]
 
 
-def stored_columns(record) -> list[tuple]:
-    """The rows as the database holds them (not as the ORM reads them back): time text on SQLite, JSON text..."""
-    columns = [f.column for f in TimelineEvent._meta.concrete_fields if f.name not in NOT_COMPARED]
-    table = connection.ops.quote_name(TimelineEvent._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(connection.ops.quote_name(c) for c in columns)} FROM {table} "
-            "WHERE import_record_id = %s ORDER BY occurred_at, text",
-            [record.pk],
-        )
-        return cursor.fetchall()
-
-
-def read_back(record) -> list[dict]:
-    fields = [f.name for f in TimelineEvent._meta.concrete_fields if f.name not in NOT_COMPARED]
-    return list(TimelineEvent.objects.filter(import_record=record).order_by("occurred_at", "text").values(*fields))
-
-
 @pytest.fixture
 def two_imports(make_incident, people):
     """Two incidents, each with the same event already on its timeline, and an import record on each."""
@@ -158,8 +140,12 @@ def test_the_fast_insert_stores_what_bulk_create_stores(two_imports, people, mon
 
     assert inserted == expected == len(varied_rows()) - 2  # the reference already there, and the repeated one
     assert TimelineEvent.objects.filter(import_record=fast["import_record"]).count() == inserted
-    assert read_back(fast["import_record"]) == read_back(orm["import_record"])  # field by field, as the app reads them
-    assert stored_columns(fast["import_record"]) == stored_columns(orm["import_record"])  # and as stored
+    assert read_back(fast["import_record"], order_by=ORDER) == read_back(
+        orm["import_record"], order_by=ORDER
+    )  # field by field, as the app reads them
+    assert stored_columns(fast["import_record"], order_by=ORDER) == stored_columns(
+        orm["import_record"], order_by=ORDER
+    )  # and as stored
     rows = list(TimelineEvent.objects.filter(import_record=fast["import_record"]))
     assert {
         (e.incident_id, e.source_type, e.created_by_id, e.html, e.version, e.key_event, e.merged_into_id) for e in rows

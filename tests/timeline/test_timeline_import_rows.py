@@ -5,15 +5,15 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.db import connection
 from django.utils import timezone as django_timezone
+from stored_rows import read_back, stored_columns
 
 from retrospector.importers.base import Attachment, ParsedEvent
 from retrospector.timeline.models import ImportRecord, TimelineEvent
 from retrospector.timeline.services import timeline_import
 
 T0 = datetime(2026, 5, 4, 14, 0, 0, 123456, tzinfo=UTC)
-NOT_COMPARED = ("id", "incident", "import_record", "created_at", "updated_at")
+ORDER = ("source_position",)
 
 
 def event(n: int, **changes) -> ParsedEvent:
@@ -122,24 +122,6 @@ def orm_import(*, incident, by, source_type, file_name, events) -> ImportRecord:
     return record
 
 
-def stored_columns(record) -> list[tuple]:
-    """The rows as the database holds them (not as the ORM reads them back): text, JSON text, times."""
-    columns = [f.column for f in TimelineEvent._meta.concrete_fields if f.name not in NOT_COMPARED]
-    table = connection.ops.quote_name(TimelineEvent._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT {', '.join(connection.ops.quote_name(c) for c in columns)} FROM {table} "
-            "WHERE import_record_id = %s ORDER BY source_position",
-            [record.pk],
-        )
-        return cursor.fetchall()
-
-
-def read_back(record) -> list[dict]:
-    fields = [f.name for f in TimelineEvent._meta.concrete_fields if f.name not in NOT_COMPARED]
-    return list(TimelineEvent.objects.filter(import_record=record).order_by("source_position").values(*fields))
-
-
 def test_the_rows_stored_are_those_the_orm_stored(make_incident, people):
     ours_incident, theirs_incident = make_incident(), make_incident(title="The same, through the ORM")
     before = django_timezone.now()
@@ -150,8 +132,10 @@ def test_the_rows_stored_are_those_the_orm_stored(make_incident, people):
         incident=theirs_incident, by=people["bob"], source_type="slack", file_name="export.zip", events=varied()
     )
     assert (ours.event_count, ours.skipped_count) == (10, 0)
-    assert read_back(ours) == read_back(theirs)  # field by field, as the app reads them
-    assert stored_columns(ours) == stored_columns(theirs)  # and byte for byte as stored (time text, JSON text)
+    assert read_back(ours, order_by=ORDER) == read_back(theirs, order_by=ORDER)  # field by field, as the app reads them
+    assert stored_columns(ours, order_by=ORDER) == stored_columns(
+        theirs, order_by=ORDER
+    )  # and byte for byte as stored (time text, JSON text)
     rows = TimelineEvent.objects.filter(import_record=ours)
     assert {(e.incident_id, e.created_by_id, e.html, e.version, e.key_event, e.merged_into_id) for e in rows} == {
         (ours_incident.pk, people["bob"].pk, "", 1, False, None)
