@@ -37,11 +37,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import measure, percentile, prepare_environment
-
 # The floor uses the Slack importer's own patterns and URL scrubber: pure code (no Django), the same work either way.
-from retrospector.importers.slack import _MARKUP_RE as _MARKUP
+from bench.common import measure, percentile, prepare_environment
 from retrospector.importers.slack import DOMAIN_RE as _DOMAIN
+from retrospector.importers.slack import MARKUP_RE as _MARKUP
 from retrospector.importers.slack import NOT_TEAM_DOMAINS as _NOT_TEAM
 from retrospector.importers.slack import SKIPPED_SUBTYPES as _SKIPPED
 from retrospector.importers.slack import TOKEN_RE as _TOKEN

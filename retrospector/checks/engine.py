@@ -125,7 +125,7 @@ _ACTOR = re.compile(r"[\s*_~:\-–—]*\[?(?P<name>@?[A-Z][\w-]+)\]?[*_]*[ \t]+(
 
 def _timeline_actors(section) -> list[str]:
     """Who starts a timeline entry with a human action: '14:02 Priya acknowledged the page'."""
-    from .rules.timeline import _parse_stamp
+    from .rules.timeline import parse_stamp
 
     body = section.body
     names = []
@@ -135,7 +135,7 @@ def _timeline_actors(section) -> list[str]:
                 continue
             start = block.cells[1][0]
         elif block.type in ("item", "paragraph") and block.parent is None:
-            stamp = _parse_stamp(body[block.content_start : min(block.end, block.content_start + 60)])
+            stamp = parse_stamp(body[block.content_start : min(block.end, block.content_start + 60)])
             if not stamp:
                 continue
             start = block.content_start + stamp[3]

@@ -271,7 +271,7 @@ class _Directory:
         return self.users.get(user_id, user_id)
 
 
-_MARKUP_RE = re.compile(r"<([^<>\n]{1,2000})>")
+MARKUP_RE = re.compile(r"<([^<>\n]{1,2000})>")
 
 
 def _render_markup(directory: _Directory, text: str) -> str:
@@ -300,7 +300,7 @@ def _render_markup(directory: _Directory, text: str) -> str:
         return label or target
 
     if "<" in text:
-        text = _MARKUP_RE.sub(replace, text)
+        text = MARKUP_RE.sub(replace, text)
     if "&" in text:
         text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
     return text

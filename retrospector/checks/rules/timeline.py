@@ -126,7 +126,7 @@ def _norm_zone(zone: str | None) -> str | None:
 _SIMPLE_STAMP = re.compile(r"[ \t]*(?:(\d{4})-(\d{2})-(\d{2})[ \tT]+)?(\d{1,2}):(\d{2})[ \t]*$")
 
 
-def _parse_stamp(text: str):
+def parse_stamp(text: str):
     """(day ordinal, minutes, zone, matched length) or None."""
     simple = _SIMPLE_STAMP.match(text)  # "2024-05-01 14:02" or "14:02": most table cells
     if simple:
@@ -217,7 +217,7 @@ def _parse_entries(group):
     for section in group:
         view = section.view
         body = section.body
-        heading = _parse_stamp(section.title) if section.title else None
+        heading = parse_stamp(section.title) if section.title else None
         heading_day = heading[0] if heading else None
         if heading_day is not None:
             entries.append(Entry(section, -1, -1, -1, -1, heading_day, None, None, True, section.title))
@@ -238,7 +238,7 @@ def _parse_entries(group):
                     a, b = cells[time_col]
                 else:
                     a, b = block.start, block.start
-                parsed = _parse_stamp(body[a:b]) if b > a else None
+                parsed = parse_stamp(body[a:b]) if b > a else None
                 if source_col is not None:
                     has_source = source_col < len(texts) and not _PLACEHOLDER.match(texts[source_col])
                 else:
@@ -264,7 +264,7 @@ def _parse_entries(group):
                 a = block.content_start
                 end_of_line = body.find("\n", a)
                 end_of_line = block.end if end_of_line == -1 or end_of_line > block.end else end_of_line
-                parsed = _parse_stamp(body[a:end_of_line])
+                parsed = parse_stamp(body[a:end_of_line])
                 if not parsed or (parsed[1] is None and parsed[0] is None):
                     continue
                 day, minutes, zone, length = parsed
@@ -295,7 +295,7 @@ def _declared_zones(group, doc_text: str | None) -> list[str]:
         for block in view.blocks:
             if block.type == "header":
                 zones += [m.group("zone") for m in _DECLARED.finditer(body[block.start : block.end])]
-            elif block.type == "paragraph" and _parse_stamp(body[block.content_start : block.end]) is None:
+            elif block.type == "paragraph" and parse_stamp(body[block.content_start : block.end]) is None:
                 text = body[block.start : block.end]
                 if re.search(r"\b(?:time|times|zone|timezone|timestamps?|clock)\b", text, re.I):
                     zones += [m.group("zone") for m in _DECLARED.finditer(text)]
