@@ -345,35 +345,7 @@ def _split_markdown(text: str) -> list[Section]:
 
 
 _TITLE_STOPWORDS = frozenset(
-    [
-        "what",
-        "we",
-        "the",
-        "a",
-        "an",
-        "and",
-        "of",
-        "on",
-        "in",
-        "for",
-        "to",
-        "so",
-        "t",
-        "didn",
-        "don",
-        "go",
-        "went",
-        "how",
-        "did",
-        "our",
-        "this",
-        "that",
-        "is",
-        "was",
-        "were",
-        "it",
-        "its",
-    ]
+    "what we the a an and of on in for to so t didn don go went how did our this that is was were it its".split()
 )
 
 

@@ -19,92 +19,15 @@ _CLAUSE_BOUNDARY = re.compile(
     re.I,
 )
 _AUXILIARIES = frozenset(
-    [
-        "have",
-        "has",
-        "had",
-        "was",
-        "were",
-        "is",
-        "are",
-        "did",
-        "do",
-        "does",
-        "may",
-        "might",
-        "must",
-        "will",
-        "would",
-        "shall",
-        "can",
-        "been",
-        "be",
-        "being",
-    ]
+    "have has had was were is are did do does may might must will would shall can been be being".split()
 )
 _IRREGULAR_PARTICIPLES = frozenset(
-    [
-        "been",
-        "done",
-        "known",
-        "seen",
-        "taken",
-        "gone",
-        "caught",
-        "run",
-        "made",
-        "built",
-        "written",
-        "given",
-        "got",
-        "gotten",
-        "kept",
-        "sent",
-        "spent",
-        "brought",
-        "thought",
-        "told",
-        "found",
-        "left",
-        "set",
-        "put",
-        "read",
-        "hit",
-        "let",
-        "shut",
-        "cut",
-        "said",
-        "paid",
-        "heard",
-        "held",
-        "felt",
-        "understood",
-        "begun",
-        "chosen",
-        "drawn",
-        "driven",
-        "fallen",
-        "flown",
-        "forgotten",
-        "grown",
-        "hidden",
-        "shown",
-        "spoken",
-        "thrown",
-        "woken",
-        "worn",
-        "won",
-        "dealt",
-        "meant",
-        "lost",
-        "sold",
-        "stood",
-        "taught",
-        "rolled",
-        "shut",
-        "split",
-        "spread",
-    ]
+    """
+    been done known seen taken gone caught run made built written given got gotten kept sent spent
+    brought thought told found left set put read hit let shut cut said paid heard held felt
+    understood begun chosen drawn driven fallen flown forgotten grown hidden shown spoken thrown
+    woken worn won dealt meant lost sold stood taught rolled shut split spread
+    """.split()
 )
 # Capitalized words with these endings are things, not unknown people's names.
 _NOUN_SUFFIXES = (
@@ -132,7 +55,7 @@ _NOUN_SUFFIXES = (
     "book",
     "s",
 )
-PARTICIPLE_EXCLUDE = frozenset(["need", "red", "bed", "shed", "speed", "feed", "seed", "deed", "indeed"])
+PARTICIPLE_EXCLUDE = frozenset("need red bed shed speed feed seed deed indeed".split())
 
 
 def is_participle(word: str) -> bool:
@@ -287,28 +210,7 @@ def _negated_before(toks) -> bool:
     return any(t.lower() in ("not", "never", "no") or t.lower().endswith("n't") for t, _, _ in toks)
 
 
-_NP_STOP = frozenset(
-    [
-        "and",
-        "or",
-        "which",
-        "who",
-        "that",
-        "whom",
-        "whose",
-        "when",
-        "while",
-        "because",
-        "but",
-        "so",
-        "if",
-        "then",
-        "as",
-        "than",
-        "not",
-        "never",
-    ]
-)
+_NP_STOP = frozenset("and or which who that whom whose when while because but so if then as than not never".split())
 
 
 def noun_phrase_after(text: str, pos: int, limit: int = 5) -> list[tuple[str, int, int]]:

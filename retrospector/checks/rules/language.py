@@ -308,24 +308,8 @@ _HAD_WE = re.compile(
     re.M,
 )
 _CF_ADVERBS = frozenset(
-    [
-        "really",
-        "probably",
-        "definitely",
-        "just",
-        "easily",
-        "also",
-        "possibly",
-        "maybe",
-        "perhaps",
-        "even",
-        "actually",
-        "simply",
-        "reasonably",
-        "certainly",
-        "surely",
-        "have",
-    ]
+    "really probably definitely just easily also possibly maybe perhaps even actually simply "
+    "reasonably certainly surely have".split()
 )
 
 

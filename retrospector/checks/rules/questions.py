@@ -8,45 +8,13 @@ from ..catalog import RULES
 from ..language import TOKEN, noun_phrase_after, np_names_person
 
 _AUX = frozenset(
-    [
-        "is",
-        "are",
-        "was",
-        "were",
-        "do",
-        "does",
-        "did",
-        "can",
-        "could",
-        "will",
-        "would",
-        "should",
-        "shall",
-        "has",
-        "have",
-        "had",
-        "may",
-        "might",
-        "must",
-        "isn't",
-        "aren't",
-        "wasn't",
-        "weren't",
-        "don't",
-        "doesn't",
-        "didn't",
-        "can't",
-        "couldn't",
-        "won't",
-        "wouldn't",
-        "shouldn't",
-        "hasn't",
-        "haven't",
-        "hadn't",
-        "am",
-    ]
+    """
+    is are was were do does did can could will would should shall has have had may might must
+    isn't aren't wasn't weren't don't doesn't didn't can't couldn't won't wouldn't shouldn't
+    hasn't haven't hadn't am
+    """.split()
 )
-_LEAD_FILLER = frozenset(["and", "so", "but", "then", "also", "q"])
+_LEAD_FILLER = frozenset("and so but then also q".split())
 _OPEN_FOLLOW_UP = re.compile(
     r"(?:[,;:(]|\s[-–—]|\band\b|\bor\b)\s*(?:and\s+|if\s+(?:so|not)\s*,?\s*|if\s+yes\s*,?\s*|otherwise\s*,?\s*)?"
     r"(?:how|what|which|where|when|who|whom|why)\b",
@@ -55,32 +23,8 @@ _OPEN_FOLLOW_UP = re.compile(
 _ALTERNATIVE = re.compile(r"\bor\b(?!\s+not\b)(?!\s+(?:if|whether)\b)", re.I)
 _QUESTION_LINE = re.compile(r"[^\n?]*\?")
 _WHY_AUX = frozenset(
-    [
-        "did",
-        "didn't",
-        "do",
-        "don't",
-        "does",
-        "doesn't",
-        "was",
-        "wasn't",
-        "were",
-        "weren't",
-        "would",
-        "wouldn't",
-        "had",
-        "hadn't",
-        "is",
-        "isn't",
-        "are",
-        "aren't",
-        "has",
-        "hasn't",
-        "have",
-        "haven't",
-        "could",
-        "couldn't",
-    ]
+    "did didn't do don't does doesn't was wasn't were weren't would wouldn't had hadn't "
+    "is isn't are aren't has hasn't have haven't could couldn't".split()
 )
 
 

@@ -9,9 +9,7 @@ from datetime import date
 from .. import lexicon
 from ..catalog import RULES
 
-_MONTHS = {
-    m: i + 1 for i, m in enumerate(["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"])
-}
+_MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
 _ZONE_WORDS = "|".join(sorted((z for z in lexicon.TIME_ZONES if z != "Z"), key=len, reverse=True))
 _ZONE = rf"(?:(?:UTC|GMT)\s?[+-]\s?\d{{1,2}}(?::?\d{{2}})?|[+-]\d{{2}}:?\d{{2}}|Z\b|\b(?:{_ZONE_WORDS})\b)"
 _STAMP = re.compile(
