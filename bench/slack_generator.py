@@ -58,57 +58,12 @@ LAST_NAMES = (
     "Farouk",
     "Lind",
 )
-WORDS = [
-    "deploy",
-    "rollback",
-    "latency",
-    "p99",
-    "errors",
-    "database",
-    "replica",
-    "failover",
-    "cache",
-    "queue",
-    "backlog",
-    "alert",
-    "pager",
-    "dashboard",
-    "canary",
-    "traffic",
-    "region",
-    "timeout",
-    "retry",
-    "upstream",
-    "downstream",
-    "certificate",
-    "dns",
-    "config",
-    "flag",
-    "customer",
-    "impact",
-    "mitigated",
-    "investigating",
-    "restarted",
-    "scaled",
-    "throttled",
-    "memory",
-    "cpu",
-    "disk",
-    "saturation",
-    "lag",
-    "consumer",
-    "producer",
-    "shard",
-    "node",
-    "pod",
-    "cluster",
-    "ingress",
-    "gateway",
-    "checkout",
-    "login",
-    "search",
-    "billing",
-]
+WORDS = (
+    "deploy rollback latency p99 errors database replica failover cache queue backlog alert pager "
+    "dashboard canary traffic region timeout retry upstream downstream certificate dns config flag "
+    "customer impact mitigated investigating restarted scaled throttled memory cpu disk saturation "
+    "lag consumer producer shard node pod cluster ingress gateway checkout login search billing"
+).split()
 BOTS = (("B0000DEPLOY", "deploy-bot"), ("B0000ALERTS", "Alertmanager"), ("B0000CIBOTS", "ci"))
 
 
