@@ -39,6 +39,11 @@ TRANSITION_LABELS = {
 # --- Templates --------------------------------------------------------------------------
 
 
+def _body_fields(body: str) -> dict:
+    """A section's body with what is kept in step with it: its sanitized HTML, and whether something was written."""
+    return {"body": body, "html": render_markdown(body), "filled": not body_is_empty(body)}
+
+
 def builtin_templates_sync(*, template_model=Template, version_model=TemplateVersion) -> int:
     """Create or update the built-in templates; a changed definition becomes a new version.
 
@@ -201,9 +206,7 @@ def retrospective_start(
                 required=spec["required"],
                 guidance=spec.get("guidance", ""),
                 position=position,
-                body=body,
-                html=render_markdown(body),
-                filled=not body_is_empty(body),
+                **_body_fields(body),
                 updated_by=by,
             )
         )
@@ -247,9 +250,8 @@ def section_save(*, section: Section, body: str, base_version: int, by: User, no
         )
     if current.body == body:
         return current
-    current.body = body
-    current.html = render_markdown(body)
-    current.filled = not body_is_empty(body)
+    for name, value in _body_fields(body).items():
+        setattr(current, name, value)
     current.version += 1
     current.updated_by = by
     current.save(update_fields=["body", "html", "filled", "version", "updated_by", "updated_at"])
@@ -346,9 +348,7 @@ def retrospective_import_markdown(
                 required=spec.get("required", False),
                 guidance=spec.get("guidance", ""),
                 position=position,
-                body=parsed_section.body,
-                html=render_markdown(parsed_section.body),
-                filled=not body_is_empty(parsed_section.body),
+                **_body_fields(parsed_section.body),
                 updated_by=by,
             )
         )
