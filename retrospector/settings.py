@@ -76,11 +76,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "retrospector.core.middleware.UserTimeZoneMiddleware",
+    "retrospector.accounts.middleware.OrganizationImageHostsMiddleware",
 ]
 
 ROOT_URLCONF = "retrospector.urls"
 WSGI_APPLICATION = "retrospector.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Django's ModelBackend stays listed so that sessions signed in before UserBackend existed stay signed in.
+AUTHENTICATION_BACKENDS = ["retrospector.accounts.backends.UserBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -179,7 +182,8 @@ CONTENT_SECURITY_POLICY = {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "https:", "data:"],
+        # Images from this site only; each organization may add hosts (accounts.middleware).
+        "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

@@ -16,6 +16,14 @@ class Organization(models.Model):
     checks_config = models.JSONField(
         default=dict, blank=True, help_text="Write-up checks for every team: word lists, rules turned off or tuned."
     )
+    image_hosts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Host names (or *.domain) whose images are shown inside write-ups and timelines; images from any other "
+            "host are shown as links, so that no outside site learns who reads what."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):

@@ -200,3 +200,36 @@ def organization_checks_config_set(*, organization: Organization, text: str, by:
     organization.checks_config = checks_config_parse(text)
     organization.save(update_fields=["checks_config"])
     return organization
+
+
+MAX_IMAGE_HOSTS = 50
+
+
+def image_hosts_parse(text: str) -> list[str]:
+    """One host a line ('images.example.com' or '*.example.com'); blank lines and duplicates ignored. Errors name
+    the line."""
+    from retrospector.core.markdown import image_host_error
+
+    hosts: list[str] = []
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        host = line.strip().lower().rstrip(".")
+        if not host or host in hosts:
+            continue
+        if error := image_host_error(host):
+            problems.append(f"Line {number}: {error}")
+        else:
+            hosts.append(host)
+    if problems:
+        raise ValidationError({"image_hosts": problems})
+    if len(hosts) > MAX_IMAGE_HOSTS:
+        raise ValidationError({"image_hosts": f"At most {MAX_IMAGE_HOSTS} hosts; there are {len(hosts)}."})
+    return hosts
+
+
+def organization_image_hosts_set(*, organization: Organization, text: str, by: User) -> Organization:
+    if not (by.is_authenticated and by.is_org_admin and by.organization_id == organization.pk):
+        raise PermissionDenied("Only the organization's admins choose where images may come from.")
+    organization.image_hosts = image_hosts_parse(text)
+    organization.save(update_fields=["image_hosts"])
+    return organization

@@ -14,6 +14,7 @@ urlpatterns = [
     path("me/tokens/", views.tokens, name="tokens"),
     path("me/tokens/<int:pk>/revoke", views.token_revoke_view, name="token_revoke"),
     path("people/", views.people, name="people"),
+    path("organization/", views.organization_settings, name="organization_settings"),
     path("teams/", views.team_list, name="team_list"),
     path("teams/<slug:slug>/", views.team_detail, name="team_detail"),
 ]

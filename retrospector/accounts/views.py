@@ -7,12 +7,13 @@ from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors
 
-from .forms import MembershipForm, PreferencesForm, TeamForm, TokenForm
+from .forms import ImageHostsForm, MembershipForm, PreferencesForm, TeamForm, TokenForm
 from .models import ApiToken, Membership, Role, User
 from .selectors import can_manage_team, people_in_organization, team_by_slug, teams_visible_to
 from .services import (
     membership_remove,
     membership_set,
+    organization_image_hosts_set,
     team_create,
     token_create,
     token_revoke,
@@ -185,3 +186,24 @@ def people(request):
         .order_by("-is_active", "username")
     )
     return render(request, "accounts/people.html", {"page": paginate(request, everyone, per_page=50), "form": form})
+
+
+@login_required
+def organization_settings(request):
+    if not request.user.is_org_admin:
+        raise PermissionDenied("Only organization admins change the organization's settings.")
+    organization = request.user.organization
+    form = ImageHostsForm(request.POST or None, initial={"image_hosts": "\n".join(organization.image_hosts)})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization_image_hosts_set(
+                organization=organization, text=form.cleaned_data["image_hosts"], by=request.user
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            status = 422
+        else:
+            messages.success(request, "Organization settings saved.")
+            return redirect("organization_settings")
+    return render(request, "accounts/organization.html", {"form": form, "organization": organization}, status=status)

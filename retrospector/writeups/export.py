@@ -10,6 +10,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from retrospector.core.markdown import restrict_images
+
 from .exchange import JSON_SCHEMA, PRINT_CSS, to_markdown
 from .models import Retrospective
 
@@ -140,9 +142,11 @@ def export_html(retrospective: Retrospective, *, tz=None) -> str:
         f"<h1>{e(retrospective.title)}</h1>",
         '<dl class="meta">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in meta) + "</dl>",
     ]
+    image_hosts = incident.organization.image_hosts
     for section in _sections(retrospective):
         parts.append(f'<section id="section-{e(section.key)}"><h2>{e(section.title)}</h2>')
-        parts.append(section.html if section.body.strip() else '<p class="empty">Not written.</p>')
+        shown = restrict_images(section.html, image_hosts) if section.body.strip() else ""
+        parts.append(shown or '<p class="empty">Not written.</p>')
         parts.append("</section>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
@@ -157,5 +161,6 @@ def export_response(retrospective: Retrospective, fmt: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     if fmt == "html":
         # The standalone export carries its own print stylesheet.
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
+        hosts = "".join(f" https://{host}" for host in retrospective.incident.organization.image_hosts)
+        response["Content-Security-Policy"] = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:{hosts}"
     return response
