@@ -176,6 +176,16 @@ if BEHIND_TLS:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# The client address, for the log-in throttle: REMOTE_ADDR, unless this many reverse proxies in front of the app each
+# append the address they saw to X-Forwarded-For (then the entry that many places from the right is the client's).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+# Log-in throttle (log-in form and API tokens): after the free tries, each failure doubles the wait before the next
+# attempt is heard (1 s, 2 s, 4 s ... up to the cap), even with the right password. Counts per account and per client
+# address; an account's count restarts when it logs in, any count after LOGIN_THROTTLE_FORGET_AFTER without failures.
+LOGIN_THROTTLE_FREE_TRIES = int(os.environ.get("LOGIN_THROTTLE_FREE_TRIES", 5))
+LOGIN_THROTTLE_FREE_TRIES_PER_ADDRESS = int(os.environ.get("LOGIN_THROTTLE_FREE_TRIES_PER_ADDRESS", 20))
+LOGIN_THROTTLE_MAX_DELAY = int(os.environ.get("LOGIN_THROTTLE_MAX_DELAY", 15 * 60))  # seconds
+LOGIN_THROTTLE_FORGET_AFTER = 60 * 60  # seconds
 # django-csp adds it to each response without one of its own (the HTML export sets its own, for its inline styles).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
