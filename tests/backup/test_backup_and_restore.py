@@ -255,7 +255,7 @@ def test_a_backup_taken_while_people_write_restores_exactly_the_state_it_capture
     settings.VAR_DIR = tmp_path / "var"
     writer.start()
     try:
-        writer.wait_for(2)
+        writer.wait_for(1)
         committed_before = writer.committed
         out = run("backup")  # no PATH: var/backups/retrospector-<time>/
         committed_after = writer.committed
@@ -309,7 +309,15 @@ def test_a_backup_taken_while_people_write_restores_exactly_the_state_it_capture
     assert restored_counts == manifest["tables"]
 
 
-def test_restore_refuses_a_newer_schema_and_a_database_with_data(small_source, tmp_path):
+def altered_copy(backup, to, change) -> str:
+    shutil.copytree(backup, to)
+    manifest = json.loads((to / "manifest.json").read_text())
+    change(manifest, to)
+    (to / "manifest.json").write_text(json.dumps(manifest))
+    return str(to)
+
+
+def test_restore_refuses_a_newer_schema_another_engine_a_damaged_file_and_a_database_with_data(small_source, tmp_path):
     backup = tmp_path / "backup"
     run("backup", str(backup))
     with pytest.raises(CommandError, match="already exists"):
@@ -321,18 +329,26 @@ def test_restore_refuses_a_newer_schema_and_a_database_with_data(small_source, t
         str(refused.value),
     )
 
-    future = tmp_path / "future"
-    shutil.copytree(backup, future)
-    manifest = json.loads((future / "manifest.json").read_text())
-    manifest["migrations"]["writeups"].append("0099_from_a_later_version")
-    (future / "manifest.json").write_text(json.dumps(manifest))
+    future = altered_copy(
+        backup, tmp_path / "future", lambda m, _: m["migrations"]["writeups"].append("0099_from_a_later_version")
+    )
+    other_engine = altered_copy(
+        backup, tmp_path / "other", lambda m, _: m.update(engine="sqlite" if POSTGRES else "postgresql")
+    )
+    damaged = altered_copy(
+        backup, tmp_path / "damaged", lambda m, to: (to / m["database_file"]).open("ab").write(b"\0")
+    )
     with new_empty_database(tmp_path):
-        with pytest.raises(CommandError) as refused:
-            run("restore", str(future))
-        assert "newer than this version" in str(refused.value) and "writeups.0099_from_a_later_version" in str(
-            refused.value
-        )
-        assert "\n" not in str(refused.value)
+        refusals = {}
+        for name, path in (("future", future), ("other", other_engine), ("damaged", damaged)):
+            with pytest.raises(CommandError) as refused:
+                run("restore", path)
+            refusals[name] = str(refused.value)
+        assert "newer than this version" in refusals["future"]
+        assert "writeups.0099_from_a_later_version" in refusals["future"]
+        assert "a restore stays on one engine" in refusals["other"] and "export-all" in refusals["other"]
+        assert "does not match the checksum" in refusals["damaged"]
+        assert all("\n" not in message for message in refusals.values())
         assert connection.introspection.table_names() == []  # nothing was touched
 
         run("restore", str(backup))
