@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "retrospector.timeline",
     "retrospector.writeups",
     "retrospector.demo",
+    "retrospector.backup",
 ]
 
 MIDDLEWARE = [

@@ -50,64 +50,81 @@ def export_markdown(retrospective: Retrospective) -> str:
     )
 
 
-def export_json(retrospective: Retrospective) -> dict:
-    incident = retrospective.incident
+def _state_changes(retrospective: Retrospective):
+    # `retrospector export-all` prefetches them (with `by`) for many retrospectives at once.
+    prefetched = getattr(retrospective, "_prefetched_objects_cache", {})
+    if "state_changes" in prefetched:
+        return prefetched["state_changes"]
+    return retrospective.state_changes.select_related("by")
+
+
+def retrospective_as_json(retrospective: Retrospective, *, when=_iso) -> dict:
+    """The "retrospective" object of the JSON export; `when` writes its times (export-all keeps the microseconds)."""
     version = retrospective.template_version
+    return {
+        "id": retrospective.pk,
+        "title": retrospective.title,
+        "state": retrospective.state,
+        "owner": retrospective.owner.username if retrospective.owner else None,
+        "shadow": retrospective.shadow.username if retrospective.shadow else None,
+        "due_at": retrospective.due_at.isoformat() if retrospective.due_at else None,
+        "created_at": when(retrospective.created_at),
+        "updated_at": when(retrospective.updated_at),
+        "done_at": when(retrospective.done_at),
+        "template": {"key": version.template.key, "version": version.number, "name": version.name},
+        "sections": [
+            {
+                "key": s.key,
+                "title": s.title,
+                "kind": s.kind,
+                "required": s.required,
+                "version": s.version,
+                "body": s.body,
+                "updated_at": when(s.updated_at),
+            }
+            for s in _sections(retrospective)
+        ],
+        "state_changes": [
+            {
+                "from": c.from_state,
+                "to": c.to_state,
+                "by": c.by.username if c.by else None,
+                "at": when(c.at),
+                "note": c.note,
+            }
+            for c in _state_changes(retrospective)
+        ],
+    }
+
+
+def incident_as_json(incident, *, when=_iso) -> dict:
+    """The "incident" object of the JSON export (services, responders and links may be prefetched)."""
+    return {
+        "id": incident.pk,
+        "title": incident.title,
+        "summary": incident.summary,
+        "team": incident.team.slug,
+        "severity": incident.severity.key,
+        "status": incident.status,
+        "visibility": incident.visibility,
+        "services": sorted(s.name for s in incident.services.all()),
+        "responders": sorted(u.username for u in incident.responders.all()),
+        "links": [{"kind": link.kind, "url": link.url, "label": link.label} for link in incident.links.all()],
+        "started_at": when(incident.started_at),
+        "detected_at": when(incident.detected_at),
+        "acknowledged_at": when(incident.acknowledged_at),
+        "mitigated_at": when(incident.mitigated_at),
+        "resolved_at": when(incident.resolved_at),
+    }
+
+
+def export_json(retrospective: Retrospective) -> dict:
     return {
         "$schema": JSON_SCHEMA,
         "schema_version": 1,
         "exported_at": _iso(timezone.now()),
-        "retrospective": {
-            "id": retrospective.pk,
-            "title": retrospective.title,
-            "state": retrospective.state,
-            "owner": retrospective.owner.username if retrospective.owner else None,
-            "shadow": retrospective.shadow.username if retrospective.shadow else None,
-            "due_at": retrospective.due_at.isoformat() if retrospective.due_at else None,
-            "created_at": _iso(retrospective.created_at),
-            "updated_at": _iso(retrospective.updated_at),
-            "done_at": _iso(retrospective.done_at),
-            "template": {"key": version.template.key, "version": version.number, "name": version.name},
-            "sections": [
-                {
-                    "key": s.key,
-                    "title": s.title,
-                    "kind": s.kind,
-                    "required": s.required,
-                    "version": s.version,
-                    "body": s.body,
-                    "updated_at": _iso(s.updated_at),
-                }
-                for s in _sections(retrospective)
-            ],
-            "state_changes": [
-                {
-                    "from": c.from_state,
-                    "to": c.to_state,
-                    "by": c.by.username if c.by else None,
-                    "at": _iso(c.at),
-                    "note": c.note,
-                }
-                for c in retrospective.state_changes.select_related("by")
-            ],
-        },
-        "incident": {
-            "id": incident.pk,
-            "title": incident.title,
-            "summary": incident.summary,
-            "team": incident.team.slug,
-            "severity": incident.severity.key,
-            "status": incident.status,
-            "visibility": incident.visibility,
-            "services": sorted(s.name for s in incident.services.all()),
-            "responders": sorted(u.username for u in incident.responders.all()),
-            "links": [{"kind": link.kind, "url": link.url, "label": link.label} for link in incident.links.all()],
-            "started_at": _iso(incident.started_at),
-            "detected_at": _iso(incident.detected_at),
-            "acknowledged_at": _iso(incident.acknowledged_at),
-            "mitigated_at": _iso(incident.mitigated_at),
-            "resolved_at": _iso(incident.resolved_at),
-        },
+        "retrospective": retrospective_as_json(retrospective),
+        "incident": incident_as_json(retrospective.incident),
     }
 
 
