@@ -91,3 +91,12 @@ django.db.utils.OperationalError: database is locked
         {"line": "django.db.utils.OperationalError: database is locked", "count": 2},
         {"line": "[CRITICAL] WORKER TIMEOUT (pid:41)", "count": 1},
     ]
+
+
+def test_the_postgresql_part_is_skipped_with_a_note_when_no_server_answers():
+    from bench.common import free_port
+
+    report = run(Options(seconds=1), ("postgresql",), postgres_url=f"postgres://postgres@127.0.0.1:{free_port()}/x")
+
+    assert report["postgresql"]["skipped"].startswith("PostgreSQL unreachable at 127.0.0.1:")
+    assert report["observed"] == {"mixed_load_5xx": 0, "mixed_load_lost_writes": 0}
