@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
+from django.http import Http404
 
 from retrospector.timeline.imports import (
     ImportRequest,
@@ -268,8 +269,10 @@ def test_merging_without_a_choice_keeps_the_earliest_selected_event(make_inciden
     assert kept.pk == min(tied_second.pk, tied_first.pk)  # the same time: the lower id
     assert set(TimelineEvent.objects.filter(merged_into=kept).values_list("pk", flat=True)) == set(ids) - {kept.pk}
     with pytest.raises(ValidationError) as excinfo:
-        events_merge(incident=incident, by=bob, duplicate_ids=[999_999])
+        events_merge(incident=incident, by=bob, duplicate_ids=[])
     assert field_of(excinfo) == {"keep": "Pick the event to keep."}
+    with pytest.raises(Http404, match="No such event on this incident: 999999."):  # an unknown id is named
+        events_merge(incident=incident, by=bob, duplicate_ids=[999_999])
 
 
 def test_the_page_merges_into_the_earliest_selected_event(make_incident, people, client_for):
