@@ -14,6 +14,7 @@ from retrospector.accounts.models import User
 from retrospector.core.errors import ConflictError
 from retrospector.core.markdown import markdown_size_error, render_markdown
 from retrospector.core.shortcuts import all_visible_or_404
+from retrospector.core.text import single_line, strip_bidi_controls
 from retrospector.incidents.models import MOMENTS, Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.incidents.services import incident_update
@@ -79,13 +80,13 @@ def event_add(
         occurred_at=occurred_at,
         text=text,
         html=render_markdown(text),
-        actor=(actor or "").strip()[:200],
+        actor=single_line(actor)[:200],
         actor_kind=actor_kind,
         kind=kind,
         source_type="manual",
         source_url=(source_url or "").strip(),
         source_ref=(source_ref or "").strip()[:500],
-        original_time=(original_time or "")[:100],
+        original_time=strip_bidi_controls(original_time or "")[:100],
         original_offset_minutes=original_offset_minutes,
         key_event=key_event,
         tags=sorted({t.strip()[:50] for t in tags if t.strip()}),
@@ -281,15 +282,15 @@ def timeline_import(
             attachments = parsed.attachments
             yield (
                 parsed.occurred_at,
-                parsed.original_time[:100],
+                strip_bidi_controls(parsed.original_time)[:100],  # (the ORM's SingleLineField would; this is SQL)
                 parsed.original_offset_minutes,
-                parsed.actor[:200],
+                strip_bidi_controls(parsed.actor)[:200],
                 parsed.actor_kind,
                 parsed.text,
                 parsed.kind,
                 parsed.source_ref[:500],
                 parsed.source_url[:2000],
-                parsed.channel[:200],
+                strip_bidi_controls(parsed.channel)[:200],
                 parsed.parent_ref[:500],
                 position,
                 bool(parsed.key_candidate),
