@@ -217,24 +217,35 @@ class _Source:
 
 
 def _zip_entry_count(path: Path) -> int | None:
-    """How many members the zip's end-of-central-directory record declares (None when it cannot be found: zipfile
-    then says what is wrong). Read before zipfile builds an object per member, which costs about 600 bytes each."""
+    """How many members the zip's central directory holds, counted up to MAX_MEMBERS + 1 the way zipfile reads it
+    (records one after the other over the size the end record gives; the count it declares may lie), before zipfile
+    builds an object for each of them (about 600 bytes each). None when there is no end record: zipfile then says
+    what is wrong."""
     with path.open("rb") as handle:
         size = handle.seek(0, os.SEEK_END)
-        start = max(0, size - (22 + 65_535))  # the record, then a comment of at most 64 KB
+        start = max(0, size - (22 + 65_535))  # the end record, then a comment of at most 64 KB
         handle.seek(start)
         tail = handle.read()
         at = tail.rfind(b"PK\x05\x06")
         if at < 0 or len(tail) - at < 22:
             return None
-        count = struct.unpack_from("<H", tail, at + 10)[0]
-        locator = at - 20
-        if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":  # zip64: the count is in its own record
-            (record_at,) = struct.unpack_from("<Q", tail, locator + 8)
-            handle.seek(record_at)
-            record = handle.read(56)
-            if len(record) == 56 and record[:4] == b"PK\x06\x06":
-                count = max(count, struct.unpack_from("<Q", record, 32)[0])
+        (directory_size,) = struct.unpack_from("<L", tail, at + 12)
+        directory_end = start + at
+        if at >= 76 and tail[at - 20 : at - 16] == b"PK\x06\x07" and tail[at - 76 : at - 72] == b"PK\x06\x06":
+            (directory_size,) = struct.unpack_from("<Q", tail, at - 76 + 40)  # zip64: the record before the locator
+            directory_end -= 76
+        if directory_size > directory_end:
+            return None
+        handle.seek(directory_end - directory_size)
+        count = read = 0
+        while read + 46 <= directory_size and count <= MAX_MEMBERS:
+            header = handle.read(46)
+            if len(header) < 46 or header[:4] != b"PK\x01\x02":
+                break
+            name, extra, comment = struct.unpack_from("<3H", header, 28)
+            handle.seek(name + extra + comment, os.SEEK_CUR)
+            read += 46 + name + extra + comment
+            count += 1
         return count
 
 
@@ -250,15 +261,15 @@ class _ZipSource(_Source):
         except OSError as exc:
             raise ImportFailed([ImportProblem(file=str(path), message=f"could not be read ({exc}).")]) from exc
         if count is not None and count > MAX_MEMBERS:
-            raise ImportFailed([ImportProblem(file=str(path), message=_too_many(f"{count:,}"))])
+            raise ImportFailed([ImportProblem(file=str(path), message=_too_many(f"more than {MAX_MEMBERS:,}"))])
         try:
             self.zip = zipfile.ZipFile(path)
             infos = self.zip.infolist()
         except Exception as exc:
             raise ImportFailed([ImportProblem(file=str(path), message=f"is not a readable zip file ({exc}).")]) from exc
-        if len(infos) > MAX_MEMBERS:  # the record found above was not the one zipfile used
+        if len(infos) > MAX_MEMBERS:  # (not counted above: no end record found, yet zipfile read a directory)
             self.zip.close()
-            raise ImportFailed([ImportProblem(file=str(path), message=_too_many(f"{len(infos):,}"))])
+            raise ImportFailed([ImportProblem(file=str(path), message=_too_many(f"more than {MAX_MEMBERS:,}"))])
         self.infos: dict[str, zipfile.ZipInfo] = {}
         self.names, self.sizes = [], {}
         total = 0

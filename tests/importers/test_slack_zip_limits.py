@@ -130,15 +130,18 @@ def test_each_member_is_unpacked_once(tmp_path, monkeypatch, peek):
     assert "users.json" in opened and "enrique/2016-01-14.json" in opened
 
 
-def test_a_zip_of_too_many_members_is_refused_before_its_directory_is_read(tmp_path, monkeypatch):
+@pytest.mark.parametrize("declared_count", [None, 1])
+def test_a_zip_of_too_many_members_is_refused_before_its_directory_is_read(tmp_path, monkeypatch, declared_count):
+    """However many members its end record declares: they are counted as zipfile would read them."""
     monkeypatch.setattr(slack, "MAX_MEMBERS", 50)
     members = [("users.json", *deflated(USERS))] + [(f"c{i}/2020-03-28.json", *deflated(b"[]")) for i in range(60)]
-    zipped = raw_zip(tmp_path / "crowd.zip", members)
+    zipped = raw_zip(tmp_path / "crowd.zip", members, declared_count=declared_count)
+    assert len(zipfile.ZipFile(zipped).infolist()) == 61
     seen = []
     monkeypatch.setattr(zipfile.ZipFile, "__init__", lambda *args, **kwargs: seen.append(args))
     problems, _, _ = refusal(zipped)
     assert [(p.file, p.message) for p in problems] == [
-        (str(zipped), "holds 61 files; the limit is 50 (export fewer channels or a shorter time range).")
+        (str(zipped), "holds more than 50 files; the limit is 50 (export fewer channels or a shorter time range).")
     ]
     assert not seen
 

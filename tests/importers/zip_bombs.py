@@ -20,8 +20,9 @@ def zeros_deflated(megabytes: int) -> bytes:
     return one * megabytes + compressor.flush()
 
 
-def raw_zip(path: Path, members: list[tuple[str, bytes, int, int]]) -> Path:
-    """A zip written byte by byte from (name, deflated data, crc, declared size): the sizes may be lies."""
+def raw_zip(path: Path, members: list[tuple[str, bytes, int, int]], *, declared_count: int | None = None) -> Path:
+    """A zip written byte by byte from (name, deflated data, crc, declared size): the sizes may be lies, and so may the
+    number of members its end record declares."""
     body, directory = bytearray(), bytearray()
     for name, data, crc, size in members:
         encoded = name.encode()
@@ -29,7 +30,8 @@ def raw_zip(path: Path, members: list[tuple[str, bytes, int, int]]) -> Path:
         directory += struct.pack("<4s6H3L5H2L", b"PK\x01\x02", 20, 20, 0, 8, 0, 33, *sizes, 0, 0, 0, 0, 0, len(body))
         directory += encoded
         body += struct.pack("<4s5H3L2H", b"PK\x03\x04", 20, 0, 8, 0, 33, *sizes, 0) + encoded + data
-    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, len(members), len(members), len(directory), len(body), 0)
+    count = len(members) if declared_count is None else declared_count
+    end = struct.pack("<4s4H2LH", b"PK\x05\x06", 0, 0, count, count, len(directory), len(body), 0)
     path.write_bytes(bytes(body + directory + end))
     return path
 
