@@ -4,6 +4,9 @@ from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
 
+from retrospector.core.fields import SingleLineField
+from retrospector.core.text import strip_bidi_controls
+
 
 def validate_time_zone(value: str) -> None:
     if value not in zoneinfo.available_timezones():
@@ -11,7 +14,7 @@ def validate_time_zone(value: str) -> None:
 
 
 class Organization(models.Model):
-    name = models.CharField(max_length=200)
+    name = SingleLineField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     checks_config = models.JSONField(
         default=dict, blank=True, help_text="Write-up checks for every team: word lists, rules turned off or tuned."
@@ -34,7 +37,7 @@ class User(AbstractUser):
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="users"
     )
-    full_name = models.CharField(max_length=200, blank=True)
+    full_name = SingleLineField(max_length=200, blank=True)
     time_zone = models.CharField(max_length=64, default="UTC", validators=[validate_time_zone])
     is_org_admin = models.BooleanField(
         default=False, help_text="Organization admins see and manage every team and incident."
@@ -45,12 +48,13 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.full_name or self.get_full_name() or self.username
+        # full_name is stored without bidirectional-text controls; the inherited first and last names are not.
+        return strip_bidi_controls(self.full_name or self.get_full_name() or self.username)
 
 
 class Team(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="teams")
-    name = models.CharField(max_length=200)
+    name = SingleLineField(max_length=200)
     slug = models.SlugField(max_length=100)
     description = models.TextField(blank=True)
     checks_config = models.JSONField(
@@ -92,7 +96,7 @@ class ApiToken(models.Model):
     """A personal API token. Only a SHA-256 digest is stored; the token is shown once."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    name = models.CharField(max_length=100)
+    name = SingleLineField(max_length=100)
     prefix = models.CharField(max_length=12, help_text="The first characters, to recognise a token in lists.")
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -13,6 +13,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from retrospector.core.text import single_line
 from retrospector.core.yaml_errors import yaml_problem
 
 from .models import ApiToken, AuthThrottle, Membership, Organization, Role, Team, User
@@ -26,7 +27,7 @@ def token_digest(raw: str) -> str:
 
 def token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
     """Create a token; returns (token, raw). The raw value is never stored."""
-    name = (name or "").strip()
+    name = single_line(name)
     if not name:
         raise ValidationError({"name": "Give the token a name, such as the script that will use it."})
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -60,7 +61,7 @@ def token_authenticate(*, raw: str) -> User | None:
 
 
 def organization_create(*, name: str, slug: str) -> Organization:
-    return Organization.objects.create(name=name, slug=slug)
+    return Organization.objects.create(name=single_line(name), slug=slug)
 
 
 def team_create(
@@ -68,6 +69,9 @@ def team_create(
 ) -> Team:
     if by is not None and not by.is_org_admin:
         raise PermissionDenied("Only organization admins can create teams.")
+    name = single_line(name)
+    if not name:
+        raise ValidationError({"name": "Give the team a name."})
     if Team.objects.filter(organization=organization, slug=slug).exists():
         raise ValidationError({"slug": f"A team with the short name {slug!r} already exists."})
     team = Team.objects.create(organization=organization, name=name, slug=slug, description=description)
@@ -104,7 +108,7 @@ def user_update_preferences(*, user: User, full_name: str, time_zone: str, email
     from .models import validate_time_zone
 
     validate_time_zone(time_zone)
-    user.full_name = full_name.strip()[:200]
+    user.full_name = single_line(full_name)[:200]
     user.time_zone = time_zone
     user.email = email.strip()
     user.full_clean(exclude=["password"])
@@ -139,7 +143,7 @@ def user_create(
         raise ValidationError({"username": f"The username {username!r} is taken."})
     user = User(
         username=username,
-        full_name=full_name.strip(),
+        full_name=single_line(full_name),
         email=email.strip(),
         time_zone=time_zone,
         organization=organization,

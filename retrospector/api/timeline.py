@@ -15,6 +15,7 @@ from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEv
 from retrospector.timeline.selectors import timeline_events, timeline_summary, timeline_window
 from retrospector.timeline.services import (
     BULK_ACTIONS,
+    EVENT_NOT_ON_INCIDENT,
     event_add,
     event_delete,
     event_update,
@@ -238,7 +239,7 @@ def _event(request, incident_id, event_id) -> TimelineEvent:
     return visible_or_404(
         TimelineEvent.objects.filter(incident=incident).select_related("incident"),
         event_id,
-        message="No such event on this incident.",
+        message=EVENT_NOT_ON_INCIDENT,
     )
 
 

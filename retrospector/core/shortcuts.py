@@ -3,7 +3,7 @@
 The apps' selectors give the permission-filtered rows and the words; these give the answer. A row the user may not
 see answers the same 404 as a row that does not exist, so ids cannot be probed."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
@@ -19,6 +19,17 @@ def visible_or_404(queryset: QuerySet[M], pk: int, *, message: str) -> M:
     if found is None:
         raise Http404(message)
     return found
+
+
+def all_visible_or_404(queryset: QuerySet, pks: Iterable[int], *, message: str) -> list[int]:
+    """The distinct `pks`, in the order given, when every one is a row of `queryset`; otherwise Http404 naming those
+    that are not ("No such event on this incident: 7, 9."), whether they exist elsewhere or not at all."""
+    wanted = list(dict.fromkeys(pks))
+    found = set(queryset.filter(pk__in=wanted).values_list("pk", flat=True))
+    missing = [str(pk) for pk in wanted if pk not in found]
+    if missing:
+        raise Http404(f"{message.removesuffix('.')}: {', '.join(missing)}.")
+    return wanted
 
 
 def editable_or_403(

@@ -24,6 +24,7 @@ from pydantic import (
 )
 
 from .builtin_templates import builtin_template_files
+from .text import single_line
 from .yaml_errors import yaml_problem
 
 Kind = Literal["text", "list", "table", "timeline"]
@@ -46,6 +47,10 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _single_line(value):
+    return single_line(value) if isinstance(value, str) else value
+
+
 def _strip_or_empty(value):
     return "" if value is None else _strip(value)
 
@@ -57,9 +62,9 @@ def _strip_blank_lines(value):
     return value.strip("\n") if isinstance(value, str) else value
 
 
-def _required_text(limit: int, pattern: str | None = None):
+def _required_text(limit: int, pattern: str | None = None, *, clean=_strip):
     return Annotated[
-        str, BeforeValidator(_strip), StringConstraints(strict=True, min_length=1, max_length=limit, pattern=pattern)
+        str, BeforeValidator(clean), StringConstraints(strict=True, min_length=1, max_length=limit, pattern=pattern)
     ]
 
 
@@ -72,9 +77,9 @@ def _optional_text(limit: int, *, markdown: bool = False):
 
 
 Key = _required_text(60, KEY_PATTERN)
-Name = _required_text(200)
+Name = _required_text(200, clean=_single_line)  # without bidirectional-text controls (see core.text)
 Description = _optional_text(2000)
-Title = _required_text(200)
+Title = _required_text(200, clean=_single_line)
 Guidance = _optional_text(10_000, markdown=True)
 Starter = _optional_text(20_000, markdown=True)
 

@@ -28,7 +28,22 @@ Decisions (documented for the lead / users):
   reading goes on to collect up to options.max_problems problems, then ImportFailed is raised.
 - Memory: one day file is in memory at a time, plus one set of message ids (ints) for the channel
   being read (to refuse duplicate ids), so it grows with the largest channel, not the export.
-- Zip members are read in memory only (nothing is extracted); symlinks in a folder are ignored.
+- Zip members are read in memory only (nothing is extracted); in a folder only regular files are read
+  (symlinks, pipes and devices are ignored).
+
+Limits (an export over one is refused with a problem naming the limit; nothing is imported):
+- at most MAX_MEMBERS (100,000) files;
+- each .json file at most MAX_MEMBER_BYTES (32 MB) unpacked: it is read whole and parsed, so this
+  bounds the memory an import needs (a Slack day file is a few KB to a few MB);
+- everything at most MAX_TOTAL_BYTES (2 GB) unpacked;
+- in a zip, no .json file (and not the zip as a whole) may unpack to more than MAX_RATIO (100) times
+  its compressed size (Slack exports unpack to 5 to 20 times); what unpacks to at most
+  RATIO_FLOOR_BYTES (1 MB) is never refused for its ratio.
+The member count is read from the zip's last record before the zip's directory is loaded; the sizes
+and ratios are checked on the declared sizes before anything is unpacked; then the bytes really read
+are counted against the per-file and total limits, whatever the headers said (a folder's file may
+also grow after it was listed). Each file is read once, in 1 MB chunks: the guess of the workspace's
+domain reads the first 256 KB of up to 25 files, and reading them later goes on from there.
 """
 
 from __future__ import annotations
@@ -36,11 +51,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
+import struct
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 from .base import (
@@ -55,8 +73,15 @@ from .base import (
     clip_text,
 )
 
-MAX_MEMBER_BYTES = 200 * 1024 * 1024  # one uncompressed file in the export
-MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024  # everything uncompressed
+# Limits (see "Limits" above); each is checked on the declared sizes before anything is unpacked, and the bytes
+# really read are counted against MAX_TOTAL_BYTES and MAX_MEMBER_BYTES too.
+MAX_MEMBER_BYTES = 32 * 1024 * 1024  # one .json file unpacked: read whole and parsed, so it bounds the memory used
+MAX_TOTAL_BYTES = 2 * 1024 * 1024 * 1024  # everything unpacked
+MAX_MEMBERS = 100_000  # files in the zip or folder (a Slack export has one per channel and day)
+MAX_RATIO = 100  # unpacked / compressed, for a member or the whole zip; Slack exports are about 5 to 20
+RATIO_FLOOR_BYTES = 1024 * 1024  # what unpacks to no more than this is never refused for its ratio
+PEEK_BYTES = 256 * 1024  # read of a day file's start to find the workspace's domain
+READ_CHUNK_BYTES = 1024 * 1024
 
 CONVERSATION_LISTS = ("channels.json", "groups.json", "mpims.json", "dms.json")
 META_FILES = frozenset({"users.json", *CONVERSATION_LISTS})
@@ -82,27 +107,169 @@ class _Unreadable(Exception):
     """A member could not be read; the message says why."""
 
 
+def _size_text(size: float) -> str:
+    """2.3 GB, 20 MB, 195 KB, 12 bytes."""
+    for unit, scale in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if size >= scale:
+            amount = f"{size / scale:.1f}" if unit == "GB" else f"{size / scale:.0f}"
+            return f"{amount.removesuffix('.0')} {unit}"
+    return f"{size:.0f} bytes"
+
+
+def _too_big(size: int) -> str | None:
+    """Why a member of `size` bytes (as declared or found) is refused, or None."""
+    if size > MAX_MEMBER_BYTES:
+        return f"is {_size_text(size)} unpacked; the limit is {_size_text(MAX_MEMBER_BYTES)} per file."
+    return None
+
+
+def _too_many(count: str) -> str:
+    return f"holds {count} files; the limit is {MAX_MEMBERS:,} (export fewer channels or a shorter time range)."
+
+
 class _Source:
-    """A zip file or a folder seen as a list of member names ('general/2020-03-28.json')."""
+    """A zip file or a folder seen as a list of member names ('general/2020-03-28.json').
+
+    Each member is read once, in chunks: peek() reads its first PEEK_BYTES and keeps the member open, and read()
+    goes on from there. Every byte read is counted: past MAX_TOTAL_BYTES the import stops (ImportFailed), and past
+    MAX_MEMBER_BYTES the member is refused, whatever sizes the zip's headers or the folder's listing gave."""
 
     names: list[str]
     sizes: dict[str, int]
 
-    def read(self, name: str) -> bytes:
+    def __init__(self, path: Path, problems: ProblemCollector):
+        self.label = str(path)
+        self.problems = problems
+        self.unpacked = 0  # bytes really read so far
+        self._peeked: dict[str, tuple[bytes, BinaryIO | None]] = {}  # what peek() read, and the member if not done
+
+    def _open(self, name: str) -> BinaryIO:
         raise NotImplementedError
 
+    def _unreadable(self, exc: Exception) -> str:
+        raise NotImplementedError
+
+    def read(self, name: str) -> bytes:
+        """All of member `name`; _Unreadable when it cannot be read or holds more than MAX_MEMBER_BYTES."""
+        if name in self._peeked:
+            start, member = self._peeked.pop(name)
+            if member is None:
+                return start
+        else:
+            start, member = b"", self._start(name)
+        with member:
+            rest, whole = self._take(member, MAX_MEMBER_BYTES - len(start))
+        if not whole:
+            limit = _size_text(MAX_MEMBER_BYTES)
+            raise _Unreadable(f"holds more than {limit} unpacked; the limit is {limit} per file.")
+        return start + rest if start else rest
+
+    def peek(self, name: str) -> bytes:
+        """The first PEEK_BYTES or so of member `name`, left for read() to go on from."""
+        if name not in self._peeked:
+            member = self._start(name)
+            try:
+                start, whole = self._take(member, PEEK_BYTES)
+            except BaseException:
+                member.close()
+                raise
+            if whole:
+                member.close()
+            self._peeked[name] = (start, None if whole else member)
+        return self._peeked[name][0]
+
+    def _start(self, name: str) -> BinaryIO:
+        try:
+            return self._open(name)
+        except Exception as exc:
+            raise _Unreadable(self._unreadable(exc)) from exc
+
+    def _take(self, member: BinaryIO, limit: int) -> tuple[bytes, bool]:
+        """Up to limit + 1 bytes from `member`, and whether they are all that was left in it."""
+        parts: list[bytes] = []
+        taken = 0
+        while taken <= limit:
+            try:
+                chunk = member.read(min(READ_CHUNK_BYTES, limit + 1 - taken))
+            except Exception as exc:
+                raise _Unreadable(self._unreadable(exc)) from exc
+            if not chunk:
+                return b"".join(parts), True
+            taken += len(chunk)
+            self._count(len(chunk))
+            parts.append(chunk)
+        return b"".join(parts), False
+
+    def _count(self, size: int) -> None:
+        self.unpacked += size
+        if self.unpacked > MAX_TOTAL_BYTES:
+            limit = _size_text(MAX_TOTAL_BYTES)
+            self.problems.add(
+                self.label, f"unpacks to more than {limit} (counted while reading); the limit is {limit}."
+            )
+            raise ImportFailed(self.problems.problems)
+
     def close(self) -> None:
-        pass
+        for _, member in self._peeked.values():
+            if member is not None:
+                member.close()
+        self._peeked.clear()
+
+
+def _zip_entry_count(path: Path) -> int | None:
+    """How many members the zip's central directory holds, counted up to MAX_MEMBERS + 1 the way zipfile reads it
+    (records one after the other over the size the end record gives; the count it declares may lie), before zipfile
+    builds an object for each of them (about 600 bytes each). None when there is no end record: zipfile then says
+    what is wrong."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        start = max(0, size - (22 + 65_535))  # the end record, then a comment of at most 64 KB
+        handle.seek(start)
+        tail = handle.read()
+        at = tail.rfind(b"PK\x05\x06")
+        if at < 0 or len(tail) - at < 22:
+            return None
+        (directory_size,) = struct.unpack_from("<L", tail, at + 12)
+        directory_end = start + at
+        if at >= 76 and tail[at - 20 : at - 16] == b"PK\x06\x07" and tail[at - 76 : at - 72] == b"PK\x06\x06":
+            (directory_size,) = struct.unpack_from("<Q", tail, at - 76 + 40)  # zip64: the record before the locator
+            directory_end -= 76
+        if directory_size > directory_end:
+            return None
+        handle.seek(directory_end - directory_size)
+        count = read = 0
+        while read + 46 <= directory_size and count <= MAX_MEMBERS:
+            header = handle.read(46)
+            if len(header) < 46 or header[:4] != b"PK\x01\x02":
+                break
+            name, extra, comment = struct.unpack_from("<3H", header, 28)
+            handle.seek(name + extra + comment, os.SEEK_CUR)
+            read += 46 + name + extra + comment
+            count += 1
+        return count
 
 
 class _ZipSource(_Source):
+    """The members' declared sizes are checked before anything is unpacked: each .json member against
+    MAX_MEMBER_BYTES, the whole against MAX_TOTAL_BYTES, and how many times larger than its compressed bytes a member
+    (or the zip) unpacks against MAX_RATIO, for what unpacks to more than RATIO_FLOOR_BYTES."""
+
     def __init__(self, path: Path, problems: ProblemCollector):
-        self.label = path.name
+        super().__init__(path, problems)
+        try:
+            count = _zip_entry_count(path)
+        except OSError as exc:
+            raise ImportFailed([ImportProblem(file=str(path), message=f"could not be read ({exc}).")]) from exc
+        if count is not None and count > MAX_MEMBERS:
+            raise ImportFailed([ImportProblem(file=str(path), message=_too_many(f"more than {MAX_MEMBERS:,}"))])
         try:
             self.zip = zipfile.ZipFile(path)
             infos = self.zip.infolist()
         except Exception as exc:
             raise ImportFailed([ImportProblem(file=str(path), message=f"is not a readable zip file ({exc}).")]) from exc
+        if len(infos) > MAX_MEMBERS:  # (not counted above: no end record found, yet zipfile read a directory)
+            self.zip.close()
+            raise ImportFailed([ImportProblem(file=str(path), message=_too_many(f"more than {MAX_MEMBERS:,}"))])
         self.infos: dict[str, zipfile.ZipInfo] = {}
         self.names, self.sizes = [], {}
         total = 0
@@ -122,32 +289,44 @@ class _ZipSource(_Source):
             self.infos[name] = info
             self.names.append(name)
             self.sizes[name] = info.file_size
+            if name.endswith(".json"):
+                why = _too_big(info.file_size) or _bomb(info.file_size, info.compress_size, "")
+                if why:
+                    problems.add(name, why)
+        archive_size = path.stat().st_size
         if total > MAX_TOTAL_BYTES:
-            problems.add(
-                str(path), f"unpacks to {total / 1024**3:.1f} GB; the limit is {MAX_TOTAL_BYTES // 1024**3} GB."
-            )
+            problems.add(self.label, f"unpacks to {_size_text(total)}; the limit is {_size_text(MAX_TOTAL_BYTES)}.")
+        elif why := _bomb(total, archive_size, "a file of "):
+            problems.add(self.label, why)
+        if problems:  # refused before anything is unpacked
+            self.zip.close()
+            problems.raise_if_any()
 
-    def read(self, name: str) -> bytes:
-        try:
-            with self.zip.open(self.infos[name]) as member:
-                data = member.read(MAX_MEMBER_BYTES + 1)
-        except Exception as exc:
-            raise _Unreadable(
-                f"could not be read from the zip file ({exc}); the zip file is corrupt or truncated."
-            ) from exc
-        if len(data) > MAX_MEMBER_BYTES:
-            raise _Unreadable(
-                f"unpacks to more than {MAX_MEMBER_BYTES // 1024**2} MB; "
-                f"the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
-            )
-        return data
+    def _open(self, name: str) -> BinaryIO:
+        return self.zip.open(self.infos[name])
+
+    def _unreadable(self, exc: Exception) -> str:
+        return f"could not be read from the zip file ({exc}); the zip file is corrupt or truncated."
 
     def close(self) -> None:
+        super().close()
         self.zip.close()
+
+
+def _bomb(size: int, compressed: int, of: str) -> str | None:
+    """Why `size` bytes unpacked from `compressed` bytes look like a zip bomb, or None."""
+    if size <= RATIO_FLOOR_BYTES or size <= MAX_RATIO * compressed:
+        return None
+    return (
+        f"unpacks to {_size_text(size)} from {of}{_size_text(compressed)} ({size // max(compressed, 1):,} times its "
+        f"size); a Slack export unpacks to 5 to 20 times its zip, and more than {MAX_RATIO} times is refused "
+        "as a zip bomb."
+    )
 
 
 class _FolderSource(_Source):
     def __init__(self, path: Path, problems: ProblemCollector):
+        super().__init__(path, problems)
         self.root = path
         self.names, self.sizes = [], {}
         total = 0
@@ -157,33 +336,33 @@ class _FolderSource(_Source):
             dirnames[:] = sorted(d for d in dirnames if depth < 2 and not d.startswith("."))
             for filename in filenames:
                 full = Path(dirpath, filename)
-                if full.is_symlink() or not filename.endswith(".json"):
+                if not filename.endswith(".json"):
                     continue
                 try:
-                    size = full.stat().st_size
+                    status = full.lstat()
                 except OSError:
                     continue
+                if not stat.S_ISREG(status.st_mode):  # symlinks, named pipes, devices
+                    continue
                 name = (rel_dir / filename).as_posix()
+                if len(self.names) == MAX_MEMBERS:
+                    raise ImportFailed(
+                        [ImportProblem(file=self.label, message=_too_many(f"more than {MAX_MEMBERS:,}"))]
+                    )
                 self.names.append(name)
-                self.sizes[name] = size
-                total += size
+                self.sizes[name] = status.st_size
+                total += status.st_size
+                if why := _too_big(status.st_size):
+                    problems.add(name, why)
         if total > MAX_TOTAL_BYTES:
-            problems.add(
-                str(path), f"holds {total / 1024**3:.1f} GB of JSON; the limit is {MAX_TOTAL_BYTES // 1024**3} GB."
-            )
+            problems.add(self.label, f"holds {_size_text(total)} of JSON; the limit is {_size_text(MAX_TOTAL_BYTES)}.")
+        problems.raise_if_any()  # refused before anything is read
 
-    def read(self, name: str) -> bytes:
-        try:
-            with open(self.root / name, "rb") as handle:
-                data = handle.read(MAX_MEMBER_BYTES + 1)
-        except OSError as exc:
-            raise _Unreadable(f"could not be read ({exc.strerror or exc}).") from exc
-        if len(data) > MAX_MEMBER_BYTES:
-            raise _Unreadable(
-                f"is larger than {MAX_MEMBER_BYTES // 1024**2} MB; "
-                f"the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
-            )
-        return data
+    def _open(self, name: str) -> BinaryIO:
+        return open(self.root / name, "rb")
+
+    def _unreadable(self, exc: Exception) -> str:
+        return f"could not be read ({getattr(exc, 'strerror', None) or exc})."
 
 
 def _open_source(path: Path, problems: ProblemCollector) -> _Source:
@@ -386,10 +565,10 @@ def _guess_team_domain(source: _Source, names: list[str]) -> str:
     """The workspace's <domain>.slack.com, from links in the first few files (exports do not state it)."""
     for name in names[:25]:
         try:
-            data = source.read(name)
+            data = source.peek(name)
         except _Unreadable:
             continue
-        for match in DOMAIN_RE.finditer(data[:5_000_000]):
+        for match in DOMAIN_RE.finditer(data):
             domain = match.group(1).decode("ascii")
             if domain not in NOT_TEAM_DOMAINS:
                 return domain
@@ -422,29 +601,9 @@ def _parse_source(
 ) -> Iterator[ParsedEvent]:
     root = _find_root(source.names)
     names = sorted(n for n in source.names if n.startswith(root) and not n.startswith("__MACOSX/"))
-    for name in names:
-        if source.sizes.get(name, 0) > MAX_MEMBER_BYTES and name.endswith(".json"):
-            problems.add(
-                name,
-                (
-                    f"is {source.sizes[name] / 1024**2:.0f} MB uncompressed; "
-                    f"the limit is {MAX_MEMBER_BYTES // 1024**2} MB per file."
-                ),
-            )
     directory = _Directory()
 
     users_name = root + "users.json"
-    if users_name in source.sizes:
-        if source.sizes[users_name] <= MAX_MEMBER_BYTES:
-            _read_users(source, users_name, directory, problems)
-    else:
-        problems.add(
-            users_name, "is missing: a Slack export holds users.json beside channels.json (export the whole workspace)."
-        )
-    for list_name in CONVERSATION_LISTS:
-        if root + list_name in source.sizes and source.sizes[root + list_name] <= MAX_MEMBER_BYTES:
-            _read_conversations(source, root + list_name, directory, problems)
-
     day_files: dict[str, list[str]] = {}
     for name in names:
         rest = name[len(root) :]
@@ -455,9 +614,17 @@ def _parse_source(
     if team_domain is None:
         day_names = [n for files in day_files.values() for n in files[:3]]
         candidates = [users_name] + day_names
-        team_domain = _guess_team_domain(
-            source, [n for n in candidates if source.sizes.get(n, MAX_MEMBER_BYTES + 1) <= MAX_MEMBER_BYTES]
+        team_domain = _guess_team_domain(source, [n for n in candidates if n in source.sizes])
+
+    if users_name in source.sizes:
+        _read_users(source, users_name, directory, problems)
+    else:
+        problems.add(
+            users_name, "is missing: a Slack export holds users.json beside channels.json (export the whole workspace)."
         )
+    for list_name in CONVERSATION_LISTS:
+        if root + list_name in source.sizes:
+            _read_conversations(source, root + list_name, directory, problems)
 
     for folder in sorted(day_files):
         conversation = directory.by_folder.get(folder) or _Conversation(id=folder, name=folder, known_id=False)
@@ -467,8 +634,6 @@ def _parse_source(
         for name in day_files[folder]:
             if len(problems.problems) >= problems.limit:
                 return
-            if source.sizes.get(name, 0) > MAX_MEMBER_BYTES:
-                continue  # already reported
             messages = _load_list(source, name, problems, "messages (a Slack day file)")
             if messages is None:
                 continue
@@ -728,6 +893,8 @@ def sniff(path: Path) -> bool:
                     for grandchild in list(child.iterdir())[:50]:
                         names.append(f"{child.name}/{grandchild.name}")
         elif zipfile.is_zipfile(path):
+            if (_zip_entry_count(path) or 0) > MAX_MEMBERS:  # loading its directory would cost too much memory
+                return False
             with zipfile.ZipFile(path) as archive:
                 names = [n.replace("\\", "/") for n in archive.namelist()[:100_000]]
         else:

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 
 from retrospector.accounts.models import Organization, Team
+from retrospector.core.fields import SingleLineField
 
 # Key moments in the order they must happen.
 MOMENTS = ("started_at", "detected_at", "acknowledged_at", "mitigated_at", "resolved_at")
@@ -16,8 +17,8 @@ MOMENT_LABELS = {
 
 class SeverityLevel(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="severity_levels")
-    key = models.CharField(max_length=20, help_text="Short label shown everywhere, e.g. SEV1.")
-    name = models.CharField(max_length=100)
+    key = SingleLineField(max_length=20, help_text="Short label shown everywhere, e.g. SEV1.")
+    name = SingleLineField(max_length=100)
     description = models.TextField(blank=True)
     rank = models.PositiveSmallIntegerField(help_text="1 is the most severe.")
 
@@ -33,7 +34,7 @@ class SeverityLevel(models.Model):
 
 class Service(models.Model):
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="services")
-    name = models.CharField(max_length=100)
+    name = SingleLineField(max_length=100)
 
     class Meta:
         ordering = ["name"]
@@ -56,7 +57,7 @@ class Incident(models.Model):
 
     organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="incidents")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="incidents")
-    title = models.CharField(max_length=300)
+    title = SingleLineField(max_length=300)
     summary = models.TextField(blank=True)
     severity = models.ForeignKey(SeverityLevel, on_delete=models.PROTECT, related_name="incidents")
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
@@ -163,7 +164,7 @@ class IncidentLink(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="links")
     kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.OTHER)
     url = models.URLField(max_length=2000)
-    label = models.CharField(max_length=200, blank=True)
+    label = SingleLineField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["kind", "id"]

@@ -7,6 +7,7 @@ from django.db import transaction
 
 from retrospector.accounts.models import Organization, Team, User
 from retrospector.core.errors import ConflictError
+from retrospector.core.text import single_line
 
 from .models import MOMENT_LABELS, MOMENTS, Incident, IncidentLink, Service, SeverityLevel
 from .selectors import can_edit_incident
@@ -52,7 +53,7 @@ def validate_moments(moments: dict[str, datetime | None]) -> None:
 def _services_from_names(organization: Organization, names) -> list[Service]:
     cleaned = []
     for name in names or []:
-        name = str(name).strip().lower()[:100]
+        name = single_line(str(name)).lower()[:100]
         if name and name not in cleaned:
             cleaned.append(name)
     existing = {s.name: s for s in Service.objects.filter(organization=organization, name__in=cleaned)}
@@ -102,7 +103,7 @@ def incident_create(
     links=(),
 ) -> Incident:
     _check_team_and_severity(by=by, team=team, severity=severity)
-    title = (title or "").strip()
+    title = single_line(title)
     if not title:
         raise ValidationError({"title": "Give the incident a short title that says what users saw."})
     moments = dict(
@@ -144,7 +145,7 @@ def incident_links_set(*, incident: Incident, links) -> None:
             incident=incident,
             kind=link.get("kind") or IncidentLink.Kind.OTHER,
             url=url,
-            label=(link.get("label") or "").strip()[:200],
+            label=single_line(link.get("label"))[:200],
         )
         try:
             obj.full_clean(exclude=["incident"])
@@ -183,7 +184,7 @@ def incident_update(
             by=by, team=changes.get("team", current.team), severity=changes.get("severity", current.severity)
         )
     if "title" in changes:
-        changes["title"] = (changes["title"] or "").strip()[:300]
+        changes["title"] = single_line(changes["title"])[:300]
         if not changes["title"]:
             raise ValidationError({"title": "The title cannot be empty."})
     for field, value in changes.items():
@@ -214,7 +215,7 @@ def severity_levels_save(*, organization: Organization, levels: list[dict], by: 
         raise PermissionDenied("Only organization admins can change severity levels.")
     cleaned, seen = [], set()
     for index, level in enumerate(levels):
-        key = (level.get("key") or "").strip().upper()[:20]
+        key = single_line(level.get("key")).upper()[:20]
         if not key:
             continue
         if key in seen:
@@ -223,7 +224,7 @@ def severity_levels_save(*, organization: Organization, levels: list[dict], by: 
         cleaned.append(
             {
                 "key": key,
-                "name": (level.get("name") or key).strip()[:100],
+                "name": (single_line(level.get("name")) or key)[:100],
                 "description": (level.get("description") or "").strip(),
             }
         )

@@ -6,6 +6,7 @@ The tables keep the names they had when these models lived in the incidents app 
 from django.conf import settings
 from django.db import models
 
+from retrospector.core.fields import SingleLineField
 from retrospector.incidents.models import Incident
 
 
@@ -14,7 +15,7 @@ class ImportRecord(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="imports")
     source_type = models.CharField(max_length=20)
-    file_name = models.CharField(max_length=300)
+    file_name = SingleLineField(max_length=300)
     event_count = models.PositiveIntegerField(default=0)
     skipped_count = models.PositiveIntegerField(
         default=0, help_text="Events already on the timeline from an earlier import."
@@ -52,11 +53,11 @@ class TimelineEvent(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="events")
     occurred_at = models.DateTimeField(help_text="Stored in UTC.")
-    original_time = models.CharField(max_length=100, blank=True, help_text="The time exactly as the source wrote it.")
+    original_time = SingleLineField(max_length=100, blank=True, help_text="The time exactly as the source wrote it.")
     original_offset_minutes = models.SmallIntegerField(
         null=True, blank=True, help_text="The source's UTC offset, when it gave one."
     )
-    actor = models.CharField(max_length=200, blank=True)
+    actor = SingleLineField(max_length=200, blank=True)
     actor_kind = models.CharField(max_length=10, choices=ActorKind.choices, default=ActorKind.PERSON)
     text = models.TextField(blank=True)
     html = models.TextField(blank=True, editable=False)
@@ -66,7 +67,7 @@ class TimelineEvent(models.Model):
         max_length=500, blank=True, help_text="Unique per incident: permalink, message id, file and line."
     )
     source_url = models.URLField(max_length=2000, blank=True)
-    channel = models.CharField(max_length=200, blank=True)
+    channel = SingleLineField(max_length=200, blank=True)
     parent_ref = models.CharField(max_length=500, blank=True)
     source_position = models.PositiveIntegerField(null=True, blank=True, help_text="Order within the imported input.")
     attachments = models.JSONField(default=list, blank=True)
@@ -120,7 +121,7 @@ class PendingImport(models.Model):
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="pending_imports")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     source_type = models.CharField(max_length=20)
-    file_name = models.CharField(max_length=300)
+    file_name = SingleLineField(max_length=300)
     content = models.BinaryField(help_text="The uploaded bytes; emptied once imported.")
     file_size = models.PositiveBigIntegerField(default=0)
     options = models.JSONField(default=dict)

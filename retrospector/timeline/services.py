@@ -13,6 +13,8 @@ from django.utils import timezone
 from retrospector.accounts.models import User
 from retrospector.core.errors import ConflictError
 from retrospector.core.markdown import markdown_size_error, render_markdown
+from retrospector.core.shortcuts import all_visible_or_404
+from retrospector.core.text import single_line, strip_bidi_controls
 from retrospector.incidents.models import MOMENTS, Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.incidents.services import incident_update
@@ -22,11 +24,18 @@ from retrospector.timeline.models import ImportRecord, TimelineEvent
 MAX_EVENT_TEXT = 20_000
 BULK_ACTIONS = ("hide", "show", "key", "unkey", "delete")
 TIMELINE_EDIT_FORBIDDEN = "Only members of the incident's team can change its timeline."
+EVENT_NOT_ON_INCIDENT = "No such event on this incident."
 
 
 def _require_editor(by: User, incident: Incident) -> None:
     if not can_edit_incident(by, incident):
         raise PermissionDenied(TIMELINE_EDIT_FORBIDDEN)
+
+
+def _events_of(incident: Incident, event_ids: Iterable[int]) -> list[int]:
+    """The distinct ids when each is an event of `incident`; Http404 naming the others otherwise (another incident's
+    events answer as if they did not exist, seen by the caller or not), so bulk writes never reach them."""
+    return all_visible_or_404(TimelineEvent.objects.filter(incident=incident), event_ids, message=EVENT_NOT_ON_INCIDENT)
 
 
 def _timeline_changed(incident_id: int) -> None:
@@ -71,13 +80,13 @@ def event_add(
         occurred_at=occurred_at,
         text=text,
         html=render_markdown(text),
-        actor=(actor or "").strip()[:200],
+        actor=single_line(actor)[:200],
         actor_kind=actor_kind,
         kind=kind,
         source_type="manual",
         source_url=(source_url or "").strip(),
         source_ref=(source_ref or "").strip()[:500],
-        original_time=(original_time or "")[:100],
+        original_time=strip_bidi_controls(original_time or "")[:100],
         original_offset_minutes=original_offset_minutes,
         key_event=key_event,
         tags=sorted({t.strip()[:50] for t in tags if t.strip()}),
@@ -152,7 +161,7 @@ def events_bulk(*, incident: Incident, by: User, event_ids: Iterable[int], actio
     _require_editor(by, incident)
     if action not in BULK_ACTIONS:
         raise ValidationError({"action": f"Unknown action {action!r}; use one of {', '.join(BULK_ACTIONS)}."})
-    events = TimelineEvent.objects.filter(incident=incident, pk__in=list(event_ids))
+    events = TimelineEvent.objects.filter(incident=incident, pk__in=_events_of(incident, event_ids))
     if action == "delete":
         changed = events.delete()[0]
     else:
@@ -173,9 +182,10 @@ def events_merge(
     *, incident: Incident, by: User, duplicate_ids: Iterable[int], keep_id: int | None = None
 ) -> TimelineEvent:
     """Keep one event; the duplicates are hidden and point to it (nothing is lost). Without `keep_id`, the earliest
-    of `duplicate_ids` (by time, then id) is kept."""
+    of `duplicate_ids` (by time, then id) is kept. Every id must be an event of `incident` (Http404 otherwise)."""
     _require_editor(by, incident)
     duplicate_ids = list(duplicate_ids)
+    _events_of(incident, duplicate_ids if keep_id is None else [keep_id, *duplicate_ids])
     events = TimelineEvent.objects.filter(incident=incident)
     if keep_id is None:
         keep = events.filter(pk__in=duplicate_ids).order_by("occurred_at", "id").first()
@@ -272,15 +282,15 @@ def timeline_import(
             attachments = parsed.attachments
             yield (
                 parsed.occurred_at,
-                parsed.original_time[:100],
+                strip_bidi_controls(parsed.original_time)[:100],  # (the ORM's SingleLineField would; this is SQL)
                 parsed.original_offset_minutes,
-                parsed.actor[:200],
+                strip_bidi_controls(parsed.actor)[:200],
                 parsed.actor_kind,
                 parsed.text,
                 parsed.kind,
                 parsed.source_ref[:500],
                 parsed.source_url[:2000],
-                parsed.channel[:200],
+                strip_bidi_controls(parsed.channel)[:200],
                 parsed.parent_ref[:500],
                 position,
                 bool(parsed.key_candidate),

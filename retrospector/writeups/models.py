@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from retrospector.accounts.models import Organization, Team
+from retrospector.core.fields import SingleLineField
 from retrospector.incidents.models import Incident
 
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
@@ -44,7 +45,7 @@ class Template(models.Model):
         help_text="The team that owns a custom template.",
     )
     key = models.SlugField(max_length=60)
-    name = models.CharField(max_length=200)
+    name = SingleLineField(max_length=200)
     description = models.TextField(blank=True)
     is_builtin = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -69,7 +70,7 @@ class Template(models.Model):
 class TemplateVersion(models.Model):
     template = models.ForeignKey(Template, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
-    name = models.CharField(max_length=200)
+    name = SingleLineField(max_length=200)
     description = models.TextField(blank=True)
     # A list of {key, title, kind, required, guidance, starter}; validated by templates.validate_definition.
     sections = models.JSONField()
@@ -93,7 +94,7 @@ class Retrospective(models.Model):
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="retrospectives")
     template_version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="retrospectives")
-    title = models.CharField(max_length=300)
+    title = SingleLineField(max_length=300)
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="owned_retrospectives"
     )
@@ -140,7 +141,7 @@ class StateChange(models.Model):
 class Section(models.Model):
     retrospective = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="sections")
     key = models.SlugField(max_length=60)
-    title = models.CharField(max_length=200)
+    title = SingleLineField(max_length=200)
     kind = models.CharField(max_length=10, choices=SectionKind.choices, default=SectionKind.TEXT)
     required = models.BooleanField(default=False)
     guidance = models.TextField(blank=True)
@@ -177,7 +178,7 @@ class Revision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    note = models.CharField(max_length=200, blank=True)
+    note = SingleLineField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["-version"]

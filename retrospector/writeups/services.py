@@ -11,6 +11,7 @@ from retrospector.accounts.selectors import has_team_role
 from retrospector.core.errors import ConflictError
 from retrospector.core.markdown import markdown_size_error, render_markdown
 from retrospector.core.template_definitions import TemplateDefinition, builtin_definitions
+from retrospector.core.text import single_line
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
 
@@ -185,7 +186,7 @@ def retrospective_start(
     retrospective = Retrospective.objects.create(
         incident=incident,
         template_version=version,
-        title=(title or "").strip()[:300] or f"Retrospective: {incident.title}"[:300],
+        title=single_line(title)[:300] or f"Retrospective: {incident.title}"[:300],
         owner=owner,
         shadow=shadow,
         due_at=due_at,
@@ -330,7 +331,7 @@ def retrospective_import_markdown(
     retrospective = Retrospective.objects.create(
         incident=incident,
         template_version=version,
-        title=parsed.title or f"Retrospective: {incident.title}"[:300],
+        title=single_line(parsed.title)[:300] or f"Retrospective: {incident.title}"[:300],
         owner=by,
         created_by=by,
     )
@@ -343,7 +344,7 @@ def retrospective_import_markdown(
             Section(
                 retrospective=retrospective,
                 key=parsed_section.key,
-                title=parsed_section.title[:200],
+                title=single_line(parsed_section.title)[:200] or parsed_section.key,
                 kind=spec.get("kind", "text"),
                 required=spec.get("required", False),
                 guidance=spec.get("guidance", ""),

@@ -2,6 +2,7 @@
 decides inline or background against each surface's cap (settings); small uploads wait and go through services."""
 
 import io
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import CommandError, call_command
+from django.http import Http404
 
 from retrospector.timeline.imports import (
     ImportRequest,
@@ -20,6 +22,7 @@ from retrospector.timeline.imports import (
 )
 from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
 from retrospector.timeline.services import event_add, events_merge
+from tests.importers.zip_bombs import MB, deflated, raw_zip, zeros_deflated
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 FIRING = FIXTURES / "alertmanager" / "alertmanager-bot" / "firing.json"
@@ -189,6 +192,30 @@ def test_the_api_refuses_an_upload_over_its_cap_and_names_a_bad_until(make_incid
     assert not TimelineEvent.objects.exists() and not PendingImport.objects.exists()
 
 
+def test_a_zip_bomb_upload_is_refused_at_once_on_the_page_and_in_the_api(make_incident, client_for, tmp_path, settings):
+    """The probe's zip of 12 x 199 MB members was unpacked in the web worker (23 s, 700 MB) before its total was
+    reported; now its declared sizes refuse it before anything is unpacked."""
+    settings.TIMELINE_IMPORT_INLINE_BYTES = 5 * MB  # the zip is 2.4 MB here (the probe's was 3.9 KB): read inline
+    incident = make_incident()
+    client = client_for("bob")
+    bomb = zeros_deflated(199)
+    members = [("users.json", *deflated(b"[]"))]
+    members += [(f"general/2020-03-{day:02d}.json", bomb, 0, 199 * MB) for day in range(1, 13)]
+    zipped = raw_zip(tmp_path / "export.zip", members)
+    started = time.perf_counter()
+    with zipped.open("rb") as upload:
+        api = client.post(f"/api/v1/incidents/{incident.pk}/timeline/imports", {"source": "slack", "file": upload})
+    with zipped.open("rb") as upload:
+        page = client.post(f"/incidents/{incident.pk}/timeline/import", {"source": "slack", "file": upload})
+    assert time.perf_counter() - started < 2
+    assert api.status_code == 422
+    problems = [(p["file"], p["message"]) for p in api.json()["problems"]]
+    assert ("general/2020-03-01.json", "is 199 MB unpacked; the limit is 32 MB per file.") in problems
+    assert problems[-1] == ("export.zip", "unpacks to 2.3 GB; the limit is 2 GB.")
+    assert page.status_code == 200 and "unpacks to 2.3 GB; the limit is 2 GB." in page.content.decode()
+    assert not TimelineEvent.objects.exists() and not PendingImport.objects.exists()
+
+
 def test_the_command_line_names_the_bad_option(make_incident):
     incident = make_incident()
     for flag, value, message in (
@@ -242,8 +269,10 @@ def test_merging_without_a_choice_keeps_the_earliest_selected_event(make_inciden
     assert kept.pk == min(tied_second.pk, tied_first.pk)  # the same time: the lower id
     assert set(TimelineEvent.objects.filter(merged_into=kept).values_list("pk", flat=True)) == set(ids) - {kept.pk}
     with pytest.raises(ValidationError) as excinfo:
-        events_merge(incident=incident, by=bob, duplicate_ids=[999_999])
+        events_merge(incident=incident, by=bob, duplicate_ids=[])
     assert field_of(excinfo) == {"keep": "Pick the event to keep."}
+    with pytest.raises(Http404, match="No such event on this incident: 999999."):  # an unknown id is named
+        events_merge(incident=incident, by=bob, duplicate_ids=[999_999])
 
 
 def test_the_page_merges_into_the_earliest_selected_event(make_incident, people, client_for):
