@@ -144,3 +144,38 @@ def test_a_person_shown_by_their_inherited_names_is_shown_without_them(people):
     erin = people["erin"]
     erin.full_name, erin.first_name, erin.last_name = "", f"{RLO}nirE", "Smith"
     assert erin.display_name == "nirE Smith"  # what the pages show for a person
+
+
+def test_titles_stored_before_the_fix_lose_their_controls_when_the_database_is_migrated(make_incident, people):
+    """The data migration (writeups 0005) cleans rows written when nothing stripped the controls; a row whose cleaned
+    key would collide with another's is left alone rather than failing the upgrade."""
+    from importlib import import_module
+
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    migration = import_module("retrospector.writeups.migrations.0005_strip_bidi_controls_from_stored_titles")
+    incident = make_incident()
+    organization = people["alice"].organization
+    with connection.cursor() as cursor:  # the old code's writes: straight to the columns
+        cursor.execute("UPDATE incidents_incident SET title = %s WHERE id = %s", [SPOOFED, incident.pk])
+        cursor.execute("UPDATE accounts_user SET full_name = %s WHERE id = %s", [f"Bob{RLM}", people["bob"].pk])
+        cursor.execute(
+            "UPDATE incidents_severitylevel SET key = %s WHERE organization_id = %s AND key = 'SEV3'",
+            [f"SEV{RLM}2", organization.pk],
+        )
+    state = MigrationExecutor(connection).loader.project_state(
+        ("writeups", "0005_strip_bidi_controls_from_stored_titles")
+    )
+    migration.strip_stored_controls(state.apps, None)
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT title FROM incidents_incident WHERE id = %s", [incident.pk])
+        assert cursor.fetchone()[0] == "Rollback of gnitset"
+        cursor.execute("SELECT full_name FROM accounts_user WHERE id = %s", [people["bob"].pk])
+        assert cursor.fetchone()[0] == "Bob"
+        cursor.execute(
+            "SELECT key FROM incidents_severitylevel WHERE organization_id = %s ORDER BY key", [organization.pk]
+        )
+        keys = [row[0] for row in cursor.fetchall()]
+    assert f"SEV{RLM}2" in keys and keys.count("SEV2") == 1  # SEV2 exists: that row is left as it was
