@@ -13,6 +13,7 @@ from django.utils import timezone
 from retrospector.accounts.models import User
 from retrospector.core.errors import ConflictError
 from retrospector.core.markdown import markdown_size_error, render_markdown
+from retrospector.core.untrusted import utc_in_range
 from retrospector.incidents.models import MOMENTS, Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.incidents.services import incident_update
@@ -33,6 +34,16 @@ def _timeline_changed(incident_id: int) -> None:
     """Every write below calls this inside its transaction: what is cached from the whole timeline (checks, counts;
     see timeline_selectors.timeline_summary) is keyed by this number, so the next read computes it afresh."""
     Incident.objects.filter(pk=incident_id).update(timeline_version=F("timeline_version") + 1)
+
+
+def _check_time(occurred_at: datetime | None, missing: str) -> None:
+    """An event's time has a zone and can be shown in every zone (core.untrusted.utc_in_range)."""
+    if occurred_at is None or occurred_at.tzinfo is None:
+        raise ValidationError({"occurred_at": missing})
+    try:
+        utc_in_range(occurred_at)
+    except ValueError as exc:
+        raise ValidationError({"occurred_at": f"This time {exc}."}) from None
 
 
 def _clean_text(text: str) -> str:
@@ -61,8 +72,7 @@ def event_add(
     tags: Iterable[str] = (),
 ) -> TimelineEvent:
     _require_editor(by, incident)
-    if occurred_at is None or occurred_at.tzinfo is None:
-        raise ValidationError({"occurred_at": "Give the time with its zone (or pick the zone it was written in)."})
+    _check_time(occurred_at, "Give the time with its zone (or pick the zone it was written in).")
     text = _clean_text(text)
     if not text:
         raise ValidationError({"text": "Say what happened."})
@@ -128,8 +138,8 @@ def event_update(*, event: TimelineEvent, by: User, base_version: int | None = N
         if not changes["text"]:
             raise ValidationError({"text": "Say what happened."})
         changes["html"] = render_markdown(changes["text"])
-    if "occurred_at" in changes and (changes["occurred_at"] is None or changes["occurred_at"].tzinfo is None):
-        raise ValidationError({"occurred_at": "Give the time with its zone."})
+    if "occurred_at" in changes:
+        _check_time(changes["occurred_at"], "Give the time with its zone.")
     for field, value in changes.items():
         setattr(current, field, value)
     current.version += 1
