@@ -11,10 +11,13 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * then the timeline (bench/timeline.py, the "timeline" key): a 1,000,000-message Slack export imported against a floor
   of orjson + one SQLite executemany, and the timeline page and events API with 20,000 events;
 * then the write-up checker (bench/checks.py, the "checks" key): a 5,000-line write-up, and a real `retrospector lint`
-  process over 1,000 files.
+  process over 1,000 files;
+* then a mixed load against a real server on SQLite and on PostgreSQL (bench/mixed_load.py, the "mixed_load" key):
+  8 readers on lists and pages and 4 writers saving sections (409 on conflicts, then retrying) and importing small
+  timeline files, for 60 s on each database: requests/s, p95 per kind, 5xx, 409s and lost writes.
 
-Progress goes to stderr. The whole run takes about four minutes (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000 for a
-quick one).
+Progress goes to stderr. The whole run takes about seven minutes (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000 and
+RETROSPECTOR_BENCH_MIXED_SECONDS=10 for a quicker one).
 """
 
 from __future__ import annotations
@@ -23,28 +26,18 @@ import json
 import os
 import platform
 import random
-import re
 import shutil
 import signal
-import socket
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from bench.common import log, measure, percentile, prepare_environment
+from bench.common import Server, build_data, log, measure, percentile, prepare_environment
 
-INCIDENTS = 10_000
-TEAMS = ("payments", "platform", "search", "mobile")
-SERVICES = 24
-PRIVATE_EVERY = 5  # one incident in five is private
-SECTIONS = 20
-REVISIONS = 500
 CONCURRENT_CLIENTS = 8
 CONCURRENT_SECONDS = 10.0
 
@@ -66,157 +59,6 @@ def machine() -> dict:
         "python": platform.python_version(),
         "django": django.get_version(),
         "sqlite": sqlite3.sqlite_version,
-    }
-
-
-# --- Data -------------------------------------------------------------------------------------------------
-
-SECTION_BODY = """Checkout requests failed for **{minutes} minutes** after the deploy of `payments-api` {n}.
-
-* The connection pool was exhausted because of a retry storm.
-* Alerts fired, but the runbook link was stale.
-* Rolling back restored service; see [the dashboard](https://grafana.example.com/d/abc).
-
-| When | What |
-|:-----|:-----|
-| 14:02 | Deploy starts |
-| 14:09 | Error rate above 5 % |
-| 14:31 | Rollback complete |
-
-> We will add a canary stage before the next release.
-"""
-
-
-def build_data() -> dict:
-    from django.db import transaction
-
-    from retrospector.accounts.models import Membership, Role, User
-    from retrospector.accounts.services import organization_create, team_create, token_create
-    from retrospector.core.markdown import render_markdown
-    from retrospector.core.template_definitions import validate_definition
-    from retrospector.incidents.models import Incident, Service, SeverityLevel
-    from retrospector.incidents.services import severity_levels_ensure_defaults
-    from retrospector.writeups.models import Revision, Section
-    from retrospector.writeups.services import retrospective_start, template_create
-
-    rng = random.Random(42)
-    started = time.perf_counter()
-    org = organization_create(name="Bench Corp", slug="bench")
-    severity_levels_ensure_defaults(organization=org)
-    severities = list(SeverityLevel.objects.filter(organization=org))
-    teams = [team_create(organization=org, name=slug.capitalize(), slug=slug) for slug in TEAMS]
-
-    def person(username: str) -> User:
-        user = User(
-            username=username, organization=org, full_name=username.capitalize(), email=f"{username}@example.com"
-        )
-        user.set_unusable_password()
-        user.save()
-        return user
-
-    reader = person("reader")  # the measured user: member of the first team only, not an org admin
-    Membership.objects.create(team=teams[0], user=reader, role=Role.MEMBER)
-    for i, team in enumerate(teams[1:], start=1):
-        Membership.objects.create(team=team, user=person(f"member{i}"), role=Role.MEMBER)
-    services = Service.objects.bulk_create(Service(organization=org, name=f"service-{i:02d}") for i in range(SERVICES))
-
-    base = datetime(2020, 1, 1, tzinfo=UTC)
-    with transaction.atomic():
-        incidents = Incident.objects.bulk_create(
-            (
-                Incident(
-                    organization=org,
-                    team=teams[i % len(teams)],
-                    title=f"Incident {i}: elevated error rate on service-{i % SERVICES:02d}",
-                    summary="Customers saw errors while checking out.",
-                    severity=severities[i % len(severities)],
-                    status=("open", "mitigated", "resolved", "closed")[i % 4],
-                    visibility="private" if i % PRIVATE_EVERY == 0 else "organization",
-                    started_at=base + timedelta(hours=i * 3 + rng.randint(0, 2)),
-                    detected_at=base + timedelta(hours=i * 3 + 3),
-                    resolved_at=base + timedelta(hours=i * 3 + 5),
-                    version=1,
-                )
-                for i in range(INCIDENTS)
-            ),
-            batch_size=1000,
-        )
-        through = Incident.services.through
-        through.objects.bulk_create(
-            (
-                through(incident_id=incident.pk, service_id=service.pk)
-                for incident in incidents
-                for service in rng.sample(services, rng.randint(1, 3))
-            ),
-            batch_size=2000,
-        )
-        # A few private incidents of other teams to which the reader was invited (the Exists() branch).
-        invited = [inc for inc in incidents if inc.visibility == "private" and inc.team_id != teams[0].pk][:50]
-        Incident.invitees.through.objects.bulk_create(
-            Incident.invitees.through(incident_id=inc.pk, user_id=reader.pk) for inc in invited
-        )
-    log(f"{INCIDENTS} incidents created in {time.perf_counter() - started:.1f} s")
-
-    # One retrospective with 20 sections and 500 revisions in all, on one of the reader's team incidents.
-    definition = validate_definition(
-        {
-            "key": "bench-twenty",
-            "name": "Twenty sections",
-            "description": "A long template for the benchmark.",
-            "sections": [
-                {
-                    "key": f"part-{n:02d}",
-                    "title": f"Part {n}",
-                    "kind": "text",
-                    "required": n < 3,
-                    "guidance": "Say what happened, *not* who did it.",
-                }
-                for n in range(SECTIONS)
-            ],
-        }
-    )
-    template = template_create(team=teams[0], definition=definition, by=reader)
-    incident = next(inc for inc in incidents if inc.team_id == teams[0].pk and inc.visibility == "organization")
-    retrospective = retrospective_start(incident=incident, template=template, by=reader, shadow=None)
-    with transaction.atomic():
-        sections = list(Section.objects.filter(retrospective=retrospective).order_by("position"))
-        per_section = REVISIONS // len(sections)  # 25, the first of which retrospective_start wrote
-        revisions = []
-        for section in sections:
-            for version in range(2, per_section + 1):
-                revisions.append(
-                    Revision(
-                        section=section,
-                        version=version,
-                        created_by=reader,
-                        note="",
-                        body=SECTION_BODY.format(minutes=version, n=section.position),
-                    )
-                )
-            section.body = SECTION_BODY.format(minutes=per_section, n=section.position)
-            section.html = render_markdown(section.body)
-            section.version = per_section
-        Revision.objects.bulk_create(revisions, batch_size=1000)
-        Section.objects.bulk_update(sections, ["body", "html", "version"])
-    _, token = token_create(user=reader, name="bench")
-    log(f"data ready in {time.perf_counter() - started:.1f} s")
-
-    from retrospector.incidents.selectors import incidents_visible_to
-
-    return {
-        "reader": reader,
-        "token": token,
-        "incident_id": incident.pk,
-        "retrospective_id": retrospective.pk,
-        "figures": {
-            "incidents": Incident.objects.count(),
-            "teams": len(teams),
-            "private_incidents": Incident.objects.filter(visibility="private").count(),
-            "visible_to_reader": incidents_visible_to(reader).count(),
-            "reader": "member of one team, not an organization admin",
-            "retrospective_sections": Section.objects.filter(retrospective=retrospective).count(),
-            "retrospective_revisions": Revision.objects.filter(section__retrospective=retrospective).count(),
-        },
     }
 
 
@@ -249,96 +91,14 @@ def in_process(data: dict) -> dict:
 # --- Real server under concurrency -------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def server_command() -> list[str]:
-    script = Path(sys.executable).parent / "retrospector"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("retrospector")
-    return [found] if found else [sys.executable, "-m", "retrospector"]
-
-
-def stop(process: subprocess.Popen) -> None:
-    """Stop the server we started: its own process group (gunicorn's master and workers)."""
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except (ProcessLookupError, PermissionError):
-        pass
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=5)
-
-
-def group_cpu_seconds(pgid: int) -> float | None:
-    """CPU time used so far by every live process of a process group (Linux /proc; None elsewhere)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return None
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        # After the command name: state ppid pgrp session ... utime (11th) stime (12th).
-        if int(fields[2]) == pgid:
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
 def concurrent(data: dict, var_dir: Path) -> dict:
     import httpx
     from django.db import connections
 
     connections.close_all()  # the server processes open the same SQLite file
-    port = free_port()
-    # A production-like server: no test mode, DEBUG off, gunicorn's defaults unless WEB_CONCURRENCY/WEB_THREADS are set.
-    env = {k: v for k, v in os.environ.items() if k != "RETROSPECTOR_TESTING"}
-    env.update(
-        RETROSPECTOR_VAR_DIR=str(var_dir),
-        SECRET_KEY="bench-" + os.urandom(24).hex(),
-        DEBUG="0",
-        ALLOWED_HOSTS="127.0.0.1,localhost",
-        LOG_LEVEL="WARNING",
-    )
-    server_log = open(var_dir / "server.log", "w+")  # noqa: SIM115 - closed in finally
-    command = [*server_command(), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    log(f"starting {' '.join(command)}")
-    process = subprocess.Popen(command, env=env, stdout=server_log, stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                server_log.seek(0)
-                raise RuntimeError(f"the server exited with {process.returncode}:\n{server_log.read()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not answer /healthz within 60 s")
-            time.sleep(0.2)
-        log("server ready")
-        server_log.seek(0)
-        banner = server_log.read()
-        match = re.search(r"\((\d+) workers\)", banner)
-        workers = int(match.group(1)) if match else None
-
+    with Server(var_dir) as server:
+        server.wait_ready()
+        base = server.base_url
         headers = {"Authorization": f"Bearer {data['token']}"}
 
         # Warm the workers (lazy imports, first connections) with the same concurrency before timing.
@@ -377,7 +137,7 @@ def concurrent(data: dict, var_dir: Path) -> dict:
         threads = [threading.Thread(target=client_loop, args=(i,), daemon=True) for i in range(CONCURRENT_CLIENTS)]
         for thread in threads:
             thread.start()
-        server_cpu_before = group_cpu_seconds(process.pid)
+        server_cpu_before = server.cpu_seconds()
         client_cpu_before = time.process_time()
         stop_at[0] = time.perf_counter() + CONCURRENT_SECONDS
         began = time.perf_counter()
@@ -386,7 +146,7 @@ def concurrent(data: dict, var_dir: Path) -> dict:
             thread.join(timeout=CONCURRENT_SECONDS + 60)
         duration = time.perf_counter() - began
         client_cpu = time.process_time() - client_cpu_before
-        server_cpu_after = group_cpu_seconds(process.pid)
+        server_cpu_after = server.cpu_seconds()
         server_cpu = (server_cpu_after - server_cpu_before) if server_cpu_before is not None else None
         load_average = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
         all_latencies = [x for chunk in latencies for x in chunk]
@@ -400,7 +160,7 @@ def concurrent(data: dict, var_dir: Path) -> dict:
             "error_kinds": sorted(set(all_errors)),
             "p50_ms": round(percentile(all_latencies, 50), 2) if all_latencies else None,
             "p95_ms": round(percentile(all_latencies, 95), 2) if all_latencies else None,
-            "server": {"workers": workers, "threads": int(os.environ.get("WEB_THREADS", 2)), "debug": False},
+            "server": {"workers": server.workers, "threads": server.threads, "debug": False},
             # CPU per request does not depend on what else the machine is doing; requests/s does.
             "server_cpu_ms_per_request": round(server_cpu * 1000 / max(1, len(all_latencies)), 2)
             if server_cpu is not None
@@ -417,9 +177,6 @@ def concurrent(data: dict, var_dir: Path) -> dict:
         }
         log(f"{result['requests_per_second']} req/s, {result['errors']} errors, p95 {result['p95_ms']} ms")
         return result
-    finally:
-        stop(process)
-        server_log.close()
 
 
 # --- Main ---------------------------------------------------------------------------------------------------
@@ -450,6 +207,9 @@ def main() -> int:
 
         log("write-up checks: a 5,000-line write-up, and `retrospector lint` over 1,000 files")
         report["checks"] = checks_bench.run_bench()
+        from bench import mixed_load
+
+        report["mixed_load"] = mixed_load.run()  # each database in a child process, on a database of its own
         lists = report["incident_list"]
         list_p95 = max(lists[kind][page]["p95_ms"] for kind in ("page", "api") for page in ("page_1", "page_200"))
         report["targets"] = TARGETS
@@ -467,10 +227,11 @@ def main() -> int:
             >= TARGETS["concurrent_api_requests_per_second"],
             "concurrent_api_errors": observed["concurrent_api_errors"] == TARGETS["concurrent_api_errors"],
         }
-        timeline, checks = report["timeline"], report["checks"]
-        report["targets"] = {**TARGETS, **timeline["targets"], **checks["targets"]}
-        report["observed"].update(timeline["observed"], **checks["observed"])
-        report["met"].update(timeline["met"], **checks["met"])
+        parts = [report["timeline"], report["checks"], report["mixed_load"]]
+        report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
+        for part in parts:
+            report["observed"].update(part["observed"])
+            report["met"].update(part["met"])
         report["all_met"] = all(report["met"].values())
         report["elapsed_seconds"] = round(time.perf_counter() - began, 1)
         print(json.dumps(report, indent=2))

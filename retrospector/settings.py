@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "retrospector.timeline",
     "retrospector.writeups",
     "retrospector.demo",
+    "retrospector.backup",
 ]
 
 MIDDLEWARE = [
@@ -76,11 +77,14 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "retrospector.core.middleware.UserTimeZoneMiddleware",
+    "retrospector.accounts.middleware.OrganizationImageHostsMiddleware",
 ]
 
 ROOT_URLCONF = "retrospector.urls"
 WSGI_APPLICATION = "retrospector.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Django's ModelBackend stays listed so that sessions signed in before UserBackend existed stay signed in.
+AUTHENTICATION_BACKENDS = ["retrospector.accounts.backends.UserBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -173,13 +177,24 @@ if BEHIND_TLS:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+# The client address, for the log-in throttle: REMOTE_ADDR, unless this many reverse proxies in front of the app each
+# append the address they saw to X-Forwarded-For (then the entry that many places from the right is the client's).
+TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+# Log-in throttle (log-in form and API tokens): after the free tries, each failure doubles the wait before the next
+# attempt is heard (1 s, 2 s, 4 s ... up to the cap), even with the right password. Counts per account and per client
+# address; an account's count restarts when it logs in, any count after LOGIN_THROTTLE_FORGET_AFTER without failures.
+LOGIN_THROTTLE_FREE_TRIES = int(os.environ.get("LOGIN_THROTTLE_FREE_TRIES", 5))
+LOGIN_THROTTLE_FREE_TRIES_PER_ADDRESS = int(os.environ.get("LOGIN_THROTTLE_FREE_TRIES_PER_ADDRESS", 20))
+LOGIN_THROTTLE_MAX_DELAY = int(os.environ.get("LOGIN_THROTTLE_MAX_DELAY", 15 * 60))  # seconds
+LOGIN_THROTTLE_FORGET_AFTER = 60 * 60  # seconds
 # django-csp adds it to each response without one of its own (the HTML export sets its own, for its inline styles).
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],
         "script-src": [SELF],
         "style-src": [SELF],
-        "img-src": [SELF, "https:", "data:"],
+        # Images from this site only; each organization may add hosts (accounts.middleware).
+        "img-src": [SELF, "data:"],
         "object-src": [NONE],
         "base-uri": [SELF],
         "frame-ancestors": [NONE],

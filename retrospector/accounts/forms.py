@@ -44,3 +44,16 @@ class NewPersonForm(forms.Form):
     time_zone = forms.ChoiceField(choices=_ZONES, widget=LongSelect, initial="UTC")
     password = forms.CharField(widget=forms.PasswordInput, help_text="A first password; they can change it later.")
     is_org_admin = forms.BooleanField(required=False, label="Organization admin")
+
+
+class ImageHostsForm(forms.Form):
+    image_hosts = forms.CharField(
+        required=False,
+        label="Hosts that may serve images",
+        widget=forms.Textarea(attrs={"rows": 5, "class": "mono", "spellcheck": "false"}),
+        help_text=(
+            "One host a line, such as images.example.com, or *.example.com for all of its subdomains (https only). "
+            "Images from any other host are shown as links: an outside image would tell its host who read the "
+            "write-up, and when. Leave empty to show only images stored here."
+        ),
+    )

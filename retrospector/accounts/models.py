@@ -16,6 +16,14 @@ class Organization(models.Model):
     checks_config = models.JSONField(
         default=dict, blank=True, help_text="Write-up checks for every team: word lists, rules turned off or tuned."
     )
+    image_hosts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Host names (or *.domain) whose images are shown inside write-ups and timelines; images from any other "
+            "host are shown as links, so that no outside site learns who reads what."
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self):
@@ -96,3 +104,17 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+
+class AuthThrottle(models.Model):
+    """Failed log-ins and API token failures, counted per key: an account ("account:alice") or a client address
+    ("login-from:203.0.113.9", "token-from:..."). After the key's free tries, each failure doubles the wait before the
+    next attempt is heard (see services.auth_throttle_attempt)."""
+
+    key = models.CharField(max_length=200, primary_key=True)
+    failures = models.PositiveIntegerField(default=0)
+    blocked_until = models.DateTimeField(null=True, blank=True)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"{self.key}: {self.failures} failures"

@@ -1,23 +1,62 @@
+from datetime import UTC, timedelta
+
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors
+from retrospector.core.http import client_address, wait_in_words
 
-from .forms import MembershipForm, PreferencesForm, TeamForm, TokenForm
+from .forms import ImageHostsForm, MembershipForm, PreferencesForm, TeamForm, TokenForm
 from .models import ApiToken, Membership, Role, User
 from .selectors import can_manage_team, people_in_organization, team_by_slug, teams_visible_to
 from .services import (
+    auth_throttle_attempt,
+    auth_throttle_keys_for_login,
+    auth_throttle_succeeded,
     membership_remove,
     membership_set,
+    organization_image_hosts_set,
     team_create,
     token_create,
     token_revoke,
     user_update_preferences,
 )
+
+
+def throttled_message(retry_after: int) -> str:
+    """When to try again, in words; the same whichever key is blocked, so it never tells whether an account exists."""
+    at = timezone.now().astimezone(UTC) + timedelta(seconds=retry_after)
+    return f"Too many failed attempts to log in. Try again in {wait_in_words(retry_after)} (at {at:%H:%M:%S} UTC)."
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in, behind the log-in throttle: while the account or the client address is blocked, even the right
+    password is refused (HTTP 429 with Retry-After) and the password is not checked."""
+
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        username = request.POST.get("username", "")
+        keys = auth_throttle_keys_for_login(username=username, address=client_address(request))
+        self.throttle_attempt = auth_throttle_attempt(keys=keys)
+        if retry_after := self.throttle_attempt.retry_after:
+            form = self.get_form_class()(request, initial={"username": username[:150]})
+            context = self.get_context_data(form=form, throttled=throttled_message(retry_after))
+            response = self.render_to_response(context, status=429)
+            response["Retry-After"] = str(retry_after)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        auth_throttle_succeeded(attempt=self.throttle_attempt)
+        return super().form_valid(form)
 
 
 @login_required
@@ -185,3 +224,24 @@ def people(request):
         .order_by("-is_active", "username")
     )
     return render(request, "accounts/people.html", {"page": paginate(request, everyone, per_page=50), "form": form})
+
+
+@login_required
+def organization_settings(request):
+    if not request.user.is_org_admin:
+        raise PermissionDenied("Only organization admins change the organization's settings.")
+    organization = request.user.organization
+    form = ImageHostsForm(request.POST or None, initial={"image_hosts": "\n".join(organization.image_hosts)})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            organization_image_hosts_set(
+                organization=organization, text=form.cleaned_data["image_hosts"], by=request.user
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+            status = 422
+        else:
+            messages.success(request, "Organization settings saved.")
+            return redirect("organization_settings")
+    return render(request, "accounts/organization.html", {"form": form, "organization": organization}, status=status)

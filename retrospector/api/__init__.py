@@ -3,13 +3,19 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
-from retrospector.accounts.services import token_authenticate
+from retrospector.accounts.services import (
+    auth_throttle_attempt,
+    auth_throttle_keys_for_token,
+    auth_throttle_wait,
+    token_authenticate,
+)
 from retrospector.core.errors import ConflictError
+from retrospector.core.http import client_address, wait_in_words
 from retrospector.core.untrusted import LONE_SURROGATE, LONE_SURROGATE_MESSAGE, REPLACEMENT, lone_surrogate_path
 
 
@@ -17,9 +23,17 @@ class BearerToken(HttpBearer):
     openapi_scheme = "bearer"
 
     def authenticate(self, request, token):
+        # The log-in throttle, per client address: while it is blocked no token is looked at, not even a valid one.
+        keys = auth_throttle_keys_for_token(address=client_address(request))
+        if retry_after := auth_throttle_wait(keys=keys):
+            raise Throttled(wait=retry_after)
         user = token_authenticate(raw=token)
-        if user is not None:
-            request.user = user
+        if user is None:
+            # Counted after the check, not before (as the log-in form does): valid tokens cost no write.
+            if retry_after := auth_throttle_attempt(keys=keys).retry_after:
+                raise Throttled(wait=retry_after)
+            return None
+        request.user = user
         return user
 
 
@@ -113,6 +127,15 @@ def on_http_error(request, exc: HttpError):
         message = f"{cause.field or 'The body'} {LONE_SURROGATE_MESSAGE}."
         return _error(request, 422, message, cause.field, errors=[{"field": cause.field, "message": message}])
     return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(Throttled)
+def on_throttled(request, exc: Throttled):
+    # Too many wrong API tokens from this address (see BearerToken).
+    message = f"Too many failed attempts to authenticate. Try again in {wait_in_words(exc.wait)}."
+    response = _error(request, 429, message)
+    response["Retry-After"] = str(exc.wait)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -25,12 +25,22 @@ Both the parser and the sanitizer are built once, at import.
 
 from __future__ import annotations
 
+import html as html_lib
 import re
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
 
-__all__ = ["MAX_MARKDOWN_BYTES", "markdown_size_error", "render_markdown"]
+__all__ = [
+    "MAX_MARKDOWN_BYTES",
+    "image_host_allowed",
+    "image_host_error",
+    "markdown_size_error",
+    "render_markdown",
+    "restrict_images",
+]
 
 MAX_MARKDOWN_BYTES = 1_000_000
 
@@ -219,3 +229,63 @@ def markdown_size_error(text: str) -> str | None:
         # bug, so give exact byte counts.
         return f"Section is {size:,} bytes; the limit is {MAX_MARKDOWN_BYTES:,} bytes ({limit})."
     return f"Section is {shown}; the limit is {limit}."
+
+
+# --------------------------------------------------------------------------
+# Images from other sites
+# --------------------------------------------------------------------------
+# An image from another site tells that site who read the page, and when. The organization chooses which hosts
+# may serve images (none by default); any other image is shown as a link the reader can follow on purpose. The
+# Content-Security-Policy says the same to the browser; this is for readers the policy doesn't reach (exports).
+
+_HOST_PATTERN = re.compile(r"(\*\.)?([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]")
+# The sanitizer writes every attribute as name="value" with any '"' escaped, though '>' may stay as it is.
+_IMG_TAG = re.compile(r'<img((?:\s+[a-z]+="[^"]*")*)\s*/?>')
+_IMG_ATTRIBUTE = re.compile(r'\s([a-z]+)="([^"]*)"')
+
+
+def image_host_error(pattern: str) -> str | None:
+    """None when `pattern` is a host name ('images.example.com') or a wildcard for its subdomains
+    ('*.example.com'), else why not."""
+    if "://" in pattern or "/" in pattern:
+        return f"{pattern!r}: give just the host name, such as images.example.com (no https:// and no path)."
+    if len(pattern) > 253 or not _HOST_PATTERN.fullmatch(pattern):
+        return f"{pattern!r} is not a host name such as images.example.com or *.example.com."
+    return None
+
+
+def image_host_allowed(host: str, allowed_hosts: Iterable[str]) -> bool:
+    host = host.lower().rstrip(".")
+    for pattern in allowed_hosts:
+        if pattern.startswith("*."):
+            if host.endswith(pattern[1:]) and host != pattern[2:]:
+                return True
+        elif host == pattern:
+            return True
+    return False
+
+
+def restrict_images(html: str, allowed_hosts: Iterable[str]) -> str:
+    """Sanitized HTML (render_markdown's) with each image from a host not in `allowed_hosts` turned into a link
+    ('Image: alt (host)'). Images of this site (relative addresses) and from allowed https hosts stay."""
+    if "<img" not in html:
+        return html
+    allowed = tuple(allowed_hosts)
+
+    def swap(match: re.Match) -> str:
+        attributes = dict(_IMG_ATTRIBUTE.findall(match.group(1)))
+        src = attributes.get("src", "")
+        parts = urlsplit(html_lib.unescape(src))
+        if not parts.netloc and not parts.scheme:
+            return match.group(0)
+        host = parts.hostname or ""
+        if parts.scheme in ("https", "") and host and image_host_allowed(host, allowed):
+            return match.group(0)
+        label = attributes.get("alt") or "image"
+        return (
+            f'<a href="{src}" rel="{LINK_REL}" class="outside-image" '
+            f'title="Images from {html_lib.escape(host)} are not shown here: follow the link to see it.">'
+            f"Image: {label} ({html_lib.escape(host)})</a>"
+        )
+
+    return _IMG_TAG.sub(swap, html)

@@ -10,6 +10,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from retrospector.core.markdown import restrict_images
+
 from .exchange import JSON_SCHEMA, PRINT_CSS, to_markdown
 from .models import Retrospective
 
@@ -48,64 +50,81 @@ def export_markdown(retrospective: Retrospective) -> str:
     )
 
 
-def export_json(retrospective: Retrospective) -> dict:
-    incident = retrospective.incident
+def _state_changes(retrospective: Retrospective):
+    # `retrospector export-all` prefetches them (with `by`) for many retrospectives at once.
+    prefetched = getattr(retrospective, "_prefetched_objects_cache", {})
+    if "state_changes" in prefetched:
+        return prefetched["state_changes"]
+    return retrospective.state_changes.select_related("by")
+
+
+def retrospective_as_json(retrospective: Retrospective, *, when=_iso) -> dict:
+    """The "retrospective" object of the JSON export; `when` writes its times (export-all keeps the microseconds)."""
     version = retrospective.template_version
+    return {
+        "id": retrospective.pk,
+        "title": retrospective.title,
+        "state": retrospective.state,
+        "owner": retrospective.owner.username if retrospective.owner else None,
+        "shadow": retrospective.shadow.username if retrospective.shadow else None,
+        "due_at": retrospective.due_at.isoformat() if retrospective.due_at else None,
+        "created_at": when(retrospective.created_at),
+        "updated_at": when(retrospective.updated_at),
+        "done_at": when(retrospective.done_at),
+        "template": {"key": version.template.key, "version": version.number, "name": version.name},
+        "sections": [
+            {
+                "key": s.key,
+                "title": s.title,
+                "kind": s.kind,
+                "required": s.required,
+                "version": s.version,
+                "body": s.body,
+                "updated_at": when(s.updated_at),
+            }
+            for s in _sections(retrospective)
+        ],
+        "state_changes": [
+            {
+                "from": c.from_state,
+                "to": c.to_state,
+                "by": c.by.username if c.by else None,
+                "at": when(c.at),
+                "note": c.note,
+            }
+            for c in _state_changes(retrospective)
+        ],
+    }
+
+
+def incident_as_json(incident, *, when=_iso) -> dict:
+    """The "incident" object of the JSON export (services, responders and links may be prefetched)."""
+    return {
+        "id": incident.pk,
+        "title": incident.title,
+        "summary": incident.summary,
+        "team": incident.team.slug,
+        "severity": incident.severity.key,
+        "status": incident.status,
+        "visibility": incident.visibility,
+        "services": sorted(s.name for s in incident.services.all()),
+        "responders": sorted(u.username for u in incident.responders.all()),
+        "links": [{"kind": link.kind, "url": link.url, "label": link.label} for link in incident.links.all()],
+        "started_at": when(incident.started_at),
+        "detected_at": when(incident.detected_at),
+        "acknowledged_at": when(incident.acknowledged_at),
+        "mitigated_at": when(incident.mitigated_at),
+        "resolved_at": when(incident.resolved_at),
+    }
+
+
+def export_json(retrospective: Retrospective) -> dict:
     return {
         "$schema": JSON_SCHEMA,
         "schema_version": 1,
         "exported_at": _iso(timezone.now()),
-        "retrospective": {
-            "id": retrospective.pk,
-            "title": retrospective.title,
-            "state": retrospective.state,
-            "owner": retrospective.owner.username if retrospective.owner else None,
-            "shadow": retrospective.shadow.username if retrospective.shadow else None,
-            "due_at": retrospective.due_at.isoformat() if retrospective.due_at else None,
-            "created_at": _iso(retrospective.created_at),
-            "updated_at": _iso(retrospective.updated_at),
-            "done_at": _iso(retrospective.done_at),
-            "template": {"key": version.template.key, "version": version.number, "name": version.name},
-            "sections": [
-                {
-                    "key": s.key,
-                    "title": s.title,
-                    "kind": s.kind,
-                    "required": s.required,
-                    "version": s.version,
-                    "body": s.body,
-                    "updated_at": _iso(s.updated_at),
-                }
-                for s in _sections(retrospective)
-            ],
-            "state_changes": [
-                {
-                    "from": c.from_state,
-                    "to": c.to_state,
-                    "by": c.by.username if c.by else None,
-                    "at": _iso(c.at),
-                    "note": c.note,
-                }
-                for c in retrospective.state_changes.select_related("by")
-            ],
-        },
-        "incident": {
-            "id": incident.pk,
-            "title": incident.title,
-            "summary": incident.summary,
-            "team": incident.team.slug,
-            "severity": incident.severity.key,
-            "status": incident.status,
-            "visibility": incident.visibility,
-            "services": sorted(s.name for s in incident.services.all()),
-            "responders": sorted(u.username for u in incident.responders.all()),
-            "links": [{"kind": link.kind, "url": link.url, "label": link.label} for link in incident.links.all()],
-            "started_at": _iso(incident.started_at),
-            "detected_at": _iso(incident.detected_at),
-            "acknowledged_at": _iso(incident.acknowledged_at),
-            "mitigated_at": _iso(incident.mitigated_at),
-            "resolved_at": _iso(incident.resolved_at),
-        },
+        "retrospective": retrospective_as_json(retrospective),
+        "incident": incident_as_json(retrospective.incident),
     }
 
 
@@ -140,9 +159,11 @@ def export_html(retrospective: Retrospective, *, tz=None) -> str:
         f"<h1>{e(retrospective.title)}</h1>",
         '<dl class="meta">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in meta) + "</dl>",
     ]
+    image_hosts = incident.organization.image_hosts
     for section in _sections(retrospective):
         parts.append(f'<section id="section-{e(section.key)}"><h2>{e(section.title)}</h2>')
-        parts.append(section.html if section.body.strip() else '<p class="empty">Not written.</p>')
+        shown = restrict_images(section.html, image_hosts) if section.body.strip() else ""
+        parts.append(shown or '<p class="empty">Not written.</p>')
         parts.append("</section>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
@@ -157,5 +178,6 @@ def export_response(retrospective: Retrospective, fmt: str) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     if fmt == "html":
         # The standalone export carries its own print stylesheet.
-        response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:"
+        hosts = "".join(f" https://{host}" for host in retrospective.incident.organization.image_hosts)
+        response["Content-Security-Policy"] = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:{hosts}"
     return response

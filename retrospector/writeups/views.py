@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from retrospector.core.errors import ConflictError
 from retrospector.core.forms import add_service_errors
-from retrospector.core.markdown import render_markdown
+from retrospector.core.markdown import render_markdown, restrict_images
 from retrospector.core.paging import paginate
 from retrospector.core.template_definitions import (
     DefinitionError,
@@ -118,7 +118,7 @@ def retrospective_detail(request, pk):
         {
             "retrospective": retrospective,
             "incident": retrospective.incident,
-            "sections": [(s, s.html, grouped.get(s.key, [])) for s in sections],
+            "sections": [(s, _for_reader(request, s.html), grouped.get(s.key, [])) for s in sections],
             "finding_counts": severity_counts(findings),
             "filled": sum(1 for s in sections if not s.is_empty),
             "can_edit": can_edit,
@@ -127,6 +127,11 @@ def retrospective_detail(request, pk):
             "state_changes": retrospective.state_changes.select_related("by"),
         },
     )
+
+
+def _for_reader(request, html: str) -> str:
+    """Section HTML as shown to the signed-in reader: images only from the hosts their organization allows."""
+    return restrict_images(html, request.user.organization.image_hosts)
 
 
 def _section_display(request, retrospective, section, *, status=200):
@@ -140,7 +145,7 @@ def _section_display(request, retrospective, section, *, status=200):
         {
             "retrospective": retrospective,
             "section": section,
-            "html": section.html,
+            "html": _for_reader(request, section.html),
             "findings": findings,
             "can_edit": can_edit_retrospective(request.user, retrospective),
         },
@@ -180,7 +185,7 @@ def section_edit(request, pk, key):
             context.update(
                 conflict=exc,
                 theirs=theirs,
-                theirs_html=render_markdown(theirs.body),
+                theirs_html=_for_reader(request, render_markdown(theirs.body)),
                 mine=form.cleaned_data["body"],
                 form=resubmit,
                 diff=_line_diff(theirs.body, form.cleaned_data["body"]),
@@ -205,7 +210,7 @@ def section_edit(request, pk, key):
             context,
             status=status,
         )
-    context["preview"] = section.html
+    context["preview"] = _for_reader(request, section.html)
     return render(
         request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context
     )
@@ -243,7 +248,7 @@ def markdown_preview(request):
     if error := markdown_size_error(body):
         return HttpResponse(f'<p class="error">{error}</p>')
     shown = preview_part(body)
-    html = render_markdown(shown) or '<p class="muted">Nothing to preview yet.</p>'
+    html = _for_reader(request, render_markdown(shown)) or '<p class="muted">Nothing to preview yet.</p>'
     if len(shown) < len(body):
         html += (
             f'<p class="muted preview-cut">The preview shows the first {len(shown):,} of {len(body):,} characters; '

@@ -86,7 +86,7 @@ SITE_POLICY = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
-    "img-src": ["'self'", "https:", "data:"],
+    "img-src": ["'self'", "data:"],  # other hosts only when the organization allows them
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
     "frame-ancestors": ["'none'"],

@@ -2,12 +2,15 @@
 and the same markup through Django's template engine cost about 0.3 ms a row, too much of the page's 50 ms (see
 retrospector/core/jinja.py)."""
 
+from functools import partial
+
 from django import template
 from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
+from retrospector.core.markdown import restrict_images
 from retrospector.timeline.models import TimelineEvent
 
 register = template.Library()
@@ -62,5 +65,7 @@ def render_rows(
         "actor_kinds": _ACTOR_KINDS,
         "moment_choices": moment_choices,
         "csrf_token": csrf_token,
+        # Images only from the hosts the incident's organization allows (the rest become links).
+        "event_html": partial(restrict_images, allowed_hosts=incident.organization.image_hosts),
     }
     return mark_safe(get_template("timeline/_event_rows.html", using="jinja2").render(context))
