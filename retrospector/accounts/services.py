@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from retrospector.core.text import single_line
+from retrospector.core.untrusted import LONE_SURROGATE_MESSAGE, lone_surrogate_path
 from retrospector.core.yaml_errors import yaml_problem
 
 from .models import ApiToken, AuthThrottle, Membership, Organization, Role, Team, User
@@ -187,6 +188,8 @@ def checks_config_parse(text: str) -> dict:
         problem = yaml_problem(exc)
         where = f"line {problem.line}: " if problem.line else ""
         raise ValidationError({"checks_config": f"{where}not valid YAML: {problem.problem}"}) from exc
+    if lone_surrogate_path(data) is not None:  # YAML escapes can write half a character ("\\ud800"): not text
+        raise ValidationError({"checks_config": f"The settings: one value {LONE_SURROGATE_MESSAGE}."})
     try:
         load_config(data if isinstance(data, dict) else {"_": data})
     except ConfigError as exc:

@@ -5,6 +5,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.parser import Parser
 from ninja.security import HttpBearer, django_auth
 
 from retrospector.accounts.services import (
@@ -15,6 +16,7 @@ from retrospector.accounts.services import (
 )
 from retrospector.core.errors import ConflictError
 from retrospector.core.http import client_address, wait_in_words
+from retrospector.core.untrusted import LONE_SURROGATE, LONE_SURROGATE_MESSAGE, REPLACEMENT, lone_surrogate_path
 
 
 class BearerToken(HttpBearer):
@@ -35,6 +37,27 @@ class BearerToken(HttpBearer):
         return user
 
 
+class LoneSurrogateInBody(ValueError):
+    """A JSON body holds a lone surrogate ("\\ud800": half of a character, which JSON escapes can write and which is
+    not text: PostgreSQL refuses it, a response holding it cannot be encoded). `field` is where, as in errors."""
+
+    def __init__(self, field: str | None):
+        super().__init__(field)
+        self.field = field
+
+
+class BodyParser(Parser):
+    """Ninja's JSON parser, refusing a body with a lone surrogate anywhere, before any schema or endpoint sees it."""
+
+    def parse_body(self, request):
+        data = super().parse_body(request)
+        path = lone_surrogate_path(data)
+        if path is not None:
+            field = ".".join(LONE_SURROGATE.sub(REPLACEMENT, str(part)) for part in path) or None
+            raise LoneSurrogateInBody(field)
+        return data
+
+
 api = NinjaAPI(
     title="Retrospector API",
     version="1",
@@ -44,6 +67,7 @@ api = NinjaAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    parser=BodyParser(),
 )
 
 
@@ -98,6 +122,10 @@ def on_not_found(request, exc):
 @api.exception_handler(HttpError)
 def on_http_error(request, exc: HttpError):
     # E.g. a body that is not JSON: keep the documented {"detail", "field"} shape.
+    cause = exc.__cause__  # ninja turns whatever the parser raised into a 400 "Cannot parse request body" from it
+    if isinstance(cause, LoneSurrogateInBody):
+        message = f"{cause.field or 'The body'} {LONE_SURROGATE_MESSAGE}."
+        return _error(request, 422, message, cause.field, errors=[{"field": cause.field, "message": message}])
     return _error(request, exc.status_code, str(exc))
 
 

@@ -1,7 +1,7 @@
 from datetime import datetime
 
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import AwareDatetime, HttpUrl
+from pydantic import HttpUrl
 
 from retrospector.core.paging import rows_between
 from retrospector.incidents.models import Incident, IncidentLink
@@ -10,6 +10,7 @@ from retrospector.incidents.services import incident_create, incident_update
 
 from .choices import choices_literal
 from .lookups import people_from_usernames, severity_from_key, team_from_slug
+from .types import Instant
 
 router = Router(tags=["incidents"])
 
@@ -67,11 +68,11 @@ class IncidentIn(Schema):
     status: IncidentStatus = "open"
     visibility: IncidentVisibility = "organization"
     summary: str = Field("", max_length=20000)
-    started_at: AwareDatetime
-    detected_at: AwareDatetime | None = None
-    acknowledged_at: AwareDatetime | None = None
-    mitigated_at: AwareDatetime | None = None
-    resolved_at: AwareDatetime | None = None
+    started_at: Instant
+    detected_at: Instant | None = None
+    acknowledged_at: Instant | None = None
+    mitigated_at: Instant | None = None
+    resolved_at: Instant | None = None
     services: list[str] = Field(default_factory=list, max_length=50)
     responders: list[str] = Field(default_factory=list, max_length=200)
     invitees: list[str] = Field(default_factory=list, max_length=200)
@@ -86,11 +87,11 @@ class IncidentPatch(Schema):
     status: IncidentStatus | None = None
     visibility: IncidentVisibility | None = None
     summary: str | None = Field(None, max_length=20000)
-    started_at: AwareDatetime | None = None
-    detected_at: AwareDatetime | None = None
-    acknowledged_at: AwareDatetime | None = None
-    mitigated_at: AwareDatetime | None = None
-    resolved_at: AwareDatetime | None = None
+    started_at: Instant | None = None
+    detected_at: Instant | None = None
+    acknowledged_at: Instant | None = None
+    mitigated_at: Instant | None = None
+    resolved_at: Instant | None = None
     services: list[str] | None = None
     responders: list[str] | None = None
     invitees: list[str] | None = None

@@ -3,9 +3,9 @@ from datetime import datetime
 from django.conf import settings
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import AwareDatetime
 
 from retrospector.core.shortcuts import visible_or_404
+from retrospector.core.untrusted import http_url
 from retrospector.importers.base import ImportFailed
 from retrospector.importers.registry import parse_upload
 from retrospector.incidents.models import MOMENTS
@@ -35,6 +35,7 @@ from retrospector.timeline.tasks import (
 )
 
 from .choices import choices_literal
+from .types import Instant
 
 router = Router(tags=["timeline"])
 
@@ -76,7 +77,7 @@ class EventPage(Schema):
 
 
 class EventIn(Schema):
-    time: AwareDatetime
+    time: Instant
     text: str = Field(..., min_length=1, max_length=20_000)
     actor: str = Field("", max_length=200)
     actor_kind: ActorKind = "person"
@@ -90,7 +91,7 @@ class EventIn(Schema):
 
 class EventPatch(Schema):
     base_version: int | None = None
-    time: AwareDatetime | None = None
+    time: Instant | None = None
     text: str | None = Field(None, min_length=1, max_length=20_000)
     actor: str | None = Field(None, max_length=200)
     actor_kind: ActorKind | None = None
@@ -102,8 +103,8 @@ class EventPatch(Schema):
 
 
 class EventFilters(Schema):
-    since: AwareDatetime | None = None
-    until: AwareDatetime | None = None
+    since: Instant | None = None
+    until: Instant | None = None
     kind: list[str] = Field(default_factory=list)
     source: list[str] = Field(default_factory=list)
     include_hidden: bool = False
@@ -208,6 +209,13 @@ def import_job_out(job: PendingImport) -> dict:
     }
 
 
+def _attachment_out(attachment) -> dict:
+    """An attachment as stored, its url only when it is an http(s) URL (stored rows predating that rule)."""
+    if not isinstance(attachment, dict):
+        return {"name": str(attachment), "mimetype": "", "url": ""}
+    return {**attachment, "url": http_url(attachment.get("url"))}
+
+
 def event_out(event: TimelineEvent) -> dict:
     return {
         "id": event.pk,
@@ -220,7 +228,7 @@ def event_out(event: TimelineEvent) -> dict:
         "kind": event.kind,
         "source_type": event.source_type,
         "source_ref": event.source_ref,
-        "source_url": event.source_url,
+        "source_url": http_url(event.source_url),
         "channel": event.channel,
         "key_event": event.key_event,
         "key_candidate": event.key_candidate,
@@ -228,7 +236,7 @@ def event_out(event: TimelineEvent) -> dict:
         "edited": event.edited,
         "parent_ref": event.parent_ref,
         "tags": list(event.tags),
-        "attachments": list(event.attachments),
+        "attachments": [_attachment_out(a) for a in event.attachments or ()],
         "merged_into": event.merged_into_id,
         "version": event.version,
     }

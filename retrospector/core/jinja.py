@@ -13,7 +13,7 @@ from html import escape
 from django.template import defaultfilters
 from jinja2 import Environment
 
-from retrospector.core.templatetags.retro import duration
+from retrospector.core.templatetags.retro import duration, http_link
 
 
 def _escaped(value) -> str:
@@ -30,6 +30,7 @@ def environment(**options) -> Environment:
     env.filters.update(
         date=defaultfilters.date,  # no conversion to the current zone: the value is shown in its own zone
         duration=duration,
+        http_link=http_link,
         linebreaksbr=defaultfilters.linebreaksbr,
         truncatechars=defaultfilters.truncatechars,
     )

@@ -25,6 +25,7 @@ from pydantic import (
 
 from .builtin_templates import builtin_template_files
 from .text import single_line
+from .untrusted import LONE_SURROGATE, LONE_SURROGATE_MESSAGE, lone_surrogate_path
 from .yaml_errors import yaml_problem
 
 Kind = Literal["text", "list", "table", "timeline"]
@@ -229,6 +230,10 @@ def parse_definition_text(text: str, *, filename: str = "definition") -> Templat
         raise DefinitionError("", f"{filename} line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from exc
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, filename) from exc
+    path = lone_surrogate_path(data)  # JSON and YAML escapes can write half a character ("\\ud800"): not text
+    if path is not None:
+        field = LONE_SURROGATE.sub("\ufffd", ".".join(str(part) for part in path))
+        raise DefinitionError(field, f"{LONE_SURROGATE_MESSAGE}.")
     return validate_definition(data)
 
 

@@ -15,9 +15,12 @@ import json
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from retrospector.core.untrusted import http_url as _http_url
+from retrospector.core.untrusted import may_hold_surrogate_escapes, utc_in_range, without_lone_surrogates
 
 from .base import (
     ImportOptions,
@@ -105,10 +108,13 @@ MAX_DEPTH = 64  # webhook payloads nest about 6 levels; deeper input is refused 
 
 
 def _loads(text: str) -> Any:
+    """Decoded JSON; a lone surrogate ("\\ud800") in a string becomes U+FFFD, as in every importer."""
     try:
         value = json.loads(text, parse_constant=_reject_constant)
     except RecursionError:
         raise ValueError("nested too deeply") from None
+    if may_hold_surrogate_escapes(text):
+        value = without_lone_surrogates(value)
     stack = [(value, 1)]
     while stack:
         node, depth = stack.pop()
@@ -208,16 +214,11 @@ def obj(value: Any) -> dict:
 
 
 def http_url(*candidates: Any) -> str:
-    """The first candidate that is a plain http(s) URL; payload URLs are untrusted (no javascript:)."""
+    """The first candidate that is a plain http(s) URL with a host; payload URLs are untrusted (no javascript:)."""
     for value in candidates:
-        if not isinstance(value, str):
-            continue
-        url = value.strip()
-        if len(url) > 2048 or not url.lower().startswith(("http://", "https://")):
-            continue
-        if any(c.isspace() or not c.isprintable() for c in url):
-            continue
-        return url
+        url = _http_url(value)
+        if url:
+            return url
     return ""
 
 
@@ -286,9 +287,9 @@ def rfc3339_time(
     else:
         offset = offset_minutes(moment)
     try:
-        utc = moment.astimezone(UTC)
-    except (OverflowError, ValueError):
-        ctx.problem(f"{shown(value)} is out of range.", *parts, field=field)
+        utc = utc_in_range(moment)
+    except ValueError as exc:
+        ctx.problem(f"{shown(value)} {exc}.", *parts, field=field)
         return None
     return Moment(utc, value, offset)
 

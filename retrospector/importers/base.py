@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from retrospector.core.untrusted import http_url
+
 EVENT_KINDS = ("message", "page", "alert_firing", "alert_resolved", "deploy", "log", "note", "milestone")
 ACTOR_KINDS = ("person", "system", "bot")
 SOURCE_TYPES = ("slack", "pagerduty", "alertmanager", "grafana", "opsgenie", "github", "csv", "jsonl", "manual")
@@ -21,7 +23,11 @@ EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 class Attachment:
     name: str
     mimetype: str = ""
-    url: str = ""  # a permalink with any access token removed
+    url: str = ""  # a permalink with any access token removed; only an http(s) URL is kept (else "")
+
+    def __post_init__(self):
+        if self.url:
+            object.__setattr__(self, "url", http_url(self.url))
 
 
 @dataclass(slots=True)
@@ -39,7 +45,7 @@ class ParsedEvent:
     kind: str  # one of EVENT_KINDS
     source_type: str  # one of SOURCE_TYPES
     source_ref: str  # unique per incident and source: Slack "C123/1585412040.000200", PD log entry id, "app.log:1234"
-    source_url: str = ""  # a permalink when the source has one
+    source_url: str = ""  # a permalink when the source has one: an http(s) URL (core.untrusted.http_url) or ""
     channel: str = ""  # Slack channel, PagerDuty service, alert group...: what --channel filters on
     key_candidate: bool = False  # e.g. a pinned Slack message
     tags: tuple[str, ...] = ()

@@ -60,9 +60,9 @@ from .log_common import (
     TimeError,
     check_mapping,
     clean_log_text,
-    is_url,
     iter_lines,
     parse_log_time,
+    source_url_of,
     split_spec,
 )
 
@@ -343,7 +343,7 @@ def _parse_rows(source, options, mapping, problems, display, ref_name, wants) ->
             kind=kind,
             source_type="csv",
             source_ref=ref,
-            source_url=source_value if is_url(source_value) else "",
+            source_url=source_url_of(source_value),
             channel=row[channel_at].strip()[:MAX_CHANNEL] if channel_at is not None and channel_at < len(row) else "",
         )
         if wants(event):

@@ -29,6 +29,7 @@ Decisions (documented for the lead / users):
   epoch numbers or numeric strings in s / ms / µs / ns by magnitude (journald's and OTel's fields use
   their documented unit), or the mapping's strptime `time_format`. Naive times take options.tz; without
   it each is the problem "time has no zone; pass --tz" (shown for the first lines, then counted).
+  A time within a day of the calendar's ends (0001-01-01, 9999-12-31) is a problem naming the line.
   original_offset_minutes is the offset the source gave (None for naive and epoch times).
 - A time that cannot be read ("ts": "xxx"), a named time or text field that is missing, or no time /
   text field found at all, is a problem naming the line (and pointer) and the field. Other named
@@ -42,8 +43,10 @@ Decisions (documented for the lead / users):
 - source_ref: "<file name>:<line>" (JSON Lines), "<file name>:<line>:<n>" for the n-th record (from 0) of an
   OpenTelemetry line, "<file name>:<line>:<index>" for an array element starting on that line (and
   "<file name>:<line>:<index>/<n>" for OpenTelemetry records in an array). All keep the "file:line"
-  prefix the timeline's out-of-order check reads. A named source field that is an http(s) URL becomes
-  source_url; other values are ignored.
+  prefix the timeline's out-of-order check reads. A named source field that is an http(s) URL with a host becomes
+  source_url; other values (javascript:, data:, ...) are ignored.
+- A lone surrogate ("\ud800", half of a character, which JSON escapes can write) becomes U+FFFD, as in every
+  importer.
 - Text: ANSI colours, backspace overstrike and control characters removed, trailing white space off,
   clipped to MAX_TEXT. A named text field that is not a string is shown as compact JSON.
 - Memory: one line (at most 1 MB; a longer line is a problem and is skipped without being kept) or
@@ -59,6 +62,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from retrospector.core.untrusted import may_hold_surrogate_escapes, without_lone_surrogates
+
 from .base import EVENT_KINDS, ImportOptions, ParsedEvent, pointer_join
 from .log_common import (
     MAX_ACTOR,
@@ -72,9 +77,9 @@ from .log_common import (
     TimeError,
     check_mapping,
     clean_log_text,
-    is_url,
     iter_lines,
     parse_log_time,
+    source_url_of,
     split_spec,
 )
 
@@ -351,6 +356,8 @@ def _line_items(stream, problems: Problems, ref_name: str):
         if not isinstance(obj, dict):
             problems.add(f"is a JSON {type(obj).__name__}, not an object.", line=number)
             continue
+        if may_hold_surrogate_escapes(raw):
+            obj = without_lone_surrogates(obj)
         if "resourceLogs" in obj:
             for n, (record, pointer) in enumerate(_otlp_records(obj)):
                 yield record, number, pointer, f"{ref_name}:{number}:{n}"
@@ -443,6 +450,8 @@ def _array_items(stream, problems: Problems, ref_name: str):
             if end >= len(buf) and not eof and fill():
                 continue  # a number may go on in the next chunk
             break
+        if isinstance(obj, dict) and may_hold_surrogate_escapes(buf, pos, end):
+            obj = without_lone_surrogates(obj)
         pos = end
         if isinstance(obj, dict):
             if "resourceLogs" in obj:
@@ -615,8 +624,7 @@ class _EventMaker:
         source_url = ""
         if m.source:
             value, _ = _lookup(obj, m.source)
-            if isinstance(value, str) and is_url(value.strip()):
-                source_url = value.strip()
+            source_url = source_url_of(value)
 
         channel = ""
         if m.channel:

@@ -15,9 +15,11 @@ import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import BinaryIO
+
+from retrospector.core.untrusted import MAX_URL, OUT_OF_RANGE, http_url, utc_in_range
 
 from .base import (
     ACTOR_KINDS,
@@ -36,7 +38,6 @@ MAX_ACTOR = 200
 MAX_CHANNEL = 200
 MAX_ORIGINAL_TIME = 100
 MAX_REF = 500
-MAX_URL = 2000
 _MINUTE = timedelta(minutes=1)
 
 _ISO = re.compile(
@@ -90,8 +91,18 @@ def parse_log_time(
 ) -> tuple[datetime, int | None]:
     """(moment in UTC, offset in minutes the source gave or None). `value` is a string or a JSON number.
 
-    Raises NoZone for a naive time without `tz`, TimeError (a ValueError) with a sentence otherwise.
+    Raises NoZone for a naive time without `tz`, TimeError (a ValueError) with a sentence otherwise, also for a time
+    too close to the calendar's ends to convert to UTC or to any zone (core.untrusted.utc_in_range).
     """
+    moment, offset = _parse_log_time(value, tz, time_format, unit)  # aware, in the zone the source gave
+    try:
+        return utc_in_range(moment), offset
+    except ValueError:
+        raise TimeError(OUT_OF_RANGE) from None
+
+
+def _parse_log_time(value, tz: tzinfo | None, time_format: str | None, unit: str | None) -> tuple[datetime, int | None]:
+    """(aware moment, offset or None); parse_log_time converts it to UTC."""
     if isinstance(value, bool) or value is None or isinstance(value, (dict, list)):
         raise TimeError(f"is not a time ({EXAMPLES})")
     if isinstance(value, int):
@@ -121,7 +132,7 @@ def parse_log_time(
             raise NoZone(NO_ZONE)
         else:
             moment = moment.replace(tzinfo=tz)
-        return moment.astimezone(UTC), offset
+        return moment, offset
     stripped = value.strip()
     match = _ISO.fullmatch(stripped)
     if match is None:
@@ -138,10 +149,10 @@ def parse_log_time(
     else:
         offset = moment.utcoffset()
         if offset is not None:
-            return moment.astimezone(UTC), offset // _MINUTE
+            return moment, offset // _MINUTE
         if tz is None:
             raise NoZone(NO_ZONE)
-        return moment.replace(tzinfo=tz).astimezone(UTC), None
+        return moment.replace(tzinfo=tz), None
     year, month, day, hour, minute, second, fraction, utc, sign, off_h, off_m = match.groups()
     micro = int(fraction[:6].ljust(6, "0")) if fraction else 0
     try:
@@ -156,10 +167,10 @@ def parse_log_time(
             raise TimeError("has an impossible UTC offset")
         total = hours * 60 + minutes
         total = -total if sign == "-" else total
-        return (moment - timedelta(minutes=total)).replace(tzinfo=UTC), total
+        return moment.replace(tzinfo=timezone(timedelta(minutes=total))), total
     if tz is None:
         raise NoZone(NO_ZONE)
-    return moment.replace(tzinfo=tz).astimezone(UTC), None
+    return moment.replace(tzinfo=tz), None
 
 
 def check_time_format(time_format: str | None) -> None:
@@ -218,8 +229,9 @@ def clean_log_text(text: str) -> str:
     return clip_text(text.rstrip())
 
 
-def is_url(value: str) -> bool:
-    return value.startswith(("https://", "http://")) and len(value) <= MAX_URL and not any(c.isspace() for c in value)
+def source_url_of(value) -> str:
+    """A named source field's or column's value as source_url: an http(s) URL with a host (core.untrusted), else ""."""
+    return http_url(value, max_length=MAX_URL)
 
 
 class Problems:

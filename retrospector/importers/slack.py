@@ -30,6 +30,9 @@ Decisions (documented for the lead / users):
   being read (to refuse duplicate ids), so it grows with the largest channel, not the export.
 - Zip members are read in memory only (nothing is extracted); in a folder only regular files are read
   (symlinks, pipes and devices are ignored).
+- Links: a file's permalink (else url_private) and an attachment's title_link are kept only when they are http(s)
+  URLs with a host (core.untrusted.http_url); `javascript:`, `data:` and the like are dropped (the name stays).
+- A lone surrogate ("\\ud800", half of a character) in any string becomes U+FFFD, as in every importer.
 
 Limits (an export over one is refused with a problem naming the limit; nothing is imported):
 - at most MAX_MEMBERS (100,000) files;
@@ -60,6 +63,8 @@ from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+from retrospector.core.untrusted import http_url, may_hold_surrogate_escapes, utc_in_range, without_lone_surrogates
 
 from .base import (
     EPOCH,
@@ -392,13 +397,18 @@ def _find_root(names: list[str]) -> str:
 
 
 def parse_slack_ts(value: object) -> datetime:
-    """'1585412040.000200' -> aware UTC datetime with microseconds; ValueError/OverflowError otherwise."""
+    """'1585412040.000200' -> aware UTC datetime with microseconds; ValueError otherwise, OverflowError for a time
+    past 9999-12-30 (core.untrusted.utc_in_range: a later one cannot be shown in every zone)."""
     if not isinstance(value, str):
         raise TypeError("not a string")
     match = TS_RE.fullmatch(value)
     if match is None:
         raise ValueError("not a Slack timestamp")
-    return EPOCH + timedelta(seconds=int(match.group(1)), microseconds=int(match.group(2)))
+    moment = EPOCH + timedelta(seconds=int(match.group(1)), microseconds=int(match.group(2)))
+    try:
+        return utc_in_range(moment)
+    except ValueError:
+        raise OverflowError(value) from None
 
 
 def _ts_key(ts: str) -> int:
@@ -505,7 +515,9 @@ def _load_json(source: _Source, name: str, problems: ProblemCollector) -> tuple[
         problems.add(name, f"is not UTF-8 text (byte {exc.start}).", line=line)
         return False, None
     try:
-        return True, json.loads(text)
+        value = json.loads(text)
+        # A lone surrogate ("\ud800", half of a character) becomes U+FFFD, as in every importer.
+        return True, without_lone_surrogates(value) if may_hold_surrogate_escapes(text) else value
     except json.JSONDecodeError as exc:
         problems.add(name, f"is not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).", line=exc.lineno)
     except RecursionError:
@@ -678,7 +690,7 @@ def _message_event(
     except OverflowError:
         problems.add(
             name,
-            f"{_preview(ts)} is not a possible time (it is beyond the year 9999).",
+            f"{_preview(ts)} is not a possible time (it is beyond 9999-12-30).",
             pointer=f"/{index}/ts",
             field="ts",
         )
@@ -840,12 +852,12 @@ def _folded_attachments(value: object) -> list[str]:
             continue
         pretext = _str(attachment.get("pretext")).strip()
         title = _str(attachment.get("title")).strip()
-        title_link = scrub_url(attachment.get("title_link"))
+        title_link = http_url(scrub_url(attachment.get("title_link")))
         body = _str(attachment.get("text")).strip()
         if pretext:
             parts.append(pretext)
         if title:
-            parts.append(f"[{title}]({title_link})" if title_link.startswith(("http://", "https://")) else title)
+            parts.append(f"[{title}]({title_link})" if title_link else title)
         if body:
             parts.append(body)
         fields = attachment.get("fields")
@@ -872,7 +884,8 @@ def _files(message: dict) -> tuple[Attachment, ...]:
         name = _str(item.get("title")).strip() or _str(item.get("name")).strip() or _str(item.get("id")).strip()
         if not name or item.get("mode") == "tombstone":
             continue
-        url = scrub_url(item.get("permalink")) or scrub_url(item.get("url_private"))
+        # Only an http(s) link is kept: a `javascript:` or `data:` permalink must never become a link on the page.
+        url = http_url(scrub_url(item.get("permalink"))) or http_url(scrub_url(item.get("url_private")))
         result.append(Attachment(name=scrub_tokens(name)[:300], mimetype=_str(item.get("mimetype"))[:100], url=url))
     return tuple(result)
 

@@ -8,6 +8,7 @@ from django.db import transaction
 from retrospector.accounts.models import Organization, Team, User
 from retrospector.core.errors import ConflictError
 from retrospector.core.text import single_line
+from retrospector.core.untrusted import utc_in_range
 
 from .models import MOMENT_LABELS, MOMENTS, Incident, IncidentLink, Service, SeverityLevel
 from .selectors import can_edit_incident
@@ -32,7 +33,7 @@ def severity_levels_ensure_defaults(*, organization: Organization) -> None:
 
 
 def validate_moments(moments: dict[str, datetime | None]) -> None:
-    """Refuse key moments that are out of order, naming both fields."""
+    """Refuse key moments that are out of order, naming both fields, or too close to the calendar's ends."""
     if moments.get("started_at") is None:
         raise ValidationError({"started_at": "When did the impact start? This moment is required."})
     previous_field = None
@@ -40,6 +41,10 @@ def validate_moments(moments: dict[str, datetime | None]) -> None:
         value = moments.get(field)
         if value is None:
             continue
+        try:
+            utc_in_range(value)  # shown in every viewer's zone: it must convert without overflowing
+        except ValueError as exc:
+            raise ValidationError({field: f"{MOMENT_LABELS[field]}: this time {exc}."}) from None
         if previous_field is not None and value < moments[previous_field]:
             raise ValidationError(
                 {

@@ -2,10 +2,12 @@ import zoneinfo
 
 from django import forms
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.utils import timezone
 
 from retrospector.accounts.forms import TIME_ZONE_CHOICES
 from retrospector.core.forms import LongSelect, SharedChoices
+from retrospector.core.untrusted import utc_in_range
 from retrospector.importers.registry import SOURCE_LABELS
 from retrospector.incidents.models import MOMENT_LABELS, MOMENTS
 from retrospector.timeline.imports import size_text
@@ -42,6 +44,7 @@ class EventForm(forms.Form):
         required=False,
         max_length=2000,
         assume_scheme="https",
+        validators=[URLValidator(schemes=["http", "https"], message="Give an http:// or https:// link.")],
         label="Source link",
         help_text="The chat message, page, alert, log line or deploy this comes from.",
     )
@@ -56,6 +59,11 @@ class EventForm(forms.Form):
             # Django made it aware in the viewer's zone; take back the wall-clock time that was typed.
             naive = when if when.tzinfo is None else timezone.make_naive(when)
             data["occurred_at"] = naive.replace(tzinfo=zoneinfo.ZoneInfo(zone))
+            try:
+                utc_in_range(data["occurred_at"])
+            except ValueError as exc:
+                self.add_error("when", f"This time {exc}.")
+                return data
             data["original_time"] = f"{self.data.get(self.add_prefix('when'), '')} {zone}".strip()
             offset = data["occurred_at"].utcoffset()
             data["original_offset_minutes"] = int(offset.total_seconds() // 60) if offset is not None else None

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from retrospector.accounts.models import User
+from retrospector.core.untrusted import utc_in_range
 from retrospector.importers.base import ImportOptions, parse_rfc3339
 from retrospector.importers.registry import SOURCES, parse_upload
 from retrospector.incidents.models import Incident
@@ -105,18 +106,22 @@ def _moment(option: str, value: str | None, local_zone: zoneinfo.ZoneInfo | None
     if not value:
         return None
     try:
-        return parse_rfc3339(value)
+        moment = parse_rfc3339(value)
     except ValueError:
-        pass
-    if local_zone is not None:
+        if local_zone is None:
+            raise ValidationError(
+                {option: f"Not a time with a zone: {value!r}; give an RFC 3339 time such as 2024-05-01T14:00:00Z."}
+            ) from None
         try:
             moment = datetime.fromisoformat(value)
         except ValueError:
             raise ValidationError({option: f"Not a date and time: {value!r}."}) from None
-        return moment if moment.tzinfo is not None else moment.replace(tzinfo=local_zone)
-    raise ValidationError(
-        {option: f"Not a time with a zone: {value!r}; give an RFC 3339 time such as 2024-05-01T14:00:00Z."}
-    )
+        moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=local_zone)
+    try:
+        utc_in_range(moment)
+    except ValueError as exc:
+        raise ValidationError({option: f"{value!r} {exc}."}) from None
+    return moment
 
 
 def size_text(size: int) -> str:

@@ -4,6 +4,7 @@ The tables keep the names they had when these models lived in the incidents app 
 """
 
 from django.conf import settings
+from django.core.validators import URLValidator
 from django.db import models
 
 from retrospector.core.fields import SingleLineField
@@ -66,7 +67,13 @@ class TimelineEvent(models.Model):
     source_ref = models.CharField(
         max_length=500, blank=True, help_text="Unique per incident: permalink, message id, file and line."
     )
-    source_url = models.URLField(max_length=2000, blank=True)
+    # Only http(s): the page renders it as a link (URLField alone takes ftp too). Importers keep only http(s) URLs
+    # with a host (core.untrusted.http_url); rows stored before either rule were cleaned by migration 0003.
+    source_url = models.URLField(
+        max_length=2000,
+        blank=True,
+        validators=[URLValidator(schemes=["http", "https"], message="Give an http:// or https:// link.")],
+    )
     channel = SingleLineField(max_length=200, blank=True)
     parent_ref = models.CharField(max_length=500, blank=True)
     source_position = models.PositiveIntegerField(null=True, blank=True, help_text="Order within the imported input.")

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Q, QuerySet, TextField, When
 from django.db.models.functions import Cast, Left
 
+from retrospector.core.untrusted import http_url
 from retrospector.incidents.models import MOMENTS, Incident
 from retrospector.timeline.models import TimelineEvent
 
@@ -330,10 +331,7 @@ def key_events_markdown(incident: Incident, zone) -> str:
         text = " ".join(event.text.split()).replace("|", "\\|")
         if event.actor:
             text = f"{event.actor.replace('|', '/')}: {text}"
-        source = (
-            f"[{event.source_type}]({event.source_url})"
-            if event.source_url
-            else (event.source_ref.replace("|", "/") or "—")
-        )
+        url = http_url(event.source_url)
+        source = f"[{event.source_type}]({url})" if url else (event.source_ref.replace("|", "/") or "—")
         rows.append(f"| {local:%Y-%m-%d %H:%M:%S} | {text[:500]} | {source} |")
     return "\n".join([header, *rows])

@@ -15,6 +15,7 @@ from retrospector.core.errors import ConflictError
 from retrospector.core.markdown import markdown_size_error, render_markdown
 from retrospector.core.shortcuts import all_visible_or_404
 from retrospector.core.text import single_line, strip_bidi_controls
+from retrospector.core.untrusted import utc_in_range
 from retrospector.incidents.models import MOMENTS, Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.incidents.services import incident_update
@@ -44,6 +45,16 @@ def _timeline_changed(incident_id: int) -> None:
     Incident.objects.filter(pk=incident_id).update(timeline_version=F("timeline_version") + 1)
 
 
+def _check_time(occurred_at: datetime | None, missing: str) -> None:
+    """An event's time has a zone and can be shown in every zone (core.untrusted.utc_in_range)."""
+    if occurred_at is None or occurred_at.tzinfo is None:
+        raise ValidationError({"occurred_at": missing})
+    try:
+        utc_in_range(occurred_at)
+    except ValueError as exc:
+        raise ValidationError({"occurred_at": f"This time {exc}."}) from None
+
+
 def _clean_text(text: str) -> str:
     text = (text or "").replace("\r\n", "\n").strip()
     if len(text) > MAX_EVENT_TEXT:
@@ -70,8 +81,7 @@ def event_add(
     tags: Iterable[str] = (),
 ) -> TimelineEvent:
     _require_editor(by, incident)
-    if occurred_at is None or occurred_at.tzinfo is None:
-        raise ValidationError({"occurred_at": "Give the time with its zone (or pick the zone it was written in)."})
+    _check_time(occurred_at, "Give the time with its zone (or pick the zone it was written in).")
     text = _clean_text(text)
     if not text:
         raise ValidationError({"text": "Say what happened."})
@@ -137,8 +147,8 @@ def event_update(*, event: TimelineEvent, by: User, base_version: int | None = N
         if not changes["text"]:
             raise ValidationError({"text": "Say what happened."})
         changes["html"] = render_markdown(changes["text"])
-    if "occurred_at" in changes and (changes["occurred_at"] is None or changes["occurred_at"].tzinfo is None):
-        raise ValidationError({"occurred_at": "Give the time with its zone."})
+    if "occurred_at" in changes:
+        _check_time(changes["occurred_at"], "Give the time with its zone.")
     for field, value in changes.items():
         setattr(current, field, value)
     current.version += 1

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from retrospector.core.markdown_sections import outline
+from retrospector.core.untrusted import LONE_SURROGATE, LONE_SURROGATE_MESSAGE, lone_surrogate_path
 from retrospector.core.yaml_errors import yaml_problem
 
 FORMAT = "retrospector/1"
@@ -98,7 +99,25 @@ def to_markdown(*, title: str, template_key: str, template_version: int, inciden
     return "\n".join(out).rstrip("\n") + "\n"
 
 
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _refuse_lone_surrogates(text: str, source: str, meta: object = None, front_lines: list[str] = ()) -> None:
+    """A lone surrogate (half of a character) is not text: refused, naming its line. The text itself cannot hold one
+    when it came from a file or a request; the front matter's YAML escapes ("\\ud800") can write one."""
+    if (found := LONE_SURROGATE.search(text)) is not None:
+        raise MarkdownImportError(LONE_SURROGATE_MESSAGE, line=text.count("\n", 0, found.start()) + 1, source=source)
+    path = lone_surrogate_path(meta)
+    if path is not None:
+        line = next((n for n, line in enumerate(front_lines, start=1) if _SURROGATE_ESCAPE.search(line)), 2)
+        name = ".".join(str(part) for part in path) or "the front matter"
+        raise MarkdownImportError(
+            f"{LONE_SURROGATE.sub(chr(0xFFFD), name)} {LONE_SURROGATE_MESSAGE}", line=line, source=source
+        )
+
+
 def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospective:
+    _refuse_lone_surrogates(text, source)
     if len(text.encode("utf-8")) > MAX_IMPORT_BYTES:
         raise MarkdownImportError(f"larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB", source=source)
     text = text.replace("\r\n", "\n").replace("\r", "\n").lstrip("\ufeff")
@@ -119,6 +138,7 @@ def parse_markdown(text: str, *, source: str = "document") -> ParsedRetrospectiv
             raise MarkdownImportError(f"invalid front matter: {problem.problem}", line=line, source=source) from exc
         if not isinstance(meta, dict):
             raise MarkdownImportError("the front matter must be a mapping", line=2, source=source)
+        _refuse_lone_surrogates(text, source, meta, lines[: front.end])
         fmt = meta.get("format")
         if fmt is not None and fmt != FORMAT:
             raise MarkdownImportError(

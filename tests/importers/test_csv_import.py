@@ -14,7 +14,15 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from webhook_fuzz_support import cut_off, import_problems, only_import_failed, with_lines_inserted
+from webhook_fuzz_support import (
+    any_text,
+    check_untrusted_fields,
+    cut_off,
+    import_problems,
+    only_import_failed,
+    with_lines_inserted,
+    with_lone_surrogate,
+)
 
 from retrospector.importers import base
 from retrospector.importers.base import ImportFailed, ImportOptions
@@ -400,7 +408,7 @@ SEEDS = _seeds()
 FUZZ_MAPPINGS = [TIMELINE_MAPPING, SIMPLE, CsvMapping.from_spec("time=time,text=text,actor=host?")]
 garbage = st.one_of(
     st.binary(max_size=80),
-    st.text(alphabet=st.sampled_from(list(',;"\t\r\n\x00\ufeffé€ 0123456789-:TZ+.ab')), max_size=80).map(
+    st.text(alphabet=st.sampled_from(list(',;"\t\r\n\x00\ufeff\ud800é€ 0123456789-:TZ+.ab')), max_size=80).map(
         lambda s: s.encode("utf-8", "surrogatepass")
     ),
 )
@@ -409,6 +417,7 @@ garbage = st.one_of(
 def _check_fuzzed(event):
     assert event.occurred_at.tzinfo is not None
     assert len(event.source_ref) <= 500 and len(event.actor) <= 200 and len(event.text) <= base.MAX_TEXT
+    check_untrusted_fields(event)
 
 
 def _only_import_failed(data: bytes, mapping, tmp_path, tz):
@@ -449,7 +458,9 @@ def test_fuzz_random_garbage_lines(tmp_path, seed, at, junk, mapping):
     seed=st.integers(0, len(SEEDS) - 1),
     row=st.integers(1, 30),
     column=st.integers(0, 6),
-    value=st.text(max_size=40),
+    value=any_text(max_size=40)
+    | with_lone_surrogate
+    | st.sampled_from(["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-23:59", "javascript:alert(1)", "http:///x"]),
     tz=st.sampled_from([None, UTC]),
 )
 def test_fuzz_random_field_values(tmp_path, seed, row, column, value, tz):

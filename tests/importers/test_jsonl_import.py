@@ -13,7 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from webhook_fuzz_support import cut_off, import_problems, only_import_failed, with_lines_inserted
+from webhook_fuzz_support import (
+    ODD_VALUES,
+    any_text,
+    check_untrusted_fields,
+    cut_off,
+    import_problems,
+    only_import_failed,
+    with_lines_inserted,
+    with_lone_surrogate,
+)
 
 from retrospector.importers import base
 from retrospector.importers.base import ImportOptions
@@ -494,11 +503,13 @@ json_values = st.recursive(
     | st.booleans()
     | st.integers()
     | st.floats()
-    | st.text(max_size=30)
+    | any_text(max_size=30)
+    | with_lone_surrogate
     | st.sampled_from(
         ["2024-05-01T10:00:00Z", "2024-05-01 10:00", "20202-01-16", "1700000000123", "-1", "9" * 25, "ERROR", "warn"]
-    ),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    )
+    | st.sampled_from(ODD_VALUES),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(any_text(max_size=8), children, max_size=3),
     max_leaves=6,
 )
 
@@ -506,6 +517,7 @@ json_values = st.recursive(
 def _check_fuzzed(event):
     assert event.occurred_at.utcoffset().total_seconds() == 0
     assert len(event.text) <= base.MAX_TEXT and len(event.actor) <= 200 and len(event.original_time) <= 100
+    check_untrusted_fields(event)
 
 
 def _only_import_failed(data: bytes, tmp_path, mapping, tz):
@@ -529,7 +541,11 @@ def test_fuzz_truncated_bytes(tmp_path, seed, cut, mapping, tz):
 @given(
     seed=st.integers(0, len(SEEDS) - 1),
     at=st.integers(0, 50),
-    junk=st.lists(st.binary(max_size=60) | st.text(max_size=60).map(str.encode), min_size=1, max_size=4),
+    junk=st.lists(
+        st.binary(max_size=60) | any_text(max_size=60).map(lambda s: s.encode("utf-8", "surrogatepass")),
+        min_size=1,
+        max_size=4,
+    ),
     mapping=st.sampled_from(MAPPINGS),
 )
 def test_fuzz_random_garbage_lines(tmp_path, seed, at, junk, mapping):

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import event as note_outcome
 from hypothesis import strategies as st
-from webhook_fuzz_support import import_problems
+from webhook_fuzz_support import ODD_VALUES, any_text, check_untrusted_fields, import_problems, with_lone_surrogate
 
 from bench.slack_generator import generate_export
 from retrospector.importers import slack
@@ -718,9 +718,13 @@ SLACKISH_STRINGS = st.one_of(
             "message_deleted",
             "channel_join",
             "thread_broadcast",
+            "253402300799.000000",  # 9999-12-31T23:59:59Z: past what every zone can show
+            "javascript:alert(1)",
         ]
     ),
-    st.text(max_size=20),
+    st.sampled_from(ODD_VALUES),
+    any_text(max_size=20),
+    with_lone_surrogate,
 )
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True, allow_infinity=True) | SLACKISH_STRINGS,
@@ -748,7 +752,7 @@ JSON_VALUES = st.recursive(
                     "hidden",
                 ]
             )
-            | st.text(max_size=5),
+            | any_text(max_size=5),
             children,
             max_size=4,
         )
@@ -828,9 +832,10 @@ def test_mutated_exports_parse_or_fail_cleanly(data):
             raw = member.read_bytes()
             how = data.draw(st.sampled_from(["json"] * 6 + ["truncate", "flip"]))
             if how == "json":
-                member.write_text(
+                member.write_text(  # ensure_ascii=False writes a lone surrogate as such: not UTF-8, refused
                     json.dumps(_mutate_json(data, json.loads(raw)), ensure_ascii=data.draw(st.booleans())),
                     encoding="utf-8",
+                    errors="surrogatepass",
                 )
             elif how == "truncate":
                 member.write_bytes(raw[: data.draw(st.integers(0, len(raw)))])
@@ -857,3 +862,4 @@ def test_mutated_exports_parse_or_fail_cleanly(data):
         for event in events:
             assert event.occurred_at.tzinfo is not None and event.actor_kind in ACTOR_KINDS and event.kind == "message"
             assert "xoxx-REDACTED" not in json.dumps(event.as_json())
+            check_untrusted_fields(event)

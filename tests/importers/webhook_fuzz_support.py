@@ -13,13 +13,14 @@ import copy
 import json
 import tempfile
 from collections.abc import Callable, Iterable
-from datetime import UTC
+from datetime import UTC, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from retrospector.core.untrusted import http_url
 from retrospector.importers.base import (
     ACTOR_KINDS,
     EVENT_KINDS,
@@ -90,6 +91,16 @@ def problems_of(module, path: Path, **options) -> list[ImportProblem]:
     return problems
 
 
+def check_untrusted_fields(event: ParsedEvent) -> None:
+    """What every importer's events satisfy whatever the input: links are http(s) URLs with a host, every string is
+    Unicode text (no lone surrogate: PostgreSQL would refuse it), the time converts to any zone."""
+    assert event.source_url == http_url(event.source_url), event.source_url
+    assert all(a.url == http_url(a.url) for a in event.attachments), event.attachments
+    json.dumps(event.as_json(), ensure_ascii=False).encode("utf-8")  # UnicodeEncodeError on a lone surrogate
+    for hours in (-23, 23):
+        event.occurred_at.astimezone(timezone(timedelta(hours=hours, minutes=59 if hours > 0 else -59)))
+
+
 def check_event(event: ParsedEvent, source_type: str) -> None:
     """What every event must satisfy, whatever the input."""
     assert event.occurred_at.tzinfo is not None and event.occurred_at.utcoffset().total_seconds() == 0
@@ -102,6 +113,7 @@ def check_event(event: ParsedEvent, source_type: str) -> None:
     assert event.source_url == "" or event.source_url.startswith(("http://", "https://"))
     assert isinstance(event.original_time, str) and event.original_time
     event.as_json()
+    check_untrusted_fields(event)
 
 
 def one_event(module, source: str, relative: str) -> ParsedEvent:
@@ -180,19 +192,42 @@ ODD_VALUES = [
     "Bot",
     "x" * 30_000,
     "\x00\u2028\ud7ff",
+    "\ud800",  # a lone surrogate: JSON writes it as an escape
+    "a\udfffb",
+    "9999-12-31T23:59:59-23:59",
+    "0001-01-01T00:00:00+14:00",
+    "9999-12-31T23:59:59Z",
+    "data:text/html,<script>alert(1)</script>",
+    "http:///no-host",
 ]
+
+# st.text() leaves surrogates out; JSON escapes ("\ud800") put lone ones in any string, so the strategies do too.
+TEXT_CHARACTERS = st.one_of(st.characters(), st.characters(), st.characters(categories=["Cs"]))
+
+
+def any_text(**kwargs) -> st.SearchStrategy[str]:
+    """st.text(**kwargs) with lone surrogates among its characters."""
+    return st.text(TEXT_CHARACTERS, **kwargs)
+
+
+# Text that surely holds one, so that a fuzzer meets it often (any_text's are rarer than their characters suggest).
+with_lone_surrogate = st.builds(
+    "{}{}{}".format, st.text(max_size=5), st.characters(categories=["Cs"]), st.text(max_size=5)
+)
+
 
 scalars = st.one_of(
     st.none(),
     st.booleans(),
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False),
-    st.text(max_size=20),
+    any_text(max_size=20),
+    with_lone_surrogate,
     st.sampled_from(ODD_VALUES),
 )
 json_values = st.recursive(
     scalars,
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(any_text(max_size=8), children, max_size=3),
     max_leaves=6,
 )
 

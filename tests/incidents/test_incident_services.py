@@ -126,3 +126,18 @@ def test_the_form_names_the_field_of_an_out_of_order_moment(client_for, people):
     assert response.status_code == 200
     assert "Resolved (2026-05-04 18:00) cannot be before started" in response.content.decode()
     assert not Incident.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "when, zone", [("9999-12-31T23:59", "Pacific/Pago_Pago"), ("0001-01-01T00:00", "Pacific/Kiritimati")]
+)
+def test_a_moment_at_the_calendars_ends_is_refused_on_its_field_not_a_500(people, client_for, when, zone):
+    bob = people["bob"]
+    bob.time_zone = zone
+    bob.save()
+    severity = SeverityLevel.objects.get(organization=bob.organization, key="SEV2")
+    form = {"title": "Far out", "team": people["payments"].pk, "severity": severity.pk, "status": "open"}
+    response = client_for("bob").post("/incidents/new", form | {"visibility": "organization", "started_at": when})
+    assert response.status_code == 200
+    assert "too close to the ends of the calendar" in response.context["form"].errors["started_at"][0]
+    assert not Incident.objects.filter(title="Far out").exists()

@@ -726,7 +726,7 @@ def hostile_markdown_link(draw) -> str:
 dangerous_text = st.lists(
     st.one_of(
         st.sampled_from(DANGEROUS_FRAGMENTS),
-        st.text(max_size=4),
+        st.text(st.one_of(st.characters(), st.characters(categories=["Cs"])), max_size=4),
         hostile_tag(),
         hostile_markdown_link(),
     ),

@@ -1,6 +1,20 @@
 from django import template
+from django.utils.html import conditional_escape, format_html
+
+from retrospector.core.untrusted import http_url
 
 register = template.Library()
+
+
+@register.filter
+def http_link(url, label) -> str:
+    """`label` as a link to `url` when it is an http(s) URL with a host, else `label` as plain text: a stored
+    `javascript:` or `data:` URL is never rendered as a link (the last line of defence; inputs refuse them too).
+    Django templates: {{ url|http_link:label }}; Jinja2: {{ url|http_link(label) }}."""
+    safe = http_url(url)
+    if not safe:
+        return conditional_escape("" if label is None else label)
+    return format_html('<a href="{}" rel="nofollow noopener">{}</a>', safe, label)
 
 
 @register.filter
