@@ -107,7 +107,26 @@ TEMPLATES = [
     },
 ]
 
+
 # --- Database ---------------------------------------------------------------
+def sqlite_tuned(database: dict) -> dict:
+    """Every SQLite configuration (the default file, SQLITE_PATH, or DATABASE_URL=sqlite:...) runs with the same
+    options: WAL, so readers never block the writer; immediate transactions, so a writer takes the write lock when it
+    starts instead of failing to upgrade a read lock ("database is locked") halfway through; and a busy timeout, so
+    writers queue for that lock instead of failing. Other engines are returned unchanged."""
+    if database.get("ENGINE") != "django.db.backends.sqlite3":
+        return database
+    options = dict(database.get("OPTIONS") or {})
+    options.update(
+        timeout=20,
+        transaction_mode="IMMEDIATE",
+        init_command=(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-20000;"
+        ),
+    )
+    return {**database, "OPTIONS": options}
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
@@ -117,17 +136,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "retrospector.sqlite3")),
-            "OPTIONS": {
-                # Writers queue instead of failing with "database is locked".
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-20000;"
-                ),
-            },
         }
     }
+DATABASES["default"] = sqlite_tuned(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
