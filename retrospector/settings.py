@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "retrospector.core.middleware.UserTimeZoneMiddleware",
+    "retrospector.core.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "retrospector.urls"

@@ -1,6 +1,7 @@
 """The JSON API: /api/v1/..., OpenAPI at /api/openapi.json, docs at /api/docs."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -8,7 +9,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, django_auth
 
 from retrospector.accounts.services import token_authenticate
-from retrospector.core.errors import ConflictError
+from retrospector.core.errors import BUSY_MESSAGE, BUSY_RETRY_AFTER_SECONDS, ConflictError, is_lock_contention
 
 
 class BearerToken(HttpBearer):
@@ -104,6 +105,17 @@ def on_conflict(request, exc: ConflictError):
             updated_at=current.updated_at.isoformat(),
         )
     return _error(request, 409, str(exc), "base_version", current=payload)
+
+
+@api.exception_handler(OperationalError)
+def on_database_busy(request, exc: OperationalError):
+    """Lock contention (SQLite's "database is locked", PostgreSQL's lock timeouts, serialization failures, deadlocks)
+    answers 503 with Retry-After: nothing was saved and the same request can succeed a moment later."""
+    if not is_lock_contention(exc):
+        raise exc
+    response = _error(request, 503, BUSY_MESSAGE)
+    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
 
 
 from . import checks, incidents, timeline, writeups  # noqa: E402  (routers register themselves on import)
