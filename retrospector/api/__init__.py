@@ -6,7 +6,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from retrospector.accounts.services import token_authenticate
 from retrospector.core.errors import BUSY_MESSAGE, BUSY_RETRY_AFTER_SECONDS, ConflictError, is_lock_contention
@@ -22,12 +22,22 @@ class BearerToken(HttpBearer):
         return user
 
 
+class SessionCookie(SessionAuth):
+    """A signed-in browser session. Its writes must carry the CSRF token (403 without one); a request with no signed-in
+    session is not checked for a token: it is simply unauthenticated (401), whatever its method."""
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
 api = NinjaAPI(
     title="Retrospector API",
     version="1",
     description="Incidents, retrospectives, templates and exports. Authenticate with `Authorization: Bearer <token>` "
     "(create one under Preferences → API tokens, or `retrospector token create USERNAME`) or a browser session.",
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), SessionCookie()],
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -90,7 +100,9 @@ def on_http_error(request, exc: HttpError):
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
-    return _error(request, 401, "Authentication required: send 'Authorization: Bearer <token>' or log in.")
+    response = _error(request, 401, "Authentication required: send 'Authorization: Bearer <token>' or log in.")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 @api.exception_handler(ConflictError)
