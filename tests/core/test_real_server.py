@@ -19,7 +19,7 @@ import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SAVERS = 20
+WRITERS = 16
 
 SETUP = """
 import json
@@ -43,10 +43,10 @@ incident = incident_create(
 )
 postmortem = Template.objects.get(key="postmortem", organization=None)
 retrospective = retrospective_start(incident=incident, template=postmortem, by=alice)
-section = retrospective.sections.order_by("position").first()
+first = retrospective.sections.order_by("position").first()
 _, raw = token_create(user=alice, name="load")
-print(json.dumps({"token": raw, "retrospective": retrospective.pk, "key": section.key, "section": section.pk,
-                  "version": section.version}))
+section = {"key": first.key, "id": first.pk, "version": first.version}
+print(json.dumps({"token": raw, "retrospective": retrospective.pk, "section": section}))
 """
 
 
@@ -118,12 +118,8 @@ def server(tmp_path_factory):
         yield {"base": base, "database": database, "log": log, **data}
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=5)
+            os.killpg(process.pid, signal.SIGKILL)  # our own test server's process group: no need to wait for it
+            process.wait(timeout=10)
         log.close()
 
 
@@ -141,25 +137,24 @@ def test_the_first_start_with_an_empty_var_folder_serves_the_stylesheet(server):
 
 
 def test_concurrent_saves_of_one_section_on_a_database_url_sqlite_file_all_land(server):
-    """Every writer saves once, starting again from the latest version after a conflict (409) or a busy database
-    (503 with Retry-After): no other error, and every save is a revision."""
-    url = f"{server['base']}/api/v1/retrospectives/{server['retrospective']}/sections/{server['key']}"
+    """Writers save one section at the same moment, each once. A save that met a newer version (409) or a busy
+    database (503 with Retry-After) is sent again from the latest version, so each round the remaining writers race
+    again: no other answer, and every save is one revision, none lost."""
+    section = server["section"]
+    url = f"{server['base']}/api/v1/retrospectives/{server['retrospective']}/sections/{section['key']}"
     headers = {"Authorization": f"Bearer {server['token']}"}
     statuses: list[int] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(SAVERS)
+    barrier = threading.Barrier(WRITERS)
 
-    def save(index: int) -> None:
-        body = f"Writer {index} was here."
+    def write(writer: int) -> None:
         with httpx.Client(headers=headers, timeout=30) as client:
-            version = server["version"]
+            version = section["version"]
             barrier.wait(timeout=30)
-            for _ in range(4 * SAVERS):
-                response = client.put(url, json={"body": body, "base_version": version})
+            for _ in range(4 * WRITERS):  # bounded: each round one writer gets through
+                response = client.put(url, json={"body": f"Writer {writer} was here.", "base_version": version})
                 with lock:
                     statuses.append(response.status_code)
-                if response.status_code == 200:
-                    return
                 if response.status_code == 409:
                     version = response.json()["current"]["version"]
                 elif response.status_code == 503:
@@ -168,21 +163,23 @@ def test_concurrent_saves_of_one_section_on_a_database_url_sqlite_file_all_land(
                 else:
                     return
 
-    threads = [threading.Thread(target=save, args=(i,)) for i in range(SAVERS)]
+    threads = [threading.Thread(target=write, args=(i,)) for i in range(WRITERS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=60)
 
     unexpected = sorted(status for status in statuses if status not in (200, 409, 503))
-    assert unexpected == [], f"statuses other than 200, 409 and 503: {unexpected}"
-    assert statuses.count(200) == SAVERS
+    assert unexpected == [], f"statuses other than 200, 409 and 503: {unexpected} (of {len(statuses)})"
+    # With a busy timeout and immediate transactions the writers queue for the lock: none is even asked to retry.
+    assert statuses.count(503) == 0, f"{statuses.count(503)} of {len(statuses)} saves were told the database was busy"
+    assert statuses.count(200) == WRITERS
     with sqlite3.connect(server["database"]) as db:
         saved = db.execute(
             "SELECT body FROM writeups_revision WHERE section_id = ? AND version > ?",
-            [server["section"], server["version"]],
+            [section["id"], section["version"]],
         )
-        bodies = [body for (body,) in saved]
-        (version,) = db.execute("SELECT version FROM writeups_section WHERE id = ?", [server["section"]]).fetchone()
-    assert sorted(bodies) == sorted(f"Writer {i} was here." for i in range(SAVERS))
-    assert version == server["version"] + SAVERS
+        bodies = sorted(body for (body,) in saved)
+        (version,) = db.execute("SELECT version FROM writeups_section WHERE id = ?", [section["id"]]).fetchone()
+    assert bodies == sorted(f"Writer {i} was here." for i in range(WRITERS))
+    assert version == section["version"] + WRITERS
