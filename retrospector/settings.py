@@ -110,21 +110,34 @@ TEMPLATES = [
 
 
 # --- Database ---------------------------------------------------------------
-def sqlite_tuned(database: dict) -> dict:
-    """Every SQLite configuration (the default file, SQLITE_PATH, or DATABASE_URL=sqlite:...) runs with the same
-    options: WAL, so readers never block the writer; immediate transactions, so a writer takes the write lock when it
+# How long a request waits for a lock that other writers hold before giving up (it then answers 503 with Retry-After):
+# well within the server's worker timeout (`serve`: 60 s), so a request stuck behind a lock still gets an answer.
+DATABASE_LOCK_WAIT_SECONDS = 20
+
+
+def database_tuned(database: dict) -> dict:
+    """The connection options every configuration of an engine gets, however it was given (the default file,
+    SQLITE_PATH, or DATABASE_URL).
+
+    SQLite: WAL, so readers never block the writer; immediate transactions, so a writer takes the write lock when it
     starts instead of failing to upgrade a read lock ("database is locked") halfway through; and a busy timeout, so
-    writers queue for that lock instead of failing. Other engines are returned unchanged."""
-    if database.get("ENGINE") != "django.db.backends.sqlite3":
-        return database
+    writers queue for that lock instead of failing. PostgreSQL: a lock timeout, so a request waits for a row lock at
+    most as long as SQLite's writers do. Other engines are returned unchanged."""
+    engine = database.get("ENGINE")
     options = dict(database.get("OPTIONS") or {})
-    options.update(
-        timeout=20,
-        transaction_mode="IMMEDIATE",
-        init_command=(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-20000;"
-        ),
-    )
+    if engine == "django.db.backends.sqlite3":
+        options.update(
+            timeout=DATABASE_LOCK_WAIT_SECONDS,
+            transaction_mode="IMMEDIATE",
+            init_command=(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-20000;"
+            ),
+        )
+    elif engine == "django.db.backends.postgresql":
+        lock_timeout = f"-c lock_timeout={DATABASE_LOCK_WAIT_SECONDS * 1000}"
+        options["options"] = f"{options.get('options', '')} {lock_timeout}".strip()
+    else:
+        return database
     return {**database, "OPTIONS": options}
 
 
@@ -139,7 +152,7 @@ else:
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "retrospector.sqlite3")),
         }
     }
-DATABASES["default"] = sqlite_tuned(DATABASES["default"])
+DATABASES["default"] = database_tuned(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

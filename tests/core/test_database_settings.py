@@ -1,11 +1,14 @@
 """Every way of pointing Retrospector at SQLite gets the same connection options: WAL, a busy timeout and immediate
-transactions (without them concurrent saves fail with "database is locked"). The settings are read by a fresh process
-with each configuration's environment, the way the server reads them."""
+transactions (without them concurrent saves fail with "database is locked"); PostgreSQL gets a lock timeout as long as
+SQLite's busy timeout. The settings are read by a fresh process with each configuration's environment, the way the
+server reads them."""
 
 import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,11 +35,12 @@ print(json.dumps({"read": read, "connected": {"name": str(connection.settings_di
 """
 
 
-def test_a_database_url_for_sqlite_gets_the_same_options_as_the_default_file(tmp_path):
+def test_every_sqlite_configuration_gets_the_same_options_and_postgresql_a_lock_timeout(tmp_path):
     by_path, by_url = tmp_path / "by-path.sqlite3", tmp_path / "by-url.sqlite3"
     configurations = {
+        "PostgreSQL": {"DATABASE_URL": "postgres://retro@127.0.0.1:5432/retro"},  # read, never connected to
         "SQLITE_PATH": {"SQLITE_PATH": str(by_path)},
-        "DATABASE_URL": {"DATABASE_URL": f"sqlite:///{by_url}"},
+        "DATABASE_URL": {"DATABASE_URL": f"sqlite:///{by_url}"},  # last: the one connected to
     }
     result = subprocess.run(
         [sys.executable, "-c", SHOW, json.dumps(configurations)],
@@ -63,3 +67,18 @@ def test_a_database_url_for_sqlite_gets_the_same_options_as_the_default_file(tmp
     assert shown["connected"]["name"] == str(by_url)
     assert shown["connected"]["journal"] == "wal"
     assert shown["connected"]["busy_ms"] >= 5000
+    # PostgreSQL waits for a lock as long as SQLite does, then gives up (a 503), instead of until the server's timeout.
+    assert f"-c lock_timeout={shown['connected']['busy_ms']}" in read["PostgreSQL"].get("OPTIONS", {}).get(
+        "options", ""
+    )
+
+
+def test_postgresql_connections_give_up_on_a_lock_after_the_lock_timeout(db):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only (the PostgreSQL run)")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        (lock_timeout,) = cursor.fetchone()
+    assert lock_timeout == "20s"
