@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "retrospector.core.middleware.UserTimeZoneMiddleware",
     "retrospector.accounts.middleware.OrganizationImageHostsMiddleware",
+    "retrospector.core.middleware.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "retrospector.urls"
@@ -111,7 +112,39 @@ TEMPLATES = [
     },
 ]
 
+
 # --- Database ---------------------------------------------------------------
+# How long a request waits for a lock that other writers hold before giving up (it then answers 503 with Retry-After):
+# well within the server's worker timeout (`serve`: 60 s), so a request stuck behind a lock still gets an answer.
+DATABASE_LOCK_WAIT_SECONDS = 20
+
+
+def database_tuned(database: dict) -> dict:
+    """The connection options every configuration of an engine gets, however it was given (the default file,
+    SQLITE_PATH, or DATABASE_URL).
+
+    SQLite: WAL, so readers never block the writer; immediate transactions, so a writer takes the write lock when it
+    starts instead of failing to upgrade a read lock ("database is locked") halfway through; and a busy timeout, so
+    writers queue for that lock instead of failing. PostgreSQL: a lock timeout, so a request waits for a row lock at
+    most as long as SQLite's writers do. Other engines are returned unchanged."""
+    engine = database.get("ENGINE")
+    options = dict(database.get("OPTIONS") or {})
+    if engine == "django.db.backends.sqlite3":
+        options.update(
+            timeout=DATABASE_LOCK_WAIT_SECONDS,
+            transaction_mode="IMMEDIATE",
+            init_command=(
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA cache_size=-20000;"
+            ),
+        )
+    elif engine == "django.db.backends.postgresql":
+        lock_timeout = f"-c lock_timeout={DATABASE_LOCK_WAIT_SECONDS * 1000}"
+        options["options"] = f"{options.get('options', '')} {lock_timeout}".strip()
+    else:
+        return database
+    return {**database, "OPTIONS": options}
+
+
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
@@ -121,17 +154,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "retrospector.sqlite3")),
-            "OPTIONS": {
-                # Writers queue instead of failing with "database is locked".
-                "timeout": 20,
-                "transaction_mode": "IMMEDIATE",
-                "init_command": (
-                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-20000;"
-                ),
-            },
         }
     }
+DATABASES["default"] = database_tuned(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}

@@ -15,3 +15,6 @@ urlpatterns = [
     path("api/", api.urls),
     re_path(r"^api/", views.api_not_found),
 ]
+
+# Lock contention raised outside a view (e.g. while the session is saved) answers 503 too, like in a view.
+handler500 = "retrospector.core.middleware.server_error"

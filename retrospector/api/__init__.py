@@ -1,12 +1,13 @@
 """The JSON API: /api/v1/..., OpenAPI at /api/openapi.json, docs at /api/docs."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.parser import Parser
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from retrospector.accounts.services import (
     auth_throttle_attempt,
@@ -14,7 +15,7 @@ from retrospector.accounts.services import (
     auth_throttle_wait,
     token_authenticate,
 )
-from retrospector.core.errors import ConflictError
+from retrospector.core.errors import BUSY_MESSAGE, BUSY_RETRY_AFTER_SECONDS, ConflictError, is_lock_contention
 from retrospector.core.http import client_address, wait_in_words
 from retrospector.core.untrusted import LONE_SURROGATE, LONE_SURROGATE_MESSAGE, REPLACEMENT, lone_surrogate_path
 
@@ -58,12 +59,22 @@ class BodyParser(Parser):
         return data
 
 
+class SessionCookie(SessionAuth):
+    """A signed-in browser session. Its writes must carry the CSRF token (403 without one); a request with no signed-in
+    session is not checked for a token: it is simply unauthenticated (401), whatever its method."""
+
+    def __call__(self, request):
+        if not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
+
+
 api = NinjaAPI(
     title="Retrospector API",
     version="1",
     description="Incidents, retrospectives, templates and exports. Authenticate with `Authorization: Bearer <token>` "
     "(create one under Preferences → API tokens, or `retrospector token create USERNAME`) or a browser session.",
-    auth=[BearerToken(), django_auth],
+    auth=[BearerToken(), SessionCookie()],
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
@@ -140,7 +151,9 @@ def on_throttled(request, exc: Throttled):
 
 @api.exception_handler(AuthenticationError)
 def on_unauthenticated(request, exc):
-    return _error(request, 401, "Authentication required: send 'Authorization: Bearer <token>' or log in.")
+    response = _error(request, 401, "Authentication required: send 'Authorization: Bearer <token>' or log in.")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 @api.exception_handler(ConflictError)
@@ -155,6 +168,17 @@ def on_conflict(request, exc: ConflictError):
             updated_at=current.updated_at.isoformat(),
         )
     return _error(request, 409, str(exc), "base_version", current=payload)
+
+
+@api.exception_handler(OperationalError)
+def on_database_busy(request, exc: OperationalError):
+    """Lock contention (SQLite's "database is locked", PostgreSQL's lock timeouts, serialization failures, deadlocks)
+    answers 503 with Retry-After: nothing was saved and the same request can succeed a moment later."""
+    if not is_lock_contention(exc):
+        raise exc
+    response = _error(request, 503, BUSY_MESSAGE)
+    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
 
 
 from . import checks, incidents, timeline, writeups  # noqa: E402  (routers register themselves on import)

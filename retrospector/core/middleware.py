@@ -1,6 +1,15 @@
+import logging
+import sys
 import zoneinfo
 
+from django.http import HttpResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.views import defaults
+
+from retrospector.core.errors import BUSY_MESSAGE, BUSY_RETRY_AFTER_SECONDS, is_lock_contention
+
+logger = logging.getLogger(__name__)
 
 
 class UserTimeZoneMiddleware:
@@ -20,3 +29,41 @@ class UserTimeZoneMiddleware:
             return self.get_response(request)
         finally:
             timezone.deactivate()
+
+
+class DatabaseBusyMiddleware:
+    """A page whose database work met lock contention ("database is locked", a PostgreSQL lock timeout, a
+    serialization failure or a deadlock) answers 503 with Retry-After, not 500: nothing was saved and the same request
+    can succeed a moment later. Other errors go on to Django's handling. (The API answers the same in JSON: see
+    retrospector.api.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if is_lock_contention(exception):
+            logger.warning("database busy: %s %s answered 503 (%s)", request.method, request.path, exception)
+            return database_busy_response(request)
+        return None
+
+
+def database_busy_response(request) -> HttpResponse:
+    """The 503 page: self-contained (no base template, no database query), so it renders while the database is busy."""
+    response = HttpResponse(
+        render_to_string("core/database_busy.html", {"message": BUSY_MESSAGE, "retry_after": BUSY_RETRY_AFTER_SECONDS}),
+        status=503,
+    )
+    response["Retry-After"] = str(BUSY_RETRY_AFTER_SECONDS)
+    return response
+
+
+def server_error(request):
+    """handler500: the errors raised outside a view (e.g. by the session middleware saving the session after a log-in)
+    never reach process_exception; lock contention among them still answers 503."""
+    exception = sys.exc_info()[1]
+    if exception is not None and is_lock_contention(exception):
+        return database_busy_response(request)
+    return defaults.server_error(request)

@@ -6,6 +6,7 @@ A job is a PendingImport with background=True (uploads over settings.TIMELINE_IM
     ready -> queued -> importing -> done        the uploader confirms: a worker imports it (timeline_import)
     queued -> reading -> importing -> done      an API upload without dry_run is confirmed at once (read once)
     any step -> failed                          with every problem; nothing is saved
+    reading/importing -> queued                 the database was busy (lock contention): the step runs again shortly
 
 Each step is one `import_job_run` task on the database backend, enqueued in the same transaction as the job's change:
 a worker never sees a task whose job is not saved, and a request that fails leaves no task behind. The task claims
@@ -25,6 +26,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from retrospector.accounts.models import User
+from retrospector.core.errors import BUSY_RETRY_AFTER_SECONDS, is_lock_contention
 from retrospector.importers.base import ImportFailed, ImportProblem, ParsedEvent
 from retrospector.importers.registry import parse_upload
 from retrospector.incidents.models import Incident
@@ -39,6 +41,9 @@ PREVIEW_TEXT = 500  # characters of an event's text kept for the preview (the ta
 STALLED_AFTER = timedelta(hours=1)  # a step still reading or importing this long after it started: its worker is gone
 UNFINISHED_LIFETIME = timedelta(days=1)  # unconfirmed or failed uploads, with their bytes
 DONE_LIFETIME = timedelta(days=30)  # finished jobs hold no bytes, only what the result page shows
+BUSY_RETRY_FOR = timedelta(
+    minutes=10
+)  # a step that meets a busy database is queued again until this long after it began
 NO_WORKER_AFTER = timedelta(seconds=30)  # a job queued longer than this: say that no worker seems to run
 _REF_BATCH = 500  # source refs per query when counting what is already on the timeline
 
@@ -224,6 +229,26 @@ def import_jobs_fail_stalled(*, now: datetime | None = None) -> int:
     return count
 
 
+def _queue_again_or_fail_when_busy(job: PendingImport) -> dict:
+    """The step met lock contention (other writers held the database too long) and saved nothing: queue it again a
+    moment later, the way a busy page asks to be sent again; fail, saying why, once the database has been busy for
+    BUSY_RETRY_FOR since the step was asked for (at upload, or at confirmation)."""
+    now = timezone.now()
+    if now - (job.confirmed_at or job.created_at) > BUSY_RETRY_FOR:
+        minutes = int(BUSY_RETRY_FOR.total_seconds() // 60)
+        message = (
+            f"the database stayed too busy to take this file for {minutes} minutes and nothing was saved; "
+            "upload the file again later."
+        )
+        _fail(job.pk, [ImportProblem(file=job.file_name, message=message)])
+        return {"job": job.pk, "status": Status.FAILED.value, "problems": 1, "ran": True}
+    with transaction.atomic():
+        PendingImport.objects.filter(pk=job.pk).update(status=Status.QUEUED, started_at=None, queued_at=now)
+        result = import_job_run.using(run_after=now + timedelta(seconds=BUSY_RETRY_AFTER_SECONDS)).enqueue(job.pk)
+        PendingImport.objects.filter(pk=job.pk).update(task_id=str(result.id))
+    return {"job": job.pk, "status": Status.QUEUED.value, "busy": True, "ran": False}
+
+
 def _fail(job_id: int, problems: Sequence[ImportProblem]) -> None:
     # The bytes go too: a file that failed is uploaded again once corrected.
     PendingImport.objects.filter(pk=job_id).update(
@@ -309,6 +334,8 @@ def import_job_run(job_id: int) -> dict:
         _fail(job.pk, problems)
         return {"job": job_id, "status": Status.FAILED.value, "problems": len(problems), "ran": True}
     except Exception as exc:
+        if is_lock_contention(exc):
+            return _queue_again_or_fail_when_busy(job)
         _fail(
             job.pk,
             [

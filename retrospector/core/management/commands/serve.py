@@ -23,10 +23,12 @@ class Command(BaseCommand):
     def handle(self, *args, host, port, workers, threads, **options):
         from gunicorn.app.base import BaseApplication
 
+        if not settings.WHITENOISE_USE_FINDERS:
+            # Before the app loads: whitenoise lists the collected files once, when its middleware starts, and would
+            # answer 404 for every static file until a restart if the folder were still empty then.
+            call_command("collectstatic", interactive=False, verbosity=0)
         from retrospector.wsgi import application
 
-        if not settings.WHITENOISE_USE_FINDERS:
-            call_command("collectstatic", interactive=False, verbosity=0)
         workers = workers or min(8, multiprocessing.cpu_count() * 2 + 1)
 
         class Server(BaseApplication):
