@@ -176,17 +176,19 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Served from the package (nothing collected) in development, in tests and when asked; else collected by `serve` with
+# hashed names. Files served from the package have no manifest of hashed names, so the storage must not expect one.
+WHITENOISE_USE_FINDERS = DEBUG or TESTING or env_bool("WHITENOISE_USE_FINDERS", False)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if (DEBUG or TESTING)
+            if WHITENOISE_USE_FINDERS
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
 }
-WHITENOISE_USE_FINDERS = DEBUG or TESTING or env_bool("WHITENOISE_USE_FINDERS", False)
 
 # --- Security -------------------------------------------------------------------
 BEHIND_TLS = env_bool("BEHIND_TLS", False)

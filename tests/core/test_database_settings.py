@@ -82,3 +82,33 @@ def test_postgresql_connections_give_up_on_a_lock_after_the_lock_timeout(db):
         cursor.execute("SHOW lock_timeout")
         (lock_timeout,) = cursor.fetchone()
     assert lock_timeout == "20s"
+
+
+def test_pages_render_in_production_mode_when_static_files_are_served_from_the_package(tmp_path):
+    """WHITENOISE_USE_FINDERS=1 with DEBUG off: nothing is collected, so no page may ask for the collected manifest
+    (every page answered 500 'Missing staticfiles manifest entry')."""
+    code = (
+        "import django; django.setup()\n"
+        "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
+        "from django.test import Client\n"
+        "response = Client().get('/login/')\n"
+        "print(response.status_code, 'favicon' in response.content.decode())\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=REPO,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
+            "DJANGO_SETTINGS_MODULE": "retrospector.settings",
+            "SECRET_KEY": "a-key-for-this-test-only-0123456789-abcdefghijklmnop",
+            "ALLOWED_HOSTS": "testserver",
+            "WHITENOISE_USE_FINDERS": "1",
+            "RETROSPECTOR_VAR_DIR": str(tmp_path / "var"),
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["200", "True"]
