@@ -35,6 +35,16 @@ print(json.dumps({"read": read, "connected": {"name": str(connection.settings_di
 """
 
 
+def in_a_fresh_process(code: str, *args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    """Runs `code` in a new Python reading retrospector.settings with only `env` (plus what finds the code) set."""
+    base = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO), "DJANGO_SETTINGS_MODULE": "retrospector.settings"}
+    result = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=REPO, env=base | env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    return result
+
+
 def test_every_sqlite_configuration_gets_the_same_options_and_postgresql_a_lock_timeout(tmp_path):
     by_path, by_url = tmp_path / "by-path.sqlite3", tmp_path / "by-url.sqlite3"
     configurations = {
@@ -42,21 +52,8 @@ def test_every_sqlite_configuration_gets_the_same_options_and_postgresql_a_lock_
         "SQLITE_PATH": {"SQLITE_PATH": str(by_path)},
         "DATABASE_URL": {"DATABASE_URL": f"sqlite:///{by_url}"},  # last: the one connected to
     }
-    result = subprocess.run(
-        [sys.executable, "-c", SHOW, json.dumps(configurations)],
-        cwd=REPO,
-        env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(REPO),
-            "DJANGO_SETTINGS_MODULE": "retrospector.settings",
-            "RETROSPECTOR_TESTING": "1",
-            "RETROSPECTOR_VAR_DIR": str(tmp_path / "var"),
-        },
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
+    env = {"RETROSPECTOR_TESTING": "1", "RETROSPECTOR_VAR_DIR": str(tmp_path / "var")}
+    result = in_a_fresh_process(SHOW, json.dumps(configurations), env=env)
     shown = json.loads(result.stdout.strip().splitlines()[-1])
     read = shown["read"]
 
@@ -94,21 +91,13 @@ def test_pages_render_in_production_mode_when_static_files_are_served_from_the_p
         "response = Client().get('/login/')\n"
         "print(response.status_code, 'favicon' in response.content.decode())\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
+    result = in_a_fresh_process(
+        code,
         env={
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(REPO),
-            "DJANGO_SETTINGS_MODULE": "retrospector.settings",
             "SECRET_KEY": "a-key-for-this-test-only-0123456789-abcdefghijklmnop",
             "ALLOWED_HOSTS": "testserver",
             "WHITENOISE_USE_FINDERS": "1",
             "RETROSPECTOR_VAR_DIR": str(tmp_path / "var"),
         },
-        capture_output=True,
-        text=True,
-        timeout=120,
     )
-    assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["200", "True"]
