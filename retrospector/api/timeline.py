@@ -1,21 +1,27 @@
+import zoneinfo
 from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
 
 from django.conf import settings
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import ValidationError, WrapValidator
+from pydantic_core import PydanticCustomError
 
 from retrospector.core.shortcuts import visible_or_404
 from retrospector.core.untrusted import http_url
 from retrospector.importers.base import ImportFailed
-from retrospector.importers.registry import parse_upload
+from retrospector.importers.registry import SOURCES, parse_upload
 from retrospector.incidents.models import MOMENTS
 from retrospector.incidents.selectors import incident_editable_or_403, incident_visible_or_404
 from retrospector.timeline.imports import IMPORT_FORBIDDEN, import_request_parse, import_runs_in_background
 from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
-from retrospector.timeline.selectors import timeline_events, timeline_summary, timeline_window
+from retrospector.timeline.selectors import MAX_ID, timeline_events, timeline_summary, timeline_window
 from retrospector.timeline.services import (
     BULK_ACTIONS,
     EVENT_NOT_ON_INCIDENT,
+    MAX_GAP_MINUTES,
     event_add,
     event_delete,
     event_update,
@@ -43,7 +49,51 @@ EventKind = choices_literal(TimelineEvent.Kind)
 ActorKind = choices_literal(TimelineEvent.ActorKind)
 BulkAction = choices_literal(BULK_ACTIONS)
 Moment = choices_literal(MOMENTS)
+ImportSource = choices_literal(SOURCES)
 JOB_STATES = PendingImport.Status.values
+
+# A row's id: positive and at most 2^63-1 (a bigger one is refused as a 422 naming the field, before any query).
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# The zone names this machine knows (the same list the preferences and the timeline pages offer, as an enum in the
+# document: an unknown name is schema-invalid; "" where a field allows "no zone").
+TimeZoneName = StrEnum("TimeZoneName", {name: name for name in sorted(zoneinfo.available_timezones())})
+TimeZoneName.__doc__ = "An IANA time zone name, such as Europe/Paris or UTC."
+
+
+def _one_error(kind: str, message: str) -> WrapValidator:
+    """One error with `message` (the value shown, when short) in place of pydantic's one per member of a union, whose
+    locations would name the members ("time_zone.str-enum[TimeZoneName]") rather than the field."""
+
+    def validate(value, handler):
+        try:
+            return handler(value)
+        except ValidationError:
+            shown = repr(value) if isinstance(value, str) and len(value) <= 64 else "this"
+            raise PydanticCustomError(kind, message, {"shown": shown}) from None
+
+    return WrapValidator(validate)
+
+
+ZoneOrEmpty = Annotated[
+    TimeZoneName | Literal[""],
+    _one_error("time_zone", "Unknown time zone {shown}; use an IANA name such as Europe/Paris or UTC."),
+]
+InstantOrEmpty = Annotated[
+    Instant | Literal[""],
+    _one_error("datetime", "Not a time with a zone: {shown}; give an RFC 3339 time such as 2024-05-01T14:00:00Z."),
+]
+CURSOR = r"^[A-Za-z0-9_-]*$"  # an opaque cursor (unpadded URL-safe base64)
+HTTP_URL = r"^([Hh][Tt][Tt][Pp][Ss]?://\S+)?$"  # "" or an http(s) link (422 naming the field if not a valid URL)
+
+
+def _no_default(schema: dict) -> None:
+    schema.pop("default", None)
+
+
+def unchanged(**constraints):
+    """A field a PATCH may leave out (left out: unchanged). null is not one of its values (422 naming it): the document
+    lists it as optional, not nullable, with no default."""
+    return Field(None, json_schema_extra=_no_default, **constraints)
 
 
 class EventOut(Schema):
@@ -82,24 +132,28 @@ class EventIn(Schema):
     actor: str = Field("", max_length=200)
     actor_kind: ActorKind = "person"
     kind: EventKind = "note"
-    source_url: str = Field("", max_length=2000)
-    source_ref: str = Field("", max_length=500)
+    source_url: str = Field("", max_length=2000, pattern=HTTP_URL, description="An http(s) link to the source.")
+    source_ref: str = Field(
+        "", max_length=500, description="Unique per incident: another event citing it is refused (422 naming it)."
+    )
     original_time: str = Field("", max_length=100, description="The time as the source wrote it, when it differs.")
     key_event: bool = False
     tags: list[str] = Field(default_factory=list, max_length=20)
 
 
 class EventPatch(Schema):
-    base_version: int | None = None
-    time: Instant | None = None
-    text: str | None = Field(None, min_length=1, max_length=20_000)
-    actor: str | None = Field(None, max_length=200)
-    actor_kind: ActorKind | None = None
-    kind: EventKind | None = None
-    source_url: str | None = Field(None, max_length=2000)
-    key_event: bool | None = None
-    hidden: bool | None = None
-    tags: list[str] | None = None
+    """Only the fields given change; a field left out keeps its value (null is not a value of any of them)."""
+
+    base_version: Id = unchanged(description="The version you edited: 409 if the event has changed since.")
+    time: Instant = unchanged()
+    text: str = unchanged(min_length=1, max_length=20_000)
+    actor: str = unchanged(max_length=200)
+    actor_kind: ActorKind = unchanged()
+    kind: EventKind = unchanged()
+    source_url: str = unchanged(max_length=2000, pattern=HTTP_URL, description="An http(s) link; \"\" removes it.")
+    key_event: bool = unchanged()
+    hidden: bool = unchanged()
+    tags: list[str] = unchanged()
 
 
 class EventFilters(Schema):
@@ -109,20 +163,35 @@ class EventFilters(Schema):
     source: list[str] = Field(default_factory=list)
     include_hidden: bool = False
     key_only: bool = False
-    after: str = Field("", max_length=200, description="The next_cursor of the previous page.")
-    before: str = Field("", max_length=200, description="A previous_cursor: the page just before it.")
+    after: str = Field(
+        "",
+        max_length=200,
+        pattern=CURSOR,
+        description="The next_cursor of the previous page. With `before` too: the events between the two.",
+    )
+    before: str = Field(
+        "",
+        max_length=200,
+        pattern=CURSOR,
+        description="A previous_cursor: the page just before it. With `after` too: the events between the two.",
+    )
     text: str = Field("", max_length=200, description="Only events whose text or actor contains this (any case).")
     limit: int = Field(100, ge=1, le=500)
 
 
 class BulkIn(Schema):
     action: BulkAction
-    event_ids: list[int] = Field(..., min_length=1, max_length=5000)
+    event_ids: list[Id] = Field(..., min_length=1, max_length=5000)
 
 
 class MergeIn(Schema):
-    keep: int
-    duplicates: list[int] = Field(..., min_length=1, max_length=1000)
+    keep: Id = Field(..., description="The event that stays.")
+    duplicates: list[Id] = Field(
+        ...,
+        min_length=1,
+        max_length=1000,
+        description="The others: hidden and pointed at `keep`. At least one must differ from `keep` (422 otherwise).",
+    )
 
 
 class MilestoneIn(Schema):
@@ -135,6 +204,16 @@ class DisplayIO(Schema):
     )
     seconds: bool = Field(False, description="Show times to the second.")
     gap_minutes: int = Field(30, description="Mark quiet periods longer than this many minutes (1 to 10,080).")
+
+
+class DisplayIn(Schema):
+    time_zone: ZoneOrEmpty = Field(
+        "", description="The zone everyone sees the timeline in (an IANA name); empty: each viewer's own."
+    )
+    seconds: bool = Field(False, description="Show times to the second.")
+    gap_minutes: int = Field(
+        30, ge=1, le=MAX_GAP_MINUTES, description="Mark quiet periods longer than this many minutes (at most a week)."
+    )
 
 
 class ImportOut(Schema):
@@ -254,7 +333,9 @@ def _event(request, incident_id, event_id) -> TimelineEvent:
 @router.get(
     "/incidents/{incident_id}/events", response=EventPage, summary="Timeline events in time order (cursor pages)"
 )
-def list_events(request, incident_id: int, filters: Query[EventFilters]):
+def list_events(request, incident_id: Id, filters: Query[EventFilters]):
+    """`after` and `before` are cursors this API gave (next_cursor, previous_cursor): any other text is refused
+    (422 naming the parameter). Both together read the events between the two positions."""
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     events = timeline_events(
         incident=incident,
@@ -273,7 +354,7 @@ def list_events(request, incident_id: int, filters: Query[EventFilters]):
 
 
 @router.post("/incidents/{incident_id}/events", response={201: EventOut}, summary="Add an event by hand")
-def add_event(request, incident_id: int, payload: EventIn):
+def add_event(request, incident_id: Id, payload: EventIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     offset = payload.time.utcoffset()
     event = event_add(
@@ -295,7 +376,7 @@ def add_event(request, incident_id: int, payload: EventIn):
 
 
 @router.get("/incidents/{incident_id}/events/{int:event_id}", response=EventOut, summary="Read an event")
-def read_event(request, incident_id: int, event_id: int):
+def read_event(request, incident_id: Id, event_id: Id):
     return event_out(_event(request, incident_id, event_id))
 
 
@@ -304,7 +385,7 @@ def read_event(request, incident_id: int, event_id: int):
     response=EventOut,
     summary="Change an event (409 on a stale base_version)",
 )
-def update_event(request, incident_id: int, event_id: int, payload: EventPatch):
+def update_event(request, incident_id: Id, event_id: Id, payload: EventPatch):
     event = _event(request, incident_id, event_id)
     changes = payload.dict(exclude_unset=True)
     base_version = changes.pop("base_version", None)
@@ -314,13 +395,13 @@ def update_event(request, incident_id: int, event_id: int, payload: EventPatch):
 
 
 @router.delete("/incidents/{incident_id}/events/{int:event_id}", response={204: None}, summary="Delete an event")
-def delete_event(request, incident_id: int, event_id: int):
+def delete_event(request, incident_id: Id, event_id: Id):
     event_delete(event=_event(request, incident_id, event_id), by=request.user)
     return Status(204, None)
 
 
 @router.post("/incidents/{incident_id}/events/bulk", summary="Hide, show, mark key, unmark or delete many events")
-def bulk_events(request, incident_id: int, payload: BulkIn):
+def bulk_events(request, incident_id: Id, payload: BulkIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     return {
         "changed": events_bulk(incident=incident, by=request.user, event_ids=payload.event_ids, action=payload.action)
@@ -328,7 +409,10 @@ def bulk_events(request, incident_id: int, payload: BulkIn):
 
 
 @router.post("/incidents/{incident_id}/events/merge", response=EventOut, summary="Merge duplicates into one event")
-def merge_events(request, incident_id: int, payload: MergeIn):
+def merge_events(request, incident_id: Id, payload: MergeIn):
+    """`keep` stays; the `duplicates` are hidden and point to it (nothing is lost; a key event among them makes `keep`
+    one). Every id must be an event of this incident (404 naming the others). Refused (422 naming `duplicates`) when
+    no duplicate differs from `keep`."""
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     return event_out(
         events_merge(incident=incident, by=request.user, keep_id=payload.keep, duplicate_ids=payload.duplicates)
@@ -338,7 +422,9 @@ def merge_events(request, incident_id: int, payload: MergeIn):
 @router.post(
     "/incidents/{incident_id}/events/{int:event_id}/milestone", summary="Set a key moment of the incident from an event"
 )
-def set_milestone(request, incident_id: int, event_id: int, payload: MilestoneIn):
+def set_milestone(request, incident_id: Id, event_id: Id, payload: MilestoneIn):
+    """The incident's key moments stay in order (started, detected, acknowledged, mitigated, resolved): a time that
+    would put one before an earlier one is refused (422 naming that moment)."""
     incident = milestone_set_from_event(
         event=_event(request, incident_id, event_id), by=request.user, moment=payload.moment
     )
@@ -354,7 +440,7 @@ def display_out(incident) -> dict:
 
 
 @router.get("/incidents/{incident_id}/timeline/display", response=DisplayIO, summary="How the timeline is shown")
-def read_display(request, incident_id: int):
+def read_display(request, incident_id: Id):
     return display_out(incident_visible_or_404(user=request.user, pk=incident_id))
 
 
@@ -363,7 +449,7 @@ def read_display(request, incident_id: int):
     response=DisplayIO,
     summary="Set the timeline's zone, seconds and quiet-period mark for everyone",
 )
-def set_display(request, incident_id: int, payload: DisplayIO):
+def set_display(request, incident_id: Id, payload: DisplayIn):
     incident = timeline_display_set(
         incident=incident_visible_or_404(user=request.user, pk=incident_id),
         by=request.user,
@@ -375,7 +461,7 @@ def set_display(request, incident_id: int, payload: DisplayIO):
 
 
 @router.get("/incidents/{incident_id}/timeline/checks", summary="Timeline checks: ordering, sources, zones, milestones")
-def checks(request, incident_id: int):
+def checks(request, incident_id: Id):
     return [f.as_dict() for f in timeline_summary(incident_visible_or_404(user=request.user, pk=incident_id)).findings]
 
 
@@ -386,16 +472,17 @@ def checks(request, incident_id: int):
     description="Files up to TIMELINE_IMPORT_INLINE_BYTES (2 MB by default) are imported in the request (201; "
     "200 for a dry run). Bigger ones, or any with background=true, answer 202 with a job to poll at "
     "its url; a dry run's job stops at ready with a preview, to confirm or drop. Files over "
-    "TIMELINE_IMPORT_MAX_BYTES_API (200 MB by default) are refused: use the command line.",
+    "TIMELINE_IMPORT_MAX_BYTES_API (200 MB by default) are refused: use the command line. A file that `source` "
+    "cannot read is refused with its problems (422: file, line, field).",
 )
 def import_file(
     request,
-    incident_id: int,
-    source: Form[str],
+    incident_id: Id,
+    source: Form[ImportSource],
     file: File[UploadedFile],
-    tz: Form[str] = "",
-    since: Form[str] = "",
-    until: Form[str] = "",
+    tz: ZoneOrEmpty = Form(""),
+    since: InstantOrEmpty = Form(""),
+    until: InstantOrEmpty = Form(""),
     channel: Form[str] = "",
     mapping: Form[str] = "",
     dry_run: Form[bool] = False,
@@ -405,8 +492,8 @@ def import_file(
     asked = import_request_parse(
         source=source,
         tz=tz,
-        since=since,
-        until=until,
+        since=since.isoformat() if since else "",
+        until=until.isoformat() if until else "",
         channel=channel,
         mapping=mapping,
         dry_run=dry_run,
@@ -464,7 +551,7 @@ def import_file(
     )
 
 
-def _import_job(request, incident_id: int, job_id: int) -> PendingImport:
+def _import_job(request, incident_id: Id, job_id: Id) -> PendingImport:
     """The caller's own job: 404 when the incident is invisible, 403 when they may not edit its timeline, 404 for a job
     someone else uploaded (a job, with its file and preview, is only ever shown to its uploader)."""
     incident = incident_editable_or_403(user=request.user, pk=incident_id, forbidden=IMPORT_FORBIDDEN)
@@ -480,7 +567,7 @@ def _import_job(request, incident_id: int, job_id: int) -> PendingImport:
     response=ImportJobOut,
     summary="A background import: status, counts, problems, and the import id once done",
 )
-def read_import_job(request, incident_id: int, job_id: int):
+def read_import_job(request, incident_id: Id, job_id: Id):
     return import_job_out(_import_job(request, incident_id, job_id))
 
 
@@ -489,13 +576,13 @@ def read_import_job(request, incident_id: int, job_id: int):
     response={202: ImportJobOut},
     summary="Import a background job that stopped at ready (a dry run)",
 )
-def confirm_import_job(request, incident_id: int, job_id: int):
+def confirm_import_job(request, incident_id: Id, job_id: Id):
     job = import_job_confirm(job=_import_job(request, incident_id, job_id), by=request.user)
     return Status(202, import_job_out(job))
 
 
 @router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", summary="Undo an import as a whole")
-def undo_import(request, incident_id: int, import_id: int):
+def undo_import(request, incident_id: Id, import_id: Id):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     record = visible_or_404(ImportRecord.objects.filter(incident=incident), import_id, message="No such import.")
     return {"removed": import_undo(record=record, by=request.user)}

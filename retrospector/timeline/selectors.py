@@ -13,11 +13,12 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Q, QuerySet, TextField, When
 from django.db.models.functions import Cast, Left
 
-from retrospector.core.untrusted import http_url
+from retrospector.core.untrusted import http_url, utc_in_range
 from retrospector.incidents.models import MOMENTS, Incident
 from retrospector.timeline.models import TimelineEvent
 
 GAP_THRESHOLD = timedelta(minutes=30)
+MAX_ID = 2**63 - 1  # the largest id a row can have (a signed 64-bit integer, on SQLite and PostgreSQL)
 
 
 def encode_cursor(event: TimelineEvent) -> str:
@@ -35,8 +36,9 @@ def decode_cursor(cursor: str) -> tuple[datetime, int] | None:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         when, pk = raw.split("|")
         moment = datetime.fromisoformat(when)
-        if moment.tzinfo is None:
+        if moment.tzinfo is None or not 1 <= int(pk) <= MAX_ID:
             return None
+        utc_in_range(moment)  # 0001-01-01T00:00:00+01:00 is before the first instant a database can hold
         return moment, int(pk)
     except (ValueError, UnicodeDecodeError):
         return None
@@ -76,28 +78,30 @@ def timeline_events(
 def timeline_window(
     events: QuerySet[TimelineEvent], *, after: str = "", before: str = "", limit: int = 100
 ) -> tuple[list[TimelineEvent], str | None, str | None]:
-    """One page of `events` (in display order): the first, the one after the cursor `after`, or the one just before
-    the cursor `before`. Returns (events, next cursor or None, previous cursor or None); the previous cursor is that
-    of a page's first event, to read what comes before it."""
-    if after and before:
-        raise ValidationError({"before": "Give after or before, not both."})
-    cursor = after or before
-    if cursor:
-        position = decode_cursor(cursor)
-        if position is None:
-            raise ValidationError({"before" if before else "after": "Not a cursor from this API; start without one."})
-        when, pk = position
-    if before:
-        earlier = events.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk)).order_by(
-            "-occurred_at", "-id"
-        )
+    """One page of `events` (in display order): the first, the one after the cursor `after`, the one just before
+    the cursor `before`, or, given both, the first page of the events between the two (a window: its next cursor,
+    passed as `after` with the same `before`, reads on towards `before`). Returns (events, next cursor or None,
+    previous cursor or None); the previous cursor is that of a page's first event, to read what comes before it.
+    ValidationError names the cursor that is not one of ours."""
+    positions = {}
+    for name, cursor in (("after", after), ("before", before)):
+        if cursor:
+            positions[name] = decode_cursor(cursor)
+            if positions[name] is None:
+                raise ValidationError({name: "Not a cursor from this API; start without one."})
+    if "before" in positions:
+        when, pk = positions["before"]
+        events = events.filter(Q(occurred_at__lt=when) | Q(occurred_at=when, pk__lt=pk))
+    if "after" in positions:
+        when, pk = positions["after"]
+        events = events.filter(Q(occurred_at__gt=when) | Q(occurred_at=when, pk__gt=pk))
+    if before and not after:
+        earlier = events.order_by("-occurred_at", "-id")
         rows = list(earlier[: limit + 1])
         more_before = len(rows) > limit
         rows = rows[:limit][::-1]
         # There is a later page: the event the cursor names, at least.
         return rows, encode_cursor(rows[-1]) if rows else None, encode_cursor(rows[0]) if rows and more_before else None
-    if after:
-        events = events.filter(Q(occurred_at__gt=when) | Q(occurred_at=when, pk__gt=pk))
     rows = list(events[: limit + 1])
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     rows = rows[:limit]
