@@ -150,7 +150,7 @@ class EventPatch(Schema):
     actor: str = unchanged(max_length=200)
     actor_kind: ActorKind = unchanged()
     kind: EventKind = unchanged()
-    source_url: str = unchanged(max_length=2000, pattern=HTTP_URL, description="An http(s) link; \"\" removes it.")
+    source_url: str = unchanged(max_length=2000, pattern=HTTP_URL, description='An http(s) link; "" removes it.')
     key_event: bool = unchanged()
     hidden: bool = unchanged()
     tags: list[str] = unchanged()
@@ -480,9 +480,9 @@ def import_file(
     incident_id: Id,
     source: Form[ImportSource],
     file: File[UploadedFile],
-    tz: ZoneOrEmpty = Form(""),
-    since: InstantOrEmpty = Form(""),
-    until: InstantOrEmpty = Form(""),
+    tz: Annotated[ZoneOrEmpty, Form("")],
+    since: Annotated[InstantOrEmpty, Form("")],
+    until: Annotated[InstantOrEmpty, Form("")],
     channel: Form[str] = "",
     mapping: Form[str] = "",
     dry_run: Form[bool] = False,
