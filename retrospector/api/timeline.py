@@ -577,12 +577,15 @@ def read_import_job(request, incident_id: Id, job_id: Id):
     summary="Import a background job that stopped at ready (a dry run)",
 )
 def confirm_import_job(request, incident_id: Id, job_id: Id):
+    """Only a job at ready (a dry run that has been read) can be confirmed: any other status is refused (422 naming
+    `status`)."""
     job = import_job_confirm(job=_import_job(request, incident_id, job_id), by=request.user)
     return Status(202, import_job_out(job))
 
 
 @router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", summary="Undo an import as a whole")
 def undo_import(request, incident_id: Id, import_id: Id):
+    """An import is undone once: undoing it again is refused (422 naming `import`)."""
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     record = visible_or_404(ImportRecord.objects.filter(incident=incident), import_id, message="No such import.")
     return {"removed": import_undo(record=record, by=request.user)}

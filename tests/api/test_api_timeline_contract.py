@@ -242,5 +242,7 @@ def test_the_rules_the_schema_cannot_say_are_in_the_operations_descriptions(open
     milestone = operation(openapi, "/events/{event_id}/milestone", "post")["description"]
     assert "key moments stay in order" in milestone and "422 naming that moment" in milestone
     assert "cannot read is refused with its problems" in operation(openapi, "/timeline/imports", "post")["description"]
+    assert "can be confirmed" in operation(openapi, "/timeline/import-jobs/{job_id}/confirm", "post")["description"]
+    assert "undone once" in operation(openapi, "/timeline/imports/{import_id}", "delete")["description"]
     source_ref = openapi["components"]["schemas"]["EventIn"]["properties"]["source_ref"]["description"]
     assert "another event citing it is refused" in source_ref
