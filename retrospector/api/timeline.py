@@ -83,7 +83,9 @@ InstantOrEmpty = Annotated[
     _one_error("datetime", "Not a time with a zone: {shown}; give an RFC 3339 time such as 2024-05-01T14:00:00Z."),
 ]
 CURSOR = r"^[A-Za-z0-9_-]*$"  # an opaque cursor (unpadded URL-safe base64)
-HTTP_URL = r"^([Hh][Tt][Tt][Pp][Ss]?://\S+)?$"  # "" or an http(s) link (422 naming the field if not a valid URL)
+# "" or an http(s) link: no spaces or control characters (spelled out: \S differs between ECMA and Rust regexes).
+HTTP_URL = r"^([Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f-\x9f]+)?$"
+URL_RULE = "An http(s) link to the source; its host must be a valid name or address (422 naming the field if not)."
 
 
 def _no_default(schema: dict) -> None:
@@ -132,7 +134,7 @@ class EventIn(Schema):
     actor: str = Field("", max_length=200)
     actor_kind: ActorKind = "person"
     kind: EventKind = "note"
-    source_url: str = Field("", max_length=2000, pattern=HTTP_URL, description="An http(s) link to the source.")
+    source_url: str = Field("", max_length=2000, pattern=HTTP_URL, description=URL_RULE)
     source_ref: str = Field(
         "", max_length=500, description="Unique per incident: another event citing it is refused (422 naming it)."
     )
@@ -150,7 +152,7 @@ class EventPatch(Schema):
     actor: str = unchanged(max_length=200)
     actor_kind: ActorKind = unchanged()
     kind: EventKind = unchanged()
-    source_url: str = unchanged(max_length=2000, pattern=HTTP_URL, description='An http(s) link; "" removes it.')
+    source_url: str = unchanged(max_length=2000, pattern=HTTP_URL, description=f'{URL_RULE} "" removes it.')
     key_event: bool = unchanged()
     hidden: bool = unchanged()
     tags: list[str] = unchanged()

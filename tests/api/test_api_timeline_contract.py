@@ -210,9 +210,13 @@ def test_null_on_a_new_event_is_refused_naming_the_field(incident, bob, field):
 
 def test_a_source_url_is_an_http_link_in_the_document(openapi, incident, bob):
     for name in ("EventIn", "EventPatch"):
-        assert openapi["components"]["schemas"][name]["properties"]["source_url"]["pattern"].startswith("^(")
+        pattern = openapi["components"]["schemas"][name]["properties"]["source_url"]["pattern"]
+        # No \s or \S: ECMA (the document's clients) and Rust (pydantic) disagree on which characters are spaces.
+        assert pattern.startswith("^([Hh][Tt][Tt][Pp][Ss]?://") and "\\s" not in pattern.lower()
     url = f"/api/v1/incidents/{incident.pk}/events"
     refused(send(bob, "post", url, {"time": T0.isoformat(), "text": "x", "source_url": "\x00\x7f"}), "source_url")
+    # The pattern reads the same in ECMA and Rust regexes: U+0085 is white space to one and not to the other.
+    refused(send(bob, "post", url, {"time": T0.isoformat(), "text": "x", "source_url": "https://a\x85b"}), "source_url")
     added = send(bob, "post", url, {"time": T0.isoformat(), "text": "x", "source_url": "https://status.example.com/1"})
     assert added.status_code == 201
 
