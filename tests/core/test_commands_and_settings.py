@@ -191,6 +191,17 @@ def test_unknown_api_paths_answer_in_json(client_for):
     assert response.json()["detail"].startswith("No API endpoint")
 
 
+def test_a_write_to_an_address_the_api_does_not_have_answers_in_json_too():
+    """Not the CSRF check's HTML page: a path id that is not a number (/incidents/false/...) matches no operation."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)("/api/v1/incidents/false/events/null", "{}", content_type="application/json")
+        assert response.status_code == 404, method
+        assert response.json()["detail"].startswith("No API endpoint")
+
+
 def test_a_user_outside_any_organization_is_told_how_to_join(db, client):
     from retrospector.accounts.models import User
 
