@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-sqlite test-postgres bench lint venv test-deps clean
+.PHONY: run test test-sqlite test-postgres bench fuzz lint venv test-deps clean
 
 # Quiet, and on stderr: `make bench`'s stdout is its JSON, even when this step runs first.
 $(BIN)/retrospector: pyproject.toml
@@ -53,6 +53,14 @@ test-postgres:
 
 bench: venv
 	@RETROSPECTOR_TESTING=1 $(BIN)/python -m bench
+
+# The API against its document (Schemathesis, see the README): FUZZ_SECONDS long, on SQLite, or on PostgreSQL when
+# DATABASE_URL is set (e.g. `make fuzz DATABASE_URL=$(PG_URL)`).
+FUZZ_SECONDS ?= 600
+FUZZ_SEED ?= 1
+fuzz: venv
+	RETROSPECTOR_FUZZ_SECONDS=$(FUZZ_SECONDS) RETROSPECTOR_FUZZ_SEED=$(FUZZ_SEED) \
+	  $(BIN)/pytest -q -p no:cacheprovider -s tests/api/test_api_contract.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -3,22 +3,16 @@ off, no test mode), its first start with an empty var folder, its database given
 
 One server for the module: starting it (migrations included) takes a few seconds."""
 
-import json
-import os
 import re
-import signal
-import socket
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.real_server import REPO, production_env, run_setup, serving
+
 WRITERS = 16
 
 SETUP = """
@@ -50,77 +44,17 @@ print(json.dumps({"token": raw, "retrospective": retrospective.pk, "section": se
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def production_env(var_dir: Path, database: Path) -> dict[str, str]:
-    """What an administrator sets, and nothing from the test run (its RETROSPECTOR_TESTING, its DATABASE_URL)."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "PYTHONPATH": str(REPO),
-        "DJANGO_SETTINGS_MODULE": "retrospector.settings",
-        "RETROSPECTOR_VAR_DIR": str(var_dir),
-        "DATABASE_URL": f"sqlite:///{database}",
-        "SECRET_KEY": "real-server-test-" + os.urandom(16).hex(),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "DEBUG": "0",
-        "LOG_LEVEL": "ERROR",
-    }
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("real-server")
     var_dir = root / "var"
     var_dir.mkdir()
     database = root / "retrospector.sqlite3"  # outside the var folder: that stays empty until the server starts
-    env = production_env(var_dir, database)
-    setup = subprocess.run(
-        [sys.executable, "-m", "retrospector", "shell", "-c", SETUP],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert setup.returncode == 0, setup.stderr
-    data = json.loads(setup.stdout.strip().splitlines()[-1])
+    env = production_env(var_dir, f"sqlite:///{database}")
+    data = run_setup(env, SETUP, timeout=120)
     assert not any(var_dir.iterdir()), "the var folder is still empty when the server starts"
-
-    port = free_port()
-    log = (root / "server.log").open("w+")
-    command = [sys.executable, "-m", "retrospector", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(
-        [*command, "--workers", "2", "--threads", "8"],
-        cwd=REPO,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                log.seek(0)
-                pytest.fail(f"the server exited with {process.returncode}:\n{log.read()[-3000:]}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, "the server did not answer /healthz within 60 s"
-            time.sleep(0.1)
-        yield {"base": base, "database": database, "log": log, **data}
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)  # our own test server's process group: no need to wait for it
-            process.wait(timeout=10)
-        log.close()
+    with serving(env, root / "server.log") as running:
+        yield {"base": running.base, "database": database, "log": running.log, **data}
 
 
 def test_the_first_start_with_an_empty_var_folder_serves_the_stylesheet(server):
