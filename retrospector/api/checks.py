@@ -5,14 +5,23 @@ from retrospector.checks import ConfigError, Document, load_config, run
 from retrospector.writeups.checking import checks_config_for, retrospective_findings, severity_counts
 from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, template_latest_version
 
+from .contract import InSchema, responses
+from .types import Id
+
 router = Router(tags=["checks"])
 
 
-class CheckIn(Schema):
+class CheckIn(InSchema):
     markdown: str = Field(..., max_length=1_000_000, description="A write-up in Markdown, sections as '## ' headings.")
-    template: str | None = Field(None, description="A template key: its required sections must be filled.")
+    template: str | None = Field(
+        None,
+        description="A template key you can use (unknown: 422): its required sections must be filled. Empty or null: "
+        "no template.",
+    )
     config: dict | None = Field(
-        None, description="Optional tuning: {disable: [...], enable: [...], severity: {rule: level}, words: {...}}"
+        None,
+        description="Optional tuning: {disable: [...], enable: [...], severity: {rule: level}, words: {...}}; an "
+        "unknown rule, level or key is a 422 on `config`.",
     )
 
 
@@ -34,7 +43,9 @@ class CheckOut(Schema):
 
 
 @router.post(
-    "/checks", response=CheckOut, summary="Check a Markdown write-up for blame, hindsight, vague recommendations…"
+    "/checks",
+    response=responses(200, CheckOut, errors=(400, 403, 422)),
+    summary="Check a Markdown write-up for blame, hindsight, vague recommendations…",
 )
 def check_markdown(request, payload: CheckIn):
     template_sections = None
@@ -52,9 +63,11 @@ def check_markdown(request, payload: CheckIn):
 
 
 @router.get(
-    "/retrospectives/{retrospective_id}/checks", response=CheckOut, summary="Findings of a retrospective's checks"
+    "/retrospectives/{retrospective_id}/checks",
+    response=responses(200, CheckOut, errors=(404, 422)),
+    summary="Findings of a retrospective's checks",
 )
-def retrospective_checks(request, retrospective_id: int):
+def retrospective_checks(request, retrospective_id: Id):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
     findings = retrospective_findings(retrospective)
     return {"counts": severity_counts(findings), "findings": [f.as_dict() for f in findings]}

@@ -16,6 +16,7 @@ from retrospector.timeline.selectors import timeline_events, timeline_summary, t
 from retrospector.timeline.services import (
     BULK_ACTIONS,
     EVENT_NOT_ON_INCIDENT,
+    MAX_GAP_MINUTES,
     event_add,
     event_delete,
     event_update,
@@ -35,7 +36,8 @@ from retrospector.timeline.tasks import (
 )
 
 from .choices import choices_literal
-from .types import Instant
+from .contract import ErrorOut, InSchema, responses
+from .types import Id, Instant, Version
 
 router = Router(tags=["timeline"])
 
@@ -76,7 +78,7 @@ class EventPage(Schema):
     previous_cursor: str | None = Field(None, description="Pass as `before` for the page before this one.")
 
 
-class EventIn(Schema):
+class EventIn(InSchema):
     time: Instant
     text: str = Field(..., min_length=1, max_length=20_000)
     actor: str = Field("", max_length=200)
@@ -89,8 +91,8 @@ class EventIn(Schema):
     tags: list[str] = Field(default_factory=list, max_length=20)
 
 
-class EventPatch(Schema):
-    base_version: int | None = None
+class EventPatch(InSchema):
+    base_version: Version | None = None
     time: Instant | None = None
     text: str | None = Field(None, min_length=1, max_length=20_000)
     actor: str | None = Field(None, max_length=200)
@@ -115,26 +117,32 @@ class EventFilters(Schema):
     limit: int = Field(100, ge=1, le=500)
 
 
-class BulkIn(Schema):
+class BulkIn(InSchema):
     action: BulkAction
-    event_ids: list[int] = Field(..., min_length=1, max_length=5000)
+    event_ids: list[Id] = Field(..., min_length=1, max_length=5000)
 
 
-class MergeIn(Schema):
-    keep: int
-    duplicates: list[int] = Field(..., min_length=1, max_length=1000)
+class BulkOut(Schema):
+    changed: int
 
 
-class MilestoneIn(Schema):
+class MergeIn(InSchema):
+    keep: Id
+    duplicates: list[Id] = Field(..., min_length=1, max_length=1000)
+
+
+class MilestoneIn(InSchema):
     moment: Moment
 
 
-class DisplayIO(Schema):
+class DisplayIO(InSchema):
     time_zone: str = Field(
         "", max_length=64, description="The zone everyone sees the timeline in; empty: each viewer's own."
     )
     seconds: bool = Field(False, description="Show times to the second.")
-    gap_minutes: int = Field(30, description="Mark quiet periods longer than this many minutes (1 to 10,080).")
+    gap_minutes: int = Field(
+        30, ge=1, le=MAX_GAP_MINUTES, description="Mark quiet periods longer than this many minutes (1 to 10,080)."
+    )
 
 
 class ImportOut(Schema):
@@ -152,6 +160,16 @@ class ProblemOut(Schema):
     pointer: str | None
     field: str | None
     message: str
+
+
+class ImportRejectedOut(ErrorOut):
+    """422: the request (source, tz, since, ...) or the file (then `field` is "file", with its problems)."""
+
+    problems: list[ProblemOut] | None = Field(None, description="Each problem in the file, with its line.")
+
+
+class RemovedOut(Schema):
+    removed: int
 
 
 class ImportJobOut(Schema):
@@ -252,9 +270,11 @@ def _event(request, incident_id, event_id) -> TimelineEvent:
 
 
 @router.get(
-    "/incidents/{incident_id}/events", response=EventPage, summary="Timeline events in time order (cursor pages)"
+    "/incidents/{incident_id}/events",
+    response=responses(200, EventPage, errors=(404, 422)),
+    summary="Timeline events in time order (cursor pages)",
 )
-def list_events(request, incident_id: int, filters: Query[EventFilters]):
+def list_events(request, incident_id: Id, filters: Query[EventFilters]):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     events = timeline_events(
         incident=incident,
@@ -272,8 +292,14 @@ def list_events(request, incident_id: int, filters: Query[EventFilters]):
     return {"results": [event_out(e) for e in rows], "next_cursor": next_cursor, "previous_cursor": previous_cursor}
 
 
-@router.post("/incidents/{incident_id}/events", response={201: EventOut}, summary="Add an event by hand")
-def add_event(request, incident_id: int, payload: EventIn):
+@router.post(
+    "/incidents/{incident_id}/events",
+    response=responses(201, EventOut, errors=(400, 403, 404, 422)),
+    summary="Add an event by hand",
+    description="403 when you may read the incident but not edit its timeline. A source_ref another event of the "
+    "incident already cites is a 422.",
+)
+def add_event(request, incident_id: Id, payload: EventIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     offset = payload.time.utcoffset()
     event = event_add(
@@ -294,17 +320,22 @@ def add_event(request, incident_id: int, payload: EventIn):
     return Status(201, event_out(event))
 
 
-@router.get("/incidents/{incident_id}/events/{int:event_id}", response=EventOut, summary="Read an event")
-def read_event(request, incident_id: int, event_id: int):
+@router.get(
+    "/incidents/{incident_id}/events/{int:event_id}",
+    response=responses(200, EventOut, errors=(404, 422)),
+    summary="Read an event",
+)
+def read_event(request, incident_id: Id, event_id: Id):
     return event_out(_event(request, incident_id, event_id))
 
 
 @router.patch(
     "/incidents/{incident_id}/events/{int:event_id}",
-    response=EventOut,
+    response=responses(200, EventOut, errors=(400, 403, 404, 409, 422)),
     summary="Change an event (409 on a stale base_version)",
+    description="403 when you may read the incident but not edit its timeline.",
 )
-def update_event(request, incident_id: int, event_id: int, payload: EventPatch):
+def update_event(request, incident_id: Id, event_id: Id, payload: EventPatch):
     event = _event(request, incident_id, event_id)
     changes = payload.dict(exclude_unset=True)
     base_version = changes.pop("base_version", None)
@@ -313,22 +344,36 @@ def update_event(request, incident_id: int, event_id: int, payload: EventPatch):
     return event_out(event_update(event=event, by=request.user, base_version=base_version, **changes))
 
 
-@router.delete("/incidents/{incident_id}/events/{int:event_id}", response={204: None}, summary="Delete an event")
-def delete_event(request, incident_id: int, event_id: int):
+@router.delete(
+    "/incidents/{incident_id}/events/{int:event_id}",
+    response=responses(204, None, errors=(403, 404, 422)),
+    summary="Delete an event",
+)
+def delete_event(request, incident_id: Id, event_id: Id):
     event_delete(event=_event(request, incident_id, event_id), by=request.user)
     return Status(204, None)
 
 
-@router.post("/incidents/{incident_id}/events/bulk", summary="Hide, show, mark key, unmark or delete many events")
-def bulk_events(request, incident_id: int, payload: BulkIn):
+@router.post(
+    "/incidents/{incident_id}/events/bulk",
+    response=responses(200, BulkOut, errors=(400, 403, 404, 422)),
+    summary="Hide, show, mark key, unmark or delete many events",
+    description="404 naming the ids that are not events of this incident (nothing is changed then).",
+)
+def bulk_events(request, incident_id: Id, payload: BulkIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     return {
         "changed": events_bulk(incident=incident, by=request.user, event_ids=payload.event_ids, action=payload.action)
     }
 
 
-@router.post("/incidents/{incident_id}/events/merge", response=EventOut, summary="Merge duplicates into one event")
-def merge_events(request, incident_id: int, payload: MergeIn):
+@router.post(
+    "/incidents/{incident_id}/events/merge",
+    response=responses(200, EventOut, errors=(400, 403, 404, 422)),
+    summary="Merge duplicates into one event",
+    description="404 naming the ids that are not events of this incident.",
+)
+def merge_events(request, incident_id: Id, payload: MergeIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     return event_out(
         events_merge(incident=incident, by=request.user, keep_id=payload.keep, duplicate_ids=payload.duplicates)
@@ -336,9 +381,14 @@ def merge_events(request, incident_id: int, payload: MergeIn):
 
 
 @router.post(
-    "/incidents/{incident_id}/events/{int:event_id}/milestone", summary="Set a key moment of the incident from an event"
+    "/incidents/{incident_id}/events/{int:event_id}/milestone",
+    response=responses(200, dict[str, datetime], errors=(400, 403, 404, 422)),
+    summary="Set a key moment of the incident from an event",
+    description="Answers {moment: time}. Key moments stay in order (started_at <= detected_at <= acknowledged_at <= "
+    "mitigated_at <= resolved_at): an event that would put one out of order is a 422 naming that moment. 403 when "
+    "you may read the incident but not change it.",
 )
-def set_milestone(request, incident_id: int, event_id: int, payload: MilestoneIn):
+def set_milestone(request, incident_id: Id, event_id: Id, payload: MilestoneIn):
     incident = milestone_set_from_event(
         event=_event(request, incident_id, event_id), by=request.user, moment=payload.moment
     )
@@ -353,17 +403,22 @@ def display_out(incident) -> dict:
     }
 
 
-@router.get("/incidents/{incident_id}/timeline/display", response=DisplayIO, summary="How the timeline is shown")
-def read_display(request, incident_id: int):
+@router.get(
+    "/incidents/{incident_id}/timeline/display",
+    response=responses(200, DisplayIO, errors=(404, 422)),
+    summary="How the timeline is shown",
+)
+def read_display(request, incident_id: Id):
     return display_out(incident_visible_or_404(user=request.user, pk=incident_id))
 
 
 @router.put(
     "/incidents/{incident_id}/timeline/display",
-    response=DisplayIO,
+    response=responses(200, DisplayIO, errors=(400, 403, 404, 422)),
     summary="Set the timeline's zone, seconds and quiet-period mark for everyone",
+    description="403 when you may read the incident but not edit its timeline.",
 )
-def set_display(request, incident_id: int, payload: DisplayIO):
+def set_display(request, incident_id: Id, payload: DisplayIO):
     incident = timeline_display_set(
         incident=incident_visible_or_404(user=request.user, pk=incident_id),
         by=request.user,
@@ -374,14 +429,22 @@ def set_display(request, incident_id: int, payload: DisplayIO):
     return display_out(incident)
 
 
-@router.get("/incidents/{incident_id}/timeline/checks", summary="Timeline checks: ordering, sources, zones, milestones")
-def checks(request, incident_id: int):
+@router.get(
+    "/incidents/{incident_id}/timeline/checks",
+    response=responses(200, list[dict], errors=(404, 422)),
+    summary="Timeline checks: ordering, sources, zones, milestones",
+)
+def checks(request, incident_id: Id):
     return [f.as_dict() for f in timeline_summary(incident_visible_or_404(user=request.user, pk=incident_id)).findings]
 
 
 @router.post(
     "/incidents/{incident_id}/timeline/imports",
-    response={200: ImportOut, 201: ImportOut, 202: ImportJobOut, 422: dict},
+    response=responses(
+        {200: ImportOut, 201: ImportOut, 202: ImportJobOut},
+        errors=(400, 403, 404, 422),
+        overrides={422: ImportRejectedOut},
+    ),
     summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run, background",
     description="Files up to TIMELINE_IMPORT_INLINE_BYTES (2 MB by default) are imported in the request (201; "
     "200 for a dry run). Bigger ones, or any with background=true, answer 202 with a job to poll at "
@@ -390,7 +453,7 @@ def checks(request, incident_id: int):
 )
 def import_file(
     request,
-    incident_id: int,
+    incident_id: Id,
     source: Form[str],
     file: File[UploadedFile],
     tz: Form[str] = "",
@@ -477,25 +540,33 @@ def _import_job(request, incident_id: int, job_id: int) -> PendingImport:
 
 @router.get(
     "/incidents/{incident_id}/timeline/import-jobs/{job_id}",
-    response=ImportJobOut,
+    response=responses(200, ImportJobOut, errors=(403, 404, 422)),
     summary="A background import: status, counts, problems, and the import id once done",
+    description="403 when you may read the incident but not edit its timeline; 404 for a job someone else uploaded.",
 )
-def read_import_job(request, incident_id: int, job_id: int):
+def read_import_job(request, incident_id: Id, job_id: Id):
     return import_job_out(_import_job(request, incident_id, job_id))
 
 
 @router.post(
     "/incidents/{incident_id}/timeline/import-jobs/{job_id}/confirm",
-    response={202: ImportJobOut},
+    response=responses(202, ImportJobOut, errors=(403, 404, 422)),
     summary="Import a background job that stopped at ready (a dry run)",
+    description="403 when you may read the incident but not edit its timeline; 404 for a job someone else "
+    "uploaded; 422 when the job is not ready to confirm.",
 )
-def confirm_import_job(request, incident_id: int, job_id: int):
+def confirm_import_job(request, incident_id: Id, job_id: Id):
     job = import_job_confirm(job=_import_job(request, incident_id, job_id), by=request.user)
     return Status(202, import_job_out(job))
 
 
-@router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", summary="Undo an import as a whole")
-def undo_import(request, incident_id: int, import_id: int):
+@router.delete(
+    "/incidents/{incident_id}/timeline/imports/{import_id}",
+    response=responses(200, RemovedOut, errors=(403, 404, 422)),
+    summary="Undo an import as a whole",
+    description="403 when you may read the incident but not edit its timeline; an import already undone is a 422.",
+)
+def undo_import(request, incident_id: Id, import_id: Id):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     record = visible_or_404(ImportRecord.objects.filter(incident=incident), import_id, message="No such import.")
     return {"removed": import_undo(record=record, by=request.user)}

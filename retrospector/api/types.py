@@ -1,11 +1,28 @@
-"""Types the API's input schemas share."""
+"""Types the API's schemas share: ids and numbers bounded as the database stores them, and times.
+
+Each bound is declared in /api/openapi.json (minimum, maximum) and checked before any query: an id beyond 64 bits is a
+422 naming its field, never a database error."""
 
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator, AwareDatetime, Field
 from pydantic_core import PydanticCustomError
 
 from retrospector.core.untrusted import OUT_OF_RANGE, utc_in_range
+
+# The largest key any of our databases stores (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+# A row's id (in a path, a body or a query): 1 to 2^63-1.
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A page number: 1 to 2^63-1 (a page past the last answers the last).
+PageNumber = Annotated[int, Field(ge=1, le=MAX_ID)]
+# The version a client read (versions start at 1): a stale one gets 409.
+Version = Annotated[int, Field(ge=1, le=MAX_ID, description="The version you read; a stale one gets 409.")]
+
+
+# How many rows a page of a list holds.
+PageSize = Annotated[int, Field(ge=1, le=100)]
 
 
 def _in_range(moment):
