@@ -24,9 +24,12 @@ WRITE_ERRORS = (403,)
 
 class InSchema(Schema):
     """A request body: a field the schema does not name is refused with 422 naming it (additionalProperties: false),
-    rather than silently ignored, so that a misspelt field ("titel") is never mistaken for a change that was made."""
+    rather than silently ignored, so that a misspelt field ("titel") is never mistaken for a change that was made.
 
-    model_config = ConfigDict(extra="forbid")
+    And values are of the type the document says, not converted: "true" or 1 is not a boolean, "7" or 7.0 not an
+    integer (times and dates, which JSON writes as text, are read from text: types.Instant, types.Day)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class ErrorItem(Schema):

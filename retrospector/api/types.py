@@ -3,9 +3,11 @@
 Each bound is declared in /api/openapi.json (minimum, maximum) and checked before any query: an id beyond 64 bits is a
 422 naming its field, never a database error."""
 
+import re
+from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, Field
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
 from pydantic_core import PydanticCustomError
 
 from retrospector.core.untrusted import OUT_OF_RANGE, utc_in_range
@@ -25,6 +27,18 @@ Version = Annotated[int, Field(ge=1, le=MAX_ID, description="The version you rea
 PageSize = Annotated[int, Field(ge=1, le=100)]
 
 
+_NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")
+
+
+def _written_as_text(value):
+    """A time or a date is written as ISO 8601 text: not a number (which pydantic would read as seconds since 1970)."""
+    if isinstance(value, datetime | date):
+        return value  # from code, not from a request
+    if not isinstance(value, str) or _NUMBER.fullmatch(value):
+        raise PydanticCustomError("date_time_text", "Write it as ISO 8601 text, e.g. 2026-05-04T14:00:00Z.")
+    return value
+
+
 def _in_range(moment):
     try:
         utc_in_range(moment)
@@ -34,4 +48,7 @@ def _in_range(moment):
 
 
 # A time with its zone that converts to UTC and to every viewer's zone (9999-12-31T23:59:59-23:59 does not: 422).
-Instant = Annotated[AwareDatetime, AfterValidator(_in_range)]
+# Read from text also in a body, which is otherwise strict (InSchema): JSON has no time type.
+Instant = Annotated[AwareDatetime, Strict(False), BeforeValidator(_written_as_text), AfterValidator(_in_range)]
+# A calendar day, e.g. 2026-05-04.
+Day = Annotated[date, Strict(False), BeforeValidator(_written_as_text)]

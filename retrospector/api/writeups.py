@@ -20,7 +20,7 @@ from retrospector.writeups.services import (
 from .choices import choices_literal
 from .contract import InSchema, responses
 from .lookups import person_from_username
-from .types import Id, Version
+from .types import Day, Id, Version
 
 router = Router(tags=["retrospectives"])
 
@@ -102,7 +102,7 @@ class RetrospectiveIn(InSchema):
         "422); empty or null: no shadow.",
     )
     title: str = Field("", max_length=300)
-    due_at: date | None = None
+    due_at: Day | None = None
 
 
 class SectionIn(InSchema):
