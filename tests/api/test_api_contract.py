@@ -144,6 +144,10 @@ def patch_json(client, url, data):
     return client.patch(url, json.dumps(data), content_type="application/json")
 
 
+def put_json(client, url, data):
+    return client.put(url, json.dumps(data), content_type="application/json")
+
+
 def test_an_event_id_beyond_64_bits_is_refused_naming_it_not_a_server_error(alice, make_incident):
     incident = make_incident()
     response = post_json(
@@ -237,3 +241,37 @@ def test_list_filters_list_their_values(openapi):
     assert parameters["status"]["enum"] == ["", *Incident.Status.values]
     assert parameters["visibility"]["enum"] == ["", *Incident.Visibility.values]
     assert (parameters["page_size"]["minimum"], parameters["page_size"]["maximum"]) == (1, 100)
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_write_to_an_unknown_api_path_is_a_json_404_not_the_csrf_page(db, method):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = getattr(client, method)("/api/v1/incidents/1/events/null,null")
+    assert response.status_code == 404
+    assert response.json()["detail"].startswith("No API endpoint")
+
+
+def test_a_time_or_a_date_is_text_not_a_number(alice, make_incident):
+    incident = make_incident()
+    assert alice.get(f"/api/v1/incidents/{incident.pk}/events?until=0.5").status_code == 422
+    response = post_json(alice, f"/api/v1/incidents/{incident.pk}/retrospectives", {"due_at": 0})
+    assert response.status_code == 422
+    assert response.json()["field"] == "due_at"
+
+
+def test_a_body_value_is_of_its_documented_type_not_converted(alice, make_incident):
+    incident = make_incident()
+    url = f"/api/v1/incidents/{incident.pk}/events"
+    event = {"time": "2026-05-04T14:10:00Z", "text": "Paged the on-call"}
+    for field, value in (("key_event", "true"), ("key_event", 1), ("tags", "a")):
+        response = post_json(alice, url, {**event, field: value})
+        assert response.status_code == 422, (field, value)
+        assert response.json()["field"].startswith(field)
+    response = put_json(alice, f"/api/v1/incidents/{incident.pk}/timeline/display", {"seconds": 0})
+    assert response.status_code == 422
+    assert response.json()["field"] == "seconds"
+    response = patch_json(alice, f"/api/v1/incidents/{incident.pk}", {"base_version": "1", "summary": "x"})
+    assert response.status_code == 422
+    assert response.json()["field"] == "base_version"
