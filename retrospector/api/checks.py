@@ -70,7 +70,7 @@ class CheckOut(Schema):
 
 @router.post(
     "/checks",
-    response=responses(200, CheckOut, errors=(400, 403, 422)),
+    response=responses(200, CheckOut, errors=(400, 413, 403, 422)),
     summary="Check a Markdown write-up for blame, hindsight, vague recommendations…",
 )
 def check_markdown(request, payload: CheckIn):

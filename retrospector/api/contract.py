@@ -17,9 +17,8 @@ from pydantic import ConfigDict, Field
 
 # Any authenticated operation can answer these, whatever it does.
 ALWAYS = (401, 429, 503)
-# And an operation with a request body, or a browser session's write (its CSRF token missing: 403), these.
-BODY_ERRORS = (400, 422)
-WRITE_ERRORS = (403,)
+# An operation with a request body can also answer 400 (not JSON), 413 (over DATA_UPLOAD_MAX_MEMORY_SIZE) and 422;
+# a write, 403 (at least for a browser session's write without its CSRF token).
 
 
 class InSchema(Schema):

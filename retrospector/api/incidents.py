@@ -187,7 +187,7 @@ def list_incidents(request, filters: Query[IncidentFilters]):
 
 @router.post(
     "/incidents",
-    response=responses(201, IncidentFull, errors=(400, 403, 422)),
+    response=responses(201, IncidentFull, errors=(400, 413, 403, 422)),
     summary="Record an incident",
     description=f"403 when you are not a member of the team. {MOMENTS_RULE} Responders and invitees: {PEOPLE_RULE}",
 )
@@ -223,7 +223,7 @@ def read_incident(request, incident_id: Id):
 
 @router.patch(
     "/incidents/{incident_id}",
-    response=responses(200, IncidentFull, errors=(400, 403, 404, 409, 422)),
+    response=responses(200, IncidentFull, errors=(400, 413, 403, 404, 409, 422)),
     summary="Change an incident",
     description="403 when you may read the incident but not change it (only members of its team can). "
     f"{MOMENTS_RULE} Responders and invitees: {PEOPLE_RULE}",

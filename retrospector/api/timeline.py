@@ -37,7 +37,7 @@ from retrospector.timeline.tasks import (
 
 from .choices import choices_literal
 from .contract import ErrorOut, InSchema, responses
-from .types import Id, Instant, Version
+from .types import Id, Instant, Integer, Version
 
 router = Router(tags=["timeline"])
 
@@ -140,7 +140,7 @@ class DisplayIO(InSchema):
         "", max_length=64, description="The zone everyone sees the timeline in; empty: each viewer's own."
     )
     seconds: bool = Field(False, description="Show times to the second.")
-    gap_minutes: int = Field(
+    gap_minutes: Integer = Field(
         30, ge=1, le=MAX_GAP_MINUTES, description="Mark quiet periods longer than this many minutes (1 to 10,080)."
     )
 
@@ -294,7 +294,7 @@ def list_events(request, incident_id: Id, filters: Query[EventFilters]):
 
 @router.post(
     "/incidents/{incident_id}/events",
-    response=responses(201, EventOut, errors=(400, 403, 404, 422)),
+    response=responses(201, EventOut, errors=(400, 413, 403, 404, 422)),
     summary="Add an event by hand",
     description="403 when you may read the incident but not edit its timeline. A source_ref another event of the "
     "incident already cites is a 422.",
@@ -331,7 +331,7 @@ def read_event(request, incident_id: Id, event_id: Id):
 
 @router.patch(
     "/incidents/{incident_id}/events/{int:event_id}",
-    response=responses(200, EventOut, errors=(400, 403, 404, 409, 422)),
+    response=responses(200, EventOut, errors=(400, 413, 403, 404, 409, 422)),
     summary="Change an event (409 on a stale base_version)",
     description="403 when you may read the incident but not edit its timeline.",
 )
@@ -356,7 +356,7 @@ def delete_event(request, incident_id: Id, event_id: Id):
 
 @router.post(
     "/incidents/{incident_id}/events/bulk",
-    response=responses(200, BulkOut, errors=(400, 403, 404, 422)),
+    response=responses(200, BulkOut, errors=(400, 413, 403, 404, 422)),
     summary="Hide, show, mark key, unmark or delete many events",
     description="404 naming the ids that are not events of this incident (nothing is changed then).",
 )
@@ -369,7 +369,7 @@ def bulk_events(request, incident_id: Id, payload: BulkIn):
 
 @router.post(
     "/incidents/{incident_id}/events/merge",
-    response=responses(200, EventOut, errors=(400, 403, 404, 422)),
+    response=responses(200, EventOut, errors=(400, 413, 403, 404, 422)),
     summary="Merge duplicates into one event",
     description="404 naming the ids that are not events of this incident.",
 )
@@ -382,7 +382,7 @@ def merge_events(request, incident_id: Id, payload: MergeIn):
 
 @router.post(
     "/incidents/{incident_id}/events/{int:event_id}/milestone",
-    response=responses(200, dict[str, datetime], errors=(400, 403, 404, 422)),
+    response=responses(200, dict[str, datetime], errors=(400, 413, 403, 404, 422)),
     summary="Set a key moment of the incident from an event",
     description="Answers {moment: time}. Key moments stay in order (started_at <= detected_at <= acknowledged_at <= "
     "mitigated_at <= resolved_at): an event that would put one out of order is a 422 naming that moment. 403 when "
@@ -414,7 +414,7 @@ def read_display(request, incident_id: Id):
 
 @router.put(
     "/incidents/{incident_id}/timeline/display",
-    response=responses(200, DisplayIO, errors=(400, 403, 404, 422)),
+    response=responses(200, DisplayIO, errors=(400, 413, 403, 404, 422)),
     summary="Set the timeline's zone, seconds and quiet-period mark for everyone",
     description="403 when you may read the incident but not edit its timeline.",
 )
@@ -442,7 +442,7 @@ def checks(request, incident_id: Id):
     "/incidents/{incident_id}/timeline/imports",
     response=responses(
         {200: ImportOut, 201: ImportOut, 202: ImportJobOut},
-        errors=(400, 403, 404, 422),
+        errors=(400, 413, 403, 404, 422),
         overrides={422: ImportRejectedOut},
     ),
     summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run, background",

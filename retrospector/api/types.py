@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, Field, Strict, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from retrospector.core.untrusted import OUT_OF_RANGE, utc_in_range
@@ -15,16 +15,30 @@ from retrospector.core.untrusted import OUT_OF_RANGE, utc_in_range
 # The largest key any of our databases stores (a signed 64-bit integer).
 MAX_ID = 2**63 - 1
 
+
+def _json_number(value, info: ValidationInfo):
+    """In a JSON body (a strict InSchema) an integer is a JSON number: 7 or 7.0, not "7" nor true. In a path or a
+    query, where everything is text, "7" is read as 7."""
+    if info.config and info.config.get("strict") and isinstance(value, str | bool):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+def _integer(**constraints):
+    """An integer within `constraints` (ge, le, ...): in a body, a JSON number with no fraction (7.0 is the integer 7,
+    as JSON Schema counts it). The bounds come first, so that the document declares them as minimum and maximum."""
+    return Annotated[int, Field(**constraints), Strict(False), BeforeValidator(_json_number)]
+
+
+Integer = _integer()
 # A row's id (in a path, a body or a query): 1 to 2^63-1.
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+Id = _integer(ge=1, le=MAX_ID)
 # A page number: 1 to 2^63-1 (a page past the last answers the last).
-PageNumber = Annotated[int, Field(ge=1, le=MAX_ID)]
+PageNumber = _integer(ge=1, le=MAX_ID)
 # The version a client read (versions start at 1): a stale one gets 409.
-Version = Annotated[int, Field(ge=1, le=MAX_ID, description="The version you read; a stale one gets 409.")]
-
-
+Version = _integer(ge=1, le=MAX_ID, description="The version you read; a stale one gets 409.")
 # How many rows a page of a list holds.
-PageSize = Annotated[int, Field(ge=1, le=100)]
+PageSize = _integer(ge=1, le=100)
 
 
 _NUMBER = re.compile(r"\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*")

@@ -204,7 +204,7 @@ def list_templates(request):
 
 @router.post(
     "/incidents/{incident_id}/retrospectives",
-    response=responses(201, RetrospectiveOut, errors=(400, 403, 404, 422)),
+    response=responses(201, RetrospectiveOut, errors=(400, 413, 403, 404, 422)),
     summary="Start a retrospective",
     description="403 when you may read the incident but are not a member of its team. An unknown template, owner or "
     "shadow, or a shadow who is the owner, is a 422 naming the field.",
@@ -235,7 +235,7 @@ def start_retrospective(request, incident_id: Id, payload: RetrospectiveIn):
 
 @router.post(
     "/incidents/{incident_id}/retrospectives/import",
-    response=responses(201, RetrospectiveOut, errors=(400, 403, 404, 422)),
+    response=responses(201, RetrospectiveOut, errors=(400, 413, 403, 404, 422)),
     summary="Import a Markdown write-up as a new retrospective",
     description="403 when you may read the incident but are not a member of its team. A document that cannot be "
     "read (empty, bad front matter, a section key twice, a template version that is not a number) is a 422 on "
@@ -277,7 +277,7 @@ def read_retrospective(request, retrospective_id: Id):
 
 @router.post(
     "/retrospectives/{retrospective_id}/state",
-    response=responses(200, RetrospectiveOut, errors=(400, 403, 404, 422)),
+    response=responses(200, RetrospectiveOut, errors=(400, 413, 403, 404, 422)),
     summary="Move to another state",
     description=TRANSITIONS_RULE,
 )
@@ -306,7 +306,7 @@ def read_section(request, retrospective_id: Id, key: SectionKey):
 
 @router.put(
     "/retrospectives/{retrospective_id}/sections/{key}",
-    response=responses(200, SectionOut, errors=(400, 403, 404, 409, 422)),
+    response=responses(200, SectionOut, errors=(400, 413, 403, 404, 409, 422)),
     summary="Save a section (409 when base_version is stale)",
     description="403 when you may read the retrospective but not change it.",
 )

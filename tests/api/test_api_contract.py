@@ -48,7 +48,7 @@ def test_every_operation_declares_the_errors_any_request_can_meet(openapi):
         if method in WRITES:
             expected.add("403")  # a browser session's write without its CSRF token, at least
         if json_body_schema(openapi, operation) is not None:
-            expected |= {"400", "422"}  # a body that is not JSON; one that is not what the document says
+            expected |= {"400", "413", "422"}  # not JSON; too large; not what the document says
         assert expected <= declared, f"{name} does not declare {sorted(expected - declared)}"
 
 
@@ -275,3 +275,20 @@ def test_a_body_value_is_of_its_documented_type_not_converted(alice, make_incide
     response = patch_json(alice, f"/api/v1/incidents/{incident.pk}", {"base_version": "1", "summary": "x"})
     assert response.status_code == 422
     assert response.json()["field"] == "base_version"
+
+
+def test_a_body_too_large_is_a_413_in_the_error_shape(alice, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = post_json(alice, "/api/v1/checks", {"markdown": "x" * 2000})
+    assert response.status_code == 413
+    assert response.json()["detail"].startswith("The request body is too large")
+
+
+def test_an_integer_in_a_body_is_a_json_number_and_7_0_is_7(alice, make_incident):
+    incident = make_incident()
+    url = f"/api/v1/incidents/{incident.pk}"
+    assert patch_json(alice, url, {"base_version": 1.0, "summary": "Checkout failed"}).status_code == 200
+    for stale in (True, "2", 2.5):
+        response = patch_json(alice, url, {"base_version": stale, "summary": "x"})
+        assert response.status_code == 422, stale
+        assert response.json()["field"] == "base_version"
