@@ -1,6 +1,7 @@
 """The JSON API: /api/v1/..., OpenAPI at /api/openapi.json, docs at /api/docs."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.db import OperationalError
 from django.http import Http404
 from ninja import NinjaAPI
@@ -18,6 +19,7 @@ from retrospector.accounts.services import (
 from retrospector.core.errors import BUSY_MESSAGE, BUSY_RETRY_AFTER_SECONDS, ConflictError, is_lock_contention
 from retrospector.core.http import client_address, wait_in_words
 from retrospector.core.untrusted import LONE_SURROGATE, LONE_SURROGATE_MESSAGE, REPLACEMENT, lone_surrogate_path
+from retrospector.timeline.imports import size_text
 
 
 class BearerToken(HttpBearer):
@@ -73,7 +75,14 @@ api = NinjaAPI(
     title="Retrospector API",
     version="1",
     description="Incidents, retrospectives, templates and exports. Authenticate with `Authorization: Bearer <token>` "
-    "(create one under Preferences → API tokens, or `retrospector token create USERNAME`) or a browser session.",
+    "(create one under Preferences → API tokens, or `retrospector token create USERNAME`) or a browser session "
+    "(its writes carry the CSRF token).\n\n"
+    "Every error answers `{detail, field, errors}` (ErrorOut): `field` names the field at fault, `errors` lists every "
+    "one with a 422. Any operation may answer 401 (no valid credentials), 429 (too many failed attempts from your "
+    "address: see Retry-After) or 503 (the database is busy: retry after Retry-After). A request body is JSON of "
+    'exactly the documented types (no "true" for a boolean, no "7" for an integer): a field it does not '
+    "name is refused with a 422 naming it; query parameters it does not name are ignored. Ids are integers from 1 "
+    "to 2^63-1.",
     auth=[BearerToken(), SessionCookie()],
     urls_namespace="api",
     docs_url="/docs",
@@ -138,6 +147,13 @@ def on_http_error(request, exc: HttpError):
         message = f"{cause.field or 'The body'} {LONE_SURROGATE_MESSAGE}."
         return _error(request, 422, message, cause.field, errors=[{"field": cause.field, "message": message}])
     return _error(request, exc.status_code, str(exc))
+
+
+@api.exception_handler(RequestDataTooBig)
+def on_body_too_big(request, exc):
+    # Django refuses to read a body (other than uploaded files) over DATA_UPLOAD_MAX_MEMORY_SIZE.
+    limit = size_text(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+    return _error(request, 413, f"The request body is too large: the limit is {limit} (files aside).")
 
 
 @api.exception_handler(Throttled)

@@ -1,19 +1,54 @@
+from typing import Annotated
+
 from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema
+from pydantic import create_model
 
 from retrospector.checks import ConfigError, Document, load_config, run
+from retrospector.checks.catalog import RULES
+from retrospector.checks.config import WORD_LISTS
+from retrospector.checks.findings import SEVERITIES
 from retrospector.writeups.checking import checks_config_for, retrospective_findings, severity_counts
 from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, template_latest_version
+
+from .choices import choices_literal
+from .contract import InSchema, responses
+from .types import Id
 
 router = Router(tags=["checks"])
 
 
-class CheckIn(Schema):
+RuleId = choices_literal(RULES)
+Level = choices_literal([*SEVERITIES, "off", "none"])
+# A phrase in a word list: not blank.
+Phrase = Annotated[str, Field(min_length=1, max_length=200, pattern=r"\S")]
+
+CheckWords = create_model(
+    "CheckWords",
+    __base__=InSchema,
+    **{name: (list[Phrase], Field(default_factory=list, max_length=1000)) for name in WORD_LISTS},
+)
+CheckWords.__doc__ = (
+    "Extra phrases: blame (put blame on people), vague (make a recommendation vague), people (names of people), roles "
+    "(roles or groups of people), systems (capitalized words that are not people), allow (never reported)."
+)
+
+
+class CheckConfigIn(InSchema):
+    disable: list[RuleId] = Field(default_factory=list, description="Rules to switch off.")
+    enable: list[RuleId] = Field(default_factory=list, description="Rules to switch on (some are off by default).")
+    severity: dict[RuleId, Level] = Field(default_factory=dict, description="A rule's level; off (or none) disables.")
+    words: CheckWords | None = None
+
+
+class CheckIn(InSchema):
     markdown: str = Field(..., max_length=1_000_000, description="A write-up in Markdown, sections as '## ' headings.")
-    template: str | None = Field(None, description="A template key: its required sections must be filled.")
-    config: dict | None = Field(
-        None, description="Optional tuning: {disable: [...], enable: [...], severity: {rule: level}, words: {...}}"
+    template: str | None = Field(
+        None,
+        description="A template key you can use (unknown: 422): its required sections must be filled. Empty or null: "
+        "no template.",
     )
+    config: CheckConfigIn | None = Field(None, description="Optional tuning: which rules run, how severe, extra words.")
 
 
 class FindingOut(Schema):
@@ -34,7 +69,9 @@ class CheckOut(Schema):
 
 
 @router.post(
-    "/checks", response=CheckOut, summary="Check a Markdown write-up for blame, hindsight, vague recommendations…"
+    "/checks",
+    response=responses(200, CheckOut, errors=(400, 413, 403, 422)),
+    summary="Check a Markdown write-up for blame, hindsight, vague recommendations…",
 )
 def check_markdown(request, payload: CheckIn):
     template_sections = None
@@ -44,7 +81,7 @@ def check_markdown(request, payload: CheckIn):
             raise ValidationError({"template": f"Unknown template {payload.template!r}."})
         template_sections = template_latest_version(template).sections
     try:
-        config = load_config(payload.config or {})
+        config = load_config(payload.config.model_dump(exclude_none=True) if payload.config else {})
     except ConfigError as exc:
         raise ValidationError({"config": str(exc)}) from exc
     findings = run(Document.from_markdown(payload.markdown, template_sections=template_sections), config=config)
@@ -52,9 +89,11 @@ def check_markdown(request, payload: CheckIn):
 
 
 @router.get(
-    "/retrospectives/{retrospective_id}/checks", response=CheckOut, summary="Findings of a retrospective's checks"
+    "/retrospectives/{retrospective_id}/checks",
+    response=responses(200, CheckOut, errors=(404, 422)),
+    summary="Findings of a retrospective's checks",
 )
-def retrospective_checks(request, retrospective_id: int):
+def retrospective_checks(request, retrospective_id: Id):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
     findings = retrospective_findings(retrospective)
     return {"counts": severity_counts(findings), "findings": [f.as_dict() for f in findings]}

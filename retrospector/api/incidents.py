@@ -9,17 +9,27 @@ from retrospector.incidents.selectors import incident_detail_or_404, incident_ed
 from retrospector.incidents.services import incident_create, incident_update
 
 from .choices import choices_literal
+from .contract import InSchema, Omittable, responses
 from .lookups import people_from_usernames, severity_from_key, team_from_slug
-from .types import Instant
+from .types import Id, Instant, PageNumber, PageSize, Version
 
 router = Router(tags=["incidents"])
 
 LinkKind = choices_literal(IncidentLink.Kind)
 IncidentStatus = choices_literal(Incident.Status)
 IncidentVisibility = choices_literal(Incident.Visibility)
+# A list filter: one of the values, or empty for any.
+StatusFilter = choices_literal(["", *Incident.Status.values])
+VisibilityFilter = choices_literal(["", *Incident.Visibility.values])
+
+PEOPLE_RULE = "Usernames of people in your organization (an unknown one: 422 naming the field)."
+MOMENTS_RULE = (
+    "Key moments, when given, are in order: started_at <= detected_at <= acknowledged_at <= mitigated_at <= "
+    "resolved_at (one out of order: 422 naming it)."
+)
 
 
-class LinkSchema(Schema):
+class LinkSchema(InSchema):
     kind: LinkKind = "other"
     url: HttpUrl
     label: str = Field("", max_length=200)
@@ -61,10 +71,13 @@ class IncidentPage(Schema):
     results: list[IncidentOut]
 
 
-class IncidentIn(Schema):
+class IncidentIn(InSchema):
+    """Key moments, when given, are in order: started_at <= detected_at <= acknowledged_at <= mitigated_at <=
+    resolved_at (one out of order: 422 naming it)."""
+
     title: str = Field(..., min_length=1, max_length=300)
-    team: str = Field(..., description="The team's short name (slug).")
-    severity: str = Field(..., description="A severity key, e.g. SEV2.")
+    team: str = Field(..., min_length=1, description="The team's short name (slug); you must be one of its members.")
+    severity: str = Field(..., min_length=1, description="A severity key of your organization, e.g. SEV2.")
     status: IncidentStatus = "open"
     visibility: IncidentVisibility = "organization"
     summary: str = Field("", max_length=20000)
@@ -74,39 +87,44 @@ class IncidentIn(Schema):
     mitigated_at: Instant | None = None
     resolved_at: Instant | None = None
     services: list[str] = Field(default_factory=list, max_length=50)
-    responders: list[str] = Field(default_factory=list, max_length=200)
-    invitees: list[str] = Field(default_factory=list, max_length=200)
+    responders: list[str] = Field(default_factory=list, max_length=200, description=PEOPLE_RULE)
+    invitees: list[str] = Field(default_factory=list, max_length=200, description=PEOPLE_RULE)
     links: list[LinkSchema] = Field(default_factory=list, max_length=50)
 
 
-class IncidentPatch(Schema):
-    base_version: int | None = Field(None, description="The version you read; a stale one gets 409.")
-    title: str | None = Field(None, min_length=1, max_length=300)
-    team: str | None = None
-    severity: str | None = None
-    status: IncidentStatus | None = None
-    visibility: IncidentVisibility | None = None
-    summary: str | None = Field(None, max_length=20000)
-    started_at: Instant | None = None
+class IncidentPatch(InSchema):
+    """Only the fields sent change; a moment (detected_at ... resolved_at) sent as null is cleared, and services,
+    responders, invitees and links sent as null are emptied. The other fields cannot be null. Key moments stay in
+    order: started_at <= detected_at <= acknowledged_at <= mitigated_at <= resolved_at (422 naming the one out of
+    order)."""
+
+    base_version: Version | None = Field(None, description="The version you read; a stale one gets 409.")
+    title: str = Omittable(min_length=1, max_length=300)
+    team: str = Omittable(min_length=1, description="The team's short name (slug); you must be one of its members.")
+    severity: str = Omittable(min_length=1, description="A severity key of your organization, e.g. SEV2.")
+    status: IncidentStatus = Omittable()
+    visibility: IncidentVisibility = Omittable()
+    summary: str = Omittable(max_length=20000)
+    started_at: Instant = Omittable()
     detected_at: Instant | None = None
     acknowledged_at: Instant | None = None
     mitigated_at: Instant | None = None
     resolved_at: Instant | None = None
-    services: list[str] | None = None
-    responders: list[str] | None = None
-    invitees: list[str] | None = None
-    links: list[LinkSchema] | None = None
+    services: list[str] | None = Field(None, max_length=50)
+    responders: list[str] | None = Field(None, max_length=200, description=PEOPLE_RULE)
+    invitees: list[str] | None = Field(None, max_length=200, description=PEOPLE_RULE)
+    links: list[LinkSchema] | None = Field(None, max_length=50)
 
 
 class IncidentFilters(Schema):
     q: str = Field("", max_length=200)
-    team: str = ""
-    severity: str = ""
-    status: str = ""
+    team: str = Field("", description="A team's short name (slug).")
+    severity: str = Field("", description="A severity key.")
+    status: StatusFilter = ""
     service: str = ""
-    visibility: str = ""
-    page: int = Field(1, ge=1)
-    page_size: int = Field(25, ge=1, le=100)
+    visibility: VisibilityFilter = ""
+    page: PageNumber = Field(1, description="A page past the last answers the last.")
+    page_size: PageSize = 25
 
 
 def _seconds(delta):
@@ -142,7 +160,7 @@ def incident_out(incident: Incident, *, full: bool = False) -> dict:
     return data
 
 
-@router.get("/incidents", response=IncidentPage, summary="List incidents (newest first)")
+@router.get("/incidents", response=responses(200, IncidentPage, errors=(422,)), summary="List incidents (newest first)")
 def list_incidents(request, filters: Query[IncidentFilters]):
     incidents = incident_list(
         user=request.user,
@@ -167,7 +185,12 @@ def list_incidents(request, filters: Query[IncidentFilters]):
     }
 
 
-@router.post("/incidents", response={201: IncidentFull}, summary="Record an incident")
+@router.post(
+    "/incidents",
+    response=responses(201, IncidentFull, errors=(400, 413, 403, 422)),
+    summary="Record an incident",
+    description=f"403 when you are not a member of the team. {MOMENTS_RULE} Responders and invitees: {PEOPLE_RULE}",
+)
 def create_incident(request, payload: IncidentIn):
     user = request.user
     incident = incident_create(
@@ -191,13 +214,21 @@ def create_incident(request, payload: IncidentIn):
     return Status(201, incident_out(incident_detail_or_404(user=user, pk=incident.pk), full=True))
 
 
-@router.get("/incidents/{incident_id}", response=IncidentFull, summary="Read an incident")
-def read_incident(request, incident_id: int):
+@router.get(
+    "/incidents/{incident_id}", response=responses(200, IncidentFull, errors=(404, 422)), summary="Read an incident"
+)
+def read_incident(request, incident_id: Id):
     return incident_out(incident_detail_or_404(user=request.user, pk=incident_id), full=True)
 
 
-@router.patch("/incidents/{incident_id}", response=IncidentFull, summary="Change an incident")
-def update_incident(request, incident_id: int, payload: IncidentPatch):
+@router.patch(
+    "/incidents/{incident_id}",
+    response=responses(200, IncidentFull, errors=(400, 413, 403, 404, 409, 422)),
+    summary="Change an incident",
+    description="403 when you may read the incident but not change it (only members of its team can). "
+    f"{MOMENTS_RULE} Responders and invitees: {PEOPLE_RULE}",
+)
+def update_incident(request, incident_id: Id, payload: IncidentPatch):
     user = request.user
     # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown team".
     incident = incident_editable_or_403(

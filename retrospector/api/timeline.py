@@ -17,7 +17,7 @@ from retrospector.incidents.models import MOMENTS
 from retrospector.incidents.selectors import incident_editable_or_403, incident_visible_or_404
 from retrospector.timeline.imports import IMPORT_FORBIDDEN, import_request_parse, import_runs_in_background
 from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
-from retrospector.timeline.selectors import MAX_ID, timeline_events, timeline_summary, timeline_window
+from retrospector.timeline.selectors import timeline_events, timeline_summary, timeline_window
 from retrospector.timeline.services import (
     BULK_ACTIONS,
     EVENT_NOT_ON_INCIDENT,
@@ -41,7 +41,8 @@ from retrospector.timeline.tasks import (
 )
 
 from .choices import choices_literal
-from .types import Instant
+from .contract import ErrorOut, InSchema, responses
+from .types import Id, Instant, Integer, Version
 
 router = Router(tags=["timeline"])
 
@@ -52,8 +53,6 @@ Moment = choices_literal(MOMENTS)
 ImportSource = choices_literal(SOURCES)
 JOB_STATES = PendingImport.Status.values
 
-# A row's id: positive and at most 2^63-1 (a bigger one is refused as a 422 naming the field, before any query).
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # The zone names this machine knows (the same list the preferences and the timeline pages offer, as an enum in the
 # document: an unknown name is schema-invalid; "" where a field allows "no zone").
 TimeZoneName = StrEnum("TimeZoneName", {name: name for name in sorted(zoneinfo.available_timezones())})
@@ -128,7 +127,7 @@ class EventPage(Schema):
     previous_cursor: str | None = Field(None, description="Pass as `before` for the page before this one.")
 
 
-class EventIn(Schema):
+class EventIn(InSchema):
     time: Instant
     text: str = Field(..., min_length=1, max_length=20_000)
     actor: str = Field("", max_length=200)
@@ -143,10 +142,10 @@ class EventIn(Schema):
     tags: list[str] = Field(default_factory=list, max_length=20)
 
 
-class EventPatch(Schema):
+class EventPatch(InSchema):
     """Only the fields given change; a field left out keeps its value (null is not a value of any of them)."""
 
-    base_version: Id = unchanged(description="The version you edited: 409 if the event has changed since.")
+    base_version: Version = unchanged(description="The version you edited: 409 if the event has changed since.")
     time: Instant = unchanged()
     text: str = unchanged(min_length=1, max_length=20_000)
     actor: str = unchanged(max_length=200)
@@ -181,12 +180,12 @@ class EventFilters(Schema):
     limit: int = Field(100, ge=1, le=500)
 
 
-class BulkIn(Schema):
+class BulkIn(InSchema):
     action: BulkAction
     event_ids: list[Id] = Field(..., min_length=1, max_length=5000)
 
 
-class MergeIn(Schema):
+class MergeIn(InSchema):
     keep: Id = Field(..., description="The event that stays.")
     duplicates: list[Id] = Field(
         ...,
@@ -196,7 +195,11 @@ class MergeIn(Schema):
     )
 
 
-class MilestoneIn(Schema):
+class BulkOut(Schema):
+    changed: int
+
+
+class MilestoneIn(InSchema):
     moment: Moment
 
 
@@ -205,15 +208,17 @@ class DisplayIO(Schema):
         "", max_length=64, description="The zone everyone sees the timeline in; empty: each viewer's own."
     )
     seconds: bool = Field(False, description="Show times to the second.")
-    gap_minutes: int = Field(30, description="Mark quiet periods longer than this many minutes (1 to 10,080).")
+    gap_minutes: Integer = Field(
+        30, ge=1, le=MAX_GAP_MINUTES, description="Mark quiet periods longer than this many minutes (1 to 10,080)."
+    )
 
 
-class DisplayIn(Schema):
+class DisplayIn(InSchema):
     time_zone: ZoneOrEmpty = Field(
         "", description="The zone everyone sees the timeline in (an IANA name); empty: each viewer's own."
     )
     seconds: bool = Field(False, description="Show times to the second.")
-    gap_minutes: int = Field(
+    gap_minutes: Integer = Field(
         30, ge=1, le=MAX_GAP_MINUTES, description="Mark quiet periods longer than this many minutes (at most a week)."
     )
 
@@ -233,6 +238,16 @@ class ProblemOut(Schema):
     pointer: str | None
     field: str | None
     message: str
+
+
+class ImportRejectedOut(ErrorOut):
+    """422: the request (source, tz, since, ...) or the file (then `field` is "file", with its problems)."""
+
+    problems: list[ProblemOut] | None = Field(None, description="Each problem in the file, with its line.")
+
+
+class RemovedOut(Schema):
+    removed: int
 
 
 class ImportJobOut(Schema):
@@ -333,7 +348,9 @@ def _event(request, incident_id, event_id) -> TimelineEvent:
 
 
 @router.get(
-    "/incidents/{incident_id}/events", response=EventPage, summary="Timeline events in time order (cursor pages)"
+    "/incidents/{incident_id}/events",
+    response=responses(200, EventPage, errors=(404, 422)),
+    summary="Timeline events in time order (cursor pages)",
 )
 def list_events(request, incident_id: Id, filters: Query[EventFilters]):
     """`after` and `before` are cursors this API gave (next_cursor, previous_cursor): any other text is refused
@@ -355,7 +372,13 @@ def list_events(request, incident_id: Id, filters: Query[EventFilters]):
     return {"results": [event_out(e) for e in rows], "next_cursor": next_cursor, "previous_cursor": previous_cursor}
 
 
-@router.post("/incidents/{incident_id}/events", response={201: EventOut}, summary="Add an event by hand")
+@router.post(
+    "/incidents/{incident_id}/events",
+    response=responses(201, EventOut, errors=(400, 413, 403, 404, 422)),
+    summary="Add an event by hand",
+    description="403 when you may read the incident but not edit its timeline. A source_ref another event of the "
+    "incident already cites is a 422.",
+)
 def add_event(request, incident_id: Id, payload: EventIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     offset = payload.time.utcoffset()
@@ -377,15 +400,20 @@ def add_event(request, incident_id: Id, payload: EventIn):
     return Status(201, event_out(event))
 
 
-@router.get("/incidents/{incident_id}/events/{int:event_id}", response=EventOut, summary="Read an event")
+@router.get(
+    "/incidents/{incident_id}/events/{int:event_id}",
+    response=responses(200, EventOut, errors=(404, 422)),
+    summary="Read an event",
+)
 def read_event(request, incident_id: Id, event_id: Id):
     return event_out(_event(request, incident_id, event_id))
 
 
 @router.patch(
     "/incidents/{incident_id}/events/{int:event_id}",
-    response=EventOut,
+    response=responses(200, EventOut, errors=(400, 413, 403, 404, 409, 422)),
     summary="Change an event (409 on a stale base_version)",
+    description="403 when you may read the incident but not edit its timeline.",
 )
 def update_event(request, incident_id: Id, event_id: Id, payload: EventPatch):
     event = _event(request, incident_id, event_id)
@@ -396,13 +424,22 @@ def update_event(request, incident_id: Id, event_id: Id, payload: EventPatch):
     return event_out(event_update(event=event, by=request.user, base_version=base_version, **changes))
 
 
-@router.delete("/incidents/{incident_id}/events/{int:event_id}", response={204: None}, summary="Delete an event")
+@router.delete(
+    "/incidents/{incident_id}/events/{int:event_id}",
+    response=responses(204, None, errors=(403, 404, 422)),
+    summary="Delete an event",
+)
 def delete_event(request, incident_id: Id, event_id: Id):
     event_delete(event=_event(request, incident_id, event_id), by=request.user)
     return Status(204, None)
 
 
-@router.post("/incidents/{incident_id}/events/bulk", summary="Hide, show, mark key, unmark or delete many events")
+@router.post(
+    "/incidents/{incident_id}/events/bulk",
+    response=responses(200, BulkOut, errors=(400, 413, 403, 404, 422)),
+    summary="Hide, show, mark key, unmark or delete many events",
+    description="404 naming the ids that are not events of this incident (nothing is changed then).",
+)
 def bulk_events(request, incident_id: Id, payload: BulkIn):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     return {
@@ -410,11 +447,15 @@ def bulk_events(request, incident_id: Id, payload: BulkIn):
     }
 
 
-@router.post("/incidents/{incident_id}/events/merge", response=EventOut, summary="Merge duplicates into one event")
+@router.post(
+    "/incidents/{incident_id}/events/merge",
+    response=responses(200, EventOut, errors=(400, 413, 403, 404, 422)),
+    summary="Merge duplicates into one event",
+    description="`keep` stays; the `duplicates` are hidden and point to it (nothing is lost; a key event among them "
+    "makes `keep` one). Every id must be an event of this incident (404 naming the others, and nothing changes). "
+    "Refused (422 naming `duplicates`) when no duplicate differs from `keep`.",
+)
 def merge_events(request, incident_id: Id, payload: MergeIn):
-    """`keep` stays; the `duplicates` are hidden and point to it (nothing is lost; a key event among them makes `keep`
-    one). Every id must be an event of this incident (404 naming the others). Refused (422 naming `duplicates`) when
-    no duplicate differs from `keep`."""
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     return event_out(
         events_merge(incident=incident, by=request.user, keep_id=payload.keep, duplicate_ids=payload.duplicates)
@@ -422,7 +463,12 @@ def merge_events(request, incident_id: Id, payload: MergeIn):
 
 
 @router.post(
-    "/incidents/{incident_id}/events/{int:event_id}/milestone", summary="Set a key moment of the incident from an event"
+    "/incidents/{incident_id}/events/{int:event_id}/milestone",
+    response=responses(200, dict[str, datetime], errors=(400, 413, 403, 404, 422)),
+    summary="Set a key moment of the incident from an event",
+    description="Answers {moment: time}. Key moments stay in order (started_at <= detected_at <= acknowledged_at <= "
+    "mitigated_at <= resolved_at): an event that would put one out of order is a 422 naming that moment. 403 when "
+    "you may read the incident but not change it.",
 )
 def set_milestone(request, incident_id: Id, event_id: Id, payload: MilestoneIn):
     """The incident's key moments stay in order (started, detected, acknowledged, mitigated, resolved): a time that
@@ -448,8 +494,9 @@ def read_display(request, incident_id: Id):
 
 @router.put(
     "/incidents/{incident_id}/timeline/display",
-    response=DisplayIO,
+    response=responses(200, DisplayIO, errors=(400, 413, 403, 404, 422)),
     summary="Set the timeline's zone, seconds and quiet-period mark for everyone",
+    description="403 when you may read the incident but not edit its timeline.",
 )
 def set_display(request, incident_id: Id, payload: DisplayIn):
     incident = timeline_display_set(
@@ -469,7 +516,11 @@ def checks(request, incident_id: Id):
 
 @router.post(
     "/incidents/{incident_id}/timeline/imports",
-    response={200: ImportOut, 201: ImportOut, 202: ImportJobOut, 422: dict},
+    response=responses(
+        {200: ImportOut, 201: ImportOut, 202: ImportJobOut},
+        errors=(400, 413, 403, 404, 422),
+        overrides={422: ImportRejectedOut},
+    ),
     summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run, background",
     description="Files up to TIMELINE_IMPORT_INLINE_BYTES (2 MB by default) are imported in the request (201; "
     "200 for a dry run). Bigger ones, or any with background=true, answer 202 with a job to poll at "
@@ -480,7 +531,7 @@ def checks(request, incident_id: Id):
 def import_file(
     request,
     incident_id: Id,
-    source: Form[ImportSource],
+    source: Form[str],
     file: File[UploadedFile],
     tz: Annotated[ZoneOrEmpty, Form("")],
     since: Annotated[InstantOrEmpty, Form("")],
@@ -566,8 +617,9 @@ def _import_job(request, incident_id: Id, job_id: Id) -> PendingImport:
 
 @router.get(
     "/incidents/{incident_id}/timeline/import-jobs/{job_id}",
-    response=ImportJobOut,
+    response=responses(200, ImportJobOut, errors=(403, 404, 422)),
     summary="A background import: status, counts, problems, and the import id once done",
+    description="403 when you may read the incident but not edit its timeline; 404 for a job someone else uploaded.",
 )
 def read_import_job(request, incident_id: Id, job_id: Id):
     return import_job_out(_import_job(request, incident_id, job_id))
@@ -575,19 +627,23 @@ def read_import_job(request, incident_id: Id, job_id: Id):
 
 @router.post(
     "/incidents/{incident_id}/timeline/import-jobs/{job_id}/confirm",
-    response={202: ImportJobOut},
+    response=responses(202, ImportJobOut, errors=(403, 404, 422)),
     summary="Import a background job that stopped at ready (a dry run)",
+    description="403 when you may read the incident but not edit its timeline; 404 for a job someone else "
+    "uploaded; 422 when the job is not ready to confirm.",
 )
 def confirm_import_job(request, incident_id: Id, job_id: Id):
-    """Only a job at ready (a dry run that has been read) can be confirmed: any other status is refused (422 naming
-    `status`)."""
     job = import_job_confirm(job=_import_job(request, incident_id, job_id), by=request.user)
     return Status(202, import_job_out(job))
 
 
-@router.delete("/incidents/{incident_id}/timeline/imports/{import_id}", summary="Undo an import as a whole")
+@router.delete(
+    "/incidents/{incident_id}/timeline/imports/{import_id}",
+    response=responses(200, RemovedOut, errors=(403, 404, 422)),
+    summary="Undo an import as a whole",
+    description="403 when you may read the incident but not edit its timeline; an import already undone is a 422.",
+)
 def undo_import(request, incident_id: Id, import_id: Id):
-    """An import is undone once: undoing it again is refused (422 naming `import`)."""
     incident = incident_visible_or_404(user=request.user, pk=incident_id)
     record = visible_or_404(ImportRecord.objects.filter(incident=incident), import_id, message="No such import.")
     return {"removed": import_undo(record=record, by=request.user)}

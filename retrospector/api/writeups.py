@@ -1,4 +1,5 @@
 from datetime import date, datetime
+from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -9,6 +10,7 @@ from retrospector.writeups.export import EXPORT_FORMATS, export_response
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, templates_visible_to
 from retrospector.writeups.services import (
+    TRANSITIONS,
     retrospective_import_markdown,
     retrospective_start,
     retrospective_transition,
@@ -16,12 +18,30 @@ from retrospector.writeups.services import (
 )
 
 from .choices import choices_literal
+from .contract import InSchema, responses
 from .lookups import person_from_username
+from .types import Day, Id, Version
 
 router = Router(tags=["retrospectives"])
 
 RetrospectiveState = choices_literal(Retrospective.State)
 ExportFormat = choices_literal(EXPORT_FORMATS)
+
+TRANSITIONS_RULE = (
+    "Allowed moves: "
+    + "; ".join(f"{state} to {' or '.join(sorted(targets))}" for state, targets in TRANSITIONS.items())
+    + (
+        " (a move to the current state, or any other, is a 422 on `state`). Approving or finishing needs every "
+        "required section filled (422 naming them otherwise). 403 when you may read the retrospective but not change "
+        "it."
+    )
+)
+# Text a Markdown importer reads as empty: nothing but line breaks (as str.splitlines() counts them).
+NOT_ONLY_LINE_BREAKS = r"[^\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]"
+
+
+# A section's key, as in a retrospective's sections (an unknown one: 404).
+SectionKey = Annotated[str, Field(min_length=1, max_length=100)]
 
 
 class SectionSpecOut(Schema):
@@ -71,28 +91,40 @@ class RetrospectiveOut(Schema):
     sections: list[SectionOut]
 
 
-class RetrospectiveIn(Schema):
-    template: str = Field("postmortem", description="A template key, e.g. postmortem.")
-    owner: str | None = Field(None, description="Username; defaults to you.")
-    shadow: str | None = None
+class RetrospectiveIn(InSchema):
+    template: str = Field("postmortem", min_length=1, description="A template key you can use, e.g. postmortem.")
+    owner: str | None = Field(
+        None, description="The username of someone in your organization (unknown: 422); empty or null: you."
+    )
+    shadow: str | None = Field(
+        None,
+        description="The username of someone in your organization other than the owner (unknown, or the owner: "
+        "422); empty or null: no shadow.",
+    )
     title: str = Field("", max_length=300)
-    due_at: date | None = None
+    due_at: Day | None = None
 
 
-class SectionIn(Schema):
-    body: str
-    base_version: int = Field(
-        ..., ge=1, description="The version you edited; a stale one gets 409 with the current text."
+class SectionIn(InSchema):
+    body: str = Field(..., description="Markdown, at most 1 MB once encoded in UTF-8 (bigger: 422); empty clears it.")
+    base_version: Version = Field(
+        ..., description="The version you edited; a stale one gets 409 with the current text."
     )
 
 
-class TransitionIn(Schema):
-    state: RetrospectiveState
+class TransitionIn(InSchema):
+    state: RetrospectiveState = Field(..., description=TRANSITIONS_RULE)
     note: str = Field("", max_length=2000)
 
 
-class MarkdownImportIn(Schema):
-    markdown: str = Field(..., description="An exported Markdown write-up.")
+class MarkdownImportIn(InSchema):
+    markdown: str = Field(
+        ...,
+        min_length=1,
+        pattern=NOT_ONLY_LINE_BREAKS,
+        description="An exported Markdown write-up, or any Markdown: its '## ' headings become sections. One with "
+        "nothing after its front matter, or that cannot be read, is a 422 naming its line.",
+    )
     filename: str = Field("document.md", max_length=200)
 
 
@@ -148,7 +180,7 @@ def _reload(request, pk):
     )
 
 
-@router.get("/templates", response=list[TemplateOut], tags=["templates"], summary="List templates")
+@router.get("/templates", response=responses(200, list[TemplateOut]), tags=["templates"], summary="List templates")
 def list_templates(request):
     out = []
     for template in templates_visible_to(request.user).prefetch_related("versions"):
@@ -171,9 +203,13 @@ def list_templates(request):
 
 
 @router.post(
-    "/incidents/{incident_id}/retrospectives", response={201: RetrospectiveOut}, summary="Start a retrospective"
+    "/incidents/{incident_id}/retrospectives",
+    response=responses(201, RetrospectiveOut, errors=(400, 413, 403, 404, 422)),
+    summary="Start a retrospective",
+    description="403 when you may read the incident but are not a member of its team. An unknown template, owner or "
+    "shadow, or a shadow who is the owner, is a 422 naming the field.",
 )
-def start_retrospective(request, incident_id: int, payload: RetrospectiveIn):
+def start_retrospective(request, incident_id: Id, payload: RetrospectiveIn):
     # Before resolving the payload: a reader gets 403 whatever they sent, not "unknown template".
     incident = incident_editable_or_403(
         user=request.user,
@@ -199,10 +235,13 @@ def start_retrospective(request, incident_id: int, payload: RetrospectiveIn):
 
 @router.post(
     "/incidents/{incident_id}/retrospectives/import",
-    response={201: RetrospectiveOut},
+    response=responses(201, RetrospectiveOut, errors=(400, 413, 403, 404, 422)),
     summary="Import a Markdown write-up as a new retrospective",
+    description="403 when you may read the incident but are not a member of its team. A document that cannot be "
+    "read (empty, bad front matter, a section key twice, a template version that is not a number) is a 422 on "
+    "`file` naming the line.",
 )
-def import_retrospective(request, incident_id: int, payload: MarkdownImportIn):
+def import_retrospective(request, incident_id: Id, payload: MarkdownImportIn):
     incident = incident_detail_or_404(user=request.user, pk=incident_id)
     retrospective = retrospective_import_markdown(
         incident=incident, text=payload.markdown, by=request.user, source=payload.filename
@@ -211,9 +250,11 @@ def import_retrospective(request, incident_id: int, payload: MarkdownImportIn):
 
 
 @router.get(
-    "/incidents/{incident_id}/retrospectives", response=list[RetrospectiveOut], summary="An incident's retrospectives"
+    "/incidents/{incident_id}/retrospectives",
+    response=responses(200, list[RetrospectiveOut], errors=(404, 422)),
+    summary="An incident's retrospectives",
 )
-def incident_retrospectives(request, incident_id: int):
+def incident_retrospectives(request, incident_id: Id):
     incident = incident_detail_or_404(user=request.user, pk=incident_id)
     from django.db.models import Prefetch
 
@@ -226,14 +267,21 @@ def incident_retrospectives(request, incident_id: int):
 
 
 @router.get(
-    "/retrospectives/{retrospective_id}", response=RetrospectiveOut, summary="Read a retrospective with its sections"
+    "/retrospectives/{retrospective_id}",
+    response=responses(200, RetrospectiveOut, errors=(404, 422)),
+    summary="Read a retrospective with its sections",
 )
-def read_retrospective(request, retrospective_id: int):
+def read_retrospective(request, retrospective_id: Id):
     return retrospective_out(_reload(request, retrospective_id))
 
 
-@router.post("/retrospectives/{retrospective_id}/state", response=RetrospectiveOut, summary="Move to another state")
-def change_state(request, retrospective_id: int, payload: TransitionIn):
+@router.post(
+    "/retrospectives/{retrospective_id}/state",
+    response=responses(200, RetrospectiveOut, errors=(400, 413, 403, 404, 422)),
+    summary="Move to another state",
+    description=TRANSITIONS_RULE,
+)
+def change_state(request, retrospective_id: Id, payload: TransitionIn):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
     retrospective_transition(retrospective=retrospective, to_state=payload.state, by=request.user, note=payload.note)
     return retrospective_out(_reload(request, retrospective_id))
@@ -247,17 +295,22 @@ def _section(request, retrospective_id, key):
     return retrospective, section
 
 
-@router.get("/retrospectives/{retrospective_id}/sections/{key}", response=SectionOut, summary="Read a section")
-def read_section(request, retrospective_id: int, key: str):
+@router.get(
+    "/retrospectives/{retrospective_id}/sections/{key}",
+    response=responses(200, SectionOut, errors=(404, 422)),
+    summary="Read a section",
+)
+def read_section(request, retrospective_id: Id, key: SectionKey):
     return section_out(_section(request, retrospective_id, key)[1])
 
 
 @router.put(
     "/retrospectives/{retrospective_id}/sections/{key}",
-    response={200: SectionOut},
+    response=responses(200, SectionOut, errors=(400, 413, 403, 404, 409, 422)),
     summary="Save a section (409 when base_version is stale)",
+    description="403 when you may read the retrospective but not change it.",
 )
-def save_section(request, retrospective_id: int, key: str, payload: SectionIn):
+def save_section(request, retrospective_id: Id, key: SectionKey, payload: SectionIn):
     _, section = _section(request, retrospective_id, key)
     saved = section_save(section=section, body=payload.body, base_version=payload.base_version, by=request.user)
     saved.updated_by = request.user
@@ -265,9 +318,11 @@ def save_section(request, retrospective_id: int, key: str, payload: SectionIn):
 
 
 @router.get(
-    "/retrospectives/{retrospective_id}/export", summary="Export as Markdown, HTML or JSON", response={200: None}
+    "/retrospectives/{retrospective_id}/export",
+    summary="Export as Markdown, HTML or JSON",
+    response=responses(200, None, errors=(404, 422)),
 )
-def export_retrospective(request, retrospective_id: int, query: Query[ExportQuery]):
+def export_retrospective(request, retrospective_id: Id, query: Query[ExportQuery]):
     retrospective = _reload(request, retrospective_id)
     response: HttpResponse = export_response(retrospective, query.format)
     return response

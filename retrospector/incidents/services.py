@@ -33,7 +33,8 @@ def severity_levels_ensure_defaults(*, organization: Organization) -> None:
 
 
 def validate_moments(moments: dict[str, datetime | None]) -> None:
-    """Refuse key moments that are out of order, naming both fields, or too close to the calendar's ends."""
+    """Refuse key moments that are out of order, naming both fields, or too close to the calendar's ends. The moments
+    given are put in UTC, in `moments` itself: PostgreSQL refuses offsets beyond ±15:59, which RFC 3339 allows."""
     if moments.get("started_at") is None:
         raise ValidationError({"started_at": "When did the impact start? This moment is required."})
     previous_field = None
@@ -42,7 +43,7 @@ def validate_moments(moments: dict[str, datetime | None]) -> None:
         if value is None:
             continue
         try:
-            utc_in_range(value)  # shown in every viewer's zone: it must convert without overflowing
+            value = moments[field] = utc_in_range(value)  # shown in every viewer's zone: it must convert
         except ValueError as exc:
             raise ValidationError({field: f"{MOMENT_LABELS[field]}: this time {exc}."}) from None
         if previous_field is not None and value < moments[previous_field]:
@@ -194,7 +195,10 @@ def incident_update(
             raise ValidationError({"title": "The title cannot be empty."})
     for field, value in changes.items():
         setattr(current, field, value)
-    validate_moments({field: getattr(current, field) for field in MOMENTS})
+    moments = {field: getattr(current, field) for field in MOMENTS}
+    validate_moments(moments)
+    for field, value in moments.items():
+        setattr(current, field, value)
     current.version += 1
     current.full_clean(exclude=["created_by"])
     # Only what changed: never timeline_version, which the timeline's services move forward in the database.

@@ -45,12 +45,13 @@ def _timeline_changed(incident_id: int) -> None:
     Incident.objects.filter(pk=incident_id).update(timeline_version=F("timeline_version") + 1)
 
 
-def _check_time(occurred_at: datetime | None, missing: str) -> None:
-    """An event's time has a zone and can be shown in every zone (core.untrusted.utc_in_range)."""
+def _utc_time(occurred_at: datetime | None, missing: str) -> datetime:
+    """An event's time in UTC: it has a zone and can be shown in every zone (core.untrusted.utc_in_range). Stored in
+    UTC: PostgreSQL refuses offsets beyond ±15:59, which RFC 3339 allows (the offset as written is kept apart)."""
     if occurred_at is None or occurred_at.tzinfo is None:
         raise ValidationError({"occurred_at": missing})
     try:
-        utc_in_range(occurred_at)
+        return utc_in_range(occurred_at)
     except ValueError as exc:
         raise ValidationError({"occurred_at": f"This time {exc}."}) from None
 
@@ -81,7 +82,7 @@ def event_add(
     tags: Iterable[str] = (),
 ) -> TimelineEvent:
     _require_editor(by, incident)
-    _check_time(occurred_at, "Give the time with its zone (or pick the zone it was written in).")
+    occurred_at = _utc_time(occurred_at, "Give the time with its zone (or pick the zone it was written in).")
     text = _clean_text(text)
     if not text:
         raise ValidationError({"text": "Say what happened."})
@@ -148,7 +149,7 @@ def event_update(*, event: TimelineEvent, by: User, base_version: int | None = N
             raise ValidationError({"text": "Say what happened."})
         changes["html"] = render_markdown(changes["text"])
     if "occurred_at" in changes:
-        _check_time(changes["occurred_at"], "Give the time with its zone.")
+        changes["occurred_at"] = _utc_time(changes["occurred_at"], "Give the time with its zone.")
     for field, value in changes.items():
         setattr(current, field, value)
     current.version += 1

@@ -196,9 +196,6 @@ def excused_by(failure: Failure, allowed: list[dict]) -> dict | None:
     bool(postgres_url()) and not LONG_RUN_SECONDS,
     reason="the short Schemathesis run is once per `make test`, on SQLite; `make fuzz` runs it on PostgreSQL",
 )
-@pytest.mark.xfail(
-    not LONG_RUN_SECONDS, reason="until the contract fixes land (issue 11: the document describes every answer)"
-)
 def test_schemathesis_finds_no_server_error_no_undocumented_answer_and_only_intended_rejections(demo_server):
     allowed, allowed_errors = load_allowed()
     reports = demo_server["root"] / "schemathesis"

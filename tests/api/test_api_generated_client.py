@@ -163,7 +163,6 @@ def test_a_generated_client_runs_the_main_flow(generated, retrospective):
     assert "Checkout failed for 29 minutes." in json.dumps(exported)
 
 
-@pytest.mark.xfail(reason="until the contract fixes land (issue 11: the document declares the 409 and its body)")
 def test_a_generated_client_reads_the_409_of_a_stale_save_as_the_error_it_documents(generated, retrospective):
     section = retrospective.sections[1]
     saved = save_section(generated, retrospective.id, section.key, "Alerts fired late.", section.version)

@@ -250,3 +250,24 @@ def test_the_rules_the_schema_cannot_say_are_in_the_operations_descriptions(open
     assert "undone once" in operation(openapi, "/timeline/imports/{import_id}", "delete")["description"]
     source_ref = openapi["components"]["schemas"]["EventIn"]["properties"]["source_ref"]["description"]
     assert "another event citing it is refused" in source_ref
+
+
+def test_a_time_with_any_offset_rfc_3339_allows_is_stored_on_either_database(incident, bob, client_for):
+    """PostgreSQL refuses offsets beyond ±15:59 (a 500 before): times are stored in UTC, the offset as written apart."""
+    response = send(
+        bob, "post", f"/api/v1/incidents/{incident.pk}/events", {"time": "2026-05-04T23:44:00+22:52", "text": "x"}
+    )
+    assert response.status_code == 201, response.content
+    event = TimelineEvent.objects.get(pk=response.json()["id"])
+    assert event.occurred_at == datetime(2026, 5, 4, 0, 52, tzinfo=UTC)
+    assert event.original_offset_minutes == 22 * 60 + 52
+
+    response = send(
+        client_for("alice"),
+        "patch",
+        f"/api/v1/incidents/{incident.pk}",
+        {"base_version": incident.version, "started_at": "2026-05-04T23:00:00+20:00"},
+    )
+    assert response.status_code == 200, response.content
+    incident.refresh_from_db()
+    assert incident.started_at == datetime(2026, 5, 4, 3, 0, tzinfo=UTC)
