@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from django.conf import settings
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
-from pydantic import ValidationError, WrapValidator
+from pydantic import Strict, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
 from retrospector.core.shortcuts import visible_or_404
@@ -55,7 +55,10 @@ JOB_STATES = PendingImport.Status.values
 
 # The zone names this machine knows (the same list the preferences and the timeline pages offer, as an enum in the
 # document: an unknown name is schema-invalid; "" where a field allows "no zone").
-TimeZoneName = StrEnum("TimeZoneName", {name: name for name in sorted(zoneinfo.available_timezones())})
+TimeZoneName = StrEnum(
+    "TimeZoneName",
+    {name: name for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"},
+)
 TimeZoneName.__doc__ = "An IANA time zone name, such as Europe/Paris or UTC."
 
 
@@ -74,7 +77,7 @@ def _one_error(kind: str, message: str) -> WrapValidator:
 
 
 ZoneOrEmpty = Annotated[
-    TimeZoneName | Literal[""],
+    Annotated[TimeZoneName, Strict(False)] | Literal[""],  # a JSON string, also in a strict body (InSchema)
     _one_error("time_zone", "Unknown time zone {shown}; use an IANA name such as Europe/Paris or UTC."),
 ]
 InstantOrEmpty = Annotated[
@@ -84,6 +87,7 @@ InstantOrEmpty = Annotated[
 CURSOR = r"^[A-Za-z0-9_-]*$"  # an opaque cursor (unpadded URL-safe base64)
 # "" or an http(s) link: no spaces or control characters (spelled out: \S differs between ECMA and Rust regexes).
 HTTP_URL = r"^([Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f-\x9f]+)?$"
+TEXT_RULE = "What happened, in Markdown: at least one character that is not white space (422 naming `text` if not)."
 URL_RULE = "An http(s) link to the source; its host must be a valid name or address (422 naming the field if not)."
 
 
@@ -129,7 +133,7 @@ class EventPage(Schema):
 
 class EventIn(InSchema):
     time: Instant
-    text: str = Field(..., min_length=1, max_length=20_000)
+    text: str = Field(..., min_length=1, max_length=20_000, description=TEXT_RULE)
     actor: str = Field("", max_length=200)
     actor_kind: ActorKind = "person"
     kind: EventKind = "note"
@@ -147,7 +151,7 @@ class EventPatch(InSchema):
 
     base_version: Version = unchanged(description="The version you edited: 409 if the event has changed since.")
     time: Instant = unchanged()
-    text: str = unchanged(min_length=1, max_length=20_000)
+    text: str = unchanged(min_length=1, max_length=20_000, description=TEXT_RULE)
     actor: str = unchanged(max_length=200)
     actor_kind: ActorKind = unchanged()
     kind: EventKind = unchanged()
@@ -487,7 +491,11 @@ def display_out(incident) -> dict:
     }
 
 
-@router.get("/incidents/{incident_id}/timeline/display", response=DisplayIO, summary="How the timeline is shown")
+@router.get(
+    "/incidents/{incident_id}/timeline/display",
+    response=responses(200, DisplayIO, errors=(404, 422)),
+    summary="How the timeline is shown",
+)
 def read_display(request, incident_id: Id):
     return display_out(incident_visible_or_404(user=request.user, pk=incident_id))
 
@@ -509,7 +517,11 @@ def set_display(request, incident_id: Id, payload: DisplayIn):
     return display_out(incident)
 
 
-@router.get("/incidents/{incident_id}/timeline/checks", summary="Timeline checks: ordering, sources, zones, milestones")
+@router.get(
+    "/incidents/{incident_id}/timeline/checks",
+    response=responses(200, list[dict], errors=(404, 422)),
+    summary="Timeline checks: ordering, sources, zones, milestones",
+)
 def checks(request, incident_id: Id):
     return [f.as_dict() for f in timeline_summary(incident_visible_or_404(user=request.user, pk=incident_id)).findings]
 
@@ -531,7 +543,7 @@ def checks(request, incident_id: Id):
 def import_file(
     request,
     incident_id: Id,
-    source: Form[str],
+    source: Form[ImportSource],
     file: File[UploadedFile],
     tz: Annotated[ZoneOrEmpty, Form("")],
     since: Annotated[InstantOrEmpty, Form("")],
@@ -641,7 +653,8 @@ def confirm_import_job(request, incident_id: Id, job_id: Id):
     "/incidents/{incident_id}/timeline/imports/{import_id}",
     response=responses(200, RemovedOut, errors=(403, 404, 422)),
     summary="Undo an import as a whole",
-    description="403 when you may read the incident but not edit its timeline; an import already undone is a 422.",
+    description="403 when you may read the incident but not edit its timeline. An import is undone once: undoing "
+    "it again is refused (422 naming `import`).",
 )
 def undo_import(request, incident_id: Id, import_id: Id):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)

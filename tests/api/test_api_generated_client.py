@@ -139,9 +139,9 @@ def test_a_generated_client_runs_the_main_flow(generated, retrospective):
     from_file = api.package.types.File(
         payload=BytesIO(TIMELINE), file_name="deploy.jsonl", mime_type="application/x-ndjson"
     )
-    imported = upload.sync_detailed(
-        retrospective.incident_id, client=client, body=api.argument_type(upload, "body")(source="jsonl", file=from_file)
-    )
+    form = api.argument_type(upload, "body")
+    source = typing.get_type_hints(form)["source"]("jsonl")  # the document's enum of sources, as a client sees it
+    imported = upload.sync_detailed(retrospective.incident_id, client=client, body=form(source=source, file=from_file))
     assert imported.status_code == 201, imported.content
     assert (imported.parsed.added, imported.parsed.dry_run) == (3, False)
     listing = api.operation("GET", "/api/v1/incidents/{incident_id}/events")
