@@ -1,4 +1,3 @@
-import zoneinfo
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -9,6 +8,7 @@ from ninja.files import UploadedFile
 from pydantic import Strict, ValidationError, WrapValidator
 from pydantic_core import PydanticCustomError
 
+from retrospector.accounts.forms import TIME_ZONE_CHOICES
 from retrospector.core.shortcuts import visible_or_404
 from retrospector.core.untrusted import http_url
 from retrospector.importers.base import ImportFailed
@@ -55,10 +55,7 @@ JOB_STATES = PendingImport.Status.values
 
 # The zone names this machine knows (the same list the preferences and the timeline pages offer, as an enum in the
 # document: an unknown name is schema-invalid; "" where a field allows "no zone").
-TimeZoneName = StrEnum(
-    "TimeZoneName",
-    {name: name for name in sorted(zoneinfo.available_timezones()) if "/" in name or name == "UTC"},
-)
+TimeZoneName = StrEnum("TimeZoneName", {name: name for name, _ in TIME_ZONE_CHOICES})
 TimeZoneName.__doc__ = "An IANA time zone name, such as Europe/Paris or UTC."
 
 
@@ -641,8 +638,9 @@ def read_import_job(request, incident_id: Id, job_id: Id):
     "/incidents/{incident_id}/timeline/import-jobs/{job_id}/confirm",
     response=responses(202, ImportJobOut, errors=(403, 404, 422)),
     summary="Import a background job that stopped at ready (a dry run)",
-    description="403 when you may read the incident but not edit its timeline; 404 for a job someone else "
-    "uploaded; 422 when the job is not ready to confirm.",
+    description="Only a job at ready (a dry run that has been read) can be confirmed: any other status is refused "
+    "(422 naming `status`). 403 when you may read the incident but not edit its timeline; 404 for a job someone else "
+    "uploaded.",
 )
 def confirm_import_job(request, incident_id: Id, job_id: Id):
     job = import_job_confirm(job=_import_job(request, incident_id, job_id), by=request.user)

@@ -126,7 +126,7 @@ def test_every_json_body_refuses_unknown_fields(openapi):
         for prop_name, prop in schema["properties"].items():
             for part in [prop, prop.get("items", {}), *prop.get("anyOf", [])]:
                 part = part.get("items", part)
-                if "$ref" in part:
+                if "$ref" in part and resolve(openapi, part).get("type") == "object":  # not an enum's
                     assert resolve(openapi, part)["additionalProperties"] is False, f"{name} {prop_name}"
     assert bodies >= 12
 
