@@ -206,3 +206,15 @@ def test_an_imports_time_option_at_the_calendars_ends_is_refused_naming_it(optio
     with pytest.raises(ValidationError) as refused:
         import_request_parse(source="jsonl", **{option: "9999-12-31T23:59:59-23:59"})
     assert option in refused.value.message_dict and "calendar" in refused.value.message_dict[option][0]
+
+
+def test_an_incident_link_stored_with_another_scheme_is_shown_as_text_not_a_link(make_incident, client_for):
+    """Inputs refuse such links; the page is the last line of defence for a row stored some other way."""
+    from retrospector.incidents.models import IncidentLink
+
+    incident = make_incident()
+    IncidentLink.objects.create(incident=incident, kind="other", url="javascript:alert(1)", label="Runbook")
+    IncidentLink.objects.create(incident=incident, kind="other", url="https://status.example.com/1", label="")
+    page = client_for("dana").get(f"/incidents/{incident.pk}/").content.decode()
+    assert 'href="javascript:' not in page and "Runbook" in page
+    assert '<a href="https://status.example.com/1" rel="nofollow noopener">https://status.example.com/1</a>' in page
