@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,13 +27,9 @@ from typing import IO
 import httpx
 import pytest
 
+from bench.common import free_port  # the bench's real-server runs pick their port the same way
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def production_env(var_dir: Path, database_url: str, **extra: str) -> dict[str, str]:

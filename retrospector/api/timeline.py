@@ -41,7 +41,7 @@ from retrospector.timeline.tasks import (
 )
 
 from .choices import choices_literal
-from .contract import ErrorOut, InSchema, responses
+from .contract import ErrorOut, InSchema, Omittable, responses
 from .types import Id, Instant, Integer, Version
 
 router = Router(tags=["timeline"])
@@ -86,16 +86,6 @@ CURSOR = r"^[A-Za-z0-9_-]*$"  # an opaque cursor (unpadded URL-safe base64)
 HTTP_URL = r"^([Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20\x7f-\x9f]+)?$"
 TEXT_RULE = "What happened, in Markdown: at least one character that is not white space (422 naming `text` if not)."
 URL_RULE = "An http(s) link to the source; its host must be a valid name or address (422 naming the field if not)."
-
-
-def _no_default(schema: dict) -> None:
-    schema.pop("default", None)
-
-
-def unchanged(**constraints):
-    """A field a PATCH may leave out (left out: unchanged). null is not one of its values (422 naming it): the document
-    lists it as optional, not nullable, with no default."""
-    return Field(None, json_schema_extra=_no_default, **constraints)
 
 
 class EventOut(Schema):
@@ -146,16 +136,16 @@ class EventIn(InSchema):
 class EventPatch(InSchema):
     """Only the fields given change; a field left out keeps its value (null is not a value of any of them)."""
 
-    base_version: Version = unchanged(description="The version you edited: 409 if the event has changed since.")
-    time: Instant = unchanged()
-    text: str = unchanged(min_length=1, max_length=20_000, description=TEXT_RULE)
-    actor: str = unchanged(max_length=200)
-    actor_kind: ActorKind = unchanged()
-    kind: EventKind = unchanged()
-    source_url: str = unchanged(max_length=2000, pattern=HTTP_URL, description=f'{URL_RULE} "" removes it.')
-    key_event: bool = unchanged()
-    hidden: bool = unchanged()
-    tags: list[str] = unchanged()
+    base_version: Version = Omittable(description="The version you edited: 409 if the event has changed since.")
+    time: Instant = Omittable()
+    text: str = Omittable(min_length=1, max_length=20_000, description=TEXT_RULE)
+    actor: str = Omittable(max_length=200)
+    actor_kind: ActorKind = Omittable()
+    kind: EventKind = Omittable()
+    source_url: str = Omittable(max_length=2000, pattern=HTTP_URL, description=f'{URL_RULE} "" removes it.')
+    key_event: bool = Omittable()
+    hidden: bool = Omittable()
+    tags: list[str] = Omittable()
 
 
 class EventFilters(Schema):
