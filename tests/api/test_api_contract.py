@@ -67,9 +67,7 @@ class Failure:
         return (
             entry["operation"] == self.operation
             and entry["code"] == self.code
-            # Schemathesis reports some failures without their case (case_id null), so without the answer to read:
-            # those can be told apart by operation and check only (never a server error or an undocumented answer).
-            and (not entry.get("detail") or not self.body or re.search(entry["detail"], self.detail) is not None)
+            and (not entry.get("detail") or re.search(entry["detail"], self.detail) is not None)
         )
 
 
