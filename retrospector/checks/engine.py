@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from . import lexicon
 from .catalog import RULES
@@ -15,7 +16,7 @@ from .language import TOKEN, People
 class Context:
     """What a rule needs: the document, the configuration, who counts as a person, and `report`."""
 
-    def __init__(self, doc: Document, config: Config):
+    def __init__(self, doc: Document, config: Config, people: Iterable[str] = ()):
         self.doc = doc
         self.config = config
         self.findings: list[Finding] = []
@@ -25,7 +26,7 @@ class Context:
         self._line_disabled: dict[tuple, set[str]] = {}
         self._read_directives()
         self.people = People().with_words(
-            config.word_list("people"), config.word_list("roles"), config.word_list("systems")
+            config.word_list("people") + person_words(people), config.word_list("roles"), config.word_list("systems")
         )
         self.people.learned |= learn_names(doc, self.people)
         allow = config.word_list("allow")
@@ -187,8 +188,29 @@ def learn_names(doc: Document, people: People) -> set[str]:
     return learned
 
 
-def run(doc: Document | str, config: Config | dict | None = None) -> list[Finding]:
-    """All findings for a document, sorted by position (and by section for section-built documents)."""
+def person_words(names: Iterable[str]) -> tuple[str, ...]:
+    """The words that name the organization's people: "Emeka Okafor" gives Emeka and Okafor, "@emeka" both forms."""
+    words: set[str] = set()
+    for name in names:
+        for part in re.split(r"[\s,;()<>]+", name or ""):
+            part = part.strip(".'’\"")
+            if "@" in part[1:]:
+                part = part.split("@", 1)[0]  # an e-mail address: its local part
+            bare = part.lstrip("@")
+            if len(bare) < 2 or not any(c.isalpha() for c in bare) or bare.lower() in lexicon.NOT_PERSON_WORDS:
+                continue
+            words.add("@" + bare)
+            if bare[0].isalpha():
+                words.add(bare[0].upper() + bare[1:] if bare.islower() else bare)
+    return tuple(sorted(words))
+
+
+def run(doc: Document | str, config: Config | dict | None = None, people: Iterable[str] = ()) -> list[Finding]:
+    """All findings for a document, sorted by position (and by section for section-built documents).
+
+    `people` names the organization's people (users, responders, timeline actors, chat handles):
+    any of their names standing as a cause or a subject of hindsight is reported.
+    """
     from .rules import ALL_CHECKS
 
     if isinstance(doc, str):
@@ -197,7 +219,7 @@ def run(doc: Document | str, config: Config | dict | None = None) -> list[Findin
         config = Config()
     elif isinstance(config, dict):
         config = Config.from_dict(config)
-    ctx = Context(doc, config)
+    ctx = Context(doc, config, people)
     for check in ALL_CHECKS:
         check(ctx)
     if doc.is_markdown:

@@ -9,6 +9,9 @@ from __future__ import annotations
 # systems as often as to people, and guessing wrong would make the checker noisy.
 PERSON_PRONOUNS = frozenset("i we he she you someone somebody nobody everyone everybody anyone anybody".split())
 
+# Words that can appear in a person's display name or handle but never name them on their own.
+NOT_PERSON_WORDS = frozenset("the a an of and de da van von der le la bin al mr mrs ms dr jr sr bot admin".split())
+
 # Roles and groups of people. Users and customers are deliberately absent: they are the people
 # an incident happens to, and "users could not log in" is impact, not blame.
 ROLE_NOUNS = frozenset(
