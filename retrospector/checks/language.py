@@ -309,3 +309,25 @@ def matches_at(pattern: re.Pattern, text: str, lowered: str, prefixes) -> list[r
         if match:
             found[p] = match
     return [found[p] for p in sorted(found)]
+
+
+def verb_forms(bases) -> frozenset[str]:
+    """Every form of each base verb: 'escalate' -> escalate, escalates, escalated, escalating."""
+    forms: set[str] = set()
+    for base in bases:
+        forms.add(base)
+        forms.update(lexicon.IRREGULAR_VERBS.get(base, ()))
+        if base.endswith("e"):
+            forms.update((base + "s", base + "d", base[:-1] + "ing"))
+        elif base.endswith("y") and base[-2:-1] not in "aeiou":
+            forms.update((base[:-1] + "ies", base[:-1] + "ied", base + "ing"))
+        elif base.endswith(("s", "sh", "ch", "x")):
+            forms.update((base + "es", base + "ed", base + "ing"))
+        else:
+            forms.update((base + "s", base + "ed", base + "ing"))
+            if len(base) >= 3 and base[-1] in "pgtmnb" and base[-2] in "aeiou" and base[-3] not in "aeiou":
+                forms.update((base + base[-1] + "ed", base + base[-1] + "ing"))
+    return frozenset(forms)
+
+
+HUMAN_DECISION_FORMS = verb_forms(lexicon.HUMAN_DECISION_VERBS)

@@ -453,3 +453,64 @@ TIME_ZONES = frozenset(
     AWST JST KST HKT SGT NZST NZDT MSK BRT ART HST AKST AKDT WIB ICT PHT SAST WAT EAT CAT
     """.split()
 )
+
+# Things people decide or do (base forms; language.verb_forms adds -s, -ed, -ing and the irregular
+# forms). A "why" question about one of these, even in the passive ("Why wasn't the alert
+# escalated?"), asks people to justify themselves.
+HUMAN_DECISION_VERBS = frozenset(
+    """
+    escalate page notify tell inform warn alert call wake ping contact ask consult involve loop
+    review approve merge deploy ship push release roll revert restart reboot bounce failover test
+    check verify validate notice catch spot see read follow skip ignore bypass override disable
+    enable choose decide pick wait delay postpone hesitate communicate announce update document run
+    execute change modify edit configure delete remove drop schedule acknowledge ack respond answer
+    investigate monitor look watch hand declare open file raise flag report mention coordinate
+    assign rotate renew patch upgrade install migrate provision approve sign rubber-stamp allow
+    permit let accept reject trust believe assume expect think know realize realise understand
+    miss forget overlook neglect leave stop start kill terminate drain cordon silence mute snooze
+    dismiss close resolve mark label merge force copy paste type enter set
+    """.split()
+)
+
+IRREGULAR_VERBS = {
+    "see": ("saw", "seen"),
+    "tell": ("told",),
+    "read": ("read",),
+    "run": ("ran", "run"),
+    "choose": ("chose", "chosen"),
+    "catch": ("caught",),
+    "think": ("thought",),
+    "know": ("knew", "known"),
+    "understand": ("understood",),
+    "leave": ("left",),
+    "forget": ("forgot", "forgotten"),
+    "overlook": ("overlooked",),
+    "let": ("let",),
+    "set": ("set",),
+    "ship": ("shipped",),
+    "drop": ("dropped",),
+    "stop": ("stopped",),
+    "skip": ("skipped",),
+    "plan": ("planned",),
+    "commit": ("committed",),
+    "admit": ("admitted",),
+    "permit": ("permitted",),
+    "fail": ("failed",),
+    "put": ("put",),
+    "make": ("made",),
+    "take": ("took", "taken"),
+    "give": ("gave", "given"),
+    "bring": ("brought",),
+    "do": ("did", "done"),
+    "go": ("went", "gone"),
+    "get": ("got", "gotten"),
+    "write": ("wrote", "written"),
+    "break": ("broke", "broken"),
+    "send": ("sent",),
+    "hold": ("held",),
+    "keep": ("kept",),
+    "cut": ("cut",),
+    "hit": ("hit",),
+    "pay": ("paid",),
+    "say": ("said",),
+}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..catalog import RULES
-from ..language import TOKEN, noun_phrase_after, np_names_person
+from ..language import HUMAN_DECISION_FORMS, TOKEN, noun_phrase_after, np_names_person
 
 _AUX = frozenset(
     """
@@ -74,8 +74,19 @@ def check_questions(ctx) -> None:
             first, a, _ = words[0]
             low = first.lower().replace("’", "'")
             text = " ".join(plain[a:end].split())
-            if low == "why" and why_on:
+            disguised = _WHY_DISGUISED.match(plain, a, end)
+            if (low == "why" or disguised) and why_on:
+                if disguised:
+                    words = [("why", a, a)] + _words(plain, disguised.end(), end)
                 _check_why(ctx, section, plain, words, a, end, text)
+                continue
+            embedded = _EMBEDDED_WHY.search(plain, a, end) if low in _AUX else None
+            if embedded and why_on:
+                rest = [("why", a, a)] + _words(plain, embedded.end(), end)
+                if _check_why(ctx, section, plain, rest, a, end, text):
+                    continue
+            if low in _AUX and yes_no_on and _INVITATION.match(plain, a, end):
+                continue  # "Can you walk us through what you saw?" invites a story
             elif low in _AUX and yes_no_on:
                 rest = plain[words[0][2] : end]
                 if _ALTERNATIVE.search(rest) or _OPEN_FOLLOW_UP.search(rest):
@@ -100,28 +111,74 @@ def _short(text: str, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _check_why(ctx, section, plain, words, start, end, text) -> None:
+_WHY_DISGUISED = re.compile(
+    r"(?:how\s+come|for\s+what\s+reasons?|why\s+on\s+earth|what\s+possessed"
+    r"|what\s+(?:was|is|were|are|'s|’s)\s+the\s+(?:main\s+|real\s+|actual\s+)?"
+    r"(?:reasons?|rationale|reasoning|justification|excuse|logic|motivation|thinking)"
+    r"(?:\s+(?:for|behind|that|why|of))?)\b",
+    re.I,
+)
+_EMBEDDED_WHY = re.compile(
+    r"\b(?:explain|tell\s+(?:us|me|the\s+group)|share|understand|know|clarify|justify|say)\s+why\b", re.I
+)
+_INVITATION = re.compile(
+    r"(?:can|could|would|will)\s+(?:you|someone|anyone|we|each\s+of\s+you)\s+(?:please\s+)?"
+    r"(?:walk|talk|take|describe|explain|tell|share|help|go|run|reconstruct|recall|recount|summari[sz]e|list|outline)\b",
+    re.I,
+)
+
+
+def _check_why(ctx, section, plain, words, start, end, text) -> bool:
+    """Report a "why" put to people: about a person or group, or about a human action even in the passive."""
     if len(words) < 2:
-        return
+        return False
     second = words[1][0].lower().replace("’", "'")
-    subject_at = words[2][1] if second in _WHY_AUX and len(words) > 2 else words[1][1]
+    people = ctx.people
+    person_at = None
+    suggestion = (
+        'Ask how the decision was made or what people saw, e.g. "How did you decide ...?" or '
+        '"What did the dashboard show when ...?"'
+    )
     if second == "not":
-        return
-    np = noun_phrase_after(plain, subject_at, limit=4)
-    if not (np_names_person(np, ctx.people) or any(ctx.people.is_person(t) for t, _, _ in np[:3])):
-        return  # "Why did the cache expire?" asks about the system, which is fine
-    # The subject ends at its first person word: "the on-call engineer", "you", "Priya".
-    cut = next((i for i, (t, _, _) in enumerate(np) if ctx.people.is_person(t)), len(np) - 1)
-    while cut + 1 < len(np) and ctx.people.is_person(np[cut + 1][0]) and np[cut + 1][0][:1].isupper():
-        cut += 1  # "Priya Patel"
+        verb = words[2][0].lower() if len(words) > 2 else ""
+        if verb in HUMAN_DECISION_FORMS:
+            person_at = 2
+    else:
+        subject_at = words[2][1] if second in _WHY_AUX and len(words) > 2 else words[1][1]
+        np = noun_phrase_after(plain, subject_at, limit=4)
+        if np_names_person(np, people) or any(people.is_person(t) for t, _, _ in np[:3]):
+            person_at = 1
+            # The subject ends at its first person word: "the on-call engineer", "you", "Priya".
+            cut = next((i for i, (t, _, _) in enumerate(np) if people.is_person(t)), len(np) - 1)
+            while cut + 1 < len(np) and people.is_person(np[cut + 1][0]) and np[cut + 1][0][:1].isupper():
+                cut += 1  # "Priya Patel"
+            suggestion = _how_version(words, plain, end, second, np[: cut + 1])
+        elif second in _WHY_AUX or second in ("no", "nobody", "none"):
+            # "Why wasn't the alert escalated?", "Why was the change not reviewed?": a person's
+            # action in the passive. "Why did the cache expire?" stays a question about the system.
+            after = [w.lower() for w, _, _ in words[2 + len(np) : 2 + len(np) + 3]] if np else []
+            passive = second.startswith(("was", "were", "is", "are", "has", "have", "had"))
+            tail = [w for w in after if w not in ("not", "never", "ever", "properly", "already", "been", "even")]
+            if (
+                passive
+                and tail
+                and tail[0] in HUMAN_DECISION_FORMS
+                and tail[0].endswith(("ed", "en", "wn", "ght", "un", "ld", "ot", "ead"))
+            ):
+                person_at = 1
+        if person_at is None and any(people.is_person(w) for w, _, _ in words[1:8]):
+            person_at = 1
+    if person_at is None:
+        return False
     ctx.report(
         "question-why",
         section,
         start,
         _trim_end(plain, start, end),
-        f'"{_short(text)}" asks a person why. {RULES["question-why"].principle}',
-        _how_version(words, plain, end, second, np[: cut + 1]),
+        f'"{_short(text)}" asks people to justify themselves. {RULES["question-why"].principle}',
+        suggestion,
     )
+    return True
 
 
 def _how_version(words, plain, end, aux, np) -> str:

@@ -12,7 +12,10 @@ from ..catalog import RULES
 _MONTHS = {m: i + 1 for i, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split())}
 _ZONE_WORDS = "|".join(sorted((z for z in lexicon.TIME_ZONES if z != "Z"), key=len, reverse=True))
 # IANA names as the app writes them in a timeline's header: "Time (Europe/Paris)".
-_IANA = r"\b(?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)/[A-Za-z_+-]+(?:/[A-Za-z_-]+)?"
+_IANA = (
+    r"\b(?:Africa|America|Antarctica|Arctic|Asia|Atlantic|Australia|Europe|Indian|Pacific|Etc)"
+    r"/[A-Za-z_+-]+(?:/[A-Za-z_-]+)?"
+)
 _ZONE = rf"(?:{_IANA}|(?:UTC|GMT)\s?[+-]\s?\d{{1,2}}(?::?\d{{2}})?|[+-]\d{{2}}:?\d{{2}}|Z\b|\b(?:{_ZONE_WORDS})\b)"
 _STAMP = re.compile(
     r"^[\s*_~>\[(]*~?\s*"
