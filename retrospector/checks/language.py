@@ -106,17 +106,37 @@ class People:
             return True
         if self.is_role(token) or self.is_name(token):
             return True
-        bare = token.strip("'’")
-        if allow_unknown and next_verb and next_verb.lower() in lexicon.COGNITIVE_VERBS:
-            return (
-                bare[:1].isupper()
-                and bare[1:].islower()
-                and bare.isalpha()
-                and len(bare) > 2
-                and bare not in self.not_names
-                and not bare.lower().endswith(_NOUN_SUFFIXES)
-            )
+        if allow_unknown and next_verb:
+            verb = next_verb.lower()
+            if verb in lexicon.COGNITIVE_VERBS or verb in _HUMAN_VERBS:
+                return self.looks_like_name(token)
         return False
+
+    def looks_like_name(self, token: str) -> bool:
+        """A capitalized word that could be someone's name: not a known thing, not a common word."""
+        bare = token.strip("'’")
+        if bare.endswith(("'s", "’s")):
+            bare = bare[:-2]
+        if self.is_name(bare):
+            return True
+        if len(bare) < 2 or not bare[:1].isupper() or bare.isupper():
+            return False
+        if not all(c.isalpha() or c in "-'’" for c in bare):
+            return False
+        if any(c.isupper() for c in bare[1:]) and not re.match(r"(?:Mc|Mac|O'|O’|D'|D’)[A-Z]", bare):
+            return False  # "PagerDuty", "GitHub": products
+        low = bare.lower()
+        return not (
+            bare in self.not_names
+            or low in self.roles
+            or low in lexicon.COMMON_CAPITALIZED
+            or low in lexicon.PREPOSITIONS
+            or low in lexicon.DETERMINERS
+            or low in lexicon.ADVERBS
+            or low in _HUMAN_VERBS
+            or low.endswith(_NOUN_SUFFIXES)
+            or len(bare) > 14
+        )
 
 
 def clause_start(text: str, pos: int, window: int = 160) -> tuple[int, str | None]:
@@ -151,7 +171,14 @@ class Subject:
 
 
 def subject_before(
-    text: str, pos: int, people: People, *, next_verb: str | None = None, allow_unknown: bool = False
+    text: str,
+    pos: int,
+    people: People,
+    *,
+    next_verb: str | None = None,
+    allow_unknown: bool = False,
+    _depth: int = 0,
+    _shared: bool = False,
 ) -> Subject:
     """The subject of the clause that ends at `pos` (e.g. just before 'failed to')."""
     start, boundary = clause_start(text, pos)
@@ -171,6 +198,26 @@ def subject_before(
         toks.pop()
     while toks and toks[0][0].lower() in lexicon.ADVERBS:
         toks.pop(0)
+    # "In hindsight the on-call ...", "To be honest I ...": a leading aside is not the subject.
+    lead = " ".join(t.lower() for t, _, _ in toks[:3])
+    for aside in _ASIDES:
+        if lead.startswith(aside + " ") and len(toks) > len(aside.split()):
+            toks = toks[len(aside.split()) :]
+            break
+    if not toks and boundary in ("and", "but", "then", "or") and _depth < 2:
+        # "Ops was lazy and never acted on ...": the subject is shared with the clause before.
+        conj = _last_word_before(text, start, boundary)
+        if conj is not None:
+            return subject_before(
+                text, conj, people, next_verb=next_verb, allow_unknown=allow_unknown, _depth=_depth + 1, _shared=True
+            )
+    if _shared and toks:
+        # In the clause before "and", the subject is at its start: "The on-call was asleep ... and".
+        verb_at = next(
+            (i for i, (t, _, _) in enumerate(toks) if i and (t.lower() in _AUXILIARIES or is_participle(t))), None
+        )
+        if verb_at is not None:
+            toks = toks[:verb_at]
     if boundary == "who" and not toks:
         return Subject([], True, negated)
     if boundary == "that" and not toks:
@@ -192,10 +239,20 @@ def subject_before(
         return Subject(toks, False, negated)
     words = [t.lower() for t, _, _ in toks]
     if any(w in lexicon.PREPOSITIONS for w in words):
+        # "the engineer on seat at the time", "our colleagues in operations": the head comes before the preposition.
+        cut = next(i for i, w in enumerate(words) if w in lexicon.PREPOSITIONS)
+        if 0 < cut <= 4 and people.is_role(toks[cut - 1][0]) and not any(w in _AUXILIARIES for w in words[:cut]):
+            return Subject(toks[:cut], True, _negated_before(toks[: cut - 1]))
         return Subject(toks, False, negated)
     first = toks[0][0]
-    if first.lower().endswith("ing") and first.lower() not in lexicon.DETERMINERS:
+    if first.lower().endswith("ing") and first.lower() not in lexicon.DETERMINERS and not people.is_role(head):
         return Subject(toks, False, negated)
+    if (
+        head.lower() == "they"
+        and next_verb
+        and (next_verb.lower() in _HUMAN_VERBS or next_verb.lower() in lexicon.COGNITIVE_VERBS)
+    ):
+        return Subject(toks[-1:], True, _negated_before(toks[:-1]))
     if any(w in _AUXILIARIES for w in words):
         return Subject(toks, False, negated)
     if people.is_person(head, next_verb=next_verb, allow_unknown=allow_unknown):
@@ -204,6 +261,41 @@ def subject_before(
     if len(toks) >= 2 and head[:1].isupper() and people.is_name(toks[-2][0]):
         return Subject(toks, True, negated)
     return Subject(toks, False, negated)
+
+
+_ASIDES = (
+    "in hindsight",
+    "in retrospect",
+    "with hindsight",
+    "looking back",
+    "to be honest",
+    "to be fair",
+    "of course",
+    "in short",
+    "in the end",
+    "at the time",
+    "at that point",
+    "in this case",
+    "as usual",
+    "frankly",
+    "honestly",
+    "normally",
+    "usually",
+    "typically",
+    "ideally",
+    "tbh",
+    "sadly",
+    "again",
+    "hindsight",
+)
+
+
+def _last_word_before(text: str, start: int, word: str) -> int | None:
+    """Where the boundary `word` that ends at `start` begins."""
+    i = text.rfind(word, max(0, start - len(word) - 2), start)
+    if i == -1:
+        i = text.lower().rfind(word, max(0, start - len(word) - 2), start)
+    return i if i != -1 else None
 
 
 def _negated_before(toks) -> bool:
@@ -331,3 +423,10 @@ def verb_forms(bases) -> frozenset[str]:
 
 
 HUMAN_DECISION_FORMS = verb_forms(lexicon.HUMAN_DECISION_VERBS)
+
+_HUMAN_VERBS = HUMAN_DECISION_FORMS | verb_forms(
+    """
+    push ship merge deploy delete drop restart reboot kill wipe nuke break botch misconfigure mistype skip
+    bypass override approve run apply commit rotate change edit remove truncate flush purge migrate target
+    """.split()
+)

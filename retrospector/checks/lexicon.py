@@ -24,6 +24,15 @@ ROLE_NOUNS = frozenset(
     commander ic lead leads architect architects tester testers analyst analysts technician
     technicians member members individual individuals folks owner owners author management
     leadership captain captains coordinator coordinators facilitator facilitators scribe
+    ops support deployer deployers approver approvers authors releaser releasers requester
+    requesters on-duty junior juniors senior seniors newbie newbies hire hires guy guys crew
+    department desk helpdesk servicedesk noc soc itops consultant consultants freelancer
+    freelancers vendor-engineer officer officers rota-holder whoever whomever pm pms qa tl
+    programmer programmers coder coders techie techies specialist specialists supervisor
+    supervisors director directors executive executives cto cio ciso vp chief
+    dev-team devteam sysop sysops webmaster dispatcher dispatchers nurse nurses doctor doctors
+    clerk clerks rep reps representative representatives associate associates
+    approvers signatory trainee trainees apprentice apprentices
     """.split()
 )
 
@@ -514,3 +523,32 @@ IRREGULAR_VERBS = {
     "pay": ("paid",),
     "say": ("said",),
 }
+
+IRREGULAR_PAST = frozenset(form for forms in IRREGULAR_VERBS.values() for form in forms)
+
+# Capitalized words that start sentences in write-ups and are not names (on top of the other lists).
+COMMON_CAPITALIZED = frozenset(
+    """
+    after before during while when then once because since although though however also again still just
+    yesterday today tomorrow tonight morning evening night weekend later earlier finally eventually initially
+    meanwhile overall unfortunately luckily fortunately thankfully sadly honestly basically actually clearly
+    obviously apparently ultimately additionally furthermore moreover similarly likewise instead otherwise
+    here there what which who whom whose why how where whether if unless until upon within without about
+    above below under over into onto from with by for of on at in to as per via around across along among
+    between behind beyond despite except inside outside through throughout toward towards near
+    yes no not never always often sometimes usually rarely none nothing everything something anything
+    please note lesson lessons action actions recommendation recommendations summary impact timeline analysis
+    root cause causes trigger triggers detection response resolution mitigation recovery background context
+    customers customer users user clients client players player tenants tenant merchants merchant patients
+    traffic requests errors latency outage outages incident incidents alert alerts page pages deploy deploys
+    release releases change changes config configuration rollback rollbacks migration migrations database
+    databases cache caches queue queues service services server servers cluster clusters node nodes pod pods
+    engineering operations ops product sales finance legal marketing billing payments checkout search login
+    auth storage network networking compute frontend backend mobile web api apis app apps dashboard dashboards
+    monitoring logging metrics tracing tests testing staging production prod dev canary ci cd pipeline build
+    builds job jobs cron script scripts tool tools runbook runbooks playbook ticket tickets email emails chat
+    call calls meeting meetings review reviews approval approvals policy policies process processes team teams
+    everyone someone anyone nobody people staff management leadership support
+    monday tuesday wednesday thursday friday saturday sunday
+    """.split()
+)

@@ -1,5 +1,6 @@
 """The checks, in the order they run. Each takes the engine Context and reports through it."""
 
+from .judgment import check_hindsight, check_judgments
 from .language import check_blame, check_counterfactual, check_root_cause
 from .questions import check_questions
 from .recommendations import check_incomplete, check_untraced, check_vague
@@ -9,6 +10,8 @@ from .timeline import check_timelines
 ALL_CHECKS = (
     check_blame,
     check_counterfactual,
+    check_judgments,
+    check_hindsight,
     check_root_cause,
     check_questions,
     check_vague,

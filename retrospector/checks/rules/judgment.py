@@ -1,0 +1,669 @@
+"""Blame and hindsight in the shapes the word lists of language.py miss.
+
+Each detector is a pattern plus, where the pattern alone could be about a system, a test that a
+person, role or group is in view. Every finding quotes the words that triggered it and names the
+shape ("judges a person's competence", "imagines a better past"), so a reader can see why.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .. import lexicon
+from ..catalog import RULES
+from ..language import HUMAN_DECISION_FORMS, TOKEN, clause_start, is_participle, subject_before, tokens_between
+
+# --- blame: judgments that need no person in view -------------------------------------------------------------------
+
+_JUDGMENTS = (
+    r"botch(?:ed|es|ing)?",
+    r"bungl(?:e|ed|es|ing)",
+    r"fumbl(?:ed|es|ing)",
+    r"screw(?:ed|s|ing)?[- ]up",
+    r"screw-?ups?",
+    r"cock[- ]?ups?",
+    r"f[*u]+(?:c?k)?ed up",
+    r"brain[- ]?farts?",
+    r"bone-?headed",
+    r"idiotic",
+    r"stupid(?:ly|ity)?",
+    r"dumb (?:mistake|move|error|decision|idea)s?",
+    r"lazy|laziness|lazily",
+    r"clueless(?:ness)?",
+    r"irresponsib(?:le|ly|ility)",
+    r"unprofessional(?:ly|ism)?",
+    r"amateur(?:ish(?:ly)?| hour| mistake| move)",
+    r"cowboy(?:ed|ing|s)?",
+    r"cut(?:ting|s)? corners",
+    r"rubber[- ]?stamp(?:ed|ing|s)?",
+    r"half[- ]?assed",
+    r"shodd(?:y|ily)",
+    r"(?:bad|poor|terrible|awful|questionable|dubious|wrong|foolish|reckless|hasty) "
+    r"(?:call|judg(?:e)?ment|decision[- ]making|decisions?|choices?|move)s?",
+    r"errors? (?:of|in) judg(?:e)?ment",
+    r"lapses? (?:in|of) (?:judg(?:e)?ment|concentration|attention|focus|discipline|care)",
+    r"out of (?:his|her|their|my|your|our) depth",
+    r"(?:cannot|can't|can not|could not|couldn't|can’t|couldn’t) be (?:trusted|relied (?:up)?on|counted on)",
+    r"not to be trusted",
+    r"(?:his|her|their|my|your) (?:own )?(?:inexperience|incompetence|negligence|carelessness|laziness|ignorance|"
+    r"blunder|oversight|sloppiness|recklessness|impatience|arrogance|overconfidence|hubris)",
+    r"(?:the )?inexperience (?:of|on the part of)",
+    r"inexperienced (?:engineer|dev|developer|staff|operator|admin|hire|intern|dba|sre|person|people|team|"
+    r"on-?call|employee|colleague|member|junior)s?",
+    r"lack of (?:basic )?(?:care|diligence|attention(?: to detail)?|judg(?:e)?ment|discipline|rigou?r|"
+    r"professionalism|accountability|competence|skill|focus|effort|experience|common sense|thought|"
+    r"ownership|responsibility|understanding)(?! (?:in|of|from) (?:the |our )?(?:tool|system|process|pipeline))",
+    r"weak(?:est)? link",
+    r"(?:did not|didn't|does not|doesn't|do not|don't|didn’t|doesn’t|don’t) do (?:his|her|their|my|your) "
+    r"(?:job|homework|due diligence)",
+    r"asleep at the (?:wheel|switch)",
+    r"(?:fell|falling|was|were) asleep on the job",
+    r"human (?:mistakes?|slips?|lapses?|oversights?)",
+    r"manual (?:errors?|mistakes?)",
+    r"(?:fault|blame|responsibility) (?:lies|lay|rests|rested|falls|fell|sits|sat) (?:squarely |entirely |solely )?"
+    r"(?:with|on)",
+    r"(?:should|must|will|needs? to|ought to|has to|have to) be (?:formally |immediately |officially )?"
+    r"(?:fired|disciplined|reprimanded|written up|let go|sanctioned|punished|held accountable|retrained|"
+    r"put on (?:a )?(?:pip|performance plan)|named|removed from (?:the )?(?:rota|rotation|team|on-?call))",
+    r"(?:disciplinary (?:action|measures?|process|hearing|review)|performance improvement plan|written warning|"
+    r"formal warning|name and shame|naming and shaming)",
+    r"(?:clearly|obviously|evidently|plainly) (?:doesn't|does not|didn't|did not|don't|do not|can't|cannot|"
+    r"doesn’t|didn’t|don’t|can’t) (?:really |even |fully )?(?:understand|know|grasp|get|care)",
+    r"(?:has|have|had) no (?:idea|clue|business) (?:what|how|touching|running|deploying|being)",
+    r"(?:doesn't|does not|didn't|did not|don't|do not|doesn’t|didn’t|don’t) know what (?:they|he|she|"
+    r"they're|he's|she's|they’re|he’s|she’s|you're|you’re) (?:are |is |was |were )?doing",
+    r"not (?:competent|qualified|capable|skilled|careful|experienced|senior) enough",
+    r"(?:the )?(?:usual|typical|classic) (?:dev|developer|engineer|ops|sre|intern|junior|newbie) "
+    r"(?:mistake|error|move)",
+    r"(?:repeat|serial) offender",
+    r"should have known better",
+)
+_JUDGMENT = re.compile(r"(?<![\w-])(?:" + "|".join(_JUDGMENTS) + r")(?![\w-])", re.I)
+_JUDGMENT_ANCHORS = (
+    "botch bungl fumbl screw cock fuck f* brain bone idiot stupid dumb lazy lazi clueless irrespons unprofession "
+    "amateur cowboy corner rubber half shodd call judg decision choice move error lapse depth trust relied counted "
+    "inexperience incompeten negligen careless sloppi reckless impatien arrogan overconfiden hubris ignoran blunder "
+    "oversight lack weak job homework diligence asleep human manual fault blame responsibility fired disciplin "
+    "reprimand written let sanction punish accountab retrain pip named removed warning shame clearly obviously "
+    "evidently plainly idea clue business doing enough mistake offender known better"
+).split()
+
+# --- blame: judgments that need a person, role or group next to them --------------------------------------------------
+
+_PERSON_JUDGMENTS = re.compile(
+    r"\b(?P<what>mess(?:ed|es|ing)? up|blindly|thoughtlessly|mindlessly|heedlessly|carelessly|recklessly|hastily|"
+    r"oversight|oversights|negligence|carelessness|mistake|mistakes|blunder|blunders|slip-?up|goof(?:ed)?)\b"
+    r"(?:\s+(?:by|of|on the part of|from)\s+)?",
+    re.I,
+)
+_PUNITIVE = re.compile(
+    r"\b(?:revoke|remove|take away|strip|suspend|pull|restrict|withdraw|cancel)(?:d|s|ed|ing)?\s+"
+    r"(?P<whose>[^.;:\n]{1,40}?)\s*(?:production\s+|prod\s+|deploy(?:ment)?\s+|admin\s+|root\s+|merge\s+|write\s+|"
+    r"commit\s+|sudo\s+|on-?call\s+)*(?:access|rights|permissions?|privileges?|credentials|keys|sudo)\b",
+    re.I,
+)
+_HOLD_ACCOUNTABLE = re.compile(
+    r"\b(?:hold|holds|held|holding)\s+(?P<who>[^.;:\n]{1,30}?)\s+(?:personally\s+)?(?:accountable|responsible)\b"
+    r"|\b(?:fire|sack|discipline|reprimand|punish|demote)(?:d|ed|s)?\s+(?P<who2>him|her|them)\b",
+    re.I,
+)
+
+# A person as the cause: verbs (any tense) and phrasal verbs with their particle after the object.
+_CAUSE = re.compile(
+    r"\b(?P<verb>caused|causes|cause|broke|breaks|break|crashed|crashes|corrupted|corrupts|nuked|nukes|killed|kills|"
+    r"wiped|wipes|botched|botches|misconfigured|misconfigures|mistyped|mistypes|fat-fingered|fat-fingers|"
+    r"(?:is|was|were|are)\s+(?:the\s+(?:main\s+|real\s+|only\s+|sole\s+)?reason|what\s+(?:took|broke|caused|brought|"
+    r"killed|knocked))|"
+    r"(?:took|takes|take|taking|brought|brings|bring|bringing|knocked|knocks|knock)\s+(?:[\w`'’./-]+\s+){1,5}?"
+    r"(?:down|offline|over|out)|(?:took|takes|taking|brought|brings|bringing)\s+down|knocked\s+(?:over|out)|"
+    r"set\s+off|kicked\s+off\s+(?:the|this)\s+(?:outage|incident|fire)|"
+    r"started\s+(?:the|this)\s+(?:outage|incident|fire|mess)|"
+    r"(?:pushed|pushes|shipped|ships|deployed|deploys|merged|merges|released|releases|applied|applies|rolled out|"
+    r"rolls out|ran|runs|committed|commits)\s+(?:a|an|the|their|his|her)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:bad|broken|buggy|faulty|half-finished|half-baked|untested|unreviewed|wrong|bogus|botched|incorrect|"
+    r"malformed|invalid)|"
+    r"(?:deleted|dropped|restarted|killed|rebooted|truncated|wiped|removed|edited|updated|ran|targeted|touched|"
+    r"modified|changed|picked|used|applied|pushed|deployed|flushed|purged|migrated)\s+the\s+wrong|"
+    r"(?:accidentally|mistakenly|wrongly|incorrectly|erroneously|inadvertently|unknowingly|unwittingly)\s+"
+    r"(?P<adverbed>[a-z]+))\b",
+    re.I,
+)
+_CAUSE_ANCHORS = (
+    "cause broke break crash corrupt nuke kill wipe botch misconfig mistyp fat-finger reason what took take "
+    "brought bring knock set kicked started pushed push shipped ship deployed deploy merged merge released "
+    "release applied appl rolled ran run committed commit wrong accidental mistaken wrong incorrect erroneous "
+    "inadvertent unknowing unwitting"
+).split()
+_POSSESSIVE_CAUSE = re.compile(
+    r"(?:'s|’s)\s+(?:[\w`'’./#-]+\s+){0,4}?(?P<verb>caused|causes|broke|breaks|took|takes|brought|brings|triggered|"
+    r"triggers|led to|leads to|resulted in|results in|knocked|crashed|crashes|corrupted|started|kicked off|"
+    r"is what|was what|is the reason|was the reason|is to blame|was to blame|set off)\b",
+    re.I,
+)
+_CAUSE_BY = re.compile(
+    r"\b(?:caused|triggered|started|introduced|broken|brought down|taken down|done|initiated|corrupted|deleted|"
+    r"created|kicked off|set off|provoked)\s+by\s+"
+    r"|\b(?:due to|because of|owing to|(?:the\s+)?(?:direct\s+)?(?:result|consequence|product)\s+of|"
+    r"(?:the\s+)?fault\s+of|blamed?\s+(?:it\s+|this\s+|the\s+\w+\s+)?on|courtesy\s+of)\s+",
+    re.I,
+)
+# "The outage began because Dave shipped a bad config": a person's act as the reason for the failure.
+_BECAUSE = re.compile(r"\b(?:because|since|as|after|when|once|cause|'cause)\s+", re.I)
+_FAILURE = re.compile(
+    r"\b(?:outages?|incidents?|downtime|down|offline|broke|broken|break|failures?|fail(?:ed|s|ing)?|errors?|"
+    r"crash(?:ed|es)?|corrupt(?:ed|ion)?|lost|loss|double-?charged|stampeded?|overload(?:ed)?|unavailable|breach|"
+    r"leak(?:ed)?|went\s+(?:down|dark|red)|stopped|degraded|degradation|500s|5xx|502s|503s|took\s+\w+\s+down|"
+    r"hit|knocked|problem|issue|mess|fire|alerts?\s+fired|paged|rejected|declined|timed?\s+out|timeouts?)\b",
+    re.I,
+)
+_ONSET = re.compile(
+    r"\b(?:began|begun|started|start|starts|kicked\s+off|happened|happens|occurred|occurs|hit|went\s+down|"
+    r"went\s+dark|broke|failed|fell\s+over|stopped|crashed|was\s+triggered|got\s+triggered|came\s+about|arose|"
+    r"originated|went\s+wrong)\b",
+    re.I,
+)
+# What people do in response or in talk: a reason, but not a cause of the failure.
+_BENIGN_ACTS = frozenset(
+    """
+    noticed notice notices said says asked asks decided decides joined joins agreed agrees paged pages escalated
+    escalates rolled reverted reverts fixed fixes restored restores mitigated mitigates found finds spotted spots
+    flagged flags reported reports raised raises warned warns suggested suggests proposed proposes called calls
+    helped helps responded responds acknowledged acknowledges investigated investigates discovered discovers
+    realized realised realizes realises saw sees looked looks checked checks confirmed confirms explained
+    explains stepped opened opens declared declares informed informs told tells posted posts wrote writes
+    messaged pinged replied answered stopped paused halted blocked caught catches was were is are had has did
+    does could would should might may must can will went came got left arrived woke
+    """.split()
+)
+
+# --- counterfactual -------------------------------------------------------------------------------------------------
+
+_CF_PASSIVE = re.compile(
+    r"\b(?:should|could|ought to|might|would|must)(?:n't|n’t|\s+not)?\s+(?:\w+ly\s+)?have\s+(?:\w+ly\s+)?been\s+"
+    r"(?:\w+ly\s+)?(?P<part>[a-z]+)(?:\s+(?P<particle>back|up|out|off|over))?",
+    re.I,
+)
+_HUMAN_PASSIVES = frozenset(
+    """
+    prevented avoided averted caught noticed spotted reviewed tested checked verified escalated flagged reverted
+    read followed done handled communicated announced reported rolled acknowledged
+    investigated considered documented approved merged deployed staged canaried planned scheduled patched
+    renewed rotated fixed raised questioned challenged consulted involved asked looked picked chosen stopped
+    blocked rejected double-checked validated confirmed drained cordoned addressed anticipated foreseen predicted
+    expected known realized realised understood updated configured disabled enabled applied run migrated
+    """.split()
+)
+_AVOIDABLE = re.compile(
+    r"\b(?:was|were|is|are|been|being|be|remains?|seems?|looks?|appears?)\s+(?:\w+ly\s+|100%\s+|all\s+too\s+)?"
+    r"(?:avoidable|preventable|foreseeable)\b",
+    re.I,
+)
+_NEVER_HAPPENED = re.compile(
+    r"\bwould(?:n't|n’t|\s+not|\s+never)\s+(?:\w+ly\s+)?have\s+(?:happened|occurred|been\s+(?:an?\s+)?"
+    r"(?:issue|problem|incident|outage))\b",
+    re.I,
+)
+_IF_HAD = re.compile(
+    r"\b(?:if|unless|had)\s+(?P<subj>(?:[\w@'’-]+\s+){0,5}?)"
+    r"(?:had(?:n't|n’t)?\s+|'d\s+|’d\s+)?(?:not\s+|only\s+|just\s+|simply\s+|actually\s+|even\s+|bothered\s+to\s+)?"
+    r"(?:been\s+)?(?P<part>[a-z][a-z-]+)\b",
+    re.I,
+)
+_WOULD_HAVE = re.compile(
+    r"\b(?:would|could|might|wouldn't|couldn't|would’ve|could’ve|would've|could've)\s+(?:\w+\s+)?have\b"
+    r"|\b(?:would've|could've|would’ve|could’ve|we'd|they'd|it'd|he'd|she'd|I'd|you'd|we’d|they’d|it’d)\s+"
+    r"(?:have\s+|never\s+have\s+|not\s+have\s+)?[a-z]+ed\b"
+    r"|\bwould(?:\s+\w+)?\s+have\b",
+    re.I,
+)
+_IDEAL = re.compile(
+    r"\b(?:ideally|preferably|in an ideal world|optimally)\b,?\s+(?P<subj>(?:[\w@'’-]+\s+){1,6}?)"
+    r"(?:would|should|could|ought to)(?:\s+\w+)?\s+have\b",
+    re.I,
+)
+_BETTER_PERSON = re.compile(
+    r"\b(?:a|an|any|every|the)\s+(?:more\s+|truly\s+|half-?)?(?P<adj>careful|competent|experienced|senior|good|"
+    r"decent|diligent|attentive|reasonable|seasoned|sensible|responsible|thorough|cautious|alert|smart|"
+    r"professional|qualified|skilled|real|proper|conscientious)\s+"
+    r"(?P<noun>[\w-]+)(?:\s+[\w-]+){0,5}?\s+(?:would|should|could)(?:\s+(?:never|not|easily|simply|have))*\s+"
+    r"(?:have\b|'ve\b)",
+    re.I,
+)
+_COMPETENCE_ADJECTIVES = frozenset(
+    "competent experienced senior good decent seasoned smart professional qualified skilled real proper".split()
+)
+_NEGLIGENCE = re.compile(
+    r"\b(?P<verb>(?:didn't|did not|never|don't|do not|doesn't|does not|couldn't|could not|didn’t|don’t|doesn’t|"
+    r"couldn’t)\s+(?:even\s+|really\s+|once\s+)?(?:bother(?:ed)?|think|thought|care|cared)\s+to"
+    r"|never\s+(?:even\s+)?(?:bothered|thought|cared)\s+to"
+    r"|(?:no\s+one|nobody|noone)\s+(?:[\w'’-]+\s+){0,4}?(?:thought|bothered|cared)\s+to"
+    r"|never\s+(?:acted|followed|reacted|responded|replied|looked|checked|escalated|read)\s+(?:on|up|to|at|into)?"
+    r"|(?:fails|fail|failing|neglect|neglects|neglecting|omits|omitting)\s+to"
+    r"|(?:is|are|was|were)\s+(?:supposed|meant|expected|required)\s+to"
+    r"|needed\s+to\s+(?:have\s+)?(?:\w+\s+){1,8}?before"
+    r"|missed\s+to|(?:disregarded|brushed\s+off|sat\s+on)\b)",
+    re.I,
+)
+_ELLIPSIS = re.compile(
+    r"\b(?:which|as|like|what)\s+(?P<subj>he|she|they|we|I|you|someone|somebody)\s+(?:really\s+|clearly\s+)?"
+    r"(?:should|ought to|could)(?:\s+have|'ve|’ve)\b(?!\s+[a-z]+(?:ed|en)\b)",
+    re.I,
+)
+_ONE_STEP = re.compile(
+    r"\b(?:(?:simply|just|merely)\s+[a-z]+ing|a\s+(?:quick|simple|brief|single|basic|five-minute|two-minute|"
+    r"cursory|careful|closer)\s+(?:look|glance|check|test|review|read|grep|query|skim|peek))\b"
+    r"[^.;!?\n]{0,100}?\b(?:would|could|might)(?:\s+\w+)?\s+have\b",
+    re.I,
+)
+
+
+def _principle(rule: str) -> str:
+    return RULES[rule].principle
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _agent_before(prose: str, pos: int, people, *, verb: str | None = None):
+    """The subject before `pos` if it is a person, role or group (an unknown capitalized name counts when the verb
+    is something people do)."""
+    human = bool(verb) and (verb.lower() in HUMAN_DECISION_FORMS or verb.lower() in lexicon.COGNITIVE_VERBS)
+    subject = subject_before(prose, pos, people, next_verb=verb, allow_unknown=human or verb is None)
+    if subject.start is None:
+        # "Whoever merged PR #4412 broke the build"
+        start, _ = clause_start(prose, pos)
+        lead = prose[start:pos].lstrip()
+        if re.match(r"(?:whoever|whomever|the (?:person|one|guy|engineer|dev|developer)s? who)\b", lead, re.I):
+            return start + (len(prose[start:pos]) - len(lead)), lead
+        return None
+    if not subject.is_person or subject.negated:
+        start, _ = clause_start(prose, pos)
+        lead = prose[start:pos].lstrip()
+        if re.match(r"(?:whoever|whomever|the (?:person|one|guy|engineer|dev|developer)s? who)\b", lead, re.I):
+            return start + (len(prose[start:pos]) - len(lead)), lead
+        return None
+    if subject.text.lower() in ("nobody", "no one", "everyone", "noone"):
+        return None
+    return subject.start, subject.text
+
+
+def _np_is_agent(prose: str, start: int, people, limit: int = 6) -> tuple[int, str] | None:
+    """(end, text) when the noun phrase at `start` names a person or group: 'the release manager', "Gabriela's
+    change", 'Tomás, who ...'. Its head decides: 'the on-call rotation change' is a change."""
+    toks = []
+    for match in TOKEN.finditer(prose, start, min(len(prose), start + 90)):
+        gap = prose[toks[-1][2] if toks else start : match.start()]
+        if re.search(r"[.;:!?()\[\],\n]", gap):
+            break
+        tok = match.group(0)
+        low = tok.lower()
+        if toks and (low in lexicon.PREPOSITIONS or low in ("and", "or", "who", "which", "that", "whose")):
+            break
+        if toks and (low in HUMAN_DECISION_FORMS or low.endswith("ed")) and not people.is_person(tok):
+            break
+        toks.append((tok, match.start(), match.end()))
+        if tok.endswith(("'s", "’s")):
+            bare = tok[:-2]
+            if people.is_person(bare) or people.looks_like_name(bare):
+                return match.end(), " ".join(t for t, _, _ in toks)
+            return None
+        if len(toks) >= limit:
+            break
+    if not toks:
+        return None
+    head, _, end = toks[-1]
+    if people.is_person(head) or people.is_person(head.lower()):
+        return end, " ".join(t for t, _, _ in toks)
+    if head[:1].isupper() and people.looks_like_name(head) and all(t[0][:1].isupper() for t in toks):
+        return end, " ".join(t for t, _, _ in toks)
+    return None
+
+
+def check_judgments(ctx) -> None:
+    """Blame in the shapes of a judgment, a punishment or a person's act as the cause."""
+    if not ctx.enabled("blame"):
+        return
+    principle = _principle("blame")
+    people = ctx.people
+    for _, section in ctx.sections():
+        if section.role == "people":
+            continue
+        prose = section.view.prose
+        lowered = section.view.prose_lower
+        timeline = section.role == "timeline"
+        if any(a in lowered for a in _JUDGMENT_ANCHORS):
+            for match in _JUDGMENT.finditer(prose):
+                if _negated_mention(prose, match.start()):
+                    continue
+                ctx.report(
+                    "blame",
+                    section,
+                    match.start(),
+                    match.end(),
+                    f'"{_squash(match.group(0))}" judges a person instead of describing the conditions. {principle}',
+                    "Describe what the person saw and why the action made sense at the time.",
+                )
+        for match in _PERSON_JUDGMENTS.finditer(prose):
+            what = match.group("what").lower()
+            if what.startswith(("oversight", "negligence", "careless", "mistake", "blunder", "slip", "goof")) and (
+                match.group(0).lower().rstrip().endswith(("by", "of", "part of", "from"))
+            ):
+                agent = _np_is_agent(prose, match.end(), people)
+            else:
+                agent = _agent_before(prose, match.start(), people, verb="messed")
+                if agent is None and what.startswith(("oversight", "negligence", "careless", "mistake", "blunder")):
+                    continue
+                if agent is None:
+                    continue
+            if agent is None or _negated_mention(prose, match.start()):
+                continue
+            ctx.report(
+                "blame",
+                section,
+                match.start(),
+                match.end(),
+                f'"{_squash(match.group(0))}" judges a person\'s act. {principle}',
+                "Describe the act neutrally and what made it easy to get wrong.",
+            )
+        for match in _PUNITIVE.finditer(prose):
+            whose = match.group("whose")
+            if not re.search(r"(?:'s|’s)\b|\b(?:his|her|their|him|them)\b", whose, re.I):
+                continue
+            if "'s" in whose or "’s" in whose:
+                owner = re.search(r"([\w@-]+)(?:'s|’s)", whose)
+                if owner and not (people.is_person(owner.group(1)) or people.looks_like_name(owner.group(1))):
+                    continue
+            ctx.report(
+                "blame",
+                section,
+                match.start(),
+                match.end(),
+                f'"{_squash(match.group(0))}" punishes a person. {principle}',
+                "Change what the access allows (a confirmation step, a second approver) instead of who has it.",
+            )
+        for match in _HOLD_ACCOUNTABLE.finditer(prose):
+            ctx.report(
+                "blame",
+                section,
+                match.start(),
+                match.end(),
+                f'"{_squash(match.group(0))}" punishes a person. {principle}',
+                "Ask what in the system made the outcome possible.",
+            )
+        _person_as_cause(ctx, section, prose, lowered, principle, timeline)
+
+
+def _negated_mention(prose: str, start: int) -> bool:
+    cstart, _ = clause_start(prose, start)
+    before = " " + " ".join(re.findall(r"[a-z'’-]+", prose[max(cstart, start - 40) : start].lower())[-3:]) + " "
+    return any(
+        f" {w} " in before
+        for w in ("not", "no", "never", "without", "nobody", "isn't", "wasn't", "avoid", "word", "term", "phrase")
+    )
+
+
+def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
+    people = ctx.people
+    if any(a in lowered for a in _CAUSE_ANCHORS):
+        for match in _CAUSE.finditer(prose):
+            verb = match.group("verb")
+            adverbed = match.group("adverbed")
+            if adverbed and not (adverbed.lower() in HUMAN_DECISION_FORMS or adverbed.lower().endswith("ed")):
+                continue
+            agent = _agent_before(prose, match.start(), people, verb=(adverbed or verb.split()[0]))
+            if agent is None:
+                continue
+            first = verb.split()[0].lower()
+            if (
+                timeline
+                and first in ("took", "takes", "brought", "brings", "ran", "runs", "set")
+                and not re.search(r"\b(?:bad|broken|buggy|faulty|wrong|down|offline)\b", verb, re.I)
+            ):
+                continue
+            if first in ("cause",) and not re.search(r"\b(?:did|does|will|would|to)\s+$", prose[: match.start()][-12:]):
+                continue
+            start = agent[0]
+            ctx.report(
+                "blame",
+                section,
+                start,
+                match.end(),
+                f'"{_squash(prose[start : match.end()])}" makes a person the cause. {principle}',
+                "Make the system the subject: what allowed this action to have this effect?",
+            )
+    for p in _find(lowered, ("'s", "’s")):
+        match = _POSSESSIVE_CAUSE.match(prose, p)
+        if not match:
+            continue
+        owner = re.search(r"(@?[\w\u00C0-\u024F-]+)$", prose[max(0, p - 40) : p])
+        if not owner:
+            continue
+        who = owner.group(1)
+        if not (people.is_person(who) or people.looks_like_name(who) or who.lower() in ("his", "her", "their")):
+            continue
+        start = p - len(who)
+        ctx.report(
+            "blame",
+            section,
+            start,
+            match.end(),
+            f'"{_squash(prose[start : match.end()])}" puts a person at the centre of the cause. {principle}',
+            "Describe the change and what let it reach production, without naming who made it.",
+        )
+    for match in _CAUSE_BY.finditer(prose):
+        agent = _np_is_agent(prose, match.end(), people)
+        if agent is None:
+            continue
+        after = prose[agent[0] : agent[0] + 12].lower()
+        if re.match(r"\s*(?:being|having)\b", after):
+            continue
+        ctx.report(
+            "blame",
+            section,
+            match.start(),
+            agent[0],
+            f'"{_squash(prose[match.start() : agent[0]])}" names a person as the cause. {principle}',
+            "Name the condition or the missing safeguard instead of the person.",
+        )
+    if timeline:
+        return
+    for match in _BECAUSE.finditer(prose):
+        # the clause after the connective: its subject must be a person and its verb an act
+        seg_end = _sentence_end(prose, match.end())
+        toks = tokens_between(prose, match.end(), min(seg_end, match.end() + 120))
+        verb_at = None
+        for i, (tok, _, _) in enumerate(toks[:6]):
+            low = tok.lower()
+            if i and (low.endswith("ed") or low in HUMAN_DECISION_FORMS or low in lexicon.IRREGULAR_PAST):
+                verb_at = i
+                break
+        if verb_at is None:
+            continue
+        verb = toks[verb_at][0].lower()
+        if verb in _BENIGN_ACTS:
+            continue
+        agent = _agent_before(prose, toks[verb_at][1], people, verb=verb)
+        if agent is None or agent[0] < match.end():
+            continue
+        sentence_start = _sentence_start(prose, match.start())
+        main = prose[sentence_start : match.start()] + " " + prose[toks[-1][2] if toks else seg_end : seg_end]
+        connective = match.group(0).strip().lower()
+        if connective in ("because", "since", "cause", "'cause"):
+            if not _FAILURE.search(main):
+                continue
+        elif not _ONSET.search(prose[sentence_start : match.start()]):
+            continue
+        ctx.report(
+            "blame",
+            section,
+            match.start(),
+            toks[verb_at][2],
+            f'"{_squash(prose[match.start() : toks[verb_at][2]])}" gives a person\'s act as the reason for the '
+            f"failure. {principle}",
+            "Say what in the system let that act cause the failure, and leave the person out of the cause.",
+        )
+
+
+def _find(lowered: str, needles) -> list[int]:
+    found = []
+    for needle in needles:
+        i = lowered.find(needle)
+        while i != -1:
+            found.append(i)
+            i = lowered.find(needle, i + 1)
+    return sorted(found)
+
+
+def _sentence_end(prose: str, pos: int) -> int:
+    match = re.compile(r"[.!?](?=\s|$)|\n\s*\n|\n[-*|]").search(prose, pos)
+    return match.start() if match else len(prose)
+
+
+def _sentence_start(prose: str, pos: int) -> int:
+    lo = max(0, pos - 300)
+    last = lo
+    for match in re.finditer(r"[.!?](?=\s)|\n", prose[lo:pos]):
+        last = lo + match.end()
+    return last
+
+
+def check_hindsight(ctx) -> None:
+    """Hindsight in the shapes "should have" misses: passives, inverted conditionals, "avoidable", negligence."""
+    if not ctx.enabled("counterfactual"):
+        return
+    principle = _principle("counterfactual")
+    blame_on = ctx.enabled("blame")
+    people = ctx.people
+    for _, section in ctx.sections():
+        if section.role == "people":
+            continue
+        prose = section.view.prose
+        lowered = section.view.prose_lower
+
+        def report(
+            start,
+            end,
+            why,
+            section=section,
+            prose=prose,
+            suggestion="Describe what was known at the time, and what made the path taken look reasonable then.",
+        ):
+            ctx.report(
+                "counterfactual",
+                section,
+                start,
+                end,
+                f'"{_squash(prose[start:end])}" {why}. {principle}',
+                suggestion,
+            )
+
+        if "been" in lowered:
+            for match in _CF_PASSIVE.finditer(prose):
+                part = match.group("part").lower()
+                if part not in _HUMAN_PASSIVES:
+                    continue
+                if re.match(r"\s*(?:worse|lucky)", prose[match.end() : match.end() + 10]):
+                    continue
+                if match.group(0).lower().startswith("could") and re.search(r"n't|n’t|\snot", match.group(0)):
+                    continue  # "it couldn't have been caught" excuses rather than judges
+                report(match.start(), match.end(), "judges with hindsight")
+        for match in _AVOIDABLE.finditer(prose):
+            if _negated_mention(prose, match.start() + 1):
+                continue
+            report(match.start(), match.end(), "calls the outcome avoidable with hindsight")
+        for match in _NEVER_HAPPENED.finditer(prose):
+            report(match.start(), match.end(), "imagines a better past")
+        if "if" in lowered or "had" in lowered or "unless" in lowered:
+            for match in _IF_HAD.finditer(prose):
+                if not _conditional_about_people(prose, match, people):
+                    continue
+                report(match.start(), match.end(), "imagines a better past")
+        for match in _IDEAL.finditer(prose):
+            report(match.start(), match.end(), "measures people against an ideal, with hindsight")
+        for match in _BETTER_PERSON.finditer(prose):
+            noun = match.group("noun").lower().rstrip("s")
+            if not (people.is_role(noun) or noun in ("approach", "review", "reviewer", "look", "eye", "person")):
+                continue
+            report(match.start(), match.end(), "compares people with an imagined better one")
+            if blame_on and match.group("adj").lower() in _COMPETENCE_ADJECTIVES and people.is_role(noun):
+                ctx.report(
+                    "blame",
+                    section,
+                    match.start(),
+                    match.end(),
+                    f'"{_squash(match.group(0))}" judges a person\'s competence. {_principle("blame")}',
+                    "Describe what the person knew and what the tools showed.",
+                )
+        for match in _NEGLIGENCE.finditer(prose):
+            text = match.group("verb").lower()
+            if text.startswith(("no one", "nobody", "noone")):
+                report(match.start(), match.end(), "judges with hindsight")
+                continue
+            following = re.match(r"\s*(?:have\s+)?([a-z-]+)", prose[match.end() : match.end() + 30], re.I)
+            verb = following.group(1) if following and text.endswith(" to") else "noticed"
+            agent = _agent_before(prose, match.start(), people, verb=verb)
+            if agent is None:
+                continue
+            report(agent[0], match.end(), "judges with hindsight")
+        for match in _ELLIPSIS.finditer(prose):
+            report(match.start(), match.end(), "judges with hindsight")
+        for match in _ONE_STEP.finditer(prose):
+            report(match.start(), match.end(), "makes the better path look obvious with hindsight")
+
+
+_SUBJECT_STOP = frozenset(
+    "had hadn't hadn’t 'd ’d would could should might was were is are has have did didn't not been".split()
+)
+_COND_FILLERS = frozenset("not only just simply actually even really bothered to been properly ever".split())
+_INVERSION_AFTER = re.compile(
+    r"(?:^|[,;:(—–-]|\b(?:avoidable|preventable|avoided|prevented|caught|fine|different|happened|occurred|"
+    r"noticed|spotted|averted|minutes|hours|sooner|earlier|ago))\s*$",
+    re.I,
+)
+
+
+def _conditional_about_people(prose: str, match: re.Match, people) -> bool:
+    """'if Sam had checked', 'had the team run the test', 'unless someone had looked': a person in a past conditional,
+    with a 'would have' in the same sentence."""
+    word = match.group(0).split()[0].lower()
+    sentence_start = _sentence_start(prose, match.start())
+    if word == "had" and not _INVERSION_AFTER.search(prose[sentence_start : match.start()]):
+        return False  # "We had the alert": an ordinary past
+    toks = tokens_between(prose, match.start() + len(word), min(len(prose), match.start() + 160))
+    subject = []
+    rest = toks
+    for k, (tok, _, _) in enumerate(toks[:7]):
+        low = tok.lower().replace("’", "'")
+        if low in _SUBJECT_STOP or (word == "had" and subject and (is_participle(tok) or low in HUMAN_DECISION_FORMS)):
+            rest = toks[k:]
+            break
+        subject.append(tok)
+    else:
+        return False
+    if not subject or len(subject) > 5:
+        return False
+    words = [w.lower().replace("’", "'") for w, _, _ in rest[:6]]
+    if word != "had":
+        if not words or words[0] not in ("had", "hadn't", "'d"):
+            return False
+        words = words[1:]
+    words = [w for w in words if w not in _COND_FILLERS]
+    if not words:
+        return False
+    if not (is_participle(words[0]) or words[0] in HUMAN_DECISION_FORMS or rest[0][0].lower() in ("been",)) and (
+        "been" not in [w.lower() for w, _, _ in rest[:3]]
+    ):
+        return False
+    if any(w.lower() in lexicon.PREPOSITIONS for w in subject):
+        if not people.is_role(subject[0]) and not people.is_person(subject[0]):
+            return False
+        subject = subject[: next(i for i, w in enumerate(subject) if w.lower() in lexicon.PREPOSITIONS)]
+    head = subject[-1]
+    is_agent = people.is_person(head) or (
+        head[:1].isupper() and people.looks_like_name(head) and (len(subject) == 1 or subject[0][:1].isupper())
+    )
+    if not is_agent:
+        return False
+    sentence = prose[sentence_start : _sentence_end(prose, match.end())]
+    return bool(_WOULD_HAVE.search(sentence))
