@@ -21,6 +21,7 @@ class Context:
         self.config = config
         self.findings: list[Finding] = []
         self._seen: set[tuple] = set()
+        self._spans: dict[tuple, list[tuple]] = {}
         self._file_disabled: set[str] = set()
         self._file_enabled: set[str] = set()
         self._line_disabled: dict[tuple, set[str]] = {}
@@ -79,6 +80,12 @@ class Context:
         ident = (rule, section_key, line, col, end_line, end_col)
         if ident in self._seen:
             return
+        # Two shapes of the same rule on overlapping words are one finding: the first reported wins.
+        spans = self._spans.setdefault((rule, section_key), [])
+        a, b = (line, col), (end_line, end_col)
+        if any(a < e and s < b for s, e in spans):
+            return
+        spans.append((a, b))
         self._seen.add(ident)
         severity = self.config.severity_for(rule, RULES[rule].severity)
         self.findings.append(Finding(rule, severity, line, col, end_line, end_col, message, suggestion, section_key))
