@@ -316,6 +316,9 @@ VAGUE_EXHORTATIONS = (
     r"think twice",
     r"more carefully",
     r"stay (?:alert|vigilant|focused)",
+    r"double[- ]check (?:next time|in future|going forward|everything|more|before)",
+    r"communicate (?:better|more clearly|more often)",
+    r"(?:be|being) more (?:careful|cautious|vigilant|diligent|attentive)",
 )
 
 GENERIC_IMPROVEMENT_NOUNS = (

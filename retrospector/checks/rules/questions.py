@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from ..catalog import RULES
-from ..language import HUMAN_DECISION_FORMS, TOKEN, noun_phrase_after, np_names_person
+from ..language import HUMAN_DECISION_FORMS, TOKEN, is_participle, noun_phrase_after, np_names_person
 
 _AUX = frozenset(
     """
@@ -74,16 +74,12 @@ def check_questions(ctx) -> None:
             first, a, _ = words[0]
             low = first.lower().replace("’", "'")
             text = " ".join(plain[a:end].split())
-            disguised = _WHY_DISGUISED.match(plain, a, end)
-            if (low == "why" or disguised) and why_on:
-                if disguised:
-                    words = [("why", a, a)] + _words(plain, disguised.end(), end)
-                _check_why(ctx, section, plain, words, a, end, text)
-                continue
-            embedded = _EMBEDDED_WHY.search(plain, a, end) if low in _AUX else None
-            if embedded and why_on:
-                rest = [("why", a, a)] + _words(plain, embedded.end(), end)
+            why_at = _WHY_ANYWHERE.search(plain, a, end)
+            if why_at and why_on:
+                rest = [("why", why_at.start(), why_at.start())] + _words(plain, why_at.end(), end)
                 if _check_why(ctx, section, plain, rest, a, end, text):
+                    continue
+                if low == "why" or why_at.start() == a:
                     continue
             if low in _AUX and yes_no_on and _INVITATION.match(plain, a, end):
                 continue  # "Can you walk us through what you saw?" invites a story
@@ -118,6 +114,13 @@ _WHY_DISGUISED = re.compile(
     r"(?:\s+(?:for|behind|that|why|of))?)\b",
     re.I,
 )
+_WHY_ANYWHERE = re.compile(
+    r"\bwhy(?:'d|’d)?\b|\b(?:how\s+come|for\s+what\s+reasons?|what\s+possessed"
+    r"|what\s+(?:was|is|were|are|'s|’s)\s+the\s+(?:main\s+|real\s+|actual\s+)?"
+    r"(?:reasons?|rationale|reasoning|justification|excuse|logic|motivation|thinking)"
+    r"(?:\s+(?:for|behind|that|why|of))?)\b",
+    re.I,
+)
 _EMBEDDED_WHY = re.compile(
     r"\b(?:explain|tell\s+(?:us|me|the\s+group)|share|understand|know|clarify|justify|say)\s+why\b", re.I
 )
@@ -128,47 +131,72 @@ _INVITATION = re.compile(
 )
 
 
+_BE_HAVE = frozenset(
+    "was were is are be been being has have had get got gets getting wasn't weren't isn't aren't".split()
+)
+_SYSTEM_VERBS = frozenset("mark marked label labelled labeled close closed".split())
+_ACTIVE_HUMAN = frozenset(
+    """
+    approve ship merge deploy skip bypass ignore disable enable decide choose wait push release escalate page notify
+    tell inform whitelist allowlist override postpone delay schedule reboot accept edit delete revert sign pick
+    publish announce communicate test review check verify
+    """.split()
+)
+
+
 def _check_why(ctx, section, plain, words, start, end, text) -> bool:
     """Report a "why" put to people: about a person or group, or about a human action even in the passive."""
     if len(words) < 2:
         return False
-    second = words[1][0].lower().replace("’", "'")
     people = ctx.people
-    person_at = None
+    tail = [(w, a, b) for w, a, b in words[1:]]
+    lows = [w.lower().replace("’", "'") for w, _, _ in tail]
+    if lows[:3] == ["is", "it", "that"] and len(tail) > 3:
+        tail, lows = tail[3:], lows[3:]
+    second = lows[0]
     suggestion = (
         'Ask how the decision was made or what people saw, e.g. "How did you decide ...?" or '
         '"What did the dashboard show when ...?"'
     )
-    if second == "not":
-        verb = words[2][0].lower() if len(words) > 2 else ""
-        if verb in HUMAN_DECISION_FORMS:
-            person_at = 2
-    else:
-        subject_at = words[2][1] if second in _WHY_AUX and len(words) > 2 else words[1][1]
-        np = noun_phrase_after(plain, subject_at, limit=4)
-        if np_names_person(np, people) or any(people.is_person(t) for t, _, _ in np[:3]):
-            person_at = 1
-            # The subject ends at its first person word: "the on-call engineer", "you", "Priya".
+    person = False
+    subject_at = 1 if second in _WHY_AUX and len(tail) > 1 else 0
+    np = noun_phrase_after(plain, tail[subject_at][1], limit=5) if tail else []
+    if np and (np_names_person(np, people) or any(people.is_person(t) for t, _, _ in np[:4])):
+        person = True
+        if second in ("did", "do", "does", "didn't", "don't", "doesn't"):
             cut = next((i for i, (t, _, _) in enumerate(np) if people.is_person(t)), len(np) - 1)
             while cut + 1 < len(np) and people.is_person(np[cut + 1][0]) and np[cut + 1][0][:1].isupper():
                 cut += 1  # "Priya Patel"
             suggestion = _how_version(words, plain, end, second, np[: cut + 1])
-        elif second in _WHY_AUX or second in ("no", "nobody", "none"):
-            # "Why wasn't the alert escalated?", "Why was the change not reviewed?": a person's
-            # action in the passive. "Why did the cache expire?" stays a question about the system.
-            after = [w.lower() for w, _, _ in words[2 + len(np) : 2 + len(np) + 3]] if np else []
-            passive = second.startswith(("was", "were", "is", "are", "has", "have", "had"))
-            tail = [w for w in after if w not in ("not", "never", "ever", "properly", "already", "been", "even")]
-            if (
-                passive
-                and tail
-                and tail[0] in HUMAN_DECISION_FORMS
-                and tail[0].endswith(("ed", "en", "wn", "ght", "un", "ld", "ot", "ead"))
+    elif any(people.is_person(w) for w, _, _ in tail[:6]) or second in ("not", "no", "nobody", "none"):
+        person = True
+    elif (
+        second in _WHY_AUX
+        and any(x in _ACTIVE_HUMAN for x in lows[2:7])
+        and not second.startswith(("was", "were", "is", "are"))
+    ):
+        person = True  # "Why did engineering ship ...", "Why did Olumide disable ..."
+    else:
+        # A human act in the passive ("was the change not reviewed", "got skipped") or as a gerund ("the
+        # reasoning behind skipping the canary").
+        for k, low in enumerate(lows):
+            if low in _SYSTEM_VERBS or low not in HUMAN_DECISION_FORMS:
+                continue
+            before = lows[max(0, k - 10) : k]
+            if low.endswith("ing") and k <= 2:
+                person = True
+                break
+            if any(b in _BE_HAVE for b in before) and (
+                is_participle(low) or low in ("read", "run", "set", "put", "let", "cut", "left", "told", "sent")
             ):
-                person_at = 1
-        if person_at is None and any(people.is_person(w) for w, _, _ in words[1:8]):
-            person_at = 1
-    if person_at is None:
+                person = True
+                break
+        if not person and lows and lows[0] not in _WHY_AUX and len(lows) > 1:
+            # "Why the change was done ...": a statement after why
+            person = any(b in _BE_HAVE for b in lows[:6]) and any(
+                is_participle(x) and x in HUMAN_DECISION_FORMS for x in lows[:8]
+            )
+    if not person:
         return False
     ctx.report(
         "question-why",

@@ -27,6 +27,8 @@ _EXHORTATION_ANCHORS = (
     "think twice",
     "stay alert",
     "stay focused",
+    "double",
+    "communicate",
 )
 _GENERIC = "|".join(re.escape(n) for n in sorted(lexicon.GENERIC_IMPROVEMENT_NOUNS, key=len, reverse=True))
 _IMPROVE = re.compile(
@@ -205,7 +207,7 @@ def check_vague(ctx) -> None:
             section.view.prose_lower,
             section.view.present(_EXHORTATION_ANCHORS),
             before=30,
-            after=20,
+            after=40,
         ):
             ctx.report(
                 "recommendation-vague",
@@ -231,34 +233,154 @@ def check_vague(ctx) -> None:
         for start, end, kind in _units(section, with_kind=True):
             if kind == "row":
                 start, end = action_cells.get(start, (start, end))
-            end = _head_end(plain, start, end)
+            if _COMPLETED.search(plain[start:end].strip()):
+                continue
             unit = prose[start:end]
-            lower = unit.lower()
-            for pattern, family, keys in _VAGUE_PATTERNS:
-                if not any(k in lower for k in keys):
-                    continue  # cheap test before the regex
-                match = pattern.search(unit)
-                if not match:
-                    continue
-                raw_unit = section.body[start:end]
-                if family == "improve" and _specific(raw_unit, match.group(0)):
-                    continue
-                if family == "open" and _specific(raw_unit, ""):
-                    continue
-                if _COMPLETED.search(plain[start:end].strip()):
-                    break
-                a, b = start + match.start(), start + match.end()
-                while a < b and prose[a].isspace():
-                    a += 1
-                ctx.report(
-                    "recommendation-vague",
-                    section,
-                    a,
-                    b,
-                    f'"{" ".join(match.group(0).split())}" cannot be checked off. {principle}',
-                    _vague_suggestion(family),
-                )
-                break
+            found = _vague_action(unit)
+            if found is None:
+                continue
+            a, b, family = found
+            a, b = start + a, start + b
+            while a < b and prose[a].isspace():
+                a += 1
+            ctx.report(
+                "recommendation-vague",
+                section,
+                a,
+                b,
+                f'"{" ".join(prose[a:b].split())}" cannot be checked off. {principle}',
+                _vague_suggestion(family),
+            )
+
+
+# --- vague actions: a vague verb or shape, and nothing checkable anywhere in the item ---------------------------------
+
+_LEAD = re.compile(
+    r"^\s*(?:\[[ xX]\]\s*)?(?:\*\*|__)?(?:action(?:\s+item)?|todo|ai|follow-?up|recommendation|next\s+step|"
+    r"lesson(?:s)?(?:\s+learned)?|takeaway|key\s+takeaway|my\s+takeaway|reminder(?:\s+to\s+\w+)?)\s*[:\-–—]\s*"
+    r"(?:\*\*|__)?\s*",
+    re.I,
+)
+_WHO_WILL = re.compile(
+    r"^\s*(?:(?:we|i|you|they|everyone|everybody|all\s+(?:teams|staff|engineers)|the\s+[\w -]{1,40}?|"
+    r"[A-Z][\w-]+(?:'s\s+team)?|management|engineers|developers|ops|operations)\s+)?"
+    r"(?:will|shall|should|must|need\s+to|needs\s+to|have\s+to|has\s+to|are\s+to|is\s+to|to|ought\s+to|"
+    r"can|could|would\s+like\s+to|want\s+to|plan\s+to|intend\s+to|recommends?\s+that\s+[\w ,]{1,80}?)\s+"
+    r"|^\s*(?:let's|let\s+us|please|kindly|try\s+to|we'd\s+like\s+to|going\s+forward,?|moving\s+forward,?|"
+    r"in\s+future,?)\s+",
+    re.I,
+)
+_VAGUE_START = re.compile(
+    r"(?:improve|improving|enhance|strengthen|optimi[sz]e|streamline|tighten|harden|hardening|revisit|review|"
+    r"reassess|re-?evaluate|evaluate|assess|investigate|look\s+(?:into|at|deeper|closer|holistically|again)|"
+    r"take\s+(?:a|another)\s+(?:closer\s+|deeper\s+|good\s+|hard\s+|second\s+|proper\s+)?look|"
+    r"have\s+a\s+look|dig\b|explore|consider|think\s+(?:about|through|over)|discuss|sync\b|follow\s+up|align|"
+    r"keep\s+an\s+eye|keep\s+(?:monitoring|watching|track)|monitor|continue\s+to|address|work\s+on|focus\s+on|"
+    r"clean\s+up|get\s+better|do\s+better|be\s+better|be\s+more|make\s+sure|make\s+thorough|ensure|"
+    r"communicate\s+(?:better|more)|coordinate\s+better|collaborate\s+better|make\s+(?:a\s+)?better\b|"
+    r"prevent\s+(?:similar|such|this|these|recurrence|the\s+same|it|a\s+repeat)|reduce\s+(?:the\s+)?(?:\w+\s+)?noise|"
+    r"raise\s+the\s+bar|avoid|reduce\s+(?:the\s+)?(?:risk|noise|toil|chance|likelihood|impact)|"
+    r"increase\s+(?:the\s+)?(?:awareness|visibility|resilience|robustness|reliability|test\s+coverage|coverage)|"
+    r"invest\s+(?:more\s+)?in|prioriti[sz]e|revise|rethink|refine|foster|promote|encourage|sensiti[sz]e|educate|"
+    r"remind|raise\s+awareness|impress\s+upon|schedule\s+a\s+(?:deep[- ]dive|discussion|meeting|review|sync|"
+    r"session|workshop|retro)|do\s+the\s+needful|take\s+(?:the\s+)?(?:necessary|appropriate|corrective|"
+    r"suitable|required|needed)\s+(?:action|actions|steps|measures)|double[- ]check|"
+    r"make\s+(?:it|them|things|this|that|the\s+[\w -]{1,40}?|our\s+[\w -]{1,40}?|a\s+better\s+[\w -]{1,40}?)\s+"
+    r"(?:better|more\s+\w+|robust|resilient|reliable|stable|safer|clearer|easier)\b|"
+    r"(?:better|more|proper|stronger|improved|enhanced|increased|tighter|additional|further)\s+\w+)",
+    re.I,
+)
+_VAGUE_PASSIVE = re.compile(
+    r"\b(?:should|must|shall|needs?\s+to|has\s+to|have\s+to|is|are|to)\s+be\s+(?:further\s+|better\s+|properly\s+|"
+    r"strictly\s+)?(?:improved|optimi[sz]ed|reviewed|enhanced|strengthened|revisited|maintained|monitored|"
+    r"looked\s+(?:into|at)|addressed|investigated|assessed|evaluated|reconsidered|tightened|hardened|followed)\b",
+    re.I,
+)
+_GENERIC_ONLY = re.compile(
+    r"^\s*(?:add|create|write|implement|introduce|put\s+in\s+place|set\s+up|build|provide|get)\s+"
+    r"(?:some\s+|more\s+|better\s+|additional\s+|proper\s+|extra\s+|necessary\s+|appropriate\s+|adequate\s+|"
+    r"sufficient\s+|further\s+|new\s+)+(?:[\w-]+\s+){0,2}?(?:monitoring|alerting|alerts|tests|testing|checks|"
+    r"documentation|docs|logging|logs|visibility|safeguards|guardrails|controls|validation|coverage|dashboards|"
+    r"metrics|training|processes|reviews)\b",
+    re.I,
+)
+_METADATA = re.compile(
+    r"\((?:[^()]*\b(?:owner|due|by|assignee|ticket|eta|target|deadline|@)\b[^()]*)\)"
+    r"|\b(?:owner|owners|assignee|due|deadline|eta|by|target|ticket|jira)\s*[:=]\s*[^,;)]+"
+    r"|@[\w.-]+|\b[A-Z][A-Z0-9]{1,9}-\d+\b|#\d+\b|\bq[1-4](?:\s*\d{4})?\b|\b(?:19|20)\d\d\b"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
+    r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b"
+    r"|\bsprint\s+\d+\b|\[[^\]]*\]\([^)]*\)",
+    re.I,
+)
+_CHECKABLE = re.compile(
+    r"\d|`[^`]+`|\b(?:when|whenever|if|unless|once|every|each|per|within|at\s+least|at\s+most|no\s+more\s+than|"
+    r"so\s+that|such\s+that|that\s+(?:fails|rejects|refuses|blocks|pages|alerts|fires|checks|runs|stops|prevents|"
+    r"requires)|before\s+(?:any|each|every)|after\s+(?:any|each|every)|instead\s+of|rather\s+than|from\s+\S+\s+to)\b",
+    re.I,
+)
+_VAGUE_ANYWHERE = re.compile(
+    r"\b(?:look\s+(?:at|into)\s+(?:ways|options|how\s+(?:to|we))|look\s+holistically|explore\s+(?:ways|options)|"
+    r"make\s+(?:the|our|it|things)\s+(?:[\w-]+\s+){0,3}?more\s+(?:stable|robust|reliable|resilient|secure|careful)|"
+    r"be\s+more\s+(?:careful|cautious|vigilant|mindful|aware|thorough|proactive)|communicate\s+better)\b",
+    re.I,
+)
+_CONCRETE_START = re.compile(
+    r"\s*(?:add|print|page|alert|set|block|require|fail|reject|refuse|limit|cap|pin|enable|disable|remove|delete|"
+    r"replace|move|split|run|write|create|configure|enforce|rotate|automate|migrate|upgrade|raise|lower|send|show|"
+    r"log|emit|expose|record|return|retry|drop|route|switch|stop|start|make\s+\S+\s+(?:the\s+)?default|"
+    r"introduce|schedule|document\s+\S+\s+in)\b",
+    re.I,
+)
+_REJECTED = re.compile(
+    r"^\s*(?:\*\*|__)?(?:not\s+recommended|rejected|considered\s+(?:and|but)\s+rejected|won'?t\s+do|will\s+not\s+do|"
+    r"not\s+pursued|not\s+doing|declined|out\s+of\s+scope|ruled\s+out|no\s+action)\b"
+    r"|\bwould\s+not\s+have\s+helped\b|\bwouldn'?t\s+have\s+helped\b",
+    re.I,
+)
+
+
+def _vague_action(text: str) -> tuple[int, int, str] | None:
+    """(start, end, family) of the vague words in one action item, or None when it is checkable or not an action."""
+    if _REJECTED.search(text):
+        return None
+    pos = 0
+    lead = _LEAD.match(text)
+    if lead:
+        pos = lead.end()
+    who = _WHO_WILL.match(text, pos)
+    if who:
+        pos = who.end()
+    head_end = len(text)
+    colon = re.search(r":\s", text[pos:])
+    if colon and pos + colon.start() < len(text):
+        head_end = pos + colon.start()
+    rest_after_colon = text[head_end:] if head_end < len(text) else ""
+    head = text[pos:head_end]
+    bold = re.match(r"(?:\*\*|__)\s*", head)
+    if bold:
+        pos += bold.end()
+        head = head[bold.end() :]
+    match = _VAGUE_START.match(head) or _GENERIC_ONLY.match(head)
+    family = "improve"
+    if match is None:
+        passive = _VAGUE_PASSIVE.search(text, 0, head_end) or _VAGUE_ANYWHERE.search(text, 0, head_end)
+        if passive is None:
+            return None
+        match, offset = passive, 0
+    else:
+        offset = pos
+    stripped = _METADATA.sub(" ", text)
+    after = _METADATA.sub(" ", rest_after_colon).lstrip(": ")
+    if after.strip() and _CONCRETE_START.match(after):
+        return None  # "Improve replica monitoring: add a synthetic read on each replica ..."
+    if _CHECKABLE.search(after if after.strip() else stripped):
+        return None
+    if _CHECKABLE.search(_METADATA.sub(" ", head)):
+        return None
+    start = offset + match.start()
+    end = offset + match.end()
+    return start, end, family
 
 
 def _vague_suggestion(kind: str) -> str:
