@@ -520,7 +520,7 @@ def test_positions_are_relative_to_the_markdown_document_with_front_matter_and_c
 def test_positions_are_relative_to_the_section_body_for_documents_built_from_sections():
     doc = Document.from_sections(
         [
-            Section("summary", "Summary", "Checkout failed for many users.\n"),
+            Section("summary", "Summary", "Checkout failed for 40 users.\n"),
             Section("analysis", "Analysis", "First line.\nSecond line blames human error.\n"),
         ]
     )

@@ -81,28 +81,87 @@ def check_required_sections(ctx) -> None:
             )
 
 
+_VAGUE_EXTENT = re.compile(
+    r"\b(?:several|many|numerous|multiple|countless|various|plenty\s+of|lots\s+of|a\s+lot\s+of|loads\s+of|tons\s+of|"
+    r"a\s+(?:few|number|bunch|handful|couple|lot|good\s+number|certain\s+number|large\s+number|high\s+number|"
+    r"significant\s+number|majority|minority|portion|share|fraction|percentage|proportion|subset|chunk|part|"
+    r"(?:large|significant|substantial|considerable|small|good|certain|noticeable|non-trivial|sizeable|sizable|big|"
+    r"huge|major|meaningful|notable|limited|growing|high|low)\s+(?:\w+\s+)?(?:number|share|portion|fraction|"
+    r"percentage|proportion|part|amount|chunk|subset|volume|majority|minority|impact|increase|drop|loss|spike|"
+    r"degradation|slowdown|backlog|delay|hit))\s+(?:of\s+)?|"
+    r"some\s+(?:of\s+)?(?:the\s+|our\s+)?\w+|most\s+(?:of\s+)?(?:the\s+|our\s+)?\w+|the\s+(?:majority|bulk)\s+of|"
+    r"widespread|massive(?:ly)?|huge|enormous(?:ly)?|significant(?:ly)?|substantial(?:ly)?|considerabl[ey]|"
+    r"heavily|severely|seriously|badly|moderately|partially|partly|largely|mostly|greatly|somewhat|slightly|"
+    r"noticeabl[ey]|extended\s+period|prolonged|lengthy|for\s+(?:a|some|quite\s+a|a\s+long|a\s+short)\s+"
+    r"(?:while|time|period)|for\s+ages|for\s+(?:hours|days|weeks|minutes)|(?:several|many|a\s+few)\s+(?:hours|"
+    r"days|minutes|weeks)|briefly|intermittent(?:ly)?|sporadic(?:ally)?|occasional(?:ly)?|basically\s+unusable|"
+    r"(?:elevated|increased|higher|high|reduced|lower|degraded)\s+(?:error|latency|latencies|failure|timeout|"
+    r"response)|(?:big|major|serious|severe|significant|high|heavy|large|material|measurable|minor|limited|some)\s+"
+    r"(?:impact|disruption|revenue|losses?|delays?|outage|slowdowns?|degradation|damage|financial)|"
+    r"until\s+(?:late|later|the\s+next|much\s+later)|minimal(?:ly)?|moderate(?:ly)?|limited|contained|"
+    r"dramatic(?:ally)?|sharply|drastic(?:ally)?|much\s+(?:higher|lower|more|less|slower|faster|longer)|"
+    r"(?:wide|broad)\s+range|widely|quite\s+(?:long|a\s+(?:few|lot|while|bit)|some|bad|badly|high)|"
+    r"not\s+(?:in)?significant|relatively\s+(?:small|minor|contained|low|few|high|large|short|long)|"
+    r"(?:higher|lower|more|fewer|longer|slower)\s+than\s+(?:normal|usual|expected))\b",
+    re.I,
+)
+_EXACT = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
+    r"sixty|hundred|thousand|million|billion|dozen|half|quarter|twice|single|none|zero|nobody|no\s+one|"
+    r"every|all|entire|whole|percent)\b",
+    re.I,
+)
+_VAGUE_COUNT = re.compile(
+    r"\b(?:several|many|some|a\s+few|few|multiple|numerous|tens\s+of|hundreds\s+of|thousands\s+of|millions\s+of)\s+"
+    r"(?:hundred|thousand|million|billion|dozen)s?\b|\b(?:hundreds|thousands|millions|billions|dozens)\s+of\b",
+    re.I,
+)
+# "intermittent 502s": a status code is not a count.
+_STATUS_CODE = re.compile(
+    r"\b[1-5](?:\d\d|xx)(?:s\b|\s+(?:errors?|responses?|status|codes?|pages?)\b)|\b[1-5]xx\b", re.I
+)
+_AFFECTED = re.compile(
+    r"\b(?:users?|customers?|clients?|tenants?|players?|patients?|merchants?|accounts?|visitors?|subscribers?|"
+    r"requests?|traffic|orders?|transactions?|payments?|logins?|sessions?|calls?|affected|impacted|impact|"
+    r"unavailable|outage|downtime|offline|degraded|disrupted|lost|loss|revenue|errors?|failed|failures?|"
+    r"could\s+not|couldn't|unable)\b",
+    re.I,
+)
+_SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.M)
+
+
 def check_impact_numbers(ctx) -> None:
+    """Each sentence that sizes the impact with vague words ("several tenants", "for an extended period") and no
+    count, percentage, duration or amount. Sentences that say what people experienced are left alone."""
     if not ctx.enabled("impact-numbers"):
         return
     principle = RULES["impact-numbers"].principle
-    for index, section in ctx.sections("impact"):
-        prose = section.view.plain
-        if _is_empty(section):
+    for _, section in ctx.sections("impact", "summary"):
+        prose = section.view.prose
+        if not _VAGUE_EXTENT.search(prose):
             continue
-        text = prose + "".join(ctx.doc.sections[i].view.plain for i in ctx.doc.descendants(index))
-        if _NUMBER.search(text):
-            continue
-        start = len(prose) - len(prose.lstrip())
-        end = prose.find("\n", start)
-        end = len(prose) if end == -1 else end
-        ctx.report(
-            "impact-numbers",
-            section,
-            start,
-            end,
-            f"The impact is described without a single number. {principle}",
-            'Add counts and durations, e.g. "about 1,200 users (4%) could not log in for 38 minutes".',
-        )
+        for sentence in _SENTENCE.finditer(prose):
+            text = sentence.group(0)
+            vague = _VAGUE_EXTENT.search(text)
+            if not vague:
+                continue
+            counted = _STATUS_CODE.sub(" ", _VAGUE_COUNT.sub(" ", text))
+            if _EXACT.search(counted):
+                continue
+            if section.role == "summary" and not _AFFECTED.search(text):
+                continue  # a summary tells the story too; only its sentences about who was hit are sized
+            start = sentence.start() + len(text) - len(text.lstrip())
+            end = sentence.end()
+            while end > start and prose[end - 1].isspace():
+                end -= 1
+            ctx.report(
+                "impact-numbers",
+                section,
+                start,
+                end,
+                f'"{" ".join(vague.group(0).split())}" sizes the impact without a number. {principle}',
+                'Say how many, how long or how much, e.g. "about 1,200 users (4%) could not log in for 38 minutes".',
+            )
 
 
 def check_summary(ctx) -> None:
