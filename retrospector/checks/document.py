@@ -565,14 +565,19 @@ class SectionView:
         vocab = self.vocabulary
         kept = []
         for needle in needles:
-            head = needle.strip().split(" ", 1)[0] if needle.strip() else needle
-            if not head.isalpha():
-                kept.append(needle)
+            words = needle.split()
+            if words and not all(self._has_prefix(vocab, word) for word in words):
                 continue
-            i = bisect.bisect_left(vocab, head)
-            if i < len(vocab) and vocab[i].startswith(head):
-                kept.append(needle)
+            kept.append(needle)
         return tuple(kept)
+
+    @staticmethod
+    def _has_prefix(vocab: list[str], word: str) -> bool:
+        """True when some word of the prose starts with `word` (a word that isn't plain letters always counts)."""
+        if not word.isalpha():
+            return True
+        i = bisect.bisect_left(vocab, word)
+        return i < len(vocab) and vocab[i].startswith(word)
 
     @property
     def plain(self) -> str:

@@ -81,11 +81,13 @@ class Context:
         if ident in self._seen:
             return
         # Two shapes of the same rule on overlapping words are one finding: the first reported wins.
-        spans = self._spans.setdefault((rule, section_key), [])
         a, b = (line, col), (end_line, end_col)
-        if any(a < e and s < b for s, e in spans):
-            return
-        spans.append((a, b))
+        lines = range(line, end_line + 1)
+        for n in lines:
+            if any(a < e and s < b for s, e in self._spans.get((rule, section_key, n), ())):
+                return
+        for n in lines:
+            self._spans.setdefault((rule, section_key, n), []).append((a, b))
         self._seen.add(ident)
         severity = self.config.severity_for(rule, RULES[rule].severity)
         self.findings.append(Finding(rule, severity, line, col, end_line, end_col, message, suggestion, section_key))

@@ -430,3 +430,43 @@ _HUMAN_VERBS = HUMAN_DECISION_FORMS | verb_forms(
     bypass override approve run apply commit rotate change edit remove truncate flush purge migrate target
     """.split()
 )
+
+
+class Phrases:
+    """Alternative patterns looked for only near their anchor words, each anchor with just the alternatives that
+    contain it: far cheaper on a long text than one big alternation tried at every position.
+
+    Every alternative must contain at least one anchor literally (lower case) in its source and in any text it
+    matches, or come as (anchors, pattern) with its own anchors. `wrap` is the pattern around the alternatives
+    ({} is replaced by them).
+    """
+
+    def __init__(self, alternatives, anchors, *, wrap=r"(?<![\w-])(?:{})(?![\w-])", before=60, after=80, flags=re.I):
+        self.before, self.after = before, after
+        self.by_anchor: dict[str, re.Pattern] = {}
+        covered = set()
+        explicit = {alt[1]: alt[0] for alt in alternatives if isinstance(alt, tuple)}
+        patterns = [alt[1] if isinstance(alt, tuple) else alt for alt in alternatives]
+        anchors = list(anchors) + [a for own in explicit.values() for a in own if a not in anchors]
+        for anchor in anchors:
+            mine = [alt for alt in patterns if (anchor in explicit[alt] if alt in explicit else anchor in alt.lower())]
+            if mine:
+                self.by_anchor[anchor] = re.compile(wrap.format("|".join(mine)), flags)
+                covered.update(mine)
+        missing = [alt for alt in patterns if alt not in covered]
+        if missing:
+            raise ValueError(f"alternatives without an anchor: {missing}")
+
+    def finditer(self, text: str, lowered: str, view=None) -> list[re.Match]:
+        anchors = view.present(tuple(self.by_anchor)) if view is not None else tuple(self.by_anchor)
+        found: dict[tuple[int, int], re.Match] = {}
+        for anchor in anchors:
+            for match in anchored(self.by_anchor[anchor], text, lowered, (anchor,), self.before, self.after):
+                found.setdefault(match.span(), match)
+        matches = sorted(found.values(), key=lambda m: (m.start(), -m.end()))
+        kept, last_end = [], -1
+        for match in matches:  # overlapping matches from two anchors: keep the first, longest
+            if match.start() >= last_end:
+                kept.append(match)
+                last_end = match.end()
+        return kept

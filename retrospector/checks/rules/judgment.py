@@ -11,7 +11,17 @@ import re
 
 from .. import lexicon
 from ..catalog import RULES
-from ..language import HUMAN_DECISION_FORMS, TOKEN, clause_start, is_participle, subject_before, tokens_between
+from ..language import (
+    HUMAN_DECISION_FORMS,
+    TOKEN,
+    Phrases,
+    anchored,
+    clause_start,
+    is_participle,
+    matches_at,
+    subject_before,
+    tokens_between,
+)
 
 # --- blame: judgments that need no person in view -------------------------------------------------------------------
 
@@ -22,7 +32,7 @@ _JUDGMENTS = (
     r"screw(?:ed|s|ing)?[- ]up",
     r"screw-?ups?",
     r"cock[- ]?ups?",
-    r"f[*u]+(?:c?k)?ed up",
+    r"fuck(?:ed|ing)? up",
     r"brain[- ]?farts?",
     r"bone-?headed",
     r"idiotic",
@@ -38,8 +48,11 @@ _JUDGMENTS = (
     r"rubber[- ]?stamp(?:ed|ing|s)?",
     r"half[- ]?assed",
     r"shodd(?:y|ily)",
-    r"(?:bad|poor|terrible|awful|questionable|dubious|wrong|foolish|reckless|hasty) "
-    r"(?:call|judg(?:e)?ment|decision[- ]making|decisions?|choices?|move)s?",
+    (
+        ("bad ", "poor ", "terrible", "awful", "questionable", "dubious", "wrong ", "foolish", "reckless", "hasty"),
+        r"(?:bad|poor|terrible|awful|questionable|dubious|wrong|foolish|reckless|hasty) "
+        r"(?:call|judg(?:e)?ment|decision[- ]making|decisions?|choices?|move)s?",
+    ),
     r"errors? (?:of|in) judg(?:e)?ment",
     r"lapses? (?:in|of) (?:judg(?:e)?ment|concentration|attention|focus|discipline|care)",
     r"out of (?:his|her|their|my|your|our) depth",
@@ -53,13 +66,16 @@ _JUDGMENTS = (
     r"lack of (?:basic )?(?:care|diligence|attention(?: to detail)?|judg(?:e)?ment|discipline|rigou?r|"
     r"professionalism|accountability|competence|skill|focus|effort|experience|common sense|thought|"
     r"ownership|responsibility|understanding)(?! (?:in|of|from) (?:the |our )?(?:tool|system|process|pipeline))",
-    r"weak(?:est)? link",
-    r"(?:did not|didn't|does not|doesn't|do not|don't|didn’t|doesn’t|don’t) do (?:his|her|their|my|your) "
-    r"(?:job|homework|due diligence)",
+    (("weak",), r"weak(?:est)? link"),
+    (
+        ("his job", "her job", "their job", "my job", "your job", "homework", "diligence"),
+        r"(?:did not|didn't|does not|doesn't|do not|don't|didn’t|doesn’t|don’t) do (?:his|her|their|my|your) "
+        r"(?:job|homework|due diligence)",
+    ),
     r"asleep at the (?:wheel|switch)",
     r"(?:fell|falling|was|were) asleep on the job",
     r"human (?:mistakes?|slips?|lapses?|oversights?)",
-    r"manual (?:errors?|mistakes?)",
+    (("manual",), r"manual (?:errors?|mistakes?)"),
     r"(?:fault|blame|responsibility) (?:lies|lay|rests|rested|falls|fell|sits|sat) (?:squarely |entirely |solely )?"
     r"(?:with|on)",
     r"(?:should|must|will|needs? to|ought to|has to|have to) be (?:formally |immediately |officially )?"
@@ -69,7 +85,10 @@ _JUDGMENTS = (
     r"formal warning|name and shame|naming and shaming)",
     r"(?:clearly|obviously|evidently|plainly) (?:doesn't|does not|didn't|did not|don't|do not|can't|cannot|"
     r"doesn’t|didn’t|don’t|can’t) (?:really |even |fully )?(?:understand|know|grasp|get|care)",
-    r"(?:has|have|had) no (?:idea|clue|business) (?:what|how|touching|running|deploying|being)",
+    (
+        ("no idea", "no clue", "no business"),
+        r"(?:has|have|had) no (?:idea|clue|business) (?:what|how|touching|running|deploying|being)",
+    ),
     r"(?:doesn't|does not|didn't|did not|don't|do not|doesn’t|didn’t|don’t) know what (?:they|he|she|"
     r"they're|he's|she's|they’re|he’s|she’s|you're|you’re) (?:are |is |was |were )?doing",
     r"not (?:competent|qualified|capable|skilled|careful|experienced|senior) enough",
@@ -78,15 +97,17 @@ _JUDGMENTS = (
     r"(?:repeat|serial) offender",
     r"should have known better",
 )
-_JUDGMENT = re.compile(r"(?<![\w-])(?:" + "|".join(_JUDGMENTS) + r")(?![\w-])", re.I)
-_JUDGMENT_ANCHORS = (
-    "botch bungl fumbl screw cock fuck f* brain bone idiot stupid dumb lazy lazi clueless irrespons unprofession "
-    "amateur cowboy corner rubber half shodd call judg decision choice move error lapse depth trust relied counted "
-    "inexperience incompeten negligen careless sloppi reckless impatien arrogan overconfiden hubris ignoran blunder "
-    "oversight lack weak job homework diligence asleep human manual fault blame responsibility fired disciplin "
-    "reprimand written let sanction punish accountab retrain pip named removed warning shame clearly obviously "
-    "evidently plainly idea clue business doing enough mistake offender known better"
-).split()
+_JUDGMENT_WORDS = (
+    "botch|bungl|fumbl|screw|cock|fuck|fart|bone|idiot|stupid|dumb|lazy|lazi|clueless|irrespons|unprofession|"
+    "amateur|cowboy|corners|rubber|assed|shodd|bad |poor |terrible|awful|questionable|dubious|wrong |foolish|"
+    "reckless|hasty|judg|lapse|depth|trusted|relied|counted on|inexperience|incompeten|negligen|careless|ignoran|"
+    "blunder|oversight|sloppi|impatien|arrogan|overconfiden|hubris|lack of|weak link|weakest link| do his| do her|"
+    " do their| do my| do your|asleep|human|manual error|manual mistake|fault|blame|responsibility|fired|disciplin|"
+    "reprimand|written up|let go|sanction|punish|accountab|retrain|pip|performance plan|named|removed from|"
+    "warning|shame|clearly|obviously|evidently|plainly|no idea|no clue|no business|know what|enough|usual|typical|"
+    "classic|offender|known better"
+).split("|")
+_JUDGMENT = Phrases(_JUDGMENTS, _JUDGMENT_WORDS, before=60, after=90)
 
 # --- blame: judgments that need a person, role or group next to them --------------------------------------------------
 
@@ -109,31 +130,74 @@ _HOLD_ACCOUNTABLE = re.compile(
 )
 
 # A person as the cause: verbs (any tense) and phrasal verbs with their particle after the object.
-_CAUSE = re.compile(
-    r"\b(?P<verb>caused|causes|cause|broke|breaks|break|crashed|crashes|corrupted|corrupts|nuked|nukes|killed|kills|"
-    r"wiped|wipes|botched|botches|misconfigured|misconfigures|mistyped|mistypes|fat-fingered|fat-fingers|"
-    r"(?:is|was|were|are)\s+(?:the\s+(?:main\s+|real\s+|only\s+|sole\s+)?reason|what\s+(?:took|broke|caused|brought|"
-    r"killed|knocked))|"
+_CAUSES = (
+    r"caused|causes|cause|broke|breaks|break|crashed|crashes|corrupted|corrupts|nuked|nukes|killed|kills",
+    r"wiped|wipes|botched|botches|misconfigured|misconfigures|mistyped|mistypes|fat-fingered|fat-fingers",
+    r"(?:is|was|were|are)\s+(?:the\s+(?:main\s+|real\s+|only\s+|sole\s+)?reason|what\s+(?:took|broke|caused|"
+    r"brought|killed|knocked))",
     r"(?:took|takes|take|taking|brought|brings|bring|bringing|knocked|knocks|knock)\s+(?:[\w`'’./-]+\s+){1,5}?"
-    r"(?:down|offline|over|out)|(?:took|takes|taking|brought|brings|bringing)\s+down|knocked\s+(?:over|out)|"
-    r"set\s+off|kicked\s+off\s+(?:the|this)\s+(?:outage|incident|fire)|"
-    r"started\s+(?:the|this)\s+(?:outage|incident|fire|mess)|"
+    r"(?:down|offline|over|out)|(?:took|takes|taking|brought|brings|bringing)\s+down|knocked\s+(?:over|out)",
+    r"set\s+off|kicked\s+off\s+(?:the|this)\s+(?:outage|incident|fire)|started\s+(?:the|this)\s+"
+    r"(?:outage|incident|fire|mess)",
     r"(?:pushed|pushes|shipped|ships|deployed|deploys|merged|merges|released|releases|applied|applies|rolled out|"
     r"rolls out|ran|runs|committed|commits)\s+(?:a|an|the|their|his|her)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:bad|broken|buggy|faulty|half-finished|half-baked|untested|unreviewed|wrong|bogus|botched|incorrect|"
-    r"malformed|invalid)|"
+    r"malformed|invalid)",
     r"(?:deleted|dropped|restarted|killed|rebooted|truncated|wiped|removed|edited|updated|ran|targeted|touched|"
-    r"modified|changed|picked|used|applied|pushed|deployed|flushed|purged|migrated)\s+the\s+wrong|"
+    r"modified|changed|picked|used|applied|pushed|deployed|flushed|purged|migrated)\s+the\s+wrong",
     r"(?:accidentally|mistakenly|wrongly|incorrectly|erroneously|inadvertently|unknowingly|unwittingly)\s+"
-    r"(?P<adverbed>[a-z]+))\b",
-    re.I,
+    r"(?P<adverbed>[a-z]+)",
 )
-_CAUSE_ANCHORS = (
-    "cause broke break crash corrupt nuke kill wipe botch misconfig mistyp fat-finger reason what took take "
-    "brought bring knock set kicked started pushed push shipped ship deployed deploy merged merge released "
-    "release applied appl rolled ran run committed commit wrong accidental mistaken wrong incorrect erroneous "
-    "inadvertent unknowing unwitting"
-).split()
+_CAUSE = Phrases(
+    _CAUSES,
+    (
+        "cause",
+        "broke",
+        "break",
+        "crash",
+        "corrupt",
+        "nuke",
+        "kill",
+        "wipe",
+        "botch",
+        "misconfig",
+        "mistyp",
+        "fat-finger",
+        "reason",
+        "what",
+        "took",
+        "taking",
+        "takes",
+        "brought",
+        "brings",
+        "bringing",
+        "knock",
+        "set",
+        "kicked",
+        "started",
+        "bad",
+        "broken",
+        "buggy",
+        "faulty",
+        "half-",
+        "untested",
+        "unreviewed",
+        "wrong",
+        "bogus",
+        "incorrect",
+        "malformed",
+        "invalid",
+        "accidental",
+        "mistaken",
+        "erroneous",
+        "inadvertent",
+        "unknowing",
+        "unwitting",
+    ),
+    wrap=r"\b(?P<verb>{})\b",
+    before=80,
+    after=40,
+)
 _POSSESSIVE_CAUSE = re.compile(
     r"(?:'s|’s)\s+(?:[\w`'’./#-]+\s+){0,4}?(?P<verb>caused|causes|broke|breaks|took|takes|brought|brings|triggered|"
     r"triggers|led to|leads to|resulted in|results in|knocked|crashed|crashes|corrupted|started|kicked off|"
@@ -148,7 +212,9 @@ _CAUSE_BY = re.compile(
     re.I,
 )
 # "The outage began because Dave shipped a bad config": a person's act as the reason for the failure.
-_BECAUSE = re.compile(r"\b(?:because|since|as|after|when|once|cause|'cause)\s+", re.I)
+_BECAUSE = re.compile(r"(?:because|since|as|after|when|once|cause|'cause)\s+", re.I)
+_BECAUSE_STARTS = ("because", "since", "as ", "after", "when", "once", "cause", "'cause")
+_NEXT_WORD = re.compile(r"(?:the\s+|our\s+|my\s+|their\s+|a\s+|an\s+)?(@?[^\W\d][\w'’-]*)")
 _FAILURE = re.compile(
     r"\b(?:outages?|incidents?|downtime|down|offline|broke|broken|break|failures?|fail(?:ed|s|ing)?|errors?|"
     r"crash(?:ed|es)?|corrupt(?:ed|ion)?|lost|loss|double-?charged|stampeded?|overload(?:ed)?|unavailable|breach|"
@@ -257,6 +323,86 @@ _ONE_STEP = re.compile(
 )
 
 
+# Where each pattern can start (a str.find per word keeps the regexes off the bulk of a long text).
+_PERSON_JUDGMENT_STARTS = (
+    "mess",
+    "blindly",
+    "thoughtless",
+    "mindless",
+    "heedless",
+    "careless",
+    "reckless",
+    "hastily",
+    "oversight",
+    "negligence",
+    "mistake",
+    "blunder",
+    "slip",
+    "goof",
+)
+_PUNITIVE_ANCHORS = ("access", "rights", "permission", "privilege", "credential", "keys", "sudo")
+_HOLD_ANCHORS = (
+    "accountable",
+    "sack",
+    "reprimand",
+    "punish",
+    "demote",
+    "disciplin",
+    "fire him",
+    "fire her",
+    "fire them",
+    "fired him",
+    "fired her",
+    "fired them",
+)
+_CAUSE_BY_ANCHORS = (
+    " by ",
+    "due to",
+    "because of",
+    "owing to",
+    "result of",
+    "consequence of",
+    "product of",
+    "fault of",
+    "blame",
+    "courtesy of",
+)
+_MODAL_STARTS = ("should", "could", "ought", "might", "would", "must")
+_BETTER_ANCHORS = tuple(
+    "careful competent experienced senior good decent diligent attentive reasonable seasoned sensible responsible "
+    "thorough cautious smart professional qualified skilled real proper conscientious".split()
+)
+_NEGLIGENCE_ANCHORS = (
+    "bother",
+    "think to",
+    "thought to",
+    "care to",
+    "cared to",
+    "acted",
+    "followed",
+    "reacted",
+    "responded",
+    "replied",
+    "looked",
+    "checked",
+    "escalated",
+    "never read",
+    "fail",
+    "neglect",
+    "omit",
+    "supposed",
+    "meant to",
+    "expected to",
+    "required to",
+    "needed to",
+    "missed to",
+    "disregard",
+    "brushed off",
+    "sat on",
+)
+_HAVE_ANCHORS = ("have", "'ve", "’ve")
+
+
 def _principle(rule: str) -> str:
     return RULES[rule].principle
 
@@ -300,7 +446,7 @@ def _np_is_agent(prose: str, start: int, people, limit: int = 6) -> tuple[int, s
         low = tok.lower()
         if toks and (low in lexicon.PREPOSITIONS or low in ("and", "or", "who", "which", "that", "whose")):
             break
-        if toks and (low in HUMAN_DECISION_FORMS or low.endswith("ed")) and not people.is_person(tok):
+        if toks and low.endswith("ed") and len(low) > 4 and not people.is_person(tok):
             break
         toks.append((tok, match.start(), match.end()))
         if tok.endswith(("'s", "’s")):
@@ -332,8 +478,8 @@ def check_judgments(ctx) -> None:
         prose = section.view.prose
         lowered = section.view.prose_lower
         timeline = section.role == "timeline"
-        if any(a in lowered for a in _JUDGMENT_ANCHORS):
-            for match in _JUDGMENT.finditer(prose):
+        if True:
+            for match in _JUDGMENT.finditer(prose, lowered, section.view):
                 if _negated_mention(prose, match.start()):
                     continue
                 ctx.report(
@@ -344,7 +490,7 @@ def check_judgments(ctx) -> None:
                     f'"{_squash(match.group(0))}" judges a person instead of describing the conditions. {principle}',
                     "Describe what the person saw and why the action made sense at the time.",
                 )
-        for match in _PERSON_JUDGMENTS.finditer(prose):
+        for match in matches_at(_PERSON_JUDGMENTS, prose, lowered, section.view.present(_PERSON_JUDGMENT_STARTS)):
             what = match.group("what").lower()
             if what.startswith(("oversight", "negligence", "careless", "mistake", "blunder", "slip", "goof")) and (
                 match.group(0).lower().rstrip().endswith(("by", "of", "part of", "from"))
@@ -366,7 +512,7 @@ def check_judgments(ctx) -> None:
                 f'"{_squash(match.group(0))}" judges a person\'s act. {principle}',
                 "Describe the act neutrally and what made it easy to get wrong.",
             )
-        for match in _PUNITIVE.finditer(prose):
+        for match in anchored(_PUNITIVE, prose, lowered, section.view.present(_PUNITIVE_ANCHORS), before=90, after=15):
             whose = match.group("whose")
             if not re.search(r"(?:'s|’s)\b|\b(?:his|her|their|him|them)\b", whose, re.I):
                 continue
@@ -382,7 +528,9 @@ def check_judgments(ctx) -> None:
                 f'"{_squash(match.group(0))}" punishes a person. {principle}',
                 "Change what the access allows (a confirmation step, a second approver) instead of who has it.",
             )
-        for match in _HOLD_ACCOUNTABLE.finditer(prose):
+        for match in anchored(
+            _HOLD_ACCOUNTABLE, prose, lowered, section.view.present(_HOLD_ANCHORS), before=50, after=15
+        ):
             ctx.report(
                 "blame",
                 section,
@@ -405,10 +553,10 @@ def _negated_mention(prose: str, start: int) -> bool:
 
 def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
     people = ctx.people
-    if any(a in lowered for a in _CAUSE_ANCHORS):
-        for match in _CAUSE.finditer(prose):
+    if True:
+        for match in _CAUSE.finditer(prose, lowered, section.view):
             verb = match.group("verb")
-            adverbed = match.group("adverbed")
+            adverbed = match.groupdict().get("adverbed")
             if adverbed and not (adverbed.lower() in HUMAN_DECISION_FORMS or adverbed.lower().endswith("ed")):
                 continue
             agent = _agent_before(prose, match.start(), people, verb=(adverbed or verb.split()[0]))
@@ -451,7 +599,7 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
             f'"{_squash(prose[start : match.end()])}" puts a person at the centre of the cause. {principle}',
             "Describe the change and what let it reach production, without naming who made it.",
         )
-    for match in _CAUSE_BY.finditer(prose):
+    for match in anchored(_CAUSE_BY, prose, lowered, _CAUSE_BY_ANCHORS, before=30, after=40):
         agent = _np_is_agent(prose, match.end(), people)
         if agent is None:
             continue
@@ -468,7 +616,10 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
         )
     if timeline:
         return
-    for match in _BECAUSE.finditer(prose):
+    for match in matches_at(_BECAUSE, prose, lowered, _BECAUSE_STARTS):
+        nxt = _NEXT_WORD.match(prose, match.end())
+        if not nxt or not (nxt.group(1)[:1].isupper() or people.is_person(nxt.group(1))):
+            continue  # the clause after the connective must start with a person, a role or a name
         # the clause after the connective: its subject must be a person and its verb an act
         seg_end = _sentence_end(prose, match.end())
         toks = tokens_between(prose, match.end(), min(seg_end, match.end() + 120))
@@ -559,7 +710,7 @@ def check_hindsight(ctx) -> None:
             )
 
         if "been" in lowered:
-            for match in _CF_PASSIVE.finditer(prose):
+            for match in matches_at(_CF_PASSIVE, prose, lowered, _MODAL_STARTS):
                 part = match.group("part").lower()
                 if part not in _HUMAN_PASSIVES:
                     continue
@@ -568,20 +719,22 @@ def check_hindsight(ctx) -> None:
                 if match.group(0).lower().startswith("could") and re.search(r"n't|n’t|\snot", match.group(0)):
                     continue  # "it couldn't have been caught" excuses rather than judges
                 report(match.start(), match.end(), "judges with hindsight")
-        for match in _AVOIDABLE.finditer(prose):
+        for match in anchored(
+            _AVOIDABLE, prose, lowered, ("avoidable", "preventable", "foreseeable"), before=40, after=15
+        ):
             if _negated_mention(prose, match.start() + 1):
                 continue
             report(match.start(), match.end(), "calls the outcome avoidable with hindsight")
-        for match in _NEVER_HAPPENED.finditer(prose):
+        for match in matches_at(_NEVER_HAPPENED, prose, lowered, ("would",)):
             report(match.start(), match.end(), "imagines a better past")
         if "if" in lowered or "had" in lowered or "unless" in lowered:
-            for match in _IF_HAD.finditer(prose):
+            for match in matches_at(_IF_HAD, prose, lowered, ("if", "unless", "had")):
                 if not _conditional_about_people(prose, match, people):
                     continue
                 report(match.start(), match.end(), "imagines a better past")
-        for match in _IDEAL.finditer(prose):
+        for match in matches_at(_IDEAL, prose, lowered, ("ideally", "preferably", "in an ideal", "optimally")):
             report(match.start(), match.end(), "measures people against an ideal, with hindsight")
-        for match in _BETTER_PERSON.finditer(prose):
+        for match in anchored(_BETTER_PERSON, prose, lowered, _BETTER_ANCHORS, before=25, after=140):
             noun = match.group("noun").lower().rstrip("s")
             if not (people.is_role(noun) or noun in ("approach", "review", "reviewer", "look", "eye", "person")):
                 continue
@@ -595,7 +748,7 @@ def check_hindsight(ctx) -> None:
                     f'"{_squash(match.group(0))}" judges a person\'s competence. {_principle("blame")}',
                     "Describe what the person knew and what the tools showed.",
                 )
-        for match in _NEGLIGENCE.finditer(prose):
+        for match in anchored(_NEGLIGENCE, prose, lowered, _NEGLIGENCE_ANCHORS, before=70, after=60):
             text = match.group("verb").lower()
             if text.startswith(("no one", "nobody", "noone")):
                 report(match.start(), match.end(), "judges with hindsight")
@@ -606,9 +759,9 @@ def check_hindsight(ctx) -> None:
             if agent is None:
                 continue
             report(agent[0], match.end(), "judges with hindsight")
-        for match in _ELLIPSIS.finditer(prose):
+        for match in anchored(_ELLIPSIS, prose, lowered, _HAVE_ANCHORS, before=40, after=12):
             report(match.start(), match.end(), "judges with hindsight")
-        for match in _ONE_STEP.finditer(prose):
+        for match in anchored(_ONE_STEP, prose, lowered, _HAVE_ANCHORS, before=150, after=20):
             report(match.start(), match.end(), "makes the better path look obvious with hindsight")
 
 

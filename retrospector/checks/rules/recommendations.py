@@ -343,7 +343,16 @@ _REJECTED = re.compile(
 
 def _vague_action(text: str) -> tuple[int, int, str] | None:
     """(start, end, family) of the vague words in one action item, or None when it is checkable or not an action."""
-    if _REJECTED.search(text):
+    lower = text.lower()
+    if (
+        "not" in lower
+        or "reject" in lower
+        or "won" in lower
+        or "declin" in lower
+        or "scope" in lower
+        or "ruled" in lower
+        or "no action" in lower
+    ) and _REJECTED.search(text):
         return None
     pos = 0
     lead = _LEAD.match(text)
