@@ -88,6 +88,9 @@ class People:
         token = token.strip("'’")
         if token.endswith(("'s", "’s")):
             token = token[:-2]
+        honorific = _HONORIFIC.search(token)
+        if honorific and honorific.start() > 1:
+            return True  # "Sato-san", "Ravi-ji": an honorific makes a name
         if token in self.not_names:
             return False
         return token in self.names or token in self.learned or (token.startswith("@") and len(token) > 1)
@@ -199,10 +202,11 @@ def subject_before(
     while toks and toks[0][0].lower() in lexicon.ADVERBS:
         toks.pop(0)
     # "In hindsight the on-call ...", "To be honest I ...": a leading aside is not the subject.
-    lead = " ".join(t.lower() for t, _, _ in toks[:3])
+    lead = [t.lower() for t, _, _ in toks[:3]]
     for aside in _ASIDES:
-        if lead.startswith(aside + " ") and len(toks) > len(aside.split()):
-            toks = toks[len(aside.split()) :]
+        words = aside.split()
+        if lead[: len(words)] == words and len(toks) > len(words):
+            toks = toks[len(words) :]
             break
     if not toks and boundary in ("and", "but", "then", "or") and _depth < 2:
         # "Ops was lazy and never acted on ...": the subject is shared with the clause before.
@@ -214,11 +218,20 @@ def subject_before(
     if _shared and toks:
         # In the clause before "and", the subject is at its start: "The on-call was asleep ... and".
         verb_at = next(
-            (i for i, (t, _, _) in enumerate(toks) if i and (t.lower() in _AUXILIARIES or is_participle(t))), None
+            (
+                i
+                for i, (t, _, _) in enumerate(toks)
+                if i and (t.lower() in _AUXILIARIES or is_participle(t) or (t.islower() and t in _HUMAN_VERBS))
+            ),
+            None,
         )
         if verb_at is not None:
             toks = toks[:verb_at]
     if boundary == "who" and not toks:
+        # "Haruto, who should have ...": the person is the word before "who".
+        before = tokens_between(text, max(0, start - 40), max(0, start - 3))
+        if before and (people.is_person(before[-1][0]) or people.looks_like_name(before[-1][0])):
+            return Subject(before[-1:], True, negated)
         return Subject([], True, negated)
     if boundary == "that" and not toks:
         # "a check that failed to run": the antecedent decides.
@@ -235,9 +248,9 @@ def subject_before(
     # A pronoun right before the verb is the subject whatever came earlier in the clause.
     if head.lower() in lexicon.PERSON_PRONOUNS and head.lower() not in ("someone", "somebody") or head == "I":
         return Subject(toks[-1:], True, _negated_before(toks[:-1]))
-    if len(toks) > 5:
-        return Subject(toks, False, negated)
     words = [t.lower() for t, _, _ in toks]
+    if len(toks) > 5 and not any(w in lexicon.PREPOSITIONS for w in words[1:5]):
+        return Subject(toks, False, negated)
     if any(w in lexicon.PREPOSITIONS for w in words):
         # "the engineer on seat at the time", "our colleagues in operations": the head comes before the preposition.
         cut = next(i for i, w in enumerate(words) if w in lexicon.PREPOSITIONS)
@@ -245,7 +258,14 @@ def subject_before(
             return Subject(toks[:cut], True, _negated_before(toks[: cut - 1]))
         return Subject(toks, False, negated)
     first = toks[0][0]
-    if first.lower().endswith("ing") and first.lower() not in lexicon.DETERMINERS and not people.is_role(head):
+    gerund_phrase = len(toks) > 1 and (
+        toks[1][0].lower() in lexicon.DETERMINERS or toks[1][0].lower() in lexicon.PREPOSITIONS
+    )
+    if (
+        first.lower().endswith("ing")
+        and first.lower() not in lexicon.DETERMINERS
+        and (gerund_phrase or not people.is_role(head))
+    ):
         return Subject(toks, False, negated)
     if (
         head.lower() == "they"
@@ -263,6 +283,7 @@ def subject_before(
     return Subject(toks, False, negated)
 
 
+_HONORIFIC = re.compile(r"-(?:san|sama|kun|chan|sensei|ji|bhai|ji|garu|ssi|nim)$", re.I)
 _ASIDES = (
     "in hindsight",
     "in retrospect",

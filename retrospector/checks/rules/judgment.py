@@ -96,6 +96,7 @@ _JUDGMENTS = (
     r"(?:mistake|error|move)",
     r"(?:repeat|serial) offender",
     r"should have known better",
+    r"typical of (?:him|her|them)",
 )
 _JUDGMENT_WORDS = (
     "botch|bungl|fumbl|screw|cock|fuck|fart|bone|idiot|stupid|dumb|lazy|lazi|clueless|irrespons|unprofession|"
@@ -105,7 +106,7 @@ _JUDGMENT_WORDS = (
     " do their| do my| do your|asleep|human|manual error|manual mistake|fault|blame|responsibility|fired|disciplin|"
     "reprimand|written up|let go|sanction|punish|accountab|retrain|pip|performance plan|named|removed from|"
     "warning|shame|clearly|obviously|evidently|plainly|no idea|no clue|no business|know what|enough|usual|typical|"
-    "classic|offender|known better"
+    "classic|offender|known better|typical of"
 ).split("|")
 _JUDGMENT = Phrases(_JUDGMENTS, _JUDGMENT_WORDS, before=60, after=90)
 
@@ -276,10 +277,7 @@ _IF_HAD = re.compile(
     re.I,
 )
 _WOULD_HAVE = re.compile(
-    r"\b(?:would|could|might|wouldn't|couldn't|would’ve|could’ve|would've|could've)\s+(?:\w+\s+)?have\b"
-    r"|\b(?:would've|could've|would’ve|could’ve|we'd|they'd|it'd|he'd|she'd|I'd|you'd|we’d|they’d|it’d)\s+"
-    r"(?:have\s+|never\s+have\s+|not\s+have\s+)?[a-z]+ed\b"
-    r"|\bwould(?:\s+\w+)?\s+have\b",
+    r"\b(?:would|could|might)(?:n't|n’t)?\b|(?:'d|’d)\b",
     re.I,
 )
 _IDEAL = re.compile(
@@ -313,6 +311,17 @@ _NEGLIGENCE = re.compile(
 _ELLIPSIS = re.compile(
     r"\b(?:which|as|like|what)\s+(?P<subj>he|she|they|we|I|you|someone|somebody)\s+(?:really\s+|clearly\s+)?"
     r"(?:should|ought to|could)(?:\s+have|'ve|’ve)\b(?!\s+[a-z]+(?:ed|en)\b)",
+    re.I,
+)
+_NOT_DONE = re.compile(
+    r"\b(?:which|this|that|but\s+this|but\s+that|and\s+this|and\s+that|but\s+it|and\s+it)\s+(?:was|were|has|had)"
+    r"(?:\s+not|n't|n’t)\s+(?:been\s+)?(?:done|followed|performed|carried\s+out|completed|observed|respected|"
+    r"adhered\s+to)\b|\bwhich\s+(?:he|she|they|we|I)\s+(?:did|had|has)\s*(?:not|n't|n’t)\b",
+    re.I,
+)
+_EXPECTED = re.compile(
+    r"\b(?:needed\s+to|expected|supposed\s+to|should|required\s+to|was\s+to|were\s+to|had\s+to|meant\s+to|"
+    r"ought\s+to|is\s+to|are\s+to|procedure|sop|runbook|checklist)\b",
     re.I,
 )
 _ONE_STEP = re.compile(
@@ -560,7 +569,9 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
             if adverbed and not (adverbed.lower() in HUMAN_DECISION_FORMS or adverbed.lower().endswith("ed")):
                 continue
             agent = _agent_before(prose, match.start(), people, verb=(adverbed or verb.split()[0]))
-            if agent is None:
+            if agent is None or (
+                agent[1].lower() in ("we", "i") and not verb.lower().startswith(("botch", "mis", "fat"))
+            ):
                 continue
             first = verb.split()[0].lower()
             if (
@@ -635,10 +646,10 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
         if verb in _BENIGN_ACTS:
             continue
         agent = _agent_before(prose, toks[verb_at][1], people, verb=verb)
-        if agent is None or agent[0] < match.end():
-            continue
+        if agent is None or agent[0] < match.end() or agent[1].lower() in ("we", "i", "us"):
+            continue  # "because we shipped ..." owns the change; it does not single anyone out
         sentence_start = _sentence_start(prose, match.start())
-        main = prose[sentence_start : match.start()] + " " + prose[toks[-1][2] if toks else seg_end : seg_end]
+        main = prose[sentence_start:seg_end]
         connective = match.group(0).strip().lower()
         if connective in ("because", "since", "cause", "'cause"):
             if not _FAILURE.search(main):
@@ -759,6 +770,10 @@ def check_hindsight(ctx) -> None:
             if agent is None:
                 continue
             report(agent[0], match.end(), "judges with hindsight")
+        for match in anchored(_NOT_DONE, prose, lowered, ("not", "n't", "n’t"), before=40, after=40):
+            sentence = prose[_sentence_start(prose, match.start()) : match.start()]
+            if _EXPECTED.search(sentence):
+                report(match.start(), match.end(), "measures what people did against what was expected, with hindsight")
         for match in anchored(_ELLIPSIS, prose, lowered, _HAVE_ANCHORS, before=40, after=12):
             report(match.start(), match.end(), "judges with hindsight")
         for match in anchored(_ONE_STEP, prose, lowered, _HAVE_ANCHORS, before=150, after=20):

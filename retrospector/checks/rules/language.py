@@ -127,7 +127,8 @@ _BECAUSE_OF = re.compile(r"\b(?:due to|because of|the fault of|fault of|blamed? 
 _FAULT_SUBJECT = re.compile(r"\b(?:(?:is|was|were|are)\s+(?:to blame|at fault|blamed))\b", re.I)
 _POSSESSIVE_TAIL = re.compile(
     r"(?:'s|’s)\s+(?:\w+\s+)?(?P<thing>change|deploy|deployment|commit|pr|pull request|mistake|error|typo|script|"
-    r"command|config|configuration|push|migration|query|action|decision|fault)\b"
+    r"command|config|configuration|push|migration|query|action|decision|fault|failure|negligence|carelessness|"
+    r"oversight|blunder|lapse|sloppiness|modification)\b"
     r"(?:\s+(?P<verb>caused|broke|triggered|took down|brought down|led to|resulted in|introduced)\b)?",
     re.I,
 )
@@ -269,13 +270,34 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
         if not tail:
             continue
         thing = tail.group("thing").lower()
-        if not (tail.group("verb") or thing in ("mistake", "error", "typo", "fault")):
+        if not (
+            tail.group("verb")
+            or thing
+            in (
+                "mistake",
+                "error",
+                "typo",
+                "fault",
+                "failure",
+                "negligence",
+                "carelessness",
+                "oversight",
+                "blunder",
+                "lapse",
+                "sloppiness",
+            )
+        ):
             continue
         token = _LAST_TOKEN.search(prose, max(0, p - 40), p)
         if not token:
             continue
         who = token.group(1)
-        if not (ctx.people.is_name(who) or ctx.people.is_role(who) or who.lower() in ("his", "her")):
+        if not (
+            ctx.people.is_name(who)
+            or ctx.people.is_role(who)
+            or who.lower() in ("his", "her", "their")
+            or ctx.people.looks_like_name(who)
+        ):
             continue
         if _exempt_mention(prose, token.start(), tail.end()):
             continue
@@ -344,6 +366,10 @@ def check_counterfactual(ctx) -> None:
             if modal:
                 if not is_participle(verb):
                     continue  # "we should have a runbook" is a plan, not hindsight
+                if verb.lower() in ("read", "write") and re.match(
+                    r"[\s-]*(?:only\s+)?(?:access|permissions?|rights|privileges|scope|role)\b", prose[following[2] :]
+                ):
+                    continue  # "should have read access": what someone is to be given
                 if modal == "could" and verb.lower() in lexicon.LUCK_PARTICIPLES:
                     continue
                 if modal == "could" and _luck_follows(prose, following[1]):

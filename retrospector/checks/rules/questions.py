@@ -81,6 +81,24 @@ def check_questions(ctx) -> None:
                     continue
                 if low == "why" or why_at.start() == a:
                     continue
+            if yes_no_on and low not in _AUX and low not in _WH:
+                # "..., right?" and "Before the restart, when ..., did anyone ...?" close the question too
+                tag = _TAG_QUESTION.search(plain, a, end)
+                late = None if tag else _LATE_AUX.search(plain, a, end)
+                if late and (
+                    _ALTERNATIVE.search(plain, late.end(), end) or _OPEN_FOLLOW_UP.search(plain, late.end(), end)
+                ):
+                    late = None
+                if tag or late:
+                    ctx.report(
+                        "question-yes-no",
+                        section,
+                        a,
+                        _trim_end(plain, a, end),
+                        f'"{_short(text)}" can be answered with yes or no. {RULES["question-yes-no"].principle}',
+                        _open_version(words, plain, end),
+                    )
+                    continue
             if low in _AUX and yes_no_on and _INVITATION.match(plain, a, end):
                 continue  # "Can you walk us through what you saw?" invites a story
             elif low in _AUX and yes_no_on:
@@ -114,9 +132,21 @@ _WHY_DISGUISED = re.compile(
     r"(?:\s+(?:for|behind|that|why|of))?)\b",
     re.I,
 )
+_WH = frozenset("what which who whom whose where when how why".split())
+_TAG_QUESTION = re.compile(
+    r",\s*(?:right|correct|yes|no|true|ok|okay|isn't\s+it|wasn't\s+it|didn't\s+(?:we|they|you|it|he|she)|"
+    r"don't\s+(?:we|they|you)|weren't\s+(?:we|they|you)|aren't\s+(?:we|they|you)|hasn't\s+it|haven't\s+(?:we|they))"
+    r"\s*\?\s*$",
+    re.I,
+)
+_LATE_AUX = re.compile(
+    r",\s+(?:did|was|were|is|are|do|does|has|have|had|could|can|would|will|should)\s+"
+    r"(?:anyone|anybody|someone|somebody|we|you|they|the|any|there|it|he|she|[A-Z][\w-]+)\b(?![^?]*\b(?:what|which|how|"
+    r"where|when|who|why)\b)",
+)
 _WHY_ANYWHERE = re.compile(
     r"\bwhy(?:'d|’d)?\b|\b(?:how\s+come|for\s+what\s+reasons?|what\s+possessed"
-    r"|what\s+(?:was|is|were|are|'s|’s)\s+the\s+(?:main\s+|real\s+|actual\s+)?"
+    r"|what(?:\s+(?:was|is|were|are)|'s|’s)\s+the\s+(?:main\s+|real\s+|actual\s+)?"
     r"(?:reasons?|rationale|reasoning|justification|excuse|logic|motivation|thinking)"
     r"(?:\s+(?:for|behind|that|why|of))?)\b",
     re.I,
@@ -137,7 +167,7 @@ _BE_HAVE = frozenset(
 _SYSTEM_VERBS = frozenset("mark marked label labelled labeled close closed".split())
 _ACTIVE_HUMAN = frozenset(
     """
-    approve ship merge deploy skip bypass ignore disable enable decide choose wait push release escalate page notify
+    approve ship merge deploy skip bypass disable enable decide choose wait push release escalate page notify
     tell inform whitelist allowlist override postpone delay schedule reboot accept edit delete revert sign pick
     publish announce communicate test review check verify
     """.split()
