@@ -41,7 +41,7 @@ _RULES = (
         title="A person stands as the cause",
         severity="error",
         sections=(
-            "every section; in timelines only the blame vocabulary, "
+            "every section; in timelines only judgments and a person named as the cause, "
             "since naming who did what is the point of a timeline"
         ),
         principle=(
@@ -52,12 +52,18 @@ _RULES = (
             'Words like "human error" or "careless" end the inquiry at the person nearest the '
             "failure, and people who expect to be blamed stop telling the whole story. The useful "
             "question is what made the action reasonable to the person doing it, and what in the "
-            "system allowed it to hurt."
+            "system allowed it to hurt. The check knows the organization's people (its users, the "
+            "incident's responders and timeline actors, chat handles) and roles and teams, and looks "
+            "for a person's act given as the reason for the failure, judgments of care or competence "
+            '("an oversight by", "out of his depth"), evaluative verbs ("botched") and punishments '
+            '("revoke her deploy rights").'
         ),
         bad=(
             "The outage was caused by human error during the failover.",
             "Priya caused the outage by running the migration twice.",
             "The on-call engineer was careless and ignored the disk alert.",
+            "The outage began because Dave shipped a bad config.",
+            "Remove his production access until he has been retrained.",
         ),
         good=(
             "The migration script had no guard against running twice, and its output looked the same on both runs.",
@@ -79,12 +85,16 @@ _RULES = (
             '"Should have", "could have" and "failed to" compare people with a version of events '
             "that only exists after the fact. They tell the reader nothing about why the action "
             'made sense at the time. Systems may "fail to" do things; the check only looks at '
-            "sentences whose subject is a person, a role or a team."
+            "sentences whose subject is a person, a role or a team, and at the shapes hindsight takes "
+            'without one: "had she checked ..., it would not ...", "could easily have been '
+            'prevented", "entirely avoidable", "did not think to", "which was not done".'
         ),
         bad=(
             "The on-call engineer should have checked the replication lag before failing over.",
             "We failed to notice that the certificate was about to expire.",
             "If only Sam had read the runbook, the restart would have been avoided.",
+            "Had the release engineer run the smoke tests, the outage would never have happened.",
+            "This could easily have been prevented with a look at the diff.",
         ),
         good=(
             "The pod failed to start because the image tag did not exist.",
@@ -150,11 +160,15 @@ _RULES = (
         rationale=(
             '"Why did you ..." puts people on the defensive and tends to get a justification. '
             '"How did you decide ..." or "What made ... look like the right step?" gets at the '
-            "cues and pressures that shaped the decision. Asking why a system behaved as it did is fine."
+            "cues and pressures that shaped the decision. Asking why a system behaved as it did is fine; "
+            '"why" in disguise ("How come ...", "What was the reason ...") and about a person\'s act in '
+            'the passive ("Why was the change not reviewed?") is not.'
         ),
         bad=(
             "Why did you restart the primary instead of the replica?",
             "Why didn't the on-call engineer escalate sooner?",
+            "How come nobody paged the database team?",
+            "Why was the alert not escalated?",
         ),
         good=(
             "How did you decide to restart the primary rather than the replica?",
@@ -174,12 +188,16 @@ _RULES = (
         rationale=(
             '"Improve monitoring" or "communicate better" cannot be finished, so they are never '
             'done, and "be more careful" asks people to be the safety control. Name the alert, the '
-            "check, the guard or the process step, with a threshold or an observable result."
+            "check, the guard or the process step, with a threshold or an observable result. An item "
+            "whose words are vague but which says something checkable (a number, a condition, code, "
+            'or a concrete step after a colon) passes; so does an option kept as "Not recommended".'
         ),
         bad=(
             "Improve monitoring.",
             "Be more careful when running migrations.",
             "Make sure this never happens again.",
+            "Dig into the paging setup.",
+            "Think about adding backpressure.",
         ),
         good=(
             (
@@ -187,6 +205,10 @@ _RULES = (
                 "(owner: Priya, due 2024-07-01, done when the alert fires in staging)."
             ),
             "Make the migration script refuse to run twice against the same schema version.",
+            (
+                "Improve replica monitoring: add a synthetic read on each replica every 30 seconds "
+                "that pages after three failures."
+            ),
         ),
     ),
     Rule(
@@ -233,15 +255,24 @@ _RULES = (
         id="impact-numbers",
         title="Impact without numbers",
         severity="warning",
-        sections="impact sections",
+        sections="each sentence of impact sections, and the summary's sentences about who was affected",
         principle="Impact needs numbers: who was affected, how many, and for how long.",
         rationale=(
             '"Some users saw errors" cannot be compared across incidents or weighed against the '
             "cost of a fix. Counts, percentages and durations, even rough ones with their "
-            "assumptions stated, can."
+            "assumptions stated, can. Each sentence is judged on its own: one that sizes the impact "
+            'with vague words ("several tenants", "for an extended period", "moderately degraded") '
+            "is reported even when the next one has numbers; one that says what people experienced, "
+            "without sizing it, is left alone."
         ),
-        bad=("Some customers could not check out for a while.",),
-        good=("About 1,200 customers (4% of sessions) could not check out for 38 minutes, 14:02-14:40 UTC.",),
+        bad=(
+            "Some customers could not check out for a while.",
+            "Several tenants lost access to reports for an extended period.",
+        ),
+        good=(
+            "About 1,200 customers (4% of sessions) could not check out for 38 minutes, 14:02-14:40 UTC.",
+            "Customers saw a spinner and then an error page when they tried to pay.",
+        ),
     ),
     Rule(
         id="timeline-order",
