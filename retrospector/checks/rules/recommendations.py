@@ -308,6 +308,7 @@ _GENERIC_ONLY = re.compile(
 _METADATA = re.compile(
     r"\((?:[^()]*\b(?:owner|due|by|assignee|ticket|eta|target|deadline|@)\b[^()]*)\)"
     r"|\b(?:owner|owners|assignee|due|deadline|eta|by|target|ticket|jira)\s*[:=]\s*[^,;)]+"
+    r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
     r"|@[\w.-]+|\b[A-Z][A-Z0-9]{1,9}-\d+\b|#\d+\b|\bq[1-4](?:\s*\d{4})?\b|\b(?:19|20)\d\d\b"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
     r"|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\s+\d{1,2}\b|\b\d{4}-\d{2}-\d{2}\b"
@@ -342,55 +343,49 @@ _REJECTED = re.compile(
 
 
 def _vague_action(text: str) -> tuple[int, int, str] | None:
-    """(start, end, family) of the vague words in one action item, or None when it is checkable or not an action."""
-    lower = text.lower()
-    if (
-        "not" in lower
-        or "reject" in lower
-        or "won" in lower
-        or "declin" in lower
-        or "scope" in lower
-        or "ruled" in lower
-        or "no action" in lower
-    ) and _REJECTED.search(text):
+    """(start, end, family) of the vague words in one action item, or None when it is checkable or not an action.
+
+    Owner, date and ticket are blanked first (they say who and when, not what), keeping every offset.
+    """
+    if _is_rejected(text):
         return None
+    own = _METADATA.sub(lambda m: " " * len(m.group(0)), text)
     pos = 0
-    lead = _LEAD.match(text)
+    lead = _LEAD.match(own)
     if lead:
         pos = lead.end()
-    who = _WHO_WILL.match(text, pos)
+    who = _WHO_WILL.match(own, pos)
     if who:
         pos = who.end()
-    head_end = len(text)
-    colon = re.search(r":\s", text[pos:])
-    if colon and pos + colon.start() < len(text):
+    head_end = len(own)
+    colon = re.search(r":\s", own[pos:])
+    if colon:
         head_end = pos + colon.start()
-    rest_after_colon = text[head_end:] if head_end < len(text) else ""
-    head = text[pos:head_end]
+    head = own[pos:head_end]
     bold = re.match(r"(?:\*\*|__)\s*", head)
     if bold:
         pos += bold.end()
         head = head[bold.end() :]
     match = _VAGUE_START.match(head) or _GENERIC_ONLY.match(head)
-    family = "improve"
+    offset = pos
     if match is None:
-        passive = _VAGUE_PASSIVE.search(text, 0, head_end) or _VAGUE_ANYWHERE.search(text, 0, head_end)
-        if passive is None:
+        match = _VAGUE_PASSIVE.search(own, 0, head_end) or _VAGUE_ANYWHERE.search(own, 0, head_end)
+        if match is None:
             return None
-        match, offset = passive, 0
-    else:
-        offset = pos
-    stripped = _METADATA.sub(" ", text)
-    after = _METADATA.sub(" ", rest_after_colon).lstrip(": ")
+        offset = 0
+    after = own[head_end:].lstrip(": ")
     if after.strip() and _CONCRETE_START.match(after):
         return None  # "Improve replica monitoring: add a synthetic read on each replica ..."
-    if _CHECKABLE.search(after if after.strip() else stripped):
+    if _CHECKABLE.search(own):
         return None
-    if _CHECKABLE.search(_METADATA.sub(" ", head)):
-        return None
-    start = offset + match.start()
-    end = offset + match.end()
-    return start, end, family
+    return offset + match.start(), offset + match.end(), "improve"
+
+
+def _is_rejected(text: str) -> bool:
+    """An option kept as not recommended ("Not recommended: ...", "Rejected: ...", "would not have helped")."""
+    lower = text.lower()
+    cues = ("not", "reject", "won", "declin", "scope", "ruled", "no action", "n't")
+    return any(c in lower for c in cues) and bool(_REJECTED.search(text))
 
 
 def _vague_suggestion(kind: str) -> str:
@@ -424,7 +419,7 @@ def check_incomplete(ctx) -> None:
             end = ends[id(item)]  # sub-steps belong to their recommendation
             text = section.body[item.content_start : end]
             own = plain[item.content_start : end]
-            if not own.strip() or item.checked or _COMPLETED.search(own.strip()):
+            if not own.strip() or item.checked or _COMPLETED.search(own.strip()) or _is_rejected(own):
                 continue
             evaluated += 1
             if _TICKET.search(text):
