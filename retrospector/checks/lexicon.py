@@ -76,6 +76,22 @@ GIVEN_NAMES = frozenset(
     """.split()
 )
 
+
+
+def _load_names() -> frozenset[str]:
+    """The larger list of given names shipped beside this module (data/given_names.txt)."""
+    from pathlib import Path
+
+    path = Path(__file__).with_name("data") / "given_names.txt"
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return frozenset()
+    return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+GIVEN_NAMES = GIVEN_NAMES | _load_names()
+
 # Capitalized words that are not people even when they start a timeline entry.
 NOT_NAMES = frozenset(
     """

@@ -18,8 +18,14 @@ def rules(body: str, kind: str = "analysis", people=()) -> set[str]:
 
 
 def test_a_person_the_organization_knows_is_reported_as_the_cause():
-    assert "blame" not in rules("Emeka caused the outage.")
-    assert "blame" in rules("Emeka caused the outage.", people=["Emeka Okafor"])
+    # A nickname no list of given names holds: only the organization knows it is a person.
+    assert "blame" not in rules("Okonkwo caused the outage.")
+    assert "blame" in rules("Okonkwo caused the outage.", people=["Chidi Okonkwo"])
+
+
+def test_given_names_from_many_languages_count_as_people():
+    assert "blame" in rules("Emeka caused the outage.")
+    assert "blame" in rules("Siobhan caused the outage.")
 
 
 def test_a_timeline_actor_in_hindsight_is_reported():

@@ -296,17 +296,47 @@ _BETTER_PERSON = re.compile(
 _COMPETENCE_ADJECTIVES = frozenset(
     "competent experienced senior good decent seasoned smart professional qualified skilled real proper".split()
 )
-_NEGLIGENCE = re.compile(
-    r"\b(?P<verb>(?:didn't|did not|never|don't|do not|doesn't|does not|couldn't|could not|didn’t|don’t|doesn’t|"
-    r"couldn’t)\s+(?:even\s+|really\s+|once\s+)?(?:bother(?:ed)?|think|thought|care|cared)\s+to"
-    r"|never\s+(?:even\s+)?(?:bothered|thought|cared)\s+to"
-    r"|(?:no\s+one|nobody|noone)\s+(?:[\w'’-]+\s+){0,4}?(?:thought|bothered|cared)\s+to"
-    r"|never\s+(?:acted|followed|reacted|responded|replied|looked|checked|escalated|read)\s+(?:on|up|to|at|into)?"
-    r"|(?:fails|fail|failing|neglect|neglects|neglecting|omits|omitting)\s+to"
-    r"|(?:is|are|was|were)\s+(?:supposed|meant|expected|required)\s+to"
-    r"|needed\s+to\s+(?:have\s+)?(?:\w+\s+){1,8}?before"
-    r"|missed\s+to|(?:disregarded|brushed\s+off|sat\s+on)\b)",
-    re.I,
+_NEGLIGENCE = Phrases(
+    (
+        (
+            ("bother", "think to", "thought to", "care to", "cared to"),
+            r"(?:didn't|did not|never|don't|do not|doesn't|does not|couldn't|could not|didn’t|don’t|doesn’t|"
+            r"couldn’t)\s+(?:even\s+|really\s+|once\s+)?(?:bother(?:ed)?|think|thought|care|cared)\s+to",
+        ),
+        (("bothered to", "thought to", "cared to"), r"never\s+(?:even\s+)?(?:bothered|thought|cared)\s+to"),
+        (
+            ("thought to", "bothered to", "cared to"),
+            r"(?:no\s+one|nobody|noone)\s+(?:[\w'’-]+\s+){0,4}?(?:thought|bothered|cared)\s+to",
+        ),
+        (
+            (
+                "never acted",
+                "never followed",
+                "never reacted",
+                "never responded",
+                "never replied",
+                "never looked",
+                "never checked",
+                "never escalated",
+                "never read",
+            ),
+            r"never\s+(?:acted|followed|reacted|responded|replied|looked|checked|escalated|read)\s+(?:on|up|to|at|into)?",
+        ),
+        (("fail", "neglect", "omit"), r"(?:fails|fail|failing|neglect|neglects|neglecting|omits|omitting)\s+to"),
+        (
+            ("supposed to", "meant to", "expected to", "required to"),
+            r"(?:is|are|was|were)\s+(?:supposed|meant|expected|required)\s+to",
+        ),
+        (("needed to",), r"needed\s+to\s+(?:have\s+)?(?:\w+\s+){1,8}?before"),
+        (
+            ("missed to", "disregarded", "brushed off", "sat on"),
+            r"missed\s+to|(?:disregarded|brushed\s+off|sat\s+on)\b",
+        ),
+    ),
+    (),
+    wrap=r"\b(?P<verb>{})",
+    before=70,
+    after=60,
 )
 _ELLIPSIS = re.compile(
     r"\b(?:which|as|like|what)\s+(?P<subj>he|she|they|we|I|you|someone|somebody)\s+(?:really\s+|clearly\s+)?"
@@ -318,6 +348,21 @@ _NOT_DONE = re.compile(
     r"(?:\s+not|n't|n’t)\s+(?:been\s+)?(?:done|followed|performed|carried\s+out|completed|observed|respected|"
     r"adhered\s+to)\b|\bwhich\s+(?:he|she|they|we|I)\s+(?:did|had|has)\s*(?:not|n't|n’t)\b",
     re.I,
+)
+_NOT_DONE_ANCHORS = (
+    "done",
+    "followed",
+    "performed",
+    "carried out",
+    "completed",
+    "observed",
+    "respected",
+    "adhered",
+    "which he",
+    "which she",
+    "which they",
+    "which we",
+    "which i ",
 )
 _EXPECTED = re.compile(
     r"\b(?:needed\s+to|expected|supposed\s+to|should|required\s+to|was\s+to|were\s+to|had\s+to|meant\s+to|"
@@ -381,35 +426,8 @@ _BETTER_ANCHORS = tuple(
     "careful competent experienced senior good decent diligent attentive reasonable seasoned sensible responsible "
     "thorough cautious smart professional qualified skilled real proper conscientious".split()
 )
-_NEGLIGENCE_ANCHORS = (
-    "bother",
-    "think to",
-    "thought to",
-    "care to",
-    "cared to",
-    "acted",
-    "followed",
-    "reacted",
-    "responded",
-    "replied",
-    "looked",
-    "checked",
-    "escalated",
-    "never read",
-    "fail",
-    "neglect",
-    "omit",
-    "supposed",
-    "meant to",
-    "expected to",
-    "required to",
-    "needed to",
-    "missed to",
-    "disregard",
-    "brushed off",
-    "sat on",
-)
 _HAVE_ANCHORS = ("have", "'ve", "’ve")
+_IDEAL_STARTS = ("ideally", "preferably", "in an ideal", "optimally")
 
 
 def _principle(rule: str) -> str:
@@ -610,7 +628,7 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
             f'"{_squash(prose[start : match.end()])}" puts a person at the centre of the cause. {principle}',
             "Describe the change and what let it reach production, without naming who made it.",
         )
-    for match in anchored(_CAUSE_BY, prose, lowered, _CAUSE_BY_ANCHORS, before=30, after=40):
+    for match in anchored(_CAUSE_BY, prose, lowered, section.view.present(_CAUSE_BY_ANCHORS), before=30, after=40):
         agent = _np_is_agent(prose, match.end(), people)
         if agent is None:
             continue
@@ -627,7 +645,7 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
         )
     if timeline:
         return
-    for match in matches_at(_BECAUSE, prose, lowered, _BECAUSE_STARTS):
+    for match in matches_at(_BECAUSE, prose, lowered, section.view.present(_BECAUSE_STARTS)):
         nxt = _NEXT_WORD.match(prose, match.end())
         if not nxt or not (nxt.group(1)[:1].isupper() or people.is_person(nxt.group(1))):
             continue  # the clause after the connective must start with a person, a role or a name
@@ -721,7 +739,7 @@ def check_hindsight(ctx) -> None:
             )
 
         if "been" in lowered:
-            for match in matches_at(_CF_PASSIVE, prose, lowered, _MODAL_STARTS):
+            for match in matches_at(_CF_PASSIVE, prose, lowered, section.view.present(_MODAL_STARTS)):
                 part = match.group("part").lower()
                 if part not in _HUMAN_PASSIVES:
                     continue
@@ -731,21 +749,28 @@ def check_hindsight(ctx) -> None:
                     continue  # "it couldn't have been caught" excuses rather than judges
                 report(match.start(), match.end(), "judges with hindsight")
         for match in anchored(
-            _AVOIDABLE, prose, lowered, ("avoidable", "preventable", "foreseeable"), before=40, after=15
+            _AVOIDABLE,
+            prose,
+            lowered,
+            section.view.present(("avoidable", "preventable", "foreseeable")),
+            before=40,
+            after=15,
         ):
             if _negated_mention(prose, match.start() + 1):
                 continue
             report(match.start(), match.end(), "calls the outcome avoidable with hindsight")
-        for match in matches_at(_NEVER_HAPPENED, prose, lowered, ("would",)):
+        for match in matches_at(_NEVER_HAPPENED, prose, lowered, section.view.present(("would",))):
             report(match.start(), match.end(), "imagines a better past")
         if "if" in lowered or "had" in lowered or "unless" in lowered:
-            for match in matches_at(_IF_HAD, prose, lowered, ("if", "unless", "had")):
+            for match in matches_at(_IF_HAD, prose, lowered, section.view.present(("if", "unless", "had"))):
                 if not _conditional_about_people(prose, match, people):
                     continue
                 report(match.start(), match.end(), "imagines a better past")
-        for match in matches_at(_IDEAL, prose, lowered, ("ideally", "preferably", "in an ideal", "optimally")):
+        for match in matches_at(_IDEAL, prose, lowered, section.view.present(_IDEAL_STARTS)):
             report(match.start(), match.end(), "measures people against an ideal, with hindsight")
-        for match in anchored(_BETTER_PERSON, prose, lowered, _BETTER_ANCHORS, before=25, after=140):
+        for match in anchored(
+            _BETTER_PERSON, prose, lowered, section.view.present(_BETTER_ANCHORS), before=25, after=140
+        ):
             noun = match.group("noun").lower().rstrip("s")
             if not (people.is_role(noun) or noun in ("approach", "review", "reviewer", "look", "eye", "person")):
                 continue
@@ -759,7 +784,7 @@ def check_hindsight(ctx) -> None:
                     f'"{_squash(match.group(0))}" judges a person\'s competence. {_principle("blame")}',
                     "Describe what the person knew and what the tools showed.",
                 )
-        for match in anchored(_NEGLIGENCE, prose, lowered, _NEGLIGENCE_ANCHORS, before=70, after=60):
+        for match in _NEGLIGENCE.finditer(prose, lowered, section.view):
             text = match.group("verb").lower()
             if text.startswith(("no one", "nobody", "noone")):
                 report(match.start(), match.end(), "judges with hindsight")
@@ -770,13 +795,13 @@ def check_hindsight(ctx) -> None:
             if agent is None:
                 continue
             report(agent[0], match.end(), "judges with hindsight")
-        for match in anchored(_NOT_DONE, prose, lowered, ("not", "n't", "n’t"), before=40, after=40):
+        for match in anchored(_NOT_DONE, prose, lowered, section.view.present(_NOT_DONE_ANCHORS), before=40, after=40):
             sentence = prose[_sentence_start(prose, match.start()) : match.start()]
             if _EXPECTED.search(sentence):
                 report(match.start(), match.end(), "measures what people did against what was expected, with hindsight")
-        for match in anchored(_ELLIPSIS, prose, lowered, _HAVE_ANCHORS, before=40, after=12):
+        for match in anchored(_ELLIPSIS, prose, lowered, section.view.present(_HAVE_ANCHORS), before=40, after=12):
             report(match.start(), match.end(), "judges with hindsight")
-        for match in anchored(_ONE_STEP, prose, lowered, _HAVE_ANCHORS, before=150, after=20):
+        for match in anchored(_ONE_STEP, prose, lowered, section.view.present(_HAVE_ANCHORS), before=150, after=20):
             report(match.start(), match.end(), "makes the better path look obvious with hindsight")
 
 

@@ -347,6 +347,8 @@ def _vague_action(text: str) -> tuple[int, int, str] | None:
 
     Owner, date and ticket are blanked first (they say who and when, not what), keeping every offset.
     """
+    if not _might_be_vague(text):
+        return None
     if _is_rejected(text):
         return None
     own = _METADATA.sub(lambda m: " " * len(m.group(0)), text)
@@ -379,6 +381,27 @@ def _vague_action(text: str) -> tuple[int, int, str] | None:
     if _CHECKABLE.search(own):
         return None
     return offset + match.start(), offset + match.end(), "improve"
+
+
+_PASSIVE_OR_ANYWHERE_CUES = ("be ", "look", "explore", "make", "communicat", "careful")
+
+
+def _might_be_vague(text: str) -> bool:
+    """A cheap first look: a vague start (after any lead-in) or a word the other shapes need."""
+    pos = 0
+    lead = _LEAD.match(text)
+    if lead:
+        pos = lead.end()
+    who = _WHO_WILL.match(text, pos)
+    if who:
+        pos = who.end()
+    bold = re.match(r"(?:\*\*|__)\s*", text[pos:])
+    if bold:
+        pos += bold.end()
+    if _VAGUE_START.match(text, pos) or _GENERIC_ONLY.match(text, pos):
+        return True
+    lower = text.lower()
+    return any(cue in lower for cue in _PASSIVE_OR_ANYWHERE_CUES)
 
 
 def _is_rejected(text: str) -> bool:
