@@ -26,7 +26,7 @@ _IRREGULAR_PARTICIPLES = frozenset(
     been done known seen taken gone caught run made built written given got gotten kept sent spent
     brought thought told found left set put read hit let shut cut said paid heard held felt
     understood begun chosen drawn driven fallen flown forgotten grown hidden shown spoken thrown
-    woken worn won dealt meant lost sold stood taught rolled shut split spread
+    woken worn won dealt meant lost sold stood taught rolled shut split spread rung sung swung
     """.split()
 )
 # Capitalized words with these endings are things, not unknown people's names.
@@ -126,9 +126,17 @@ class People:
             return False
         if not all(c.isalpha() or c in "-'’" for c in bare):
             return False
-        if any(c.isupper() for c in bare[1:]) and not re.match(r"(?:Mc|Mac|O'|O’|D'|D’)[A-Z]", bare):
+        parts = bare.split("-")
+        hyphenated_name = len(parts) > 1 and all(p[:1].isupper() and p[1:].islower() for p in parts if p)
+        if (
+            any(c.isupper() for c in bare[1:])
+            and not hyphenated_name
+            and not re.match(r"(?:Mc|Mac|O'|O’|D'|D’)[A-Z]", bare)
+        ):
             return False  # "PagerDuty", "GitHub": products
         low = bare.lower()
+        if low.endswith("bot"):
+            return False  # "Dependabot", "Renovatebot"
         return not (
             bare in self.not_names
             or low in self.roles
@@ -254,6 +262,8 @@ def subject_before(
     if any(w in lexicon.PREPOSITIONS for w in words):
         # "the engineer on seat at the time", "our colleagues in operations": the head comes before the preposition.
         cut = next(i for i, w in enumerate(words) if w in lexicon.PREPOSITIONS)
+        if words[0] in _PARTITIVES and cut == 1 and len(toks) <= 5 and people.is_role(toks[-1][0]):
+            return Subject(toks, True, negated)  # "one of our volunteers"
         if 0 < cut <= 4 and people.is_role(toks[cut - 1][0]) and not any(w in _AUXILIARIES for w in words[:cut]):
             return Subject(toks[:cut], True, _negated_before(toks[: cut - 1]))
         return Subject(toks, False, negated)
@@ -283,6 +293,7 @@ def subject_before(
     return Subject(toks, False, negated)
 
 
+_PARTITIVES = frozenset("one some two three several few many each any none most all both either neither".split())
 _HONORIFIC = re.compile(r"-(?:san|sama|kun|chan|sensei|ji|bhai|ji|garu|ssi|nim)$", re.I)
 _ASIDES = (
     "in hindsight",

@@ -33,6 +33,8 @@ ROLE_NOUNS = frozenset(
     dev-team devteam sysop sysops webmaster dispatcher dispatchers nurse nurses doctor doctors
     clerk clerks rep reps representative representatives associate associates
     approvers signatory trainee trainees apprentice apprentices
+    volunteer volunteers contributor contributors founder founders shift marketing sales
+    night-shift day-shift cofounder co-founder cofounders co-founders
     """.split()
 )
 
@@ -75,7 +77,6 @@ GIVEN_NAMES = frozenset(
     Willi William Wojciech Xavier Xin Yan Yasmin Yegor Yuki Yusuf Zainab Zara Zhang Zoe Zoltan
     """.split()
 )
-
 
 
 def _load_names() -> frozenset[str]:
@@ -325,6 +326,7 @@ VAGUE_EXHORTATIONS = (
     r"(?:careful|cautious|vigilant|diligent|attentive)",
     r"be (?:much |even |extra |a lot |a little |very )?more (?:aware|mindful|thorough|proactive)",
     r"(?:take|taking|took) (?:more |extra |greater )care(?! of)",
+    r"be (?:more |extra |very )?(?:mindful|aware) of",
     r"pay(?:ing)? (?:more |closer |better |extra |greater )attention",
     r"try harder",
     r"do better",
@@ -496,7 +498,7 @@ HUMAN_DECISION_VERBS = frozenset(
     assign rotate renew patch upgrade install migrate provision approve sign rubber-stamp allow
     permit let accept reject trust believe assume expect think know realize realise understand
     miss forget overlook neglect leave stop start kill terminate drain cordon silence mute snooze
-    dismiss close resolve mark label merge force copy paste type enter set
+    dismiss close resolve mark label merge force copy paste type enter set hold loop
     apply turn switch use move attempt publish send share shut flip toggle take give hand leave keep reply
     """.split()
 )

@@ -55,7 +55,7 @@ _JUDGMENTS = (
     ),
     r"errors? (?:of|in) judg(?:e)?ment",
     r"lapses? (?:in|of) (?:judg(?:e)?ment|concentration|attention|focus|discipline|care)",
-    r"out of (?:his|her|their|my|your|our) depth",
+    r"out of (?:his|her|their|my|your|our|its) depth",
     r"(?:cannot|can't|can not|could not|couldn't|can’t|couldn’t) be (?:trusted|relied (?:up)?on|counted on)",
     r"not to be trusted",
     r"(?:his|her|their|my|your) (?:own )?(?:inexperience|incompetence|negligence|carelessness|laziness|ignorance|"
@@ -97,6 +97,16 @@ _JUDGMENTS = (
     r"(?:repeat|serial) offender",
     r"should have known better",
     r"typical of (?:him|her|them)",
+    (
+        ("on me", "on him", "on her"),
+        r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:all\s+)?on\s+(?:me|him|her)",
+    ),
+    (("mess",), r"(?:the\s+)?mess\s+(?:that\s+)?(?:[A-Z][\w-]+|he|she|they|the\s+\w+)\s+(?:left|made|created|caused)"),
+    (
+        ("taken off", "removed from", "kicked off", "pulled off", "taken out of"),
+        r"(?:be|get|got|been)\s+(?:taken|removed|kicked|pulled)\s+(?:off|out\s+of|from)\s+(?:the\s+)?"
+        r"(?:on-?call\s+)?(?:rota|rotation|team|on-?call|project|schedule)",
+    ),
 )
 _JUDGMENT_WORDS = (
     "botch|bungl|fumbl|screw|cock|fuck|fart|bone|idiot|stupid|dumb|lazy|lazi|clueless|irrespons|unprofession|"
@@ -121,7 +131,8 @@ _PERSON_JUDGMENTS = re.compile(
 _PUNITIVE = re.compile(
     r"\b(?:revoke|remove|take away|strip|suspend|pull|restrict|withdraw|cancel)(?:d|s|ed|ing)?\s+"
     r"(?P<whose>[^.;:\n]{1,40}?)\s*(?:production\s+|prod\s+|deploy(?:ment)?\s+|admin\s+|root\s+|merge\s+|write\s+|"
-    r"commit\s+|sudo\s+|on-?call\s+)*(?:access|rights|permissions?|privileges?|credentials|keys|sudo)\b",
+    r"commit\s+|sudo\s+|on-?call\s+)*(?:access|rights|permissions?|privileges?|credentials|keys|sudo|commit\s+bit|"
+    r"badge|merge\s+button)\b",
     re.I,
 )
 _HOLD_ACCOUNTABLE = re.compile(
@@ -219,7 +230,7 @@ _NEXT_WORD = re.compile(r"(?:the\s+|our\s+|my\s+|their\s+|a\s+|an\s+)?(@?[^\W\d]
 _FAILURE = re.compile(
     r"\b(?:outages?|incidents?|downtime|down|offline|broke|broken|break|failures?|fail(?:ed|s|ing)?|errors?|"
     r"crash(?:ed|es)?|corrupt(?:ed|ion)?|lost|loss|double-?charged|stampeded?|overload(?:ed)?|unavailable|breach|"
-    r"leak(?:ed)?|went\s+(?:down|dark|red)|stopped|degraded|degradation|500s|5xx|502s|503s|took\s+\w+\s+down|"
+    r"leak(?:ed)?|went\s+(?:down|dark|red|sideways|wrong|south|pear-shaped)|misrouted|stopped|degraded|degradation|500s|5xx|502s|503s|took\s+\w+\s+down|"
     r"hit|knocked|problem|issue|mess|fire|alerts?\s+fired|paged|rejected|declined|timed?\s+out|timeouts?)\b",
     re.I,
 )
@@ -294,7 +305,8 @@ _BETTER_PERSON = re.compile(
     re.I,
 )
 _COMPETENCE_ADJECTIVES = frozenset(
-    "competent experienced senior good decent seasoned smart professional qualified skilled real proper".split()
+    "competent experienced senior good decent seasoned smart professional qualified skilled real proper sensible "
+    "reasonable".split()
 )
 _NEGLIGENCE = Phrases(
     (
@@ -322,7 +334,10 @@ _NEGLIGENCE = Phrases(
             ),
             r"never\s+(?:acted|followed|reacted|responded|replied|looked|checked|escalated|read)\s+(?:on|up|to|at|into)?",
         ),
-        (("fail", "neglect", "omit"), r"(?:fails|fail|failing|neglect|neglects|neglecting|omits|omitting)\s+to"),
+        (
+            ("fail", "neglect", "omit"),
+            r"(?:fails|fail|failed|failing|neglect|neglects|neglected|neglecting|omits|omitted|omitting)\s+to",
+        ),
         (
             ("supposed to", "meant to", "expected to", "required to"),
             r"(?:is|are|was|were)\s+(?:supposed|meant|expected|required)\s+to",
@@ -370,7 +385,7 @@ _EXPECTED = re.compile(
     re.I,
 )
 _ONE_STEP = re.compile(
-    r"\b(?:(?:simply|just|merely)\s+[a-z]+ing|a\s+(?:quick|simple|brief|single|basic|five-minute|two-minute|"
+    r"\ball\s+it\s+(?:would|'d|’d)(?:\s+have|'ve|’ve)\s+taken\b|\b(?:(?:simply|just|merely)\s+[a-z]+ing|a\s+(?:quick|simple|brief|single|basic|five-minute|two-minute|"
     r"cursory|careful|closer)\s+(?:look|glance|check|test|review|read|grep|query|skim|peek))\b"
     r"[^.;!?\n]{0,100}?\b(?:would|could|might)(?:\s+\w+)?\s+have\b",
     re.I,
@@ -394,7 +409,7 @@ _PERSON_JUDGMENT_STARTS = (
     "slip",
     "goof",
 )
-_PUNITIVE_ANCHORS = ("access", "rights", "permission", "privilege", "credential", "keys", "sudo")
+_PUNITIVE_ANCHORS = ("access", "rights", "permission", "privilege", "credential", "keys", "sudo", "commit bit", "badge")
 _HOLD_ANCHORS = (
     "accountable",
     "sack",
@@ -442,6 +457,12 @@ def _agent_before(prose: str, pos: int, people, *, verb: str | None = None):
     """The subject before `pos` if it is a person, role or group (an unknown capitalized name counts when the verb
     is something people do)."""
     human = bool(verb) and (verb.lower() in HUMAN_DECISION_FORMS or verb.lower() in lexicon.COGNITIVE_VERBS)
+    # "Hamish (bless him) nukes ...", "The intern, clearly out of her depth, neglected ...": skip the aside.
+    before = prose[max(0, pos - 90) : pos].rstrip()
+    if before.endswith(")") and "(" in before:
+        pos = max(0, pos - 90) + before.rfind("(")
+    elif before.endswith(",") and before.count(",") >= 2:
+        pos = max(0, pos - 90) + before[:-1].rfind(",")
     subject = subject_before(prose, pos, people, next_verb=verb, allow_unknown=human or verb is None)
     if subject.start is None:
         # "Whoever merged PR #4412 broke the build"
@@ -461,6 +482,12 @@ def _agent_before(prose: str, pos: int, people, *, verb: str | None = None):
     return subject.start, subject.text
 
 
+_NP_VERB_STOPS = frozenset(
+    "is are was were has had have meant means led leads made makes let lets kept keeps took takes gave gives got "
+    "gets did does will would could should can may might must".split()
+)
+
+
 def _np_is_agent(prose: str, start: int, people, limit: int = 6) -> tuple[int, str] | None:
     """(end, text) when the noun phrase at `start` names a person or group: 'the release manager', "Gabriela's
     change", 'Tomás, who ...'. Its head decides: 'the on-call rotation change' is a change."""
@@ -473,7 +500,11 @@ def _np_is_agent(prose: str, start: int, people, limit: int = 6) -> tuple[int, s
         low = tok.lower()
         if toks and (low in lexicon.PREPOSITIONS or low in ("and", "or", "who", "which", "that", "whose")):
             break
-        if toks and low.endswith("ed") and len(low) > 4 and not people.is_person(tok):
+        if (
+            toks
+            and ((low.endswith("ed") and len(low) > 4) or low in _NP_VERB_STOPS or low in lexicon.IRREGULAR_PAST)
+            and not people.is_person(tok)
+        ):
             break
         toks.append((tok, match.start(), match.end()))
         if tok.endswith(("'s", "’s")):
@@ -664,7 +695,7 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
         if verb in _BENIGN_ACTS:
             continue
         agent = _agent_before(prose, toks[verb_at][1], people, verb=verb)
-        if agent is None or agent[0] < match.end() or agent[1].lower() in ("we", "i", "us"):
+        if agent is None or agent[0] < match.end() or agent[1].lower() in ("we", "us"):
             continue  # "because we shipped ..." owns the change; it does not single anyone out
         sentence_start = _sentence_start(prose, match.start())
         main = prose[sentence_start:seg_end]
@@ -771,11 +802,13 @@ def check_hindsight(ctx) -> None:
         for match in anchored(
             _BETTER_PERSON, prose, lowered, section.view.present(_BETTER_ANCHORS), before=25, after=140
         ):
-            noun = match.group("noun").lower().rstrip("s")
-            if not (people.is_role(noun) or noun in ("approach", "review", "reviewer", "look", "eye", "person")):
+            words = [w.lower() for w in re.findall(r"[\w-]+", match.group(0))[2:-2]]
+            role = next((w for w in words if people.is_role(w)), None)
+            noun = role or match.group("noun").lower().rstrip("s")
+            if not (role or noun in ("approach", "review", "reviewer", "look", "eye", "person")):
                 continue
             report(match.start(), match.end(), "compares people with an imagined better one")
-            if blame_on and match.group("adj").lower() in _COMPETENCE_ADJECTIVES and people.is_role(noun):
+            if blame_on and match.group("adj").lower() in _COMPETENCE_ADJECTIVES and role:
                 ctx.report(
                     "blame",
                     section,

@@ -7,6 +7,7 @@ import re
 from .. import lexicon
 from ..catalog import RULES
 from ..language import (
+    HUMAN_DECISION_FORMS,
     anchored,
     clause_start,
     find_all,
@@ -128,7 +129,7 @@ _FAULT_SUBJECT = re.compile(r"\b(?:(?:is|was|were|are)\s+(?:to blame|at fault|bl
 _POSSESSIVE_TAIL = re.compile(
     r"(?:'s|’s)\s+(?:\w+\s+)?(?P<thing>change|deploy|deployment|commit|pr|pull request|mistake|error|typo|script|"
     r"command|config|configuration|push|migration|query|action|decision|fault|failure|negligence|carelessness|"
-    r"oversight|blunder|lapse|sloppiness|modification)\b"
+    r"oversight|blunder|lapse|sloppiness|modification|inexperience|incompetence|ignorance|laziness)\b"
     r"(?:\s+(?P<verb>caused|broke|triggered|took down|brought down|led to|resulted in|introduced)\b)?",
     re.I,
 )
@@ -377,7 +378,11 @@ def check_counterfactual(ctx) -> None:
                 if verb.lower() == "been" and _luck_follows(prose, following[2]):
                     continue
             subject = subject_before(
-                prose, match.start(), people, next_verb=verb, allow_unknown=verb.lower() in lexicon.COGNITIVE_VERBS
+                prose,
+                match.start(),
+                people,
+                next_verb=verb,
+                allow_unknown=verb.lower() in lexicon.COGNITIVE_VERBS or verb.lower() in HUMAN_DECISION_FORMS,
             )
             if not subject.is_person or subject.negated or subject.start is None:
                 continue

@@ -78,12 +78,13 @@ def check_questions(ctx) -> None:
             if why_at and why_on:
                 rest = [("why", why_at.start(), why_at.start())] + _words(plain, why_at.end(), end)
                 if _check_why(ctx, section, plain, rest, a, end, text):
-                    continue
-                if low == "why" or why_at.start() == a:
+                    if not (low in _AUX and yes_no_on and why_at.start() > a and not _INVITATION.match(plain, a, end)):
+                        continue  # "Was there a reason you ...?" can also be answered yes or no
+                elif low == "why" or why_at.start() == a:
                     continue
             if yes_no_on and low not in _AUX and low not in _WH:
                 # "..., right?" and "Before the restart, when ..., did anyone ...?" close the question too
-                tag = _TAG_QUESTION.search(plain, a, end)
+                tag = _TAG_QUESTION.search(plain, a, end) or _YES_NO_OPENERS.match(plain, a, end)
                 late = None if tag else _LATE_AUX.search(plain, a, end)
                 if late and (
                     _ALTERNATIVE.search(plain, late.end(), end) or _OPEN_FOLLOW_UP.search(plain, late.end(), end)
@@ -139,6 +140,7 @@ _TAG_QUESTION = re.compile(
     r"\s*\?\s*$",
     re.I,
 )
+_YES_NO_OPENERS = re.compile(r"\s*(?:any\s+chance|by\s+any\s+chance|is\s+it\s+possible)\b", re.I)
 _LATE_AUX = re.compile(
     r",\s+(?:did|was|were|is|are|do|does|has|have|had|could|can|would|will|should)\s+"
     r"(?:anyone|anybody|someone|somebody|we|you|they|the|any|there|it|he|she|[A-Z][\w-]+)\b(?![^?]*\b(?:what|which|how|"
@@ -146,6 +148,7 @@ _LATE_AUX = re.compile(
 )
 _WHY_ANYWHERE = re.compile(
     r"\bwhy(?:'d|’d)?\b|\b(?:how\s+come|for\s+what\s+reasons?|what\s+possessed"
+    r"|(?:was|is|were)\s+there\s+(?:a|any)\s+(?:particular\s+|specific\s+|good\s+|special\s+)?reasons?(?:\s+(?:why|that))?"
     r"|what(?:\s+(?:was|is|were|are)|'s|’s)\s+the\s+(?:main\s+|real\s+|actual\s+)?"
     r"(?:reasons?|rationale|reasoning|justification|excuse|logic|motivation|thinking)"
     r"(?:\s+(?:for|behind|that|why|of))?)\b",
@@ -191,7 +194,8 @@ def _check_why(ctx, section, plain, words, start, end, text) -> bool:
     person = False
     subject_at = 1 if second in _WHY_AUX and len(tail) > 1 else 0
     np = noun_phrase_after(plain, tail[subject_at][1], limit=5) if tail else []
-    if np and (np_names_person(np, people) or any(people.is_person(t) for t, _, _ in np[:4])):
+    bare_name = len(np) == 1 and np[0][0][:1].isupper() and people.looks_like_name(np[0][0])
+    if np and (np_names_person(np, people) or any(people.is_person(t) for t, _, _ in np[:4]) or bare_name):
         person = True
         if second in ("did", "do", "does", "didn't", "don't", "doesn't"):
             cut = next((i for i, (t, _, _) in enumerate(np) if people.is_person(t)), len(np) - 1)

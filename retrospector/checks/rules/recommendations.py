@@ -277,6 +277,12 @@ _VAGUE_START = re.compile(
     r"have\s+a\s+look|dig\b|explore|consider|think\s+(?:about|through|over)|discuss|sync\b|follow\s+up|align|"
     r"keep\s+an\s+eye|keep\s+(?:monitoring|watching|track)|monitor|continue\s+to|address|work\s+on|focus\s+on|"
     r"clean\s+up|get\s+better|do\s+better|be\s+better|be\s+more|make\s+sure|make\s+thorough|ensure|"
+    r"sort\s+out|have\s+a\s+(?:think|look|chat|conversation)|think\b|work\s+with|figure\s+out|"
+    r"do\s+a\s+(?:proper|full|thorough|deep|better|general|quick)\s+\w+|"
+    r"be\s+(?:more\s+)?(?:mindful|aware|careful|cautious|vigilant|diligent|attentive)|"
+    r"follow\s+(?:the\s+)?(?:best\s+practices?|processes|process|procedures?|guidelines)|sociali[sz]e|"
+    r"share\s+(?:the\s+)?(?:learnings|lessons|findings)|something\s+about|get\s+to\s+the\s+bottom|"
+    r"understand\s+(?:why|how|what|the\s+root)|"
     r"communicate\s+(?:better|more)|coordinate\s+better|collaborate\s+better|make\s+(?:a\s+)?better\b|"
     r"prevent\s+(?:similar|such|this|these|recurrence|the\s+same|it|a\s+repeat)|reduce\s+(?:the\s+)?(?:\w+\s+)?noise|"
     r"raise\s+the\s+bar|avoid\s+(?:big|large|major|risky|such|similar|these|this|that|the\s+same|mistakes|"
@@ -316,7 +322,8 @@ _METADATA = re.compile(
     re.I,
 )
 _CHECKABLE = re.compile(
-    r"\d|`[^`]+`|\b(?:when|whenever|if|unless|once|every|each|per|within|at\s+least|at\s+most|no\s+more\s+than|"
+    r"(?<![A-Za-z])\d+(?:[.,]\d+)*(?:\s*(?:%|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|k|x|gb|mb|kb|tb|rps|qps)\b|(?![A-Za-z]))"
+    r"|`[^`]+`|\b(?:when|whenever|if|unless|once|every|each|per|within|at\s+least|at\s+most|no\s+more\s+than|"
     r"so\s+that|such\s+that|that\s+(?:fails|rejects|refuses|blocks|pages|alerts|fires|checks|runs|stops|prevents|"
     r"requires)|before\s+(?:any|each|every)|after\s+(?:any|each|every)|instead\s+of|rather\s+than|from\s+\S+\s+to)\b",
     re.I,

@@ -102,18 +102,26 @@ _VAGUE_EXTENT = re.compile(
     r"dramatic(?:ally)?|sharply|drastic(?:ally)?|much\s+(?:higher|lower|more|less|slower|faster|longer)|"
     r"(?:wide|broad)\s+range|widely|quite\s+(?:long|a\s+(?:few|lot|while|bit)|some|bad|badly|high)|"
     r"not\s+(?:in)?significant|relatively\s+(?:small|minor|contained|low|few|high|large|short|long)|"
-    r"(?:higher|lower|more|fewer|longer|slower)\s+than\s+(?:normal|usual|expected))\b",
+    r"(?:higher|lower|more|fewer|longer|slower|worse)\s+than\s+(?:normal|usual|expected)|"
+    r"(?:a\s+)?(?:good|long|little)\s+while|much\s+worse|(?:hundreds|thousands|millions|dozens|tens)\s+of|"
+    r"dozens|a\s+fair\s+(?:bit|amount|number|few)|through\s+the\s+roof|sky-?rocket\w*|ballooned|soared|"
+    r"(?:pretty\s+much|almost|nearly|virtually|practically)\s+(?:every|all)\w*|much\s+of\s+the|"
+    r"unknown\s+(?:but\s+[\w\s]{0,25}?)?(?:number|amount|share|quantity)|"
+    r"(?:serious|severe|significant|major|considerable|substantial|heavy)\s+\w+\s+(?:damage|impact|loss|losses|harm))\b",
     re.I,
 )
 _EXACT = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"sixty|hundred|thousand|million|billion|dozen|half|quarter|twice|single|none|zero|nobody|no\s+one|"
+    r"sixty|hundred|thousand|million|billion|dozen|half\s+(?:of|the|an?|our)|and\s+a\s+half|quarter\s+of|twice|"
+    r"single|none|zero|nobody|no\s+one|"
     r"every|all|entire|whole|percent)\b",
     re.I,
 )
 _VAGUE_COUNT = re.compile(
     r"\b(?:several|many|some|a\s+few|few|multiple|numerous|tens\s+of|hundreds\s+of|thousands\s+of|millions\s+of)\s+"
-    r"(?:hundred|thousand|million|billion|dozen)s?\b|\b(?:hundreds|thousands|millions|billions|dozens)\s+of\b",
+    r"(?:hundred|thousand|million|billion|dozen)s?\b|\b(?:hundreds|thousands|millions|billions|dozens)\s+of\b"
+    r"|\b(?:pretty\s+much|almost|nearly|virtually|practically)\s+(?:every|all)\w*|\ball\s+things\s+considered\b"
+    r"|\bdozens\s+and\s+dozens\b|\bthousands\b",
     re.I,
 )
 # "intermittent 502s": a status code is not a count.
@@ -123,8 +131,9 @@ _STATUS_CODE = re.compile(
 _AFFECTED = re.compile(
     r"\b(?:users?|customers?|clients?|tenants?|players?|patients?|merchants?|accounts?|visitors?|subscribers?|"
     r"requests?|traffic|orders?|transactions?|payments?|logins?|sessions?|calls?|affected|impacted|impact|"
-    r"unavailable|outage|downtime|offline|degraded|disrupted|lost|loss|revenue|errors?|failed|failures?|"
-    r"could\s+not|couldn't|unable)\b",
+    r"unavailable|outage|downtime|offline|down|degraded|disrupted|lost|loss|revenue|errors?|failed|failures?|"
+    r"could\s+not|couldn't|unable|delayed|delays?|late|cost|costs|deliveries|flights|shipments|streams|learners|"
+    r"students|members|viewers|passengers|parcels|packages|downloads|builds|emails|messages|notifications)\b",
     re.I,
 )
 _SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.M)
