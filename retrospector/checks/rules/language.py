@@ -286,6 +286,10 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
                 "blunder",
                 "lapse",
                 "sloppiness",
+                "inexperience",
+                "incompetence",
+                "ignorance",
+                "laziness",
             )
         ):
             continue
@@ -314,7 +318,8 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
 
 
 _CF = re.compile(
-    r"\b(?:(?P<modal>should|could|ought to)(?P<neg>\s+not|n't|n’t)?\s+have"
+    r"\b(?:(?P<modal>should|could|ought to)(?P<neg>\s+not|n't|n’t)?"
+    r"(?:\s+(?:easily|simply|really|probably|definitely|certainly|surely|just|also|likely|reasonably))?\s+have"
     r"|(?P<modal2>should|could)(?:'|’)ve"
     r"|(?P<fail>failed|fails|neglected|neglects|omitted) to)\b",
     re.I,
