@@ -470,11 +470,22 @@ class Phrases:
 
     Every alternative must contain at least one anchor literally (lower case) in its source and in any text it
     matches, or come as (anchors, pattern) with its own anchors. `wrap` is the pattern around the alternatives
-    ({} is replaced by them).
+    ({} is replaced by them). With `starts`, every match begins with its anchor at the start of a word, so each
+    occurrence costs one match attempt instead of a scan of the text around it.
     """
 
-    def __init__(self, alternatives, anchors, *, wrap=r"(?<![\w-])(?:{})(?![\w-])", before=60, after=80, flags=re.I):
-        self.before, self.after = before, after
+    def __init__(
+        self,
+        alternatives,
+        anchors,
+        *,
+        wrap=r"(?<![\w-])(?:{})(?![\w-])",
+        before=60,
+        after=80,
+        flags=re.I,
+        starts=False,
+    ):
+        self.before, self.after, self.starts = before, after, starts
         self.by_anchor: dict[str, re.Pattern] = {}
         covered = set()
         explicit = {alt[1]: alt[0] for alt in alternatives if isinstance(alt, tuple)}
@@ -493,7 +504,11 @@ class Phrases:
         anchors = view.present(tuple(self.by_anchor)) if view is not None else tuple(self.by_anchor)
         found: dict[tuple[int, int], re.Match] = {}
         for anchor in anchors:
-            for match in anchored(self.by_anchor[anchor], text, lowered, (anchor,), self.before, self.after):
+            if self.starts:  # every match begins where its anchor begins a word: one match attempt per occurrence
+                matches = matches_at(self.by_anchor[anchor], text, lowered, (anchor,))
+            else:
+                matches = anchored(self.by_anchor[anchor], text, lowered, (anchor,), self.before, self.after)
+            for match in matches:
                 found.setdefault(match.span(), match)
         matches = sorted(found.values(), key=lambda m: (m.start(), -m.end()))
         kept, last_end = [], -1

@@ -160,8 +160,8 @@ _CAUSES = (
     r"(?:accidentally|mistakenly|wrongly|incorrectly|erroneously|inadvertently|unknowingly|unwittingly)\s+"
     r"(?P<adverbed>[a-z]+)",
 )
-_CAUSE = Phrases(
-    _CAUSES,
+_CAUSE_STARTING = Phrases(
+    [alt for i, alt in enumerate(_CAUSES) if i not in (2, 5, 6)],
     (
         "cause",
         "broke",
@@ -175,37 +175,37 @@ _CAUSE = Phrases(
         "misconfig",
         "mistyp",
         "fat-finger",
-        "reason",
-        "what",
         "took",
-        "taking",
-        "takes",
+        "take",
         "brought",
-        "brings",
-        "bringing",
+        "bring",
         "knock",
         "set",
         "kicked",
         "started",
-        "bad",
-        "broken",
-        "buggy",
-        "faulty",
-        "half-",
-        "untested",
-        "unreviewed",
-        "wrong",
-        "bogus",
-        "incorrect",
-        "malformed",
-        "invalid",
         "accidental",
         "mistaken",
+        "wrongly",
+        "incorrect",
         "erroneous",
         "inadvertent",
         "unknowing",
         "unwitting",
     ),
+    wrap=r"\b(?P<verb>{})\b",
+    starts=True,
+)
+_REASON_ANCHORS = "the reason|main reason|real reason|only reason|sole reason|is what|was what|were what|are what"
+_BAD_ANCHORS = (
+    " bad |a broken|the broken|buggy|faulty|half-|untested|unreviewed|bogus|incorrect|malformed|invalid|botched"
+)
+_CAUSE_INNER = Phrases(
+    [
+        (tuple(_REASON_ANCHORS.split("|")), _CAUSES[2]),
+        (tuple(_BAD_ANCHORS.split("|")), _CAUSES[5]),
+        (("the wrong",), _CAUSES[6]),
+    ],
+    (),
     wrap=r"\b(?P<verb>{})\b",
     before=80,
     after=40,
@@ -224,8 +224,8 @@ _CAUSE_BY = re.compile(
     re.I,
 )
 # "The outage began because Dave shipped a bad config": a person's act as the reason for the failure.
-_BECAUSE = re.compile(r"(?:because|since|as|after|when|once|cause|'cause)\s+", re.I)
-_BECAUSE_STARTS = ("because", "since", "as ", "after", "when", "once", "cause", "'cause")
+_BECAUSE = re.compile(r"(?:because|since|after|when|once|cause)\s+", re.I)
+_BECAUSE_STARTS = ("because ", "since ", "after ", "when ", "once ", "cause ")
 _NEXT_WORD = re.compile(r"(?:the\s+|our\s+|my\s+|their\s+|a\s+|an\s+)?(@?[^\W\d][\w'’-]*)")
 _FAILURE = re.compile(
     r"\b(?:outages?|incidents?|downtime|down|offline|broke|broken|break|failures?|fail(?:ed|s|ing)?|errors?|"
@@ -424,6 +424,34 @@ _HOLD_ANCHORS = (
     "fired her",
     "fired them",
 )
+_CAUSE_BY_STARTS = (
+    "caused",
+    "triggered",
+    "started",
+    "introduced",
+    "broken",
+    "brought",
+    "taken",
+    "done",
+    "initiated",
+    "corrupted",
+    "deleted",
+    "created",
+    "kicked",
+    "set off",
+    "provoked",
+    "due to",
+    "because of",
+    "owing to",
+    "result",
+    "direct",
+    "consequence",
+    "product of",
+    "fault of",
+    "the fault",
+    "blame",
+    "courtesy of",
+)
 _CAUSE_BY_ANCHORS = (
     " by ",
     "due to",
@@ -536,18 +564,17 @@ def check_judgments(ctx) -> None:
         prose = section.view.prose
         lowered = section.view.prose_lower
         timeline = section.role == "timeline"
-        if True:
-            for match in _JUDGMENT.finditer(prose, lowered, section.view):
-                if _negated_mention(prose, match.start()):
-                    continue
-                ctx.report(
-                    "blame",
-                    section,
-                    match.start(),
-                    match.end(),
-                    f'"{_squash(match.group(0))}" judges a person instead of describing the conditions. {principle}',
-                    "Describe what the person saw and why the action made sense at the time.",
-                )
+        for match in _JUDGMENT.finditer(prose, lowered, section.view):
+            if _negated_mention(prose, match.start()):
+                continue
+            ctx.report(
+                "blame",
+                section,
+                match.start(),
+                match.end(),
+                f'"{_squash(match.group(0))}" judges a person instead of describing the conditions. {principle}',
+                "Describe what the person saw and why the action made sense at the time.",
+            )
         for match in matches_at(_PERSON_JUDGMENTS, prose, lowered, section.view.present(_PERSON_JUDGMENT_STARTS)):
             what = match.group("what").lower()
             if what.startswith(("oversight", "negligence", "careless", "mistake", "blunder", "slip", "goof")) and (
@@ -570,6 +597,9 @@ def check_judgments(ctx) -> None:
                 f'"{_squash(match.group(0))}" judges a person\'s act. {principle}',
                 "Describe the act neutrally and what made it easy to get wrong.",
             )
+        if timeline:
+            _person_as_cause(ctx, section, prose, lowered, principle, timeline)
+            continue  # punishments are not written in timeline rows
         for match in anchored(_PUNITIVE, prose, lowered, section.view.present(_PUNITIVE_ANCHORS), before=90, after=15):
             whose = match.group("whose")
             if not re.search(r"(?:'s|’s)\b|\b(?:his|her|their|him|them)\b", whose, re.I):
@@ -597,7 +627,8 @@ def check_judgments(ctx) -> None:
                 f'"{_squash(match.group(0))}" punishes a person. {principle}',
                 "Ask what in the system made the outcome possible.",
             )
-        _person_as_cause(ctx, section, prose, lowered, principle, timeline)
+        if section.role != "recommendations":
+            _person_as_cause(ctx, section, prose, lowered, principle, timeline)
 
 
 def _negated_mention(prose: str, start: int) -> bool:
@@ -611,35 +642,34 @@ def _negated_mention(prose: str, start: int) -> bool:
 
 def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
     people = ctx.people
-    if True:
-        for match in _CAUSE.finditer(prose, lowered, section.view):
-            verb = match.group("verb")
-            adverbed = match.groupdict().get("adverbed")
-            if adverbed and not (adverbed.lower() in HUMAN_DECISION_FORMS or adverbed.lower().endswith("ed")):
-                continue
-            agent = _agent_before(prose, match.start(), people, verb=(adverbed or verb.split()[0]))
-            if agent is None or (
-                agent[1].lower() in ("we", "i") and not verb.lower().startswith(("botch", "mis", "fat"))
-            ):
-                continue
-            first = verb.split()[0].lower()
-            if (
-                timeline
-                and first in ("took", "takes", "brought", "brings", "ran", "runs", "set")
-                and not re.search(r"\b(?:bad|broken|buggy|faulty|wrong|down|offline)\b", verb, re.I)
-            ):
-                continue
-            if first in ("cause",) and not re.search(r"\b(?:did|does|will|would|to)\s+$", prose[: match.start()][-12:]):
-                continue
-            start = agent[0]
-            ctx.report(
-                "blame",
-                section,
-                start,
-                match.end(),
-                f'"{_squash(prose[start : match.end()])}" makes a person the cause. {principle}',
-                "Make the system the subject: what allowed this action to have this effect?",
-            )
+    matches = _CAUSE_STARTING.finditer(prose, lowered, section.view)
+    matches += _CAUSE_INNER.finditer(prose, lowered, section.view)
+    for match in sorted(matches, key=lambda m: m.start()):
+        verb = match.group("verb")
+        adverbed = match.groupdict().get("adverbed")
+        if adverbed and not (adverbed.lower() in HUMAN_DECISION_FORMS or adverbed.lower().endswith("ed")):
+            continue
+        agent = _agent_before(prose, match.start(), people, verb=(adverbed or verb.split()[0]))
+        if agent is None or (agent[1].lower() in ("we", "i") and not verb.lower().startswith(("botch", "mis", "fat"))):
+            continue
+        first = verb.split()[0].lower()
+        if (
+            timeline
+            and first in ("took", "takes", "brought", "brings", "ran", "runs", "set")
+            and not re.search(r"\b(?:bad|broken|buggy|faulty|wrong|down|offline)\b", verb, re.I)
+        ):
+            continue
+        if first in ("cause",) and not re.search(r"\b(?:did|does|will|would|to)\s+$", prose[: match.start()][-12:]):
+            continue
+        start = agent[0]
+        ctx.report(
+            "blame",
+            section,
+            start,
+            match.end(),
+            f'"{_squash(prose[start : match.end()])}" makes a person the cause. {principle}',
+            "Make the system the subject: what allowed this action to have this effect?",
+        )
     for p in _find(lowered, ("'s", "’s")):
         match = _POSSESSIVE_CAUSE.match(prose, p)
         if not match:
@@ -659,7 +689,10 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
             f'"{_squash(prose[start : match.end()])}" puts a person at the centre of the cause. {principle}',
             "Describe the change and what let it reach production, without naming who made it.",
         )
-    for match in anchored(_CAUSE_BY, prose, lowered, section.view.present(_CAUSE_BY_ANCHORS), before=30, after=40):
+    for match in matches_at(_CAUSE_BY, prose, lowered, section.view.present(_CAUSE_BY_STARTS)):
+        nxt = _NEXT_WORD.match(prose, match.end())
+        if not nxt or not (nxt.group(1)[:1].isupper() or people.is_person(nxt.group(1))):
+            continue  # "due to a bug": not a person
         agent = _np_is_agent(prose, match.end(), people)
         if agent is None:
             continue
@@ -779,6 +812,19 @@ def check_hindsight(ctx) -> None:
                 if match.group(0).lower().startswith("could") and re.search(r"n't|n’t|\snot", match.group(0)):
                     continue  # "it couldn't have been caught" excuses rather than judges
                 report(match.start(), match.end(), "judges with hindsight")
+        for match in _NEGLIGENCE.finditer(prose, lowered, section.view):
+            text = match.group("verb").lower()
+            if text.startswith(("no one", "nobody", "noone")):
+                report(match.start(), match.end(), "judges with hindsight")
+                continue
+            following = re.match(r"\s*(?:have\s+)?([a-z-]+)", prose[match.end() : match.end() + 30], re.I)
+            verb = following.group(1) if following and text.endswith(" to") else "noticed"
+            agent = _agent_before(prose, match.start(), people, verb=verb)
+            if agent is None:
+                continue
+            report(agent[0], match.end(), "judges with hindsight")
+        if section.role in ("timeline", "recommendations"):
+            continue  # the shapes below are written in prose, not in timeline rows or action items
         for match in anchored(
             _AVOIDABLE,
             prose,
@@ -792,11 +838,10 @@ def check_hindsight(ctx) -> None:
             report(match.start(), match.end(), "calls the outcome avoidable with hindsight")
         for match in matches_at(_NEVER_HAPPENED, prose, lowered, section.view.present(("would",))):
             report(match.start(), match.end(), "imagines a better past")
-        if "if" in lowered or "had" in lowered or "unless" in lowered:
-            for match in matches_at(_IF_HAD, prose, lowered, section.view.present(("if", "unless", "had"))):
-                if not _conditional_about_people(prose, match, people):
-                    continue
-                report(match.start(), match.end(), "imagines a better past")
+        for match in matches_at(_IF_HAD, prose, lowered, section.view.present(("if ", "unless ", "had "))):
+            if not _conditional_about_people(prose, match, people):
+                continue
+            report(match.start(), match.end(), "imagines a better past")
         for match in matches_at(_IDEAL, prose, lowered, section.view.present(_IDEAL_STARTS)):
             report(match.start(), match.end(), "measures people against an ideal, with hindsight")
         for match in anchored(
@@ -817,17 +862,6 @@ def check_hindsight(ctx) -> None:
                     f'"{_squash(match.group(0))}" judges a person\'s competence. {_principle("blame")}',
                     "Describe what the person knew and what the tools showed.",
                 )
-        for match in _NEGLIGENCE.finditer(prose, lowered, section.view):
-            text = match.group("verb").lower()
-            if text.startswith(("no one", "nobody", "noone")):
-                report(match.start(), match.end(), "judges with hindsight")
-                continue
-            following = re.match(r"\s*(?:have\s+)?([a-z-]+)", prose[match.end() : match.end() + 30], re.I)
-            verb = following.group(1) if following and text.endswith(" to") else "noticed"
-            agent = _agent_before(prose, match.start(), people, verb=verb)
-            if agent is None:
-                continue
-            report(agent[0], match.end(), "judges with hindsight")
         for match in anchored(_NOT_DONE, prose, lowered, section.view.present(_NOT_DONE_ANCHORS), before=40, after=40):
             sentence = prose[_sentence_start(prose, match.start()) : match.start()]
             if _EXPECTED.search(sentence):

@@ -233,11 +233,8 @@ def check_vague(ctx) -> None:
         for start, end, kind in _units(section, with_kind=True):
             if kind == "row":
                 start, end = action_cells.get(start, (start, end))
-            if _COMPLETED.search(plain[start:end].strip()):
-                continue
-            unit = prose[start:end]
-            found = _vague_action(unit)
-            if found is None:
+            found = _vague_action(prose[start:end])
+            if found is None or _COMPLETED.search(plain[start:end].strip()):
                 continue
             a, b, family = found
             a, b = start + a, start + b
