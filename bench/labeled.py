@@ -178,7 +178,24 @@ def run_bench() -> dict:
             out[name] = score(items).as_dict()
     first = load(FIRST_SET)
     out["written_beside_the_rules"] = score(first).as_dict()
+    out["real_postmortems"] = real_postmortems()
     return out
+
+
+def real_postmortems() -> dict:
+    """The language findings on the real postmortems in tests/fixtures/checks/real/, against their judgments."""
+    judged = yaml.safe_load((ROOT / "tests" / "checks" / "real_postmortems_judged.yaml").read_text(encoding="utf-8"))
+    verdicts = {(item["file"], item["line"], item["rule"]): item["verdict"] for item in judged}
+    real = ROOT / "tests" / "fixtures" / "checks" / "real"
+    files = [p for p in sorted(real.rglob("*")) if p.is_file() and not p.name.startswith("LICENSE")]
+    found = []
+    for path in files:
+        for finding in run(Document.from_markdown(path.read_text(encoding="utf-8"))):
+            if finding.rule in FAMILIES:
+                found.append((str(path.relative_to(real)), finding.line, finding.rule))
+    false_alarms = sum(1 for key in found if verdicts.get(key) == "false")
+    unjudged = sum(1 for key in found if key not in verdicts)
+    return {"files": len(files), "findings": len(found), "judged_false_alarms": false_alarms, "unjudged": unjudged}
 
 
 def table(result: Score, title: str) -> str:

@@ -155,8 +155,7 @@ _CAUSES = (
     r"rolls out|ran|runs|committed|commits)\s+(?:a|an|the|their|his|her)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:bad|broken|buggy|faulty|half-finished|half-baked|untested|unreviewed|wrong|bogus|botched|incorrect|"
     r"malformed|invalid)",
-    r"(?:deleted|dropped|restarted|killed|rebooted|truncated|wiped|removed|edited|updated|ran|targeted|touched|"
-    r"modified|changed|picked|used|applied|pushed|deployed|flushed|purged|migrated)\s+the\s+wrong",
+    r"(?:[a-z]+ed|ran|took|hit|cut|shut|set|put|pulled)\s+the\s+wrong",
     r"(?:accidentally|mistakenly|wrongly|incorrectly|erroneously|inadvertently|unknowingly|unwittingly)\s+"
     r"(?P<adverbed>[a-z]+)",
 )
@@ -243,7 +242,7 @@ _ONSET = re.compile(
 # What people do in response or in talk: a reason, but not a cause of the failure.
 _BENIGN_ACTS = frozenset(
     """
-    noticed notice notices said says asked asks decided decides joined joins agreed agrees paged pages escalated
+    noticed notice notices said says asked asks joined joins agreed agrees paged pages escalated
     escalates rolled reverted reverts fixed fixes restored restores mitigated mitigates found finds spotted spots
     flagged flags reported reports raised raises warned warns suggested suggests proposed proposes called calls
     helped helps responded responds acknowledged acknowledges investigated investigates discovered discovers
@@ -252,6 +251,25 @@ _BENIGN_ACTS = frozenset(
     messaged pinged replied answered stopped paused halted blocked caught catches was were is are had has did
     does could would should might may must can will went came got left arrived woke
     """.split()
+)
+
+# Acts that can set off a failure: "because Dave shipped ...", "because Ramesh executed the job twice".
+_RISKY_ACTS = frozenset(
+    """
+    ran run runs executed executes pushed pushes shipped ships deployed deploys merged merges deleted deletes dropped
+    drops changed changes edited edits modified modifies restarted restarts rebooted reboots disabled disables removed
+    removes applied applies rotated rotates skipped skips bypassed bypasses ignored ignores forgot forgets decided
+    neglected failed typed mistyped misconfigured configured set updated upgraded rolled released committed killed
+    truncated flushed purged migrated overrode overrides approved triggered started turned switched toggled flipped
+    copied pasted entered clicked chose picked left missed botched wiped nuked broke overwrote overwrites renamed
+    moved scheduled cancelled canceled stopped shut
+    """.split()
+)
+
+_RISK_CUES = re.compile(
+    r"\b(?:the\s+wrong|a\s+bad|twice|by\s+hand|by\s+mistake|accidentally|without\s+(?:a\s+|any\s+)?(?:review|"
+    r"test|testing|backup|approval|checking|telling|asking))\b",
+    re.I,
 )
 
 # --- counterfactual -------------------------------------------------------------------------------------------------
@@ -362,6 +380,11 @@ _NOT_DONE = re.compile(
     r"\b(?:which|this|that|but\s+this|but\s+that|and\s+this|and\s+that|but\s+it|and\s+it)\s+(?:was|were|has|had)"
     r"(?:\s+not|n't|n’t)\s+(?:been\s+)?(?:done|followed|performed|carried\s+out|completed|observed|respected|"
     r"adhered\s+to)\b|\bwhich\s+(?:he|she|they|we|I)\s+(?:did|had|has)\s*(?:not|n't|n’t)\b",
+    re.I,
+)
+_EMBEDDED_QUESTION = re.compile(
+    r"\b(?:reflect\s+(?:on\s+)?(?:if|whether)|whether|ask(?:ed|ing)?\s+(?:if|whether)|discuss\s+(?:if|whether)|"
+    r"consider\s+(?:if|whether)|wonder(?:ed|ing)?\s+(?:if|whether))\b[^.?!\n]*$",
     re.I,
 )
 _NOT_DONE_ANCHORS = (
@@ -727,6 +750,10 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
         verb = toks[verb_at][0].lower()
         if verb in _BENIGN_ACTS:
             continue
+        if verb not in _RISKY_ACTS and not _RISK_CUES.search(
+            prose, toks[verb_at][2], min(seg_end, toks[verb_at][2] + 60)
+        ):
+            continue  # "because developers used a developer install": a practice, not an act that set off the failure
         agent = _agent_before(prose, toks[verb_at][1], people, verb=verb)
         if agent is None or agent[0] < match.end() or agent[1].lower() in ("we", "us"):
             continue  # "because we shipped ..." owns the change; it does not single anyone out
@@ -793,6 +820,8 @@ def check_hindsight(ctx) -> None:
             prose=prose,
             suggestion="Describe what was known at the time, and what made the path taken look reasonable then.",
         ):
+            if _EMBEDDED_QUESTION.search(prose, max(0, start - 160), start):
+                return  # "Reflect if the ALBs should have been communicated": a question to discuss, not a verdict
             ctx.report(
                 "counterfactual",
                 section,
@@ -837,6 +866,9 @@ def check_hindsight(ctx) -> None:
                 continue
             report(match.start(), match.end(), "calls the outcome avoidable with hindsight")
         for match in matches_at(_NEVER_HAPPENED, prose, lowered, section.view.present(("would",))):
+            sentence = prose[_sentence_start(prose, match.start()) : _sentence_end(prose, match.end())]
+            if not any(people.is_person(t) for t, _, _ in tokens_between(sentence, 0, len(sentence))):
+                continue  # "the issue wouldn't have occurred if the policy was set to ignore": a system, no one in view
             report(match.start(), match.end(), "imagines a better past")
         for match in matches_at(_IF_HAD, prose, lowered, section.view.present(("if ", "unless ", "had "))):
             if not _conditional_about_people(prose, match, people):

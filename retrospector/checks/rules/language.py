@@ -19,6 +19,7 @@ from ..language import (
     subject_before,
     tokens_between,
 )
+from .judgment import _EMBEDDED_QUESTION
 
 # Literal pieces that every match of a pattern contains: a str.find prefilter keeps the regexes
 # off the bulk of the text.
@@ -393,6 +394,8 @@ def check_counterfactual(ctx) -> None:
                 continue
             if subject.text.lower() in ("nobody", "no one", "everyone"):
                 continue
+            if _EMBEDDED_QUESTION.search(prose, max(0, subject.start - 160), subject.start):
+                continue  # "Reflect if ... so they could have tested ...": a question to discuss, not a verdict
             phrase = prose[subject.start : following[2]]
             ctx.report(
                 "counterfactual",

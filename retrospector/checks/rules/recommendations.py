@@ -272,7 +272,9 @@ _VAGUE_START = re.compile(
     r"reassess|re-?evaluate|evaluate|assess|investigate|look\s+(?:into|at|deeper|closer|holistically|again)|"
     r"take\s+(?:a|another)\s+(?:closer\s+|deeper\s+|good\s+|hard\s+|second\s+|proper\s+)?look|"
     r"have\s+a\s+look|dig\b|explore|consider|think\s+(?:about|through|over)|discuss|sync\b|follow\s+up|align|"
-    r"keep\s+an\s+eye|keep\s+(?:monitoring|watching|track)|monitor|continue\s+to|address|work\s+on|focus\s+on|"
+    r"keep\s+an\s+eye|keep\s+(?:monitoring|watching|track)|"
+    r"monitor\s+(?:the\s+situation|closely|it|this|that|things|everything|more|better|going\s+forward|for\s+now|"
+    r"the\s+(?:issue|system|service|impact)\b)|continue\s+to|address|work\s+on|focus\s+on|"
     r"clean\s+up|get\s+better|do\s+better|be\s+better|be\s+more|make\s+sure|make\s+thorough|ensure|"
     r"sort\s+out|have\s+a\s+(?:think|look|chat|conversation)|think\b|work\s+with|figure\s+out|"
     r"do\s+a\s+(?:proper|full|thorough|deep|better|general|quick)\s+\w+|"
@@ -285,7 +287,7 @@ _VAGUE_START = re.compile(
     r"raise\s+the\s+bar|avoid\s+(?:big|large|major|risky|such|similar|these|this|that|the\s+same|mistakes|"
     r"issues|problems|incidents|recurrence|outages|doing\s+this|it|any\s+(?:more|further))\b|reduce\s+(?:the\s+)?(?:risk|noise|toil|chance|likelihood|impact)|"
     r"increase\s+(?:the\s+)?(?:awareness|visibility|resilience|robustness|reliability|test\s+coverage|coverage)|"
-    r"invest\s+(?:more\s+)?in|prioriti[sz]e|revise|rethink|refine|foster|promote|encourage|sensiti[sz]e|educate|"
+    r"invest\s+(?:more\s+)?in|revise|rethink|refine|foster|promote|encourage|sensiti[sz]e|educate|"
     r"remind|raise\s+awareness|impress\s+upon|schedule\s+a\s+(?:deep[- ]dive|discussion|meeting|review|sync|"
     r"session|workshop|retro)|do\s+the\s+needful|take\s+(?:the\s+)?(?:necessary|appropriate|corrective|"
     r"suitable|required|needed)\s+(?:action|actions|steps|measures)|double[- ]check|"
@@ -321,6 +323,7 @@ _METADATA = re.compile(
 _CHECKABLE = re.compile(
     r"(?<![A-Za-z])\d+(?:[.,]\d+)*(?:\s*(?:%|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|k|x|gb|mb|kb|tb|rps|qps)\b|(?![A-Za-z]))"
     r"|`[^`]+`|\b(?:when|whenever|if|unless|once|every|each|per|within|at\s+least|at\s+most|no\s+more\s+than|"
+    r"(?:configured|set|routed|sent|pinned|limited|capped|raised|lowered|changed)\s+to|call(?:s|ed)?\s+(?:for\s+)?a?\s*meeting|"
     r"so\s+that|such\s+that|that\s+(?:fails|rejects|refuses|blocks|pages|alerts|fires|checks|runs|stops|prevents|"
     r"requires)|before\s+(?:any|each|every)|after\s+(?:any|each|every)|instead\s+of|rather\s+than|from\s+\S+\s+to)\b",
     re.I,

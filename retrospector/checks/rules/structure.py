@@ -136,6 +136,26 @@ _AFFECTED = re.compile(
     r"students|members|viewers|passengers|parcels|packages|downloads|builds|emails|messages|notifications)\b",
     re.I,
 )
+_NOT_EXTENT = re.compile(
+    r"\s*(?:of\s+)?(?:the\s+|our\s+|its\s+|their\s+)?(?:\w+\s+)?(?:issues?|bugs?|problems?|corner\s+cases?|things?|"
+    r"steps?|changes?|ways?|reasons?|options?|questions?|ideas?|improvements?|lessons?|fixes|"
+    r"theories|hypothes[ie]s|suggestions?|workarounds?|components?|companies)\b",
+    re.I,
+)
+_AGO = re.compile(r"\s*(?:\w+\s+)?ago\b", re.I)
+_SIZES_WHO = re.compile(
+    r"\s*(?:of\s+)?(?:the\s+|our\s+|their\s+)?(?:\w+\s+){0,2}?(?:users?|customers?|clients?|tenants?|players?|"
+    r"patients?|merchants?|accounts?|visitors?|subscribers?|requests?|traffic|orders?|transactions?|payments?|logins?|"
+    r"sessions?|calls?|deliveries|flights|shipments|streams|learners|students|members|viewers|passengers|parcels|"
+    r"packages|downloads|builds|emails|messages|notifications|people|teams?|services?|sites?|regions?|pods?|nodes?)\b",
+    re.I,
+)
+_DURATION_OR_DEGREE = re.compile(
+    r"while|time|period|ages|hours|days|weeks|minutes|prolonged|lengthy|extended|briefly|intermittent|sporadic|"
+    r"occasional|severe|serious|heav|significant|substantial|considerabl|moderate|partial|large|much|massive|huge|"
+    r"widespread|minimal|limited|dramatic|drastic|sharp|roof|rocket|balloon|soar",
+    re.I,
+)
 _SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.M)
 
 
@@ -157,8 +177,16 @@ def check_impact_numbers(ctx) -> None:
             counted = _STATUS_CODE.sub(" ", _VAGUE_COUNT.sub(" ", text))
             if _EXACT.search(counted):
                 continue
-            if section.role == "summary" and not _AFFECTED.search(text):
-                continue  # a summary tells the story too; only its sentences about who was hit are sized
+            if _NOT_EXTENT.match(text, vague.end()) or _AGO.match(text, vague.end()):
+                continue  # "a number of issues", "some bugs", "a few minutes ago": not the size of the impact
+            if section.role == "summary" and not (
+                _AFFECTED.search(text)
+                and any(
+                    _SIZES_WHO.match(text, m.end()) or _DURATION_OR_DEGREE.search(m.group(0))
+                    for m in _VAGUE_EXTENT.finditer(text)
+                )
+            ):
+                continue  # a summary tells the story too; only its sentences sizing who was hit, or how long, count
             start = sentence.start() + len(text) - len(text.lstrip())
             end = sentence.end()
             while end > start and prose[end - 1].isspace():
