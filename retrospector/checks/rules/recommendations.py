@@ -358,6 +358,8 @@ def _vague_action(text: str) -> tuple[int, int, str] | None:
         return None
     if _is_rejected(text):
         return None
+    if not _has_vague_shape(text):
+        return None
     own = _METADATA.sub(lambda m: " " * len(m.group(0)), text)
     pos = 0
     lead = _LEAD.match(own)
@@ -390,11 +392,78 @@ def _vague_action(text: str) -> tuple[int, int, str] | None:
     return offset + match.start(), offset + match.end(), "improve"
 
 
-_PASSIVE_OR_ANYWHERE_CUES = ("be ", "look", "explore", "make", "communicat", "careful")
+_PASSIVE_OR_ANYWHERE_CUES = (
+    "should be",
+    "must be",
+    "shall be",
+    "to be ",
+    "needs to be",
+    "has to be",
+    "ways",
+    "options",
+    "holistic",
+    "more stable",
+    "more robust",
+    "more reliable",
+    "more resilient",
+    "more secure",
+    "more careful",
+    "be more",
+    "communicate better",
+)
+# First words that can open a vague action; anything else is looked at only for the shapes above.
+_VAGUE_FIRST_WORDS = frozenset(
+    """
+    improve improving enhance strengthen optimize optimise streamline tighten harden hardening revisit review
+    reassess re-evaluate reevaluate evaluate assess investigate look take have dig explore consider think discuss
+    sync follow align keep monitor continue address work focus clean get do be make ensure communicate coordinate
+    collaborate prevent reduce increase invest revise rethink refine foster promote encourage sensitize sensitise
+    educate remind raise impress schedule double double-check sort figure socialise socialize share something
+    understand better more proper stronger improved enhanced increased tighter additional further add create write
+    implement introduce put set build provide avoid
+    """.split()
+)
+_LEAD_IN_WORDS = frozenset(
+    """
+    we i you they everyone everybody all the management engineers developers ops operations let's let please kindly
+    try going moving in need needs action todo ai follow-up followup recommendation next lesson lessons takeaway key
+    my reminder
+    """.split()
+)
+_NAMED_OWNER_LEAD = re.compile(
+    r"[\s\-*+\[\]xX>#`_]*@?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?(?:'s\s+team|\s+team)?\s+"
+    r"(?:will|to|shall|should|must|needs?|has|have|is\s+going|are\s+going)\b"
+)
+_FIRST_WORD = re.compile(r"[\s\-*+\[\]xX>#`_]*([A-Za-z][\w'’-]*)")
 
 
 def _might_be_vague(text: str) -> bool:
-    """A cheap first look: a vague start (after any lead-in) or a word the other shapes need."""
+    """A cheap first look: a word that can open a vague action, a lead-in to look past, or a word the other shapes
+    need. Most concrete items stop here."""
+    first = _FIRST_WORD.match(text)
+    word = first.group(1).lower() if first else ""
+    if word in _VAGUE_FIRST_WORDS:
+        return True
+    lower = text.lower()
+    if any(cue in lower for cue in _PASSIVE_OR_ANYWHERE_CUES):
+        return True
+    if word not in _LEAD_IN_WORDS and not _NAMED_OWNER_LEAD.match(text):
+        return False
+    pos = 0
+    lead = _LEAD.match(text)
+    if lead:
+        pos = lead.end()
+    who = _WHO_WILL.match(text, pos)
+    if who:
+        pos = who.end()
+    bold = re.match(r"(?:\*\*|__)\s*", text[pos:])
+    if bold:
+        pos += bold.end()
+    return bool(_VAGUE_START.match(text, pos) or _GENERIC_ONLY.match(text, pos))
+
+
+def _has_vague_shape(text: str) -> bool:
+    """A vague opening after any lead-in, or a vague passive or phrase anywhere (before metadata is looked at)."""
     pos = 0
     lead = _LEAD.match(text)
     if lead:
@@ -407,8 +476,7 @@ def _might_be_vague(text: str) -> bool:
         pos += bold.end()
     if _VAGUE_START.match(text, pos) or _GENERIC_ONLY.match(text, pos):
         return True
-    lower = text.lower()
-    return any(cue in lower for cue in _PASSIVE_OR_ANYWHERE_CUES)
+    return bool(_VAGUE_PASSIVE.search(text) or _VAGUE_ANYWHERE.search(text))
 
 
 def _is_rejected(text: str) -> bool:
