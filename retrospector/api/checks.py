@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema
 from pydantic import create_model
 
+from retrospector.accounts.selectors import organization_people_names
 from retrospector.checks import ConfigError, Document, load_config, run
 from retrospector.checks.catalog import RULES
 from retrospector.checks.config import WORD_LISTS
@@ -84,7 +85,9 @@ def check_markdown(request, payload: CheckIn):
         config = load_config(payload.config.model_dump(exclude_none=True) if payload.config else {})
     except ConfigError as exc:
         raise ValidationError({"config": str(exc)}) from exc
-    findings = run(Document.from_markdown(payload.markdown, template_sections=template_sections), config=config)
+    document = Document.from_markdown(payload.markdown, template_sections=template_sections)
+    # The names of the caller's organization's people count as people (as in the editor).
+    findings = run(document, config=config, people=organization_people_names(request.user.organization_id))
     return {"counts": severity_counts(findings), "findings": [f.as_dict() for f in findings]}
 
 

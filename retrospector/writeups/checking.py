@@ -1,11 +1,14 @@
-"""The write-up checker applied to retrospectives: the organization's and team's settings, sections as input."""
+"""The write-up checker applied to retrospectives: the organization's and team's settings, the people it knows,
+sections as input."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+from retrospector.accounts.selectors import organization_people_names
 from retrospector.checks import Config, ConfigError, Document, Finding, load_config, run
 from retrospector.checks import Section as CheckSection
+from retrospector.timeline.selectors import timeline_people
 
 from .models import Retrospective, Section
 
@@ -21,6 +24,14 @@ def checks_config_for(incident) -> Config:
     return config
 
 
+def people_for(incident) -> list[str]:
+    """The names the checks count as people for an incident's write-up: the organization's users (their usernames,
+    first, last and full names; responders and invitees are among them) and the people acting in the incident's
+    timeline (names and chat handles from imports). Two queries at most, however many people; the second is cached
+    until the timeline changes."""
+    return organization_people_names(incident.organization_id) + timeline_people(incident)
+
+
 def _as_check_section(section: Section, body: str | None = None) -> CheckSection:
     return CheckSection(
         section.key, section.title, section.body if body is None else body, required=section.required, kind=section.kind
@@ -28,13 +39,18 @@ def _as_check_section(section: Section, body: str | None = None) -> CheckSection
 
 
 def retrospective_findings(
-    retrospective: Retrospective, sections: list[Section] | None = None, *, replace: dict[str, str] | None = None
+    retrospective: Retrospective,
+    sections: list[Section] | None = None,
+    *,
+    replace: dict[str, str] | None = None,
+    people: list[str] | None = None,
 ) -> list[Finding]:
     """Findings over the whole write-up; `replace` swaps in unsaved text for a section (the editor's draft)."""
     sections = sections if sections is not None else list(retrospective.sections.all())
     replace = replace or {}
     document = Document.from_sections([_as_check_section(s, replace.get(s.key)) for s in sections])
-    return run(document, config=checks_config_for(retrospective.incident))
+    incident = retrospective.incident
+    return run(document, config=checks_config_for(incident), people=people_for(incident) if people is None else people)
 
 
 def findings_by_section(findings: list[Finding]) -> dict[str, list[Finding]]:
