@@ -49,6 +49,8 @@ def test_it_reports_blame_on_a_user_of_the_organization(org, retro, people, clie
     emeka.save()
     write(retro, "contributing-factors", "Emeka caused the outage.", people["alice"])
     assert "blame" in rules_in(client_for("dana"), retro, "contributing-factors")
+    page = client_for("dana").get(f"/retrospectives/{retro.pk}/").content.decode()
+    assert ">Emeka caused</mark>" in page
 
 
 def test_first_and_last_names_and_usernames_count_too(org, retro, people, client_for):
@@ -105,7 +107,7 @@ def test_the_editor_preview_knows_the_people(retro, people, client_for):
         )
         .content.decode()
     )
-    assert "counterfactual" in html
+    assert "counterfactual" in html and ">Hermione should have pinned</mark>" in html
 
 
 def test_the_api_check_of_markdown_knows_the_callers_organization(org, people, client_for):
