@@ -106,31 +106,40 @@ def mark_passages(
             stack.append((name, block))
 
     starts = _line_starts(source)
+    # For each source line, the innermost block holding it (the shortest; the later of two alike, which is inside).
+    innermost: list[int | None] = [None] * (len(starts) + 1)
+    for index, block in enumerate(blocks):
+        size = block.end_line - block.first_line
+        for line in range(max(0, block.first_line), min(block.end_line, len(innermost))):
+            best = innermost[line]
+            if best is None or size <= blocks[best].end_line - blocks[best].first_line:
+                innermost[line] = index
     pieces: dict[int, list[tuple[int, int, int]]] = {}  # text node -> [(raw start, raw end, passage index)]
     found: set[int] = set()
-    rendered_cache: dict[int, tuple[str, list[tuple[int, int, int]]]] = {}
+    rendered_cache: dict[int, tuple] = {}  # block -> (its source, normalized; its text, normalized)
+    occurrences: dict[tuple[int, str], tuple[list[int], list[int]]] = {}  # where the words are, in each
     for number, passage in enumerate(passages):
         if not 0 <= passage.start < passage.end <= len(source):
             continue
         wanted, _ = _normalized(source[passage.start : passage.end])
         if not wanted:
             continue
-        line = bisect.bisect_right(starts, passage.start) - 1
-        holding = [i for i, b in enumerate(blocks) if b.first_line <= line < b.end_line]
-        if not holding:
+        chosen = innermost[bisect.bisect_right(starts, passage.start) - 1]
+        if chosen is None:
             continue
-        chosen = min(holding, key=lambda i: (blocks[i].end_line - blocks[i].first_line, -i))
         block = blocks[chosen]
-        begin = starts[block.first_line] if block.first_line < len(starts) else len(source)
-        finish = starts[block.end_line] if block.end_line < len(starts) else len(source)
-        block_source, source_where = _normalized(source[begin:finish], begin)
-        before = sum(1 for at in _occurrences(block_source, wanted) if source_where[at] < passage.start)
         if chosen not in rendered_cache:
-            rendered_cache[chosen] = _rendered_text(texts, block.texts)
-        rendered, units = rendered_cache[chosen]
-        places = _occurrences(rendered, wanted)
+            begin = starts[block.first_line] if block.first_line < len(starts) else len(source)
+            finish = starts[block.end_line] if block.end_line < len(starts) else len(source)
+            rendered_cache[chosen] = (_normalized(source[begin:finish], begin), _rendered_text(texts, block.texts))
+        (block_source, source_where), (rendered, units) = rendered_cache[chosen]
+        if (chosen, wanted) not in occurrences:
+            in_source = [source_where[at] for at in _occurrences(block_source, wanted)]
+            occurrences[chosen, wanted] = (in_source, _occurrences(rendered, wanted))
+        in_source, places = occurrences[chosen, wanted]
         if not places:
             continue
+        before = bisect.bisect_left(in_source, passage.start)
         at = places[min(before, len(places) - 1)]
         first_unit, last_unit = units[at], units[at + len(wanted) - 1]
         found.add(number)
@@ -188,11 +197,21 @@ def _spans(texts, own, first, last):
 
 
 def _wrapped(raw: str, spans: list[tuple[int, int, int]], wrap, opened: set[int]) -> str:
-    bounds = sorted({0, len(raw), *(s for s, _, _ in spans), *(e for _, e, _ in spans)})
+    """A text node with its pieces wrapped: cut where any piece starts or ends, each part wrapped by every piece over
+    it (a sweep over the cuts, so many pieces in one long text node stay cheap)."""
+    starting: dict[int, list[int]] = {}
+    ending: dict[int, list[int]] = {}
+    for start, end, number in spans:
+        starting.setdefault(start, []).append(number)
+        ending.setdefault(end, []).append(number)
+    bounds = sorted({0, len(raw), *starting, *ending})
+    active: set[int] = set()
     out = []
     for left, right in zip(bounds, bounds[1:], strict=False):
+        active.difference_update(ending.get(left, ()))
+        active.update(starting.get(left, ()))
         segment = raw[left:right]
-        covering = sorted({number for s, e, number in spans if s <= left and right <= e})
+        covering = sorted(active)
         for number in reversed(covering):
             segment = wrap(number, number not in opened, segment)
         opened.update(covering)

@@ -155,3 +155,16 @@ def test_white_space_between_table_cells_is_never_wrapped():
     html, found = mark(source, passage(source, "Bob | botched"))
     assert found == {0}
     assert "<tr>\n<td><mark" in html and "</td>\n<td><mark" in html
+
+
+@pytest.mark.parametrize("marker", ["", "- "])
+def test_thousands_of_passages_in_one_block_or_in_as_many_are_all_marked(marker):
+    # One paragraph of 3,000 lines, or 3,000 items: each passage's place is looked up, not searched for again.
+    source = "".join(f"{marker}Step {n}: Bob caused it.\n" for n in range(3000))
+    passages, at = [], -1
+    for _ in range(3000):
+        at = source.index("Bob caused", at + 1)
+        passages.append(Passage(at, at + len("Bob caused")))
+    html, found = mark_passages(render_markdown_with_source_lines(source), source, passages, wrap)
+    assert found == set(range(3000)) and html.count("data-first>Bob caused</mark>") == 3000
+    assert 'Step 2999: <mark data-i="2999" data-first>Bob caused</mark> it.' in html
