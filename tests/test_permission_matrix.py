@@ -58,6 +58,13 @@ PAGES = [
         {"version": 1, "base_version": 1},
         WRITE,
     ),
+    (
+        "finding ignore",
+        "post",
+        "/retrospectives/{r}/sections/summary/ignore",
+        {"rule": "section-empty", "passage": "", "reason": "Mine."},
+        WRITE,
+    ),
     ("export md", "get", "/retrospectives/{r}/export.md", None, READ),
     ("export html", "get", "/retrospectives/{r}/export.html", None, READ),
     ("export json", "get", "/retrospectives/{r}/export.json", None, READ),
@@ -328,6 +335,9 @@ def test_refused_writes_change_nothing(world, everyone, visibility, name):
     assert (incident.timeline_seconds, incident.timeline_gap_minutes) == (False, 30)
     assert retrospective.state == "draft"
     assert (summary.body, summary.version) == ("", 1)
+    from retrospector.writeups.models import FindingIgnore
+
+    assert not FindingIgnore.objects.filter(retrospective=retrospective).exists()
     assert incident.retrospectives.count() == 1
 
 

@@ -69,3 +69,15 @@ def people_by_username(*, user: User, usernames: Iterable[str]) -> dict[str, Use
         return {}
     people = User.objects.filter(organization_id=user.organization_id, username__in=list(usernames))
     return {person.username: person for person in people}
+
+
+def organization_people_names(organization_id: int) -> list[str]:
+    """Every name the organization's people go by, for the write-up checks: usernames, first, last and full names.
+    Former (inactive) members too: a write-up may still name them. One query, however many people."""
+    names: list[str] = []
+    rows = User.objects.filter(organization_id=organization_id).values_list(
+        "username", "first_name", "last_name", "full_name"
+    )
+    for row in rows:
+        names.extend(name for name in row if name)
+    return names

@@ -1,14 +1,17 @@
+from datetime import datetime
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
 from ninja import Field, Router, Schema
 from pydantic import create_model
 
+from retrospector.accounts.selectors import organization_people_names
 from retrospector.checks import ConfigError, Document, load_config, run
 from retrospector.checks.catalog import RULES
 from retrospector.checks.config import WORD_LISTS
 from retrospector.checks.findings import SEVERITIES
-from retrospector.writeups.checking import checks_config_for, retrospective_findings, severity_counts
+from retrospector.writeups.checking import checks_config_for, severity_counts
+from retrospector.writeups.checking import retrospective_checks as checks_of
 from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, template_latest_version
 
 from .choices import choices_literal
@@ -68,6 +71,26 @@ class CheckOut(Schema):
     findings: list[FindingOut]
 
 
+class IgnoreOut(Schema):
+    by: str | None = Field(..., description="The username of who ignored it (null once that account is deleted).")
+    reason: str
+    at: datetime
+
+
+class RetrospectiveFindingOut(FindingOut):
+    ignored: bool = Field(
+        ...,
+        description='An editor chose to leave this finding ("ignore here"): it is not in `counts` and not underlined.',
+    )
+    ignore: IgnoreOut | None = Field(..., description="Who ignored it, why and when; null when it counts.")
+
+
+class RetrospectiveCheckOut(Schema):
+    counts: dict[str, int] = Field(..., description="Findings by severity, the ignored ones left out.")
+    ignored: int = Field(..., description="How many findings are ignored.")
+    findings: list[RetrospectiveFindingOut]
+
+
 @router.post(
     "/checks",
     response=responses(200, CheckOut, errors=(400, 413, 403, 422)),
@@ -84,19 +107,42 @@ def check_markdown(request, payload: CheckIn):
         config = load_config(payload.config.model_dump(exclude_none=True) if payload.config else {})
     except ConfigError as exc:
         raise ValidationError({"config": str(exc)}) from exc
-    findings = run(Document.from_markdown(payload.markdown, template_sections=template_sections), config=config)
+    document = Document.from_markdown(payload.markdown, template_sections=template_sections)
+    # The names of the caller's organization's people count as people (as in the editor).
+    findings = run(document, config=config, people=organization_people_names(request.user.organization_id))
     return {"counts": severity_counts(findings), "findings": [f.as_dict() for f in findings]}
 
 
 @router.get(
     "/retrospectives/{retrospective_id}/checks",
-    response=responses(200, CheckOut, errors=(404, 422)),
+    response=responses(200, RetrospectiveCheckOut, errors=(404, 422)),
     summary="Findings of a retrospective's checks",
+    description="Every finding, with whether an editor ignored it (who, why, when). Ignored findings are left out of "
+    "`counts`. The organization's people (users, and the actors of the incident's timeline) count as people.",
 )
 def retrospective_checks(request, retrospective_id: Id):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
-    findings = retrospective_findings(retrospective)
-    return {"counts": severity_counts(findings), "findings": [f.as_dict() for f in findings]}
+    checks = checks_of(retrospective)
+    return {
+        "counts": checks.counts,
+        "ignored": checks.ignored_count,
+        "findings": [
+            {
+                **f.finding.as_dict(),
+                "ignored": f.ignored,
+                "ignore": (
+                    {
+                        "by": f.ignore.ignored_by.username if f.ignore.ignored_by else None,
+                        "reason": f.ignore.reason,
+                        "at": f.ignore.ignored_at,
+                    }
+                    if f.ignore
+                    else None
+                ),
+            }
+            for f in checks.findings
+        ],
+    }
 
 
 __all__ = ["router", "checks_config_for"]

@@ -1,6 +1,6 @@
 """`retrospector lint`: check Markdown write-ups without a database.
 
-    retrospector lint [--format text|json|sarif] [--template KEY] [--config FILE] PATH...
+    retrospector lint [--format text|json|sarif] [--template KEY] [--config FILE] [--people FILE] PATH...
 
 PATHs are files or directories (searched recursively for *.md). Exit status: 0 when no finding
 is an error, 1 when at least one is, 2 on a usage error or a file that cannot be read.
@@ -53,7 +53,25 @@ def _parser() -> argparse.ArgumentParser:
         f"({', '.join(sorted(builtin_template_files()))}) or a YAML file",
     )
     parser.add_argument("--config", metavar="FILE", help="YAML or JSON file with disable, severity and words")
+    parser.add_argument(
+        "--people",
+        metavar="FILE",
+        help="names of your organization's people, one per line (a full name, a first name, a @handle or an e-mail "
+        "address; blank lines and lines starting with # are skipped): each counts as a person, as in the web app",
+    )
     return parser
+
+
+def load_people(path: str) -> list[str]:
+    """The names in a --people file: one a line, blank lines and # comments skipped."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"--people {path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise UsageError(f"--people {path}: cannot read: {exc.strerror or exc}") from exc
+    names = (line.strip() for line in text.splitlines())
+    return [name for name in names if name and not name.startswith("#")]
 
 
 def load_template_sections(key: str) -> list[dict]:
@@ -102,8 +120,14 @@ def _collect(paths: list[str]) -> tuple[list[str], list[str]]:
     return files, problems
 
 
-def lint_text(text: str, *, template_sections: list[dict] | None = None, config: Config | None = None) -> list[Finding]:
-    return run(Document.from_markdown(text, template_sections=template_sections), config or Config())
+def lint_text(
+    text: str,
+    *,
+    template_sections: list[dict] | None = None,
+    config: Config | None = None,
+    people: list[str] | tuple[str, ...] = (),
+) -> list[Finding]:
+    return run(Document.from_markdown(text, template_sections=template_sections), config or Config(), people=people)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         args = _parser().parse_args(argv)
         template = load_template_sections(args.template) if args.template else None
         config = load_config(args.config) if args.config else Config()
+        people = load_people(args.people) if args.people else []
     except UsageError as exc:
         print(f"retrospector lint: {exc}", file=err)
         return 2
@@ -137,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         except OSError as exc:
             problems.append(f"{name}: cannot read: {exc.strerror or exc}")
             continue
-        for finding in lint_text(text, template_sections=template, config=config):
+        for finding in lint_text(text, template_sections=template, config=config, people=people):
             results.append((name, finding))
 
     for problem in problems:

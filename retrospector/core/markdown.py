@@ -39,7 +39,9 @@ __all__ = [
     "image_host_error",
     "markdown_size_error",
     "render_markdown",
+    "render_markdown_with_source_lines",
     "restrict_images",
+    "strip_source_lines",
 ]
 
 MAX_MARKDOWN_BYTES = 1_000_000
@@ -192,6 +194,39 @@ def _build_cleaner():
 
 _CLEAN = _build_cleaner()
 
+# The same cleaner, keeping the source-line attributes render_markdown_with_source_lines puts on blocks (digits only).
+SOURCE_LINE_ATTRIBUTES = ("data-sl", "data-el")
+_SOURCE_LINE_TAGS = ("p", "li", "tr", "pre", "code", "h1", "h2", "h3", "h4", "h5", "h6")
+
+
+def _build_cleaner_with_source_lines():
+    attributes = {tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()}
+    for tag in _SOURCE_LINE_TAGS:
+        attributes.setdefault(tag, set()).update(SOURCE_LINE_ATTRIBUTES)
+
+    def keep(tag: str, attr: str, value: str) -> str | None:
+        if attr in SOURCE_LINE_ATTRIBUTES:
+            return value if value.isascii() and value.isdigit() else None
+        return _filter_attribute(tag, attr, value)
+
+    return nh3.Cleaner(
+        tags=set(ALLOWED_TAGS),
+        clean_content_tags=set(DROPPED_CONTENT_TAGS),
+        attributes=attributes,
+        tag_attribute_values={
+            tag: {attr: set(values) for attr, values in attrs.items()}
+            for tag, attrs in _ALLOWED_ATTRIBUTE_VALUES.items()
+        },
+        attribute_filter=keep,
+        url_schemes=set(ALLOWED_URL_SCHEMES),
+        link_rel=LINK_REL,
+        strip_comments=True,
+        generic_attribute_prefixes=set(),
+    ).clean
+
+
+_CLEAN_WITH_SOURCE_LINES = _build_cleaner_with_source_lines()
+
 # --------------------------------------------------------------------------
 # Public API
 # --------------------------------------------------------------------------
@@ -209,6 +244,43 @@ def render_markdown(text: str) -> str:
         except UnicodeEncodeError:
             text = text.encode("utf-8", "replace").decode("utf-8")
     return _CLEAN(_PARSER.render(text))
+
+
+_BLOCKS_WITH_SOURCE_LINES = frozenset(
+    {"paragraph_open", "list_item_open", "heading_open", "tr_open", "fence", "code_block"}
+)
+
+
+def _mark_source_lines(tokens) -> None:
+    """data-sl / data-el on each block that renders a tag: the 0-based first line of its source and the line after its
+    last. A table's row holds its cells' text; a tight list's paragraphs are not rendered (their item is)."""
+    for token in tokens:
+        if token.map and not token.hidden and token.type in _BLOCKS_WITH_SOURCE_LINES:
+            token.attrSet("data-sl", str(token.map[0]))
+            token.attrSet("data-el", str(token.map[1]))
+
+
+def render_markdown_with_source_lines(text: str) -> str:
+    """As render_markdown, with blocks carrying the source lines they were rendered from (see _mark_source_lines):
+    for placing things found in the Markdown (the checks' findings) in the HTML. strip_source_lines takes them off."""
+    if not text:
+        return ""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            text = text.encode("utf-8", "replace").decode("utf-8")
+    tokens = _PARSER.parse(text)
+    _mark_source_lines(tokens)
+    return _CLEAN_WITH_SOURCE_LINES(_PARSER.renderer.render(tokens, _PARSER.options, {}))
+
+
+_SOURCE_LINE_ATTRIBUTE = re.compile(r' data-(?:sl|el)="[0-9]*"')
+
+
+def strip_source_lines(html: str) -> str:
+    """render_markdown_with_source_lines's HTML without its source-line attributes: render_markdown's."""
+    return _SOURCE_LINE_ATTRIBUTE.sub("", html)
 
 
 def _format_mb(n_bytes: int) -> str:

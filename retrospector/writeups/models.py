@@ -186,3 +186,44 @@ class Revision(models.Model):
 
     def __str__(self):
         return f"version {self.version}"
+
+
+class FindingIgnore(models.Model):
+    """A finding of the write-up checks that an editor chose to leave, with why. Keyed by the section, the rule and the
+    passage's text (not its line), so it holds while the rest of the section changes; it covers every place in the
+    section where the same rule finds the same words. Un-ignoring keeps the row (who and when): the history."""
+
+    PASSAGE_MAX = 500
+
+    retrospective = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="finding_ignores")
+    section_key = models.SlugField(max_length=60)
+    rule = models.CharField(max_length=60)
+    passage = models.CharField(
+        max_length=PASSAGE_MAX,
+        blank=True,
+        help_text="The Markdown the finding points at (its first 500 characters); empty for a whole section.",
+    )
+    reason = SingleLineField(max_length=300)
+    ignored_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    ignored_at = models.DateTimeField(auto_now_add=True)
+    unignored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    unignored_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ignored_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["retrospective", "section_key", "rule", "passage"],
+                condition=models.Q(unignored_at__isnull=True),
+                name="finding_ignored_once",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rule} in {self.section_key}: {self.passage[:40]}"
+
+    @property
+    def active(self) -> bool:
+        return self.unignored_at is None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from retrospector.accounts.models import Role, Team, User
 from retrospector.accounts.selectors import has_team_role
+from retrospector.checks import RULES
 from retrospector.core.errors import ConflictError
 from retrospector.core.markdown import markdown_size_error, render_markdown
 from retrospector.core.template_definitions import TemplateDefinition, builtin_definitions
@@ -15,7 +16,16 @@ from retrospector.core.text import single_line
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
 
-from .models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion, body_is_empty
+from .models import (
+    FindingIgnore,
+    Retrospective,
+    Revision,
+    Section,
+    StateChange,
+    Template,
+    TemplateVersion,
+    body_is_empty,
+)
 from .selectors import can_edit_retrospective, template_by_key, template_latest_version
 
 State = Retrospective.State
@@ -359,3 +369,50 @@ def retrospective_import_markdown(
         for s in Section.objects.filter(retrospective=retrospective)
     )
     return retrospective
+
+
+# --- Findings of the checks left on purpose ----------------------------------------------------
+
+IGNORE_FORBIDDEN = "Only people who can edit this retrospective can ignore its findings or take an ignore back."
+
+
+@transaction.atomic
+def finding_ignore(
+    *, retrospective: Retrospective, section_key: str, rule: str, passage: str, reason: str, by: User
+) -> FindingIgnore:
+    """Leave a finding of the checks on purpose: the rule's findings on these words in this section no longer count.
+    Ignoring what is already ignored returns the standing ignore (its first reason stays)."""
+    if not can_edit_retrospective(by, retrospective):
+        raise PermissionDenied(IGNORE_FORBIDDEN)
+    reason = single_line(reason)
+    if not reason:
+        raise ValidationError({"reason": "Say in a few words why this finding is fine here."})
+    if len(reason) > 300:
+        raise ValidationError({"reason": f"Keep the reason under 300 characters (this one has {len(reason)})."})
+    if rule not in RULES:
+        raise ValidationError({"rule": f"Unknown rule {rule!r}."})
+    if not retrospective.sections.filter(key=section_key).exists():
+        raise ValidationError({"section": f"This retrospective has no section {section_key!r}."})
+    passage = (passage or "")[: FindingIgnore.PASSAGE_MAX]
+    key = dict(retrospective=retrospective, section_key=section_key, rule=rule, passage=passage)
+    standing = FindingIgnore.objects.filter(**key, unignored_at__isnull=True).first()
+    if standing is not None:
+        return standing
+    try:
+        with transaction.atomic():
+            return FindingIgnore.objects.create(**key, reason=reason, ignored_by=by)
+    except IntegrityError:  # someone ignored the same finding at the same moment
+        return FindingIgnore.objects.get(**key, unignored_at__isnull=True)
+
+
+@transaction.atomic
+def finding_unignore(*, ignore: FindingIgnore, by: User) -> FindingIgnore:
+    """Count the finding again. The row stays, with who took the ignore back and when."""
+    current = FindingIgnore.objects.select_for_update().select_related("retrospective__incident").get(pk=ignore.pk)
+    if not can_edit_retrospective(by, current.retrospective):
+        raise PermissionDenied(IGNORE_FORBIDDEN)
+    if current.unignored_at is None:
+        current.unignored_at = timezone.now()
+        current.unignored_by = by
+        current.save(update_fields=["unignored_at", "unignored_by"])
+    return current

@@ -20,6 +20,12 @@ urlpatterns = [
         name="section_fill_timeline",
     ),
     path("retrospectives/<int:pk>/sections/<slug:key>/restore", views.section_restore_view, name="section_restore"),
+    path("retrospectives/<int:pk>/sections/<slug:key>/ignore", views.finding_ignore_view, name="finding_ignore"),
+    path(
+        "retrospectives/<int:pk>/ignored/<int:ignore_pk>/unignore",
+        views.finding_unignore_view,
+        name="finding_unignore",
+    ),
     path("preview", views.markdown_preview, name="markdown_preview"),
     path("writeups/", views.done_list, name="done_list"),
     path("templates/", views.template_list, name="template_list"),

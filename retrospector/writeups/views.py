@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
 from retrospector.core.errors import ConflictError
@@ -19,6 +20,7 @@ from retrospector.core.template_definitions import (
 )
 from retrospector.incidents.selectors import can_edit_incident, incident_editable_or_403
 
+from .checking import marked_html, retrospective_checks
 from .export import EXPORT_FORMATS, export_response
 from .forms import (
     ImportMarkdownForm,
@@ -44,6 +46,8 @@ from .selectors import (
 from .services import (
     TRANSITION_LABELS,
     TRANSITIONS,
+    finding_ignore,
+    finding_unignore,
     retrospective_import_markdown,
     retrospective_start,
     retrospective_transition,
@@ -100,31 +104,35 @@ def retrospective_new(request, incident_pk):
 
 @login_required
 def retrospective_detail(request, pk):
-    from .checking import findings_by_section, retrospective_findings, severity_counts
-
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     sections = list(retrospective.sections.all())
     can_edit = can_edit_retrospective(request.user, retrospective)
-    findings = retrospective_findings(retrospective, sections)
-    grouped = findings_by_section(findings)
+    checks = retrospective_checks(retrospective, sections)
     transitions = (
         [(state, TRANSITION_LABELS[(retrospective.state, state)]) for state in TRANSITIONS[retrospective.state]]
         if can_edit
         else []
     )
+    rows = []
+    for section in sections:
+        findings = checks.for_section(section.key)
+        html = _section_html(request, section.body, section.html, findings)
+        rows.append((section, html, findings, checks.counted_in(section.key)))
     return render(
         request,
         "writeups/detail.html",
         {
             "retrospective": retrospective,
             "incident": retrospective.incident,
-            "sections": [(s, _for_reader(request, s.html), grouped.get(s.key, [])) for s in sections],
-            "finding_counts": severity_counts(findings),
+            "sections": rows,
+            "checks": checks,
+            "finding_counts": checks.counts,
             "filled": sum(1 for s in sections if not s.is_empty),
             "can_edit": can_edit,
             "can_assign": can_edit_incident(request.user, retrospective.incident),
             "transitions": sorted(transitions, key=lambda t: t[1]),
             "state_changes": retrospective.state_changes.select_related("by"),
+            "in_page": True,
         },
     )
 
@@ -134,23 +142,62 @@ def _for_reader(request, html: str) -> str:
     return restrict_images(html, request.user.organization.image_hosts)
 
 
-def _section_display(request, retrospective, section, *, status=200):
-    from .checking import findings_by_section, retrospective_findings
+def _section_html(request, body: str, rendered: str, findings) -> str:
+    """A section's HTML for the reader, with its counted findings underlined where they can be found (the others stay
+    in the list of findings only). `rendered` is the stored rendering of `body`, used when nothing is to be marked."""
+    marked = marked_html(body, findings)
+    return _for_reader(request, rendered if marked is None else marked)
 
+
+def _in_page(request) -> bool:
+    """Whether the request comes from a section inside the retrospective's page (which has the list of sections and
+    the ignored findings to update), not from the editor's own page."""
+    return request.GET.get("in_page") == "1" or request.POST.get("in_page") == "1"
+
+
+def _counts_update(request, retrospective, checks, key: str, *, in_page: bool, can_edit: bool) -> str:
+    """Out-of-band updates for htmx: the section's count and the retrospective's counts, and on its page the list of
+    sections' count and the ignored findings."""
+    context = {
+        "retrospective": retrospective,
+        "checks": checks,
+        "finding_counts": checks.counts,
+        "key": key,
+        "count": checks.counted_in(key),
+        "in_page": in_page,
+        "can_edit": can_edit,
+        "oob": True,
+    }
+    html = render_to_string("writeups/_check_counts.html", context, request=request)
+    if in_page:
+        html += render_to_string("writeups/_ignored_findings.html", context, request=request)
+    return html
+
+
+def _section_display(request, retrospective, section, *, status=200, error=None):
     sections = [section if s.pk == section.pk else s for s in retrospective.sections.all()]
-    findings = findings_by_section(retrospective_findings(retrospective, sections)).get(section.key, [])
-    return render(
+    checks = retrospective_checks(retrospective, sections)
+    findings = checks.for_section(section.key)
+    can_edit = can_edit_retrospective(request.user, retrospective)
+    in_page = _in_page(request)
+    response = render(
         request,
         "writeups/_section.html",
         {
             "retrospective": retrospective,
             "section": section,
-            "html": _for_reader(request, section.html),
+            "html": _section_html(request, section.body, section.html, findings),
             "findings": findings,
-            "can_edit": can_edit_retrospective(request.user, retrospective),
+            "count": checks.counted_in(section.key),
+            "can_edit": can_edit,
+            "in_page": in_page,
+            "ignore_error": error,
         },
         status=status,
     )
+    if _is_htmx(request):
+        response.write(_counts_update(request, retrospective, checks, section.key, in_page=in_page, can_edit=can_edit))
+    return response
 
 
 @login_required
@@ -165,12 +212,9 @@ def section_edit(request, pk, key):
     section = _section_or_404(retrospective, key)
     if not can_edit_retrospective(request.user, retrospective):
         raise PermissionDenied("You can read this retrospective but not change it.")
-    from .checking import findings_by_section, retrospective_findings
-
     form = SectionForm(request.POST or None, initial={"body": section.body, "base_version": section.version})
-    context = {"retrospective": retrospective, "section": section, "form": form}
-    if request.method == "GET":
-        context["findings"] = findings_by_section(retrospective_findings(retrospective)).get(section.key, [])
+    in_page = _is_htmx(request) and (request.method == "GET" or _in_page(request))
+    context = {"retrospective": retrospective, "section": section, "form": form, "in_page": in_page, "can_edit": True}
     if request.method == "POST" and form.is_valid():
         try:
             section = section_save(
@@ -210,7 +254,16 @@ def section_edit(request, pk, key):
             context,
             status=status,
         )
-    context["preview"] = _for_reader(request, section.html)
+    checks = retrospective_checks(retrospective)
+    findings = checks.for_section(section.key)
+    context.update(
+        findings=findings,
+        checks=checks,
+        finding_counts=checks.counts,
+        count=checks.counted_in(section.key),
+        editing=True,
+        preview=_section_html(request, section.body, section.html, findings),
+    )
     return render(
         request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context
     )
@@ -235,35 +288,59 @@ def preview_part(body: str) -> str:
     return body[: cut if cut > PREVIEW_CHARACTERS // 2 else PREVIEW_CHARACTERS]
 
 
-@login_required
-@require_POST
-def markdown_preview(request):
-    from django.template.loader import render_to_string
-
-    from retrospector.core.markdown import markdown_size_error
-
-    from .checking import findings_by_section, retrospective_findings
-
-    body = request.POST.get("body", "")
-    if error := markdown_size_error(body):
-        return HttpResponse(f'<p class="error">{error}</p>')
+def _preview_html(request, body: str, findings=()) -> str:
+    """The preview of a draft: its beginning (preview_part) rendered, with the findings found there underlined."""
     shown = preview_part(body)
-    html = _for_reader(request, render_markdown(shown)) or '<p class="muted">Nothing to preview yet.</p>'
+    marked = marked_html(shown, list(findings)) if findings else None
+    html = _for_reader(request, marked if marked is not None else render_markdown(shown))
+    html = html or '<p class="muted">Nothing to preview yet.</p>'
     if len(shown) < len(body):
         html += (
             f'<p class="muted preview-cut">The preview shows the first {len(shown):,} of {len(body):,} characters; '
             "the whole text is rendered when you save.</p>"
         )
-    # Inside a retrospective, the same request brings the checks' findings for the draft (an out-of-band swap).
+    return html
+
+
+def _draft_response(request, retrospective, key: str, body: str, *, error: str | None = None) -> HttpResponse:
+    """What the editor's preview gets for a draft: the preview with its findings underlined and, out of band, the
+    section's list of findings, its count and the retrospective's counts (and on the retrospective's page the list of
+    sections' counts and the ignored findings)."""
+    checks = retrospective_checks(retrospective, replace={key: body})
+    findings = checks.for_section(key)
+    can_edit = can_edit_retrospective(request.user, retrospective)
+    in_page = _in_page(request)
+    html = _preview_html(request, body, findings)
+    context = {
+        "retrospective": retrospective,
+        "findings": findings,
+        "key": key,
+        "oob": True,
+        "editing": True,
+        "can_edit": can_edit,
+        "in_page": in_page,
+        "ignore_error": error,
+    }
+    html += render_to_string("writeups/_findings.html", context, request=request)
+    html += _counts_update(request, retrospective, checks, key, in_page=in_page, can_edit=can_edit)
+    return HttpResponse(html)
+
+
+@login_required
+@require_POST
+def markdown_preview(request):
+    from retrospector.core.markdown import markdown_size_error
+
+    body = request.POST.get("body", "").replace("\r\n", "\n")  # as saving stores it, so lines are counted alike
+    if error := markdown_size_error(body):
+        return HttpResponse(f'<p class="error">{error}</p>')
+    # Inside a retrospective, the same request brings the checks' findings for the draft (out-of-band swaps).
     retrospective_pk, key = request.GET.get("retrospective", ""), request.GET.get("section", "")
     if retrospective_pk.isdigit() and key:
         retrospective = select_retrospective(user=request.user, pk=int(retrospective_pk))
         if retrospective is not None and any(s.key == key for s in retrospective.sections.all()):
-            findings = findings_by_section(retrospective_findings(retrospective, replace={key: body})).get(key, [])
-            html += render_to_string(
-                "writeups/_findings.html", {"findings": findings, "key": key, "oob": True}, request=request
-            )
-    return HttpResponse(html)
+            return _draft_response(request, retrospective, key, body)
+    return HttpResponse(_preview_html(request, body))
 
 
 def _line_diff(old: str, new: str) -> list[tuple[str, str]]:
@@ -326,6 +403,67 @@ def section_restore_view(request, pk, key):
         return redirect("section_history", pk=pk, key=key)
     messages.success(request, f"Restored version {version} of “{section.title}” as a new version.")
     return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
+
+
+# --- Findings left on purpose ("ignore here") -------------------------------------------------
+
+
+def _after_ignore_change(request, retrospective, section, *, done: str, error: str | None):
+    """Where an ignore or un-ignore leads. Without JavaScript: back to the section (or its editor), with a message.
+    With htmx from the editor (the draft comes along as `body`): the draft's preview and findings again; from the
+    section as it reads: the section again. Either way with the counts and lists out of band."""
+    if not _is_htmx(request):
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, done)
+        if request.POST.get("from") == "edit":
+            return redirect("section_edit", pk=retrospective.pk, key=section.key)
+        return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
+    if "body" in request.POST:
+        body = request.POST["body"].replace("\r\n", "\n")
+        return _draft_response(request, retrospective, section.key, body, error=error)
+    return _section_display(request, retrospective, section, error=error)
+
+
+@login_required
+@require_POST
+def finding_ignore_view(request, pk, key):
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
+    section = _section_or_404(retrospective, key)
+    error = None
+    try:
+        ignore = finding_ignore(
+            retrospective=retrospective,
+            section_key=section.key,
+            rule=request.POST.get("rule", ""),
+            passage=request.POST.get("passage", "").replace("\r\n", "\n"),
+            reason=request.POST.get("reason", ""),
+            by=request.user,
+        )
+    except ValidationError as exc:
+        error = " ".join(exc.messages)
+        done = ""
+    else:
+        done = f"Ignored “{ignore.rule}” in “{section.title}”: it no longer counts."
+    return _after_ignore_change(request, retrospective, section, done=done, error=error)
+
+
+@login_required
+@require_POST
+def finding_unignore_view(request, pk, ignore_pk):
+    retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
+    ignore = retrospective.finding_ignores.filter(pk=ignore_pk).first()
+    if ignore is None:
+        raise Http404("No such ignored finding.")
+    ignore = finding_unignore(ignore=ignore, by=request.user)
+    section = next((s for s in retrospective.sections.all() if s.key == ignore.section_key), None)
+    if section is None:  # the section is gone: nothing to show again but the page
+        messages.success(request, f"“{ignore.rule}” counts again.")
+        return redirect(retrospective_url(retrospective))
+    return _after_ignore_change(
+        request, retrospective, section, done=f"“{ignore.rule}” in “{section.title}” counts again.", error=None
+    )
 
 
 @login_required

@@ -115,7 +115,7 @@ def new_context(browser, site, console):
     yield make
     for context in contexts:
         context.close()
-    assert console.csp_violations() == [], "Content Security Policy violations in the browser console"
+    assert console.csp_violations() == [], f"Content Security Policy violations: {console.csp_violations()}"
 
 
 def login_context(context, base_url, user):

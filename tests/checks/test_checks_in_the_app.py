@@ -28,7 +28,7 @@ def test_the_editor_checks_the_draft_as_the_author_types(retro, client_for):
         {"body": "Bob should have checked the replica lag."},
     )
     html = response.content.decode()
-    assert "<p>Bob should have checked the replica lag.</p>" in html
+    assert "<p><mark " in html and ">Bob should have checked</mark>" in html and " the replica lag.</p>" in html
     assert 'id="findings-contributing-factors" aria-live="polite" hx-swap-oob="true"' in html
     assert "counterfactual" in html
 

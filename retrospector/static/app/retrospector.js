@@ -2,7 +2,7 @@
 document.addEventListener("keydown", function (event) {
   // Ctrl/Cmd+Enter in a section editor saves it.
   if ((event.ctrlKey || event.metaKey) && event.key === "Enter" && event.target.tagName === "TEXTAREA") {
-    var form = event.target.closest("form");
+    var form = event.target.form || event.target.closest("form");
     if (form) {
       event.preventDefault();
       form.requestSubmit();
@@ -51,4 +51,11 @@ document.addEventListener("keydown", function (event) {
     event.preventDefault();
     cancel.click();
   }
+});
+document.addEventListener("keydown", function (event) {
+  // Escape hides the tooltip of the finding that has focus (it shows again when focus comes back).
+  var mark = event.target;
+  if (event.key !== "Escape" || !mark.classList || !mark.classList.contains("finding-mark")) { return; }
+  mark.classList.add("tip-dismissed");
+  mark.addEventListener("blur", function () { mark.classList.remove("tip-dismissed"); }, { once: true });
 });
