@@ -13,7 +13,7 @@ WRITE_UP = """# Checkout outage
 
 ## Contributing factors
 
-- Emeka caused the outage.
+- Okonkwo caused the outage.
 - Hermione should have pinned the version.
 """
 
@@ -45,7 +45,7 @@ def test_names_in_the_people_file_count_as_people(tmp_path, lint):
     _, before, _ = lint("--format", "json", str(doc))
     assert "blame" not in rules(before) and "counterfactual" not in rules(before)
 
-    people = write(tmp_path / "people.txt", "# our people\nEmeka Okafor\n\n@hermione\n")
+    people = write(tmp_path / "people.txt", "# our people\nChidi Okonkwo\n\n@hermione\n")
     code, out, err = lint("--format", "json", "--people", str(people), str(doc))
     assert (code, err) == (1, "")
     assert rules(out)["blame"] == {5} and rules(out)["counterfactual"] == {6}

@@ -1,6 +1,6 @@
 """The write-up checks know the organization's people: its users and the people acting in the incident's timeline
-count as people, so "Emeka caused the outage" is blame when Emeka works here. Only this organization's people, in a
-bounded number of queries however many there are."""
+count as people, so "Okonkwo caused the outage" is blame when Chidi Okonkwo works here. Only this organization's
+people, in a bounded number of queries however many there are."""
 
 from datetime import timedelta
 
@@ -44,13 +44,14 @@ def add_actor(incident, name, by, *, kind="person", minutes=10):
 def test_it_reports_blame_on_a_user_of_the_organization(org, retro, people, client_for):
     from conftest import make_user
 
-    emeka = make_user(org, "emeka.o")
-    emeka.full_name = "Emeka Okafor"
-    emeka.save()
-    write(retro, "contributing-factors", "Emeka caused the outage.", people["alice"])
+    # A surname used as a nickname: no list of given names holds it, only the organization knows it is a person.
+    okonkwo = make_user(org, "chidi.o")
+    okonkwo.full_name = "Chidi Okonkwo"
+    okonkwo.save()
+    write(retro, "contributing-factors", "Okonkwo caused the outage.", people["alice"])
     assert "blame" in rules_in(client_for("dana"), retro, "contributing-factors")
     page = client_for("dana").get(f"/retrospectives/{retro.pk}/").content.decode()
-    assert ">Emeka caused</mark>" in page
+    assert ">Okonkwo caused</mark>" in page
 
 
 def test_first_and_last_names_and_usernames_count_too(org, retro, people, client_for):
@@ -69,8 +70,8 @@ def test_a_person_of_another_organization_is_not_one_of_ours(retro, people, clie
 
     from retrospector.accounts.services import organization_create
 
-    make_user(organization_create(name="Globex", slug="globex"), "emeka")
-    write(retro, "contributing-factors", "Emeka caused the outage.", people["alice"])
+    make_user(organization_create(name="Globex", slug="globex"), "okonkwo")
+    write(retro, "contributing-factors", "Okonkwo caused the outage.", people["alice"])
     assert "blame" not in rules_in(client_for("bob"), retro, "contributing-factors")
 
 
@@ -113,12 +114,12 @@ def test_the_editor_preview_knows_the_people(retro, people, client_for):
 def test_the_api_check_of_markdown_knows_the_callers_organization(org, people, client_for):
     from conftest import make_user
 
-    make_user(org, "emeka")
+    make_user(org, "okonkwo")
     data = (
         client_for("bob")
         .post(
             "/api/v1/checks",
-            {"markdown": "## Contributing factors\n\nEmeka caused the outage.\n"},
+            {"markdown": "## Contributing factors\n\nOkonkwo caused the outage.\n"},
             content_type="application/json",
         )
         .json()
