@@ -663,6 +663,34 @@ def _negated_mention(prose: str, start: int) -> bool:
     )
 
 
+_WHO = re.compile(r"\b(?:whoever|whomever|who)\b", re.I)
+_PREVIOUS_WORD = re.compile(r"(@?[^\W\d][\w'’-]*)[\s,()*_]*$")
+_BETWEEN_SUBJECT_AND_VERB = frozenset(
+    "just then also had has have was were is are did does accidentally mistakenly wrongly incorrectly inadvertently "
+    "unknowingly unwittingly clearly obviously simply really actually apparently again never once finally who "
+    "that which".split()
+)
+
+
+def _could_follow_a_person(prose: str, pos: int, people) -> bool:
+    """A quick look at the word before a verb: a person, a name, a role, or a word that may stand between them."""
+    previous = _PREVIOUS_WORD.search(prose, max(0, pos - 40), pos)
+    if previous is None:
+        return True  # the start of a row or sentence: let the full look decide
+    if _WHO.search(prose, max(0, pos - 80), pos):
+        return True  # "Whoever merged the hotfix broke ...", "the engineer who ran it broke ..."
+    word = previous.group(1)
+    low = word.lower()
+    return (
+        word[:1].isupper()
+        or word.startswith("@")
+        or low in _BETWEEN_SUBJECT_AND_VERB
+        or people.is_person(word)
+        or low.endswith(("'s", "’s"))
+        or previous.group(0).rstrip().endswith(")")
+    )
+
+
 def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
     people = ctx.people
     matches = _CAUSE_STARTING.finditer(prose, lowered, section.view)
@@ -672,8 +700,10 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
         adverbed = match.groupdict().get("adverbed")
         if adverbed and not (adverbed.lower() in HUMAN_DECISION_FORMS or adverbed.lower().endswith("ed")):
             continue
+        if not _could_follow_a_person(prose, match.start(), people):
+            continue
         agent = _agent_before(prose, match.start(), people, verb=(adverbed or verb.split()[0]))
-        if agent is None or (agent[1].lower() in ("we", "i") and not verb.lower().startswith(("botch", "mis", "fat"))):
+        if agent is None or (agent[1].lower() == "we" and not verb.lower().startswith(("botch", "mis", "fat"))):
             continue
         first = verb.split()[0].lower()
         if (
