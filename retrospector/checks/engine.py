@@ -10,7 +10,7 @@ from .catalog import RULES
 from .config import Config, parse_directive
 from .document import Document, Section
 from .findings import Finding
-from .language import TOKEN, People
+from .language import TOKEN, People, remembering_finds
 
 
 class Context:
@@ -228,9 +228,10 @@ def run(doc: Document | str, config: Config | dict | None = None, people: Iterab
         config = Config()
     elif isinstance(config, dict):
         config = Config.from_dict(config)
-    ctx = Context(doc, config, people)
-    for check in ALL_CHECKS:
-        check(ctx)
+    with remembering_finds():
+        ctx = Context(doc, config, people)
+        for check in ALL_CHECKS:
+            check(ctx)
     if doc.is_markdown:
         return sorted(ctx.findings, key=lambda f: f.sort_key)
     order = {s.key: i for i, s in enumerate(doc.sections)}

@@ -7,6 +7,7 @@ helpers answer "not a person", because a missed finding costs less than a false 
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass, field
 
 from . import lexicon
@@ -379,16 +380,49 @@ def next_word(text: str, pos: int, skip: frozenset[str] = frozenset()) -> tuple[
     return None
 
 
+_FOUND = threading.local()
+
+
 def find_all(lowered: str, needles) -> list[int]:
-    """Every offset where any needle occurs (str.find, so it runs at C speed)."""
+    """Every offset where any needle occurs (str.find, so it runs at C speed).
+
+    Within one run of the checks (see `remembering_finds`), each needle is looked for once per text: many rules
+    share their anchor words.
+    """
+    memo = getattr(_FOUND, "memo", None)
     positions = []
     for needle in needles:
+        if memo is not None:
+            key = (id(lowered), needle)
+            hit = memo.get(key)
+            if hit is not None and hit[0] is lowered:
+                positions.extend(hit[1])
+                continue
+        found = []
         find = lowered.find
         i = find(needle)
         while i != -1:
-            positions.append(i)
+            found.append(i)
             i = find(needle, i + 1)
+        if memo is not None:
+            memo[key] = (lowered, found)
+        positions.extend(found)
     return positions
+
+
+class remembering_finds:
+    """A context in which find_all remembers what it found (per thread; forgotten on exit)."""
+
+    def __enter__(self):
+        self.outer = getattr(_FOUND, "memo", None)
+        if self.outer is None:
+            _FOUND.memo = {}
+        return self
+
+    def __exit__(self, *exc):
+        if self.outer is None:
+            _FOUND.memo = None
+        return False
 
 
 def anchored(pattern: re.Pattern, text: str, lowered: str, anchors, before: int = 80, after: int = 160):
