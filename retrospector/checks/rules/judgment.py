@@ -76,15 +76,16 @@ _JUDGMENTS = (
     r"(?:fell|falling|was|were) asleep on the job",
     r"human (?:mistakes?|slips?|lapses?|oversights?)",
     (("manual",), r"manual (?:errors?|mistakes?)"),
-    r"(?:fault|blame|responsibility) (?:lies|lay|rests|rested|falls|fell|sits|sat) (?:squarely |entirely |solely )?"
-    r"(?:with|on)",
+    r"(?:fault|blame|responsibility)(?:\s+for\s+[^.;:]{1,60}?)? (?:lies|lay|rests|rested|falls|fell|sits|sat) "
+    r"(?:squarely |entirely |solely )?(?:with|on)",
     r"(?:should|must|will|needs? to|ought to|has to|have to) be (?:formally |immediately |officially )?"
     r"(?:fired|disciplined|reprimanded|written up|let go|sanctioned|punished|held accountable|retrained|"
     r"put on (?:a )?(?:pip|performance plan)|named|removed from (?:the )?(?:rota|rotation|team|on-?call))",
     r"(?:disciplinary (?:action|measures?|process|hearing|review)|performance improvement plan|written warning|"
     r"formal warning|name and shame|naming and shaming)",
     r"(?:clearly|obviously|evidently|plainly) (?:doesn't|does not|didn't|did not|don't|do not|can't|cannot|"
-    r"doesn’t|didn’t|don’t|can’t) (?:really |even |fully )?(?:understand|know|grasp|get|care)",
+    r"doesn’t|didn’t|don’t|can’t) (?:really |even |fully )?(?:understand|know|grasp|get|care|read|check|look|test|"
+    r"think|review|bother)",
     (
         ("no idea", "no clue", "no business"),
         r"(?:has|have|had) no (?:idea|clue|business) (?:what|how|touching|running|deploying|being)",
@@ -96,10 +97,33 @@ _JUDGMENTS = (
     r"(?:mistake|error|move)",
     r"(?:repeat|serial) offender",
     r"should have known better",
-    r"typical of (?:him|her|them)",
+    (("typical of",), r"typical of (?:him|her|them|[A-Z][\w-]+)"),
+    (("unforced",), r"unforced (?:error|mistake)s?"),
+    (("yolo",), r"yolo(?:'d|’d|ed|ing)?"),
     (
-        ("on me", "on him", "on her"),
-        r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:all\s+)?on\s+(?:me|him|her)",
+        ("handle",),
+        r"(?:cannot|can't|can’t|could not|couldn't|can not)\s+handle\s+(?:the\s+)?(?:pressure|stress|it|the\s+job)",
+    ),
+    (
+        ("rely", "count on", "depend on"),
+        r"(?:cannot|can't|can’t|can not|could not|couldn't)\s+(?:rely|count|depend)\s+on\s+"
+        r"(?:him|her|them|[A-Z][\w-]+|the\s+\w+)",
+    ),
+    (
+        ("not careful", "not attentive", "not thorough", "not diligent", "not reliable", "not competent"),
+        r"(?:he|she|they|who|you|i)\s+(?:is|was|are|were|am)\s+not\s+(?:careful|attentive|thorough|diligent|reliable|"
+        r"competent)",
+    ),
+    (
+        ("manipulation", "handling", "bad move", "wrong move", "bad action", "wrong action"),
+        r"(?:bad|wrong|incorrect|faulty|erroneous|careless|poor|clumsy)\s+(?:manipulation|handling|operation|action|"
+        r"execution|move)\s+(?:by|of|from)\s+(?:the\s+)?(?:\w+\s+)?(?:operator|engineer|admin|developer|dev|dba|"
+        r"technician|on-?call|team|[A-Z][\w-]+)",
+    ),
+    (
+        ("on me", "on him", "on her", "% on", "all on", "entirely on", "squarely on"),
+        r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:all\s+|100%\s+|entirely\s+|squarely\s+)?on\s+"
+        r"(?:me|him|her|[A-Z][\w-]+)",
     ),
     (("mess",), r"(?:the\s+)?mess\s+(?:that\s+)?(?:[A-Z][\w-]+|he|she|they|the\s+\w+)\s+(?:left|made|created|caused)"),
     (
@@ -144,7 +168,8 @@ _HOLD_ACCOUNTABLE = re.compile(
 # A person as the cause: verbs (any tense) and phrasal verbs with their particle after the object.
 _CAUSES = (
     r"caused|causes|cause|broke|breaks|break|crashed|crashes|corrupted|corrupts|nuked|nukes|killed|kills",
-    r"wiped|wipes|botched|botches|misconfigured|misconfigures|mistyped|mistypes|fat-fingered|fat-fingers",
+    r"wiped|wipes|botched|botches|misconfigured|misconfigures|mistyped|mistypes|fat-fingered|fat-fingers|"
+    r"ignored|ignores|overlooked|overlooks|disregarded",
     r"(?:is|was|were|are)\s+(?:the\s+(?:main\s+|real\s+|only\s+|sole\s+)?reason|what\s+(?:took|broke|caused|"
     r"brought|killed|knocked))",
     r"(?:took|takes|take|taking|brought|brings|bring|bringing|knocked|knocks|knock)\s+(?:[\w`'’./-]+\s+){1,5}?"
@@ -184,6 +209,9 @@ _CAUSE_STARTING = Phrases(
         "started",
         "accidental",
         "mistaken",
+        "ignore",
+        "overlook",
+        "disregard",
         "wrongly",
         "incorrect",
         "erroneous",
@@ -215,9 +243,15 @@ _POSSESSIVE_CAUSE = re.compile(
     r"is what|was what|is the reason|was the reason|is to blame|was to blame|set off)\b",
     re.I,
 )
+_POSSESSIVE_JUDGMENT = re.compile(
+    r"(?:'s|’s)\s+(?:rushed|sloppy|careless|hasty|botched|reckless|half-baked|lazy|hacky|shoddy|clumsy|negligent|"
+    r"thoughtless|incompetent|dumb|stupid|bad)\s+\w+",
+    re.I,
+)
 _CAUSE_BY = re.compile(
-    r"\b(?:caused|triggered|started|introduced|broken|brought down|taken down|done|initiated|corrupted|deleted|"
+    r"\b(?:caused?|triggered|started|introduced|broken|brought down|taken down|done|initiated|corrupted|deleted|"
     r"created|kicked off|set off|provoked)\s+by\s+"
+    r"|\b(?:comes?|came|boils?|boiled)\s+down\s+to\s+"
     r"|\b(?:due to|because of|owing to|(?:the\s+)?(?:direct\s+)?(?:result|consequence|product)\s+of|"
     r"(?:the\s+)?fault\s+of|blamed?\s+(?:it\s+|this\s+|the\s+\w+\s+)?on|courtesy\s+of)\s+",
     re.I,
@@ -262,7 +296,7 @@ _RISKY_ACTS = frozenset(
     neglected failed typed mistyped misconfigured configured set updated upgraded rolled released committed killed
     truncated flushed purged migrated overrode overrides approved triggered started turned switched toggled flipped
     copied pasted entered clicked chose picked left missed botched wiped nuked broke overwrote overwrites renamed
-    moved scheduled cancelled canceled stopped shut
+    moved scheduled cancelled canceled stopped shut rushed kicked launched initiated yolo'd yoloed hurried
     """.split()
 )
 
@@ -335,8 +369,8 @@ _NEGLIGENCE = Phrases(
         ),
         (("bothered to", "thought to", "cared to"), r"never\s+(?:even\s+)?(?:bothered|thought|cared)\s+to"),
         (
-            ("thought to", "bothered to", "cared to"),
-            r"(?:no\s+one|nobody|noone)\s+(?:[\w'’-]+\s+){0,4}?(?:thought|bothered|cared)\s+to",
+            ("thought to", "bothered to", "cared to", "thinks to", "bothers to", "cares to"),
+            r"(?:no\s+one|nobody|noone)\s+(?:[\w'’-]+\s+){0,4}?(?:thought|thinks|bothered|bothers|cared|cares)\s+to",
         ),
         (
             (
@@ -349,8 +383,17 @@ _NEGLIGENCE = Phrases(
                 "never checked",
                 "never escalated",
                 "never read",
+                "never ran",
+                "never run",
+                "never tested",
+                "never reviewed",
+                "never updated",
+                "never verified",
+                "never opened",
+                "never answered",
             ),
-            r"never\s+(?:acted|followed|reacted|responded|replied|looked|checked|escalated|read)\s+(?:on|up|to|at|into)?",
+            r"never\s+(?:acted|followed|reacted|responded|replied|looked|checked|escalated|read|ran|run|tested|reviewed|"
+            r"updated|verified|opened|answered)\b(?:\s+(?:on|up|to|at|into))?",
         ),
         (
             ("fail", "neglect", "omit"),
@@ -360,7 +403,11 @@ _NEGLIGENCE = Phrases(
             ("supposed to", "meant to", "expected to", "required to"),
             r"(?:is|are|was|were)\s+(?:supposed|meant|expected|required)\s+to",
         ),
-        (("needed to",), r"needed\s+to\s+(?:have\s+)?(?:\w+\s+){1,8}?before"),
+        (("needed to",), r"needed\s+to\s+(?:have\s+)?(?:[\w'’-]+\s+){1,8}?before"),
+        (
+            ("had to", "needed to"),
+            r"(?:had|needed)\s+to\s+(?:[\w'’-]+\s+){1,8}?(?:before|first)\b[^.;]{0,60}?,?\s+(?:then|otherwise|or\s+else)\b",
+        ),
         (
             ("missed to", "disregarded", "brushed off", "sat on"),
             r"missed\s+to|(?:disregarded|brushed\s+off|sat\s+on)\b",
@@ -379,7 +426,7 @@ _ELLIPSIS = re.compile(
 _NOT_DONE = re.compile(
     r"\b(?:which|this|that|but\s+this|but\s+that|and\s+this|and\s+that|but\s+it|and\s+it)\s+(?:was|were|has|had)"
     r"(?:\s+not|n't|n’t)\s+(?:been\s+)?(?:done|followed|performed|carried\s+out|completed|observed|respected|"
-    r"adhered\s+to)\b|\bwhich\s+(?:he|she|they|we|I)\s+(?:did|had|has)\s*(?:not|n't|n’t)\b",
+    r"adhered\s+to)\b|\b(?:which|and|but)\s+(?:he|she|they|we|I)\s+(?:did|had|has)\s*(?:not|n't|n’t)\s*[.;,)]",
     re.I,
 )
 _EMBEDDED_QUESTION = re.compile(
@@ -401,6 +448,14 @@ _NOT_DONE_ANCHORS = (
     "which they",
     "which we",
     "which i ",
+    "and they did",
+    "and he did",
+    "and she did",
+    "and we did",
+    "but they did",
+    "but he did",
+    "but she did",
+    "but we did",
 )
 _EXPECTED = re.compile(
     r"\b(?:needed\s+to|expected|supposed\s+to|should|required\s+to|was\s+to|were\s+to|had\s+to|meant\s+to|"
@@ -447,6 +502,11 @@ _HOLD_ANCHORS = (
     "fired her",
     "fired them",
 )
+_INHERENTLY_CAUSAL = re.compile(
+    r"(?:caused?|broken|brought down|taken down|corrupted|provoked|due|because|owing|the\s+fault|fault|blame|"
+    r"(?:the\s+)?(?:direct\s+)?(?:result|consequence)|comes?|came|boils?|boiled)\b",
+    re.I,
+)
 _CAUSE_BY_STARTS = (
     "caused",
     "triggered",
@@ -474,6 +534,8 @@ _CAUSE_BY_STARTS = (
     "the fault",
     "blame",
     "courtesy of",
+    "cause by",
+    "down to",
 )
 _CAUSE_BY_ANCHORS = (
     " by ",
@@ -553,7 +615,9 @@ def _np_is_agent(prose: str, start: int, people, limit: int = 6) -> tuple[int, s
             break
         if (
             toks
-            and ((low.endswith("ed") and len(low) > 4) or low in _NP_VERB_STOPS or low in lexicon.IRREGULAR_PAST)
+            and (
+                (low.endswith(("ed", "ing")) and len(low) > 4) or low in _NP_VERB_STOPS or low in lexicon.IRREGULAR_PAST
+            )
             and not people.is_person(tok)
         ):
             break
@@ -742,10 +806,32 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
             f'"{_squash(prose[start : match.end()])}" puts a person at the centre of the cause. {principle}',
             "Describe the change and what let it reach production, without naming who made it.",
         )
+    for p in _find(lowered, ("'s", "’s")):
+        judged = _POSSESSIVE_JUDGMENT.match(prose, p)
+        if not judged:
+            continue
+        owner = re.search(r"(@?[\w\u00C0-\u024F-]+)$", prose[max(0, p - 40) : p])
+        if not owner or not (people.is_person(owner.group(1)) or people.looks_like_name(owner.group(1))):
+            continue
+        start = p - len(owner.group(1))
+        ctx.report(
+            "blame",
+            section,
+            start,
+            judged.end(),
+            f'"{_squash(prose[start : judged.end()])}" judges a person\'s work. {principle}',
+            "Describe the change and what made it easy to get wrong, without judging who made it.",
+        )
     for match in matches_at(_CAUSE_BY, prose, lowered, section.view.present(_CAUSE_BY_STARTS)):
         nxt = _NEXT_WORD.match(prose, match.end())
         if not nxt or not (nxt.group(1)[:1].isupper() or people.is_person(nxt.group(1))):
             continue  # "due to a bug": not a person
+        if _negated_mention(prose, match.start()):
+            continue  # "was not caused by Arjun's change"
+        if not _INHERENTLY_CAUSAL.match(match.group(0)):
+            sentence = prose[_sentence_start(prose, match.start()) : _sentence_end(prose, match.end())]
+            if not _FAILURE.search(sentence):
+                continue  # "The reindex was started by Nkiru as scheduled": an act, not a cause
         agent = _np_is_agent(prose, match.end(), people)
         if agent is None:
             continue

@@ -14,8 +14,6 @@ from ..language import (
     is_participle,
     matches_at,
     next_word,
-    noun_phrase_after,
-    np_names_person,
     subject_before,
     tokens_between,
 )
@@ -232,23 +230,7 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
             f'"{subject.text} {verb}" makes a person the cause. {principle}',
             "Make the system the subject: what allowed this action to have this effect?",
         )
-    for pattern, starts in ((_BY_PERSON, _BY_STARTS), (_BECAUSE_OF, _BECAUSE_STARTS)):
-        for match in matches_at(pattern, prose, lowered, view.present(starts)):
-            np = noun_phrase_after(prose, match.end())
-            if not np_names_person(np, people):
-                continue
-            after = next_word(prose, np[-1][2])
-            if after and after[0].lower() in ("being", "having"):
-                continue
-            who = " ".join(t for t, _, _ in np)
-            ctx.report(
-                "blame",
-                section,
-                match.start(),
-                np[-1][2],
-                f'"{match.group(0).strip()} {who}" names a person as the cause. {principle}',
-                "Name the condition or the missing safeguard instead of the person.",
-            )
+    # "caused by <person>", "due to <person>'s ...": judgment.py looks for these, with negation and context.
     for match in anchored(
         _FAULT_SUBJECT, prose, lowered, view.present(("to blame", "at fault", "blamed")), before=12, after=20
     ):
