@@ -499,7 +499,7 @@ HUMAN_DECISION_VERBS = frozenset(
     permit let accept reject trust believe assume expect think know realize realise understand
     miss forget overlook neglect leave stop start kill terminate drain cordon silence mute snooze
     dismiss close resolve mark label merge force copy paste type enter set hold loop
-    apply turn switch use move attempt publish send share shut flip toggle take give hand leave keep reply
+    apply turn switch use move attempt publish send share shut flip toggle take give hand leave keep reply action
     """.split()
 )
 

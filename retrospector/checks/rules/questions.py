@@ -133,6 +133,7 @@ _WHY_DISGUISED = re.compile(
     r"(?:\s+(?:for|behind|that|why|of))?)\b",
     re.I,
 )
+_OMISSION = re.compile(r"\bwithout\s+(?:a|an|any|the|first|telling|asking|checking|waiting|testing|review)\b", re.I)
 _WH = frozenset("what which who whom whose where when how why".split())
 _TAG_QUESTION = re.compile(
     r",\s*(?:right|correct|yes|no|true|ok|okay|isn't\s+it|wasn't\s+it|didn't\s+(?:we|they|you|it|he|she)|"
@@ -140,14 +141,18 @@ _TAG_QUESTION = re.compile(
     r"\s*\?\s*$",
     re.I,
 )
-_YES_NO_OPENERS = re.compile(r"\s*(?:any\s+chance|by\s+any\s+chance|is\s+it\s+possible)\b", re.I)
+_YES_NO_OPENERS = re.compile(
+    r"\s*(?:any\s+chance|by\s+any\s+chance|is\s+it\s+possible|exists?|there\s+(?:is|was|are|were))\b"
+    r"|[^?]*\bor\s+not\s*\?\s*$",
+    re.I,
+)
 _LATE_AUX = re.compile(
     r",\s+(?:did|was|were|is|are|do|does|has|have|had|could|can|would|will|should)\s+"
     r"(?:anyone|anybody|someone|somebody|we|you|they|the|any|there|it|he|she|[A-Z][\w-]+)\b(?![^?]*\b(?:what|which|how|"
     r"where|when|who|why)\b)",
 )
 _WHY_ANYWHERE = re.compile(
-    r"\bwhy(?:'d|’d)?\b|\b(?:how\s+come|for\s+what\s+reasons?|what\s+possessed"
+    r"\bwhy(?:'d|’d)?\b|\b(?:how\s+come|for\s+(?:what|which)\s+reasons?|what\s+possessed"
     r"|(?:was|is|were)\s+there\s+(?:a|any)\s+(?:particular\s+|specific\s+|good\s+|special\s+)?reasons?(?:\s+(?:why|that))?"
     r"|what(?:\s+(?:was|is|were|are)|'s|’s)\s+the\s+(?:main\s+|real\s+|actual\s+)?"
     r"(?:reasons?|rationale|reasoning|justification|excuse|logic|motivation|thinking)"
@@ -230,6 +235,8 @@ def _check_why(ctx, section, plain, words, start, end, text) -> bool:
             person = any(b in _BE_HAVE for b in lows[:6]) and any(
                 is_participle(x) and x in HUMAN_DECISION_FORMS for x in lows[:8]
             )
+    if not person and _OMISSION.search(plain, start, end):
+        person = True  # "How come the release went out without a rollback plan?": someone's choice is in view
     if not person:
         return False
     ctx.report(

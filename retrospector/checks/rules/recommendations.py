@@ -268,7 +268,9 @@ _WHO_WILL = re.compile(
     re.I,
 )
 _VAGUE_START = re.compile(
-    r"(?:improve|improving|enhance|strengthen|optimi[sz]e|streamline|tighten|harden|hardening|revisit|review|"
+    r"(?:improve|improving|enhance|strengthen|reinforce|stabili[sz]e|optimi[sz]e|streamline|tighten|harden|hardening|"
+    r"revisit|review|(?:[\w-]+\s+){1,2}improvements?\b|fix\s+(?:the\s+|our\s+)?(?:alerting|monitoring|process|processes|"
+    r"communication|tests|testing|documentation|docs|things|issues?|problems?|situation|setup|config)\b|"
     r"reassess|re-?evaluate|evaluate|assess|investigate|look\s+(?:into|at|deeper|closer|holistically|again)|"
     r"take\s+(?:a|another)\s+(?:closer\s+|deeper\s+|good\s+|hard\s+|second\s+|proper\s+)?look|"
     r"have\s+a\s+look|dig\b|explore|consider|think\s+(?:about|through|over)|discuss|sync\b|follow\s+up|align|"
@@ -414,7 +416,8 @@ _PASSIVE_OR_ANYWHERE_CUES = (
 # First words that can open a vague action; anything else is looked at only for the shapes above.
 _VAGUE_FIRST_WORDS = frozenset(
     """
-    improve improving enhance strengthen optimize optimise streamline tighten harden hardening revisit review
+    improve improving enhance strengthen reinforce stabilize stabilise fix optimize optimise streamline tighten harden
+    hardening revisit review monitoring alerting testing observability logging process communication documentation
     reassess re-evaluate reevaluate evaluate assess investigate look take have dig explore consider think discuss
     sync follow align keep monitor continue address work focus clean get do be make ensure communicate coordinate
     collaborate prevent reduce increase invest revise rethink refine foster promote encourage sensitize sensitise
@@ -425,7 +428,7 @@ _VAGUE_FIRST_WORDS = frozenset(
 )
 _LEAD_IN_WORDS = frozenset(
     """
-    we i you they everyone everybody all the management engineers developers ops operations let's let please kindly
+    we i you they everyone everybody all the management engineers developers ops operations let's let please kindly to
     try going moving in need needs action todo ai follow-up followup recommendation next lesson lessons takeaway key
     my reminder
     """.split()

@@ -103,7 +103,9 @@ _VAGUE_EXTENT = re.compile(
     r"(?:wide|broad)\s+range|widely|quite\s+(?:long|a\s+(?:few|lot|while|bit)|some|bad|badly|high)|"
     r"not\s+(?:in)?significant|relatively\s+(?:small|minor|contained|low|few|high|large|short|long)|"
     r"(?:higher|lower|more|fewer|longer|slower|worse)\s+than\s+(?:normal|usual|expected)|"
-    r"(?:a\s+)?(?:good|long|little)\s+while|much\s+worse|(?:hundreds|thousands|millions|dozens|tens)\s+of|"
+    r"(?:a\s+)?(?:good|long|little)\s+while|much\s+worse|(?:a\s+)?long\s+(?:time|period|stretch|spell)|"
+    r"(?:big|large|huge|great|good|significant|important|considerable)\s+(?:part|parts|portion|share|quantity|"
+    r"amount|number|chunk|proportion)\s+of|stretch|(?:hundreds|thousands|millions|dozens|tens)\s+of|"
     r"dozens|a\s+fair\s+(?:bit|amount|number|few)|through\s+the\s+roof|sky-?rocket\w*|ballooned|soared|"
     r"(?:pretty\s+much|almost|nearly|virtually|practically)\s+(?:every|all)\w*|much\s+of\s+the|"
     r"unknown\s+(?:but\s+[\w\s]{0,25}?)?(?:number|amount|share|quantity)|"
@@ -112,8 +114,8 @@ _VAGUE_EXTENT = re.compile(
 )
 _EXACT = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
-    r"sixty|hundred|thousand|million|billion|dozen|half\s+(?:of|the|an?|our)|and\s+a\s+half|quarter\s+of|twice|"
-    r"single|none|zero|nobody|no\s+one|"
+    r"sixty|hundred|thousand|million|billion|dozen|half\s+(?:of|the|an?|our)|and\s+a\s+half|quarter\s+of|"
+    r"none|zero|nobody|no\s+one|"
     r"every|all|entire|whole|percent)\b",
     re.I,
 )
@@ -144,7 +146,7 @@ _NOT_EXTENT = re.compile(
 )
 _AGO = re.compile(r"\s*(?:\w+\s+)?ago\b", re.I)
 _SIZES_WHO = re.compile(
-    r"\s*(?:of\s+)?(?:the\s+|our\s+|their\s+)?(?:\w+\s+){0,2}?(?:users?|customers?|clients?|tenants?|players?|"
+    r"\s*(?:of\s+)?(?:the\s+|our\s+|their\s+)?(?:[\w-]+\s+){0,2}?(?:users?|customers?|clients?|tenants?|players?|"
     r"patients?|merchants?|accounts?|visitors?|subscribers?|requests?|traffic|orders?|transactions?|payments?|logins?|"
     r"sessions?|calls?|deliveries|flights|shipments|streams|learners|students|members|viewers|passengers|parcels|"
     r"packages|downloads|builds|emails|messages|notifications|people|teams?|services?|sites?|regions?|pods?|nodes?)\b",
