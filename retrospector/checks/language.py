@@ -251,6 +251,15 @@ def subject_before(
         return Subject([], False, negated)
     if boundary in ("which",) and not toks:
         return Subject([], False, negated)
+    if toks and _depth < 2 and start >= 2 and text[start - 2 : start] == ", " and _is_aside(toks):
+        # "Our on-call, frankly negligent, should have ...": the subject is before the aside.
+        comma = text.rfind(",", max(0, start - 160), start - 2)
+        if comma != -1:
+            outer = subject_before(
+                text, comma, people, next_verb=next_verb, allow_unknown=allow_unknown, _depth=_depth + 1
+            )
+            if outer.is_person:
+                return outer
     if not toks:
         return Subject([], False, negated)
     head = toks[-1][0]
@@ -321,6 +330,20 @@ _ASIDES = (
     "again",
     "hindsight",
 )
+
+
+_ASIDE_WORDS = frozenset(
+    """
+    frankly honestly clearly obviously apparently once again yet as usual always ever typically predictably sadly
+    unfortunately negligent careless lazy sloppy reckless inexperienced new tired distracted overworked stressed
+    exhausted again of course bless him her them out his depth its their
+    """.split()
+)
+
+
+def _is_aside(toks) -> bool:
+    """Two to five words between commas that describe rather than act: "frankly negligent", "once again"."""
+    return 1 <= len(toks) <= 5 and all(t.lower() in _ASIDE_WORDS or t.lower() in lexicon.ADVERBS for t, _, _ in toks)
 
 
 def _last_word_before(text: str, start: int, word: str) -> int | None:

@@ -259,12 +259,16 @@ _CAUSE_BY = re.compile(
 # "The outage began because Dave shipped a bad config": a person's act as the reason for the failure.
 _BECAUSE = re.compile(r"(?:because|since|after|when|once|cause)\s+", re.I)
 _BECAUSE_STARTS = ("because ", "since ", "after ", "when ", "once ", "cause ")
+_NEXT_WORDS = re.compile(
+    r"(?:the\s+|our\s+|my\s+|their\s+|a\s+|an\s+)?(@?[^\W\d][\w'’-]*)(?:\s+([^\W\d][\w'’-]*))?(?:\s+([^\W\d][\w'’-]*))?"
+)
 _NEXT_WORD = re.compile(r"(?:the\s+|our\s+|my\s+|their\s+|a\s+|an\s+)?(@?[^\W\d][\w'’-]*)")
 _FAILURE = re.compile(
     r"\b(?:outages?|incidents?|downtime|down|offline|broke|broken|break|failures?|fail(?:ed|s|ing)?|errors?|"
     r"crash(?:ed|es)?|corrupt(?:ed|ion)?|lost|loss|double-?charged|stampeded?|overload(?:ed)?|unavailable|breach|"
     r"leak(?:ed)?|went\s+(?:down|dark|red|sideways|wrong|south|pear-shaped)|misrouted|stopped|degraded|degradation|500s|5xx|502s|503s|took\s+\w+\s+down|"
-    r"hit|knocked|problem|issue|mess|fire|alerts?\s+fired|paged|rejected|declined|timed?\s+out|timeouts?)\b",
+    r"hit|knocked|problem|issue|mess|fire|alerts?\s+fired|paged|rejected|declined|timed?\s+out|timeouts?|"
+    r"fell\s+over|keeled\s+over|melted\s+down|meltdown|fell\s+apart|backed\s+up)\b",
     re.I,
 )
 _ONSET = re.compile(
@@ -535,7 +539,11 @@ _CAUSE_BY_STARTS = (
     "blame",
     "courtesy of",
     "cause by",
-    "down to",
+    "comes down",
+    "come down",
+    "came down",
+    "boils down",
+    "boiled down",
 )
 _CAUSE_BY_ANCHORS = (
     " by ",
@@ -849,8 +857,8 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
     if timeline:
         return
     for match in matches_at(_BECAUSE, prose, lowered, section.view.present(_BECAUSE_STARTS)):
-        nxt = _NEXT_WORD.match(prose, match.end())
-        if not nxt or not (nxt.group(1)[:1].isupper() or people.is_person(nxt.group(1))):
+        nxt = _NEXT_WORDS.match(prose, match.end())
+        if not nxt or not any(w and (w[:1].isupper() or people.is_person(w)) for w in nxt.groups()):
             continue  # the clause after the connective must start with a person, a role or a name
         # the clause after the connective: its subject must be a person and its verb an act
         seg_end = _sentence_end(prose, match.end())
@@ -964,6 +972,8 @@ def check_hindsight(ctx) -> None:
                 continue
             following = re.match(r"\s*(?:have\s+)?([a-z-]+)", prose[match.end() : match.end() + 30], re.I)
             verb = following.group(1) if following and text.endswith(" to") else "noticed"
+            if re.search(r"\b(?:think|thought|bother|bothered|care|cared)\s+to$", text):
+                verb = "noticed"  # "they did not think to add ...": only people think to, so "they" is people
             agent = _agent_before(prose, match.start(), people, verb=verb)
             if agent is None:
                 continue
