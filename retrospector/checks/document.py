@@ -561,7 +561,8 @@ class SectionView:
     def present(self, needles) -> tuple[str, ...]:
         """The needles whose first word starts some word of the prose (the others cannot match)."""
         if len(self.body) < 4000:
-            return tuple(needles)  # scanning a short text is cheaper than indexing it
+            lowered = self.prose_lower  # a short text: one C-speed substring test per needle
+            return tuple(needle for needle in needles if needle in lowered)
         vocab = self.vocabulary
         kept = []
         for needle in needles:

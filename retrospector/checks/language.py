@@ -412,7 +412,7 @@ def find_all(lowered: str, needles) -> list[int]:
     Within one run of the checks (see `remembering_finds`), each needle is looked for once per text: many rules
     share their anchor words.
     """
-    memo = getattr(_FOUND, "memo", None)
+    memo = getattr(_FOUND, "memo", None) if len(lowered) > 4000 else None
     positions = []
     for needle in needles:
         if memo is not None:
