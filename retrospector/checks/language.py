@@ -553,14 +553,11 @@ class Phrases:
             if mine:
                 self.by_anchor[anchor] = re.compile(wrap.format("|".join(mine)), flags)
                 covered.update(mine)
-        self.combined = re.compile(wrap.format("|".join(patterns)), flags)
         missing = [alt for alt in patterns if alt not in covered]
         if missing:
             raise ValueError(f"alternatives without an anchor: {missing}")
 
     def finditer(self, text: str, lowered: str, view=None) -> list[re.Match]:
-        if len(text) < 4000:
-            return self._kept(self.combined.finditer(text))  # a short text: one scan costs less than the anchors
         anchors = view.present(tuple(self.by_anchor)) if view is not None else tuple(self.by_anchor)
         found: dict[tuple[int, int], re.Match] = {}
         for anchor in anchors:
@@ -570,11 +567,7 @@ class Phrases:
                 matches = anchored(self.by_anchor[anchor], text, lowered, (anchor,), self.before, self.after)
             for match in matches:
                 found.setdefault(match.span(), match)
-        return self._kept(found.values())
-
-    @staticmethod
-    def _kept(matches) -> list[re.Match]:
-        matches = sorted(matches, key=lambda m: (m.start(), -m.end()))
+        matches = sorted(found.values(), key=lambda m: (m.start(), -m.end()))
         kept, last_end = [], -1
         for match in matches:  # overlapping matches from two anchors: keep the first, longest
             if match.start() >= last_end:
