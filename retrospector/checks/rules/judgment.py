@@ -25,6 +25,42 @@ from ..language import (
 
 # --- blame: judgments that need no person in view -------------------------------------------------------------------
 
+_BLAME_LIES_ANCHORS = (
+    "lies ",
+    "lay with",
+    "lay on",
+    "lay squarely",
+    "rests ",
+    "rested ",
+    "falls on",
+    "falls with",
+    "falls squarely",
+    "fell on",
+    "fell squarely",
+    "sits with",
+    "sits on",
+    "sits squarely",
+    "sat with",
+    "sat on",
+    "sat squarely",
+)
+_PUNISHED_ANCHORS = (
+    "be fired",
+    "be disciplined",
+    "be reprimanded",
+    "be written up",
+    "be let go",
+    "be sanctioned",
+    "be punished",
+    "be held accountable",
+    "be retrained",
+    "be put on",
+    "be named",
+    "be removed",
+    "be formally",
+    "be immediately",
+    "be officially",
+)
 _JUDGMENTS = (
     r"botch(?:ed|es|ing)?",
     r"bungl(?:e|ed|es|ing)",
@@ -53,9 +89,20 @@ _JUDGMENTS = (
         r"(?:bad|poor|terrible|awful|questionable|dubious|wrong|foolish|reckless|hasty) "
         r"(?:call|judg(?:e)?ment|decision[- ]making|decisions?|choices?|move)s?",
     ),
-    r"errors? (?:of|in) judg(?:e)?ment",
+    (("of judg", "in judg"), r"errors? (?:of|in) judg(?:e)?ment"),
     r"lapses? (?:in|of) (?:judg(?:e)?ment|concentration|attention|focus|discipline|care)",
-    r"out of (?:his|her|their|my|your|our|its) depth",
+    (
+        (
+            "of his depth",
+            "of her depth",
+            "of their depth",
+            "of my depth",
+            "of your depth",
+            "of our depth",
+            "of its depth",
+        ),
+        r"out of (?:his|her|their|my|your|our|its) depth",
+    ),
     r"(?:cannot|can't|can not|could not|couldn't|can’t|couldn’t) be (?:trusted|relied (?:up)?on|counted on)",
     r"not to be trusted",
     r"(?:his|her|their|my|your) (?:own )?(?:inexperience|incompetence|negligence|carelessness|laziness|ignorance|"
@@ -74,13 +121,22 @@ _JUDGMENTS = (
     ),
     r"asleep at the (?:wheel|switch)",
     r"(?:fell|falling|was|were) asleep on the job",
-    r"human (?:mistakes?|slips?|lapses?|oversights?)",
-    (("manual",), r"manual (?:errors?|mistakes?)"),
-    r"(?:fault|blame|responsibility)(?:\s+for\s+[^.;:]{1,60}?)? (?:lies|lay|rests|rested|falls|fell|sits|sat) "
-    r"(?:squarely |entirely |solely )?(?:with|on)",
-    r"(?:should|must|will|needs? to|ought to|has to|have to) be (?:formally |immediately |officially )?"
-    r"(?:fired|disciplined|reprimanded|written up|let go|sanctioned|punished|held accountable|retrained|"
-    r"put on (?:a )?(?:pip|performance plan)|named|removed from (?:the )?(?:rota|rotation|team|on-?call))",
+    (
+        ("human mistake", "human slip", "human lapse", "human oversight"),
+        r"human (?:mistakes?|slips?|lapses?|oversights?)",
+    ),
+    (("manual error", "manual mistake"), r"manual (?:errors?|mistakes?)"),
+    (
+        _BLAME_LIES_ANCHORS,
+        r"(?:fault|blame|responsibility)(?:\s+for\s+[^.;:]{1,60}?)? (?:lies|lay|rests|rested|falls|fell|sits|sat) "
+        r"(?:squarely |entirely |solely )?(?:with|on)",
+    ),
+    (
+        _PUNISHED_ANCHORS,
+        r"(?:should|must|will|needs? to|ought to|has to|have to) be (?:formally |immediately |officially )?"
+        r"(?:fired|disciplined|reprimanded|written up|let go|sanctioned|punished|held accountable|retrained|"
+        r"put on (?:a )?(?:pip|performance plan)|named|removed from (?:the )?(?:rota|rotation|team|on-?call))",
+    ),
     r"(?:disciplinary (?:action|measures?|process|hearing|review)|performance improvement plan|written warning|"
     r"formal warning|name and shame|naming and shaming)",
     r"(?:clearly|obviously|evidently|plainly) (?:doesn't|does not|didn't|did not|don't|do not|can't|cannot|"
@@ -92,7 +148,10 @@ _JUDGMENTS = (
     ),
     r"(?:doesn't|does not|didn't|did not|don't|do not|doesn’t|didn’t|don’t) know what (?:they|he|she|"
     r"they're|he's|she's|they’re|he’s|she’s|you're|you’re) (?:are |is |was |were )?doing",
-    r"not (?:competent|qualified|capable|skilled|careful|experienced|senior) enough",
+    (
+        tuple(f"{w} enough" for w in "competent qualified capable skilled careful experienced senior".split()),
+        r"not (?:competent|qualified|capable|skilled|careful|experienced|senior) enough",
+    ),
     r"(?:the )?(?:usual|typical|classic) (?:dev|developer|engineer|ops|sre|intern|junior|newbie) "
     r"(?:mistake|error|move)",
     r"(?:repeat|serial) offender",
@@ -101,7 +160,7 @@ _JUDGMENTS = (
     (("unforced",), r"unforced (?:error|mistake)s?"),
     (("yolo",), r"yolo(?:'d|’d|ed|ing)?"),
     (
-        ("handle",),
+        ("t handle", "not handle"),
         r"(?:cannot|can't|can’t|could not|couldn't|can not)\s+handle\s+(?:the\s+)?(?:pressure|stress|it|the\s+job)",
     ),
     (
@@ -125,7 +184,7 @@ _JUDGMENTS = (
         r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:all\s+|100%\s+|entirely\s+|squarely\s+)?on\s+"
         r"(?:me|him|her|[A-Z][\w-]+)",
     ),
-    (("mess",), r"(?:the\s+)?mess\s+(?:that\s+)?(?:[A-Z][\w-]+|he|she|they|the\s+\w+)\s+(?:left|made|created|caused)"),
+    (("mess ",), r"(?:the\s+)?mess\s+(?:that\s+)?(?:[A-Z][\w-]+|he|she|they|the\s+\w+)\s+(?:left|made|created|caused)"),
     (
         ("taken off", "removed from", "kicked off", "pulled off", "taken out of"),
         r"(?:be|get|got|been)\s+(?:taken|removed|kicked|pulled)\s+(?:off|out\s+of|from)\s+(?:the\s+)?"
@@ -137,10 +196,9 @@ _JUDGMENT_WORDS = (
     "amateur|cowboy|corners|rubber|assed|shodd|bad |poor |terrible|awful|questionable|dubious|wrong |foolish|"
     "reckless|hasty|judg|lapse|depth|trusted|relied|counted on|inexperience|incompeten|negligen|careless|ignoran|"
     "blunder|oversight|sloppi|impatien|arrogan|overconfiden|hubris|lack of|weak link|weakest link| do his| do her|"
-    " do their| do my| do your|asleep|human|manual error|manual mistake|fault|blame|responsibility|fired|disciplin|"
-    "reprimand|written up|let go|sanction|punish|accountab|retrain|pip|performance plan|named|removed from|"
-    "warning|shame|clearly|obviously|evidently|plainly|no idea|no clue|no business|know what|enough|usual|typical|"
-    "classic|offender|known better|typical of"
+    " do their| do my| do your|asleep|disciplinary|performance improvement|written warning|formal warning|"
+    "name and shame|naming and shaming|clearly|obviously|evidently|plainly|no idea|no clue|no business|know what|"
+    "usual|typical|classic|offender|known better|typical of"
 ).split("|")
 _JUDGMENT = Phrases(_JUDGMENTS, _JUDGMENT_WORDS, before=60, after=90)
 
@@ -400,10 +458,6 @@ _NEGLIGENCE = Phrases(
             r"updated|verified|opened|answered)\b(?:\s+(?:on|up|to|at|into))?",
         ),
         (
-            ("fail", "neglect", "omit"),
-            r"(?:fails|fail|failed|failing|neglect|neglects|neglected|neglecting|omits|omitted|omitting)\s+to",
-        ),
-        (
             ("supposed to", "meant to", "expected to", "required to"),
             r"(?:is|are|was|were)\s+(?:supposed|meant|expected|required)\s+to",
         ),
@@ -421,6 +475,12 @@ _NEGLIGENCE = Phrases(
     wrap=r"\b(?P<verb>{})",
     before=70,
     after=60,
+)
+_FAILED_TO = Phrases(
+    (r"(?:fails|fail|failed|failing|neglect|neglects|neglected|neglecting|omits|omitted|omitting)\s+to",),
+    ("fail", "neglect", "omit"),
+    wrap=r"\b(?P<verb>{})",
+    starts=True,
 )
 _ELLIPSIS = re.compile(
     r"\b(?:which|as|like|what)\s+(?P<subj>he|she|they|we|I|you|someone|somebody)\s+(?:really\s+|clearly\s+)?"
@@ -531,7 +591,8 @@ _CAUSE_BY_STARTS = (
     "because of",
     "owing to",
     "result",
-    "direct",
+    "direct result",
+    "direct consequence",
     "consequence",
     "product of",
     "fault of",
@@ -965,7 +1026,9 @@ def check_hindsight(ctx) -> None:
                 if match.group(0).lower().startswith("could") and re.search(r"n't|n’t|\snot", match.group(0)):
                     continue  # "it couldn't have been caught" excuses rather than judges
                 report(match.start(), match.end(), "judges with hindsight")
-        for match in _NEGLIGENCE.finditer(prose, lowered, section.view):
+        negligence = _NEGLIGENCE.finditer(prose, lowered, section.view)
+        negligence += _FAILED_TO.finditer(prose, lowered, section.view)
+        for match in sorted(negligence, key=lambda m: m.start()):
             text = match.group("verb").lower()
             if text.startswith(("no one", "nobody", "noone")):
                 report(match.start(), match.end(), "judges with hindsight")
