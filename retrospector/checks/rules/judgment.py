@@ -63,6 +63,8 @@ _PUNISHED_ANCHORS = (
 )
 _JUDGMENTS = (
     r"botch(?:ed|es|ing)?",
+    r"nuk(?:ed|es|ing)\s+(?:the\s+|our\s+|a\s+)?(?:prod|production|cluster|database|db|namespace|bucket|server|"
+    r"table|data|backups?|repo|branch|site)",
     r"bungl(?:e|ed|es|ing)",
     r"fumbl(?:ed|es|ing)",
     r"screw(?:ed|s|ing)?[- ]up",
@@ -192,7 +194,7 @@ _JUDGMENTS = (
     ),
 )
 _JUDGMENT_WORDS = (
-    "botch|bungl|fumbl|screw|cock|fuck|fart|bone|idiot|stupid|dumb|lazy|lazi|clueless|irrespons|unprofession|"
+    "botch|nuk|bungl|fumbl|screw|cock|fuck|fart|bone|idiot|stupid|dumb|lazy|lazi|clueless|irrespons|unprofession|"
     "amateur|cowboy|corners|rubber|assed|shodd|bad |poor |terrible|awful|questionable|dubious|wrong |foolish|"
     "reckless|hasty|judg|lapse|depth|trusted|relied|counted on|inexperience|incompeten|negligen|careless|ignoran|"
     "blunder|oversight|sloppi|impatien|arrogan|overconfiden|hubris|lack of|weak link|weakest link| do his| do her|"
@@ -826,8 +828,12 @@ def _could_follow_a_person(prose: str, pos: int, people) -> bool:
 
 def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
     people = ctx.people
-    matches = _CAUSE_STARTING.finditer(prose, lowered, section.view)
-    matches += _CAUSE_INNER.finditer(prose, lowered, section.view)
+    if timeline:
+        # In a timeline, naming who did what is the point: only "caused by <person>" and judgments of their work.
+        matches = []
+    else:
+        matches = _CAUSE_STARTING.finditer(prose, lowered, section.view)
+        matches += _CAUSE_INNER.finditer(prose, lowered, section.view)
     for match in sorted(matches, key=lambda m: m.start()):
         verb = match.group("verb")
         adverbed = match.groupdict().get("adverbed")
@@ -856,7 +862,7 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
             f'"{_squash(prose[start : match.end()])}" makes a person the cause. {principle}',
             "Make the system the subject: what allowed this action to have this effect?",
         )
-    for p in _find(lowered, ("'s", "’s")):
+    for p in [] if timeline else _find(lowered, ("'s", "’s")):
         match = _POSSESSIVE_CAUSE.match(prose, p)
         if not match:
             continue
