@@ -174,22 +174,25 @@ def _filter_attribute(tag: str, attr: str, value: str) -> str | None:
     return value
 
 
-def _build_cleaner():
-    options = dict(
+def _build_cleaner(extra_attributes: dict[str, tuple[str, ...]] | None = None, attribute_filter=None):
+    """nh3's cleaner with our allow-lists; `extra_attributes` allows more attributes on some tags."""
+    attributes = {tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()}
+    for tag, attrs in (extra_attributes or {}).items():
+        attributes.setdefault(tag, set()).update(attrs)
+    return nh3.Cleaner(
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROPPED_CONTENT_TAGS),
-        attributes={tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()},
+        attributes=attributes,
         tag_attribute_values={
             tag: {attr: set(values) for attr, values in attrs.items()}
             for tag, attrs in _ALLOWED_ATTRIBUTE_VALUES.items()
         },
-        attribute_filter=_filter_attribute,
+        attribute_filter=attribute_filter or _filter_attribute,
         url_schemes=set(ALLOWED_URL_SCHEMES),
         link_rel=LINK_REL,
         strip_comments=True,
         generic_attribute_prefixes=set(),
-    )
-    return nh3.Cleaner(**options).clean
+    ).clean
 
 
 _CLEAN = _build_cleaner()
@@ -200,29 +203,12 @@ _SOURCE_LINE_TAGS = ("p", "li", "tr", "pre", "code", "h1", "h2", "h3", "h4", "h5
 
 
 def _build_cleaner_with_source_lines():
-    attributes = {tag: set(attrs) for tag, attrs in _ALLOWED_ATTRIBUTES.items()}
-    for tag in _SOURCE_LINE_TAGS:
-        attributes.setdefault(tag, set()).update(SOURCE_LINE_ATTRIBUTES)
-
     def keep(tag: str, attr: str, value: str) -> str | None:
         if attr in SOURCE_LINE_ATTRIBUTES:
             return value if value.isascii() and value.isdigit() else None
         return _filter_attribute(tag, attr, value)
 
-    return nh3.Cleaner(
-        tags=set(ALLOWED_TAGS),
-        clean_content_tags=set(DROPPED_CONTENT_TAGS),
-        attributes=attributes,
-        tag_attribute_values={
-            tag: {attr: set(values) for attr, values in attrs.items()}
-            for tag, attrs in _ALLOWED_ATTRIBUTE_VALUES.items()
-        },
-        attribute_filter=keep,
-        url_schemes=set(ALLOWED_URL_SCHEMES),
-        link_rel=LINK_REL,
-        strip_comments=True,
-        generic_attribute_prefixes=set(),
-    ).clean
+    return _build_cleaner(dict.fromkeys(_SOURCE_LINE_TAGS, SOURCE_LINE_ATTRIBUTES), keep)
 
 
 _CLEAN_WITH_SOURCE_LINES = _build_cleaner_with_source_lines()

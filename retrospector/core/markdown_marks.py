@@ -63,7 +63,8 @@ def _occurrences(haystack: str, needle: str) -> list[int]:
     return found
 
 
-def _line_starts(text: str) -> list[int]:
+def line_starts(text: str) -> list[int]:
+    """Offsets where each line starts (a line ends at "\n", as the checker counts lines)."""
     starts = [0]
     at = text.find("\n")
     while at != -1:
@@ -105,7 +106,7 @@ def mark_passages(
                 block = len(blocks) - 1
             stack.append((name, block))
 
-    starts = _line_starts(source)
+    starts = line_starts(source)
     # For each source line, the innermost block holding it (the shortest; the later of two alike, which is inside).
     innermost: list[int | None] = [None] * (len(starts) + 1)
     for index, block in enumerate(blocks):

@@ -14,7 +14,7 @@ from retrospector.accounts.selectors import organization_people_names
 from retrospector.checks import RULES, Config, ConfigError, Document, Finding, load_config, run
 from retrospector.checks import Section as CheckSection
 from retrospector.core.markdown import render_markdown_with_source_lines, strip_source_lines
-from retrospector.core.markdown_marks import Passage, mark_passages
+from retrospector.core.markdown_marks import Passage, line_starts, mark_passages
 from retrospector.timeline.selectors import timeline_people
 
 from .models import FindingIgnore, Retrospective, Section
@@ -63,20 +63,10 @@ def retrospective_findings(
 # --- Findings as the pages show them --------------------------------------------------------
 
 
-def _line_starts(text: str) -> list[int]:
-    # As the checker counts lines (checks.document): a line ends at "\n".
-    starts = [0]
-    at = text.find("\n")
-    while at != -1:
-        starts.append(at + 1)
-        at = text.find("\n", at + 1)
-    return starts
-
-
 def finding_span(body: str, finding: Finding, starts: list[int] | None = None) -> tuple[int, int]:
     """[start, end) offsets in the section body of what a finding points at; empty for a finding about the whole
     section (placed on its heading)."""
-    starts = starts if starts is not None else _line_starts(body)
+    starts = starts if starts is not None else line_starts(body)
 
     def offset(line: int, column: int) -> int:
         if line < 1 or line > len(starts):
@@ -211,7 +201,7 @@ def retrospective_checks(
         key = finding.section_key or ""
         body = bodies.get(key, "")
         if key not in starts:
-            starts[key] = _line_starts(body)
+            starts[key] = line_starts(body)
         start, end = finding_span(body, finding, starts[key])
         passage = body[start:end]
         item = ShownFinding(finding, numbers[key], start, end, passage)

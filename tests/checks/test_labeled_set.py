@@ -6,30 +6,18 @@ document of its kind; the rules reported are compared with the rules expected.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import yaml
 
-from retrospector.checks import RULES, Config, Document, Section, run
+from bench.labeled import CONFIG, KINDS, predicted
+from retrospector.checks import RULES
 
 LABELED = Path(__file__).with_name("labeled_set.yaml")
-KINDS = {
-    "summary": "Summary",
-    "timeline": "Timeline",
-    "questions": "Discussion questions",
-    "recommendations": "Action items",
-    "impact": "Impact",
-    "analysis": "Contributing factors",
-    "accounts": "Responder accounts",
-    "text": "Notes",
-}
-TIMELINE_HEADER = "| Time (UTC) | Event | Source |\n|---|---|---|\n"
 # Rules that judge a whole document; a one-section document cannot exercise them.
-DOCUMENT_RULES = ("section-empty", "summary-unsupported", "recommendation-untraced")
-CONFIG = Config(disable=set(DOCUMENT_RULES))
+DOCUMENT_RULES = tuple(sorted(CONFIG.disable))
 
 
 def load_items() -> list[dict]:
@@ -39,21 +27,6 @@ def load_items() -> list[dict]:
         assert item["kind"] in KINDS, item
         assert all(rule in RULES for rule in item["expect"]), item
     return items
-
-
-def body_for(item: dict) -> str:
-    text = item["text"]
-    kind = item["kind"]
-    if kind == "timeline" and text.startswith("|") and "\n|---" not in text and "\n| ---" not in text:
-        return TIMELINE_HEADER + text + "\n"
-    if kind in ("questions", "recommendations") and not re.match(r"\s*(?:[-*+]\s|\d+[.)]\s|\|)", text):
-        return f"- {text}\n"
-    return text + "\n"
-
-
-def predicted(item: dict) -> set[str]:
-    section = Section("item", KINDS[item["kind"]], body_for(item), kind=item["kind"])
-    return {f.rule for f in run(Document.from_sections([section]), config=CONFIG)}
 
 
 def score(items):

@@ -91,14 +91,7 @@ def check_questions(ctx) -> None:
                 ):
                     late = None
                 if tag or late:
-                    ctx.report(
-                        "question-yes-no",
-                        section,
-                        a,
-                        _trim_end(plain, a, end),
-                        f'"{_short(text)}" can be answered with yes or no. {RULES["question-yes-no"].principle}',
-                        _open_version(words, plain, end),
-                    )
+                    _report_yes_no(ctx, section, plain, words, a, end, text)
                     continue
             if low in _AUX and yes_no_on and _INVITATION.match(plain, a, end):
                 continue  # "Can you walk us through what you saw?" invites a story
@@ -106,14 +99,18 @@ def check_questions(ctx) -> None:
                 rest = plain[words[0][2] : end]
                 if _ALTERNATIVE.search(rest) or _OPEN_FOLLOW_UP.search(rest):
                     continue
-                ctx.report(
-                    "question-yes-no",
-                    section,
-                    a,
-                    _trim_end(plain, a, end),
-                    f'"{_short(text)}" can be answered with yes or no. {RULES["question-yes-no"].principle}',
-                    _open_version(words, plain, end),
-                )
+                _report_yes_no(ctx, section, plain, words, a, end, text)
+
+
+def _report_yes_no(ctx, section, plain, words, start, end, text) -> None:
+    ctx.report(
+        "question-yes-no",
+        section,
+        start,
+        _trim_end(plain, start, end),
+        f'"{_short(text)}" can be answered with yes or no. {RULES["question-yes-no"].principle}',
+        _open_version(words, plain, end),
+    )
 
 
 def _trim_end(plain: str, start: int, end: int) -> int:

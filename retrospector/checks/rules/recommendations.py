@@ -452,6 +452,12 @@ def _might_be_vague(text: str) -> bool:
         return True
     if word not in _LEAD_IN_WORDS and not _NAMED_OWNER_LEAD.match(text):
         return False
+    pos = _action_start(text)
+    return bool(_VAGUE_START.match(text, pos) or _GENERIC_ONLY.match(text, pos))
+
+
+def _action_start(text: str) -> int:
+    """Where an action's own words begin, past "Action:", "We need to", "Priya will", "**"."""
     pos = 0
     lead = _LEAD.match(text)
     if lead:
@@ -462,21 +468,12 @@ def _might_be_vague(text: str) -> bool:
     bold = re.match(r"(?:\*\*|__)\s*", text[pos:])
     if bold:
         pos += bold.end()
-    return bool(_VAGUE_START.match(text, pos) or _GENERIC_ONLY.match(text, pos))
+    return pos
 
 
 def _has_vague_shape(text: str) -> bool:
     """A vague opening after any lead-in, or a vague passive or phrase anywhere (before metadata is looked at)."""
-    pos = 0
-    lead = _LEAD.match(text)
-    if lead:
-        pos = lead.end()
-    who = _WHO_WILL.match(text, pos)
-    if who:
-        pos = who.end()
-    bold = re.match(r"(?:\*\*|__)\s*", text[pos:])
-    if bold:
-        pos += bold.end()
+    pos = _action_start(text)
     if _VAGUE_START.match(text, pos) or _GENERIC_ONLY.match(text, pos):
         return True
     return bool(_VAGUE_PASSIVE.search(text) or _VAGUE_ANYWHERE.search(text))
