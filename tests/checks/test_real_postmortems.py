@@ -35,6 +35,8 @@ EXPECTED = {
         ("recommendation-vague", 41, 3),
     ],
     "learningequality-002-cloudflare-incomplete-migration.md": [
+        # The summary: "A couple of our sites went down for a few hours": how many sites, how long?
+        ("impact-numbers", 9, 25),
         # "@aronasorman looked over it without being thorough" makes a person the explanation.
         ("blame", 26, 47),
         # Three corrective actions without owner, date or definition of done.

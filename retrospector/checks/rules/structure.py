@@ -109,7 +109,10 @@ _VAGUE_EXTENT = re.compile(
     r"dozens|a\s+fair\s+(?:bit|amount|number|few)|through\s+the\s+roof|sky-?rocket\w*|ballooned|soared|"
     r"(?:pretty\s+much|almost|nearly|virtually|practically)\s+(?:every|all)\w*|much\s+of\s+the|"
     r"unknown\s+(?:but\s+[\w\s]{0,25}?)?(?:number|amount|share|quantity)|"
-    r"(?:serious|severe|significant|major|considerable|substantial|heavy)\s+\w+\s+(?:damage|impact|loss|losses|harm))\b",
+    r"(?:serious|severe|significant|major|considerable|substantial|heavy)\s+\w+\s+(?:damage|impact|loss|losses|harm)|"
+    r"(?:was|were|is|are|be)\s+(?:very\s+|quite\s+|rather\s+)?(?:severe|significant|major|material|considerable|"
+    r"substantial|serious|heavy|massive|huge|large|moderate|notable|noticeable)|very\s+late|much\s+later|"
+    r"far\s+behind|quite\s+some\s+time)\b",
     re.I,
 )
 _EXACT = re.compile(
@@ -161,6 +164,63 @@ _DURATION_OR_DEGREE = re.compile(
 _SENTENCE = re.compile(r"[^.!?;\n]+(?:[.!?;]+|$)", re.M)
 
 
+_LABEL_NUMBER = re.compile(
+    r"\b(?:line|lines|region|zone|node|server|version|v|sev|severity|p|priority|step|phase|wave|shard|cluster|rack|"
+    r"room|floor|gate|terminal|building|site|ward|unit|batch|job|release|build|level|tier|pod|team|squad|table|"
+    r"ticket|incident|pr|issue|page|figure|section|appendix|day|week|q)\s*#?\d+[a-z]?\b|\b[A-Z]{1,5}-\d+\b|"
+    r"\b(?:19|20)\d\d-\d\d-\d\d\b|\b(?:19|20)\d\d\b",
+    re.I,
+)
+_EXACT_TIME = re.compile(
+    r"\d{1,2}:\d{2}|\b\d+(?:[.,]\d+)?\s*(?:ms|s|secs?|seconds?|m|mins?|minutes?|h|hrs?|hours?|d|days?|weeks?|"
+    r"months?)\b|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+    r"fifty|sixty|ninety)\s+(?:minutes?|hours?|days?|weeks?)\b|\b(?:between|from)\s+\d",
+    re.I,
+)
+_TIME_VAGUE = re.compile(
+    r"while|time|period|ages|hours|days|weeks|minutes|prolonged|lengthy|extended|briefly|intermittent|sporadic|"
+    r"occasional|stretch|spell|late|long",
+    re.I,
+)
+_PIECE = re.compile(r";|,(?!\d)|\s+(?:and|but|whereas)\s+|\s+[-–—]\s+")
+_SIZE_VAGUE = re.compile(
+    r"several|many|numerous|multiple|countless|various|plenty|lots|a\s+lot|loads|tons|few|number|bunch|handful|"
+    r"couple|majority|minority|portion|share|fraction|percentage|proportion|subset|chunk|part|some|most|bulk|dozens|"
+    r"hundreds|thousands|millions|quantity|amount|every|all",
+    re.I,
+)
+_SIZED_EXACTLY = re.compile(r"\b(?:to\s+be\s+(?:exact|precise)|exactly|precisely)\b", re.I)
+
+
+def _unsized(sentence: str) -> re.Match | None:
+    """The first vague size in a sentence that no number sizes: each clause is judged alone, and a duration sizes
+    only how long ("lasted 47 minutes and affected many merchants" still leaves "many" unsized)."""
+    if _SIZED_EXACTLY.search(sentence):
+        return None  # "Dozens of tickets, 63 to be exact"
+    pos = 0
+    for piece in [*_PIECE.split(sentence)]:
+        start = sentence.find(piece, pos)
+        pos = start + len(piece)
+        if not piece.strip():
+            continue
+        counted = _LABEL_NUMBER.sub(" ", _STATUS_CODE.sub(" ", _VAGUE_COUNT.sub(" ", piece)))
+        times = bool(_EXACT_TIME.search(counted))
+        amounts = bool(_EXACT.search(_EXACT_TIME.sub(" ", counted)))
+        for vague in _VAGUE_EXTENT.finditer(piece):
+            if _NOT_EXTENT.match(piece, vague.end()) or _AGO.match(piece, vague.end()):
+                continue  # "a number of issues", "some bugs", "a few minutes ago": not the size of the impact
+            if _TIME_VAGUE.search(vague.group(0)):
+                if times:
+                    continue
+            elif _SIZE_VAGUE.search(vague.group(0)):
+                if amounts:
+                    continue  # a duration does not say how many
+            elif amounts or times:
+                continue
+            return _VAGUE_EXTENT.search(sentence, start + vague.start())
+    return None
+
+
 def check_impact_numbers(ctx) -> None:
     """Each sentence that sizes the impact with vague words ("several tenants", "for an extended period") and no
     count, percentage, duration or amount. Sentences that say what people experienced are left alone."""
@@ -173,14 +233,9 @@ def check_impact_numbers(ctx) -> None:
             continue
         for sentence in _SENTENCE.finditer(prose):
             text = sentence.group(0)
-            vague = _VAGUE_EXTENT.search(text)
-            if not vague:
+            vague = _unsized(text)
+            if vague is None:
                 continue
-            counted = _STATUS_CODE.sub(" ", _VAGUE_COUNT.sub(" ", text))
-            if _EXACT.search(counted):
-                continue
-            if _NOT_EXTENT.match(text, vague.end()) or _AGO.match(text, vague.end()):
-                continue  # "a number of issues", "some bugs", "a few minutes ago": not the size of the impact
             if section.role == "summary" and not (
                 _AFFECTED.search(text)
                 and any(
