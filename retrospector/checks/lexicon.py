@@ -34,7 +34,7 @@ ROLE_NOUNS = frozenset(
     clerk clerks rep reps representative representatives associate associates
     approvers signatory trainee trainees apprentice apprentices
     volunteer volunteers contributor contributors founder founders shift marketing sales
-    night-shift day-shift cofounder co-founder cofounders co-founders
+    night-shift day-shift cofounder co-founder cofounders co-founders editor editors liaison liaisons
     """.split()
 )
 
@@ -275,8 +275,8 @@ BLAME_CAUSE_VERBS = (
     r"ignores",
     r"overlooked",
     r"neglected(?! to)",
-    r"(?:is|was|were|are) responsible for (?:the|this|an?) "
-    r"(?:outage|incident|failure|breakage|problem|issue|downtime|bug|regression)",
+    r"(?:is|was|were|are) (?:directly |solely |entirely )?responsible for (?:the|this|an?) "
+    r"(?:outage|incident|failure|mess|disaster|fiasco|breakage|problem|issue|downtime|bug|regression)",
     r"made (?:a|an|the|this|that) (?:mistake|error|blunder|slip)",
     r"introduced (?:the|a|an|this) (?:bug|outage|regression|failure|problem|incident)",
     r"triggered (?:the|this|an?) (?:outage|incident|failure)",
@@ -333,7 +333,9 @@ VAGUE_EXHORTATIONS = (
     r"avoid (?:making )?(?:such |these |similar |any |careless )?mistakes",
     r"think twice",
     r"more carefully",
-    r"stay (?:alert|vigilant|focused)",
+    r"(?:stay|remain) (?:alert|vigilant|focused|careful|cautious)",
+    r"exercise (?:due |more |extra |greater |proper )?(?:diligence|caution|care)",
+    r"(?:are|is|be) (?:reminded|asked|encouraged) to (?:be|exercise|take|remain|stay|double|check|pay)",
     r"double[- ]check (?:next time|in future|going forward|everything|more|before)",
     r"communicate (?:better|more clearly|more often)",
     r"(?:be|being) more (?:careful|cautious|vigilant|diligent|attentive)",

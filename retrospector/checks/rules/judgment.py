@@ -92,7 +92,29 @@ _JUDGMENTS = (
         r"(?:call|judg(?:e)?ment|decision[- ]making|decisions?|choices?|move)s?",
     ),
     (("of judg", "in judg"), r"errors? (?:of|in) judg(?:e)?ment"),
-    r"lapses? (?:in|of) (?:judg(?:e)?ment|concentration|attention|focus|discipline|care)",
+    r"lapses? (?:in|of) (?:judg(?:e)?ment|concentration|attention|focus|discipline|care|professionalism|diligence|"
+    r"rigou?r|ownership)",
+    (("without any care", "without care"), r"without (?:any )?care\b"),
+    (("ill-considered", "ill considered"), r"ill[- ]considered (?:decision|call|move|change|choice)s?"),
+    (
+        ("confidence in",),
+        r"(?:lost|no|little) confidence in (?:[A-Z][\w-]+(?:'s|’s)|his|her|their) "
+        r"(?:ability|judg(?:e)?ment|competence)",
+    ),
+    (("self-inflicted by", "self inflicted by"), r"self[- ]inflicted by"),
+    (
+        ("care enough",),
+        r"(?:didn't|did not|doesn't|does not|don't|do not|didn’t|doesn’t|don’t) (?:really |even )?care enough",
+    ),
+    (
+        ("level of diligence", "level of care", "level of professionalism", "level of attention"),
+        r"(?:not|never|failed to)\s+(?:shown?|show|demonstrated?|displayed?)\s+the\s+level\s+of\s+(?:diligence|care|"
+        r"professionalism|attention)",
+    ),
+    (
+        ("done his job", "done her job", "done their job", "did his job", "did her job", "did their job"),
+        r"(?:had|has|have)?\s*(?:done|did)\s+(?:his|her|their)\s+job",
+    ),
     (
         (
             "of his depth",
@@ -176,10 +198,30 @@ _JUDGMENTS = (
         r"competent)",
     ),
     (
-        ("manipulation", "handling", "bad move", "wrong move", "bad action", "wrong action"),
-        r"(?:bad|wrong|incorrect|faulty|erroneous|careless|poor|clumsy)\s+(?:manipulation|handling|operation|action|"
-        r"execution|move)\s+(?:by|of|from)\s+(?:the\s+)?(?:\w+\s+)?(?:operator|engineer|admin|developer|dev|dba|"
-        r"technician|on-?call|team|[A-Z][\w-]+)",
+        (
+            "manipulation",
+            "handling",
+            "bad move",
+            "wrong move",
+            "bad action",
+            "wrong action",
+            "wrong config",
+            "bad config",
+            "incorrect config",
+            "faulty config",
+            "wrong change",
+            "bad change",
+            "careless change",
+        ),
+        r"(?:bad|wrong|incorrect|faulty|erroneous|careless|poor|clumsy|sloppy)\s+(?:manipulation|handling|operation|"
+        r"action|execution|move|configuration|config|change|setup|deploy(?:ment)?|edit|update)\s+"
+        r"(?:of\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+)?\s+)?(?:by|from)\s+(?:the\s+)?(?:\w+\s+)?(?:operator|engineer|admin|"
+        r"developer|dev|dba|technician|on-?call|team|squad|[A-Z][\w-]+)",
+    ),
+    (
+        ("rota", "rotation", "on-call", "oncall", "console"),
+        r"(?:take|remove|pull|kick|drop)\s+(?:[\w-]+\s+){1,4}?(?:off|out\s+of|from)\s+(?:the\s+)?(?:[\w-]+\s+)?"
+        r"(?:rota|rotation|on-?call|console\s+rota|team)",
     ),
     (
         ("on me", "on him", "on her", "% on", "all on", "entirely on", "squarely on"),
@@ -379,6 +421,7 @@ _CF_PASSIVE = re.compile(
 )
 _HUMAN_PASSIVES = frozenset(
     """
+    taken made given exercised shown paid
     prevented avoided averted caught noticed spotted reviewed tested checked verified escalated flagged reverted
     read followed done handled communicated announced reported rolled acknowledged
     investigated considered documented approved merged deployed staged canaried planned scheduled patched
@@ -525,7 +568,14 @@ _NOT_DONE_ANCHORS = (
 )
 _EXPECTED = re.compile(
     r"\b(?:needed\s+to|expected|supposed\s+to|should|required\s+to|was\s+to|were\s+to|had\s+to|meant\s+to|"
-    r"ought\s+to|is\s+to|are\s+to|procedure|sop|runbook|checklist)\b",
+    r"ought\s+to|is\s+to|are\s+to|must|procedure|sop|runbook|checklist)\b",
+    re.I,
+)
+_NOMINAL_HINDSIGHT = re.compile(
+    r"\b(?:the\s+)?failure\s+(?:of\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+)?\s+)?to\s+(?:escalate|notice|act|check|respond|"
+    r"follow|page|communicate|inform|review|test|verify|roll\s+back|react|intervene|warn|tell|update|monitor)"
+    r"|\bmissed\s+(?:an?\s+|the\s+)?opportunit(?:y|ies)\b"
+    r"|\bopportunit(?:y|ies)\s+to\s+[^.;]{1,60}?\s+(?:was|were)\s+(?:not\s+taken|missed|lost|squandered)",
     re.I,
 )
 _ONE_STEP = re.compile(
@@ -1049,6 +1099,15 @@ def check_hindsight(ctx) -> None:
             report(agent[0], match.end(), "judges with hindsight")
         if section.role in ("timeline", "recommendations"):
             continue  # the shapes below are written in prose, not in timeline rows or action items
+        for match in anchored(
+            _NOMINAL_HINDSIGHT,
+            prose,
+            lowered,
+            section.view.present(("failure", "opportunit")),
+            before=60,
+            after=90,
+        ):
+            report(match.start(), match.end(), "judges with hindsight")
         for match in anchored(
             _AVOIDABLE,
             prose,

@@ -302,7 +302,8 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
 
 _CF = re.compile(
     r"\b(?:(?P<modal>should|could|ought to)(?P<neg>\s+not|n't|n’t)?"
-    r"(?:\s+(?:easily|simply|really|probably|definitely|certainly|surely|just|also|likely|reasonably))?\s+have"
+    r"(?:\s+(?:easily|simply|really|probably|definitely|certainly|surely|just|also|likely|reasonably|perhaps|maybe|"
+    r"possibly|arguably|ideally))?\s+have"
     r"|(?P<modal2>should|could)(?:'|’)ve"
     r"|(?P<fail>failed|fails|neglected|neglects|omitted) to)\b",
     re.I,
@@ -319,7 +320,7 @@ _HAD_WE = re.compile(
     re.M,
 )
 _CF_ADVERBS = frozenset(
-    "really probably definitely just easily also possibly maybe perhaps even actually simply "
+    "really probably definitely just easily also possibly maybe perhaps even actually simply arguably ideally "
     "reasonably certainly surely have".split()
 )
 
@@ -408,7 +409,10 @@ def check_counterfactual(ctx) -> None:
             toks = tokens_between(prose, match.end(), seg_end)
             person = next(((t, a, b) for t, a, b in toks[:4] if people.is_person(t)), None)
             if person is None:
-                continue
+                passive = re.search(r"\bhad\s+been\s+(\w+)", prose[match.end() : seg_end])
+                if not (passive and passive.group(1).lower() in HUMAN_DECISION_FORMS) or not toks:
+                    continue
+                person = toks[min(3, len(toks) - 1)]  # "If only the release had been held": someone's act
             ctx.report(
                 "counterfactual",
                 section,

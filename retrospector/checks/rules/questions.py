@@ -131,6 +131,7 @@ _WHY_DISGUISED = re.compile(
     re.I,
 )
 _OMISSION = re.compile(r"\bwithout\s+(?:a|an|any|the|first|telling|asking|checking|waiting|testing|review)\b", re.I)
+_SOMEONE = frozenset("anyone anybody someone somebody nobody you we".split())
 _WH = frozenset("what which who whom whose where when how why".split())
 _TAG_QUESTION = re.compile(
     r",\s*(?:right|correct|yes|no|true|ok|okay|isn't\s+it|wasn't\s+it|didn't\s+(?:we|they|you|it|he|she)|"
@@ -151,7 +152,7 @@ _LATE_AUX = re.compile(
 _WHY_ANYWHERE = re.compile(
     r"\bwhy(?:'d|’d)?\b|\b(?:how\s+come|for\s+(?:what|which)\s+reasons?|what\s+possessed"
     r"|(?:was|is|were)\s+there\s+(?:a|any)\s+(?:particular\s+|specific\s+|good\s+|special\s+)?reasons?(?:\s+(?:why|that))?"
-    r"|what(?:\s+(?:was|is|were|are)|'s|’s)\s+the\s+(?:main\s+|real\s+|actual\s+)?"
+    r"|what(?:\s+(?:was|is|were|are)|'s|’s)\s+(?:the|your|their|his|her)\s+(?:main\s+|real\s+|actual\s+)?"
     r"(?:reasons?|rationale|reasoning|justification|excuse|logic|motivation|thinking)"
     r"(?:\s+(?:for|behind|that|why|of))?)\b",
     re.I,
@@ -204,7 +205,11 @@ def _check_why(ctx, section, plain, words, start, end, text) -> bool:
             while cut + 1 < len(np) and people.is_person(np[cut + 1][0]) and np[cut + 1][0][:1].isupper():
                 cut += 1  # "Priya Patel"
             suggestion = _how_version(words, plain, end, second, np[: cut + 1])
-    elif any(people.is_person(w) for w, _, _ in tail[:6]) or second in ("not", "no", "nobody", "none"):
+    elif (
+        any(people.is_person(w) for w, _, _ in tail[:6])
+        or second in ("not", "no", "nobody", "none")
+        or any(w.lower() in _SOMEONE for w, _, _ in tail)
+    ):
         person = True
     elif (
         second in _WHY_AUX

@@ -29,6 +29,11 @@ _EXHORTATION_ANCHORS = (
     "stay focused",
     "double",
     "communicate",
+    "diligence",
+    "caution",
+    "reminded",
+    "remain",
+    "mindful",
 )
 _GENERIC = "|".join(re.escape(n) for n in sorted(lexicon.GENERIC_IMPROVEMENT_NOUNS, key=len, reverse=True))
 _IMPROVE = re.compile(
@@ -252,6 +257,11 @@ def check_vague(ctx) -> None:
 
 # --- vague actions: a vague verb or shape, and nothing checkable anywhere in the item ---------------------------------
 
+_META_LEAD = re.compile(
+    r"\s*(?:\[[ xX]\]\s*)?(?:(?:owner|assignee|due|dri)\s*[:=]\s*[^.:;]{1,40}[.;]\s*"
+    r"|[A-Z]{1,4}-?\d+\s*(?:\([^)]{0,60}\))?\s*:\s*)",
+    re.I,
+)
 _LEAD = re.compile(
     r"^\s*(?:\[[ xX]\]\s*)?(?:\*\*|__)?(?:action(?:\s+item)?|todo|ai|follow-?up|recommendation|next\s+step|"
     r"lesson(?:s)?(?:\s+learned)?|takeaway|key\s+takeaway|my\s+takeaway|reminder(?:\s+to\s+\w+)?)\s*[:\-–—]\s*"
@@ -278,6 +288,9 @@ _VAGUE_START = re.compile(
     r"monitor\s+(?:the\s+situation|closely|it|this|that|things|everything|more|better|going\s+forward|for\s+now|"
     r"the\s+(?:issue|system|service|impact)\b)|continue\s+to|address|work\s+on|focus\s+on|"
     r"clean\s+up|get\s+better|do\s+better|be\s+better|be\s+more|make\s+sure|make\s+thorough|ensure|"
+    r"drive\s+(?:a\s+)?(?:culture|excellence|improvements?|awareness|change|accountability)|"
+    r"reduce\s+(?:the\s+)?(?:blast\s+radius|risk|impact|likelihood|chance)|"
+    r"put\s+(?:more|extra|greater)\s+(?:rigou?r|effort|focus|care|attention|emphasis)|"
     r"sort\s+out|have\s+a\s+(?:think|look|chat|conversation)|think\b|work\s+with|figure\s+out|"
     r"do\s+a\s+(?:proper|full|thorough|deep|better|general|quick)\s+\w+|"
     r"be\s+(?:more\s+)?(?:mindful|aware|careful|cautious|vigilant|diligent|attentive)|"
@@ -314,7 +327,8 @@ _GENERIC_ONLY = re.compile(
 )
 _METADATA = re.compile(
     r"\((?:[^()]*\b(?:owner|due|by|assignee|ticket|eta|target|deadline|@)\b[^()]*)\)"
-    r"|\b(?:owner|owners|assignee|due|deadline|eta|by|target|ticket|jira)\s*[:=]\s*[^,;)]+"
+    r"|\b(?:due|by|until|deadline|eta)\s*[:=]?\s*\d{1,2}[./]\d{1,2}(?:[./]\d{2,4})?\b"
+    r"|\b(?:owner|owners|assignee|due|deadline|eta|by|target|ticket|jira)\s*[:=]\s*[^,;).]+"
     r"|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"
     r"|@[\w.-]+|\b[A-Z][A-Z0-9]{1,9}-\d+\b|#\d+\b|\bq[1-4](?:\s*\d{4})?\b|\b(?:19|20)\d\d\b"
     r"|\b\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b"
@@ -324,7 +338,7 @@ _METADATA = re.compile(
 )
 _CHECKABLE = re.compile(
     r"(?<![A-Za-z])\d+(?:[.,]\d+)*(?:\s*(?:%|ms|s|sec|secs|m|min|mins|h|hr|hrs|d|k|x|gb|mb|kb|tb|rps|qps)\b|(?![A-Za-z]))"
-    r"|`[^`]+`|\b(?:when|whenever|if|unless|once|every|each|per|within|at\s+least|at\s+most|no\s+more\s+than|"
+    r"|`[^`]+`|\b(?:when|whenever|if|unless|once(?!\s+and\s+for\s+all)|every|each|per|within|at\s+least|at\s+most|no\s+more\s+than|"
     r"(?:configured|set|routed|sent|pinned|limited|capped|raised|lowered|changed)\s+to|call(?:s|ed)?\s+(?:for\s+)?a?\s*meeting|"
     r"so\s+that|such\s+that|that\s+(?:fails|rejects|refuses|blocks|pages|alerts|fires|checks|runs|stops|prevents|"
     r"requires)|before\s+(?:any|each|every)|after\s+(?:any|each|every)|instead\s+of|rather\s+than|from\s+\S+\s+to)\b",
@@ -363,13 +377,9 @@ def _vague_action(text: str) -> tuple[int, int, str] | None:
     if not _has_vague_shape(text):
         return None
     own = _METADATA.sub(lambda m: " " * len(m.group(0)), text)
-    pos = 0
-    lead = _LEAD.match(own)
-    if lead:
-        pos = lead.end()
-    who = _WHO_WILL.match(own, pos)
-    if who:
-        pos = who.end()
+    pos = _action_start(text)  # on the text as written: "AI-1 (Marta, 2024-05-15):", "Owner: Priya." are lead-ins
+    while pos < len(own) and own[pos] in " .;:,":
+        pos += 1
     head_end = len(own)
     colon = re.search(r":\s", own[pos:])
     if colon:
@@ -417,6 +427,7 @@ _PASSIVE_OR_ANYWHERE_CUES = (
 _VAGUE_FIRST_WORDS = frozenset(
     """
     improve improving enhance strengthen reinforce stabilize stabilise fix optimize optimise streamline tighten harden
+    drive put
     hardening revisit review monitoring alerting testing observability logging process communication documentation
     reassess re-evaluate reevaluate evaluate assess investigate look take have dig explore consider think discuss
     sync follow align keep monitor continue address work focus clean get do be make ensure communicate coordinate
@@ -430,7 +441,7 @@ _LEAD_IN_WORDS = frozenset(
     """
     we i you they everyone everybody all the management engineers developers ops operations let's let please kindly to
     try going moving in need needs action todo ai follow-up followup recommendation next lesson lessons takeaway key
-    my reminder
+    my reminder owner assignee due dri ai-1 ai-2 ai-3
     """.split()
 )
 _NAMED_OWNER_LEAD = re.compile(
@@ -459,7 +470,10 @@ def _might_be_vague(text: str) -> bool:
 def _action_start(text: str) -> int:
     """Where an action's own words begin, past "Action:", "We need to", "Priya will", "**"."""
     pos = 0
-    lead = _LEAD.match(text)
+    meta = _META_LEAD.match(text)
+    if meta:
+        pos = meta.end()
+    lead = _LEAD.match(text, pos)
     if lead:
         pos = lead.end()
     who = _WHO_WILL.match(text, pos)
