@@ -572,7 +572,7 @@ _EXPECTED = re.compile(
     re.I,
 )
 _NOMINAL_HINDSIGHT = re.compile(
-    r"\b(?:the\s+)?failure\s+(?:of\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+)?\s+)?to\s+(?:escalate|notice|act|check|respond|"
+    r"\bfailure\s+(?:of\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+)?\s+)?to\s+(?:escalate|notice|act|check|respond|"
     r"follow|page|communicate|inform|review|test|verify|roll\s+back|react|intervene|warn|tell|update|monitor)"
     r"|\bmissed\s+(?:an?\s+|the\s+)?opportunit(?:y|ies)\b"
     r"|\bopportunit(?:y|ies)\s+to\s+[^.;]{1,60}?\s+(?:was|were)\s+(?:not\s+taken|missed|lost|squandered)",
@@ -1099,13 +1099,11 @@ def check_hindsight(ctx) -> None:
             report(agent[0], match.end(), "judges with hindsight")
         if section.role in ("timeline", "recommendations"):
             continue  # the shapes below are written in prose, not in timeline rows or action items
-        for match in anchored(
+        for match in matches_at(
             _NOMINAL_HINDSIGHT,
             prose,
             lowered,
-            section.view.present(("failure", "opportunit")),
-            before=60,
-            after=90,
+            section.view.present(("failure to", "failure of", "missed", "opportunit")),
         ):
             report(match.start(), match.end(), "judges with hindsight")
         for match in anchored(
