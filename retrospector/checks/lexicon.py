@@ -27,14 +27,15 @@ ROLE_NOUNS = frozenset(
     ops support deployer deployers approver approvers authors releaser releasers requester
     requesters on-duty junior juniors senior seniors newbie newbies hire hires guy guys crew
     department desk helpdesk servicedesk noc soc itops consultant consultants freelancer
-    freelancers vendor-engineer officer officers rota-holder whoever whomever pm pms qa tl
+    freelancers vendor-engineer officer officers rota-holder whoever whomever qa
     programmer programmers coder coders techie techies specialist specialists supervisor
     supervisors director directors executive executives cto cio ciso vp chief
     dev-team devteam sysop sysops webmaster dispatcher dispatchers nurse nurses doctor doctors
     clerk clerks rep reps representative representatives associate associates
     approvers signatory trainee trainees apprentice apprentices
     volunteer volunteers contributor contributors founder founders shift marketing sales
-    night-shift day-shift cofounder co-founder cofounders co-founders editor editors liaison liaisons
+    night-shift day-shift cofounder co-founder cofounders co-founders editor editors liaison liaisons finance
+    legal procurement accounting payroll
     """.split()
 )
 
@@ -249,6 +250,9 @@ BLAME_EXEMPT_AFTER = (
     "is the start",
     "is a starting point",
     "is not an explanation",
+    "ruled out",
+    "was ruled out",
+    "is ruled out",
 )
 
 # Verbs that make a person the cause when the person is their subject.
@@ -317,7 +321,8 @@ DETERMINERS = frozenset(
 
 PREPOSITIONS = frozenset(
     "of for in on at by with from to into about during after before under over between without "
-    "via per through against across behind".split()
+    "via per through against across behind near around inside outside within beyond toward towards upon among along "
+    "beside besides despite except unlike amid".split()
 )
 
 # Vague recommendation vocabulary.

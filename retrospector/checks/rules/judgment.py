@@ -181,6 +181,7 @@ _JUDGMENTS = (
     r"(?:repeat|serial) offender",
     r"should have known better",
     (("typical of",), r"typical of (?:him|her|them|[A-Z][\w-]+)"),
+    (("be bothered",), r"(?:couldn't|could not|can't|can not|cannot|couldn’t|can’t)\s+be\s+bothered"),
     (("unforced",), r"unforced (?:error|mistake)s?"),
     (("yolo",), r"yolo(?:'d|’d|ed|ing)?"),
     (
@@ -415,13 +416,14 @@ _RISK_CUES = re.compile(
 # --- counterfactual -------------------------------------------------------------------------------------------------
 
 _CF_PASSIVE = re.compile(
-    r"\b(?:should|could|ought to|might|would|must)(?:n't|n’t|\s+not)?\s+(?:\w+ly\s+)?have\s+(?:\w+ly\s+)?been\s+"
+    r"\b(?:should|could|ought to|might|would|must)(?:n't|n’t|\s+not|\s+never)?\s+(?:\w+ly\s+)?have\s+"
+    r"(?:\w+ly\s+)?been\s+"
     r"(?:\w+ly\s+)?(?P<part>[a-z]+)(?:\s+(?P<particle>back|up|out|off|over))?",
     re.I,
 )
 _HUMAN_PASSIVES = frozenset(
     """
-    taken made given exercised shown paid
+    taken made given exercised shown paid heeded approved merged signed
     prevented avoided averted caught noticed spotted reviewed tested checked verified escalated flagged reverted
     read followed done handled communicated announced reported rolled acknowledged
     investigated considered documented approved merged deployed staged canaried planned scheduled patched
@@ -508,6 +510,11 @@ _NEGLIGENCE = Phrases(
         ),
         (("needed to",), r"needed\s+to\s+(?:have\s+)?(?:[\w'’-]+\s+){1,8}?before"),
         (
+            ("missed the", "missed a", "missed an", "missed two", "missed several", "missed both"),
+            r"missed\s+(?:the|a|an|two|several|both)\s+(?:[\w-]+\s+){0,2}?(?:alerts?|warnings?|pages?|tests?|signals?|"
+            r"emails?|messages?|notifications?|graphs?|spikes?|errors?|tickets?)\b",
+        ),
+        (
             ("had to", "needed to"),
             r"(?:had|needed)\s+to\s+(?:[\w'’-]+\s+){1,8}?(?:before|first)\b[^.;]{0,60}?,?\s+(?:then|otherwise|or\s+else)\b",
         ),
@@ -528,7 +535,8 @@ _FAILED_TO = Phrases(
     starts=True,
 )
 _ELLIPSIS = re.compile(
-    r"\b(?:which|as|like|what)\s+(?P<subj>he|she|they|we|I|you|someone|somebody)\s+(?:really\s+|clearly\s+)?"
+    r"\b(?:which|as|like|what|after|before|when|than)\s+(?P<subj>he|she|they|we|I|you|someone|somebody)\s+"
+    r"(?:really\s+|clearly\s+)?"
     r"(?:should|ought to|could)(?:\s+have|'ve|’ve)\b(?!\s+[a-z]+(?:ed|en)\b)",
     re.I,
 )
@@ -576,6 +584,11 @@ _NOMINAL_HINDSIGHT = re.compile(
     r"follow|page|communicate|inform|review|test|verify|roll\s+back|react|intervene|warn|tell|update|monitor)"
     r"|\bmissed\s+(?:an?\s+|the\s+)?opportunit(?:y|ies)\b"
     r"|\bopportunit(?:y|ies)\s+to\s+[^.;]{1,60}?\s+(?:was|were)\s+(?:not\s+taken|missed|lost|squandered)",
+    re.I,
+)
+_IF_BETTER = re.compile(
+    r"\b(?:if|had)\s+(?:the\s+|our\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:were|was|had\s+been|been)\s+(?:more|less|a\s+bit\s+more)\s+"
+    r"(?:experienced|careful|competent|attentive|diligent|arrogant|senior|skilled|alert|humble|patient|thorough)\b",
     re.I,
 )
 _ONE_STEP = re.compile(
@@ -1126,6 +1139,19 @@ def check_hindsight(ctx) -> None:
             if not _conditional_about_people(prose, match, people):
                 continue
             report(match.start(), match.end(), "imagines a better past")
+        for match in anchored(
+            _IF_BETTER, prose, lowered, section.view.present(("more ", "less ")), before=60, after=30
+        ):
+            report(match.start(), match.end(), "measures people against a better version of themselves, with hindsight")
+            if blame_on:
+                ctx.report(
+                    "blame",
+                    section,
+                    match.start(),
+                    match.end(),
+                    f'"{_squash(match.group(0))}" judges a person\'s character. {_principle("blame")}',
+                    "Describe what the person knew and what the tools showed.",
+                )
         for match in matches_at(_IDEAL, prose, lowered, section.view.present(_IDEAL_STARTS)):
             report(match.start(), match.end(), "measures people against an ideal, with hindsight")
         for match in anchored(

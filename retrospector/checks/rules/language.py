@@ -303,7 +303,7 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
 _CF = re.compile(
     r"\b(?:(?P<modal>should|could|ought to)(?P<neg>\s+not|n't|n’t)?"
     r"(?:\s+(?:easily|simply|really|probably|definitely|certainly|surely|just|also|likely|reasonably|perhaps|maybe|"
-    r"possibly|arguably|ideally))?\s+have"
+    r"possibly|arguably|ideally|obviously|clearly|never))?\s+ha(?:ve|d)"
     r"|(?P<modal2>should|could)(?:'|’)ve"
     r"|(?P<fail>failed|fails|neglected|neglects|omitted) to)\b",
     re.I,

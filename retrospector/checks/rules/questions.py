@@ -130,7 +130,16 @@ _WHY_DISGUISED = re.compile(
     r"(?:\s+(?:for|behind|that|why|of))?)\b",
     re.I,
 )
-_OMISSION = re.compile(r"\bwithout\s+(?:a|an|any|the|first|telling|asking|checking|waiting|testing|review)\b", re.I)
+_OMISSION = re.compile(
+    r"\bwithout\s+(?:(?:a|an|any|the)\s+)?(?:rollback\s+plan|review|approval|sign-?off|ticket|tests?|testing|canary|backup|"
+    r"change\s+request|cab|heads-up|announcement|notice|telling|asking|checking|waiting|notifying|informing)\b",
+    re.I,
+)
+# What follows a verb that has an object: "ship the page", "disable it" (not "the health check pass").
+_OBJECT_STARTS = frozenset(
+    "the a an this that these those it them him her our their his its my your all any every some "
+    "without to up down off out back on in".split()
+)
 _SOMEONE = frozenset("anyone anybody someone somebody nobody you we".split())
 _WH = frozenset("what which who whom whose where when how why".split())
 _TAG_QUESTION = re.compile(
@@ -213,8 +222,8 @@ def _check_why(ctx, section, plain, words, start, end, text) -> bool:
         person = True
     elif (
         second in _WHY_AUX
-        and any(x in _ACTIVE_HUMAN for x in lows[2:7])
         and not second.startswith(("was", "were", "is", "are"))
+        and any(lows[k] in _ACTIVE_HUMAN and lows[k + 1] in _OBJECT_STARTS for k in range(2, min(7, len(lows) - 1)))
     ):
         person = True  # "Why did engineering ship ...", "Why did Olumide disable ..."
     else:

@@ -98,7 +98,7 @@ _VAGUE_EXTENT = re.compile(
     r"(?:elevated|increased|higher|high|reduced|lower|degraded)\s+(?:error|latency|latencies|failure|timeout|"
     r"response)|(?:big|major|serious|severe|significant|high|heavy|large|material|measurable|minor|limited|some)\s+"
     r"(?:impact|disruption|revenue|losses?|delays?|outage|slowdowns?|degradation|damage|financial)|"
-    r"until\s+(?:late|later|the\s+next|much\s+later)|minimal(?:ly)?|moderate(?:ly)?|limited|contained|"
+    r"until\s+(?:late|later|the\s+next|much\s+later)|minimal(?:ly)?|moderate(?:ly)?|limited(?!\s+to\b)|contained(?!\s+(?:to|in|within)\b)|"
     r"dramatic(?:ally)?|sharply|drastic(?:ally)?|much\s+(?:higher|lower|more|less|slower|faster|longer)|"
     r"(?:wide|broad)\s+range|widely|quite\s+(?:long|a\s+(?:few|lot|while|bit)|some|bad|badly|high)|"
     r"not\s+(?:in)?significant|relatively\s+(?:small|minor|contained|low|few|high|large|short|long)|"
