@@ -210,6 +210,9 @@ def subject_before(
         toks.pop()
     while toks and toks[0][0].lower() in lexicon.ADVERBS:
         toks.pop(0)
+    # "Why did Ingrid ...": in a question the subject follows the auxiliary.
+    if len(toks) >= 3 and toks[0][0].lower() in ("why", "how", "when", "where") and toks[1][0].lower() in _AUXILIARIES:
+        toks = toks[2:]
     # "In hindsight the on-call ...", "To be honest I ...": a leading aside is not the subject.
     lead = [t.lower() for t, _, _ in toks[:3]]
     for aside in _ASIDES:
@@ -251,7 +254,13 @@ def subject_before(
         return Subject([], False, negated)
     if boundary in ("which",) and not toks:
         return Subject([], False, negated)
-    if toks and _depth < 2 and start >= 2 and text[start - 2 : start] == ", " and _is_aside(toks):
+    if (
+        toks
+        and _depth < 2
+        and start >= 2
+        and text[start - 2 : start] == ", "
+        and (_is_aside(toks) or toks[0][0].lower() in ("who", "which"))
+    ):
         # "Our on-call, frankly negligent, should have ...": the subject is before the aside.
         comma = text.rfind(",", max(0, start - 160), start - 2)
         if comma != -1:
@@ -272,7 +281,12 @@ def subject_before(
     if any(w in lexicon.PREPOSITIONS for w in words):
         # "the engineer on seat at the time", "our colleagues in operations": the head comes before the preposition.
         cut = next(i for i, w in enumerate(words) if w in lexicon.PREPOSITIONS)
-        if words[0] in _PARTITIVES and cut == 1 and len(toks) <= 5 and people.is_role(toks[-1][0]):
+        if (
+            words[0] in _PARTITIVES
+            and cut == 1
+            and len(toks) <= 5
+            and (people.is_role(toks[-1][0]) or words[-1] in ("them", "us", "you"))
+        ):
             return Subject(toks, True, negated)  # "one of our volunteers"
         if 0 < cut <= 4 and people.is_role(toks[cut - 1][0]) and not any(w in _AUXILIARIES for w in words[:cut]):
             return Subject(toks[:cut], True, _negated_before(toks[: cut - 1]))

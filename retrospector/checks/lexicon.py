@@ -35,7 +35,7 @@ ROLE_NOUNS = frozenset(
     approvers signatory trainee trainees apprentice apprentices
     volunteer volunteers contributor contributors founder founders shift marketing sales
     night-shift day-shift cofounder co-founder cofounders co-founders editor editors liaison liaisons finance
-    legal procurement accounting payroll
+    legal procurement accounting payroll producer producers board committee security
     """.split()
 )
 
@@ -311,7 +311,7 @@ ADVERBS = frozenset(
     also then again still just never already even both all simply really probably definitely
     certainly initially ultimately accidentally mistakenly inadvertently repeatedly completely
     clearly obviously apparently unfortunately sadly later eventually however thus therefore so
-    only actually further
+    only actually further lazily carelessly recklessly sloppily hastily blindly once
     """.split()
 )
 

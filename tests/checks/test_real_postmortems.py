@@ -52,8 +52,13 @@ EXPECTED = {
         ("timeline-source", 93, 1),
         # "Root cause identification: The Five Whys" frames the analysis as one root cause.
         ("root-cause", 95, 4),
+        # "The developer creating the pull request misjudged the potential impact" and the five whys after it
+        # ("Why was the potential impact misjudged?", "Why did the developer forget to check ...?") judge a person.
+        ("blame", 123, 49),
+        ("blame", 129, 40),
         # "The developer forgot to think about ..." puts a person in the causal chain.
         ("blame", 131, 11),
+        ("blame", 133, 21),
         # Three prioritised corrective actions, none with owner, date or definition of done.
         ("recommendation-incomplete", 178, 3),
     ],

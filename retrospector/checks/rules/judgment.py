@@ -182,6 +182,23 @@ _JUDGMENTS = (
     r"should have known better",
     (("typical of",), r"typical of (?:him|her|them|[A-Z][\w-]+)"),
     (("be bothered",), r"(?:couldn't|could not|can't|can not|cannot|couldn’t|can’t)\s+be\s+bothered"),
+    (
+        ("seriously",),
+        r"(?:doesn't|does not|don't|do not|didn't|did not|doesn’t|don’t|didn’t)\s+take\s+(?:[\w-]+\s+){0,3}?seriously",
+    ),
+    (
+        ("to be trusted", "be trusted"),
+        r"(?:well\s+enough\s+to\s+be\s+trusted|(?:should|must|can)(?:\s+not|n't|n’t)\s+be\s+trusted)",
+    ),
+    (("mishandl",), r"mishandl(?:e|ed|es|ing)"),
+    (("misjudg",), r"misjudg(?:e?ment|ed|es|ing)s?"),
+    (("panick",), r"panick(?:ed|ing)"),
+    (("ill-advised", "ill advised", "misguided"), r"ill[- ]advised|misguided"),
+    (
+        ("not a competent", "not a good", "not a capable", "not a reliable", "not a qualified", "not competent"),
+        r"(?:is|was|are|were)\s+not\s+(?:a\s+|an\s+)?(?:competent|good|capable|reliable|qualified)\s+(?:[\w-]+\s+){0,2}?"
+        r"(?:engineer|developer|dev|dba|sre|admin|operator|on-?call|lead|manager|reviewer)s?",
+    ),
     (("unforced",), r"unforced (?:error|mistake)s?"),
     (("yolo",), r"yolo(?:'d|’d|ed|ing)?"),
     (
@@ -250,7 +267,9 @@ _JUDGMENT = Phrases(_JUDGMENTS, _JUDGMENT_WORDS, before=60, after=90)
 # --- blame: judgments that need a person, role or group next to them --------------------------------------------------
 
 _PERSON_JUDGMENTS = re.compile(
-    r"\b(?P<what>mess(?:ed|es|ing)? up|blindly|thoughtlessly|mindlessly|heedlessly|carelessly|recklessly|hastily|"
+    r"\b(?P<what>lack\s+of\s+(?:a\s+|an\s+|any\s+)?(?:second\s+)?(?:check|review|care|attention|testing|"
+    r"verification|"
+    r"diligence|follow-up)|mess(?:ed|es|ing)? up|blindly|thoughtlessly|mindlessly|heedlessly|carelessly|recklessly|hastily|"
     r"oversight|oversights|negligence|carelessness|mistake|mistakes|blunder|blunders|slip-?up|goof(?:ed)?)\b"
     r"(?:\s+(?:by|of|on the part of|from)\s+)?",
     re.I,
@@ -341,14 +360,14 @@ _CAUSE_INNER = Phrases(
     after=40,
 )
 _POSSESSIVE_CAUSE = re.compile(
-    r"(?:'s|’s)\s+(?:[\w`'’./#-]+\s+){0,4}?(?P<verb>caused|causes|broke|breaks|took|takes|brought|brings|triggered|"
+    r"(?:'s|’s)\s+(?:[\w`'’./#-]+\s+){0,10}?(?P<verb>caused|causes|broke|breaks|took|takes|brought|brings|triggered|"
     r"triggers|led to|leads to|resulted in|results in|knocked|crashed|crashes|corrupted|started|kicked off|"
     r"is what|was what|is the reason|was the reason|is to blame|was to blame|set off)\b",
     re.I,
 )
 _POSSESSIVE_JUDGMENT = re.compile(
     r"(?:'s|’s)\s+(?:rushed|sloppy|careless|hasty|botched|reckless|half-baked|lazy|hacky|shoddy|clumsy|negligent|"
-    r"thoughtless|incompetent|dumb|stupid|bad)\s+\w+",
+    r"thoughtless|incompetent|dumb|stupid|bad|ill-advised|ill-considered|misguided|rash)\s+\w+",
     re.I,
 )
 _CAUSE_BY = re.compile(
@@ -587,13 +606,20 @@ _NOMINAL_HINDSIGHT = re.compile(
     re.I,
 )
 _IF_BETTER = re.compile(
-    r"\b(?:if|had)\s+(?:the\s+|our\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:were|was|had\s+been|been)\s+(?:more|less|a\s+bit\s+more)\s+"
+    r"\b(?:if|had)\s+(?:the\s+|our\s+)?[\w-]+(?:\s+[\w-]+){0,2}?\s+(?:were|was|had\s+been|been)\s+"
+    r"(?:more|less|a\s+bit\s+more)\s+"
     r"(?:experienced|careful|competent|attentive|diligent|arrogant|senior|skilled|alert|humble|patient|thorough)\b",
+    re.I,
+)
+_ANYONE_BETTER = re.compile(
+    r"\b(?:anyone|anybody|someone|somebody)\s+(?:more\s+|truly\s+)?(?P<adj>competent|experienced|careful|sensible|"
+    r"senior|qualified|attentive|diligent|reasonable|half-decent|decent)\s+would(?:\s+(?:never|not|easily|simply))*"
+    r"\s+(?:have|'ve)\b",
     re.I,
 )
 _ONE_STEP = re.compile(
     r"\ball\s+it\s+(?:would|'d|’d)(?:\s+have|'ve|’ve)\s+taken\b|\b(?:(?:simply|just|merely)\s+[a-z]+ing|a\s+(?:quick|simple|brief|single|basic|five-minute|two-minute|"
-    r"cursory|careful|closer)\s+(?:look|glance|check|test|review|read|grep|query|skim|peek))\b"
+    r"cursory|careful|closer|proper|second|real)\s+(?:look|glance|check|test|review|read|grep|query|skim|peek))\b"
     r"[^.;!?\n]{0,100}?\b(?:would|could|might)(?:\s+\w+)?\s+have\b",
     re.I,
 )
@@ -615,6 +641,7 @@ _PERSON_JUDGMENT_STARTS = (
     "blunder",
     "slip",
     "goof",
+    "lack of",
 )
 _PUNITIVE_ANCHORS = ("access", "rights", "permission", "privilege", "credential", "keys", "sudo", "commit bit", "badge")
 _HOLD_ANCHORS = (
@@ -961,8 +988,8 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
             "Describe the change and what made it easy to get wrong, without judging who made it.",
         )
     for match in matches_at(_CAUSE_BY, prose, lowered, section.view.present(_CAUSE_BY_STARTS)):
-        nxt = _NEXT_WORD.match(prose, match.end())
-        if not nxt or not (nxt.group(1)[:1].isupper() or people.is_person(nxt.group(1))):
+        nxt = _NEXT_WORDS.match(prose, match.end())
+        if not nxt or not any(w and (w[:1].isupper() or people.is_person(w)) for w in nxt.groups()):
             continue  # "due to a bug": not a person
         if _negated_mention(prose, match.start()):
             continue  # "was not caused by Arjun's change"
@@ -1110,6 +1137,8 @@ def check_hindsight(ctx) -> None:
             if agent is None:
                 continue
             report(agent[0], match.end(), "judges with hindsight")
+        for match in anchored(_ELLIPSIS, prose, lowered, section.view.present(_HAVE_ANCHORS), before=40, after=12):
+            report(match.start(), match.end(), "judges with hindsight")
         if section.role in ("timeline", "recommendations"):
             continue  # the shapes below are written in prose, not in timeline rows or action items
         for match in matches_at(
@@ -1152,6 +1181,19 @@ def check_hindsight(ctx) -> None:
                     f'"{_squash(match.group(0))}" judges a person\'s character. {_principle("blame")}',
                     "Describe what the person knew and what the tools showed.",
                 )
+        for match in matches_at(
+            _ANYONE_BETTER, prose, lowered, section.view.present(("anyone", "anybody", "someone", "somebody"))
+        ):
+            report(match.start(), match.end(), "compares people with an imagined better one")
+            if blame_on and match.group("adj").lower() in _COMPETENCE_ADJECTIVES | {"half-decent"}:
+                ctx.report(
+                    "blame",
+                    section,
+                    match.start(),
+                    match.end(),
+                    f'"{_squash(match.group(0))}" judges a person\'s competence. {_principle("blame")}',
+                    "Describe what the person knew and what the tools showed.",
+                )
         for match in matches_at(_IDEAL, prose, lowered, section.view.present(_IDEAL_STARTS)):
             report(match.start(), match.end(), "measures people against an ideal, with hindsight")
         for match in anchored(
@@ -1176,8 +1218,6 @@ def check_hindsight(ctx) -> None:
             sentence = prose[_sentence_start(prose, match.start()) : match.start()]
             if _EXPECTED.search(sentence):
                 report(match.start(), match.end(), "measures what people did against what was expected, with hindsight")
-        for match in anchored(_ELLIPSIS, prose, lowered, section.view.present(_HAVE_ANCHORS), before=40, after=12):
-            report(match.start(), match.end(), "judges with hindsight")
         for match in anchored(_ONE_STEP, prose, lowered, section.view.present(_HAVE_ANCHORS), before=150, after=20):
             report(match.start(), match.end(), "makes the better path look obvious with hindsight")
 

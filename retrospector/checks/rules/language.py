@@ -309,8 +309,8 @@ _CF = re.compile(
     re.I,
 )
 _CF_INVERTED = re.compile(
-    r"\b(?P<modal>should|could)(?P<neg>n't|n’t)?\s+(?P<subj>@?[A-Za-z][\w'’-]*)\s+(?:not\s+)?have\s+"
-    r"(?P<part>[A-Za-z]+)",
+    r"\b(?P<modal>should|could)(?P<neg>n't|n’t)?\s+(?P<subj>(?:(?:the|our|their|your|his|her)\s+)?"
+    r"(?:[\w'’-]+\s+){0,2}?@?[A-Za-z][\w'’-]*)\s+(?:not\s+)?(?:just\s+|simply\s+|really\s+)?have\s+(?P<part>[A-Za-z]+)",
     re.I,
 )
 _IF_ONLY = re.compile(r"\bif only\b", re.I)
@@ -389,11 +389,16 @@ def check_counterfactual(ctx) -> None:
                 _cf_suggestion(subject.text, match.group(0), verb),
             )
         for match in matches_at(_CF_INVERTED, prose, lowered, ("should", "could")):
-            if match.group("modal").lower() == "could" and match.group("neg"):
-                continue
+            head = match.group("subj").split()[-1]
+            if match.group("modal").lower() == "could" and (
+                head.lower() in ("we", "i", "you")
+                or (match.group("neg") and head.lower() not in ("the",))
+                and not people.is_role(head)
+            ):
+                continue  # "Could we have detected it?" asks what was possible; it does not judge
             if not is_participle(match.group("part")):
                 continue
-            if not people.is_person(match.group("subj")):
+            if not (people.is_person(head) or people.is_role(head)):
                 continue
             ctx.report(
                 "counterfactual",

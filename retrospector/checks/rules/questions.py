@@ -140,6 +140,7 @@ _OBJECT_STARTS = frozenset(
     "the a an this that these those it them him her our their his its my your all any every some "
     "without to up down off out back on in".split()
 )
+_BY_PEOPLE = re.compile(r"\bby\s+(?:the\s+|our\s+|their\s+)?(?:[\w-]+\s+)?([\w-]+)\s*\?", re.I)
 _SOMEONE = frozenset("anyone anybody someone somebody nobody you we".split())
 _WH = frozenset("what which who whom whose where when how why".split())
 _TAG_QUESTION = re.compile(
@@ -246,6 +247,9 @@ def _check_why(ctx, section, plain, words, start, end, text) -> bool:
             person = any(b in _BE_HAVE for b in lows[:6]) and any(
                 is_participle(x) and x in HUMAN_DECISION_FORMS for x in lows[:8]
             )
+    if not person and _BY_PEOPLE.search(plain, start, end):
+        by = _BY_PEOPLE.search(plain, start, end)
+        person = people.is_person(by.group(1)) or people.is_role(by.group(1))  # "... marked low by the service desk?"
     if not person and _OMISSION.search(plain, start, end):
         person = True  # "How come the release went out without a rollback plan?": someone's choice is in view
     if not person:

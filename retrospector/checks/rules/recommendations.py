@@ -259,7 +259,7 @@ def check_vague(ctx) -> None:
 
 _META_LEAD = re.compile(
     r"\s*(?:\[[ xX]\]\s*)?(?:(?:owner|assignee|due|dri)\s*[:=]\s*[^.:;]{1,40}[.;]\s*"
-    r"|[A-Z]{1,4}-?\d+\s*(?:\([^)]{0,60}\))?\s*:\s*)",
+    r"|[A-Z]{1,5}-?\d+\s*(?:\([^)]{0,60}\))?\s*[:\-–—]\s*)",
     re.I,
 )
 _LEAD = re.compile(
@@ -289,7 +289,10 @@ _VAGUE_START = re.compile(
     r"the\s+(?:issue|system|service|impact)\b)|continue\s+to|address|work\s+on|focus\s+on|"
     r"clean\s+up|get\s+better|do\s+better|be\s+better|be\s+more|make\s+sure|make\s+thorough|ensure|"
     r"drive\s+(?:a\s+)?(?:culture|excellence|improvements?|awareness|change|accountability)|"
-    r"reduce\s+(?:the\s+)?(?:blast\s+radius|risk|impact|likelihood|chance)|"
+    r"modern[iy][sz]e|overhaul|revamp|spend\s+(?:some\s+|more\s+)?time\s+(?:on|understanding|looking|investigating|"
+    r"thinking|reviewing)|put\s+(?:better|more|proper|stronger)\s+\w+|do\s+(?:more|better|extra|additional)\s+\w+|"
+    r"take\s+(?:a|another)\s+holistic\s+look|make\s+(?:[\w-]+\s+){1,4}?less\s+\w+|"
+    r"reduce\s+(?:the\s+)?(?:blast\s+radius|risk|impact|likelihood|chance|(?:alert\s+)?fatigue|toil|friction|pain)|"
     r"put\s+(?:more|extra|greater)\s+(?:rigou?r|effort|focus|care|attention|emphasis)|"
     r"sort\s+out|have\s+a\s+(?:think|look|chat|conversation)|think\b|work\s+with|figure\s+out|"
     r"do\s+a\s+(?:proper|full|thorough|deep|better|general|quick)\s+\w+|"
@@ -427,7 +430,7 @@ _PASSIVE_OR_ANYWHERE_CUES = (
 _VAGUE_FIRST_WORDS = frozenset(
     """
     improve improving enhance strengthen reinforce stabilize stabilise fix optimize optimise streamline tighten harden
-    drive put
+    drive put modernise modernize overhaul revamp spend inc-2231
     hardening revisit review monitoring alerting testing observability logging process communication documentation
     reassess re-evaluate reevaluate evaluate assess investigate look take have dig explore consider think discuss
     sync follow align keep monitor continue address work focus clean get do be make ensure communicate coordinate

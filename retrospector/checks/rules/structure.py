@@ -105,7 +105,9 @@ _VAGUE_EXTENT = re.compile(
     r"(?:higher|lower|more|fewer|longer|slower|worse)\s+than\s+(?:normal|usual|expected)|"
     r"(?:a\s+)?(?:good|long|little)\s+while|much\s+worse|(?:a\s+)?long\s+(?:time|period|stretch|spell)|"
     r"(?:big|large|huge|great|good|significant|important|considerable)\s+(?:part|parts|portion|share|quantity|"
-    r"amount|number|chunk|proportion)\s+of|stretch|(?:hundreds|thousands|millions|dozens|tens)\s+of|"
+    r"amount|numbers?|chunk|proportion)s?\s+of|stretch|long\s+(?:delays?|waits?|queues?)|too\s+late|"
+    r"varying\s+degrees?|to\s+(?:some|a\s+certain|a\s+large|a\s+lesser|a\s+greater)\s+(?:degree|extent)|"
+    r"impact\s*:\s*(?:severe|high|major|significant|moderate|medium|low|minor|limited|critical)|(?:hundreds|thousands|millions|dozens|tens)\s+of|"
     r"dozens|a\s+fair\s+(?:bit|amount|number|few)|through\s+the\s+roof|sky-?rocket\w*|ballooned|soared|"
     r"(?:pretty\s+much|almost|nearly|virtually|practically)\s+(?:every|all)\w*|much\s+of\s+the|"
     r"unknown\s+(?:but\s+[\w\s]{0,25}?)?(?:number|amount|share|quantity)|"
@@ -119,7 +121,7 @@ _EXACT = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|fifty|"
     r"sixty|hundred|thousand|million|billion|dozen|half\s+(?:of|the|an?|our)|and\s+a\s+half|quarter\s+of|"
     r"none|zero|nobody|no\s+one|"
-    r"every|all|entire|whole|percent)\b",
+    r"every|all|entire|whole|percent)\b(?!-)",
     re.I,
 )
 _VAGUE_COUNT = re.compile(
