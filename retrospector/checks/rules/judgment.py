@@ -268,8 +268,8 @@ _JUDGMENT = Phrases(_JUDGMENTS, _JUDGMENT_WORDS, before=60, after=90)
 
 _PERSON_JUDGMENTS = re.compile(
     r"\b(?P<what>lack\s+of\s+(?:a\s+|an\s+|any\s+)?(?:second\s+)?(?:check|review|care|attention|testing|"
-    r"verification|"
-    r"diligence|follow-up)|mess(?:ed|es|ing)? up|blindly|thoughtlessly|mindlessly|heedlessly|carelessly|recklessly|hastily|"
+    r"verification|diligence|follow-up)|mess(?:ed|es|ing)? up|blindly|thoughtlessly|mindlessly|heedlessly|"
+    r"carelessly|recklessly|hastily|"
     r"oversight|oversights|negligence|carelessness|mistake|mistakes|blunder|blunders|slip-?up|goof(?:ed)?)\b"
     r"(?:\s+(?:by|of|on the part of|from)\s+)?",
     re.I,
