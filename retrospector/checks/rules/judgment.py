@@ -611,6 +611,13 @@ _IF_BETTER = re.compile(
     r"(?:experienced|careful|competent|attentive|diligent|arrogant|senior|skilled|alert|humble|patient|thorough)\b",
     re.I,
 )
+_IF_BETTER_ANCHORS = tuple(
+    f"{degree} {adjective}"
+    for degree in ("more", "less")
+    for adjective in (
+        "experienced careful competent attentive diligent arrogant senior skilled alert humble patient thorough".split()
+    )
+)
 _ANYONE_BETTER = re.compile(
     r"\b(?:anyone|anybody|someone|somebody)\s+(?:more\s+|truly\s+)?(?P<adj>competent|experienced|careful|sensible|"
     r"senior|qualified|attentive|diligent|reasonable|half-decent|decent)\s+would(?:\s+(?:never|not|easily|simply))*"
@@ -1169,7 +1176,7 @@ def check_hindsight(ctx) -> None:
                 continue
             report(match.start(), match.end(), "imagines a better past")
         for match in anchored(
-            _IF_BETTER, prose, lowered, section.view.present(("more ", "less ")), before=60, after=30
+            _IF_BETTER, prose, lowered, section.view.present(_IF_BETTER_ANCHORS), before=80, after=30
         ):
             report(match.start(), match.end(), "measures people against a better version of themselves, with hindsight")
             if blame_on:
