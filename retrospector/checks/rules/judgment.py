@@ -293,7 +293,8 @@ _CAUSES = (
     r"wiped|wipes|botched|botches|misconfigured|misconfigures|mistyped|mistypes|fat-fingered|fat-fingers|"
     r"ignored|ignores|overlooked|overlooks|disregarded",
     r"(?:is|was|were|are)\s+(?:the\s+(?:main\s+|real\s+|only\s+|sole\s+)?reason|what\s+(?:took|broke|caused|"
-    r"brought|killed|knocked))",
+    r"brought|killed|knocked)|(?:directly\s+|solely\s+)?responsible\s+for\s+(?:the|this|that|these)\s+(?:outage|"
+    r"incident|failure|mess|disaster|fiasco|breakage|problem|issue|downtime|leak|data\s+loss))",
     r"(?:took|takes|take|taking|brought|brings|bring|bringing|knocked|knocks|knock)\s+(?:[\w`'’./-]+\s+){1,5}?"
     r"(?:down|offline|over|out)|(?:took|takes|taking|brought|brings|bringing)\s+down|knocked\s+(?:over|out)",
     r"set\s+off|kicked\s+off\s+(?:the|this)\s+(?:outage|incident|fire)|started\s+(?:the|this)\s+"
@@ -344,7 +345,9 @@ _CAUSE_STARTING = Phrases(
     wrap=r"\b(?P<verb>{})\b",
     starts=True,
 )
-_REASON_ANCHORS = "the reason|main reason|real reason|only reason|sole reason|is what|was what|were what|are what"
+_REASON_ANCHORS = (
+    "the reason|main reason|real reason|only reason|sole reason|is what|was what|were what|are what|responsible for"
+)
 _BAD_ANCHORS = (
     " bad |a broken|the broken|buggy|faulty|half-|untested|unreviewed|bogus|incorrect|malformed|invalid|botched"
 )
@@ -360,7 +363,7 @@ _CAUSE_INNER = Phrases(
     after=40,
 )
 _POSSESSIVE_CAUSE = re.compile(
-    r"(?:'s|’s)\s+(?:[\w`'’./#-]+\s+){0,10}?(?P<verb>caused|causes|broke|breaks|took|takes|brought|brings|triggered|"
+    r"(?:'s|’s)\s+(?:[\w`'’./#-]+\s+){0,14}?(?P<verb>caused|causes|broke|breaks|took|takes|brought|brings|triggered|"
     r"triggers|led to|leads to|resulted in|results in|knocked|crashed|crashes|corrupted|started|kicked off|"
     r"is what|was what|is the reason|was the reason|is to blame|was to blame|set off)\b",
     re.I,
@@ -528,6 +531,29 @@ _NEGLIGENCE = Phrases(
             r"(?:is|are|was|were)\s+(?:supposed|meant|expected|required)\s+to",
         ),
         (("needed to",), r"needed\s+to\s+(?:have\s+)?(?:[\w'’-]+\s+){1,8}?before"),
+        (
+            ("needed to", "had to"),
+            r"before\s+[\w\s'’-]{1,60}?,\s*(?:[\w'’-]+\s+){1,3}?(?:needed|had)\s+to\s+"
+            r"(?:confirm|check|verify|test|validate|make\s+sure|ensure|review|wait|ask|tell|page)",
+        ),
+        (
+            (
+                "not double",
+                "n't double",
+                "n’t double",
+                "not check",
+                "n't check",
+                "not verify",
+                "n't verify",
+                "not confirm",
+                "n't confirm",
+                "not test",
+                "n't test",
+                "not validate",
+                "n't validate",
+            ),
+            r"(?:did\s+not|didn't|didn’t|never)\s+(?:double-check|check|verify|confirm|test|validate)\b[^.;]{0,60}?\bbefore\b",
+        ),
         (
             ("missed the", "missed a", "missed an", "missed two", "missed several", "missed both"),
             r"missed\s+(?:the|a|an|two|several|both)\s+(?:[\w-]+\s+){0,2}?(?:alerts?|warnings?|pages?|tests?|signals?|"
@@ -832,9 +858,9 @@ def check_judgments(ctx) -> None:
             )
         for match in matches_at(_PERSON_JUDGMENTS, prose, lowered, section.view.present(_PERSON_JUDGMENT_STARTS)):
             what = match.group("what").lower()
-            if what.startswith(("oversight", "negligence", "careless", "mistake", "blunder", "slip", "goof")) and (
-                match.group(0).lower().rstrip().endswith(("by", "of", "part of", "from"))
-            ):
+            if what.startswith(
+                ("oversight", "negligence", "careless", "mistake", "blunder", "slip", "goof", "lack")
+            ) and (match.group(0).lower().rstrip().endswith(("by", "of", "part of", "from"))):
                 agent = _np_is_agent(prose, match.end(), people)
             else:
                 agent = _agent_before(prose, match.start(), people, verb="messed")
@@ -1129,12 +1155,18 @@ def check_hindsight(ctx) -> None:
                 if match.group(0).lower().startswith("could") and re.search(r"n't|n’t|\snot", match.group(0)):
                     continue  # "it couldn't have been caught" excuses rather than judges
                 report(match.start(), match.end(), "judges with hindsight")
-        negligence = _NEGLIGENCE.finditer(prose, lowered, section.view)
+        negligence = [] if section.role == "questions" else _NEGLIGENCE.finditer(prose, lowered, section.view)
         negligence += _FAILED_TO.finditer(prose, lowered, section.view)
         for match in sorted(negligence, key=lambda m: m.start()):
             text = match.group("verb").lower()
             if text.startswith(("no one", "nobody", "noone")):
                 report(match.start(), match.end(), "judges with hindsight")
+                continue
+            needed = re.search(r"\b(?:needed|had)\s+to\b", match.group(0), re.I)
+            if match.group(0).lower().startswith("before") and needed:
+                agent = _agent_before(prose, match.start() + needed.start(), people, verb="noticed")
+                if agent is not None:
+                    report(agent[0], match.end(), "judges with hindsight")
                 continue
             following = re.match(r"\s*(?:have\s+)?([a-z-]+)", prose[match.end() : match.end() + 30], re.I)
             verb = following.group(1) if following and text.endswith(" to") else "noticed"

@@ -8,6 +8,7 @@ from .. import lexicon
 from ..catalog import RULES
 from ..language import (
     HUMAN_DECISION_FORMS,
+    Subject,
     anchored,
     clause_start,
     find_all,
@@ -128,7 +129,8 @@ _FAULT_SUBJECT = re.compile(r"\b(?:(?:is|was|were|are)\s+(?:to blame|at fault|bl
 _POSSESSIVE_TAIL = re.compile(
     r"(?:'s|’s)\s+(?:\w+\s+)?(?P<thing>change|deploy|deployment|commit|pr|pull request|mistake|error|typo|script|"
     r"command|config|configuration|push|migration|query|action|decision|fault|failure|negligence|carelessness|"
-    r"oversight|blunder|lapse|sloppiness|modification|inexperience|incompetence|ignorance|laziness)\b"
+    r"oversight|blunder|lapse|sloppiness|modification|inexperience|incompetence|ignorance|laziness|impatience|"
+    r"arrogance|recklessness|haste)\b"
     r"(?:\s+(?P<verb>caused|broke|triggered|took down|brought down|led to|resulted in|introduced)\b)?",
     re.I,
 )
@@ -273,6 +275,10 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
                 "incompetence",
                 "ignorance",
                 "laziness",
+                "impatience",
+                "arrogance",
+                "recklessness",
+                "haste",
             )
         ):
             continue
@@ -313,6 +319,7 @@ _CF_INVERTED = re.compile(
     r"(?:[\w'’-]+\s+){0,2}?@?[A-Za-z][\w'’-]*)\s+(?:not\s+)?(?:just\s+|simply\s+|really\s+)?have\s+(?P<part>[A-Za-z]+)",
     re.I,
 )
+_LINE_START = re.compile(r"(?:^|\n|[.!?]\s)[\s\-*+>]*$")
 _IF_ONLY = re.compile(r"\bif only\b", re.I)
 _HAD_WE = re.compile(
     r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*Had\s+(?P<subj>we|I|he|she|you|the \w+|[A-Z][\w-]+)\s+"
@@ -373,6 +380,9 @@ def check_counterfactual(ctx) -> None:
                 next_verb=verb,
                 allow_unknown=verb.lower() in lexicon.COGNITIVE_VERBS or verb.lower() in HUMAN_DECISION_FORMS,
             )
+            if subject.start is None and modal and _LINE_START.search(prose, max(0, match.start() - 12), match.start()):
+                # "- should've waited for the backfill (Ahmed)": the writer's own hindsight, subject left out
+                subject = Subject([(prose[match.start() : match.end()], match.start(), match.end())], True)
             if not subject.is_person or subject.negated or subject.start is None:
                 continue
             if subject.text.lower() in ("nobody", "no one", "everyone"):

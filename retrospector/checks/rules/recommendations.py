@@ -258,8 +258,8 @@ def check_vague(ctx) -> None:
 # --- vague actions: a vague verb or shape, and nothing checkable anywhere in the item ---------------------------------
 
 _META_LEAD = re.compile(
-    r"\s*(?:\[[ xX]\]\s*)?(?:(?:owner|assignee|due|dri)\s*[:=]\s*[^.:;]{1,40}[.;]\s*"
-    r"|[A-Z]{1,5}-?\d+\s*(?:\([^)]{0,60}\))?\s*[:\-–—]\s*)",
+    r"[\s|]*(?:\[[ xX]\]\s*)?(?:(?:owner|assignee|due|dri)\s*[:=]\s*[^.:;]{1,40}[.;]\s*"
+    r"|[A-Z]{1,5}-?\d+\s*(?:\([^)]{0,60}\))?\s*[:\-–—|]\s*)",
     re.I,
 )
 _LEAD = re.compile(
@@ -444,14 +444,14 @@ _LEAD_IN_WORDS = frozenset(
     """
     we i you they everyone everybody all the management engineers developers ops operations let's let please kindly to
     try going moving in need needs action todo ai follow-up followup recommendation next lesson lessons takeaway key
-    my reminder owner assignee due dri ai-1 ai-2 ai-3
+    my reminder owner assignee due dri ai inc ops act ticket
     """.split()
 )
 _NAMED_OWNER_LEAD = re.compile(
     r"[\s\-*+\[\]xX>#`_]*@?[A-Z][\w-]*(?:\s+[A-Z][\w-]*)?(?:'s\s+team|\s+team)?\s+"
     r"(?:will|to|shall|should|must|needs?|has|have|is\s+going|are\s+going)\b"
 )
-_FIRST_WORD = re.compile(r"[\s\-*+\[\]xX>#`_]*([A-Za-z][\w'’-]*)")
+_FIRST_WORD = re.compile(r"[\s\-*+\[\]xX>#`_|]*([A-Za-z][A-Za-z'’]*)")
 
 
 def _might_be_vague(text: str) -> bool:
