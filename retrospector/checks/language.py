@@ -288,7 +288,11 @@ def subject_before(
             and (people.is_role(toks[-1][0]) or words[-1] in ("them", "us", "you"))
         ):
             return Subject(toks, True, negated)  # "one of our volunteers"
-        if 0 < cut <= 4 and people.is_role(toks[cut - 1][0]) and not any(w in _AUXILIARIES for w in words[:cut]):
+        if (
+            0 < cut <= 4
+            and (people.is_role(toks[cut - 1][0]) or toks[cut - 1][0].lower() in lexicon.PERSON_PRONOUNS)
+            and not any(w in _AUXILIARIES for w in words[:cut])
+        ):
             return Subject(toks[:cut], True, _negated_before(toks[: cut - 1]))
         return Subject(toks, False, negated)
     first = toks[0][0]
@@ -357,6 +361,8 @@ _ASIDE_WORDS = frozenset(
 
 def _is_aside(toks) -> bool:
     """Two to five words between commas that describe rather than act: "frankly negligent", "once again"."""
+    if 1 <= len(toks) <= 5 and toks[0][0].lower() in ("our", "the", "a", "an", "his", "her", "their", "my"):
+        return not any(t.lower() in _AUXILIARIES or is_participle(t) for t, _, _ in toks)  # "Wojtek, our newest hire,"
     return 1 <= len(toks) <= 5 and all(t.lower() in _ASIDE_WORDS or t.lower() in lexicon.ADVERBS for t, _, _ in toks)
 
 

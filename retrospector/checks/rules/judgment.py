@@ -181,6 +181,51 @@ _JUDGMENTS = (
     r"(?:repeat|serial) offender",
     r"should have known better",
     (("typical of",), r"typical of (?:him|her|them|[A-Z][\w-]+)"),
+    (("enough to be trusted",), r"not\s+(?:[\w-]+\s+){1,2}enough\s+to\s+be\s+trusted"),
+    (
+        ("strong suit", "strong point"),
+        r"(?:is|was)\s+not\s+(?:his|her|their|[A-Z][\w-]+(?:'s|’s))\s+strong\s+(?:suit|point)",
+    ),
+    (("ill-judged", "ill judged"), r"ill[- ]judged"),
+    (("flustered",), r"(?:got|was|were|became)\s+flustered"),
+    (("classic",), r"classic\s+[A-Z][\w-]+\s+(?:move|mistake)"),
+    (("more care", "little care"), r"with\s+(?:a\s+(?:bit|little)\s+)?more\s+care"),
+    (
+        (
+            "remedial",
+            "suspended from",
+            "lose merge",
+            "lose deploy",
+            "lose production",
+            "lose prod",
+            "lose admin",
+            "lose commit",
+            "lose access",
+            "loses access",
+            "lose their",
+            "lose his",
+            "lose her",
+        ),
+        r"(?:mandatory\s+)?remedial\s+training|suspended\s+from\s+(?:production|prod|the\s+rota|on-?call|deploy)|"
+        r"lose[s]?\s+(?:their\s+|his\s+|her\s+)?(?:merge|deploy|production|prod|admin|commit)?\s*access",
+    ),
+    (
+        ("manage to", "managed to"),
+        r"manage[sd]?\s+to\s+(?:delete|break|take\s+down|wipe|drop|destroy|corrupt|nuke|kill|lose)",
+    ),
+    (
+        ("keeps", "keep shipping"),
+        r"keeps?\s+(?:shipping|pushing|breaking|deploying|merging)\s+(?:broken|bad|buggy|untested)",
+    ),
+    (
+        ("even understand", "even know", "even read", "even test", "even care"),
+        r"even\s+(?:understand|know|read|test|care)\b",
+    ),
+    (
+        (" who ",),
+        r"it\s+was\s+(?:[A-Z][\w-]+|the\s+[\w-]+)(?:,\s+not\s+[^,.]{1,40},)?\s+who\s+(?:broke|took|caused|deleted|wiped|"
+        r"crashed|brought|knocked|pushed|ran|dropped)",
+    ),
     (("be bothered",), r"(?:couldn't|could not|can't|can not|cannot|couldn’t|can’t)\s+be\s+bothered"),
     (
         ("seriously",),
@@ -244,7 +289,7 @@ _JUDGMENTS = (
     (
         ("on me", "on him", "on her", "% on", "all on", "entirely on", "squarely on"),
         r"(?:this|that|it)(?:\s+one)?(?:'s|’s|\s+is|\s+was)\s+(?:all\s+|100%\s+|entirely\s+|squarely\s+)?on\s+"
-        r"(?:me|him|her|[A-Z][\w-]+)",
+        r"(?:me|him|her|[A-Z][\w-]+|ops|the\s+[\w-]+(?:\s+team)?)(?:\s+for\s+\w+ing)?\b",
     ),
     (("mess ",), r"(?:the\s+)?mess\s+(?:that\s+)?(?:[A-Z][\w-]+|he|she|they|the\s+\w+)\s+(?:left|made|created|caused)"),
     (
@@ -290,7 +335,7 @@ _HOLD_ACCOUNTABLE = re.compile(
 # A person as the cause: verbs (any tense) and phrasal verbs with their particle after the object.
 _CAUSES = (
     r"caused|causes|cause|broke|breaks|break|crashed|crashes|corrupted|corrupts|nuked|nukes|killed|kills",
-    r"wiped|wipes|botched|botches|misconfigured|misconfigures|mistyped|mistypes|fat-fingered|fat-fingers|"
+    r"wiped|wipes|botched|botches|misconfigured|misconfigures|mistyped|mistypes|fat-fingered|fat-fingers|rushed|"
     r"ignored|ignores|overlooked|overlooks|disregarded",
     r"(?:is|was|were|are)\s+(?:the\s+(?:main\s+|real\s+|only\s+|sole\s+)?reason|what\s+(?:took|broke|caused|"
     r"brought|killed|knocked)|(?:directly\s+|solely\s+)?responsible\s+for\s+(?:the|this|that|these)\s+(?:outage|"
@@ -334,6 +379,7 @@ _CAUSE_STARTING = Phrases(
         "mistaken",
         "ignore",
         "overlook",
+        "rushed",
         "disregard",
         "wrongly",
         "incorrect",
@@ -370,13 +416,16 @@ _POSSESSIVE_CAUSE = re.compile(
 )
 _POSSESSIVE_JUDGMENT = re.compile(
     r"(?:'s|’s)\s+(?:rushed|sloppy|careless|hasty|botched|reckless|half-baked|lazy|hacky|shoddy|clumsy|negligent|"
-    r"thoughtless|incompetent|dumb|stupid|bad|ill-advised|ill-considered|misguided|rash)\s+\w+",
+    r"thoughtless|incompetent|dumb|stupid|bad|ill-advised|ill-considered|misguided|rash|misconfigured|ill-judged|"
+    r"shortcut|careless|quick-and-dirty)\s*\w*",
     re.I,
 )
 _CAUSE_BY = re.compile(
     r"\b(?:caused?|triggered|started|introduced|broken|brought down|taken down|done|initiated|corrupted|deleted|"
     r"created|kicked off|set off|provoked)\s+by\s+"
     r"|\b(?:comes?|came|boils?|boiled)\s+down\s+to\s+"
+    r"|\b(?:is|was)\s+(?:all\s+)?down\s+to\s+"
+    r"|\bthanks\s+to\s+(?=(?:the\s+)?[\w@-]+(?:'s|’s)\s)"
     r"|\b(?:due to|because of|owing to|(?:the\s+)?(?:direct\s+)?(?:result|consequence|product)\s+of|"
     r"(?:the\s+)?fault\s+of|blamed?\s+(?:it\s+|this\s+|the\s+\w+\s+)?on|courtesy\s+of)\s+",
     re.I,
@@ -438,7 +487,7 @@ _RISK_CUES = re.compile(
 # --- counterfactual -------------------------------------------------------------------------------------------------
 
 _CF_PASSIVE = re.compile(
-    r"\b(?:should|could|ought to|might|would|must)(?:n't|n’t|\s+not|\s+never)?\s+(?:\w+ly\s+)?have\s+"
+    r"\b(?:should|could|ought to|might|must)(?:n't|n’t|\s+not|\s+never)?\s+(?:\w+ly\s+)?have\s+"
     r"(?:\w+ly\s+)?been\s+"
     r"(?:\w+ly\s+)?(?P<part>[a-z]+)(?:\s+(?P<particle>back|up|out|off|over))?",
     re.I,
@@ -450,7 +499,7 @@ _HUMAN_PASSIVES = frozenset(
     read followed done handled communicated announced reported rolled acknowledged
     investigated considered documented approved merged deployed staged canaried planned scheduled patched
     renewed rotated fixed raised questioned challenged consulted involved asked looked picked chosen stopped
-    blocked rejected double-checked validated confirmed drained cordoned addressed anticipated foreseen predicted
+    double-checked validated confirmed drained cordoned addressed anticipated foreseen predicted
     expected known realized realised understood updated configured disabled enabled applied run migrated
     """.split()
 )
@@ -588,7 +637,8 @@ _ELLIPSIS = re.compile(
 _NOT_DONE = re.compile(
     r"\b(?:which|this|that|but\s+this|but\s+that|and\s+this|and\s+that|but\s+it|and\s+it)\s+(?:was|were|has|had)"
     r"(?:\s+not|n't|n’t)\s+(?:been\s+)?(?:done|followed|performed|carried\s+out|completed|observed|respected|"
-    r"adhered\s+to)\b|\b(?:which|and|but)\s+(?:he|she|they|we|I)\s+(?:did|had|has)\s*(?:not|n't|n’t)\s*[.;,)]",
+    r"adhered\s+to)\b|\b(?:was|were)\s+never\s+(?:run|done|followed|performed|checked|completed|carried\s+out)\b"
+    r"|\b(?:which|and|but)\s+(?:he|she|they|we|I)\s+(?:did|had|has)\s*(?:not|n't|n’t)\s*[.;,)]",
     re.I,
 )
 _EMBEDDED_QUESTION = re.compile(
@@ -618,10 +668,16 @@ _NOT_DONE_ANCHORS = (
     "but he did",
     "but she did",
     "but we did",
+    "never run",
+    "never done",
+    "never followed",
+    "never performed",
+    "never checked",
+    "never completed",
 )
 _EXPECTED = re.compile(
     r"\b(?:needed\s+to|expected|supposed\s+to|should|required\s+to|was\s+to|were\s+to|had\s+to|meant\s+to|"
-    r"ought\s+to|is\s+to|are\s+to|must|procedure|sop|runbook|checklist)\b",
+    r"ought\s+to|is\s+to|are\s+to|must|procedure|sop|runbook|checklist|it\s+was\s+on|up\s+to)\b",
     re.I,
 )
 _NOMINAL_HINDSIGHT = re.compile(
@@ -648,6 +704,17 @@ _ANYONE_BETTER = re.compile(
     r"\b(?:anyone|anybody|someone|somebody)\s+(?:more\s+|truly\s+)?(?P<adj>competent|experienced|careful|sensible|"
     r"senior|qualified|attentive|diligent|reasonable|half-decent|decent)\s+would(?:\s+(?:never|not|easily|simply))*"
     r"\s+(?:have|'ve)\b",
+    re.I,
+)
+_HINDSIGHT_WOULD = re.compile(
+    r"\b(?:in\s+hindsight|in\s+retrospect|with\s+hindsight|looking\s+back)\b,?\s+(?:[\w'’-]+\s+){0,4}?"
+    r"(?:would|should|could)(?:\s+\w+)?\s+(?:have|'ve|’ve)\b"
+    r"|\bby\s+(?:the\s+)?(?:[\w-]+\s+)?(?:team|engineer|reviewer|developer|dba|sre|on-?call|operator|lead|manager)s?"
+    r"\s+would(?:\s+\w+)?\s+have\b"
+    r"|\bwhat\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:needed|had|ought)\s+to\s+do\s+(?:was|is)\b"
+    r"|\bnot\s+once\s+did\s+(?:the\s+)?[\w-]+"
+    r"|\b(?:had\s+it\s+not\s+been|if\s+it\s+(?:had\s+not|hadn't|hadn’t)\s+been|were\s+it\s+not|if\s+not)\s+for\s+"
+    r"(?:[A-Z][\w-]+(?:'s|’s)?|the\s+[\w-]+(?:'s|’s)?|his|her|their)",
     re.I,
 )
 _ONE_STEP = re.compile(
@@ -692,7 +759,8 @@ _HOLD_ANCHORS = (
     "fired them",
 )
 _INHERENTLY_CAUSAL = re.compile(
-    r"(?:caused?|broken|brought down|taken down|corrupted|provoked|due|because|owing|the\s+fault|fault|blame|"
+    r"(?:(?:is|was)\s+(?:all\s+)?down|caused?|broken|brought down|taken down|corrupted|provoked|due|because|owing|"
+    r"the\s+fault|fault|blame|"
     r"(?:the\s+)?(?:direct\s+)?(?:result|consequence)|comes?|came|boils?|boiled)\b",
     re.I,
 )
@@ -730,6 +798,11 @@ _CAUSE_BY_STARTS = (
     "came down",
     "boils down",
     "boiled down",
+    "is down to",
+    "was down to",
+    "is all down",
+    "was all down",
+    "thanks to",
 )
 _CAUSE_BY_ANCHORS = (
     " by ",
@@ -743,7 +816,7 @@ _CAUSE_BY_ANCHORS = (
     "blame",
     "courtesy of",
 )
-_MODAL_STARTS = ("should", "could", "ought", "might", "would", "must")
+_MODAL_STARTS = ("should", "could", "ought", "might", "must")
 _BETTER_ANCHORS = tuple(
     "careful competent experienced senior good decent diligent attentive reasonable seasoned sensible responsible "
     "thorough cautious smart professional qualified skilled real proper conscientious".split()
@@ -771,6 +844,14 @@ def _agent_before(prose: str, pos: int, people, *, verb: str | None = None):
     elif before.endswith(",") and before.count(",") >= 2:
         pos = max(0, pos - 90) + before[:-1].rfind(",")
     subject = subject_before(prose, pos, people, next_verb=verb, allow_unknown=human or verb is None)
+    if subject.start is None or not subject.is_person:
+        # "The engineer who approved the PR without reading it is the reason ...": the antecedent of "who"
+        who = list(re.finditer(r"\b(?:who|that)\b", prose[max(0, pos - 120) : pos]))
+        if who:
+            at = max(0, pos - 120) + who[-1].start()
+            outer = subject_before(prose, at, people, next_verb=verb, allow_unknown=True)
+            if outer.is_person and not outer.negated and outer.start is not None:
+                return outer.start, outer.text
     if subject.start is None:
         # "Whoever merged PR #4412 broke the build"
         start, _ = clause_start(prose, pos)
@@ -1064,8 +1145,11 @@ def _person_as_cause(ctx, section, prose, lowered, principle, timeline) -> None:
         verb = toks[verb_at][0].lower()
         if verb in _BENIGN_ACTS:
             continue
-        if verb not in _RISKY_ACTS and not _RISK_CUES.search(
-            prose, toks[verb_at][2], min(seg_end, toks[verb_at][2] + 60)
+        omission = verb_at and toks[verb_at - 1][0].lower() in ("never", "not", "didn't", "didn’t")
+        if (
+            verb not in _RISKY_ACTS
+            and not omission
+            and not _RISK_CUES.search(prose, toks[verb_at][2], min(seg_end, toks[verb_at][2] + 60))
         ):
             continue  # "because developers used a developer install": a practice, not an act that set off the failure
         agent = _agent_before(prose, toks[verb_at][1], people, verb=verb)
@@ -1220,6 +1304,27 @@ def check_hindsight(ctx) -> None:
                     f'"{_squash(match.group(0))}" judges a person\'s character. {_principle("blame")}',
                     "Describe what the person knew and what the tools showed.",
                 )
+        for match in anchored(
+            _HINDSIGHT_WOULD,
+            prose,
+            lowered,
+            section.view.present(
+                (
+                    "hindsight",
+                    "retrospect",
+                    "looking back",
+                    " would",
+                    "needed to do",
+                    "had to do",
+                    "not once",
+                    "been for",
+                    "not for",
+                )
+            ),
+            before=80,
+            after=80,
+        ):
+            report(match.start(), match.end(), "judges with hindsight")
         for match in matches_at(
             _ANYONE_BETTER, prose, lowered, section.view.present(("anyone", "anybody", "someone", "somebody"))
         ):

@@ -309,7 +309,7 @@ def _check_person_as_cause(ctx, section, prose: str, principle: str) -> None:
 _CF = re.compile(
     r"\b(?:(?P<modal>should|could|ought to)(?P<neg>\s+not|n't|n’t)?"
     r"(?:\s+(?:easily|simply|really|probably|definitely|certainly|surely|just|also|likely|reasonably|perhaps|maybe|"
-    r"possibly|arguably|ideally|obviously|clearly|never))?\s+ha(?:ve|d)"
+    r"possibly|arguably|ideally|obviously|clearly|never))?\s+(?:ha(?:ve|d)|of)"
     r"|(?P<modal2>should|could)(?:'|’)ve"
     r"|(?P<fail>failed|fails|neglected|neglects|omitted) to)\b",
     re.I,
@@ -319,7 +319,7 @@ _CF_INVERTED = re.compile(
     r"(?:[\w'’-]+\s+){0,2}?@?[A-Za-z][\w'’-]*)\s+(?:not\s+)?(?:just\s+|simply\s+|really\s+)?have\s+(?P<part>[A-Za-z]+)",
     re.I,
 )
-_LINE_START = re.compile(r"(?:^|\n|[.!?]\s)[\s\-*+>]*$")
+_LINE_START = re.compile(r"(?:^|\n|[.!?]\s|\()[\s\-*+>]*$")
 _IF_ONLY = re.compile(r"\bif only\b", re.I)
 _HAD_WE = re.compile(
     r"(?:^|(?<=[.!?]\s)|(?<=\n))\s*Had\s+(?P<subj>we|I|he|she|you|the \w+|[A-Z][\w-]+)\s+"

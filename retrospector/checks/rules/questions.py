@@ -141,6 +141,7 @@ _OBJECT_STARTS = frozenset(
     "without to up down off out back on in".split()
 )
 _BY_PEOPLE = re.compile(r"\bby\s+(?:the\s+|our\s+|their\s+)?(?:[\w-]+\s+)?([\w-]+)\s*\?", re.I)
+_TOOK_TO = re.compile(r"\btake\s+[^?]{1,40}?\bto\s+([a-z]+)", re.I)
 _SOMEONE = frozenset("anyone anybody someone somebody nobody you we".split())
 _WH = frozenset("what which who whom whose where when how why".split())
 _TAG_QUESTION = re.compile(
@@ -250,6 +251,11 @@ def _check_why(ctx, section, plain, words, start, end, text) -> bool:
     if not person and _BY_PEOPLE.search(plain, start, end):
         by = _BY_PEOPLE.search(plain, start, end)
         person = people.is_person(by.group(1)) or people.is_role(by.group(1))  # "... marked low by the service desk?"
+    if not person and _TOOK_TO.search(plain, start, end):
+        took = _TOOK_TO.search(plain, start, end)
+        person = took.group(1).lower() in HUMAN_DECISION_FORMS  # "Why did it take 40 minutes to declare an incident?"
+    if not person and re.search(r"\bno\s+one\b|\b(?:your|their)\b", plain[start:end], re.I):
+        person = True
     if not person and _OMISSION.search(plain, start, end):
         person = True  # "How come the release went out without a rollback plan?": someone's choice is in view
     if not person:

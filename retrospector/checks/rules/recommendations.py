@@ -258,13 +258,15 @@ def check_vague(ctx) -> None:
 # --- vague actions: a vague verb or shape, and nothing checkable anywhere in the item ---------------------------------
 
 _META_LEAD = re.compile(
-    r"[\s|]*(?:\[[ xX]\]\s*)?(?:(?:owner|assignee|due|dri)\s*[:=]\s*[^.:;]{1,40}[.;]\s*"
-    r"|[A-Z]{1,5}-?\d+\s*(?:\([^)]{0,60}\))?\s*[:\-–—|]\s*)",
+    r"[\s|]*(?:\[[ xX]\]\s*)?(?:(?:owner|assignee|due|dri)\s*[:=]\s*[^.:;|]{1,40}[.;|]\s*"
+    r"|(?:jira\s+)?[A-Z]{1,5}-?\d+(?:\s+[\w-]+){0,2}\s*(?:\([^)]{0,60}\))?\s*[:\-–—|]\s*"
+    r"|@?[A-Z][\w-]*(?:\s*(?:\+|&|and|,)\s*@?[A-Z][\w-]*)*\s*:\s*(?=[a-z]))",
     re.I,
 )
 _LEAD = re.compile(
     r"^\s*(?:\[[ xX]\]\s*)?(?:\*\*|__)?(?:action(?:\s+item)?|todo|ai|follow-?up|recommendation|next\s+step|"
-    r"lesson(?:s)?(?:\s+learned)?|takeaway|key\s+takeaway|my\s+takeaway|reminder(?:\s+to\s+\w+)?)\s*[:\-–—]\s*"
+    r"lesson(?:s)?(?:\s+learned)?|takeaway|key\s+takeaway|my\s+takeaway|reminder(?:\s+to\s+\w+)?)\s*"
+    r"(?:\([^)]{0,60}\))?\s*[:\-–—]\s*"
     r"(?:\*\*|__)?\s*",
     re.I,
 )
@@ -289,7 +291,9 @@ _VAGUE_START = re.compile(
     r"the\s+(?:issue|system|service|impact)\b)|continue\s+to|address|work\s+on|focus\s+on|"
     r"clean\s+up|get\s+better|do\s+better|be\s+better|be\s+more|make\s+sure|make\s+thorough|ensure|"
     r"drive\s+(?:a\s+)?(?:culture|excellence|improvements?|awareness|change|accountability)|"
-    r"modern[iy][sz]e|overhaul|revamp|spend\s+(?:some\s+|more\s+)?time\s+(?:on|understanding|looking|investigating|"
+    r"modern[iy][sz]e|overhaul|revamp|audit|deal\s+with|spike\s+on|(?:do|run)\s+a\s+spike|"
+    r"(?:more\s+|better\s+|additional\s+)?training\s+(?:for|of|on)|(?:greater|extra)\s+care|"
+    r"(?:ensure|make\s+sure|do|have|perform)\s+(?:proper|adequate|sufficient|appropriate|enough|better|more)\s+\w+|spend\s+(?:some\s+|more\s+)?time\s+(?:on|understanding|looking|investigating|"
     r"thinking|reviewing)|put\s+(?:better|more|proper|stronger)\s+\w+|do\s+(?:more|better|extra|additional)\s+\w+|"
     r"take\s+(?:a|another)\s+holistic\s+look|make\s+(?:[\w-]+\s+){1,4}?less\s+\w+|"
     r"reduce\s+(?:the\s+)?(?:blast\s+radius|risk|impact|likelihood|chance|(?:alert\s+)?fatigue|toil|friction|pain)|"
@@ -350,7 +354,15 @@ _CHECKABLE = re.compile(
 _VAGUE_ANYWHERE = re.compile(
     r"\b(?:look\s+(?:at|into)\s+(?:ways|options|how\s+(?:to|we))|look\s+holistically|explore\s+(?:ways|options)|"
     r"make\s+(?:the|our|it|things)\s+(?:[\w-]+\s+){0,3}?more\s+(?:stable|robust|reliable|resilient|secure|careful)|"
-    r"be\s+more\s+(?:careful|cautious|vigilant|mindful|aware|thorough|proactive)|communicate\s+better)\b",
+    r"be\s+more\s+(?:careful|cautious|vigilant|mindful|aware|thorough|proactive)|communicate\s+better|"
+    r"(?:need|needs|want)\s+(?:a\s+|an\s+)?(?:better|proper|clearer|stronger|more\s+robust)\s+\w+|"
+    r"with\s+(?:more|greater|extra|better)\s+(?:rigou?r|care|caution|attention|discipline)|"
+    r"(?:needs?|has|have)\s+to\s+be\s+(?:much\s+|a\s+lot\s+)?(?:better|clearer|stronger|tighter|improved))\b",
+    re.I,
+)
+_STRONGLY_VAGUE = re.compile(
+    r"\b(?:proper|adequate|sufficient|appropriate|enough|better|more)\s+(?:testing|tests|monitoring|alerting|review|"
+    r"reviews|checks|documentation|communication|coordination|planning|validation)\b",
     re.I,
 )
 _CONCRETE_START = re.compile(
@@ -402,7 +414,7 @@ def _vague_action(text: str) -> tuple[int, int, str] | None:
     after = own[head_end:].lstrip(": ")
     if after.strip() and _CONCRETE_START.match(after):
         return None  # "Improve replica monitoring: add a synthetic read on each replica ..."
-    if _CHECKABLE.search(own):
+    if _CHECKABLE.search(own) and not _STRONGLY_VAGUE.search(own):
         return None
     return offset + match.start(), offset + match.end(), "improve"
 
@@ -425,12 +437,16 @@ _PASSIVE_OR_ANYWHERE_CUES = (
     "more careful",
     "be more",
     "communicate better",
+    "needs to be",
+    "need a better",
+    "more rigo",
+    "more care",
 )
 # First words that can open a vague action; anything else is looked at only for the shapes above.
 _VAGUE_FIRST_WORDS = frozenset(
     """
     improve improving enhance strengthen reinforce stabilize stabilise fix optimize optimise streamline tighten harden
-    drive put modernise modernize overhaul revamp spend inc-2231
+    drive put modernise modernize overhaul revamp spend audit deal spike training greater extra
     hardening revisit review monitoring alerting testing observability logging process communication documentation
     reassess re-evaluate reevaluate evaluate assess investigate look take have dig explore consider think discuss
     sync follow align keep monitor continue address work focus clean get do be make ensure communicate coordinate
@@ -444,7 +460,7 @@ _LEAD_IN_WORDS = frozenset(
     """
     we i you they everyone everybody all the management engineers developers ops operations let's let please kindly to
     try going moving in need needs action todo ai follow-up followup recommendation next lesson lessons takeaway key
-    my reminder owner assignee due dri ai inc ops act ticket
+    my reminder owner assignee due dri ai inc ops act ticket should must shall will jira
     """.split()
 )
 _NAMED_OWNER_LEAD = re.compile(

@@ -107,12 +107,14 @@ _VAGUE_EXTENT = re.compile(
     r"(?:big|large|huge|great|good|significant|important|considerable)\s+(?:part|parts|portion|share|quantity|"
     r"amount|numbers?|chunk|proportion)s?\s+of|stretch|long\s+(?:delays?|waits?|queues?)|too\s+late|"
     r"varying\s+degrees?|to\s+(?:some|a\s+certain|a\s+large|a\s+lesser|a\s+greater)\s+(?:degree|extent)|"
-    r"impact\s*:\s*(?:severe|high|major|significant|moderate|medium|low|minor|limited|critical)|(?:hundreds|thousands|millions|dozens|tens)\s+of|"
+    r"impact\s*:\s*(?:severe|high|major|significant|moderate|medium|low|minor|limited|critical)|"
+    r"(?:a\s+)?(?:minor|small|tiny)\s+(?:subset|number|share|portion|fraction|percentage)|a\s+lot\b|"
+    r"unknown\s+but\s+\w+|wide\s+area|the\s+better\s+part\s+of|large\s+parts?\s+of|(?:hundreds|thousands|millions|dozens|tens)\s+of|"
     r"dozens|a\s+fair\s+(?:bit|amount|number|few)|through\s+the\s+roof|sky-?rocket\w*|ballooned|soared|"
     r"(?:pretty\s+much|almost|nearly|virtually|practically)\s+(?:every|all)\w*|much\s+of\s+the|"
     r"unknown\s+(?:but\s+[\w\s]{0,25}?)?(?:number|amount|share|quantity)|"
     r"(?:serious|severe|significant|major|considerable|substantial|heavy)\s+\w+\s+(?:damage|impact|loss|losses|harm)|"
-    r"(?:was|were|is|are|be)\s+(?:very\s+|quite\s+|rather\s+)?(?:severe|significant|major|material|considerable|"
+    r"(?:was|were|is|are|be)\s+(?:very\s+|quite\s+|rather\s+)?(?:high|severe|significant|major|material|considerable|"
     r"substantial|serious|heavy|massive|huge|large|moderate|notable|noticeable)|very\s+late|much\s+later|"
     r"far\s+behind|quite\s+some\s+time)\b",
     re.I,
