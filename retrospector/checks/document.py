@@ -531,6 +531,29 @@ def _mask_single_quotes(text: str) -> str:
     return text if chars is None else "".join(chars)
 
 
+_LETTERS = re.compile(r"[a-z]+")
+_NEEDLE_INDEXES: dict[int, tuple[tuple, dict[str, list[str]]]] = {}
+
+
+def _needle_index(needles: tuple) -> dict[str, list[str]]:
+    """Needles grouped by the first four letters of their first word ("" for needles without letters), kept per
+    needle tuple: the rules pass the same tuples on every call."""
+    cached = _NEEDLE_INDEXES.get(id(needles))
+    if cached is not None and cached[0] is needles:
+        return cached[1]
+    index: dict[str, list[str]] = {}
+    for needle in needles:
+        low = needle.lower()
+        word = _LETTERS.match(low)  # a needle that starts with a word; any other ("'s", " by ") is always tried
+        short = word is None or len(word.group(0)) < 4 or low.startswith(("n't", "n’t"))
+        key = "" if short else word.group(0)[:4]  # a short first word ("nuk", "bad") may begin a longer word
+        index.setdefault(key, []).append(needle)
+    if len(_NEEDLE_INDEXES) > 2048:
+        _NEEDLE_INDEXES.clear()
+    _NEEDLE_INDEXES[id(needles)] = (needles, index)
+    return index
+
+
 class SectionView:
     """Derived, cached forms of a section body, all the same length as the body."""
 
@@ -543,6 +566,7 @@ class SectionView:
         self._code_lines: set[int] | None = None
         self._prose_lower: str | None = None
         self._vocabulary: list[str] | None = None
+        self._word_keys: set[str] | None = None
 
     @property
     def prose_lower(self) -> str:
@@ -561,8 +585,14 @@ class SectionView:
     def present(self, needles) -> tuple[str, ...]:
         """The needles whose first word starts some word of the prose (the others cannot match)."""
         if len(self.body) < 4000:
-            lowered = self.prose_lower  # a short text: one C-speed substring test per needle
-            return tuple(needle for needle in needles if needle in lowered)
+            # A short text: the needles whose first word could start one of the text's words, then one C-speed
+            # substring test each (most needles are gone after the first step).
+            lowered = self.prose_lower
+            index = _needle_index(needles)
+            found = [needle for needle in index.get("", ()) if needle in lowered]
+            for key in self.word_keys & index.keys():
+                found.extend(needle for needle in index[key] if needle in lowered)
+            return tuple(found)
         vocab = self.vocabulary
         kept = []
         for needle in needles:
@@ -571,6 +601,13 @@ class SectionView:
                 continue
             kept.append(needle)
         return tuple(kept)
+
+    @property
+    def word_keys(self) -> set[str]:
+        """The first four letters of every word of the prose (the keys of _needle_index)."""
+        if self._word_keys is None:
+            self._word_keys = {word[:4] for word in _LETTERS.findall(self.prose_lower)}
+        return self._word_keys
 
     @staticmethod
     def _has_prefix(vocab: list[str], word: str) -> bool:

@@ -573,12 +573,13 @@ class Phrases:
             if mine:
                 self.by_anchor[anchor] = re.compile(wrap.format("|".join(mine)), flags)
                 covered.update(mine)
+        self.anchors = tuple(self.by_anchor)
         missing = [alt for alt in patterns if alt not in covered]
         if missing:
             raise ValueError(f"alternatives without an anchor: {missing}")
 
     def finditer(self, text: str, lowered: str, view=None) -> list[re.Match]:
-        anchors = view.present(tuple(self.by_anchor)) if view is not None else tuple(self.by_anchor)
+        anchors = view.present(self.anchors) if view is not None else self.anchors
         found: dict[tuple[int, int], re.Match] = {}
         for anchor in anchors:
             if self.starts:  # every match begins where its anchor begins a word: one match attempt per occurrence
