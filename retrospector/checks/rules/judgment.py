@@ -706,15 +706,31 @@ _ANYONE_BETTER = re.compile(
     r"\s+(?:have|'ve)\b",
     re.I,
 )
-_HINDSIGHT_WOULD = re.compile(
-    r"\b(?:in\s+hindsight|in\s+retrospect|with\s+hindsight|looking\s+back)\b,?\s+(?:[\w'’-]+\s+){0,4}?"
+_HINDSIGHT_STARTING = re.compile(
+    r"(?:in\s+hindsight|in\s+retrospect|with\s+hindsight|looking\s+back)\b,?\s+(?:[\w'’-]+\s+){0,4}?"
     r"(?:would|should|could)(?:\s+\w+)?\s+(?:have|'ve|’ve)\b"
-    r"|\bby\s+(?:the\s+)?(?:[\w-]+\s+)?(?:team|engineer|reviewer|developer|dba|sre|on-?call|operator|lead|manager)s?"
-    r"\s+would(?:\s+\w+)?\s+have\b"
-    r"|\bwhat\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:needed|had|ought)\s+to\s+do\s+(?:was|is)\b"
-    r"|\bnot\s+once\s+did\s+(?:the\s+)?[\w-]+"
-    r"|\b(?:had\s+it\s+not\s+been|if\s+it\s+(?:had\s+not|hadn't|hadn’t)\s+been|were\s+it\s+not|if\s+not)\s+for\s+"
+    r"|what\s+(?:the\s+)?[\w-]+(?:\s+[\w-]+)?\s+(?:needed|had|ought)\s+to\s+do\s+(?:was|is)\b"
+    r"|not\s+once\s+did\s+(?:the\s+)?[\w-]+"
+    r"|(?:had\s+it\s+not\s+been|if\s+it\s+(?:had\s+not|hadn't|hadn’t)\s+been|were\s+it\s+not|if\s+not)\s+for\s+"
     r"(?:[A-Z][\w-]+(?:'s|’s)?|the\s+[\w-]+(?:'s|’s)?|his|her|their)",
+    re.I,
+)
+_HINDSIGHT_STARTS = (
+    "in hindsight",
+    "in retrospect",
+    "with hindsight",
+    "looking back",
+    "what ",
+    "not once",
+    "had it not",
+    "if it had",
+    "if it hadn",
+    "were it not",
+    "if not for",
+)
+_BY_ROLE_WOULD = re.compile(
+    r"\bby\s+(?:the\s+)?(?:[\w-]+\s+)?(?:team|engineer|reviewer|developer|dba|sre|on-?call|operator|lead|manager)s?"
+    r"\s+would(?:\s+\w+)?\s+have\b",
     re.I,
 )
 _ONE_STEP = re.compile(
@@ -1304,26 +1320,11 @@ def check_hindsight(ctx) -> None:
                     f'"{_squash(match.group(0))}" judges a person\'s character. {_principle("blame")}',
                     "Describe what the person knew and what the tools showed.",
                 )
-        for match in anchored(
-            _HINDSIGHT_WOULD,
-            prose,
-            lowered,
-            section.view.present(
-                (
-                    "hindsight",
-                    "retrospect",
-                    "looking back",
-                    " would",
-                    "needed to do",
-                    "had to do",
-                    "not once",
-                    "been for",
-                    "not for",
-                )
-            ),
-            before=80,
-            after=80,
-        ):
+        hindsight = matches_at(_HINDSIGHT_STARTING, prose, lowered, section.view.present(_HINDSIGHT_STARTS))
+        hindsight += anchored(
+            _BY_ROLE_WOULD, prose, lowered, section.view.present(("would have", "would've")), before=70, after=15
+        )
+        for match in hindsight:
             report(match.start(), match.end(), "judges with hindsight")
         for match in matches_at(
             _ANYONE_BETTER, prose, lowered, section.view.present(("anyone", "anybody", "someone", "somebody"))
