@@ -594,8 +594,12 @@ class SectionView:
                 found.extend(needle for needle in index[key] if needle in lowered)
             return tuple(found)
         vocab = self.vocabulary
+        index = _needle_index(needles)
+        candidates = list(index.get("", ()))
+        for key in self.word_keys & index.keys():
+            candidates.extend(index[key])
         kept = []
-        for needle in needles:
+        for needle in candidates:
             words = needle.split()
             if words and not all(self._has_prefix(vocab, word) for word in words):
                 continue
@@ -606,7 +610,10 @@ class SectionView:
     def word_keys(self) -> set[str]:
         """The first four letters of every word of the prose (the keys of _needle_index)."""
         if self._word_keys is None:
-            self._word_keys = {word[:4] for word in _LETTERS.findall(self.prose_lower)}
+            if len(self.body) < 4000:
+                self._word_keys = {word[:4] for word in _LETTERS.findall(self.prose_lower)}
+            else:  # a long text: from its distinct words
+                self._word_keys = {word[:4] for token in self.vocabulary for word in _LETTERS.findall(token)}
         return self._word_keys
 
     @staticmethod
