@@ -13,6 +13,8 @@ The parts (tests/checks/labeled/):
 - `heldout-N.yaml`: written blind for round N by someone who had not seen the rules, the code or
   the development parts; never tuned on, scored once at the end of the round.
 The first set, tests/checks/labeled_set.yaml, was written beside the rules and is scored apart.
+Every writer got the same brief, tests/checks/labeled/SPEC.md. `make bench` scores every part each time it runs: a
+held-out part for a new round should join the repository only when the round ends (see the closing notes).
 """
 
 from __future__ import annotations
