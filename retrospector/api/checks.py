@@ -2,7 +2,8 @@ from datetime import datetime
 from typing import Annotated
 
 from django.core.exceptions import ValidationError
-from ninja import Field, Router, Schema
+from django.http import Http404
+from ninja import Field, Router, Schema, Status
 from pydantic import create_model
 
 from retrospector.accounts.selectors import organization_people_names
@@ -13,6 +14,7 @@ from retrospector.checks.findings import SEVERITIES
 from retrospector.writeups.checking import checks_config_for, severity_counts
 from retrospector.writeups.checking import retrospective_checks as checks_of
 from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, template_latest_version
+from retrospector.writeups.services import finding_ignore, finding_unignore
 
 from .choices import choices_literal
 from .contract import InSchema, responses
@@ -72,9 +74,44 @@ class CheckOut(Schema):
 
 
 class IgnoreOut(Schema):
+    id: int = Field(..., description="Take the ignore back with DELETE /retrospectives/{id}/checks/ignores/{this id}.")
     by: str | None = Field(..., description="The username of who ignored it (null once that account is deleted).")
     reason: str
     at: datetime
+
+
+class IgnoreIn(InSchema):
+    section: str = Field(
+        ...,
+        min_length=1,
+        max_length=60,
+        description="The key of a section of this retrospective, as `section_key` in the findings (unknown: 422).",
+    )
+    rule: RuleId = Field(..., description="The finding's rule.")
+    passage: str = Field(
+        "",
+        max_length=5000,
+        description="The finding's passage, as `passage` in the findings (empty for a finding about a whole section).",
+    )
+    reason: str = Field(
+        ...,
+        min_length=1,
+        max_length=300,
+        pattern=r"\S",
+        description="Why the finding is fine here (required, one line).",
+    )
+
+
+class IgnoreRecordOut(Schema):
+    id: int
+    section: str
+    rule: str
+    passage: str
+    reason: str
+    by: str | None
+    at: datetime
+    taken_back_by: str | None = Field(..., description="Who took the ignore back; null while it stands.")
+    taken_back_at: datetime | None
 
 
 class RetrospectiveFindingOut(FindingOut):
@@ -83,6 +120,7 @@ class RetrospectiveFindingOut(FindingOut):
         description='An editor chose to leave this finding ("ignore here"): it is not in `counts` and not underlined.',
     )
     ignore: IgnoreOut | None = Field(..., description="Who ignored it, why and when; null when it counts.")
+    passage: str = Field(..., description="The Markdown the finding points at: what to send to ignore it.")
 
 
 class RetrospectiveCheckOut(Schema):
@@ -130,8 +168,10 @@ def retrospective_checks(request, retrospective_id: Id):
             {
                 **f.finding.as_dict(),
                 "ignored": f.ignored,
+                "passage": f.passage,
                 "ignore": (
                     {
+                        "id": f.ignore.pk,
                         "by": f.ignore.ignored_by.username if f.ignore.ignored_by else None,
                         "reason": f.ignore.reason,
                         "at": f.ignore.ignored_at,
@@ -143,6 +183,56 @@ def retrospective_checks(request, retrospective_id: Id):
             for f in checks.findings
         ],
     }
+
+
+def _ignore_out(ignore) -> dict:
+    return {
+        "id": ignore.pk,
+        "section": ignore.section_key,
+        "rule": ignore.rule,
+        "passage": ignore.passage,
+        "reason": ignore.reason,
+        "by": ignore.ignored_by.username if ignore.ignored_by else None,
+        "at": ignore.ignored_at,
+        "taken_back_by": ignore.unignored_by.username if ignore.unignored_by else None,
+        "taken_back_at": ignore.unignored_at,
+    }
+
+
+@router.post(
+    "/retrospectives/{retrospective_id}/checks/ignores",
+    response=responses(201, IgnoreRecordOut, errors=(400, 413, 403, 404, 422)),
+    summary='Ignore a finding here ("ignore here")',
+    description="The rule's findings on this passage in this section stop counting, recorded with who, why and when; "
+    "everyone who can read the retrospective sees it. Editors only (403 for readers). Ignoring what is already "
+    "ignored returns the standing ignore. An unknown section, or a blank reason, is a 422 naming the field.",
+)
+def ignore_finding(request, retrospective_id: Id, payload: IgnoreIn):
+    retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
+    ignore = finding_ignore(
+        retrospective=retrospective,
+        section_key=payload.section,
+        rule=payload.rule,
+        passage=payload.passage,
+        reason=payload.reason,
+        by=request.user,
+    )
+    return Status(201, _ignore_out(ignore))
+
+
+@router.delete(
+    "/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
+    response=responses(200, IgnoreRecordOut, errors=(403, 404, 422)),
+    summary="Take an ignore back",
+    description="The finding counts again. The ignore stays on record with who took it back and when (taking back "
+    "twice changes nothing). Editors only (403 for readers).",
+)
+def unignore_finding(request, retrospective_id: Id, ignore_id: Id):
+    retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
+    ignore = retrospective.finding_ignores.filter(pk=ignore_id).first()
+    if ignore is None:
+        raise Http404("No such ignored finding in this retrospective.")
+    return _ignore_out(finding_unignore(ignore=ignore, by=request.user))
 
 
 __all__ = ["router", "checks_config_for"]
