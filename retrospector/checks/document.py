@@ -702,11 +702,11 @@ def _plain_text(body: str) -> tuple[str, set[int]]:
     if "<" in text and ":" in text:
         text = _AUTOLINK.sub(_blank, text)
     if "]:" in text:
-        text = _REF_DEF.sub(_blank, text)
+        text = _sub_lines(text, ("]:",), _REF_DEF, _blank)
     if ">" in text and (
         text.lstrip(" ").startswith(">") or "\n>" in text or "\n >" in text or "\n  >" in text or "\n   >" in text
     ):
-        text = _BLOCKQUOTE.sub(_blank, text)
+        text = _sub_lines(text, (">",), _BLOCKQUOTE, _blank)
     if "`" in text:
         text = _CODE_SPAN.sub(_blank, text)
     if "[" in text:
@@ -720,11 +720,41 @@ def _plain_text(body: str) -> tuple[str, set[int]]:
     if "&" in text:
         text = _ENTITY.sub(_blank, text)
     if "[ ]" in text or "[x]" in text or "[X]" in text or "[]" in text:
-        text = _CHECKBOX.sub(lambda m: m.group(1) + " " * (len(m.group(0)) - len(m.group(1))), text)
+        text = _sub_lines(text, ("[ ]", "[x]", "[X]", "[]"), _CHECKBOX, _blank_box)
     text = text.replace("*", " ").replace("~~", "  ")
     if "_" in text:
         text = _mask_emphasis_underscores(text)
     return text, code_lines
+
+
+def _blank_box(match: re.Match) -> str:
+    return match.group(1) + " " * (len(match.group(0)) - len(match.group(1)))
+
+
+def _sub_lines(text: str, triggers, pattern: re.Pattern, repl) -> str:
+    """`pattern.sub(repl, text)` for a pattern anchored at line starts (^ with re.M) that stays within its line, tried
+    only on the lines holding one of `triggers`: a long text isn't scanned by the regex position by position."""
+    starts = set()
+    for trigger in triggers:
+        pos = text.find(trigger)
+        while pos != -1:
+            starts.add(text.rfind("\n", 0, pos) + 1)
+            end = text.find("\n", pos)
+            if end == -1:
+                break
+            pos = text.find(trigger, end)
+    pieces = []
+    last = 0
+    for start in sorted(starts):
+        match = pattern.match(text, start)
+        if match:
+            pieces.append(text[last:start])
+            pieces.append(repl(match))
+            last = match.end()
+    if not pieces:
+        return text
+    pieces.append(text[last:])
+    return "".join(pieces)
 
 
 def _split_cells(line: str, line_offset: int) -> list[tuple[int, int]]:
@@ -742,18 +772,16 @@ def _split_cells(line: str, line_offset: int) -> list[tuple[int, int]]:
                 merged.append(part)
         parts = merged
     cells = []
-    index = 0
+    start = line_offset
     last = len(parts) - 1
     for number, part in enumerate(parts):
-        start = index
-        index += len(part) + 1
-        stripped = part.strip()
-        if not stripped and (number == 0 or number == last):
-            continue  # outside the leading or trailing pipe
-        left = len(part) - len(part.lstrip())
-        right = len(part.rstrip())
-        a = line_offset + start + left
-        cells.append((a, line_offset + start + right) if right > left else (a, a))
+        size = len(part)
+        if not part or part.isspace():  # an empty cell, or outside the leading or trailing pipe
+            if number and number != last:
+                cells.append((start + size, start + size))
+        else:
+            cells.append((start + size - len(part.lstrip()), start + len(part.rstrip())))
+        start += size + 1
     return cells
 
 
