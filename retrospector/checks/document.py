@@ -15,6 +15,8 @@ from retrospector.core.markdown_sections import FENCE as _FENCE
 from retrospector.core.markdown_sections import LIST_ITEM as _LIST_ITEM
 from retrospector.core.markdown_sections import outline
 
+from .needles import occurring
+
 ROLES = ("summary", "timeline", "questions", "recommendations", "impact", "analysis", "accounts", "people", "text")
 
 _TABLE_DELIM = re.compile(r"^[ \t]*\|?[ \t]*:?-{1,}:?[ \t]*(?:\|[ \t]*:?-{1,}:?[ \t]*)*\|?[ \t]*$")
@@ -495,9 +497,6 @@ def _mask_emphasis_underscores(text: str) -> str:
     return "".join(pieces)
 
 
-_WORD_BYTES = bytes(c if chr(c).isalnum() else 32 for c in range(256))
-
-
 def _blank(match: re.Match) -> str:
     text = match.group(0)
     if "\n" not in text:
@@ -565,7 +564,6 @@ class SectionView:
         self._blocks: list[Block] | None = None
         self._code_lines: set[int] | None = None
         self._prose_lower: str | None = None
-        self._vocabulary: list[str] | None = None
         self._word_keys: set[str] | None = None
 
     @property
@@ -574,55 +572,25 @@ class SectionView:
             self._prose_lower = self.prose.lower()
         return self._prose_lower
 
-    @property
-    def vocabulary(self) -> list[str]:
-        """Sorted distinct lower-case words of the prose, for cheap "could this match?" tests."""
-        if self._vocabulary is None:
-            raw = self.prose_lower.encode("ascii", "replace").translate(_WORD_BYTES)
-            self._vocabulary = sorted(set(raw.decode("ascii").split()))
-        return self._vocabulary
-
     def present(self, needles) -> tuple[str, ...]:
-        """The needles whose first word starts some word of the prose (the others cannot match)."""
-        if len(self.body) < 4000:
-            # A short text: the needles whose first word could start one of the text's words, then one C-speed
-            # substring test each (most needles are gone after the first step).
-            lowered = self.prose_lower
-            index = _needle_index(needles)
-            found = [needle for needle in index.get("", ()) if needle in lowered]
-            for key in self.word_keys & index.keys():
-                found.extend(needle for needle in index[key] if needle in lowered)
-            return tuple(found)
-        vocab = self.vocabulary
+        """The needles that can match in the prose: a rule tries its patterns only around these."""
+        lowered = self.prose_lower
+        if len(lowered) > 4000:  # a long text: read once for every needle (see needles.py)
+            return occurring(lowered, needles)
+        # A short text: the needles whose first word could start one of the text's words, then one C-speed
+        # substring test each (most needles are gone after the first step).
         index = _needle_index(needles)
-        candidates = list(index.get("", ()))
+        found = [needle for needle in index.get("", ()) if needle in lowered]
         for key in self.word_keys & index.keys():
-            candidates.extend(index[key])
-        kept = []
-        for needle in candidates:
-            words = needle.split()
-            if words and not all(self._has_prefix(vocab, word) for word in words):
-                continue
-            kept.append(needle)
-        return tuple(kept)
+            found.extend(needle for needle in index[key] if needle in lowered)
+        return tuple(found)
 
     @property
     def word_keys(self) -> set[str]:
         """The first four letters of every word of the prose (the keys of _needle_index)."""
         if self._word_keys is None:
-            if len(self.body) < 4000:
-                self._word_keys = {word[:4] for word in _LETTERS.findall(self.prose_lower)}
-            else:  # a long text: from its distinct words
-                self._word_keys = {word[:4] for token in self.vocabulary for word in _LETTERS.findall(token)}
+            self._word_keys = {word[:4] for word in _LETTERS.findall(self.prose_lower)}
         return self._word_keys
-
-    @staticmethod
-    def _has_prefix(vocab: list[str], word: str) -> bool:
-        """True when some word of the prose starts with `word` (a word that isn't plain letters always counts)."""
-        if not word.isalpha():
-            return True
-        i = bisect.bisect_left(vocab, word)
-        return i < len(vocab) and vocab[i].startswith(word)
 
     @property
     def plain(self) -> str:

@@ -385,14 +385,15 @@ def _vague_action(text: str) -> tuple[int, int, str] | None:
 
     Owner, date and ticket are blanked first (they say who and when, not what), keeping every offset.
     """
-    if not _might_be_vague(text):
+    starts: list[int] = []  # _action_start(text), worked out once
+    if not _might_be_vague(text, starts):
         return None
     if _is_rejected(text):
         return None
-    if not _has_vague_shape(text):
+    if not _has_vague_shape(text, starts):
         return None
     own = _METADATA.sub(lambda m: " " * len(m.group(0)), text)
-    pos = _action_start(text)  # on the text as written: "AI-1 (Marta, 2024-05-15):", "Owner: Priya." are lead-ins
+    pos = starts[0]  # on the text as written: "AI-1 (Marta, 2024-05-15):", "Owner: Priya." are lead-ins
     while pos < len(own) and own[pos] in " .;:,":
         pos += 1
     head_end = len(own)
@@ -442,6 +443,7 @@ _PASSIVE_OR_ANYWHERE_CUES = (
     "more rigo",
     "more care",
 )
+_CUES = re.compile("|".join(re.escape(cue) for cue in _PASSIVE_OR_ANYWHERE_CUES), re.I)
 # First words that can open a vague action; anything else is looked at only for the shapes above.
 _VAGUE_FIRST_WORDS = frozenset(
     """
@@ -470,19 +472,24 @@ _NAMED_OWNER_LEAD = re.compile(
 _FIRST_WORD = re.compile(r"[\s\-*+\[\]xX>#`_|]*([A-Za-z][A-Za-z'’]*)")
 
 
-def _might_be_vague(text: str) -> bool:
+def _start_once(text: str, starts: list[int]) -> int:
+    if not starts:
+        starts.append(_action_start(text))
+    return starts[0]
+
+
+def _might_be_vague(text: str, starts: list[int]) -> bool:
     """A cheap first look: a word that can open a vague action, a lead-in to look past, or a word the other shapes
     need. Most concrete items stop here."""
     first = _FIRST_WORD.match(text)
     word = first.group(1).lower() if first else ""
     if word in _VAGUE_FIRST_WORDS:
         return True
-    lower = text.lower()
-    if any(cue in lower for cue in _PASSIVE_OR_ANYWHERE_CUES):
+    if _CUES.search(text):
         return True
     if word not in _LEAD_IN_WORDS and not _NAMED_OWNER_LEAD.match(text):
         return False
-    pos = _action_start(text)
+    pos = _start_once(text, starts)
     return bool(_VAGUE_START.match(text, pos) or _GENERIC_ONLY.match(text, pos))
 
 
@@ -504,9 +511,9 @@ def _action_start(text: str) -> int:
     return pos
 
 
-def _has_vague_shape(text: str) -> bool:
+def _has_vague_shape(text: str, starts: list[int]) -> bool:
     """A vague opening after any lead-in, or a vague passive or phrase anywhere (before metadata is looked at)."""
-    pos = _action_start(text)
+    pos = _start_once(text, starts)
     if _VAGUE_START.match(text, pos) or _GENERIC_ONLY.match(text, pos):
         return True
     return bool(_VAGUE_PASSIVE.search(text) or _VAGUE_ANYWHERE.search(text))
