@@ -575,8 +575,11 @@ class SectionView:
     def present(self, needles) -> tuple[str, ...]:
         """The needles that can match in the prose: a rule tries its patterns only around these."""
         lowered = self.prose_lower
-        if len(lowered) > 4000:  # a long text: read once for every needle (see needles.py)
-            return occurring(lowered, needles)
+        found = occurring(lowered, needles)  # within a run of the checks, the text is read once for every needle
+        if found is not None:
+            return found
+        if len(lowered) > 4000:
+            return tuple(needle for needle in needles if needle in lowered)
         # A short text: the needles whose first word could start one of the text's words, then one C-speed
         # substring test each (most needles are gone after the first step).
         index = _needle_index(needles)

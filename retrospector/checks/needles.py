@@ -1,4 +1,9 @@
-"""Where the rules' anchor words occur in a text: str.find for a short text, one pass of an automaton for a long one."""
+"""Where the rules' anchor words occur in a text.
+
+Within one run of the checks (`remembering_finds`), each text is read once by an Aho-Corasick automaton holding
+every needle the rules look for, and each needle's places are kept: many rules share their anchor words, and a
+5,000-line write-up meets about 600 of them. Outside a run, or for a tiny text, str.find does it needle by needle.
+"""
 
 from __future__ import annotations
 
@@ -7,24 +12,21 @@ import threading
 import ahocorasick
 
 _FOUND = threading.local()
-_LONG = 4000
+_AUTOMATON_FROM = 200  # characters: below this, a few str.find calls cost less than a pass of the automaton
 
 
 class _Needles:
-    """Every needle ever looked for in a long text, in one Aho-Corasick automaton: a long text is read once for all
-    of them, instead of once per needle (a 5,000-line write-up meets about 200 needles in each of its sections).
+    """Every needle ever looked for, in one automaton. The set only grows (up to LIMIT); a needle seen for the
+    first time is looked for with str.find in the current text and joins the automaton for the next one.
+    Rebuilding it takes about a millisecond."""
 
-    The set only grows; a needle seen for the first time is looked for with str.find in the current text and joins
-    the automaton for the next one. Rebuilding it takes well under a millisecond.
-    """
+    LIMIT = 5000  # organizations' own word lists add needles too; past this many, the newcomers use str.find
 
     def __init__(self):
         self.lock = threading.Lock()
         self.known: set[str] = set()
         self.automaton = None
         self.built: frozenset[str] = frozenset()
-
-    LIMIT = 5000  # organizations' own word lists add needles too; past this many, the newcomers use str.find
 
     def add(self, needles) -> None:
         new = [n for n in needles if n and n not in self.known]
@@ -65,38 +67,79 @@ def _find(lowered: str, needle: str) -> list[int]:
     return found
 
 
-def _scanned(memo: dict, lowered: str, needles) -> tuple[frozenset[str], dict[str, list[int]]]:
-    """The automaton's needles and their places in `lowered`, read once per run of the checks."""
-    entry = memo.get(id(lowered))
-    if entry is None or entry[0] is not lowered:
+class _Read:
+    """One text as read by the automaton: where its needles are, and str.find for needles new to the automaton."""
+
+    __slots__ = ("lowered", "built", "found")
+
+    def __init__(self, lowered: str, needles):
         _NEEDLES.add(needles)
-        built, found = _NEEDLES.scan(lowered)
-        entry = memo[id(lowered)] = (lowered, built, found)
-    return entry[1], entry[2]
+        self.lowered = lowered
+        self.built, self.found = _NEEDLES.scan(lowered)
+
+    def places(self, needle: str) -> list[int]:
+        hit = self.found.get(needle)
+        if hit is None:
+            if needle in self.built:
+                return []
+            _NEEDLES.add((needle,))
+            self.found[needle] = hit = _find(self.lowered, needle)
+        return hit
+
+
+def _read(lowered: str, needles) -> _Read | None:
+    """The text as read within the current run of the checks, or None outside one (or for a tiny text)."""
+    memo = getattr(_FOUND, "memo", None)
+    if memo is None or len(lowered) < _AUTOMATON_FROM:
+        return None
+    read = memo.get(id(lowered))
+    if read is None or read.lowered is not lowered:
+        read = memo[id(lowered)] = _Read(lowered, needles)
+    return read
 
 
 def find_all(lowered: str, needles) -> list[int]:
-    """Every offset where any needle occurs (overlapping occurrences included), needle by needle.
-
-    Within one run of the checks (see `remembering_finds`), a long text is read once by an automaton holding every
-    needle the rules look for, and each needle's places are kept: many rules share their anchor words.
-    """
-    memo = getattr(_FOUND, "memo", None) if len(lowered) > _LONG else None
-    if memo is None:
-        positions = []
-        for needle in needles:
-            positions.extend(_find(lowered, needle))
-        return positions
-    built, found = _scanned(memo, lowered, needles)
+    """Every offset where any needle occurs (overlapping occurrences included), needle by needle."""
+    read = _read(lowered, needles)
     positions = []
     for needle in needles:
-        hit = found.get(needle)
-        if hit is None and needle not in built:
-            _NEEDLES.add((needle,))  # read with the others from the next long text on
-            found[needle] = hit = _find(lowered, needle)
-        if hit:
-            positions.extend(hit)
+        positions.extend(read.places(needle) if read is not None else _find(lowered, needle))
     return positions
+
+
+_SETS: dict[int, list] = {}
+
+
+def _needle_set(needles) -> list:
+    """[needles, their set, their order, the automaton's needles when all of them were in it], kept per tuple: the
+    rules pass the same tuples on every call."""
+    entry = _SETS.get(id(needles))
+    if entry is None or entry[0] is not needles:
+        if len(_SETS) > 4096:
+            _SETS.clear()
+        entry = _SETS[id(needles)] = [needles, frozenset(needles), {n: i for i, n in enumerate(needles)}, None]
+    return entry
+
+
+def occurring(lowered: str, needles) -> tuple[str, ...] | None:
+    """The needles that occur in `lowered`, in their order; None outside a run of the checks (or for a tiny text),
+    where the caller knows a cheaper way."""
+    read = _read(lowered, needles)
+    if read is None:
+        return None
+    entry = _needle_set(needles)
+    wanted, order = entry[1], entry[2]
+    if entry[3] is not read.built:
+        if not wanted <= read.built:  # some are new to the automaton: one by one
+            return tuple(needle for needle in needles if read.places(needle))
+        entry[3] = read.built
+    found = read.found
+    if len(found) < len(wanted):
+        hits = [needle for needle, places in found.items() if places and needle in wanted]
+    else:
+        hits = [needle for needle in wanted if found.get(needle)]
+    hits.sort(key=order.__getitem__)
+    return tuple(hits)
 
 
 class remembering_finds:
@@ -112,20 +155,3 @@ class remembering_finds:
         if self.outer is None:
             _FOUND.memo = None
         return False
-
-
-def occurring(lowered: str, needles) -> tuple[str, ...]:
-    """The needles that occur in `lowered` (in their order)."""
-    memo = getattr(_FOUND, "memo", None) if len(lowered) > _LONG else None
-    if memo is None:
-        return tuple(needle for needle in needles if needle in lowered)
-    built, found = _scanned(memo, lowered, needles)
-    kept = []
-    for needle in needles:
-        if needle in found:
-            kept.append(needle)
-        elif needle not in built:
-            _NEEDLES.add((needle,))  # read with the others from the next long text on
-            if needle in lowered:
-                kept.append(needle)
-    return tuple(kept)
