@@ -1,6 +1,6 @@
 """`retrospector lint`: check Markdown write-ups without a database.
 
-    retrospector lint [--format text|json|sarif] [--template KEY] [--config FILE] [--people FILE] PATH...
+    retrospector lint [--format text|json|sarif] [--template KEY] [--config FILE] [--people FILE] [--jobs N] PATH...
 
 PATHs are files or directories (searched recursively for *.md). Exit status: 0 when no finding
 is an error, 1 when at least one is, 2 on a usage error or a file that cannot be read.
@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
 from urllib.parse import quote
 
@@ -59,7 +62,24 @@ def _parser() -> argparse.ArgumentParser:
         help="names of your organization's people, one per line (a full name, a first name, a @handle or an e-mail "
         "address; blank lines and lines starting with # are skipped): each counts as a person, as in the web app",
     )
+    parser.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=0,
+        metavar="N",
+        help="processes that check files side by side (default: one per CPU, up to 8; only for 64 files or more)",
+    )
     return parser
+
+
+def _jobs(value: str) -> int:
+    try:
+        jobs = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {value!r}") from None
+    if not 1 <= jobs <= 64:
+        raise argparse.ArgumentTypeError(f"between 1 and 64, not {jobs}")
+    return jobs
 
 
 def load_people(path: str) -> list[str]:
@@ -151,19 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
 
     files, problems = _collect(args.paths)
-    results: list[tuple[str, Finding]] = []
-    for name in files:
-        try:
-            with open(name, encoding="utf-8") as handle:
-                text = handle.read()
-        except UnicodeDecodeError as exc:
-            problems.append(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})")
-            continue
-        except OSError as exc:
-            problems.append(f"{name}: cannot read: {exc.strerror or exc}")
-            continue
-        for finding in lint_text(text, template_sections=template, config=config, people=people):
-            results.append((name, finding))
+    results, unreadable = _lint_all(files, args.jobs, template_sections=template, config=config, people=people)
+    problems += unreadable
 
     for problem in problems:
         print(f"retrospector lint: {problem}", file=err)
@@ -175,6 +184,44 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         return 2
     return 1 if any(f.severity == "error" for _, f in results) else 0
+
+
+_PARALLEL_FROM = 64  # files: below this, starting processes costs more than it saves
+
+
+def _lint_all(files: list[str], jobs: int, **options) -> tuple[list[tuple[str, Finding]], list[str]]:
+    """Findings and unreadable-file problems for `files`, in their order; in `jobs` processes when it pays."""
+    jobs = jobs or min(os.cpu_count() or 1, 8)
+    if jobs < 2 or len(files) < _PARALLEL_FROM or "fork" not in multiprocessing.get_all_start_methods():
+        return _lint_files(files, **options)
+    # Contiguous runs of files, several per process so a slow file doesn't keep the others waiting.
+    size = max(1, -(-len(files) // (jobs * 4)))
+    chunks = [files[i : i + size] for i in range(0, len(files), size)]
+    results: list[tuple[str, Finding]] = []
+    problems: list[str] = []
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        for found, unreadable in pool.map(partial(_lint_files, **options), chunks):
+            results += found
+            problems += unreadable
+    return results, problems
+
+
+def _lint_files(files: list[str], **options) -> tuple[list[tuple[str, Finding]], list[str]]:
+    results: list[tuple[str, Finding]] = []
+    problems: list[str] = []
+    for name in files:
+        try:
+            with open(name, encoding="utf-8") as handle:
+                text = handle.read()
+        except UnicodeDecodeError as exc:
+            problems.append(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})")
+            continue
+        except OSError as exc:
+            problems.append(f"{name}: cannot read: {exc.strerror or exc}")
+            continue
+        for finding in lint_text(text, **options):
+            results.append((name, finding))
+    return results, problems
 
 
 def _write(out, err, fmt: str, results, files) -> None:

@@ -331,3 +331,24 @@ def test_lint_and_the_readers_it_shares_with_the_app_load_no_django():
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
+
+
+def test_many_files_checked_side_by_side_give_the_same_report_in_the_same_order(tmp_path, lint):
+    real = sorted((ROOT / "tests" / "fixtures" / "checks").rglob("*.md"))
+    for i in range(80):
+        source = real[i % len(real)]
+        write(tmp_path / f"{i:03d}-{source.name}", source.read_text(encoding="utf-8"))
+    (tmp_path / "040-latin1.md").write_bytes("## Analysis\n\nCaf\xe9 human error\n".encode("latin-1"))
+    alone = lint("--jobs", "1", "--format", "json", str(tmp_path))
+    side_by_side = lint("--jobs", "2", "--format", "json", str(tmp_path))
+    assert side_by_side == alone
+    code, out, err = alone
+    assert code == 2 and "040-latin1.md: not UTF-8 text" in err
+    files = [finding["file"] for finding in json.loads(out)]
+    assert len(set(files)) > 40 and files == sorted(files)
+
+
+@pytest.mark.parametrize("jobs", ["0", "65", "two"])
+def test_a_bad_jobs_count_is_a_usage_error(lint, jobs):
+    code, out, err = lint("--jobs", jobs, "x.md")
+    assert code == 2 and out == "" and "--jobs" in err
