@@ -300,3 +300,5 @@ def test_without_javascript_a_rows_menu_still_acts(new_context, people, timeline
     expect(page.locator(".messages")).to_contain_text("Mitigated set from this event.")
     incident.refresh_from_db()
     assert incident.mitigated_at == paged.occurred_at
+    page.get_by_role("link", name="Add an event").click()  # a link into the folded form opens it (the browser does)
+    expect(page.get_by_label("What happened")).to_be_visible()
