@@ -1,12 +1,11 @@
-import zoneinfo
-
 from django import forms
 
 from retrospector.core.forms import LongSelect, SharedChoices
+from retrospector.core.zones import ZONE_NAMES
 
 from .models import Role, User
 
-TIME_ZONE_CHOICES = [(tz, tz) for tz in sorted(zoneinfo.available_timezones()) if "/" in tz or tz == "UTC"]
+TIME_ZONE_CHOICES = [(tz, tz) for tz in ZONE_NAMES]
 _ZONES = SharedChoices(TIME_ZONE_CHOICES)  # shared by every form, its options rendered once (see LongSelect)
 
 

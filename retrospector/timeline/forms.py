@@ -8,15 +8,14 @@ from django.utils import timezone
 from retrospector.accounts.forms import TIME_ZONE_CHOICES
 from retrospector.core.forms import LongSelect, SharedChoices
 from retrospector.core.untrusted import utc_in_range
+from retrospector.core.zones import ZoneNameField
 from retrospector.importers.registry import SOURCE_LABELS
 from retrospector.incidents.models import MOMENT_LABELS, MOMENTS
 from retrospector.timeline.imports import size_text
 from retrospector.timeline.models import TimelineEvent
 
 # Shared, not copied for every form made (see SharedChoices).
-_ZONES = SharedChoices(TIME_ZONE_CHOICES)
 _NAIVE_ZONES = SharedChoices([("", "— times carry their zone —"), *TIME_ZONE_CHOICES])
-_DISPLAY_ZONES = SharedChoices([("", "Each viewer's own zone"), *TIME_ZONE_CHOICES])
 
 
 class EventForm(forms.Form):
@@ -25,11 +24,9 @@ class EventForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": "1"}, format="%Y-%m-%dT%H:%M:%S"),
         input_formats=["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M"],
     )
-    zone = forms.ChoiceField(
-        choices=_ZONES,
+    zone = ZoneNameField(
         label="Written in zone",
-        widget=LongSelect,
-        help_text="The zone the time was written in where you read it (chat, log, email).",
+        help_text="The zone the time was written in where you read it (chat, log, email): type a place or pick one.",
     )
     actor = forms.CharField(max_length=200, required=False, help_text="Who or what acted: a person, a system, a bot.")
     actor_kind = forms.ChoiceField(choices=TimelineEvent.ActorKind.choices, label="Actor is a", initial="person")
@@ -121,8 +118,11 @@ class MilestoneForm(forms.Form):
 
 
 class TimelineSettingsForm(forms.Form):
-    timeline_time_zone = forms.ChoiceField(
-        choices=_DISPLAY_ZONES, required=False, label="Display zone", widget=LongSelect
+    timeline_time_zone = ZoneNameField(
+        required=False,
+        label="Display zone",
+        placeholder="Each viewer's own zone",
+        help_text="Everyone sees the timeline in this zone; leave it empty to show each viewer their own zone.",
     )
     timeline_seconds = forms.BooleanField(required=False, label="Show seconds")
     timeline_gap_minutes = forms.IntegerField(

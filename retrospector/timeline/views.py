@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import Truncator
@@ -17,6 +18,7 @@ from django.views.decorators.http import require_POST
 from retrospector.core.errors import ConflictError
 from retrospector.core.forms import add_service_errors, show_conflict
 from retrospector.core.shortcuts import visible_or_404
+from retrospector.core.zones import zone_datalist
 from retrospector.importers.base import SOURCE_TYPES
 from retrospector.incidents.selectors import can_edit_incident, incident_editable_or_403, incident_visible_or_404
 from retrospector.timeline.forms import BulkForm, EventForm, MilestoneForm, TimelineSettingsForm
@@ -44,6 +46,14 @@ from retrospector.timeline.tasks import IN_PROGRESS, import_jobs_of
 from retrospector.timeline.templatetags.timeline_tags import render_rows
 
 PAGE_SIZE = 100
+# What a bulk action (or a row's menu) says it did: "{done}: {n} event(s).{after}"
+BULK_DONE = {
+    "hide": ("Hidden as noise", " “Include hidden noise” in the filters shows them again."),
+    "show": ("Shown again", ""),
+    "key": ("Marked as key events", ""),
+    "unkey": ("No longer key events", ""),
+    "delete": ("Deleted for good", ""),
+}
 SHOWN_FIELDS = (
     "occurred_at",
     "original_time",
@@ -162,6 +172,8 @@ def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, 
     if whole_page:
         context.update(
             form=_new_event_form(zone),
+            zone_datalist=_zone_datalist(request, incident, zone),
+            add_open=not summary.shown and not filtered,  # nothing on the timeline yet: adding is what comes next
             imports=incident.imports.select_related("created_by")[:20],
             # Your own background imports still under way or waiting for your confirmation (their own pages say more).
             jobs_under_way=import_jobs_of(user=request.user, incident=incident).filter(
@@ -178,6 +190,11 @@ def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, 
             ),
         )
     return context
+
+
+def _zone_datalist(request, incident, zone):
+    """The zone suggestions of the page's zone fields, written once: the zones this person most likely means first."""
+    return zone_datalist((zone.key, getattr(request.user, "time_zone", ""), incident.timeline_time_zone))
 
 
 def _new_event_form(zone) -> EventForm:
@@ -266,7 +283,9 @@ def event_new(request, pk):
             render(request, "timeline/_event_add_form.html", {"incident": incident, "form": form}, status=422),
             "#add-event-form",
         )
-    return render(request, "timeline/event_form.html", {"incident": incident, "form": form, "event": None}, status=422)
+    datalist = _zone_datalist(request, incident, display_zone(incident, request.user))
+    context = {"incident": incident, "form": form, "event": None, "zone_datalist": datalist}
+    return render(request, "timeline/event_form.html", context, status=422)
 
 
 def _event(incident, event_pk) -> TimelineEvent:
@@ -352,6 +371,7 @@ def event_edit(request, pk, event_pk):
         return _retarget(response, f"#event-{event.pk}") if request.method == "POST" else response
     if request.method == "POST" and status == 422:
         status = 200  # the whole page with the form's errors, as before
+    context["zone_datalist"] = _zone_datalist(request, incident, zone)
     return render(request, "timeline/event_form.html", context, status=status)
 
 
@@ -385,9 +405,12 @@ def events_bulk_view(request, pk):
             messages.success(request, f"Merged {len(event_ids) - 1} duplicate(s) into the earliest selected event.")
         else:
             changed = events_bulk(incident=incident, by=request.user, event_ids=event_ids, action=action)
-            messages.success(request, f"{changed} event(s) changed.")
+            done, after = BULK_DONE[action]
+            messages.success(request, f"{done}: {changed} event{pluralize(changed)}.{after}")
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    if len(event_ids) == 1 and action in ("key", "unkey", "show"):
+        return _after_change(request, incident, event_pk=event_ids[0])  # one row's menu: back to that row
     return _after_change(request, incident)
 
 

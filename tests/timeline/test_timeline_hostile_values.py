@@ -95,7 +95,7 @@ def test_a_stored_hostile_link_is_shown_as_text_and_never_returned(incident, peo
     client = client_for("bob")
     page = client.get(f"/incidents/{incident.pk}/timeline/").content.decode()
     _no_hostile_link(page)
-    assert "📎 graph.png</div>" in page  # the name, as text
+    assert "📎 graph.png</span>" in page  # the name, as text
     assert '<a href="https://files.example.com/notes.txt" rel="nofollow noopener">notes.txt</a>' in page
     (out,) = client.get(f"/api/v1/incidents/{incident.pk}/events").json()["results"]
     assert out["source_url"] == ""

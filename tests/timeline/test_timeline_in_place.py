@@ -163,7 +163,7 @@ def test_bulk_actions_and_milestones_refresh_the_timeline_in_place(incident, peo
     page = client.post(
         f"/incidents/{incident.pk}/timeline/bulk", {"action": "hide", "events": [second.pk]}, headers=htmx(incident)
     ).content.decode()
-    assert "1 event(s) changed." in page and "Duplicate A" in page and "Duplicate B" not in page
+    assert "Hidden as noise: 1 event." in page and "Duplicate A" in page and "Duplicate B" not in page
     page = client.post(
         f"/incidents/{incident.pk}/timeline/bulk", {"action": "hide"}, headers=htmx(incident)
     ).content.decode()

@@ -59,3 +59,48 @@ document.addEventListener("keydown", function (event) {
   mark.classList.add("tip-dismissed");
   mark.addEventListener("blur", function () { mark.classList.remove("tip-dismissed"); }, { once: true });
 });
+// The timeline's row menus (<details class="row-menu">) behave like menus: opening one closes the others, a click
+// elsewhere or Escape closes it (Escape puts focus back on its button). Without this file they open and close alone.
+document.addEventListener("toggle", function (event) {
+  var opened = event.target;
+  if (!opened.classList || !opened.classList.contains("row-menu") || !opened.open) { return; }
+  document.querySelectorAll("details.row-menu[open]").forEach(function (menu) {
+    if (menu !== opened) { menu.open = false; }
+  });
+}, true);
+document.addEventListener("click", function (event) {
+  document.querySelectorAll("details.row-menu[open]").forEach(function (menu) {
+    if (!menu.contains(event.target)) { menu.open = false; }
+  });
+});
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "Escape" || !event.target.closest) { return; }
+  var menu = event.target.closest("details.row-menu[open]");
+  if (menu) {
+    event.preventDefault();
+    menu.open = false;
+    menu.querySelector("summary").focus();
+  }
+});
+// The timeline's filters show on a wide screen. CSS does it where it can style a closed <details>
+// (::details-content); elsewhere they are opened here.
+(function () {
+  if (window.CSS && CSS.supports && CSS.supports("selector(::details-content)")) { return; }
+  if (!window.matchMedia("(min-width: 48rem)").matches) { return; }
+  document.querySelectorAll("details.filter-box").forEach(function (box) { box.open = true; });
+})();
+// A link to a place inside a folded <details> (the timeline's "Add an event") opens it and puts focus in the form.
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest('a[href^="#"]');
+  var target = link && link.getAttribute("href").length > 1 && document.getElementById(link.getAttribute("href").slice(1));
+  var fold = target && target.closest("details");
+  if (!fold) { return; }
+  fold.open = true;
+  var field = target.matches("form") ? target.querySelector("input:not([type=hidden]), textarea, select") : null;
+  if (field) {
+    event.preventDefault();
+    fold.scrollIntoView({ block: "start" });
+    field.focus({ preventScroll: true });
+    history.replaceState(null, "", link.getAttribute("href"));
+  }
+});

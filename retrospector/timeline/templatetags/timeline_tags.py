@@ -16,6 +16,18 @@ from retrospector.timeline.models import TimelineEvent
 register = template.Library()
 _SENTINEL = 987654321
 _KINDS, _ACTOR_KINDS = dict(TimelineEvent.Kind.choices), dict(TimelineEvent.ActorKind.choices)
+# A text longer than this many lines (a line counted as LINE_CHARACTERS, about the width of the column on a laptop)
+# is shown collapsed to its first lines, with "Show all": an imported traceback no longer fills the screen.
+LONG_TEXT_LINES, LINE_CHARACTERS = 4, 90
+
+
+def is_long_text(text: str) -> bool:
+    lines = 0
+    for line in text.splitlines():
+        lines += max(1, -(-len(line) // LINE_CHARACTERS))
+        if lines > LONG_TEXT_LINES:
+            return True
+    return False
 
 
 def _url_maker(name: str, incident_pk: int):
@@ -43,7 +55,7 @@ def render_rows(
     rows, *, incident, can_edit: bool, seconds: bool, show_original: bool, moment_choices, csrf_token=None
 ) -> str:
     """The <tr> elements of `rows` (TimelineRow). The few values of each row that take a call (times as text,
-    addresses) are computed here: a call from a template costs several times more."""
+    addresses, whether the text is long) are computed here: a call from a template costs several times more."""
     zone = timezone.get_current_timezone()  # the viewer's: the machine-readable instant is written in it
     edit_url, milestone_url = _url_maker("event_edit", incident.pk), _url_maker("event_milestone", incident.pk)
     shown = [
@@ -53,6 +65,7 @@ def render_rows(
             row.event.occurred_at.astimezone(zone).isoformat(),
             edit_url(row.event.pk),
             milestone_url(row.event.pk),
+            is_long_text(row.event.text),
         )
         for row in rows
     ]
@@ -64,6 +77,7 @@ def render_rows(
         "kinds": _KINDS,
         "actor_kinds": _ACTOR_KINDS,
         "moment_choices": moment_choices,
+        "bulk_url": reverse("events_bulk", args=[incident.pk]),
         "csrf_token": csrf_token,
         # Images only from the hosts the incident's organization allows (the rest become links).
         "event_html": partial(restrict_images, allowed_hosts=incident.organization.image_hosts),
