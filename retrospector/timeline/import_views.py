@@ -28,7 +28,7 @@ from retrospector.timeline.imports import (
 )
 from retrospector.timeline.models import ImportRecord, PendingImport
 from retrospector.timeline.selectors import display_zone
-from retrospector.timeline.services import TIMELINE_EDIT_FORBIDDEN, import_undo
+from retrospector.timeline.services import TIMELINE_EDIT_FORBIDDEN, NothingToImport, import_undo
 from retrospector.timeline.tasks import (
     IN_PROGRESS,
     UNFINISHED_LIFETIME,
@@ -66,6 +66,9 @@ def timeline_import_view(request, pk):
             return redirect("timeline_import", pk=pk)
         try:
             record = pending_import_confirm(pending=pending, by=request.user)
+        except NothingToImport as exc:  # the preview said so; a stale page or a hand-made request posted anyway
+            messages.info(request, f"Nothing was imported: {' '.join(exc.messages)}")
+            return redirect("incident_timeline", pk=pk)
         except ImportFailed as exc:
             messages.error(request, f"Nothing was imported: {exc}")
             return redirect("timeline_import", pk=pk)

@@ -25,7 +25,7 @@ from retrospector.importers.registry import SOURCES, parse_upload
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.timeline.models import ImportRecord, PendingImport
-from retrospector.timeline.services import timeline_import
+from retrospector.timeline.services import NothingToImport, timeline_import
 
 STORED_OPTIONS = ("tz", "channel", "mapping", "since", "until")
 
@@ -206,7 +206,8 @@ def pending_import_for(*, user: User, incident: Incident, pk) -> PendingImport |
 
 def pending_import_confirm(*, pending: PendingImport, by: User) -> ImportRecord:
     """Import a small upload whose preview its uploader confirmed, and drop the upload. Raises ImportFailed when the
-    file no longer reads (nothing is saved and the upload stays)."""
+    file no longer reads (nothing is saved and the upload stays), and NothingToImport when it would add no event (the
+    upload is dropped: confirming it again could only add nothing again)."""
     if pending.created_by_id != by.pk or pending.background:
         raise PermissionDenied("Only the person who uploaded the file can confirm its import.")
     request = ImportRequest.from_stored(source=pending.source_type, stored=pending.options)
@@ -214,11 +215,15 @@ def pending_import_confirm(*, pending: PendingImport, by: User) -> ImportRecord:
     events = parse_upload(
         request.source, pending.file_name, [bytes(pending.content)], request.options, mapping=request.mapping
     )
-    with transaction.atomic():
-        record = timeline_import(
-            incident=pending.incident, by=by, source_type=request.source, file_name=pending.file_name, events=events
-        )
+    try:
+        with transaction.atomic():
+            record = timeline_import(
+                incident=pending.incident, by=by, source_type=request.source, file_name=pending.file_name, events=events
+            )
+            pending_import_discard(pending=pending)
+    except NothingToImport:
         pending_import_discard(pending=pending)
+        raise
     return record
 
 

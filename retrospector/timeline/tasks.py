@@ -31,8 +31,8 @@ from retrospector.importers.base import ImportFailed, ImportProblem, ParsedEvent
 from retrospector.importers.registry import parse_upload
 from retrospector.incidents.models import Incident
 from retrospector.timeline.imports import ImportRequest, import_permission_check, pending_import_create
-from retrospector.timeline.models import PendingImport, TimelineEvent
-from retrospector.timeline.services import timeline_import
+from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
+from retrospector.timeline.services import NothingToImport, timeline_import
 
 Status = PendingImport.Status
 IN_PROGRESS = (Status.QUEUED, Status.READING, Status.IMPORTING)
@@ -131,6 +131,10 @@ def import_job_summary(job: PendingImport) -> str:
         return f"{name}: importing {job.event_count or 0:,} events."
     if job.status == Status.DONE:
         record = job.import_record
+        if record is None and job.new_count == 0:
+            if not job.event_count:
+                return f"{name}: no events to import (none matched the channels and times asked for); nothing saved."
+            return f"{name}: nothing new; all {job.event_count:,} events were already on the timeline, nothing saved."
         if record is None:
             return f"{name}: imported (the import was removed since)."
         skipped = f" ({record.skipped_count:,} were already on the timeline)" if record.skipped_count else ""
@@ -256,6 +260,18 @@ def _fail(job_id: int, problems: Sequence[ImportProblem]) -> None:
     )
 
 
+def _done(job: PendingImport, *, record: ImportRecord | None, count: int, **more) -> None:
+    PendingImport.objects.filter(pk=job.pk).update(
+        status=Status.DONE,
+        import_record=record,
+        content=b"",
+        event_count=count,
+        read_count=count,
+        finished_at=timezone.now(),
+        **more,
+    )
+
+
 @task()
 def import_job_run(job_id: int) -> dict:
     """A background import's next step: read the file for the preview (and import it when already confirmed), or
@@ -296,22 +312,19 @@ def import_job_run(job_id: int) -> dict:
             )
             if not importing:
                 return {"job": job_id, "status": Status.READY.value, "count": len(events), "new": new, "ran": True}
-        with transaction.atomic():  # the events and the job's "done" are saved together, or neither
-            record = timeline_import(
-                incident=job.incident,
-                by=job.created_by,
-                source_type=job.source_type,
-                file_name=job.file_name,
-                events=events,
-            )
-            PendingImport.objects.filter(pk=job.pk).update(
-                status=Status.DONE,
-                import_record=record,
-                content=b"",
-                event_count=len(events),
-                read_count=len(events),
-                finished_at=timezone.now(),
-            )
+        try:
+            with transaction.atomic():  # the events and the job's "done" are saved together, or neither
+                record = timeline_import(
+                    incident=job.incident,
+                    by=job.created_by,
+                    source_type=job.source_type,
+                    file_name=job.file_name,
+                    events=events,
+                )
+                _done(job, record=record, count=len(events))
+        except NothingToImport:  # done, with nothing added and no import recorded (its summary says so)
+            _done(job, record=None, count=len(events), new_count=0)
+            return {"job": job_id, "status": Status.DONE.value, "import_id": None, "added": 0, "ran": True}
         return {
             "job": job_id,
             "status": Status.DONE.value,

@@ -23,6 +23,7 @@ from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEv
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SLACK = FIXTURES / "slack" / "slack-export-viewer-testarchive"
 FIRING = FIXTURES / "alertmanager" / "alertmanager-bot" / "firing.json"
+RESOLVED = FIXTURES / "alertmanager" / "alertmanager-bot" / "resolved.json"
 PD_TRIGGERED = FIXTURES / "pagerduty" / "zulip-webhook-fixtures" / "triggered_v3.json"
 
 with_worker = pytest.mark.django_db(transaction=True)
@@ -200,16 +201,24 @@ def test_importing_the_same_file_twice_in_the_background_adds_nothing(make_incid
     run_worker()
     second = PendingImport.objects.get(pk=second_page["Location"].rstrip("/").rsplit("/", 1)[1])
     assert second.status == "ready" and second.event_count == 150 and second.new_count == 0
-    assert "Preview: 150 events, 0 new" in client.get(job_url(second)).content.decode()
-    client.post(f"{job_url(second)}/confirm")
+    ready = client.get(job_url(second)).content.decode()
+    assert "Preview: 150 events, 0 new" in ready
+    assert "Nothing to import: all 150 events read are already on the timeline." in ready
+    assert f'action="{job_url(second)}/confirm"' not in ready and "Import 0 events" not in ready
+    assert "Back to the timeline" in ready
+    client.post(f"{job_url(second)}/confirm")  # posted anyway (a script, an old page): done, and nothing recorded
     run_worker()
 
     assert client.get(first.json()["url"]).json()["added"] == 150
     second.refresh_from_db()
-    assert second.status == "done"
-    assert (second.import_record.event_count, second.import_record.skipped_count) == (0, 150)
+    assert second.status == "done" and second.import_record is None
+    assert ImportRecord.objects.filter(incident=incident).count() == 1  # no empty import with an Undo
     assert TimelineEvent.objects.filter(incident=incident).count() == 150
-    assert "imported 0 events (150 were already on the timeline)" in client.get(job_url(second)).content.decode()
+    done = client.get(job_url(second)).content.decode()
+    assert "export.zip: nothing new; all 150 events were already on the timeline, nothing saved." in done
+    assert "can be undone" not in done
+    api = client.get(api_job_url(second)).json()
+    assert (api["status"], api["import_id"], api["added"], api["skipped_existing"]) == ("done", None, 0, 150)
 
 
 @with_worker
@@ -285,7 +294,7 @@ def test_small_files_are_still_read_and_imported_in_the_request(make_incident, c
         f"/incidents/{incident.pk}/timeline/import", {"confirm": "1", "pending": preview.context["pending"].pk}
     )
     assert done.status_code == 302 and TimelineEvent.objects.filter(incident=incident).exists()
-    assert api_upload(client, incident, FIRING, "alertmanager").status_code == 201
+    assert api_upload(client, incident, RESOLVED, "alertmanager").status_code == 201
     assert not DBTaskResult.objects.exists() and not PendingImport.objects.exists()
 
 
