@@ -28,9 +28,16 @@ from django_tasks import task
 from retrospector.accounts.models import User
 from retrospector.core.errors import BUSY_RETRY_AFTER_SECONDS, is_lock_contention
 from retrospector.importers.base import ImportFailed, ImportProblem, ParsedEvent
-from retrospector.importers.registry import parse_upload
+from retrospector.importers.registry import parse_uploads, survey_uploads
 from retrospector.incidents.models import Incident
-from retrospector.timeline.imports import ImportRequest, import_permission_check, pending_import_create
+from retrospector.timeline.imports import (
+    ImportRequest,
+    events_outside_window,
+    import_permission_check,
+    import_window,
+    pending_files,
+    pending_import_create,
+)
 from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
 from retrospector.timeline.services import NothingToImport, timeline_import
 
@@ -83,6 +90,23 @@ def new_event_count(*, incident: Incident, source_type: str, events: Sequence[Pa
             ).values_list("source_ref", flat=True)
         )
     return sum(1 for e in events if not e.source_ref) + len(refs) - len(existing)
+
+
+def preview_survey(
+    *, incident: Incident, request: ImportRequest, files: Sequence[tuple[str, bytes]], events: Sequence[ParsedEvent]
+) -> dict:
+    """What a preview says of the whole upload (JSON-able, kept on a job): the channels found, each with its messages
+    within the times asked for and outside them, and whether it is chosen (a Slack export); and how many events fall
+    outside the incident's window."""
+    channels = survey_uploads(request.source, files, request.options) or []
+    chosen = request.options.channels
+    return {
+        "channels": [
+            {"name": c.name, "messages": c.messages, "outside": c.outside, "chosen": chosen is None or c.name in chosen}
+            for c in channels
+        ],
+        "outside_window": events_outside_window(events, import_window(incident)),
+    }
 
 
 def problem_dict(problem: ImportProblem) -> dict:
@@ -154,7 +178,14 @@ def _enqueue_step(job: PendingImport) -> None:
 
 
 def import_job_start(
-    *, incident: Incident, by: User, request: ImportRequest, file_name: str, content: bytes, confirm: bool
+    *,
+    incident: Incident,
+    by: User,
+    request: ImportRequest,
+    file_name: str,
+    content: bytes,
+    confirm: bool,
+    files: Sequence[str] = (),
 ) -> PendingImport:
     """Keep an upload as a background job and queue its reading; `confirm` imports it right after (the API without
     dry_run), otherwise it stops at ready for the uploader to check the preview."""
@@ -166,6 +197,7 @@ def import_job_start(
             request=request,
             file_name=file_name,
             content=content,
+            files=files,
             background=True,
             confirm=confirm,
         )
@@ -188,6 +220,38 @@ def import_job_confirm(*, job: PendingImport, by: User) -> PendingImport:
             raise ValidationError(
                 {
                     "status": f"Only an import that is ready can be confirmed; {job.file_name} is at "
+                    f"“{job.get_status_display()}”."
+                }
+            )
+        _enqueue_step(job)
+    return PendingImport.objects.defer("content").select_related("import_record").get(pk=job.pk)
+
+
+def import_job_refine(*, job: PendingImport, by: User, request: ImportRequest) -> PendingImport:
+    """Read a job that is ready again with other options (channels and times chosen from its preview): it goes back to
+    the queue, and to ready with a new preview."""
+    if job.created_by_id != by.pk:
+        raise PermissionDenied("Only the person who uploaded the file can change what is imported from it.")
+    import_permission_check(by=by, incident=job.incident)
+    files = job.options.get("files")
+    now = timezone.now()
+    with transaction.atomic():
+        changed = PendingImport.objects.filter(pk=job.pk, background=True, status=Status.READY).update(
+            status=Status.QUEUED,
+            options={**request.stored(), **({"files": files} if files else {})},
+            queued_at=now,
+            started_at=None,
+            read_count=0,
+            event_count=None,
+            new_count=None,
+            preview=[],
+            survey={},
+        )
+        if not changed:
+            job.refresh_from_db(fields=["status"])
+            raise ValidationError(
+                {
+                    "status": f"Only an import that is ready can be read again; {job.file_name} is at "
                     f"“{job.get_status_display()}”."
                 }
             )
@@ -292,13 +356,9 @@ def import_job_run(job_id: int) -> dict:
 
     try:
         request = ImportRequest.from_stored(source=job.source_type, stored=job.options)
-        events = parse_upload(
-            job.source_type,
-            job.file_name,
-            [job.content],
-            request.options,
-            mapping=request.mapping,
-            progress=progress if reading else None,
+        files = pending_files(job)
+        events = parse_uploads(
+            job.source_type, files, request.options, mapping=request.mapping, progress=progress if reading else None
         )
         if reading:
             new = new_event_count(incident=job.incident, source_type=job.source_type, events=events)
@@ -309,6 +369,9 @@ def import_job_run(job_id: int) -> dict:
                 event_count=len(events),
                 new_count=new,
                 preview=preview_rows(events),
+                survey={}
+                if importing
+                else preview_survey(incident=job.incident, request=request, files=files, events=events),
             )
             if not importing:
                 return {"job": job_id, "status": Status.READY.value, "count": len(events), "new": new, "ran": True}

@@ -107,7 +107,7 @@ def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(
 
     # While the worker reads, the page says so and counts the events read so far.
     monkeypatch.setattr("retrospector.importers.registry.PROGRESS_EVERY", 50)
-    real_parse, seen = tasks.parse_upload, {"counts": []}
+    real_parse, seen = tasks.parse_uploads, {"counts": []}
 
     def watched_parse(*args, progress=None, **kwargs):
         seen["status"] = PendingImport.objects.get(pk=job.pk).status
@@ -119,7 +119,7 @@ def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(
 
         return real_parse(*args, progress=watch if progress else None, **kwargs)
 
-    monkeypatch.setattr(tasks, "parse_upload", watched_parse)
+    monkeypatch.setattr(tasks, "parse_uploads", watched_parse)
     run_worker()
     assert seen["status"] == "reading"
     assert "Reading the file" in seen["fragment"] and 'hx-trigger="every 2s"' in seen["fragment"]
