@@ -21,7 +21,10 @@ from retrospector.importers.registry import parse_uploads
 from retrospector.incidents.selectors import incident_editable_or_403
 from retrospector.timeline.forms import ImportForm
 from retrospector.timeline.imports import (
+    WINDOW_AFTER,
+    WINDOW_BEFORE,
     ImportRequest,
+    hours_text,
     import_request_parse,
     import_runs_in_background,
     import_window,
@@ -96,6 +99,8 @@ def _preview(incident, user, *, rows: list[dict], count: int, new: int, survey: 
             "until": shown(window.until) if window.until else "now",
             "started": shown(incident.started_at),
             "resolved": shown(incident.resolved_at) if incident.resolved_at else "",
+            "before": hours_text(WINDOW_BEFORE),
+            "after": hours_text(WINDOW_AFTER),
         },
     }
 
@@ -179,13 +184,20 @@ def _refine(request, incident):
     else:
         pending_import_refine(pending=pending, by=request.user, request=asked)
     preview, problems = _read_preview(incident, request.user, asked=asked, files=pending_files(pending))
+    if problems and _only_the_channel_is_missing(problems):
+        return _page(request, incident, form=None, pending=pending, ask_channel=asked, errors=refine_errors)
     form = ImportForm(window=import_window(incident)) if problems else None  # to upload a corrected file
     return _page(
         request, incident, form=form, preview=preview, problems=problems, pending=pending, errors=refine_errors
     )
 
 
-def _page(request, incident, *, form, preview=None, problems=None, pending=None, errors=()):
+def _only_the_channel_is_missing(problems) -> bool:
+    """Day files read without their channel's name: the upload is kept and the page asks for the name."""
+    return all(problem.field == "channel" for problem in problems)
+
+
+def _page(request, incident, *, form, preview=None, problems=None, pending=None, errors=(), ask_channel=None):
     return render(
         request,
         "timeline/timeline_import.html",
@@ -196,6 +208,13 @@ def _page(request, incident, *, form, preview=None, problems=None, pending=None,
             "problems": problems,
             "pending": pending,
             "refine_errors": errors,
+            "ask_channel": ask_channel,
+            "ask_channel_times": {
+                "since": _local_input(ask_channel.options.since),
+                "until": _local_input(ask_channel.options.until),
+            }
+            if ask_channel
+            else None,
             "refine_action": "",
             "jobs": import_jobs_of(user=request.user, incident=incident)[:RECENT_JOBS] if not preview else (),
             "inline_limit": settings.TIMELINE_IMPORT_INLINE_BYTES,
@@ -249,11 +268,13 @@ def timeline_import_view(request, pk):
         )
         return redirect("timeline_import_job", pk=pk, job_pk=job.pk)
     preview, problems = _read_preview(incident, request.user, asked=asked, files=files)
-    if problems:
+    if problems and not _only_the_channel_is_missing(problems):
         return _page(request, incident, form=form, problems=problems)
     pending = pending_import_create(
         incident=incident, by=request.user, request=asked, file_name=file_name, content=content, files=names
     )
+    if problems:  # kept, so that the files need not be picked again once the channel is named
+        return _page(request, incident, form=None, pending=pending, ask_channel=asked)
     return _page(request, incident, form=form, preview=preview, pending=pending)
 
 
