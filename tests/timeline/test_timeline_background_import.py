@@ -403,3 +403,57 @@ def test_a_task_whose_job_was_removed_does_nothing(make_incident, client_for, sl
     result = DBTaskResult.objects.get()
     assert result.status == "SUCCESSFUL" and result.return_value == {"job": job_id, "status": "removed", "ran": False}
     assert not TimelineEvent.objects.exists()
+
+
+@with_worker
+def test_a_background_preview_lists_channels_and_reads_again_with_the_ones_ticked(make_incident, client_for, slack_zip):
+    incident = make_incident()  # in 2026: every message of the 2016 export is outside its window
+    client = client_for("bob")
+    page_upload(client, incident, slack_zip, "slack")
+    job = PendingImport.objects.get(incident=incident)
+    run_worker()
+    ready = client.get(job_url(job)).content.decode()
+    assert "Preview: 150 events, 150 new" in ready and "Channels: 2 of 2 chosen" in ready
+    assert f'action="{job_url(job)}/refine"' in ready and 'value="enrique" checked> #enrique' in ready
+    assert "150 of these 150 events fall outside the incident's window" in ready
+    assert client_for("alice").post(f"{job_url(job)}/refine", {"channel": "enrique"}).status_code == 404  # not theirs
+
+    ticked = {"channels_listed": "1", "channel": ["enrique"], "since": "", "until": ""}
+    refined = client.post(f"{job_url(job)}/refine", ticked)
+    assert refined.status_code == 302 and refined["Location"] == job_url(job)
+    job.refresh_from_db()
+    assert (job.status, job.options["channel"], job.event_count, job.preview, job.survey) == (
+        "queued",
+        "enrique",
+        None,
+        [],
+        {},
+    )
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == "ready" and job.event_count == job.new_count == 98
+    assert "Channels: 1 of 2 chosen" in client.get(job_url(job)).content.decode()
+
+    client.post(f"{job_url(job)}/confirm")
+    late = client.post(f"{job_url(job)}/refine", ticked, follow=True).content.decode()
+    assert "Only an import that is ready can be read again" in late
+    run_worker()
+    assert set(TimelineEvent.objects.filter(incident=incident).values_list("channel", flat=True)) == {"enrique"}
+    assert TimelineEvent.objects.filter(incident=incident).count() == 98
+
+
+@with_worker
+def test_several_day_files_too_big_for_the_request_are_read_in_the_background(make_incident, client_for):
+    incident = make_incident()
+    client = client_for("bob")
+    days = [SLACK / "enrique" / "2016-03-26.json", SLACK / "enrique" / "2016-03-28.json"]
+    with days[0].open("rb") as first, days[1].open("rb") as second:
+        uploaded = client.post(
+            f"/incidents/{incident.pk}/timeline/import",
+            {"source": "slack", "file": [first, second], "channel": "enrique"},
+        )
+    job = PendingImport.objects.get(incident=incident)
+    assert uploaded["Location"] == job_url(job) and job.file_name == "2016-03-26.json, 2016-03-28.json"
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == "ready" and job.event_count == 37 and job.survey["channels"] == []
