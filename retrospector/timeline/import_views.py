@@ -290,6 +290,14 @@ def _job(request, pk, job_pk):
     return incident, job
 
 
+def _kept_request(job: PendingImport) -> ImportRequest | None:
+    """The options a job was read with, to fill its preview's form (None when one no longer holds)."""
+    try:
+        return ImportRequest.from_stored(source=job.source_type, stored=job.options)
+    except ValidationError:
+        return None
+
+
 def _job_context(request, incident, job: PendingImport) -> dict:
     waited = import_job_waiting_for_worker(job)
     summary = import_job_summary(job)
@@ -310,7 +318,7 @@ def _job_context(request, incident, job: PendingImport) -> dict:
             count=job.event_count or 0,
             new=job.new_count or 0,
             survey=job.survey,
-            asked=ImportRequest.from_stored(source=job.source_type, stored=job.options),
+            asked=_kept_request(job),
         )
         if job.status == PendingImport.Status.READY
         else None,
