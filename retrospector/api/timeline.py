@@ -22,6 +22,7 @@ from retrospector.timeline.services import (
     BULK_ACTIONS,
     EVENT_NOT_ON_INCIDENT,
     MAX_GAP_MINUTES,
+    NothingToImport,
     event_add,
     event_delete,
     event_update,
@@ -268,6 +269,8 @@ class ImportJobOut(Schema):
 def import_job_out(job: PendingImport) -> dict:
     record = job.import_record
     waited = import_job_waiting_for_worker(job)
+    # A job done without an import added nothing (every event already there): 0 added, all skipped.
+    nothing_new = 0 if job.status == PendingImport.Status.DONE and record is None and job.new_count == 0 else None
     return {
         "id": job.pk,
         "url": f"/api/v1/incidents/{job.incident_id}/timeline/import-jobs/{job.pk}",
@@ -285,8 +288,8 @@ def import_job_out(job: PendingImport) -> dict:
         "count": job.event_count,
         "new": job.new_count,
         "import_id": record.pk if record else None,
-        "added": record.event_count if record else None,
-        "skipped_existing": record.skipped_count if record else None,
+        "added": record.event_count if record else nothing_new,
+        "skipped_existing": record.skipped_count if record else job.event_count if nothing_new == 0 else None,
         "problems": job.problems,
         "preview": job.preview if job.status == PendingImport.Status.READY else [],
         "no_worker": f"No worker seems to be running: this job has waited {int(waited.total_seconds())} s. "
@@ -522,8 +525,9 @@ def checks(request, incident_id: Id):
     ),
     summary="Import a file (multipart): source, file, tz, since, until, channel, mapping, dry_run, background",
     description="Files up to TIMELINE_IMPORT_INLINE_BYTES (2 MB by default) are imported in the request (201; "
-    "200 for a dry run). Bigger ones, or any with background=true, answer 202 with a job to poll at "
-    "its url; a dry run's job stops at ready with a preview, to confirm or drop. Files over "
+    "200 for a dry run, and 200 with no import_id when the file adds nothing: every event already on the timeline, or "
+    "none left by the filters; no import is recorded then). Bigger ones, or any with background=true, answer 202 "
+    "with a job to poll at its url; a dry run's job stops at ready with a preview, to confirm or drop. Files over "
     "TIMELINE_IMPORT_MAX_BYTES_API (200 MB by default) are refused: use the command line. A file that `source` "
     "cannot read is refused with its problems (422: file, line, field).",
 )
@@ -587,9 +591,22 @@ def import_file(
                 "events": [e.as_json() for e in events[:1000]],
             },
         )
-    record = timeline_import(
-        incident=incident, by=request.user, source_type=asked.source, file_name=name, events=events
-    )
+    try:
+        record = timeline_import(
+            incident=incident, by=request.user, source_type=asked.source, file_name=name, events=events
+        )
+    except NothingToImport:  # nothing created: no import to undo, so no import_id
+        return Status(
+            200,
+            {
+                "import_id": None,
+                "dry_run": False,
+                "count": len(events),
+                "added": 0,
+                "skipped_existing": len(events),
+                "events": [],
+            },
+        )
     return Status(
         201,
         {

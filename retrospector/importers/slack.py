@@ -1,10 +1,21 @@
-"""Slack workspace export (a .zip or the unpacked folder) to timeline events. Pure Python: no Django.
+"""Slack workspace export (a .zip or the unpacked folder), or loose day files, to timeline events. Pure Python: no
+Django.
 
 Layout read:
     users.json                       people and bots (id -> name); missing is a problem
     channels.json, groups.json,      conversations (id, name); all optional: without them the
     mpims.json, dms.json             channel folders' names are used as both name and id
     <channel>/<anything>.json        one "day file" per folder and day: a JSON list of messages
+
+Loose files (parse_files, or parse() given one .json file): day files picked one by one, without their folder, so
+all of one channel, named by options.channels (exactly one name; without it the import asks for it: a problem on
+`channel`). users.json and channels.json may be picked with them: people then get their names, and the channel its
+id (so its messages have the same source_ref as from the whole export, and are not imported twice); without
+users.json a message's user_profile name, else its user id, is the actor. Other export-level lists
+(integration_logs.json...) are skipped. Problems name each file as picked ("2024-03-04.json").
+
+survey() counts the messages of each channel of an export, in and out of options.since/until, for a person to choose
+channels from; it checks nothing (parse() does) and reads through the same limits.
 
 Decisions (documented for the lead / users):
 - Time and identity come from each message's `ts` ("1585412040.000200", UTC, microseconds), never
@@ -58,7 +69,7 @@ import stat
 import struct
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
@@ -90,6 +101,8 @@ READ_CHUNK_BYTES = 1024 * 1024
 
 CONVERSATION_LISTS = ("channels.json", "groups.json", "mpims.json", "dms.json")
 META_FILES = frozenset({"users.json", *CONVERSATION_LISTS})
+# Export-level lists that hold no messages: skipped when picked among loose day files.
+OTHER_LISTS = frozenset({"integration_logs.json", "org_users.json", "canvases.json", "file_conversations.json"})
 SKIPPED_SUBTYPES = frozenset(
     {"channel_join", "channel_leave", "group_join", "group_leave", "message_changed", "message_replied"}
 )
@@ -379,6 +392,57 @@ def _open_source(path: Path, problems: ProblemCollector) -> _Source:
     return _ZipSource(path, problems)
 
 
+def _is_loose_json(path: Path) -> bool:
+    """A single .json file (a day file, or users.json...) rather than an export: read as loose files."""
+    return path.suffix.lower() == ".json" and path.is_file() and not zipfile.is_zipfile(path)
+
+
+class _LooseSource(_Source):
+    """Files picked one by one: users.json and the conversation lists by their names, every other .json file a day file
+    of `channel` (member "<channel>/<name>"). Each file is checked against MAX_MEMBER_BYTES and all of them against
+    MAX_TOTAL_BYTES before anything is read, as in a folder; `shown` gives each member's name as picked."""
+
+    def __init__(self, paths: list[Path], channel: str, problems: ProblemCollector):
+        super().__init__(Path(paths[0].name if len(paths) == 1 else "the files picked"), problems)
+        self.paths: dict[str, Path] = {}
+        self.shown: dict[str, str] = {}
+        self.names, self.sizes = [], {}
+        if len(paths) > MAX_MEMBERS:
+            raise ImportFailed([ImportProblem(file=self.label, message=_too_many(f"{len(paths):,}"))])
+        total = 0
+        for path in paths:
+            name = path.name
+            if not name.lower().endswith(".json"):
+                problems.add(name, "is not a Slack day file (.json); pick an export's .zip on its own, or .json files.")
+                continue
+            if name in OTHER_LISTS:
+                continue
+            member = name if name in META_FILES else f"{channel}/{name}"
+            if member in self.paths:
+                problems.add(name, "was picked twice; pick each day file once.")
+                continue
+            try:
+                size = path.stat().st_size
+            except OSError as exc:
+                problems.add(name, f"could not be read ({exc.strerror or exc}).")
+                continue
+            self.paths[member], self.shown[member] = path, name
+            self.names.append(member)
+            self.sizes[member] = size
+            total += size
+            if why := _too_big(size):
+                problems.add(name, why)
+        if total > MAX_TOTAL_BYTES:
+            problems.add(self.label, f"hold {_size_text(total)} of JSON; the limit is {_size_text(MAX_TOTAL_BYTES)}.")
+        problems.raise_if_any()
+
+    def _open(self, name: str) -> BinaryIO:
+        return open(self.paths[name], "rb")
+
+    def _unreadable(self, exc: Exception) -> str:
+        return f"could not be read ({getattr(exc, 'strerror', None) or exc})."
+
+
 def _find_root(names: list[str]) -> str:
     """'' when users.json/channels.json sit at the top, else the one wrapper folder holding them."""
     if any(n in META_FILES for n in names):
@@ -600,6 +664,9 @@ def parse(path: Path, options: ImportOptions, *, team_domain: str | None = None)
             raise ValueError(
                 f"team_domain {team_domain!r} is not a Slack workspace name like 'acme' (for acme.slack.com)"
             )
+    if _is_loose_json(Path(path)):
+        yield from parse_files([Path(path)], options, team_domain=team_domain)
+        return
     source = _open_source(Path(path), problems)
     try:
         yield from _parse_source(source, options, problems, team_domain)
@@ -608,14 +675,88 @@ def parse(path: Path, options: ImportOptions, *, team_domain: str | None = None)
     problems.raise_if_any()
 
 
-def _parse_source(
-    source: _Source, options: ImportOptions, problems: ProblemCollector, team_domain: str | None
-) -> Iterator[ParsedEvent]:
+def parse_files(paths: list[Path], options: ImportOptions, *, team_domain: str | None = None) -> Iterator[ParsedEvent]:
+    """Loose files (see the module's doc): day files of the one channel named in options.channels, with users.json and
+    channels.json when picked too. Yields events as parse() does; ImportFailed names each file as picked."""
+    problems = ProblemCollector(limit=max(1, options.max_problems))
+    paths = [Path(p) for p in paths]
+    day_names = [p.name for p in paths if p.name not in META_FILES and p.name not in OTHER_LISTS]
+    channels = sorted(options.channels or ())
+    if day_names and len(channels) != 1:
+        first = day_names[0]
+        problems.add(
+            first,
+            "does not say which channel it is from: give the channel's name (one name) so that its messages are "
+            "filed under it."
+            if not channels
+            else f"day files are all of one channel; give one channel's name, not {len(channels)}.",
+            field="channel",
+        )
+        problems.raise_if_any()
+    source = _LooseSource(paths, channels[0] if channels else "", problems)
+    try:
+        yield from _parse_source(source, options, problems, team_domain, loose=True)
+    finally:
+        source.close()
+    if problems:
+        raise ImportFailed([replace(p, file=source.shown.get(p.file, p.file)) for p in problems.problems])
+
+
+@dataclass(frozen=True)
+class ChannelCount:
+    """A channel of an export and how many messages it holds within options.since/until (`messages`) and outside."""
+
+    name: str
+    messages: int
+    outside: int = 0
+
+
+def survey(path: Path, options: ImportOptions) -> list[ChannelCount]:
+    """Every channel of an export (a zip or folder) with its messages counted in and out of options.since/until
+    (options.channels is ignored: this is what to choose from), in name order. Checks nothing: a day file that does
+    not read counts nothing (parse() reports it). Loose day files give [] (there is one channel, named by the person).
+    Raises ImportFailed when the export is refused by the limits, as parse() would."""
+    path = Path(path)
+    if _is_loose_json(path):
+        return []
+    ignored = ProblemCollector(limit=MAX_MEMBERS)
+    source = _open_source(path, ProblemCollector(limit=max(1, options.max_problems)))
+    try:
+        root, day_files = _day_files(source)
+        directory = _Directory()
+        for list_name in CONVERSATION_LISTS:
+            if root + list_name in source.sizes:
+                _read_conversations(source, root + list_name, directory, ignored)
+        counts: dict[str, list[int]] = {}
+        for folder, names in sorted(day_files.items()):
+            conversation = directory.by_folder.get(folder)
+            tally = counts.setdefault(conversation.name if conversation else folder, [0, 0])
+            for name in names:
+                try:
+                    messages = json.loads(source.read(name).decode("utf-8-sig"))
+                except (_Unreadable, UnicodeDecodeError, ValueError, RecursionError):
+                    continue
+                for message in messages if isinstance(messages, list) else ():
+                    if not isinstance(message, dict) or message.get("subtype") in SKIPPED_SUBTYPES:
+                        continue
+                    try:
+                        at = parse_slack_ts(message.get("ts"))
+                    except (TypeError, ValueError, OverflowError):
+                        continue
+                    inside = (options.since is None or at >= options.since) and (
+                        options.until is None or at <= options.until
+                    )
+                    tally[0 if inside else 1] += 1
+                del messages
+    finally:
+        source.close()
+    return [ChannelCount(name, inside, outside) for name, (inside, outside) in sorted(counts.items())]
+
+
+def _day_files(source: _Source) -> tuple[str, dict[str, list[str]]]:
+    """The export's root ('' or its wrapper folder) and its day files by channel folder, each in name order."""
     root = _find_root(source.names)
     names = sorted(n for n in source.names if n.startswith(root) and not n.startswith("__MACOSX/"))
-    directory = _Directory()
-
-    users_name = root + "users.json"
     day_files: dict[str, list[str]] = {}
     for name in names:
         rest = name[len(root) :]
@@ -623,6 +764,16 @@ def _parse_source(
             folder, filename = rest.split("/")
             if folder and filename and not folder.startswith("."):
                 day_files.setdefault(folder, []).append(name)
+    return root, day_files
+
+
+def _parse_source(
+    source: _Source, options: ImportOptions, problems: ProblemCollector, team_domain: str | None, *, loose=False
+) -> Iterator[ParsedEvent]:
+    root, day_files = _day_files(source)
+    directory = _Directory()
+
+    users_name = root + "users.json"
     if team_domain is None:
         day_names = [n for files in day_files.values() for n in files[:3]]
         candidates = [users_name] + day_names
@@ -630,7 +781,7 @@ def _parse_source(
 
     if users_name in source.sizes:
         _read_users(source, users_name, directory, problems)
-    else:
+    elif not loose:  # loose day files: the actors are the messages' profile names or user ids
         problems.add(
             users_name, "is missing: a Slack export holds users.json beside channels.json (export the whole workspace)."
         )
@@ -923,4 +1074,4 @@ def sniff(path: Path) -> bool:
     return False
 
 
-__all__ = ["parse", "parse_slack_ts", "scrub_url", "sniff"]
+__all__ = ["ChannelCount", "parse", "parse_files", "parse_slack_ts", "scrub_url", "sniff", "survey"]

@@ -11,7 +11,7 @@ from retrospector.core.untrusted import utc_in_range
 from retrospector.core.zones import ZoneNameField
 from retrospector.importers.registry import SOURCE_LABELS
 from retrospector.incidents.models import MOMENT_LABELS, MOMENTS
-from retrospector.timeline.imports import size_text
+from retrospector.timeline.imports import WINDOW_AFTER, WINDOW_BEFORE, hours_text, size_text
 from retrospector.timeline.models import TimelineEvent
 
 # Shared, not copied for every form made (see SharedChoices).
@@ -85,12 +85,32 @@ class BulkForm(forms.Form):
         self.fields["events"].choices = [(str(i), str(i)) for i in event_ids]
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """One file or several picked at once (`multiple`): cleans to a list of uploads, each checked as a FileField."""
+
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        if isinstance(data, (list, tuple)) and data:
+            return [super(MultipleFileField, self).clean(item, initial) for item in data]
+        return [super().clean(data, initial)]
+
+
+def _local_input(moment) -> str:
+    """A moment as a datetime-local input shows it: in the viewer's zone (the zone the form's times are read in)."""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
+
 class ImportForm(forms.Form):
     """The upload and its options as typed; timeline.imports.import_request_parse checks the options (the same rules
-    as the API's and the command line's)."""
+    as the API's and the command line's). The times start as the incident's window (imports.import_window)."""
 
     source = forms.ChoiceField(choices=list(SOURCE_LABELS.items()))
-    file = forms.FileField()
+    file = MultipleFileField(label="File or files")
     tz = forms.ChoiceField(choices=_NAIVE_ZONES, required=False, label="Zone of naive times", widget=LongSelect)
     since = forms.CharField(
         required=False, label="Only from", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
@@ -99,18 +119,42 @@ class ImportForm(forms.Form):
         required=False, label="Only until", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
     channel = forms.CharField(
-        required=False, max_length=500, help_text="Only these channels or services, comma-separated."
+        required=False,
+        max_length=500,
+        help_text="Only these channels or services, comma-separated; the preview lists a Slack export's channels to "
+        "choose from. For Slack day files: the channel they come from.",
     )
     mapping = forms.CharField(
         required=False, max_length=500, help_text="CSV or JSON lines: e.g. time=ts,text=message,actor=user."
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, window=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["file"].help_text = (
-            f"Up to {size_text(settings.TIMELINE_IMPORT_MAX_BYTES_PAGE)} here; "
+            "One file; for Slack, an export's .zip or one or more of its day files (2024-03-04.json), with users.json "
+            f"for people's names. Up to {size_text(settings.TIMELINE_IMPORT_MAX_BYTES_PAGE)} here; "
             "use `retrospector timeline import` for bigger files."
         )
+        if window is not None:
+            self.fields["since"].initial = _local_input(window.since)
+            self.fields[
+                "since"
+            ].help_text = (
+                f"Starts {hours_text(WINDOW_BEFORE)} before the incident started; change or clear it as needed."
+            )
+            if window.until is not None:
+                self.fields["until"].initial = _local_input(window.until)
+                self.fields["until"].help_text = f"Ends {hours_text(WINDOW_AFTER)} after the incident was resolved."
+            else:
+                self.fields["until"].help_text = "The incident is not resolved: empty reads up to now."
+
+    def clean(self):
+        data = super().clean()
+        files = data.get("file") or []
+        if len(files) > 1 and data.get("source") and data["source"] != "slack":
+            label = SOURCE_LABELS[data["source"]]
+            self.add_error("file", f"{len(files)} files were picked; {label} takes one file at a time.")
+        return data
 
 
 class MilestoneForm(forms.Form):

@@ -8,10 +8,12 @@ ImportRequest holding the importers' ImportOptions; a problem is a ValidationErr
 
 from __future__ import annotations
 
+import io
+import zipfile
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,14 +22,17 @@ from django.utils import timezone
 
 from retrospector.accounts.models import User
 from retrospector.core.untrusted import utc_in_range
-from retrospector.importers.base import ImportOptions, parse_rfc3339
-from retrospector.importers.registry import SOURCES, parse_upload
+from retrospector.importers.base import ImportOptions, ParsedEvent, parse_rfc3339
+from retrospector.importers.registry import SOURCES, parse_uploads
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.timeline.models import ImportRecord, PendingImport
-from retrospector.timeline.services import timeline_import
+from retrospector.timeline.services import NothingToImport, timeline_import
 
 STORED_OPTIONS = ("tz", "channel", "mapping", "since", "until")
+# The times an import form starts with: the incident's window and a margin (the alerts before impact, the chat after).
+WINDOW_BEFORE = timedelta(hours=1)
+WINDOW_AFTER = timedelta(hours=4)
 
 
 @dataclass(frozen=True)
@@ -87,6 +92,8 @@ def import_request_parse(
     if isinstance(channel, str) or channel is None:
         channel = (channel or "").split(",")
     channels = frozenset(c.strip() for c in channel if c and c.strip()) or None
+    if channels and source == "slack":  # people write Slack channels as they see them: "#incident-42"
+        channels = frozenset(c.removeprefix("#").strip() or c for c in channels)
     return ImportRequest(
         source=source,
         options=ImportOptions(
@@ -122,6 +129,38 @@ def _moment(option: str, value: str | None, local_zone: zoneinfo.ZoneInfo | None
     except ValueError as exc:
         raise ValidationError({option: f"{value!r} {exc}."}) from None
     return moment
+
+
+@dataclass(frozen=True)
+class ImportWindow:
+    """The times an import of an incident's events starts from: from WINDOW_BEFORE before its start to WINDOW_AFTER
+    after its resolution (`until` None while it is not resolved: up to now)."""
+
+    since: datetime
+    until: datetime | None
+
+    def holds(self, moment: datetime) -> bool:
+        return moment >= self.since and (self.until is None or moment <= self.until)
+
+
+def import_window(incident: Incident) -> ImportWindow:
+    resolved = incident.resolved_at
+    return ImportWindow(
+        since=incident.started_at - WINDOW_BEFORE, until=resolved + WINDOW_AFTER if resolved is not None else None
+    )
+
+
+def events_outside_window(events: Sequence[ParsedEvent], window: ImportWindow) -> int:
+    """How many events fall outside the incident's window: a whole export read around a two-day incident says so."""
+    return sum(1 for event in events if not window.holds(event.occurred_at))
+
+
+def hours_text(span: timedelta) -> str:
+    """1 hour, 4 hours, 90 minutes."""
+    minutes = int(span.total_seconds() // 60)
+    if minutes % 60:
+        return f"{minutes} minutes"
+    return "1 hour" if minutes == 60 else f"{minutes // 60} hours"
 
 
 def size_text(size: int) -> str:
@@ -160,6 +199,31 @@ def import_permission_check(*, by: User, incident: Incident) -> None:
 # --- Uploads on their way in --------------------------------------------------------------------------------------
 
 
+def upload_bundle(files: Sequence[tuple[str, bytes]]) -> tuple[str, bytes, list[str]]:
+    """Uploaded files as a PendingImport keeps them: (file name, content, names). One file is kept as it is (names is
+    empty); several (a Slack channel's day files) as an uncompressed zip of them, their names listed in the options
+    ("files") and joined into the file name that the import is recorded under."""
+    if len(files) == 1:
+        ((name, content),) = files
+        return name, content, []
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_STORED) as bundle:
+        for index, (name, content) in enumerate(files):
+            bundle.writestr(f"{index}/{name}", content)
+    names = [name for name, _ in files]
+    label = ", ".join(names)
+    return (label if len(label) <= 300 else label[:299] + "…"), buffer.getvalue(), names
+
+
+def pending_files(pending: PendingImport) -> list[tuple[str, bytes]]:
+    """The files of an upload, each (name, bytes), as upload_bundle was given them."""
+    names = pending.options.get("files") or []
+    if not names:
+        return [(pending.file_name, bytes(pending.content))]
+    with zipfile.ZipFile(io.BytesIO(bytes(pending.content))) as bundle:  # our own, uncompressed: no bomb
+        return [(name, bundle.read(f"{index}/{name}")) for index, name in enumerate(names)]
+
+
 def pending_import_create(
     *,
     incident: Incident,
@@ -167,6 +231,7 @@ def pending_import_create(
     request: ImportRequest,
     file_name: str,
     content: bytes,
+    files: Sequence[str] = (),
     background: bool = False,
     confirm: bool = False,
 ) -> PendingImport:
@@ -185,7 +250,7 @@ def pending_import_create(
         file_name=(file_name or "upload")[:300],
         content=content,
         file_size=len(content),
-        options=request.stored(),
+        options={**request.stored(), **({"files": list(files)} if files else {})},
         background=background,
         **job,
     )
@@ -206,20 +271,34 @@ def pending_import_for(*, user: User, incident: Incident, pk) -> PendingImport |
 
 def pending_import_confirm(*, pending: PendingImport, by: User) -> ImportRecord:
     """Import a small upload whose preview its uploader confirmed, and drop the upload. Raises ImportFailed when the
-    file no longer reads (nothing is saved and the upload stays)."""
+    file no longer reads (nothing is saved and the upload stays), and NothingToImport when it would add no event (the
+    upload is dropped: confirming it again could only add nothing again)."""
     if pending.created_by_id != by.pk or pending.background:
         raise PermissionDenied("Only the person who uploaded the file can confirm its import.")
     request = ImportRequest.from_stored(source=pending.source_type, stored=pending.options)
     # Read before the transaction: on SQLite a transaction takes the write lock, which others would wait for.
-    events = parse_upload(
-        request.source, pending.file_name, [bytes(pending.content)], request.options, mapping=request.mapping
-    )
-    with transaction.atomic():
-        record = timeline_import(
-            incident=pending.incident, by=by, source_type=request.source, file_name=pending.file_name, events=events
-        )
+    events = parse_uploads(request.source, pending_files(pending), request.options, mapping=request.mapping)
+    try:
+        with transaction.atomic():
+            record = timeline_import(
+                incident=pending.incident, by=by, source_type=request.source, file_name=pending.file_name, events=events
+            )
+            pending_import_discard(pending=pending)
+    except NothingToImport:
         pending_import_discard(pending=pending)
+        raise
     return record
+
+
+def pending_import_refine(*, pending: PendingImport, by: User, request: ImportRequest) -> PendingImport:
+    """Keep other options for an upload waiting for its confirmation (channels and times chosen from its preview)."""
+    if pending.created_by_id != by.pk:
+        raise PermissionDenied("Only the person who uploaded the file can change what is imported from it.")
+    import_permission_check(by=by, incident=pending.incident)
+    files = pending.options.get("files")
+    pending.options = {**request.stored(), **({"files": files} if files else {})}
+    PendingImport.objects.filter(pk=pending.pk).update(options=pending.options)
+    return pending
 
 
 def pending_import_discard(*, pending: PendingImport) -> None:

@@ -152,6 +152,12 @@ class PendingImport(models.Model):
         null=True, blank=True, help_text="Of those, not yet on the timeline when read."
     )
     preview = models.JSONField(default=list, blank=True, help_text="The first events read, as shown in the preview.")
+    survey = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the preview says of the whole file: the channels to choose from with their message counts "
+        "(a Slack export), and how many events fall outside the incident's window.",
+    )
     problems = models.JSONField(
         default=list, blank=True, help_text="Why it failed: file, line, pointer, field, message."
     )

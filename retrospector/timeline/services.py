@@ -269,13 +269,28 @@ def timeline_display_set(*, incident: Incident, by: User, time_zone: str, second
     return incident
 
 
+class NothingToImport(ValidationError):
+    """An import that would add no event, refused: it would leave an import record (with an Undo that undoes nothing)
+    on the timeline. `read` is how many events the input held (all already on the timeline when there were some)."""
+
+    def __init__(self, *, file_name: str, read: int):
+        self.read = read
+        if read:
+            every = "the one event" if read == 1 else f"all {read:,} events"
+            verb = "is" if read == 1 else "are"
+            message = f"Nothing new in {file_name}: {every} in it {verb} already on the timeline."
+        else:
+            message = f"{file_name} holds no events to import (none matched the channels and times asked for)."
+        super().__init__({"file": message})
+
+
 @transaction.atomic
 def timeline_import(
     *, incident: Incident, by: User, source_type: str, file_name: str, events: Iterable
 ) -> ImportRecord:
     """Save parsed events all-or-nothing. Events whose source reference is already on the timeline (or earlier in the
     same input) are skipped, so importing the same file twice adds nothing. Any exception from the parser rolls
-    everything back.
+    everything back. An input that adds nothing raises NothingToImport, and no import is recorded.
 
     Written by events_insert_fast (no model instances: a million-message export must not take minutes); the
     (incident, source_type, source_ref) unique constraint does the skipping, so memory does not grow with the
@@ -315,11 +330,12 @@ def timeline_import(
         common={"incident": incident, "source_type": source_type, "import_record": record, "created_by": by},
         rows=rows(),
     )
+    if not added:  # rolled back with the transaction: no empty import to undo
+        raise NothingToImport(file_name=file_name, read=total)
     record.event_count = added
     record.skipped_count = total - added
     record.save(update_fields=["event_count", "skipped_count"])
-    if added:
-        _timeline_changed(incident.pk)
+    _timeline_changed(incident.pk)
     return record
 
 

@@ -28,11 +28,18 @@ from django_tasks import task
 from retrospector.accounts.models import User
 from retrospector.core.errors import BUSY_RETRY_AFTER_SECONDS, is_lock_contention
 from retrospector.importers.base import ImportFailed, ImportProblem, ParsedEvent
-from retrospector.importers.registry import parse_upload
+from retrospector.importers.registry import parse_uploads, survey_uploads
 from retrospector.incidents.models import Incident
-from retrospector.timeline.imports import ImportRequest, import_permission_check, pending_import_create
-from retrospector.timeline.models import PendingImport, TimelineEvent
-from retrospector.timeline.services import timeline_import
+from retrospector.timeline.imports import (
+    ImportRequest,
+    events_outside_window,
+    import_permission_check,
+    import_window,
+    pending_files,
+    pending_import_create,
+)
+from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEvent
+from retrospector.timeline.services import NothingToImport, timeline_import
 
 Status = PendingImport.Status
 IN_PROGRESS = (Status.QUEUED, Status.READING, Status.IMPORTING)
@@ -85,6 +92,23 @@ def new_event_count(*, incident: Incident, source_type: str, events: Sequence[Pa
     return sum(1 for e in events if not e.source_ref) + len(refs) - len(existing)
 
 
+def preview_survey(
+    *, incident: Incident, request: ImportRequest, files: Sequence[tuple[str, bytes]], events: Sequence[ParsedEvent]
+) -> dict:
+    """What a preview says of the whole upload (JSON-able, kept on a job): the channels found, each with its messages
+    within the times asked for and outside them, and whether it is chosen (a Slack export); and how many events fall
+    outside the incident's window."""
+    channels = survey_uploads(request.source, files, request.options) or []
+    chosen = request.options.channels
+    return {
+        "channels": [
+            {"name": c.name, "messages": c.messages, "outside": c.outside, "chosen": chosen is None or c.name in chosen}
+            for c in channels
+        ],
+        "outside_window": events_outside_window(events, import_window(incident)),
+    }
+
+
 def problem_dict(problem: ImportProblem) -> dict:
     return asdict(problem)
 
@@ -131,6 +155,10 @@ def import_job_summary(job: PendingImport) -> str:
         return f"{name}: importing {job.event_count or 0:,} events."
     if job.status == Status.DONE:
         record = job.import_record
+        if record is None and job.new_count == 0:
+            if not job.event_count:
+                return f"{name}: no events to import (none matched the channels and times asked for); nothing saved."
+            return f"{name}: nothing new; all {job.event_count:,} events were already on the timeline, nothing saved."
         if record is None:
             return f"{name}: imported (the import was removed since)."
         skipped = f" ({record.skipped_count:,} were already on the timeline)" if record.skipped_count else ""
@@ -150,7 +178,14 @@ def _enqueue_step(job: PendingImport) -> None:
 
 
 def import_job_start(
-    *, incident: Incident, by: User, request: ImportRequest, file_name: str, content: bytes, confirm: bool
+    *,
+    incident: Incident,
+    by: User,
+    request: ImportRequest,
+    file_name: str,
+    content: bytes,
+    confirm: bool,
+    files: Sequence[str] = (),
 ) -> PendingImport:
     """Keep an upload as a background job and queue its reading; `confirm` imports it right after (the API without
     dry_run), otherwise it stops at ready for the uploader to check the preview."""
@@ -162,6 +197,7 @@ def import_job_start(
             request=request,
             file_name=file_name,
             content=content,
+            files=files,
             background=True,
             confirm=confirm,
         )
@@ -184,6 +220,38 @@ def import_job_confirm(*, job: PendingImport, by: User) -> PendingImport:
             raise ValidationError(
                 {
                     "status": f"Only an import that is ready can be confirmed; {job.file_name} is at "
+                    f"“{job.get_status_display()}”."
+                }
+            )
+        _enqueue_step(job)
+    return PendingImport.objects.defer("content").select_related("import_record").get(pk=job.pk)
+
+
+def import_job_refine(*, job: PendingImport, by: User, request: ImportRequest) -> PendingImport:
+    """Read a job that is ready again with other options (channels and times chosen from its preview): it goes back to
+    the queue, and to ready with a new preview."""
+    if job.created_by_id != by.pk:
+        raise PermissionDenied("Only the person who uploaded the file can change what is imported from it.")
+    import_permission_check(by=by, incident=job.incident)
+    files = job.options.get("files")
+    now = timezone.now()
+    with transaction.atomic():
+        changed = PendingImport.objects.filter(pk=job.pk, background=True, status=Status.READY).update(
+            status=Status.QUEUED,
+            options={**request.stored(), **({"files": files} if files else {})},
+            queued_at=now,
+            started_at=None,
+            read_count=0,
+            event_count=None,
+            new_count=None,
+            preview=[],
+            survey={},
+        )
+        if not changed:
+            job.refresh_from_db(fields=["status"])
+            raise ValidationError(
+                {
+                    "status": f"Only an import that is ready can be read again; {job.file_name} is at "
                     f"“{job.get_status_display()}”."
                 }
             )
@@ -256,6 +324,18 @@ def _fail(job_id: int, problems: Sequence[ImportProblem]) -> None:
     )
 
 
+def _done(job: PendingImport, *, record: ImportRecord | None, count: int, **more) -> None:
+    PendingImport.objects.filter(pk=job.pk).update(
+        status=Status.DONE,
+        import_record=record,
+        content=b"",
+        event_count=count,
+        read_count=count,
+        finished_at=timezone.now(),
+        **more,
+    )
+
+
 @task()
 def import_job_run(job_id: int) -> dict:
     """A background import's next step: read the file for the preview (and import it when already confirmed), or
@@ -276,13 +356,9 @@ def import_job_run(job_id: int) -> dict:
 
     try:
         request = ImportRequest.from_stored(source=job.source_type, stored=job.options)
-        events = parse_upload(
-            job.source_type,
-            job.file_name,
-            [job.content],
-            request.options,
-            mapping=request.mapping,
-            progress=progress if reading else None,
+        files = pending_files(job)
+        events = parse_uploads(
+            job.source_type, files, request.options, mapping=request.mapping, progress=progress if reading else None
         )
         if reading:
             new = new_event_count(incident=job.incident, source_type=job.source_type, events=events)
@@ -293,25 +369,25 @@ def import_job_run(job_id: int) -> dict:
                 event_count=len(events),
                 new_count=new,
                 preview=preview_rows(events),
+                survey={}
+                if importing
+                else preview_survey(incident=job.incident, request=request, files=files, events=events),
             )
             if not importing:
                 return {"job": job_id, "status": Status.READY.value, "count": len(events), "new": new, "ran": True}
-        with transaction.atomic():  # the events and the job's "done" are saved together, or neither
-            record = timeline_import(
-                incident=job.incident,
-                by=job.created_by,
-                source_type=job.source_type,
-                file_name=job.file_name,
-                events=events,
-            )
-            PendingImport.objects.filter(pk=job.pk).update(
-                status=Status.DONE,
-                import_record=record,
-                content=b"",
-                event_count=len(events),
-                read_count=len(events),
-                finished_at=timezone.now(),
-            )
+        try:
+            with transaction.atomic():  # the events and the job's "done" are saved together, or neither
+                record = timeline_import(
+                    incident=job.incident,
+                    by=job.created_by,
+                    source_type=job.source_type,
+                    file_name=job.file_name,
+                    events=events,
+                )
+                _done(job, record=record, count=len(events))
+        except NothingToImport:  # done, with nothing added and no import recorded (its summary says so)
+            _done(job, record=None, count=len(events), new_count=0)
+            return {"job": job_id, "status": Status.DONE.value, "import_id": None, "added": 0, "ran": True}
         return {
             "job": job_id,
             "status": Status.DONE.value,

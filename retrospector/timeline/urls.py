@@ -27,5 +27,10 @@ urlpatterns = [
         import_views.timeline_import_job_confirm_view,
         name="timeline_import_job_confirm",
     ),
+    path(
+        "incidents/<int:pk>/timeline/import/jobs/<int:job_pk>/refine",
+        import_views.timeline_import_job_refine_view,
+        name="timeline_import_job_refine",
+    ),
     path("incidents/<int:pk>/timeline/imports/<int:record_pk>/undo", import_views.import_undo_view, name="import_undo"),
 ]

@@ -23,6 +23,7 @@ from retrospector.timeline.models import ImportRecord, PendingImport, TimelineEv
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 SLACK = FIXTURES / "slack" / "slack-export-viewer-testarchive"
 FIRING = FIXTURES / "alertmanager" / "alertmanager-bot" / "firing.json"
+RESOLVED = FIXTURES / "alertmanager" / "alertmanager-bot" / "resolved.json"
 PD_TRIGGERED = FIXTURES / "pagerduty" / "zulip-webhook-fixtures" / "triggered_v3.json"
 
 with_worker = pytest.mark.django_db(transaction=True)
@@ -106,7 +107,7 @@ def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(
 
     # While the worker reads, the page says so and counts the events read so far.
     monkeypatch.setattr("retrospector.importers.registry.PROGRESS_EVERY", 50)
-    real_parse, seen = tasks.parse_upload, {"counts": []}
+    real_parse, seen = tasks.parse_uploads, {"counts": []}
 
     def watched_parse(*args, progress=None, **kwargs):
         seen["status"] = PendingImport.objects.get(pk=job.pk).status
@@ -118,7 +119,7 @@ def test_a_big_upload_is_read_in_the_background_then_imported_on_confirm(
 
         return real_parse(*args, progress=watch if progress else None, **kwargs)
 
-    monkeypatch.setattr(tasks, "parse_upload", watched_parse)
+    monkeypatch.setattr(tasks, "parse_uploads", watched_parse)
     run_worker()
     assert seen["status"] == "reading"
     assert "Reading the file" in seen["fragment"] and 'hx-trigger="every 2s"' in seen["fragment"]
@@ -200,16 +201,24 @@ def test_importing_the_same_file_twice_in_the_background_adds_nothing(make_incid
     run_worker()
     second = PendingImport.objects.get(pk=second_page["Location"].rstrip("/").rsplit("/", 1)[1])
     assert second.status == "ready" and second.event_count == 150 and second.new_count == 0
-    assert "Preview: 150 events, 0 new" in client.get(job_url(second)).content.decode()
-    client.post(f"{job_url(second)}/confirm")
+    ready = client.get(job_url(second)).content.decode()
+    assert "Preview: 150 events, 0 new" in ready
+    assert "Nothing to import: all 150 events read are already on the timeline." in ready
+    assert f'action="{job_url(second)}/confirm"' not in ready and "Import 0 events" not in ready
+    assert "Back to the timeline" in ready
+    client.post(f"{job_url(second)}/confirm")  # posted anyway (a script, an old page): done, and nothing recorded
     run_worker()
 
     assert client.get(first.json()["url"]).json()["added"] == 150
     second.refresh_from_db()
-    assert second.status == "done"
-    assert (second.import_record.event_count, second.import_record.skipped_count) == (0, 150)
+    assert second.status == "done" and second.import_record is None
+    assert ImportRecord.objects.filter(incident=incident).count() == 1  # no empty import with an Undo
     assert TimelineEvent.objects.filter(incident=incident).count() == 150
-    assert "imported 0 events (150 were already on the timeline)" in client.get(job_url(second)).content.decode()
+    done = client.get(job_url(second)).content.decode()
+    assert "export.zip: nothing new; all 150 events were already on the timeline, nothing saved." in done
+    assert "can be undone" not in done
+    api = client.get(api_job_url(second)).json()
+    assert (api["status"], api["import_id"], api["added"], api["skipped_existing"]) == ("done", None, 0, 150)
 
 
 @with_worker
@@ -285,7 +294,7 @@ def test_small_files_are_still_read_and_imported_in_the_request(make_incident, c
         f"/incidents/{incident.pk}/timeline/import", {"confirm": "1", "pending": preview.context["pending"].pk}
     )
     assert done.status_code == 302 and TimelineEvent.objects.filter(incident=incident).exists()
-    assert api_upload(client, incident, FIRING, "alertmanager").status_code == 201
+    assert api_upload(client, incident, RESOLVED, "alertmanager").status_code == 201
     assert not DBTaskResult.objects.exists() and not PendingImport.objects.exists()
 
 
@@ -394,3 +403,57 @@ def test_a_task_whose_job_was_removed_does_nothing(make_incident, client_for, sl
     result = DBTaskResult.objects.get()
     assert result.status == "SUCCESSFUL" and result.return_value == {"job": job_id, "status": "removed", "ran": False}
     assert not TimelineEvent.objects.exists()
+
+
+@with_worker
+def test_a_background_preview_lists_channels_and_reads_again_with_the_ones_ticked(make_incident, client_for, slack_zip):
+    incident = make_incident()  # in 2026: every message of the 2016 export is outside its window
+    client = client_for("bob")
+    page_upload(client, incident, slack_zip, "slack")
+    job = PendingImport.objects.get(incident=incident)
+    run_worker()
+    ready = client.get(job_url(job)).content.decode()
+    assert "Preview: 150 events, 150 new" in ready and "Channels: 2 of 2 chosen" in ready
+    assert f'action="{job_url(job)}/refine"' in ready and 'value="enrique" checked> #enrique' in ready
+    assert "150 of these 150 events fall outside the incident's window" in ready
+    assert client_for("alice").post(f"{job_url(job)}/refine", {"channel": "enrique"}).status_code == 404  # not theirs
+
+    ticked = {"channels_listed": "1", "channel": ["enrique"], "since": "", "until": ""}
+    refined = client.post(f"{job_url(job)}/refine", ticked)
+    assert refined.status_code == 302 and refined["Location"] == job_url(job)
+    job.refresh_from_db()
+    assert (job.status, job.options["channel"], job.event_count, job.preview, job.survey) == (
+        "queued",
+        "enrique",
+        None,
+        [],
+        {},
+    )
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == "ready" and job.event_count == job.new_count == 98
+    assert "Channels: 1 of 2 chosen" in client.get(job_url(job)).content.decode()
+
+    client.post(f"{job_url(job)}/confirm")
+    late = client.post(f"{job_url(job)}/refine", ticked, follow=True).content.decode()
+    assert "Only an import that is ready can be read again" in late
+    run_worker()
+    assert set(TimelineEvent.objects.filter(incident=incident).values_list("channel", flat=True)) == {"enrique"}
+    assert TimelineEvent.objects.filter(incident=incident).count() == 98
+
+
+@with_worker
+def test_several_day_files_too_big_for_the_request_are_read_in_the_background(make_incident, client_for):
+    incident = make_incident()
+    client = client_for("bob")
+    days = [SLACK / "enrique" / "2016-03-26.json", SLACK / "enrique" / "2016-03-28.json"]
+    with days[0].open("rb") as first, days[1].open("rb") as second:
+        uploaded = client.post(
+            f"/incidents/{incident.pk}/timeline/import",
+            {"source": "slack", "file": [first, second], "channel": "enrique"},
+        )
+    job = PendingImport.objects.get(incident=incident)
+    assert uploaded["Location"] == job_url(job) and job.file_name == "2016-03-26.json, 2016-03-28.json"
+    run_worker()
+    job.refresh_from_db()
+    assert job.status == "ready" and job.event_count == 37 and job.survey["channels"] == []

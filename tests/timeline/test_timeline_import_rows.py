@@ -10,7 +10,7 @@ from stored_rows import read_back, stored_columns
 
 from retrospector.importers.base import Attachment, ParsedEvent
 from retrospector.timeline.models import ImportRecord, TimelineEvent
-from retrospector.timeline.services import timeline_import
+from retrospector.timeline.services import NothingToImport, timeline_import
 
 T0 = datetime(2026, 5, 4, 14, 0, 0, 123456, tzinfo=UTC)
 ORDER = ("source_position",)
@@ -166,8 +166,9 @@ def test_references_that_differ_only_beyond_what_is_stored_are_the_same_referenc
     events = [event(1, source_ref="r" * 500 + "one"), event(2, source_ref="r" * 500 + "two")]
     record = timeline_import(incident=incident, by=people["bob"], source_type="slack", file_name="a.zip", events=events)
     assert (record.event_count, record.skipped_count) == (1, 1)  # it used to fail the whole import (IntegrityError)
-    again = timeline_import(incident=incident, by=people["bob"], source_type="slack", file_name="a.zip", events=events)
-    assert (again.event_count, again.skipped_count) == (0, 2)
+    with pytest.raises(NothingToImport) as nothing:  # both are already there: no empty import is recorded
+        timeline_import(incident=incident, by=people["bob"], source_type="slack", file_name="a.zip", events=events)
+    assert nothing.value.read == 2 and ImportRecord.objects.filter(incident=incident).count() == 1
 
 
 def test_events_without_a_reference_are_all_kept(make_incident, people):

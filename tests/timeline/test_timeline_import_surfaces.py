@@ -41,7 +41,10 @@ def test_importing_twice_from_the_command_line_adds_nothing_new(make_incident, p
     assert code == 0 and json.loads(out)["added"] >= 1
     first = TimelineEvent.objects.filter(incident=incident).count()
     code, out, _ = cli(incident.pk, FIRING, "--source", "alertmanager", "--as-user", "bob", "--format", "json")
-    assert json.loads(out) == {"import_id": ImportRecord.objects.latest("pk").pk, "added": 0, "skipped_existing": first}
+    assert code == 0 and json.loads(out) == {"import_id": None, "added": 0, "skipped_existing": first}
+    assert ImportRecord.objects.filter(incident=incident).count() == 1  # no empty import recorded
+    code, out, _ = cli(incident.pk, FIRING, "--source", "alertmanager", "--as-user", "bob")
+    assert code == 0 and "Nothing new in firing.json" in out and "no import was recorded" in out
     cli(incident.pk, RESOLVED, "--source", "alertmanager", "--as-user", "bob")
     kinds = set(TimelineEvent.objects.filter(incident=incident).values_list("kind", flat=True))
     assert kinds == {"alert_firing", "alert_resolved"}

@@ -75,6 +75,22 @@ def snapshot(apps, moved_label: str) -> dict:
     return {"moved": moved, "around": around}
 
 
+# Columns added to the moved tables by later migrations, with the value the rows from before the move get.
+ADDED_SINCE_THE_MOVE = {"pendingimport": {"survey": {}}}
+
+
+def as_before_the_move(taken: dict) -> dict:
+    """A snapshot of the current tables with the columns added since the move left out, once each row is found to hold
+    the value such a column gives the rows from before."""
+    moved = {}
+    for name, rows in taken["moved"].items():
+        added = ADDED_SINCE_THE_MOVE.get(name, {})
+        for row in rows:
+            assert {column: row[column] for column in added} == added, row
+        moved[name] = [{k: v for k, v in row.items() if k not in added} for row in rows]
+    return {**taken, "moved": moved}
+
+
 def permissions(apps) -> dict:
     """The permission rows of the moved models, and who holds them (by ids: their content types change label)."""
     get = apps.get_model
@@ -403,20 +419,20 @@ def test_a_database_filled_before_the_move_keeps_every_row_both_ways():
         assert not MigrationAutodetector(executor.loader.project_state(), ProjectState.from_apps(django_apps)).changes(
             graph=executor.loader.graph
         )
-        assert snapshot(django_apps, "timeline") == before
+        assert as_before_the_move(snapshot(django_apps, "timeline")) == before
         assert permissions(django_apps) == granted
         check_links_and_permissions(ids, before, content_types)
         check_new_rows_can_be_written(ids, before)
 
         # Back to before the move and forward again: nothing is lost either way.
-        now = snapshot(django_apps, "timeline")
+        now = as_before_the_move(snapshot(django_apps, "timeline"))
         migrate(BEFORE_THE_MOVE)
         old_apps = apps_before_the_move()
         assert snapshot(old_apps, "incidents") == now
         assert moved_content_types(old_apps) == content_types
         assert permissions(old_apps) == granted
         migrate()
-        assert snapshot(django_apps, "timeline") == now
+        assert as_before_the_move(snapshot(django_apps, "timeline")) == now
         assert permissions(django_apps) == granted
         check_links_and_permissions(ids, now, content_types)
     finally:

@@ -90,12 +90,16 @@ class Command(BaseCommand):
                         self.stdout.write(f"{e.as_json()['time']}  {e.kind:<14} {e.actor}: {e.text[:100]}")
                     self.stderr.write(f"{len(ordered)} events; nothing saved (dry run).")
                 return
-            from retrospector.timeline.services import timeline_import
+            from retrospector.timeline.services import NothingToImport, timeline_import
 
             by = self._user(opts["as_user"], incident)
-            record = timeline_import(
-                incident=incident, by=by, source_type=asked.source, file_name=path.name, events=events
-            )
+            try:
+                record = timeline_import(
+                    incident=incident, by=by, source_type=asked.source, file_name=path.name, events=events
+                )
+            except NothingToImport as exc:  # not a failure: importing again is meant to add nothing
+                self._nothing_new(exc, incident, opts["format"])
+                return
         except ImportFailed as exc:
             for problem in exc.problems:
                 self.stderr.write(str(problem))
@@ -111,6 +115,13 @@ class Command(BaseCommand):
                 f"Added {record.event_count} events to incident #{incident.pk} "
                 f"({record.skipped_count} already there). Undo with the import #{record.pk} on the timeline page."
             )
+
+    def _nothing_new(self, exc, incident, output_format):
+        if output_format == "json":
+            self.stdout.write(json.dumps({"import_id": None, "added": 0, "skipped_existing": exc.read}))
+        else:
+            added = f"Nothing was added to incident #{incident.pk}; no import was recorded."
+            self.stdout.write(f"{' '.join(exc.messages)} {added}")
 
     def _user(self, username, incident):
         if username:
