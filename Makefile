@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+VAR_DIR := $(or $(RETROSPECTOR_VAR_DIR),var)
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
 .PHONY: run test test-sqlite test-postgres bench fuzz lint venv test-deps clean
@@ -18,17 +19,22 @@ $(BIN)/retrospector: pyproject.toml
 
 venv: $(BIN)/retrospector
 
+# `devenv` writes var/retrospector.env (DEBUG=1, a secret key kept from run to run, the database given, e.g.
+# `make run DATABASE_URL=...`): the commands below, and any `retrospector` command run here later, read it.
+# The port is checked before anything starts; the worker stops with the server, however the server ends.
 run: venv
-	DEBUG=1 $(BIN)/retrospector migrate --noinput -v0
-	DEBUG=1 $(BIN)/retrospector demo --if-empty
+	@$(BIN)/retrospector devenv
+	@$(BIN)/retrospector serve --host $(HOST) --port $(PORT) --check-port
+	$(BIN)/retrospector migrate --noinput -v0
+	$(BIN)/retrospector demo --if-empty
 	@echo ""
-	@echo "  Retrospector: http://$(HOST):$(PORT)/"
+	@echo "  Retrospector: http://$(HOST):$(PORT)/ (another port: make run PORT=8001)"
 	@echo "  Log in as alice (organization admin), bob or carol; password: retrospector"
 	@echo "  API docs: http://$(HOST):$(PORT)/api/docs"
 	@echo ""
-	DEBUG=1 $(BIN)/retrospector worker > var/worker.log 2>&1 & \
+	$(BIN)/retrospector worker > $(VAR_DIR)/worker.log 2>&1 & \
 	  WORKER=$$!; trap "kill $$WORKER 2>/dev/null" EXIT INT TERM; \
-	  DEBUG=1 $(BIN)/retrospector serve --host $(HOST) --port $(PORT)
+	  $(BIN)/retrospector serve --host $(HOST) --port $(PORT)
 
 test-deps: venv
 	@command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || \

@@ -1,4 +1,6 @@
-"""Retrospector settings: every knob is read from the environment."""
+"""Retrospector settings: every knob is read from the environment (in a development checkout, also from the file
+`make run` writes, var/retrospector.env: the environment wins). A setting that is missing or wrong raises
+ImproperlyConfigured with one line saying which and what to do; the `retrospector` command prints just that line."""
 
 import os
 import secrets
@@ -6,9 +8,13 @@ from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
+from django.core.exceptions import ImproperlyConfigured
+
+from retrospector.core.envfile import FILE_NAME, EnvFileError, env_file_apply, shown, var_dir
 
 BASE_DIR = Path(__file__).resolve().parent
-VAR_DIR = Path(os.environ.get("RETROSPECTOR_VAR_DIR", Path.cwd() / "var")).resolve()
+VAR_DIR = var_dir()
+ENV_FILE = VAR_DIR / FILE_NAME
 
 
 def env_bool(name: str, default: bool) -> bool:
@@ -22,6 +28,23 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or not value.strip():
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.") from None
+
+
+# The checkout's settings, for every command run in it; never in the test suite, whose settings are its own.
+if not env_bool("RETROSPECTOR_TESTING", False):
+    try:
+        env_file_apply(ENV_FILE)
+    except EnvFileError as exc:
+        raise ImproperlyConfigured(str(exc)) from None
+
 DEBUG = env_bool("DEBUG", False)
 # Test mode (fast hashing, a generated key, local hosts) only when asked for: the test suite's settings set it.
 TESTING = env_bool("RETROSPECTOR_TESTING", False)
@@ -30,12 +53,12 @@ TESTING = env_bool("RETROSPECTOR_TESTING", False)
 def _secret_key() -> str:
     if key := os.environ.get("SECRET_KEY"):
         return key
-    if not DEBUG and not TESTING:
-        from django.core.exceptions import ImproperlyConfigured
-
-        # A development key on disk must never end up protecting a production site.
-        if not env_bool("RETROSPECTOR_DEV_SECRET", False):
-            raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
+    # A development key on disk must never end up protecting a production site.
+    if not DEBUG and not TESTING and not env_bool("RETROSPECTOR_DEV_SECRET", False):
+        raise ImproperlyConfigured(
+            "SECRET_KEY must be set when DEBUG is off: set it in the environment, or, in a development checkout, "
+            f"run `make run` once (it writes {shown(ENV_FILE)}, which every command run there reads)."
+        )
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     path = VAR_DIR / "secret_key"
     if not path.exists():
@@ -147,7 +170,10 @@ def database_tuned(database: dict) -> dict:
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    try:
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+    except ValueError as exc:  # the message names the scheme, never the password
+        raise ImproperlyConfigured(f"DATABASE_URL: {exc}") from None
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -161,10 +187,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 # Timeline uploads up to this size are read and imported in the request; bigger ones by `retrospector worker`.
-TIMELINE_IMPORT_INLINE_BYTES = int(os.environ.get("TIMELINE_IMPORT_INLINE_BYTES", 2 * 1024 * 1024))
+TIMELINE_IMPORT_INLINE_BYTES = env_int("TIMELINE_IMPORT_INLINE_BYTES", 2 * 1024 * 1024)
 # The biggest timeline upload the page and the API take (the command line reads files from disk: no cap of its own).
-TIMELINE_IMPORT_MAX_BYTES_PAGE = int(os.environ.get("TIMELINE_IMPORT_MAX_BYTES_PAGE", 50 * 1024 * 1024))
-TIMELINE_IMPORT_MAX_BYTES_API = int(os.environ.get("TIMELINE_IMPORT_MAX_BYTES_API", 200 * 1024 * 1024))
+TIMELINE_IMPORT_MAX_BYTES_PAGE = env_int("TIMELINE_IMPORT_MAX_BYTES_PAGE", 50 * 1024 * 1024)
+TIMELINE_IMPORT_MAX_BYTES_API = env_int("TIMELINE_IMPORT_MAX_BYTES_API", 200 * 1024 * 1024)
 
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en"
@@ -201,18 +227,18 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 if BEHIND_TLS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 31536000))
+    SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 31536000)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
 # The client address, for the log-in throttle: REMOTE_ADDR, unless this many reverse proxies in front of the app each
 # append the address they saw to X-Forwarded-For (then the entry that many places from the right is the client's).
-TRUSTED_PROXY_COUNT = int(os.environ.get("TRUSTED_PROXY_COUNT", 0))
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # Log-in throttle (log-in form and API tokens): after the free tries, each failure doubles the wait before the next
 # attempt is heard (1 s, 2 s, 4 s ... up to the cap), even with the right password. Counts per account and per client
 # address; an account's count restarts when it logs in, any count after LOGIN_THROTTLE_FORGET_AFTER without failures.
-LOGIN_THROTTLE_FREE_TRIES = int(os.environ.get("LOGIN_THROTTLE_FREE_TRIES", 5))
-LOGIN_THROTTLE_FREE_TRIES_PER_ADDRESS = int(os.environ.get("LOGIN_THROTTLE_FREE_TRIES_PER_ADDRESS", 20))
-LOGIN_THROTTLE_MAX_DELAY = int(os.environ.get("LOGIN_THROTTLE_MAX_DELAY", 15 * 60))  # seconds
+LOGIN_THROTTLE_FREE_TRIES = env_int("LOGIN_THROTTLE_FREE_TRIES", 5)
+LOGIN_THROTTLE_FREE_TRIES_PER_ADDRESS = env_int("LOGIN_THROTTLE_FREE_TRIES_PER_ADDRESS", 20)
+LOGIN_THROTTLE_MAX_DELAY = env_int("LOGIN_THROTTLE_MAX_DELAY", 15 * 60)  # seconds
 LOGIN_THROTTLE_FORGET_AFTER = 60 * 60  # seconds
 # django-csp adds it to each response without one of its own (the HTML export sets its own, for its inline styles).
 CONTENT_SECURITY_POLICY = {
@@ -232,7 +258,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Email ----------------------------------------------------------------------
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)

@@ -4,7 +4,9 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-READS = re.compile(r"""(?:environ\.get|env_bool|env_list|getenv|environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]+)["']""")
+READS = re.compile(
+    r"""(?:environ\.get|env_bool|env_list|env_int|getenv|environ\.setdefault)\(\s*["']([A-Z][A-Z0-9_]+)["']"""
+)
 NOT_CONFIGURATION = {"DJANGO_SETTINGS_MODULE"}  # Django's own, set by the command itself
 
 

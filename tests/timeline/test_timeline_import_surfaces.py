@@ -4,7 +4,8 @@ import io
 import json
 from pathlib import Path
 
-from django.core.management import call_command
+import pytest
+from django.core.management import CommandError, call_command
 
 from retrospector.timeline.models import ImportRecord, TimelineEvent
 
@@ -32,6 +33,19 @@ def test_a_dry_run_prints_events_as_json_and_saves_nothing(make_incident):
     assert events and events[0]["time"].endswith("Z")
     assert {"time", "original_time", "actor", "text", "kind", "source"} <= set(events[0])
     assert events[0]["kind"] == "alert_firing"
+    assert not TimelineEvent.objects.exists()
+
+
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_a_dry_run_into_a_missing_incident_fails_like_the_real_run(make_incident, output):
+    missing = make_incident().pk + 1000
+    refusals = []
+    for dry_run in (["--dry-run"], []):
+        args = [missing, FIRING, "--source", "alertmanager", "--as-user", "bob", "--format", output, *dry_run]
+        with pytest.raises(CommandError) as refused:
+            cli(*args)
+        refusals.append(str(refused.value))
+    assert refusals == [f"No incident #{missing}."] * 2
     assert not TimelineEvent.objects.exists()
 
 

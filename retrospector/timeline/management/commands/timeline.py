@@ -76,7 +76,7 @@ class Command(BaseCommand):
                 )
             ) from None
         incident = Incident.objects.filter(pk=opts["incident_id"]).select_related("team").first()
-        if incident is None and not asked.dry_run:
+        if incident is None:  # a dry run too: a preview of an import that cannot happen would mislead
             raise CommandError(f"No incident #{opts['incident_id']}.")
         progress = Progress(sys.stderr)
         try:
