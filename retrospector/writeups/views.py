@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from retrospector.core.errors import ConflictError
+from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.forms import add_service_errors
 from retrospector.core.markdown import render_markdown, restrict_images
 from retrospector.core.paging import paginate
@@ -51,6 +51,7 @@ from .services import (
     retrospective_import_markdown,
     retrospective_start,
     retrospective_transition,
+    section_fill_from_key_events,
     section_restore,
     section_save,
     template_save,
@@ -673,22 +674,21 @@ def retrospective_assign_view(request, pk):
 @login_required
 @require_POST
 def section_fill_timeline(request, pk, key):
-    from retrospector.timeline.selectors import display_zone, key_events_markdown
+    from retrospector.timeline.selectors import display_zone
 
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     section = _section_or_404(retrospective, key)
-    incident = retrospective.incident
-    body = key_events_markdown(incident, display_zone(incident, request.user))
     try:
-        section_save(
+        section_fill_from_key_events(
             section=section,
-            body=body,
             base_version=int(request.POST.get("base_version", "0") or 0),
             by=request.user,
-            note="Filled from the incident's key events",
+            zone=display_zone(retrospective.incident, request.user),
         )
     except ConflictError as exc:
         messages.error(request, f"{exc} Nothing was replaced.")
+    except ReadOnlyError as exc:
+        messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
