@@ -12,8 +12,8 @@ class ConflictError(Exception):
 
 
 class ReadOnlyError(Exception):
-    """A write refused because the record is closed to changes (a done retrospective): the message says why and how to
-    open it again. `current`, when given, is the record as it is (for a section: its text, so a client loses nothing)."""
+    """A write refused because the record is closed to changes (a done retrospective): the message says why and how
+    to open it again. `current`, when given, is the record as it is (a section's text: a client loses nothing)."""
 
     def __init__(self, message: str, *, current=None):
         super().__init__(message)

@@ -145,7 +145,7 @@ def _code_span(code: str) -> str:
 
 
 def _link_url(url: str) -> str:
-    return _URL_UNSAFE.sub(lambda m: "%{:02X}".format(ord(m.group(0))), url)
+    return _URL_UNSAFE.sub(lambda m: f"%{ord(m.group(0)):02X}", url)
 
 
 def markdown_link(label: str, url: str) -> str:

@@ -339,4 +339,3 @@ def _format_offset(minutes: int) -> str:
     sign = "+" if minutes >= 0 else "-"
     hours, mins = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours:02d}:{mins:02d}"
-

@@ -34,6 +34,17 @@ class TransitionForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000)
 
 
+class ReopenForm(forms.Form):
+    """Reopening a done retrospective: the reason is recorded in its state history, with who and when."""
+
+    note = forms.CharField(
+        label="Why reopen it?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Everyone who reads the retrospective sees your reason in its state history.",
+    )
+
+
 class ImportMarkdownForm(forms.Form):
     file = forms.FileField(
         help_text="A Markdown file exported from Retrospector, or any write-up with '## ' section headings."

@@ -24,6 +24,7 @@ from .checking import marked_html, retrospective_checks
 from .export import EXPORT_FORMATS, export_response
 from .forms import (
     ImportMarkdownForm,
+    ReopenForm,
     SectionForm,
     StartRetrospectiveForm,
     TemplateImportForm,
@@ -31,7 +32,7 @@ from .forms import (
     TemplateSectionFormSet,
     TransitionForm,
 )
-from .models import Section
+from .models import Retrospective, Section
 from .selectors import (
     can_edit_retrospective,
     done_writeups,
@@ -46,6 +47,7 @@ from .selectors import (
 from .services import (
     TRANSITION_LABELS,
     TRANSITIONS,
+    done_read_only_message,
     finding_ignore,
     finding_unignore,
     retrospective_import_markdown,
@@ -67,6 +69,12 @@ def _section_or_404(retrospective, key) -> Section:
 
 def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def _may_change(request, retrospective) -> bool:
+    """Whether the page offers changes: the reader may edit the retrospective, and it is not done (read-only until
+    someone reopens it)."""
+    return retrospective.state != Retrospective.State.DONE and can_edit_retrospective(request.user, retrospective)
 
 
 @login_required
@@ -107,7 +115,9 @@ def retrospective_new(request, incident_pk):
 def retrospective_detail(request, pk):
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     sections = list(retrospective.sections.all())
-    can_edit = can_edit_retrospective(request.user, retrospective)
+    may_edit = can_edit_retrospective(request.user, retrospective)
+    is_done = retrospective.state == Retrospective.State.DONE
+    can_edit = may_edit and not is_done
     checks = retrospective_checks(retrospective, sections)
     transitions = (
         [(state, TRANSITION_LABELS[(retrospective.state, state)]) for state in TRANSITIONS[retrospective.state]]
@@ -130,7 +140,10 @@ def retrospective_detail(request, pk):
             "finding_counts": checks.counts,
             "filled": sum(1 for s in sections if not s.is_empty),
             "can_edit": can_edit,
-            "can_assign": can_edit_incident(request.user, retrospective.incident),
+            "can_reopen": may_edit and is_done,
+            "reopen_form": ReopenForm(),
+            "is_done": is_done,
+            "can_assign": not is_done and can_edit_incident(request.user, retrospective.incident),
             "transitions": sorted(transitions, key=lambda t: t[1]),
             "state_changes": retrospective.state_changes.select_related("by"),
             "in_page": True,
@@ -179,7 +192,7 @@ def _section_display(request, retrospective, section, *, status=200, error=None)
     sections = [section if s.pk == section.pk else s for s in retrospective.sections.all()]
     checks = retrospective_checks(retrospective, sections)
     findings = checks.for_section(section.key)
-    can_edit = can_edit_retrospective(request.user, retrospective)
+    can_edit = _may_change(request, retrospective)
     in_page = _in_page(request)
     response = render(
         request,
@@ -216,6 +229,8 @@ def section_edit(request, pk, key):
     form = SectionForm(request.POST or None, initial={"body": section.body, "base_version": section.version})
     in_page = _is_htmx(request) and (request.method == "GET" or _in_page(request))
     context = {"retrospective": retrospective, "section": section, "form": form, "in_page": in_page, "can_edit": True}
+    if retrospective.state == Retrospective.State.DONE:
+        return _read_only_response(request, retrospective, section, unsaved=request.POST.get("body"), in_page=in_page)
     if request.method == "POST" and form.is_valid():
         try:
             section = section_save(
@@ -240,6 +255,10 @@ def section_edit(request, pk, key):
                 "writeups/_conflict.html" if _is_htmx(request) else "writeups/conflict.html",
                 context,
                 status=409,
+            )
+        except ReadOnlyError:  # marked done since the editor was opened
+            return _read_only_response(
+                request, retrospective, section, unsaved=form.cleaned_data["body"], in_page=in_page
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -268,6 +287,21 @@ def section_edit(request, pk, key):
     return render(
         request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context
     )
+
+
+def _read_only_response(request, retrospective, section, *, unsaved: str | None, in_page: bool):
+    """The editor of a done retrospective: refused (409) with why and how to reopen it, and any text that was sent
+    shown back so that nothing typed is lost."""
+    retrospective.refresh_from_db(fields=["state", "done_at"])
+    context = {
+        "retrospective": retrospective,
+        "section": section,
+        "message": done_read_only_message(retrospective),
+        "unsaved": unsaved if unsaved is not None and unsaved.replace("\r\n", "\n") != section.body else None,
+        "in_page": in_page,
+    }
+    template = "writeups/_read_only.html" if _is_htmx(request) else "writeups/read_only.html"
+    return render(request, template, context, status=409)
 
 
 def retrospective_url(retrospective) -> str:
@@ -309,7 +343,7 @@ def _draft_response(request, retrospective, key: str, body: str, *, error: str |
     sections' counts and the ignored findings)."""
     checks = retrospective_checks(retrospective, replace={key: body})
     findings = checks.for_section(key)
-    can_edit = can_edit_retrospective(request.user, retrospective)
+    can_edit = _may_change(request, retrospective)
     in_page = _in_page(request)
     html = _preview_html(request, body, findings)
     context = {
@@ -378,7 +412,7 @@ def section_history(request, pk, key):
             "revisions": revisions,
             "chosen": chosen,
             "diff": diff,
-            "can_edit": can_edit_retrospective(request.user, retrospective),
+            "can_edit": _may_change(request, retrospective),
         },
     )
 
@@ -398,6 +432,9 @@ def section_restore_view(request, pk, key):
         section_restore(section=section, version=version, base_version=base_version, by=request.user)
     except ConflictError as exc:
         messages.error(request, f"{exc} Look at the latest version before restoring.")
+        return redirect("section_history", pk=pk, key=key)
+    except ReadOnlyError as exc:
+        messages.error(request, str(exc))
         return redirect("section_history", pk=pk, key=key)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -445,6 +482,9 @@ def finding_ignore_view(request, pk, key):
     except ValidationError as exc:
         error = " ".join(exc.messages)
         done = ""
+    except ReadOnlyError as exc:
+        error = str(exc)
+        done = ""
     else:
         done = f"Ignored “{ignore.rule}” in “{section.title}”: it no longer counts."
     return _after_ignore_change(request, retrospective, section, done=done, error=error)
@@ -457,13 +497,20 @@ def finding_unignore_view(request, pk, ignore_pk):
     ignore = retrospective.finding_ignores.filter(pk=ignore_pk).first()
     if ignore is None:
         raise Http404("No such ignored finding.")
-    ignore = finding_unignore(ignore=ignore, by=request.user)
+    error = None
+    try:
+        ignore = finding_unignore(ignore=ignore, by=request.user)
+    except ReadOnlyError as exc:
+        error = str(exc)
     section = next((s for s in retrospective.sections.all() if s.key == ignore.section_key), None)
     if section is None:  # the section is gone: nothing to show again but the page
-        messages.success(request, f"“{ignore.rule}” counts again.")
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"“{ignore.rule}” counts again.")
         return redirect(retrospective_url(retrospective))
     return _after_ignore_change(
-        request, retrospective, section, done=f"“{ignore.rule}” in “{section.title}” counts again.", error=None
+        request, retrospective, section, done=f"“{ignore.rule}” in “{section.title}” counts again.", error=error
     )
 
 
@@ -475,8 +522,9 @@ def retrospective_transition_view(request, pk):
     if not form.is_valid():
         messages.error(request, "Unknown state.")
         return redirect("retrospective_detail", pk=pk)
+    from_state = retrospective.state
     try:
-        retrospective_transition(
+        changed = retrospective_transition(
             retrospective=retrospective,
             to_state=form.cleaned_data["to_state"],
             by=request.user,
@@ -485,7 +533,12 @@ def retrospective_transition_view(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "State changed.")
+        if from_state == Retrospective.State.DONE:
+            messages.success(request, "Reopened: it is back in review and can be changed again.")
+        elif changed.state == Retrospective.State.DONE:
+            messages.success(request, "Marked done and published. It is read-only now: reopen it to change anything.")
+        else:
+            messages.success(request, f"Now {changed.get_state_display().lower()}.")
     return redirect("retrospective_detail", pk=pk)
 
 
@@ -665,10 +718,18 @@ def retrospective_assign_view(request, pk):
             retrospective_assign(retrospective=retrospective, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except ReadOnlyError as exc:
+            form.add_error(None, str(exc))
         else:
             messages.success(request, "Assignment saved.")
             return redirect("retrospective_detail", pk=pk)
-    return render(request, "writeups/assign.html", {"form": form, "retrospective": retrospective})
+    read_only = done_read_only_message(retrospective) if retrospective.state == Retrospective.State.DONE else None
+    return render(
+        request,
+        "writeups/assign.html",
+        {"form": form, "retrospective": retrospective, "read_only": read_only},
+        status=409 if read_only and request.method == "POST" else 200,
+    )
 
 
 @login_required
