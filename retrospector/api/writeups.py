@@ -85,6 +85,11 @@ class RetrospectiveOut(Schema):
     due_at: date | None
     template: str
     template_version: int
+    imported_from: str | None = Field(
+        ...,
+        description="The Markdown file it was imported from (its sections may differ from the template's: those "
+        "the template does not have are kept as extra sections); null when it was started in the app.",
+    )
     created_at: datetime
     updated_at: datetime
     done_at: datetime | None
@@ -163,6 +168,7 @@ def retrospective_out(retrospective: Retrospective) -> dict:
         "due_at": retrospective.due_at,
         "template": version.template.key,
         "template_version": version.number,
+        "imported_from": retrospective.imported_from or None,
         "created_at": retrospective.created_at,
         "updated_at": retrospective.updated_at,
         "done_at": retrospective.done_at,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -408,6 +410,7 @@ def retrospective_import_markdown(
     if parsed.template_version and template.key == parsed.template:
         version = template.versions.filter(number=parsed.template_version).first()
     version = version or template_latest_version(template)
+    keys = _template_keys_for(parsed.sections, version.sections)
     specs = {spec["key"]: spec for spec in version.sections}
     retrospective = Retrospective.objects.create(
         incident=incident,
@@ -415,16 +418,17 @@ def retrospective_import_markdown(
         title=single_line(parsed.title)[:300] or f"Retrospective: {incident.title}"[:300],
         owner=by,
         created_by=by,
+        imported_from=single_line(source)[:200] or "document",
     )
     sections = []
-    for position, parsed_section in enumerate(parsed.sections):
+    for position, (parsed_section, key) in enumerate(zip(parsed.sections, keys, strict=True)):
         if error := markdown_size_error(parsed_section.body):
             raise ValidationError({f"sections.{parsed_section.key}": error})
-        spec = specs.get(parsed_section.key, {})
+        spec = specs.get(key, {})
         sections.append(
             Section(
                 retrospective=retrospective,
-                key=parsed_section.key,
+                key=key,
                 title=single_line(parsed_section.title)[:200] or parsed_section.key,
                 kind=spec.get("kind", "text"),
                 required=spec.get("required", False),
@@ -440,6 +444,28 @@ def retrospective_import_markdown(
         for s in Section.objects.filter(retrospective=retrospective)
     )
     return retrospective
+
+
+def _title_words(title: str) -> str:
+    return " ".join(re.findall(r"\w+", title.casefold()))
+
+
+def _template_keys_for(parsed_sections, specs: list[dict]) -> list[str]:
+    """The key each imported section gets: its own when the template has it, else the key of the template's section
+    with the same title ("## Contributing factors:" is the postmortem's contributing-factors), when no other imported
+    section has that key; the others keep theirs and are extra sections."""
+    template_keys = {spec["key"] for spec in specs}
+    by_title = {_title_words(spec["title"]): spec["key"] for spec in specs}
+    own = {section.key for section in parsed_sections}
+    keys: list[str] = []
+    for section in parsed_sections:
+        key = section.key
+        if key not in template_keys:
+            match = by_title.get(_title_words(section.title))
+            if match is not None and match not in own and match not in keys:
+                key = match
+        keys.append(key)
+    return keys
 
 
 # --- Findings of the checks left on purpose ----------------------------------------------------

@@ -39,6 +39,7 @@ from .selectors import (
     retrospective_detail_or_404,
     section_with_history,
     template_by_key,
+    template_match,
     templates_visible_to,
 )
 from .selectors import (
@@ -146,6 +147,7 @@ def retrospective_detail(request, pk):
             "can_assign": not is_done and can_edit_incident(request.user, retrospective.incident),
             "transitions": sorted(transitions, key=lambda t: t[1]),
             "state_changes": retrospective.state_changes.select_related("by"),
+            "template_match": template_match(retrospective, sections) if retrospective.imported_from else None,
             "in_page": True,
         },
     )
@@ -572,9 +574,21 @@ def retrospective_import(request, incident_pk):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, f"Imported {upload.name} with {retrospective.sections.count()} sections.")
+                messages.success(request, _imported_message(upload.name, retrospective))
                 return redirect("retrospective_detail", pk=retrospective.pk)
     return render(request, "writeups/import.html", {"form": form, "incident": incident})
+
+
+def _imported_message(name: str, retrospective) -> str:
+    match = template_match(retrospective)
+    version = retrospective.template_version
+    said = (
+        f"Imported {name}: {len(match.matched)} section{'' if len(match.matched) == 1 else 's'} matched "
+        f"{version.name} v{version.number}"
+    )
+    if match.extra:
+        said += f", {len(match.extra)} kept as extra section{'' if len(match.extra) == 1 else 's'}"
+    return said + "."
 
 
 @login_required
