@@ -21,7 +21,7 @@ from retrospector.core.template_definitions import (
 from retrospector.incidents.selectors import can_edit_incident, incident_editable_or_403
 
 from .checking import marked_html, retrospective_checks
-from .export import EXPORT_FORMATS, export_response
+from .export import EXPORT_FORMATS, export_response, print_response
 from .forms import (
     ImportMarkdownForm,
     ReopenForm,
@@ -549,6 +549,11 @@ def retrospective_export(request, pk, fmt):
     if fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
     return export_response(retrospective_detail_or_404(user=request.user, pk=pk), fmt)
+
+
+@login_required
+def retrospective_print(request, pk):
+    return print_response(retrospective_detail_or_404(user=request.user, pk=pk))
 
 
 @login_required
