@@ -780,37 +780,81 @@ def section_fill_timeline(request, pk, key):
 
 @login_required
 def organization_checks(request):
+    """Settings › Write-up checks: a form for the common settings (each rule's level, the people, roles and allow word
+    lists) and the whole configuration as YAML; saving either rewrites the one stored configuration, so both show
+    the same settings."""
     import yaml
 
     from retrospector.accounts.services import organization_checks_config_set
-    from retrospector.checks import RULES
+    from retrospector.checks import ConfigError
+    from retrospector.checks.config import Config, rule_levels, with_rule_levels
+
+    from .forms import ChecksSettingsForm
 
     if not request.user.is_org_admin:
         raise PermissionDenied("Only organization admins can tune the write-up checks for everyone.")
     organization = request.user.organization
+    stored = organization.checks_config or {}
+    try:
+        levels, words, broken = rule_levels(stored), Config.from_dict(stored).words, None
+    except ConfigError as exc:  # stored before a rule was renamed or removed: the form starts from the defaults
+        levels, words, broken = rule_levels({}), {}, f"The stored settings no longer work ({exc}); fix them below."
+    action = request.POST.get("action") if request.method == "POST" else None
+    form = ChecksSettingsForm(request.POST if action == "form" else None, levels=levels, words=words)
     text = (
         request.POST.get("checks_config", "")
-        if request.method == "POST"
-        else (yaml.safe_dump(organization.checks_config, sort_keys=False) if organization.checks_config else "")
+        if action == "yaml"
+        else (yaml.safe_dump(stored, sort_keys=False, allow_unicode=True) if stored else "")
     )
-    error = None
-    if request.method == "POST":
+    yaml_error = None
+    status = 200
+    if action == "form" and form.is_valid():
+        try:
+            data = with_rule_levels({} if broken else stored, levels=form.levels(), words=form.words())
+            organization_checks_config_set(
+                organization=organization,
+                text=yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                by=request.user,
+            )
+        except (ConfigError, ValidationError) as exc:
+            form.add_error(None, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+            status = 422
+        else:
+            messages.success(request, "Write-up checks settings saved for the whole organization.")
+            return redirect("organization_checks")
+    elif action == "form":
+        status = 422
+    elif action == "yaml":
         try:
             organization_checks_config_set(organization=organization, text=text, by=request.user)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            yaml_error = " ".join(exc.messages)
+            status = 422
         else:
             messages.success(request, "Write-up checks settings saved for the whole organization.")
             return redirect("organization_checks")
     return render(
         request,
         "writeups/checks_settings.html",
-        {"text": text, "error": error, "rules": RULES.values(), "editable": True},
+        {"form": form, "text": text, "yaml_error": yaml_error, "broken": broken},
+        status=status,
     )
 
 
 @login_required
 def checks_rules(request):
-    from retrospector.checks import RULES
+    """The rules of the write-up checks, with examples, for everyone; each says what it does in the reader's
+    organization when its settings change it."""
+    from retrospector.checks import RULES, ConfigError
+    from retrospector.checks.config import rule_levels
 
-    return render(request, "writeups/checks_settings.html", {"rules": RULES.values(), "editable": False})
+    try:
+        organization = request.user.organization
+        levels = rule_levels((organization.checks_config if organization else None) or {})
+    except ConfigError:
+        levels = rule_levels({})
+    rules = [
+        (rule, levels[rule.id], levels[rule.id] != (rule.severity if rule.enabled_by_default else "off"))
+        for rule in RULES.values()
+    ]
+    return render(request, "writeups/checks_rules.html", {"rules": rules})
