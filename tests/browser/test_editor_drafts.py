@@ -276,3 +276,28 @@ def test_an_imported_writeup_says_what_matched(new_context, people, retro, shot)
     expect(card).to_contain_text("Imported from Markdown")
     expect(card).to_contain_text("stampede.md")
     shot(page, "after-imported")
+
+
+def test_a_done_and_an_imported_writeup_fit_a_phone(new_context, people, retro, shot):
+    from retrospector.writeups.services import retrospective_import_markdown, retrospective_transition
+
+    for section in retro.sections.filter(required=True):
+        _save(retro, section.key, f"Written: {section.title}.", people["alice"])
+    for state in ("in_review", "approved", "done"):
+        retrospective_transition(retrospective=retro, to_state=state, by=people["alice"])
+    imported = retrospective_import_markdown(
+        incident=retro.incident,
+        text="## Summary\n\nCheckout failed.\n\n## A rather long heading that the template does not have\n\nText.\n",
+        by=people["alice"],
+        source="a-write-up-with-a-long-file-name-from-somewhere-else.md",
+    )
+    page = new_context(people["alice"], viewport={"width": 375, "height": 812}).new_page()
+    for name, url in (
+        ("done", f"/retrospectives/{retro.pk}/"),
+        ("imported", f"/retrospectives/{imported.pk}/"),
+        ("print", f"/retrospectives/{retro.pk}/print"),
+    ):
+        page.goto(url)
+        shot(page, f"after-phone-{name}")
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 376, f"{url} is {width}px wide on a 375px screen"
