@@ -799,7 +799,9 @@ def organization_checks(request):
         levels, words, broken = rule_levels(stored), Config.from_dict(stored).words, None
     except ConfigError as exc:  # stored before a rule was renamed or removed: the form starts from the defaults
         levels, words, broken = rule_levels({}), {}, f"The stored settings no longer work ({exc}); fix them below."
-    action = request.POST.get("action") if request.method == "POST" else None
+    action = None
+    if request.method == "POST":  # the YAML form alone, as the page had it before the form, sends no action
+        action = request.POST.get("action") or ("yaml" if "checks_config" in request.POST else "form")
     form = ChecksSettingsForm(request.POST if action == "form" else None, levels=levels, words=words)
     text = (
         request.POST.get("checks_config", "")
