@@ -67,6 +67,7 @@ PAGES = [
     ),
     ("export md", "get", "/retrospectives/{r}/export.md", None, READ),
     ("export html", "get", "/retrospectives/{r}/export.html", None, READ),
+    ("print view", "get", "/retrospectives/{r}/print", None, READ),
     ("export json", "get", "/retrospectives/{r}/export.json", None, READ),
     ("timeline", "get", "/incidents/{i}/timeline/", None, READ),
     ("timeline event add", "post", "/incidents/{i}/timeline/events", EVENT_FORM, WRITE),

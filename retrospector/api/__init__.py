@@ -16,7 +16,13 @@ from retrospector.accounts.services import (
     auth_throttle_wait,
     token_authenticate,
 )
-from retrospector.core.errors import BUSY_MESSAGE, BUSY_RETRY_AFTER_SECONDS, ConflictError, is_lock_contention
+from retrospector.core.errors import (
+    BUSY_MESSAGE,
+    BUSY_RETRY_AFTER_SECONDS,
+    ConflictError,
+    ReadOnlyError,
+    is_lock_contention,
+)
 from retrospector.core.http import client_address, wait_in_words
 from retrospector.core.untrusted import LONE_SURROGATE, LONE_SURROGATE_MESSAGE, REPLACEMENT, lone_surrogate_path
 from retrospector.timeline.imports import size_text
@@ -172,9 +178,7 @@ def on_unauthenticated(request, exc):
     return response
 
 
-@api.exception_handler(ConflictError)
-def on_conflict(request, exc: ConflictError):
-    current = exc.current
+def _current(current) -> dict:
     payload = {"version": current.version}
     if hasattr(current, "body"):
         payload.update(
@@ -183,7 +187,19 @@ def on_conflict(request, exc: ConflictError):
             updated_by=current.updated_by.username if current.updated_by else None,
             updated_at=current.updated_at.isoformat(),
         )
-    return _error(request, 409, str(exc), "base_version", current=payload)
+    return payload
+
+
+@api.exception_handler(ConflictError)
+def on_conflict(request, exc: ConflictError):
+    return _error(request, 409, str(exc), "base_version", current=_current(exc.current))
+
+
+@api.exception_handler(ReadOnlyError)
+def on_read_only(request, exc: ReadOnlyError):
+    # A done retrospective: 409 on its state, with the section as it is when a save was refused (nothing is lost).
+    extra = {"current": _current(exc.current)} if exc.current is not None else {}
+    return _error(request, 409, str(exc), "state", **extra)
 
 
 @api.exception_handler(OperationalError)

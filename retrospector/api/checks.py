@@ -17,7 +17,7 @@ from retrospector.writeups.selectors import retrospective_detail_or_404, templat
 from retrospector.writeups.services import finding_ignore, finding_unignore
 
 from .choices import choices_literal
-from .contract import InSchema, responses
+from .contract import ErrorOut, InSchema, responses
 from .types import Id
 
 router = Router(tags=["checks"])
@@ -201,11 +201,12 @@ def _ignore_out(ignore) -> dict:
 
 @router.post(
     "/retrospectives/{retrospective_id}/checks/ignores",
-    response=responses(201, IgnoreRecordOut, errors=(400, 413, 403, 404, 422)),
+    response=responses(201, IgnoreRecordOut, errors=(400, 413, 403, 404, 409, 422), overrides={409: ErrorOut}),
     summary='Ignore a finding here ("ignore here")',
     description="The rule's findings on this passage in this section stop counting, recorded with who, why and when; "
     "everyone who can read the retrospective sees it. Editors only (403 for readers). Ignoring what is already "
-    "ignored returns the standing ignore. An unknown section, or a blank reason, is a 422 naming the field.",
+    "ignored returns the standing ignore. An unknown section, or a blank reason, is a 422 naming the field; a done "
+    "retrospective is read-only (409 on `state`) until it is reopened.",
 )
 def ignore_finding(request, retrospective_id: Id, payload: IgnoreIn):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
@@ -222,10 +223,11 @@ def ignore_finding(request, retrospective_id: Id, payload: IgnoreIn):
 
 @router.delete(
     "/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
-    response=responses(200, IgnoreRecordOut, errors=(403, 404, 422)),
+    response=responses(200, IgnoreRecordOut, errors=(403, 404, 409, 422), overrides={409: ErrorOut}),
     summary="Take an ignore back",
     description="The finding counts again. The ignore stays on record with who took it back and when (taking back "
-    "twice changes nothing). Editors only (403 for readers).",
+    "twice changes nothing). Editors only (403 for readers); a done retrospective is read-only (409 on `state`) until "
+    "it is reopened.",
 )
 def unignore_finding(request, retrospective_id: Id, ignore_id: Id):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)

@@ -45,8 +45,9 @@ class ErrorOut(Schema):
 
 
 class ConflictOut(ErrorOut):
-    """409: the `base_version` sent is stale; `current` is what was saved since (its version, and for a section its
-    text, author and time), to merge and send again."""
+    """409: the `base_version` sent is stale (`field` is "base_version"; `current` is what was saved since: its
+    version, and for a section its text, author and time, to merge and send again), or what it would change is
+    read-only, such as a done retrospective (`field` is "state"; `current` is the record as it is)."""
 
     current: dict[str, Any] = Field(..., description="The current version (and, for a section, its text).")
 

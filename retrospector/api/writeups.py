@@ -32,8 +32,9 @@ TRANSITIONS_RULE = (
     + "; ".join(f"{state} to {' or '.join(sorted(targets))}" for state, targets in TRANSITIONS.items())
     + (
         " (a move to the current state, or any other, is a 422 on `state`). Approving or finishing needs every "
-        "required section filled (422 naming them otherwise). 403 when you may read the retrospective but not change "
-        "it."
+        "required section filled (422 naming them otherwise). A done retrospective is read-only until it is reopened "
+        "(moved to in_review), which needs a `note` saying why (422 on `note` without one). 403 when you may read the "
+        "retrospective but not change it."
     )
 )
 # Text a Markdown importer reads as empty: nothing but line breaks (as str.splitlines() counts them).
@@ -84,6 +85,11 @@ class RetrospectiveOut(Schema):
     due_at: date | None
     template: str
     template_version: int
+    imported_from: str | None = Field(
+        ...,
+        description="The Markdown file it was imported from (its sections may differ from the template's: those "
+        "the template does not have are kept as extra sections); null when it was started in the app.",
+    )
     created_at: datetime
     updated_at: datetime
     done_at: datetime | None
@@ -114,7 +120,11 @@ class SectionIn(InSchema):
 
 class TransitionIn(InSchema):
     state: RetrospectiveState = Field(..., description=TRANSITIONS_RULE)
-    note: str = Field("", max_length=2000)
+    note: str = Field(
+        "",
+        max_length=2000,
+        description="Why, kept in the state history with who and when; required to reopen a done retrospective.",
+    )
 
 
 class MarkdownImportIn(InSchema):
@@ -158,6 +168,7 @@ def retrospective_out(retrospective: Retrospective) -> dict:
         "due_at": retrospective.due_at,
         "template": version.template.key,
         "template_version": version.number,
+        "imported_from": retrospective.imported_from or None,
         "created_at": retrospective.created_at,
         "updated_at": retrospective.updated_at,
         "done_at": retrospective.done_at,
@@ -307,8 +318,10 @@ def read_section(request, retrospective_id: Id, key: SectionKey):
 @router.put(
     "/retrospectives/{retrospective_id}/sections/{key}",
     response=responses(200, SectionOut, errors=(400, 413, 403, 404, 409, 422)),
-    summary="Save a section (409 when base_version is stale)",
-    description="403 when you may read the retrospective but not change it.",
+    summary="Save a section (409 when base_version is stale or the retrospective is done)",
+    description="403 when you may read the retrospective but not change it. 409 on `base_version` when someone saved "
+    "it since the version you edited, and on `state` when the retrospective is done (read-only until it is "
+    "reopened); either way `current` holds the section as it is.",
 )
 def save_section(request, retrospective_id: Id, key: SectionKey, payload: SectionIn):
     _, section = _section(request, retrospective_id, key)

@@ -159,3 +159,60 @@ def parse_directive(text: str) -> list[tuple[str, list[str]]]:
         ids = [part.strip() for part in re.split(r"[,\s]+", match.group(2)) if part.strip()]
         result.append((match.group(1), ids))
     return result
+
+
+# --- The common settings as a form shows them -------------------------------------------------------
+
+OFF = "off"
+FORM_WORD_LISTS = ("people", "roles", "allow")  # the word lists a settings form edits; the others stay in the YAML
+
+
+def rule_levels(data: dict | None) -> dict[str, str]:
+    """What each rule does under the configuration `data` over the defaults: its severity, or "off"."""
+    config = Config.from_dict(data)
+    return {
+        rule_id: config.severity_for(rule_id, rule.severity) if config.is_enabled(rule_id) else OFF
+        for rule_id, rule in RULES.items()
+    }
+
+
+def with_rule_levels(data: dict | None, *, levels: dict[str, str], words: dict[str, list[str]]) -> dict:
+    """`data` rewritten so that each rule in `levels` runs at that severity (or is "off"), and with the word lists in
+    `words` replaced; its other settings (the other word lists) are kept. Only what differs from the defaults is
+    written, so a rule left at its default follows the defaults when they change."""
+    data = dict(data or {})
+    current = Config.from_dict(data)
+    wanted = rule_levels(data)
+    for rule_id, level in levels.items():
+        if rule_id not in RULES:
+            raise ConfigError(f"unknown rule {rule_id!r}")
+        if level != OFF and level not in SEVERITIES:
+            raise ConfigError(f"{rule_id}: {level!r} is not one of error, warning, info, off")
+        wanted[rule_id] = level
+    disable, enable, severity = [], [], {}
+    for rule_id, rule in RULES.items():
+        level = wanted[rule_id]
+        if level == OFF:
+            if rule.enabled_by_default:
+                disable.append(rule_id)
+            continue
+        if not rule.enabled_by_default:
+            enable.append(rule_id)
+        if level != rule.severity:
+            severity[rule_id] = level
+    all_words = {name: list(values) for name, values in current.words.items()}
+    for name, values in words.items():
+        if name not in WORD_LISTS:
+            raise ConfigError(f"words: unknown list {name!r} (known: {', '.join(WORD_LISTS)})")
+        all_words[name] = [v.strip() for v in values if v.strip()]
+    result: dict = {}
+    for key, value in (
+        ("disable", disable),
+        ("enable", enable),
+        ("severity", severity),
+        ("words", {name: values for name, values in all_words.items() if values}),
+    ):
+        if value:
+            result[key] = value
+    Config.from_dict(result)  # validated like any configuration
+    return result

@@ -11,6 +11,15 @@ class ConflictError(Exception):
         self.current = current
 
 
+class ReadOnlyError(Exception):
+    """A write refused because the record is closed to changes (a done retrospective): the message says why and how
+    to open it again. `current`, when given, is the record as it is (a section's text: a client loses nothing)."""
+
+    def __init__(self, message: str, *, current=None):
+        super().__init__(message)
+        self.current = current
+
+
 # How long a client is asked to wait (the Retry-After header) when the database was too busy to answer.
 BUSY_RETRY_AFTER_SECONDS = 2
 BUSY_MESSAGE = "The database is busy right now; nothing was changed by this request. Try again in a few seconds."

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Case, F, Q, QuerySet, TextField, When
 from django.db.models.functions import Cast, Left
 
-from retrospector.core.untrusted import http_url, utc_in_range
+from retrospector.core.untrusted import utc_in_range
 from retrospector.incidents.models import MOMENTS, Incident
 from retrospector.timeline.models import TimelineEvent
 
@@ -339,21 +339,3 @@ def _format_offset(minutes: int) -> str:
     sign = "+" if minutes >= 0 else "-"
     hours, mins = divmod(abs(minutes), 60)
     return f"UTC{sign}{hours:02d}:{mins:02d}"
-
-
-def key_events_markdown(incident: Incident, zone) -> str:
-    """The curated key events as a Markdown table, for a retrospective's timeline section."""
-    events = timeline_events(incident=incident, key_only=True).only(
-        "occurred_at", "actor", "text", "source_url", "source_type", "source_ref"
-    )
-    header = f"| Time ({zone.key}) | Event | Source |\n|---|---|---|"
-    rows = []
-    for event in events:
-        local = event.occurred_at.astimezone(zone)
-        text = " ".join(event.text.split()).replace("|", "\\|")
-        if event.actor:
-            text = f"{event.actor.replace('|', '/')}: {text}"
-        url = http_url(event.source_url)
-        source = f"[{event.source_type}]({url})" if url else (event.source_ref.replace("|", "/") or "—")
-        rows.append(f"| {local:%Y-%m-%d %H:%M:%S} | {text[:500]} | {source} |")
-    return "\n".join([header, *rows])

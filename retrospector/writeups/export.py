@@ -136,8 +136,38 @@ def _fmt(value, tz) -> str:
     return timezone.localtime(value, tz).strftime("%Y-%m-%d %H:%M %Z") if value else "—"
 
 
-def export_html(retrospective: Retrospective, *, tz=None) -> str:
-    """A standalone page (inline CSS, no scripts) that prints to a clean PDF."""
+PRINT_TOOLBAR_CSS = """
+.print-toolbar{display:flex;flex-wrap:wrap;gap:.5rem 1rem;align-items:center;margin:0 0 1.5rem;padding:.6rem .8rem;\
+background:#f1f3f7;border:1px solid #d7dce5;border-radius:8px;font-size:.92rem}
+.print-toolbar button{font:inherit;padding:.35rem .9rem;border-radius:6px;border:1px solid #2b59c3;background:#2b59c3;\
+color:#fff;cursor:pointer}.print-toolbar a{color:#2b59c3}.print-toolbar .hint{color:#4a5468}
+@media print{.print-toolbar{display:none}}
+"""
+
+
+def _print_toolbar(retrospective: Retrospective) -> str:
+    """What the print view shows above the write-up on screen only: a Print button (print.js shows it: the page works
+    without scripts too), the way back, and the download."""
+    from django.templatetags.static import static
+    from django.urls import reverse
+
+    back = reverse("retrospective_detail", args=[retrospective.pk])
+    download = reverse("retrospective_export", args=[retrospective.pk, "html"])
+    return (
+        '<nav class="print-toolbar" aria-label="Print view">'
+        '<button type="button" data-print hidden>Print or save as PDF</button>'
+        '<span class="hint" data-print-hint>Print it, or save it as a PDF, with your browser\'s Print command '
+        "(Ctrl+P, or ⌘P on a Mac).</span>"
+        f'<a href="{html.escape(back)}">Back to the retrospective</a>'
+        f'<a href="{html.escape(download)}" download>Download as an HTML file</a>'
+        "</nav>"
+        f'<script src="{html.escape(static("app/print.js"))}" defer></script>'
+    )
+
+
+def export_html(retrospective: Retrospective, *, tz=None, print_view: bool = False) -> str:
+    """A standalone page (inline CSS, no scripts) that prints to a clean PDF. The print view, which opens in the
+    browser, has a toolbar above it on screen (and one script, for its Print button)."""
     tz = tz or timezone.get_current_timezone()
     incident = retrospective.incident
     e = html.escape
@@ -155,7 +185,8 @@ def export_html(retrospective: Retrospective, *, tz=None) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{e(retrospective.title)}</title>",
-        f"<style>{PRINT_CSS}</style></head><body>",
+        f"<style>{PRINT_CSS}{PRINT_TOOLBAR_CSS if print_view else ''}</style></head><body>",
+        _print_toolbar(retrospective) if print_view else "",
         f"<h1>{e(retrospective.title)}</h1>",
         '<dl class="meta">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in meta) + "</dl>",
     ]
@@ -177,7 +208,24 @@ def export_response(retrospective: Retrospective, fmt: str) -> HttpResponse:
     filename = f"retrospective-{retrospective.pk}-{slugify(retrospective.title)[:60] or 'export'}.{ext}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     if fmt == "html":
-        # The standalone export carries its own print stylesheet.
-        hosts = "".join(f" https://{host}" for host in retrospective.incident.organization.image_hosts)
-        response["Content-Security-Policy"] = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:{hosts}"
+        response["Content-Security-Policy"] = _standalone_csp(retrospective)
+    return response
+
+
+def _standalone_csp(retrospective: Retrospective, *, script: bool = False) -> str:
+    # The standalone page carries its own print stylesheet; the print view also loads print.js from this site.
+    hosts = "".join(f" https://{host}" for host in retrospective.incident.organization.image_hosts)
+    policy = f"default-src 'none'; style-src 'unsafe-inline'; img-src data:{hosts}"
+    if script:
+        policy += "; script-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    return policy
+
+
+def print_response(retrospective: Retrospective) -> HttpResponse:
+    """The write-up as a page that opens in the browser, ready to print (the same page as the HTML export, with a
+    toolbar on screen); the export stays a download."""
+    response = HttpResponse(export_html(retrospective, print_view=True), content_type="text/html; charset=utf-8")
+    filename = f"retrospective-{retrospective.pk}-{slugify(retrospective.title)[:60] or 'export'}.html"
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Content-Security-Policy"] = _standalone_csp(retrospective, script=True)
     return response

@@ -34,6 +34,17 @@ class TransitionForm(forms.Form):
     note = forms.CharField(required=False, max_length=2000)
 
 
+class ReopenForm(forms.Form):
+    """Reopening a done retrospective: the reason is recorded in its state history, with who and when."""
+
+    note = forms.CharField(
+        label="Why reopen it?",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Everyone who reads the retrospective sees your reason in its state history.",
+    )
+
+
 class ImportMarkdownForm(forms.Form):
     file = forms.FileField(
         help_text="A Markdown file exported from Retrospector, or any write-up with '## ' section headings."
@@ -104,3 +115,59 @@ class AssignForm(forms.Form):
         people = people_in_organization(user)
         self.fields["owner"].queryset = people
         self.fields["shadow"].queryset = people
+
+
+LEVEL_LABELS = {"error": "Error", "warning": "Warning", "info": "Note", "off": "Off"}
+WORD_LIST_HELP = {
+    "people": "Names the checks should count as people (they know common given names and your organization's users).",
+    "roles": "Words for roles or groups of people, such as “on-call lead” or “the DBA team”.",
+    "allow": "Phrases never reported, such as “error budget”.",
+}
+
+
+class ChecksSettingsForm(forms.Form):
+    """The organization's common check settings: each rule's level (its severity, or off) and the word lists people
+    tune most. The rest of the settings (the other word lists) stay as they are in the YAML."""
+
+    def __init__(self, *args, levels: dict[str, str], words: dict[str, list[str]], **kwargs):
+        from retrospector.checks import RULES
+        from retrospector.checks.config import FORM_WORD_LISTS
+
+        super().__init__(*args, **kwargs)
+        self.rules = list(RULES.values())
+        for rule in self.rules:
+            default = rule.severity if rule.enabled_by_default else "off"
+            self.fields[f"level-{rule.id}"] = forms.ChoiceField(
+                label=rule.title,
+                choices=[
+                    (level, f"{label} (default)" if level == default else label)
+                    for level, label in LEVEL_LABELS.items()
+                ],
+                initial=levels[rule.id],
+            )
+        for name in FORM_WORD_LISTS:
+            self.fields[f"words-{name}"] = forms.CharField(
+                label=name.capitalize(),
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 4}),
+                help_text=WORD_LIST_HELP[name] + " One a line.",
+                initial="\n".join(words.get(name, [])),
+            )
+
+    def level_rows(self):
+        """(rule, its bound field) for the rules' table."""
+        return [(rule, self[f"level-{rule.id}"]) for rule in self.rules]
+
+    def word_fields(self):
+        return [field for field in self if field.name.startswith("words-")]
+
+    def levels(self) -> dict[str, str]:
+        return {rule.id: self.cleaned_data[f"level-{rule.id}"] for rule in self.rules}
+
+    def words(self) -> dict[str, list[str]]:
+        return {
+            field.name.removeprefix("words-"): [
+                line.strip() for line in self.cleaned_data[field.name].splitlines() if line.strip()
+            ]
+            for field in self.word_fields()
+        }

@@ -111,6 +111,12 @@ class Retrospective(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     done_at = models.DateTimeField(null=True, blank=True)
+    imported_from = SingleLineField(
+        max_length=200,
+        blank=True,
+        help_text="The Markdown file it was imported from; empty when it was started in the app. An import keeps the "
+        "file's sections: some match the template's, the others are kept as extra sections.",
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]

@@ -1,5 +1,7 @@
 """Reads of templates and retrospectives; visibility always follows the incident's."""
 
+from dataclasses import dataclass
+
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from retrospector.accounts.models import User
@@ -91,4 +93,25 @@ def done_writeups(*, user: User) -> QuerySet[Retrospective]:
         .filter(state=Retrospective.State.DONE)
         .select_related("incident", "incident__team", "incident__severity", "owner", "template_version__template")
         .order_by("-done_at", "-id")
+    )
+
+
+@dataclass(frozen=True)
+class TemplateMatch:
+    """How an imported write-up's sections compare with the template it was filed under."""
+
+    matched: list[Section]  # sections of the template that the file has
+    extra: list[Section]  # sections of the file that the template does not have: kept as they were
+    missing: list[str]  # titles of the template's sections that the file does not have
+
+
+def template_match(retrospective: Retrospective, sections: list[Section] | None = None) -> TemplateMatch:
+    sections = sections if sections is not None else list(retrospective.sections.all())
+    specs = retrospective.template_version.sections
+    template_keys = {spec["key"] for spec in specs}
+    present = {section.key for section in sections}
+    return TemplateMatch(
+        matched=[s for s in sections if s.key in template_keys],
+        extra=[s for s in sections if s.key not in template_keys],
+        missing=[spec["title"] for spec in specs if spec["key"] not in present],
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -9,12 +11,15 @@ from django.utils import timezone
 from retrospector.accounts.models import Role, Team, User
 from retrospector.accounts.selectors import has_team_role
 from retrospector.checks import RULES
-from retrospector.core.errors import ConflictError
+from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.markdown import markdown_size_error, render_markdown
+from retrospector.core.markdown_writing import escape_inline, markdown_link, table_cell
 from retrospector.core.template_definitions import TemplateDefinition, builtin_definitions
 from retrospector.core.text import single_line
+from retrospector.core.untrusted import http_url
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
+from retrospector.timeline.selectors import timeline_events
 
 from .models import (
     FindingIgnore,
@@ -45,6 +50,20 @@ TRANSITION_LABELS = {
     (State.APPROVED, State.DONE): "Mark done and publish",
     (State.DONE, State.IN_REVIEW): "Reopen",
 }
+# A done retrospective is the published record: nothing in it changes until someone reopens it, saying why.
+REOPEN_REASON_REQUIRED = "Say why it is reopened: everyone who reads the retrospective sees the reason."
+
+
+def done_read_only_message(retrospective: Retrospective) -> str:
+    return (
+        f"“{retrospective.title}” is done, so it is read-only. "
+        "Reopen it (saying why) to change it; reopening sends it back to review."
+    )
+
+
+def _refuse_if_done(retrospective: Retrospective, *, current=None) -> None:
+    if retrospective.state == State.DONE:
+        raise ReadOnlyError(done_read_only_message(retrospective), current=current)
 
 
 # --- Templates --------------------------------------------------------------------------
@@ -253,6 +272,7 @@ def section_save(*, section: Section, body: str, base_version: int, by: User, no
     current = Section.objects.select_for_update().select_related("retrospective__incident").get(pk=section.pk)
     if not can_edit_retrospective(by, current.retrospective):
         raise PermissionDenied("You can read this retrospective but not change it.")
+    _refuse_if_done(current.retrospective, current=current)
     if current.version != base_version:
         raise ConflictError(
             f"“{current.title}” was saved by someone else after you started editing "
@@ -280,6 +300,55 @@ def section_restore(*, section: Section, version: int, base_version: int, by: Us
     )
 
 
+# A cell of the key events' table holds at most this much of an event's text (cut at a word, with an ellipsis): the
+# table is a summary, the full text stays in the timeline the source column links to.
+KEY_EVENT_TEXT_LIMIT = 400
+NO_KEY_EVENTS = (
+    "The incident's timeline has no key events yet: mark the events that matter as key on the timeline first. "
+    "Nothing was replaced."
+)
+
+
+def key_events_table(events, zone) -> str:
+    """The key events as a Markdown table in `zone`, named the IANA way in the header ("Time (Europe/Paris)", which the
+    timeline checks read as the timeline's zone). Each event's text reads as it was written: Markdown in it escaped,
+    code kept as code on one line, long text cut at a word with an ellipsis (core.markdown_writing.table_cell)."""
+    rows = [f"| Time ({zone.key}) | Event | Source |", "|---|---|---|"]
+    for event in events:
+        local = event.occurred_at.astimezone(zone)
+        text = table_cell(event.text, limit=KEY_EVENT_TEXT_LIMIT)
+        if event.actor:
+            text = f"{escape_inline(event.actor)}: {text}"
+        if http_url(event.source_url):
+            source = markdown_link(event.source_type, event.source_url)
+        else:
+            source = table_cell(event.source_ref, limit=120) or "—"
+        rows.append(f"| {local:%Y-%m-%d %H:%M:%S} | {text} | {source} |")
+    return "\n".join(rows)
+
+
+def section_fill_from_key_events(*, section: Section, base_version: int, by: User, zone) -> Section:
+    """Replace a section with the table of its incident's key events (the previous text stays in its history)."""
+    retrospective = section.retrospective
+    if not can_edit_retrospective(by, retrospective):
+        raise PermissionDenied("You can read this retrospective but not change it.")
+    _refuse_if_done(retrospective)
+    events = list(
+        timeline_events(incident=retrospective.incident, key_only=True).only(
+            "occurred_at", "actor", "text", "source_url", "source_type", "source_ref"
+        )
+    )
+    if not events:
+        raise ValidationError({"section": NO_KEY_EVENTS})
+    return section_save(
+        section=section,
+        body=key_events_table(events, zone),
+        base_version=base_version,
+        by=by,
+        note="Filled from the incident's key events",
+    )
+
+
 @transaction.atomic
 def retrospective_transition(*, retrospective: Retrospective, to_state: str, by: User, note: str = "") -> Retrospective:
     current = Retrospective.objects.select_for_update().select_related("incident").get(pk=retrospective.pk)
@@ -289,6 +358,9 @@ def retrospective_transition(*, retrospective: Retrospective, to_state: str, by:
         raise ValidationError(
             {"state": f"A retrospective that is {current.get_state_display().lower()} cannot move to {to_state!r}."}
         )
+    note = (note or "").strip()
+    if current.state == State.DONE and not note:
+        raise ValidationError({"note": REOPEN_REASON_REQUIRED})
     if to_state in (State.APPROVED, State.DONE):
         empty = [s.title for s in current.sections.filter(required=True) if s.is_empty]
         if empty:
@@ -308,6 +380,7 @@ def retrospective_assign(
 ) -> Retrospective:
     if not can_edit_incident(by, retrospective.incident):
         raise PermissionDenied("Only members of the incident's team can assign the retrospective.")
+    _refuse_if_done(Retrospective.objects.select_for_update().get(pk=retrospective.pk))
     _check_and_invite_writers(retrospective.incident, owner, shadow)
     retrospective.owner = owner
     retrospective.shadow = shadow
@@ -337,6 +410,7 @@ def retrospective_import_markdown(
     if parsed.template_version and template.key == parsed.template:
         version = template.versions.filter(number=parsed.template_version).first()
     version = version or template_latest_version(template)
+    keys = _template_keys_for(parsed.sections, version.sections)
     specs = {spec["key"]: spec for spec in version.sections}
     retrospective = Retrospective.objects.create(
         incident=incident,
@@ -344,16 +418,17 @@ def retrospective_import_markdown(
         title=single_line(parsed.title)[:300] or f"Retrospective: {incident.title}"[:300],
         owner=by,
         created_by=by,
+        imported_from=single_line(source)[:200] or "document",
     )
     sections = []
-    for position, parsed_section in enumerate(parsed.sections):
+    for position, (parsed_section, key) in enumerate(zip(parsed.sections, keys, strict=True)):
         if error := markdown_size_error(parsed_section.body):
             raise ValidationError({f"sections.{parsed_section.key}": error})
-        spec = specs.get(parsed_section.key, {})
+        spec = specs.get(key, {})
         sections.append(
             Section(
                 retrospective=retrospective,
-                key=parsed_section.key,
+                key=key,
                 title=single_line(parsed_section.title)[:200] or parsed_section.key,
                 kind=spec.get("kind", "text"),
                 required=spec.get("required", False),
@@ -371,6 +446,28 @@ def retrospective_import_markdown(
     return retrospective
 
 
+def _title_words(title: str) -> str:
+    return " ".join(re.findall(r"\w+", title.casefold()))
+
+
+def _template_keys_for(parsed_sections, specs: list[dict]) -> list[str]:
+    """The key each imported section gets: its own when the template has it, else the key of the template's section
+    with the same title ("## Contributing factors:" is the postmortem's contributing-factors), when no other imported
+    section has that key; the others keep theirs and are extra sections."""
+    template_keys = {spec["key"] for spec in specs}
+    by_title = {_title_words(spec["title"]): spec["key"] for spec in specs}
+    own = {section.key for section in parsed_sections}
+    keys: list[str] = []
+    for section in parsed_sections:
+        key = section.key
+        if key not in template_keys:
+            match = by_title.get(_title_words(section.title))
+            if match is not None and match not in own and match not in keys:
+                key = match
+        keys.append(key)
+    return keys
+
+
 # --- Findings of the checks left on purpose ----------------------------------------------------
 
 IGNORE_FORBIDDEN = "Only people who can edit this retrospective can ignore its findings or take an ignore back."
@@ -384,6 +481,7 @@ def finding_ignore(
     Ignoring what is already ignored returns the standing ignore (its first reason stays)."""
     if not can_edit_retrospective(by, retrospective):
         raise PermissionDenied(IGNORE_FORBIDDEN)
+    _refuse_if_done(Retrospective.objects.select_for_update().get(pk=retrospective.pk))
     reason = single_line(reason)
     if not reason:
         raise ValidationError({"reason": "Say in a few words why this finding is fine here."})
@@ -411,6 +509,7 @@ def finding_unignore(*, ignore: FindingIgnore, by: User) -> FindingIgnore:
     current = FindingIgnore.objects.select_for_update().select_related("retrospective__incident").get(pk=ignore.pk)
     if not can_edit_retrospective(by, current.retrospective):
         raise PermissionDenied(IGNORE_FORBIDDEN)
+    _refuse_if_done(Retrospective.objects.select_for_update().get(pk=current.retrospective_id))
     if current.unignored_at is None:
         current.unignored_at = timezone.now()
         current.unignored_by = by

@@ -11,6 +11,7 @@ urlpatterns = [
     path("retrospectives/<int:pk>/assign", views.retrospective_assign_view, name="retrospective_assign"),
     path("retrospectives/<int:pk>/state", views.retrospective_transition_view, name="retrospective_transition"),
     path("retrospectives/<int:pk>/export.<str:fmt>", views.retrospective_export, name="retrospective_export"),
+    path("retrospectives/<int:pk>/print", views.retrospective_print, name="retrospective_print"),
     path("retrospectives/<int:pk>/sections/<slug:key>/", views.section_show, name="section_show"),
     path("retrospectives/<int:pk>/sections/<slug:key>/edit", views.section_edit, name="section_edit"),
     path("retrospectives/<int:pk>/sections/<slug:key>/history", views.section_history, name="section_history"),

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_POST
 
-from retrospector.core.errors import ConflictError
+from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.forms import add_service_errors
 from retrospector.core.markdown import render_markdown, restrict_images
 from retrospector.core.paging import paginate
@@ -21,9 +21,10 @@ from retrospector.core.template_definitions import (
 from retrospector.incidents.selectors import can_edit_incident, incident_editable_or_403
 
 from .checking import marked_html, retrospective_checks
-from .export import EXPORT_FORMATS, export_response
+from .export import EXPORT_FORMATS, export_response, print_response
 from .forms import (
     ImportMarkdownForm,
+    ReopenForm,
     SectionForm,
     StartRetrospectiveForm,
     TemplateImportForm,
@@ -31,13 +32,14 @@ from .forms import (
     TemplateSectionFormSet,
     TransitionForm,
 )
-from .models import Section
+from .models import Retrospective, Section
 from .selectors import (
     can_edit_retrospective,
     done_writeups,
     retrospective_detail_or_404,
     section_with_history,
     template_by_key,
+    template_match,
     templates_visible_to,
 )
 from .selectors import (
@@ -46,11 +48,13 @@ from .selectors import (
 from .services import (
     TRANSITION_LABELS,
     TRANSITIONS,
+    done_read_only_message,
     finding_ignore,
     finding_unignore,
     retrospective_import_markdown,
     retrospective_start,
     retrospective_transition,
+    section_fill_from_key_events,
     section_restore,
     section_save,
     template_save,
@@ -66,6 +70,12 @@ def _section_or_404(retrospective, key) -> Section:
 
 def _is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
+
+
+def _may_change(request, retrospective) -> bool:
+    """Whether the page offers changes: the reader may edit the retrospective, and it is not done (read-only until
+    someone reopens it)."""
+    return retrospective.state != Retrospective.State.DONE and can_edit_retrospective(request.user, retrospective)
 
 
 @login_required
@@ -106,7 +116,9 @@ def retrospective_new(request, incident_pk):
 def retrospective_detail(request, pk):
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     sections = list(retrospective.sections.all())
-    can_edit = can_edit_retrospective(request.user, retrospective)
+    may_edit = can_edit_retrospective(request.user, retrospective)
+    is_done = retrospective.state == Retrospective.State.DONE
+    can_edit = may_edit and not is_done
     checks = retrospective_checks(retrospective, sections)
     transitions = (
         [(state, TRANSITION_LABELS[(retrospective.state, state)]) for state in TRANSITIONS[retrospective.state]]
@@ -129,9 +141,13 @@ def retrospective_detail(request, pk):
             "finding_counts": checks.counts,
             "filled": sum(1 for s in sections if not s.is_empty),
             "can_edit": can_edit,
-            "can_assign": can_edit_incident(request.user, retrospective.incident),
+            "can_reopen": may_edit and is_done,
+            "reopen_form": ReopenForm(),
+            "is_done": is_done,
+            "can_assign": not is_done and can_edit_incident(request.user, retrospective.incident),
             "transitions": sorted(transitions, key=lambda t: t[1]),
             "state_changes": retrospective.state_changes.select_related("by"),
+            "template_match": template_match(retrospective, sections) if retrospective.imported_from else None,
             "in_page": True,
         },
     )
@@ -178,7 +194,7 @@ def _section_display(request, retrospective, section, *, status=200, error=None)
     sections = [section if s.pk == section.pk else s for s in retrospective.sections.all()]
     checks = retrospective_checks(retrospective, sections)
     findings = checks.for_section(section.key)
-    can_edit = can_edit_retrospective(request.user, retrospective)
+    can_edit = _may_change(request, retrospective)
     in_page = _in_page(request)
     response = render(
         request,
@@ -215,6 +231,8 @@ def section_edit(request, pk, key):
     form = SectionForm(request.POST or None, initial={"body": section.body, "base_version": section.version})
     in_page = _is_htmx(request) and (request.method == "GET" or _in_page(request))
     context = {"retrospective": retrospective, "section": section, "form": form, "in_page": in_page, "can_edit": True}
+    if retrospective.state == Retrospective.State.DONE:
+        return _read_only_response(request, retrospective, section, unsaved=request.POST.get("body"), in_page=in_page)
     if request.method == "POST" and form.is_valid():
         try:
             section = section_save(
@@ -239,6 +257,10 @@ def section_edit(request, pk, key):
                 "writeups/_conflict.html" if _is_htmx(request) else "writeups/conflict.html",
                 context,
                 status=409,
+            )
+        except ReadOnlyError:  # marked done since the editor was opened
+            return _read_only_response(
+                request, retrospective, section, unsaved=form.cleaned_data["body"], in_page=in_page
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -267,6 +289,21 @@ def section_edit(request, pk, key):
     return render(
         request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context
     )
+
+
+def _read_only_response(request, retrospective, section, *, unsaved: str | None, in_page: bool):
+    """The editor of a done retrospective: refused (409) with why and how to reopen it, and any text that was sent
+    shown back so that nothing typed is lost."""
+    retrospective.refresh_from_db(fields=["state", "done_at"])
+    context = {
+        "retrospective": retrospective,
+        "section": section,
+        "message": done_read_only_message(retrospective),
+        "unsaved": unsaved if unsaved is not None and unsaved.replace("\r\n", "\n") != section.body else None,
+        "in_page": in_page,
+    }
+    template = "writeups/_read_only.html" if _is_htmx(request) else "writeups/read_only.html"
+    return render(request, template, context, status=409)
 
 
 def retrospective_url(retrospective) -> str:
@@ -308,7 +345,7 @@ def _draft_response(request, retrospective, key: str, body: str, *, error: str |
     sections' counts and the ignored findings)."""
     checks = retrospective_checks(retrospective, replace={key: body})
     findings = checks.for_section(key)
-    can_edit = can_edit_retrospective(request.user, retrospective)
+    can_edit = _may_change(request, retrospective)
     in_page = _in_page(request)
     html = _preview_html(request, body, findings)
     context = {
@@ -377,7 +414,7 @@ def section_history(request, pk, key):
             "revisions": revisions,
             "chosen": chosen,
             "diff": diff,
-            "can_edit": can_edit_retrospective(request.user, retrospective),
+            "can_edit": _may_change(request, retrospective),
         },
     )
 
@@ -397,6 +434,9 @@ def section_restore_view(request, pk, key):
         section_restore(section=section, version=version, base_version=base_version, by=request.user)
     except ConflictError as exc:
         messages.error(request, f"{exc} Look at the latest version before restoring.")
+        return redirect("section_history", pk=pk, key=key)
+    except ReadOnlyError as exc:
+        messages.error(request, str(exc))
         return redirect("section_history", pk=pk, key=key)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -444,6 +484,9 @@ def finding_ignore_view(request, pk, key):
     except ValidationError as exc:
         error = " ".join(exc.messages)
         done = ""
+    except ReadOnlyError as exc:
+        error = str(exc)
+        done = ""
     else:
         done = f"Ignored “{ignore.rule}” in “{section.title}”: it no longer counts."
     return _after_ignore_change(request, retrospective, section, done=done, error=error)
@@ -456,13 +499,20 @@ def finding_unignore_view(request, pk, ignore_pk):
     ignore = retrospective.finding_ignores.filter(pk=ignore_pk).first()
     if ignore is None:
         raise Http404("No such ignored finding.")
-    ignore = finding_unignore(ignore=ignore, by=request.user)
+    error = None
+    try:
+        ignore = finding_unignore(ignore=ignore, by=request.user)
+    except ReadOnlyError as exc:
+        error = str(exc)
     section = next((s for s in retrospective.sections.all() if s.key == ignore.section_key), None)
     if section is None:  # the section is gone: nothing to show again but the page
-        messages.success(request, f"“{ignore.rule}” counts again.")
+        if error:
+            messages.error(request, error)
+        else:
+            messages.success(request, f"“{ignore.rule}” counts again.")
         return redirect(retrospective_url(retrospective))
     return _after_ignore_change(
-        request, retrospective, section, done=f"“{ignore.rule}” in “{section.title}” counts again.", error=None
+        request, retrospective, section, done=f"“{ignore.rule}” in “{section.title}” counts again.", error=error
     )
 
 
@@ -474,8 +524,9 @@ def retrospective_transition_view(request, pk):
     if not form.is_valid():
         messages.error(request, "Unknown state.")
         return redirect("retrospective_detail", pk=pk)
+    from_state = retrospective.state
     try:
-        retrospective_transition(
+        changed = retrospective_transition(
             retrospective=retrospective,
             to_state=form.cleaned_data["to_state"],
             by=request.user,
@@ -484,7 +535,12 @@ def retrospective_transition_view(request, pk):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, "State changed.")
+        if from_state == Retrospective.State.DONE:
+            messages.success(request, "Reopened: it is back in review and can be changed again.")
+        elif changed.state == Retrospective.State.DONE:
+            messages.success(request, "Marked done and published. It is read-only now: reopen it to change anything.")
+        else:
+            messages.success(request, f"Now {changed.get_state_display().lower()}.")
     return redirect("retrospective_detail", pk=pk)
 
 
@@ -493,6 +549,11 @@ def retrospective_export(request, pk, fmt):
     if fmt not in EXPORT_FORMATS:
         raise Http404("Unknown export format.")
     return export_response(retrospective_detail_or_404(user=request.user, pk=pk), fmt)
+
+
+@login_required
+def retrospective_print(request, pk):
+    return print_response(retrospective_detail_or_404(user=request.user, pk=pk))
 
 
 @login_required
@@ -518,9 +579,21 @@ def retrospective_import(request, incident_pk):
             except ValidationError as exc:
                 add_service_errors(form, exc)
             else:
-                messages.success(request, f"Imported {upload.name} with {retrospective.sections.count()} sections.")
+                messages.success(request, _imported_message(upload.name, retrospective))
                 return redirect("retrospective_detail", pk=retrospective.pk)
     return render(request, "writeups/import.html", {"form": form, "incident": incident})
+
+
+def _imported_message(name: str, retrospective) -> str:
+    match = template_match(retrospective)
+    version = retrospective.template_version
+    said = (
+        f"Imported {name}: {len(match.matched)} section{'' if len(match.matched) == 1 else 's'} matched "
+        f"{version.name} v{version.number}"
+    )
+    if match.extra:
+        said += f", {len(match.extra)} kept as extra section{'' if len(match.extra) == 1 else 's'}"
+    return said + "."
 
 
 @login_required
@@ -664,31 +737,38 @@ def retrospective_assign_view(request, pk):
             retrospective_assign(retrospective=retrospective, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
+        except ReadOnlyError as exc:
+            form.add_error(None, str(exc))
         else:
             messages.success(request, "Assignment saved.")
             return redirect("retrospective_detail", pk=pk)
-    return render(request, "writeups/assign.html", {"form": form, "retrospective": retrospective})
+    read_only = done_read_only_message(retrospective) if retrospective.state == Retrospective.State.DONE else None
+    return render(
+        request,
+        "writeups/assign.html",
+        {"form": form, "retrospective": retrospective, "read_only": read_only},
+        status=409 if read_only and request.method == "POST" else 200,
+    )
 
 
 @login_required
 @require_POST
 def section_fill_timeline(request, pk, key):
-    from retrospector.timeline.selectors import display_zone, key_events_markdown
+    from retrospector.timeline.selectors import display_zone
 
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     section = _section_or_404(retrospective, key)
-    incident = retrospective.incident
-    body = key_events_markdown(incident, display_zone(incident, request.user))
     try:
-        section_save(
+        section_fill_from_key_events(
             section=section,
-            body=body,
             base_version=int(request.POST.get("base_version", "0") or 0),
             by=request.user,
-            note="Filled from the incident's key events",
+            zone=display_zone(retrospective.incident, request.user),
         )
     except ConflictError as exc:
         messages.error(request, f"{exc} Nothing was replaced.")
+    except ReadOnlyError as exc:
+        messages.error(request, str(exc))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -700,37 +780,83 @@ def section_fill_timeline(request, pk, key):
 
 @login_required
 def organization_checks(request):
+    """Settings › Write-up checks: a form for the common settings (each rule's level, the people, roles and allow word
+    lists) and the whole configuration as YAML; saving either rewrites the one stored configuration, so both show
+    the same settings."""
     import yaml
 
     from retrospector.accounts.services import organization_checks_config_set
-    from retrospector.checks import RULES
+    from retrospector.checks import ConfigError
+    from retrospector.checks.config import Config, rule_levels, with_rule_levels
+
+    from .forms import ChecksSettingsForm
 
     if not request.user.is_org_admin:
         raise PermissionDenied("Only organization admins can tune the write-up checks for everyone.")
     organization = request.user.organization
+    stored = organization.checks_config or {}
+    try:
+        levels, words, broken = rule_levels(stored), Config.from_dict(stored).words, None
+    except ConfigError as exc:  # stored before a rule was renamed or removed: the form starts from the defaults
+        levels, words, broken = rule_levels({}), {}, f"The stored settings no longer work ({exc}); fix them below."
+    action = None
+    if request.method == "POST":  # the YAML form alone, as the page had it before the form, sends no action
+        action = request.POST.get("action") or ("yaml" if "checks_config" in request.POST else "form")
+    form = ChecksSettingsForm(request.POST if action == "form" else None, levels=levels, words=words)
     text = (
         request.POST.get("checks_config", "")
-        if request.method == "POST"
-        else (yaml.safe_dump(organization.checks_config, sort_keys=False) if organization.checks_config else "")
+        if action == "yaml"
+        else (yaml.safe_dump(stored, sort_keys=False, allow_unicode=True) if stored else "")
     )
-    error = None
-    if request.method == "POST":
+    yaml_error = None
+    status = 200
+    if action == "form" and form.is_valid():
+        try:
+            data = with_rule_levels({} if broken else stored, levels=form.levels(), words=form.words())
+            organization_checks_config_set(
+                organization=organization,
+                text=yaml.safe_dump(data, sort_keys=False, allow_unicode=True),
+                by=request.user,
+            )
+        except (ConfigError, ValidationError) as exc:
+            form.add_error(None, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+            status = 422
+        else:
+            messages.success(request, "Write-up checks settings saved for the whole organization.")
+            return redirect("organization_checks")
+    elif action == "form":
+        status = 422
+    elif action == "yaml":
         try:
             organization_checks_config_set(organization=organization, text=text, by=request.user)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            yaml_error = " ".join(exc.messages)
+            status = 422
         else:
             messages.success(request, "Write-up checks settings saved for the whole organization.")
             return redirect("organization_checks")
     return render(
         request,
         "writeups/checks_settings.html",
-        {"text": text, "error": error, "rules": RULES.values(), "editable": True},
+        {"form": form, "text": text, "yaml_error": yaml_error, "broken": broken},
+        status=status,
     )
 
 
 @login_required
 def checks_rules(request):
-    from retrospector.checks import RULES
+    """The rules of the write-up checks, with examples, for everyone; each says what it does in the reader's
+    organization when its settings change it."""
+    from retrospector.checks import RULES, ConfigError
+    from retrospector.checks.config import rule_levels
 
-    return render(request, "writeups/checks_settings.html", {"rules": RULES.values(), "editable": False})
+    try:
+        organization = request.user.organization
+        levels = rule_levels((organization.checks_config if organization else None) or {})
+    except ConfigError:
+        levels = rule_levels({})
+    rules = [
+        (rule, levels[rule.id], levels[rule.id] != (rule.severity if rule.enabled_by_default else "off"))
+        for rule in RULES.values()
+    ]
+    return render(request, "writeups/checks_rules.html", {"rules": rules})

@@ -71,13 +71,21 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         for name, _, operation in operations(openapi)
         if "409" in operation["responses"]
     ]
-    assert sorted(name for name, _ in conflicts) == [
+    with_current = [
+        name
+        for name, response in conflicts
+        if "current" in resolve(openapi, response["content"]["application/json"]["schema"])["properties"]
+    ]
+    assert sorted(with_current) == [
         "PATCH /api/v1/incidents/{incident_id}",
         "PATCH /api/v1/incidents/{incident_id}/events/{event_id}",
         "PUT /api/v1/retrospectives/{retrospective_id}/sections/{key}",
     ]
-    for _, response in conflicts:
-        assert "current" in resolve(openapi, response["content"]["application/json"]["schema"])["properties"]
+    # The other 409s refuse a change to a done retrospective (read-only): there is no newer version to send back.
+    assert sorted({name for name, _ in conflicts} - set(with_current)) == [
+        "DELETE /api/v1/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
+        "POST /api/v1/retrospectives/{retrospective_id}/checks/ignores",
+    ]
 
 
 def integer_schemas(openapi, schema: dict, where: str, seen=None):

@@ -90,7 +90,9 @@ def write_history(retrospective, by, revisions_per_section):
         Section.objects.filter(pk=section.pk).update(version=revisions_per_section, body=last, updated_by=by)
 
 
-@pytest.mark.parametrize("page", ["", "sections/summary/", "sections/summary/history", "export.html", "export.json"])
+@pytest.mark.parametrize(
+    "page", ["", "sections/summary/", "sections/summary/history", "export.html", "print", "export.json"]
+)
 @pytest.mark.parametrize("name", ["alice", "charlie"])
 def test_the_retrospective_page_reads_a_constant_number_of_queries(
     people, make_incident, make_retrospective, client_for, page, name

@@ -157,3 +157,23 @@ def test_a_section_quoting_the_export_format_in_code_survives_the_round_trip():
         ("summary", "Summary", "Short."),
         ("format-notes", "Format notes", quoted),
     ]
+
+
+def test_the_print_view_opens_in_the_browser_and_the_download_stays(written, client_for):
+    client = client_for("dana")
+    page = client.get(f"/retrospectives/{written.pk}/")
+    detail = page.content.decode()
+    assert f'href="/retrospectives/{written.pk}/print">Print view</a>' in detail
+    assert f'href="/retrospectives/{written.pk}/export.html" download>HTML</a>' in detail
+
+    shown = client.get(f"/retrospectives/{written.pk}/print")
+
+    assert shown.status_code == 200 and shown["Content-Type"] == "text/html; charset=utf-8"
+    assert shown["Content-Disposition"].startswith("inline;")
+    html = shown.content.decode()
+    assert "@media print" in html and ".print-toolbar{display:none}" in html
+    assert "<strong>41 minutes</strong>" in html
+    assert f'<a href="/retrospectives/{written.pk}/export.html" download>Download as an HTML file</a>' in html
+    assert "script-src 'self'" in shown["Content-Security-Policy"]
+    downloaded = client.get(f"/retrospectives/{written.pk}/export.html")
+    assert "attachment" in downloaded["Content-Disposition"] and "print-toolbar" not in downloaded.content.decode()
