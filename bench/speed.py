@@ -100,6 +100,16 @@ def add_open_retrospectives(data: dict, count: int, *, first: int = 0) -> None:
         )
 
 
+def gather_statistics() -> None:
+    """What PostgreSQL's autovacuum does soon after a bulk load: without statistics on the rows just written its
+    planner guesses, and the list's first page took 13 ms instead of 0.1 ms. (SQLite has none unless asked.)"""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
 # --- Measuring ------------------------------------------------------------------------------------------------
 
 
@@ -218,12 +228,14 @@ def run(data: dict) -> dict:
     made = 0
     for size in OPEN_RETROSPECTIVES:
         add_open_retrospectives(data, size - made, first=made)
+        gather_statistics()
         made = size
         log(f"home page with {size} open retrospectives")
         home[f"open_retrospectives_{size}"] = measure(page_client, "/")
 
     incident_id = data["incident_id"]
     build_timeline(Incident.objects.get(pk=incident_id), data["reader"], TIMELINE_EVENTS)
+    gather_statistics()
     incident_url = f"/api/v1/incidents/{incident_id}"
     with_events = {
         "events_on_the_incident": TIMELINE_EVENTS,
