@@ -42,7 +42,7 @@ from retrospector.timeline.tasks import (
 )
 
 from .choices import choices_literal
-from .contract import ErrorOut, InSchema, Omittable, responses
+from .contract import DictOut, ErrorOut, InSchema, Omittable, responses
 from .types import Id, Instant, Integer, Version
 
 router = Router(tags=["timeline"])
@@ -89,7 +89,7 @@ TEXT_RULE = "What happened, in Markdown: at least one character that is not whit
 URL_RULE = "An http(s) link to the source; its host must be a valid name or address (422 naming the field if not)."
 
 
-class EventOut(Schema):
+class EventOut(DictOut):
     id: int
     time: datetime
     original_time: str
@@ -113,7 +113,7 @@ class EventOut(Schema):
     version: int
 
 
-class EventPage(Schema):
+class EventPage(DictOut):
     results: list[EventOut]
     next_cursor: str | None
     previous_cursor: str | None = Field(None, description="Pass as `before` for the page before this one.")
