@@ -15,6 +15,7 @@ from retrospector.incidents.services import incident_create, incident_update
 from .choices import choices_literal
 from .contract import DictOut, InSchema, Omittable, responses
 from .lookups import people_from_usernames, severity_from_key, team_from_slug
+from .timeline import EVENTS_PER_PAGE, EventPage, first_event_page_out
 from .types import Id, Instant, PageNumber, PageSize, Version
 
 router = Router(tags=["incidents"])
@@ -22,6 +23,7 @@ router = Router(tags=["incidents"])
 LinkKind = choices_literal(IncidentLink.Kind)
 IncidentStatus = choices_literal(Incident.Status)
 IncidentVisibility = choices_literal(Incident.Visibility)
+IncidentInclude = choices_literal(["events"])
 # A list filter: one of the values, or empty for any.
 StatusFilter = choices_literal(["", *Incident.Status.values])
 VisibilityFilter = choices_literal(["", *Incident.Visibility.values])
@@ -65,6 +67,22 @@ class IncidentFull(IncidentOut):
     responders: list[str]
     invitees: list[str]
     links: list[dict]
+
+
+class IncidentRead(IncidentFull):
+    events: EventPage = Omittable(
+        description=f"Only with `include=events`: the first page of the incident's timeline events, as "
+        f"GET /api/v1/incidents/{{incident_id}}/events answers it without parameters ({EVENTS_PER_PAGE} events in time "
+        "order, hidden ones left out); pass its next_cursor there as `after` to read on."
+    )
+
+
+# The default of read_incident's `include`: nothing but the incident.
+INCLUDE_NOTHING = Query(
+    [],
+    description="What to answer with the incident: `events`, the first page of its timeline events, so that one "
+    "request reads both.",
+)
 
 
 class IncidentPage(DictOut):
@@ -249,10 +267,22 @@ def create_incident(request, payload: IncidentIn):
 
 
 @router.get(
-    "/incidents/{incident_id}", response=responses(200, IncidentFull, errors=(404, 422)), summary="Read an incident"
+    "/incidents/{incident_id}",
+    response=responses(200, IncidentRead, errors=(404, 422)),
+    summary="Read an incident",
+    description="With `include=events`, the first page of its timeline events too (`events`).",
+    exclude_unset=True,  # `events` only when asked for
 )
-def read_incident(request, incident_id: Id):
-    return incident_out(incident_detail_or_404(user=request.user, pk=incident_id), full=True)
+def read_incident(
+    request,
+    incident_id: Id,
+    include: list[IncidentInclude] = INCLUDE_NOTHING,
+):
+    incident = incident_detail_or_404(user=request.user, pk=incident_id)
+    data = incident_out(incident, full=True)
+    if "events" in include:
+        data["events"] = first_event_page_out(incident)
+    return data
 
 
 @router.patch(
