@@ -34,9 +34,9 @@ class UserTimeZoneMiddleware:
 
 class JsonApiGZipMiddleware(GZipMiddleware):
     """Gzips the JSON API's answers (under /api/) for clients that accept it: a page of the incident list shrinks from
-    15 KB to 2 KB. Never an HTML page: pages carry the CSRF token, and compressing a secret next to text an attacker
-    chooses lets them guess it from the sizes (BREACH). The API's JSON holds no such secret (no CSRF token, no API
-    token), and Django pads each answer with random bytes besides."""
+    14 KB to 1.3 KB in `make bench`. Never an HTML page: pages carry the CSRF token, and compressing a secret next to
+    text an attacker chooses lets them guess it from the sizes (BREACH). The API's JSON holds no such secret (no CSRF
+    token, no API token), and Django pads each answer with random bytes besides."""
 
     def process_response(self, request, response):
         if not request.path_info.startswith("/api/") or not response.get("Content-Type", "").startswith(
