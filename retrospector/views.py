@@ -6,25 +6,27 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from retrospector.incidents.selectors import incident_list
-from retrospector.writeups.models import Retrospective
-from retrospector.writeups.selectors import retrospective_list
+from retrospector.writeups.selectors import first_drafts_due, my_open_retrospectives
+
+DUE_SOON_DAYS = 7
 
 
 @login_required
 def home(request):
     user = request.user
-    open_states = [Retrospective.State.DRAFT, Retrospective.State.IN_REVIEW, Retrospective.State.APPROVED]
-    mine = (
-        retrospective_list(user=user, owner=user).filter(state__in=open_states).order_by("due_at", "-created_at")[:10]
-    )
     today = timezone.localdate()
-    due_soon = (
-        retrospective_list(user=user)
-        .filter(state__in=open_states, due_at__isnull=False, due_at__lte=today + timedelta(days=7))
-        .order_by("due_at")[:10]
+    return render(
+        request,
+        "home.html",
+        {
+            "mine": my_open_retrospectives(user=user),
+            "due_soon": first_drafts_due(user=user, by=today + timedelta(days=DUE_SOON_DAYS)),
+            # Their services are not shown here: no need to read them.
+            "recent": incident_list(user=user).prefetch_related(None)[:10],
+            "today": today,
+            "due_soon_days": DUE_SOON_DAYS,
+        },
     )
-    recent = incident_list(user=user)[:10]
-    return render(request, "home.html", {"mine": mine, "due_soon": due_soon, "recent": recent, "today": today})
 
 
 def healthz(request):

@@ -27,6 +27,8 @@ from retrospector.core.http import client_address, wait_in_words
 from retrospector.core.untrusted import LONE_SURROGATE, LONE_SURROGATE_MESSAGE, REPLACEMENT, lone_surrogate_path
 from retrospector.timeline.imports import size_text
 
+from .rendering import OrjsonRenderer
+
 
 class BearerToken(HttpBearer):
     openapi_scheme = "bearer"
@@ -94,6 +96,7 @@ api = NinjaAPI(
     docs_url="/docs",
     openapi_url="/openapi.json",
     parser=BodyParser(),
+    renderer=OrjsonRenderer(),
 )
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 # Any authenticated operation can answer these, whatever it does.
 ALWAYS = (401, 429, 503)
@@ -29,6 +29,12 @@ class InSchema(Schema):
     integer (times and dates, which JSON writes as text, are read from text: types.Instant, types.Day)."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class DictOut(BaseModel):
+    """An answer built as a dict (incident_out, event_out), checked by pydantic alone. ninja's Schema wraps every object
+    it checks in a getter that looks each field up in Python, so that it can read model instances: 1.5 ms for a page of
+    25 incidents, against 0.2 ms here. A dict needs none of that; the document is the same."""
 
 
 class ErrorItem(Schema):

@@ -3,14 +3,19 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import HttpUrl
 
-from retrospector.core.paging import rows_between
 from retrospector.incidents.models import Incident, IncidentLink
-from retrospector.incidents.selectors import incident_detail_or_404, incident_editable_or_403, incident_list
+from retrospector.incidents.selectors import (
+    incident_detail_or_404,
+    incident_editable_or_403,
+    incident_list,
+    incident_rows,
+)
 from retrospector.incidents.services import incident_create, incident_update
 
 from .choices import choices_literal
-from .contract import InSchema, Omittable, responses
+from .contract import DictOut, InSchema, Omittable, responses
 from .lookups import people_from_usernames, severity_from_key, team_from_slug
+from .timeline import EVENTS_PER_PAGE, EventPage, first_event_page_out
 from .types import Id, Instant, PageNumber, PageSize, Version
 
 router = Router(tags=["incidents"])
@@ -18,6 +23,7 @@ router = Router(tags=["incidents"])
 LinkKind = choices_literal(IncidentLink.Kind)
 IncidentStatus = choices_literal(Incident.Status)
 IncidentVisibility = choices_literal(Incident.Visibility)
+IncidentInclude = choices_literal(["events"])
 # A list filter: one of the values, or empty for any.
 StatusFilter = choices_literal(["", *Incident.Status.values])
 VisibilityFilter = choices_literal(["", *Incident.Visibility.values])
@@ -35,7 +41,7 @@ class LinkSchema(InSchema):
     label: str = Field("", max_length=200)
 
 
-class IncidentOut(Schema):
+class IncidentOut(DictOut):
     id: int
     title: str
     summary: str
@@ -63,7 +69,23 @@ class IncidentFull(IncidentOut):
     links: list[dict]
 
 
-class IncidentPage(Schema):
+class IncidentRead(IncidentFull):
+    events: EventPage = Omittable(
+        description=f"Only with `include=events`: the first page of the incident's timeline events, as "
+        f"GET /api/v1/incidents/{{incident_id}}/events answers it without parameters ({EVENTS_PER_PAGE} events in time "
+        "order, hidden ones left out); pass its next_cursor there as `after` to read on."
+    )
+
+
+# The default of read_incident's `include`: nothing but the incident.
+INCLUDE_NOTHING = Query(
+    [],
+    description="What to answer with the incident: `events`, the first page of its timeline events, so that one "
+    "request reads both.",
+)
+
+
+class IncidentPage(DictOut):
     count: int
     page: int
     page_size: int
@@ -131,6 +153,36 @@ def _seconds(delta):
     return int(delta.total_seconds()) if delta is not None else None
 
 
+def _seconds_since(started_at, moment):
+    return int((moment - started_at).total_seconds()) if moment is not None and started_at is not None else None
+
+
+def incident_row_out(row: dict) -> dict:
+    """incident_out for a row of incident_rows (a dict, not an instance): the same fields and values."""
+    started_at = row["started_at"]
+    return {
+        "id": row["id"],
+        "title": row["title"],
+        "summary": row["summary"],
+        "team": row["team__slug"],
+        "severity": row["severity__key"],
+        "status": row["status"],
+        "visibility": row["visibility"],
+        "services": row["services"],
+        "started_at": started_at,
+        "detected_at": row["detected_at"],
+        "acknowledged_at": row["acknowledged_at"],
+        "mitigated_at": row["mitigated_at"],
+        "resolved_at": row["resolved_at"],
+        "time_to_detect_seconds": _seconds_since(started_at, row["detected_at"]),
+        "time_to_acknowledge_seconds": _seconds_since(started_at, row["acknowledged_at"]),
+        "time_to_mitigate_seconds": _seconds_since(started_at, row["mitigated_at"]),
+        "time_to_resolve_seconds": _seconds_since(started_at, row["resolved_at"]),
+        "version": row["version"],
+        "url": f"/incidents/{row['id']}/",
+    }
+
+
 def incident_out(incident: Incident, *, full: bool = False) -> dict:
     data = {
         "id": incident.pk,
@@ -175,13 +227,13 @@ def list_incidents(request, filters: Query[IncidentFilters]):
     pages = max(1, -(-count // filters.page_size))
     page = min(filters.page, pages)
     start = (page - 1) * filters.page_size
-    rows = rows_between(incidents, start, start + filters.page_size)
+    rows = incident_rows(incidents, start, start + filters.page_size)
     return {
         "count": count,
         "page": page,
         "page_size": filters.page_size,
         "pages": pages,
-        "results": [incident_out(i) for i in rows],
+        "results": [incident_row_out(row) for row in rows],
     }
 
 
@@ -215,10 +267,22 @@ def create_incident(request, payload: IncidentIn):
 
 
 @router.get(
-    "/incidents/{incident_id}", response=responses(200, IncidentFull, errors=(404, 422)), summary="Read an incident"
+    "/incidents/{incident_id}",
+    response=responses(200, IncidentRead, errors=(404, 422)),
+    summary="Read an incident",
+    description="With `include=events`, the first page of its timeline events too (`events`).",
+    exclude_unset=True,  # `events` only when asked for
 )
-def read_incident(request, incident_id: Id):
-    return incident_out(incident_detail_or_404(user=request.user, pk=incident_id), full=True)
+def read_incident(
+    request,
+    incident_id: Id,
+    include: list[IncidentInclude] = INCLUDE_NOTHING,
+):
+    incident = incident_detail_or_404(user=request.user, pk=incident_id)
+    data = incident_out(incident, full=True)
+    if "events" in include:
+        data["events"] = first_event_page_out(incident)
+    return data
 
 
 @router.patch(

@@ -42,7 +42,7 @@ from retrospector.timeline.tasks import (
 )
 
 from .choices import choices_literal
-from .contract import ErrorOut, InSchema, Omittable, responses
+from .contract import DictOut, ErrorOut, InSchema, Omittable, responses
 from .types import Id, Instant, Integer, Version
 
 router = Router(tags=["timeline"])
@@ -89,7 +89,10 @@ TEXT_RULE = "What happened, in Markdown: at least one character that is not whit
 URL_RULE = "An http(s) link to the source; its host must be a valid name or address (422 naming the field if not)."
 
 
-class EventOut(Schema):
+EVENTS_PER_PAGE = 100  # unless `limit` says otherwise
+
+
+class EventOut(DictOut):
     id: int
     time: datetime
     original_time: str
@@ -113,7 +116,7 @@ class EventOut(Schema):
     version: int
 
 
-class EventPage(Schema):
+class EventPage(DictOut):
     results: list[EventOut]
     next_cursor: str | None
     previous_cursor: str | None = Field(None, description="Pass as `before` for the page before this one.")
@@ -169,7 +172,7 @@ class EventFilters(Schema):
         description="A previous_cursor: the page just before it. With `after` too: the events between the two.",
     )
     text: str = Field("", max_length=200, description="Only events whose text or actor contains this (any case).")
-    limit: int = Field(100, ge=1, le=500)
+    limit: int = Field(EVENTS_PER_PAGE, ge=1, le=500)
 
 
 class BulkIn(InSchema):
@@ -360,10 +363,18 @@ def list_events(request, incident_id: Id, filters: Query[EventFilters]):
         key_only=filters.key_only,
         text=filters.text.strip(),
     )
-    rows, next_cursor, previous_cursor = timeline_window(
-        events, after=filters.after, before=filters.before, limit=filters.limit
-    )
+    return event_page_out(*timeline_window(events, after=filters.after, before=filters.before, limit=filters.limit))
+
+
+def event_page_out(rows: list[TimelineEvent], next_cursor: str | None, previous_cursor: str | None) -> dict:
+    """A page of events (EventPage) from what timeline_window gives."""
     return {"results": [event_out(e) for e in rows], "next_cursor": next_cursor, "previous_cursor": previous_cursor}
+
+
+def first_event_page_out(incident) -> dict:
+    """The first page of the incident's events, as GET /incidents/{id}/events answers it without parameters
+    (EVENTS_PER_PAGE events in time order, hidden ones left out). The incident must already be permission-checked."""
+    return event_page_out(*timeline_window(timeline_events(incident=incident), limit=EVENTS_PER_PAGE))
 
 
 @router.post(

@@ -1,12 +1,15 @@
 """Every read of incidents goes through incidents_visible_to: one rule for pages, API, exports and counts."""
 
+from collections import defaultdict
+
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
 
 from retrospector.accounts.models import Role, User
 from retrospector.accounts.selectors import has_team_role, team_ids_with_role
+from retrospector.core.paging import rows_between
 from retrospector.core.shortcuts import editable_or_403, visible_or_404
 
-from .models import Incident, Service, SeverityLevel
+from .models import MOMENTS, Incident, Service, SeverityLevel
 
 # Services as a plain list, `incident.service_list`: a prefetch into `incident.services.all()` builds a queryset per
 # incident, which cost more than the rest of a list page's queries together.
@@ -60,6 +63,25 @@ def incident_list(
     if visibility:
         incidents = incidents.filter(visibility=visibility)
     return incidents.select_related("team", "severity").prefetch_related(SERVICE_LIST).order_by("-started_at", "-id")
+
+
+# An incident as a list row of the API: its columns, its team's slug and its severity's key.
+INCIDENT_ROW_FIELDS = ("id", "title", "summary", "team__slug", "severity__key", "status", "visibility", *MOMENTS)
+INCIDENT_ROW_FIELDS += ("version",)
+
+
+def incident_rows(incidents: QuerySet[Incident], start: int, stop: int) -> list[dict]:
+    """Rows start:stop of `incidents` (an incident_list) as dicts of INCIDENT_ROW_FIELDS and `services`, their names
+    in order: the same as the incidents with their SERVICE_LIST, without building the model instances, which took half
+    of the API list's time. Two queries (three on deep pages)."""
+    rows = rows_between(incidents.prefetch_related(None), start, stop, fields=INCIDENT_ROW_FIELDS)
+    services = defaultdict(list)
+    through = Incident.services.through.objects.filter(incident_id__in=[row["id"] for row in rows])
+    for incident_id, name in through.order_by("service__name").values_list("incident_id", "service__name"):
+        services[incident_id].append(name)
+    for row in rows:
+        row["services"] = services[row["id"]]
+    return rows
 
 
 INCIDENT_NOT_VISIBLE = "No such incident, or you may not see it."

@@ -92,6 +92,9 @@ class Retrospective(models.Model):
         APPROVED = "approved", "Approved"
         DONE = "done", "Done"
 
+    # Still being worked on: on the way to done.
+    OPEN_STATES = (State.DRAFT, State.IN_REVIEW, State.APPROVED)
+
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="retrospectives")
     template_version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="retrospectives")
     title = SingleLineField(max_length=300)
@@ -123,10 +126,18 @@ class Retrospective(models.Model):
         indexes = [
             models.Index(fields=["state", "-done_at"], name="retro_state_done"),
             models.Index(fields=["owner", "state"], name="retro_owner_state"),
+            # The home page's "Due soon": drafts in due order, read until ten visible ones are found.
+            models.Index(fields=["state", "due_at"], name="retro_state_due"),
         ]
 
     def __str__(self):
         return self.title
+
+    @property
+    def first_draft_due(self):
+        """When the first draft is due, while it is still to be written: None once the retrospective has left the draft
+        state (its first draft is done, and a step that is done is never overdue) or when no date was set."""
+        return self.due_at if self.state == self.State.DRAFT else None
 
 
 class StateChange(models.Model):

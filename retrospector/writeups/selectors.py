@@ -1,8 +1,9 @@
 """Reads of templates and retrospectives; visibility always follows the incident's."""
 
 from dataclasses import dataclass
+from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, When
 
 from retrospector.accounts.models import User
 from retrospector.core.shortcuts import visible_or_404
@@ -76,14 +77,37 @@ def section_with_history(*, section: Section, limit: int = 50):
     return section.revisions.select_related("created_by").order_by("-version")[:limit]
 
 
-def retrospective_list(*, user: User, state: str = "", owner: User | None = None) -> QuerySet[Retrospective]:
-    retrospectives = retrospectives_visible_to(user)
-    if state:
-        retrospectives = retrospectives.filter(state=state)
-    if owner is not None:
-        retrospectives = retrospectives.filter(Q(owner=owner) | Q(shadow=owner))
-    return retrospectives.select_related("incident", "incident__team", "incident__severity", "owner").annotate(
-        filled=Count("sections", filter=Q(sections__filled=True)), total=Count("sections")
+def my_open_retrospectives(*, user: User, limit: int = 10) -> list[Retrospective]:
+    """The open retrospectives (not done) that `user` owns or shadows and may see: first drafts still to write first,
+    the soonest due first, then the rest, newest first; each with `filled` and `total`, its sections written and in
+    all. A constant number of queries, the sections counted for the rows returned only."""
+    first_draft_due = Case(When(state=Retrospective.State.DRAFT, then=F("due_at")), default=None)
+    rows = list(
+        retrospectives_visible_to(user)
+        .filter(Q(owner=user) | Q(shadow=user), state__in=Retrospective.OPEN_STATES)
+        .order_by(first_draft_due.asc(nulls_last=True), "-created_at", "-id")[:limit]
+    )
+    counts = {
+        row["retrospective_id"]: row
+        for row in Section.objects.filter(retrospective__in=[r.pk for r in rows])
+        .values("retrospective_id")
+        .annotate(filled=Count("pk", filter=Q(filled=True)), total=Count("pk"))
+    }
+    for retrospective in rows:
+        counted = counts.get(retrospective.pk, {})
+        retrospective.filled, retrospective.total = counted.get("filled", 0), counted.get("total", 0)
+    return rows
+
+
+def first_drafts_due(*, user: User, by: date, limit: int = 10) -> QuerySet[Retrospective]:
+    """Drafts whose first draft is due on or before `by`, overdue ones included, the soonest first, that `user` may
+    see. A retrospective past the draft state has its first draft: it is never due nor overdue. The index on (state,
+    due_at) lets the database stop after `limit` rows, however many are due."""
+    return (
+        retrospectives_visible_to(user)
+        .filter(state=Retrospective.State.DRAFT, due_at__lte=by)
+        .select_related("owner")
+        .order_by("due_at", "id")[:limit]
     )
 
 

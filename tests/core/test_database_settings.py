@@ -60,6 +60,9 @@ def test_every_sqlite_configuration_gets_the_same_options_and_postgresql_a_lock_
     assert (read["SQLITE_PATH"]["NAME"], read["DATABASE_URL"]["NAME"]) == (str(by_path), str(by_url))
     assert read["DATABASE_URL"].get("OPTIONS") == read["SQLITE_PATH"].get("OPTIONS")
     assert read["DATABASE_URL"].get("OPTIONS", {}).get("transaction_mode") == "IMMEDIATE"
+    # Every configuration keeps its connections between requests (a new SQLite connection re-reads the schema).
+    assert {read[name].get("CONN_MAX_AGE") for name in configurations} == {60}
+    assert all(read[name].get("CONN_HEALTH_CHECKS") for name in configurations)
     # And the DATABASE_URL connection really runs with them.
     assert shown["connected"]["name"] == str(by_url)
     assert shown["connected"]["journal"] == "wal"

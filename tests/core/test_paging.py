@@ -56,3 +56,17 @@ def test_the_list_page_and_api_agree_on_a_deep_page(many_incidents, client_for, 
     assert api["page"] == 3 and len(api["results"]) == 10  # rows 21-30
     links = [f'/incidents/{row["id"]}/"' for row in api["results"]]
     assert [link in page for link in links] == [False] * 5 + [True] * 5
+
+
+@pytest.mark.parametrize("username", ["bob", "charlie", "oscar"])
+def test_deep_pages_of_dicts_match_a_plain_offset(many_incidents, people, monkeypatch, username):
+    from retrospector.incidents.selectors import incident_list
+
+    monkeypatch.setattr(paging, "DEFERRED_JOIN_FROM", 1)
+    incidents = incident_list(user=people[username])
+    expected = list(incidents.values("id", "title", "team__slug"))
+    for start in range(0, len(expected) + 7, 7):
+        assert (
+            paging.rows_between(incidents, start, start + 7, fields=("id", "title", "team__slug"))
+            == (expected[start : start + 7])
+        )
