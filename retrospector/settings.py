@@ -85,6 +85,8 @@ INSTALLED_APPS = [
     "retrospector.incidents",
     "retrospector.timeline",
     "retrospector.writeups",
+    "retrospector.notifications",
+    "retrospector.reviews",
     "retrospector.demo",
     "retrospector.backup",
 ]
