@@ -1,1 +1,78 @@
-"""Notifications models."""
+from django.conf import settings
+from django.db import models
+
+from retrospector.core.fields import SingleLineField
+from retrospector.writeups.models import Retrospective
+
+
+class Kind(models.TextChoices):
+    """What a notification is about; each person chooses, per kind, whether it reaches them in the app and by e-mail."""
+
+    ASSIGNED = "assigned", "You were given a retrospective to own, shadow or coach"
+    ACCOUNT_REQUESTED = "account_requested", "Your account of an incident is requested"
+    REVIEW_REQUESTED = "review_requested", "A retrospective is ready for your review"
+    MENTIONED = "mentioned", "Someone mentioned you in a comment"
+    REPLIED = "replied", "A reply in a thread you take part in"
+    THREAD_RESOLVED = "thread_resolved", "A thread you started was resolved"
+    STATE_CHANGED = "state_changed", "A retrospective you take part in changed state"
+    REMINDER = "reminder", "Daily reminder of due steps, requested accounts and unanswered mentions"
+
+
+class Notification(models.Model):
+    """One message to one person. `key` names the event it comes from, so that the same event never notifies (nor
+    mails) the same person twice, however many times and from however many workers it is announced."""
+
+    class Email(models.TextChoices):
+        PENDING = "pending", "To send"
+        SENDING = "sending", "Being sent"
+        SENT = "sent", "Sent"
+        SKIPPED = "skipped", "Not sent (the person does not want these by e-mail, or has no address)"
+        FAILED = "failed", "Failed"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    key = models.CharField(max_length=200, help_text="The event it comes from: one notification per person and key.")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    retrospective = models.ForeignKey(
+        Retrospective, null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    title = SingleLineField(max_length=300)
+    body = models.TextField(blank=True, help_text="Plain text.")
+    url = models.CharField(max_length=500, blank=True, help_text="A path inside the app, such as /retrospectives/4/.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    shown_in_app = models.BooleanField(default=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    email = models.CharField(max_length=10, choices=Email.choices, default=Email.PENDING)
+    email_claimed_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+    email_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_event")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(fields=["email", "created_at"], name="notification_email_queue"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} for {self.recipient_id}: {self.title}"
+
+
+class Preference(models.Model):
+    """A person's choice for one kind; without a row, a kind reaches them both in the app and by e-mail."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preferences"
+    )
+    kind = models.CharField(max_length=30, choices=Kind.choices)
+    in_app = models.BooleanField(default=True)
+    by_email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="notification_preference_once")]
+
+    def __str__(self):
+        return f"{self.user_id} {self.kind}: app={self.in_app} email={self.by_email}"

@@ -89,11 +89,12 @@ class Retrospective(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
         IN_REVIEW = "in_review", "In review"
+        MEETING = "meeting", "Meeting"
         APPROVED = "approved", "Approved"
         DONE = "done", "Done"
 
     # Still being worked on: on the way to done.
-    OPEN_STATES = (State.DRAFT, State.IN_REVIEW, State.APPROVED)
+    OPEN_STATES = (State.DRAFT, State.IN_REVIEW, State.MEETING, State.APPROVED)
 
     incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="retrospectives")
     template_version = models.ForeignKey(TemplateVersion, on_delete=models.PROTECT, related_name="retrospectives")
@@ -107,6 +108,14 @@ class Retrospective(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="shadowed_retrospectives",
+    )
+    reverse_shadow = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="taught_retrospectives",
+        help_text="Someone who has led retrospectives before and coaches the owner (see one, do one, teach one).",
     )
     state = models.CharField(max_length=12, choices=State.choices, default=State.DRAFT)
     due_at = models.DateField(null=True, blank=True, help_text="When the first draft is due.")

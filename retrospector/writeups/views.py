@@ -33,6 +33,7 @@ from .forms import (
     TransitionForm,
 )
 from .models import Retrospective, Section
+from .page_parts import retrospective_page_parts
 from .selectors import (
     can_edit_retrospective,
     done_writeups,
@@ -130,6 +131,9 @@ def retrospective_detail(request, pk):
         findings = checks.for_section(section.key)
         html = _section_html(request, section.body, section.html, findings)
         rows.append((section, html, findings, checks.counted_in(section.key)))
+    page_parts = retrospective_page_parts(request=request, retrospective=retrospective, sections=sections)
+    if any(part.replaces_transitions for part in page_parts):
+        transitions = []
     return render(
         request,
         "writeups/detail.html",
@@ -149,6 +153,7 @@ def retrospective_detail(request, pk):
             "state_changes": retrospective.state_changes.select_related("by"),
             "template_match": template_match(retrospective, sections) if retrospective.imported_from else None,
             "in_page": True,
+            "page_parts": page_parts,
         },
     )
 
