@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("retrospector.accounts.urls")),
     path("", include("retrospector.incidents.urls")),
     path("", include("retrospector.timeline.urls")),
+    path("", include("retrospector.notifications.urls")),
+    path("", include("retrospector.reviews.urls")),
     path("", include("retrospector.writeups.urls")),
     path("api/", api.urls),
     re_path(r"^api/", views.api_not_found),
