@@ -4,3 +4,7 @@ from django.apps import AppConfig
 class ReviewsConfig(AppConfig):
     name = "retrospector.reviews"
     label = "reviews"
+    # Run by `retrospector worker` every few minutes (core.periodic); each must be harmless to run twice.
+    periodic_jobs = [
+        ("reviews: the daily reminder", "retrospector.reviews.reminders.reminders_send"),
+    ]
