@@ -129,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "retrospector.notifications.context_processors.notifications",
             ],
             "builtins": ["retrospector.core.templatetags.retro"],
         },
