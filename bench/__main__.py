@@ -15,6 +15,8 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
   of orjson + one SQLite executemany, and the timeline page and events API with 20,000 events;
 * then the write-up checker (bench/checks.py, the "checks" key): a 5,000-line write-up, and a real `retrospector lint`
   process over 1,000 files;
+* then the daily reminder job over 10,000 open retrospectives (bench/reminders.py, the "reminders" key): its first run,
+  which writes 1,000 people's reminders, and a second one that finds them sent; seconds and SQL queries;
 * then a mixed load against a real server on SQLite and on PostgreSQL (bench/mixed_load.py, the "mixed_load" key):
   8 readers on lists and pages and 4 writers saving sections (409 on conflicts, then retrying) and importing small
   timeline files, for 60 s on each database: requests/s, p95 per kind, 5xx, 409s and lost writes.
@@ -214,6 +216,9 @@ def main() -> int:
 
         log("write-up checks: a 5,000-line write-up, and `retrospector lint` over 1,000 files")
         report["checks"] = checks_bench.run_bench()
+        from bench import reminders as reminders_bench
+
+        report["reminders"] = reminders_bench.run()  # an organization of its own, on the same database
         from bench import mixed_load
 
         report["mixed_load"] = mixed_load.run()  # each database in a child process, on a database of its own
@@ -236,7 +241,7 @@ def main() -> int:
             >= TARGETS["concurrent_api_requests_per_second"],
             "concurrent_api_errors": observed["concurrent_api_errors"] == TARGETS["concurrent_api_errors"],
         }
-        parts = [report["speed"], report["timeline"], report["checks"], report["mixed_load"]]
+        parts = [report["speed"], report["timeline"], report["checks"], report["reminders"], report["mixed_load"]]
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:
             report["observed"].update(part["observed"])
