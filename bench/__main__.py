@@ -9,6 +9,8 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * then the first hour's reads (bench/speed.py, the "speed" key): the home page with 200 and 2,000 open
   retrospectives, an incident with the first page of its 2,000 events in one request (`?include=events`) against the
   two it took before, and the list API's time split into Python and database, with its size plain and gzipped;
+* then the review (bench/reviews.py, the "reviews" key): the retrospective page in review with 60 feedback threads
+  of 300 comments, 20 responders' accounts and 2,000 timeline events, and its query count against 6 threads;
 * the incident list API under 8 concurrent clients against a real server (`retrospector serve`, gunicorn,
   DEBUG off) for about ten seconds: requests per second, errors, p50/p95 (the clients accept gzip, as httpx does);
 * then the timeline (bench/timeline.py, the "timeline" key): a 1,000,000-message Slack export imported against a floor
@@ -208,6 +210,9 @@ def main() -> int:
         from bench import speed
 
         report["speed"] = speed.run(data)  # adds open retrospectives and a timeline to the data
+        from bench import reviews
+
+        report["reviews"] = reviews.run(data)  # feedback threads, comments and accounts on the bench's retrospective
         report["concurrent_api"] = concurrent(data, var_dir)
         from bench import timeline as timeline_bench
 
@@ -241,7 +246,8 @@ def main() -> int:
             >= TARGETS["concurrent_api_requests_per_second"],
             "concurrent_api_errors": observed["concurrent_api_errors"] == TARGETS["concurrent_api_errors"],
         }
-        parts = [report["speed"], report["timeline"], report["checks"], report["reminders"], report["mixed_load"]]
+        parts = [report["speed"], report["reviews"], report["timeline"], report["checks"], report["reminders"]]
+        parts.append(report["mixed_load"])
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:
             report["observed"].update(part["observed"])
