@@ -214,3 +214,17 @@ def test_no_link_in_a_mail_leads_to_another_site(inbox, people):
     for url in ("//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)", "/a\nb"):
         assert safe_local_path(url) == "/notifications/"
     assert safe_local_path("/retrospectives/4/#thread-2") == "/retrospectives/4/#thread-2"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("builtin_templates_put_back")
+def test_the_worker_command_mails_what_notify_queued(inbox, people):
+    """End to end: notify commits, queues the delivery task, and `retrospector worker --batch` sends it."""
+    from conftest import run_worker_command
+    from django_tasks_db.models import DBTaskResult
+
+    notify(recipients=[people["bob"]], kind=Kind.REPLIED, key="thread:3:7", title="A reply", url="/notifications/")
+    assert DBTaskResult.objects.filter(task_path=deliver_pending.module_path).exists()
+    run_worker_command()
+    assert [m["Subject"] for m in inbox.messages] == ["A reply"]
+    assert Notification.objects.get().email == Notification.Email.SENT
