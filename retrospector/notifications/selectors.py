@@ -35,8 +35,9 @@ def unread_count(user: User) -> int:
 
 
 def notification_of_or_404(*, user: User, pk: int) -> Notification:
-    """One of `user`'s own notifications; anyone else's is "not found", like one that does not exist."""
-    notification = Notification.objects.filter(pk=pk, recipient_id=user.pk).first()
+    """One of `user`'s own notifications shown in the app; anyone else's is "not found", like one that does not
+    exist."""
+    notification = Notification.objects.filter(pk=pk, recipient_id=user.pk, shown_in_app=True).first()
     if notification is None:
         raise Http404("No such notification.")
     return notification

@@ -108,3 +108,11 @@ def test_anonymous_requests_are_401(db):
     assert client.get("/api/v1/notifications").status_code == 401
     assert client.post("/api/v1/notifications/read-all").status_code == 401
     assert client.get("/api/v1/notifications/preferences").status_code == 401
+
+
+def test_a_notification_kept_out_of_the_app_is_not_listed_nor_found(people, bob):
+    Preference.objects.create(user=people["bob"], kind=Kind.REPLIED, in_app=False, by_email=True)
+    hidden = tell(people["bob"], 1)
+    assert not hidden.shown_in_app
+    assert bob.get("/api/v1/notifications").json()["count"] == 0
+    assert bob.post(f"/api/v1/notifications/{hidden.pk}/read").status_code == 404
