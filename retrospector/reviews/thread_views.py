@@ -1,0 +1,298 @@
+"""Pages of the feedback threads: the column beside each section of a retrospective's page (a page part), its forms,
+and the list of all threads. Thin: the rules are in reviews.threads."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from retrospector.core.errors import ConflictError, ReadOnlyError
+from retrospector.core.forms import add_service_errors
+from retrospector.core.paging import paginate, querystring_without_page
+from retrospector.writeups.page_parts import PagePart
+
+from .forms import CommentEditForm, ReplyForm, ResolveForm, ThreadStartForm, new_client_token
+from .threads import (
+    THREAD_FILTERS,
+    can_comment,
+    can_resolve,
+    comment_add,
+    comment_detail_or_404,
+    comment_edit,
+    retrospective_for_feedback_or_404,
+    thread_detail_or_404,
+    thread_reopen,
+    thread_resolve,
+    thread_start,
+    threads_for_page,
+    threads_of_retrospective,
+    threads_reanchor,
+)
+
+FILTER_LABELS = {"all": "All", "open": "Open", "resolved": "Resolved", "mine": "Mine"}
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _retrospective_url(retrospective, anchor: str = "") -> str:
+    url = reverse("retrospective_detail", args=[retrospective.pk])
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _not_notified_message(people) -> str:
+    names = ", ".join(f"@{person.username}" for person in people)
+    verb = "was" if len(people) == 1 else "were"
+    return f"{names} {verb} not notified: they may not see this incident."
+
+
+def _part_context(request, retrospective, by_section, *, bound=None) -> dict:
+    """What the threads' templates read, for one or all sections. `bound` is a form sent with errors: (name, form)."""
+    user = request.user
+    name, form = bound or (None, None)
+    for threads in by_section.values():
+        for thread in threads:
+            thread.reply_token = new_client_token()
+            thread.reply_form = form if name == f"reply-{thread.pk}" else None
+            thread.resolve_form = form if name == f"resolve-{thread.pk}" else None
+    return {
+        "retrospective": retrospective,
+        "by_section": by_section,
+        "can_comment": can_comment(user, retrospective),
+        "can_resolve": can_resolve(user, retrospective),
+        "user_id": user.pk,
+        "kinds": ThreadStartForm.base_fields["kind"].choices,
+        "resolutions": ResolveForm.base_fields["resolution"].choices,
+        "new_token": new_client_token(),
+        "new_form": form if name == "new" else None,
+    }
+
+
+def threads_page_part(*, request, retrospective, sections) -> PagePart:
+    """The threads beside each section of the retrospective's page, and a summary in its side column."""
+    by_section = threads_for_page(retrospective=retrospective, sections=sections, user=request.user)
+    context = _part_context(request, retrospective, by_section)
+    every = [thread for threads in by_section.values() for thread in threads]
+    context["open_count"] = sum(1 for thread in every if thread.is_open)
+    context["total_count"] = len(every)
+    return PagePart(
+        side_template="reviews/_threads_side.html",
+        section_template="reviews/_threads_column.html",
+        context=context,
+    )
+
+
+def _section_or_404(retrospective, key):
+    section = retrospective.sections.filter(key=key).first()
+    if section is None:
+        raise Http404("No such section.")
+    return section
+
+
+def _column(request, retrospective, section, *, status=200, bound=None, notice=""):
+    """The threads of one section, as the page shows them beside it (for htmx)."""
+    threads = list(threads_of_retrospective(retrospective=retrospective, user=request.user, section=section))
+    threads_reanchor(threads, [section])
+    context = _part_context(request, retrospective, {section.pk: threads}, bound=bound)
+    context["notice"] = notice
+    return render(
+        request, "reviews/_threads_column.html", {"part": context, "section": section, "oob": False}, status=status
+    )
+
+
+def _after_write(request, retrospective, section, *, anchor: str, notice: str):
+    if _is_htmx(request):
+        return _column(request, retrospective, section, notice=notice)
+    messages.success(request, notice)
+    return redirect(_retrospective_url(retrospective, anchor))
+
+
+def _refused(request, retrospective, section, *, name, form, action, thread=None):
+    """A form sent with errors: shown again with what was typed (in the column for htmx, on a page of its own
+    otherwise), 422."""
+    if _is_htmx(request):
+        return _column(request, retrospective, section, status=422, bound=(name, form))
+    context = {"retrospective": retrospective, "section": section, "form": form, "action": action, "thread": thread}
+    return render(request, "reviews/comment_form.html", context, status=422)
+
+
+@login_required
+@require_GET
+def section_threads(request, pk, key):
+    retrospective = retrospective_for_feedback_or_404(user=request.user, pk=pk)
+    return _column(request, retrospective, _section_or_404(retrospective, key))
+
+
+@login_required
+@require_POST
+def thread_start_view(request, pk, key):
+    retrospective = retrospective_for_feedback_or_404(user=request.user, pk=pk)
+    section = _section_or_404(retrospective, key)
+    form = ThreadStartForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            posted = thread_start(
+                retrospective=retrospective,
+                section=section,
+                kind=data["kind"],
+                quote=data["quote"],
+                body=data["body"],
+                client_token=data["client_token"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ReadOnlyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            notice = "Comment added." if posted.created else "Already added (sent twice)."
+            if posted.not_notified:
+                notice += " " + _not_notified_message(posted.not_notified)
+            return _after_write(request, retrospective, section, anchor=f"thread-{posted.thread.pk}", notice=notice)
+    action = reverse("thread_start", args=[retrospective.pk, section.key])
+    return _refused(request, retrospective, section, name="new", form=form, action=action)
+
+
+@login_required
+@require_POST
+def comment_add_view(request, thread_pk):
+    thread = thread_detail_or_404(user=request.user, pk=thread_pk)
+    retrospective, section = thread.retrospective, thread.section
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        try:
+            posted = comment_add(
+                thread=thread,
+                body=form.cleaned_data["body"],
+                client_token=form.cleaned_data["client_token"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ReadOnlyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            notice = "Reply added." if posted.created else "Already added (sent twice)."
+            if posted.not_notified:
+                notice += " " + _not_notified_message(posted.not_notified)
+            return _after_write(request, retrospective, section, anchor=f"comment-{posted.comment.pk}", notice=notice)
+    action = reverse("thread_comment_add", args=[thread.pk])
+    return _refused(request, retrospective, section, name=f"reply-{thread.pk}", form=form, action=action, thread=thread)
+
+
+@login_required
+def comment_edit_view(request, comment_pk):
+    comment = comment_detail_or_404(user=request.user, pk=comment_pk)
+    thread = comment.thread
+    retrospective, section = thread.retrospective, thread.section
+    form = CommentEditForm(request.POST or None, initial={"body": comment.body, "base_version": comment.version})
+    context = {"retrospective": retrospective, "section": section, "thread": thread, "comment": comment, "form": form}
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            posted = comment_edit(
+                comment=comment,
+                body=form.cleaned_data["body"],
+                base_version=form.cleaned_data["base_version"],
+                by=request.user,
+            )
+        except ConflictError as exc:
+            theirs = exc.current
+            context.update(
+                conflict=str(exc),
+                theirs=theirs,
+                mine=form.cleaned_data["body"],
+                form=CommentEditForm(initial={"body": form.cleaned_data["body"], "base_version": theirs.version}),
+            )
+            return render(request, "reviews/comment_edit.html", context, status=409)
+        except (ValidationError, ReadOnlyError) as exc:
+            if isinstance(exc, ValidationError):
+                add_service_errors(form, exc)
+            else:
+                form.add_error(None, str(exc))
+            status = 422 if isinstance(exc, ValidationError) else 409
+        else:
+            notice = "Comment saved."
+            if posted.not_notified:
+                notice += " " + _not_notified_message(posted.not_notified)
+            messages.success(request, notice)
+            return redirect(_retrospective_url(retrospective, f"comment-{comment.pk}"))
+    elif request.method == "POST":
+        status = 422
+    elif comment.author_id != request.user.pk:
+        from django.core.exceptions import PermissionDenied
+
+        raise PermissionDenied("You can only edit your own comments.")
+    return render(request, "reviews/comment_edit.html", context, status=status)
+
+
+@login_required
+@require_POST
+def thread_resolve_view(request, thread_pk):
+    thread = thread_detail_or_404(user=request.user, pk=thread_pk)
+    retrospective, section = thread.retrospective, thread.section
+    form = ResolveForm(request.POST)
+    if form.is_valid():
+        try:
+            thread = thread_resolve(
+                thread=thread,
+                resolution=form.cleaned_data["resolution"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except ReadOnlyError as exc:
+            form.add_error(None, str(exc))
+        else:
+            notice = f"Thread resolved as {thread.get_resolution_display().lower()}."
+            return _after_write(request, retrospective, section, anchor=f"thread-{thread.pk}", notice=notice)
+    action = reverse("thread_resolve", args=[thread.pk])
+    return _refused(
+        request, retrospective, section, name=f"resolve-{thread.pk}", form=form, action=action, thread=thread
+    )
+
+
+@login_required
+@require_POST
+def thread_reopen_view(request, thread_pk):
+    thread = thread_detail_or_404(user=request.user, pk=thread_pk)
+    try:
+        thread_reopen(thread=thread, by=request.user)
+    except ReadOnlyError as exc:
+        messages.error(request, str(exc))
+        return redirect(_retrospective_url(thread.retrospective, f"thread-{thread.pk}"))
+    return _after_write(
+        request, thread.retrospective, thread.section, anchor=f"thread-{thread.pk}", notice="Thread reopened."
+    )
+
+
+@login_required
+@require_GET
+def thread_list(request, pk):
+    retrospective = retrospective_for_feedback_or_404(user=request.user, pk=pk)
+    status = request.GET.get("filter", "all")
+    if status not in THREAD_FILTERS:
+        status = "all"
+    page = paginate(
+        request, threads_of_retrospective(retrospective=retrospective, user=request.user, status=status), per_page=20
+    )
+    return render(
+        request,
+        "reviews/thread_list.html",
+        {
+            "retrospective": retrospective,
+            "incident": retrospective.incident,
+            "page": page,
+            "filter": status,
+            "filters": [(key, FILTER_LABELS[key]) for key in THREAD_FILTERS],
+            "querystring": querystring_without_page(request),
+        },
+    )
