@@ -29,6 +29,7 @@ from .threads import (
     thread_reopen,
     thread_resolve,
     thread_start,
+    threads_count,
     threads_for_page,
     threads_of_retrospective,
     threads_reanchor,
@@ -101,6 +102,9 @@ def _column(request, retrospective, section, *, status=200, bound=None, notice="
     threads_reanchor(threads, [section])
     context = _part_context(request, retrospective, {section.pk: threads}, bound=bound)
     context["notice"] = notice
+    if _is_htmx(request):  # the count in the page's side column, updated in the same answer
+        counts = threads_count(retrospective=retrospective)
+        context.update(open_count_oob=True, open_count=counts["open"], total_count=counts["total"])
     return render(
         request, "reviews/_threads_column.html", {"part": context, "section": section, "oob": False}, status=status
     )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
@@ -457,6 +457,13 @@ def threads_of_retrospective(
         mine = Comment.objects.filter(thread=OuterRef("pk")).filter(Q(author=user) | Q(mentions__user=user))
         threads = threads.filter(Q(created_by=user) | Exists(mine))
     return _with_comments(threads).order_by("section__position", "created_at", "id")
+
+
+def threads_count(*, retrospective: Retrospective) -> dict[str, int]:
+    """How many threads a retrospective (one the user may read) has, open and in all: one query."""
+    return Thread.objects.filter(retrospective=retrospective).aggregate(
+        total=Count("pk"), open=Count("pk", filter=Q(resolved_at__isnull=True))
+    )
 
 
 def threads_for_page(*, retrospective: Retrospective, sections: list[Section], user: User) -> dict[int, list[Thread]]:

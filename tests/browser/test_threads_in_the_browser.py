@@ -33,6 +33,7 @@ def in_review(people, make_incident, make_retrospective):
     section = Section.objects.get(retrospective=retrospective, key="summary")
     section_save(section=section, body=SUMMARY, base_version=section.version, by=people["alice"])
     Retrospective.objects.filter(pk=retrospective.pk).update(state="in_review")
+    retrospective.refresh_from_db()
     return retrospective
 
 
@@ -90,10 +91,28 @@ def test_a_reviewer_comments_on_a_selected_passage_and_the_owner_resolves_it(
     article.get_by_label(re.compile("^Note")).fill("Named the bank.")
     article.get_by_role("button", name="Resolve").click()
     expect(owner.locator("#threads-summary .resolved-threads > summary")).to_have_text("1 resolved thread")
+    expect(owner.locator("#threads-open-count")).to_have_text("0 open threads of 1")
     shot(owner, "threads-owner-resolved")
+
+    # The reviewer's page: she edits nothing, but the owner rewords the passage of a new thread; after the owner saves
+    # the section in place, its threads refresh and that one shows as outdated, with its old quote.
+    from retrospector.reviews.threads import thread_start
+
+    thread_start(
+        retrospective=in_review, section="summary", kind="change", quote="40 minutes", body="Exact?", by=people["dana"]
+    )
+    owner.reload()
+    owner.locator("#section-summary").get_by_role("link", name=re.compile(r"^Edit")).click()
+    editor = owner.locator("#section-summary.editing textarea")
+    editor.fill(SUMMARY.replace("40 minutes", "42 minutes"))
+    owner.get_by_role("button", name="Save").click()
+    outdated = owner.locator("#threads-summary article.thread.is-outdated")
+    expect(outdated).to_have_count(1)
+    expect(outdated.locator(".badge.outdated")).to_have_text("outdated")
+    expect(outdated.locator(".thread-quote")).to_contain_text("40 minutes")
     from retrospector.reviews.models import Thread
 
-    thread_row = Thread.objects.get()
+    thread_row = Thread.objects.get(resolved_at__isnull=False)
     assert (thread_row.resolution, thread_row.resolved_by) == ("changed", people["alice"])
     assert console.errors() == []
 

@@ -30,7 +30,7 @@ def page(client, retrospective):
 
 
 def column(html: str, key: str = "summary") -> str:
-    match = re.search(rf'<aside class="threads-col" id="threads-{key}".*?</aside>', html, re.S)
+    match = re.search(rf'<aside class="threads-col[^"]*" id="threads-{key}".*?</aside>', html, re.S)
     return match.group(0) if match else ""
 
 
@@ -113,6 +113,7 @@ def test_with_htmx_a_reply_answers_the_refreshed_column(retro, people, client_fo
     html = response.content.decode()
     assert html.lstrip().startswith('<aside class="threads-col" id="threads-summary"')
     assert "Done, see v3." in html and "Reply added." in html
+    assert '<span id="threads-open-count" hx-swap-oob="true">1 open thread</span>' in html
 
 
 def test_a_bad_form_is_shown_again_with_what_was_typed_naming_the_field(retro, people, client_for):
