@@ -20,6 +20,7 @@ from retrospector.reviews.threads import (
     thread_start,
     threads_of_retrospective,
     threads_reanchor,
+    with_comments,
 )
 
 from .choices import choices_literal
@@ -139,7 +140,7 @@ def comment_out(comment) -> dict:
         "version": comment.version,
         "created_at": comment.created_at,
         "updated_at": comment.updated_at,
-        "mentions": [{"username": m.user.username, "notified": m.notified} for m in comment.mentions.all()],
+        "mentions": [{"username": m.user.username, "notified": m.notified} for m in comment.mention_list],
     }
 
 
@@ -163,7 +164,7 @@ def thread_out(thread) -> dict:
         "resolved_by": _name(thread.resolved_by),
         "resolved_at": thread.resolved_at,
         "url": f"/retrospectives/{thread.retrospective_id}/#thread-{thread.pk}",
-        "comments": [comment_out(c) for c in thread.comments.all()],
+        "comments": [comment_out(c) for c in thread.comment_list],
     }
 
 
@@ -174,9 +175,10 @@ def _thread(request, pk: int) -> dict:
 
 
 def _comment(request, pk: int) -> dict:
-    from retrospector.reviews.models import Comment
+    from retrospector.reviews.models import Comment, Mention
 
-    comment = Comment.objects.select_related("author").prefetch_related("mentions__user").get(pk=pk)
+    comment = Comment.objects.select_related("author").get(pk=pk)
+    comment.mention_list = list(Mention.objects.filter(comment=comment).select_related("user"))
     return comment_out(comment)
 
 
@@ -188,7 +190,8 @@ def _comment(request, pk: int) -> dict:
 )
 def list_threads(request, retrospective_id: Id, query: Query[ThreadQuery]):
     retrospective = retrospective_for_feedback_or_404(user=request.user, pk=retrospective_id)
-    threads = list(threads_of_retrospective(retrospective=retrospective, user=request.user, status=query.filter))
+    listed = threads_of_retrospective(retrospective=retrospective, user=request.user, status=query.filter)
+    threads = with_comments(listed)
     threads_reanchor(threads, list({t.section_id: t.section for t in threads}.values()))
     return [thread_out(t) for t in threads]
 

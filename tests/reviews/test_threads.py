@@ -296,7 +296,7 @@ def test_anchors_follow_their_passage_when_the_section_is_read_after_edits(retro
     body = summary_of(retrospective).body.replace("for 40 minutes ", "")
     save_summary(retrospective, body, people["alice"])
     sections = list(retrospective.sections.all())
-    with django_assert_num_queries(5):  # threads, comments, mentions, old texts, one update
+    with django_assert_num_queries(6):  # threads, comments, mentions, authors, old texts, one update
         by_section = threads_for_page(retrospective=retrospective, sections=sections, user=people["bob"])
     kept.refresh_from_db()
     gone.refresh_from_db()
@@ -306,7 +306,7 @@ def test_anchors_follow_their_passage_when_the_section_is_read_after_edits(retro
     assert (gone.outdated, gone.quote, gone.anchor_start) == (True, "40 minutes", None)
     assert {t.pk for t in by_section[section.pk]} == {kept.pk, gone.pk}
     # Read again: nothing is stale, nothing is written.
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         threads_for_page(retrospective=retrospective, sections=sections, user=people["bob"])
 
 
