@@ -146,7 +146,7 @@ def threads_page_part(*, request, retrospective, sections) -> PagePart:
     open_count = sum(1 for thread in every if thread.is_open)
     return PagePart(
         side_template="reviews/_threads_side.html",
-        section_template="reviews/_threads_column.html",
+        section_template="reviews/_section_threads.html",
         context={
             "retrospective": retrospective,
             "columns": _columns(request, retrospective, sections, by_section),

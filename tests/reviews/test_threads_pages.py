@@ -287,3 +287,15 @@ def test_feedback_closed_is_said_on_the_page(retro, people, client_for):
     html = page(client_for("bob"), retrospective)
     assert "Feedback is closed." in html
     assert "Comment on this section" not in html and "/resolve" not in html
+
+
+def test_quotes_and_names_are_escaped_in_the_column(retro, people, client_for):
+    retrospective = retro()
+    save_summary(retrospective, 'Before <img src=x onerror="alert(1)"> after.', people["alice"])
+    people["dana"].full_name = "<b>Dana</b>"
+    people["dana"].save(update_fields=["full_name"])
+    start(retrospective, people["dana"], quote='<img src=x onerror="alert(1)">', body="<img src=y onerror=alert(2)>")
+    html = column(page(client_for("bob"), retrospective))
+    assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+    assert "onerror=alert(2)" not in html
+    assert "<b>Dana</b>" not in html and "&lt;b&gt;Dana&lt;/b&gt;" in html
