@@ -68,7 +68,7 @@ class ThreadOut(Schema):
     id: int
     retrospective_id: int
     section: str = Field(..., description="The section's key.")
-    kind: str = Field(..., description=f"One of {', '.join(Thread.Kind.values)}.")
+    kind: ThreadKind
     quote: str = Field(..., description="The passage commented on, as written in the section; empty for all of it.")
     anchor_start: int | None = Field(..., description="Where the passage starts in the section's body (characters).")
     anchor_end: int | None
@@ -78,7 +78,7 @@ class ThreadOut(Schema):
     created_at: datetime
     comment_count: int
     last_comment_at: datetime | None
-    resolution: str | None = Field(..., description=f"One of {', '.join(Thread.Resolution.values)}; null: open.")
+    resolution: ThreadResolution | None = Field(..., description="How it was resolved; null while it is open.")
     resolution_note: str
     resolved_by: str | None
     resolved_at: datetime | None

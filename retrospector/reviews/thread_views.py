@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -22,6 +22,7 @@ from retrospector.writeups.page_parts import PagePart
 from .forms import CommentEditForm, ReplyForm, ResolveForm, ThreadStartForm, new_client_token
 from .models import Thread
 from .threads import (
+    EDIT_OWN_ONLY,
     THREAD_FILTERS,
     can_comment,
     can_resolve,
@@ -296,9 +297,7 @@ def comment_edit_view(request, comment_pk):
     elif request.method == "POST":
         status = 422
     elif comment.author_id != request.user.pk:
-        from django.core.exceptions import PermissionDenied
-
-        raise PermissionDenied("You can only edit your own comments.")
+        raise PermissionDenied(EDIT_OWN_ONLY)
     return render(request, "reviews/comment_edit.html", context, status=status)
 
 
