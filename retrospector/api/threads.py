@@ -14,6 +14,7 @@ from retrospector.reviews.threads import (
     comment_detail_or_404,
     comment_edit,
     retrospective_for_feedback_or_404,
+    sections_of,
     thread_detail_or_404,
     thread_reopen,
     thread_resolve,
@@ -170,7 +171,7 @@ def thread_out(thread) -> dict:
 
 def _thread(request, pk: int) -> dict:
     thread = thread_detail_or_404(user=request.user, pk=pk)
-    threads_reanchor([thread], [thread.section])
+    threads_reanchor([thread], sections_of([thread]))
     return thread_out(thread)
 
 
@@ -192,7 +193,7 @@ def list_threads(request, retrospective_id: Id, query: Query[ThreadQuery]):
     retrospective = retrospective_for_feedback_or_404(user=request.user, pk=retrospective_id)
     listed = threads_of_retrospective(retrospective=retrospective, user=request.user, status=query.filter)
     threads = with_comments(listed)
-    threads_reanchor(threads, list({t.section_id: t.section for t in threads}.values()))
+    threads_reanchor(threads, sections_of(threads))
     return [thread_out(t) for t in threads]
 
 

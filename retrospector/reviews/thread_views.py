@@ -166,6 +166,8 @@ def _section_or_404(retrospective, key):
 
 def _column(request, retrospective, section, *, status=200, bound=None, notice=""):
     """The threads of one section, as the page shows them beside it (for htmx, with the side column's count)."""
+    if section.get_deferred_fields():  # a thread's section comes without its text, which re-anchoring reads
+        section = retrospective.sections.get(pk=section.pk)
     threads = with_comments(threads_of_retrospective(retrospective=retrospective, user=request.user, section=section))
     threads_reanchor(threads, [section])
     oob = None

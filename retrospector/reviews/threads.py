@@ -403,7 +403,16 @@ def retrospective_for_feedback_or_404(*, user: User, pk: int) -> Retrospective:
 
 
 def _with_people(threads: QuerySet[Thread]) -> QuerySet[Thread]:
-    return threads.select_related("section", "created_by", "resolved_by")
+    # The section's key, title and version, not its text: read with each of 60 threads, a long section's body and
+    # HTML cost more than the rest of the rows (threads_reanchor reads the texts it needs from `sections`).
+    return threads.select_related("section", "created_by", "resolved_by").defer(
+        "section__body", "section__html", "section__guidance"
+    )
+
+
+def sections_of(threads: list[Thread]) -> list[Section]:
+    """The sections of these threads with their texts, for threads_reanchor: one query."""
+    return list(Section.objects.filter(pk__in={thread.section_id for thread in threads}))
 
 
 def with_comments(threads) -> list[Thread]:
