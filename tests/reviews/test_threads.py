@@ -324,3 +324,25 @@ def test_mine_lists_threads_i_started_took_part_in_or_am_mentioned_in(retro, peo
     assert [
         t.pk for t in threads_of_retrospective(retrospective=retrospective, user=people["dana"], status="resolved")
     ] == [started.pk]
+
+
+def test_two_submits_racing_with_one_token_write_one_comment(retro, people, monkeypatch):
+    # The other request's comment is committed between this one's look-up and its insert: the unique (author, token)
+    # refuses the insert, and the comment written first is returned.
+    from retrospector.reviews import threads
+
+    thread = start(retro(), people["dana"]).thread
+    Comment.objects.create(thread=thread, author=people["bob"], body="Racing", client_token="tok")
+    looked_up = []
+    real_existing = threads._existing
+
+    def too_early(by, token):
+        looked_up.append(token)
+        return None if len(looked_up) == 1 else real_existing(by, token)
+
+    monkeypatch.setattr(threads, "_existing", too_early)
+    posted = comment_add(thread=thread, body="Racing", client_token="tok", by=people["bob"])
+    assert not posted.created and posted.comment.body == "Racing"
+    assert Comment.objects.filter(author=people["bob"]).count() == 1
+    thread.refresh_from_db()
+    assert thread.comment_count == 1  # the refused insert counted nothing
