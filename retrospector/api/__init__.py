@@ -217,9 +217,11 @@ def on_database_busy(request, exc: OperationalError):
 
 
 from . import checks, incidents, notifications, timeline, writeups  # noqa: E402  (routers register themselves on import)
+from . import threads as feedback_threads  # noqa: E402
 
 api.add_router("/v1/", incidents.router)
 api.add_router("/v1/", writeups.router)
 api.add_router("/v1/", timeline.router)
 api.add_router("/v1/", checks.router)
 api.add_router("/v1/", notifications.router)
+api.add_router("/v1/", feedback_threads.router)

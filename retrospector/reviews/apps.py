@@ -8,3 +8,7 @@ class ReviewsConfig(AppConfig):
     periodic_jobs = [
         ("reviews: the daily reminder", "retrospector.reviews.reminders.reminders_send"),
     ]
+    # What the reviews add to a retrospective's page (writeups.page_parts); one entry a line.
+    retrospective_page_parts = [
+        "retrospector.reviews.thread_views.threads_page_part",
+    ]

@@ -272,7 +272,10 @@ def section_edit(request, pk, key):
             status = 422
         else:
             if _is_htmx(request):
-                return _section_display(request, retrospective, section)
+                response = _section_display(request, retrospective, section)
+                # What sits beside the section on the page (its feedback threads) listens for this to refresh.
+                response["HX-Trigger"] = f"sectionSaved-{section.key}"
+                return response
             messages.success(request, f"Saved “{section.title}”.")
             return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
         return render(

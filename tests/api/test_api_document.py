@@ -77,6 +77,7 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         if "current" in resolve(openapi, response["content"]["application/json"]["schema"])["properties"]
     ]
     assert sorted(with_current) == [
+        "PATCH /api/v1/comments/{comment_id}",
         "PATCH /api/v1/incidents/{incident_id}",
         "PATCH /api/v1/incidents/{incident_id}/events/{event_id}",
         "PUT /api/v1/retrospectives/{retrospective_id}/sections/{key}",
@@ -85,6 +86,10 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
     assert sorted({name for name, _ in conflicts} - set(with_current)) == [
         "DELETE /api/v1/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/checks/ignores",
+        "POST /api/v1/retrospectives/{retrospective_id}/threads",
+        "POST /api/v1/threads/{thread_id}/comments",
+        "POST /api/v1/threads/{thread_id}/reopen",
+        "POST /api/v1/threads/{thread_id}/resolve",
     ]
 
 
