@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ReviewsConfig(AppConfig):
     name = "retrospector.reviews"
     label = "reviews"
+    # What the review adds to a retrospective's page (writeups.page_parts), one line each.
+    retrospective_page_parts = [
+        "retrospector.reviews.account_views.accounts_page_part",
+        "retrospector.reviews.question_views.questions_page_part",
+    ]

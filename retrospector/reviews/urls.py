@@ -1,4 +1,34 @@
 """The review's pages. Included before writeups' URLs in retrospector/urls.py, so a path here wins over the same
 path there."""
 
+from django.urls import path
+
+from . import account_views, question_views
+
 urlpatterns: list = []
+
+# Responders' accounts and discussion questions (issue 14, items 2 and 3).
+urlpatterns += [
+    path("retrospectives/<int:pk>/accounts/mine", account_views.account_write_view, name="account_write"),
+    path("retrospectives/<int:pk>/accounts/requests", account_views.account_requests, name="account_requests"),
+    path(
+        "retrospectives/<int:pk>/accounts/requests/<int:request_pk>/withdraw",
+        account_views.account_request_withdraw_view,
+        name="account_request_withdraw",
+    ),
+    path("retrospectives/<int:pk>/questions/", question_views.questions_page, name="questions"),
+    path("retrospectives/<int:pk>/questions/check", question_views.question_check, name="question_check"),
+    path(
+        "retrospectives/<int:pk>/questions/<int:question_pk>/edit", question_views.question_edit, name="question_edit"
+    ),
+    path(
+        "retrospectives/<int:pk>/questions/<int:question_pk>/move",
+        question_views.question_move_view,
+        name="question_move",
+    ),
+    path(
+        "retrospectives/<int:pk>/questions/<int:question_pk>/delete",
+        question_views.question_delete_view,
+        name="question_delete",
+    ),
+]
