@@ -47,7 +47,7 @@ def test_a_withdrawn_request_asked_again_is_renewed_and_notifies_again(review, p
     retrospective, _ = review
     (request,) = ask(retrospective, people, "bob").created
     account_request_withdraw(request=request, by=people["alice"])
-    assert account_requests_waiting_for(bob) == []
+    assert account_requests_waiting_for(people["bob"]) == []
     renewed = ask(retrospective, people, "bob", message="Sorry, we do need it")
     assert renewed.created[0].pk == request.pk and renewed.created[0].withdrawn_at is None
     assert AccountRequest.objects.count() == 1
@@ -115,7 +115,7 @@ def test_writing_an_account_answers_the_request_and_renders_sanitized_markdown(r
     assert sorted(account.events.values_list("pk", flat=True)) == [events[0].pk, events[1].pk]
     request = AccountRequest.objects.get()
     assert request.answered_at == account.created_at
-    assert account_requests_waiting_for(bob) == []
+    assert account_requests_waiting_for(people["bob"]) == []
 
 
 def test_a_responder_writes_an_account_without_being_asked(review, people):
