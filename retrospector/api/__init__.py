@@ -222,3 +222,8 @@ api.add_router("/v1/", incidents.router)
 api.add_router("/v1/", writeups.router)
 api.add_router("/v1/", timeline.router)
 api.add_router("/v1/", checks.router)
+
+# Responders' accounts and discussion questions (reviews, issue 14).
+from . import responder_accounts  # noqa: E402
+
+api.add_router("/v1/", responder_accounts.router)

@@ -42,7 +42,7 @@ from .responder_accounts import (
     review_ended_message,
 )
 
-# --- Shared by the accounts' and the questions' forms -------------------------------------------------------------------
+# --- Shared by the accounts' and the questions' forms ----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,7 @@ def for_reader(request, html: str) -> str:
     return restrict_images(html, request.user.organization.image_hosts)
 
 
-# --- The retrospective's page -----------------------------------------------------------------------------------------
+# --- The retrospective's page ----------------------------------------------------------------------------------------
 
 
 def accounts_page_part(*, request, retrospective, sections) -> PagePart:
@@ -128,7 +128,7 @@ def accounts_page_part(*, request, retrospective, sections) -> PagePart:
     )
 
 
-# --- Asking for accounts ------------------------------------------------------------------------------------------------
+# --- Asking for accounts ---------------------------------------------------------------------------------------------
 
 
 class AskForm(forms.Form):
@@ -223,7 +223,9 @@ def account_requests(request, pk):
 @require_POST
 def account_request_withdraw_view(request, pk, request_pk):
     retrospective = _editable_retrospective(request, pk)
-    asked = AccountRequest.objects.filter(retrospective=retrospective, pk=request_pk).select_related("responder").first()
+    asked = (
+        AccountRequest.objects.filter(retrospective=retrospective, pk=request_pk).select_related("responder").first()
+    )
     if asked is None:
         raise Http404("No such request.")
     try:
@@ -235,7 +237,7 @@ def account_request_withdraw_view(request, pk, request_pk):
     return redirect("account_requests", pk=pk)
 
 
-# --- Writing one's own account ------------------------------------------------------------------------------------------
+# --- Writing one's own account ---------------------------------------------------------------------------------------
 
 
 class AccountForm(forms.Form):

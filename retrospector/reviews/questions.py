@@ -51,7 +51,9 @@ def _refuse_if_ended(retrospective: Retrospective, *, current=None) -> None:
 def questions_of(retrospective: Retrospective) -> QuerySet[Question]:
     """A retrospective's questions in order, with their events (in time order) and accounts (with authors): three
     queries, however many. The caller has checked that the reader may see the retrospective."""
-    events = TimelineEvent.objects.order_by("occurred_at", "id").only("id", "incident_id", "occurred_at", "actor", "text")
+    events = TimelineEvent.objects.order_by("occurred_at", "id").only(
+        "id", "incident_id", "occurred_at", "actor", "text"
+    )
     accounts = Account.objects.select_related("author").only("id", "retrospective_id", "author__username")
     return retrospective.questions.prefetch_related(
         Prefetch("events", queryset=events), Prefetch("accounts", queryset=accounts.order_by("created_at", "id"))

@@ -297,8 +297,7 @@ def account_write(*, retrospective: Retrospective, body: str, by: User, event_id
     _refuse_if_ended(current, current=existing)
     if existing is not None:
         raise ConflictError(
-            "You already wrote your account of this incident: change that one (it is shown here) rather than a "
-            "second.",
+            "You already wrote your account of this incident: change that one (it is shown here) rather than a second.",
             current=existing,
         )
     body = _clean_body(body)

@@ -5,7 +5,11 @@ from django.test import Client
 
 from retrospector.reviews.models import Account, AccountRequest
 from retrospector.reviews.responder_accounts import account_request_create, account_update, account_write
-from tests.reviews.accounts_support import private_review, review, set_state  # noqa: F401
+from tests.reviews import accounts_support
+from tests.reviews.accounts_support import set_state
+
+private_review = accounts_support.private_review  # a fixture
+review = accounts_support.review  # a fixture
 
 
 def test_the_owner_asks_responders_from_the_page_and_they_see_it_on_their_home_page(review, people, client_for):
@@ -38,9 +42,7 @@ def test_an_unknown_username_is_named_and_nobody_is_asked(review, client_for):
 
 def test_asking_about_a_private_incident_someone_cannot_see_says_so_on_the_page(private_review, client_for):
     retrospective, _ = private_review
-    response = client_for("alice").post(
-        f"/retrospectives/{retrospective.pk}/accounts/requests", {"others": "charlie"}
-    )
+    response = client_for("alice").post(f"/retrospectives/{retrospective.pk}/accounts/requests", {"others": "charlie"})
     assert response.status_code == 422
     assert "charlie may not see this private incident" in response.content.decode()
     assert not AccountRequest.objects.exists()
@@ -50,9 +52,7 @@ def test_the_owner_withdraws_a_request(review, people, client_for):
     retrospective, _ = review
     asked = account_request_create(retrospective=retrospective, responders=[people["bob"]], by=people["alice"])
     (request,) = asked.created
-    response = client_for("alice").post(
-        f"/retrospectives/{retrospective.pk}/accounts/requests/{request.pk}/withdraw"
-    )
+    response = client_for("alice").post(f"/retrospectives/{retrospective.pk}/accounts/requests/{request.pk}/withdraw")
     assert response.status_code == 302
     request.refresh_from_db()
     assert request.withdrawn_at is not None
@@ -115,7 +115,9 @@ def test_once_the_review_ends_the_account_page_is_read_only_and_keeps_what_was_s
 
 def test_the_page_shows_who_was_asked_and_who_answered(review, people, client_for):
     retrospective, _ = review
-    account_request_create(retrospective=retrospective, responders=[people["bob"], people["charlie"]], by=people["alice"])
+    account_request_create(
+        retrospective=retrospective, responders=[people["bob"], people["charlie"]], by=people["alice"]
+    )
     account_write(retrospective=retrospective, body="Mine.", by=people["bob"])
     page = client_for("erin").get(f"/retrospectives/{retrospective.pk}/").content.decode()
     assert "1 of 2 asked answered" in page

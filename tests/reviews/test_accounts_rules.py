@@ -14,7 +14,11 @@ from retrospector.reviews.responder_accounts import (
     account_update,
     account_write,
 )
-from tests.reviews.accounts_support import add_events, private_review, review, set_state  # noqa: F401
+from tests.reviews import accounts_support
+from tests.reviews.accounts_support import add_events, set_state
+
+private_review = accounts_support.private_review  # a fixture
+review = accounts_support.review  # a fixture
 
 
 def ask(retrospective, people, *names, by="alice", message=""):
@@ -241,9 +245,7 @@ def test_the_home_block_lists_open_requests_on_retrospectives_the_person_may_see
     ask(retrospective, people, "bob")
     ask(private, people, "bob")
     assert {r.retrospective_id for r in account_requests_waiting_for(people["bob"])} == {retrospective.pk, private.pk}
-    from retrospector.accounts.models import Membership
-
-    from retrospector.accounts.models import User
+    from retrospector.accounts.models import Membership, User
 
     Membership.objects.filter(user=people["bob"]).delete()  # bob leaves payments: the private incident is gone
     bob = User.objects.get(pk=people["bob"].pk)

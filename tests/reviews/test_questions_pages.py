@@ -5,7 +5,11 @@ import pytest
 from retrospector.reviews.models import Question
 from retrospector.reviews.questions import question_add, question_update
 from retrospector.reviews.responder_accounts import account_write
-from tests.reviews.accounts_support import private_review, review, set_state  # noqa: F401
+from tests.reviews import accounts_support
+from tests.reviews.accounts_support import set_state
+
+private_review = accounts_support.private_review  # a fixture
+review = accounts_support.review  # a fixture
 
 
 def url(retrospective, tail=""):
@@ -92,7 +96,11 @@ def test_where_two_accounts_link_the_same_event_the_page_suggests_a_question(rev
     assert f'value="{events[1].pk}" checked' in html and 'name="accounts_differ"' in html
     client.post(
         url(retrospective),
-        {"text": "What did each of you see when the team was paged?", "events": [events[1].pk], "accounts_differ": "on"},
+        {
+            "text": "What did each of you see when the team was paged?",
+            "events": [events[1].pk],
+            "accounts_differ": "on",
+        },
     )
     assert "Where accounts may differ" not in client.get(url(retrospective)).content.decode()
     assert "accounts differ" in client_for("dana").get(f"/retrospectives/{retrospective.pk}/").content.decode()

@@ -16,7 +16,11 @@ from retrospector.reviews.questions import (
     question_update,
 )
 from retrospector.reviews.responder_accounts import account_write
-from tests.reviews.accounts_support import add_events, private_review, review, set_state  # noqa: F401
+from tests.reviews import accounts_support
+from tests.reviews.accounts_support import add_events, set_state
+
+private_review = accounts_support.private_review  # a fixture
+review = accounts_support.review  # a fixture
 
 OPEN = "What did the dashboard show when the first alert fired?"
 
