@@ -41,7 +41,7 @@ from retrospector.writeups.selectors import (
 )
 
 from .choices import choices_literal
-from .contract import InSchema, Omittable, responses
+from .contract import ErrorOut, InSchema, Omittable, responses
 from .lookups import people_from_usernames
 from .types import Id, Integer, Version
 
@@ -50,8 +50,8 @@ router = Router(tags=["accounts and questions"])
 Severity = choices_literal(SEVERITIES)
 Username = Annotated[str, Field(min_length=1, max_length=150)]
 READ_ONLY_RULE = (
-    "Once the review has ended (the retrospective is approved or done) they are read-only: 409 on `state`, with "
-    "`current` holding the record as it is."
+    "Once the review has ended (the retrospective is approved or done) they are read-only: 409 on `state` (where the "
+    "409 declares `current`, it holds the record as it is)."
 )
 
 
@@ -226,6 +226,15 @@ def _conflict(exc: ConflictError | ReadOnlyError, out, fallback: dict[str, Any])
     return Status(409, {"detail": str(exc), "field": field, "current": current})
 
 
+def _read_only(exc: ReadOnlyError):
+    """409 on `state`: a change to a review that has ended, where there is no newer version to send back."""
+    return Status(409, {"detail": str(exc), "field": "state"})
+
+
+# A 409 that only refuses a change once the review has ended: the error body alone (no `current`).
+READ_ONLY_409 = {409: ErrorOut}
+
+
 # --- Accounts ---------------------------------------------------------------------------------------------------------
 
 
@@ -305,7 +314,7 @@ def change_account(request, account_id: Id, payload: AccountPatch):
 
 @router.post(
     "/retrospectives/{retrospective_id}/account-requests",
-    response=responses(200, AskedOut, errors=(400, 413, 403, 404, 409, 422)),
+    response=responses(200, AskedOut, errors=(400, 413, 403, 404, 409, 422), overrides=READ_ONLY_409),
     summary="Ask people for their account",
     description="For those who may edit the retrospective (403 for readers). Each person asked is notified with a "
     "link to write theirs; asking someone already asked changes nothing. An unknown username, someone who may not "
@@ -322,7 +331,7 @@ def ask_for_accounts(request, retrospective_id: Id, payload: AskIn):
             retrospective=retrospective, responders=people, by=request.user, message=payload.message
         )
     except ReadOnlyError as exc:
-        return _conflict(exc, dict, {"state": retrospective.state})
+        return _read_only(exc)
     except ValidationError as exc:
         if hasattr(exc, "error_dict") and "responders" in exc.error_dict:
             raise ValidationError({"usernames": exc.error_dict["responders"]}) from None
@@ -336,7 +345,7 @@ def ask_for_accounts(request, retrospective_id: Id, payload: AskIn):
 
 @router.delete(
     "/retrospectives/{retrospective_id}/account-requests/{request_id}",
-    response=responses(200, AccountRequestOut, errors=(403, 404, 409, 422)),
+    response=responses(200, AccountRequestOut, errors=(403, 404, 409, 422), overrides=READ_ONLY_409),
     summary="Withdraw a request",
     description="For those who may edit the retrospective (403 for readers). The request stays listed, withdrawn; "
     "withdrawing it again changes nothing. One already answered cannot be withdrawn (422). " + READ_ONLY_RULE,
@@ -349,7 +358,7 @@ def withdraw_request(request, retrospective_id: Id, request_id: Id):
     try:
         asked = account_request_withdraw(request=asked, by=request.user)
     except ReadOnlyError as exc:
-        return _conflict(exc, dict, {"state": retrospective.state})
+        return _read_only(exc)
     return request_out(asked)
 
 
@@ -375,7 +384,7 @@ def list_questions(request, retrospective_id: Id):
 
 @router.post(
     "/retrospectives/{retrospective_id}/questions",
-    response=responses(201, QuestionOut, errors=(400, 413, 403, 404, 409, 422)),
+    response=responses(201, QuestionOut, errors=(400, 413, 403, 404, 409, 422), overrides=READ_ONLY_409),
     summary="Add a discussion question",
     description=f"For those who may edit the retrospective (403 for readers). A discussion holds {QUESTIONS_MIN} to "
     f"{QUESTIONS_MAX} questions: an eleventh is a 422 on `text`. Events of another incident or accounts of another "
@@ -393,7 +402,7 @@ def add_question(request, retrospective_id: Id, payload: QuestionIn):
             by=request.user,
         )
     except ReadOnlyError as exc:
-        return _conflict(exc, dict, {"state": retrospective.state})
+        return _read_only(exc)
     return Status(201, _one_question(question))
 
 
@@ -440,7 +449,7 @@ def change_question(request, question_id: Id, payload: QuestionPatch):
 
 @router.delete(
     "/questions/{question_id}",
-    response=responses(204, None, errors=(403, 404, 409, 422)),
+    response=responses(204, None, errors=(403, 404, 409, 422), overrides=READ_ONLY_409),
     summary="Delete a discussion question",
     description="For those who may edit the retrospective (403 for readers); the others move up. " + READ_ONLY_RULE,
 )
@@ -449,5 +458,5 @@ def delete_question(request, question_id: Id):
     try:
         question_delete(question=question, by=request.user)
     except ReadOnlyError as exc:
-        return _conflict(exc, _question_current, {})
+        return _read_only(exc)
     return Status(204, None)
