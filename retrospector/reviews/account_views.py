@@ -313,5 +313,6 @@ def account_write_view(request, pk):
             status = 422
     if ended:
         context["ended_message"] = review_ended_message(retrospective)
+        context["account_html"] = for_reader(request, account.html) if account else ""
     context["events"] = event_choices(retrospective, request.user, checked)
     return render(request, "reviews/account_edit.html", context, status=status)

@@ -136,3 +136,38 @@ def test_after_the_review_the_questions_page_is_read_only(review, people, client
     page = client_for("alice").get(url(retrospective)).content.decode()
     assert "read-only" in page and "Add the question" not in page
     assert client_for("alice").post(url(retrospective), {"text": "What then?"}).status_code == 409
+
+
+@pytest.mark.parametrize("path", ["", "questions/"])
+def test_the_pages_read_the_same_queries_however_many_questions(
+    review, people, client_for, django_assert_max_num_queries, path
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    retrospective, events = review
+    accounts = [
+        account_write(retrospective=retrospective, body="Mine.", event_ids=[events[0].pk], by=people[name]).pk
+        for name in ("bob", "charlie")
+    ]
+
+    def add_linked(n):
+        for _ in range(n):
+            question_add(
+                retrospective=retrospective,
+                text=f"What did you see at step {retrospective.questions.count()}?",
+                event_ids=[e.pk for e in events],
+                account_ids=accounts,
+                by=people["alice"],
+            )
+
+    add_linked(2)
+    client = client_for("dana")
+    page = f"/retrospectives/{retrospective.pk}/{path}"
+    client.get(page)  # caches warm
+    with CaptureQueriesContext(connection) as few:
+        client.get(page)
+    add_linked(8)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get(page).content.decode()
+    assert html.count("What did you see at step") == 10
