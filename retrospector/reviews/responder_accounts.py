@@ -119,6 +119,22 @@ def account_requests_waiting_for(user: User, *, limit: int = 10) -> list[Account
     )
 
 
+def account_requests_unanswered(retrospective: Retrospective) -> QuerySet[AccountRequest]:
+    """The standing requests of a retrospective whose account is not written yet (what sending for review lists as
+    missing), oldest first, with the people asked."""
+    return retrospective.account_requests.filter(answered_at__isnull=True, withdrawn_at__isnull=True).select_related(
+        "responder"
+    )
+
+
+def account_requests_open() -> QuerySet[AccountRequest]:
+    """Every standing, unanswered request on a retrospective whose review goes on, for the daily reminder. Not
+    filtered by visibility: a reminder goes through notify(), which leaves out whoever may not see the incident."""
+    return AccountRequest.objects.filter(
+        answered_at__isnull=True, withdrawn_at__isnull=True, responder__is_active=True
+    ).exclude(retrospective__state__in=REVIEW_ENDED)
+
+
 def request_candidates(retrospective: Retrospective) -> list[User]:
     """Whom the owner is offered first: the incident's responders who are still active, by name."""
     return sorted(

@@ -10,6 +10,8 @@ from retrospector.reviews.responder_accounts import (
     ACCOUNT_MAX_CHARS,
     account_request_create,
     account_request_withdraw,
+    account_requests_open,
+    account_requests_unanswered,
     account_requests_waiting_for,
     account_update,
     account_write,
@@ -252,3 +254,15 @@ def test_the_home_block_lists_open_requests_on_retrospectives_the_person_may_see
     assert [r.retrospective_id for r in account_requests_waiting_for(bob)] == [retrospective.pk]
     set_state(retrospective, "approved")
     assert account_requests_waiting_for(bob) == []
+
+
+def test_unanswered_and_open_requests_for_sending_for_review_and_the_reminders(review, people):
+    retrospective, _ = review
+    ask(retrospective, people, "bob", "charlie", "erin")
+    account_write(retrospective=retrospective, body="Mine.", by=people["bob"])
+    erin = AccountRequest.objects.get(responder=people["erin"])
+    account_request_withdraw(request=erin, by=people["alice"])
+    assert [r.responder.username for r in account_requests_unanswered(retrospective)] == ["charlie"]
+    assert [r.responder.username for r in account_requests_open()] == ["charlie"]
+    set_state(retrospective, "approved")
+    assert not account_requests_open().exists()
