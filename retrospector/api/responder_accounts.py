@@ -257,7 +257,8 @@ def list_accounts(request, retrospective_id: Id):
     summary="Write your own account",
     description="For the people asked for their account and the incident's responders (403 for others). One account "
     "per person: a second is a 409 on `base_version` whose `current` is the first (change it with PATCH "
-    "/api/v1/accounts/{id}). Writing it answers your request. " + READ_ONLY_RULE,
+    "/api/v1/accounts/{id}); the same body sent again (a double submit) answers the first. Writing it answers your "
+    "request. " + READ_ONLY_RULE,
 )
 def write_account(request, retrospective_id: Id, payload: AccountIn):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)

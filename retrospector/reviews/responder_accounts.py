@@ -305,18 +305,20 @@ def incident_event_ids(retrospective: Retrospective, event_ids, *, field: str = 
 @transaction.atomic
 def account_write(*, retrospective: Retrospective, body: str, by: User, event_ids=()) -> Account:
     """Write `by`'s own account; it answers their request. One account per person: a second one is a conflict that
-    carries the first (edit it instead)."""
+    carries the first (edit it instead); the same text sent again (a double submit) returns the first."""
     current = Retrospective.objects.select_for_update().select_related("incident").get(pk=retrospective.pk)
     if not may_write_account(by, current):
         raise PermissionDenied(WRITE_FORBIDDEN)
     existing = current.accounts.filter(author=by).first()
     _refuse_if_ended(current, current=existing)
+    body = _clean_body(body)
     if existing is not None:
+        if existing.body == body:  # the same form sent twice: one account
+            return existing
         raise ConflictError(
             "You already wrote your account of this incident: change that one (it is shown here) rather than a second.",
             current=existing,
         )
-    body = _clean_body(body)
     events = incident_event_ids(current, event_ids)
     account = Account.objects.create(retrospective=current, author=by, body=body, html=render_markdown(body))
     account.events.set(events)

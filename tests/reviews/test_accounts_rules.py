@@ -170,6 +170,13 @@ def test_one_account_per_person_a_second_is_a_conflict_carrying_the_first(review
     assert Account.objects.count() == 1
 
 
+def test_a_double_submit_writes_one_account(review, people):
+    retrospective, _ = review
+    first = account_write(retrospective=retrospective, body="Same.", by=people["bob"])
+    assert account_write(retrospective=retrospective, body="Same.", by=people["bob"]).pk == first.pk
+    assert Account.objects.count() == 1
+
+
 def test_events_of_another_incident_are_refused(review, people, make_incident):
     retrospective, events = review
     other = add_events(make_incident(title="Another"), people["alice"], texts=("Elsewhere",))
