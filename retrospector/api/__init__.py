@@ -216,12 +216,13 @@ def on_database_busy(request, exc: OperationalError):
     return response
 
 
-from . import checks, incidents, timeline, writeups  # noqa: E402  (routers register themselves on import)
+from . import checks, incidents, notifications, timeline, writeups  # noqa: E402  (routers register themselves on import)
 
 api.add_router("/v1/", incidents.router)
 api.add_router("/v1/", writeups.router)
 api.add_router("/v1/", timeline.router)
 api.add_router("/v1/", checks.router)
+api.add_router("/v1/", notifications.router)
 
 # Responders' accounts and discussion questions (reviews, issue 14).
 from . import responder_accounts  # noqa: E402

@@ -4,6 +4,10 @@ from django.apps import AppConfig
 class ReviewsConfig(AppConfig):
     name = "retrospector.reviews"
     label = "reviews"
+    # Run by `retrospector worker` every few minutes (core.periodic); each must be harmless to run twice.
+    periodic_jobs = [
+        ("reviews: the daily reminder", "retrospector.reviews.reminders.reminders_send"),
+    ]
     # What the review adds to a retrospective's page (writeups.page_parts), one line each.
     retrospective_page_parts = [
         "retrospector.reviews.account_views.accounts_page_part",
