@@ -24,7 +24,7 @@ from .questions import (
     QUESTIONS_FORBIDDEN,
     QUESTIONS_MAX,
     QUESTIONS_MIN,
-    events_told_by_several_accounts,
+    accounts_telling_the_same_events,
     question_add,
     question_count_message,
     question_delete,
@@ -64,16 +64,7 @@ def _with_findings(retrospective, questions: list[Question]) -> list[Question]:
 def _overview(request, retrospective) -> dict:
     """The questions with their warnings, the count, and the suggestions where two accounts link the same event."""
     questions = _with_findings(retrospective, list(questions_of(retrospective)))
-    several = events_told_by_several_accounts(retrospective)
-    suggested = suggested_differences(questions, several)
-    suggestions = []
-    if suggested:
-        accounts = list(accounts_of(retrospective))
-        for event_pk in suggested:
-            tellers = [a for a in accounts if any(e.pk == event_pk for e in a.events.all())]
-            event = next((e for a in tellers for e in a.events.all() if e.pk == event_pk), None)
-            if event is not None and len(tellers) >= 2:
-                suggestions.append({"event": event, "accounts": tellers})
+    suggestions = suggested_differences(questions, accounts_telling_the_same_events(retrospective))
     ended = retrospective.state in REVIEW_ENDED
     return {
         "questions": questions,

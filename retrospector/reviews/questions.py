@@ -6,7 +6,7 @@ answer): they warn, they never block a save. Selectors first, then the services.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import defaultdict
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -60,12 +60,34 @@ def questions_of(retrospective: Retrospective) -> QuerySet[Question]:
     ).order_by("position", "id")
 
 
-def events_told_by_several_accounts(retrospective: Retrospective) -> dict[int, int]:
-    """{event id: number of accounts linking it} for the events that two or more of the retrospective's accounts
-    link: where their authors may describe the same moment differently. One query."""
+def accounts_telling_the_same_events(retrospective: Retrospective) -> dict[int, dict]:
+    """The events that two or more of the retrospective's accounts link, where their authors may describe the same
+    moment differently: {event id: {"pk", "text", "occurred_at", "accounts": [{"pk", "author"}, ...]}}, in time
+    order. One query, whether there are such events or not (the page's count of queries stays the same)."""
     through = Account.events.through.objects.filter(account__retrospective=retrospective)
-    rows = through.values("timelineevent_id").annotate(n=Count("account_id")).filter(n__gte=2)
-    return {row["timelineevent_id"]: row["n"] for row in rows}
+    shared = through.values("timelineevent_id").annotate(n=Count("account_id")).filter(n__gte=2)
+    rows = (
+        through.filter(timelineevent_id__in=shared.values("timelineevent_id"))
+        .order_by("timelineevent__occurred_at", "timelineevent_id", "account__created_at", "account_id")
+        .values_list(
+            "timelineevent_id",
+            "timelineevent__text",
+            "timelineevent__occurred_at",
+            "account_id",
+            "account__author__username",
+            "account__author__full_name",
+        )
+    )
+    told: dict[int, dict] = {}
+    for event_pk, text, occurred_at, account_pk, username, full_name in rows:
+        event = told.setdefault(event_pk, {"pk": event_pk, "text": text, "occurred_at": occurred_at, "accounts": []})
+        event["accounts"].append({"pk": account_pk, "author": full_name or username or "a former member"})
+    return told
+
+
+def events_told_by_several_accounts(retrospective: Retrospective) -> dict[int, int]:
+    """{event id: number of accounts linking it} for the events that two or more accounts link. One query."""
+    return {pk: len(event["accounts"]) for pk, event in accounts_telling_the_same_events(retrospective).items()}
 
 
 def _one_line(text: str) -> str:
@@ -249,10 +271,7 @@ def question_delete(*, question: Question, by: User) -> None:
         Question.objects.filter(pk=pk).exclude(position=position).update(position=position)
 
 
-def suggested_differences(questions: list[Question], told_by_several: dict[int, int]) -> list[int]:
-    """Events that two or more accounts link and that no question flagged "accounts differ" covers yet."""
-    covered = Counter()
-    for question in questions:
-        if question.accounts_differ:
-            covered.update(event.pk for event in question.events.all())
-    return [pk for pk in told_by_several if pk not in covered]
+def suggested_differences(questions: list[Question], told: dict[int, dict]) -> list[dict]:
+    """The events of accounts_telling_the_same_events that no question flagged "accounts differ" covers yet."""
+    covered = {event.pk for question in questions if question.accounts_differ for event in question.events.all()}
+    return [event for pk, event in told.items() if pk not in covered]

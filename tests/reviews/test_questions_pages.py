@@ -171,3 +171,25 @@ def test_the_pages_read_the_same_queries_however_many_questions(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = client.get(page).content.decode()
     assert html.count("What did you see at step") == 10
+
+
+def test_the_page_reads_the_same_queries_whether_or_not_accounts_tell_the_same_event(
+    review, people, client_for, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from retrospector.reviews.responder_accounts import account_update
+
+    retrospective, events = review
+    account_write(retrospective=retrospective, body="Mine.", event_ids=[events[0].pk], by=people["bob"])
+    theirs = account_write(retrospective=retrospective, body="Theirs.", event_ids=[events[1].pk], by=people["charlie"])
+    client = client_for("alice")
+    page = f"/retrospectives/{retrospective.pk}/"
+    client.get(page)  # caches warm
+    with CaptureQueriesContext(connection) as apart:
+        assert "Where accounts may differ" not in client.get(page).content.decode()
+    account_update(account=theirs, event_ids=[events[0].pk], base_version=1, by=people["charlie"])
+    with django_assert_max_num_queries(len(apart.captured_queries)):
+        html = client.get(page).content.decode()
+    assert "Where accounts may differ: 1 event linked by two or more accounts" in html
