@@ -6,6 +6,7 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from retrospector.incidents.selectors import incident_list
+from retrospector.reviews.responder_accounts import account_requests_waiting_for
 from retrospector.writeups.selectors import first_drafts_due, my_open_retrospectives
 
 DUE_SOON_DAYS = 7
@@ -25,6 +26,8 @@ def home(request):
             "recent": incident_list(user=user).prefetch_related(None)[:10],
             "today": today,
             "due_soon_days": DUE_SOON_DAYS,
+            # Responders' accounts (reviews): the accounts this person was asked for and has not written yet.
+            "account_requests": account_requests_waiting_for(user),
         },
     )
 

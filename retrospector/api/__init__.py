@@ -225,3 +225,8 @@ api.add_router("/v1/", timeline.router)
 api.add_router("/v1/", checks.router)
 api.add_router("/v1/", notifications.router)
 api.add_router("/v1/", feedback_threads.router)
+
+# Responders' accounts and discussion questions (reviews, issue 14).
+from . import responder_accounts  # noqa: E402
+
+api.add_router("/v1/", responder_accounts.router)

@@ -11,4 +11,6 @@ class ReviewsConfig(AppConfig):
     # What the reviews add to a retrospective's page (writeups.page_parts); one entry a line.
     retrospective_page_parts = [
         "retrospector.reviews.thread_views.threads_page_part",
+        "retrospector.reviews.account_views.accounts_page_part",
+        "retrospector.reviews.question_views.questions_page_part",
     ]

@@ -3,7 +3,7 @@ path there."""
 
 from django.urls import path
 
-from . import thread_views
+from . import account_views, question_views, thread_views
 
 urlpatterns: list = []
 
@@ -18,4 +18,30 @@ urlpatterns += [
     path("threads/<int:thread_pk>/resolve", thread_views.thread_resolve_view, name="thread_resolve"),
     path("threads/<int:thread_pk>/reopen", thread_views.thread_reopen_view, name="thread_reopen"),
     path("comments/<int:comment_pk>/edit", thread_views.comment_edit_view, name="comment_edit"),
+]
+
+# Responders' accounts and discussion questions (issue 14, items 2 and 3).
+urlpatterns += [
+    path("retrospectives/<int:pk>/accounts/mine", account_views.account_write_view, name="account_write"),
+    path("retrospectives/<int:pk>/accounts/requests", account_views.account_requests, name="account_requests"),
+    path(
+        "retrospectives/<int:pk>/accounts/requests/<int:request_pk>/withdraw",
+        account_views.account_request_withdraw_view,
+        name="account_request_withdraw",
+    ),
+    path("retrospectives/<int:pk>/questions/", question_views.questions_page, name="questions"),
+    path("retrospectives/<int:pk>/questions/check", question_views.question_check, name="question_check"),
+    path(
+        "retrospectives/<int:pk>/questions/<int:question_pk>/edit", question_views.question_edit, name="question_edit"
+    ),
+    path(
+        "retrospectives/<int:pk>/questions/<int:question_pk>/move",
+        question_views.question_move_view,
+        name="question_move",
+    ),
+    path(
+        "retrospectives/<int:pk>/questions/<int:question_pk>/delete",
+        question_views.question_delete_view,
+        name="question_delete",
+    ),
 ]

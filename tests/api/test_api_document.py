@@ -77,15 +77,22 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         if "current" in resolve(openapi, response["content"]["application/json"]["schema"])["properties"]
     ]
     assert sorted(with_current) == [
+        "PATCH /api/v1/accounts/{account_id}",
         "PATCH /api/v1/comments/{comment_id}",
         "PATCH /api/v1/incidents/{incident_id}",
         "PATCH /api/v1/incidents/{incident_id}/events/{event_id}",
+        "PATCH /api/v1/questions/{question_id}",
+        "POST /api/v1/retrospectives/{retrospective_id}/accounts",
         "PUT /api/v1/retrospectives/{retrospective_id}/sections/{key}",
     ]
     # The other 409s refuse a change to a done retrospective (read-only): there is no newer version to send back.
     assert sorted({name for name, _ in conflicts} - set(with_current)) == [
+        "DELETE /api/v1/questions/{question_id}",
+        "DELETE /api/v1/retrospectives/{retrospective_id}/account-requests/{request_id}",
         "DELETE /api/v1/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
+        "POST /api/v1/retrospectives/{retrospective_id}/account-requests",
         "POST /api/v1/retrospectives/{retrospective_id}/checks/ignores",
+        "POST /api/v1/retrospectives/{retrospective_id}/questions",
         "POST /api/v1/retrospectives/{retrospective_id}/threads",
         "POST /api/v1/threads/{thread_id}/comments",
         "POST /api/v1/threads/{thread_id}/reopen",
