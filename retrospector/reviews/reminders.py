@@ -131,7 +131,7 @@ def _candidates(horizon: date) -> dict[int, list[Item]]:
                 incident_id=incident_id,
                 team_id=team_id,
                 text=f"Your account of the incident is requested for “{title}”",
-                url=f"/retrospectives/{retro_id}/",
+                url=f"/retrospectives/{retro_id}/accounts/mine",
             )
         )
     mentions = Mention.objects.filter(
