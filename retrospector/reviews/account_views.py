@@ -10,7 +10,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from retrospector.accounts.selectors import people_by_username
@@ -41,6 +43,7 @@ from .responder_accounts import (
     request_candidates,
     review_ended_message,
 )
+from .shown import cut, when_shown
 
 # --- Shared by the accounts' and the questions' forms ----------------------------------------------------------------
 
@@ -102,30 +105,39 @@ def for_reader(request, html: str) -> str:
 
 def accounts_page_part(*, request, retrospective, sections) -> PagePart:
     """Who was asked for an account, who answered and when, and the accounts themselves (folded): a constant number
-    of queries, however many accounts."""
+    of queries, however many accounts; rendered by Jinja2 (reviews/jinja2/reviews/_accounts_part.html)."""
     requests = list(account_requests_of(retrospective))
     accounts = list(accounts_of(retrospective))
+    for r in requests:
+        r.requested_when, r.answered_when = when_shown(r.requested_at), when_shown(r.answered_at)
     for account in accounts:
-        account.shown_html = for_reader(request, account.html)
+        account.shown_html = mark_safe(for_reader(request, account.html))
+        account.created_when, account.updated_when = when_shown(account.created_at), when_shown(account.updated_at)
+        account.event_list = list(account.events.all())
+        for event in account.event_list:
+            event.when, event.text_shown = when_shown(event.occurred_at), cut(event.text, 120)
     user = request.user
     mine = next((a for a in accounts if a.author_id == user.pk), None)
     asked = any(r.responder_id == user.pk and r.withdrawn_at is None for r in requests)
     ended = retrospective.state in REVIEW_ENDED
     may_write = mine is None and not ended and (asked or is_responder(user, retrospective))
-    return PagePart(
-        main_template="reviews/_accounts_part.html",
-        context={
-            "requests": requests,
-            "accounts": accounts,
-            "mine": mine,
-            "may_write": may_write,
-            "may_edit_mine": mine is not None and not ended,
-            "can_ask": not ended and can_edit_retrospective(user, retrospective),
-            "ended": ended,
-            "answered": sum(1 for r in requests if r.answered_at and not r.withdrawn_at),
-            "asked": sum(1 for r in requests if not r.withdrawn_at),
+    context = {
+        "requests": requests,
+        "accounts": accounts,
+        "user_id": user.pk,
+        "may_write": may_write,
+        "may_edit_mine": mine is not None and not ended,
+        "can_ask": not ended and can_edit_retrospective(user, retrospective),
+        "ended": ended,
+        "answered": sum(1 for r in requests if r.answered_at and not r.withdrawn_at),
+        "asked": sum(1 for r in requests if not r.withdrawn_at),
+        "urls": {
+            "write": reverse("account_write", args=[retrospective.pk]),
+            "ask": reverse("account_requests", args=[retrospective.pk]),
         },
-    )
+    }
+    html = render_to_string("reviews/_accounts_part.html", context, using="jinja2")
+    return PagePart(main_template="reviews/_rendered_part.html", context={"html": mark_safe(html)})
 
 
 # --- Asking for accounts ---------------------------------------------------------------------------------------------

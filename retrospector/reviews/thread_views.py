@@ -7,11 +7,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
-from django.utils.timezone import localtime
 from django.views.decorators.http import require_GET, require_POST
 
 from retrospector.core.errors import ConflictError, ReadOnlyError
@@ -21,6 +22,7 @@ from retrospector.writeups.page_parts import PagePart
 
 from .forms import CommentEditForm, ReplyForm, ResolveForm, ThreadStartForm, new_client_token
 from .models import Thread
+from .shown import cut, when_shown
 from .threads import (
     EDIT_OWN_ONLY,
     THREAD_FILTERS,
@@ -59,10 +61,7 @@ def _not_notified_message(people) -> str:
     return f"{names} {verb} not notified: they may not see this incident."
 
 
-def _when(moment) -> tuple[str, str]:
-    """A moment as the page prints it: (ISO 8601 for the machine, "Dec 6 14:05" in the reader's zone)."""
-    local = localtime(moment)  # strftime, not Django's date format: a tenth of the time, for hundreds of comments
-    return local.isoformat(), f"{local:%b} {local.day} {local:%H:%M}"
+_when = when_shown
 
 
 class _Urls:
@@ -92,9 +91,16 @@ def _decorate(threads, urls: _Urls, *, name=None, form=None) -> None:
         thread.reply_form = form if name == f"reply-{thread.pk}" else None
         thread.resolve_form = form if name == f"resolve-{thread.pk}" else None
         thread.resolved_when = _when(thread.resolved_at) if thread.resolved_at else ("", "")
+        # Cut here rather than by Django's truncatechars in the template: its word-aware Truncator is slow.
+        thread.quote_shown = cut(thread.quote, 400)
         for comment in thread.comment_list:
             comment.when = _when(comment.created_at)
             comment.edit_url = urls.edit.format(comment.pk)
+
+
+def _csrf_field(request) -> str:
+    token = get_token(request)
+    return format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', token)
 
 
 def _columns(request, retrospective, sections, by_section, *, bound=None, notice="", oob=None) -> dict[int, str]:
@@ -103,6 +109,8 @@ def _columns(request, retrospective, sections, by_section, *, bound=None, notice
     name, form = bound or (None, None)
     urls = _Urls()
     shared = {
+        # The CSRF field made once: the engine's csrf_token is lazy, and masks the secret anew each time it is printed.
+        "csrf_field": _csrf_field(request),
         "can_comment": can_comment(user, retrospective),
         "can_resolve": can_resolve(user, retrospective),
         "user_id": user.pk,
@@ -168,7 +176,9 @@ def _column(request, retrospective, section, *, status=200, bound=None, notice="
     """The threads of one section, as the page shows them beside it (for htmx, with the side column's count)."""
     if section.get_deferred_fields():  # a thread's section comes without its text, which re-anchoring reads
         section = retrospective.sections.get(pk=section.pk)
-    threads = with_comments(threads_of_retrospective(retrospective=retrospective, user=request.user, section=section))
+    threads = with_comments(
+        threads_of_retrospective(retrospective=retrospective, user=request.user, section=section), bodies=False
+    )
     threads_reanchor(threads, [section])
     oob = None
     if _is_htmx(request):
