@@ -216,9 +216,10 @@ def on_database_busy(request, exc: OperationalError):
     return response
 
 
-from . import checks, incidents, timeline, writeups  # noqa: E402  (routers register themselves on import)
+from . import checks, incidents, process, timeline, writeups  # noqa: E402  (routers register themselves on import)
 
 api.add_router("/v1/", incidents.router)
 api.add_router("/v1/", writeups.router)
 api.add_router("/v1/", timeline.router)
 api.add_router("/v1/", checks.router)
+api.add_router("/v1/", process.router)

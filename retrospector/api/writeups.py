@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from retrospector.incidents.selectors import incident_detail_or_404, incident_editable_or_403
+from retrospector.reviews.process import review_transition
 from retrospector.writeups.export import EXPORT_FORMATS, export_response
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, templates_visible_to
@@ -13,13 +14,12 @@ from retrospector.writeups.services import (
     TRANSITIONS,
     retrospective_import_markdown,
     retrospective_start,
-    retrospective_transition,
     section_save,
 )
 
 from .choices import choices_literal
 from .contract import InSchema, responses
-from .lookups import person_from_username
+from .lookups import people_from_usernames, person_from_username
 from .types import Day, Id, Version
 
 router = Router(tags=["retrospectives"])
@@ -34,7 +34,9 @@ TRANSITIONS_RULE = (
         " (a move to the current state, or any other, is a 422 on `state`). Approving or finishing needs every "
         "required section filled (422 naming them otherwise). A done retrospective is read-only until it is reopened "
         "(moved to in_review), which needs a `note` saying why (422 on `note` without one). 403 when you may read the "
-        "retrospective but not change it."
+        "retrospective but not change it. Sending a draft for review (to in_review) needs a reviewer besides the "
+        "owner and shadow: another member of the team, or someone in `reviewers` (422 on `state` otherwise). "
+        "Approving is for someone other than the owner (422 on `state`)."
     )
 )
 # Text a Markdown importer reads as empty: nothing but line breaks (as str.splitlines() counts them).
@@ -124,6 +126,12 @@ class TransitionIn(InSchema):
         "",
         max_length=2000,
         description="Why, kept in the state history with who and when; required to reopen a done retrospective.",
+    )
+    reviewers: list[Annotated[str, Field(min_length=1, max_length=150)]] = Field(
+        [],
+        max_length=50,
+        description="Usernames to invite as reviewers when sending a draft for review (unknown: 422 on "
+        "`reviewers`); someone who may not see a private incident is invited to it if you are in its team, else 422.",
     )
 
 
@@ -294,7 +302,13 @@ def read_retrospective(request, retrospective_id: Id):
 )
 def change_state(request, retrospective_id: Id, payload: TransitionIn):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
-    retrospective_transition(retrospective=retrospective, to_state=payload.state, by=request.user, note=payload.note)
+    review_transition(
+        retrospective=retrospective,
+        to_state=payload.state,
+        note=payload.note,
+        invite=people_from_usernames(request.user, payload.reviewers, "reviewers"),
+        by=request.user,
+    )
     return retrospective_out(_reload(request, retrospective_id))
 
 

@@ -24,8 +24,8 @@ RELATIVE_DATE = re.compile(r"\{\{date:([+-]?\d+)\}\}")
 STATE_PATH = {
     "draft": [],
     "in_review": ["in_review"],
-    "approved": ["in_review", "approved"],
-    "done": ["in_review", "approved", "done"],
+    "approved": ["in_review", "meeting", "approved"],
+    "done": ["in_review", "meeting", "approved", "done"],
 }
 
 
