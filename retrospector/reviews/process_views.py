@@ -18,7 +18,7 @@ from retrospector.writeups import views as writeups_views
 from retrospector.writeups.forms import TransitionForm
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.page_parts import PagePart
-from retrospector.writeups.selectors import retrospective_detail_or_404
+from retrospector.writeups.selectors import can_edit_retrospective, retrospective_detail_or_404
 from retrospector.writeups.services import TRANSITION_LABELS, TRANSITIONS, done_read_only_message
 
 from .forms import AssignmentForm, ProcessSettingsForm, SendForReviewForm
@@ -201,6 +201,8 @@ def send_for_review(request, pk):
 @require_POST
 def state_change(request, pk):
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
+    if not can_edit_retrospective(request.user, retrospective):
+        raise PermissionDenied("You can read this retrospective but not change its state.")
     form = TransitionForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Unknown state.")

@@ -85,6 +85,7 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
     assert sorted({name for name, _ in conflicts} - set(with_current)) == [
         "DELETE /api/v1/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/checks/ignores",
+        "PUT /api/v1/retrospectives/{retrospective_id}/assignment",
     ]
 
 
