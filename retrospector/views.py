@@ -5,7 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from retrospector.incidents import views as incidents_views
 from retrospector.incidents.selectors import incident_list as select_incidents
-from retrospector.reviews.process import due_steps, next_due_by_incident
+from retrospector.reviews.process import due_steps, next_due_by_incident, retrospective_requirement
 from retrospector.writeups.selectors import my_open_retrospectives
 
 DUE_SOON_DAYS = 7
@@ -41,6 +41,15 @@ def incident_list(request):
     for incident in rows:
         incident.next_due = due.get(incident.pk)
     page.object_list = rows
+    return response
+
+
+@login_required
+def incident_detail(request, pk):
+    """The incidents app's page (a TemplateResponse), with whether its team's review process asks for a
+    retrospective of it (the reviews app sits above incidents, so the top layer adds it)."""
+    response = incidents_views.incident_detail(request, pk)
+    response.context_data["requirement"] = retrospective_requirement(response.context_data["incident"])
     return response
 
 

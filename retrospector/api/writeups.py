@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from retrospector.incidents.selectors import incident_detail_or_404, incident_editable_or_403
-from retrospector.reviews.process import review_transition
+from retrospector.reviews.process import deadlines_refresh_for_incident, review_transition
 from retrospector.writeups.export import EXPORT_FORMATS, export_response
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, templates_visible_to
@@ -249,6 +249,7 @@ def start_retrospective(request, incident_id: Id, payload: RetrospectiveIn):
         title=payload.title,
         due_at=payload.due_at,
     )
+    deadlines_refresh_for_incident(incident)
     return Status(201, retrospective_out(_reload(request, retrospective.pk)))
 
 
@@ -265,6 +266,7 @@ def import_retrospective(request, incident_id: Id, payload: MarkdownImportIn):
     retrospective = retrospective_import_markdown(
         incident=incident, text=payload.markdown, by=request.user, source=payload.filename
     )
+    deadlines_refresh_for_incident(incident)
     return Status(201, retrospective_out(_reload(request, retrospective.pk)))
 
 

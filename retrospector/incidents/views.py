@@ -35,7 +35,9 @@ def incident_detail(request, pk):
     retrospectives = incident.retrospectives.select_related("owner", "template_version__template").order_by(
         "-created_at"
     )
-    return render(
+    # A TemplateResponse: the top layer (retrospector.views.incident_detail) adds whether the team's review process
+    # asks for a retrospective of it.
+    return TemplateResponse(
         request,
         "incidents/detail.html",
         {

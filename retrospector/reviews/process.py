@@ -267,6 +267,22 @@ def deadlines_refresh(retrospective: Retrospective, *, settings: ProcessSettings
     return result
 
 
+def deadlines_refresh_for_incident(incident: Incident) -> int:
+    """Deadlines for the incident's open retrospectives that have none yet (one was just started or imported, its
+    owner assigned at the start). Returns how many got them."""
+    if incident.resolved_at is None:
+        return 0
+    missing = Retrospective.objects.filter(incident=incident, state__in=Retrospective.OPEN_STATES).filter(
+        ~Exists(Deadline.objects.filter(retrospective=OuterRef("pk")))
+    )
+    settings = process_settings_for(incident.team)
+    count = 0
+    for retrospective in missing.select_related("incident"):
+        deadlines_refresh(retrospective, settings=settings)
+        count += 1
+    return count
+
+
 def deadlines_mark_done(*, retrospective: Retrospective, steps: Iterable[str], at: datetime | None = None) -> int:
     """Mark steps done (those already done keep their first done_at). For the other parts of the review, such as an
     account request, which starts the research."""

@@ -13,6 +13,7 @@ from retrospector.accounts.models import Role
 from retrospector.accounts.selectors import can_manage_team, has_team_role, people_by_username, team_by_slug
 from retrospector.core.errors import ReadOnlyError
 from retrospector.core.forms import add_service_errors
+from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.writeups import views as writeups_views
 from retrospector.writeups.forms import TransitionForm
@@ -27,6 +28,7 @@ from .process import (
     ASSIGN_FORBIDDEN,
     assignment_candidates,
     deadlines_in_order,
+    deadlines_refresh_for_incident,
     may_change_state,
     next_due_step,
     process_settings_for,
@@ -233,6 +235,11 @@ def retrospective_new(request, incident_pk):
     response = writeups_views.retrospective_new(request, incident_pk)
     if getattr(response, "context_data", None) is not None and "incident" in response.context_data:
         response.context_data["requirement"] = retrospective_requirement(response.context_data["incident"])
+    elif request.method == "POST" and response.status_code == 302:
+        # Started, its owner assigned: its deadlines from the team's process, when the incident is resolved.
+        incident = Incident.objects.filter(pk=incident_pk).select_related("team").first()
+        if incident is not None:
+            deadlines_refresh_for_incident(incident)
     return response
 
 
