@@ -24,13 +24,11 @@ from retrospector.writeups.selectors import retrospective_detail_or_404
 from .choices import choices_literal
 from .contract import ErrorOut, InSchema, responses
 from .lookups import person_from_username
-from .types import Day, Id
+from .types import BusinessDays, Day, Id, IsoWeekday
 
 router = Router(tags=["review process"])
 
 StepName = choices_literal(Step)
-Weekday = Annotated[int, Field(ge=1, le=7)]
-BusinessDays = Annotated[int, Field(ge=0, le=366)]
 Slug = Annotated[str, Field(min_length=1, max_length=100)]
 
 
@@ -39,7 +37,7 @@ class ProcessSchema(Schema):
         ..., description="Severity keys of your organization whose incidents need a retrospective; empty: every one."
     )
     time_zone: str = Field(..., max_length=64, description="An IANA zone, e.g. Europe/Paris (unknown: 422).")
-    working_days: list[Weekday] = Field(..., min_length=1, description="ISO weekdays: 1 is Monday, 7 is Sunday.")
+    working_days: list[IsoWeekday] = Field(..., min_length=1, description="ISO weekdays: 1 is Monday, 7 is Sunday.")
     holidays: list[Day] = Field(..., description="Days off, as YYYY-MM-DD.")
     research_days: BusinessDays
     first_draft_days: BusinessDays

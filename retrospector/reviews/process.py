@@ -193,6 +193,15 @@ def retrospective_requirement(incident: Incident) -> RequirementNote:
 
 # --- Deadlines ---------------------------------------------------------------------------------
 
+# How the pages name each step ("First draft due May 11").
+STEP_NAMES = {
+    Step.RESEARCH: "Research start",
+    Step.FIRST_DRAFT: "First draft",
+    Step.FEEDBACK_END: "End of feedback",
+    Step.FEEDBACK_ADDRESSED: "Feedback addressed",
+    Step.MEETING: "Meeting",
+}
+
 # The steps a state has passed: reaching the state marks them done.
 STEPS_DONE_IN = {
     State.DRAFT: (),
@@ -350,7 +359,7 @@ def _due_step(deadline: Deadline, calendar: WorkCalendar, now: datetime) -> DueS
     return DueStep(
         deadline=deadline,
         step=deadline.step,
-        label=Step(deadline.step).label,
+        label=STEP_NAMES[Step(deadline.step)],
         due_on=deadline.due_on,
         overdue_days=late,
         retrospective=deadline.retrospective if "retrospective" in deadline._state.fields_cache else None,
@@ -374,8 +383,12 @@ def next_due_step(
 
 
 def deadlines_in_order(retrospective: Retrospective) -> list[Deadline]:
+    """The retrospective's deadlines in the order of the steps, each with its `label`."""
     order = {step: index for index, step in enumerate(STEP_ORDER)}
-    return sorted(retrospective.deadlines.all(), key=lambda d: order.get(d.step, 9))
+    deadlines = sorted(retrospective.deadlines.all(), key=lambda d: order.get(d.step, 9))
+    for deadline in deadlines:
+        deadline.label = STEP_NAMES[Step(deadline.step)]
+    return deadlines
 
 
 def due_steps(*, user: User, within_days: int = 7, limit: int = 10, now: datetime | None = None) -> list[DueStep]:

@@ -234,7 +234,7 @@ def test_the_incident_list_shows_each_incidents_next_step(
     client.get("/incidents/")
     with django_assert_max_num_queries(12) as first:
         page = client.get("/incidents/").content.decode()
-    assert page.count("Research started overdue by") == 3
+    assert page.count("Research start overdue by") == 3
     for n in range(3, 8):
         deadlines_refresh(make_retrospective(make_incident(title=f"Incident {n}", resolved_at=RESOLVED)))
     with django_assert_max_num_queries(len(first.captured_queries)):

@@ -186,7 +186,7 @@ def test_an_unknown_reviewer_is_named(retro, client_for):
 
 def test_the_page_part_shows_the_next_step_and_the_state_buttons(retro, client_for):
     page = client_for("alice").get(f"/retrospectives/{retro.pk}/").content.decode()
-    assert 'id="next-due"' in page and "Research started" in page
+    assert 'id="next-due"' in page and "Research start" in page
     assert "Send for review…" in page
     assert "Send for review…" not in client_for("dana").get(f"/retrospectives/{retro.pk}/").content.decode()
 

@@ -136,7 +136,7 @@ def test_the_page_says_it_is_read_only_and_offers_no_edits(done, client_for):
     assert "read-only" in page and "Reopen to change it" in page and 'name="note"' in page
     assert f"/retrospectives/{done.pk}/sections/summary/edit" not in page
     assert "Fill from key events" not in page and 'class="ignore-here"' not in page
-    assert "Change owner or due date" not in page
+    assert "Change who writes it" not in page
 
 
 def test_a_reader_sees_it_is_done_without_a_reopen_form(done, client_for):
