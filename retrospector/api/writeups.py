@@ -84,7 +84,12 @@ class RetrospectiveOut(Schema):
     state: str
     owner: str | None
     shadow: str | None
-    due_at: date | None
+    reverse_shadow: str | None = Field(
+        ..., description="Who coaches the owner, having led retrospectives before; see its /assignment."
+    )
+    due_at: date | None = Field(
+        ..., description="When the first draft is due: from the team's process once the incident is resolved."
+    )
     template: str
     template_version: int
     imported_from: str | None = Field(
@@ -173,6 +178,7 @@ def retrospective_out(retrospective: Retrospective) -> dict:
         "state": retrospective.state,
         "owner": retrospective.owner.username if retrospective.owner else None,
         "shadow": retrospective.shadow.username if retrospective.shadow else None,
+        "reverse_shadow": retrospective.reverse_shadow.username if retrospective.reverse_shadow else None,
         "due_at": retrospective.due_at,
         "template": version.template.key,
         "template_version": version.number,
@@ -193,7 +199,7 @@ def _reload(request, pk):
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     retrospective._prefetched_objects_cache = {}
     return (
-        Retrospective.objects.select_related("owner", "shadow", "template_version__template")
+        Retrospective.objects.select_related("owner", "shadow", "reverse_shadow", "template_version__template")
         .prefetch_related(Prefetch("sections", queryset=Section.objects.select_related("updated_by")))
         .get(pk=retrospective.pk)
     )
@@ -282,7 +288,7 @@ def incident_retrospectives(request, incident_id: Id):
     from retrospector.writeups.models import Section
 
     retrospectives = incident.retrospectives.select_related(
-        "owner", "shadow", "template_version__template"
+        "owner", "shadow", "reverse_shadow", "template_version__template"
     ).prefetch_related(Prefetch("sections", queryset=Section.objects.select_related("updated_by")))
     return [retrospective_out(r) for r in retrospectives]
 

@@ -646,7 +646,9 @@ def review_readiness(retrospective: Retrospective, sections=None) -> ReviewReadi
     checks = retrospective_checks(retrospective, sections)
     titles = {s.key: s.title for s in sections}
     errors = [
-        f"{titles.get(f.section_key, 'Whole write-up')}: {f.message}" for f in checks.counted if f.severity == "error"
+        f"{titles.get(f.section_key, 'Whole write-up')}: {f.message}"
+        for f in checks.counted
+        if f.severity == "error" and f.rule != "section-empty"  # listed once, with the empty required sections
     ]
     unanswered = [
         r.responder.display_name
