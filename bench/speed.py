@@ -1,8 +1,8 @@
 """The first hour's reads (the "speed" part of `make bench`), in process (django.test.Client) as the bench's reader, a
 member of one team and not an organization admin, so that every permission filter is exercised:
 
-* the home page with 200, then 2,000 open retrospectives (draft, in review or approved, on incidents of every team,
-  one in ten owned or shadowed by the reader, first drafts due from two months ago to a month ahead, each with the
+* the home page with 200, then 2,000 open retrospectives (draft, in review, meeting or approved, on incidents of every
+  team, one in ten owned or shadowed by the reader, first drafts due from two months ago to a month ahead, each with the
   postmortem template's sections, some written): p50/p95 and queries at each size. Its cost must not grow with them;
 * one incident with its timeline (2,000 events): the incident and the first page of its events in one request
   (`?include=events`), next to the two requests a client needed before (the incident, then /events);
@@ -46,9 +46,9 @@ TARGETS = {
 
 def add_open_retrospectives(data: dict, count: int, *, first: int = 0) -> None:
     """`count` more open retrospectives (numbered from `first`), in bulk: on incidents of every team (one in five
-    private), half of them drafts, a quarter in review, a quarter approved; one in twenty owned by the reader and one
-    in twenty shadowed by them, the rest owned by the other teams' members; first drafts due between 60 days ago and
-    30 days ahead; the postmortem template's sections, a third of them written."""
+    private), half of them drafts, a quarter in review, an eighth at the meeting, an eighth approved; one in twenty
+    owned by the reader and one in twenty shadowed by them, the rest owned by the other teams' members; first drafts
+    due between 60 days ago and 30 days ahead; the postmortem template's sections, a third of them written."""
     from django.db import transaction
     from django.utils import timezone
 
@@ -61,8 +61,17 @@ def add_open_retrospectives(data: dict, count: int, *, first: int = 0) -> None:
     reader = data["reader"]
     others = list(User.objects.filter(username__startswith="member").order_by("username"))
     incident_ids = list(Incident.objects.order_by("id").values_list("id", flat=True))
-    states = (Retrospective.State.DRAFT, Retrospective.State.IN_REVIEW, Retrospective.State.DRAFT)
-    states += (Retrospective.State.APPROVED,)
+    draft, in_review = Retrospective.State.DRAFT, Retrospective.State.IN_REVIEW
+    states = (
+        draft,
+        in_review,
+        draft,
+        Retrospective.State.APPROVED,
+        draft,
+        in_review,
+        draft,
+        Retrospective.State.MEETING,
+    )
     today = timezone.localdate()
     rng = random.Random(first)
     retrospectives = [
