@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from retrospector.accounts.models import Membership, Team, User
 from retrospector.accounts.selectors import can_manage_team
+from retrospector.core.errors import ReadOnlyError
 from retrospector.core.workdays import MAX_BUSINESS_DAYS, WEEKDAYS, WorkCalendar
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.selectors import can_edit_incident, incidents_visible_to
@@ -80,15 +81,13 @@ def parse_holidays(text: str) -> list[date]:
         if not value:
             continue
         try:
-            days.add(date.fromisoformat(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else None)
-        except (TypeError, ValueError):
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+                raise ValueError(value)
+            days.add(date.fromisoformat(value))
+        except ValueError:
             raise ValidationError(
                 {"holidays": f"Line {number}: {value[:40]!r} is not a date; write one date a line as YYYY-MM-DD."}
             ) from None
-        if None in days:
-            raise ValidationError(
-                {"holidays": f"Line {number}: {value[:40]!r} is not a date; write one date a line as YYYY-MM-DD."}
-            )
     return sorted(days)
 
 
@@ -344,7 +343,6 @@ class DueStep:
     label: str
     due_on: date
     overdue_days: int
-    retrospective: Retrospective | None = None
 
     @property
     def overdue(self) -> bool:
@@ -362,7 +360,6 @@ def _due_step(deadline: Deadline, calendar: WorkCalendar, now: datetime) -> DueS
         label=STEP_NAMES[Step(deadline.step)],
         due_on=deadline.due_on,
         overdue_days=late,
-        retrospective=deadline.retrospective if "retrospective" in deadline._state.fields_cache else None,
     )
 
 
@@ -549,8 +546,6 @@ def retrospective_assign(
     if not can_edit_incident(by, current.incident):
         raise PermissionDenied(ASSIGN_FORBIDDEN)
     if current.state == State.DONE:
-        from retrospector.core.errors import ReadOnlyError
-
         raise ReadOnlyError(done_read_only_message(current))
     if owner is None:
         raise ValidationError({"owner": "Pick an owner: one person writes it."})

@@ -26,6 +26,8 @@ from .forms import AssignmentForm, ProcessSettingsForm, SendForReviewForm
 from .process import (
     APPROVE_NOT_OWNER,
     ASSIGN_FORBIDDEN,
+    DEFAULT_WORKING_DAYS,
+    ISO_WEEKDAYS,
     assignment_candidates,
     deadlines_in_order,
     deadlines_refresh_for_incident,
@@ -82,7 +84,13 @@ def team_process(request, slug):
     return render(
         request,
         "reviews/process_settings.html",
-        {"team": team, "form": form, "can_change": can_change, "settings": settings},
+        {
+            "team": team,
+            "form": form,
+            "can_change": can_change,
+            "settings": settings,
+            "working_days": [dict(ISO_WEEKDAYS)[d] for d in settings.working_days or DEFAULT_WORKING_DAYS],
+        },
         status=status,
     )
 
