@@ -1,6 +1,7 @@
 from django import forms
 
 from retrospector.core.workdays import MAX_BUSINESS_DAYS
+from retrospector.core.zones import ZoneNameField
 
 from .models import STEP_ORDER
 from .process import ISO_WEEKDAYS, OFFSET_FIELDS, format_holidays, parse_holidays
@@ -13,7 +14,7 @@ class ProcessSettingsForm(forms.Form):
         label="Severities that need a retrospective",
         help_text="None ticked: every incident needs one.",
     )
-    time_zone = forms.CharField(max_length=64, label="Time zone", help_text="Such as Europe/Paris or UTC.")
+    time_zone = ZoneNameField(label="Time zone", help_text="Deadlines are counted in this zone's days.")
     working_days = forms.TypedMultipleChoiceField(
         choices=ISO_WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, label="Working days"
     )

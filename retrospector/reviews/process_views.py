@@ -13,6 +13,7 @@ from retrospector.accounts.models import Role
 from retrospector.accounts.selectors import can_manage_team, has_team_role, people_by_username, team_by_slug
 from retrospector.core.errors import ReadOnlyError
 from retrospector.core.forms import add_service_errors
+from retrospector.core.zones import zone_datalist
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident
 from retrospector.writeups import views as writeups_views
@@ -90,6 +91,7 @@ def team_process(request, slug):
             "can_change": can_change,
             "settings": settings,
             "working_days": [dict(ISO_WEEKDAYS)[d] for d in settings.working_days or DEFAULT_WORKING_DAYS],
+            "zone_datalist": zone_datalist((settings.time_zone, request.user.time_zone)) if can_change else "",
         },
         status=status,
     )
