@@ -9,12 +9,16 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * then the first hour's reads (bench/speed.py, the "speed" key): the home page with 200 and 2,000 open
   retrospectives, an incident with the first page of its 2,000 events in one request (`?include=events`) against the
   two it took before, and the list API's time split into Python and database, with its size plain and gzipped;
+* then the review (bench/reviews.py, the "reviews" key): the retrospective page in review with 60 feedback threads
+  of 300 comments, 20 responders' accounts and 2,000 timeline events, and its query count against 6 threads;
 * the incident list API under 8 concurrent clients against a real server (`retrospector serve`, gunicorn,
   DEBUG off) for about ten seconds: requests per second, errors, p50/p95 (the clients accept gzip, as httpx does);
 * then the timeline (bench/timeline.py, the "timeline" key): a 1,000,000-message Slack export imported against a floor
   of orjson + one SQLite executemany, and the timeline page and events API with 20,000 events;
 * then the write-up checker (bench/checks.py, the "checks" key): a 5,000-line write-up, and a real `retrospector lint`
   process over 1,000 files;
+* then the daily reminder job over 10,000 open retrospectives (bench/reminders.py, the "reminders" key): its first run,
+  which writes 1,000 people's reminders, and a second one that finds them sent; seconds and SQL queries;
 * then a mixed load against a real server on SQLite and on PostgreSQL (bench/mixed_load.py, the "mixed_load" key):
   8 readers on lists and pages and 4 writers saving sections (409 on conflicts, then retrying) and importing small
   timeline files, for 60 s on each database: requests/s, p95 per kind, 5xx, 409s and lost writes.
@@ -206,6 +210,9 @@ def main() -> int:
         from bench import speed
 
         report["speed"] = speed.run(data)  # adds open retrospectives and a timeline to the data
+        from bench import reviews
+
+        report["reviews"] = reviews.run(data)  # feedback threads, comments and accounts on the bench's retrospective
         report["concurrent_api"] = concurrent(data, var_dir)
         from bench import timeline as timeline_bench
 
@@ -214,6 +221,9 @@ def main() -> int:
 
         log("write-up checks: a 5,000-line write-up, and `retrospector lint` over 1,000 files")
         report["checks"] = checks_bench.run_bench()
+        from bench import reminders as reminders_bench
+
+        report["reminders"] = reminders_bench.run()  # an organization of its own, on the same database
         from bench import mixed_load
 
         report["mixed_load"] = mixed_load.run()  # each database in a child process, on a database of its own
@@ -236,7 +246,8 @@ def main() -> int:
             >= TARGETS["concurrent_api_requests_per_second"],
             "concurrent_api_errors": observed["concurrent_api_errors"] == TARGETS["concurrent_api_errors"],
         }
-        parts = [report["speed"], report["timeline"], report["checks"], report["mixed_load"]]
+        parts = [report["speed"], report["reviews"], report["timeline"], report["checks"], report["reminders"]]
+        parts.append(report["mixed_load"])
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:
             report["observed"].update(part["observed"])

@@ -61,17 +61,9 @@ def add_open_retrospectives(data: dict, count: int, *, first: int = 0) -> None:
     reader = data["reader"]
     others = list(User.objects.filter(username__startswith="member").order_by("username"))
     incident_ids = list(Incident.objects.order_by("id").values_list("id", flat=True))
-    draft, in_review = Retrospective.State.DRAFT, Retrospective.State.IN_REVIEW
-    states = (
-        draft,
-        in_review,
-        draft,
-        Retrospective.State.APPROVED,
-        draft,
-        in_review,
-        draft,
-        Retrospective.State.MEETING,
-    )
+    State = Retrospective.State
+    states = (State.DRAFT, State.IN_REVIEW, State.DRAFT, State.APPROVED, State.DRAFT, State.MEETING, State.DRAFT)
+    states += (State.IN_REVIEW,)
     today = timezone.localdate()
     rng = random.Random(first)
     retrospectives = [

@@ -4,12 +4,14 @@ ImproperlyConfigured with one line saying which and what to do; the `retrospecto
 
 import os
 import secrets
+from email.utils import parseaddr
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from retrospector.core.email_url import EmailUrlError, email_settings, site_url
 from retrospector.core.envfile import FILE_NAME, EnvFileError, env_file_apply, shown, var_dir
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -127,6 +129,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "retrospector.notifications.context_processors.notifications",
             ],
             "builtins": ["retrospector.core.templatetags.retro"],
         },
@@ -265,16 +268,35 @@ CONTENT_SECURITY_POLICY = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Email ----------------------------------------------------------------------
-EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
-EMAIL_PORT = env_int("EMAIL_PORT", 25)
-EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
-EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
-EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "retrospector@localhost")
-EMAIL_BACKEND = os.environ.get(
-    "EMAIL_BACKEND",
-    "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
-)
+# Where notifications are mailed (retrospector/core/email_url.py lists the forms): the console in development, else a
+# mail relay on this machine's port 25 until EMAIL_URL names another.
+try:
+    _email = email_settings(os.environ.get("EMAIL_URL") or ("console:" if DEBUG else "smtp://localhost:25"))
+except EmailUrlError as exc:  # the message never shows the password
+    raise ImproperlyConfigured(f"EMAIL_URL: {exc}.") from None
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_FILE_PATH = _email.get("EMAIL_FILE_PATH")
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = _email.get("EMAIL_PORT", 25)
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = 30  # seconds: a mail server that stops answering must not hold a worker forever
+DEFAULT_FROM_EMAIL = os.environ.get("EMAIL_FROM", "retrospector@localhost").strip()
+if "@" not in parseaddr(DEFAULT_FROM_EMAIL)[1] or "\n" in DEFAULT_FROM_EMAIL:
+    raise ImproperlyConfigured(
+        f"EMAIL_FROM must be an address such as retrospector@example.com or Retrospector <retro@example.com>, "
+        f"not {DEFAULT_FROM_EMAIL!r}."
+    )
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The address people open the app at: e-mails link to it. Else the first of CSRF_TRUSTED_ORIGINS, else the local one.
+try:
+    SITE_URL = site_url(
+        os.environ.get("SITE_URL") or (CSRF_TRUSTED_ORIGINS[0] if CSRF_TRUSTED_ORIGINS else "http://127.0.0.1:8000")
+    )
+except ValueError as exc:
+    raise ImproperlyConfigured(f"SITE_URL {exc}.") from None
 
 PAGE_SIZE = 25
 

@@ -582,3 +582,47 @@ def test_another_organizations_team_and_templates_are_invisible(world, everyone)
     )
     assert response.status_code == 422
     assert response.json()["field"] == "template"
+
+
+# --- One's own: notifications ----------------------------------------------------------------------------------
+
+OWN_PAGES = ["/notifications/", "/notifications/?show=unread", "/me/notifications/"]
+OWN_API = ["/api/v1/notifications", "/api/v1/notifications?unread=true", "/api/v1/notifications/preferences"]
+LISTS = {"/notifications/", "/notifications/?show=unread", "/api/v1/notifications", "/api/v1/notifications?unread=true"}
+
+
+@pytest.mark.parametrize("name", EVERYONE)
+def test_everyone_reads_their_own_notifications_and_nobody_elses(world, everyone, name):
+    from retrospector.notifications.models import Notification
+    from retrospector.notifications.services import notify
+
+    incident, retrospective = world["private"]
+    notify(
+        recipients=[everyone["alice"]],
+        kind="mentioned",
+        key="matrix",
+        title=f"Mentioned in {PRIVATE_TITLE}",
+        retrospective=retrospective,
+        url=f"/retrospectives/{retrospective.pk}/",
+    )
+    alices = Notification.objects.get(key="matrix")
+    client = client_of(everyone, name)
+    for url in OWN_PAGES + OWN_API:
+        response = client.get(url)
+        assert response.status_code == 200, f"{name} on {url}"
+        assert (PRIVATE_TITLE.encode() in response.content) == (name == "alice" and url in LISTS)
+    if name != "alice":
+        assert_refused(client.get(f"/notifications/{alices.pk}/"), 404, f"{name} opening alice's", title=PRIVATE_TITLE)
+        refused = call(client, "post", f"/api/v1/notifications/{alices.pk}/read", None)
+        assert_refused(refused, 404, f"{name} reading alice's", title=PRIVATE_TITLE)
+        alices.refresh_from_db()
+        assert alices.read_at is None
+
+
+@pytest.mark.parametrize("url", OWN_PAGES + OWN_API)
+def test_anonymous_people_have_no_notifications(db, url):
+    response = Client().get(url)
+    if url.startswith("/api/"):
+        assert response.status_code == 401
+    else:
+        assert response.status_code == 302 and response["Location"].startswith("/login/?next=")

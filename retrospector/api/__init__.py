@@ -216,10 +216,18 @@ def on_database_busy(request, exc: OperationalError):
     return response
 
 
-from . import checks, incidents, process, timeline, writeups  # noqa: E402  (routers register themselves on import)
+from . import (  # noqa: E402  (routers register themselves on import)
+    checks,
+    incidents,
+    notifications,
+    process,
+    timeline,
+    writeups,
+)
 
 api.add_router("/v1/", incidents.router)
 api.add_router("/v1/", writeups.router)
 api.add_router("/v1/", timeline.router)
 api.add_router("/v1/", checks.router)
+api.add_router("/v1/", notifications.router)
 api.add_router("/v1/", process.router)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from retrospector.accounts.models import User
-from retrospector.incidents.selectors import incidents_visible_to
 from retrospector.notifications.models import Kind, Notification, Preference
+from retrospector.notifications.selectors import may_see, safe_local_path
 from retrospector.writeups.models import Retrospective
 
 
@@ -19,14 +21,6 @@ class Notified:
 
     sent_to: list[User]
     not_allowed: list[User]
-
-
-def may_see(user: User, retrospective: Retrospective | None) -> bool:
-    if retrospective is None:
-        return True
-    if not user.is_active:
-        return False
-    return incidents_visible_to(user).filter(pk=retrospective.incident_id).exists()
 
 
 def notify(
@@ -82,6 +76,48 @@ def notify(
     return Notified(sent_to=allowed, not_allowed=not_allowed)
 
 
+@dataclass(frozen=True)
+class Notice:
+    """One notification of `notify_each`: its own recipient, key and text."""
+
+    recipient: User
+    key: str
+    title: str
+    body: str = ""
+    url: str = ""
+
+
+def notify_each(*, kind: str, notices: Iterable[Notice]) -> int:
+    """Many notifications of one kind, each to its own person (the daily reminders), in a constant number of queries:
+    one for the preferences, one insert. Not tied to a retrospective: the caller lists only what each person may see.
+    Keys already used for a person are skipped, as with `notify`. Returns how many notices were given."""
+    if kind not in Kind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    notices = [n for n in notices if n.recipient.is_active]
+    if not notices:
+        return 0
+    chosen = {p.user_id: p for p in Preference.objects.filter(user_id__in={n.recipient.pk for n in notices}, kind=kind)}
+    rows = []
+    for notice in notices:
+        preference = chosen.get(notice.recipient.pk)
+        by_email = (preference.by_email if preference else True) and bool(notice.recipient.email)
+        rows.append(
+            Notification(
+                recipient=notice.recipient,
+                kind=kind,
+                key=notice.key[:200],
+                title=notice.title[:300],
+                body=notice.body,
+                url=notice.url[:500],
+                shown_in_app=preference.in_app if preference else True,
+                email=Notification.Email.PENDING if by_email else Notification.Email.SKIPPED,
+            )
+        )
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    transaction.on_commit(_deliver_soon)
+    return len(rows)
+
+
 def _deliver_soon() -> None:
     """Queue the e-mail delivery task (notifications.tasks) once the notifications are committed."""
     try:
@@ -89,3 +125,52 @@ def _deliver_soon() -> None:
     except ImportError:  # the delivery task is not written yet
         return
     deliver_pending.enqueue()
+
+
+# --- Reading ------------------------------------------------------------------------------------------------------
+
+
+def notification_open(*, notification: Notification, by: User) -> str:
+    """Mark one of `by`'s notifications read (the first opening counts) and return where it leads: a path inside the
+    app, never another site."""
+    if notification.recipient_id != by.pk:
+        raise ValueError("a notification is opened by its recipient only")
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
+    return safe_local_path(notification.url)
+
+
+def notifications_mark_all_read(*, by: User) -> int:
+    """Mark every unread notification of `by` read; returns how many were."""
+    return Notification.objects.filter(recipient=by, read_at__isnull=True).update(read_at=timezone.now())
+
+
+def preferences_of(user: User) -> list[dict]:
+    """Every kind with the person's choice: in the app, by e-mail (both on without a row)."""
+    chosen = {p.kind: p for p in Preference.objects.filter(user=user)}
+    return [
+        {
+            "kind": kind.value,
+            "label": kind.label,
+            "in_app": chosen[kind.value].in_app if kind.value in chosen else True,
+            "by_email": chosen[kind.value].by_email if kind.value in chosen else True,
+        }
+        for kind in Kind
+    ]
+
+
+def preferences_save(*, user: User, choices: dict[str, dict[str, bool]]) -> list[dict]:
+    """Save the person's choices, {kind: {"in_app": bool, "by_email": bool}}; kinds left out keep theirs. An unknown
+    kind is a ValidationError naming it."""
+    unknown = sorted(set(choices) - set(Kind.values))
+    if unknown:
+        raise ValidationError({"kind": f"Unknown kind of notification: {unknown[0]!r}."})
+    with transaction.atomic():
+        for kind, choice in choices.items():
+            Preference.objects.update_or_create(
+                user=user,
+                kind=kind,
+                defaults={"in_app": bool(choice.get("in_app", True)), "by_email": bool(choice.get("by_email", True))},
+            )
+    return preferences_of(user)

@@ -4,8 +4,10 @@ from django.apps import AppConfig
 class ReviewsConfig(AppConfig):
     name = "retrospector.reviews"
     label = "reviews"
+    # Run by `retrospector worker` every few minutes (core.periodic); each must be harmless to run twice.
     periodic_jobs = [
-        ("review deadlines", "retrospector.reviews.process.deadlines_sync"),
+        ("reviews: the daily reminder", "retrospector.reviews.reminders.reminders_send"),
+        ("reviews: deadlines of resolved incidents", "retrospector.reviews.process.deadlines_sync"),
     ]
     retrospective_page_parts = [
         "retrospector.reviews.process_views.process_page_part",

@@ -91,11 +91,20 @@ def test_without_a_secret_key_every_command_refuses_in_one_line_and_starts_nothi
 @pytest.mark.parametrize(
     "env, file_text, expected",
     [
-        ({"DEBUG": "1", "EMAIL_PORT": "twenty-five"}, None, "EMAIL_PORT must be a whole number, not 'twenty-five'."),
+        (
+            {"DEBUG": "1", "TIMELINE_IMPORT_INLINE_BYTES": "lots"},
+            None,
+            "TIMELINE_IMPORT_INLINE_BYTES must be a whole number, not 'lots'.",
+        ),
+        (
+            {"DEBUG": "1", "EMAIL_URL": "smtp+tls://retro:hunter22@mail.example.com:twenty-five"},
+            None,
+            "EMAIL_URL: smtp+tls: the port must be a number from 1 to 65535.",
+        ),
         ({"DEBUG": "1", "DATABASE_URL": "postgress://retro:hunter22@db/retro"}, None, "DATABASE_URL: Scheme"),
         ({}, "DEBUG=1\nSECRET_KEY=k\nDATABASE_URL postgres://db/retro\n", "var/retrospector.env:3: expected"),
     ],
-    ids=["a number", "a database URL", "a line of the settings file"],
+    ids=["a number", "a mail URL", "a database URL", "a line of the settings file"],
 )
 def test_a_wrong_setting_is_one_line_naming_it(tmp_path, env, file_text, expected):
     if file_text is not None:
