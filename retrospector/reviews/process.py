@@ -10,7 +10,6 @@ import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -31,6 +30,7 @@ from retrospector.writeups.selectors import can_edit_retrospective, retrospectiv
 from retrospector.writeups.services import done_read_only_message, retrospective_transition
 
 from .models import STEP_ORDER, AccountRequest, Deadline, ProcessSettings, ReviewInvite, Step
+from .reminders import team_calendar
 
 State = Retrospective.State
 
@@ -63,14 +63,8 @@ def process_settings_by_team(team_ids: Iterable[int]) -> dict[int, ProcessSettin
 
 
 def calendar_for(settings: ProcessSettings) -> WorkCalendar:
-    """The team's working calendar. Stored weekdays are ISO (Monday is 1); WorkCalendar counts Monday as 0."""
-    try:
-        zone = ZoneInfo(settings.time_zone or "UTC")
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    days = frozenset(int(d) - 1 for d in (settings.working_days or DEFAULT_WORKING_DAYS))
-    holidays = frozenset(date.fromisoformat(h) for h in settings.holidays or ())
-    return WorkCalendar(zone=zone, working_days=days, holidays=holidays)
+    """The team's working calendar: one rule with the daily reminder's (stored weekdays are ISO, Monday is 1)."""
+    return team_calendar(settings)
 
 
 def parse_holidays(text: str) -> list[date]:
