@@ -9,6 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from retrospector.core.workdays import WorkCalendar
+
 
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
@@ -39,7 +41,7 @@ def retrospective_due(people, make_incident, make_retrospective):
         if state in ("approved", "done"):
             for section in retrospective.sections.filter(required=True):
                 section_save(section=section, body="Written.", base_version=section.version, by=people["bob"])
-        path = {"draft": [], "in_review": ["in_review"], "approved": ["in_review", "approved"]}[state]
+        path = {"draft": [], "in_review": ["in_review"], "approved": ["in_review", "meeting", "approved"]}[state]
         for step in path:
             retrospective_transition(retrospective=retrospective, to_state=step, by=people["alice"])
         return retrospective
@@ -81,7 +83,7 @@ def test_a_retrospective_past_its_draft_is_never_due_nor_overdue(retrospective_d
     due_soon = card(home(client_for, "charlie"), "due-h")
     assert "Still drafting" in due_soon
     assert "In review now" not in due_soon and "Approved already" not in due_soon
-    assert due_soon.count("overdue since") == 1
+    assert due_soon.count("overdue by") == 1
 
 
 def test_due_soon_lists_drafts_due_within_a_week_soonest_first(retrospective_due, client_for):
@@ -92,8 +94,11 @@ def test_due_soon_lists_drafts_due_within_a_week_soonest_first(retrospective_due
     due_soon = rows(home(client_for, "charlie"), "due-h")
     assert list(due_soon) == ["Overdue for a month", "Due tomorrow", "Due in three days"]
     overdue, tomorrow = days_from_today(-30), days_from_today(1)
-    assert due_soon["Overdue for a month"] == f"overdue since {overdue:%b} {overdue.day} · Bob"
-    assert due_soon["Due tomorrow"] == f"due {tomorrow:%b} {tomorrow.day} · Bob"
+    late = WorkCalendar().between(overdue, days_from_today(0))
+    assert due_soon["Overdue for a month"] == (
+        f"First draft overdue by {late} working days (due {overdue:%b} {overdue.day}) · Bob"
+    )
+    assert due_soon["Due tomorrow"] == f"First draft due {tomorrow:%b} {tomorrow.day} · Bob"
 
 
 def test_my_retrospectives_show_the_first_draft_date_only_while_drafting(retrospective_due, client_for):

@@ -40,6 +40,14 @@ PAGES = [
     ("retrospective detail", "get", "/retrospectives/{r}/", None, READ),
     ("retrospective assign", "get", "/retrospectives/{r}/assign", None, WRITE),
     ("retrospective state", "post", "/retrospectives/{r}/state", {"to_state": "in_review"}, WRITE),
+    ("retrospective send for review", "get", "/retrospectives/{r}/send-for-review", None, WRITE),
+    (
+        "retrospective send for review (confirm)",
+        "post",
+        "/retrospectives/{r}/send-for-review",
+        {"confirm": "on"},
+        WRITE,
+    ),
     ("section show", "get", "/retrospectives/{r}/sections/summary/", None, READ),
     ("section edit", "get", "/retrospectives/{r}/sections/summary/edit", None, WRITE),
     (
@@ -107,6 +115,8 @@ API_ENDPOINTS = [
     ),
     ("api retrospective read", "get", "/api/v1/retrospectives/{r}", None, READ),
     ("api retrospective state", "post", "/api/v1/retrospectives/{r}/state", {"state": "in_review"}, WRITE),
+    ("api assignment read", "get", "/api/v1/retrospectives/{r}/assignment", None, READ),
+    ("api assignment save", "put", "/api/v1/retrospectives/{r}/assignment", {"owner": "bob"}, WRITE),
     ("api section read", "get", "/api/v1/retrospectives/{r}/sections/summary", None, READ),
     (
         "api section save",
@@ -477,7 +487,7 @@ def both_done(world, everyone):
     for _, retrospective in world.values():
         for section in retrospective.sections.filter(required=True):
             section_save(section=section, body="Written.", base_version=section.version, by=everyone["alice"])
-        for state in ("in_review", "approved", "done"):
+        for state in ("in_review", "meeting", "approved", "done"):
             retrospective_transition(retrospective=retrospective, to_state=state, by=everyone["alice"])
     return world
 

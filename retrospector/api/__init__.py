@@ -216,7 +216,15 @@ def on_database_busy(request, exc: OperationalError):
     return response
 
 
-from . import checks, incidents, notifications, timeline, writeups  # noqa: E402  (routers register themselves on import)
+from . import (  # noqa: E402  (routers register themselves on import)
+    checks,
+    incidents,
+    notifications,
+    process,
+    responder_accounts,
+    timeline,
+    writeups,
+)
 from . import threads as feedback_threads  # noqa: E402
 
 api.add_router("/v1/", incidents.router)
@@ -225,8 +233,5 @@ api.add_router("/v1/", timeline.router)
 api.add_router("/v1/", checks.router)
 api.add_router("/v1/", notifications.router)
 api.add_router("/v1/", feedback_threads.router)
-
-# Responders' accounts and discussion questions (reviews, issue 14).
-from . import responder_accounts  # noqa: E402
-
 api.add_router("/v1/", responder_accounts.router)
+api.add_router("/v1/", process.router)

@@ -37,6 +37,10 @@ Id = _integer(ge=1, le=MAX_ID)
 PageNumber = _integer(ge=1, le=MAX_ID)
 # The version a client read (versions start at 1): a stale one gets 409.
 Version = _integer(ge=1, le=MAX_ID, description="The version you read; a stale one gets 409.")
+# An ISO weekday: 1 (Monday) to 7 (Sunday).
+IsoWeekday = _integer(ge=1, le=7)
+# Business days from an incident's resolution (core.workdays.MAX_BUSINESS_DAYS at most).
+BusinessDays = _integer(ge=0, le=366)
 # How many rows a page of a list holds.
 PageSize = _integer(ge=1, le=100)
 

@@ -6,6 +6,7 @@ from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from retrospector.incidents.selectors import incident_detail_or_404, incident_editable_or_403
+from retrospector.reviews.process import deadlines_refresh_for_incident, review_transition
 from retrospector.writeups.export import EXPORT_FORMATS, export_response
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import retrospective_detail_or_404, template_by_key, templates_visible_to
@@ -13,13 +14,12 @@ from retrospector.writeups.services import (
     TRANSITIONS,
     retrospective_import_markdown,
     retrospective_start,
-    retrospective_transition,
     section_save,
 )
 
 from .choices import choices_literal
 from .contract import InSchema, responses
-from .lookups import person_from_username
+from .lookups import people_from_usernames, person_from_username
 from .types import Day, Id, Version
 
 router = Router(tags=["retrospectives"])
@@ -34,7 +34,9 @@ TRANSITIONS_RULE = (
         " (a move to the current state, or any other, is a 422 on `state`). Approving or finishing needs every "
         "required section filled (422 naming them otherwise). A done retrospective is read-only until it is reopened "
         "(moved to in_review), which needs a `note` saying why (422 on `note` without one). 403 when you may read the "
-        "retrospective but not change it."
+        "retrospective but not change it. Sending a draft for review (to in_review) needs a reviewer besides the "
+        "owner and shadow: another member of the team, or someone in `reviewers` (422 on `state` otherwise). "
+        "Approving is for someone other than the owner (422 on `state`)."
     )
 )
 # Text a Markdown importer reads as empty: nothing but line breaks (as str.splitlines() counts them).
@@ -82,7 +84,12 @@ class RetrospectiveOut(Schema):
     state: str
     owner: str | None
     shadow: str | None
-    due_at: date | None
+    reverse_shadow: str | None = Field(
+        ..., description="Who coaches the owner, having led retrospectives before; see its /assignment."
+    )
+    due_at: date | None = Field(
+        ..., description="When the first draft is due: from the team's process once the incident is resolved."
+    )
     template: str
     template_version: int
     imported_from: str | None = Field(
@@ -125,6 +132,12 @@ class TransitionIn(InSchema):
         max_length=2000,
         description="Why, kept in the state history with who and when; required to reopen a done retrospective.",
     )
+    reviewers: list[Annotated[str, Field(min_length=1, max_length=150)]] = Field(
+        [],
+        max_length=50,
+        description="Usernames to invite as reviewers when sending a draft for review (unknown: 422 on "
+        "`reviewers`); someone who may not see a private incident is invited to it if you are in its team, else 422.",
+    )
 
 
 class MarkdownImportIn(InSchema):
@@ -165,6 +178,7 @@ def retrospective_out(retrospective: Retrospective) -> dict:
         "state": retrospective.state,
         "owner": retrospective.owner.username if retrospective.owner else None,
         "shadow": retrospective.shadow.username if retrospective.shadow else None,
+        "reverse_shadow": retrospective.reverse_shadow.username if retrospective.reverse_shadow else None,
         "due_at": retrospective.due_at,
         "template": version.template.key,
         "template_version": version.number,
@@ -185,7 +199,7 @@ def _reload(request, pk):
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     retrospective._prefetched_objects_cache = {}
     return (
-        Retrospective.objects.select_related("owner", "shadow", "template_version__template")
+        Retrospective.objects.select_related("owner", "shadow", "reverse_shadow", "template_version__template")
         .prefetch_related(Prefetch("sections", queryset=Section.objects.select_related("updated_by")))
         .get(pk=retrospective.pk)
     )
@@ -241,6 +255,7 @@ def start_retrospective(request, incident_id: Id, payload: RetrospectiveIn):
         title=payload.title,
         due_at=payload.due_at,
     )
+    deadlines_refresh_for_incident(incident)
     return Status(201, retrospective_out(_reload(request, retrospective.pk)))
 
 
@@ -257,6 +272,7 @@ def import_retrospective(request, incident_id: Id, payload: MarkdownImportIn):
     retrospective = retrospective_import_markdown(
         incident=incident, text=payload.markdown, by=request.user, source=payload.filename
     )
+    deadlines_refresh_for_incident(incident)
     return Status(201, retrospective_out(_reload(request, retrospective.pk)))
 
 
@@ -272,7 +288,7 @@ def incident_retrospectives(request, incident_id: Id):
     from retrospector.writeups.models import Section
 
     retrospectives = incident.retrospectives.select_related(
-        "owner", "shadow", "template_version__template"
+        "owner", "shadow", "reverse_shadow", "template_version__template"
     ).prefetch_related(Prefetch("sections", queryset=Section.objects.select_related("updated_by")))
     return [retrospective_out(r) for r in retrospectives]
 
@@ -294,7 +310,13 @@ def read_retrospective(request, retrospective_id: Id):
 )
 def change_state(request, retrospective_id: Id, payload: TransitionIn):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
-    retrospective_transition(retrospective=retrospective, to_state=payload.state, by=request.user, note=payload.note)
+    review_transition(
+        retrospective=retrospective,
+        to_state=payload.state,
+        note=payload.note,
+        invite=people_from_usernames(request.user, payload.reviewers, "reviewers"),
+        by=request.user,
+    )
     return retrospective_out(_reload(request, retrospective_id))
 
 

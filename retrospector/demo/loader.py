@@ -14,6 +14,8 @@ from retrospector.accounts.models import Membership, Organization, User
 from retrospector.accounts.services import organization_create, team_create
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
+from retrospector.reviews.models import Step
+from retrospector.reviews.process import deadlines_refresh, process_settings_save, retrospective_assign
 from retrospector.writeups.models import Section, Template
 from retrospector.writeups.services import retrospective_start, retrospective_transition, section_save
 
@@ -24,8 +26,8 @@ RELATIVE_DATE = re.compile(r"\{\{date:([+-]?\d+)\}\}")
 STATE_PATH = {
     "draft": [],
     "in_review": ["in_review"],
-    "approved": ["in_review", "approved"],
-    "done": ["in_review", "approved", "done"],
+    "approved": ["in_review", "meeting", "approved"],
+    "done": ["in_review", "meeting", "approved", "done"],
 }
 
 
@@ -62,6 +64,8 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
             Membership(team=team, user=users[name], role=role) for name, role in t["members"].items()
         )
         teams[team.slug] = team
+        if t.get("process"):
+            _load_process(team, t["process"], by=next(u for u in users.values() if u.is_org_admin), now=now)
     severities = {s.key: s for s in SeverityLevel.objects.filter(organization=organization)}
     admin = next(u for u in users.values() if u.is_org_admin)
     builtin = {t.key: t for t in Template.objects.filter(organization__isnull=True)}
@@ -112,13 +116,37 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
                 lambda m: (now.date() + timedelta(days=int(m.group(1)))).isoformat(), bodies[section.key]
             ).strip("\n")
             section_save(section=section, body=body, base_version=section.version, by=owner, note="Demo content")
+        if retro.get("reverse_shadow"):
+            retrospective_assign(
+                retrospective=retrospective,
+                owner=owner,
+                shadow=retrospective.shadow,
+                reverse_shadow=users[retro["reverse_shadow"]],
+                by=admin,
+            )
         for state in STATE_PATH[retro.get("state", "draft")]:
             retrospective = retrospective_transition(retrospective=retrospective, to_state=state, by=admin)
+        # Its deadlines from the team's process (the steps its state has passed are done).
+        deadlines_refresh(retrospective)
         counts["retrospectives"] += 1
     counts["users"] = len(users)
     counts["teams"] = len(teams)
     counts["admin"] = admin.username
     return counts
+
+
+def _load_process(team, spec: dict, *, by: User, now: datetime) -> None:
+    """A team's review process; holidays are given in days from the load day, so the demo never goes stale."""
+    days = spec.get("days", {})
+    process_settings_save(
+        team=team,
+        severities_requiring=spec.get("severities_requiring", []),
+        time_zone=spec.get("time_zone", "UTC"),
+        working_days=spec.get("working_days", [1, 2, 3, 4, 5]),
+        holidays=[(now + timedelta(days=n)).date() for n in spec.get("holidays_days_from_now", [])],
+        offsets={step: days[step.value] for step in Step},
+        by=by,
+    )
 
 
 def _recorder(incident, admin) -> User:

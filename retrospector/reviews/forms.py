@@ -4,7 +4,11 @@ from uuid import uuid4
 
 from django import forms
 
-from .models import Thread
+from retrospector.core.workdays import MAX_BUSINESS_DAYS
+from retrospector.core.zones import ZoneNameField
+
+from .models import STEP_ORDER, Thread
+from .process import ISO_WEEKDAYS, OFFSET_FIELDS, format_holidays, parse_holidays
 from .threads import COMMENT_MAX
 
 
@@ -55,3 +59,87 @@ class ResolveForm(forms.Form):
         label="Note (optional)",
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+
+
+class ProcessSettingsForm(forms.Form):
+    severities_requiring = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Severities that need a retrospective",
+        help_text="None ticked: every incident needs one.",
+    )
+    time_zone = ZoneNameField(label="Time zone", help_text="Deadlines are counted in this zone's days.")
+    working_days = forms.TypedMultipleChoiceField(
+        choices=ISO_WEEKDAYS, coerce=int, widget=forms.CheckboxSelectMultiple, label="Working days"
+    )
+    holidays = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 5, "class": "mono"}),
+        label="Holidays",
+        help_text="One date a line, written YYYY-MM-DD; text after # is a comment.",
+    )
+    research_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="Research starts")
+    first_draft_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="First draft")
+    feedback_end_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="End of feedback")
+    feedback_addressed_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="Feedback addressed")
+    meeting_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="Meeting")
+
+    OFFSETS = [OFFSET_FIELDS[step] for step in STEP_ORDER]
+
+    def __init__(self, *args, severities, settings, **kwargs):
+        initial = {
+            "severities_requiring": settings.severities_requiring,
+            "time_zone": settings.time_zone,
+            "working_days": settings.working_days or [1, 2, 3, 4, 5],
+            "holidays": format_holidays(settings.holidays),
+            **{name: getattr(settings, name) for name in self.OFFSETS},
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["severities_requiring"].choices = [(s.key, f"{s.key} — {s.name}") for s in severities]
+        for name in self.OFFSETS:
+            self.fields[name].help_text = "Business days after the incident's resolution."
+
+    def clean_holidays(self):
+        from django.core.exceptions import ValidationError
+
+        try:
+            return parse_holidays(self.cleaned_data["holidays"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.message_dict["holidays"]) from None
+
+    def offsets(self) -> dict:
+        return {step: self.cleaned_data[OFFSET_FIELDS[step]] for step in STEP_ORDER}
+
+
+class AssignmentForm(forms.Form):
+    owner = forms.TypedChoiceField(coerce=int, widget=forms.RadioSelect)
+    shadow = forms.TypedChoiceField(coerce=int, required=False, empty_value=None, widget=forms.RadioSelect)
+    reverse_shadow = forms.TypedChoiceField(
+        coerce=int, required=False, empty_value=None, widget=forms.RadioSelect, label="Reverse shadow"
+    )
+    due_at = forms.DateField(
+        required=False,
+        label="First draft due",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Used while the incident is not resolved; after that the team's process sets every deadline.",
+    )
+
+    def __init__(self, *args, people, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(p.pk, p.username) for p in people]
+        self.fields["owner"].choices = choices
+        self.fields["shadow"].choices = [("", "nobody"), *choices]
+        self.fields["reverse_shadow"].choices = [("", "nobody"), *choices]
+
+
+class SendForReviewForm(forms.Form):
+    reviewers = forms.CharField(
+        required=False,
+        label="Also invite as reviewers",
+        help_text="Usernames, separated by commas or spaces: people outside the team whose eyes would help.",
+    )
+    confirm = forms.BooleanField(required=True, label="Send it for review as it is")
+
+    def usernames(self) -> list[str]:
+        text = self.cleaned_data.get("reviewers") or ""
+        return [n.strip().lstrip("@") for n in text.replace(",", " ").split() if n.strip()]

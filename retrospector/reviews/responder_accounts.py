@@ -26,7 +26,8 @@ from retrospector.timeline.models import TimelineEvent
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import can_edit_retrospective, retrospectives_visible_to
 
-from .models import Account, AccountRequest
+from .models import Account, AccountRequest, Step
+from .process import deadlines_mark_done
 
 State = Retrospective.State
 
@@ -255,6 +256,8 @@ def account_request_create(
             body=body + "\n\nFrom when you became aware to when you stopped: what you saw, thought and did.",
         )
         notified.extend(result.sent_to)
+    if created:  # asking responders is research: that step of the review is done
+        deadlines_mark_done(retrospective=current, steps=[Step.RESEARCH])
     return Asked(created=created, already=already, notified=notified)
 
 

@@ -3,7 +3,7 @@ path there."""
 
 from django.urls import path
 
-from . import account_views, question_views, thread_views
+from . import account_views, process_views, question_views, thread_views
 
 urlpatterns: list = []
 
@@ -44,4 +44,13 @@ urlpatterns += [
         question_views.question_delete_view,
         name="question_delete",
     ),
+]
+
+# Process, assignment and states.
+urlpatterns += [
+    path("teams/<slug:slug>/process", process_views.team_process, name="team_process"),
+    path("incidents/<int:incident_pk>/retrospectives/new", process_views.retrospective_new),
+    path("retrospectives/<int:pk>/assign", process_views.assignment),
+    path("retrospectives/<int:pk>/state", process_views.state_change),
+    path("retrospectives/<int:pk>/send-for-review", process_views.send_for_review, name="review_send"),
 ]

@@ -38,14 +38,17 @@ State = Retrospective.State
 # Which state can follow which; everything else is refused.
 TRANSITIONS = {
     State.DRAFT: {State.IN_REVIEW},
-    State.IN_REVIEW: {State.DRAFT, State.APPROVED},
+    State.IN_REVIEW: {State.DRAFT, State.MEETING},
+    State.MEETING: {State.IN_REVIEW, State.APPROVED},
     State.APPROVED: {State.IN_REVIEW, State.DONE},
     State.DONE: {State.IN_REVIEW},
 }
 TRANSITION_LABELS = {
     (State.DRAFT, State.IN_REVIEW): "Send for review",
     (State.IN_REVIEW, State.DRAFT): "Back to draft",
-    (State.IN_REVIEW, State.APPROVED): "Approve",
+    (State.IN_REVIEW, State.MEETING): "Close feedback, on to the meeting",
+    (State.MEETING, State.IN_REVIEW): "Back to review",
+    (State.MEETING, State.APPROVED): "Approve",
     (State.APPROVED, State.IN_REVIEW): "Reopen review",
     (State.APPROVED, State.DONE): "Mark done and publish",
     (State.DONE, State.IN_REVIEW): "Reopen",

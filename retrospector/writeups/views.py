@@ -6,6 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
 from retrospector.core.errors import ConflictError, ReadOnlyError
@@ -110,7 +111,9 @@ def retrospective_new(request, incident_pk):
         else:
             messages.success(request, "Retrospective started. Write the summary last.")
             return redirect("retrospective_detail", pk=retrospective.pk)
-    return render(request, "writeups/start.html", {"form": form, "incident": incident})
+    # A TemplateResponse: the reviews app adds whether the team's process asks for a retrospective (the layers point
+    # down, so this page cannot ask it).
+    return TemplateResponse(request, "writeups/start.html", {"form": form, "incident": incident})
 
 
 @login_required

@@ -97,6 +97,7 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         "POST /api/v1/threads/{thread_id}/comments",
         "POST /api/v1/threads/{thread_id}/reopen",
         "POST /api/v1/threads/{thread_id}/resolve",
+        "PUT /api/v1/retrospectives/{retrospective_id}/assignment",
     ]
 
 

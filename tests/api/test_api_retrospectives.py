@@ -412,10 +412,12 @@ def state_url(retro):
     return f"/api/v1/retrospectives/{retro.pk}/state"
 
 
-def test_it_moves_through_the_states(people, api, retro):
+def test_it_moves_through_the_states(people, api, retro, client_for):
     fill_required(retro, people["alice"])
-    for state in ("in_review", "approved", "done"):
-        response = post_json(api, state_url(retro), {"state": state, "note": f"to {state}"})
+    for state in ("in_review", "meeting", "approved", "done"):
+        # alice owns it: someone else approves
+        client = client_for("bob") if state == "approved" else api
+        response = post_json(client, state_url(retro), {"state": state, "note": f"to {state}"})
         assert response.status_code == 200, response.content
         assert response.json()["state"] == state
     assert response.json()["done_at"] is not None
@@ -424,7 +426,8 @@ def test_it_moves_through_the_states(people, api, retro):
     ]
     assert [(c["from"], c["to"], c["by"]) for c in changes] == [
         ("draft", "in_review", "alice"),
-        ("in_review", "approved", "alice"),
+        ("in_review", "meeting", "alice"),
+        ("meeting", "approved", "bob"),
         ("approved", "done", "alice"),
     ]
 
@@ -455,6 +458,7 @@ def test_approving_with_empty_required_sections_names_them(people, api, retro):
     for section in required[2:]:
         section_save(section=section, body="Done.", base_version=section.version, by=people["alice"])
     section_save(section=required[1], body="  \n\t ", base_version=required[1].version, by=people["alice"])
+    assert post_json(api, state_url(retro), {"state": "meeting"}).status_code == 200
     response = post_json(api, state_url(retro), {"state": "approved"})
     assert response.status_code == 422
     body = response.json()
@@ -463,7 +467,7 @@ def test_approving_with_empty_required_sections_names_them(people, api, retro):
     for section in required[2:]:
         assert section.title not in body["detail"]
     retro.refresh_from_db()
-    assert retro.state == "in_review"
+    assert retro.state == "meeting"
 
 
 def test_a_viewer_cannot_change_the_state(people, retro, client_for):

@@ -179,7 +179,7 @@ def test_a_done_retrospective_reads_as_published_and_can_be_reopened(new_context
 
     for section in retro.sections.filter(required=True):
         _save(retro, section.key, f"Written: {section.title}.", people["alice"])
-    for state in ("in_review", "approved", "done"):
+    for state in ("in_review", "meeting", "approved", "done"):
         retrospective_transition(retrospective=retro, to_state=state, by=people["alice"])
     page = new_context(people["alice"]).new_page()
     page.goto(f"/retrospectives/{retro.pk}/")
@@ -283,7 +283,7 @@ def test_a_done_and_an_imported_writeup_fit_a_phone(new_context, people, retro, 
 
     for section in retro.sections.filter(required=True):
         _save(retro, section.key, f"Written: {section.title}.", people["alice"])
-    for state in ("in_review", "approved", "done"):
+    for state in ("in_review", "meeting", "approved", "done"):
         retrospective_transition(retrospective=retro, to_state=state, by=people["alice"])
     imported = retrospective_import_markdown(
         incident=retro.incident,

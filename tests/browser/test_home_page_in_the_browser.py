@@ -30,7 +30,7 @@ def bobs_retrospectives(people, make_incident, make_retrospective):
         ("Checkout errors after the Friday deploy", -10, []),
         ("Search latency during the reindex", 3, []),
         ("Card payments declined in the EU region", -12, ["in_review"]),
-        ("Login outage after the certificate rotation", -20, ["in_review", "approved"]),
+        ("Login outage after the certificate rotation", -20, ["in_review", "meeting", "approved"]),
     ):
         retrospective = make_retrospective(make_incident(title=title))
         retrospective.title = title

@@ -32,7 +32,7 @@ def done(make_incident, make_retrospective, people):
         section_save(section=section, body=body, base_version=section.version, by=people["bob"])
     factors = retrospective.sections.get(key="contributing-factors")
     section_save(section=factors, body=BLAME, base_version=factors.version, by=people["bob"])
-    for state in ("in_review", "approved", "done"):
+    for state in ("in_review", "meeting", "approved", "done"):
         retrospective_transition(retrospective=retrospective, to_state=state, by=people["alice"])
     retrospective.refresh_from_db()
     assert retrospective.state == Retrospective.State.DONE
@@ -87,7 +87,7 @@ def test_an_ignore_made_before_it_was_done_cannot_be_taken_back_while_done(make_
         reason="Quoted from the customer's report",
         by=people["bob"],
     )
-    for state in ("in_review", "approved", "done"):
+    for state in ("in_review", "meeting", "approved", "done"):
         retrospective_transition(retrospective=retrospective, to_state=state, by=people["alice"])
     with pytest.raises(ReadOnlyError):
         finding_unignore(ignore=ignore, by=people["bob"])
@@ -136,7 +136,7 @@ def test_the_page_says_it_is_read_only_and_offers_no_edits(done, client_for):
     assert "read-only" in page and "Reopen to change it" in page and 'name="note"' in page
     assert f"/retrospectives/{done.pk}/sections/summary/edit" not in page
     assert "Fill from key events" not in page and 'class="ignore-here"' not in page
-    assert "Change owner or due date" not in page
+    assert "Change who writes it" not in page
 
 
 def test_a_reader_sees_it_is_done_without_a_reopen_form(done, client_for):

@@ -122,7 +122,7 @@ def test_the_done_list_says_imported(make_incident, people, client_for):
     for section in retrospective.sections.filter(required=True):
         if section.is_empty:
             section_save(section=section, body="Written.", base_version=section.version, by=people["bob"])
-    for state in ("in_review", "approved", "done"):
+    for state in ("in_review", "meeting", "approved", "done"):
         retrospective_transition(retrospective=retrospective, to_state=state, by=people["alice"])
     assert Retrospective.objects.get(pk=retrospective.pk).state == "done"
 

@@ -138,6 +138,9 @@ def test_states_move_only_along_the_allowed_path_and_are_recorded(retrospective,
     with pytest.raises(ValidationError):
         retrospective_transition(retrospective=retrospective, to_state="done", by=people["alice"])
     retrospective_transition(retrospective=retrospective, to_state="in_review", by=people["alice"])
+    with pytest.raises(ValidationError):  # the meeting comes first
+        retrospective_transition(retrospective=retrospective, to_state="approved", by=people["alice"])
+    retrospective_transition(retrospective=retrospective, to_state="meeting", by=people["alice"])
     with pytest.raises(ValidationError) as excinfo:
         retrospective_transition(retrospective=retrospective, to_state="approved", by=people["alice"])
     assert "Fill in the required sections first" in excinfo.value.messages[0]
@@ -149,7 +152,12 @@ def test_states_move_only_along_the_allowed_path_and_are_recorded(retrospective,
     changes = list(
         StateChange.objects.filter(retrospective=retrospective).values_list("from_state", "to_state", "by__username")
     )
-    assert changes == [("draft", "in_review", "alice"), ("in_review", "approved", "alice"), ("approved", "done", "bob")]
+    assert changes == [
+        ("draft", "in_review", "alice"),
+        ("in_review", "meeting", "alice"),
+        ("meeting", "approved", "alice"),
+        ("approved", "done", "bob"),
+    ]
 
 
 def test_a_retrospective_keeps_the_template_version_it_started_with(make_incident, people):
