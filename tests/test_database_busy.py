@@ -140,7 +140,7 @@ def test_other_database_errors_are_still_server_errors(client_for, monkeypatch):
     def broken(*args, **kwargs):
         raise OperationalError("no such table: incidents_incident")
 
-    monkeypatch.setattr(views, "incident_list", broken)
+    monkeypatch.setattr(views, "select_incidents", broken)
     alice = client_for("alice")
     alice.raise_request_exception = False
     assert alice.get("/").status_code == 500
