@@ -7,6 +7,7 @@ import re
 
 import pytest
 from browser_support import (  # noqa: F401 - fixtures, used by name
+    SHOTS,
     _builtin_templates_restored,
     _fast_password_hashing,
     browser,
@@ -71,6 +72,17 @@ def select_words(page, key, words):
     page.mouse.up()
     expect_selection = page.evaluate("window.getSelection().toString()")
     assert expect_selection.strip() == words, f"selected {expect_selection!r}, not {words!r}"
+
+
+def duplicate_ids(page) -> list[str]:
+    """Ids used twice on the page (a label or an hx-include would find the wrong element)."""
+    return page.evaluate(
+        """() => {
+          const seen = new Set(), twice = new Set();
+          document.querySelectorAll("[id]").forEach(e => (seen.has(e.id) ? twice : seen).add(e.id));
+          return [...twice];
+        }"""
+    )
 
 
 def fits(page, width):
@@ -141,6 +153,7 @@ def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_c
     dana.goto(page_url)
     select_words(dana, "summary", "rejected every card")
     dana.get_by_role("button", name="Comment on this passage").click()
+    expect(dana.get_by_role("button", name="Comment on this passage")).to_be_hidden()
     column = dana.locator("#threads-summary")
     expect(column.get_by_label("Passage")).to_have_value("rejected every card")
     column.get_by_label("Change", exact=True).check()
@@ -152,6 +165,11 @@ def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_c
     expect(thread).to_have_count(1)
     expect(thread.locator(".badge.kind-change")).to_be_visible()
     expect(dana.locator("#section-summary mark.thread-mark")).to_have_text("rejected every card")
+    assert duplicate_ids(dana) == []
+    dana_phone = new_context(people["dana"], viewport=PHONE).new_page()
+    dana_phone.goto(page_url)
+    fits(dana_phone, PHONE["width"])
+    dana_phone.locator("#threads-summary").screenshot(path=str(SHOTS / "review-flow-5-phone-thread.png"))
 
     # The owner is told, edits the section around the passage, and the thread stays on it.
     owner.goto(page_url)
@@ -159,6 +177,7 @@ def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_c
     owner.get_by_role("link", name=f"Dana mentioned you on “{retrospective.title}”").click()
     expect(owner).to_have_url(re.compile(rf"/retrospectives/{retrospective.pk}/"))
     owner.locator("#section-summary").get_by_role("link", name=re.compile(r"^Edit")).click()
+    assert duplicate_ids(owner) == []
     owner.locator("#section-summary.editing textarea").fill(
         SUMMARY.replace("from one bank", "from Northwind Bank").replace("40 minutes", "42 minutes")
     )
@@ -180,14 +199,23 @@ def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_c
     expect(owner.locator("#section-summary mark.thread-mark")).to_have_count(0)
     shot(owner, "review-flow-7-resolved")
 
-    # The same page on a phone, for bob.
+    # On a phone: bob's page and his account, the owner's list of requests, the thread below its section.
     phone = new_context(people["bob"], viewport=PHONE).new_page()
     phone.goto(page_url)
     fits(phone, PHONE["width"])
+    phone.locator("#accounts").scroll_into_view_if_needed()
     shot(phone, "review-flow-8-phone")
     phone.goto(f"/retrospectives/{retrospective.pk}/accounts/mine")
     fits(phone, PHONE["width"])
     shot(phone, "review-flow-9-phone-account")
+    owner_phone = new_context(people["alice"], viewport=PHONE).new_page()
+    owner_phone.goto(f"/retrospectives/{retrospective.pk}/accounts/requests")
+    expect(owner_phone.locator("tbody tr")).to_have_count(2)
+    fits(owner_phone, PHONE["width"])
+    shot(owner_phone, "review-flow-10-phone-requests")
+    owner_phone.goto(page_url)
+    owner_phone.locator("#threads-summary").screenshot(path=str(SHOTS / "review-flow-12-phone-thread.png"))
+    owner_phone.locator("#accounts").screenshot(path=str(SHOTS / "review-flow-13-phone-accounts.png"))
 
     retrospective.refresh_from_db()
     assert retrospective.state == "in_review"
