@@ -174,8 +174,10 @@ def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_c
     # The owner is told, edits the section around the passage, and the thread stays on it.
     owner.goto(page_url)
     owner.get_by_role("link", name=re.compile(r"^Notifications, \d+ unread")).click()
+    shot(owner, "review-flow-6-owners-notifications")
     owner.get_by_role("link", name=f"Dana mentioned you on “{retrospective.title}”").click()
-    expect(owner).to_have_url(re.compile(rf"/retrospectives/{retrospective.pk}/"))
+    expect(owner).to_have_url(re.compile(rf"/retrospectives/{retrospective.pk}/#thread-\d+$"))
+    expect(owner.locator("#threads-summary article.thread")).to_be_in_viewport()
     owner.locator("#section-summary").get_by_role("link", name=re.compile(r"^Edit")).click()
     assert duplicate_ids(owner) == []
     owner.locator("#section-summary.editing textarea").fill(
@@ -198,6 +200,12 @@ def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_c
     expect(resolved.locator(".resolved-note")).to_contain_text(re.compile(r"Resolved as changed by Alice, .+"))
     expect(owner.locator("#section-summary mark.thread-mark")).to_have_count(0)
     shot(owner, "review-flow-7-resolved")
+    owner.get_by_role("link", name="All threads").click()
+    owner.get_by_role("navigation", name="Show threads").get_by_role("link", name="Resolved").click()
+    row = owner.locator("li.thread-row")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text(re.compile(r"Resolved as changed by Alice, \w+ \d+ \d\d:\d\d: “Named the bank.”"))
+    shot(owner, "review-flow-7-thread-list")
 
     # On a phone: bob's page and his account, the owner's list of requests, the thread below its section.
     phone = new_context(people["bob"], viewport=PHONE).new_page()
