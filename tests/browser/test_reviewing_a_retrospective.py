@@ -93,6 +93,7 @@ def fits(page, width):
 def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_change(
     new_context, site, people, draft, shot, console
 ):
+    from retrospector.notifications.models import Notification
     from retrospector.reviews.models import Account, AccountRequest, Thread
 
     retrospective, events = draft
@@ -150,7 +151,10 @@ def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_c
 
     # dana, a reviewer of the team, selects a passage and asks for a change, mentioning the owner.
     dana = new_context(people["dana"]).new_page()
-    dana.goto(page_url)
+    dana.goto("/")
+    dana.get_by_role("link", name="Notifications, 1 unread").click()
+    dana.get_by_role("link", name=f"“{retrospective.title}” is ready for your review").click()
+    expect(dana).to_have_url(re.compile(rf"/retrospectives/{retrospective.pk}/"))
     select_words(dana, "summary", "rejected every card")
     dana.get_by_role("button", name="Comment on this passage").click()
     expect(dana.get_by_role("button", name="Comment on this passage")).to_be_hidden()
@@ -239,4 +243,9 @@ def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_c
         people["alice"],
     )
     assert thread_row.resolved_at is not None
+    unread = Notification.objects.filter(read_at__isnull=True).values_list("recipient__username", "kind")
+    # What is left unread: charlie's request, bob's review request (he went to write his account first), and the
+    # notice that dana's thread was resolved.
+    left = [("bob", "review_requested"), ("charlie", "account_requested"), ("dana", "thread_resolved")]
+    assert sorted(unread) == left
     assert console.errors() == []
