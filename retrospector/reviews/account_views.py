@@ -160,6 +160,12 @@ class AskForm(forms.Form):
     )
 
 
+def _listed(names) -> str:
+    """ "Bob", "Bob and Charlie", "Bob, Charlie and Dana"."""
+    names = list(names)
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _editable_retrospective(request, pk):
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
     if not can_edit_retrospective(request.user, retrospective):
@@ -199,10 +205,10 @@ def account_requests(request, pk):
             else:
                 said = []
                 if asked.created:
-                    said.append("Asked " + ", ".join(r.responder.display_name for r in asked.created) + ".")
+                    said.append("Asked " + _listed(r.responder.display_name for r in asked.created) + ".")
                 if asked.already:
                     said.append(
-                        "Already asked: " + ", ".join(r.responder.display_name for r in asked.already) + " (unchanged)."
+                        "Already asked: " + _listed(r.responder.display_name for r in asked.already) + " (unchanged)."
                     )
                 messages.success(request, " ".join(said))
                 return redirect(f"{reverse('retrospective_detail', args=[pk])}#accounts")

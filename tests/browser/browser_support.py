@@ -142,9 +142,11 @@ def shot():
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(page, name):
+        # caret="initial": hiding the caret (the default) leaves an empty style="" on every input and textarea, which
+        # htmx then copies onto the elements it swaps in (settling), and the page's CSP refuses inline styles.
         path = SHOTS / f"{name}.png"
-        page.screenshot(path=str(path), full_page=True)
-        page.screenshot(path=str(SHOTS / f"{name}-viewport.png"))  # what is seen first, at full resolution
+        page.screenshot(path=str(path), full_page=True, caret="initial")
+        page.screenshot(path=str(SHOTS / f"{name}-viewport.png"), caret="initial")  # what is seen first, at full size
         return path
 
     return take
