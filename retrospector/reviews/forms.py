@@ -20,7 +20,6 @@ def new_client_token() -> str:
 class ThreadStartForm(forms.Form):
     kind = forms.ChoiceField(
         choices=Thread.Kind.choices,
-        initial=Thread.Kind.CHANGE,
         widget=forms.RadioSelect,
         help_text="Change: ask for a change. Clarify: something is unclear. Disagree: you see it differently. "
         "Question: you want to know more.",

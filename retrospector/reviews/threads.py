@@ -166,7 +166,8 @@ def _mention(comment: Comment, retrospective: Retrospective, by: User) -> tuple[
         recipients=people,
         kind=NotificationKind.MENTIONED,
         key=f"comment:{comment.pk}:mention",
-        title=f"{by.display_name} mentioned you on “{retrospective.title}”",
+        title=f"{by.display_name} mentioned you in a {comment.thread.get_kind_display().lower()} thread on "
+        f"“{comment.thread.section.title}” of “{retrospective.title}”",
         url=thread_url(comment.thread),
         retrospective=retrospective,
         actor=by,

@@ -71,6 +71,7 @@ def test_a_reviewer_comments_on_a_selected_passage_and_the_owner_resolves_it(
     expect(column.get_by_label("Passage")).to_have_value("rejected every card")
     expect(column.get_by_label("Comment", exact=True)).to_be_focused()
     column.get_by_label("Comment", exact=True).fill("Which bank? @alice do we know?")
+    column.get_by_label("Change", exact=True).check()  # no kind is chosen for the reviewer
     column.get_by_role("button", name="Add comment").click()
     thread = column.locator("article.thread")
     expect(thread).to_have_count(1)
