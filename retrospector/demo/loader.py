@@ -15,7 +15,12 @@ from retrospector.accounts.services import organization_create, team_create
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
 from retrospector.reviews.models import Step
-from retrospector.reviews.process import deadlines_refresh, process_settings_save, retrospective_assign
+from retrospector.reviews.process import (
+    deadlines_refresh,
+    process_settings_save,
+    retrospective_assign,
+    review_transition,
+)
 from retrospector.writeups.models import Section, Template
 from retrospector.writeups.services import retrospective_start, retrospective_transition, section_save
 
@@ -26,6 +31,7 @@ RELATIVE_DATE = re.compile(r"\{\{date:([+-]?\d+)\}\}")
 STATE_PATH = {
     "draft": [],
     "in_review": ["in_review"],
+    "meeting": ["in_review", "meeting"],
     "approved": ["in_review", "meeting", "approved"],
     "done": ["in_review", "meeting", "approved", "done"],
 }
@@ -95,9 +101,10 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
             **moments,
         )
         counts["incidents"] += 1
-        counts["timeline_events"] = counts.get("timeline_events", 0) + _load_timeline(
+        events = _load_timeline(
             incident, item.get("timeline_events", []), by=_recorder(incident, admin), day=started_day
         )
+        counts["timeline_events"] = counts.get("timeline_events", 0) + len(item.get("timeline_events", []))
         retro = item.get("retrospective")
         if not retro:
             continue
@@ -124,8 +131,18 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
                 reverse_shadow=users[retro["reverse_shadow"]],
                 by=admin,
             )
-        for state in STATE_PATH[retro.get("state", "draft")]:
-            retrospective = retrospective_transition(retrospective=retrospective, to_state=state, by=admin)
+        _load_accounts(retrospective, retro, users=users, events=events)
+        if retro.get("review_by"):
+            # A review under way: moved by a person of the team through the review's own rules, who are notified
+            # as they would be (reviewers asked, the people taking part told of each move).
+            mover = users[retro["review_by"]]
+            for state in STATE_PATH[retro.get("state", "draft")]:
+                retrospective = review_transition(retrospective=retrospective, to_state=state, by=mover)
+        else:
+            # A review finished long ago: its history without notifying anyone today.
+            for state in STATE_PATH[retro.get("state", "draft")]:
+                retrospective = retrospective_transition(retrospective=retrospective, to_state=state, by=admin)
+        _load_discussion(retrospective, retro, users=users, events=events)
         # Its deadlines from the team's process (the steps its state has passed are done).
         deadlines_refresh(retrospective)
         counts["retrospectives"] += 1
@@ -133,6 +150,82 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
     counts["teams"] = len(teams)
     counts["admin"] = admin.username
     return counts
+
+
+def _load_accounts(retrospective, retro: dict, *, users: dict, events: dict) -> None:
+    """Accounts asked for and written, before the review is sent (an account names its events by their "at")."""
+    from retrospector.notifications.models import Kind
+    from retrospector.notifications.selectors import notifications_of
+    from retrospector.notifications.services import notification_open
+    from retrospector.reviews.responder_accounts import account_request_create, account_write
+
+    asked = retro.get("account_requests")
+    if asked:
+        account_request_create(
+            retrospective=retrospective,
+            responders=[users[name] for name in asked["people"]],
+            by=users[asked["by"]],
+            message=asked.get("message", ""),
+        )
+    for account in retro.get("accounts", []):
+        author = users[account["author"]]
+        # They wrote it from the request they were sent: that notification is read.
+        for notification in notifications_of(author, unread=True).filter(
+            retrospective=retrospective, kind=Kind.ACCOUNT_REQUESTED
+        ):
+            notification_open(notification=notification, by=author)
+        account_write(
+            retrospective=retrospective,
+            body=account["body"].strip("\n"),
+            by=author,
+            event_ids=[events[at] for at in account.get("events", [])],
+        )
+
+
+def _load_discussion(retrospective, retro: dict, *, users: dict, events: dict) -> None:
+    """Discussion questions (asked by the owner) and feedback threads: replies, a section changed after a comment,
+    resolutions. Mentions and replies notify people as on the page."""
+    from retrospector.reviews.models import Account
+    from retrospector.reviews.questions import question_add
+    from retrospector.reviews.threads import comment_add, thread_resolve, thread_start
+    from retrospector.writeups.models import Section
+
+    accounts = {a.author.username: a.pk for a in Account.objects.filter(retrospective=retrospective)}
+    for question in retro.get("questions", []):
+        question_add(
+            retrospective=retrospective,
+            text=question["text"],
+            by=retrospective.owner,
+            event_ids=[events[at] for at in question.get("events", [])],
+            account_ids=[accounts[name] for name in question.get("accounts", [])],
+            accounts_differ=bool(question.get("accounts_differ")),
+        )
+    for spec in retro.get("threads", []):
+        thread = thread_start(
+            retrospective=retrospective,
+            section=spec["section"],
+            kind=spec["kind"],
+            body=spec["body"].strip("\n"),
+            quote=spec.get("quote", ""),
+            by=users[spec["by"]],
+        ).thread
+        for reply in spec.get("replies", []):
+            comment_add(thread=thread, body=reply["body"].strip("\n"), by=users[reply["by"]])
+        if edit := spec.get("edit"):
+            section = Section.objects.get(retrospective=retrospective, key=spec["section"])
+            if edit["old"] not in section.body:
+                raise ValueError(f"demo.yaml: {edit['old']!r} is not in the section {spec['section']!r}")
+            section_save(
+                section=section,
+                body=section.body.replace(edit["old"], edit["new"]),
+                base_version=section.version,
+                by=users[edit["by"]],
+                note="After review feedback",
+            )
+        if resolve := spec.get("resolve"):
+            thread_resolve(
+                thread=thread, resolution=resolve["as"], note=resolve.get("note", ""), by=users[resolve["by"]]
+            )
 
 
 def _load_process(team, spec: dict, *, by: User, now: datetime) -> None:
@@ -176,15 +269,16 @@ DEMO_FILES = {
 }
 
 
-def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> int:
+def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> dict[str, int]:
     """An incident's demo timeline, through the same services as real use: one import per source (undoable on the
-    page), events typed by hand, then key events, hidden noise and milestones set from events."""
+    page), events typed by hand, then key events, hidden noise and milestones set from events. Returns the events'
+    ids by their "at" (as written in demo.yaml), for the accounts and questions that name them."""
     from retrospector.importers.base import ParsedEvent
     from retrospector.timeline.models import TimelineEvent
     from retrospector.timeline.services import event_add, events_bulk, milestone_set_from_event, timeline_import
 
     if not items:
-        return 0
+        return {}
 
     def moment(text: str) -> datetime:
         parts = [int(x) for x in text.split(":")]
@@ -248,4 +342,4 @@ def _load_timeline(incident: Incident, items: list[dict], *, by: User, day) -> i
     for item, pk in ids:
         if item.get("milestone"):  # read afresh: the bulk changes above are in the database, not in any instance
             milestone_set_from_event(event=TimelineEvent.objects.get(pk=pk), by=by, moment=f"{item['milestone']}_at")
-    return len(items)
+    return {item["at"]: pk for item, pk in ids}

@@ -172,3 +172,20 @@ def test_the_document_lists_the_enums_from_the_models(client_for):
     schemas = document["components"]["schemas"]
     assert schemas["ThreadIn"]["properties"]["kind"]["enum"] == list(Thread.Kind.values)
     assert schemas["ResolveIn"]["properties"]["resolution"]["enum"] == list(Thread.Resolution.values)
+
+
+def test_the_documented_client_token_refuses_every_token_the_service_refuses(client):
+    """A client that follows the document never sends a token the service refuses: the separators \x1c-\x1f are space
+    to Python but not to the \\s of the validator's (Rust) regular expressions, nor of ECMAScript's."""
+    from typing import Annotated
+
+    from pydantic import Field, TypeAdapter, ValidationError
+
+    document = client.get("/api/openapi.json").json()
+    for schema in ("CommentIn", "ThreadIn"):
+        token = document["components"]["schemas"][schema]["properties"]["client_token"]
+        documented = TypeAdapter(Annotated[str, Field(pattern=token["pattern"], max_length=token["maxLength"])])
+        for refused in ("two words", "tab\there", "file\x1cseparator", "unit\x1fseparator", "x" * 65):
+            with pytest.raises(ValidationError):
+                documented.validate_python(refused)
+        assert documented.validate_python("retry-7f3a") == "retry-7f3a"
