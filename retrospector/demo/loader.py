@@ -14,6 +14,7 @@ from retrospector.accounts.models import Membership, Organization, User
 from retrospector.accounts.services import organization_create, team_create
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
+from retrospector.notifications.models import Notification
 from retrospector.reviews.models import Step
 from retrospector.reviews.process import (
     deadlines_refresh,
@@ -146,6 +147,8 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
         # Its deadlines from the team's process (the steps its state has passed are done).
         deadlines_refresh(retrospective)
         counts["retrospectives"] += 1
+    # The demo's people have made-up addresses: what loading it announced shows in the app, and is never mailed.
+    Notification.objects.filter(email=Notification.Email.PENDING).update(email=Notification.Email.SKIPPED)
     counts["users"] = len(users)
     counts["teams"] = len(teams)
     counts["admin"] = admin.username

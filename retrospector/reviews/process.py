@@ -720,6 +720,16 @@ def _participants(retrospective: Retrospective) -> list[User]:
     return list(User.objects.filter(pk__in=[i for i in ids if i], is_active=True))
 
 
+# How a notification says where a retrospective now is.
+STATE_PHRASES = {
+    State.DRAFT: "is back to draft",
+    State.IN_REVIEW: "is in review",
+    State.MEETING: "is ready for its meeting",
+    State.APPROVED: "was approved",
+    State.DONE: "is done and published",
+}
+
+
 def _announce(retrospective: Retrospective, *, from_state: str, by: User) -> None:
     number = StateChange.objects.filter(retrospective=retrospective).count()
     url = f"/retrospectives/{retrospective.pk}/"
@@ -739,7 +749,7 @@ def _announce(retrospective: Retrospective, *, from_state: str, by: User) -> Non
         recipients=_participants(retrospective),
         kind="state_changed",
         key=f"state_changed:{retrospective.pk}:{number}",
-        title=f"“{retrospective.title}” is now {to_label}",
+        title=f"“{retrospective.title}” {STATE_PHRASES.get(retrospective.state, 'is now ' + to_label)}",
         url=url,
         retrospective=retrospective,
         actor=by,
