@@ -6,8 +6,11 @@ answer): they warn, they never block a save. Selectors first, then the services.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Prefetch, QuerySet
@@ -103,12 +106,24 @@ def question_findings(retrospective: Retrospective, texts: list[str]) -> list[li
     lines = [_one_line(text) for text in texts]
     body = "\n".join(f"- {line}" for line in lines)
     incident = retrospective.incident
+    people = people_for(incident)
+    # Cached by everything the result depends on: a retrospective's page shows its questions' findings on every view.
+    settings_layers = [incident.organization.checks_config, incident.team.checks_config]
+    key = (
+        "question-findings:"
+        + hashlib.sha256(json.dumps([lines, settings_layers, people], sort_keys=True, default=str).encode()).hexdigest()
+    )
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
     document = Document.from_sections([CheckSection(*_CHECK_SECTION, body, kind="list")])
     found: dict[int, list[Finding]] = defaultdict(list)
-    for finding in run(document, config=checks_config_for(incident), people=people_for(incident)):
+    for finding in run(document, config=checks_config_for(incident), people=people):
         if finding.section_key == _CHECK_SECTION[0] and 1 <= finding.line <= len(lines):
             found[finding.line - 1].append(finding)
-    return [found[index] for index in range(len(lines))]
+    result = [found[index] for index in range(len(lines))]
+    cache.set(key, result, timeout=3600)
+    return result
 
 
 def question_count_message(count: int) -> str:

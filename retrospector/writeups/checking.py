@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import html as html_lib
+import json
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -57,7 +58,28 @@ def retrospective_findings(
     replace = replace or {}
     document = Document.from_sections([_as_check_section(s, replace.get(s.key)) for s in sections])
     incident = retrospective.incident
-    return run(document, config=checks_config_for(incident), people=people_for(incident) if people is None else people)
+    people = people_for(incident) if people is None else people
+    # Cached by everything the findings depend on (the sections as checked, the settings, the people): the page and
+    # its parts read them on every view, and a long write-up takes milliseconds to check.
+    key = (
+        "findings:"
+        + hashlib.sha256(
+            json.dumps(
+                [
+                    [(s.key, s.title, replace.get(s.key, s.body), s.required, s.kind) for s in sections],
+                    [incident.organization.checks_config, incident.team.checks_config],
+                    people,
+                ],
+                sort_keys=True,
+                default=str,
+            ).encode()
+        ).hexdigest()
+    )
+    found = cache.get(key)
+    if found is None:
+        found = run(document, config=checks_config_for(incident), people=people)
+        cache.set(key, found, timeout=3600)
+    return found
 
 
 # --- Findings as the pages show them --------------------------------------------------------
