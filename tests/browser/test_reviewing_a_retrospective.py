@@ -179,7 +179,8 @@ def test_the_owner_asks_for_accounts_sends_for_review_and_resolves_a_reviewers_c
     owner.goto(page_url)
     owner.get_by_role("link", name=re.compile(r"^Notifications, \d+ unread")).click()
     shot(owner, "review-flow-6-owners-notifications")
-    owner.get_by_role("link", name=f"Dana mentioned you on “{retrospective.title}”").click()
+    mention = f"Dana mentioned you in a change thread on “Summary” of “{retrospective.title}”"
+    owner.get_by_role("link", name=mention).click()
     expect(owner).to_have_url(re.compile(rf"/retrospectives/{retrospective.pk}/#thread-\d+$"))
     expect(owner.locator("#threads-summary article.thread")).to_be_in_viewport()
     owner.locator("#section-summary").get_by_role("link", name=re.compile(r"^Edit")).click()
