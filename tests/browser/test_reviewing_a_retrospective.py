@@ -46,6 +46,8 @@ def draft(people, make_incident, make_retrospective):
 def select_words(page, key, words):
     """Select `words` inside the section's rendered text with the mouse: press at their first letter, drag to their
     last (the positions come from the text's layout)."""
+    # The page may still be loading after a navigation (its URL changes first): wait for the section's text.
+    expect(page.locator(f"#section-{key} .prose")).to_contain_text(words)
     box = page.evaluate(
         """([key, words]) => {
           const prose = document.querySelector(`#section-${key} .prose`);

@@ -39,6 +39,8 @@ def in_review(people, make_incident, make_retrospective):
 
 def select_words(page, key, words):
     """Select `words` inside the section's rendered text, as a reader dragging over them would."""
+    # The page may still be loading after a navigation (its URL changes first): wait for the section's text.
+    expect(page.locator(f"#section-{key} .prose")).to_contain_text(words)
     page.evaluate(
         """([key, words]) => {
           const prose = document.querySelector(`#section-${key} .prose`);
