@@ -6,22 +6,19 @@ answer): they warn, they never block a save. Selectors first, then the services.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections import defaultdict
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Prefetch, QuerySet
 
 from retrospector.accounts.models import User
-from retrospector.checks import Document, Finding, run
+from retrospector.checks import Finding
 from retrospector.checks import Section as CheckSection
 from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.text import single_line
 from retrospector.timeline.models import TimelineEvent
-from retrospector.writeups.checking import checks_config_for, people_for
+from retrospector.writeups.checking import checks_run_cached, people_for
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import can_edit_retrospective
 
@@ -106,24 +103,12 @@ def question_findings(retrospective: Retrospective, texts: list[str]) -> list[li
     lines = [_one_line(text) for text in texts]
     body = "\n".join(f"- {line}" for line in lines)
     incident = retrospective.incident
-    people = people_for(incident)
-    # Cached by everything the result depends on: a retrospective's page shows its questions' findings on every view.
-    settings_layers = [incident.organization.checks_config, incident.team.checks_config]
-    key = (
-        "question-findings:"
-        + hashlib.sha256(json.dumps([lines, settings_layers, people], sort_keys=True, default=str).encode()).hexdigest()
-    )
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    document = Document.from_sections([CheckSection(*_CHECK_SECTION, body, kind="list")])
+    checked = [CheckSection(*_CHECK_SECTION, body, kind="list")]
     found: dict[int, list[Finding]] = defaultdict(list)
-    for finding in run(document, config=checks_config_for(incident), people=people):
+    for finding in checks_run_cached(checked, incident=incident, people=people_for(incident)):
         if finding.section_key == _CHECK_SECTION[0] and 1 <= finding.line <= len(lines):
             found[finding.line - 1].append(finding)
-    result = [found[index] for index in range(len(lines))]
-    cache.set(key, result, timeout=3600)
-    return result
+    return [found[index] for index in range(len(lines))]
 
 
 def question_count_message(count: int) -> str:

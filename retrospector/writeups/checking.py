@@ -56,28 +56,22 @@ def retrospective_findings(
     """Findings over the whole write-up; `replace` swaps in unsaved text for a section (the editor's draft)."""
     sections = sections if sections is not None else list(retrospective.sections.all())
     replace = replace or {}
-    document = Document.from_sections([_as_check_section(s, replace.get(s.key)) for s in sections])
+    checked = [_as_check_section(s, replace.get(s.key)) for s in sections]
     incident = retrospective.incident
-    people = people_for(incident) if people is None else people
-    # Cached by everything the findings depend on (the sections as checked, the settings, the people): the page and
-    # its parts read them on every view, and a long write-up takes milliseconds to check.
-    key = (
-        "findings:"
-        + hashlib.sha256(
-            json.dumps(
-                [
-                    [(s.key, s.title, replace.get(s.key, s.body), s.required, s.kind) for s in sections],
-                    [incident.organization.checks_config, incident.team.checks_config],
-                    people,
-                ],
-                sort_keys=True,
-                default=str,
-            ).encode()
-        ).hexdigest()
-    )
+    return checks_run_cached(checked, incident=incident, people=people_for(incident) if people is None else people)
+
+
+def checks_run_cached(sections: list[CheckSection], *, incident, people: list[str]) -> list[Finding]:
+    """The checker's findings on `sections` with the incident's settings, cached by everything they depend on (the
+    sections as checked, the organization's and team's settings, the people): pages read them on every view, and a
+    long write-up takes milliseconds to check."""
+    layers = [incident.organization.checks_config, incident.team.checks_config]
+    checked = [(s.key, s.title, s.body, s.required, s.kind) for s in sections]
+    digest = hashlib.sha256(json.dumps([checked, layers, people], sort_keys=True, default=str).encode()).hexdigest()
+    key = f"findings:{digest}"
     found = cache.get(key)
     if found is None:
-        found = run(document, config=checks_config_for(incident), people=people)
+        found = run(Document.from_sections(sections), config=checks_config_for(incident), people=people)
         cache.set(key, found, timeout=3600)
     return found
 
