@@ -38,3 +38,8 @@ def wait_in_words(seconds: int) -> str:
         return f"{seconds} second{'' if seconds == 1 else 's'}"
     minutes = -(-seconds // 60)
     return f"{minutes} minute{'' if minutes == 1 else 's'}"
+
+
+def is_htmx(request) -> bool:
+    """The request comes from htmx (a partial is wanted, not the whole page)."""
+    return request.headers.get("HX-Request") == "true"

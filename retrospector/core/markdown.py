@@ -347,3 +347,8 @@ def restrict_images(html: str, allowed_hosts: Iterable[str]) -> str:
         )
 
     return _IMG_TAG.sub(swap, html)
+
+
+def html_for_reader(request, html: str) -> str:
+    """Rendered Markdown as the signed-in reader sees it: images only from the hosts their organization allows."""
+    return restrict_images(html, request.user.organization.image_hosts)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_POST
 from retrospector.accounts.selectors import people_by_username
 from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.forms import add_service_errors
-from retrospector.core.markdown import render_markdown, restrict_images
+from retrospector.core.markdown import html_for_reader, render_markdown
 from retrospector.timeline.selectors import display_zone, timeline_events
 from retrospector.writeups.page_parts import PagePart
 from retrospector.writeups.selectors import can_edit_retrospective, retrospective_detail_or_404
@@ -91,15 +91,6 @@ def posted_ids(request, name: str, *, field: str | None = None) -> list[int]:
     return ids
 
 
-def is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
-
-
-def for_reader(request, html: str) -> str:
-    """Rendered Markdown as the reader sees it: images only from the hosts their organization allows."""
-    return restrict_images(html, request.user.organization.image_hosts)
-
-
 # --- The retrospective's page ----------------------------------------------------------------------------------------
 
 
@@ -111,7 +102,7 @@ def accounts_page_part(*, request, retrospective, sections) -> PagePart:
     for r in requests:
         r.requested_when, r.answered_when = when_shown(r.requested_at), when_shown(r.answered_at)
     for account in accounts:
-        account.shown_html = mark_safe(for_reader(request, account.html))
+        account.shown_html = mark_safe(html_for_reader(request, account.html))
         account.created_when, account.updated_when = when_shown(account.created_at), when_shown(account.updated_at)
         account.event_list = list(account.events.all())
         for event in account.event_list:
@@ -309,7 +300,7 @@ def account_write_view(request, pk):
                 context.update(
                     conflict=str(exc),
                     theirs=theirs,
-                    theirs_html=for_reader(request, render_markdown(theirs.body)),
+                    theirs_html=html_for_reader(request, render_markdown(theirs.body)),
                     mine=form.cleaned_data["body"],
                     account=theirs,
                 )
@@ -331,6 +322,6 @@ def account_write_view(request, pk):
             status = 422
     if ended:
         context["ended_message"] = review_ended_message(retrospective)
-        context["account_html"] = for_reader(request, account.html) if account else ""
+        context["account_html"] = html_for_reader(request, account.html) if account else ""
     context["events"] = event_choices(retrospective, request.user, checked)
     return render(request, "reviews/account_edit.html", context, status=status)

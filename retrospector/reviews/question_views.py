@@ -14,10 +14,11 @@ from django.views.decorators.http import require_POST
 
 from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.forms import add_service_errors
+from retrospector.core.http import is_htmx
 from retrospector.writeups.page_parts import PagePart
 from retrospector.writeups.selectors import can_edit_retrospective, retrospective_detail_or_404
 
-from .account_views import event_choices, is_htmx, posted_ids
+from .account_views import event_choices, posted_ids
 from .models import Question
 from .questions import (
     QUESTION_MAX_CHARS,

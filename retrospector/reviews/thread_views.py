@@ -17,6 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.forms import add_service_errors
+from retrospector.core.http import is_htmx
 from retrospector.core.paging import paginate, querystring_without_page
 from retrospector.writeups.page_parts import PagePart
 
@@ -44,10 +45,6 @@ from .threads import (
 )
 
 FILTER_LABELS = {"all": "All", "open": "Open", "resolved": "Resolved", "mine": "Mine"}
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _retrospective_url(retrospective, anchor: str = "") -> str:
@@ -181,7 +178,7 @@ def _column(request, retrospective, section, *, status=200, bound=None, notice="
     )
     threads_reanchor(threads, [section])
     oob = None
-    if _is_htmx(request):
+    if is_htmx(request):
         counts = threads_count(retrospective=retrospective)
         oob = _open_count_text(counts["open"], counts["total"])
     columns = _columns(request, retrospective, [section], {section.pk: threads}, bound=bound, notice=notice, oob=oob)
@@ -189,7 +186,7 @@ def _column(request, retrospective, section, *, status=200, bound=None, notice="
 
 
 def _after_write(request, retrospective, section, *, anchor: str, notice: str):
-    if _is_htmx(request):
+    if is_htmx(request):
         return _column(request, retrospective, section, notice=notice)
     messages.success(request, notice)
     return redirect(_retrospective_url(retrospective, anchor))
@@ -198,7 +195,7 @@ def _after_write(request, retrospective, section, *, anchor: str, notice: str):
 def _refused(request, retrospective, section, *, name, form, action, thread=None):
     """A form sent with errors: shown again with what was typed (in the column for htmx, on a page of its own
     otherwise), 422."""
-    if _is_htmx(request):
+    if is_htmx(request):
         return _column(request, retrospective, section, status=422, bound=(name, form))
     context = {"retrospective": retrospective, "section": section, "form": form, "action": action, "thread": thread}
     return render(request, "reviews/comment_form.html", context, status=422)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from retrospector.core.errors import ConflictError
 from retrospector.core.forms import add_service_errors, show_conflict
+from retrospector.core.http import is_htmx
 from retrospector.core.shortcuts import visible_or_404
 from retrospector.core.zones import zone_datalist
 from retrospector.importers.base import SOURCE_TYPES
@@ -74,10 +75,6 @@ SHOWN_FIELDS = (
     "edited",
     "merged_into",
 )
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _view_query(request, incident) -> QueryDict:
@@ -165,7 +162,7 @@ def _timeline_context(request, incident, query: QueryDict, *, whole_page: bool, 
         "bulk_actions": BulkForm.base_fields["action"].choices,
         "total": events.count() if filtered else summary.shown,
         "filtered": bool(filtered),
-        "htmx": _is_htmx(request),
+        "htmx": is_htmx(request),
         "focus": focus,
         "events_url": reverse("event_new", args=[incident.pk]) + "/",  # + an id: that event (its page, without htmx)
     }
@@ -214,7 +211,7 @@ def _region(request, incident, *, focus: str = "", extra: dict | None = None):
 def _after_change(request, incident, *, event_pk: int | None = None, focus: str = "", extra: dict | None = None):
     """After a change: with htmx, the refreshed region, where the browser then moves focus to `focus` (a selector; by
     default the changed event's row, else the messages); without, back to the page at the changed event."""
-    if _is_htmx(request):
+    if is_htmx(request):
         # The change bumped the timeline's version in the database: read it, so the region shows fresh checks.
         incident.refresh_from_db(fields=["timeline_version"])
         return _region(request, incident, focus=focus or (f"#event-{event_pk}" if event_pk else ""), extra=extra)
@@ -241,7 +238,7 @@ def _retarget(response, target: str):
 @login_required
 def timeline(request, pk):
     incident = incident_visible_or_404(user=request.user, pk=pk)
-    if _is_htmx(request) and not request.headers.get("HX-History-Restore-Request"):
+    if is_htmx(request) and not request.headers.get("HX-History-Restore-Request"):
         return _region(request, incident)  # filters and pages, fetched by htmx
     return render(request, "timeline/timeline.html", _timeline_context(request, incident, request.GET, whole_page=True))
 
@@ -278,7 +275,7 @@ def event_new(request, pk):
             return _after_change(
                 request, incident, event_pk=event.pk, focus="#id_when", extra={"add_form": _new_event_form(zone)}
             )
-    if _is_htmx(request):
+    if is_htmx(request):
         return _retarget(
             render(request, "timeline/_event_add_form.html", {"incident": incident, "form": form}, status=422),
             "#add-event-form",
@@ -298,7 +295,7 @@ def event_row(request, pk, event_pk):
     that starts at the event."""
     incident = incident_visible_or_404(user=request.user, pk=pk)
     event = _event(incident, event_pk)
-    if not _is_htmx(request):
+    if not is_htmx(request):
         return redirect(_page_at(incident.pk, event))  # e.g. "Go to event" from a check's finding
     zone = display_zone(incident, request.user)
     row = TimelineRow(event=event, local=event.occurred_at.astimezone(zone), new_day=False, gap_before=None)
@@ -366,7 +363,7 @@ def event_edit(request, pk, event_pk):
                 messages.success(request, "Event saved.")
                 return _after_change(request, incident, event_pk=event.pk)
     context = {"incident": incident, "form": form, "event": event, "conflict": conflict, "zone": zone}
-    if _is_htmx(request):
+    if is_htmx(request):
         response = render(request, "timeline/_event_edit_row.html", context, status=status)
         return _retarget(response, f"#event-{event.pk}") if request.method == "POST" else response
     if request.method == "POST" and status == 422:

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.forms import add_service_errors
-from retrospector.core.markdown import render_markdown, restrict_images
+from retrospector.core.http import is_htmx
+from retrospector.core.markdown import html_for_reader, render_markdown
 from retrospector.core.paging import paginate
 from retrospector.core.template_definitions import (
     DefinitionError,
@@ -68,10 +69,6 @@ def _section_or_404(retrospective, key) -> Section:
         if section.key == key:
             return section
     raise Http404("No such section.")
-
-
-def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 def _may_change(request, retrospective) -> bool:
@@ -161,16 +158,11 @@ def retrospective_detail(request, pk):
     )
 
 
-def _for_reader(request, html: str) -> str:
-    """Section HTML as shown to the signed-in reader: images only from the hosts their organization allows."""
-    return restrict_images(html, request.user.organization.image_hosts)
-
-
 def _section_html(request, body: str, rendered: str, findings) -> str:
     """A section's HTML for the reader, with its counted findings underlined where they can be found (the others stay
     in the list of findings only). `rendered` is the stored rendering of `body`, used when nothing is to be marked."""
     marked = marked_html(body, findings)
-    return _for_reader(request, rendered if marked is None else marked)
+    return html_for_reader(request, rendered if marked is None else marked)
 
 
 def _in_page(request) -> bool:
@@ -219,7 +211,7 @@ def _section_display(request, retrospective, section, *, status=200, error=None)
         },
         status=status,
     )
-    if _is_htmx(request):
+    if is_htmx(request):
         response.write(_counts_update(request, retrospective, checks, section.key, in_page=in_page, can_edit=can_edit))
     return response
 
@@ -237,7 +229,7 @@ def section_edit(request, pk, key):
     if not can_edit_retrospective(request.user, retrospective):
         raise PermissionDenied("You can read this retrospective but not change it.")
     form = SectionForm(request.POST or None, initial={"body": section.body, "base_version": section.version})
-    in_page = _is_htmx(request) and (request.method == "GET" or _in_page(request))
+    in_page = is_htmx(request) and (request.method == "GET" or _in_page(request))
     context = {"retrospective": retrospective, "section": section, "form": form, "in_page": in_page, "can_edit": True}
     if retrospective.state == Retrospective.State.DONE:
         return _read_only_response(request, retrospective, section, unsaved=request.POST.get("body"), in_page=in_page)
@@ -255,14 +247,14 @@ def section_edit(request, pk, key):
             context.update(
                 conflict=exc,
                 theirs=theirs,
-                theirs_html=_for_reader(request, render_markdown(theirs.body)),
+                theirs_html=html_for_reader(request, render_markdown(theirs.body)),
                 mine=form.cleaned_data["body"],
                 form=resubmit,
                 diff=_line_diff(theirs.body, form.cleaned_data["body"]),
             )
             return render(
                 request,
-                "writeups/_conflict.html" if _is_htmx(request) else "writeups/conflict.html",
+                "writeups/_conflict.html" if is_htmx(request) else "writeups/conflict.html",
                 context,
                 status=409,
             )
@@ -274,7 +266,7 @@ def section_edit(request, pk, key):
             add_service_errors(form, exc)
             status = 422
         else:
-            if _is_htmx(request):
+            if is_htmx(request):
                 response = _section_display(request, retrospective, section)
                 # What sits beside the section on the page (its feedback threads) listens for this to refresh.
                 response["HX-Trigger"] = f"sectionSaved-{section.key}"
@@ -283,7 +275,7 @@ def section_edit(request, pk, key):
             return redirect(f"{retrospective_url(retrospective)}#section-{section.key}")
         return render(
             request,
-            "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html",
+            "writeups/_section_form.html" if is_htmx(request) else "writeups/section_edit.html",
             context,
             status=status,
         )
@@ -297,9 +289,7 @@ def section_edit(request, pk, key):
         editing=True,
         preview=_section_html(request, section.body, section.html, findings),
     )
-    return render(
-        request, "writeups/_section_form.html" if _is_htmx(request) else "writeups/section_edit.html", context
-    )
+    return render(request, "writeups/_section_form.html" if is_htmx(request) else "writeups/section_edit.html", context)
 
 
 def _read_only_response(request, retrospective, section, *, unsaved: str | None, in_page: bool):
@@ -313,7 +303,7 @@ def _read_only_response(request, retrospective, section, *, unsaved: str | None,
         "unsaved": unsaved if unsaved is not None and unsaved.replace("\r\n", "\n") != section.body else None,
         "in_page": in_page,
     }
-    template = "writeups/_read_only.html" if _is_htmx(request) else "writeups/read_only.html"
+    template = "writeups/_read_only.html" if is_htmx(request) else "writeups/read_only.html"
     return render(request, template, context, status=409)
 
 
@@ -340,7 +330,7 @@ def _preview_html(request, body: str, findings=()) -> str:
     """The preview of a draft: its beginning (preview_part) rendered, with the findings found there underlined."""
     shown = preview_part(body)
     marked = marked_html(shown, list(findings)) if findings else None
-    html = _for_reader(request, marked if marked is not None else render_markdown(shown))
+    html = html_for_reader(request, marked if marked is not None else render_markdown(shown))
     html = html or '<p class="muted">Nothing to preview yet.</p>'
     if len(shown) < len(body):
         html += (
@@ -463,7 +453,7 @@ def _after_ignore_change(request, retrospective, section, *, done: str, error: s
     """Where an ignore or un-ignore leads. Without JavaScript: back to the section (or its editor), with a message.
     With htmx from the editor (the draft comes along as `body`): the draft's preview and findings again; from the
     section as it reads: the section again. Either way with the counts and lists out of band."""
-    if not _is_htmx(request):
+    if not is_htmx(request):
         if error:
             messages.error(request, error)
         else:
