@@ -58,9 +58,6 @@ def _not_notified_message(people) -> str:
     return f"{names} {verb} not notified: they may not see this incident."
 
 
-_when = when_shown
-
-
 class _Urls:
     """Addresses of the threads' forms, reversed once per page and filled in for each thread."""
 
@@ -87,11 +84,11 @@ def _decorate(threads, urls: _Urls, *, name=None, form=None) -> None:
         thread.reply_token = new_client_token()
         thread.reply_form = form if name == f"reply-{thread.pk}" else None
         thread.resolve_form = form if name == f"resolve-{thread.pk}" else None
-        thread.resolved_when = _when(thread.resolved_at) if thread.resolved_at else ("", "")
+        thread.resolved_when = when_shown(thread.resolved_at)
         # Cut here rather than by Django's truncatechars in the template: its word-aware Truncator is slow.
         thread.quote_shown = cut(thread.quote, 400)
         for comment in thread.comment_list:
-            comment.when = _when(comment.created_at)
+            comment.when = when_shown(comment.created_at)
             comment.edit_url = urls.edit.format(comment.pk)
 
 
