@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from retrospector.core.forms import add_service_errors
+from retrospector.core.http import is_htmx
 from retrospector.core.shortcuts import visible_or_404
 from retrospector.importers.base import ImportFailed, ImportProblem
 from retrospector.importers.registry import parse_uploads
@@ -338,7 +339,7 @@ def timeline_import_job_view(request, pk, job_pk):
 def timeline_import_job_status_view(request, pk, job_pk):
     """The job's state as a fragment, polled by the job page with htmx; without htmx, the whole page."""
     incident, job = _job(request, pk, job_pk)
-    if request.headers.get("HX-Request") != "true":
+    if not is_htmx(request):
         return redirect("timeline_import_job", pk=pk, job_pk=job.pk)
     return render(request, "timeline/_timeline_import_job.html", {**_job_context(request, incident, job), "oob": True})
 
