@@ -1,6 +1,7 @@
 """Errors every layer may raise and every surface (pages, API, CLI) knows how to show."""
 
 from django.db import OperationalError
+from django.http import Http404
 
 
 class ConflictError(Exception):
@@ -41,3 +42,13 @@ def is_lock_contention(exc: BaseException) -> bool:
         return True
     message = str(exc).lower()
     return any(text in message for text in _SQLITE_LOCKED)
+
+
+def locked(queryset, pk):
+    """The row `pk` of `queryset`, locked for the rest of the transaction (select_for_update). A record another request
+    deleted since the caller read it is a 404 ("deleted meanwhile"), not a DoesNotExist that would answer 500."""
+    try:
+        return queryset.select_for_update().get(pk=pk)
+    except queryset.model.DoesNotExist:
+        name = queryset.model._meta.verbose_name
+        raise Http404(f"This {name} was deleted meanwhile; nothing was changed.") from None

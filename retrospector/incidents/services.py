@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from retrospector.accounts.models import Organization, Team, User
-from retrospector.core.errors import ConflictError
+from retrospector.core.errors import ConflictError, locked
 from retrospector.core.text import single_line
 from retrospector.core.untrusted import utc_in_range
 
@@ -178,7 +178,7 @@ def incident_update(
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError({sorted(unknown)[0]: "This field cannot be changed."})
-    current = Incident.objects.select_for_update().get(pk=incident.pk)
+    current = locked(Incident.objects, incident.pk)
     if base_version is not None and current.version != base_version:
         raise ConflictError(
             f"This incident was changed by someone else (you edited version {base_version}, "

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from retrospector.accounts.models import Membership, Team, User
 from retrospector.accounts.selectors import can_manage_team
-from retrospector.core.errors import ReadOnlyError
+from retrospector.core.errors import ReadOnlyError, locked
 from retrospector.core.workdays import MAX_BUSINESS_DAYS, WEEKDAYS, WorkCalendar
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.selectors import can_edit_incident, incidents_visible_to
@@ -534,9 +534,7 @@ def retrospective_assign(
     retrospectives and coaches). Three different people of the organization; someone who may not see a private
     incident is invited to it. `due_at` sets the first draft's date only while the incident is not resolved (after
     that it comes from the team's process). Notifies the people newly given a role."""
-    current = (
-        Retrospective.objects.select_for_update().select_related("incident", "incident__team").get(pk=retrospective.pk)
-    )
+    current = locked(Retrospective.objects.select_related("incident", "incident__team"), retrospective.pk)
     if not can_edit_incident(by, current.incident):
         raise PermissionDenied(ASSIGN_FORBIDDEN)
     if current.state == State.DONE:
@@ -691,9 +689,7 @@ def review_transition(
     shadow (the team's other members or someone invited, `invite` adds invitations); approving needs someone other
     than the owner. Marks the steps passed as done and notifies: reviewers when it is sent for review, the people
     taking part for every other move."""
-    current = (
-        Retrospective.objects.select_for_update().select_related("incident", "incident__team").get(pk=retrospective.pk)
-    )
+    current = locked(Retrospective.objects.select_related("incident", "incident__team"), retrospective.pk)
     if not can_edit_retrospective(by, current):
         raise PermissionDenied("You can read this retrospective but not change its state.")
     from_state = current.state

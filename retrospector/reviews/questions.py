@@ -15,7 +15,7 @@ from django.db.models import Count, Max, Prefetch, QuerySet
 from retrospector.accounts.models import User
 from retrospector.checks import Finding
 from retrospector.checks import Section as CheckSection
-from retrospector.core.errors import ConflictError, ReadOnlyError
+from retrospector.core.errors import ConflictError, ReadOnlyError, locked
 from retrospector.core.text import single_line
 from retrospector.timeline.models import TimelineEvent
 from retrospector.writeups.checking import checks_run_cached, people_for
@@ -145,7 +145,7 @@ def _account_ids(retrospective: Retrospective, account_ids) -> list[int]:
 
 
 def _editable(retrospective: Retrospective, by: User) -> Retrospective:
-    current = Retrospective.objects.select_for_update().select_related("incident").get(pk=retrospective.pk)
+    current = locked(Retrospective.objects.select_related("incident"), retrospective.pk)
     if not can_edit_retrospective(by, current):
         raise PermissionDenied(QUESTIONS_FORBIDDEN)
     return current
@@ -200,7 +200,7 @@ def question_update(
     accounts_differ: bool | None = None,
 ) -> Question:
     """Change a question if nobody saved it since `base_version`; `None` leaves a part as it is."""
-    current = Question.objects.select_for_update().get(pk=question.pk)
+    current = locked(Question.objects, question.pk)
     retrospective = _editable(current.retrospective, by)
     _refuse_if_ended(retrospective, current=current)
     if current.version != base_version:
@@ -239,7 +239,7 @@ def question_update(
 def question_move(*, question: Question, to_position: int, by: User) -> Question:
     """Put a question at `to_position` (1 is first; beyond the last: last) and number the others around it 1, 2, ...
     Order is not content: moving changes no question's version."""
-    current = Question.objects.select_for_update().get(pk=question.pk)
+    current = locked(Question.objects, question.pk)
     retrospective = _editable(current.retrospective, by)
     _refuse_if_ended(retrospective)
     ordered = [q for q in retrospective.questions.order_by("position", "id") if q.pk != current.pk]
@@ -263,7 +263,7 @@ def question_step(*, question: Question, direction: str, by: User) -> Question:
 
 @transaction.atomic
 def question_delete(*, question: Question, by: User) -> None:
-    current = Question.objects.select_for_update().get(pk=question.pk)
+    current = locked(Question.objects, question.pk)
     retrospective = _editable(current.retrospective, by)
     _refuse_if_ended(retrospective)
     current.delete()

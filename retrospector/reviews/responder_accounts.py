@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from retrospector.accounts.models import User
-from retrospector.core.errors import ConflictError, ReadOnlyError
+from retrospector.core.errors import ConflictError, ReadOnlyError, locked
 from retrospector.core.markdown import render_markdown
 from retrospector.incidents.selectors import incidents_visible_to
 from retrospector.notifications.models import Kind
@@ -195,7 +195,7 @@ def account_request_create(
     """Ask each person for their account. Asking someone already asked changes nothing (the standing request keeps
     its message and date); asking again after a withdrawal renews the request and notifies them again. Someone who
     already wrote an account gets a request marked answered and no notification."""
-    current = Retrospective.objects.select_for_update().select_related("incident").get(pk=retrospective.pk)
+    current = locked(Retrospective.objects.select_related("incident"), retrospective.pk)
     if not can_edit_retrospective(by, current):
         raise PermissionDenied(ASK_FORBIDDEN)
     _refuse_if_ended(current)
@@ -265,7 +265,7 @@ def account_request_create(
 def account_request_withdraw(*, request: AccountRequest, by: User) -> AccountRequest:
     """Take a request back (it stays listed as withdrawn). A request already answered cannot be withdrawn: the account
     is written and stays."""
-    current = AccountRequest.objects.select_for_update().select_related("retrospective__incident").get(pk=request.pk)
+    current = locked(AccountRequest.objects.select_related("retrospective__incident"), request.pk)
     if not can_edit_retrospective(by, current.retrospective):
         raise PermissionDenied(ASK_FORBIDDEN)
     _refuse_if_ended(current.retrospective)
@@ -309,7 +309,7 @@ def incident_event_ids(retrospective: Retrospective, event_ids, *, field: str = 
 def account_write(*, retrospective: Retrospective, body: str, by: User, event_ids=()) -> Account:
     """Write `by`'s own account; it answers their request. One account per person: a second one is a conflict that
     carries the first (edit it instead); the same text sent again (a double submit) returns the first."""
-    current = Retrospective.objects.select_for_update().select_related("incident").get(pk=retrospective.pk)
+    current = locked(Retrospective.objects.select_related("incident"), retrospective.pk)
     if not may_write_account(by, current):
         raise PermissionDenied(WRITE_FORBIDDEN)
     existing = current.accounts.filter(author=by).first()
@@ -337,7 +337,7 @@ def account_update(
 ) -> Account:
     """Change an account (its text, its linked events, or both) if nobody saved it since `base_version`; `None`
     leaves a part as it is."""
-    current = Account.objects.select_for_update().select_related("retrospective__incident").get(pk=account.pk)
+    current = locked(Account.objects.select_related("retrospective__incident"), account.pk)
     if current.author_id != by.pk:
         raise PermissionDenied(EDIT_FORBIDDEN)
     _refuse_if_ended(current.retrospective, current=current)

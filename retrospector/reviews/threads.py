@@ -26,7 +26,7 @@ from django.utils import timezone
 from retrospector.accounts.models import User
 from retrospector.accounts.selectors import people_by_username
 from retrospector.core.anchors import QuoteNotFound, anchor_create, anchor_follow, body_opcodes
-from retrospector.core.errors import ConflictError, ReadOnlyError
+from retrospector.core.errors import ConflictError, ReadOnlyError, locked
 from retrospector.core.markdown import render_markdown
 from retrospector.notifications.models import Kind as NotificationKind
 from retrospector.notifications.services import notify
@@ -287,7 +287,7 @@ def comment_add(*, thread: Thread, body: str, by: User, client_token: str = "") 
 def comment_edit(*, comment: Comment, body: str, base_version: int, by: User) -> Posted:
     """Change one's own comment, only if nobody changed it since `base_version` (ConflictError otherwise, with the
     comment as it is now)."""
-    current = Comment.objects.select_for_update().select_related("thread__retrospective").get(pk=comment.pk)
+    current = locked(Comment.objects.select_related("thread__retrospective"), comment.pk)
     retrospective = current.thread.retrospective
     if current.author_id != by.pk:
         raise PermissionDenied(EDIT_OWN_ONLY)
@@ -311,7 +311,7 @@ def comment_edit(*, comment: Comment, body: str, base_version: int, by: User) ->
 @transaction.atomic
 def thread_resolve(*, thread: Thread, resolution: str, by: User, note: str = "") -> Thread:
     """Close a thread as changed, clarified or disagreed, with who, when and an optional note; its starter is told."""
-    current = Thread.objects.select_for_update().select_related("retrospective").get(pk=thread.pk)
+    current = locked(Thread.objects.select_related("retrospective"), thread.pk)
     _require_resolve(by, current.retrospective)
     if resolution not in Thread.Resolution.values:
         raise ValidationError({"resolution": f"Choose one of {', '.join(Thread.Resolution.values)}."})
@@ -340,7 +340,7 @@ def thread_resolve(*, thread: Thread, resolution: str, by: User, note: str = "")
 
 @transaction.atomic
 def thread_reopen(*, thread: Thread, by: User) -> Thread:
-    current = Thread.objects.select_for_update().select_related("retrospective").get(pk=thread.pk)
+    current = locked(Thread.objects.select_related("retrospective"), thread.pk)
     if current.retrospective.state in READ_ONLY:
         raise ReadOnlyError(feedback_closed_message(current.retrospective))
     if not (can_edit_retrospective(by, current.retrospective) or current.created_by_id == by.pk):

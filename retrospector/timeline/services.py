@@ -11,7 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from retrospector.accounts.models import User
-from retrospector.core.errors import ConflictError
+from retrospector.core.errors import ConflictError, locked
 from retrospector.core.markdown import markdown_size_error, render_markdown
 from retrospector.core.shortcuts import all_visible_or_404
 from retrospector.core.text import single_line, strip_bidi_controls
@@ -132,7 +132,7 @@ EDITABLE = (
 
 @transaction.atomic
 def event_update(*, event: TimelineEvent, by: User, base_version: int | None = None, **changes) -> TimelineEvent:
-    current = TimelineEvent.objects.select_for_update().select_related("incident").get(pk=event.pk)
+    current = locked(TimelineEvent.objects.select_related("incident"), event.pk)
     _require_editor(by, current.incident)
     unknown = set(changes) - set(EDITABLE)
     if unknown:

@@ -11,7 +11,7 @@ from django.utils import timezone
 from retrospector.accounts.models import Role, Team, User
 from retrospector.accounts.selectors import has_team_role
 from retrospector.checks import RULES
-from retrospector.core.errors import ConflictError, ReadOnlyError
+from retrospector.core.errors import ConflictError, ReadOnlyError, locked
 from retrospector.core.markdown import markdown_size_error, render_markdown
 from retrospector.core.markdown_writing import escape_inline, markdown_link, table_cell
 from retrospector.core.template_definitions import TemplateDefinition, builtin_definitions
@@ -272,7 +272,7 @@ def section_save(*, section: Section, body: str, base_version: int, by: User, no
     body = (body or "").replace("\r\n", "\n")
     if error := markdown_size_error(body):
         raise ValidationError({"body": error})
-    current = Section.objects.select_for_update().select_related("retrospective__incident").get(pk=section.pk)
+    current = locked(Section.objects.select_related("retrospective__incident"), section.pk)
     if not can_edit_retrospective(by, current.retrospective):
         raise PermissionDenied("You can read this retrospective but not change it.")
     _refuse_if_done(current.retrospective, current=current)
@@ -354,7 +354,7 @@ def section_fill_from_key_events(*, section: Section, base_version: int, by: Use
 
 @transaction.atomic
 def retrospective_transition(*, retrospective: Retrospective, to_state: str, by: User, note: str = "") -> Retrospective:
-    current = Retrospective.objects.select_for_update().select_related("incident").get(pk=retrospective.pk)
+    current = locked(Retrospective.objects.select_related("incident"), retrospective.pk)
     if not can_edit_retrospective(by, current):
         raise PermissionDenied("You can read this retrospective but not change its state.")
     if to_state not in TRANSITIONS.get(current.state, set()):
@@ -383,7 +383,7 @@ def retrospective_assign(
 ) -> Retrospective:
     if not can_edit_incident(by, retrospective.incident):
         raise PermissionDenied("Only members of the incident's team can assign the retrospective.")
-    _refuse_if_done(Retrospective.objects.select_for_update().get(pk=retrospective.pk))
+    _refuse_if_done(locked(Retrospective.objects, retrospective.pk))
     _check_and_invite_writers(retrospective.incident, owner, shadow)
     retrospective.owner = owner
     retrospective.shadow = shadow
@@ -484,7 +484,7 @@ def finding_ignore(
     Ignoring what is already ignored returns the standing ignore (its first reason stays)."""
     if not can_edit_retrospective(by, retrospective):
         raise PermissionDenied(IGNORE_FORBIDDEN)
-    _refuse_if_done(Retrospective.objects.select_for_update().get(pk=retrospective.pk))
+    _refuse_if_done(locked(Retrospective.objects, retrospective.pk))
     reason = single_line(reason)
     if not reason:
         raise ValidationError({"reason": "Say in a few words why this finding is fine here."})
@@ -509,10 +509,10 @@ def finding_ignore(
 @transaction.atomic
 def finding_unignore(*, ignore: FindingIgnore, by: User) -> FindingIgnore:
     """Count the finding again. The row stays, with who took the ignore back and when."""
-    current = FindingIgnore.objects.select_for_update().select_related("retrospective__incident").get(pk=ignore.pk)
+    current = locked(FindingIgnore.objects.select_related("retrospective__incident"), ignore.pk)
     if not can_edit_retrospective(by, current.retrospective):
         raise PermissionDenied(IGNORE_FORBIDDEN)
-    _refuse_if_done(Retrospective.objects.select_for_update().get(pk=current.retrospective_id))
+    _refuse_if_done(locked(Retrospective.objects, current.retrospective_id))
     if current.unignored_at is None:
         current.unignored_at = timezone.now()
         current.unignored_by = by

@@ -196,3 +196,25 @@ def test_readers_get_403_on_every_question_and_request_write(review, people, cli
     )
     assert api(client, "post", f"{base}/account-requests", {"usernames": ["ghost"]}).status_code == 403
     assert Question.objects.get().text == "What did you see?"
+
+
+def test_a_question_deleted_by_someone_else_while_it_is_moved_is_a_404_not_a_server_error(
+    review, people, client_for, monkeypatch
+):
+    # Two requests at once: one deletes the question between the other's look-up and its change (the contract run's
+    # two workers met exactly this).
+    from retrospector.api import responder_accounts as questions_api
+
+    retrospective, _ = review
+    question = question_add(retrospective=retrospective, text="What did you see?", by=people["alice"])
+    looked_up = questions_api._question
+
+    def look_up_then_lose_it(request, question_id):
+        found = looked_up(request, question_id)
+        Question.objects.filter(pk=question_id).delete()
+        return found
+
+    monkeypatch.setattr(questions_api, "_question", look_up_then_lose_it)
+    response = api(client_for("alice"), "patch", f"/api/v1/questions/{question.pk}", {"position": 1, "base_version": 1})
+    assert response.status_code == 404
+    assert "deleted meanwhile" in response.json()["detail"]
