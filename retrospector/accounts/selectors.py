@@ -6,6 +6,10 @@ from django.db.models import QuerySet
 
 from .models import ROLE_RANK, Membership, Role, Team, User
 
+# What pages and the API print of a person (User.display_name and the username): lists of dozens of people read these
+# columns only, not the whole row (password hash, e-mail, dates).
+PERSON_FIELDS = ("id", "username", "first_name", "last_name", "full_name")
+
 
 def role_in_team(user: User, team_id: int) -> str | None:
     if not user.is_authenticated:

@@ -37,7 +37,7 @@ from .responder_accounts import (
     account_requests_of,
     account_update,
     account_write,
-    accounts_of,
+    accounts_for_page,
     is_responder,
     may_write_account,
     request_candidates,
@@ -98,13 +98,12 @@ def accounts_page_part(*, request, retrospective, sections) -> PagePart:
     """Who was asked for an account, who answered and when, and the accounts themselves (folded): a constant number
     of queries, however many accounts; rendered by Jinja2 (reviews/jinja2/reviews/_accounts_part.html)."""
     requests = list(account_requests_of(retrospective))
-    accounts = list(accounts_of(retrospective))
+    accounts = accounts_for_page(retrospective)
     for r in requests:
         r.requested_when, r.answered_when = when_shown(r.requested_at), when_shown(r.answered_at)
     for account in accounts:
         account.shown_html = mark_safe(html_for_reader(request, account.html))
         account.created_when, account.updated_when = when_shown(account.created_at), when_shown(account.updated_at)
-        account.event_list = list(account.events.all())
         for event in account.event_list:
             event.when, event.text_shown = when_shown(event.occurred_at), cut(event.text, 120)
     user = request.user

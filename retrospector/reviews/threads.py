@@ -24,7 +24,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from retrospector.accounts.models import User
-from retrospector.accounts.selectors import people_by_username
+from retrospector.accounts.selectors import PERSON_FIELDS, people_by_username
 from retrospector.core.anchors import QuoteNotFound, anchor_create, anchor_follow, body_opcodes
 from retrospector.core.errors import ConflictError, ReadOnlyError, locked
 from retrospector.core.markdown import render_markdown
@@ -452,10 +452,18 @@ def with_comments(threads, *, bodies: bool = True) -> list[Thread]:
     if comments:
         for mention in Mention.objects.filter(comment__thread_id__in=list(by_thread)).select_related("user"):
             mentions[mention.comment_id].append(mention)
-        # The few people who wrote them, read once (not one joined row per comment).
-        authors = User.objects.in_bulk({comment.author_id for comment in comments if comment.author_id})
+    # The few people who wrote them and started or resolved the threads, read once (not joined to every row).
+    ids = (
+        {comment.author_id for comment in comments}
+        | {t.created_by_id for t in threads}
+        | {t.resolved_by_id for t in threads}
+    )
+    people = User.objects.only(*PERSON_FIELDS).in_bulk(ids - {None}) if ids - {None} else {}
+    for thread in threads:
+        thread.created_by = people.get(thread.created_by_id)
+        thread.resolved_by = people.get(thread.resolved_by_id)
     for comment in comments:
-        comment.author = authors.get(comment.author_id) if comment.author_id else None
+        comment.author = people.get(comment.author_id)
         comment.mention_list = mentions.get(comment.pk, [])
         by_thread[comment.thread_id].append(comment)
     for thread in threads:
@@ -520,11 +528,7 @@ def threads_for_page(*, retrospective: Retrospective, sections: list[Section], u
     """Every thread of a retrospective by section id, for its page: anchors brought up to date with the sections (in
     one batch), comments, their authors and mentions prefetched. A constant number of queries."""
     # Not threads_of_retrospective: the page groups threads by section itself and needs no section rows with them.
-    listed = (
-        Thread.objects.filter(retrospective=retrospective)
-        .select_related("created_by", "resolved_by")
-        .order_by("section__position", "created_at", "id")
-    )
+    listed = Thread.objects.filter(retrospective=retrospective).order_by("section__position", "created_at", "id")
     threads = with_comments(listed, bodies=False)
     threads_reanchor(threads, sections)
     by_section: dict[int, list[Thread]] = defaultdict(list)
