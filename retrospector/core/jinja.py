@@ -20,6 +20,8 @@ def _escaped(value) -> str:
     """What Django prints for a value: HTML-safe values (mark_safe, Markup) as they are, anything else escaped."""
     if hasattr(value, "__html__"):
         return value.__html__()
+    if value.__class__ is int:  # ids and counts, by the hundred: nothing to escape
+        return str(value)
     return escape(str(value))
 
 

@@ -43,7 +43,7 @@ from .responder_accounts import (
     request_candidates,
     review_ended_message,
 )
-from .shown import cut, when_shown
+from .shown import clock, cut
 
 # --- Shared by the accounts' and the questions' forms ----------------------------------------------------------------
 
@@ -99,6 +99,7 @@ def accounts_page_part(*, request, retrospective, sections) -> PagePart:
     of queries, however many accounts; rendered by Jinja2 (reviews/jinja2/reviews/_accounts_part.html)."""
     requests = list(account_requests_of(retrospective))
     accounts = accounts_for_page(retrospective)
+    when_shown = clock()
     for r in requests:
         r.requested_when, r.answered_when = when_shown(r.requested_at), when_shown(r.answered_at)
     for account in accounts:

@@ -11,7 +11,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
@@ -23,7 +23,7 @@ from retrospector.writeups.page_parts import PagePart
 
 from .forms import CommentEditForm, ReplyForm, ResolveForm, ThreadStartForm, new_client_token
 from .models import Thread
-from .shown import cut, when_shown
+from .shown import clock, cut
 from .threads import (
     EDIT_OWN_ONLY,
     THREAD_FILTERS,
@@ -67,20 +67,28 @@ class _Urls:
 
         self.reply, self.resolve = pattern("thread_comment_add"), pattern("thread_resolve")
         self.reopen, self.edit = pattern("thread_reopen"), pattern("comment_edit")
+        self.page = pattern("thread_detail")
 
 
 _PLACEHOLDER = 987654321
 
 
-def _decorate(threads, urls: _Urls, *, name=None, form=None) -> None:
+def _decorate(threads, urls: _Urls, *, name=None, form=None, fold: bool = True) -> None:
     """What the threads' template prints, computed in Python once: addresses, times, a new client token per form,
-    and the form sent with errors (`name` says which: "reply-<thread id>", "resolve-<thread id>")."""
+    and the form sent with errors (`name` says which: "reply-<thread id>", "resolve-<thread id>"). With `fold`, a
+    resolved thread shows its resolution and a link to its conversation, not the conversation (the column of a
+    section with dozens of settled threads stays short, and the page fast)."""
+    when_shown = clock()
+    kinds, resolutions = dict(Thread.Kind.choices), dict(Thread.Resolution.choices)
     for thread in threads:
+        thread.kind_label, thread.resolution_label = kinds.get(thread.kind, ""), resolutions.get(thread.resolution, "")
         thread.urls = {
             "reply": urls.reply.format(thread.pk),
             "resolve": urls.resolve.format(thread.pk),
             "reopen": urls.reopen.format(thread.pk),
+            "page": urls.page.format(thread.pk),
         }
+        thread.folded = fold and not thread.is_open
         thread.reply_token = new_client_token()
         thread.reply_form = form if name == f"reply-{thread.pk}" else None
         thread.resolve_form = form if name == f"resolve-{thread.pk}" else None
@@ -90,6 +98,15 @@ def _decorate(threads, urls: _Urls, *, name=None, form=None) -> None:
         for comment in thread.comment_list:
             comment.when = when_shown(comment.created_at)
             comment.edit_url = urls.edit.format(comment.pk)
+
+
+def _radios(name: str, choices) -> str:
+    """A required radio button for each choice, none checked: the same in every thread's form, so made once."""
+    return format_html_join(
+        "",
+        '<label class="check"><input type="radio" name="{}" value="{}" required> {}</label>',
+        ((name, value, label) for value, label in choices),
+    )
 
 
 def _csrf_field(request) -> str:
@@ -110,9 +127,12 @@ def _columns(request, retrospective, sections, by_section, *, bound=None, notice
         "user_id": user.pk,
         "kinds": Thread.Kind.choices,
         "resolutions": Thread.Resolution.choices,
+        "kind_radios": _radios("kind", Thread.Kind.choices),
+        "resolution_radios": _radios("resolution", Thread.Resolution.choices),
         "notice": notice,
         "open_count_oob": oob is not None,
         "open_count_text": oob or "",
+        "standalone": False,
     }
     columns = {}
     for section in sections:
@@ -171,7 +191,9 @@ def _column(request, retrospective, section, *, status=200, bound=None, notice="
     if section.get_deferred_fields():  # a thread's section comes without its text, which re-anchoring reads
         section = retrospective.sections.get(pk=section.pk)
     threads = with_comments(
-        threads_of_retrospective(retrospective=retrospective, user=request.user, section=section), bodies=False
+        threads_of_retrospective(retrospective=retrospective, user=request.user, section=section),
+        bodies=False,
+        open_only=True,
     )
     threads_reanchor(threads, [section])
     oob = None
@@ -182,10 +204,14 @@ def _column(request, retrospective, section, *, status=200, bound=None, notice="
     return HttpResponse(columns[section.pk], status=status)
 
 
-def _after_write(request, retrospective, section, *, anchor: str, notice: str):
+def _after_write(request, retrospective, section, *, anchor: str, notice: str, thread=None):
+    """htmx: the section's column again. Otherwise back where the form was: the thread's page when it was sent from
+    there (`back=thread`), or the retrospective's page at the thread or comment."""
     if is_htmx(request):
         return _column(request, retrospective, section, notice=notice)
     messages.success(request, notice)
+    if thread is not None and request.POST.get("back") == "thread":
+        return redirect(f"{reverse('thread_detail', args=[thread.pk])}#{anchor}")
     return redirect(_retrospective_url(retrospective, anchor))
 
 
@@ -258,7 +284,9 @@ def comment_add_view(request, thread_pk):
             notice = "Reply added." if posted.created else "Already added (sent twice)."
             if posted.not_notified:
                 notice += " " + _not_notified_message(posted.not_notified)
-            return _after_write(request, retrospective, section, anchor=f"comment-{posted.comment.pk}", notice=notice)
+            return _after_write(
+                request, retrospective, section, anchor=f"comment-{posted.comment.pk}", notice=notice, thread=thread
+            )
     action = reverse("thread_comment_add", args=[thread.pk])
     return _refused(request, retrospective, section, name=f"reply-{thread.pk}", form=form, action=action, thread=thread)
 
@@ -299,7 +327,7 @@ def comment_edit_view(request, comment_pk):
             if posted.not_notified:
                 notice += " " + _not_notified_message(posted.not_notified)
             messages.success(request, notice)
-            return redirect(_retrospective_url(retrospective, f"comment-{comment.pk}"))
+            return redirect(f"{reverse('thread_detail', args=[thread.pk])}#comment-{comment.pk}")
     elif request.method == "POST":
         status = 422
     elif comment.author_id != request.user.pk:
@@ -327,7 +355,9 @@ def thread_resolve_view(request, thread_pk):
             form.add_error(None, str(exc))
         else:
             notice = f"Thread resolved as {thread.get_resolution_display().lower()}."
-            return _after_write(request, retrospective, section, anchor=f"thread-{thread.pk}", notice=notice)
+            return _after_write(
+                request, retrospective, section, anchor=f"thread-{thread.pk}", notice=notice, thread=thread
+            )
     action = reverse("thread_resolve", args=[thread.pk])
     return _refused(
         request, retrospective, section, name=f"resolve-{thread.pk}", form=form, action=action, thread=thread
@@ -344,7 +374,12 @@ def thread_reopen_view(request, thread_pk):
         messages.error(request, str(exc))
         return redirect(_retrospective_url(thread.retrospective, f"thread-{thread.pk}"))
     return _after_write(
-        request, thread.retrospective, thread.section, anchor=f"thread-{thread.pk}", notice="Thread reopened."
+        request,
+        thread.retrospective,
+        thread.section,
+        anchor=f"thread-{thread.pk}",
+        notice="Thread reopened.",
+        thread=thread,
     )
 
 
@@ -369,5 +404,41 @@ def thread_list(request, pk):
             "filter": status,
             "filters": [(key, FILTER_LABELS[key]) for key in THREAD_FILTERS],
             "querystring": querystring_without_page(request),
+        },
+    )
+
+
+@login_required
+@require_GET
+def thread_detail_view(request, thread_pk):
+    """A thread's own page: its whole conversation, with the forms to reply, resolve or reopen. Resolved threads are
+    folded on the retrospective's page and link here; so do notifications, edits and the list of threads."""
+    thread = thread_detail_or_404(user=request.user, pk=thread_pk)
+    retrospective = thread.retrospective
+    section = retrospective.sections.get(pk=thread.section_id)  # with its text, which re-anchoring reads
+    threads_reanchor([thread], [section])
+    user = request.user
+    _decorate([thread], _Urls(), fold=False)
+    context = {
+        "csrf_field": _csrf_field(request),
+        "can_comment": can_comment(user, retrospective),
+        "can_resolve": can_resolve(user, retrospective),
+        "user_id": user.pk,
+        "resolutions": Thread.Resolution.choices,
+        "resolution_radios": _radios("resolution", Thread.Resolution.choices),
+        "section": section,
+        "thread": thread,
+        "standalone": True,
+    }
+    html = render_to_string("reviews/_thread.html", context, request=request, using="jinja2")
+    return render(
+        request,
+        "reviews/thread_detail.html",
+        {
+            "retrospective": retrospective,
+            "incident": retrospective.incident,
+            "section": section,
+            "thread": thread,
+            "thread_html": mark_safe(html),
         },
     )

@@ -437,20 +437,22 @@ class CommentShown:
     edit_url: str = ""
 
 
-def with_comments(threads, *, bodies: bool = True) -> list[Thread]:
+def with_comments(threads, *, bodies: bool = True, open_only: bool = False) -> list[Thread]:
     """The threads, each with `comment_list` (oldest first) and each comment with `mention_list`: two queries however
     many there are (grouped here: Django's prefetch_related costs a related manager per row, 30 ms for 300 comments).
-    Without `bodies`, the comments' Markdown is not read (a page shows their HTML)."""
+    Without `bodies`, the comments' Markdown is not read (a page shows their HTML). With `open_only`, resolved threads
+    come with no comments (the retrospective's page folds them: their conversation is on the thread's own page)."""
     threads = list(threads)
     by_thread: dict[int, list[Comment]] = {thread.pk: [] for thread in threads}
-    comments = Comment.objects.filter(thread_id__in=list(by_thread)).order_by("created_at", "id")
+    wanted = [thread.pk for thread in threads if thread.is_open or not open_only]
+    comments = Comment.objects.filter(thread_id__in=wanted).order_by("created_at", "id")
     if bodies:
         comments = list(comments)
     else:
         comments = [CommentShown(*row) for row in comments.values_list(*CommentShown.FIELDS)]
     mentions: dict[int, list[Mention]] = defaultdict(list)
     if comments:
-        for mention in Mention.objects.filter(comment__thread_id__in=list(by_thread)).select_related("user"):
+        for mention in Mention.objects.filter(comment__thread_id__in=wanted).select_related("user"):
             mentions[mention.comment_id].append(mention)
     # The few people who wrote them and started or resolved the threads, read once (not joined to every row).
     ids = (
@@ -526,10 +528,11 @@ def threads_count(*, retrospective: Retrospective) -> dict[str, int]:
 
 def threads_for_page(*, retrospective: Retrospective, sections: list[Section], user: User) -> dict[int, list[Thread]]:
     """Every thread of a retrospective by section id, for its page: anchors brought up to date with the sections (in
-    one batch), comments, their authors and mentions prefetched. A constant number of queries."""
+    one batch), the open threads' comments, their authors and mentions prefetched (resolved threads are folded on the
+    page, without their comments). A constant number of queries."""
     # Not threads_of_retrospective: the page groups threads by section itself and needs no section rows with them.
     listed = Thread.objects.filter(retrospective=retrospective).order_by("section__position", "created_at", "id")
-    threads = with_comments(listed, bodies=False)
+    threads = with_comments(listed, bodies=False, open_only=True)
     threads_reanchor(threads, sections)
     by_section: dict[int, list[Thread]] = defaultdict(list)
     for thread in threads:

@@ -14,6 +14,7 @@ urlpatterns += [
     path(
         "retrospectives/<int:pk>/sections/<slug:key>/threads/new", thread_views.thread_start_view, name="thread_start"
     ),
+    path("threads/<int:thread_pk>/", thread_views.thread_detail_view, name="thread_detail"),
     path("threads/<int:thread_pk>/comments", thread_views.comment_add_view, name="thread_comment_add"),
     path("threads/<int:thread_pk>/resolve", thread_views.thread_resolve_view, name="thread_resolve"),
     path("threads/<int:thread_pk>/reopen", thread_views.thread_reopen_view, name="thread_reopen"),

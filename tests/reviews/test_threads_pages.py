@@ -299,3 +299,67 @@ def test_quotes_and_names_are_escaped_in_the_column(retro, people, client_for):
     assert "<img src=x" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
     assert "onerror=alert(2)" not in html
     assert "<b>Dana</b>" not in html and "&lt;b&gt;Dana&lt;/b&gt;" in html
+
+
+def test_a_resolved_thread_is_folded_beside_its_section_and_read_in_full_on_its_own_page(retro, people, client_for):
+    retrospective = retro()
+    thread = start(retrospective, people["dana"], quote="rejected every card", body="Which **bank**?").thread
+    comment_add(thread=thread, body="Northbank, I think.", by=people["bob"])
+    thread_resolve(thread=thread, resolution="clarified", note="Named the bank.", by=people["alice"])
+    beside = column(page(client_for("bob"), retrospective))
+    folded = re.search(rf'id="thread-{thread.pk}".*?</article>', beside, re.S).group(0)
+    assert "Named the bank." in folded and "rejected every card" in folded
+    assert f'href="/threads/{thread.pk}/"' in folded and "(2 comments)" in folded
+    assert "Northbank" not in folded and 'name="body"' not in folded  # no conversation, no reply form
+    assert f'action="/threads/{thread.pk}/reopen"' in folded  # bob may still reopen it from the column
+
+    own = client_for("bob").get(f"/threads/{thread.pk}/")
+    assert own.status_code == 200
+    html = own.content.decode()
+    assert "<strong>bank</strong>" in html and "Northbank" in html and "Named the bank." in html
+    assert "Clarify thread on" in html and 'name="back" value="thread"' in html
+    assert "hx-post" not in html.split('class="thread-page"')[1]  # plain forms: they come back to this page
+
+
+def test_replying_and_reopening_on_the_thread_page_come_back_to_it(retro, people, client_for):
+    retrospective = retro()
+    thread = start(retrospective, people["dana"]).thread
+    thread_resolve(thread=thread, resolution="changed", by=people["alice"])
+    client = client_for("dana")
+    reopened = client.post(f"/threads/{thread.pk}/reopen", {"back": "thread"})
+    assert reopened.status_code == 302 and reopened["Location"] == f"/threads/{thread.pk}/#thread-{thread.pk}"
+    replied = client.post(f"/threads/{thread.pk}/comments", {"body": "One more thing.", "back": "thread"})
+    added = Comment.objects.get(body="One more thing.")
+    assert replied["Location"] == f"/threads/{thread.pk}/#comment-{added.pk}"
+    assert "One more thing." in client.get(replied["Location"]).content.decode()
+    # From the retrospective's page (no `back`), a reply still lands there.
+    again = client.post(f"/threads/{thread.pk}/comments", {"body": "And another.", "client_token": "z"})
+    assert again["Location"].startswith(f"/retrospectives/{retrospective.pk}/#comment-")
+
+
+def test_an_edited_comment_is_shown_on_its_threads_page(retro, people, client_for):
+    comment = start(retro(), people["dana"], body="First").comment
+    response = client_for("dana").post(f"/comments/{comment.pk}/edit", {"body": "Second", "base_version": 1})
+    assert response["Location"] == f"/threads/{comment.thread_id}/#comment-{comment.pk}"
+
+
+@pytest.mark.parametrize("name, expected", [("charlie", 404), ("erin", 404), ("dana", 200), ("bob", 200)])
+def test_a_threads_page_is_404_to_those_who_may_not_see_the_incident(retro, people, client_for, name, expected):
+    thread = start(retro(visibility="private"), people["alice"], body="Private detail").thread
+    response = client_for(name).get(f"/threads/{thread.pk}/")
+    assert response.status_code == expected
+    assert ("Private detail" in response.content.decode()) is (expected == 200)
+
+
+def test_a_threads_page_reads_a_constant_number_of_queries(retro, people, client_for):
+    retrospective = retro()
+    thread = start(retrospective, people["dana"]).thread
+    client = client_for("bob")
+    client.get(f"/threads/{thread.pk}/")
+    with CaptureQueriesContext(connection) as few:
+        client.get(f"/threads/{thread.pk}/")
+    for n in range(12):
+        comment_add(thread=thread, body=f"Reply {n} for @bob", by=people["alice" if n % 2 else "dana"])
+    with CaptureQueriesContext(connection) as many:
+        assert "Reply 11" in client.get(f"/threads/{thread.pk}/").content.decode()
+    assert len(many) == len(few)
