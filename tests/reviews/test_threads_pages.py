@@ -363,3 +363,22 @@ def test_a_threads_page_reads_a_constant_number_of_queries(retro, people, client
     with CaptureQueriesContext(connection) as many:
         assert "Reply 11" in client.get(f"/threads/{thread.pk}/").content.decode()
     assert len(many) == len(few)
+
+
+def test_the_forms_of_a_threads_page_carry_their_csrf_token(retro, people, client_for):
+    from django.test import Client
+
+    retrospective = retro()
+    thread = start(retrospective, people["dana"]).thread
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(people["alice"])
+    html = client.get(f"/threads/{thread.pk}/").content.decode()
+    forms = re.findall(r"<form .*?</form>", html.split('class="thread-page"')[1], re.S)
+    assert len(forms) == 2  # reply, resolve
+    assert all('name="csrfmiddlewaretoken"' in form for form in forms)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', forms[0]).group(1)
+    sent = client.post(
+        f"/threads/{thread.pk}/comments",
+        {"body": "Sent from its page.", "back": "thread", "csrfmiddlewaretoken": token},
+    )
+    assert sent.status_code == 302 and Comment.objects.filter(body="Sent from its page.").exists()
