@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "retrospector.writeups",
     "retrospector.notifications",
     "retrospector.reviews",
+    "retrospector.meetings",
     "retrospector.demo",
     "retrospector.backup",
 ]

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class MeetingsConfig(AppConfig):
+    name = "retrospector.meetings"
+    label = "meetings"
+    # What the meeting adds to a retrospective's page (writeups.page_parts); one entry a line.
+    retrospective_page_parts: list[str] = []
