@@ -16,6 +16,9 @@ class Kind(models.TextChoices):
     THREAD_RESOLVED = "thread_resolved", "A thread you started was resolved"
     STATE_CHANGED = "state_changed", "A retrospective you take part in changed state"
     REMINDER = "reminder", "Daily reminder of due steps, requested accounts and unanswered mentions"
+    MEETING = "meeting", "A retrospective meeting you are asked to was scheduled, moved or cancelled"
+    READY_FOR_APPROVAL = "ready_for_approval", "A retrospective is ready for its final approval"
+    APPROVED = "approved", "A retrospective you take part in was approved"
 
 
 class Notification(models.Model):
@@ -48,6 +51,12 @@ class Notification(models.Model):
     email_claimed_at = models.DateTimeField(null=True, blank=True)
     emailed_at = models.DateTimeField(null=True, blank=True)
     email_error = models.TextField(blank=True)
+    attachments = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Files sent with the e-mail, as they were when it was notified: "
+        '[{"filename": ..., "content_type": ..., "content": text}], e.g. a meeting\'s invitation (.ics).',
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
