@@ -5,11 +5,12 @@ from typing import Annotated
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from retrospector.accounts.models import Role
 from retrospector.accounts.selectors import has_team_role, team_by_slug
-from retrospector.reviews.models import Step
+from retrospector.reviews.models import Approvers, Step
+from retrospector.reviews.org_process import process_version_create, process_versions
 from retrospector.reviews.process import (
     OFFSET_FIELDS,
     assignment_candidates,
@@ -204,3 +205,101 @@ def save_assignment(request, retrospective_id: Id, payload: AssignmentIn):
         by=request.user,
     )
     return _assignment_out(request, retrospective_detail_or_404(user=request.user, pk=retrospective_id))
+
+
+# --- The organization's standard process ------------------------------------------------------------------------------
+
+ApproversName = choices_literal(Approvers)
+
+
+class OrgProcessSchema(Schema):
+    severities_requiring: list[str] = Field(
+        ..., description="Severity keys whose incidents need a retrospective; empty: every one (unknown: 422)."
+    )
+    research_days: BusinessDays
+    first_draft_days: BusinessDays
+    feedback_end_days: BusinessDays
+    feedback_addressed_days: BusinessDays
+    meeting_days: BusinessDays = Field(..., description="As a team's: each offset at least the one before it.")
+    required_template: str = Field(
+        "", max_length=100, description="The key of the template every retrospective uses; empty: any (unknown: 422)."
+    )
+    approvers: ApproversName = Field(Approvers.TEAM_ADMIN_OR_MODERATOR, description="Who gives the final approval.")
+    teams_may_lead_own: bool = Field(True, description="Teams that set their own process use it instead.")
+
+
+class OrgProcessIn(InSchema, OrgProcessSchema):
+    reason: str = Field(..., min_length=1, max_length=2000, description="Why it changes; told to everyone concerned.")
+
+
+class ProcessVersionOut(OrgProcessSchema):
+    number: int
+    reason: str
+    changes: list[str] = Field(..., description="What changed from the version before, one sentence a field.")
+    created_by: str | None
+    created_at: datetime
+    retrospectives: int = Field(..., description="How many retrospectives started under this version.")
+
+
+class OrgProcessOut(Schema):
+    current: ProcessVersionOut | None = Field(..., description="The version in force; null before the first.")
+    versions: list[ProcessVersionOut] = Field(..., description="Every version, newest first.")
+    can_change: bool
+
+
+def _version_out(version) -> dict:
+    return {
+        "number": version.number,
+        "severities_requiring": list(version.severities_requiring),
+        **{name: getattr(version, name) for name in OFFSET_FIELDS.values()},
+        "required_template": version.required_template,
+        "approvers": version.approvers,
+        "teams_may_lead_own": version.teams_may_lead_own,
+        "reason": version.reason,
+        "changes": list(version.changes),
+        "created_by": version.created_by.username if version.created_by else None,
+        "created_at": version.created_at,
+        "retrospectives": version.retrospective_count,
+    }
+
+
+def _org_process_out(request) -> dict:
+    organization = request.user.organization
+    if organization is None:
+        raise PermissionDenied("You belong to no organization.")
+    versions = [_version_out(v) for v in process_versions(organization)]
+    return {"current": versions[0] if versions else None, "versions": versions, "can_change": request.user.is_org_admin}
+
+
+@router.get(
+    "/process",
+    response=responses(200, OrgProcessOut, errors=(403, 422)),
+    summary="The organization's standard review process and its versions",
+)
+def read_org_process(request):
+    return _org_process_out(request)
+
+
+@router.post(
+    "/process",
+    response=responses(201, OrgProcessOut, errors=(400, 403, 413, 422)),
+    summary="Make a new version of the organization's process",
+    description="Organization admins only (403 otherwise). A reason is required; a version that changes nothing is a "
+    "422 on `reason`. The open retrospectives it governs get their deadlines moved, and the organization's and teams' "
+    "admins are notified of what changed and why.",
+)
+def new_org_process(request, payload: OrgProcessIn):
+    organization = request.user.organization
+    if organization is None:
+        raise PermissionDenied("You belong to no organization.")
+    process_version_create(
+        organization=organization,
+        by=request.user,
+        reason=payload.reason,
+        severities_requiring=payload.severities_requiring,
+        offsets={step: getattr(payload, name) for step, name in OFFSET_FIELDS.items()},
+        required_template=payload.required_template,
+        approvers=payload.approvers,
+        teams_may_lead_own=payload.teams_may_lead_own,
+    )
+    return Status(201, _org_process_out(request))

@@ -19,6 +19,7 @@ class Kind(models.TextChoices):
     MEETING = "meeting", "A retrospective meeting you are asked to was scheduled, moved or cancelled"
     READY_FOR_APPROVAL = "ready_for_approval", "A retrospective is ready for its final approval"
     APPROVED = "approved", "A retrospective you take part in was approved"
+    PROCESS_CHANGED = "process_changed", "The organization's review process changed"
 
 
 class Notification(models.Model):

@@ -9,6 +9,8 @@ class ReviewsConfig(AppConfig):
         ("reviews: the daily reminder", "retrospector.reviews.reminders.reminders_send"),
         ("reviews: deadlines of resolved incidents", "retrospector.reviews.process.deadlines_sync"),
     ]
+    # Refusals of a retrospective's start (writeups.services.retrospective_start).
+    retrospective_start_checks = ["retrospector.reviews.org_process.template_check"]
     # What the reviews add to a retrospective's page (writeups.page_parts); one entry a line.
     retrospective_page_parts = [
         "retrospector.reviews.process_views.process_page_part",
@@ -16,3 +18,19 @@ class ReviewsConfig(AppConfig):
         "retrospector.reviews.account_views.accounts_page_part",
         "retrospector.reviews.question_views.questions_page_part",
     ]
+
+    def ready(self):
+        from django.db.models.signals import post_save
+
+        from retrospector.writeups.models import Retrospective
+
+        post_save.connect(_record_process, sender=Retrospective, dispatch_uid="reviews.record_process")
+
+
+def _record_process(sender, instance, created, raw=False, **kwargs):
+    """Every retrospective records the version of the organization's process it starts under, however it is made
+    (the page, the API, an import, the demo)."""
+    if created and not raw:
+        from .org_process import process_record_start
+
+        process_record_start(instance)

@@ -7,7 +7,7 @@ from django import forms
 from retrospector.core.workdays import MAX_BUSINESS_DAYS
 from retrospector.core.zones import ZoneNameField
 
-from .models import STEP_ORDER, Thread
+from .models import STEP_ORDER, Approvers, ProcessVersion, Thread
 from .process import ISO_WEEKDAYS, OFFSET_FIELDS, format_holidays, parse_holidays
 from .threads import COMMENT_MAX
 
@@ -142,3 +142,57 @@ class SendForReviewForm(forms.Form):
     def usernames(self) -> list[str]:
         text = self.cleaned_data.get("reviewers") or ""
         return [n.strip().lstrip("@") for n in text.replace(",", " ").split() if n.strip()]
+
+
+class OrgProcessForm(forms.Form):
+    """A new version of the organization's standard process: the same severities and deadlines as a team's, the
+    template, who approves, whether teams may lead their own, and why it changes."""
+
+    severities_requiring = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Severities that need a retrospective",
+        help_text="None ticked: every incident needs one.",
+    )
+    research_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="Research starts")
+    first_draft_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="First draft")
+    feedback_end_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="End of feedback")
+    feedback_addressed_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="Feedback addressed")
+    meeting_days = forms.IntegerField(min_value=0, max_value=MAX_BUSINESS_DAYS, label="Meeting")
+    required_template = forms.ChoiceField(
+        required=False, label="Required template", help_text="The template every retrospective is written in."
+    )
+    approvers = forms.ChoiceField(choices=Approvers.choices, label="Who gives the final approval")
+    teams_may_lead_own = forms.BooleanField(
+        required=False,
+        label="Teams may lead their own process",
+        help_text="A team that sets its own severities and deadlines uses them instead of these.",
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        label="Why it changes",
+        help_text="Everyone it concerns (organization and team admins) is told what changed, with this reason.",
+    )
+
+    OFFSETS = [OFFSET_FIELDS[step] for step in STEP_ORDER]
+
+    def __init__(self, *args, severities, templates, version, **kwargs):
+        initial = {
+            "severities_requiring": version.severities_requiring if version else [],
+            "required_template": version.required_template if version else "",
+            "approvers": version.approvers if version else Approvers.TEAM_ADMIN_OR_MODERATOR,
+            "teams_may_lead_own": version.teams_may_lead_own if version else True,
+            **{
+                name: getattr(version, name) if version else ProcessVersion._meta.get_field(name).default
+                for name in self.OFFSETS
+            },
+        }
+        super().__init__(*args, initial=initial, **kwargs)
+        self.fields["severities_requiring"].choices = [(s.key, f"{s.key} — {s.name}") for s in severities]
+        self.fields["required_template"].choices = [("", "Any template")] + [(t.key, t.name) for t in templates]
+        for name in self.OFFSETS:
+            self.fields[name].help_text = "Business days after the incident's resolution."
+
+    def offsets(self) -> dict:
+        return {step: self.cleaned_data[OFFSET_FIELDS[step]] for step in STEP_ORDER}

@@ -4,7 +4,7 @@ the feedback threads anchored to the write-up's sections."""
 from django.conf import settings
 from django.db import models
 
-from retrospector.accounts.models import Team
+from retrospector.accounts.models import Organization, Team
 from retrospector.core.fields import SingleLineField
 from retrospector.timeline.models import TimelineEvent
 from retrospector.writeups.models import Retrospective, Section
@@ -50,6 +50,64 @@ class ProcessSettings(models.Model):
 
     def __str__(self):
         return f"process of {self.team}"
+
+
+class Approvers(models.TextChoices):
+    """Who gives a retrospective its final approval (never its owner)."""
+
+    TEAM_ADMIN_OR_MODERATOR = "team_admin_or_moderator", "An admin of the incident's team, or the meeting's moderator"
+    TEAM_ADMIN = "team_admin", "An admin of the incident's team"
+    ORG_ADMIN = "org_admin", "An organization admin"
+
+
+class ProcessVersion(models.Model):
+    """One version of an organization's standard review process: when a retrospective is required, its deadlines,
+    the template it is written in, who approves it, and whether teams may lead their own process instead. A change
+    is a new version with its reason; the versions before it stay as they were."""
+
+    organization = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="process_versions")
+    number = models.PositiveIntegerField()
+    severities_requiring = models.JSONField(
+        default=list, blank=True, help_text="Severity keys whose incidents need a retrospective; empty: every incident."
+    )
+    research_days = models.PositiveSmallIntegerField(default=1)
+    first_draft_days = models.PositiveSmallIntegerField(default=5)
+    feedback_end_days = models.PositiveSmallIntegerField(default=8)
+    feedback_addressed_days = models.PositiveSmallIntegerField(default=10)
+    meeting_days = models.PositiveSmallIntegerField(default=12)
+    required_template = models.SlugField(
+        max_length=100, blank=True, help_text="The key of the template every retrospective is written in; empty: any."
+    )
+    approvers = models.CharField(max_length=30, choices=Approvers.choices, default=Approvers.TEAM_ADMIN_OR_MODERATOR)
+    teams_may_lead_own = models.BooleanField(
+        default=True, help_text="Teams may set their own required severities and deadlines instead of these."
+    )
+    reason = models.TextField()
+    changes = models.JSONField(default=list, blank=True, help_text="What changed from the version before, in words.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint(fields=["organization", "number"], name="process_version_number_unique")]
+
+    def __str__(self):
+        return f"process v{self.number} of {self.organization_id}"
+
+
+class ProcessRecord(models.Model):
+    """The process version a retrospective ran under, recorded when it started; `team_led` when its team led its own
+    process (the version allowed it and the team had set one)."""
+
+    retrospective = models.OneToOneField(Retrospective, on_delete=models.CASCADE, related_name="process_record")
+    version = models.ForeignKey(ProcessVersion, on_delete=models.PROTECT, related_name="records")
+    team_led = models.BooleanField(default=False)
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"{self.retrospective_id} under v{self.version_id}"
 
 
 class Deadline(models.Model):

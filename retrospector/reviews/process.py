@@ -29,7 +29,7 @@ from retrospector.writeups.models import Retrospective, Revision, StateChange
 from retrospector.writeups.selectors import can_edit_retrospective, retrospectives_visible_to
 from retrospector.writeups.services import done_read_only_message, retrospective_transition
 
-from .models import STEP_ORDER, AccountRequest, Deadline, ProcessSettings, ReviewInvite, Step
+from .models import STEP_ORDER, AccountRequest, Deadline, ProcessSettings, ProcessVersion, ReviewInvite, Step
 from .reminders import team_calendar
 
 State = Retrospective.State
@@ -53,6 +53,35 @@ def process_settings_for(team: Team) -> ProcessSettings:
     """The team's settings; the defaults (not saved) when it has none yet."""
     found = ProcessSettings.objects.filter(team=team).first()
     return found if found is not None else ProcessSettings(team=team)
+
+
+def process_current(organization_id: int) -> ProcessVersion | None:
+    """The organization's standard process as it is now (its latest version); None before the first."""
+    return ProcessVersion.objects.filter(organization_id=organization_id).order_by("-number").first()
+
+
+def standard_governs(version: ProcessVersion | None, own: ProcessSettings | None) -> bool:
+    """Whether the organization's standard sets a team's required severities and deadlines: it does unless the version
+    lets teams lead their own process and the team has set one."""
+    return version is not None and not (version.teams_may_lead_own and own is not None)
+
+
+def effective_process_for(team: Team, *, version: ProcessVersion | None = None) -> ProcessSettings:
+    """The process a team's retrospectives run under: the team's own settings, or the organization's standard
+    (required severities and deadlines) on the team's calendar (zone, working days and holidays stay the team's).
+    Never saved: process_settings_save writes the team's own settings."""
+    own = ProcessSettings.objects.filter(team=team).first()
+    version = version if version is not None else process_current(team.organization_id)
+    if not standard_governs(version, own):
+        return own if own is not None else ProcessSettings(team=team)
+    settings = ProcessSettings(team=team)
+    if own is not None:
+        settings.time_zone, settings.working_days, settings.holidays = own.time_zone, own.working_days, own.holidays
+    settings.severities_requiring = list(version.severities_requiring)
+    for name in OFFSET_FIELDS.values():
+        setattr(settings, name, getattr(version, name))
+    settings.standard_version = version
+    return settings
 
 
 def process_settings_by_team(team_ids: Iterable[int]) -> dict[int, ProcessSettings]:
@@ -104,13 +133,7 @@ def process_settings_save(
     (Step values) to its business days from resolution; they never go backwards from one step to the next."""
     if not can_manage_team(by, team):
         raise PermissionDenied(PROCESS_FORBIDDEN)
-    keys = list(dict.fromkeys(severities_requiring))
-    known = list(SeverityLevel.objects.filter(organization_id=team.organization_id).values_list("key", flat=True))
-    for key in keys:
-        if key not in known:
-            raise ValidationError(
-                {"severities_requiring": f"Unknown severity {key!r}; use some of {', '.join(known)}."}
-            )
+    keys = checked_severities(team.organization_id, severities_requiring)
     if time_zone not in zoneinfo.available_timezones():
         raise ValidationError({"time_zone": f"Unknown time zone {time_zone!r}; use a name such as Europe/Paris."})
     days = sorted(set(working_days))
@@ -122,6 +145,38 @@ def process_settings_save(
         holiday_dates = sorted({h if isinstance(h, date) else date.fromisoformat(h) for h in holidays})
     except ValueError as exc:
         raise ValidationError({"holidays": f"Holidays are dates written YYYY-MM-DD ({exc})."}) from None
+    checked_offsets(offsets)
+    settings, _ = ProcessSettings.objects.select_for_update().get_or_create(team=team)
+    settings.severities_requiring = keys
+    settings.time_zone = time_zone
+    settings.working_days = days
+    settings.holidays = [d.isoformat() for d in holiday_dates]
+    for step, name in OFFSET_FIELDS.items():
+        setattr(settings, name, offsets[step])
+    settings.updated_by = by
+    settings.save()
+    effective = effective_process_for(team)
+    for retrospective in Retrospective.objects.filter(
+        incident__team=team, state__in=Retrospective.OPEN_STATES, incident__resolved_at__isnull=False
+    ).select_related("incident"):
+        deadlines_refresh(retrospective, settings=effective)
+    return settings
+
+
+def checked_severities(organization_id: int, severities_requiring: Iterable[str]) -> list[str]:
+    """The severity keys, each once, when every one is a level of the organization; ValidationError otherwise."""
+    keys = list(dict.fromkeys(severities_requiring))
+    known = list(SeverityLevel.objects.filter(organization_id=organization_id).values_list("key", flat=True))
+    for key in keys:
+        if key not in known:
+            raise ValidationError(
+                {"severities_requiring": f"Unknown severity {key!r}; use some of {', '.join(known)}."}
+            )
+    return keys
+
+
+def checked_offsets(offsets: dict[str, int]) -> None:
+    """Each step's business days from resolution: given, 0 to MAX_BUSINESS_DAYS, never before the step before it."""
     previous = None
     for step in STEP_ORDER:
         if step not in offsets:
@@ -139,25 +194,11 @@ def process_settings_save(
                 }
             )
         previous = step
-    settings, _ = ProcessSettings.objects.select_for_update().get_or_create(team=team)
-    settings.severities_requiring = keys
-    settings.time_zone = time_zone
-    settings.working_days = days
-    settings.holidays = [d.isoformat() for d in holiday_dates]
-    for step, name in OFFSET_FIELDS.items():
-        setattr(settings, name, offsets[step])
-    settings.updated_by = by
-    settings.save()
-    for retrospective in Retrospective.objects.filter(
-        incident__team=team, state__in=Retrospective.OPEN_STATES, incident__resolved_at__isnull=False
-    ).select_related("incident"):
-        deadlines_refresh(retrospective, settings=settings)
-    return settings
 
 
 def retrospective_required(incident: Incident, settings: ProcessSettings | None = None) -> bool:
     """Whether the team's process asks for a retrospective of this incident (no severity chosen: every incident)."""
-    settings = settings or process_settings_for(incident.team)
+    settings = settings or effective_process_for(incident.team)
     return not settings.severities_requiring or incident.severity.key in settings.severities_requiring
 
 
@@ -168,18 +209,21 @@ class RequirementNote:
 
 
 def retrospective_requirement(incident: Incident) -> RequirementNote:
-    settings = process_settings_for(incident.team)
-    team = incident.team.name
+    settings = effective_process_for(incident.team)
+    version = getattr(settings, "standard_version", None)
+    whose = (
+        f"{incident.team.name}'s process"
+        if version is None
+        else f"{incident.team.organization.name}'s standard process (version {version.number})"
+    )
     if not settings.severities_requiring:
-        return RequirementNote(True, f"{team}'s process asks for a retrospective of every incident.")
+        return RequirementNote(True, f"{whose} asks for a retrospective of every incident.")
     listed = ", ".join(settings.severities_requiring)
     if retrospective_required(incident, settings):
-        return RequirementNote(
-            True, f"{incident.severity.key} incidents need a retrospective in {team}'s process ({listed})."
-        )
+        return RequirementNote(True, f"{incident.severity.key} incidents need a retrospective in {whose} ({listed}).")
     return RequirementNote(
         False,
-        f"{team}'s process does not require a retrospective for {incident.severity.key} incidents (only {listed}); "
+        f"{whose} does not require a retrospective for {incident.severity.key} incidents (only {listed}); "
         "one is still welcome when there is something to learn.",
     )
 
@@ -239,7 +283,7 @@ def deadlines_refresh(retrospective: Retrospective, *, settings: ProcessSettings
     incident = retrospective.incident
     if incident.resolved_at is None:
         return list(retrospective.deadlines.all())
-    settings = settings or process_settings_for(incident.team)
+    settings = settings or effective_process_for(incident.team)
     dates = deadline_dates(resolved_at=incident.resolved_at, settings=settings)
     now = timezone.now()
     passed = set(STEPS_DONE_IN[retrospective.state])
@@ -277,7 +321,7 @@ def deadlines_refresh_for_incident(incident: Incident) -> int:
     missing = Retrospective.objects.filter(incident=incident, state__in=Retrospective.OPEN_STATES).filter(
         ~Exists(Deadline.objects.filter(retrospective=OuterRef("pk")))
     )
-    settings = process_settings_for(incident.team)
+    settings = effective_process_for(incident.team)
     count = 0
     for retrospective in missing.select_related("incident"):
         deadlines_refresh(retrospective, settings=settings)
@@ -318,7 +362,7 @@ def deadlines_sync() -> dict:
         for retrospective in queryset.iterator(chunk_size=500):
             team_id = retrospective.incident.team_id
             if team_id not in settings_cache:
-                settings_cache[team_id] = process_settings_for(retrospective.incident.team)
+                settings_cache[team_id] = effective_process_for(retrospective.incident.team)
             with transaction.atomic():
                 deadlines_refresh(retrospective, settings=settings_cache[team_id])
             if counter == "created":

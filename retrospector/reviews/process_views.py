@@ -24,6 +24,7 @@ from retrospector.writeups.selectors import can_edit_retrospective, retrospectiv
 from retrospector.writeups.services import TRANSITION_LABELS, TRANSITIONS, done_read_only_message
 
 from .forms import AssignmentForm, ProcessSettingsForm, SendForReviewForm
+from .models import ProcessSettings
 from .process import (
     APPROVE_NOT_OWNER,
     ASSIGN_FORBIDDEN,
@@ -34,12 +35,14 @@ from .process import (
     deadlines_refresh_for_incident,
     may_change_state,
     next_due_step,
+    process_current,
     process_settings_for,
     process_settings_save,
     retrospective_assign,
     retrospective_requirement,
     review_readiness,
     review_transition,
+    standard_governs,
 )
 
 State = Retrospective.State
@@ -58,6 +61,8 @@ def team_process(request, slug):
         raise PermissionDenied("Only the team's members can read its review process.")
     can_change = can_manage_team(request.user, team)
     settings = process_settings_for(team)
+    standard = process_current(team.organization_id)
+    governs = standard_governs(standard, ProcessSettings.objects.filter(team=team).first())
     severities = team.organization.severity_levels.order_by("rank")
     form = ProcessSettingsForm(request.POST or None, severities=severities, settings=settings)
     status = 200
@@ -90,6 +95,8 @@ def team_process(request, slug):
             "form": form,
             "can_change": can_change,
             "settings": settings,
+            "standard": standard,
+            "governs": governs,
             "working_days": [dict(ISO_WEEKDAYS)[d] for d in settings.working_days or DEFAULT_WORKING_DAYS],
             "zone_datalist": zone_datalist((settings.time_zone, request.user.time_zone)) if can_change else "",
         },

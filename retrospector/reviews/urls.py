@@ -3,7 +3,7 @@ path there."""
 
 from django.urls import path
 
-from . import account_views, process_views, question_views, thread_views
+from . import account_views, org_process_views, process_views, question_views, thread_views
 
 urlpatterns: list = []
 
@@ -54,4 +54,10 @@ urlpatterns += [
     path("retrospectives/<int:pk>/assign", process_views.assignment),
     path("retrospectives/<int:pk>/state", process_views.state_change),
     path("retrospectives/<int:pk>/send-for-review", process_views.send_for_review, name="review_send"),
+]
+
+# The organization's standard process (issue 15, item 6).
+urlpatterns += [
+    path("process/", org_process_views.org_process, name="org_process"),
+    path("process/people", org_process_views.process_onboarding, name="process_onboarding"),
 ]

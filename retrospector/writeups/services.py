@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 
+from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from retrospector.accounts.models import Role, Team, User
 from retrospector.accounts.selectors import has_team_role
@@ -197,6 +199,15 @@ def template_save(
 
 
 @transaction.atomic
+def _run_start_checks(incident: Incident, template: Template) -> None:
+    """The apps above writeups may refuse a start (e.g. the organization's process requires another template): each
+    function listed in an AppConfig's `retrospective_start_checks` is called as check(incident=, template=) and raises
+    ValidationError to refuse. writeups imports none of them (the layers point down)."""
+    for config in apps.get_app_configs():
+        for path in getattr(config, "retrospective_start_checks", ()):
+            import_string(path)(incident=incident, template=template)
+
+
 def retrospective_start(
     *,
     incident: Incident,
@@ -212,6 +223,7 @@ def retrospective_start(
         raise PermissionDenied("Only members of the incident's team can start its retrospective.")
     if template.organization_id not in (None, incident.organization_id):
         raise ValidationError({"template": "Unknown template."})
+    _run_start_checks(incident, template)
     owner = owner or by
     _check_and_invite_writers(incident, owner, shadow)
     version = template_latest_version(template)
