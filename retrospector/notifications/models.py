@@ -20,6 +20,7 @@ class Kind(models.TextChoices):
     READY_FOR_APPROVAL = "ready_for_approval", "A retrospective is ready for its final approval"
     APPROVED = "approved", "A retrospective you take part in was approved"
     PROCESS_CHANGED = "process_changed", "The organization's review process changed"
+    SURVEY = "survey", "How did a retrospective you took part in go? (three questions)"
 
 
 class Notification(models.Model):

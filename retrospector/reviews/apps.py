@@ -22,9 +22,10 @@ class ReviewsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_save
 
-        from retrospector.writeups.models import Retrospective
+        from retrospector.writeups.models import Retrospective, StateChange
 
         post_save.connect(_record_process, sender=Retrospective, dispatch_uid="reviews.record_process")
+        post_save.connect(_ask_how_it_went, sender=StateChange, dispatch_uid="reviews.survey")
 
 
 def _record_process(sender, instance, created, raw=False, **kwargs):
@@ -34,3 +35,11 @@ def _record_process(sender, instance, created, raw=False, **kwargs):
         from .org_process import process_record_start
 
         process_record_start(instance)
+
+
+def _ask_how_it_went(sender, instance, created, raw=False, **kwargs):
+    """Once a retrospective is approved (whichever path recorded it), its participants are asked how it went."""
+    from .survey import SURVEY_STATES, survey_invite
+
+    if created and not raw and instance.to_state in SURVEY_STATES and instance.from_state not in SURVEY_STATES:
+        survey_invite(instance.retrospective, actor=instance.by)

@@ -196,3 +196,29 @@ class OrgProcessForm(forms.Form):
 
     def offsets(self) -> dict:
         return {step: self.cleaned_data[OFFSET_FIELDS[step]] for step in STEP_ORDER}
+
+
+SCALE_CHOICES = [(n, str(n)) for n in range(1, 6)]
+
+
+class SurveyForm(forms.Form):
+    useful = forms.TypedChoiceField(
+        choices=SCALE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        label="Was it useful?",
+        help_text="1: not at all · 5: very. Did the team learn something it will act on?",
+    )
+    fair = forms.TypedChoiceField(
+        choices=SCALE_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+        label="Was it fair and blameless?",
+        help_text="1: not at all · 5: entirely. Could people say what they saw, thought and did without fear?",
+    )
+    change = forms.CharField(
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What would you change in how it was run?",
+    )

@@ -297,3 +297,22 @@ class Mention(models.Model):
 
     def __str__(self):
         return f"{self.user_id} mentioned in {self.comment_id}"
+
+
+class SurveyResponse(models.Model):
+    """One participant's answer to "how did this retrospective go?", asked once it is approved: was it useful, was it
+    fair and blameless (1 to 5 each), and what would they change. Shown only in aggregate, never with a name."""
+
+    retrospective = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="survey_responses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="survey_responses")
+    useful = models.PositiveSmallIntegerField(help_text="1 (not at all) to 5 (very).")
+    fair = models.PositiveSmallIntegerField(help_text="1 (not at all) to 5 (entirely): fair and blameless.")
+    change = models.TextField(blank=True, help_text="What they would change in how it was run.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["retrospective", "user"], name="survey_response_once")]
+
+    def __str__(self):
+        return f"survey of {self.retrospective_id} by {self.user_id}"

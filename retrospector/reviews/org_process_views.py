@@ -12,6 +12,7 @@ from retrospector.writeups.models import Template
 
 from .forms import OrgProcessForm
 from .org_process import PROCESS_VERSION_FORBIDDEN, onboarding, process_version_create, process_versions
+from .survey import survey_results
 
 
 @login_required
@@ -62,6 +63,7 @@ def org_process(request):
             "current": current,
             "form": form,
             "can_change": can_change,
+            "survey_results": survey_results(organization=organization, viewer=request.user),
         },
         status=status,
     )

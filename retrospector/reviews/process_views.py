@@ -24,7 +24,7 @@ from retrospector.writeups.selectors import can_edit_retrospective, retrospectiv
 from retrospector.writeups.services import TRANSITION_LABELS, TRANSITIONS, done_read_only_message
 
 from .forms import AssignmentForm, ProcessSettingsForm, SendForReviewForm
-from .models import ProcessSettings
+from .models import ProcessRecord, ProcessSettings
 from .process import (
     APPROVE_NOT_OWNER,
     ASSIGN_FORBIDDEN,
@@ -44,6 +44,7 @@ from .process import (
     review_transition,
     standard_governs,
 )
+from .survey import SURVEY_STATES, may_answer, survey_results
 
 State = Retrospective.State
 
@@ -97,6 +98,7 @@ def team_process(request, slug):
             "settings": settings,
             "standard": standard,
             "governs": governs,
+            "survey_results": survey_results(organization=team.organization, viewer=request.user, team=team),
             "working_days": [dict(ISO_WEEKDAYS)[d] for d in settings.working_days or DEFAULT_WORKING_DAYS],
             "zone_datalist": zone_datalist((settings.time_zone, request.user.time_zone)) if can_change else "",
         },
@@ -288,6 +290,11 @@ def process_page_part(*, request, retrospective, sections):
             "deadlines": deadlines,
             "buttons": buttons,
             "can_assign": retrospective.state != State.DONE and can_edit_incident(request.user, retrospective.incident),
+            # Once approved, its participants are asked how it went (one query, only then).
+            "survey": retrospective.state in SURVEY_STATES and may_answer(request.user, retrospective),
+            "process_record": ProcessRecord.objects.filter(retrospective=retrospective)
+            .select_related("version")
+            .first(),
         },
         replaces_transitions=True,
     )

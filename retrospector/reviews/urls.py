@@ -3,7 +3,7 @@ path there."""
 
 from django.urls import path
 
-from . import account_views, org_process_views, process_views, question_views, thread_views
+from . import account_views, org_process_views, process_views, question_views, survey_views, thread_views
 
 urlpatterns: list = []
 
@@ -60,4 +60,5 @@ urlpatterns += [
 urlpatterns += [
     path("process/", org_process_views.org_process, name="org_process"),
     path("process/people", org_process_views.process_onboarding, name="process_onboarding"),
+    path("retrospectives/<int:pk>/survey", survey_views.retrospective_survey, name="retrospective_survey"),
 ]
