@@ -16,12 +16,14 @@ from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
 from retrospector.notifications.models import Notification
 from retrospector.reviews.models import Step
+from retrospector.reviews.org_process import process_version_create
 from retrospector.reviews.process import (
     deadlines_refresh,
     process_settings_save,
     retrospective_assign,
     review_transition,
 )
+from retrospector.reviews.survey import survey_answer
 from retrospector.writeups.models import Section, Template
 from retrospector.writeups.services import retrospective_start, retrospective_transition, section_save
 
@@ -75,6 +77,15 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
             _load_process(team, t["process"], by=next(u for u in users.values() if u.is_org_admin), now=now)
     severities = {s.key: s for s in SeverityLevel.objects.filter(organization=organization)}
     admin = next(u for u in users.values() if u.is_org_admin)
+    for spec in data.get("process_versions", []):
+        process_version_create(
+            organization=organization,
+            by=admin,
+            reason=spec["reason"],
+            severities_requiring=spec["severities_requiring"],
+            offsets={step: spec["days"][step] for step in spec["days"]},
+            teams_may_lead_own=spec.get("teams_may_lead_own", True),
+        )
     builtin = {t.key: t for t in Template.objects.filter(organization__isnull=True)}
     counts = {"incidents": 0, "retrospectives": 0}
     for item in data["incidents"]:
@@ -144,6 +155,14 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
             for state in STATE_PATH[retro.get("state", "draft")]:
                 retrospective = retrospective_transition(retrospective=retrospective, to_state=state, by=admin)
         _load_discussion(retrospective, retro, users=users, events=events)
+        for answer in retro.get("survey", []):
+            survey_answer(
+                retrospective=retrospective,
+                by=users[answer["by"]],
+                useful=answer["useful"],
+                fair=answer["fair"],
+                change=answer.get("change", ""),
+            )
         # Its deadlines from the team's process (the steps its state has passed are done).
         deadlines_refresh(retrospective)
         counts["retrospectives"] += 1

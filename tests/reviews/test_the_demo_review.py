@@ -79,3 +79,11 @@ def test_the_demo_mails_nobody(demo):
 
     assert Notification.objects.exists()
     assert not Notification.objects.exclude(email=Notification.Email.SKIPPED).exists()
+
+
+def test_the_demo_has_a_standard_process_and_answers_to_how_it_went(demo):
+    from retrospector.reviews.models import ProcessRecord, ProcessVersion, SurveyResponse
+
+    assert list(ProcessVersion.objects.order_by("number").values_list("number", "first_draft_days")) == [(1, 5), (2, 4)]
+    assert ProcessRecord.objects.filter(version__number=2).count() == ProcessRecord.objects.count() > 0
+    assert SurveyResponse.objects.count() == 2
