@@ -225,6 +225,7 @@ from . import (  # noqa: E402  (routers register themselves on import)
     timeline,
     writeups,
 )
+from . import meeting_schedule  # noqa: E402
 from . import threads as feedback_threads  # noqa: E402
 
 api.add_router("/v1/", incidents.router)
@@ -235,3 +236,4 @@ api.add_router("/v1/", notifications.router)
 api.add_router("/v1/", feedback_threads.router)
 api.add_router("/v1/", responder_accounts.router)
 api.add_router("/v1/", process.router)
+api.add_router("/v1/", meeting_schedule.router)
