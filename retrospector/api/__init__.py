@@ -219,13 +219,13 @@ def on_database_busy(request, exc: OperationalError):
 from . import (  # noqa: E402  (routers register themselves on import)
     checks,
     incidents,
+    meeting_schedule,
     notifications,
     process,
     responder_accounts,
     timeline,
     writeups,
 )
-from . import meeting_schedule  # noqa: E402
 from . import threads as feedback_threads  # noqa: E402
 
 api.add_router("/v1/", incidents.router)

@@ -138,7 +138,9 @@ def put_meeting(request, retrospective_id: Id, payload: MeetingIn):
             **people,
         )
     except ConflictError as exc:
-        return Status(409, {"detail": str(exc), "field": "base_version", "current": meeting_out(_loaded(retrospective))})
+        return Status(
+            409, {"detail": str(exc), "field": "base_version", "current": meeting_out(_loaded(retrospective))}
+        )
     except ReadOnlyError as exc:
         return Status(409, {"detail": str(exc), "field": "state", "current": meeting_out(_loaded(retrospective))})
     return meeting_out(_loaded(retrospective))

@@ -4,7 +4,7 @@ time the meeting moves, so that calendars update the event they have instead of 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
 from django.conf import settings
@@ -14,7 +14,6 @@ from icalendar import Calendar, Event, vCalAddress
 from retrospector.accounts.models import User
 
 from .models import Attendee, Meeting
-from .schedule import ends_at, is_cancelled
 
 PRODID = "-//Retrospector//Retrospective meeting//EN"
 
@@ -45,7 +44,7 @@ def meeting_ics(
     once its time was cleared. Attendees without an e-mail address are left out (a calendar cannot reach them)."""
     retrospective = meeting.retrospective
     url = f"{settings.SITE_URL}/retrospectives/{retrospective.pk}/"
-    cancelled = is_cancelled(meeting) or meeting.starts_at is None
+    cancelled = meeting.starts_at is None
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
@@ -56,7 +55,7 @@ def meeting_ics(
     event.add("dtstamp", (now or timezone.now()).astimezone(UTC))
     if meeting.starts_at is not None:
         event.add("dtstart", meeting.starts_at.astimezone(UTC))
-        event.add("dtend", ends_at(meeting).astimezone(UTC))
+        event.add("dtend", (meeting.starts_at + timedelta(minutes=meeting.length_minutes)).astimezone(UTC))
     event.add("summary", f"Retrospective meeting: {retrospective.title}")
     if meeting.place:
         event.add("location", meeting.place)

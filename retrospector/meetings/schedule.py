@@ -21,6 +21,7 @@ from retrospector.reviews.models import Comment
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import can_edit_retrospective
 
+from .ics import meeting_ics
 from .models import AgendaItem, Attendee, Meeting
 
 LENGTH_MIN, LENGTH_MAX = 15, 480
@@ -183,9 +184,9 @@ def _clean_place(place: str) -> str:
     if len(place) > PLACE_MAX:
         raise ValidationError({"place": f"At most {PLACE_MAX} characters."})
     scheme = _SCHEME.match(place)
-    if scheme and (place[scheme.end() :].startswith("//") or scheme.group(1).lower() in _UNSAFE_SCHEMES):
-        if not _LINK.match(place):
-            raise ValidationError({"place": "A link must be a web address starting with http:// or https://."})
+    looks_like_link = scheme and (place[scheme.end() :].startswith("//") or scheme.group(1).lower() in _UNSAFE_SCHEMES)
+    if looks_like_link and not _LINK.match(place):
+        raise ValidationError({"place": "A link must be a web address starting with http:// or https://."})
     return place
 
 
@@ -193,7 +194,9 @@ def _role_people(incident: Incident, roles: dict[str, User | None]) -> None:
     chosen = {role: user for role, user in roles.items() if user is not None}
     if not chosen:
         return
-    allowed = set(people_who_may_see(incident).filter(pk__in=[u.pk for u in chosen.values()]).values_list("pk", flat=True))
+    allowed = set(
+        people_who_may_see(incident).filter(pk__in=[u.pk for u in chosen.values()]).values_list("pk", flat=True)
+    )
     errors = {
         role: f"{user.display_name} may not see this incident, so cannot be the {ROLE_LABELS[role].lower()}."
         for role, user in chosen.items()
@@ -269,8 +272,6 @@ def meeting_save(
 
 
 def _announce(meeting: Meeting, *, by: User) -> None:
-    from .ics import meeting_ics  # ics reads this module's helpers
-
     retrospective = meeting.retrospective
     attendees = attendees_sync(meeting)
     items = list(meeting.items.order_by("position", "id").values_list("title", flat=True))

@@ -221,10 +221,8 @@ def meeting_ics_download(request, pk):
 
 
 def meeting_page_part(*, request, retrospective, sections) -> PagePart:
-    """"Meeting: <when, in the reader's zone>, <place>" and the link to the meeting's page, in the side column."""
-    meeting = (
-        Meeting.objects.filter(retrospective_id=retrospective.pk).only("starts_at", "place", "sequence").first()
-    )
+    """ "Meeting: <when, in the reader's zone>, <place>" and the link to the meeting's page, in the side column."""
+    meeting = Meeting.objects.filter(retrospective_id=retrospective.pk).only("starts_at", "place", "sequence").first()
     context = {"retrospective": retrospective, "zone": getattr(request.user, "time_zone", "") or "UTC"}
     if meeting is not None:
         context.update(

@@ -1,6 +1,6 @@
 """The meeting's pages. Included before the reviews' and writeups' URLs in retrospector/urls.py."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
 urlpatterns: list = []
 

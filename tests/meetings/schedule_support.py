@@ -35,8 +35,8 @@ def off_agenda_thread(meeting, *writers):
     return thread
 
 
-@pytest.fixture
-def meeting(retro):
+@pytest.fixture(name="meeting")
+def meeting_fixture(retro):
     """The meeting of an organization-wide retrospective of payments, in review, owned by alice."""
     from retrospector.meetings.schedule import meeting_of
 

@@ -8,7 +8,7 @@ import pytest
 
 from retrospector.meetings.schedule import meeting_of
 from retrospector.notifications.models import Notification
-from tests.meetings.schedule_support import WHEN, agenda_thread, meeting, retro_fixture  # noqa: F401
+from tests.meetings.schedule_support import WHEN, agenda_thread, meeting_fixture, retro_fixture  # noqa: F401
 
 
 def url(meeting):
@@ -73,7 +73,9 @@ def test_an_outsider_in_a_role_is_a_422_naming_it(retro, client_for):
     assert put(client_for("alice"), private, moderator="nobody-such").json()["field"] == "moderator"
 
 
-@pytest.mark.parametrize(("field", "value"), [("length_minutes", 10), ("length_minutes", 500), ("place", "javascript:x")])
+@pytest.mark.parametrize(
+    ("field", "value"), [("length_minutes", 10), ("length_minutes", 500), ("place", "javascript:x")]
+)
 def test_bad_values_are_422_naming_the_field(meeting, client_for, field, value):
     response = put(client_for("alice"), meeting, **{field: value})
     assert response.status_code == 422

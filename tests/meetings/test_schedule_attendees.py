@@ -9,7 +9,7 @@ from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import incidents_visible_to
 from retrospector.meetings.models import Attendee
 from retrospector.meetings.schedule import attendees_sync, meeting_of, meeting_save, people_who_may_see
-from tests.meetings.schedule_support import agenda_thread, meeting, off_agenda_thread, retro_fixture  # noqa: F401
+from tests.meetings.schedule_support import agenda_thread, meeting_fixture, off_agenda_thread, retro_fixture  # noqa: F401
 
 
 def asked(meeting):
@@ -45,7 +45,11 @@ def test_people_who_may_see_follows_the_incidents_visibility_rule(retro, people)
     for visibility in ("organization", "private"):
         incident = meeting_of(retro(visibility=visibility)).retrospective.incident
         Incident.invitees.through.objects.create(incident=incident, user=people["erin"])
-        expected = {u for u in ("alice", "bob", "charlie", "dana", "erin", "oscar") if incidents_visible_to(people[u]).filter(pk=incident.pk).exists()}
+        expected = {
+            u
+            for u in ("alice", "bob", "charlie", "dana", "erin", "oscar")
+            if incidents_visible_to(people[u]).filter(pk=incident.pk).exists()
+        }
         assert set(people_who_may_see(incident).values_list("username", flat=True)) == expected
 
 
@@ -110,7 +114,9 @@ def test_the_presenter_is_the_owner_unless_someone_else_is_chosen(meeting, peopl
     from retrospector.meetings.schedule import presenter_of
 
     assert presenter_of(meeting) == people["alice"]
-    saved = meeting_save(retrospective=meeting.retrospective, by=people["alice"], base_version=1, presenter=people["bob"])
+    saved = meeting_save(
+        retrospective=meeting.retrospective, by=people["alice"], base_version=1, presenter=people["bob"]
+    )
     assert presenter_of(saved) == people["bob"]
 
 

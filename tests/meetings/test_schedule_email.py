@@ -6,7 +6,7 @@ from datetime import timedelta
 from icalendar import Calendar
 
 from retrospector.notifications.tasks import deliver_pending
-from tests.meetings.schedule_support import WHEN, meeting, retro_fixture, schedule  # noqa: F401
+from tests.meetings.schedule_support import WHEN, meeting_fixture, retro_fixture, schedule  # noqa: F401
 from tests.notifications.test_notification_email import inbox  # noqa: F401
 
 

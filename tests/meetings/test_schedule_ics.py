@@ -10,7 +10,7 @@ from icalendar import Calendar
 from retrospector.core.errors import ConflictError
 from retrospector.meetings.schedule import meeting_save, starts_at_from
 from retrospector.notifications.models import Notification
-from tests.meetings.schedule_support import WHEN, agenda_thread, meeting, retro_fixture, schedule  # noqa: F401
+from tests.meetings.schedule_support import WHEN, agenda_thread, meeting_fixture, retro_fixture, schedule  # noqa: F401
 
 
 def parsed(content: str):

@@ -11,7 +11,7 @@ from retrospector.accounts.models import Membership
 from retrospector.meetings.models import Meeting
 from retrospector.meetings.schedule import meeting_of
 from tests.conftest import make_user
-from tests.meetings.schedule_support import WHEN, agenda_thread, meeting, retro_fixture, schedule  # noqa: F401
+from tests.meetings.schedule_support import WHEN, agenda_thread, meeting_fixture, retro_fixture, schedule  # noqa: F401
 
 
 def page(client, meeting):
@@ -90,8 +90,8 @@ def test_the_page_says_who_is_mandatory_and_why(meeting, people, client_for):
     agenda_thread(meeting, people["charlie"])
     text = page(client_for("bob"), meeting).content.decode()
     mandatory = text[text.index('id="mandatory"') : text.index("<h3>Optional")]
-    assert "Alice <span class=\"muted small\">— owns the write-up" in mandatory
-    assert "Charlie <span class=\"muted small\">— wrote in an agenda thread" in mandatory
+    assert 'Alice <span class="muted small">— owns the write-up' in mandatory
+    assert 'Charlie <span class="muted small">— wrote in an agenda thread' in mandatory
     assert "Bob" in text[text.index('id="optional"') :]
 
 
