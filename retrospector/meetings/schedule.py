@@ -25,6 +25,7 @@ from .ics import meeting_ics
 from .models import AgendaItem, Attendee, Meeting
 
 LENGTH_MIN, LENGTH_MAX = 15, 480
+YEAR_MIN, YEAR_MAX = 2000, 2999  # far enough either way; keeps the end time and every zone's clock in range
 PLACE_MAX = 500
 ROLES = ("presenter", "moderator", "note_taker")
 ROLE_LABELS = {"presenter": "Presenter", "moderator": "Moderator", "note_taker": "Note-taker"}
@@ -168,9 +169,15 @@ def attendees_sync(meeting: Meeting) -> list[Attendee]:
     return list(Attendee.objects.filter(meeting=meeting).select_related("user"))
 
 
+def _check_year(year: int, field: str) -> None:
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise ValidationError({field: f"A meeting happens between {YEAR_MIN} and {YEAR_MAX}."})
+
+
 def starts_at_from(day: date, at: time, zone_name: str) -> datetime:
     """The moment `day` at `at` in the zone `zone_name`, aware. A time the clocks skip (the spring change) is refused
     with a ValidationError on "time"."""
+    _check_year(day.year, "date")
     zone = zoneinfo.ZoneInfo(zone_name or "UTC")
     moment = datetime.combine(day, at.replace(tzinfo=None), tzinfo=zone)
     back = moment.astimezone(zoneinfo.ZoneInfo("UTC")).astimezone(zone)
@@ -233,6 +240,8 @@ def meeting_save(
         raise ValidationError({"length_minutes": f"From {LENGTH_MIN} to {LENGTH_MAX} minutes."})
     if not isinstance(place, _Unchanged):
         place = _clean_place(place)
+    if isinstance(starts_at, datetime):
+        _check_year(starts_at.astimezone(zoneinfo.ZoneInfo("UTC")).year, "starts_at")
     roles = {"presenter": presenter, "moderator": moderator, "note_taker": note_taker}
     roles = {role: user for role, user in roles.items() if not isinstance(user, _Unchanged)}
     _role_people(retrospective.incident, roles)

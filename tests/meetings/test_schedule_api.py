@@ -110,3 +110,19 @@ def test_times_are_answered_in_utc_whatever_the_readers_zone(meeting, people, cl
     put(client_for("alice"), meeting, starts_at=(WHEN + timedelta(hours=1)).isoformat())
     data = client_for("bob").get(url(meeting)).json()
     assert data["starts_at"].startswith("2026-06-01T14:00:00")
+
+
+@pytest.mark.parametrize("starts_at", ["9999-12-31T23:30:00Z", "0001-01-01T00:30:00+00:00"])
+def test_a_time_out_of_any_meetings_range_is_a_422_not_an_overflow(meeting, client_for, starts_at):
+    response = put(client_for("alice"), meeting, starts_at=starts_at, length_minutes=480)
+    assert response.status_code == 422
+    assert response.json()["field"] == "starts_at"
+
+
+def test_a_date_out_of_range_on_the_page_is_refused_on_the_form(meeting, client_for):
+    response = client_for("alice").post(
+        f"/retrospectives/{meeting.retrospective_id}/meeting",
+        {"date": "0001-01-01", "time": "00:10", "length_minutes": "60", "place": "", "base_version": "1"},
+    )
+    assert response.status_code == 422
+    assert "A meeting happens between" in response.content.decode()
