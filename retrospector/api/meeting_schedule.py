@@ -59,10 +59,17 @@ class MeetingOut(Schema):
 
 class MeetingIn(InSchema):
     starts_at: Instant | None = Field(
-        ..., description="When it starts, with its zone (ISO 8601); null cancels a scheduled meeting."
+        ...,
+        description="When it starts, with its zone (ISO 8601), in the years 2000 to 2999 (others: 422); null cancels "
+        "a scheduled meeting.",
     )
     length_minutes: Minutes
-    place: str = Field("", max_length=PLACE_MAX, description="A room, or a link (http:// or https:// only).")
+    place: str = Field(
+        "",
+        max_length=PLACE_MAX,
+        description="A room, or a link: a place naming a scheme (javascript:, ftp://...) must be an http:// or "
+        "https:// link (others: 422).",
+    )
     presenter: Username | None = Field(None, description="Username; null: the owner.")
     moderator: Username | None = None
     note_taker: Username | None = None
