@@ -25,7 +25,8 @@ def absolute_url(path: str) -> str:
 
 
 def email_message(notification: Notification, *, connection=None) -> EmailMessage:
-    """The plain-text e-mail of one notification: its title, who, its text and the link to open."""
+    """The plain-text e-mail of one notification: its title, who, its text and the link to open; and the files it
+    carries (a meeting's invitation)."""
     lines = [notification.title, ""]
     if notification.actor_id:
         lines += [f"By {notification.actor.display_name}.", ""]
@@ -38,7 +39,7 @@ def email_message(notification: Notification, *, connection=None) -> EmailMessag
         "Retrospector. Choose which notifications reach you by e-mail: " + absolute_url("/me/notifications/"),
     ]
     subject = " ".join(notification.title.split())[:200]
-    return EmailMessage(
+    message = EmailMessage(
         subject=subject,
         body="\n".join(lines),
         from_email=settings.DEFAULT_FROM_EMAIL,
@@ -46,6 +47,9 @@ def email_message(notification: Notification, *, connection=None) -> EmailMessag
         connection=connection,
         headers={"Auto-Submitted": "auto-generated", "X-Auto-Response-Suppress": "All"},
     )
+    for attachment in notification.attachments or ():
+        message.attach(attachment["filename"], attachment["content"], attachment["content_type"])
+    return message
 
 
 def emails_deliver(*, limit: int = DELIVERY_BATCH) -> dict:

@@ -33,6 +33,7 @@ def notify(
     retrospective: Retrospective | None = None,
     actor: User | None = None,
     body: str = "",
+    attachments: list[dict] | None = None,
 ) -> Notified:
     """Tell each recipient (except the actor, who knows) about one event.
 
@@ -40,6 +41,7 @@ def notify(
     same event twice, from two requests or two workers, notifies nobody twice. People who may not see the
     retrospective's incident get nothing and are returned in `not_allowed`. Each person's preferences for `kind`
     decide whether it shows in the app and whether it is e-mailed; the e-mail is sent by the worker after the commit.
+    `attachments` ([{"filename", "content_type", "content": text}], e.g. a meeting's .ics) go with each e-mail.
     """
     if kind not in Kind.values:
         raise ValueError(f"unknown notification kind {kind!r}")
@@ -48,6 +50,10 @@ def notify(
     not_allowed = [user for user in people.values() if user not in allowed]
     if not allowed:
         return Notified(sent_to=[], not_allowed=not_allowed)
+    files = [
+        {"filename": str(f["filename"]), "content_type": str(f["content_type"]), "content": str(f["content"])}
+        for f in attachments or ()
+    ]
     chosen = {
         preference.user_id: preference
         for preference in Preference.objects.filter(user_id__in=[u.pk for u in allowed], kind=kind)
@@ -67,6 +73,7 @@ def notify(
                 title=title[:300],
                 body=body,
                 url=url[:500],
+                attachments=files,
                 shown_in_app=in_app,
                 email=Notification.Email.PENDING if by_email else Notification.Email.SKIPPED,
             )
