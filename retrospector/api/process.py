@@ -20,6 +20,7 @@ from retrospector.reviews.process import (
     process_settings_save,
     retrospective_assign,
 )
+from retrospector.reviews.survey import SURVEY_STATES, may_answer, survey_answer, survey_response_of
 from retrospector.writeups.selectors import retrospective_detail_or_404
 
 from .choices import choices_literal
@@ -303,3 +304,51 @@ def new_org_process(request, payload: OrgProcessIn):
         teams_may_lead_own=payload.teams_may_lead_own,
     )
     return Status(201, _org_process_out(request))
+
+
+# --- How did the retrospective go ------------------------------------------------------------------------------------
+
+
+class SurveyIn(InSchema):
+    useful: int = Field(..., ge=1, le=5, description="Was it useful? 1 (not at all) to 5 (very).")
+    fair: int = Field(..., ge=1, le=5, description="Was it fair and blameless? 1 (not at all) to 5 (entirely).")
+    change: str = Field("", max_length=2000, description="What you would change in how it was run.")
+
+
+class SurveyOut(Schema):
+    open: bool = Field(..., description="Whether the survey is open (the retrospective is approved).")
+    may_answer: bool = Field(..., description="Whether you took part, and so answer it.")
+    answer: SurveyIn | None = Field(..., description="Your answer; null before you give one.")
+
+
+def _survey_out(request, retrospective) -> dict:
+    mine = survey_response_of(retrospective, request.user)
+    return {
+        "open": retrospective.state in SURVEY_STATES,
+        "may_answer": may_answer(request.user, retrospective),
+        "answer": {"useful": mine.useful, "fair": mine.fair, "change": mine.change} if mine else None,
+    }
+
+
+@router.get(
+    "/retrospectives/{retrospective_id}/survey",
+    response=responses(200, SurveyOut, errors=(404, 422)),
+    summary="Your answer to how the retrospective went",
+    description="Answers are never shown with names: the process pages show them per team, in medians.",
+)
+def read_survey(request, retrospective_id: Id):
+    return _survey_out(request, retrospective_detail_or_404(user=request.user, pk=retrospective_id))
+
+
+@router.put(
+    "/retrospectives/{retrospective_id}/survey",
+    response=responses(200, SurveyOut, errors=(400, 403, 404, 413, 422)),
+    summary="Answer (or change your answer to) how the retrospective went",
+    description="Participants only (403 otherwise), once the retrospective is approved (422 on `useful` before).",
+)
+def answer_survey(request, retrospective_id: Id, payload: SurveyIn):
+    retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
+    survey_answer(
+        retrospective=retrospective, by=request.user, useful=payload.useful, fair=payload.fair, change=payload.change
+    )
+    return _survey_out(request, retrospective)

@@ -94,3 +94,19 @@ def test_the_survey_page_and_the_process_pages(people, reviewed, client_for):
     process = client_for("alice").get("/process/").content.decode()
     assert "Keep it short." in process and "Dana" not in process.split("How the retrospectives went")[1]
     assert "Keep it short." in client_for("alice").get("/teams/payments/process").content.decode()
+
+
+def test_the_survey_through_the_api(people, reviewed, client_for):
+    import json
+
+    retrospective = reviewed()
+    url = f"/api/v1/retrospectives/{retrospective.pk}/survey"
+    early = client_for("dana").put(url, json.dumps({"useful": 4, "fair": 4}), content_type="application/json")
+    assert early.status_code == 422 and early.json()["field"] == "useful"
+    approve(retrospective, people["oscar"])
+    answered = client_for("dana").put(url, json.dumps({"useful": 4, "fair": 5}), content_type="application/json")
+    assert answered.status_code == 200 and answered.json()["answer"] == {"useful": 4, "fair": 5, "change": ""}
+    assert client_for("charlie").get(url).status_code == 200  # an organization incident: he reads, may not answer
+    assert client_for("charlie").get(url).json()["may_answer"] is False
+    outsider = client_for("charlie").put(url, json.dumps({"useful": 1, "fair": 1}), content_type="application/json")
+    assert outsider.status_code == 403
