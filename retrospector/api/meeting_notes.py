@@ -34,6 +34,7 @@ from .types import Id, Version
 router = Router(tags=["meeting"])
 
 DecisionKind = choices_literal(AgendaItem.Decision)
+ItemKind = choices_literal(AgendaItem.Kind)
 Username = Annotated[str, Field(min_length=1, max_length=150)]
 MEETING_RULE = (
     "Written only while the retrospective is at its meeting (state `meeting`): before and after, 409 on `state` with "
@@ -55,7 +56,7 @@ class AgendaItemNotesOut(Schema):
     id: int
     position: int
     title: str
-    kind: str
+    kind: ItemKind = Field(..., description="thread: a feedback thread to talk through; part: a part of the meeting.")
     thread_id: int | None
     notes: str
     decision: DecisionKind | None = Field(..., description="null: no decision taken on this item.")

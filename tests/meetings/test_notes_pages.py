@@ -9,10 +9,12 @@ from django.test.utils import CaptureQueriesContext
 from retrospector.meetings.models import AgendaItem, Attendee
 from retrospector.meetings.notes import decision_apply, item_notes_save
 from retrospector.notifications.models import Notification
+from retrospector.reviews.threads import thread_start
 from tests.meetings.notes_support import (
     add_items,
     at_meeting_fixture,  # noqa: F401  (the `at_meeting` fixture)
     save_summary,
+    set_state,
     summary_of,
 )
 
@@ -62,7 +64,7 @@ def test_others_who_may_see_it_read_the_notes_without_forms(at_meeting, people, 
 def test_the_printable_view_has_no_forms(at_meeting, client_for):
     retrospective, _, _ = at_meeting()
     html = client_for("bob").get(notes_url(retrospective) + "?view=print").content.decode()
-    assert 'name="base_version"' not in html and "Part 1" in html
+    assert 'name="base_version"' not in html and "Part 1" in html and "data-print" in html
 
 
 def test_a_private_incidents_meeting_is_404_to_another_team(at_meeting, client_for):
@@ -160,6 +162,34 @@ def test_the_roll_call_form_records_attendance_and_refuses_outsiders(at_meeting,
     assert client_for("dana").post(url, {"add": "erin"}).status_code == 403
 
 
+def thread_items(retrospective, meeting, people, count, *, start):
+    """Agenda items of feedback threads on the summary (started while in review, as they would be)."""
+    set_state(retrospective, "in_review")
+    items = []
+    for n in range(count):
+        thread = thread_start(
+            retrospective=retrospective,
+            section=summary_of(retrospective),
+            kind="disagree",
+            body=f"No {n}",
+            by=people["dana"],
+        ).thread
+        items.append(
+            AgendaItem.objects.create(
+                meeting=meeting, kind="thread", thread=thread, title=f"Disagreement {n}", position=start + n
+            )
+        )
+    set_state(retrospective, "meeting")
+    return items
+
+
+def test_a_threads_item_links_to_its_thread(at_meeting, people, client_for):
+    retrospective, meeting, _ = at_meeting()
+    (item,) = thread_items(retrospective, meeting, people, 1, start=3)
+    html = client_for("dana").get(notes_url(retrospective)).content.decode()
+    assert "Feedback thread on Summary" in html and f'href="/threads/{item.thread_id}/"' in html
+
+
 def test_the_notes_page_reads_a_constant_number_of_queries(at_meeting, people, client_for):
     retrospective, meeting, _ = at_meeting(items=5)
     bob = client_for("bob")
@@ -170,7 +200,7 @@ def test_the_notes_page_reads_a_constant_number_of_queries(at_meeting, people, c
         return len(queries)
 
     few = count()
-    items = add_items(meeting, 35, start=6)
+    items = add_items(meeting, 32, start=6) + thread_items(retrospective, meeting, people, 3, start=38)
     for item in items[::3]:
         decide(item, people["bob"])
     assert AgendaItem.objects.filter(meeting=meeting).count() == 40
@@ -237,6 +267,7 @@ def test_the_ready_button_is_enabled_once_every_decision_is_applied(at_meeting, 
     assert " disabled" not in alice.get(decisions_url(retrospective)).content.decode()
     done = alice.post(f"{decisions_url(retrospective)}/ready", follow=True)
     assert "Announced ready for final approval" in done.content.decode()
+    assert "Announced by Alice" in done.content.decode() and "Announce “ready" not in done.content.decode()
     assert set(
         Notification.objects.filter(kind="ready_for_approval").values_list("recipient__username", flat=True)
     ) == {
