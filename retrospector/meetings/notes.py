@@ -256,7 +256,10 @@ def roll_call(*, meeting: Meeting, attended: dict[int, bool | None], by: User) -
         }
         unknown = [user_id for user_id in added if user_id not in people]
         if unknown:
-            raise ValidationError({"attended": "No such person in this organization: " + ", ".join(map(str, unknown))})
+            n = len(unknown)
+            raise ValidationError(
+                {"attended": f"{n} of the people named {'is' if n == 1 else 'are'} not active in this organization."}
+            )
         seeing = visible_pairs((user_id, incident.pk) for user_id in added)
         hidden = sorted(people[user_id].username for user_id in added if (user_id, incident.pk) not in seeing)
         if hidden:

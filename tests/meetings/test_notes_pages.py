@@ -287,3 +287,8 @@ def test_the_retrospectives_page_shows_the_decisions_once_there_are_notes(at_mee
     page = dana.get(url).content.decode()
     assert "Meeting decisions" in page and "Name the bank" in page and "To apply" in page
     assert notes_url(retrospective) in page and decisions_url(retrospective) in page
+    item.refresh_from_db()
+    revision = summary_of(retrospective).revisions.first()
+    decision_apply(item=item, revision_id=revision.pk, by=people["alice"])
+    page = dana.get(url).content.decode()
+    assert "1 of 1 applied" in page and f"sections/summary/history?version={revision.version}" in page
