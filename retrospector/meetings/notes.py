@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, QuerySet
+from django.db.models import F
 from django.utils import timezone
 
 from retrospector.accounts.models import User
@@ -119,13 +119,12 @@ def meeting_read_only_message(retrospective: Retrospective) -> str | None:
 
 def meeting_started_at(retrospective: Retrospective):
     """When the retrospective last moved to its meeting (None if it never did)."""
-    change = (
+    return (
         StateChange.objects.filter(retrospective_id=retrospective.pk, to_state=State.MEETING)
         .order_by("-at", "-id")
         .values_list("at", flat=True)
         .first()
     )
-    return change
 
 
 def revision_choices(retrospective: Retrospective, *, since=None, limit: int = 200) -> list[Revision]:
@@ -374,7 +373,3 @@ def meeting_ready(*, meeting: Meeting, by: User) -> Announced:
         "write-up: someone other than the owner can now approve it.",
     )
     return Announced(meeting=current, notified=notified.sent_to, already=False)
-
-
-def items_of_retrospective(retrospective: Retrospective) -> QuerySet[AgendaItem]:
-    return AgendaItem.objects.filter(meeting__retrospective_id=retrospective.pk)
