@@ -219,6 +219,7 @@ def on_database_busy(request, exc: OperationalError):
 from . import (  # noqa: E402  (routers register themselves on import)
     checks,
     incidents,
+    meeting_notes,
     meeting_schedule,
     notifications,
     process,
@@ -237,3 +238,4 @@ api.add_router("/v1/", feedback_threads.router)
 api.add_router("/v1/", responder_accounts.router)
 api.add_router("/v1/", process.router)
 api.add_router("/v1/", meeting_schedule.router)
+api.add_router("/v1/", meeting_notes.router)

@@ -7,4 +7,5 @@ class MeetingsConfig(AppConfig):
     # What the meeting adds to a retrospective's page (writeups.page_parts); one entry a line.
     retrospective_page_parts: list[str] = [
         "retrospector.meetings.schedule_views.meeting_page_part",
+        "retrospector.meetings.notes_views.notes_page_part",
     ]

@@ -84,6 +84,7 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         "PATCH /api/v1/questions/{question_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/accounts",
         "PUT /api/v1/retrospectives/{retrospective_id}/meeting",
+        "PUT /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}/decision",
         "PUT /api/v1/retrospectives/{retrospective_id}/sections/{key}",
     ]
     # The other 409s refuse a change to a done retrospective (read-only): there is no newer version to send back.
@@ -92,7 +93,10 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         "DELETE /api/v1/retrospectives/{retrospective_id}/account-requests/{request_id}",
         "DELETE /api/v1/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/account-requests",
+        "POST /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}/applied",
         "POST /api/v1/retrospectives/{retrospective_id}/checks/ignores",
+        "POST /api/v1/retrospectives/{retrospective_id}/meeting/ready",
+        "POST /api/v1/retrospectives/{retrospective_id}/meeting/roll-call",
         "POST /api/v1/retrospectives/{retrospective_id}/questions",
         "POST /api/v1/retrospectives/{retrospective_id}/threads",
         "POST /api/v1/threads/{thread_id}/comments",
