@@ -83,8 +83,8 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         "PATCH /api/v1/incidents/{incident_id}/events/{event_id}",
         "PATCH /api/v1/questions/{question_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/accounts",
-        "PUT /api/v1/retrospectives/{retrospective_id}/meeting",
         "PUT /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}/decision",
+        "PUT /api/v1/retrospectives/{retrospective_id}/meeting",
         "PUT /api/v1/retrospectives/{retrospective_id}/sections/{key}",
     ]
     # The other 409s refuse a change to a done retrospective (read-only): there is no newer version to send back.
