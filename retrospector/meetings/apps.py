@@ -5,4 +5,8 @@ class MeetingsConfig(AppConfig):
     name = "retrospector.meetings"
     label = "meetings"
     # What the meeting adds to a retrospective's page (writeups.page_parts); one entry a line.
-    retrospective_page_parts: list[str] = []
+    retrospective_page_parts: list[str] = [
+        "retrospector.meetings.approval_views.approval_page_part",
+    ]
+    # Moves of writeups' generic state change that the meeting reserves for its own actions (writeups.services).
+    retrospective_transition_guards: list[str] = ["retrospector.meetings.approval.guard"]
