@@ -235,3 +235,6 @@ api.add_router("/v1/", notifications.router)
 api.add_router("/v1/", feedback_threads.router)
 api.add_router("/v1/", responder_accounts.router)
 api.add_router("/v1/", process.router)
+from . import approval  # noqa: E402
+
+api.add_router("/v1/", approval.router)

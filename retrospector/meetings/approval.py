@@ -17,6 +17,7 @@ from django.db.models import Count, Q, Sum
 
 from retrospector.accounts.models import Role, User
 from retrospector.accounts.selectors import has_team_role
+from retrospector.core.errors import locked
 from retrospector.incidents.selectors import incidents_visible_to
 from retrospector.notifications.models import Kind
 from retrospector.notifications.services import notify
@@ -25,7 +26,6 @@ from retrospector.reviews.process import STEPS_DONE_IN, deadlines_mark_done, rev
 from retrospector.writeups.checking import retrospective_checks
 from retrospector.writeups.models import Retrospective, StateChange
 from retrospector.writeups.selectors import can_edit_retrospective
-from retrospector.core.errors import locked
 from retrospector.writeups.services import REOPEN_REASON_REQUIRED, retrospective_transition
 
 from .models import AgendaItem, Meeting
@@ -191,10 +191,7 @@ def approvers_of(retrospective: Retrospective) -> list[User]:
     if meeting is not None and meeting.moderator_id:
         who |= Q(pk=meeting.moderator_id)
     return list(
-        User.objects.filter(who, is_active=True)
-        .exclude(pk=retrospective.owner_id or 0)
-        .distinct()
-        .order_by("username")
+        User.objects.filter(who, is_active=True).exclude(pk=retrospective.owner_id or 0).distinct().order_by("username")
     )
 
 
@@ -291,9 +288,9 @@ def guard(*, retrospective: Retrospective, to_state: str, clearance=None) -> str
     """writeups' transition guard: out of the meeting, approving or publishing goes through `approve` only."""
     if retrospective.state != State.MEETING or to_state not in (State.APPROVED, State.DONE):
         return None
-    if to_state == State.DONE and isinstance(clearance, ApprovalClearance):
-        if clearance.retrospective_id == retrospective.pk:
-            return None
+    cleared = isinstance(clearance, ApprovalClearance) and clearance.retrospective_id == retrospective.pk
+    if to_state == State.DONE and cleared:
+        return None
     return USE_THE_APPROVAL
 
 

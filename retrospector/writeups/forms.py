@@ -3,9 +3,8 @@ from django import forms
 from retrospector.accounts.selectors import people_in_organization, teams_visible_to, teams_where_user_can_write
 from retrospector.incidents.selectors import severity_levels_for
 
-from .selectors import DoneFilters
-
 from .models import Retrospective
+from .selectors import DoneFilters
 
 
 class StartRetrospectiveForm(forms.Form):

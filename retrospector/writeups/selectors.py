@@ -7,9 +7,8 @@ from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subq
 
 from retrospector.accounts.models import User
 from retrospector.core.shortcuts import visible_or_404
-from retrospector.incidents.selectors import can_edit_incident, incidents_visible_to
-
 from retrospector.incidents.models import Incident
+from retrospector.incidents.selectors import can_edit_incident, incidents_visible_to
 
 from .models import Retrospective, Section, StateChange, Template, TemplateVersion
 

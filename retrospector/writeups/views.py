@@ -40,12 +40,12 @@ from .page_parts import retrospective_page_parts
 from .selectors import (
     can_edit_retrospective,
     done_writeups,
-    with_approvers,
     retrospective_detail_or_404,
     section_with_history,
     template_by_key,
     template_match,
     templates_visible_to,
+    with_approvers,
 )
 from .selectors import (
     retrospective_detail as select_retrospective,
@@ -57,11 +57,11 @@ from .services import (
     retrospective_import_markdown,
     retrospective_start,
     retrospective_transition,
-    transitions_offered,
     section_fill_from_key_events,
     section_restore,
     section_save,
     template_save,
+    transitions_offered,
 )
 
 
