@@ -323,11 +323,15 @@ def announce_approved(retrospective: Retrospective, *, by: User) -> None:
     )
 
 
+@transaction.atomic
 def reopen(*, retrospective: Retrospective, by: User, reason: str) -> Retrospective:
     """Reopen a done (or approved) retrospective: back to review, recorded with the reason, participants told."""
+    current = locked(Retrospective.objects.select_related("incident"), retrospective.pk)
+    if not can_edit_retrospective(by, current):
+        raise PermissionDenied("You can read this retrospective but not reopen it.")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": REOPEN_REASON_REQUIRED})
-    if retrospective.state not in (State.DONE, State.APPROVED):
+    if current.state not in (State.DONE, State.APPROVED):
         raise ValidationError({"state": REOPEN_ONLY_DONE})
-    return review_transition(retrospective=retrospective, to_state=State.IN_REVIEW, note=reason, by=by)
+    return review_transition(retrospective=current, to_state=State.IN_REVIEW, note=reason, by=by)
