@@ -26,8 +26,8 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def ready(people, make_incident, make_retrospective):
+@pytest.fixture(name="ready")
+def ready_fixture(people, make_incident, make_retrospective):
     """make(team="payments", visibility="organization", moderator=None): in its meeting, nothing missing; alice owns
     it (charlie for platform)."""
     from retrospector.meetings.models import Meeting

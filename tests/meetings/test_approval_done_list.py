@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 
 from retrospector.meetings.approval import approve
 from retrospector.writeups.models import Retrospective
-from tests.meetings.approval_support import _fast_password_hashing, ready, set_state, token_of  # noqa: F401
+from tests.meetings.approval_support import _fast_password_hashing, ready_fixture, set_state, token_of  # noqa: F401
 
 
 def done_on(retrospective, day):

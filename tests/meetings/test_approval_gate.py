@@ -22,7 +22,7 @@ from retrospector.reviews.process import review_transition
 from retrospector.reviews.threads import thread_reopen, thread_resolve, thread_start
 from retrospector.writeups.models import Retrospective, StateChange
 from retrospector.writeups.services import retrospective_transition
-from tests.meetings.approval_support import BLAME, _fast_password_hashing, ready, set_state, token_of, write  # noqa: F401
+from tests.meetings.approval_support import BLAME, _fast_password_hashing, ready_fixture, set_state, token_of, write  # noqa: F401
 
 
 def codes(retrospective):
