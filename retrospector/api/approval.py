@@ -5,6 +5,7 @@ from datetime import datetime
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import BaseModel
 
+from retrospector.core.paging import rows_between
 from retrospector.meetings.approval import (
     ApprovalBlocked,
     ApprovalStale,
@@ -191,7 +192,7 @@ def list_done(request, query: Query[DoneQuery]):
     pages = max(1, -(-count // query.page_size))
     page = min(query.page, pages)
     start = (page - 1) * query.page_size
-    rows = with_approvers(done[start : start + query.page_size])
+    rows = with_approvers(rows_between(done, start, start + query.page_size))
     return {
         "count": count,
         "page": page,
