@@ -217,6 +217,7 @@ def on_database_busy(request, exc: OperationalError):
 
 
 from . import (  # noqa: E402  (routers register themselves on import)
+    approval,
     checks,
     incidents,
     meeting_notes,
@@ -239,3 +240,4 @@ api.add_router("/v1/", responder_accounts.router)
 api.add_router("/v1/", process.router)
 api.add_router("/v1/", meeting_schedule.router)
 api.add_router("/v1/", meeting_notes.router)
+api.add_router("/v1/", approval.router)

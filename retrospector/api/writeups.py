@@ -36,7 +36,9 @@ TRANSITIONS_RULE = (
         "(moved to in_review), which needs a `note` saying why (422 on `note` without one). 403 when you may read the "
         "retrospective but not change it. Sending a draft for review (to in_review) needs a reviewer besides the "
         "owner and shadow: another member of the team, or someone in `reviewers` (422 on `state` otherwise). "
-        "Approving is for someone other than the owner (422 on `state`)."
+        "Approving is for someone other than the owner (422 on `state`). Out of the meeting, approving (to approved "
+        "or done) is refused here (422 on `state`): it is the final approval's, POST "
+        "/api/v1/retrospectives/{id}/approve, which checks that nothing is missing."
     )
 )
 # Text a Markdown importer reads as empty: nothing but line breaks (as str.splitlines() counts them).

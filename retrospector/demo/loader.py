@@ -14,6 +14,7 @@ from retrospector.accounts.models import Membership, Organization, User
 from retrospector.accounts.services import organization_create, team_create
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
+from retrospector.meetings.approval import APPROVED_NOTE, ApprovalClearance
 from retrospector.notifications.models import Notification
 from retrospector.reviews.models import Step
 from retrospector.reviews.org_process import process_version_create
@@ -36,7 +37,7 @@ STATE_PATH = {
     "in_review": ["in_review"],
     "meeting": ["in_review", "meeting"],
     "approved": ["in_review", "meeting", "approved"],
-    "done": ["in_review", "meeting", "approved", "done"],
+    "done": ["in_review", "meeting", "done"],  # approved and published in one step (meetings.approval)
 }
 
 
@@ -152,8 +153,15 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
                 retrospective = review_transition(retrospective=retrospective, to_state=state, by=mover)
         else:
             # A review finished long ago: its history without notifying anyone today.
+            # Its approval is history too: recorded as the final approval records it, without checking it again.
             for state in STATE_PATH[retro.get("state", "draft")]:
-                retrospective = retrospective_transition(retrospective=retrospective, to_state=state, by=admin)
+                retrospective = retrospective_transition(
+                    retrospective=retrospective,
+                    to_state=state,
+                    by=admin,
+                    note=APPROVED_NOTE if state == "done" else "",
+                    clearance=ApprovalClearance(retrospective.pk) if state == "done" else None,
+                )
         _load_discussion(retrospective, retro, users=users, events=events)
         for answer in retro.get("survey", []):
             survey_answer(

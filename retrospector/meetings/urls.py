@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import notes_views, schedule_views
+from . import approval_views, notes_views, schedule_views
 
 urlpatterns: list = []
 
@@ -25,4 +25,10 @@ urlpatterns += [
         name="meeting_decision_applied",
     ),
     path("retrospectives/<int:pk>/decisions/ready", notes_views.meeting_ready_view, name="meeting_ready"),
+]
+
+# Final approval and reopening (issue 15, part 5).
+urlpatterns += [
+    path("retrospectives/<int:pk>/approve", approval_views.approval_page, name="approval"),
+    path("retrospectives/<int:pk>/reopen", approval_views.reopen_page, name="approval_reopen"),
 ]

@@ -21,7 +21,7 @@ from retrospector.writeups.forms import TransitionForm
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.page_parts import PagePart
 from retrospector.writeups.selectors import can_edit_retrospective, retrospective_detail_or_404
-from retrospector.writeups.services import TRANSITION_LABELS, TRANSITIONS, done_read_only_message
+from retrospector.writeups.services import done_read_only_message, transitions_offered
 
 from .forms import AssignmentForm, ProcessSettingsForm, SendForReviewForm
 from .models import ProcessRecord, ProcessSettings
@@ -268,13 +268,11 @@ def process_page_part(*, request, retrospective, sections):
     can_change = may_change_state(request.user, retrospective)
     buttons = []
     if can_change:
-        for state in sorted(
-            TRANSITIONS[retrospective.state], key=lambda s: TRANSITION_LABELS[(retrospective.state, s)]
-        ):
+        for state, label in transitions_offered(retrospective):
             buttons.append(
                 {
                     "state": state,
-                    "label": TRANSITION_LABELS[(retrospective.state, state)],
+                    "label": label,
                     "send": retrospective.state == State.DRAFT and state == State.IN_REVIEW,
                     "blocked": APPROVE_NOT_OWNER
                     if state == State.APPROVED and request.user.pk == retrospective.owner_id

@@ -1,8 +1,10 @@
 from django import forms
 
-from retrospector.accounts.selectors import people_in_organization, teams_where_user_can_write
+from retrospector.accounts.selectors import people_in_organization, teams_visible_to, teams_where_user_can_write
+from retrospector.incidents.selectors import severity_levels_for
 
 from .models import Retrospective
+from .selectors import DoneFilters
 
 
 class StartRetrospectiveForm(forms.Form):
@@ -171,3 +173,31 @@ class ChecksSettingsForm(forms.Form):
             ]
             for field in self.word_fields()
         }
+
+
+class DoneFiltersForm(forms.Form):
+    """The done list's filters, read from the query string; a bad value filters nothing and is shown as an error."""
+
+    q = forms.CharField(required=False, max_length=200, label="Title contains")
+    team = forms.ChoiceField(required=False)
+    severity = forms.ChoiceField(required=False)
+    service = forms.CharField(required=False, max_length=200)
+    done_from = forms.DateField(required=False, label="Done from", widget=forms.DateInput(attrs={"type": "date"}))
+    done_to = forms.DateField(required=False, label="Done until", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].choices = [("", "Any team")] + [(t.slug, t.name) for t in teams_visible_to(user)]
+        self.fields["severity"].choices = [("", "Any severity")] + [(s.key, s.key) for s in severity_levels_for(user)]
+
+    def filters(self) -> DoneFilters:
+        self.is_valid()  # the valid fields filter, the others are left out
+        data = self.cleaned_data
+        return DoneFilters(
+            team=data.get("team") or "",
+            severity=data.get("severity") or "",
+            service=(data.get("service") or "").strip(),
+            done_from=data.get("done_from"),
+            done_to=data.get("done_to"),
+            q=data.get("q") or "",
+        )

@@ -1,15 +1,16 @@
 """Reads of templates and retrospectives; visibility always follows the incident's."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
-from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, When
+from django.db.models import Case, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, When
 
 from retrospector.accounts.models import User
 from retrospector.core.shortcuts import visible_or_404
+from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import can_edit_incident, incidents_visible_to
 
-from .models import Retrospective, Section, Template, TemplateVersion
+from .models import Retrospective, Section, StateChange, Template, TemplateVersion
 
 
 def templates_visible_to(user: User) -> QuerySet[Template]:
@@ -111,13 +112,61 @@ def first_drafts_due(*, user: User, by: date, limit: int = 10) -> QuerySet[Retro
     )
 
 
-def done_writeups(*, user: User) -> QuerySet[Retrospective]:
+@dataclass(frozen=True)
+class DoneFilters:
+    """The done list's filters, shared by its page and the API: each empty one filters nothing."""
+
+    team: str = ""  # team slug
+    severity: str = ""  # severity key
+    service: str = ""  # service name
+    done_from: date | None = None  # done on or after this day (UTC)
+    done_to: date | None = None  # done on or before this day (UTC)
+    q: str = ""  # words in the title
+
+
+def done_writeups(*, user: User, filters: DoneFilters | None = None) -> QuerySet[Retrospective]:
+    """The done write-ups `user` may see (the incident's visibility is part of the query, so a private one is never
+    listed nor counted for outsiders), filtered, the most recently done first, each with `approved_by_id`: who moved
+    it to done last (the approver)."""
+    filters = filters or DoneFilters()
+    done = retrospectives_visible_to(user).filter(state=Retrospective.State.DONE)
+    if filters.team:
+        done = done.filter(incident__team__slug=filters.team)
+    if filters.severity:
+        done = done.filter(incident__severity__key=filters.severity)
+    if filters.service:
+        done = done.filter(
+            Exists(
+                Incident.services.through.objects.filter(
+                    incident_id=OuterRef("incident_id"), service__name=filters.service
+                )
+            )
+        )
+    if filters.done_from:
+        done = done.filter(done_at__gte=datetime.combine(filters.done_from, time.min, tzinfo=UTC))
+    if filters.done_to:
+        done = done.filter(done_at__lt=datetime.combine(filters.done_to + timedelta(days=1), time.min, tzinfo=UTC))
+    if filters.q.strip():
+        done = done.filter(title__icontains=filters.q.strip()[:200])
+    approver = (
+        StateChange.objects.filter(retrospective_id=OuterRef("pk"), to_state=Retrospective.State.DONE)
+        .order_by("-at", "-id")
+        .values("by_id")[:1]
+    )
     return (
-        retrospectives_visible_to(user)
-        .filter(state=Retrospective.State.DONE)
-        .select_related("incident", "incident__team", "incident__severity", "owner", "template_version__template")
+        done.select_related("incident", "incident__team", "incident__severity", "owner", "template_version__template")
+        .annotate(approved_by_id=Subquery(approver))
         .order_by("-done_at", "-id")
     )
+
+
+def with_approvers(retrospectives) -> list[Retrospective]:
+    """Set `approved_by` (a User or None) on each of a page of done_writeups, in one query."""
+    rows = list(retrospectives)
+    people = User.objects.in_bulk({r.approved_by_id for r in rows if r.approved_by_id})
+    for retrospective in rows:
+        retrospective.approved_by = people.get(retrospective.approved_by_id)
+    return rows
 
 
 @dataclass(frozen=True)

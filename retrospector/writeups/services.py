@@ -41,7 +41,9 @@ State = Retrospective.State
 TRANSITIONS = {
     State.DRAFT: {State.IN_REVIEW},
     State.IN_REVIEW: {State.DRAFT, State.MEETING},
-    State.MEETING: {State.IN_REVIEW, State.APPROVED},
+    # Approving a retrospective in its meeting publishes it (done) in one step; "approved" is kept for the ones
+    # approved before. An app above may reserve a move for its own action (see transition_refusal).
+    State.MEETING: {State.IN_REVIEW, State.APPROVED, State.DONE},
     State.APPROVED: {State.IN_REVIEW, State.DONE},
     State.DONE: {State.IN_REVIEW},
 }
@@ -51,12 +53,38 @@ TRANSITION_LABELS = {
     (State.IN_REVIEW, State.MEETING): "Close feedback, on to the meeting",
     (State.MEETING, State.IN_REVIEW): "Back to review",
     (State.MEETING, State.APPROVED): "Approve",
+    (State.MEETING, State.DONE): "Approve and publish",
     (State.APPROVED, State.IN_REVIEW): "Reopen review",
     (State.APPROVED, State.DONE): "Mark done and publish",
     (State.DONE, State.IN_REVIEW): "Reopen",
 }
 # A done retrospective is the published record: nothing in it changes until someone reopens it, saying why.
 REOPEN_REASON_REQUIRED = "Say why it is reopened: everyone who reads the retrospective sees the reason."
+
+
+def transition_refusal(retrospective: Retrospective, to_state: str, *, clearance=None) -> str | None:
+    """Why an app above writeups refuses a move (None: nobody does). Each app lists guards in its AppConfig's
+    `retrospective_transition_guards` (dotted paths, like retrospective_page_parts), called as
+    `guard(retrospective=..., to_state=..., clearance=...)` and returning a refusal or None; `clearance` is whatever
+    the app's own action passes through retrospective_transition to show that its rules were checked."""
+    for config in apps.get_app_configs():
+        for path in getattr(config, "retrospective_transition_guards", ()):
+            refusal = import_string(path)(retrospective=retrospective, to_state=to_state, clearance=clearance)
+            if refusal:
+                return refusal
+    return None
+
+
+def transitions_offered(retrospective: Retrospective) -> list[tuple[str, str]]:
+    """The moves the generic state buttons offer, as (state, label): the allowed ones no guard reserves."""
+    return sorted(
+        (
+            (state, TRANSITION_LABELS[(retrospective.state, state)])
+            for state in TRANSITIONS.get(retrospective.state, set())
+            if transition_refusal(retrospective, state) is None
+        ),
+        key=lambda pair: pair[1],
+    )
 
 
 def done_read_only_message(retrospective: Retrospective) -> str:
@@ -365,7 +393,9 @@ def section_fill_from_key_events(*, section: Section, base_version: int, by: Use
 
 
 @transaction.atomic
-def retrospective_transition(*, retrospective: Retrospective, to_state: str, by: User, note: str = "") -> Retrospective:
+def retrospective_transition(
+    *, retrospective: Retrospective, to_state: str, by: User, note: str = "", clearance=None
+) -> Retrospective:
     current = locked(Retrospective.objects.select_related("incident"), retrospective.pk)
     if not can_edit_retrospective(by, current):
         raise PermissionDenied("You can read this retrospective but not change its state.")
@@ -380,6 +410,9 @@ def retrospective_transition(*, retrospective: Retrospective, to_state: str, by:
         empty = [s.title for s in current.sections.filter(required=True) if s.is_empty]
         if empty:
             raise ValidationError({"state": "Fill in the required sections first: " + ", ".join(empty) + "."})
+    refusal = transition_refusal(current, to_state, clearance=clearance)
+    if refusal:
+        raise ValidationError({"state": refusal})
     StateChange.objects.create(
         retrospective=current, from_state=current.state, to_state=to_state, by=by, note=note[:2000]
     )

@@ -13,7 +13,7 @@ from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.forms import add_service_errors
 from retrospector.core.http import is_htmx
 from retrospector.core.markdown import html_for_reader, render_markdown
-from retrospector.core.paging import paginate
+from retrospector.core.paging import paginate, querystring_without_page
 from retrospector.core.template_definitions import (
     DefinitionError,
     definition_to_yaml,
@@ -25,6 +25,7 @@ from retrospector.incidents.selectors import can_edit_incident, incident_editabl
 from .checking import marked_html, retrospective_checks
 from .export import EXPORT_FORMATS, export_response, print_response
 from .forms import (
+    DoneFiltersForm,
     ImportMarkdownForm,
     ReopenForm,
     SectionForm,
@@ -44,13 +45,12 @@ from .selectors import (
     template_by_key,
     template_match,
     templates_visible_to,
+    with_approvers,
 )
 from .selectors import (
     retrospective_detail as select_retrospective,
 )
 from .services import (
-    TRANSITION_LABELS,
-    TRANSITIONS,
     done_read_only_message,
     finding_ignore,
     finding_unignore,
@@ -61,6 +61,7 @@ from .services import (
     section_restore,
     section_save,
     template_save,
+    transitions_offered,
 )
 
 
@@ -121,11 +122,7 @@ def retrospective_detail(request, pk):
     is_done = retrospective.state == Retrospective.State.DONE
     can_edit = may_edit and not is_done
     checks = retrospective_checks(retrospective, sections)
-    transitions = (
-        [(state, TRANSITION_LABELS[(retrospective.state, state)]) for state in TRANSITIONS[retrospective.state]]
-        if can_edit
-        else []
-    )
+    transitions = transitions_offered(retrospective) if can_edit else []
     rows = []
     for section in sections:
         findings = checks.for_section(section.key)
@@ -599,8 +596,14 @@ def _imported_message(name: str, retrospective) -> str:
 
 @login_required
 def done_list(request):
-    page = paginate(request, done_writeups(user=request.user))
-    return render(request, "writeups/done_list.html", {"page": page})
+    form = DoneFiltersForm(request.GET, user=request.user)
+    page = paginate(request, done_writeups(user=request.user, filters=form.filters()))
+    page.object_list = with_approvers(page.object_list)
+    return render(
+        request,
+        "writeups/done_list.html",
+        {"page": page, "form": form, "querystring": querystring_without_page(request)},
+    )
 
 
 # --- Templates ------------------------------------------------------------------------------

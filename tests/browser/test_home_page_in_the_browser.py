@@ -46,6 +46,9 @@ def bobs_retrospectives(people, make_incident, make_retrospective):
             for section in retrospective.sections.filter(required=True):
                 section_save(section=section, body="Written.", base_version=section.version, by=people["bob"])
         for step in steps:
+            if step == "approved":  # approved before publishing was one step; the generic change no longer does it
+                type(retrospective).objects.filter(pk=retrospective.pk).update(state=step)
+                continue
             retrospective_transition(retrospective=retrospective, to_state=step, by=people["alice"])
         made[title] = retrospective
     return made

@@ -146,8 +146,14 @@ def test_states_move_only_along_the_allowed_path_and_are_recorded(retrospective,
     assert "Fill in the required sections first" in excinfo.value.messages[0]
     for s in retrospective.sections.filter(required=True):
         section_save(section=s, body=f"Written {s.key}", base_version=s.version, by=people["bob"])
-    retrospective_transition(retrospective=retrospective, to_state="approved", by=people["alice"])
-    done = retrospective_transition(retrospective=retrospective, to_state="done", by=people["bob"])
+    # Out of the meeting, approving goes through the final approval's gate only (retrospector.meetings.approval).
+    with pytest.raises(ValidationError) as excinfo:
+        retrospective_transition(retrospective=retrospective, to_state="approved", by=people["oscar"])
+    assert "final approval" in excinfo.value.messages[0]
+    from retrospector.meetings.approval import approval_for, approve
+
+    token = approval_for(Retrospective.objects.get(pk=retrospective.pk)).token
+    done = approve(retrospective=retrospective, by=people["oscar"], token=token)
     assert done.state == Retrospective.State.DONE and done.done_at is not None
     changes = list(
         StateChange.objects.filter(retrospective=retrospective).values_list("from_state", "to_state", "by__username")
@@ -155,8 +161,7 @@ def test_states_move_only_along_the_allowed_path_and_are_recorded(retrospective,
     assert changes == [
         ("draft", "in_review", "alice"),
         ("in_review", "meeting", "alice"),
-        ("meeting", "approved", "alice"),
-        ("approved", "done", "bob"),
+        ("meeting", "done", "oscar"),
     ]
 
 
