@@ -82,13 +82,16 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         "PATCH /api/v1/incidents/{incident_id}",
         "PATCH /api/v1/incidents/{incident_id}/events/{event_id}",
         "PATCH /api/v1/questions/{question_id}",
+        "PATCH /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/accounts",
+        "POST /api/v1/retrospectives/{retrospective_id}/agenda",
         "PUT /api/v1/retrospectives/{retrospective_id}/sections/{key}",
     ]
     # The other 409s refuse a change to a done retrospective (read-only): there is no newer version to send back.
     assert sorted({name for name, _ in conflicts} - set(with_current)) == [
         "DELETE /api/v1/questions/{question_id}",
         "DELETE /api/v1/retrospectives/{retrospective_id}/account-requests/{request_id}",
+        "DELETE /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}",
         "DELETE /api/v1/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/account-requests",
         "POST /api/v1/retrospectives/{retrospective_id}/checks/ignores",
