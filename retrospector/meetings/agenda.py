@@ -458,7 +458,7 @@ def agenda_item_add(
     """A part of the meeting template (its title and suggested minutes unless given), or a free item with a title;
     at the end of the agenda. A part is on an agenda once."""
     current = _locked_meeting(meeting, base_version, by)
-    title = single_line(title or "")
+    title = " ".join(single_line(title or "").split())  # one line: a pasted line break or tab is a space
     if part:
         chosen = meeting_part(part)
         already = AgendaItem.objects.filter(meeting=current, kind=Kind.PART, part=chosen.key).first()

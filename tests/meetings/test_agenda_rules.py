@@ -153,7 +153,7 @@ def test_a_part_is_added_once_and_a_free_item_needs_a_title(agenda, people):
         agenda_item_add(meeting=meeting, part="lunch", by=people["bob"])
     with pytest.raises(ValidationError, match="Give the item a title"):
         agenda_item_add(meeting=meeting, title="   ", by=people["bob"])
-    free = agenda_item_add(meeting=meeting, title="  Vendor escalation ", time_box_minutes=7, by=people["bob"])
+    free = agenda_item_add(meeting=meeting, title="  Vendor\n escalation ", time_box_minutes=7, by=people["bob"])
     assert (free.title, free.time_box_minutes, free.position, free.part) == ("Vendor escalation", 7, 2, "")
 
 
