@@ -4,6 +4,7 @@
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from ninja import Field, Router, Schema, Status
 
 from retrospector.core.errors import ConflictError, ReadOnlyError
@@ -228,11 +229,13 @@ def change_agenda_item(request, retrospective_id: Id, item_id: Id, payload: Agen
     changes = payload.dict(exclude_unset=True)
     version = payload.base_version
     try:
-        if "time_box_minutes" in changes:
-            agenda_time_box_set(item=item, minutes=changes["time_box_minutes"], base_version=version, by=request.user)
-            version = meeting.version = version + 1
-        if "position" in changes:
-            agenda_item_move(item=item, to_position=changes["position"], base_version=version, by=request.user)
+        with transaction.atomic():  # both or neither
+            if "time_box_minutes" in changes:
+                minutes = changes["time_box_minutes"]
+                agenda_time_box_set(item=item, minutes=minutes, base_version=version, by=request.user)
+                version += 1
+            if "position" in changes:
+                agenda_item_move(item=item, to_position=changes["position"], base_version=version, by=request.user)
     except (ConflictError, ReadOnlyError) as exc:
         return _refused(exc, meeting)
     meeting.refresh_from_db()

@@ -308,7 +308,7 @@ def thread_items_insert(*, meeting_id: int, rows: list[tuple[int, str, int]]) ->
         cursor.executemany(
             f"INSERT INTO {table} ({columns}) VALUES (%s, %s, %s, '', %s, %s, %s, '', '', '', 1, %s)",
             [
-                (meeting_id, Kind.THREAD, thread_id, title, position, THREAD_TIME_BOX, now)
+                (meeting_id, Kind.THREAD.value, thread_id, title, position, THREAD_TIME_BOX, now)
                 for thread_id, title, position in rows
             ],
         )
@@ -321,8 +321,8 @@ def _bump(meeting: Meeting) -> None:
 
 def agenda_sync(meeting: Meeting) -> list[AgendaItem]:
     """Bring the thread items up to date with the threads, then return the agenda in order. An agenda already up to
-    date costs two queries (its items, the qualifying threads); a change adds a handful (lock, the same two reads,
-    delete, one renumbering update, bulk insert, the version, the items again), never one per thread."""
+    date costs two queries (its items, the retrospective's threads); a change adds a handful (lock, the items again,
+    delete, one renumbering update, one executemany insert, the version, the items to return), never one per thread."""
     threads = _threads(meeting.retrospective_id)
     items = _items_of(meeting)
     plan = _plan(threads, _as_plan_rows(items))

@@ -161,3 +161,17 @@ def test_reading_costs_the_same_queries_with_6_and_60_threads(agenda, people, cl
     with CaptureQueriesContext(connection) as many:
         assert len(client.get(api(retrospective)).json()["items"]) == 60
     assert len(many) == len(few)
+
+
+def test_a_refused_move_leaves_the_time_box_as_it_was(agenda, people, client_for):
+    retrospective, meeting = agenda
+    item = agenda_item_add(meeting=meeting, part="impact", by=people["alice"])
+    read = Meeting.objects.get(pk=meeting.pk).version
+    response = client_for("alice").patch(
+        api(retrospective, item.pk),
+        {"time_box_minutes": 30, "position": 2, "base_version": read},
+        content_type="application/json",
+    )
+    assert response.status_code == 422 and response.json()["field"] == "position"
+    assert AgendaItem.objects.get(pk=item.pk).time_box_minutes == 10
+    assert Meeting.objects.get(pk=meeting.pk).version == read
