@@ -47,8 +47,9 @@ def agenda_page_part(*, request, retrospective, sections) -> PagePart:
 
 
 def _int(value: str) -> int | None:
+    """A posted whole number; None for anything else, or one too large for an id (18 digits at most)."""
     value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 def _apply(request, meeting, action: str) -> str:

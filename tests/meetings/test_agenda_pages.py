@@ -169,3 +169,12 @@ def test_the_page_reads_in_a_constant_number_of_queries(retro, people, client_fo
     many_page = _queries(client, page)
     assert "Meeting agenda: 60 items, total 300 of 60 minutes" in client.get(page).content.decode()
     assert many_page < 60
+
+
+def test_a_posted_item_that_is_not_an_id_is_404_not_an_error(agenda, people, client_for):
+    retrospective, meeting = agenda
+    for item in ("99999999999999999999999", "x", "-1"):
+        response = client_for("alice").post(
+            url(retrospective), {"action": "remove", "item": item, "base_version": version(meeting)}
+        )
+        assert response.status_code == 404
