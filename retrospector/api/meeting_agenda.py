@@ -25,6 +25,7 @@ from retrospector.meetings.agenda import (
     meeting_for,
 )
 from retrospector.meetings.models import AgendaItem, Meeting
+from retrospector.reviews.models import Thread
 from retrospector.reviews.threads import retrospective_for_feedback_or_404
 from retrospector.writeups.selectors import can_edit_retrospective
 
@@ -35,6 +36,7 @@ from .types import Id, Version, _integer
 router = Router(tags=["meeting"])
 
 ItemKind = choices_literal(AgendaItem.Kind)
+ThreadKind = choices_literal(Thread.Kind)
 Decision = choices_literal(AgendaItem.Decision)
 PartKey = choices_literal(PART_KEYS)
 TimeBox = _integer(ge=TIME_BOX_MIN, le=TIME_BOX_MAX, description=f"Minutes, {TIME_BOX_MIN} to {TIME_BOX_MAX}.")
@@ -48,12 +50,19 @@ WHO_WRITES = (
 # --- Schemas ----------------------------------------------------------------------------------------------------------
 
 
+class AgendaThreadOut(Schema):
+    id: int = Field(..., description="The feedback thread (its page: /threads/{id}/).")
+    kind: ThreadKind
+    messages: int = Field(..., description="How many messages it holds (three or more, or it is an open disagreement).")
+    open: bool = Field(..., description="Whether it is unresolved.")
+    quote: str = Field(..., description="The passage it is about; empty for a whole section.")
+    section: str = Field(..., description="The title of its section.")
+
+
 class AgendaItemOut(Schema):
     id: int
     kind: ItemKind = Field(..., description="`thread`: a feedback thread that joined by itself; `part`: added by hand.")
-    thread_id: int | None = Field(..., description="The feedback thread (kind `thread`), else null.")
-    thread_messages: int | None = Field(..., description="The thread's message count (kind `thread`), else null.")
-    thread_open: bool | None = Field(..., description="Whether the thread is unresolved (kind `thread`), else null.")
+    thread: AgendaThreadOut | None = Field(..., description="Its feedback thread (kind `thread`), else null.")
     part: str = Field(..., description="The meeting template part it comes from; empty for a free item or a thread.")
     title: str
     position: int = Field(..., description="1 is first.")
@@ -113,6 +122,19 @@ def _username(user) -> str | None:
     return user.username if user is not None else None
 
 
+def _thread_out(thread) -> dict | None:
+    if thread is None:
+        return None
+    return {
+        "id": thread.id,
+        "kind": thread.kind,
+        "messages": thread.comment_count,
+        "open": thread.is_open,
+        "quote": thread.quote,
+        "section": thread.section_title,
+    }
+
+
 def agenda_out(meeting: Meeting, items: list[AgendaItem]) -> dict:
     meeting = Meeting.objects.select_related("presenter", "moderator", "note_taker").get(pk=meeting.pk)
     totals = agenda_totals(meeting, items)
@@ -123,9 +145,7 @@ def agenda_out(meeting: Meeting, items: list[AgendaItem]) -> dict:
             {
                 "id": item.pk,
                 "kind": item.kind,
-                "thread_id": item.thread_id,
-                "thread_messages": item.shown_thread.comment_count if item.shown_thread else None,
-                "thread_open": item.shown_thread.is_open if item.shown_thread else None,
+                "thread": _thread_out(item.shown_thread),
                 "part": item.part,
                 "title": item.title,
                 "position": item.position,

@@ -28,9 +28,14 @@ def test_reading_the_agenda(agenda, people, client_for):
     assert item == {
         "id": item["id"],
         "kind": "thread",
-        "thread_id": thread.pk,
-        "thread_messages": 1,
-        "thread_open": True,
+        "thread": {
+            "id": thread.pk,
+            "kind": "disagree",
+            "messages": 1,
+            "open": True,
+            "quote": "fraud rule",
+            "section": "Summary",
+        },
         "part": "",
         "title": "Disagree on Summary: “fraud rule”",
         "position": 1,
