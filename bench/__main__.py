@@ -11,6 +11,8 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
   two it took before, and the list API's time split into Python and database, with its size plain and gzipped;
 * then the review (bench/reviews.py, the "reviews" key): the retrospective page in review with 60 feedback threads
   of 300 comments, 20 responders' accounts and 2,000 timeline events, and its query count against 6 threads;
+* then the meeting agenda of those 60 threads (bench/agenda.py, the "agenda" key): built from nothing and brought up
+  to date again, p50/p95 and queries, and its page and API read;
 * then the done list (bench/done_list.py, the "done_list" key): 20,000 done write-ups, the page and the API, page 1,
   a deep page and filtered, as the same reader;
 * the incident list API under 8 concurrent clients against a real server (`retrospector serve`, gunicorn,
@@ -215,6 +217,10 @@ def main() -> int:
         from bench import reviews
 
         report["reviews"] = reviews.run(data)  # feedback threads, comments and accounts on the bench's retrospective
+        from bench import agenda as agenda_bench
+
+        report["agenda"] = agenda_bench.run(data)  # the meeting agenda of those 60 threads
+
         from bench import done_list
 
         report["done_list"] = done_list.run(data)  # 20,000 done write-ups over the bench's incidents
@@ -251,8 +257,8 @@ def main() -> int:
             >= TARGETS["concurrent_api_requests_per_second"],
             "concurrent_api_errors": observed["concurrent_api_errors"] == TARGETS["concurrent_api_errors"],
         }
-        parts = [report["speed"], report["reviews"], report["timeline"], report["checks"], report["reminders"]]
-        parts.append(report["done_list"])
+        parts = [report["speed"], report["reviews"], report["agenda"], report["timeline"], report["checks"]]
+        parts += [report["reminders"], report["done_list"]]
         parts.append(report["mixed_load"])
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import approval_views, notes_views, schedule_views
+from . import agenda_views, approval_views, notes_views, schedule_views
 
 urlpatterns: list = []
 
@@ -31,4 +31,9 @@ urlpatterns += [
 urlpatterns += [
     path("retrospectives/<int:pk>/approve", approval_views.approval_page, name="approval"),
     path("retrospectives/<int:pk>/reopen", approval_views.reopen_page, name="approval_reopen"),
+]
+
+# The agenda that builds itself (issue 15, part 1).
+urlpatterns += [
+    path("retrospectives/<int:pk>/agenda", agenda_views.agenda_page, name="meeting_agenda"),
 ]

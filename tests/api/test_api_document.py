@@ -82,7 +82,9 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         "PATCH /api/v1/incidents/{incident_id}",
         "PATCH /api/v1/incidents/{incident_id}/events/{event_id}",
         "PATCH /api/v1/questions/{question_id}",
+        "PATCH /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/accounts",
+        "POST /api/v1/retrospectives/{retrospective_id}/agenda",
         "PUT /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}/decision",
         "PUT /api/v1/retrospectives/{retrospective_id}/meeting",
         "PUT /api/v1/retrospectives/{retrospective_id}/sections/{key}",
@@ -92,6 +94,7 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
     assert sorted({name for name, _ in conflicts} - set(with_current)) == [
         "DELETE /api/v1/questions/{question_id}",
         "DELETE /api/v1/retrospectives/{retrospective_id}/account-requests/{request_id}",
+        "DELETE /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}",
         "DELETE /api/v1/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/account-requests",
         "POST /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}/applied",
