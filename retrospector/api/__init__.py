@@ -220,6 +220,7 @@ from . import (  # noqa: E402  (routers register themselves on import)
     approval,
     checks,
     incidents,
+    meeting_agenda,
     meeting_notes,
     meeting_schedule,
     notifications,
@@ -241,4 +242,4 @@ api.add_router("/v1/", process.router)
 api.add_router("/v1/", meeting_schedule.router)
 api.add_router("/v1/", meeting_notes.router)
 api.add_router("/v1/", approval.router)
-api.add_router("/v1/", "retrospector.api.meeting_agenda.router")
+api.add_router("/v1/", meeting_agenda.router)

@@ -44,11 +44,13 @@ def is_lock_contention(exc: BaseException) -> bool:
     return any(text in message for text in _SQLITE_LOCKED)
 
 
-def locked(queryset, pk):
-    """The row `pk` of `queryset`, locked for the rest of the transaction (select_for_update). A record another request
+def locked(queryset, pk, *, of: tuple[str, ...] = ()):
+    """The row `pk` of `queryset`, locked for the rest of the transaction (select_for_update), with the rows it joins
+    (select_related), or only those named in `of` ("self" and related paths): PostgreSQL refuses to lock the nullable
+    side of an outer join, so a queryset joining a nullable relation names what to lock. A record another request
     deleted since the caller read it is a 404 ("deleted meanwhile"), not a DoesNotExist that would answer 500."""
     try:
-        return queryset.select_for_update().get(pk=pk)
+        return queryset.select_for_update(of=of).get(pk=pk)
     except queryset.model.DoesNotExist:
         name = queryset.model._meta.verbose_name
         raise Http404(f"This {name} was deleted meanwhile; nothing was changed.") from None

@@ -43,6 +43,10 @@ REVISION_NOT_HERE = (
     "applied the decision)."
 )
 
+# What saving an agenda item locks: the item, its meeting and retrospective (so that a state change waits), not the
+# people it joins (PostgreSQL refuses to lock the nullable side of an outer join).
+ITEM_LOCK = ("self", "meeting", "meeting__retrospective", "meeting__retrospective__incident")
+
 
 # --- Reads ------------------------------------------------------------------------------------------------------------
 
@@ -205,7 +209,11 @@ def item_notes_save(
 ) -> AgendaItem:
     """Save one agenda item's notes and decision if nobody saved that item since `base_version` (ConflictError with
     the item as it is otherwise: other items never conflict). A changed decision is no longer marked applied."""
-    current = locked(AgendaItem.objects.select_related("meeting__retrospective__incident", "updated_by"), item.pk)
+    current = locked(
+        AgendaItem.objects.select_related("meeting__retrospective__incident", "updated_by"),
+        item.pk,
+        of=ITEM_LOCK,
+    )
     meeting = current.meeting
     retrospective = meeting.retrospective
     _require_note_writer(by, retrospective, meeting)
@@ -286,7 +294,9 @@ def decision_apply(*, item: AgendaItem, revision_id: int | None, by: User) -> Ag
     """Mark a decision applied by a revision of one of the retrospective's sections (a disagreement too: it is applied
     once written into the write-up), or, with None, not applied."""
     current = locked(
-        AgendaItem.objects.select_related("meeting__retrospective__incident", "applied_revision__section"), item.pk
+        AgendaItem.objects.select_related("meeting__retrospective__incident", "applied_revision__section"),
+        item.pk,
+        of=ITEM_LOCK,
     )
     meeting = current.meeting
     retrospective = meeting.retrospective
@@ -345,7 +355,9 @@ def meeting_ready(*, meeting: Meeting, by: User) -> Announced:
     (and the meeting's moderator and note-taker) are notified once per round of the meeting; announcing again in the
     same round changes nothing."""
     current = locked(
-        Meeting.objects.select_related("retrospective__incident", "moderator", "note_taker", "ready_by"), meeting.pk
+        Meeting.objects.select_related("retrospective__incident", "moderator", "note_taker", "ready_by"),
+        meeting.pk,
+        of=("self", "retrospective", "retrospective__incident"),
     )
     retrospective = current.retrospective
     if not may_announce_ready(by, retrospective):
