@@ -21,8 +21,8 @@ from retrospector.core.errors import locked
 from retrospector.incidents.selectors import incidents_visible_to
 from retrospector.notifications.models import Kind
 from retrospector.notifications.services import notify
-from retrospector.reviews.models import ReviewInvite, Thread
-from retrospector.reviews.process import STEPS_DONE_IN, deadlines_mark_done, review_transition
+from retrospector.reviews.models import Approvers, ProcessRecord, ReviewInvite, Thread
+from retrospector.reviews.process import STEPS_DONE_IN, deadlines_mark_done, process_current, review_transition
 from retrospector.writeups.checking import retrospective_checks
 from retrospector.writeups.models import Retrospective, StateChange
 from retrospector.writeups.selectors import can_edit_retrospective
@@ -180,15 +180,25 @@ def approval_missing(retrospective: Retrospective, sections=None) -> list[Missin
     return _approval_figures(retrospective, sections)[0]
 
 
+def approver_rule(retrospective: Retrospective) -> str:
+    """Who approves, by the process version the retrospective started under (or the organization's current one, or
+    the default: a team admin or the meeting's moderator). One or two queries."""
+    record = ProcessRecord.objects.filter(retrospective=retrospective).select_related("version").first()
+    version = record.version if record is not None else process_current(retrospective.incident.organization_id)
+    return version.approvers if version is not None else Approvers.TEAM_ADMIN_OR_MODERATOR
+
+
 def approvers_of(retrospective: Retrospective) -> list[User]:
-    """Who may approve: the incident's team admins, the organization's admins and the meeting's moderator, the owner
-    left out. One query (the meeting is read with it when not loaded)."""
+    """Who may approve, by the process's rule (approver_rule): the organization's admins, and unless the rule says
+    organization admins only, the incident's team admins, and when it allows, the meeting's moderator; never the
+    owner."""
     incident = retrospective.incident
+    rule = approver_rule(retrospective)
     meeting = _meeting_of(retrospective)
-    who = Q(memberships__team_id=incident.team_id, memberships__role=Role.ADMIN) | Q(
-        is_org_admin=True, organization_id=incident.organization_id
-    )
-    if meeting is not None and meeting.moderator_id:
+    who = Q(is_org_admin=True, organization_id=incident.organization_id)
+    if rule != Approvers.ORG_ADMIN:
+        who |= Q(memberships__team_id=incident.team_id, memberships__role=Role.ADMIN)
+    if rule == Approvers.TEAM_ADMIN_OR_MODERATOR and meeting is not None and meeting.moderator_id:
         who |= Q(pk=meeting.moderator_id)
     return list(
         User.objects.filter(who, is_active=True).exclude(pk=retrospective.owner_id or 0).distinct().order_by("username")
@@ -206,10 +216,13 @@ def approval_refusal(user: User, retrospective: Retrospective) -> str | None:
         return NOT_AN_APPROVER
     if user.is_org_admin and user.organization_id == incident.organization_id:
         return None
+    rule = approver_rule(retrospective)
+    if rule == Approvers.ORG_ADMIN:
+        return "The organization's process asks an organization admin to approve its retrospectives."
     if has_team_role(user, incident.team_id, Role.ADMIN):
         return None
     meeting = _meeting_of(retrospective)
-    if meeting is not None and meeting.moderator_id == user.pk:
+    if rule == Approvers.TEAM_ADMIN_OR_MODERATOR and meeting is not None and meeting.moderator_id == user.pk:
         if not can_edit_retrospective(user, retrospective):
             return "You moderate the meeting but may not change this retrospective: ask a team admin to approve it."
         return None

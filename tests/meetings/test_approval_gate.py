@@ -223,3 +223,33 @@ def test_what_is_missing_costs_the_same_queries_however_much_is_missing(ready, p
         return len(queries)
 
     assert count(few) == count(many)
+
+
+def test_who_approves_follows_the_process_version_the_retrospective_started_under(ready, people):
+    from retrospector.reviews.models import Step
+    from retrospector.reviews.org_process import process_version_create
+
+    offsets = {
+        Step.RESEARCH: 1,
+        Step.FIRST_DRAFT: 5,
+        Step.FEEDBACK_END: 8,
+        Step.FEEDBACK_ADDRESSED: 10,
+        Step.MEETING: 12,
+    }
+    process_version_create(
+        organization=people["oscar"].organization,
+        by=people["oscar"],
+        reason="Only organization admins sign off for now.",
+        severities_requiring=[],
+        offsets=offsets,
+        approvers="org_admin",
+    )
+    retrospective = ready(team="platform")  # charlie owns it; started under the version above
+    retrospective.meeting.moderator = people["alice"]
+    retrospective.meeting.save()
+    retrospective = Retrospective.objects.get(pk=retrospective.pk)
+    with pytest.raises(PermissionDenied) as refused:
+        approve(retrospective=retrospective, by=people["alice"], token=token_of(retrospective))
+    assert "organization admin" in str(refused.value)
+    assert [p.username for p in approval_for(retrospective).approvers] == ["oscar"]
+    assert approve(retrospective=retrospective, by=people["oscar"], token=token_of(retrospective)).state == "done"
