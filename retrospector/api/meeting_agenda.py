@@ -140,7 +140,7 @@ def agenda_out(meeting: Meeting, items: list[AgendaItem]) -> dict:
     totals = agenda_totals(meeting, items)
     attendees = meeting.attendees.select_related("user").order_by("-mandatory", "user__username")
     return {
-        "version": meeting.version,
+        "version": meeting.agenda_version,
         "items": [
             {
                 "id": item.pk,

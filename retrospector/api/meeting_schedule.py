@@ -16,8 +16,8 @@ from retrospector.meetings.schedule import (
     MEETING_FORBIDDEN,
     PLACE_MAX,
     ROLES,
+    attendees_brought_up_to_date,
     attendees_of,
-    attendees_sync,
     ends_at,
     meeting_of,
     meeting_save,
@@ -115,7 +115,7 @@ def _loaded(retrospective) -> Meeting:
 def get_meeting(request, retrospective_id: Id):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
     meeting = _loaded(retrospective)
-    attendees_sync(meeting)
+    attendees_brought_up_to_date(meeting)
     return meeting_out(meeting)
 
 

@@ -5,8 +5,9 @@ item of kind "thread", added once at the end (agenda_sync). A thread item that n
 meeting wrote something on it (notes, a decision). The people who may edit the retrospective add parts of the built-in
 meeting template (roll call, impact, ...) or free items, remove them, reorder the items and give each a time box.
 
-The order is guarded by the meeting's `version`: adding, removing, moving an item or changing a time box is based on
-the version the person read, and a stale one is refused (ConflictError), never applied on an order they did not see.
+The order is guarded by the meeting's `agenda_version` (its `version` is the schedule's): adding, removing, moving an
+item or changing a time box is based on the version the person read, and a stale one is refused (ConflictError), never
+applied on an order they did not see.
 Each item's own `version` is left to its notes and decision (written during the meeting).
 """
 
@@ -315,8 +316,8 @@ def thread_items_insert(*, meeting_id: int, rows: list[tuple[int, str, int]]) ->
 
 
 def _bump(meeting: Meeting) -> None:
-    Meeting.objects.filter(pk=meeting.pk).update(version=F("version") + 1)
-    meeting.version += 1
+    Meeting.objects.filter(pk=meeting.pk).update(agenda_version=F("agenda_version") + 1)
+    meeting.agenda_version += 1
 
 
 def agenda_sync(meeting: Meeting) -> list[AgendaItem]:
@@ -346,7 +347,7 @@ def agenda_sync(meeting: Meeting) -> list[AgendaItem]:
                     for n, thread in enumerate(plan.to_add, 1)
                 ],
             )
-            meeting.version = current.version
+            meeting.agenda_version = current.agenda_version
             _bump(meeting)
     return _with_threads(_items_of(meeting), threads)
 
@@ -431,7 +432,7 @@ def _locked_meeting(meeting: Meeting, base_version: int | None, by: User) -> Mee
     """The meeting locked for the rest of the transaction, after the permission and version checks."""
     current = locked(Meeting.objects.select_related("retrospective__incident"), meeting.pk)
     _require_edit(by, current.retrospective)
-    if base_version is not None and base_version != current.version:
+    if base_version is not None and base_version != current.agenda_version:
         raise ConflictError(AGENDA_CHANGED, current=current)
     return current
 
@@ -442,7 +443,7 @@ def _order(meeting: Meeting) -> list[tuple[int, int]]:
 
 def _done(meeting: Meeting, current: Meeting) -> None:
     _bump(current)
-    meeting.version = current.version
+    meeting.agenda_version = current.agenda_version
 
 
 @transaction.atomic

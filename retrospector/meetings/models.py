@@ -36,7 +36,10 @@ class Meeting(models.Model):
     )
     calendar_uid = models.CharField(max_length=100, unique=True, default=new_calendar_uid, editable=False)
     sequence = models.PositiveIntegerField(default=0, help_text="iCalendar SEQUENCE: one more each time it moves.")
-    version = models.PositiveIntegerField(default=1)
+    version = models.PositiveIntegerField(default=1, help_text="Of its schedule and roles.")
+    agenda_version = models.PositiveIntegerField(
+        default=1, help_text="Of its agenda's items, order and time boxes: one more at each change."
+    )
     ready_at = models.DateTimeField(null=True, blank=True, help_text="When it was announced ready for approval.")
     ready_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

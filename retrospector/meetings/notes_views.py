@@ -16,9 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 from retrospector.accounts.selectors import people_by_username
 from retrospector.core.errors import ConflictError, ReadOnlyError
 from retrospector.core.http import is_htmx
+from retrospector.writeups.models import Retrospective
 from retrospector.writeups.page_parts import PagePart
 from retrospector.writeups.selectors import can_edit_retrospective, retrospective_detail_or_404
 
+from .agenda import agenda_sync, meeting_for
 from .models import AgendaItem, Meeting
 from .notes import (
     APPLY_FORBIDDEN,
@@ -56,7 +58,11 @@ class ItemNotesForm(forms.Form):
 
 
 def _retrospective_and_meeting(request, pk):
+    """The retrospective and its meeting, with the agenda's thread items brought up to date first (the note-taker may
+    open the notes before anyone opened the agenda)."""
     retrospective = retrospective_detail_or_404(user=request.user, pk=pk)
+    if retrospective.state == Retrospective.State.MEETING:
+        agenda_sync(meeting_for(retrospective))
     return retrospective, meeting_of(retrospective)
 
 

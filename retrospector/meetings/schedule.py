@@ -21,6 +21,7 @@ from retrospector.reviews.models import Comment
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import can_edit_retrospective
 
+from .agenda import agenda_sync, meeting_for
 from .ics import meeting_ics
 from .models import AgendaItem, Attendee, Meeting
 
@@ -64,10 +65,8 @@ def people_who_may_see(incident: Incident) -> QuerySet[User]:
 
 
 def meeting_of(retrospective: Retrospective) -> Meeting:
-    """The retrospective's meeting, made the first time it is asked for."""
-    meeting = Meeting.objects.filter(retrospective=retrospective).first()
-    if meeting is None:
-        meeting, _ = Meeting.objects.get_or_create(retrospective=retrospective)
+    """The retrospective's meeting, made the first time it is asked for (agenda.meeting_for: the owner presents)."""
+    meeting = meeting_for(retrospective)
     meeting.retrospective = retrospective
     return meeting
 
@@ -280,9 +279,15 @@ def meeting_save(
     return meeting
 
 
+def attendees_brought_up_to_date(meeting: Meeting) -> list[Attendee]:
+    """The agenda's thread items first (the threads on the agenda decide who must come), then the attendees."""
+    agenda_sync(meeting)
+    return attendees_sync(meeting)
+
+
 def _announce(meeting: Meeting, *, by: User) -> None:
     retrospective = meeting.retrospective
-    attendees = attendees_sync(meeting)
+    attendees = attendees_brought_up_to_date(meeting)
     items = list(meeting.items.order_by("position", "id").values_list("title", flat=True))
     content = meeting_ics(meeting, attendees=attendees, items=items)
     if meeting.starts_at is None:

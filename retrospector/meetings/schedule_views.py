@@ -28,8 +28,8 @@ from .schedule import (
     PLACE_MAX,
     ROLE_LABELS,
     ROLES,
+    attendees_brought_up_to_date,
     attendees_of,
-    attendees_sync,
     ends_at,
     is_cancelled,
     link_of,
@@ -147,7 +147,7 @@ def meeting_schedule_page(request, pk):
 
 
 def _page_context(request, retrospective, meeting, *, can_edit: bool, roles_form=None) -> dict:
-    attendees_sync(meeting)
+    attendees_brought_up_to_date(meeting)
     people = list(people_who_may_see(retrospective.incident).order_by("username")) if can_edit else []
     by_pk = {p.pk: p for p in people}
     rows = attendees_of(meeting)

@@ -49,7 +49,7 @@ def test_reading_the_agenda(agenda, people, client_for):
     assert (body["total_minutes"], body["length_minutes"], body["over_by_minutes"]) == (5, 60, 0)
     assert body["attendees"] == [{"username": "bob", "mandatory": True, "attended": None}]
     assert body["roles"] == {"presenter": "alice", "moderator": "bob", "note_taker": None}
-    assert body["version"] == Meeting.objects.get(pk=meeting.pk).version
+    assert body["version"] == Meeting.objects.get(pk=meeting.pk).agenda_version
 
 
 def test_adding_a_part_and_a_free_item(agenda, client_for):
@@ -124,7 +124,7 @@ def test_readers_get_403_on_writes_and_outsiders_404(retro, people, client_for):
     retrospective = retro(visibility="private")
     meeting = meeting_for(retrospective)
     item = agenda_item_add(meeting=meeting, part="impact", by=people["alice"])
-    version = Meeting.objects.get(pk=meeting.pk).version
+    version = Meeting.objects.get(pk=meeting.pk).agenda_version
     dana = client_for("dana")
     assert dana.get(api(retrospective)).status_code == 200
     assert dana.post(api(retrospective), {"part": "roll-call"}, content_type="application/json").status_code == 403
@@ -171,7 +171,7 @@ def test_reading_costs_the_same_queries_with_6_and_60_threads(agenda, people, cl
 def test_a_refused_move_leaves_the_time_box_as_it_was(agenda, people, client_for):
     retrospective, meeting = agenda
     item = agenda_item_add(meeting=meeting, part="impact", by=people["alice"])
-    read = Meeting.objects.get(pk=meeting.pk).version
+    read = Meeting.objects.get(pk=meeting.pk).agenda_version
     response = client_for("alice").patch(
         api(retrospective, item.pk),
         {"time_box_minutes": 30, "position": 2, "base_version": read},
@@ -179,4 +179,4 @@ def test_a_refused_move_leaves_the_time_box_as_it_was(agenda, people, client_for
     )
     assert response.status_code == 422 and response.json()["field"] == "position"
     assert AgendaItem.objects.get(pk=item.pk).time_box_minutes == 10
-    assert Meeting.objects.get(pk=meeting.pk).version == read
+    assert Meeting.objects.get(pk=meeting.pk).agenda_version == read

@@ -18,7 +18,7 @@ def url(retrospective) -> str:
 
 
 def version(meeting) -> int:
-    return Meeting.objects.get(pk=meeting.pk).version
+    return Meeting.objects.get(pk=meeting.pk).agenda_version
 
 
 def test_the_page_lists_the_items_with_their_threads_and_passages(agenda, people, client_for):

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.django_db
 
 def version(meeting) -> int:
     """The agenda's version as it is now (what a page or a client would have read)."""
-    return Meeting.objects.get(pk=meeting.pk).version
+    return Meeting.objects.get(pk=meeting.pk).agenda_version
 
 
 def titles(meeting):
@@ -181,11 +181,11 @@ def test_items_move_up_down_and_to_a_position_numbered_one_to_n(agenda, people):
 def test_a_stale_reorder_is_refused_and_moves_nothing(agenda, people):
     _, meeting = agenda
     roll, impact, well = _three_parts(meeting, people)
-    read = meeting.version
+    read = meeting.agenda_version
     agenda_item_move(item=well, to_position=1, base_version=read, by=people["bob"])
     with pytest.raises(ConflictError, match="The agenda changed since you read it") as caught:
         agenda_item_step(item=roll, direction="down", base_version=read, by=people["alice"])
-    assert caught.value.current.version == read + 1
+    assert caught.value.current.agenda_version == read + 1
     assert [i.part for i in agenda_sync(meeting)] == ["went-well", "roll-call", "impact"]
 
 
@@ -291,3 +291,16 @@ def test_the_fast_insert_of_thread_items_writes_what_the_orm_would(agenda, peopl
         k: v for k, v in model_to_dict(other).items() if k not in differing
     }
     assert abs((one.updated_at - other.updated_at).total_seconds()) < 60 and one.updated_at.tzinfo is not None
+
+
+def test_moving_the_meeting_does_not_make_an_open_agenda_stale(people, make_incident, make_retrospective):
+    # The agenda's order and the meeting's schedule are versioned apart: rescheduling never refuses a reorder.
+    from retrospector.meetings.agenda import agenda_item_add, meeting_for
+    from retrospector.meetings.schedule import meeting_save
+
+    retrospective = make_retrospective(make_incident())
+    meeting = meeting_for(retrospective)
+    read = Meeting.objects.get(pk=meeting.pk)
+    meeting_save(retrospective=retrospective, by=people["alice"], base_version=read.version, length_minutes=90)
+    item = agenda_item_add(meeting=meeting, part="roll-call", by=people["alice"], base_version=read.agenda_version)
+    assert item.title == "Roll call"

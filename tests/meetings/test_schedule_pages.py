@@ -167,3 +167,21 @@ def test_the_pages_queries_do_not_grow_with_the_attendees(meeting, people, clien
 def test_anyone_who_may_see_the_retrospective_downloads_the_invitation(meeting, people, client_for, who):
     schedule(meeting, people["alice"], starts_at=WHEN + timedelta(days=2))
     assert client_for(who).get(f"/retrospectives/{meeting.retrospective_id}/meeting.ics").status_code == 200
+
+
+def test_who_wrote_in_a_long_thread_must_come_without_anyone_opening_the_agenda_first(retro, people, client_for):
+    from retrospector.meetings.models import Attendee
+    from retrospector.reviews.threads import comment_add, thread_start
+
+    retrospective = retro(state="in_review")
+    thread = thread_start(
+        retrospective=retrospective, section="summary", kind="clarify", body="Which bank?", by=people["dana"]
+    ).thread
+    comment_add(thread=thread, body="Northbank.", by=people["bob"])
+    comment_add(thread=thread, body="Are we sure?", by=people["dana"])
+    from retrospector.writeups.models import Retrospective
+
+    Retrospective.objects.filter(pk=retrospective.pk).update(state="meeting")
+    assert client_for("alice").get(f"/retrospectives/{retrospective.pk}/meeting").status_code == 200
+    mandatory = Attendee.objects.filter(meeting__retrospective=retrospective, mandatory=True)
+    assert sorted(a.user.username for a in mandatory) == ["alice", "bob", "dana"]

@@ -39,7 +39,13 @@ class Migration(migrations.Migration):
                         default=0, help_text="iCalendar SEQUENCE: one more each time it moves."
                     ),
                 ),
-                ("version", models.PositiveIntegerField(default=1)),
+                ("version", models.PositiveIntegerField(default=1, help_text="Of its schedule and roles.")),
+                (
+                    "agenda_version",
+                    models.PositiveIntegerField(
+                        default=1, help_text="Of its agenda's items, order and time boxes: one more at each change."
+                    ),
+                ),
                 (
                     "ready_at",
                     models.DateTimeField(blank=True, help_text="When it was announced ready for approval.", null=True),
