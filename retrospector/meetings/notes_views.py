@@ -306,9 +306,13 @@ def meeting_ready_view(request, pk):
     return redirect("meeting_decisions", pk=retrospective.pk)
 
 
+# Before its meeting a retrospective has no notes to show (its page does not ask).
+NOTES_SHOWN_IN = (Retrospective.State.MEETING, Retrospective.State.APPROVED, Retrospective.State.DONE)
+
+
 def notes_page_part(*, request, retrospective, sections) -> PagePart | None:
     """The meeting's decisions and whether each is applied, read-only, once the meeting has notes or decisions."""
-    if not meeting_has_notes(retrospective):
+    if retrospective.state not in NOTES_SHOWN_IN or not meeting_has_notes(retrospective):
         return None
     meeting = meeting_of(retrospective)
     decisions = decisions_of(meeting)
