@@ -46,8 +46,10 @@ TOKEN_RULE = (
 )
 Body = Annotated[str, Field(min_length=1, max_length=COMMENT_MAX, description="Markdown, at most 20,000 characters.")]
 # No space of any kind: the service refuses what Python calls space, which includes the separators \x1c-\x1f that a
-# regular expression's \s does not match (in the validator and in the document), so they are named too.
-ClientToken = Annotated[str, Field(max_length=64, pattern=r"^[^\s\x1c-\x1f]*$", description=TOKEN_RULE)]
+# regular expression's \s does not match (in the validator and in the document), so they are named too; and the next
+# line (\x85), which the validator's \s matches and the document's (ECMA-262) does not: a client that trusts the
+# document would send it and be refused.
+ClientToken = Annotated[str, Field(max_length=64, pattern=r"^[^\s\x1c-\x1f\x85]*$", description=TOKEN_RULE)]
 
 
 class MentionOut(Schema):
