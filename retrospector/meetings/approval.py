@@ -21,8 +21,14 @@ from retrospector.core.errors import locked
 from retrospector.incidents.selectors import incidents_visible_to
 from retrospector.notifications.models import Kind
 from retrospector.notifications.services import notify
-from retrospector.reviews.models import Approvers, ProcessRecord, ReviewInvite, Thread
-from retrospector.reviews.process import STEPS_DONE_IN, deadlines_mark_done, process_current, review_transition
+from retrospector.reviews.models import Approvers, ProcessRecord, Thread
+from retrospector.reviews.process import (
+    STEPS_DONE_IN,
+    deadlines_mark_done,
+    participants_of,
+    process_current,
+    review_transition,
+)
 from retrospector.writeups.checking import retrospective_checks
 from retrospector.writeups.models import Retrospective, StateChange
 from retrospector.writeups.selectors import can_edit_retrospective
@@ -154,12 +160,10 @@ def _approval_figures(retrospective: Retrospective, sections=None) -> tuple[list
             missing.append(
                 Missing("section", f"Required section “{section.title}” is empty", f"{page}#section-{section.key}")
             )
-    titles = {s.key: s.title for s in sections}
-    for finding in retrospective_checks(retrospective, sections).counted:
-        if finding.severity != "error" or finding.rule == "section-empty":  # empty sections are listed above
-            continue
-        where = titles.get(finding.section_key, "Whole write-up")
-        missing.append(Missing("checker", f"Checker error in “{where}”: {finding.message}", f"{page}#{finding.anchor}"))
+    checks = retrospective_checks(retrospective, sections)
+    for finding in checks.errors_besides_empty_sections:
+        message = f"Checker error in “{checks.where(finding)}”: {finding.message}"
+        missing.append(Missing("checker", message, f"{page}#{finding.anchor}"))
     snapshot = {
         "id": retrospective.pk,
         "state": retrospective.state,
@@ -307,15 +311,17 @@ def guard(*, retrospective: Retrospective, to_state: str, clearance=None) -> str
     return USE_THE_APPROVAL
 
 
-def participants_of(retrospective: Retrospective) -> list[User]:
-    """The owner, shadow, reverse shadow, invited reviewers, the meeting's roles and attendees; active only."""
-    ids = {retrospective.owner_id, retrospective.shadow_id, retrospective.reverse_shadow_id}
-    ids |= set(ReviewInvite.objects.filter(retrospective=retrospective).values_list("user_id", flat=True))
+def _meeting_people(retrospective: Retrospective) -> list[int]:
+    """The ids of the meeting's roles and attendees (none before it has a meeting)."""
     meeting = _meeting_of(retrospective)
-    if meeting is not None:
-        ids |= {meeting.presenter_id, meeting.moderator_id, meeting.note_taker_id}
-        ids |= set(meeting.attendees.values_list("user_id", flat=True))
-    return list(User.objects.filter(pk__in=[i for i in ids if i], is_active=True))
+    if meeting is None:
+        return []
+    return [
+        meeting.presenter_id,
+        meeting.moderator_id,
+        meeting.note_taker_id,
+        *meeting.attendees.values_list("user_id", flat=True),
+    ]
 
 
 def announce_approved(retrospective: Retrospective, *, by: User) -> None:
@@ -323,7 +329,7 @@ def announce_approved(retrospective: Retrospective, *, by: User) -> None:
     is to be recorded once the project has one: there is none yet."""
     number = StateChange.objects.filter(retrospective=retrospective).count()
     team = User.objects.filter(is_active=True, memberships__team_id=retrospective.incident.team_id)
-    recipients = {u.pk: u for u in [*team, *participants_of(retrospective)]}
+    recipients = {u.pk: u for u in [*team, *participants_of(retrospective, also=_meeting_people(retrospective))]}
     notify(
         recipients=recipients.values(),
         kind=Kind.APPROVED,

@@ -203,6 +203,14 @@ def _checked_decision(*, notes: str, decision: str, decision_text: str) -> None:
         raise ValidationError(errors)
 
 
+def _unapplied(item: AgendaItem) -> list[str]:
+    """Take back the item's "applied" mark (its decision changed, or someone said it is not applied): the meeting is
+    no longer ready for approval. Returns the item's fields to save."""
+    item.applied_at = item.applied_by = item.applied_revision = None
+    Meeting.objects.filter(pk=item.meeting_id).update(ready_at=None, ready_by=None)
+    return ["applied_at", "applied_by", "applied_revision"]
+
+
 @transaction.atomic
 def item_notes_save(
     *, item: AgendaItem, notes: str, decision: str, decision_text: str, base_version: int, by: User
@@ -231,9 +239,7 @@ def item_notes_save(
         return current
     fields = ["notes", "decision", "decision_text", "version", "updated_by", "updated_at"]
     if (current.decision, current.decision_text) != (decision, decision_text) and current.applied_at:
-        current.applied_at = current.applied_by = current.applied_revision = None
-        fields += ["applied_at", "applied_by", "applied_revision"]
-        Meeting.objects.filter(pk=meeting.pk).update(ready_at=None, ready_by=None)
+        fields += _unapplied(current)
     current.notes, current.decision, current.decision_text = notes, decision, decision_text
     current.version += 1
     current.updated_by = by
@@ -307,9 +313,7 @@ def decision_apply(*, item: AgendaItem, revision_id: int | None, by: User) -> Ag
         raise ValidationError({"decision": NOTHING_TO_APPLY})
     if revision_id is None:
         if current.applied_at is not None:
-            current.applied_at = current.applied_by = current.applied_revision = None
-            current.save(update_fields=["applied_at", "applied_by", "applied_revision", "updated_at"])
-            Meeting.objects.filter(pk=meeting.pk).update(ready_at=None, ready_by=None)
+            current.save(update_fields=[*_unapplied(current), "updated_at"])
         return current
     revision = (
         Revision.objects.filter(pk=revision_id, section__retrospective_id=retrospective.pk)

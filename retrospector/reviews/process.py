@@ -675,12 +675,7 @@ def review_readiness(retrospective: Retrospective, sections=None) -> ReviewReadi
 
     sections = sections if sections is not None else list(retrospective.sections.all())
     checks = retrospective_checks(retrospective, sections)
-    titles = {s.key: s.title for s in sections}
-    errors = [
-        f"{titles.get(f.section_key, 'Whole write-up')}: {f.message}"
-        for f in checks.counted
-        if f.severity == "error" and f.rule != "section-empty"  # listed once, with the empty required sections
-    ]
+    errors = [f"{checks.where(f)}: {f.message}" for f in checks.errors_besides_empty_sections]
     unanswered = [
         r.responder.display_name
         for r in AccountRequest.objects.filter(
@@ -754,10 +749,18 @@ def review_transition(
     return changed
 
 
-def _participants(retrospective: Retrospective) -> list[User]:
-    ids = {retrospective.owner_id, retrospective.shadow_id, retrospective.reverse_shadow_id}
-    ids |= set(ReviewInvite.objects.filter(retrospective=retrospective).values_list("user_id", flat=True))
-    return list(User.objects.filter(pk__in=[i for i in ids if i], is_active=True))
+def taking_part(retrospective: Retrospective) -> Q:
+    """Who takes part in a retrospective, as a condition on users: its owner, shadow and reverse shadow, and the
+    reviewers invited to it."""
+    roles = [i for i in (retrospective.owner_id, retrospective.shadow_id, retrospective.reverse_shadow_id) if i]
+    return Q(pk__in=roles) | Q(pk__in=ReviewInvite.objects.filter(retrospective=retrospective).values("user_id"))
+
+
+def participants_of(retrospective: Retrospective, *, also: Iterable[int | None] = ()) -> list[User]:
+    """The active people taking part (taking_part), and those `also` names by id (people an app above this one
+    knows, such as the meeting's roles and attendees). One query."""
+    extra = [i for i in also if i]
+    return list(User.objects.filter(taking_part(retrospective) | Q(pk__in=extra), is_active=True))
 
 
 # How a notification says where a retrospective now is.
@@ -786,7 +789,7 @@ def _announce(retrospective: Retrospective, *, from_state: str, by: User) -> Non
             body=f"{by.display_name} sent it for review: read it and comment on its sections.",
         )
     notify(
-        recipients=_participants(retrospective),
+        recipients=participants_of(retrospective),
         kind="state_changed",
         key=f"state_changed:{retrospective.pk}:{number}",
         title=f"“{retrospective.title}” {STATE_PHRASES.get(retrospective.state, 'is now ' + to_label)}",

@@ -20,7 +20,8 @@ from retrospector.notifications.services import notify
 from retrospector.writeups.models import Retrospective
 from retrospector.writeups.selectors import retrospectives_visible_to
 
-from .models import Account, Comment, ReviewInvite, SurveyResponse
+from .models import Account, Comment, SurveyResponse
+from .process import taking_part
 
 SURVEY_STATES = (Retrospective.State.APPROVED, Retrospective.State.DONE)
 SURVEY_NOT_YET = "The survey opens once the retrospective is approved."
@@ -32,10 +33,8 @@ SCALE = range(1, 6)
 def survey_participants(retrospective: Retrospective, extra: Iterable[User] = ()) -> list[User]:
     """Who took part: the owner, shadow and coach, the invited reviewers, everyone who commented in a feedback thread
     or wrote an account, and `extra` (the meeting's attendees, from the app that knows them). Active people only."""
-    ids = {retrospective.owner_id, retrospective.shadow_id, retrospective.reverse_shadow_id}
     people = User.objects.filter(is_active=True).filter(
-        Q(pk__in=[i for i in ids if i])
-        | Q(pk__in=ReviewInvite.objects.filter(retrospective=retrospective).values("user_id"))
+        taking_part(retrospective)
         | Q(pk__in=Comment.objects.filter(thread__retrospective=retrospective).values("author_id"))
         | Q(pk__in=Account.objects.filter(retrospective=retrospective).values("author_id"))
     )

@@ -153,6 +153,16 @@ class RetrospectiveChecks:
     def counted(self) -> list[ShownFinding]:
         return [f for f in self.findings if not f.ignored]
 
+    @property
+    def errors_besides_empty_sections(self) -> list[ShownFinding]:
+        """The counted errors, without the "section-empty" rule's: the pages that say what stops a retrospective
+        (sending it for review, its final approval) list its empty required sections once, themselves."""
+        return [f for f in self.counted if f.severity == "error" and f.rule != "section-empty"]
+
+    def where(self, finding: ShownFinding) -> str:
+        """The title of the finding's section ("Whole write-up" for a finding about the whole)."""
+        return self.section_titles.get(finding.section_key, "Whole write-up")
+
     def for_section(self, key: str) -> list[ShownFinding]:
         return [f for f in self.findings if f.section_key == key]
 
