@@ -204,10 +204,7 @@ def write_decision(request, retrospective_id: Id, item_id: Id, payload: Decision
 def mark_applied(request, retrospective_id: Id, item_id: Id, payload: AppliedIn):
     retrospective, meeting = _meeting(request, retrospective_id)
     item = _item(meeting, item_id)
-    try:
-        applied = decision_apply(item=item, revision_id=payload.revision, by=request.user)
-    except ReadOnlyError as exc:
-        return Status(409, {"detail": str(exc), "field": "state"})
+    applied = decision_apply(item=item, revision_id=payload.revision, by=request.user)  # read-only: api.on_read_only
     return item_out(_reread(applied), retrospective.pk)
 
 
@@ -232,10 +229,7 @@ def record_roll_call(request, retrospective_id: Id, payload: RollCallIn):
     people = people_from_usernames(request.user, [entry.username for entry in payload.attended], "attended")
     by_name = {person.username: person for person in people}
     attended = {by_name[entry.username].pk: entry.attended for entry in payload.attended}
-    try:
-        attendees = roll_call(meeting=meeting, attended=attended, by=request.user)
-    except ReadOnlyError as exc:
-        return Status(409, {"detail": str(exc), "field": "state"})
+    attendees = roll_call(meeting=meeting, attended=attended, by=request.user)  # read-only: api.on_read_only
     return [_attendee_out(a) for a in attendees]
 
 
@@ -250,10 +244,7 @@ def record_roll_call(request, retrospective_id: Id, payload: RollCallIn):
 )
 def announce_ready(request, retrospective_id: Id):
     retrospective, meeting = _meeting(request, retrospective_id)
-    try:
-        announced = meeting_ready(meeting=meeting, by=request.user)
-    except ReadOnlyError as exc:
-        return Status(409, {"detail": str(exc), "field": "state"})
+    announced = meeting_ready(meeting=meeting, by=request.user)  # read-only: api.on_read_only
     current = announced.meeting
     return {
         "ready_at": current.ready_at,

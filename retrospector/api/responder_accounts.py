@@ -226,12 +226,8 @@ def _conflict(exc: ConflictError | ReadOnlyError, out, fallback: dict[str, Any])
     return Status(409, {"detail": str(exc), "field": field, "current": current})
 
 
-def _read_only(exc: ReadOnlyError):
-    """409 on `state`: a change to a review that has ended, where there is no newer version to send back."""
-    return Status(409, {"detail": str(exc), "field": "state"})
-
-
-# A 409 that only refuses a change once the review has ended: the error body alone (no `current`).
+# A 409 that only refuses a change once the review has ended: the error body alone (no `current`), as api.on_read_only
+# answers a ReadOnlyError raised without the record.
 READ_ONLY_409 = {409: ErrorOut}
 
 
@@ -331,8 +327,6 @@ def ask_for_accounts(request, retrospective_id: Id, payload: AskIn):
         asked = account_request_create(
             retrospective=retrospective, responders=people, by=request.user, message=payload.message
         )
-    except ReadOnlyError as exc:
-        return _read_only(exc)
     except ValidationError as exc:
         if hasattr(exc, "error_dict") and "responders" in exc.error_dict:
             raise ValidationError({"usernames": exc.error_dict["responders"]}) from None
@@ -356,11 +350,7 @@ def withdraw_request(request, retrospective_id: Id, request_id: Id):
     asked = retrospective.account_requests.select_related("responder", "requested_by").filter(pk=request_id).first()
     if asked is None:
         raise Http404("No such request on this retrospective.")
-    try:
-        asked = account_request_withdraw(request=asked, by=request.user)
-    except ReadOnlyError as exc:
-        return _read_only(exc)
-    return request_out(asked)
+    return request_out(account_request_withdraw(request=asked, by=request.user))
 
 
 # --- Questions --------------------------------------------------------------------------------------------------------
@@ -393,17 +383,14 @@ def list_questions(request, retrospective_id: Id):
 )
 def add_question(request, retrospective_id: Id, payload: QuestionIn):
     retrospective = retrospective_detail_or_404(user=request.user, pk=retrospective_id)
-    try:
-        question = question_add(
-            retrospective=retrospective,
-            text=payload.text,
-            event_ids=payload.events,
-            account_ids=payload.accounts,
-            accounts_differ=payload.accounts_differ,
-            by=request.user,
-        )
-    except ReadOnlyError as exc:
-        return _read_only(exc)
+    question = question_add(
+        retrospective=retrospective,
+        text=payload.text,
+        event_ids=payload.events,
+        account_ids=payload.accounts,
+        accounts_differ=payload.accounts_differ,
+        by=request.user,
+    )
     return Status(201, _one_question(question))
 
 
@@ -456,8 +443,5 @@ def change_question(request, question_id: Id, payload: QuestionPatch):
 )
 def delete_question(request, question_id: Id):
     question = _question(request, question_id)
-    try:
-        question_delete(question=question, by=request.user)
-    except ReadOnlyError as exc:
-        return _read_only(exc)
+    question_delete(question=question, by=request.user)
     return Status(204, None)
