@@ -25,7 +25,7 @@ from .process import (
     OFFSET_FIELDS,
     checked_offsets,
     checked_severities,
-    deadlines_refresh,
+    deadlines_refresh_for_team,
     effective_process_for,
     process_current,
     standard_governs,
@@ -157,12 +157,7 @@ def _refresh_deadlines(organization: Organization, version: ProcessVersion) -> i
     for team in Team.objects.filter(organization=organization):
         if not standard_governs(version, own.get(team.pk)):
             continue
-        settings = effective_process_for(team, version=version)
-        for retrospective in Retrospective.objects.filter(
-            incident__team=team, state__in=Retrospective.OPEN_STATES, incident__resolved_at__isnull=False
-        ).select_related("incident"):
-            deadlines_refresh(retrospective, settings=settings)
-            count += 1
+        count += deadlines_refresh_for_team(team, settings=effective_process_for(team, version=version))
     return count
 
 

@@ -155,12 +155,20 @@ def process_settings_save(
         setattr(settings, name, offsets[step])
     settings.updated_by = by
     settings.save()
-    effective = effective_process_for(team)
+    deadlines_refresh_for_team(team, settings=effective_process_for(team))
+    return settings
+
+
+def deadlines_refresh_for_team(team: Team, *, settings: ProcessSettings) -> int:
+    """Move the deadlines of the team's open retrospectives of resolved incidents to `settings` (the process they run
+    under, after a change of it). Returns how many."""
+    count = 0
     for retrospective in Retrospective.objects.filter(
         incident__team=team, state__in=Retrospective.OPEN_STATES, incident__resolved_at__isnull=False
     ).select_related("incident"):
-        deadlines_refresh(retrospective, settings=effective)
-    return settings
+        deadlines_refresh(retrospective, settings=settings)
+        count += 1
+    return count
 
 
 def checked_severities(organization_id: int, severities_requiring: Iterable[str]) -> list[str]:
