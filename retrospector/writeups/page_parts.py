@@ -16,8 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.apps import apps
-from django.utils.module_loading import import_string
+from retrospector.core.hooks import app_hooks
+
+PARTS = "retrospective_page_parts"  # the AppConfig attribute that lists them
 
 
 @dataclass(frozen=True)
@@ -30,10 +31,5 @@ class PagePart:
 
 
 def retrospective_page_parts(*, request, retrospective, sections) -> list[PagePart]:
-    parts = []
-    for config in apps.get_app_configs():
-        for path in getattr(config, "retrospective_page_parts", ()):
-            part = import_string(path)(request=request, retrospective=retrospective, sections=sections)
-            if part is not None:
-                parts.append(part)
-    return parts
+    made = (make(request=request, retrospective=retrospective, sections=sections) for make in app_hooks(PARTS))
+    return [part for part in made if part is not None]

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import re
 
-from django.apps import apps
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 
 from retrospector.accounts.models import Role, Team, User
 from retrospector.accounts.selectors import has_team_role
 from retrospector.checks import RULES
 from retrospector.core.errors import ConflictError, ReadOnlyError, locked
+from retrospector.core.hooks import app_hooks
 from retrospector.core.markdown import markdown_size_error, render_markdown
 from retrospector.core.markdown_writing import escape_inline, markdown_link, table_cell
 from retrospector.core.template_definitions import TemplateDefinition, builtin_definitions
@@ -67,11 +66,9 @@ def transition_refusal(retrospective: Retrospective, to_state: str, *, clearance
     `retrospective_transition_guards` (dotted paths, like retrospective_page_parts), called as
     `guard(retrospective=..., to_state=..., clearance=...)` and returning a refusal or None; `clearance` is whatever
     the app's own action passes through retrospective_transition to show that its rules were checked."""
-    for config in apps.get_app_configs():
-        for path in getattr(config, "retrospective_transition_guards", ()):
-            refusal = import_string(path)(retrospective=retrospective, to_state=to_state, clearance=clearance)
-            if refusal:
-                return refusal
+    for guard in app_hooks("retrospective_transition_guards"):
+        if refusal := guard(retrospective=retrospective, to_state=to_state, clearance=clearance):
+            return refusal
     return None
 
 
@@ -231,9 +228,8 @@ def _run_start_checks(incident: Incident, template: Template) -> None:
     """The apps above writeups may refuse a start (e.g. the organization's process requires another template): each
     function listed in an AppConfig's `retrospective_start_checks` is called as check(incident=, template=) and raises
     ValidationError to refuse. writeups imports none of them (the layers point down)."""
-    for config in apps.get_app_configs():
-        for path in getattr(config, "retrospective_start_checks", ()):
-            import_string(path)(incident=incident, template=template)
+    for check in app_hooks("retrospective_start_checks"):
+        check(incident=incident, template=template)
 
 
 def retrospective_start(
