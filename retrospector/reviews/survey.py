@@ -5,7 +5,6 @@ never with a name, on the process pages; medians, never means."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from statistics import median
 
@@ -30,24 +29,26 @@ CHANGE_MAX_CHARS = 2000
 SCALE = range(1, 6)
 
 
-def survey_participants(retrospective: Retrospective, extra: Iterable[User] = ()) -> list[User]:
-    """Who took part: the owner, shadow and coach, the invited reviewers, everyone who commented in a feedback thread
-    or wrote an account, and `extra` (the meeting's attendees, from the app that knows them). Active people only."""
-    people = User.objects.filter(is_active=True).filter(
+def _took_part(retrospective: Retrospective) -> Q:
+    """Who took part, as a condition on users: the owner, shadow and coach, the invited reviewers (taking_part), and
+    everyone who commented in a feedback thread or wrote an account."""
+    return (
         taking_part(retrospective)
         | Q(pk__in=Comment.objects.filter(thread__retrospective=retrospective).values("author_id"))
         | Q(pk__in=Account.objects.filter(retrospective=retrospective).values("author_id"))
     )
-    found = {person.pk: person for person in people}
-    found.update({person.pk: person for person in extra if person is not None and person.is_active})
-    return sorted(found.values(), key=lambda person: person.username)
 
 
-def survey_invite(retrospective: Retrospective, *, extra: Iterable[User] = (), actor: User | None = None) -> int:
+def survey_participants(retrospective: Retrospective) -> list[User]:
+    """The active people who took part, by username. One query."""
+    return list(User.objects.filter(_took_part(retrospective), is_active=True).order_by("username"))
+
+
+def survey_invite(retrospective: Retrospective, *, actor: User | None = None) -> int:
     """Ask every participant the three questions (once each: asking again only reaches people not asked yet).
     Returns how many were asked now."""
     told = notify(
-        recipients=survey_participants(retrospective, extra),
+        recipients=survey_participants(retrospective),
         kind=Kind.SURVEY,
         key=f"retrospective:{retrospective.pk}:survey",
         title=f"How did the retrospective “{retrospective.title}” go? Three questions",
@@ -61,7 +62,9 @@ def survey_invite(retrospective: Retrospective, *, extra: Iterable[User] = (), a
 
 
 def may_answer(user: User, retrospective: Retrospective) -> bool:
-    return retrospective.state in SURVEY_STATES and any(p.pk == user.pk for p in survey_participants(retrospective))
+    if retrospective.state not in SURVEY_STATES:
+        return False
+    return User.objects.filter(_took_part(retrospective), pk=user.pk, is_active=True).exists()
 
 
 @transaction.atomic
