@@ -21,6 +21,8 @@ class Kind(models.TextChoices):
     APPROVED = "approved", "A retrospective you take part in was approved"
     PROCESS_CHANGED = "process_changed", "The organization's review process changed"
     SURVEY = "survey", "How did a retrospective you took part in go? (three questions)"
+    RECOMMENDATION = "recommendation", "A recommendation you own was given to you, changed, or is overdue"
+    TRACKER_ERROR = "tracker_error", "A recommendation you own could not be kept in step with its GitHub or Jira issue"
 
 
 class Notification(models.Model):
