@@ -71,7 +71,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 # Keys that encrypt tracker credentials and webhook secrets at rest (core.secretbox), the newest first: to rotate, put
-# a new key in front and keep the old one until `retrospector secrets reencrypt` has run. Derived from SECRET_KEY
+# a new key in front and keep the old one until `retrospector secrets reseal` has run. Derived from SECRET_KEY
 # unless set.
 ENCRYPTION_KEYS = env_list("RETROSPECTOR_ENCRYPTION_KEYS", "") or [SECRET_KEY]
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver" if (DEBUG or TESTING) else "")

@@ -41,4 +41,9 @@ def unseal(sealed: str) -> str:
 
 def reseal(sealed: str) -> str:
     """The same secret encrypted under the newest key (key rotation)."""
-    return _box().rotate(sealed.encode("ascii")).decode("ascii") if sealed else ""
+    if not sealed:
+        return ""
+    try:
+        return _box().rotate(sealed.encode("ascii")).decode("ascii")
+    except (InvalidToken, ValueError) as exc:
+        raise SecretUnreadable("This secret was encrypted with a key this installation no longer has.") from exc

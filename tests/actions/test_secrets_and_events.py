@@ -1,5 +1,7 @@
 """Secrets at rest (core.secretbox) and who hears an outgoing event (actions.events.event_emit)."""
 
+from io import StringIO
+
 import pytest
 from django.test import override_settings
 
@@ -72,3 +74,39 @@ def test_a_subscriber_hears_only_the_events_it_chose(org, people, subscriptions)
         name="retrospective.approved", organization_id=org.pk, team_id=people["platform"].pk, private=False, data={}
     )
     assert _heard(subscriptions) == {"organization", "platform", "approvals only"}
+
+
+def test_reseal_moves_every_stored_secret_to_the_newest_key(org, people, subscriptions):
+    from django.core.management import call_command
+
+    from retrospector.actions.models import TrackerConnection
+
+    with override_settings(ENCRYPTION_KEYS=["old key"]):
+        connection = TrackerConnection.objects.create(
+            team=people["payments"],
+            kind="github",
+            name="payments",
+            base_url="https://api.github.com",
+            project="acme/payments",
+            credential_encrypted=seal("ghp_token"),
+        )
+        WebhookSubscription.objects.update(secret_encrypted=seal("hook secret"))
+    with override_settings(ENCRYPTION_KEYS=["new key", "old key"]):
+        call_command("secrets", "reseal", stdout=StringIO())
+    with override_settings(ENCRYPTION_KEYS=["new key"]):
+        connection.refresh_from_db()
+        assert unseal(connection.credential_encrypted) == "ghp_token"
+        assert {unseal(s) for s in WebhookSubscription.objects.values_list("secret_encrypted", flat=True)} == {
+            "hook secret"
+        }
+
+
+def test_reseal_changes_nothing_when_a_secret_can_not_be_opened(org, people, subscriptions):
+    from django.core.management import CommandError, call_command
+
+    with override_settings(ENCRYPTION_KEYS=["lost key"]):
+        WebhookSubscription.objects.filter(pk=subscriptions["payments"].pk).update(secret_encrypted=seal("x"))
+    before = dict(WebhookSubscription.objects.values_list("pk", "secret_encrypted"))
+    with pytest.raises(CommandError, match="Nothing was changed"):
+        call_command("secrets", "reseal", stdout=StringIO())
+    assert dict(WebhookSubscription.objects.values_list("pk", "secret_encrypted")) == before
