@@ -90,12 +90,14 @@ SIMILAR_CANDIDATES = 2000
 
 def words_of(text: str) -> set[str]:
     """The words that count for similarity: lower case, three letters or more, without common words, a plural's "s"
-    removed ("timeouts" and "timeout" are the same word)."""
+    removed ("timeouts" and "timeout", "retries" and "retry" are the same word)."""
     words = set()
     for word in re.findall(r"[a-z0-9]+", (text or "").lower()):
         if len(word) < 3 or word in STOPWORDS:
             continue
-        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+        if len(word) > 4 and word.endswith("ies"):
+            word = word[:-3] + "y"
+        elif len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
             word = word[:-1]
         words.add(word)
     return words
