@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from retrospector.accounts.models import User
 from retrospector.accounts.selectors import people_in_organization, teams_visible_to
 from retrospector.actions.models import Finding, Recommendation, SetAside
 from retrospector.actions.recommendation_forms import (
@@ -26,6 +27,7 @@ from retrospector.actions.recommendation_forms import (
 )
 from retrospector.actions.selectors import (
     can_edit_recommendation,
+    describe_changes,
     findings_traced,
     is_overdue,
     recommendation_detail_or_404,
@@ -36,6 +38,7 @@ from retrospector.actions.selectors import (
     retrospectives_calling_for,
     set_asides_of,
     similar_open_recommendations,
+    status_reason_shown,
 )
 from retrospector.actions.services import (
     priorities_of,
@@ -50,11 +53,13 @@ from retrospector.actions.services import (
 from retrospector.core.errors import ConflictError
 from retrospector.core.forms import add_service_errors, show_conflict
 from retrospector.core.http import is_htmx
+from retrospector.core.paging import paginate, querystring_without_page
 from retrospector.writeups.page_parts import PagePart
 from retrospector.writeups.selectors import can_edit_retrospective, retrospective_detail_or_404
 
 WRITE_FORBIDDEN = "Only those who may edit this retrospective add, link or set aside its recommendations."
 EDIT_FORBIDDEN = "Only its owner, members of its team and organization admins change this recommendation."
+HISTORY_PAGE = 50  # history entries a page, newest first
 EDITABLE_FIELDS = (
     "title",
     "description",
@@ -74,9 +79,13 @@ def _editable_retrospective(request, pk):
     return retrospective
 
 
-def _choices(user, organization_id):
+def _choices(user, organization_id, *, owner_id=None):
+    """The form's choices; a former member who owns it stays offered, so that saving keeps them."""
+    people = people_in_organization(user)
+    if owner_id is not None:
+        people = (people | User.objects.filter(pk=owner_id, organization_id=organization_id)).order_by("username")
     return {
-        "people": people_in_organization(user),
+        "people": people,
         "teams": teams_visible_to(user),
         "priorities": priorities_of(organization_id),
     }
@@ -148,6 +157,7 @@ def recommendation_create_page(request, pk):
             "incident": retrospective.incident,
             "form": form,
             "suggestions": suggestions,
+            "chosen_findings": form.cleaned_data.get("findings", []) if form.is_bound and form.is_valid() else [],
             "has_findings": bool(findings),
         },
         status=status,
@@ -245,13 +255,17 @@ def _edit_initial(recommendation: Recommendation) -> dict:
 def _detail(request, recommendation, *, edit_form=None, status_form=None, theirs=None, status=200):
     user = request.user
     may_edit = can_edit_recommendation(user, recommendation) and recommendation.merged_into_id is None
+    history = paginate(request, recommendation_history(recommendation), per_page=HISTORY_PAGE)
+    history.object_list = describe_changes(history.object_list, recommendation=recommendation)
     context = {
         "recommendation": recommendation,
         "gaps": recommendation_gaps(recommendation),
+        "reason": status_reason_shown(recommendation),
         "overdue": is_overdue(recommendation),
         "retrospectives": retrospectives_calling_for(user=user, recommendation=recommendation),
         "findings": findings_traced(user=user, recommendation=recommendation),
-        "history": recommendation_history(recommendation),
+        "history": history,
+        "querystring": querystring_without_page(request),
         "can_edit": may_edit,
         "theirs": theirs,
     }
@@ -260,7 +274,7 @@ def _detail(request, recommendation, *, edit_form=None, status_form=None, theirs
             recommendations_visible_to(user).filter(pk=recommendation.merged_into_id).exists()
         )
     if may_edit:
-        choices = _choices(user, recommendation.organization_id)
+        choices = _choices(user, recommendation.organization_id, owner_id=recommendation.owner_id)
         context["edit_form"] = edit_form or RecommendationEditForm(initial=_edit_initial(recommendation), **choices)
         context["status_form"] = status_form or RecommendationStatusForm(
             initial={"status": recommendation.status, "base_version": recommendation.version}
@@ -308,7 +322,8 @@ def _save(request, recommendation, form, changes: dict, *, form_name: str):
 @require_POST
 def recommendation_edit(request, pk):
     recommendation = _editable(request, pk)
-    form = RecommendationEditForm(request.POST, **_choices(request.user, recommendation.organization_id))
+    choices = _choices(request.user, recommendation.organization_id, owner_id=recommendation.owner_id)
+    form = RecommendationEditForm(request.POST, **choices)
     if not form.is_valid():
         return _detail(request, recommendation, edit_form=form, status=422)
     changes = {field: form.cleaned_data[field] for field in EDITABLE_FIELDS}

@@ -52,7 +52,9 @@ def can_edit_recommendation(user: User, recommendation: Recommendation) -> bool:
 
 def recommendation_gaps(recommendation: Recommendation) -> list[str]:
     """What keeps it a draft: it can be saved without an owner or a definition of done, and is flagged until it has
-    both ("draft: needs an owner")."""
+    both ("draft: needs an owner"). A done or dropped one is no draft."""
+    if recommendation.status not in Recommendation.OPEN_STATUSES:
+        return []
     gaps = []
     if recommendation.owner_id is None:
         gaps.append("needs an owner")
@@ -219,6 +221,28 @@ def findings_traced(*, user: User, recommendation: Recommendation) -> list[Findi
     )
 
 
+def status_reason_shown(recommendation: Recommendation) -> tuple[str, str] | None:
+    """(what it explains, the reason) of its last change of status or date, when that change gave one: "Why it was
+    dropped", "Why its date moved", "Why its status changed". None when the last such change gave no reason (an older
+    reason would explain something else). One query."""
+    if not recommendation.status_reason:
+        return None
+    last = (
+        RecommendationChange.objects.filter(recommendation=recommendation)
+        .filter(Q(changes__has_key="status") | Q(changes__has_key="commitment_date"))
+        .order_by("-at", "-pk")
+        .only("changes", "reason")
+        .first()
+    )
+    if last is None or not last.reason:
+        return None
+    if last.changes.get("status", [None, None])[1] == Recommendation.Status.DROPPED:
+        return "Why it was dropped", last.reason
+    if "commitment_date" in last.changes:
+        return "Why its date moved", last.reason
+    return "Why its status changed", last.reason
+
+
 FIELD_LABELS = {
     "title": "Title",
     "description": "Description",
@@ -243,13 +267,20 @@ class HistoryLine:
     after: object
 
 
-def recommendation_history(recommendation: Recommendation) -> list[RecommendationChange]:
-    """Its history and that of the recommendations merged into it (each such entry has `merged_from` set to the id it
-    came from), oldest first; each entry's `lines` name the fields, people and teams. Three queries."""
-    ids = [recommendation.pk, *Recommendation.objects.filter(merged_into=recommendation).values_list("pk", flat=True)]
-    entries = list(
-        RecommendationChange.objects.filter(recommendation_id__in=ids).select_related("by").order_by("at", "pk")
+def recommendation_history(recommendation: Recommendation) -> QuerySet[RecommendationChange]:
+    """Its history and that of the recommendations merged into it, newest first (page it, then describe_changes)."""
+    merged = Recommendation.objects.filter(merged_into=recommendation).values("pk")
+    return (
+        RecommendationChange.objects.filter(Q(recommendation_id=recommendation.pk) | Q(recommendation_id__in=merged))
+        .select_related("by")
+        .order_by("-at", "-pk")
     )
+
+
+def describe_changes(entries, *, recommendation: Recommendation) -> list[RecommendationChange]:
+    """History entries made readable: each gets `lines` (field label, before, after, with people and teams named)
+    and `merged_from` (the id of the merged recommendation it comes from, None for its own). Two queries at most."""
+    entries = list(entries)
     people_ids, team_ids = set(), set()
     for entry in entries:
         for field, pair in entry.changes.items():

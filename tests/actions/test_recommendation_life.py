@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from retrospector.actions.models import Recommendation, RecommendationChange, RecommendationLink, SetAside, Trace
 from retrospector.actions.selectors import (
+    describe_changes,
     recommendation_gaps,
     recommendation_history,
     recommendations_of_retrospective,
@@ -155,7 +156,7 @@ def test_merging_moves_links_and_traces_without_duplicates_and_keeps_both_histor
     assert history(away)[-1].changes["merged_into"] == [None, keep.pk]
     assert history(keep)[-1].changes["merged_from"] == [None, away.pk]
     # The kept one's history shows the merged one's too, marked.
-    entries = recommendation_history(keep)
+    entries = describe_changes(recommendation_history(keep), recommendation=keep)
     assert {e.recommendation_id for e in entries} == {keep.pk, away.pk}
     assert all(e.merged_from == away.pk for e in entries if e.recommendation_id == away.pk)
     assert len(entries) == len(history(keep)) + len(history(away))

@@ -80,11 +80,16 @@ def test_after_a_submit_similar_open_ones_are_offered_and_a_second_submit_create
     payments_retro, make_incident, make_retrospective, people, client_for
 ):
     earlier = recommend(make_retrospective(make_incident(title="Checkout errors before")), people["alice"])
+    factor = finding(payments_retro)
     client = client_for("alice")
-    response = client.post(create_url(payments_retro), form_data(people, title="Circuit breaker for checkout client"))
+    response = client.post(
+        create_url(payments_retro),
+        form_data(people, title="Circuit breaker for checkout client", findings=[factor.pk]),
+    )
     assert response.status_code == 200
     html = response.content.decode()
     assert "Link this one instead" in html and f"#{earlier.pk}" in html and "shared words" in html
+    assert f'name="findings" value="{factor.pk}" data-chosen-finding' in html  # linking instead keeps them
     assert Recommendation.objects.count() == 1
 
     data = form_data(people, title="Circuit breaker for checkout client", create_anyway="True")
@@ -131,6 +136,7 @@ def test_the_page_shows_the_reason_the_visible_retrospectives_the_findings_and_t
     assert "Secret outage" not in bob_page  # the private retrospective of platform, neither named nor counted
     assert "others" not in bob_page
     assert "Called for by retrospective" in bob_page and "Commitment date" in bob_page
+    assert "Why: Vendor is late" in bob_page and "via Retrospector" in bob_page and "Alice" in bob_page
     charlie_page = client_for("charlie").get(detail_url(rec)).content.decode()
     assert "Secret outage" in charlie_page
 
@@ -309,3 +315,39 @@ def test_the_page_part_itself_reads_recommendations_and_set_asides_in_two_querie
         part = recommendations_page_part(request=request, retrospective=payments_retro, sections=[])
     assert [r.traced for r in part.context["recommendations"]] == [1] * 5
     assert len(part.context["set_asides"]) == 5
+
+
+def test_editing_keeps_a_former_member_as_owner(payments_retro, people, client_for):
+    rec = recommend(payments_retro, people["alice"], owner=people["bob"])
+    people["bob"].is_active = False
+    people["bob"].save()
+    response = client_for("alice").post(
+        reverse("recommendation_edit", args=[rec.pk]), edit_data(people, rec, owner=people["bob"].pk, title="Renamed")
+    )
+    assert response.status_code == 302
+    rec.refresh_from_db()
+    assert rec.title == "Renamed" and rec.owner_id == people["bob"].pk
+
+
+def test_a_long_history_is_paged_newest_first(payments_retro, people, client_for):
+    rec = recommend(payments_retro, people["alice"])
+    for i in range(55):
+        rec = recommendation_update(recommendation=rec, by=people["alice"], changes={"title": f"Title {i}"})
+    client = client_for("bob")
+    first = client.get(detail_url(rec)).content.decode()
+    assert "Title 53 → Title 54" in first and "Page 1 of 2" in first and "Created" not in first.split("History")[-1]
+    second = client.get(detail_url(rec), {"page": 2}).content.decode()
+    assert "Why: Created" in second
+
+
+def test_the_reason_shown_is_that_of_the_last_change_of_status_or_date(payments_retro, people, client_for):
+    rec = recommend(payments_retro, people["alice"], commitment_date=later(5))
+    rec = recommendation_update(recommendation=rec, by=people["alice"], changes={"status": "dropped"}, reason="Costly")
+    assert "Why it was dropped:</strong> Costly" in client_for("bob").get(detail_url(rec)).content.decode()
+    rec = recommendation_update(recommendation=rec, by=people["alice"], changes={"status": "planned"})
+    page = client_for("bob").get(detail_url(rec)).content.decode()
+    assert 'data-testid="status-reason"' not in page  # reopened without a reason: "Costly" explains nothing now
+    rec = recommendation_update(
+        recommendation=rec, by=people["alice"], changes={"commitment_date": later(50)}, reason="Vendor"
+    )
+    assert "Why its date moved:</strong> Vendor" in client_for("bob").get(detail_url(rec)).content.decode()
