@@ -90,5 +90,6 @@ class MergeForm(forms.Form):
 
 
 class SetAsideForm(forms.Form):
+    prefix = "set-aside"  # the retrospective's page has other forms
     title = forms.CharField(max_length=300, label="Proposal", help_text="What was proposed.")
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), help_text="Why it would not have helped here.")

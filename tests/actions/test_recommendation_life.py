@@ -258,3 +258,13 @@ def test_an_inactive_owner_is_not_told(payments_retro, people):
     people["bob"].save()
     recommend(payments_retro, people["alice"], owner=people["bob"])
     assert told(people["bob"]) == []
+
+
+def test_a_new_owner_is_told_and_so_is_the_owner_of_one_merged_away(payments_retro, people):
+    rec = recommend(payments_retro, people["alice"])
+    recommendation_update(recommendation=rec, by=people["alice"], changes={"owner": people["charlie"]})
+    assert [n.title for n in told(people["charlie"])] == [f"Recommendation given to you: {rec.title}"]
+
+    away = recommend(payments_retro, people["alice"], title="Breaker again", owner=people["bob"])
+    recommendation_merge(keep=rec, merge_away=away, by=people["alice"], reason="")
+    assert told(people["bob"])[-1].title == "Recommendation dropped: Breaker again"

@@ -237,9 +237,10 @@ def test_unlinking_from_a_retrospective_asks_a_reason(
 def test_set_asides_are_kept_with_their_reason_on_the_retrospective_page(payments_retro, client_for):
     client = client_for("alice")
     url = reverse("set_aside_create", args=[payments_retro.pk])
-    refused = client.post(url, {"title": "Rewrite in Rust", "reason": ""})
+    refused = client.post(url, {"set-aside-title": "Rewrite in Rust", "set-aside-reason": ""})
     assert refused.status_code == 422
-    assert client.post(url, {"title": "Rewrite in Rust", "reason": "The fault was a config value"}).status_code == 302
+    data = {"set-aside-title": "Rewrite in Rust", "set-aside-reason": "The fault was a config value"}
+    assert client.post(url, data).status_code == 302
     page = client.get(reverse("retrospective_detail", args=[payments_retro.pk])).content.decode()
     assert "Would not have helped here" in page and "The fault was a config value" in page
     kept = SetAside.objects.get()
