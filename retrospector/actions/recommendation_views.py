@@ -195,10 +195,14 @@ def recommendation_link_view(request, pk):
     """This retrospective calls for an existing recommendation too (the "link this one instead" button)."""
     retrospective = _editable_retrospective(request, pk)
     form = LinkForm(request.POST)
+    back = reverse("retrospective_detail", args=[retrospective.pk]) + "#recommendations"
     if not form.is_valid():
-        messages.error(request, "Choose a recommendation to link.")
-        return redirect("recommendation_create", pk=retrospective.pk)
-    recommendation = recommendation_detail_or_404(user=request.user, pk=form.cleaned_data["recommendation"])
+        messages.error(request, "Give the number of the recommendation to link.")
+        return redirect(back)
+    recommendation = recommendations_visible_to(request.user).filter(pk=form.cleaned_data["recommendation"]).first()
+    if recommendation is None:
+        messages.error(request, "No such recommendation, or you may not see it.")
+        return redirect(back)
     chosen = set(request.POST.getlist("findings"))
     findings = [f for f in Finding.objects.filter(retrospective=retrospective) if str(f.pk) in chosen]
     try:
@@ -209,7 +213,7 @@ def recommendation_link_view(request, pk):
         messages.error(request, " ".join(exc.messages))
     else:
         messages.success(request, f"This retrospective now calls for #{recommendation.pk}: {recommendation.title}.")
-    return redirect(reverse("retrospective_detail", args=[retrospective.pk]) + "#recommendations")
+    return redirect(back)
 
 
 @login_required

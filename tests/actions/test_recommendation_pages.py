@@ -352,3 +352,16 @@ def test_the_reason_shown_is_that_of_the_last_change_of_status_or_date(payments_
         recommendation=rec, by=people["alice"], changes={"commitment_date": later(50)}, reason="Vendor"
     )
     assert "Why its date moved:</strong> Vendor" in client_for("bob").get(detail_url(rec)).content.decode()
+
+
+def test_linking_by_number_never_links_one_the_reader_may_not_see(
+    payments_retro, platform_private_retro, people, client_for
+):
+    hidden = recommend(platform_private_retro, people["charlie"])
+    client = client_for("bob")
+    response = client.post(reverse("recommendation_link", args=[payments_retro.pk]), {"recommendation": hidden.pk})
+    assert response.status_code == 302
+    assert not RecommendationLink.objects.filter(retrospective=payments_retro).exists()
+    page = client.get(response["Location"]).content.decode()
+    assert "No such recommendation, or you may not see it." in page
+    assert "Link an existing recommendation" in page
