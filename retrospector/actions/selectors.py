@@ -90,13 +90,14 @@ STOPWORDS = frozenset(
 SIMILAR_CANDIDATES = 2000
 
 
+_WORD = re.compile(r"[a-z0-9]{3,}")
+
+
 def words_of(text: str) -> set[str]:
     """The words that count for similarity: lower case, three letters or more, without common words, a plural's "s"
     removed ("timeouts" and "timeout", "retries" and "retry" are the same word)."""
     words = set()
-    for word in re.findall(r"[a-z0-9]+", (text or "").lower()):
-        if len(word) < 3 or word in STOPWORDS:
-            continue
+    for word in set(_WORD.findall((text or "").lower())) - STOPWORDS:
         if len(word) > 4 and word.endswith("ies"):
             word = word[:-3] + "y"
         elif len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
