@@ -259,8 +259,8 @@ def _edit_initial(recommendation: Recommendation) -> dict:
 def _detail(request, recommendation, *, edit_form=None, status_form=None, theirs=None, status=200):
     user = request.user
     may_edit = can_edit_recommendation(user, recommendation) and recommendation.merged_into_id is None
-    history = paginate(request, recommendation_history(recommendation), per_page=HISTORY_PAGE)
-    history.object_list = describe_changes(history.object_list, recommendation=recommendation)
+    history = paginate(request, recommendation_history(recommendation, user=user), per_page=HISTORY_PAGE)
+    history.object_list = describe_changes(history.object_list, recommendation=recommendation, user=user)
     context = {
         "recommendation": recommendation,
         "gaps": recommendation_gaps(recommendation),

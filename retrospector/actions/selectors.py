@@ -268,9 +268,14 @@ class HistoryLine:
     after: object
 
 
-def recommendation_history(recommendation: Recommendation) -> QuerySet[RecommendationChange]:
-    """Its history and that of the recommendations merged into it, newest first (page it, then describe_changes)."""
-    merged = Recommendation.objects.filter(merged_into=recommendation).values("pk")
+def recommendation_history(
+    recommendation: Recommendation, *, user: User | None = None
+) -> QuerySet[RecommendationChange]:
+    """Its history and that of the recommendations merged into it, newest first (page it, then describe_changes).
+    With `user`, only the merged ones they may see themselves: one merged away from another team's private incident
+    keeps its text and history to those who could see it."""
+    merged_ones = Recommendation.objects if user is None else recommendations_visible_to(user)
+    merged = merged_ones.filter(merged_into=recommendation).values("pk")
     return (
         RecommendationChange.objects.filter(Q(recommendation_id=recommendation.pk) | Q(recommendation_id__in=merged))
         .select_related("by")
@@ -278,21 +283,37 @@ def recommendation_history(recommendation: Recommendation) -> QuerySet[Recommend
     )
 
 
-def describe_changes(entries, *, recommendation: Recommendation) -> list[RecommendationChange]:
-    """History entries made readable: each gets `lines` (field label, before, after, with people and teams named)
-    and `merged_from` (the id of the merged recommendation it comes from, None for its own). Two queries at most."""
+def describe_changes(
+    entries, *, recommendation: Recommendation, user: User | None = None
+) -> list[RecommendationChange]:
+    """History entries made readable: each gets `lines` (field label, before, after, with people, teams and
+    retrospectives named) and `merged_from` (the id of the merged recommendation it comes from, None for its own).
+    With `user`, a retrospective they may not see is "a retrospective you may not see" (neither named nor numbered).
+    Three queries at most."""
     entries = list(entries)
-    people_ids, team_ids = set(), set()
+    people_ids, team_ids, retrospective_ids = set(), set(), set()
     for entry in entries:
         for field, pair in entry.changes.items():
+            if not isinstance(pair, list):
+                continue
             if field == "owner":
                 people_ids.update(v for v in pair if v)
             elif field == "team":
                 team_ids.update(v for v in pair if v)
+            elif field == "linked":
+                for value in pair:
+                    retrospective_ids.update(value if isinstance(value, list) else [value] if value else [])
     people = {u.pk: u.display_name for u in User.objects.filter(pk__in=people_ids)} if people_ids else {}
     teams = dict(Team.objects.filter(pk__in=team_ids).values_list("pk", "name")) if team_ids else {}
+    retrospectives = {}
+    if retrospective_ids:
+        readable = Retrospective.objects if user is None else retrospectives_visible_to(user)
+        retrospectives = dict(readable.filter(pk__in=retrospective_ids).values_list("pk", "title"))
     statuses = dict(Recommendation.Status.choices)
     kinds = dict(Recommendation.Kind.choices)
+
+    def retrospective(pk):
+        return retrospectives.get(pk, "a retrospective you may not see")
 
     def shown(field, value):
         if value is None or value == "":
@@ -305,8 +326,10 @@ def describe_changes(entries, *, recommendation: Recommendation) -> list[Recomme
             return statuses.get(value, value)
         if field == "kind":
             return kinds.get(value, value)
-        if field in ("linked", "merged_into", "merged_from"):
-            return ", ".join(f"#{v}" for v in value) if isinstance(value, list) else f"#{value}"
+        if field == "linked":
+            return "; ".join(retrospective(v) for v in (value if isinstance(value, list) else [value]))
+        if field in ("merged_into", "merged_from"):
+            return f"#{value}"
         return value
 
     for entry in entries:

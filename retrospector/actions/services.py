@@ -287,8 +287,11 @@ def _tell_owner(recommendation: Recommendation, recorded: dict, *, by: User | No
 
 def _record(recommendation: Recommendation, *, by, changes: dict, reason: str, source: str) -> None:
     """A change that is not a field of EDITABLE (a link, a merge): a new version, its history entry and its event."""
-    Recommendation.objects.filter(pk=recommendation.pk).update(version=recommendation.version + 1)
     recommendation.version += 1
+    recommendation.updated_at = timezone.now()
+    Recommendation.objects.filter(pk=recommendation.pk).update(
+        version=recommendation.version, updated_at=recommendation.updated_at
+    )
     RecommendationChange.objects.create(
         recommendation=recommendation, by=by, source=source, changes=changes, reason=reason.strip()
     )

@@ -137,6 +137,8 @@ def test_the_page_shows_the_reason_the_visible_retrospectives_the_findings_and_t
     assert "others" not in bob_page
     assert "Called for by retrospective" in bob_page and "Commitment date" in bob_page
     assert "Why: Vendor is late" in bob_page and "via Retrospector" in bob_page and "Alice" in bob_page
+    assert "Called for by retrospective: — → a retrospective you may not see" in bob_page
+    assert f"#{platform_private_retro.pk}" not in bob_page.split('data-testid="history"')[1].split("</ol>")[0]
     charlie_page = client_for("charlie").get(detail_url(rec)).content.decode()
     assert "Secret outage" in charlie_page
 
@@ -281,23 +283,29 @@ def test_the_recommendation_page_reads_in_a_constant_number_of_queries(
     payments_retro, make_incident, make_retrospective, people, client_for, django_assert_max_num_queries
 ):
     rec = recommend(payments_retro, people["alice"], owner=people["bob"])
+
+    def grow(rec, i):
+        """One more retrospective calling for it (with a traced finding), a new owner, and a duplicate merged in."""
+        retro = make_retrospective(make_incident(title=f"Incident {i}"))
+        recommendation_link(recommendation=rec, retrospective=retro, by=people["alice"], findings=[finding(retro)])
+        other = recommend(retro, people["alice"], title=f"Dup {i}")
+        rec = recommendation_update(
+            recommendation=rec, by=people["alice"], changes={"owner": people["alice" if i % 2 else "bob"]}
+        )
+        recommendation_merge(keep=rec, merge_away=other, by=people["alice"], reason="dup")
+        rec.refresh_from_db()
+        return rec
+
+    rec = grow(rec, 0)
     client = client_for("bob")
     client.get(detail_url(rec))
     with django_assert_max_num_queries(100) as few:
         client.get(detail_url(rec))
-    for i in range(8):
-        retro = make_retrospective(make_incident(title=f"Incident {i}"))
-        recommendation_link(recommendation=rec, retrospective=retro, by=people["alice"], findings=[finding(retro)])
-        other = recommend(retro, people["alice"], title=f"Dup {i}")
-        recommendation_update(
-            recommendation=rec, by=people["alice"], changes={"owner": people["alice" if i % 2 else "bob"]}
-        )
-        rec.refresh_from_db()
-        recommendation_merge(keep=rec, merge_away=other, by=people["alice"], reason="dup")
-        rec.refresh_from_db()
+    for i in range(1, 9):
+        rec = grow(rec, i)
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(detail_url(rec)).content.decode()
-    assert page.count("from merged #") >= 8 and "Incident 7" in page
+    assert page.count("from merged #") >= 9 and "Incident 8" in page
 
 
 def test_the_page_part_itself_reads_recommendations_and_set_asides_in_two_queries(
@@ -365,3 +373,17 @@ def test_linking_by_number_never_links_one_the_reader_may_not_see(
     page = client.get(response["Location"]).content.decode()
     assert "No such recommendation, or you may not see it." in page
     assert "Link an existing recommendation" in page
+
+
+def test_the_history_of_a_private_one_merged_away_stays_with_those_who_could_see_it(
+    payments_retro, platform_private_retro, people, client_for
+):
+    ours = recommend(payments_retro, people["alice"])
+    secret = recommend(platform_private_retro, people["charlie"], title="Rotate the leaked fraud keys")
+    recommendation_merge(keep=ours, merge_away=secret, by=people["oscar"], reason="Same work")
+    bob_page = client_for("bob").get(detail_url(ours)).content.decode()
+    assert "Rotate the leaked fraud keys" not in bob_page and f"from merged #{secret.pk}" not in bob_page
+    assert "Secret outage" not in bob_page
+    assert client_for("bob").get(detail_url(secret)).status_code == 404
+    charlie_page = client_for("charlie").get(detail_url(ours)).content.decode()
+    assert f"from merged #{secret.pk}" in charlie_page and "Rotate the leaked fraud keys" in charlie_page
