@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.http import Http404
 from django.utils import timezone
 
 from retrospector.accounts.models import Team, User
@@ -26,10 +27,14 @@ from retrospector.actions.models import (
     Recommendation,
     RecommendationChange,
     RecommendationLink,
+    SetAside,
     Trace,
 )
+from retrospector.actions.selectors import can_edit_recommendation, recommendations_visible_to
 from retrospector.core.errors import ConflictError, locked
 from retrospector.incidents.models import Incident
+from retrospector.notifications.models import Kind
+from retrospector.notifications.services import notify
 from retrospector.writeups.models import Retrospective
 
 # The fields a change may touch, in the order the history shows them.
@@ -45,6 +50,7 @@ EDITABLE = (
     "status",
 )
 Source = RecommendationChange.Source
+FOREIGN_FINDINGS = "A recommendation traces to findings of the retrospective that calls for it."
 
 
 def priorities_of(organization_id: int) -> list[str]:
@@ -189,9 +195,7 @@ def recommendation_create(
     _check(recommendation, changes, reason="", creating=True)
     foreign = [f for f in findings if f.retrospective_id != retrospective.pk]
     if foreign:
-        raise ValidationError(
-            {"findings": "A recommendation traces to findings of the retrospective that calls for it."}
-        )
+        raise ValidationError({"findings": FOREIGN_FINDINGS})
     with transaction.atomic():
         recorded = _apply(recommendation, changes, reason="")
         recommendation.created_by = by
@@ -202,6 +206,7 @@ def recommendation_create(
             recommendation=recommendation, by=by, source=source, changes=recorded, reason="Created"
         )
         _announce(recommendation, "recommendation.created", recorded)
+        _tell_owner(recommendation, recorded, by=by, created=True)
     return recommendation
 
 
@@ -240,4 +245,198 @@ def recommendation_update(
             recommendation=current, by=by, source=source, changes=recorded, reason=reason.strip()
         )
         _announce(current, "recommendation.changed", recorded)
+        _tell_owner(current, recorded, by=by)
     return current
+
+
+# --- Who hears of it -------------------------------------------------------------------------------------------------
+
+
+def _tell_owner(recommendation: Recommendation, recorded: dict, *, by: User | None, created: bool = False) -> None:
+    """The owner is told when the recommendation is given to them, and when someone else changes its status or its
+    date; only if they may see it (one called for only by another team's private incident stays unheard of)."""
+    owner = recommendation.owner
+    if owner is None or (by is not None and owner.pk == by.pk) or not owner.is_active:
+        return
+    given = created or "owner" in recorded
+    moved = [field for field in ("status", "commitment_date") if field in recorded]
+    if not given and not moved:
+        return
+    if not recommendations_visible_to(owner).filter(pk=recommendation.pk).exists():
+        return
+    if given:
+        title = f"Recommendation given to you: {recommendation.title}"
+    elif "status" in recorded:
+        title = f"Recommendation {recommendation.get_status_display().lower()}: {recommendation.title}"
+    else:
+        date = recommendation.commitment_date.isoformat() if recommendation.commitment_date else "no date"
+        title = f"Recommendation moved to {date}: {recommendation.title}"
+    notify(
+        recipients=[owner],
+        kind=Kind.RECOMMENDATION,
+        key=f"recommendation:{recommendation.pk}:v{recommendation.version}",
+        title=title,
+        url=f"/recommendations/{recommendation.pk}/",
+        actor=by,
+        body=recommendation.status_reason if moved else "",
+    )
+
+
+# --- Links between recommendations and retrospectives -------------------------------------------------------------
+
+
+def _record(recommendation: Recommendation, *, by, changes: dict, reason: str, source: str) -> None:
+    """A change that is not a field of EDITABLE (a link, a merge): a new version, its history entry and its event."""
+    recommendation.version += 1
+    recommendation.updated_at = timezone.now()
+    Recommendation.objects.filter(pk=recommendation.pk).update(
+        version=recommendation.version, updated_at=recommendation.updated_at
+    )
+    RecommendationChange.objects.create(
+        recommendation=recommendation, by=by, source=source, changes=changes, reason=reason.strip()
+    )
+    _announce(recommendation, "recommendation.changed", changes)
+
+
+def recommendation_link(
+    *,
+    recommendation: Recommendation,
+    retrospective: Retrospective,
+    by: User | None,
+    findings: list[Finding] = (),
+    source: str = Source.WEB,
+) -> Recommendation:
+    """`retrospective` calls for an existing recommendation too (instead of a duplicate), traced to `findings` of that
+    retrospective. Recorded in its history as {"linked": [null, retrospective id]}."""
+    if retrospective.incident.organization_id != recommendation.organization_id:
+        raise ValidationError({"recommendation": "Choose a recommendation of the same organization."})
+    if recommendation.merged_into_id:
+        raise ValidationError(
+            {"recommendation": f"It was merged into #{recommendation.merged_into_id}: link that one instead."}
+        )
+    if any(f.retrospective_id != retrospective.pk for f in findings):
+        raise ValidationError({"findings": FOREIGN_FINDINGS})
+    with transaction.atomic():
+        current = locked(Recommendation.objects.all(), recommendation.pk, of=("self",))
+        if RecommendationLink.objects.filter(recommendation=current, retrospective=retrospective).exists():
+            raise ValidationError({"recommendation": "This retrospective already calls for it."})
+        RecommendationLink.objects.create(recommendation=current, retrospective=retrospective, created_by=by)
+        Trace.objects.bulk_create([Trace(recommendation=current, finding=f) for f in findings], ignore_conflicts=True)
+        _record(current, by=by, changes={"linked": [None, retrospective.pk]}, reason="", source=source)
+    return current
+
+
+def recommendation_unlink(
+    *, recommendation: Recommendation, retrospective: Retrospective, by: User | None, reason: str, source=Source.WEB
+) -> Recommendation:
+    """`retrospective` no longer calls for it (its traces to that retrospective's findings go too). Needs a reason; the
+    last retrospective calling for a recommendation can't be unlinked (drop the recommendation instead)."""
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why this retrospective no longer calls for it: it stays in the history."})
+    with transaction.atomic():
+        current = locked(Recommendation.objects.all(), recommendation.pk, of=("self",))
+        links = RecommendationLink.objects.filter(recommendation=current)
+        if not links.filter(retrospective=retrospective).exists():
+            raise ValidationError({"recommendation": "This retrospective does not call for it."})
+        if links.count() == 1:
+            raise ValidationError(
+                {"reason": "It is called for by this retrospective only: drop it instead, with its reason."}
+            )
+        links.filter(retrospective=retrospective).delete()
+        Trace.objects.filter(recommendation=current, finding__retrospective=retrospective).delete()
+        _record(current, by=by, changes={"linked": [retrospective.pk, None]}, reason=reason, source=source)
+    return current
+
+
+# --- Merging duplicates -----------------------------------------------------------------------------------------------
+
+
+def recommendation_merge(*, keep: Recommendation, merge_away: Recommendation, by: User, reason: str) -> Recommendation:
+    """Two recommendations are one: `merge_away`'s retrospectives and traces move to `keep` (none twice), it is dropped
+    with the reason "merged into #N" and points to `keep`; both keep their history, and a history entry on each says
+    so. Only someone who may edit both merges them."""
+    if keep.pk == merge_away.pk:
+        raise ValidationError({"keep": "Choose another recommendation to merge into."})
+    if keep.organization_id != merge_away.organization_id:
+        raise ValidationError({"keep": "Choose a recommendation of the same organization."})
+    if not (can_edit_recommendation(by, keep) and can_edit_recommendation(by, merge_away)):
+        raise PermissionDenied("Only someone who may change both recommendations merges them.")
+    if keep.merged_into_id or merge_away.merged_into_id:
+        raise ValidationError({"keep": "One of them was already merged into another."})
+    why = reason.strip()
+    with transaction.atomic():
+        first, second = sorted([keep.pk, merge_away.pk])  # always the same order: two merges can't deadlock
+        rows = {
+            r.pk: r
+            for r in Recommendation.objects.select_for_update(of=("self",))
+            .select_related("owner", "team")
+            .filter(pk__in=[first, second])
+            .order_by("pk")
+        }
+        if len(rows) < 2:
+            raise Http404("One of the recommendations was deleted meanwhile; nothing was changed.")
+        keep, merge_away = rows[keep.pk], rows[merge_away.pk]
+        if keep.merged_into_id or merge_away.merged_into_id:
+            raise ValidationError({"keep": "One of them was already merged into another."})
+        linked = set(RecommendationLink.objects.filter(recommendation=keep).values_list("retrospective_id", flat=True))
+        moved_links = list(
+            RecommendationLink.objects.filter(recommendation=merge_away)
+            .exclude(retrospective_id__in=linked)
+            .values_list("retrospective_id", flat=True)
+        )
+        RecommendationLink.objects.filter(recommendation=merge_away, retrospective_id__in=moved_links).update(
+            recommendation=keep
+        )
+        RecommendationLink.objects.filter(recommendation=merge_away).delete()
+        traced = set(Trace.objects.filter(recommendation=keep).values_list("finding_id", flat=True))
+        Trace.objects.filter(recommendation=merge_away).exclude(finding_id__in=traced).update(recommendation=keep)
+        Trace.objects.filter(recommendation=merge_away).delete()
+        # Those merged into the one going away now point to the one kept.
+        Recommendation.objects.filter(merged_into=merge_away).update(merged_into=keep)
+
+        dropped_reason = f"merged into #{keep.pk}" + (f": {why}" if why else "")
+        recorded = _apply(merge_away, {"status": Recommendation.Status.DROPPED}, reason=dropped_reason)
+        merge_away.status_reason = dropped_reason
+        merge_away.merged_into = keep
+        merge_away.version += 1
+        if merge_away.tracker_id:
+            merge_away.tracker_push_pending = True
+        merge_away.save()
+        recorded["merged_into"] = [None, keep.pk]
+        RecommendationChange.objects.create(
+            recommendation=merge_away, by=by, source=Source.MERGE, changes=recorded, reason=dropped_reason
+        )
+        _announce(merge_away, "recommendation.changed", recorded)
+        keep_changes = {"merged_from": [None, merge_away.pk]}
+        if moved_links:
+            keep_changes["linked"] = [None, moved_links]
+        _record(
+            keep,
+            by=by,
+            changes=keep_changes,
+            reason=why or f"#{merge_away.pk} merged into it",
+            source=Source.MERGE,
+        )
+        if "status" in recorded:
+            _tell_owner(merge_away, recorded, by=by)
+    return keep
+
+
+# --- Proposals kept aside: "would not have helped here" -------------------------------------------------------------
+
+
+def set_aside_create(*, retrospective: Retrospective, by: User, title: str, reason: str) -> SetAside:
+    errors = {}
+    if not (title or "").strip():
+        errors["title"] = "Say what was proposed."
+    if not (reason or "").strip():
+        errors["reason"] = "Say why it would not have helped here."
+    if errors:
+        raise ValidationError(errors)
+    return SetAside.objects.create(
+        retrospective=retrospective, title=" ".join(title.split()), reason=reason.strip(), created_by=by
+    )
+
+
+def set_aside_delete(*, set_aside: SetAside, by: User) -> None:
+    set_aside.delete()
