@@ -310,7 +310,7 @@ class FakeJira(FakeTracker):
             if (fields.get("issuetype") or {}).get("name") not in ("Task", "Bug", "Story"):
                 errors["issuetype"] = "valid issue type is required"
             if "description" in fields and not self.is_adf(fields["description"]):
-                errors["description"] = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+                errors["description"] = "Operation value must be an Atlassian Document"
             if errors:
                 return 400, {"errorMessages": [], "errors": errors}, None
             issue = self.add_issue(fields["summary"])

@@ -294,7 +294,9 @@ def test_people_who_may_not_change_the_recommendation_cannot_link_it(
     assert not github.requests
 
 
-def test_the_connections_page_costs_the_same_few_queries_for_many(people, github, client_for, django_assert_max_num_queries):
+def test_the_connections_page_costs_the_same_few_queries_for_many(
+    people, github, client_for, django_assert_max_num_queries
+):
     for _ in range(8):
         github_connection(people, github)
     alice = client_for("alice")
