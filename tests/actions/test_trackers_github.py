@@ -303,3 +303,12 @@ def test_the_connections_page_costs_the_same_few_queries_for_many(
     with django_assert_max_num_queries(12):
         response = alice.get(reverse("tracker_connections", args=["payments"]))
     assert response.content.decode().count("/hooks/trackers/") == 8
+
+
+def test_the_team_page_leads_its_admins_to_the_trackers(people, client_for):
+    team_page = reverse("team_detail", args=["payments"])
+    trackers = reverse("tracker_connections", args=["payments"])
+    assert trackers in client_for("alice").get(team_page).content.decode()
+    assert trackers not in client_for("bob").get(team_page).content.decode()
+    empty = client_for("alice").get(trackers).content.decode()
+    assert "No tracker yet." in empty
