@@ -165,3 +165,19 @@ def test_the_fakes_send_webhooks_over_http_as_a_browser_test_would(
     response = github.send_webhook(live_server.url + hook(linked_github), WEBHOOK_SECRET, 1)
     assert response.status_code == 200, response.text
     assert Recommendation.objects.get(pk=rec.pk).status == "done"
+
+
+def test_the_calls_log_keeps_thirty_days(client, github, linked_github):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from retrospector.actions.trackers.sync import trackers_sync
+
+    post(client, hook(linked_github), b"{}", {"X-GitHub-Event": "ping"})
+    post(client, hook(linked_github), b"{}", {"X-GitHub-Event": "ping"})
+    TrackerEvent.objects.filter(pk=TrackerEvent.objects.order_by("id").first().pk).update(
+        received_at=timezone.now() - timedelta(days=31)
+    )
+    assert trackers_sync()["pruned"] == 1
+    assert TrackerEvent.objects.count() == 1

@@ -171,12 +171,17 @@ def test_the_periodic_job_pulls_githubs_state_and_pushes_what_waits(people, gith
     rec = linked(people, github, rec)
     github.set_state(1, "closed", "completed")
     Recommendation.objects.filter(pk=rec.pk).update(tracker_synced_at=timezone.now() - timedelta(hours=2))
-    assert trackers_sync() == {"pushed": 0, "pulled": 1, "failed": 0}
+    assert trackers_sync() == {"pushed": 0, "pulled": 1, "failed": 0, "pruned": 0}
     rec.refresh_from_db()
     assert rec.status == "done" and rec.tracker_state == "closed: completed"
     assert rec.changes.filter(source="github", reason="Changed in GitHub").exists()
     calls = len(github.requests)
-    assert trackers_sync() == {"pushed": 0, "pulled": 0, "failed": 0}  # done, and just synced: not pulled again
+    assert trackers_sync() == {
+        "pushed": 0,
+        "pulled": 0,
+        "failed": 0,
+        "pruned": 0,
+    }  # done, and just synced: not pulled again
     assert len(github.requests) == calls
     recommendation_update(recommendation=rec, by=people["alice"], changes={"status": "planned"})
     assert trackers_sync()["pushed"] == 1
@@ -312,3 +317,12 @@ def test_the_team_page_leads_its_admins_to_the_trackers(people, client_for):
     assert trackers not in client_for("bob").get(team_page).content.decode()
     empty = client_for("alice").get(trackers).content.decode()
     assert "No tracker yet." in empty
+
+
+def test_a_token_no_key_opens_any_more_is_shown_instead_of_failing(people, github, rec, settings):
+    rec = linked(people, github, rec)
+    recommendation_update(recommendation=rec, by=people["alice"], changes={"status": "done"})
+    settings.ENCRYPTION_KEYS = ["a-new-key-that-did-not-seal-it"]
+    tracker_push_task.call(rec.pk)
+    rec.refresh_from_db()
+    assert "can't be read with this installation's keys" in rec.tracker_error and rec.tracker_push_pending

@@ -49,6 +49,16 @@ class HookEvent:
     extra: dict = field(default_factory=dict)
 
 
+def secret(sealed: str, *, what: str) -> str:
+    """A stored secret opened; TrackerError (not retried) when no configured key opens it any more."""
+    from retrospector.core.secretbox import SecretUnreadable, unseal
+
+    try:
+        return unseal(sealed)
+    except SecretUnreadable:
+        raise TrackerError(f"The stored {what} can't be read with this installation's keys: set it again.") from None
+
+
 def timeout() -> float:
     return float(getattr(settings, "TRACKER_TIMEOUT_SECONDS", 10))
 

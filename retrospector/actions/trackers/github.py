@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 
 from retrospector.actions.models import Recommendation, TrackerConnection
-from retrospector.core.secretbox import unseal
 
-from .base import HookEvent, IssueState, TrackerError, call, parse_json, signature_check
+from .base import HookEvent, IssueState, SignatureError, TrackerError, call, parse_json, secret, signature_check
 
 NAME = "GitHub"
 URL_KEY = re.compile(r"^https?://[^/]+/(?P<repo>[\w.-]+/[\w.-]+)/issues/(?P<number>\d+)/?(?:[?#].*)?$")
@@ -58,7 +57,7 @@ class GitHubClient:
 
     def _headers(self) -> dict:
         return {
-            "Authorization": f"Bearer {unseal(self.connection.credential_encrypted)}",
+            "Authorization": f"Bearer {secret(self.connection.credential_encrypted, what='token')}",
             "Accept": "application/vnd.github+json",
             "X-GitHub-Api-Version": "2022-11-28",
             "User-Agent": "Retrospector",
@@ -109,10 +108,16 @@ class GitHubClient:
         response = self._call("PATCH", f"/repos/{self.project}/issues/{number}", patch)
         return _state(self.project, response.json())
 
+    def _hook_secret(self) -> str:
+        try:
+            return secret(self.connection.webhook_secret_encrypted, what="webhook secret")
+        except TrackerError as exc:
+            raise SignatureError(exc.message) from None
+
     def parse_webhook(self, headers, body: bytes) -> HookEvent:
         """Check the signature (SignatureError) and read an `issues` event."""
         signature_check(
-            secret=unseal(self.connection.webhook_secret_encrypted),
+            secret=self._hook_secret(),
             body=body,
             header=headers.get("X-Hub-Signature-256"),
         )

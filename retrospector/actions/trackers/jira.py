@@ -8,9 +8,8 @@ import re
 import httpx
 
 from retrospector.actions.models import Recommendation, TrackerConnection
-from retrospector.core.secretbox import unseal
 
-from .base import HookEvent, IssueState, TrackerError, call, parse_json, signature_check
+from .base import HookEvent, IssueState, SignatureError, TrackerError, call, parse_json, secret, signature_check
 from .mapping import states_for, status_for
 
 NAME = "Jira"
@@ -53,7 +52,7 @@ class JiraClient:
         self.project = connection.project.strip().upper()
 
     def _call(self, method: str, path: str, json_body=None):
-        auth = httpx.BasicAuth(self.connection.username, unseal(self.connection.credential_encrypted))
+        auth = httpx.BasicAuth(self.connection.username, secret(self.connection.credential_encrypted, what="API token"))
         headers = {"Accept": "application/json", "User-Agent": "Retrospector"}
         return call(NAME, _message, method, self.base + path, headers=headers, auth=auth, json_body=json_body)
 
@@ -133,11 +132,15 @@ class JiraClient:
     def _mapped_elsewhere(self, status: str) -> set[str]:
         return {name for name, ours in (self.connection.state_map or {}).items() if ours != status}
 
+    def _hook_secret(self) -> str:
+        try:
+            return secret(self.connection.webhook_secret_encrypted, what="webhook secret")
+        except TrackerError as exc:
+            raise SignatureError(exc.message) from None
+
     def parse_webhook(self, headers, body: bytes) -> HookEvent:
         """Check the signature (SignatureError) and read a jira:issue_updated (or _created) event."""
-        signature_check(
-            secret=unseal(self.connection.webhook_secret_encrypted), body=body, header=headers.get("X-Hub-Signature")
-        )
+        signature_check(secret=self._hook_secret(), body=body, header=headers.get("X-Hub-Signature"))
         data = parse_json(body)
         event = str(data.get("webhookEvent", ""))
         if event not in ("jira:issue_updated", "jira:issue_created"):

@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 Source = RecommendationChange.Source
 BODY_LIMIT = 1024 * 1024  # an incoming webhook's body, at most
 EXCERPT = 2000
+EVENTS_KEPT = timedelta(days=30)  # the incoming calls' log
 GITHUB_PROJECT = re.compile(r"^[\w.-]+/[\w.-]+$")
 JIRA_PROJECT = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
 
@@ -313,7 +314,8 @@ def trackers_sync(*, batch: int = 100) -> dict:
             else:
                 tracker_failure_record(recommendation_id=recommendation.pk, error=exc)
     TrackerConnection.objects.filter(pk__in=connections).update(last_pulled_at=timezone.now())
-    return {"pushed": pushed, "pulled": pulled, "failed": failed}
+    pruned, _ = TrackerEvent.objects.filter(received_at__lt=timezone.now() - EVENTS_KEPT).delete()
+    return {"pushed": pushed, "pulled": pulled, "failed": failed, "pruned": pruned}
 
 
 # Incoming webhooks ------------------------------------------------------------------------------------------------
