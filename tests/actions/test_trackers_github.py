@@ -184,17 +184,35 @@ def test_the_periodic_job_pulls_githubs_state_and_pushes_what_waits(people, gith
     }  # done, and just synced: not pulled again
     assert len(github.requests) == calls
     recommendation_update(recommendation=rec, by=people["alice"], changes={"status": "planned"})
-    assert trackers_sync()["pushed"] == 1
+    assert trackers_sync()["pushed"] == 0  # its own task pushes it first
+    Recommendation.objects.filter(pk=rec.pk).update(updated_at=timezone.now() - timedelta(minutes=20))
+    assert trackers_sync()["pushed"] == 1  # that task was lost
     assert github.issues[1]["state"] == "open"
 
 
 def test_a_pull_does_not_undo_a_change_of_ours_still_waiting(people, github, rec):
     rec = linked(people, github, rec)
     recommendation_update(recommendation=rec, by=people["alice"], changes={"status": "done"})
-    github.fail_next(503)  # the push fails; the pull must not put "open" back
-    trackers_sync()
+    Recommendation.objects.filter(pk=rec.pk).update(tracker_synced_at=timezone.now() - timedelta(days=1))
+    trackers_sync()  # the push is its task's; the pull must not put GitHub's "open" back
     rec.refresh_from_db()
     assert rec.status == "done" and rec.tracker_push_pending
+
+
+def test_a_tracker_that_does_not_answer_is_left_alone_for_the_rest_of_the_run(
+    people, github, make_incident, make_retrospective
+):
+    connection = github_connection(people, github)
+    for number in (1, 2, 3):
+        github.add_issue(f"issue {number}")
+        rec = make_recommendation(people, make_incident, make_retrospective)
+        tracker_issue_link(recommendation=rec, connection=connection, key=str(number), by=people["alice"])
+    Recommendation.objects.update(tracker_synced_at=timezone.now() - timedelta(days=1))
+    github.fail_next(503)
+    calls = len(github.requests)
+    assert trackers_sync() == {"pushed": 0, "pulled": 0, "failed": 1, "pruned": 0}
+    assert len(github.requests) == calls + 1
+    assert not Recommendation.objects.exclude(tracker_error="").exists()  # busy is not an error to show
 
 
 def test_the_teams_state_map_wins_over_the_defaults(people, github, rec):

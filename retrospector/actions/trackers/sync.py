@@ -38,6 +38,8 @@ Source = RecommendationChange.Source
 BODY_LIMIT = 1024 * 1024  # an incoming webhook's body, at most
 EXCERPT = 2000
 EVENTS_KEPT = timedelta(days=30)  # the incoming calls' log
+# A change's own push task retries for about 8 minutes (tasks.MAX_ATTEMPTS); the periodic job takes over after this.
+TASK_WINDOW = timedelta(minutes=15)
 GITHUB_PROJECT = re.compile(r"^[\w.-]+/[\w.-]+$")
 JIRA_PROJECT = re.compile(r"^[A-Z][A-Z0-9_]{0,19}$")
 
@@ -276,20 +278,27 @@ def tracker_failure_record(*, recommendation_id: int, error: TrackerError) -> No
 
 
 def trackers_sync(*, batch: int = 100) -> dict:
-    """The periodic job: push the changes still waiting (a task lost, or out of attempts), then pull the state of
-    linked open recommendations not synced for TRACKER_PULL_EVERY_MINUTES. Harmless to run twice."""
+    """The periodic job: push the changes still waiting once their own task had its time (TASK_WINDOW: a task lost,
+    or out of attempts), then pull the state of linked open recommendations not synced for
+    TRACKER_PULL_EVERY_MINUTES. A tracker that does not answer (429, 5xx, timeout) is left alone for the rest of the
+    run. Harmless to run twice."""
     pushed = failed = pulled = 0
-    pending = Recommendation.objects.filter(tracker__isnull=False, tracker_push_pending=True).values_list(
-        "pk", flat=True
-    )
-    for pk in list(pending[:batch]):
+    now = timezone.now()
+    down: set[int] = set()  # connections that did not answer in this run
+    pending = Recommendation.objects.filter(
+        tracker__isnull=False, tracker_push_pending=True, updated_at__lt=now - TASK_WINDOW
+    ).order_by("updated_at", "pk")
+    for pk, connection_id in list(pending.values_list("pk", "tracker_id")[:batch]):
+        if connection_id in down:
+            continue
         try:
             tracker_push(recommendation_id=pk)
             pushed += 1
         except TrackerError as exc:
             failed += 1
+            if exc.retry:
+                down.add(connection_id)
             tracker_failure_record(recommendation_id=pk, error=exc)
-    due = timezone.now() - pull_every()
     stale = (
         Recommendation.objects.select_related("tracker")
         .filter(
@@ -298,11 +307,14 @@ def trackers_sync(*, batch: int = 100) -> dict:
             merged_into__isnull=True,
             status__in=Recommendation.OPEN_STATUSES,
         )
-        .exclude(tracker_synced_at__gt=due)
+        .exclude(tracker_synced_at__gt=now - pull_every())
+        .exclude(tracker_id__in=down)
         .order_by("tracker_synced_at", "pk")[:batch]
     )
     connections = set()
     for recommendation in stale:
+        if recommendation.tracker_id in down:
+            continue
         try:
             tracker_pull(recommendation=recommendation)
             pulled += 1
@@ -310,11 +322,12 @@ def trackers_sync(*, batch: int = 100) -> dict:
         except TrackerError as exc:
             failed += 1
             if exc.retry:
+                down.add(recommendation.tracker_id)
                 logger.info("tracker pull of %s postponed: %s", recommendation.pk, exc.message)
             else:
                 tracker_failure_record(recommendation_id=recommendation.pk, error=exc)
     TrackerConnection.objects.filter(pk__in=connections).update(last_pulled_at=timezone.now())
-    pruned, _ = TrackerEvent.objects.filter(received_at__lt=timezone.now() - EVENTS_KEPT).delete()
+    pruned, _ = TrackerEvent.objects.filter(received_at__lt=now - EVENTS_KEPT).delete()
     return {"pushed": pushed, "pulled": pulled, "failed": failed, "pruned": pruned}
 
 
