@@ -344,3 +344,23 @@ def test_a_token_no_key_opens_any_more_is_shown_instead_of_failing(people, githu
     tracker_push_task.call(rec.pk)
     rec.refresh_from_db()
     assert "can't be read with this installation's keys" in rec.tracker_error and rec.tracker_push_pending
+
+
+def test_sync_now_and_unlink_from_the_page(people, github, rec, client_for):
+    rec = linked(people, github, rec)
+    github.set_state(1, "closed", "completed")
+    page = reverse("recommendation_tracker", args=[rec.pk])
+    bob = client_for("bob")
+    assert bob.post(page, {"action": "sync"}).status_code == 302
+    rec.refresh_from_db()
+    assert rec.status == "done" and rec.tracker_state == "closed: completed"
+    github.fail_next(404)
+    bob.post(page, {"action": "sync"})
+    rec.refresh_from_db()
+    assert rec.tracker_error == "GitHub answered 404: Not Found"
+    assert "GitHub answered 404: Not Found" in bob.get(page).content.decode()
+    assert bob.post(page, {"action": "unlink"}).status_code == 302
+    rec.refresh_from_db()
+    assert rec.tracker_id is None and rec.tracker_key == "" and rec.tracker_error == ""
+    assert rec.changes.filter(reason="Unlinked from its issue").exists()
+    assert "No issue linked yet." in bob.get(page).content.decode()

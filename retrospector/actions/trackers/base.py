@@ -90,15 +90,24 @@ def _retry_after(response: httpx.Response) -> int | None:
     return None
 
 
+_shared: httpx.Client | None = None
+
+
+def _client() -> httpx.Client:
+    """One client per process: its TLS setup and open connections are reused from call to call."""
+    global _shared
+    if _shared is None:
+        _shared = httpx.Client(follow_redirects=False, headers={"User-Agent": "Retrospector"})
+    return _shared
+
+
 def call(
     name: str, error_message, method: str, url: str, *, headers: dict, auth=None, json_body=None
 ) -> httpx.Response:
     """One request to a tracker (`name` is "GitHub" or "Jira" for the messages); the response when it succeeded,
     TrackerError otherwise with the tracker's own message (`error_message(parsed body)` finds it)."""
     try:
-        response = httpx.request(
-            method, url, headers=headers, auth=auth, json=json_body, timeout=timeout(), follow_redirects=False
-        )
+        response = _client().request(method, url, headers=headers, auth=auth, json=json_body, timeout=timeout())
     except httpx.TimeoutException:
         raise TrackerError(f"{name} did not answer within {timeout():g} seconds.", retry=True) from None
     except httpx.HTTPError as exc:
