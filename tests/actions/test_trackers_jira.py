@@ -137,3 +137,17 @@ def test_a_revoked_api_token_is_shown_and_told(people, jira, rec, client_for):
     assert Notification.objects.filter(recipient=people["bob"], kind="tracker_error").exists()
     page = client_for("bob").get(reverse("recommendation_tracker", args=[rec.pk])).content.decode()
     assert "Client must be authenticated" in page
+
+
+def test_a_new_issue_for_a_recommendation_in_progress_is_moved_to_in_progress(
+    people, jira, rec, django_capture_on_commit_callbacks
+):
+    connection = jira_connection(people, jira)
+    rec = recommendation_update(recommendation=rec, by=people["bob"], changes={"status": "in-progress"})
+    with django_capture_on_commit_callbacks(execute=True):
+        rec = tracker_issue_create(recommendation=rec, connection=connection, by=people["bob"], link="https://x/")
+    assert rec.tracker_push_pending
+    tracker_push_task.call(rec.pk)
+    assert jira.issues["OPS-1"]["fields"]["status"]["name"] in ("In Progress", "In Review")
+    rec.refresh_from_db()
+    assert not rec.tracker_push_pending and rec.status == "in-progress"

@@ -166,7 +166,12 @@ def tracker_issue_create(
     except TrackerError as exc:
         raise ValidationError({"connection": exc.message}) from None
     _store(recommendation, connection, state, by=by)
-    return Recommendation.objects.get(pk=recommendation.pk)
+    created = Recommendation.objects.get(pk=recommendation.pk)
+    if status_for(connection, state=state.state, category=state.category) != created.status:
+        # A new issue starts open: a recommendation already in progress, done or dropped moves it (trackers.signals).
+        created.tracker_push_pending = True
+        created.save(update_fields=["tracker_push_pending"])
+    return created
 
 
 def tracker_issue_link(
