@@ -8,3 +8,13 @@ class ActionsConfig(AppConfig):
     retrospective_page_parts: list[str] = [
         "retrospector.actions.recommendation_views.recommendations_page_part",
     ]
+    # Run by `retrospector worker` every few minutes (core.periodic); each must be harmless to run twice.
+    periodic_jobs = [
+        (
+            "trackers: push changes still waiting, pull the state of linked open issues",
+            "retrospector.actions.trackers.sync.trackers_sync",
+        ),
+    ]
+
+    def ready(self):
+        from retrospector.actions.trackers import signals  # noqa: F401  (queues pushes to GitHub and Jira)

@@ -1,3 +1,6 @@
 from django.urls import include, path
 
-urlpatterns = [path("", include("retrospector.actions.urls_recs"))]
+urlpatterns = [
+    path("", include("retrospector.actions.urls_recs")),
+    path("", include("retrospector.actions.urls_trackers")),
+]
