@@ -10,9 +10,11 @@ on each other in a circle."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Prefetch, QuerySet
@@ -174,9 +176,28 @@ def untraced_recommendations(retrospective: Retrospective) -> QuerySet[Recommend
     )
 
 
+def _html_key(text: str) -> str:
+    return "finding-html:" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def findings_html(findings) -> dict[int, str]:
+    """{finding id: its text rendered and sanitized (untrusted Markdown)}: renderings are cached by text, so a page of
+    findings renders only those whose text is new (one cache read for all of them)."""
+    findings = list(findings)
+    keys = {finding.pk: _html_key(finding.text) for finding in findings}
+    cached = cache.get_many(set(keys.values()))
+    missing = {}
+    for finding in findings:
+        if keys[finding.pk] not in cached:
+            missing[keys[finding.pk]] = cached[keys[finding.pk]] = render_markdown(finding.text)
+    if missing:
+        cache.set_many(missing, timeout=24 * 3600)
+    return {finding.pk: cached[keys[finding.pk]] for finding in findings}
+
+
 def finding_html(finding: Finding) -> str:
     """The finding's text rendered and sanitized (untrusted Markdown)."""
-    return render_markdown(finding.text)
+    return findings_html([finding])[finding.pk]
 
 
 # --- The write-up's exports (writeups.export, through its `retrospective_export_parts`) -------------------------------
@@ -207,7 +228,7 @@ def _finding_markdown(finding: Finding) -> str:
     return item
 
 
-def _finding_export_html(finding: Finding) -> str:
+def _finding_export_html(finding: Finding, rendered: str) -> str:
     e = html.escape
     links = []
     if events := list(finding.events.all()):
@@ -215,7 +236,7 @@ def _finding_export_html(finding: Finding) -> str:
     if accounts := list(finding.accounts.all()):
         links.append("Accounts: " + ", ".join(e(_author(a)) for a in accounts))
     shown = f'<p class="finding-links">{" · ".join(links)}</p>' if links else ""
-    return f"<li>{render_markdown(finding.text)}{shown}</li>"
+    return f"<li>{rendered}{shown}</li>"
 
 
 def _finding_data(finding: Finding) -> dict:
@@ -234,12 +255,13 @@ def findings_export_part(*, retrospective: Retrospective) -> dict[str, SectionEx
     """Each section that holds findings gets them in the exports: a list in Markdown and HTML, records in JSON (an
     empty list for a section without any yet). Four queries, however many findings."""
     groups = findings_by_section(retrospective, list(retrospective.sections.all()))
+    rendered = findings_html(f for group in groups for f in group.findings)
     return {
         group.section.key: SectionExtra(
             name="findings",
             title="Findings",
             markdown="\n".join(_finding_markdown(f) for f in group.findings),
-            html=f'<ol class="findings">{"".join(_finding_export_html(f) for f in group.findings)}</ol>'
+            html=f'<ol class="findings">{"".join(_finding_export_html(f, rendered[f.pk]) for f in group.findings)}</ol>'
             if group.findings
             else "",
             data=[_finding_data(f) for f in group.findings],

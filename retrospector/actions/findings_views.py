@@ -10,7 +10,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
 from django.views.decorators.http import require_POST
 
 from retrospector.core.errors import ConflictError, ReadOnlyError
@@ -32,6 +36,7 @@ from .findings import (
     finding_step,
     finding_update,
     findings_by_section,
+    findings_html,
     findings_read_only_message,
     untraced_recommendations,
 )
@@ -75,11 +80,53 @@ def _untraced(retrospective) -> list:
     return rows
 
 
-def _shown(request, groups) -> None:
-    """Each finding's text as the reader sees it (rendered, sanitized, images only from the allowed hosts)."""
-    for group in groups:
-        for finding in group.findings:
-            finding.shown_html = mark_safe(html_for_reader(request, render_markdown(finding.text)))
+def _links_html(finding: Finding, *, timeline_url: str, retrospective_url: str) -> str:
+    """The events and accounts a finding rests on, as links: built here rather than by the template, which would take
+    most of a page's time for a retrospective with many findings."""
+    parts = []
+    if events := list(finding.events.all()):
+        parts.append(
+            "Events: "
+            + "; ".join(
+                format_html(
+                    '<a href="{}#event-{}"><time datetime="{}">{}</time> {}</a>',
+                    timeline_url,
+                    e.pk,
+                    e.occurred_at.isoformat(),
+                    date_format(timezone.localtime(e.occurred_at), "M j H:i"),
+                    Truncator(e.text).chars(60),
+                )
+                for e in events
+            )
+        )
+    if accounts := list(finding.accounts.all()):
+        parts.append(
+            "Accounts: "
+            + ", ".join(
+                format_html(
+                    '<a href="{}#account-{}">{}</a>',
+                    retrospective_url,
+                    a.pk,
+                    a.author.display_name if a.author else "a former member",
+                )
+                for a in accounts
+            )
+        )
+    return mark_safe(f'<p class="muted small finding-links">{" · ".join(parts)}</p>') if parts else ""
+
+
+def _shown(request, retrospective, groups) -> None:
+    """Each finding's text as the reader sees it (rendered, sanitized, images only from the allowed hosts), and its
+    links."""
+    findings = [finding for group in groups for finding in group.findings]
+    rendered = findings_html(findings)
+    urls = {
+        "timeline_url": reverse("incident_timeline", args=[retrospective.incident_id]),
+        "retrospective_url": reverse("retrospective_detail", args=[retrospective.pk]),
+    }
+    for finding in findings:
+        finding.shown_html = mark_safe(html_for_reader(request, rendered[finding.pk]))
+        finding.links_html = _links_html(finding, **urls)
 
 
 # --- The retrospective's page -----------------------------------------------------------------------------------------
@@ -92,7 +139,7 @@ def findings_page_part(*, request, retrospective, sections) -> PagePart | None:
     untraced = _untraced(retrospective)
     if not groups and not untraced:
         return None
-    _shown(request, groups)
+    _shown(request, retrospective, groups)
     can_edit = can_edit_retrospective(request.user, retrospective) and not findings_read_only_message(retrospective)
     return PagePart(
         section_template="actions/_findings_section.html" if groups else "",
@@ -129,7 +176,14 @@ def _links_context(request, retrospective, *, events: set[int], accounts: set[in
 def _page_context(request, retrospective, groups) -> dict:
     read_only = findings_read_only_message(retrospective)
     may_edit = can_edit_retrospective(request.user, retrospective)
-    _shown(request, groups)
+    _shown(request, retrospective, groups)
+    # The URLs of each finding's actions, without reversing three URLs a finding.
+    base = reverse("finding_list", args=[retrospective.pk])
+    for group in groups:
+        for finding in group.findings:
+            finding.edit_url, finding.move_url, finding.delete_url = (
+                f"{base}{finding.pk}/{action}/" for action in ("edit", "move", "delete")
+            )
     return {
         "retrospective": retrospective,
         "incident": retrospective.incident,

@@ -22,6 +22,7 @@ from retrospector.actions.findings import (
     finding_move,
     finding_update,
     finding_with_links,
+    findings_html,
     findings_of,
     untraced_recommendations,
 )
@@ -65,7 +66,7 @@ class FindingAccountOut(Schema):
     author: str | None = Field(..., description="Its author's username; null for a person since removed.")
 
 
-class FindingOut(Schema):
+class AnalysisFindingOut(Schema):
     id: int
     retrospective_id: int
     section: str = Field(..., description="The key of the section it is shown in.")
@@ -123,7 +124,8 @@ class UntracedOut(Schema):
 # --- Answers ----------------------------------------------------------------------------------------------------------
 
 
-def finding_out(finding: Finding) -> dict:
+def finding_out(finding: Finding, html: str | None = None) -> dict:
+    """`html`: the rendered text when the caller has it (findings_html renders a list at once)."""
     return {
         "id": finding.pk,
         "retrospective_id": finding.retrospective_id,
@@ -131,7 +133,7 @@ def finding_out(finding: Finding) -> dict:
         "kind": finding.kind,
         "position": finding.position,
         "text": finding.text,
-        "html": finding_html(finding),
+        "html": finding_html(finding) if html is None else html,
         "events": [{"id": e.pk, "occurred_at": e.occurred_at, "text": e.text} for e in finding.events.all()],
         "accounts": [{"id": a.pk, "author": a.author.username if a.author else None} for a in finding.accounts.all()],
         "version": finding.version,
@@ -169,7 +171,7 @@ def _ordered(findings: QuerySet[Finding], retrospective) -> list[Finding]:
 
 @router.get(
     "/findings",
-    response=responses(200, list[FindingOut], errors=(404, 422)),
+    response=responses(200, list[AnalysisFindingOut], errors=(404, 422)),
     summary="A retrospective's findings, by section",
     description="Every finding of the retrospective (at most "
     f"{FINDINGS_MAX}), by section in the write-up's order, then in order within each. A retrospective you may not "
@@ -177,12 +179,14 @@ def _ordered(findings: QuerySet[Finding], retrospective) -> list[Finding]:
 )
 def list_findings(request, query: Query[FindingsQuery]):
     retrospective = retrospective_detail_or_404(user=request.user, pk=query.retrospective)
-    return [finding_out(f) for f in _ordered(findings_of(retrospective), retrospective)]
+    findings = _ordered(findings_of(retrospective), retrospective)
+    rendered = findings_html(findings)
+    return [finding_out(f, rendered[f.pk]) for f in findings]
 
 
 @router.post(
     "/findings",
-    response=responses(201, FindingOut, errors=(400, 413, 403, 404, 409, 422), overrides=READ_ONLY_409),
+    response=responses(201, AnalysisFindingOut, errors=(400, 413, 403, 404, 409, 422), overrides=READ_ONLY_409),
     summary="Add a finding at the end of its section",
     description="For those who may edit the retrospective (403 for readers; 404 for a retrospective you may not see). "
     "Its kind follows its section. " + LINK_RULE + " " + READ_ONLY_RULE,
@@ -205,7 +209,7 @@ def add_finding(request, payload: FindingIn):
 
 @router.get(
     "/findings/{finding_id}",
-    response=responses(200, FindingOut, errors=(404, 422)),
+    response=responses(200, AnalysisFindingOut, errors=(404, 422)),
     summary="A finding, with its links",
 )
 def get_finding(request, finding_id: Id):
@@ -214,7 +218,7 @@ def get_finding(request, finding_id: Id):
 
 @router.patch(
     "/findings/{finding_id}",
-    response=responses(200, FindingOut, errors=(400, 413, 403, 404, 409, 422)),
+    response=responses(200, AnalysisFindingOut, errors=(400, 413, 403, 404, 409, 422)),
     summary="Change or move a finding (409 on a stale version)",
     description="For those who may edit the retrospective (403 for readers). `version` is the version you read: when "
     "the finding was saved since, 409 on `version` whose `current` is the finding as it is (merge, send again). "

@@ -211,3 +211,10 @@ def test_the_list_reads_in_a_constant_number_of_queries(review, people, client_f
         add(retrospective, people, text=f"F{i}", event_ids=[events[i % 3].pk], account_ids=[account.pk])
     with django_assert_max_num_queries(len(one.captured_queries)):
         assert len(alice.get(url).json()) == 16
+
+
+def test_the_document_names_the_findings_apart_from_the_checks_findings(client):
+    schemas = client.get("/api/openapi.json").json()["components"]["schemas"]
+    assert "rule" in schemas["FindingOut"]["properties"]  # the write-up checks'
+    assert {"section", "kind", "events", "accounts", "version"} <= set(schemas["AnalysisFindingOut"]["properties"])
+    assert schemas["FindingPatch"]["required"] == ["version"]
