@@ -62,7 +62,8 @@ class FindingForm(forms.Form):
     def __init__(self, *args, groups, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["section"].choices = [(g.section.key, f"{g.section.title} ({g.kind_label})") for g in groups]
-        self.fields["text"].widget.attrs["aria-describedby"] = "id_text_help"
+        for name in ("section", "text"):  # the help's id as _field.html prints it
+            self.fields[name].widget.attrs["aria-describedby"] = f"id_{name}_help"
 
 
 def _recommendation_url(pk: int) -> str:
