@@ -525,3 +525,26 @@ def test_more_events_on_the_timeline_add_no_query_to_the_findings_page(
     add_events(retrospective.incident, people["alice"], texts=[f"Event {i}" for i in range(20)])
     with django_assert_max_num_queries(len(before.captured_queries)):
         assert "Event 19" in alice.get(url).content.decode()
+
+
+def test_a_systems_analysis_shows_and_exports_each_kind_in_its_section(cast, people, client_for):
+    retrospective, _, _ = cast
+    for kind, text in (
+        ("safety-control", "The queue-age alert"),
+        ("control-failure", "The alert's threshold assumed steady traffic"),
+        ("systemic-problem", "Nobody owns the alert thresholds"),
+        ("missing-control", "No rate limit on retries"),
+    ):
+        add(retrospective, people, kind=kind, text=text)
+    page = client_for("dana").get(f"/retrospectives/{retrospective.pk}/").content.decode()
+    for key, text in (
+        ("safety-controls", "The queue-age alert"),
+        ("control-failures", "threshold assumed steady traffic"),
+        ("systemic-problems", "Nobody owns the alert thresholds"),
+        ("missing-controls", "No rate limit on retries"),
+    ):
+        part = page[page.index(f'id="analysis-findings-{key}"') :]
+        assert text in part[: part.index("</section>")]
+    sections = {s["key"]: s for s in export_json(retrospective)["retrospective"]["sections"]}
+    assert sections["systemic-problems"]["findings"][0]["kind"] == "systemic-problem"
+    assert "findings" not in sections["recommendations"]
