@@ -16,10 +16,10 @@ urlpatterns = [
     path("", include("retrospector.incidents.urls")),
     path("", include("retrospector.timeline.urls")),
     path("", include("retrospector.notifications.urls")),
+    path("", include("retrospector.actions.urls")),
     path("", include("retrospector.meetings.urls")),
     path("", include("retrospector.reviews.urls")),
     path("", include("retrospector.writeups.urls")),
-    path("", include("retrospector.actions.urls")),
     path("api/", api.urls),
     re_path(r"^api/", views.api_not_found),
 ]

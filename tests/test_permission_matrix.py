@@ -108,6 +108,14 @@ PAGES = [
         WRITE,
     ),
     ("timeline import", "get", "/incidents/{i}/timeline/import", None, WRITE),
+    ("findings", "get", "/retrospectives/{r}/findings/", None, READ),
+    (
+        "finding add",
+        "post",
+        "/retrospectives/{r}/findings/",
+        {"section": "contributing-factors", "text": "Mine.", "events": ["{e}"]},
+        WRITE,
+    ),
 ]
 
 API_ENDPOINTS = [
@@ -154,6 +162,8 @@ API_ENDPOINTS = [
     ("api events bulk", "post", "/api/v1/incidents/{i}/events/bulk", {"action": "key", "event_ids": ["{e}"]}, WRITE),
     ("api events merge", "post", "/api/v1/incidents/{i}/events/merge", {"keep": "{e}", "duplicates": ["{f}"]}, WRITE),
     ("api event milestone", "post", "/api/v1/incidents/{i}/events/{e}/milestone", {"moment": "mitigated_at"}, WRITE),
+    ("api findings", "get", "/api/v1/findings?retrospective={r}", None, READ),
+    ("api untraced recommendations", "get", "/api/v1/retrospectives/{r}/untraced", None, READ),
 ]
 
 ENDPOINTS = [pytest.param(*e, id=e[0]) for e in PAGES + API_ENDPOINTS]

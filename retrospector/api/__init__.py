@@ -219,6 +219,7 @@ def on_database_busy(request, exc: OperationalError):
 from . import (  # noqa: E402  (routers register themselves on import)
     approval,
     checks,
+    findings,
     incidents,
     meeting_agenda,
     meeting_notes,
@@ -243,3 +244,4 @@ api.add_router("/v1/", meeting_schedule.router)
 api.add_router("/v1/", meeting_notes.router)
 api.add_router("/v1/", approval.router)
 api.add_router("/v1/", meeting_agenda.router)
+api.add_router("/v1/", findings.router)

@@ -1,15 +1,25 @@
-"""Build the three export formats of a retrospective from the database."""
+"""Build the three export formats of a retrospective from the database.
+
+The apps above writeups add to a section's export without writeups importing them (the layers point down): an app
+lists functions in `retrospective_export_parts` on its AppConfig (dotted paths, like `retrospective_page_parts`). Each
+is called as `part(retrospective=...)` and returns {section key: SectionExtra} (or None): the Markdown export adds the
+extra's Markdown under a `### title` heading at the end of the section, the HTML export its sanitized HTML under an
+<h3>, and the JSON export its data as the section's `name` (e.g. "findings"), an empty list included.
+"""
 
 from __future__ import annotations
 
 import html
 import json
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC
 
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.text import slugify
 
+from retrospector.core.hooks import app_hooks
 from retrospector.core.markdown import restrict_images
 
 from .exchange import JSON_SCHEMA, PRINT_CSS, to_markdown
@@ -20,6 +30,38 @@ EXPORT_FORMATS = {
     "html": ("text/html; charset=utf-8", "html"),
     "json": ("application/json", "json"),
 }
+
+
+EXPORT_PARTS = "retrospective_export_parts"  # the AppConfig attribute that lists them
+
+
+@dataclass(frozen=True)
+class SectionExtra:
+    """What an app above adds to one section of the exports."""
+
+    name: str  # its key in the JSON export's section ("findings")
+    title: str  # its heading in the Markdown and HTML exports ("Findings")
+    markdown: str  # Markdown, empty when there is nothing to show
+    html: str  # sanitized HTML (the caller rendered untrusted text with core.markdown)
+    data: list  # JSON-ready
+
+
+def export_extras(retrospective: Retrospective) -> dict[str, list[SectionExtra]]:
+    """{section key: [SectionExtra, ...]} from every app's export parts, in the order of INSTALLED_APPS."""
+    extras: dict[str, list[SectionExtra]] = defaultdict(list)
+    for part in app_hooks(EXPORT_PARTS):
+        for key, extra in (part(retrospective=retrospective) or {}).items():
+            extras[key].append(extra)
+    return extras
+
+
+def _body_with_extras(body: str, extras: list[SectionExtra]) -> str:
+    shown = [extra for extra in extras if extra.markdown.strip()]
+    if not shown:
+        return body
+    parts = [body.rstrip("\n")] if body.strip() else []
+    parts += [f"### {extra.title}\n\n{extra.markdown.strip()}" for extra in shown]
+    return "\n\n".join(parts)
 
 
 def _iso(value):
@@ -41,12 +83,16 @@ def _incident_summary(incident) -> dict:
 
 def export_markdown(retrospective: Retrospective) -> str:
     version = retrospective.template_version
+    extras = export_extras(retrospective)
     return to_markdown(
         title=retrospective.title,
         template_key=version.template.key,
         template_version=version.number,
         incident=_incident_summary(retrospective.incident),
-        sections=[{"key": s.key, "title": s.title, "body": s.body} for s in _sections(retrospective)],
+        sections=[
+            {"key": s.key, "title": s.title, "body": _body_with_extras(s.body, extras.get(s.key, []))}
+            for s in _sections(retrospective)
+        ],
     )
 
 
@@ -58,9 +104,27 @@ def _state_changes(retrospective: Retrospective):
     return retrospective.state_changes.select_related("by")
 
 
-def retrospective_as_json(retrospective: Retrospective, *, when=_iso) -> dict:
-    """The "retrospective" object of the JSON export; `when` writes its times (export-all keeps the microseconds)."""
+def _section_as_json(section, extras: list[SectionExtra], when) -> dict:
+    data = {
+        "key": section.key,
+        "title": section.title,
+        "kind": section.kind,
+        "required": section.required,
+        "version": section.version,
+        "body": section.body,
+        "updated_at": when(section.updated_at),
+    }
+    for extra in extras:
+        data[extra.name] = extra.data
+    return data
+
+
+def retrospective_as_json(retrospective: Retrospective, *, when=_iso, extras: bool = False) -> dict:
+    """The "retrospective" object of the JSON export; `when` writes its times (export-all keeps the microseconds).
+    `extras`: with what the apps above add to its sections (export_extras; the export does, export-all keeps to the
+    write-up's own records)."""
     version = retrospective.template_version
+    added = export_extras(retrospective) if extras else {}
     return {
         "id": retrospective.pk,
         "title": retrospective.title,
@@ -72,18 +136,7 @@ def retrospective_as_json(retrospective: Retrospective, *, when=_iso) -> dict:
         "updated_at": when(retrospective.updated_at),
         "done_at": when(retrospective.done_at),
         "template": {"key": version.template.key, "version": version.number, "name": version.name},
-        "sections": [
-            {
-                "key": s.key,
-                "title": s.title,
-                "kind": s.kind,
-                "required": s.required,
-                "version": s.version,
-                "body": s.body,
-                "updated_at": when(s.updated_at),
-            }
-            for s in _sections(retrospective)
-        ],
+        "sections": [_section_as_json(s, added.get(s.key, []), when) for s in _sections(retrospective)],
         "state_changes": [
             {
                 "from": c.from_state,
@@ -123,7 +176,7 @@ def export_json(retrospective: Retrospective) -> dict:
         "$schema": JSON_SCHEMA,
         "schema_version": 1,
         "exported_at": _iso(timezone.now()),
-        "retrospective": retrospective_as_json(retrospective),
+        "retrospective": retrospective_as_json(retrospective, extras=True),
         "incident": incident_as_json(retrospective.incident),
     }
 
@@ -191,10 +244,14 @@ def export_html(retrospective: Retrospective, *, tz=None, print_view: bool = Fal
         '<dl class="meta">' + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in meta) + "</dl>",
     ]
     image_hosts = incident.organization.image_hosts
+    extras = export_extras(retrospective)
     for section in _sections(retrospective):
         parts.append(f'<section id="section-{e(section.key)}"><h2>{e(section.title)}</h2>')
         shown = restrict_images(section.html, image_hosts) if section.body.strip() else ""
-        parts.append(shown or '<p class="empty">Not written.</p>')
+        added = [extra for extra in extras.get(section.key, []) if extra.html.strip()]
+        parts.append(shown or ("" if added else '<p class="empty">Not written.</p>'))
+        for extra in added:
+            parts.append(f"<h3>{e(extra.title)}</h3>{restrict_images(extra.html, image_hosts)}")
         parts.append("</section>")
     parts.append("</body></html>\n")
     return "\n".join(parts)

@@ -46,7 +46,7 @@ def test_creating_an_issue_sends_an_adf_description_with_basic_auth(people, jira
     texts = [p["content"][0]["text"] for p in fields["description"]["content"]]
     assert texts[0].startswith("Page the on-call engineer")
     assert texts[1] == "Definition of done: The alert fired in a game day."
-    assert texts[2].endswith(f"/recommendations/{rec.pk}/tracker/")
+    assert texts[2].endswith(f"/recommendations/{rec.pk}/")  # back to the recommendation's page
     rec.refresh_from_db()
     assert (rec.tracker_key, rec.tracker_state) == ("OPS-1", "To Do")
     assert rec.tracker_url == f"{jira.base_url}/browse/OPS-1"

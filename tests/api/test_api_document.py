@@ -79,6 +79,7 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
     assert sorted(with_current) == [
         "PATCH /api/v1/accounts/{account_id}",
         "PATCH /api/v1/comments/{comment_id}",
+        "PATCH /api/v1/findings/{finding_id}",
         "PATCH /api/v1/incidents/{incident_id}",
         "PATCH /api/v1/incidents/{incident_id}/events/{event_id}",
         "PATCH /api/v1/questions/{question_id}",
@@ -92,10 +93,12 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
     # The other 409s refuse a change to a done retrospective (read-only): there is no newer version to send back; or
     # an approval of a state that changed since it was read (with `changes`: what changed).
     assert sorted({name for name, _ in conflicts} - set(with_current)) == [
+        "DELETE /api/v1/findings/{finding_id}",
         "DELETE /api/v1/questions/{question_id}",
         "DELETE /api/v1/retrospectives/{retrospective_id}/account-requests/{request_id}",
         "DELETE /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}",
         "DELETE /api/v1/retrospectives/{retrospective_id}/checks/ignores/{ignore_id}",
+        "POST /api/v1/findings",
         "POST /api/v1/retrospectives/{retrospective_id}/account-requests",
         "POST /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}/applied",
         "POST /api/v1/retrospectives/{retrospective_id}/approve",
