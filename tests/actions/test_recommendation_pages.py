@@ -256,10 +256,12 @@ def test_the_retrospective_page_lists_its_recommendations_live_in_a_constant_num
 ):
     client = client_for("bob")
     url = reverse("retrospective_detail", args=[payments_retro.pk])
+    # One finding from the start: the findings' links are read only when there is a finding (a query or two), which
+    # is no cost per recommendation.
+    factor = finding(payments_retro)
     client.get(url)
     with django_assert_max_num_queries(200) as few:
         client.get(url)
-    factor = finding(payments_retro)
     for i in range(12):
         rec = recommend(
             payments_retro,
