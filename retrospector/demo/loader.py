@@ -12,6 +12,14 @@ from django.utils import timezone
 
 from retrospector.accounts.models import Membership, Organization, User
 from retrospector.accounts.services import organization_create, team_create
+from retrospector.actions.findings import finding_create
+from retrospector.actions.models import Recommendation, RecommendationChange
+from retrospector.actions.services import (
+    recommendation_create,
+    recommendation_link,
+    recommendation_update,
+    set_aside_create,
+)
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
 from retrospector.meetings.approval import APPROVED_NOTE, ApprovalClearance
@@ -145,6 +153,7 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
                 by=admin,
             )
         _load_accounts(retrospective, retro, users=users, events=events)
+        _load_actions(retrospective, retro, users=users, now=now)
         if retro.get("review_by"):
             # A review under way: moved by a person of the team through the review's own rules, who are notified
             # as they would be (reviewers asked, the people taking part told of each move).
@@ -180,6 +189,87 @@ def load_demo(*, now: datetime | None = None, path: Path = DEMO_FILE) -> dict:
     counts["teams"] = len(teams)
     counts["admin"] = admin.username
     return counts
+
+
+def _load_actions(retrospective, retro: dict, *, users: dict, now: datetime) -> None:
+    """Its findings, the recommendations traced to them (new, or already called for by an earlier retrospective) and
+    the proposals set aside, written by the owner through the services; then their history is moved back in time
+    (`created_days_ago`), as if they had been tracked for weeks."""
+    owner = retrospective.owner
+    findings = {
+        spec["key"]: finding_create(
+            retrospective=retrospective, by=owner, text=spec["text"], section_key=spec["section"], kind=spec["kind"]
+        )
+        for spec in retro.get("findings", [])
+    }
+    today = now.date()
+    for spec in retro.get("link_recommendations", []):
+        recommendation = Recommendation.objects.get(
+            organization_id=retrospective.incident.organization_id, title=spec["title"]
+        )
+        recommendation_link(
+            recommendation=recommendation,
+            retrospective=retrospective,
+            by=owner,
+            findings=[findings[key] for key in spec.get("traces", [])],
+        )
+    for spec in retro.get("recommendations", []):
+        days = spec.get("moved_from_days", spec.get("due_days"))
+        recommendation = recommendation_create(
+            retrospective=retrospective,
+            by=owner,
+            title=spec["title"],
+            description=spec.get("description", ""),
+            definition_of_done=spec.get("definition_of_done", ""),
+            kind=spec["kind"],
+            owner=users[spec["owner"]] if spec.get("owner") else None,
+            priority=spec["priority"],
+            commitment_date=today + timedelta(days=max(days, 0)) if days is not None else None,
+            findings=[findings[key] for key in spec.get("traces", [])],
+        )
+        if spec.get("moved_from_days") is not None:
+            recommendation = recommendation_update(
+                recommendation=recommendation,
+                by=users[spec["owner"]],
+                changes={"commitment_date": today + timedelta(days=spec["due_days"])},
+                reason=spec["moved_reason"],
+            )
+        status = spec.get("status", Recommendation.Status.PLANNED)
+        if status == Recommendation.Status.DONE and recommendation.status != status:
+            recommendation = recommendation_update(
+                recommendation=recommendation,
+                by=recommendation.owner,
+                changes={"status": Recommendation.Status.IN_PROGRESS},
+            )
+        if status != recommendation.status:
+            recommendation = recommendation_update(
+                recommendation=recommendation,
+                by=recommendation.owner or owner,
+                changes={"status": status},
+                reason=spec.get("reason", ""),
+            )
+        _backdate(recommendation, spec, now=now)
+    for spec in retro.get("set_aside", []):
+        set_aside_create(retrospective=retrospective, by=owner, title=spec["title"], reason=spec["reason"])
+
+
+def _backdate(recommendation: Recommendation, spec: dict, *, now: datetime) -> None:
+    """Spread a demo recommendation's history over the weeks since `created_days_ago`, its commitment date at
+    `due_days` (which may be past: an overdue or a late one is what the tracking pages are for)."""
+    if not spec.get("created_days_ago"):
+        return
+    created = now - timedelta(days=spec["created_days_ago"])
+    changes = list(RecommendationChange.objects.filter(recommendation=recommendation).order_by("pk"))
+    step = timedelta(days=spec["created_days_ago"]) / (len(changes) + 1)
+    for n, change in enumerate(changes):
+        RecommendationChange.objects.filter(pk=change.pk).update(at=created + step * n)
+    closed = created + step * len(changes) if recommendation.closed_at else None
+    due = spec.get("due_days")
+    Recommendation.objects.filter(pk=recommendation.pk).update(
+        created_at=created,
+        closed_at=closed,
+        commitment_date=(now.date() + timedelta(days=due)) if due is not None else None,
+    )
 
 
 def _load_accounts(retrospective, retro: dict, *, users: dict, events: dict) -> None:
