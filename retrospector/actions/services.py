@@ -33,6 +33,7 @@ from retrospector.actions.models import (
 from retrospector.actions.selectors import can_edit_recommendation, recommendations_visible_to
 from retrospector.core.errors import ConflictError, locked
 from retrospector.incidents.models import Incident
+from retrospector.incidents.selectors import incidents_visible_to
 from retrospector.notifications.models import Kind
 from retrospector.notifications.services import notify
 from retrospector.writeups.models import Retrospective
@@ -71,7 +72,15 @@ def _plain(value):
     return value
 
 
-def _check(recommendation: Recommendation, changes: dict, *, reason: str, creating: bool) -> None:
+def _owner_sees_it(owner: User, recommendation: Recommendation, incident_ids: list[int]) -> bool:
+    """Whether `owner` may see one of the incidents calling for the recommendation (an owner is told about it and
+    reads it: naming someone who may not see a private incident would show it to them)."""
+    return incidents_visible_to(owner).filter(pk__in=incident_ids).exists()
+
+
+def _check(
+    recommendation: Recommendation, changes: dict, *, reason: str, creating: bool, incident_ids: list[int] = ()
+) -> None:
     errors: dict[str, str] = {}
     if "title" in changes and not (changes["title"] or "").strip():
         errors["title"] = "A recommendation needs a title."
@@ -86,6 +95,12 @@ def _check(recommendation: Recommendation, changes: dict, *, reason: str, creati
     owner = changes.get("owner")
     if owner is not None and owner.organization_id != recommendation.organization_id:
         errors["owner"] = "The owner must belong to the organization."
+    elif owner is not None and owner.pk != recommendation.owner_id and incident_ids:
+        if not _owner_sees_it(owner, recommendation, list(incident_ids)):
+            errors["owner"] = (
+                f"{owner.get_full_name() or owner.username} may not see this incident: choose someone who may, "
+                "or invite them to the incident first."
+            )
     team = changes.get("team")
     if "team" in changes and (team is None or team.organization_id != recommendation.organization_id):
         errors["team"] = "Choose a team of the organization."
@@ -192,7 +207,7 @@ def recommendation_create(
         "commitment_date": commitment_date,
         "status": Recommendation.Status.PLANNED,
     }
-    _check(recommendation, changes, reason="", creating=True)
+    _check(recommendation, changes, reason="", creating=True, incident_ids=[incident.pk])
     foreign = [f for f in findings if f.retrospective_id != retrospective.pk]
     if foreign:
         raise ValidationError({"findings": FOREIGN_FINDINGS})
@@ -233,7 +248,12 @@ def recommendation_update(
                 "in the form.",
                 current=current,
             )
-        _check(current, changes, reason=reason, creating=False)
+        incident_ids = list(
+            RecommendationLink.objects.filter(recommendation=current).values_list(
+                "retrospective__incident_id", flat=True
+            )
+        )
+        _check(current, changes, reason=reason, creating=False, incident_ids=incident_ids)
         recorded = _apply(current, changes, reason=reason)
         if not recorded:
             return current

@@ -268,3 +268,26 @@ def test_a_new_owner_is_told_and_so_is_the_owner_of_one_merged_away(payments_ret
     away = recommend(payments_retro, people["alice"], title="Breaker again", owner=people["bob"])
     recommendation_merge(keep=rec, merge_away=away, by=people["alice"], reason="")
     assert told(people["bob"])[-1].title == "Recommendation dropped: Breaker again"
+
+
+def test_it_refuses_an_owner_who_may_not_see_the_private_incident(people, make_incident, make_retrospective):
+    from django.core.exceptions import ValidationError
+
+    from retrospector.actions.services import recommendation_create, recommendation_update
+
+    private = make_retrospective(make_incident(title="Card numbers in a log", visibility="private"))
+    with pytest.raises(ValidationError) as refused:
+        recommendation_create(retrospective=private, by=people["alice"], title="Scrub logs", owner=people["charlie"])
+    assert "may not see this incident" in refused.value.message_dict["owner"][0]
+    recommendation = recommendation_create(
+        retrospective=private, by=people["alice"], title="Scrub logs", owner=people["bob"]
+    )
+    with pytest.raises(ValidationError) as refused:
+        recommendation_update(recommendation=recommendation, by=people["alice"], changes={"owner": people["erin"]})
+    assert "owner" in refused.value.message_dict
+    assert (
+        recommendation_update(
+            recommendation=recommendation, by=people["alice"], changes={"owner": people["oscar"]}
+        ).owner
+        == people["oscar"]
+    )
