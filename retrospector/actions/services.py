@@ -95,12 +95,16 @@ def _check(
     owner = changes.get("owner")
     if owner is not None and owner.organization_id != recommendation.organization_id:
         errors["owner"] = "The owner must belong to the organization."
-    elif owner is not None and owner.pk != recommendation.owner_id and incident_ids:
-        if not _owner_sees_it(owner, recommendation, list(incident_ids)):
-            errors["owner"] = (
-                f"{owner.get_full_name() or owner.username} may not see this incident: choose someone who may, "
-                "or invite them to the incident first."
-            )
+    elif (
+        owner is not None
+        and owner.pk != recommendation.owner_id
+        and incident_ids
+        and not _owner_sees_it(owner, recommendation, list(incident_ids))
+    ):
+        errors["owner"] = (
+            f"{owner.get_full_name() or owner.username} may not see this incident: choose someone who may, "
+            "or invite them to the incident first."
+        )
     team = changes.get("team")
     if "team" in changes and (team is None or team.organization_id != recommendation.organization_id):
         errors["team"] = "Choose a team of the organization."
