@@ -60,7 +60,7 @@ def secret(sealed: str, *, what: str) -> str:
 
 
 def timeout() -> float:
-    return float(getattr(settings, "TRACKER_TIMEOUT_SECONDS", 10))
+    return float(settings.TRACKER_TIMEOUT_SECONDS)
 
 
 def signature_check(*, secret: str, body: bytes, header: str | None) -> None:

@@ -53,7 +53,7 @@ def source_of(connection: TrackerConnection) -> str:
 
 
 def pull_every() -> timedelta:
-    return timedelta(minutes=int(getattr(settings, "TRACKER_PULL_EVERY_MINUTES", 60)))
+    return timedelta(minutes=settings.TRACKER_PULL_EVERY_MINUTES)
 
 
 def recommendation_page(recommendation: Recommendation) -> str:
@@ -92,7 +92,7 @@ def tracker_connection_save(
         errors["kind"] = "Choose GitHub or Jira."
     if not name.strip():
         errors["name"] = "Give the connection a name."
-    allow_http = getattr(settings, "TRACKERS_ALLOW_HTTP", False)
+    allow_http = settings.TRACKERS_ALLOW_HTTP
     if not (base_url.startswith("https://") or (allow_http and base_url.startswith("http://"))):
         errors["base_url"] = "The address must start with https://."
     if kind == TrackerConnection.Kind.GITHUB and not GITHUB_PROJECT.match(project):
