@@ -20,6 +20,6 @@ class ActionsConfig(AppConfig):
 def _tell_webhooks(sender, instance, created, raw=False, **kwargs):
     """Every state change of a retrospective (whichever path recorded it) is an event for the webhook subscribers."""
     if created and not raw:
-        from .webhooks import retrospective_events_emit
+        from .retrospective_events import retrospective_events_emit
 
         retrospective_events_emit(instance)

@@ -34,7 +34,6 @@ import httpx
 import orjson
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from retrospector.actions.models import WebhookDelivery, WebhookSubscription
@@ -298,8 +297,9 @@ def http_client() -> httpx.Client:
 
 
 def deliveries_send(*, now: datetime | None = None, run_for: float = RUN_FOR_SECONDS) -> dict:
-    """Send every due pending delivery (oldest due first), at most `run_for` seconds' worth, then queue the next run
-    if deliveries are due soon. `now` fixes the clock (tests); by default each batch reads the time."""
+    """Send every due pending delivery (oldest due first), at most `run_for` seconds' worth; answers the counts and
+    `next_due`, when the next delivery due soon is (the task queues its next run for then). `now` fixes the clock
+    (tests); by default each batch reads the time."""
     done = {"succeeded": 0, "retrying": 0, "failed": 0}
     started = time.monotonic()
     secrets: dict[int, str] = {}
@@ -313,17 +313,13 @@ def deliveries_send(*, now: datetime | None = None, run_for: float = RUN_FOR_SEC
                 done[_send_one(client, delivery, now or timezone.now(), secrets)] += 1
             if time.monotonic() - started > run_for:
                 break
-    done["next_run_queued"] = _queue_next_run(now or timezone.now())
+    done["next_due"] = next_due(now or timezone.now())
     return done
 
 
-def _queue_next_run(now: datetime) -> bool:
-    """Queue a task run for the earliest delivery due within DUE_SOON, unless a run already waits for then."""
-    from django_tasks_db.models import DBTaskResult, get_date_max
-
-    from retrospector.actions.tasks import deliver_webhooks
-
-    earliest = (
+def next_due(now: datetime) -> datetime | None:
+    """When the earliest pending delivery is due, if that is within DUE_SOON (later ones wait for housekeeping)."""
+    return (
         WebhookDelivery.objects.filter(
             status=Status.PENDING, subscription__active=True, next_attempt_at__lte=now + DUE_SOON
         )
@@ -331,55 +327,10 @@ def _queue_next_run(now: datetime) -> bool:
         .values_list("next_attempt_at", flat=True)
         .first()
     )
-    if earliest is None:
-        return False
-    when = max(earliest, timezone.now())
-    waiting = DBTaskResult.objects.filter(task_path=deliver_webhooks.module_path, status="READY").filter(
-        Q(run_after__lte=when) | Q(run_after=get_date_max())
-    )
-    if waiting.exists():
-        return False
-    deliver_webhooks.using(run_after=when).enqueue()
-    return True
 
 
 def deliveries_sweep() -> dict:
     """The periodic job (core.periodic): send what is due, in case the task that was to send it was lost."""
-    return deliveries_send()
-
-
-# --- Retrospective events -----------------------------------------------------------------------------------------
-
-
-def retrospective_events_emit(state_change) -> int:
-    """`retrospective.state_changed` for every state change, and `retrospective.approved` when it reaches its final
-    approval (approved, or done straight from its meeting), told only to the incident's team when it is private.
-    Called on a StateChange's creation, inside the transaction that records it."""
-    from retrospector.actions.events import event_emit
-    from retrospector.incidents.models import Incident
-    from retrospector.writeups.models import Retrospective
-
-    retrospective = state_change.retrospective
-    incident = Incident.objects.select_related("team").get(pk=retrospective.incident_id)
-    data = {
-        "retrospective": {
-            "id": retrospective.pk,
-            "title": retrospective.title,
-            "url": f"/retrospectives/{retrospective.pk}/",
-        },
-        "incident": {"id": incident.pk, "title": incident.title, "team": incident.team.slug},
-        "from_state": state_change.from_state,
-        "to_state": state_change.to_state,
-        "by": state_change.by.username if state_change.by_id else None,
-        "note": state_change.note,
-    }
-    where = {
-        "organization_id": incident.organization_id,
-        "team_id": incident.team_id,
-        "private": incident.visibility == Incident.Visibility.PRIVATE,
-    }
-    queued = event_emit(name="retrospective.state_changed", data=data, **where)
-    approved = (Retrospective.State.APPROVED, Retrospective.State.DONE)
-    if state_change.to_state in approved and state_change.from_state not in approved:
-        queued += event_emit(name="retrospective.approved", data=data, **where)
-    return queued
+    done = deliveries_send()
+    done.pop("next_due")
+    return done
