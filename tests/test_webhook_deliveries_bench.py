@@ -8,8 +8,9 @@ from conftest import run_worker_command
 from bench import webhook_deliveries
 
 
-@pytest.mark.django_db
-def test_a_small_webhook_deliveries_run_delivers_each_once_and_reports_every_figure():
+# Transactional, as a worker runs: its loop closes a connection found inside a transaction (the test's own, otherwise).
+@pytest.mark.django_db(transaction=True)
+def test_a_small_webhook_deliveries_run_delivers_each_once_and_reports_every_figure(builtin_templates_put_back):
     report = webhook_deliveries.run(count=40, in_process=run_worker_command)
 
     figures = report["figures"]
