@@ -354,3 +354,33 @@ def test_a_webhook_hears_only_the_events_it_chose(org, people):
     emit(org)
     assert not chosen.deliveries.exists()
     assert everything.deliveries.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_sending_at_once_never_send_a_delivery_twice(org, people, builtin_templates_put_back):
+    import threading
+
+    from django.db import connection
+
+    with Receiver() as server:
+        subscription, _ = subscribe(people, server.url)
+        for n in range(60):
+            emit(org, data={"n": n})
+        results = []
+
+        def worker():
+            try:
+                results.append(deliveries_send())
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    ids = [got.headers["retrospector-delivery"] for got in server.received]
+    assert len(ids) == len(set(ids)) == 60
+    assert sum(result["succeeded"] for result in results) == 60
+    assert subscription.deliveries.filter(status=Status.SUCCEEDED).count() == 60
