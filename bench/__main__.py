@@ -23,6 +23,8 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
   process over 1,000 files;
 * then the daily reminder job over 10,000 open retrospectives (bench/reminders.py, the "reminders" key): its first run,
   which writes 1,000 people's reminders, and a second one that finds them sent; seconds and SQL queries;
+* then webhook deliveries (bench/webhook_deliveries.py, the "webhook_deliveries" key): 1,000 signed JSON deliveries to
+  a subscriber on 127.0.0.1, drained by one `retrospector worker --batch` process: seconds and deliveries per second;
 * then a mixed load against a real server on SQLite and on PostgreSQL (bench/mixed_load.py, the "mixed_load" key):
   8 readers on lists and pages and 4 writers saving sections (409 on conflicts, then retrying) and importing small
   timeline files, for 60 s on each database: requests/s, p95 per kind, 5xx, 409s and lost writes.
@@ -235,6 +237,9 @@ def main() -> int:
         from bench import reminders as reminders_bench
 
         report["reminders"] = reminders_bench.run()  # an organization of its own, on the same database
+        from bench import webhook_deliveries
+
+        report["webhook_deliveries"] = webhook_deliveries.run()  # one `retrospector worker` drains 1,000 deliveries
         from bench import mixed_load
 
         report["mixed_load"] = mixed_load.run()  # each database in a child process, on a database of its own
@@ -258,7 +263,7 @@ def main() -> int:
             "concurrent_api_errors": observed["concurrent_api_errors"] == TARGETS["concurrent_api_errors"],
         }
         parts = [report["speed"], report["reviews"], report["agenda"], report["timeline"], report["checks"]]
-        parts += [report["reminders"], report["done_list"]]
+        parts += [report["reminders"], report["done_list"], report["webhook_deliveries"]]
         parts.append(report["mixed_load"])
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:

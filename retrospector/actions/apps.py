@@ -19,7 +19,21 @@ class ActionsConfig(AppConfig):
             "trackers: push changes still waiting, pull the state of linked open issues",
             "retrospector.actions.trackers.sync.trackers_sync",
         ),
+        ("actions: webhook deliveries due", "retrospector.actions.webhooks.deliveries_sweep"),
     ]
 
     def ready(self):
+        from django.db.models.signals import post_save
+
         from retrospector.actions.trackers import signals  # noqa: F401  (queues pushes to GitHub and Jira)
+        from retrospector.writeups.models import StateChange
+
+        post_save.connect(_tell_webhooks, sender=StateChange, dispatch_uid="actions.webhooks")
+
+
+def _tell_webhooks(sender, instance, created, raw=False, **kwargs):
+    """Every state change of a retrospective (whichever path recorded it) is an event for the webhook subscribers."""
+    if created and not raw:
+        from .retrospective_events import retrospective_events_emit
+
+        retrospective_events_emit(instance)

@@ -19,7 +19,10 @@ EVENTS = {
     "retrospective.approved": "A retrospective received its final approval and joined the done list.",
     "recommendation.created": "A recommendation was created.",
     "recommendation.changed": "A recommendation changed: status, owner, date, priority, text or link.",
+    "ping": "A test event, sent by hand to one subscription (“Send a test event”); not subscribed to.",
 }
+# The events a subscription chooses among (a ping goes to the one subscription it is sent to, whatever it chose).
+SUBSCRIBABLE = {name: meaning for name, meaning in EVENTS.items() if name != "ping"}
 
 
 def event_emit(*, name: str, organization_id: int, team_id: int | None, private: bool, data: dict) -> int:
@@ -47,11 +50,11 @@ def event_emit(*, name: str, organization_id: int, team_id: int | None, private:
     if not deliveries:
         return 0
     WebhookDelivery.objects.bulk_create(deliveries)
-    transaction.on_commit(_wake_the_worker)
+    transaction.on_commit(wake_the_worker)
     return len(deliveries)
 
 
-def _wake_the_worker() -> None:
+def wake_the_worker() -> None:
     from retrospector.actions.tasks import deliver_webhooks
 
     deliver_webhooks.enqueue()

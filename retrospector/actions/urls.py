@@ -4,4 +4,5 @@ urlpatterns = [
     path("", include("retrospector.actions.urls_findings")),
     path("", include("retrospector.actions.urls_recs")),
     path("", include("retrospector.actions.urls_trackers")),
+    path("", include("retrospector.actions.urls_webhooks")),
 ]

@@ -228,6 +228,7 @@ from . import (  # noqa: E402  (routers register themselves on import)
     process,
     responder_accounts,
     timeline,
+    webhooks,
     writeups,
 )
 from . import threads as feedback_threads  # noqa: E402
@@ -245,3 +246,4 @@ api.add_router("/v1/", meeting_notes.router)
 api.add_router("/v1/", approval.router)
 api.add_router("/v1/", meeting_agenda.router)
 api.add_router("/v1/", findings.router)
+api.add_router("/v1/", webhooks.router)

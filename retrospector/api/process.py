@@ -26,7 +26,7 @@ from retrospector.writeups.selectors import retrospective_detail_or_404
 from .choices import choices_literal
 from .contract import ErrorOut, InSchema, responses
 from .lookups import person_from_username
-from .types import BusinessDays, Day, Id, IsoWeekday
+from .types import BusinessDays, Day, Id, IsoWeekday, Rating
 
 router = Router(tags=["review process"])
 
@@ -310,8 +310,8 @@ def new_org_process(request, payload: OrgProcessIn):
 
 
 class SurveyIn(InSchema):
-    useful: int = Field(..., ge=1, le=5, description="Was it useful? 1 (not at all) to 5 (very).")
-    fair: int = Field(..., ge=1, le=5, description="Was it fair and blameless? 1 (not at all) to 5 (entirely).")
+    useful: Rating = Field(..., description="Was it useful? 1 (not at all) to 5 (very).")
+    fair: Rating = Field(..., description="Was it fair and blameless? 1 (not at all) to 5 (entirely).")
     change: str = Field("", max_length=2000, description="What you would change in how it was run.")
 
 

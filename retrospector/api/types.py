@@ -39,6 +39,8 @@ PageNumber = _integer(ge=1, le=MAX_ID)
 Version = _integer(ge=1, le=MAX_ID, description="The version you read; a stale one gets 409.")
 # An ISO weekday: 1 (Monday) to 7 (Sunday).
 IsoWeekday = _integer(ge=1, le=7)
+# A survey's rating: 1 to 5 (1.0 is 1, as for every integer in a body).
+Rating = _integer(ge=1, le=5)
 # Business days from an incident's resolution (core.workdays.MAX_BUSINESS_DAYS at most).
 BusinessDays = _integer(ge=0, le=366)
 # How many rows a page of a list holds.
