@@ -362,6 +362,10 @@ def test_two_workers_sending_at_once_never_send_a_delivery_twice(org, people, bu
 
     from django.db import connection
 
+    if connection.vendor == "sqlite":
+        # Its writers queue behind the write lock (the file database's busy timeout); the tests' shared in-memory
+        # database answers "locked" at once instead, so two threads can't share it. PostgreSQL's run checks this.
+        pytest.skip("SQLite's immediate transactions serialize every writer; its shared in-memory test database can't")
     with Receiver() as server:
         subscription, _ = subscribe(people, server.url)
         for n in range(60):
