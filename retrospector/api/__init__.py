@@ -225,6 +225,7 @@ from . import (  # noqa: E402  (routers register themselves on import)
     meeting_schedule,
     notifications,
     process,
+    recommendations,
     responder_accounts,
     timeline,
     writeups,
@@ -243,3 +244,4 @@ api.add_router("/v1/", meeting_schedule.router)
 api.add_router("/v1/", meeting_notes.router)
 api.add_router("/v1/", approval.router)
 api.add_router("/v1/", meeting_agenda.router)
+api.add_router("/v1/", recommendations.router)
