@@ -393,7 +393,7 @@ def incident_recommendations(incident: Incident) -> IncidentRecommendations:
     rows = Recommendation.objects.filter(Q(pk__in=ids) & Q(merged_into__isnull=True) | Q(merged_from__pk__in=ids))
     counts = dict.fromkeys(Status.values, 0)
     without_reason = 0
-    for status, reason in rows.distinct().values_list("status", "status_reason"):
+    for _, status, reason in rows.distinct().values_list("pk", "status", "status_reason"):
         counts[status] += 1
         if status == Status.DROPPED and not reason.strip():
             without_reason += 1

@@ -127,3 +127,21 @@ def recommendation_targets(request):
         "actions/recommendation_targets.html",
         {"form": form, "may_change": may_change, "targets": priority_targets(request.user.organization_id)},
     )
+
+
+def finished_page_part(*, request, retrospective, sections):
+    """On a retrospective's page, beside it: how many of its incident's recommendations are still open, and whether
+    the incident is finished (all done, or dropped with a reason). Nothing while it has none."""
+    from retrospector.writeups.page_parts import PagePart
+
+    state = incident_recommendations(retrospective.incident)
+    if state.total == 0:
+        return None
+    return PagePart(
+        side_template="actions/_finished_side.html",
+        context={
+            "retrospective": retrospective,
+            "state": state,
+            "open": state.counts["planned"] + state.counts["in-progress"],
+        },
+    )
