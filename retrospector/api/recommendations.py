@@ -37,6 +37,8 @@ RecommendationStatus = choices_literal(Recommendation.Status)
 RecommendationKind = choices_literal(Recommendation.Kind)
 StatusFilter = choices_literal(["", *Recommendation.Status.values])
 Source = choices_literal(RecommendationChange.Source)
+# Something besides blanks (those str.strip() removes, which \s of a JSON Schema pattern does not all name).
+NOT_BLANK = r"[^\s\x1c-\x1f\x85]"
 NOT_VISIBLE = "No such recommendation, or you may not see it."
 CHANGE_RULES = (
     "A new commitment date is never in the past (422 on `commitment_date`); moving an existing commitment date, or "
@@ -107,7 +109,7 @@ class RecommendationPatch(InSchema):
 
     base_version: Version
     reason: str = Field("", max_length=5000, description="Why: required to move a commitment date or to drop it.")
-    title: str = Omittable(min_length=1, max_length=300)
+    title: str = Omittable(min_length=1, max_length=300, pattern=NOT_BLANK)
     description: str = Omittable(max_length=20000)
     definition_of_done: str = Omittable(max_length=20000)
     kind: RecommendationKind = Omittable()
@@ -119,7 +121,7 @@ class RecommendationPatch(InSchema):
 
 
 class RecommendationIn(InSchema):
-    title: str = Field(..., min_length=1, max_length=300)
+    title: str = Field(..., min_length=1, max_length=300, pattern=NOT_BLANK)
     description: str = Field("", max_length=20000)
     definition_of_done: str = Field("", max_length=20000)
     kind: RecommendationKind = Recommendation.Kind.SOFTWARE
