@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from retrospector.accounts.models import Team, User
@@ -343,19 +344,18 @@ def target_breaches(*, user: User, today: dt.date | None = None, team: str = "")
     if team:
         rows = rows.filter(team__slug=team)
     start_of_today = dt.datetime.combine(today, dt.time.min, tzinfo=dt.UTC)
+    rows = rows.annotate(
+        created_day=TruncDate("created_at", tzinfo=dt.UTC), closed_day=TruncDate("closed_at", tzinfo=dt.UTC)
+    )
     missed = Q(pk__in=[])
     for target in priority_targets(user.organization_id) if user.organization_id else []:
         if target.days is None:
             continue
         days = dt.timedelta(days=target.days)
-        # Open: created before (today - days), i.e. its due day (created + days) is before today.
-        missed |= Q(priority=target.name, status__in=OPEN, created_at__lt=start_of_today - days + dt.timedelta(days=1))
-        missed |= Q(
-            priority=target.name,
-            status=Status.DONE,
-            closed_at__isnull=False,
-            closed_at__gte=F("created_at") + days + dt.timedelta(days=1),
-        )
+        # Open: due (the day it was created + the target's days) before today, i.e. created before today - days.
+        missed |= Q(priority=target.name, status__in=OPEN, created_at__lt=start_of_today - days)
+        # Done: on a day after the one it was due (UTC days, as breaches_of counts them).
+        missed |= Q(priority=target.name, status=Status.DONE, closed_day__gt=F("created_day") + days)
     return rows.filter(missed).select_related("team", "owner").order_by("created_at", "id")
 
 

@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from retrospector.accounts.selectors import teams_visible_to
 from retrospector.core.forms import add_service_errors
 from retrospector.core.paging import paginate, querystring_without_page
+from retrospector.writeups.selectors import retrospectives_visible_to
 
 from .forms_tracking import PriorityTargetsForm, RecommendationFiltersForm
 from .tracking import (
@@ -34,8 +35,6 @@ def recommendation_list_page(request):
     finished = None
     if filters.retrospective:
         # The retrospective's incident is finished only once all its recommendations are done or dropped with a reason.
-        from retrospector.writeups.selectors import retrospectives_visible_to
-
         retrospective = (
             retrospectives_visible_to(request.user).select_related("incident").filter(pk=filters.retrospective).first()
         )

@@ -333,6 +333,7 @@ def test_breaches_list_open_ones_past_their_target_and_done_ones_finished_late(t
     # Dropped long ago: never a breach.
     set_fields(tracked.platform, created_at=now - dt.timedelta(days=400), status="dropped", status_reason="Moved")
     rows = target_breaches(user=people["oscar"], today=TODAY)
+    assert rows.count() == 2  # counted as listed
     breaches = breaches_of(rows, organization_id=org.pk, today=TODAY)
     found = {b.recommendation.title: (b.late_days, b.finished_late, b.target_days) for b in breaches}
     assert found == {"Retry card payments": (2, False, 28), "Document the checkout runbook": (4, True, 56)}
@@ -368,3 +369,16 @@ def test_the_targets_page_saves_for_admins_and_shows_errors(tracked, org, client
     ok = admin.post("/recommendations/targets/", {"targets": "P1 7\nP2 14\nP3\nP4 100"})
     assert ok.status_code == 302
     assert [(t.name, t.days) for t in priority_targets(org.pk)] == [("P1", 7), ("P2", 14), ("P3", None), ("P4", 100)]
+
+
+def test_done_late_counts_in_utc_days_not_hours(tracked, people, org):
+    # P2 (56 days): created late on a day, done early on the day after its due day: one day late.
+    created = dt.datetime(2029, 12, 1, 23, 0, tzinfo=dt.UTC)
+    set_fields(tracked.done, created_at=created, closed_at=created + dt.timedelta(days=56, hours=2))
+    rows = target_breaches(user=people["oscar"], today=TODAY)
+    assert [(b.recommendation.pk, b.late_days) for b in breaches_of(rows, organization_id=org.pk)] == [
+        (tracked.done.pk, 1)
+    ]
+    # Done on its due day, whatever the hour: on time.
+    set_fields(tracked.done, closed_at=created + dt.timedelta(days=55, hours=23, minutes=59))
+    assert not target_breaches(user=people["oscar"], today=TODAY).exists()
