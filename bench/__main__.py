@@ -27,7 +27,10 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
   a subscriber on 127.0.0.1, drained by one `retrospector worker --batch` process: seconds and deliveries per second;
 * then a mixed load against a real server on SQLite and on PostgreSQL (bench/mixed_load.py, the "mixed_load" key):
   8 readers on lists and pages and 4 writers saving sections (409 on conflicts, then retrying) and importing small
-  timeline files, for 60 s on each database: requests/s, p95 per kind, 5xx, 409s and lost writes.
+  timeline files, for 60 s on each database: requests/s, p95 per kind, 5xx, 409s and lost writes;
+* last, the recommendations list (bench/recommendation_list.py, the "recommendation_list" key): 50,000 recommendations
+  called for by retrospectives of 20,000 incidents, the page and the API, page 1, filtered by team and overdue, and a
+  deep page, as the same reader.
 
 Progress goes to stderr. The whole run takes about seven minutes (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000 and
 RETROSPECTOR_BENCH_MIXED_SECONDS=10 for a quicker one).
@@ -243,6 +246,10 @@ def main() -> int:
         from bench import mixed_load
 
         report["mixed_load"] = mixed_load.run()  # each database in a child process, on a database of its own
+        from bench import recommendation_list
+
+        # Last: the incidents and retrospectives it adds would change the figures above.
+        report["recommendation_list"] = recommendation_list.run(data)
         lists = report["incident_list"]
         list_p95 = max(lists[kind][page]["p95_ms"] for kind in ("page", "api") for page in ("page_1", "page_200"))
         report["targets"] = TARGETS
@@ -265,6 +272,7 @@ def main() -> int:
         parts = [report["speed"], report["reviews"], report["agenda"], report["timeline"], report["checks"]]
         parts += [report["reminders"], report["done_list"], report["webhook_deliveries"]]
         parts.append(report["mixed_load"])
+        parts.append(report["recommendation_list"])
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:
             report["observed"].update(part["observed"])

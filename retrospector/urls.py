@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("retrospector.meetings.urls")),
     path("", include("retrospector.reviews.urls")),
     path("", include("retrospector.writeups.urls")),
+    path("", include("retrospector.actions.urls")),
     path("api/", api.urls),
     re_path(r"^api/", views.api_not_found),
 ]

@@ -8,6 +8,7 @@ class ActionsConfig(AppConfig):
     retrospective_page_parts: list[str] = [
         "retrospector.actions.findings_views.findings_page_part",
         "retrospector.actions.recommendation_views.recommendations_page_part",
+        "retrospector.actions.views_tracking.finished_page_part",
     ]
     # What the actions add to a retrospective's sections in its exports (writeups.export); one entry a line.
     retrospective_export_parts: list[str] = [

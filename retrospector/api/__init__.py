@@ -226,6 +226,7 @@ from . import (  # noqa: E402  (routers register themselves on import)
     meeting_schedule,
     notifications,
     process,
+    recommendations,
     responder_accounts,
     timeline,
     webhooks,
@@ -247,3 +248,4 @@ api.add_router("/v1/", approval.router)
 api.add_router("/v1/", meeting_agenda.router)
 api.add_router("/v1/", findings.router)
 api.add_router("/v1/", webhooks.router)
+api.add_router("/v1/", recommendations.router)

@@ -83,6 +83,7 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         "PATCH /api/v1/incidents/{incident_id}",
         "PATCH /api/v1/incidents/{incident_id}/events/{event_id}",
         "PATCH /api/v1/questions/{question_id}",
+        "PATCH /api/v1/recommendations/{recommendation_id}",
         "PATCH /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/accounts",
         "POST /api/v1/retrospectives/{retrospective_id}/agenda",
