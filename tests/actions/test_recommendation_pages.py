@@ -256,13 +256,11 @@ def test_the_retrospective_page_lists_its_recommendations_live_in_a_constant_num
 ):
     client = client_for("bob")
     url = reverse("retrospective_detail", args=[payments_retro.pk])
-    # One finding from the start: the findings' links are read only when there is a finding (a query or two), which
-    # is no cost per recommendation.
+    # One of each from the start (a finding, a recommendation, a set-aside): some parts read more only once there is
+    # one (a query or two), which is no cost per row.
     factor = finding(payments_retro)
-    client.get(url)
-    with django_assert_max_num_queries(200) as few:
-        client.get(url)
-    for i in range(12):
+
+    def add(i):
         rec = recommend(
             payments_retro,
             people["alice"],
@@ -275,6 +273,13 @@ def test_the_retrospective_page_lists_its_recommendations_live_in_a_constant_num
         SetAside.objects.create(
             retrospective=payments_retro, title=f"Proposal {i}", reason="no", created_by=people["bob"]
         )
+
+    add(0)
+    client.get(url)
+    with django_assert_max_num_queries(200) as few:
+        client.get(url)
+    for i in range(1, 12):
+        add(i)
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = client.get(url).content.decode()
     assert page.count('data-testid="recommendation-row"') == 12
