@@ -10,15 +10,10 @@ Alone: `python -m bench.agenda` on a throwaway SQLite file.
 
 from __future__ import annotations
 
-import json
-import shutil
-import signal
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from bench.common import ITERATIONS, build_data, log, measure, percentile, prepare_environment, summary
+from bench.common import ITERATIONS, log, measure, percentile, run_alone, summary
 
 THREADS = 60
 COMMENTS = 300
@@ -126,22 +121,7 @@ def run(data: dict, *, iterations: int = ITERATIONS) -> dict:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    var_dir = Path(tempfile.mkdtemp(prefix="retrospector-bench-agenda-"))
-    try:
-        prepare_environment(var_dir)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        log("migrating a throwaway SQLite database")
-        call_command("migrate", interactive=False, verbosity=0)
-        data = build_data(incident_count=2_000)
-        print(json.dumps(run(data), indent=2))
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-    return 0
+    return run_alone(run, name="agenda", incident_count=2_000)
 
 
 if __name__ == "__main__":

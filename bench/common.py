@@ -371,3 +371,36 @@ class Server:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=5)
+
+
+def run_alone(run, *, name: str, incident_count: int | None = None, with_data: bool = True) -> int:
+    """`python -m bench.<name>`: one part on a throwaway SQLite database, migrated, with the bench's data
+    (build_data, `incident_count` incidents unless the default) when `with_data`; its figures printed as JSON."""
+    import json
+    import shutil
+    import signal
+    import sys
+    import tempfile
+
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    var_dir = Path(tempfile.mkdtemp(prefix=f"retrospector-bench-{name}-"))
+    try:
+        prepare_environment(var_dir)
+        import django
+
+        django.setup()
+        from django.core.management import call_command
+
+        log("migrating a throwaway SQLite database")
+        call_command("migrate", interactive=False, verbosity=0)
+        if not with_data:
+            print(json.dumps(run(), indent=2))
+            return 0
+        data = build_data(incident_count=incident_count) if incident_count else build_data()
+        print(json.dumps(run(data), indent=2))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+        shutil.rmtree(var_dir, ignore_errors=True)
+    return 0

@@ -11,16 +11,11 @@ Alone: `python -m bench.done_list` on a throwaway SQLite file.
 
 from __future__ import annotations
 
-import json
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from bench.common import build_data, log, measure, prepare_environment
+from bench.common import log, measure, run_alone
 
 DONE_WRITEUPS = 20_000
 TARGETS = {
@@ -115,22 +110,7 @@ def run(data: dict) -> dict:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    var_dir = Path(tempfile.mkdtemp(prefix="retrospector-bench-done-"))
-    try:
-        prepare_environment(var_dir)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        log("migrating a throwaway SQLite database")
-        call_command("migrate", interactive=False, verbosity=0)
-        data = build_data()
-        print(json.dumps(run(data), indent=2))
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-    return 0
+    return run_alone(run, name="done")
 
 
 if __name__ == "__main__":

@@ -14,17 +14,12 @@ Alone: `python -m bench.recommendation_list` on a throwaway SQLite file.
 
 from __future__ import annotations
 
-import json
 import random
-import shutil
-import signal
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-from bench.common import PRIVATE_EVERY, build_data, log, measure, prepare_environment
+from bench.common import PRIVATE_EVERY, log, measure, run_alone
 
 RECOMMENDATIONS = 50_000
 INCIDENTS = 20_000
@@ -173,22 +168,7 @@ def run(data: dict) -> dict:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    var_dir = Path(tempfile.mkdtemp(prefix="retrospector-bench-recs-"))
-    try:
-        prepare_environment(var_dir)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        log("migrating a throwaway SQLite database")
-        call_command("migrate", interactive=False, verbosity=0)
-        data = build_data()
-        print(json.dumps(run(data), indent=2))
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-    return 0
+    return run_alone(run, name="recs")
 
 
 if __name__ == "__main__":

@@ -10,15 +10,10 @@ Alone: `python -m bench.reviews` on a throwaway SQLite file.
 
 from __future__ import annotations
 
-import json
-import shutil
-import signal
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-from bench.common import build_data, log, measure, prepare_environment
+from bench.common import measure, run_alone
 
 SMALL = {"threads": 6, "accounts": 2}
 LARGE = {"threads": 60, "accounts": 20}
@@ -178,22 +173,7 @@ def run(data: dict) -> dict:
 
 
 def main() -> int:
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
-    var_dir = Path(tempfile.mkdtemp(prefix="retrospector-bench-reviews-"))
-    try:
-        prepare_environment(var_dir)
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        log("migrating a throwaway SQLite database")
-        call_command("migrate", interactive=False, verbosity=0)
-        data = build_data(incident_count=2_000)
-        print(json.dumps(run(data), indent=2))
-    finally:
-        shutil.rmtree(var_dir, ignore_errors=True)
-    return 0
+    return run_alone(run, name="reviews", incident_count=2_000)
 
 
 if __name__ == "__main__":

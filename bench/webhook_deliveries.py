@@ -11,19 +11,15 @@ command runs in process.)
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 
-from bench.common import ROOT, log, prepare_environment, server_command
+from bench.common import ROOT, log, run_alone, server_command
 
 DELIVERIES = 1_000
 SECRET = "bench-secret-0123456789abcdef"
@@ -172,22 +168,7 @@ def run(*, count: int = DELIVERIES, in_process=None) -> dict:
 
 
 def main() -> int:
-    var_dir = Path(tempfile.mkdtemp(prefix="retrospector-bench-"))
-    prepare_environment(var_dir)
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", interactive=False, verbosity=0)
-        print(json.dumps(run(), indent=2))
-        return 0
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        shutil.rmtree(var_dir, ignore_errors=True)
+    return run_alone(run, name="webhooks", with_data=False)
 
 
 if __name__ == "__main__":
