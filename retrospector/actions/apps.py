@@ -21,6 +21,7 @@ class ActionsConfig(AppConfig):
             "retrospector.actions.trackers.sync.trackers_sync",
         ),
         ("actions: webhook deliveries due", "retrospector.actions.webhooks.deliveries_sweep"),
+        ("recommendations: tell owners of overdue ones", "retrospector.actions.overdue.overdue_notices"),
     ]
 
     def ready(self):

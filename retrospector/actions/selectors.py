@@ -18,8 +18,8 @@ from retrospector.writeups.selectors import retrospectives_visible_to
 
 
 def recommendations_visible_to(user: User) -> QuerySet[Recommendation]:
-    """Recommendations of the user's organization that they may see: those of their teams, those they own, and those
-    called for by a retrospective they may see. One called for only by private incidents of another team stays
+    """Recommendations of the user's organization that they may see: those of their teams and those called for by a
+    retrospective they may see. One called for only by private incidents of another team stays
     hidden (never listed, counted nor suggested). Merged-away recommendations are included: filter them out for lists
     (`merged_into__isnull=True`)."""
     if not user.is_authenticated or user.organization_id is None:
@@ -33,9 +33,9 @@ def recommendations_visible_to(user: User) -> QuerySet[Recommendation]:
         Exists(retrospectives_visible_to(user).filter(pk=OuterRef("retrospective_id"))),
         recommendation_id=OuterRef("pk"),
     )
-    return recommendations.filter(
-        Q(team_id__in=team_ids_with_role(user, Role.VIEWER)) | Q(owner_id=user.pk) | Exists(seen_through)
-    )
+    # Not "or its owner": an owner who may no longer see any incident calling for it (they left the team of a
+    # private one) no longer sees it either; a new owner must be able to see one (actions.services).
+    return recommendations.filter(Q(team_id__in=team_ids_with_role(user, Role.VIEWER)) | Exists(seen_through))
 
 
 def can_edit_recommendation(user: User, recommendation: Recommendation) -> bool:

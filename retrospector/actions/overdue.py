@@ -1,0 +1,50 @@
+"""Owners hear once when a recommendation they own passes its commitment date (a periodic job of the worker)."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from retrospector.actions.models import Recommendation
+from retrospector.actions.selectors import recommendations_visible_to
+from retrospector.actions.services import today
+from retrospector.notifications.models import Kind, Notification
+from retrospector.notifications.services import Notice, notify_each
+
+BATCH = 2_000
+
+
+def overdue_notices() -> int:
+    """Tell each owner of an open recommendation past its commitment date, once per date (a moved date that passes
+    again is told again: the key names the date). Only owners who may still see it. Returns how many were told."""
+    day = today()
+    overdue = list(
+        Recommendation.objects.filter(
+            Q(status__in=Recommendation.OPEN_STATUSES),
+            commitment_date__lt=day,
+            owner__isnull=False,
+            owner__is_active=True,
+            merged_into__isnull=True,
+        )
+        .select_related("owner")
+        .order_by("owner_id", "commitment_date", "pk")[:BATCH]
+    )
+    visible: dict[int, set[int]] = {}
+    for owner_id in {r.owner_id for r in overdue}:
+        owner = next(r.owner for r in overdue if r.owner_id == owner_id)
+        ids = [r.pk for r in overdue if r.owner_id == owner_id]
+        visible[owner_id] = set(recommendations_visible_to(owner).filter(pk__in=ids).values_list("pk", flat=True))
+    keys = {r.pk: f"recommendation:{r.pk}:overdue:{r.commitment_date.isoformat()}" for r in overdue}
+    told = set(Notification.objects.filter(key__in=keys.values()).values_list("recipient_id", "key"))
+    notices = [
+        Notice(
+            recipient=r.owner,
+            key=keys[r.pk],
+            title=f"Overdue since {r.commitment_date.isoformat()}: {r.title}",
+            body="Mark it done, or move its commitment date with the reason (the reason shows on every retrospective "
+            "that calls for it).",
+            url=f"/recommendations/{r.pk}/",
+        )
+        for r in overdue
+        if r.pk in visible[r.owner_id] and (r.owner_id, keys[r.pk]) not in told
+    ]
+    return notify_each(kind=Kind.RECOMMENDATION, notices=notices)
