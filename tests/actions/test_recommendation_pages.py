@@ -394,3 +394,20 @@ def test_the_history_of_a_private_one_merged_away_stays_with_those_who_could_see
     assert client_for("bob").get(detail_url(secret)).status_code == 404
     charlie_page = client_for("charlie").get(detail_url(ours)).content.decode()
     assert f"from merged #{secret.pk}" in charlie_page and "Rotate the leaked fraud keys" in charlie_page
+
+
+def test_a_moved_commitment_dates_reason_shows_on_every_retrospective_that_calls_for_it(
+    payments_retro, make_incident, make_retrospective, people, client_for
+):
+    rec = recommend(payments_retro, people["alice"], owner=people["bob"], commitment_date=later(10))
+    second = make_retrospective(make_incident(title="Refunds stalled"))
+    recommendation_link(recommendation=rec, retrospective=second, by=people["alice"])
+    recommendation_update(
+        recommendation=rec,
+        by=people["bob"],
+        changes={"commitment_date": later(40)},
+        reason="The vendor's client library ships next month.",
+    )
+    for retrospective in (payments_retro, second):
+        page = client_for("dana").get(reverse("retrospective_detail", args=[retrospective.pk])).content.decode()
+        assert "The vendor&#x27;s client library ships next month." in page
