@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "retrospector.reviews",
     "retrospector.meetings",
     "retrospector.actions",
+    "retrospector.insights",
     "retrospector.demo",
     "retrospector.backup",
 ]

@@ -1,0 +1,230 @@
+"""The search index: what is copied into SearchDoc for each kind of thing, kept in step by insights.signals (on
+commit) and rebuilt by `retrospector search reindex`. The full-text structure over SearchDoc follows by itself
+(SQLite: triggers on the table; PostgreSQL: a generated column)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from django.db import transaction
+from django.urls import reverse
+
+from retrospector.actions.models import Finding, Recommendation
+from retrospector.incidents.models import Incident
+from retrospector.insights.models import SearchDoc
+from retrospector.reviews.models import Account, Comment
+from retrospector.timeline.models import TimelineEvent
+from retrospector.writeups.models import Section
+
+Kind = SearchDoc.Kind
+# Snippets are marked with these two characters (Unicode private use): they are taken out of every indexed text, so
+# that only the database's marks can be turned into <mark> (insights.search).
+MARK_START, MARK_END = "\ue000", "\ue001"
+BODY_MAX_CHARS = 100_000
+_UNMARK = str.maketrans("", "", MARK_START + MARK_END + "\x00")
+
+
+def _clean(text: str, limit: int) -> str:
+    return (text or "").translate(_UNMARK)[:limit]
+
+
+def _incident_fields(incident: Incident) -> dict:
+    return {
+        "organization_id": incident.organization_id,
+        "incident_id": incident.pk,
+        "team_id": incident.team_id,
+        "context": _clean(f"#{incident.pk} {incident.title}", 400),
+        "occurred_at": incident.started_at,
+    }
+
+
+def _incident_docs(ids) -> Iterator[tuple[int, dict | None]]:
+    for incident in Incident.objects.filter(pk__in=ids):
+        yield incident.pk, {
+            **_incident_fields(incident),
+            "retrospective_id": None,
+            "context": "",
+            "title": _clean(incident.title, 400),
+            "body": _clean(incident.summary, BODY_MAX_CHARS),
+            "url": reverse("incident_detail", args=[incident.pk]),
+        }
+
+
+def _section_docs(ids):
+    for section in Section.objects.filter(pk__in=ids).select_related("retrospective__incident"):
+        retrospective = section.retrospective
+        if not (section.body or "").strip():
+            yield section.pk, None
+            continue
+        yield section.pk, {
+            **_incident_fields(retrospective.incident),
+            "retrospective_id": retrospective.pk,
+            "title": _clean(section.title, 400),
+            "body": _clean(section.body, BODY_MAX_CHARS),
+            "url": reverse("retrospective_detail", args=[retrospective.pk]) + f"#section-{section.key}",
+        }
+
+
+def _event_docs(ids):
+    for event in TimelineEvent.objects.filter(pk__in=ids).select_related("incident"):
+        yield event.pk, {
+            **_incident_fields(event.incident),
+            "retrospective_id": None,
+            "title": _clean(event.actor, 400),
+            "body": _clean(event.text, BODY_MAX_CHARS),
+            "url": reverse("incident_timeline", args=[event.incident_id]) + f"#event-{event.pk}",
+        }
+
+
+def _account_docs(ids):
+    for account in Account.objects.filter(pk__in=ids).select_related("retrospective__incident", "author"):
+        author = account.author.display_name if account.author else "a former responder"
+        yield account.pk, {
+            **_incident_fields(account.retrospective.incident),
+            "retrospective_id": account.retrospective_id,
+            "title": _clean(f"Account by {author}", 400),
+            "body": _clean(account.body, BODY_MAX_CHARS),
+            "url": reverse("retrospective_detail", args=[account.retrospective_id]) + "#accounts",
+        }
+
+
+def _comment_docs(ids):
+    for comment in Comment.objects.filter(pk__in=ids).select_related("thread__retrospective__incident"):
+        retrospective = comment.thread.retrospective
+        yield comment.pk, {
+            **_incident_fields(retrospective.incident),
+            "retrospective_id": retrospective.pk,
+            "title": "",
+            "body": _clean(comment.body, BODY_MAX_CHARS),
+            "url": reverse("thread_list", args=[retrospective.pk]) + f"#comment-{comment.pk}",
+        }
+
+
+def _finding_docs(ids):
+    for finding in Finding.objects.filter(pk__in=ids).select_related("retrospective__incident"):
+        yield finding.pk, {
+            **_incident_fields(finding.retrospective.incident),
+            "retrospective_id": finding.retrospective_id,
+            "title": finding.get_kind_display(),
+            "body": _clean(finding.text, BODY_MAX_CHARS),
+            "url": reverse("finding_list", args=[finding.retrospective_id]) + f"#finding-{finding.pk}",
+        }
+
+
+def _recommendation_docs(ids):
+    for rec in Recommendation.objects.filter(pk__in=ids):
+        if rec.merged_into_id is not None:
+            yield rec.pk, None  # it lives on in the one it was merged into
+            continue
+        yield rec.pk, {
+            "organization_id": rec.organization_id,
+            "incident_id": None,
+            "retrospective_id": None,
+            "team_id": rec.team_id,
+            "context": "",
+            "occurred_at": rec.created_at,
+            "title": _clean(rec.title, 400),
+            "body": _clean(f"{rec.description}\n\n{rec.definition_of_done}".strip(), BODY_MAX_CHARS),
+            "url": reverse("recommendation_detail", args=[rec.pk]),
+        }
+
+
+BUILDERS: dict[str, Callable[[Iterable[int]], Iterator[tuple[int, dict | None]]]] = {
+    Kind.INCIDENT: _incident_docs,
+    Kind.SECTION: _section_docs,
+    Kind.EVENT: _event_docs,
+    Kind.ACCOUNT: _account_docs,
+    Kind.COMMENT: _comment_docs,
+    Kind.FINDING: _finding_docs,
+    Kind.RECOMMENDATION: _recommendation_docs,
+}
+SOURCES = {
+    Kind.INCIDENT: Incident,
+    Kind.SECTION: Section,
+    Kind.EVENT: TimelineEvent,
+    Kind.ACCOUNT: Account,
+    Kind.COMMENT: Comment,
+    Kind.FINDING: Finding,
+    Kind.RECOMMENDATION: Recommendation,
+}
+
+
+def search_index_update(*, kind: str, ids: Iterable[int]) -> int:
+    """Copy these things into the index as they are now (those gone or empty leave it); returns how many are in."""
+    ids = list(ids)
+    built = dict(BUILDERS[kind](ids))
+    stored = 0
+    for pk in ids:
+        fields = built.get(pk)
+        if fields is None:
+            SearchDoc.objects.filter(kind=kind, object_id=pk).delete()
+            continue
+        SearchDoc.objects.update_or_create(kind=kind, object_id=pk, defaults=fields)
+        stored += 1
+    return stored
+
+
+def search_index_remove(*, kind: str, ids: Iterable[int]) -> None:
+    SearchDoc.objects.filter(kind=kind, object_id__in=list(ids)).delete()
+
+
+def search_index_incident_moved(*, incident_id: int) -> None:
+    """An incident's team, title or start changed: every row under it follows (one UPDATE)."""
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None:
+        return
+    fields = _incident_fields(incident)
+    SearchDoc.objects.filter(incident_id=incident_id).exclude(kind=Kind.INCIDENT).update(
+        team_id=fields["team_id"], context=fields["context"], occurred_at=fields["occurred_at"]
+    )
+    SearchDoc.objects.filter(incident_id=incident_id, kind=Kind.INCIDENT).update(
+        team_id=fields["team_id"], occurred_at=fields["occurred_at"]
+    )
+
+
+def search_index_on_commit(*, kind: str, pk: int, removed: bool = False) -> None:
+    """What the signal receivers call: the change is copied once its transaction commits (nothing if it rolls back)."""
+    if removed:
+        transaction.on_commit(lambda: search_index_remove(kind=kind, ids=[pk]))
+    else:
+        transaction.on_commit(lambda: search_index_update(kind=kind, ids=[pk]))
+
+
+REINDEX_BATCH = 500
+
+
+def search_reindex(*, progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
+    """Rebuild the whole index from the tables, kind by kind, in batches; `progress(kind, done, total)` after each."""
+    counts = {}
+    for kind, model in SOURCES.items():
+        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+        with transaction.atomic():
+            SearchDoc.objects.filter(kind=kind).exclude(object_id__in=model.objects.values("pk")).delete()
+            stored = 0
+            for start in range(0, len(ids), REINDEX_BATCH):
+                stored += _store_batch(kind, ids[start : start + REINDEX_BATCH])
+                if progress:
+                    progress(kind, min(start + REINDEX_BATCH, len(ids)), len(ids))
+        counts[kind] = stored
+    return counts
+
+
+def _store_batch(kind: str, ids: list[int]) -> int:
+    """One batch of the rebuild: the rows that changed are rewritten, new ones inserted together."""
+    built = dict(BUILDERS[kind](ids))
+    existing = {doc.object_id: doc for doc in SearchDoc.objects.filter(kind=kind, object_id__in=ids)}
+    gone = [pk for pk in ids if built.get(pk) is None and pk in existing]
+    SearchDoc.objects.filter(kind=kind, object_id__in=gone).delete()
+    new = []
+    for pk, fields in built.items():
+        if fields is None:
+            continue
+        doc = existing.get(pk)
+        if doc is None:
+            new.append(SearchDoc(kind=kind, object_id=pk, **fields))
+        elif any(getattr(doc, name) != value for name, value in fields.items()):
+            for name, value in fields.items():
+                setattr(doc, name, value)
+            doc.save()
+    SearchDoc.objects.bulk_create(new)
+    return sum(1 for fields in built.values() if fields is not None)

@@ -1,0 +1,275 @@
+"""Full-text search over the index (insights.models.SearchDoc), with the permission rules inside the query.
+
+One interface, two engines: SQLite FTS5 (bm25, snippet) and PostgreSQL full-text search (ts_rank, ts_headline). The
+user's text never reaches either as query syntax: `search_terms` keeps its words and "quoted phrases" only, and each
+engine quotes them itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
+
+from retrospector.accounts.models import User
+from retrospector.actions.models import RecommendationLink
+from retrospector.actions.selectors import recommendations_visible_to
+from retrospector.incidents.models import Incident
+from retrospector.incidents.selectors import incidents_visible_to
+from retrospector.insights.indexing import MARK_END, MARK_START
+from retrospector.insights.models import SearchDoc
+
+Kind = SearchDoc.Kind
+QUERY_MAX_CHARS = 500
+TERMS_MAX = 12
+TERM_MAX_CHARS = 60
+SNIPPET_WORDS = 16
+BM25_TITLE_WEIGHT, BM25_BODY_WEIGHT = 10.0, 1.0
+_PHRASE = re.compile(r'"([^"]*)"')
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Term:
+    words: tuple[str, ...]
+
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
+
+def search_terms(text: str) -> list[Term]:
+    """The words and "quoted phrases" of what the user typed, everything else (operators, brackets, stray quotes,
+    punctuation) dropped: safe to quote for either engine."""
+    text = (text or "")[:QUERY_MAX_CHARS]
+    terms: list[Term] = []
+    position = 0
+    for match in _PHRASE.finditer(text):
+        terms.extend(Term((w,)) for w in _words(text[position : match.start()]))
+        words = _words(match.group(1))
+        if words:
+            terms.append(Term(tuple(words)))
+        position = match.end()
+    terms.extend(Term((w,)) for w in _words(text[position:]))
+    unique = list(dict.fromkeys(terms))
+    return unique[:TERMS_MAX]
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower()[:TERM_MAX_CHARS] for w in _WORD.findall(text)]
+
+
+def fts5_query(terms: list[Term]) -> str:
+    """Each term a quoted FTS5 string (a phrase keeps its words together), all required."""
+    return " ".join('"' + " ".join(t.words).replace('"', '""') + '"' for t in terms)
+
+
+def websearch_query(terms: list[Term]) -> str:
+    """The same for PostgreSQL's websearch_to_tsquery, which never fails on any text: words and quoted phrases."""
+    return " ".join('"' + " ".join(t.words) + '"' if t.is_phrase else t.words[0] for t in terms)
+
+
+@dataclass
+class SearchFilters:
+    kind: str = ""
+    team: int | None = None
+    service: int | None = None
+    severity: int | None = None
+    state: str = ""
+    since: dt.date | None = None
+    until: dt.date | None = None
+
+
+@dataclass
+class SearchHit:
+    kind: str
+    object_id: int
+    title: str
+    context: str
+    url: str
+    incident_id: int | None
+    occurred_at: dt.datetime
+    score: float
+    snippet: SafeString
+
+    @property
+    def kind_label(self) -> str:
+        return Kind(self.kind).label
+
+
+@dataclass
+class SearchResults:
+    query: str
+    terms: list[Term]
+    total: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+    hits: list[SearchHit] = field(default_factory=list)
+    page: int = 1
+    pages: int = 1
+    page_size: int = 20
+
+
+def docs_visible_to(user: User) -> QuerySet[SearchDoc]:
+    """The index rows `user` may see, decided in the query: those of an incident they may see, and the
+    recommendations they may see (recommendations_visible_to)."""
+    if not user.is_authenticated or user.organization_id is None:
+        return SearchDoc.objects.none()
+    incidents = incidents_visible_to(user).filter(pk=OuterRef("incident_id"))
+    recommendations = recommendations_visible_to(user).filter(pk=OuterRef("object_id"))
+    return SearchDoc.objects.filter(organization_id=user.organization_id).filter(
+        Q(~Q(kind=Kind.RECOMMENDATION), Exists(incidents)) | Q(Q(kind=Kind.RECOMMENDATION), Exists(recommendations))
+    )
+
+
+def _filtered(docs: QuerySet[SearchDoc], filters: SearchFilters) -> QuerySet[SearchDoc]:
+    if filters.team:
+        docs = docs.filter(team_id=filters.team)
+    if filters.since:
+        docs = docs.filter(occurred_at__date__gte=filters.since)
+    if filters.until:
+        docs = docs.filter(occurred_at__date__lte=filters.until)
+    incident_rule = Q()
+    if filters.service:
+        incident_rule &= Q(services=filters.service)
+    if filters.severity:
+        incident_rule &= Q(severity_id=filters.severity)
+    if filters.state:
+        incident_rule &= Q(status=filters.state)
+    if incident_rule:
+        # A recommendation matches through an incident calling for it.
+        matching = Incident.objects.filter(incident_rule)
+        through = RecommendationLink.objects.filter(
+            recommendation_id=OuterRef("object_id"), retrospective__incident__in=matching
+        )
+        docs = docs.filter(
+            Q(~Q(kind=Kind.RECOMMENDATION), incident__in=matching) | Q(Q(kind=Kind.RECOMMENDATION), Exists(through))
+        )
+    return docs
+
+
+def search(
+    *, user: User, query: str, filters: SearchFilters | None = None, page: int = 1, page_size: int = 20
+) -> SearchResults:
+    """Ranked, highlighted results `user` may see, with a count per kind (the kind filter aside): two queries."""
+    filters = filters or SearchFilters()
+    terms = search_terms(query)
+    results = SearchResults(query=query, terms=terms, page_size=page_size)
+    if not terms:
+        return results
+    docs = _filtered(docs_visible_to(user), filters)
+    engine = _ENGINES[connection.vendor]
+    results.counts = {kind: n for kind, n in engine.counts(docs, terms) if n}
+    results.total = results.counts.get(filters.kind, 0) if filters.kind else sum(results.counts.values())
+    if filters.kind:
+        docs = docs.filter(kind=filters.kind)
+    results.pages = max(1, -(-results.total // page_size))
+    results.page = min(max(1, page), results.pages)
+    if results.total:
+        offset = (results.page - 1) * page_size
+        results.hits = [_hit(row) for row in engine.page(docs, terms, offset, page_size)]
+    return results
+
+
+def _hit(row) -> SearchHit:
+    kind, object_id, title, context, url, incident_id, occurred_at, score, snippet = row
+    if isinstance(occurred_at, str):  # SQLite's raw rows
+        occurred_at = dt.datetime.fromisoformat(occurred_at)
+    if occurred_at is not None and occurred_at.tzinfo is None:
+        occurred_at = occurred_at.replace(tzinfo=dt.UTC)
+    return SearchHit(
+        kind=kind,
+        object_id=object_id,
+        title=title,
+        context=context,
+        url=url,
+        incident_id=incident_id,
+        occurred_at=occurred_at,
+        score=round(float(score), 4),
+        snippet=highlighted(snippet or ""),
+    )
+
+
+def highlighted(snippet: str) -> SafeString:
+    """The database's snippet escaped whole, then only its own marks turned into <mark> (the indexed text never
+    holds them: insights.indexing takes them out)."""
+    text = escape(snippet)
+    text = text.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
+    # A fragment cut between the two marks: close what is open.
+    if text.count("<mark>") > text.count("</mark>"):
+        text += "</mark>"
+    return mark_safe(text)
+
+
+def _allowed(docs: QuerySet[SearchDoc]) -> tuple[str, tuple]:
+    sql, params = docs.values("pk").query.sql_with_params()
+    return sql, tuple(params)
+
+
+_COLUMNS = "d.kind, d.object_id, d.title, d.context, d.url, d.incident_id, d.occurred_at"
+
+
+class _Fts5:
+    @staticmethod
+    def counts(docs, terms):
+        allowed, params = _allowed(docs)
+        sql = (
+            "SELECT d.kind, count(*) FROM insights_searchdoc_fts f JOIN insights_searchdoc d ON d.id = f.rowid "
+            f"WHERE insights_searchdoc_fts MATCH %s AND d.id IN ({allowed}) GROUP BY d.kind"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (fts5_query(terms), *params))
+            return cursor.fetchall()
+
+    @staticmethod
+    def page(docs, terms, offset, limit):
+        allowed, params = _allowed(docs)
+        sql = (
+            f"SELECT {_COLUMNS}, -bm25(insights_searchdoc_fts, %s, %s) AS score, "
+            "snippet(insights_searchdoc_fts, 1, %s, %s, '…', %s) "
+            "FROM insights_searchdoc_fts f JOIN insights_searchdoc d ON d.id = f.rowid "
+            f"WHERE insights_searchdoc_fts MATCH %s AND d.id IN ({allowed}) "
+            "ORDER BY score DESC, d.id DESC LIMIT %s OFFSET %s"
+        )
+        args = (BM25_TITLE_WEIGHT, BM25_BODY_WEIGHT, MARK_START, MARK_END, SNIPPET_WORDS, fts5_query(terms))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (*args, *params, limit, offset))
+            return cursor.fetchall()
+
+
+class _Postgres:
+    HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=10, MaxFragments=2"
+
+    @staticmethod
+    def counts(docs, terms):
+        allowed, params = _allowed(docs)
+        sql = (
+            "SELECT d.kind, count(*) FROM insights_searchdoc d "
+            "WHERE d.search @@ websearch_to_tsquery('english', %s) "
+            f"AND d.id IN ({allowed}) GROUP BY d.kind"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (websearch_query(terms), *params))
+            return cursor.fetchall()
+
+    @classmethod
+    def page(cls, docs, terms, offset, limit):
+        allowed, params = _allowed(docs)
+        # The headline (slow: it reads the text again) only for the page's rows.
+        sql = (
+            f"SELECT {_COLUMNS}, d.score, ts_headline('english', d.body, q.q, %s) FROM ("
+            "SELECT d.*, ts_rank(d.search, websearch_to_tsquery('english', %s)) AS score "
+            "FROM insights_searchdoc d WHERE d.search @@ websearch_to_tsquery('english', %s) "
+            f"AND d.id IN ({allowed}) ORDER BY score DESC, d.id DESC LIMIT %s OFFSET %s"
+            ") d, (SELECT websearch_to_tsquery('english', %s) AS q) q ORDER BY d.score DESC, d.id DESC"
+        )
+        text = websearch_query(terms)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, (cls.HEADLINE, text, text, *params, limit, offset, text))
+            return cursor.fetchall()
+
+
+_ENGINES = {"sqlite": _Fts5, "postgresql": _Postgres}
