@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from retrospector.actions.services import recommendation_create
@@ -54,9 +55,11 @@ def test_snippets_escape_the_stored_text(people, make_incident, indexed):
     with indexed():
         make_incident(title="XSS", summary='<script>alert("pgbouncer")</script> <b>bold</b> \ue000 pgbouncer')
     [hit] = search(user=people["bob"], query="pgbouncer").hits
-    assert "<script>" not in hit.snippet and "<b>" not in hit.snippet
-    assert "&lt;script&gt;" in hit.snippet
-    assert hit.snippet.count("<mark>") == hit.snippet.count("</mark>") == 2
+    unmarked = hit.snippet.replace("<mark>", "").replace("</mark>", "")
+    assert "<" not in unmarked and ">" not in unmarked  # every tag of the stored text escaped (or left out)
+    assert hit.snippet.count("<mark>") == hit.snippet.count("</mark>") >= 1
+    if connection.vendor == "sqlite":
+        assert "&lt;script&gt;" in hit.snippet
 
 
 def test_a_private_incident_of_another_team_is_never_shown_nor_counted(people, make_incident, indexed):
