@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("retrospector.reviews.urls")),
     path("", include("retrospector.writeups.urls")),
     path("", include("retrospector.actions.urls")),
+    path("", include("retrospector.insights.urls")),
     path("api/", api.urls),
     re_path(r"^api/", views.api_not_found),
 ]

@@ -40,14 +40,17 @@ def _incident_fields(incident: Incident) -> dict:
 
 def _incident_docs(ids) -> Iterator[tuple[int, dict | None]]:
     for incident in Incident.objects.filter(pk__in=ids):
-        yield incident.pk, {
-            **_incident_fields(incident),
-            "retrospective_id": None,
-            "context": "",
-            "title": _clean(incident.title, 400),
-            "body": _clean(incident.summary, BODY_MAX_CHARS),
-            "url": reverse("incident_detail", args=[incident.pk]),
-        }
+        yield (
+            incident.pk,
+            {
+                **_incident_fields(incident),
+                "retrospective_id": None,
+                "context": "",
+                "title": _clean(incident.title, 400),
+                "body": _clean(incident.summary, BODY_MAX_CHARS),
+                "url": reverse("incident_detail", args=[incident.pk]),
+            },
+        )
 
 
 def _section_docs(ids):
@@ -56,59 +59,74 @@ def _section_docs(ids):
         if not (section.body or "").strip():
             yield section.pk, None
             continue
-        yield section.pk, {
-            **_incident_fields(retrospective.incident),
-            "retrospective_id": retrospective.pk,
-            "title": _clean(section.title, 400),
-            "body": _clean(section.body, BODY_MAX_CHARS),
-            "url": reverse("retrospective_detail", args=[retrospective.pk]) + f"#section-{section.key}",
-        }
+        yield (
+            section.pk,
+            {
+                **_incident_fields(retrospective.incident),
+                "retrospective_id": retrospective.pk,
+                "title": _clean(section.title, 400),
+                "body": _clean(section.body, BODY_MAX_CHARS),
+                "url": reverse("retrospective_detail", args=[retrospective.pk]) + f"#section-{section.key}",
+            },
+        )
 
 
 def _event_docs(ids):
     for event in TimelineEvent.objects.filter(pk__in=ids).select_related("incident"):
-        yield event.pk, {
-            **_incident_fields(event.incident),
-            "retrospective_id": None,
-            "title": _clean(event.actor, 400),
-            "body": _clean(event.text, BODY_MAX_CHARS),
-            "url": reverse("incident_timeline", args=[event.incident_id]) + f"#event-{event.pk}",
-        }
+        yield (
+            event.pk,
+            {
+                **_incident_fields(event.incident),
+                "retrospective_id": None,
+                "title": _clean(event.actor, 400),
+                "body": _clean(event.text, BODY_MAX_CHARS),
+                "url": reverse("incident_timeline", args=[event.incident_id]) + f"#event-{event.pk}",
+            },
+        )
 
 
 def _account_docs(ids):
     for account in Account.objects.filter(pk__in=ids).select_related("retrospective__incident", "author"):
         author = account.author.display_name if account.author else "a former responder"
-        yield account.pk, {
-            **_incident_fields(account.retrospective.incident),
-            "retrospective_id": account.retrospective_id,
-            "title": _clean(f"Account by {author}", 400),
-            "body": _clean(account.body, BODY_MAX_CHARS),
-            "url": reverse("retrospective_detail", args=[account.retrospective_id]) + "#accounts",
-        }
+        yield (
+            account.pk,
+            {
+                **_incident_fields(account.retrospective.incident),
+                "retrospective_id": account.retrospective_id,
+                "title": _clean(f"Account by {author}", 400),
+                "body": _clean(account.body, BODY_MAX_CHARS),
+                "url": reverse("retrospective_detail", args=[account.retrospective_id]) + "#accounts",
+            },
+        )
 
 
 def _comment_docs(ids):
     for comment in Comment.objects.filter(pk__in=ids).select_related("thread__retrospective__incident"):
         retrospective = comment.thread.retrospective
-        yield comment.pk, {
-            **_incident_fields(retrospective.incident),
-            "retrospective_id": retrospective.pk,
-            "title": "",
-            "body": _clean(comment.body, BODY_MAX_CHARS),
-            "url": reverse("thread_list", args=[retrospective.pk]) + f"#comment-{comment.pk}",
-        }
+        yield (
+            comment.pk,
+            {
+                **_incident_fields(retrospective.incident),
+                "retrospective_id": retrospective.pk,
+                "title": "",
+                "body": _clean(comment.body, BODY_MAX_CHARS),
+                "url": reverse("thread_list", args=[retrospective.pk]) + f"#comment-{comment.pk}",
+            },
+        )
 
 
 def _finding_docs(ids):
     for finding in Finding.objects.filter(pk__in=ids).select_related("retrospective__incident"):
-        yield finding.pk, {
-            **_incident_fields(finding.retrospective.incident),
-            "retrospective_id": finding.retrospective_id,
-            "title": finding.get_kind_display(),
-            "body": _clean(finding.text, BODY_MAX_CHARS),
-            "url": reverse("finding_list", args=[finding.retrospective_id]) + f"#finding-{finding.pk}",
-        }
+        yield (
+            finding.pk,
+            {
+                **_incident_fields(finding.retrospective.incident),
+                "retrospective_id": finding.retrospective_id,
+                "title": finding.get_kind_display(),
+                "body": _clean(finding.text, BODY_MAX_CHARS),
+                "url": reverse("finding_list", args=[finding.retrospective_id]) + f"#finding-{finding.pk}",
+            },
+        )
 
 
 def _recommendation_docs(ids):
@@ -116,17 +134,20 @@ def _recommendation_docs(ids):
         if rec.merged_into_id is not None:
             yield rec.pk, None  # it lives on in the one it was merged into
             continue
-        yield rec.pk, {
-            "organization_id": rec.organization_id,
-            "incident_id": None,
-            "retrospective_id": None,
-            "team_id": rec.team_id,
-            "context": "",
-            "occurred_at": rec.created_at,
-            "title": _clean(rec.title, 400),
-            "body": _clean(f"{rec.description}\n\n{rec.definition_of_done}".strip(), BODY_MAX_CHARS),
-            "url": reverse("recommendation_detail", args=[rec.pk]),
-        }
+        yield (
+            rec.pk,
+            {
+                "organization_id": rec.organization_id,
+                "incident_id": None,
+                "retrospective_id": None,
+                "team_id": rec.team_id,
+                "context": "",
+                "occurred_at": rec.created_at,
+                "title": _clean(rec.title, 400),
+                "body": _clean(f"{rec.description}\n\n{rec.definition_of_done}".strip(), BODY_MAX_CHARS),
+                "url": reverse("recommendation_detail", args=[rec.pk]),
+            },
+        )
 
 
 BUILDERS: dict[str, Callable[[Iterable[int]], Iterator[tuple[int, dict | None]]]] = {

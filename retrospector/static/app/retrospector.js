@@ -104,3 +104,14 @@ document.addEventListener("click", function (event) {
     history.replaceState(null, "", link.getAttribute("href"));
   }
 });
+// "/" puts focus in the header's search box, unless one is typing in a field (or with a modifier key).
+document.addEventListener("keydown", function (event) {
+  if (event.key !== "/" || event.ctrlKey || event.metaKey || event.altKey || event.defaultPrevented) { return; }
+  var target = event.target;
+  if (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName)) { return; }
+  var box = document.getElementById("site-search");
+  if (!box) { return; }
+  event.preventDefault();
+  box.focus();
+  box.select();
+});
