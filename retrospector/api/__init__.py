@@ -228,6 +228,7 @@ from . import (  # noqa: E402  (routers register themselves on import)
     process,
     recommendations,
     responder_accounts,
+    search,
     timeline,
     webhooks,
     writeups,
@@ -249,3 +250,4 @@ api.add_router("/v1/", meeting_agenda.router)
 api.add_router("/v1/", findings.router)
 api.add_router("/v1/", webhooks.router)
 api.add_router("/v1/", recommendations.router)
+api.add_router("/v1/", search.router)

@@ -15,10 +15,10 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from retrospector.accounts.models import User
+from retrospector.accounts.models import Team, User
 from retrospector.actions.models import RecommendationLink
 from retrospector.actions.selectors import recommendations_visible_to
-from retrospector.incidents.models import Incident
+from retrospector.incidents.models import Incident, Service, SeverityLevel
 from retrospector.incidents.selectors import incidents_visible_to
 from retrospector.insights.indexing import MARK_END, MARK_START
 from retrospector.insights.models import SearchDoc
@@ -125,17 +125,39 @@ def docs_visible_to(user: User) -> QuerySet[SearchDoc]:
     )
 
 
+UNKNOWN = -1  # a filter naming no team, service or severity of the organization: it matches nothing
+
+
+def search_filters_by_name(
+    *, user: User, kind: str = "", team: str = "", service: str = "", severity: str = "", **rest
+) -> SearchFilters:
+    """Filters named as people write them (a team's slug, a service's name, a severity's key) for the API and the
+    command: one that names nothing of the user's organization matches nothing, as the lists' filters do."""
+    org = user.organization_id
+
+    def pk(model, **lookup):
+        return model.objects.filter(organization_id=org, **lookup).values_list("pk", flat=True).first() or UNKNOWN
+
+    return SearchFilters(
+        kind=kind,
+        team=pk(Team, slug=team) if team else None,
+        service=pk(Service, name=service) if service else None,
+        severity=pk(SeverityLevel, key=severity) if severity else None,
+        **rest,
+    )
+
+
 def _filtered(docs: QuerySet[SearchDoc], filters: SearchFilters) -> QuerySet[SearchDoc]:
-    if filters.team:
+    if filters.team is not None:
         docs = docs.filter(team_id=filters.team)
     if filters.since:
         docs = docs.filter(occurred_at__date__gte=filters.since)
     if filters.until:
         docs = docs.filter(occurred_at__date__lte=filters.until)
     incident_rule = Q()
-    if filters.service:
+    if filters.service is not None:
         incident_rule &= Q(services=filters.service)
-    if filters.severity:
+    if filters.severity is not None:
         incident_rule &= Q(severity_id=filters.severity)
     if filters.state:
         incident_rule &= Q(status=filters.state)
