@@ -1,0 +1,97 @@
+"""`retrospector search QUERY --as USERNAME [--format text|json]` searches as that person would (only what they may
+see); `retrospector search reindex` rebuilds the search index from the tables, with its progress on stderr."""
+
+import json
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from retrospector.accounts.models import User
+from retrospector.insights.indexing import search_reindex
+from retrospector.insights.models import SearchDoc
+from retrospector.insights.search import search, search_filters_by_name
+
+
+class Command(BaseCommand):
+    help = (
+        "Search incidents, write-ups, timelines, accounts, comments, findings and recommendations as USERNAME would "
+        "(`search WORDS --as USERNAME`), or rebuild the search index (`search reindex`). To search for the word "
+        "reindex itself, quote it: '\"reindex\"'."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("words", nargs="+", help='Words and "quoted phrases"; or `reindex`.')
+        parser.add_argument("--as", dest="username", help="Search as this person: only what they may see.")
+        parser.add_argument("--format", choices=("text", "json"), default="text")
+        parser.add_argument("--kind", choices=SearchDoc.Kind.values, default="")
+        parser.add_argument("--team", default="", help="A team's short name (slug).")
+        parser.add_argument("--page", type=int, default=1)
+
+    def handle(self, *args, words, username, format, kind, team, page, **options):
+        if words == ["reindex"]:
+            return self._reindex()
+        if not username:
+            raise CommandError("Say whose search it is with --as USERNAME: results are what that person may see.")
+        user = User.objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user {username!r}.")
+        filters = search_filters_by_name(user=user, kind=kind, team=team)
+        results = search(user=user, query=" ".join(words), filters=filters, page=page)
+        if format == "json":
+            payload = {
+                "count": results.total,
+                "counts": results.counts,
+                "page": results.page,
+                "pages": results.pages,
+                "results": [
+                    {
+                        "kind": h.kind,
+                        "id": h.object_id,
+                        "title": h.title,
+                        "context": h.context,
+                        "snippet": str(h.snippet),
+                        "url": h.url,
+                        "incident_id": h.incident_id,
+                        "score": h.score,
+                    }
+                    for h in results.hits
+                ],
+            }
+            self.stdout.write(json.dumps(payload, indent=2))
+            return
+        if not results.total:
+            self.stdout.write("Nothing found.")
+            return
+        counts = ", ".join(f"{n} {SearchDoc.Kind(k).label.lower()}" for k, n in results.counts.items())
+        self.stdout.write(f"{results.total} found ({counts}); page {results.page} of {results.pages}.")
+        for hit in results.hits:
+            title = hit.title or hit.context
+            context = f"  ({hit.context})" if hit.context and hit.title else ""
+            self.stdout.write(f"\n[{SearchDoc.Kind(hit.kind).label}] {title}{context}\n  {hit.url}")
+            self.stdout.write("  " + _plain(hit.snippet))
+
+    def _reindex(self):
+        started = time.monotonic()
+        err = sys.stderr if self.stderr is None else self.stderr
+
+        def progress(kind, done, total):
+            width = 30
+            filled = width * done // total if total else width
+            err.write(f"\r{kind:<15} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+            if done >= total:
+                err.write("\n")
+
+        counts = search_reindex(progress=progress)
+        seconds = time.monotonic() - started
+        self.stdout.write(
+            f"Indexed {sum(counts.values())} things in {seconds:.1f} s: "
+            + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+        )
+
+
+def _plain(snippet: str) -> str:
+    """A snippet for a terminal: its marks as **word**, its escapes undone."""
+    from html import unescape
+
+    return unescape(snippet.replace("<mark>", "**").replace("</mark>", "**"))

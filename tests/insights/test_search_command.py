@@ -1,0 +1,48 @@
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from retrospector.insights.models import SearchDoc
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus(people, make_incident, indexed):
+    with indexed():
+        make_incident(title="Card numbers leaked via pgbouncer logs", visibility="private")
+        make_incident(title="Pgbouncer restart", summary="pool <b>exhausted</b>")
+    return people
+
+
+def _run(*args):
+    out, err = StringIO(), StringIO()
+    call_command("search", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+def test_it_searches_as_a_person_in_text_and_json(corpus):
+    out, _ = _run("pgbouncer", "--as", "bob")
+    assert out.startswith("2 found") and "Card numbers" in out
+    out, _ = _run("pgbouncer", "--as", "charlie", "--format", "json")
+    answer = json.loads(out)
+    assert answer["count"] == 1 and answer["counts"] == {"incident": 1}
+    assert [r["title"] for r in answer["results"]] == ["Pgbouncer restart"]
+    out, _ = _run("card", "numbers", "--as", "charlie")
+    assert out.strip() == "Nothing found."
+
+
+def test_it_needs_someone_to_search_as(corpus):
+    with pytest.raises(CommandError, match="--as"):
+        _run("pgbouncer")
+
+
+def test_reindex_rebuilds_with_progress(corpus):
+    SearchDoc.objects.all().delete()
+    out, err = _run("reindex")
+    assert "Indexed 2 things" in out and "incident" in err and "2/2" in err
+    assert SearchDoc.objects.count() == 2
+    out, _ = _run("reindex")  # again: nothing doubles
+    assert SearchDoc.objects.count() == 2
