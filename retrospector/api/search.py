@@ -54,7 +54,9 @@ class SearchHitOut(BaseModel):
 
 class SearchPage(BaseModel):
     count: int = Field(..., description="Results you may see (of `kind`, when given).")
-    counts: dict[str, int] = Field(..., description="Results per kind, the kind filter aside; kinds with none left out.")
+    counts: dict[str, int] = Field(
+        ..., description="Results per kind, the kind filter aside; kinds with none left out."
+    )
     page: int
     page_size: int
     pages: int

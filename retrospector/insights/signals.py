@@ -2,8 +2,8 @@
 
 from django.db.models.signals import post_delete, post_save
 
-from retrospector.insights.indexing import SOURCES, search_index_incident_moved, search_index_on_commit
 from retrospector.incidents.models import Incident
+from retrospector.insights.indexing import SOURCES, search_index_incident_moved, search_index_on_commit
 from retrospector.writeups.models import Retrospective, Section
 
 

@@ -29,7 +29,9 @@ def _titles(results):
 def pgbouncer(people, make_incident, make_retrospective, indexed):
     with indexed():
         incident = make_incident(title="Checkout errors")
-        event_add(incident=incident, by=people["alice"], occurred_at=WHEN, text="Restarted pgbouncer on db-2", actor="Bob")
+        event_add(
+            incident=incident, by=people["alice"], occurred_at=WHEN, text="Restarted pgbouncer on db-2", actor="Bob"
+        )
         retrospective = make_retrospective(incident)
         _write(retrospective, None, "The pgbouncer pool was exhausted by long transactions.", people["alice"])
     return incident, retrospective

@@ -31,8 +31,21 @@ def test_any_text_answers_results_or_nothing(world, text):
 
 @pytest.mark.parametrize(
     "text",
-    ['"pgbouncer', "pgbouncer)", "(pgbouncer", "pgbouncer AND", "NEAR(pgbouncer pool)", "pgbouncer*", "-pgbouncer",
-     "^pgbouncer", "pgbouncer:", "pgbouncer " * 2000, '"pool exhausted"', "PGBOUNCER", "pgbouncer, pool!"],
+    [
+        '"pgbouncer',
+        "pgbouncer)",
+        "(pgbouncer",
+        "pgbouncer AND",
+        "NEAR(pgbouncer pool)",
+        "pgbouncer*",
+        "-pgbouncer",
+        "^pgbouncer",
+        "pgbouncer:",
+        "pgbouncer " * 2000,
+        '"pool exhausted"',
+        "PGBOUNCER",
+        "pgbouncer, pool!",
+    ],
 )
 def test_operators_and_stray_syntax_find_the_words(world, text):
     results = search(user=world["bob"], query=text)
