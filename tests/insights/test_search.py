@@ -26,8 +26,8 @@ def _titles(results):
 
 
 @pytest.fixture
-def pgbouncer(people, make_incident, make_retrospective, indexed):
-    with indexed():
+def pgbouncer(people, make_incident, make_retrospective, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
         incident = make_incident(title="Checkout errors")
         event_add(
             incident=incident, by=people["alice"], occurred_at=WHEN, text="Restarted pgbouncer on db-2", actor="Bob"
@@ -45,16 +45,16 @@ def test_it_finds_pgbouncer_in_the_timeline_and_the_write_up(people, pgbouncer):
     assert all("<mark>pgbouncer</mark>" in hit.snippet for hit in results.hits)
 
 
-def test_a_title_match_ranks_above_a_passing_mention(people, make_incident, indexed):
-    with indexed():
+def test_a_title_match_ranks_above_a_passing_mention(people, make_incident, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
         make_incident(title="Checkout slow", summary="Among many things, the ledger was briefly mentioned once.")
         make_incident(title="Ledger outage")
     results = search(user=people["bob"], query="ledger")
     assert [hit.title for hit in results.hits] == ["Ledger outage", "Checkout slow"]
 
 
-def test_snippets_escape_the_stored_text(people, make_incident, indexed):
-    with indexed():
+def test_snippets_escape_the_stored_text(people, make_incident, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
         make_incident(title="XSS", summary='<script>alert("pgbouncer")</script> <b>bold</b> \ue000 pgbouncer')
     [hit] = search(user=people["bob"], query="pgbouncer").hits
     unmarked = hit.snippet.replace("<mark>", "").replace("</mark>", "")
@@ -64,8 +64,10 @@ def test_snippets_escape_the_stored_text(people, make_incident, indexed):
         assert "&lt;script&gt;" in hit.snippet
 
 
-def test_a_private_incident_of_another_team_is_never_shown_nor_counted(people, make_incident, indexed):
-    with indexed():
+def test_a_private_incident_of_another_team_is_never_shown_nor_counted(
+    people, make_incident, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
         make_incident(title="Card numbers leaked via pgbouncer logs", visibility="private")
         make_incident(title="Pgbouncer config drift")
     for name, expected in [("charlie", 1), ("erin", 1), ("bob", 2), ("dana", 2), ("oscar", 2)]:
@@ -74,8 +76,10 @@ def test_a_private_incident_of_another_team_is_never_shown_nor_counted(people, m
         assert sum(results.counts.values()) == expected, name
 
 
-def test_a_recommendation_follows_its_own_visibility(people, make_incident, make_retrospective, indexed):
-    with indexed():
+def test_a_recommendation_follows_its_own_visibility(
+    people, make_incident, make_retrospective, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
         incident = make_incident(title="Quiet", visibility="private")
         retrospective = make_retrospective(incident)
         recommendation_create(retrospective=retrospective, by=people["alice"], title="Cap pgbouncer pool size")
@@ -83,8 +87,8 @@ def test_a_recommendation_follows_its_own_visibility(people, make_incident, make
     assert search(user=people["charlie"], query="pgbouncer").counts == {}
 
 
-def test_filters_narrow_the_results(people, make_incident, indexed):
-    with indexed():
+def test_filters_narrow_the_results(people, make_incident, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
         mine = make_incident(title="Pgbouncer A", severity="SEV1")
         make_incident(title="Pgbouncer B", team="platform", by="charlie")
     bob = people["bob"]
@@ -99,19 +103,19 @@ def test_filters_narrow_the_results(people, make_incident, indexed):
     assert search(user=bob, query="pgbouncer", filters=SearchFilters(since=later)).total == 0
 
 
-def test_the_index_follows_edits_and_deletes(people, make_incident, indexed):
-    with indexed():
+def test_the_index_follows_edits_and_deletes(people, make_incident, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
         incident = make_incident(title="Checkout errors")
         event = event_add(incident=incident, by=people["alice"], occurred_at=WHEN, text="pgbouncer restarted")
     assert search(user=people["bob"], query="pgbouncer").total == 1
-    with indexed():
+    with django_capture_on_commit_callbacks(execute=True):
         event_update(event=event, by=people["alice"], text="haproxy restarted")
     assert search(user=people["bob"], query="pgbouncer").total == 0
     assert search(user=people["bob"], query="haproxy").total == 1
-    with indexed():
+    with django_capture_on_commit_callbacks(execute=True):
         event_delete(event=event, by=people["alice"])
     assert search(user=people["bob"], query="haproxy").total == 0
-    with indexed():
+    with django_capture_on_commit_callbacks(execute=True):
         incident.delete()
     assert not SearchDoc.objects.exists()
 

@@ -10,8 +10,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def corpus(people, make_incident, indexed):
-    with indexed():
+def corpus(people, make_incident, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
         make_incident(title="Card numbers leaked via pgbouncer logs", visibility="private")
         make_incident(title="Pgbouncer restart", summary="pool <b>exhausted</b>")
     return people

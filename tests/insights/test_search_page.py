@@ -4,8 +4,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def corpus(people, make_incident, indexed):
-    with indexed():
+def corpus(people, make_incident, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
         make_incident(title="Card numbers leaked via pgbouncer logs", visibility="private")
         for n in range(25):
             make_incident(title=f"Pgbouncer restart {n}", summary="<b>pgbouncer</b> pool")

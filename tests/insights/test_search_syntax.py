@@ -16,8 +16,8 @@ TEXT = st.one_of(st.text(max_size=300), st.lists(SYNTAX, max_size=40).map("".joi
 
 
 @pytest.fixture
-def world(people, make_incident, indexed):
-    with indexed():
+def world(people, make_incident, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
         make_incident(title="pgbouncer pool exhausted", summary='a "quoted" (bracketed) NEAR AND OR NOT * text')
     return people
 
