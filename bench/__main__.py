@@ -28,6 +28,9 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * then a mixed load against a real server on SQLite and on PostgreSQL (bench/mixed_load.py, the "mixed_load" key):
   8 readers on lists and pages and 4 writers saving sections (409 on conflicts, then retrying) and importing small
   timeline files, for 60 s on each database: requests/s, p95 per kind, 5xx, 409s and lost writes;
+* then search (bench/search.py, the "search" key): 160,000 index rows (20,000 write-ups of 3 sections and their
+  timelines of 5 events), the search API and page for a rare word, a common word, two words and a phrase, beside the
+  bare FTS5 query, as the same reader;
 * last, the recommendations list (bench/recommendation_list.py, the "recommendation_list" key): 50,000 recommendations
   called for by retrospectives of 20,000 incidents, the page and the API, page 1, filtered by team and overdue, and a
   deep page, as the same reader.
@@ -246,6 +249,9 @@ def main() -> int:
         from bench import mixed_load
 
         report["mixed_load"] = mixed_load.run()  # each database in a child process, on a database of its own
+        from bench import search as search_bench
+
+        report["search"] = search_bench.run(data)  # a generated corpus in the search index; the reader searches it
         from bench import recommendation_list
 
         # Last: the incidents and retrospectives it adds would change the figures above.
@@ -272,6 +278,7 @@ def main() -> int:
         parts = [report["speed"], report["reviews"], report["agenda"], report["timeline"], report["checks"]]
         parts += [report["reminders"], report["done_list"], report["webhook_deliveries"]]
         parts.append(report["mixed_load"])
+        parts.append(report["search"])
         parts.append(report["recommendation_list"])
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:

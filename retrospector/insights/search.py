@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -226,72 +226,63 @@ def highlighted(snippet: str) -> SafeString:
     return mark_safe(text)
 
 
-def _allowed(docs: QuerySet[SearchDoc]) -> tuple[str, tuple]:
-    sql, params = docs.values("pk").query.sql_with_params()
-    return sql, tuple(params)
-
-
-_COLUMNS = "d.kind, d.object_id, d.title, d.context, d.url, d.incident_id, d.occurred_at"
+_COLUMNS = ("kind", "object_id", "title", "context", "url", "incident_id", "occurred_at", "score", "snip")
 
 
 class _Fts5:
-    @staticmethod
-    def counts(docs, terms):
-        allowed, params = _allowed(docs)
-        sql = (
-            "SELECT d.kind, count(*) FROM insights_searchdoc_fts f JOIN insights_searchdoc d ON d.id = f.rowid "
-            f"WHERE insights_searchdoc_fts MATCH %s AND d.id IN ({allowed}) GROUP BY d.kind"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (fts5_query(terms), *params))
-            return cursor.fetchall()
+    """The FTS5 table joined to the index row by row id: the full-text match drives the query, the permission rules
+    (correlated EXISTS on the row's incident) are checked for each row it finds."""
 
     @staticmethod
-    def page(docs, terms, offset, limit):
-        allowed, params = _allowed(docs)
-        sql = (
-            f"SELECT {_COLUMNS}, -bm25(insights_searchdoc_fts, %s, %s) AS score, "
-            "snippet(insights_searchdoc_fts, 1, %s, %s, '…', %s) "
-            "FROM insights_searchdoc_fts f JOIN insights_searchdoc d ON d.id = f.rowid "
-            f"WHERE insights_searchdoc_fts MATCH %s AND d.id IN ({allowed}) "
-            "ORDER BY score DESC, d.id DESC LIMIT %s OFFSET %s"
+    def matching(docs, terms):
+        return docs.extra(
+            tables=["insights_searchdoc_fts"],
+            where=["insights_searchdoc_fts.rowid = insights_searchdoc.id", "insights_searchdoc_fts MATCH %s"],
+            params=[fts5_query(terms)],
         )
-        args = (BM25_TITLE_WEIGHT, BM25_BODY_WEIGHT, MARK_START, MARK_END, SNIPPET_WORDS, fts5_query(terms))
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (*args, *params, limit, offset))
-            return cursor.fetchall()
 
-
-class _Postgres:
-    HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=10, MaxFragments=2"
-
-    @staticmethod
-    def counts(docs, terms):
-        allowed, params = _allowed(docs)
-        sql = (
-            "SELECT d.kind, count(*) FROM insights_searchdoc d "
-            "WHERE d.search @@ websearch_to_tsquery('english', %s) "
-            f"AND d.id IN ({allowed}) GROUP BY d.kind"
-        )
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (websearch_query(terms), *params))
-            return cursor.fetchall()
+    @classmethod
+    def counts(cls, docs, terms):
+        return list(cls.matching(docs, terms).order_by().values_list("kind").annotate(n=Count("pk")))
 
     @classmethod
     def page(cls, docs, terms, offset, limit):
-        allowed, params = _allowed(docs)
-        # The headline (slow: it reads the text again) only for the page's rows.
-        sql = (
-            f"SELECT {_COLUMNS}, d.score, ts_headline('english', d.body, q.q, %s) FROM ("
-            "SELECT d.*, ts_rank(d.search, websearch_to_tsquery('english', %s)) AS score "
-            "FROM insights_searchdoc d WHERE d.search @@ websearch_to_tsquery('english', %s) "
-            f"AND d.id IN ({allowed}) ORDER BY score DESC, d.id DESC LIMIT %s OFFSET %s"
-            ") d, (SELECT websearch_to_tsquery('english', %s) AS q) q ORDER BY d.score DESC, d.id DESC"
+        ranked = cls.matching(docs, terms).extra(
+            select={
+                "score": "-bm25(insights_searchdoc_fts, %s, %s)",
+                "snip": "snippet(insights_searchdoc_fts, -1, %s, %s, '…', %s)",
+            },
+            select_params=[BM25_TITLE_WEIGHT, BM25_BODY_WEIGHT, MARK_START, MARK_END, SNIPPET_WORDS],
         )
+        return list(ranked.order_by("-score", "-id").values_list(*_COLUMNS)[offset : offset + limit])
+
+
+class _Postgres:
+    """The generated tsvector column (GIN index) matched with websearch_to_tsquery, ranked by ts_rank; the headline
+    (which reads the text again) is computed for the page's rows only."""
+
+    HEADLINE = f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=24, MinWords=10, MaxFragments=2"
+    QUERY = "websearch_to_tsquery('english', %s)"
+
+    @classmethod
+    def matching(cls, docs, terms):
+        return docs.extra(where=[f"insights_searchdoc.search @@ {cls.QUERY}"], params=[websearch_query(terms)])
+
+    @classmethod
+    def counts(cls, docs, terms):
+        return list(cls.matching(docs, terms).order_by().values_list("kind").annotate(n=Count("pk")))
+
+    @classmethod
+    def page(cls, docs, terms, offset, limit):
         text = websearch_query(terms)
-        with connection.cursor() as cursor:
-            cursor.execute(sql, (cls.HEADLINE, text, text, *params, limit, offset, text))
-            return cursor.fetchall()
+        ranked = cls.matching(docs, terms).extra(
+            select={
+                "score": f"ts_rank(insights_searchdoc.search, {cls.QUERY})",
+                "snip": f"ts_headline('english', insights_searchdoc.body, {cls.QUERY}, %s)",
+            },
+            select_params=[text, text, cls.HEADLINE],
+        )
+        return list(ranked.order_by("-score", "-id").values_list(*_COLUMNS)[offset : offset + limit])
 
 
 _ENGINES = {"sqlite": _Fts5, "postgresql": _Postgres}
