@@ -146,3 +146,43 @@ def test_query_syntax_is_words_and_phrases_only():
         ("a",),
         ("b",),
     ]
+
+
+def test_accounts_comments_findings_and_recommendations_are_found_and_follow_their_incident(
+    people, make_incident, make_retrospective, django_capture_on_commit_callbacks
+):
+    from retrospector.actions.models import Finding
+    from retrospector.reviews.models import Account, Comment, Thread
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make_incident(title="Quiet", visibility="private")
+        retrospective = make_retrospective(incident)
+        section = retrospective.sections.order_by("position").first()
+        Account.objects.create(retrospective=retrospective, author=people["bob"], body="I restarted pgbouncer twice")
+        thread = Thread.objects.create(retrospective=retrospective, section=section, kind="question")
+        Comment.objects.create(thread=thread, author=people["alice"], body="Why did pgbouncer hang?")
+        Finding.objects.create(retrospective=retrospective, section_key=section.key, text="pgbouncer had no limit")
+        recommendation_create(
+            retrospective=retrospective, by=people["alice"], title="Alert", description="Page on pgbouncer saturation"
+        )
+    everything = {"account": 1, "comment": 1, "finding": 1, "recommendation": 1}
+    assert search(user=people["dana"], query="pgbouncer").counts == everything
+    assert search(user=people["charlie"], query="pgbouncer").counts == {}
+    assert search(user=people["oscar"], query="pgbouncer").counts == everything
+
+
+def test_an_incident_made_private_or_moved_follows_at_once(people, make_incident, django_capture_on_commit_callbacks):
+    from retrospector.incidents.services import incident_update
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = make_incident(title="Checkout errors")
+        event_add(incident=incident, by=people["alice"], occurred_at=WHEN, text="pgbouncer restarted")
+    assert search(user=people["charlie"], query="pgbouncer").total == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = incident_update(incident=incident, by=people["alice"], visibility="private", title="Pgbouncer pool")
+    assert search(user=people["charlie"], query="pgbouncer").total == 0
+    assert search(user=people["bob"], query="pgbouncer").counts == {"event": 1, "incident": 1}
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_update(incident=incident, by=people["oscar"], team=people["platform"])
+    platform = SearchFilters(team=people["platform"].pk)
+    assert search(user=people["oscar"], query="pgbouncer", filters=platform).total == 2
