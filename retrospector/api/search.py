@@ -1,8 +1,6 @@
 """Full-text search: GET /api/v1/search. The same selector as the search page (insights.search): the permission
 rules are inside its query."""
 
-from datetime import date
-
 from ninja import Field, Query, Router, Schema
 from pydantic import BaseModel
 
@@ -12,7 +10,7 @@ from retrospector.insights.search import QUERY_MAX_CHARS, search, search_filters
 
 from .choices import choices_literal
 from .contract import responses
-from .types import PageNumber, PageSize
+from .types import Day, PageNumber, PageSize
 
 router = Router(tags=["search"])
 
@@ -33,8 +31,8 @@ class SearchQuery(Schema):
     service: str = Field("", max_length=200, description="A service of the incident (by name).")
     severity: str = Field("", max_length=20, description="The incident's severity key, e.g. SEV1.")
     state: StateFilter = Field("", description="The incident's state.")
-    since: date | None = Field(None, description="Incidents started on or after this day (UTC).")
-    until: date | None = Field(None, description="Incidents started on or before this day (UTC).")
+    since: Day | None = Field(None, description="Incidents started on or after this day (UTC).")
+    until: Day | None = Field(None, description="Incidents started on or before this day (UTC).")
     page: PageNumber = Field(1, description="A page past the last answers the last.")
     page_size: PageSize = 20
 
