@@ -5,35 +5,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_login_throttle'),
-        ('incidents', '0007_timeline_models_move_to_timeline_app'),
-        ('writeups', '0010_done_list_index'),
+        ("accounts", "0004_login_throttle"),
+        ("incidents", "0007_timeline_models_move_to_timeline_app"),
+        ("writeups", "0010_done_list_index"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SearchDoc',
+            name="SearchDoc",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('incident', 'Incidents'), ('section', 'Write-ups'), ('event', 'Timeline events'), ('account', "Responders' accounts"), ('comment', 'Comments'), ('finding', 'Findings'), ('recommendation', 'Recommendations')], max_length=16)),
-                ('object_id', models.BigIntegerField()),
-                ('team_id', models.BigIntegerField(help_text="The incident's team, or the recommendation's.")),
-                ('title', models.CharField(blank=True, max_length=400)),
-                ('body', models.TextField(blank=True)),
-                ('context', models.CharField(blank=True, help_text="Shown beside the title: the incident's title.", max_length=400)),
-                ('url', models.CharField(max_length=400)),
-                ('occurred_at', models.DateTimeField(help_text="The incident's start, or the recommendation's creation.")),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('incident', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='incidents.incident')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('retrospective', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='writeups.retrospective')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("incident", "Incidents"),
+                            ("section", "Write-ups"),
+                            ("event", "Timeline events"),
+                            ("account", "Responders' accounts"),
+                            ("comment", "Comments"),
+                            ("finding", "Findings"),
+                            ("recommendation", "Recommendations"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("object_id", models.BigIntegerField()),
+                ("team_id", models.BigIntegerField(help_text="The incident's team, or the recommendation's.")),
+                ("title", models.CharField(blank=True, max_length=400)),
+                ("body", models.TextField(blank=True)),
+                (
+                    "context",
+                    models.CharField(
+                        blank=True, help_text="Shown beside the title: the incident's title.", max_length=400
+                    ),
+                ),
+                ("url", models.CharField(max_length=400)),
+                (
+                    "occurred_at",
+                    models.DateTimeField(help_text="The incident's start, or the recommendation's creation."),
+                ),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.organization"
+                    ),
+                ),
+                (
+                    "retrospective",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="writeups.retrospective",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('object_id', 'kind'), name='searchdoc_once')],
+                "constraints": [models.UniqueConstraint(fields=("object_id", "kind"), name="searchdoc_once")],
             },
         ),
     ]
