@@ -249,3 +249,14 @@ def _store_batch(kind: str, ids: list[int]) -> int:
             doc.save()
     SearchDoc.objects.bulk_create(new)
     return sum(1 for fields in built.values() if fields is not None)
+
+
+def search_index_fill_if_empty() -> str:
+    """A periodic job: an installation that had data before search arrived (its migration starts the index empty) gets
+    its index built by the worker, once, without anyone running `retrospector search reindex`."""
+    from retrospector.incidents.models import Incident
+
+    if SearchDoc.objects.exists() or not Incident.objects.exists():
+        return "nothing to do"
+    counts = search_reindex()
+    return f"built: {sum(counts.values())} rows"
