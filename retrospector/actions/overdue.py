@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
-
 from retrospector.actions.models import Recommendation
-from retrospector.actions.selectors import recommendations_visible_to
-from retrospector.actions.services import today
+from retrospector.actions.selectors import overdue_q, recommendations_visible_to, today_utc
 from retrospector.notifications.models import Kind, Notification
 from retrospector.notifications.services import Notice, notify_each
 
@@ -16,11 +13,10 @@ BATCH = 2_000
 def overdue_notices() -> int:
     """Tell each owner of an open recommendation past its commitment date, once per date (a moved date that passes
     again is told again: the key names the date). Only owners who may still see it. Returns how many were told."""
-    day = today()
+    day = today_utc()
     overdue = list(
         Recommendation.objects.filter(
-            Q(status__in=Recommendation.OPEN_STATUSES),
-            commitment_date__lt=day,
+            overdue_q(day),
             owner__isnull=False,
             owner__is_active=True,
             merged_into__isnull=True,
@@ -28,11 +24,15 @@ def overdue_notices() -> int:
         .select_related("owner")
         .order_by("owner_id", "commitment_date", "pk")[:BATCH]
     )
-    visible: dict[int, set[int]] = {}
-    for owner_id in {r.owner_id for r in overdue}:
-        owner = next(r.owner for r in overdue if r.owner_id == owner_id)
-        ids = [r.pk for r in overdue if r.owner_id == owner_id]
-        visible[owner_id] = set(recommendations_visible_to(owner).filter(pk__in=ids).values_list("pk", flat=True))
+    by_owner: dict[int, list[Recommendation]] = {}
+    for r in overdue:
+        by_owner.setdefault(r.owner_id, []).append(r)
+    visible: dict[int, set[int]] = {
+        owner_id: set(
+            recommendations_visible_to(rows[0].owner).filter(pk__in=[r.pk for r in rows]).values_list("pk", flat=True)
+        )
+        for owner_id, rows in by_owner.items()
+    }
     keys = {r.pk: f"recommendation:{r.pk}:overdue:{r.commitment_date.isoformat()}" for r in overdue}
     told = set(Notification.objects.filter(key__in=keys.values()).values_list("recipient_id", "key"))
     notices = [

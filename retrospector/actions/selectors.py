@@ -65,8 +65,18 @@ def recommendation_gaps(recommendation: Recommendation) -> list[str]:
     return gaps
 
 
+def today_utc(now: dt.datetime | None = None) -> dt.date:
+    """Today's date in UTC: commitment dates, overdue and targets count in UTC days, whoever looks."""
+    return (now or timezone.now()).astimezone(dt.UTC).date()
+
+
+def overdue_q(today: dt.date) -> Q:
+    """is_overdue as a filter: still open after its commitment date."""
+    return Q(status__in=Recommendation.OPEN_STATUSES, commitment_date__lt=today)
+
+
 def is_overdue(recommendation: Recommendation, today: dt.date | None = None) -> bool:
-    today = today or timezone.localdate(timezone.now(), dt.UTC)
+    today = today or today_utc()
     return (
         recommendation.status in Recommendation.OPEN_STATUSES
         and recommendation.commitment_date is not None

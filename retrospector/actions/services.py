@@ -30,7 +30,7 @@ from retrospector.actions.models import (
     SetAside,
     Trace,
 )
-from retrospector.actions.selectors import can_edit_recommendation, recommendations_visible_to
+from retrospector.actions.selectors import can_edit_recommendation, recommendations_visible_to, today_utc
 from retrospector.core.errors import ConflictError, locked
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import incidents_visible_to
@@ -57,10 +57,6 @@ FOREIGN_FINDINGS = "A recommendation traces to findings of the retrospective tha
 def priorities_of(organization_id: int) -> list[str]:
     settings_row = ActionSettings.objects.filter(organization_id=organization_id).first()
     return (settings_row.priorities if settings_row and settings_row.priorities else None) or list(DEFAULT_PRIORITIES)
-
-
-def today() -> dt.date:
-    return timezone.localdate(timezone.now(), dt.UTC)
 
 
 def _plain(value):
@@ -111,7 +107,7 @@ def _check(
     if "commitment_date" in changes:
         new = changes["commitment_date"]
         old = None if creating else recommendation.commitment_date
-        if new is not None and new != old and new < today():
+        if new is not None and new != old and new < today_utc():
             errors["commitment_date"] = f"A new commitment date can't be in the past ({new.isoformat()})."
         elif old is not None and new != old and not reason.strip():
             errors["reason"] = "Say why the commitment date moves: the reason is shown on every linked retrospective."

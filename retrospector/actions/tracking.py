@@ -16,7 +16,6 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import BooleanField, Count, Exists, ExpressionWrapper, F, OuterRef, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncDate
-from django.utils import timezone
 
 from retrospector.accounts.models import Team, User
 from retrospector.actions.models import (
@@ -26,7 +25,7 @@ from retrospector.actions.models import (
     Recommendation,
     RecommendationLink,
 )
-from retrospector.actions.selectors import recommendations_visible_to
+from retrospector.actions.selectors import is_overdue, overdue_q, recommendations_visible_to, today_utc
 from retrospector.incidents.models import Incident
 from retrospector.writeups.selectors import retrospectives_visible_to
 
@@ -34,11 +33,6 @@ Status = Recommendation.Status
 OPEN = tuple(str(s) for s in Recommendation.OPEN_STATUSES)
 MAX_PRIORITIES = 20
 MAX_TARGET_DAYS = 3650
-
-
-def today_utc(now: dt.datetime | None = None) -> dt.date:
-    """Today's date in UTC: overdue and targets count in UTC days, whoever looks."""
-    return (now or timezone.now()).astimezone(dt.UTC).date()
 
 
 # --- The list ---------------------------------------------------------------------------------------------------------
@@ -67,18 +61,6 @@ class RecommendationFilters:
             or self.q.strip()
             or self.retrospective
         )
-
-
-def overdue_q(today: dt.date) -> Q:
-    return Q(status__in=OPEN, commitment_date__lt=today)
-
-
-def is_overdue(recommendation: Recommendation, today: dt.date) -> bool:
-    return (
-        recommendation.status in OPEN
-        and recommendation.commitment_date is not None
-        and recommendation.commitment_date < today
-    )
 
 
 def visible_links(user: User) -> QuerySet[RecommendationLink]:
@@ -170,9 +152,7 @@ def recommendation_data(r: Recommendation, today: dt.date) -> dict:
         "team": r.team.slug,
         "owner": r.owner.username if r.owner_id else None,
         "commitment_date": r.commitment_date,
-        "overdue": r.status in Recommendation.OPEN_STATUSES
-        and r.commitment_date is not None
-        and r.commitment_date < today,
+        "overdue": is_overdue(r, today),
         "created_at": r.created_at,
         "updated_at": r.updated_at,
         "closed_at": r.closed_at,

@@ -28,9 +28,9 @@ def recommend(retrospective, by, title="Add a circuit breaker to the checkout cl
 
 
 def later(days=30):
-    from retrospector.actions.services import today
+    from retrospector.actions.selectors import today_utc
 
-    return today() + dt.timedelta(days=days)
+    return today_utc() + dt.timedelta(days=days)
 
 
 @pytest.fixture(name="payments_retro")

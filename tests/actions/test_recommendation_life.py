@@ -13,6 +13,7 @@ from retrospector.actions.selectors import (
     recommendation_history,
     recommendations_of_retrospective,
     similar_open_recommendations,
+    today_utc,
 )
 from retrospector.actions.services import (
     recommendation_link,
@@ -21,7 +22,6 @@ from retrospector.actions.services import (
     recommendation_update,
     set_aside_create,
     set_aside_delete,
-    today,
 )
 from retrospector.core.errors import ConflictError
 from retrospector.notifications.models import Notification
@@ -48,7 +48,7 @@ def test_a_recommendation_without_an_owner_or_definition_of_done_is_saved_as_a_d
 
 def test_it_refuses_a_commitment_date_in_the_past(payments_retro, people):
     with pytest.raises(ValidationError) as refused:
-        recommend(payments_retro, people["alice"], commitment_date=today() - dt.timedelta(days=1))
+        recommend(payments_retro, people["alice"], commitment_date=today_utc() - dt.timedelta(days=1))
     assert "commitment_date" in refused.value.message_dict
 
 

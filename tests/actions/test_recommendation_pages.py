@@ -5,7 +5,8 @@ retrospective's page part, permissions with two teams, and the number of queries
 from django.urls import reverse
 
 from retrospector.actions.models import Recommendation, RecommendationLink, SetAside
-from retrospector.actions.services import recommendation_link, recommendation_merge, recommendation_update, today
+from retrospector.actions.selectors import today_utc as today
+from retrospector.actions.services import recommendation_link, recommendation_merge, recommendation_update
 from tests.actions.recs_support import (  # noqa: F401
     finding,
     later,
