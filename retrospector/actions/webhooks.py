@@ -73,9 +73,13 @@ def body_of(payload: dict) -> bytes:
     return orjson.dumps(payload)
 
 
+def _signature(secret: str, body: bytes, timestamp: int) -> str:
+    """HMAC-SHA256 of "<timestamp>.<body>" under the secret, in hex."""
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+
+
 def signature_header(secret: str, body: bytes, timestamp: int) -> str:
-    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+    return f"t={timestamp},v1={_signature(secret, body, timestamp)}"
 
 
 def signature_valid(
@@ -91,8 +95,7 @@ def signature_valid(
         return False
     if abs((now if now is not None else time.time()) - timestamp) > tolerance:
         return False
-    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, parts.get("v1", ""))
+    return hmac.compare_digest(_signature(secret, body, timestamp), parts.get("v1", ""))
 
 
 # --- Slack --------------------------------------------------------------------------------------------------------
