@@ -26,9 +26,10 @@ def _incident_saved(sender, instance, created=False, raw=False, **kwargs):
     transaction.on_commit(lambda: search_index_incident_moved(incident_id=instance.pk))
 
 
-def _retrospective_saved(sender, instance, raw=False, **kwargs):
-    """A retrospective's sections are created together (bulk_create sends no signal): index them once it commits."""
-    if raw:
+def _retrospective_saved(sender, instance, created=False, raw=False, **kwargs):
+    """A new retrospective's sections are created with it (bulk_create sends no signal): index them once it commits.
+    Later saves (a state change, an assignment) leave its sections alone: each section's own save indexes it."""
+    if raw or not created:
         return
     from django.db import transaction
 
