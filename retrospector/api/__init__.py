@@ -251,3 +251,8 @@ api.add_router("/v1/", findings.router)
 api.add_router("/v1/", webhooks.router)
 api.add_router("/v1/", recommendations.router)
 api.add_router("/v1/", search.router)
+
+# Sharing: statements made from a write-up.
+from . import statements as sharing_statements  # noqa: E402
+
+api.add_router("/v1/", sharing_statements.router)

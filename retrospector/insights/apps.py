@@ -12,6 +12,9 @@ class InsightsConfig(AppConfig):
         )
     ]
 
+    # Sharing: the "Share" box on a retrospective's page (writeups.page_parts).
+    retrospective_page_parts = ["retrospector.insights.statement_views.page_part"]
+
     def ready(self):
         from retrospector.insights import signals
 

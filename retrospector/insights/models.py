@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 
 from retrospector.accounts.models import Organization
@@ -42,3 +43,68 @@ class SearchDoc(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.object_id}"
+
+
+# --- Sharing: statements made from a write-up (insights.statements) --------------------------------------------------
+
+
+class Statement(models.Model):
+    """A text made from an approved write-up to share it: the internal summary (readable by the whole organization
+    once published) or the customer statement (readable by anyone holding its public link once published). Edited
+    with the no-lost-update rule (`version`); publishing copies the text as it is (`published_*`): later edits show
+    only once published again."""
+
+    class Kind(models.TextChoices):
+        INTERNAL = "internal", "Internal summary"
+        EXTERNAL = "external", "Customer statement"
+
+    retrospective = models.ForeignKey(Retrospective, on_delete=models.CASCADE, related_name="statements")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    body = models.TextField(blank=True)
+    # The sanitized rendering of body, kept in step by insights.statements.
+    html = models.TextField(blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, help_text="Increases by one with every save.")
+    keep_names = models.BooleanField(
+        default=False,
+        help_text="Customer statement: the author chose to keep people's names (the draft replaces them by roles).",
+    )
+    keep_names_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    keep_names_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    # What readers see, as it was when published; empty (published_at null) when not published or revoked.
+    published_body = models.TextField(blank=True)
+    published_html = models.TextField(blank=True)
+    published_version = models.PositiveIntegerField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Customer statement: the SHA-256 of its public link's token (the token itself is shown once, never stored).
+    public_token_digest = models.CharField(max_length=64, null=True, blank=True, unique=True, editable=False)
+
+    class Meta:
+        ordering = ["retrospective", "kind"]
+        constraints = [models.UniqueConstraint(fields=["retrospective", "kind"], name="statement_once_per_kind")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of retrospective {self.retrospective_id}"
+
+    @property
+    def key(self) -> str:
+        """Its name in a 409's `current` (api.on_conflict), as a section's key."""
+        return self.kind
+
+    @property
+    def is_published(self) -> bool:
+        return self.published_at is not None
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        return self.is_published and self.published_version != self.version
