@@ -85,6 +85,7 @@ def test_a_stale_version_is_declared_with_the_current_one(openapi):
         "PATCH /api/v1/questions/{question_id}",
         "PATCH /api/v1/recommendations/{recommendation_id}",
         "PATCH /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}",
+        "PATCH /api/v1/statements/{statement_id}",
         "POST /api/v1/retrospectives/{retrospective_id}/accounts",
         "POST /api/v1/retrospectives/{retrospective_id}/agenda",
         "PUT /api/v1/retrospectives/{retrospective_id}/agenda/{item_id}/decision",
