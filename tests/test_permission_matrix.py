@@ -58,6 +58,7 @@ PAGES = [
         WRITE,
     ),
     ("section history", "get", "/retrospectives/{r}/sections/summary/history", None, READ),
+    ("retrospective share", "get", "/retrospectives/{r}/share/", None, READ),
     ("section history version", "get", "/retrospectives/{r}/sections/summary/history?version=1", None, READ),
     (
         "section restore",
@@ -131,6 +132,7 @@ API_ENDPOINTS = [
         WRITE,
     ),
     ("api retrospective read", "get", "/api/v1/retrospectives/{r}", None, READ),
+    ("api statements list", "get", "/api/v1/retrospectives/{r}/statements", None, READ),
     ("api retrospective state", "post", "/api/v1/retrospectives/{r}/state", {"state": "in_review"}, WRITE),
     ("api assignment read", "get", "/api/v1/retrospectives/{r}/assignment", None, READ),
     ("api assignment save", "put", "/api/v1/retrospectives/{r}/assignment", {"owner": "bob"}, WRITE),
