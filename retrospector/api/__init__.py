@@ -251,3 +251,7 @@ api.add_router("/v1/", findings.router)
 api.add_router("/v1/", webhooks.router)
 api.add_router("/v1/", recommendations.router)
 api.add_router("/v1/", search.router)
+# "Have we seen this before?" (insights.similar)
+from . import similar as similar_incidents_api  # noqa: E402
+
+api.add_router("/v1/", similar_incidents_api.router)

@@ -12,6 +12,9 @@ class InsightsConfig(AppConfig):
         )
     ]
 
+    # "Have we seen this before?" beside a retrospective's sections (writeups.page_parts).
+    retrospective_page_parts: list[str] = ["retrospector.insights.similar_views.similar_page_part"]
+
     def ready(self):
         from retrospector.insights import signals
 
