@@ -8,7 +8,7 @@ Lexical, on the search index (insights.models.SearchDoc) so that it works on the
 2. how common each word is in the index (one query, each count stopped at COMMON_DF): words in COMMON_DF rows or more
    say little and make the match slow, so they are dropped; the TERMS_MAX best of the rest (weight × rarity) are kept;
 3. one ranked full-text query for any of those words (FTS5 bm25 / PostgreSQL ts_rank) over the index rows of incidents
-   the reader may see (the permission rule is inside the query: docs_visible_to), summed per incident;
+   the reader may see (the permission rule is inside the query, as in search's docs_visible_to), summed per incident;
 4. shared services (one query) and shared contributing factors (compared word by word in Python) add to the score;
    so do shared words of the titles. Ties go to the most recent incident, then the highest id.
 
@@ -23,17 +23,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, IntegerField, Value
+from django.db.models import Count, Exists, OuterRef
+from django.urls import reverse
 
 from retrospector.accounts.models import User
 from retrospector.actions.models import Finding, Recommendation, RecommendationLink
-from retrospector.actions.selectors import recommendations_visible_to
 from retrospector.incidents.models import Incident
-from retrospector.incidents.selectors import SERVICE_LIST, incidents_visible_to
+from retrospector.incidents.selectors import incidents_visible_to
 from retrospector.insights.models import SearchDoc
-from retrospector.insights.search import BM25_BODY_WEIGHT, BM25_TITLE_WEIGHT, docs_visible_to
-from retrospector.writeups.models import Section
-from retrospector.writeups.selectors import retrospectives_visible_to
+from retrospector.insights.search import BM25_BODY_WEIGHT, BM25_TITLE_WEIGHT
+from retrospector.writeups.models import Retrospective, Section
 
 Kind = SearchDoc.Kind
 LIMIT_DEFAULT, LIMIT_MAX = 5, 20
@@ -178,27 +177,32 @@ def similar_incidents(
     limit = max(1, min(limit, LIMIT_MAX))
     profile = incident_profile(incident, text)
     visible = incidents_visible_to(user).exclude(pk=incident.pk)
-    docs = docs_visible_to(user).filter(kind__in=MATCHED_KINDS).exclude(incident_id=incident.pk)
     terms = _distinctive_terms(profile.weights)
-    text_scores = _ENGINES[connection.vendor].incident_scores(docs, terms) if terms else {}
+    text_scores = {}
+    if terms:
+        # The rule of search's docs_visible_to for these kinds (rows of an incident the reader may see), built on
+        # `visible` once rather than again with the recommendations' rule, which no row of these kinds needs.
+        docs = SearchDoc.objects.filter(Exists(visible.filter(pk=OuterRef("incident_id"))), kind__in=MATCHED_KINDS)
+        text_scores = _ENGINES[connection.vendor].incident_scores(docs, terms)
     service_counts = _shared_service_counts(visible, list(profile.services))
     ids = set(text_scores) | set(service_counts)
     if not ids:
         return []
-    candidates = {
-        i.pk: i
-        for i in visible.filter(pk__in=ids).select_related("team", "severity").prefetch_related(SERVICE_LIST).order_by()
-    }
-    factors = _factors_of(list(candidates))
+    # Scored from plain rows (title, start, services, factors); only the best `limit` are read as incidents.
+    rows = list(visible.filter(pk__in=ids).order_by().values_list("pk", "title", "started_at"))
+    their_services: dict[int, set[int]] = defaultdict(set)
+    through = Incident.services.through.objects.filter(incident_id__in=[pk for pk, _, _ in rows])
+    for incident_id, service_id in through.values_list("incident_id", "service_id"):
+        their_services[incident_id].add(service_id)
+    factors = _factors_of([pk for pk, _, _ in rows])
     best_text = max(text_scores.values(), default=0.0) or 1.0
     ours = set(profile.services)
-    results = []
-    for pk, candidate in candidates.items():
-        theirs = {s.pk for s in candidate.service_list}
-        shared_services = [s.name for s in candidate.service_list if s.pk in ours]
+    scored = []
+    for pk, title, started_at in rows:
+        theirs = their_services.get(pk, set())
         service_share = len(ours & theirs) / len(ours | theirs) if ours and theirs else 0.0
         shared_factors = _shared_factors(profile.factors, factors.get(pk, []))
-        title_words = {stem(w) for w in words_of(candidate.title)}
+        title_words = {stem(w) for w in words_of(title)}
         title_share = (
             len(title_words & profile.title_words) / len(title_words | profile.title_words) if title_words else 0.0
         )
@@ -208,19 +212,27 @@ def similar_incidents(
             + SCORE_WEIGHTS["factors"] * min(1.0, len(shared_factors) / 2)
             + SCORE_WEIGHTS["title"] * title_share
         )
-        results.append(
-            SimilarIncident(
-                incident=candidate,
-                score=round(score, 6),
-                shared_services=shared_services,
-                shared_factors=shared_factors,
-                shared_title_words=sorted(title_words & profile.title_words),
-            )
+        shared = [
+            name for service_id, name in sorted(profile.services.items(), key=lambda i: i[1]) if service_id in theirs
+        ]
+        scored.append(
+            (round(score, 6), started_at, pk, shared, shared_factors, sorted(title_words & profile.title_words))
         )
-    results.sort(key=lambda r: (-r.score, -r.incident.started_at.timestamp(), -r.incident.pk))
-    results = results[:limit]
-    _add_shared_words(results, docs, terms)
-    _add_writeups_and_recommendations(results, user)
+    scored.sort(key=lambda r: (-r[0], -r[1].timestamp(), -r[2]))
+    scored = scored[:limit]
+    incidents = Incident.objects.select_related("team", "severity").in_bulk([r[2] for r in scored])
+    results = [
+        SimilarIncident(
+            incident=incidents[pk],
+            score=score,
+            shared_services=shared,
+            shared_factors=shared_factors,
+            shared_title_words=title_words,
+        )
+        for score, _, pk, shared, shared_factors, title_words in scored
+    ]
+    _add_shared_words(results, terms)
+    _add_writeups_and_recommendations(results)
     return results
 
 
@@ -244,7 +256,10 @@ def _distinctive_terms(weights: dict[str, float]) -> list[str]:
 def _shared_service_counts(visible, service_ids: list[int]) -> dict[int, int]:
     if not service_ids:
         return {}
-    through = Incident.services.through.objects.filter(service_id__in=service_ids, incident__in=visible)
+    # Correlated (each row's own incident checked): `incident__in=<visible>` listed every visible incident first.
+    through = Incident.services.through.objects.filter(
+        Exists(visible.filter(pk=OuterRef("incident_id"))), service_id__in=service_ids
+    )
     rows = (
         through.values("incident_id")
         .annotate(n=Count("service_id"))
@@ -283,26 +298,25 @@ def _shared_factors(ours: list[str], theirs: list[str]) -> list[SharedFactor]:
     return shared
 
 
-def _add_shared_words(results: list[SimilarIncident], docs, terms: list[str]) -> None:
+def _add_shared_words(results: list[SimilarIncident], terms: list[str]) -> None:
     """Which of our words each result's text holds: one query (a full-text match per word, over those incidents)."""
     if not results or not terms:
         return
     ids = [r.incident.pk for r in results]
-    found = _words_found(_ENGINES[connection.vendor], docs.filter(incident_id__in=ids), terms)
+    found = _words_found(_ENGINES[connection.vendor], ids, terms)
     for r in results:
         r.shared_words = [w for w in terms if (r.incident.pk, w) in found]
 
 
-def _add_writeups_and_recommendations(results: list[SimilarIncident], user: User) -> None:
-    """Their write-ups and the recommendations they called for, with their status: two queries."""
+def _add_writeups_and_recommendations(results: list[SimilarIncident]) -> None:
+    """Their write-ups and the recommendations they called for, with their status: two queries. No permission rule is
+    added: these incidents are ones the reader may see, so are their retrospectives (retrospectives_visible_to) and
+    every recommendation one of those calls for (recommendations_visible_to); a test compares the two."""
     if not results:
         return
-    from django.urls import reverse
-
     by_id = {r.incident.pk: r for r in results}
     for retro in (
-        retrospectives_visible_to(user)
-        .filter(incident_id__in=list(by_id))
+        Retrospective.objects.filter(incident_id__in=list(by_id))
         .only("pk", "title", "state", "incident_id")
         .order_by("created_at", "pk")
     ):
@@ -311,8 +325,7 @@ def _add_writeups_and_recommendations(results: list[SimilarIncident], user: User
         )
     links = (
         RecommendationLink.objects.filter(
-            retrospective__incident_id__in=list(by_id),
-            recommendation__in=recommendations_visible_to(user).filter(merged_into__isnull=True),
+            retrospective__incident_id__in=list(by_id), recommendation__merged_into__isnull=True
         )
         .order_by("recommendation__created_at", "recommendation_id")
         .values_list(
@@ -354,15 +367,19 @@ def _grouped_scores(ranked) -> dict[int, float]:
         return {incident_id: float(total) for incident_id, total in cursor.fetchall()}
 
 
-def _words_found(engine, docs, terms: list[str]) -> set[tuple[int, str]]:
-    """(incident id, word) for each word found in one of the incidents' rows: one query (a UNION of one full-text match
-    per word)."""
-    parts = [
-        engine.matching(docs, [term]).annotate(n=Value(n, IntegerField())).values_list("incident_id", "n").order_by()
-        for n, term in enumerate(terms)
-    ]
-    rows = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-    return {(incident_id, terms[n]) for incident_id, n in rows}
+def _words_found(engine, incident_ids: list[int], terms: list[str]) -> set[tuple[int, str]]:
+    """(incident id, word) for each word found in one of those incidents' rows: one query (a UNION ALL of one
+    full-text match per word). No permission rule: the incidents are ones the reader may see, and so are all their
+    rows of these kinds."""
+    ids = ", ".join(str(int(pk)) for pk in incident_ids)
+    kinds = ", ".join(f"'{kind}'" for kind in MATCHED_KINDS)
+    part = engine.WORD_FOUND.format(ids=ids, kinds=kinds)
+    params: list = []
+    for n, term in enumerate(terms):
+        params += engine.word_params(term, n)
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join([part] * len(terms)), params)
+        return {(incident_id, terms[n]) for incident_id, n in cursor.fetchall()}
 
 
 class _Fts5:
@@ -380,6 +397,16 @@ class _Fts5:
         with connection.cursor() as cursor:
             cursor.execute("SELECT " + ", ".join([part] * len(words)), params)
             return [int(n) for n in cursor.fetchone()]
+
+    WORD_FOUND = (
+        "SELECT DISTINCT d.incident_id, %s FROM insights_searchdoc_fts JOIN insights_searchdoc d "
+        "ON d.id = insights_searchdoc_fts.rowid WHERE insights_searchdoc_fts MATCH %s "
+        "AND d.incident_id IN ({ids}) AND d.kind IN ({kinds})"
+    )
+
+    @staticmethod
+    def word_params(term: str, n: int) -> list:
+        return [n, _quote(term)]
 
     @staticmethod
     def matching(docs, terms: list[str]):
@@ -403,6 +430,14 @@ class _Postgres:
     (the words are letters and digits only: words_of)."""
 
     QUERY = "websearch_to_tsquery('english', %s)"
+    WORD_FOUND = (
+        "SELECT DISTINCT incident_id, %s FROM insights_searchdoc WHERE search @@ websearch_to_tsquery('english', %s) "
+        "AND incident_id IN ({ids}) AND kind IN ({kinds})"
+    )
+
+    @staticmethod
+    def word_params(term: str, n: int) -> list:
+        return [n, term]
 
     @classmethod
     def row_counts(cls, words: list[str]) -> list[int]:

@@ -247,7 +247,25 @@ def test_the_api_reads_a_fixed_number_of_queries(
     url = f"/api/v1/incidents/{world['target'].pk}/similar?limit=10"
     client.get(url)
     # session and user, the incident, its services, factors and sections, word counts, the ranked match, shared
-    # services, the candidates and their services, their factors, the words found, write-ups and recommendations
-    with django_assert_max_num_queries(16):
+    # services, the candidates, their services and factors, the best ones read whole, the words found, write-ups and
+    # recommendations
+    with django_assert_max_num_queries(17):
         answer = client.get(url).json()
     assert len(answer["results"]) == 7
+
+
+def test_the_recommendations_shown_are_exactly_those_the_reader_may_see(people, world):
+    """Fast path: no permission rule on the recommendations of the incidents found (they are visible ones); the same as
+    recommendations_visible_to for each reader."""
+    from retrospector.actions.models import RecommendationLink
+    from retrospector.actions.selectors import recommendations_visible_to
+
+    for name in ("bob", "charlie", "erin", "oscar"):
+        found = similar_incidents(user=people[name], incident=world["target"], limit=20)
+        shown = {rec.id for item in found for rec in item.recommendations}
+        called_for = RecommendationLink.objects.filter(
+            retrospective__incident__in=[item.incident for item in found]
+        ).values("recommendation_id")
+        assert shown == set(
+            recommendations_visible_to(people[name]).filter(pk__in=called_for).values_list("pk", flat=True)
+        ), name
