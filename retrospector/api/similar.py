@@ -76,22 +76,4 @@ def similar(request, incident_id: Id, query: Query[SimilarQuery]):
 
 
 def similar_out(item) -> dict:
-    incident = item.incident
-    return {
-        "id": incident.pk,
-        "title": incident.title,
-        "team": incident.team.slug,
-        "severity": incident.severity.key,
-        "status": incident.status,
-        "started_at": incident.started_at,
-        "url": f"/incidents/{incident.pk}/",
-        "score": item.score,
-        "reasons": item.reasons,
-        "shared_services": item.shared_services,
-        "shared_factors": [{"text": f.theirs, "words": f.words} for f in item.shared_factors],
-        "shared_words": item.shared_words,
-        "writeups": [{"id": w.id, "title": w.title, "state": w.state} for w in item.writeups],
-        "recommendations": [
-            {"id": r.id, "title": r.title, "status": r.status, "url": r.url} for r in item.recommendations
-        ],
-    }
+    return item.as_dict()

@@ -113,6 +113,28 @@ class SimilarIncident:
     recommendations: list[SimilarRecommendation] = field(default_factory=list)
     writeups: list[SimilarWriteup] = field(default_factory=list)
 
+    def as_dict(self) -> dict:
+        """As the API and `retrospector similar --format json` give it."""
+        incident = self.incident
+        return {
+            "id": incident.pk,
+            "title": incident.title,
+            "team": incident.team.slug,
+            "severity": incident.severity.key,
+            "status": incident.status,
+            "started_at": incident.started_at,
+            "url": reverse("incident_detail", args=[incident.pk]),
+            "score": self.score,
+            "reasons": self.reasons,
+            "shared_services": self.shared_services,
+            "shared_factors": [{"text": f.theirs, "words": f.words} for f in self.shared_factors],
+            "shared_words": self.shared_words,
+            "writeups": [{"id": w.id, "title": w.title, "state": w.state} for w in self.writeups],
+            "recommendations": [
+                {"id": r.id, "title": r.title, "status": r.status, "url": r.url} for r in self.recommendations
+            ],
+        }
+
     @property
     def reasons(self) -> list[str]:
         """Why it matched, in words, the strongest first."""

@@ -269,3 +269,21 @@ def test_the_recommendations_shown_are_exactly_those_the_reader_may_see(people, 
         assert shown == set(
             recommendations_visible_to(people[name]).filter(pk__in=called_for).values_list("pk", flat=True)
         ), name
+
+
+def test_the_command_answers_as_a_person(people, world):
+    import json
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command("similar", str(world["target"].pk), "--as", "bob", stdout=out)
+    text = out.getvalue()
+    assert "Ledger writes stall" in text and "Same services: orders-db" in text and "[In progress]" in text
+    assert "Fraud database" not in text
+    out = StringIO()
+    call_command("similar", str(world["target"].pk), "--as", "charlie", "--format", "json", stdout=out)
+    assert world["secret"].pk in [r["id"] for r in json.loads(out.getvalue())["results"]]
+    with pytest.raises(CommandError, match="may see"):
+        call_command("similar", str(world["secret"].pk), "--as", "bob", stdout=StringIO())
