@@ -3,10 +3,12 @@ among those the reader may see, each with why it matched and the recommendations
 
 Lexical, on the search index (insights.models.SearchDoc) so that it works on the default install:
 
-1. the incident's profile: its title, services, summary, the text of its contributing factors and, when given, the
-   draft being written; its words without stop words, each weighted by where it came from;
+1. the incident's profile: its title, services, summary, the text of its contributing factors, its write-ups' sections
+   (weighted less) and, when given, the draft being written; its words without stop words, each weighted by where it
+   came from;
 2. how common each word is in the index (one query, each count stopped at COMMON_DF): words in COMMON_DF rows or more
-   say little and make the match slow, so they are dropped; the TERMS_MAX best of the rest (weight × rarity) are kept;
+   say little and make the match slow, so they are dropped; the TERMS_MAX best of the rest (weight × rarity) are kept.
+   These counts are over the whole index: they choose which words are matched, never what is returned or shown;
 3. one ranked full-text query for any of those words (FTS5 bm25 / PostgreSQL ts_rank) over the index rows of incidents
    the reader may see (the permission rule is inside the query, as in search's docs_visible_to), summed per incident;
 4. shared services (one query) and shared contributing factors (compared word by word in Python) add to the score;
@@ -195,7 +197,8 @@ def similar_incidents(
     *, user: User, incident: Incident, text: str = "", limit: int = LIMIT_DEFAULT
 ) -> list[SimilarIncident]:
     """The `limit` past incidents most like `incident` that `user` may see, best first (never the incident itself).
-    `incident` must be one the user may see (incident_visible_or_404). A dozen queries, however many are found."""
+    `incident` must be one the user may see (incident_visible_or_404). Twelve to fifteen queries, however many are
+    found."""
     limit = max(1, min(limit, LIMIT_MAX))
     profile = incident_profile(incident, text)
     visible = incidents_visible_to(user).exclude(pk=incident.pk)
