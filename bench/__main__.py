@@ -31,6 +31,9 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * then search (bench/search.py, the "search" key): 160,000 index rows (20,000 write-ups of 3 sections and their
   timelines of 5 events), the search API and page for a rare word, a common word, two words and a phrase, beside the
   bare FTS5 query, as the same reader;
+* then "have we seen this before?" (bench/similar.py, the "similar" key): over that same index, the incident page with
+  its panel and GET /api/v1/incidents/{id}/similar for an incident whose words are all common (services only) and
+  one with rare words, as the same reader;
 * last, the recommendations list (bench/recommendation_list.py, the "recommendation_list" key): 50,000 recommendations
   called for by retrospectives of 20,000 incidents, the page and the API, page 1, filtered by team and overdue, and a
   deep page, as the same reader.
@@ -252,6 +255,9 @@ def main() -> int:
         from bench import search as search_bench
 
         report["search"] = search_bench.run(data)  # a generated corpus in the search index; the reader searches it
+        from bench import similar as similar_bench
+
+        report["similar"] = similar_bench.run(data)  # "have we seen this before?" over that same index
         from bench import recommendation_list
 
         # Last: the incidents and retrospectives it adds would change the figures above.
@@ -279,6 +285,7 @@ def main() -> int:
         parts += [report["reminders"], report["done_list"], report["webhook_deliveries"]]
         parts.append(report["mixed_load"])
         parts.append(report["search"])
+        parts.append(report["similar"])
         parts.append(report["recommendation_list"])
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:

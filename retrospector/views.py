@@ -5,6 +5,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from retrospector.incidents import views as incidents_views
 from retrospector.incidents.selectors import incident_list as select_incidents
+from retrospector.insights.similar_views import similar_panel
 from retrospector.reviews.process import due_steps, next_due_by_incident, retrospective_requirement
 from retrospector.reviews.responder_accounts import account_requests_waiting_for
 from retrospector.writeups.selectors import my_open_retrospectives
@@ -53,6 +54,10 @@ def incident_detail(request, pk):
     retrospective of it (the reviews app sits above incidents, so the top layer adds it)."""
     response = incidents_views.incident_detail(request, pk)
     response.context_data["requirement"] = retrospective_requirement(response.context_data["incident"])
+    # "Have we seen this before?" (insights sits above incidents too).
+    response.context_data["similar_panel"] = similar_panel(
+        user=request.user, incident=response.context_data["incident"]
+    )
     return response
 
 

@@ -256,3 +256,8 @@ api.add_router("/v1/", search.router)
 from . import statements as sharing_statements  # noqa: E402
 
 api.add_router("/v1/", sharing_statements.router)
+
+# "Have we seen this before?" (insights.similar)
+from . import similar as similar_incidents_api  # noqa: E402
+
+api.add_router("/v1/", similar_incidents_api.router)

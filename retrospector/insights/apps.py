@@ -12,8 +12,11 @@ class InsightsConfig(AppConfig):
         )
     ]
 
-    # Sharing: the "Share" box on a retrospective's page (writeups.page_parts).
-    retrospective_page_parts = ["retrospector.insights.statement_views.page_part"]
+    # Beside a retrospective's sections (writeups.page_parts): "Have we seen this before?" and the "Share" box.
+    retrospective_page_parts: list[str] = [
+        "retrospector.insights.similar_views.similar_page_part",
+        "retrospector.insights.statement_views.page_part",
+    ]
 
     def ready(self):
         from retrospector.insights import signals

@@ -1,0 +1,88 @@
+"""'Have we seen this before?' (the "similar" part of `make bench`), in process (django.test.Client) as the bench's
+reader, a member of one team who is not an organization admin, so that the permission rules are in every query:
+
+* the search index holds the bench's incidents and the generated corpus of bench/search.py (WRITEUPS write-ups of
+  3 sections and 5 timeline events each, over the bench's incidents, one in five private); it is added here unless the
+  search part already did;
+* two of the reader's incidents are asked about: one whose words are all common in the corpus (only its services can
+  match: the shared-services path), and one whose summary holds rare words (pgbouncer, haproxy: the full-text path);
+* for each, the incident page with its panel and GET /api/v1/incidents/{id}/similar: p50/p95 and queries per
+  request; and the page without the panel's work (the incident page's own cost) beside it.
+
+Alone: `python -m bench.similar` on a throwaway SQLite file.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from bench import search as search_bench
+from bench.common import log, measure, run_alone
+
+WRITEUPS = search_bench.WRITEUPS
+TARGETS = {"similar_api_p95_ms": 100, "similar_page_p95_ms": 100}
+RARE_SUMMARY = "The pgbouncer pool ran dry after a haproxy reload; a retry storm followed."
+
+
+def _prepare(data: dict) -> dict:
+    """The two incidents asked about, the index filled (incidents, and the corpus unless there already)."""
+    from retrospector.incidents.selectors import incidents_visible_to
+    from retrospector.insights.indexing import search_index_update, search_reindex
+    from retrospector.insights.models import SearchDoc
+
+    reader = data["reader"]
+    if not SearchDoc.objects.filter(object_id__gte=search_bench.FAKE_IDS).exists():
+        search_reindex()
+        search_bench.add_corpus(data, WRITEUPS)
+    mine = incidents_visible_to(reader).filter(team__memberships__user=reader).order_by("-pk")
+    common, rare = mine[0], mine[1]
+    rare.summary = RARE_SUMMARY
+    rare.save(update_fields=["summary"])
+    search_index_update(kind=SearchDoc.Kind.INCIDENT, ids=[rare.pk])
+    return {"common_words": common, "rare_words": rare}
+
+
+def run(data: dict) -> dict:
+    """The figures on the bench's data (common.build_data); Django must be set up on that database."""
+    from django.test import Client
+
+    from retrospector.insights.models import SearchDoc
+    from retrospector.insights.similar import similar_incidents
+
+    began = time.perf_counter()
+    cases = _prepare(data)
+    client = Client()
+    client.force_login(data["reader"])
+    api, page, found = {}, {}, {}
+    for name, incident in cases.items():
+        results = similar_incidents(user=data["reader"], incident=incident)
+        found[name] = [{"id": r.incident.pk, "score": r.score, "reasons": r.reasons} for r in results]
+        api[name] = measure(client, f"/api/v1/incidents/{incident.pk}/similar")
+        page[name] = measure(client, f"/incidents/{incident.pk}/")
+        log(f"similar to #{incident.pk} ({name}): {len(results)} found")
+    observed = {
+        "similar_api_p95_ms": max(m["p95_ms"] for m in api.values()),
+        "similar_page_p95_ms": max(m["p95_ms"] for m in page.values()),
+    }
+    return {
+        "figures": {
+            "index_rows": SearchDoc.objects.count(),
+            "writeups": WRITEUPS,
+            "found": found,
+        },
+        "api": api,
+        "page": page,
+        "targets": TARGETS,
+        "observed": observed,
+        "met": {key: observed[key] < TARGETS[key] for key in TARGETS},
+        "elapsed_seconds": round(time.perf_counter() - began, 1),
+    }
+
+
+def main() -> int:
+    return run_alone(run, name="similar")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
