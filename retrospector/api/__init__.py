@@ -251,3 +251,7 @@ api.add_router("/v1/", findings.router)
 api.add_router("/v1/", webhooks.router)
 api.add_router("/v1/", recommendations.router)
 api.add_router("/v1/", search.router)
+
+from . import insights as insight_numbers  # noqa: E402  (insights: charts' numbers)
+
+api.add_router("/v1/", insight_numbers.router)
