@@ -11,7 +11,7 @@
     if (!data.x.length) return;
     var xs = data.x.map(function (_, i) { return i; });
     var bars = data.kind === "bar";
-    var series = [{ label: "", value: function (u, i) { return i == null ? "" : data.x[i]; } }];
+    var series = [{ label: bars ? "" : "Period", value: function (u, i) { return i == null ? "" : data.x[i]; } }];
     var columns = [xs];
     data.series.forEach(function (s, n) {
       var color = COLORS[n % COLORS.length];
@@ -25,6 +25,7 @@
       series.push(one);
       columns.push(s.values.map(function (v) { return v == null ? null : v; }));
     });
+    var counts = data.series.every(function (s) { return !s.unit; });
     var width = Math.max(260, figure.clientWidth || 600);
     var options = {
       width: width,
@@ -33,7 +34,7 @@
       scales: { x: { time: false, range: function (u, min, max) { return [min - 0.5, max + 0.5]; } } },
       axes: [
         { values: function (u, ticks) { return ticks.map(function (t) { return Number.isInteger(t) && data.x[t] !== undefined ? data.x[t] : ""; }); }, incrs: [1, 2, 3, 4, 6, 12] },
-        {}
+        counts ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] } : {}
       ],
       legend: { live: true },
       cursor: { drag: { x: false, y: false } }
