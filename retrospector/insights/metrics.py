@@ -88,6 +88,7 @@ class Table:
         return {
             "title": self.title,
             "kind": "line" if self.over_time else "bar",
+            "x_label": self.columns[0].label,
             "x": [_display(row[0], self.bucket) for row in self.rows],
             "series": [
                 {

@@ -20,9 +20,8 @@ class Seconds(Func):
     arity = 2
 
     def as_sqlite(self, compiler, connection, **extra):
-        return self.as_sql(
-            compiler, connection, template="ROUND((julianday(%(expressions)s)) * 86400.0, 3)", arg_joiner=") - julianday("
-        )
+        template = "ROUND((julianday(%(expressions)s)) * 86400.0, 3)"
+        return self.as_sql(compiler, connection, template=template, arg_joiner=") - julianday(")
 
     def as_postgresql(self, compiler, connection, **extra):
         return self.as_sql(compiler, connection, template="EXTRACT(EPOCH FROM (%(expressions)s))", arg_joiner=" - ")

@@ -11,7 +11,7 @@
     if (!data.x.length) return;
     var xs = data.x.map(function (_, i) { return i; });
     var bars = data.kind === "bar";
-    var series = [{ label: bars ? "" : "Period", value: function (u, i) { return i == null ? "" : data.x[i]; } }];
+    var series = [{ label: data.x_label, value: function (u, i) { return i == null ? "" : data.x[i]; } }];
     var columns = [xs];
     data.series.forEach(function (s, n) {
       var color = COLORS[n % COLORS.length];
