@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Lower, Trim, TruncDate, TruncMonth, TruncWeek
+from django.db.models.functions import Lower, Trim, TruncDate
 
 from retrospector.accounts.models import User
 from retrospector.actions.models import Finding, Recommendation, RecommendationLink
@@ -22,7 +22,7 @@ from retrospector.actions.selectors import recommendations_visible_to, today_utc
 from retrospector.actions.tracking import priority_targets
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.selectors import incidents_visible_to
-from retrospector.insights.percentiles import Seconds, percentiles_by_group
+from retrospector.insights.percentiles import PeriodStart, Seconds, percentiles_by_group
 from retrospector.reviews.models import Deadline, Step, SurveyResponse
 from retrospector.writeups.models import Retrospective, StateChange
 
@@ -153,8 +153,7 @@ def _in_incidents(incidents: QuerySet[Incident], path: str = "incident_id"):
 
 
 def _truncate(filters: InsightFilters, path: str = "started_at"):
-    trunc = TruncWeek if filters.bucket == "week" else TruncMonth
-    return trunc(path, tzinfo=dt.UTC)
+    return PeriodStart(path, unit=filters.bucket)
 
 
 def _as_day(value) -> dt.date:
@@ -355,7 +354,7 @@ def recurring_services(user: User, filters: InsightFilters) -> Table:
         .values("service__name")
         .annotate(
             incidents=Count("incident_id", distinct=True),
-            months=Count(TruncMonth("incident__started_at"), distinct=True),
+            months=Count(PeriodStart("incident__started_at"), distinct=True),
         )
         .filter(incidents__gte=2)
         .order_by("-incidents", "service__name")[:TOP]

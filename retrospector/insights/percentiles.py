@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import F, FloatField, Func, QuerySet
+from django.db.models import DateField, F, FloatField, Func, QuerySet
 
 
 class Seconds(Func):
@@ -28,6 +28,29 @@ class Seconds(Func):
 
     def __init__(self, end, start, **extra):
         super().__init__(end, start, **extra)
+
+
+class PeriodStart(Func):
+    """The first day (UTC) of the month, or of the week (Monday), a datetime falls in. Native SQL on both databases:
+    Django's TruncMonth calls a Python function per row on SQLite (seconds over 100,000 incidents)."""
+
+    output_field = DateField()
+    arity = 1
+
+    def __init__(self, expression, *, unit: str = "month", **extra):
+        if unit not in ("month", "week"):
+            raise ValueError(unit)
+        self.unit = unit
+        super().__init__(expression, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        if self.unit == "week":
+            return self.as_sql(compiler, connection, template="date(%(expressions)s, '-6 days', 'weekday 1')")
+        return self.as_sql(compiler, connection, template="strftime('%%%%Y-%%%%m-01', %(expressions)s)")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = f"(DATE_TRUNC('{self.unit}', %(expressions)s AT TIME ZONE 'UTC'))::date"
+        return self.as_sql(compiler, connection, template=template)
 
 
 @dataclass(frozen=True)
