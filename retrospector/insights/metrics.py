@@ -22,7 +22,7 @@ from retrospector.actions.selectors import recommendations_visible_to, today_utc
 from retrospector.actions.tracking import priority_targets
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.selectors import incidents_visible_to
-from retrospector.insights.percentiles import PeriodStart, Seconds, percentiles_by_group
+from retrospector.insights.percentiles import PeriodStart, Seconds, percentiles_by_group, percentiles_by_group_of
 from retrospector.reviews.models import Deadline, Step, SurveyResponse
 from retrospector.writeups.models import Retrospective, StateChange
 
@@ -230,12 +230,11 @@ def incident_count(user: User, filters: InsightFilters) -> Table:
 
 
 def response_times(user: User, filters: InsightFilters) -> Table:
-    incidents = incidents_for(user, filters).annotate(period=_truncate(filters))
-    spreads = {}
-    for key, moment, _ in MILESTONES:
-        rows = incidents.annotate(seconds=Seconds(moment, "started_at"))
-        spreads[key] = percentiles_by_group(rows, group="period", value="seconds")
-    spreads = {k: {_as_day(p): s for p, s in v.items()} for k, v in spreads.items()}
+    incidents = incidents_for(user, filters).annotate(
+        period=_truncate(filters), **{f"to_{key}": Seconds(moment, "started_at") for key, moment, _ in MILESTONES}
+    )
+    found = percentiles_by_group_of(incidents, group="period", values=[f"to_{key}" for key, _, _ in MILESTONES])
+    spreads = {key: {_as_day(p): s for p, s in found[f"to_{key}"].items()} for key, _, _ in MILESTONES}
     columns = [Column("period", "Period"), Column("incidents", "Incidents resolved")]
     for key, _, verb in MILESTONES:
         columns.append(Column(f"{key}_median", f"Median time to {verb}", "hours"))
@@ -518,16 +517,13 @@ def writeup_times(user: User, filters: InsightFilters) -> Table:
     retros = Retrospective.objects.filter(_in_incidents(incidents)).annotate(
         period=_truncate(filters, "incident__started_at")
     )
-    draft = percentiles_by_group(
-        retros.annotate(seconds=Seconds(Subquery(first_review), "incident__resolved_at")),
-        group="period",
-        value="seconds",
+    retros = retros.annotate(
+        to_draft=Seconds(Subquery(first_review), "incident__resolved_at"),
+        to_done=Seconds("done_at", "incident__resolved_at"),
     )
-    done = percentiles_by_group(
-        retros.annotate(seconds=Seconds("done_at", "incident__resolved_at")), group="period", value="seconds"
-    )
-    draft = {_as_day(k): v for k, v in draft.items()}
-    done = {_as_day(k): v for k, v in done.items()}
+    found = percentiles_by_group_of(retros, group="period", values=["to_draft", "to_done"])
+    draft = {_as_day(k): v for k, v in found["to_draft"].items()}
+    done = {_as_day(k): v for k, v in found["to_done"].items()}
     rows = []
     for period in periods(filters):
         d, f = draft.get(period), done.get(period)

@@ -64,40 +64,63 @@ def percentiles_by_group(
 ) -> dict[object, Spread]:
     """{group value: Spread} over the rows of `rows` whose `value` (an annotation or a field) is not null, each
     percentile interpolated linearly between the two nearest values (as percentile_cont does). One query."""
-    aliased = rows.annotate(pct_g=F(group), pct_v=F(value)).values_list("pct_g", "pct_v").order_by()
+    return percentiles_by_group_of(rows, group=group, values=[value], fractions=fractions)[value]
+
+
+def percentiles_by_group_of(
+    rows: QuerySet, *, group: str, values: Sequence[str], fractions: Sequence[float] = (0.5, 0.9)
+) -> dict[str, dict[object, Spread]]:
+    """percentiles_by_group for several values of the same rows at once, reading the rows once:
+    {value name: {group value: Spread}}. One query."""
+    names = {"pct_g": F(group), **{f"pct_v{i}": F(v) for i, v in enumerate(values)}}
+    aliased = rows.annotate(**names).values_list(*names).order_by()
     inner, params = aliased.query.sql_with_params()
-    g, v = connection.ops.quote_name("pct_g"), connection.ops.quote_name("pct_v")
-    body = f"SELECT t.{g}, t.{v} FROM ({inner}) t WHERE t.{v} IS NOT NULL"
+    q = connection.ops.quote_name
+    g = q("pct_g")
+    result: dict[str, dict[object, Spread]] = {v: {} for v in values}
     if connection.vendor == "postgresql":
-        parts = ", ".join(f"percentile_cont({float(p)!r}) WITHIN GROUP (ORDER BY {v})" for p in fractions)
-        sql = f"SELECT {g}, COUNT(*), {parts} FROM ({body}) s GROUP BY {g}"
+        parts = []
+        for i in range(len(values)):
+            v = q(f"pct_v{i}")
+            parts.append(f"COUNT({v})")
+            parts += [f"percentile_cont({float(p)!r}) WITHIN GROUP (ORDER BY {v})" for p in fractions]
+        sql = f"SELECT {g}, {', '.join(parts)} FROM ({inner}) s GROUP BY {g}"
+        width = 1 + len(fractions)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return {
-                row[0]: Spread(row[1], {p: float(x) for p, x in zip(fractions, row[2:], strict=True)})
-                for row in cursor.fetchall()
-            }
-    # SQLite: number the values within each group; keep, per fraction, the two values around the position
-    # p * (n - 1) (0-based), and interpolate between them here. CAST(... AS INTEGER) is floor for a position >= 0.
+            for row in cursor.fetchall():
+                for i, name in enumerate(values):
+                    count, *numbers = row[1 + i * width : 1 + (i + 1) * width]
+                    if count:
+                        result[name][row[0]] = Spread(
+                            count, {p: float(x) for p, x in zip(fractions, numbers, strict=True)}
+                        )
+        return result
+    # SQLite: the rows once (a CTE used several times is computed once), each value as (m, g, v) rows; number the
+    # values within each (m, g); keep, per fraction, the two values around the position p * (n - 1) (0-based), and
+    # interpolate between them here. CAST(... AS INTEGER) is floor for a position >= 0.
+    long = " UNION ALL ".join(
+        f"SELECT {i} AS m, {g} AS g, {q(f'pct_v{i}')} AS v FROM base WHERE {q(f'pct_v{i}')} IS NOT NULL"
+        for i in range(len(values))
+    )
     picks = []
     for p in fractions:
         pos = f"({float(p)!r} * (n - 1))"
         low = f"CAST({pos} AS INTEGER)"
-        picks.append(f"MAX(CASE WHEN rn - 1 = {low} THEN {v} END)")
-        picks.append(f"MAX(CASE WHEN rn - 1 = {low} + ({pos} > {low}) THEN {v} END)")
-    numbered = (
-        f"SELECT {g}, {v}, ROW_NUMBER() OVER (PARTITION BY {g} ORDER BY {v}) AS rn, "
-        f"COUNT(*) OVER (PARTITION BY {g}) AS n FROM ({body}) s"
+        picks.append(f"MAX(CASE WHEN rn - 1 = {low} THEN v END)")
+        picks.append(f"MAX(CASE WHEN rn - 1 = {low} + ({pos} > {low}) THEN v END)")
+    sql = (
+        f"WITH base AS ({inner}), numbered AS (SELECT m, g, v, ROW_NUMBER() OVER (PARTITION BY m, g ORDER BY v) AS rn, "
+        f"COUNT(*) OVER (PARTITION BY m, g) AS n FROM ({long}) s) "
+        f"SELECT m, g, MAX(n), {', '.join(picks)} FROM numbered GROUP BY m, g"
     )
-    sql = f"SELECT {g}, MAX(n), {', '.join(picks)} FROM ({numbered}) w GROUP BY {g}"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        result = {}
         for row in cursor.fetchall():
-            n, values = row[1], {}
+            n, spread = row[2], {}
             for i, p in enumerate(fractions):
-                low, high = row[2 + 2 * i], row[3 + 2 * i]
+                low, high = row[3 + 2 * i], row[4 + 2 * i]
                 pos = p * (n - 1)
-                values[p] = float(low) + (float(high) - float(low)) * (pos - math.floor(pos))
-            result[row[0]] = Spread(n, values)
-        return result
+                spread[p] = float(low) + (float(high) - float(low)) * (pos - math.floor(pos))
+            result[values[row[0]]][row[1]] = Spread(n, spread)
+    return result

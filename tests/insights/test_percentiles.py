@@ -75,3 +75,15 @@ def test_it_matches_percentile_cont_on_this_database(spread, fractions):
 def test_a_group_with_only_nulls_is_left_out(spread):
     rows = Incident.objects.filter(severity__key="SEV3").annotate(seconds=Seconds("detected_at", "started_at"))
     assert percentiles_by_group(rows, group="team__slug", value="seconds") == {}
+
+
+def test_several_values_at_once_match_one_at_a_time(spread):
+    from retrospector.insights.percentiles import percentiles_by_group_of
+
+    rows = Incident.objects.annotate(
+        detect=Seconds("detected_at", "started_at"), doubled=Seconds("detected_at", "started_at") * 2
+    )
+    both = percentiles_by_group_of(rows, group="severity__key", values=["detect", "doubled"])
+    assert both["detect"] == percentiles_by_group(rows, group="severity__key", value="detect")
+    assert both["doubled"]["SEV1"].values[0.5] == 2 * both["detect"]["SEV1"].values[0.5]
+    assert set(both["detect"]) == {"SEV1", "SEV2"}  # SEV3's only incident has no detection time
