@@ -31,7 +31,11 @@
       width: width,
       height: Math.round(Math.min(320, Math.max(200, width * 0.5))),
       series: series,
-      scales: { x: { time: false, range: function (u, min, max) { return [min - 0.5, max + 0.5]; } } },
+      scales: {
+        x: { time: false, range: function (u, min, max) { return [min - 0.5, max + 0.5]; } },
+        // From zero: a bar or a count read against a cut axis looks larger or smaller than it is.
+        y: { range: function (u, min, max) { return [Math.min(0, min || 0), max > 0 ? max * 1.1 : 1]; } }
+      },
       axes: [
         { values: function (u, ticks) { return ticks.map(function (t) { return Number.isInteger(t) && data.x[t] !== undefined ? data.x[t] : ""; }); }, incrs: [1, 2, 3, 4, 6, 12] },
         counts ? { incrs: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000] } : {}
