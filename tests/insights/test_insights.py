@@ -256,3 +256,9 @@ def test_a_change_is_seen_at_once_in_the_cached_figures(
         Incident.objects.filter(pk=Incident.objects.first().pk).update(visibility="private")
         Incident.objects.first().save()
     assert total() == 2
+
+
+def test_it_asks_a_stranger_to_log_in(client, data):
+    assert client.get("/insights/").status_code == 302
+    assert client.get("/insights/by-team/", {"format": "csv"}).status_code == 302
+    assert client.get("/api/v1/insights/by-team").status_code == 401
