@@ -34,9 +34,11 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * then "have we seen this before?" (bench/similar.py, the "similar" key): over that same index, the incident page with
   its panel and GET /api/v1/incidents/{id}/similar for an incident whose words are all common (services only) and
   one with rare words, as the same reader;
-* last, the recommendations list (bench/recommendation_list.py, the "recommendation_list" key): 50,000 recommendations
+* then the recommendations list (bench/recommendation_list.py, the "recommendation_list" key): 50,000 recommendations
   called for by retrospectives of 20,000 incidents, the page and the API, page 1, filtered by team and overdue, and a
-  deep page, as the same reader.
+  deep page, as the same reader;
+* last, insights (bench/insights.py, the "insights" key): 100,000 incidents of the last 12 months (a third with a
+  write-up and what comes of it), every insight's page and API computed afresh, and the overview, as the same reader.
 
 Progress goes to stderr. The whole run takes about seven minutes (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000 and
 RETROSPECTOR_BENCH_MIXED_SECONDS=10 for a quicker one).
@@ -262,6 +264,9 @@ def main() -> int:
 
         # Last: the incidents and retrospectives it adds would change the figures above.
         report["recommendation_list"] = recommendation_list.run(data)
+        from bench import insights as insights_bench
+
+        report["insights"] = insights_bench.run(data)  # after the others: it adds 100,000 incidents
         lists = report["incident_list"]
         list_p95 = max(lists[kind][page]["p95_ms"] for kind in ("page", "api") for page in ("page_1", "page_200"))
         report["targets"] = TARGETS
@@ -287,6 +292,7 @@ def main() -> int:
         parts.append(report["search"])
         parts.append(report["similar"])
         parts.append(report["recommendation_list"])
+        parts.append(report["insights"])
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:
             report["observed"].update(part["observed"])

@@ -261,3 +261,7 @@ api.add_router("/v1/", sharing_statements.router)
 from . import similar as similar_incidents_api  # noqa: E402
 
 api.add_router("/v1/", similar_incidents_api.router)
+
+from . import insights as insight_numbers  # noqa: E402  (insights: charts' numbers)
+
+api.add_router("/v1/", insight_numbers.router)

@@ -22,3 +22,7 @@ class InsightsConfig(AppConfig):
         from retrospector.insights import signals
 
         signals.connect()
+
+        from retrospector.insights import cached  # insights: the cached aggregates' data version
+
+        cached.connect()
