@@ -214,11 +214,19 @@ def search_index_on_commit(*, kind: str, pk: int, removed: bool = False) -> None
 REINDEX_BATCH = 500
 
 
-def search_reindex(*, progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
-    """Rebuild the whole index from the tables, kind by kind, in batches; `progress(kind, done, total)` after each."""
+def search_reindex(*, progress: Callable[[str, int, int], None] | None = None, fast: bool = True) -> dict[str, int]:
+    """Rebuild the whole index from the tables, kind by kind, in batches; `progress(kind, done, total)` after each.
+    The kinds that come in large numbers are rewritten by the database itself (insights.reindex_sql) unless `fast` is
+    off: the same rows, a test compares them."""
+    from retrospector.insights.reindex_sql import STATEMENTS, reindex_kind_in_sql
+
     counts = {}
     for kind, model in SOURCES.items():
         ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+        if fast and kind in STATEMENTS:
+            with transaction.atomic():
+                counts[kind] = reindex_kind_in_sql(kind, ids, progress)
+            continue
         with transaction.atomic():
             SearchDoc.objects.filter(kind=kind).exclude(object_id__in=model.objects.values("pk")).delete()
             stored = 0
