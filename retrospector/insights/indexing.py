@@ -11,16 +11,12 @@ from django.urls import reverse
 
 from retrospector.actions.models import Finding, Recommendation
 from retrospector.incidents.models import Incident
-from retrospector.insights.models import SearchDoc
+from retrospector.insights.models import BODY_MAX_CHARS, MARK_END, MARK_START, SearchDoc
 from retrospector.reviews.models import Account, Comment
 from retrospector.timeline.models import TimelineEvent
 from retrospector.writeups.models import Section
 
 Kind = SearchDoc.Kind
-# Snippets are marked with these two characters (Unicode private use): they are taken out of every indexed text, so
-# that only the database's marks can be turned into <mark> (insights.search).
-MARK_START, MARK_END = "\ue000", "\ue001"
-BODY_MAX_CHARS = 100_000
 _UNMARK = str.maketrans("", "", MARK_START + MARK_END + "\x00")
 
 

@@ -11,9 +11,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from retrospector.insights.indexing import BODY_MAX_CHARS, MARK_END, MARK_START
 from retrospector.incidents.models import Incident
-from retrospector.insights.models import SearchDoc
+from retrospector.insights.models import BODY_MAX_CHARS, MARK_END, MARK_START, SearchDoc
 from retrospector.timeline.models import TimelineEvent
 from retrospector.writeups.models import Retrospective, Section
 
