@@ -37,8 +37,9 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
   called for by retrospectives of 20,000 incidents, the page and the API, page 1, filtered by team and overdue, and a
   deep page, as the same reader.
 
-Progress goes to stderr. The whole run takes about seven minutes (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000 and
-RETROSPECTOR_BENCH_MIXED_SECONDS=10 for a quicker one).
+Progress goes to stderr. The whole run takes about seven minutes, and the search part at the issue's size about ten
+more per database (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000, RETROSPECTOR_BENCH_MIXED_SECONDS=10 and
+RETROSPECTOR_BENCH_SEARCH_WRITEUPS=20000 for a quicker one).
 """
 
 from __future__ import annotations
