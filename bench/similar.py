@@ -1,9 +1,8 @@
 """'Have we seen this before?' (the "similar" part of `make bench`), in process (django.test.Client) as the bench's
 reader, a member of one team who is not an organization admin, so that the permission rules are in every query:
 
-* the search index holds the bench's incidents and the generated corpus of bench/search.py (WRITEUPS write-ups of
-  3 sections and 5 timeline events each, over the bench's incidents, one in five private); it is added here unless the
-  search part already did;
+* WRITEUPS write-ups of bench/search.py's shape (3 sections and 5 timeline events each, over the bench's incidents)
+  are added to the bench's database and the whole search index is rebuilt;
 * two of the reader's incidents are asked about: one whose words are all common in the corpus (only its services can
   match: the shared-services path), and one whose summary holds rare words (pgbouncer, haproxy: the full-text path);
 * for each, the incident page with its panel and GET /api/v1/incidents/{id}/similar: p50/p95 and queries per
@@ -14,13 +13,14 @@ Alone: `python -m bench.similar` on a throwaway SQLite file.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
 from bench import search as search_bench
 from bench.common import log, measure, run_alone
 
-WRITEUPS = search_bench.WRITEUPS
+WRITEUPS = int(os.environ.get("RETROSPECTOR_BENCH_SIMILAR_WRITEUPS", "20000"))
 TARGETS = {"similar_api_p95_ms": 100, "similar_page_p95_ms": 100}
 RARE_SUMMARY = "The pgbouncer pool ran dry after a haproxy reload; a retry storm followed."
 
@@ -32,9 +32,8 @@ def _prepare(data: dict) -> dict:
     from retrospector.insights.models import SearchDoc
 
     reader = data["reader"]
-    if not SearchDoc.objects.filter(object_id__gte=search_bench.FAKE_IDS).exists():
-        search_reindex()
-        search_bench.add_corpus(data, WRITEUPS)
+    search_bench.add_writeups(data, WRITEUPS)
+    search_reindex()
     mine = incidents_visible_to(reader).filter(team__memberships__user=reader).order_by("-pk")
     common, rare = mine[0], mine[1]
     rare.summary = RARE_SUMMARY

@@ -9,7 +9,9 @@ class InsightsConfig(AppConfig):
         (
             "search: build the index of an installation that had data before",
             "retrospector.insights.indexing.search_index_fill_if_empty",
-        )
+        ),
+        # The weekly digest e-mail, for those who asked for it (insights.digest).
+        ("digest: send this week's to those who asked for it", "retrospector.insights.digest.digests_send"),
     ]
 
     # Beside a retrospective's sections (writeups.page_parts): "Have we seen this before?" and the "Share" box.

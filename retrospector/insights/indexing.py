@@ -11,16 +11,12 @@ from django.urls import reverse
 
 from retrospector.actions.models import Finding, Recommendation
 from retrospector.incidents.models import Incident
-from retrospector.insights.models import SearchDoc
+from retrospector.insights.models import BODY_MAX_CHARS, MARK_END, MARK_START, SearchDoc
 from retrospector.reviews.models import Account, Comment
 from retrospector.timeline.models import TimelineEvent
 from retrospector.writeups.models import Section
 
 Kind = SearchDoc.Kind
-# Snippets are marked with these two characters (Unicode private use): they are taken out of every indexed text, so
-# that only the database's marks can be turned into <mark> (insights.search).
-MARK_START, MARK_END = "\ue000", "\ue001"
-BODY_MAX_CHARS = 100_000
 _UNMARK = str.maketrans("", "", MARK_START + MARK_END + "\x00")
 
 
@@ -214,11 +210,19 @@ def search_index_on_commit(*, kind: str, pk: int, removed: bool = False) -> None
 REINDEX_BATCH = 500
 
 
-def search_reindex(*, progress: Callable[[str, int, int], None] | None = None) -> dict[str, int]:
-    """Rebuild the whole index from the tables, kind by kind, in batches; `progress(kind, done, total)` after each."""
+def search_reindex(*, progress: Callable[[str, int, int], None] | None = None, fast: bool = True) -> dict[str, int]:
+    """Rebuild the whole index from the tables, kind by kind, in batches; `progress(kind, done, total)` after each.
+    The kinds that come in large numbers are rewritten by the database itself (insights.reindex_sql) unless `fast` is
+    off: the same rows, a test compares them."""
+    from retrospector.insights.reindex_sql import STATEMENTS, reindex_kind_in_sql
+
     counts = {}
     for kind, model in SOURCES.items():
         ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
+        if fast and kind in STATEMENTS:
+            with transaction.atomic():
+                counts[kind] = reindex_kind_in_sql(kind, ids, progress)
+            continue
         with transaction.atomic():
             SearchDoc.objects.filter(kind=kind).exclude(object_id__in=model.objects.values("pk")).delete()
             stored = 0

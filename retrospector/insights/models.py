@@ -5,6 +5,11 @@ from retrospector.accounts.models import Organization
 from retrospector.incidents.models import Incident
 from retrospector.writeups.models import Retrospective
 
+# Snippets are marked with these two characters (Unicode private use): they are taken out of every indexed text, so
+# that only the database's marks can be turned into <mark> (insights.search).
+MARK_START, MARK_END = "\ue000", "\ue001"
+BODY_MAX_CHARS = 100_000
+
 
 class SearchDoc(models.Model):
     """One searchable thing (an incident, a section, a timeline event, an account, a comment, a finding, a

@@ -249,14 +249,27 @@ class _Fts5:
 
     @classmethod
     def page(cls, docs, terms, offset, limit):
-        ranked = cls.matching(docs, terms).extra(
-            select={
-                "score": "-bm25(insights_searchdoc_fts, %s, %s)",
-                "snip": "snippet(insights_searchdoc_fts, -1, %s, %s, '…', %s)",
-            },
-            select_params=[BM25_TITLE_WEIGHT, BM25_BODY_WEIGHT, MARK_START, MARK_END, SNIPPET_WORDS],
+        """The page's rows ranked and cut first, their snippets made after, in one statement: with the snippet in the
+        ranked query SQLite made one for every row found before sorting (a word in most rows: 10 s instead of 5)."""
+        ranked = (
+            cls.matching(docs, terms)
+            .extra(
+                select={"score": "-bm25(insights_searchdoc_fts, %s, %s)"},
+                select_params=[BM25_TITLE_WEIGHT, BM25_BODY_WEIGHT],
+            )
+            .order_by("-score", "-id")
+            .values_list("id", *_COLUMNS[:-1])[offset : offset + limit]
         )
-        return list(ranked.order_by("-score", "-id").values_list(*_COLUMNS)[offset : offset + limit])
+        sql, params = ranked.query.sql_with_params()
+        columns = ", ".join(f"top.{name}" for name in _COLUMNS[:-1])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns}, snippet(insights_searchdoc_fts, -1, %s, %s, '…', %s) "
+                f"FROM ({sql}) AS top JOIN insights_searchdoc_fts ON insights_searchdoc_fts.rowid = top.id "
+                "WHERE insights_searchdoc_fts MATCH %s ORDER BY top.score DESC, top.id DESC",
+                [MARK_START, MARK_END, SNIPPET_WORDS, *params, fts5_query(terms)],
+            )
+            return cursor.fetchall()
 
 
 class _Postgres:

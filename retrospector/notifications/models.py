@@ -89,3 +89,40 @@ class Preference(models.Model):
 
     def __str__(self):
         return f"{self.user_id} {self.kind}: app={self.in_app} email={self.by_email}"
+
+
+class DigestSubscription(models.Model):
+    """A person who asked for the weekly digest e-mail (insights.digest): opt-in, so without a row there is none."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digest_subscription")
+    since = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"weekly digest for {self.user_id}"
+
+
+class Digest(models.Model):
+    """The weekly digest of one person for one week (the Monday, UTC), once: claimed before it is built, so that two
+    workers or a job run twice never mail it twice. Records what it listed."""
+
+    class State(models.TextChoices):
+        SENDING = "sending", "Being built and sent"
+        SENT = "sent", "Sent"
+        EMPTY = "empty", "Nothing to tell: not sent"
+        FAILED = "failed", "Failed (not sent again)"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests")
+    week = models.DateField(help_text="The Monday (UTC) of the week it is for.")
+    state = models.CharField(max_length=10, choices=State.choices, default=State.SENDING)
+    claim = models.CharField(max_length=32, blank=True, help_text="Which run of the job took it.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    retrospective_ids = models.JSONField(default=list, blank=True, help_text="The write-ups done it listed.")
+    recommendation_ids = models.JSONField(default=list, blank=True, help_text="The overdue recommendations it listed.")
+    error = models.TextField(blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="digest_once_per_week")]
+
+    def __str__(self):
+        return f"digest of {self.week} for {self.user_id}: {self.state}"

@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from retrospector.accounts.models import User
-from retrospector.notifications.models import Kind, Notification, Preference
+from retrospector.notifications.models import DigestSubscription, Kind, Notification, Preference
 from retrospector.notifications.selectors import may_see, safe_local_path
 from retrospector.writeups.models import Retrospective
 
@@ -181,3 +181,17 @@ def preferences_save(*, user: User, choices: dict[str, dict[str, bool]]) -> list
                 defaults={"in_app": bool(choice.get("in_app", True)), "by_email": bool(choice.get("by_email", True))},
             )
     return preferences_of(user)
+
+
+def digest_wanted(user: User) -> bool:
+    """Whether the person asked for the weekly digest e-mail (off unless they did)."""
+    return DigestSubscription.objects.filter(user=user).exists()
+
+
+def digest_choose(*, user: User, wanted: bool) -> bool:
+    """Ask for the weekly digest e-mail, or stop it; harmless to repeat. Returns the choice."""
+    if wanted:
+        DigestSubscription.objects.get_or_create(user=user)
+    else:
+        DigestSubscription.objects.filter(user=user).delete()
+    return wanted

@@ -6,7 +6,14 @@ from django.views.decorators.http import require_POST
 from retrospector.core.paging import paginate, querystring_without_page
 
 from .selectors import notification_of_or_404, notifications_of, unread_count
-from .services import notification_open, notifications_mark_all_read, preferences_of, preferences_save
+from .services import (
+    digest_choose,
+    digest_wanted,
+    notification_open,
+    notifications_mark_all_read,
+    preferences_of,
+    preferences_save,
+)
 
 
 @login_required
@@ -54,6 +61,11 @@ def notification_preferences(request):
                 for c in choices
             },
         )
+        digest_choose(user=request.user, wanted="weekly_digest" in request.POST)
         messages.success(request, "Notification preferences saved.")
         return redirect("notification_preferences")
-    return render(request, "notifications/preferences.html", {"choices": choices})
+    return render(
+        request,
+        "notifications/preferences.html",
+        {"choices": choices, "digest_wanted": digest_wanted(request.user)},
+    )

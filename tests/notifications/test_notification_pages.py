@@ -129,7 +129,7 @@ def test_mark_all_read_marks_only_ones_own(people, client_for):
 def test_preferences_per_kind_in_the_app_and_by_email(people, client_for):
     client = client_for("bob")
     page = client.get("/me/notifications/").content.decode()
-    assert page.count('type="checkbox"') == 2 * len(Kind.values) and "checked" in page
+    assert page.count('type="checkbox"') == 2 * len(Kind.values) + 1 and "checked" in page  # + the weekly digest
     form = {f"in_app_{kind}": "on" for kind in Kind.values} | {f"by_email_{kind}": "on" for kind in Kind.values}
     del form["by_email_mentioned"], form["in_app_reminder"]
     assert client.post("/me/notifications/", form).status_code == 302

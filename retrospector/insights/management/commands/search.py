@@ -75,7 +75,16 @@ class Command(BaseCommand):
         started = time.monotonic()
         err = sys.stderr if self.stderr is None else self.stderr
 
+        tty = hasattr(err, "isatty") and err.isatty()
+        shown: dict[str, int] = {}
+
         def progress(kind, done, total):
+            if not tty:  # a log file: a line per tenth, not a bar redrawn with carriage returns
+                tenth = 10 * done // total if total else 10
+                if shown.get(kind) != tenth:
+                    shown[kind] = tenth
+                    err.write(f"{kind}: {done}/{total}\n")
+                return
             width = 30
             filled = width * done // total if total else width
             err.write(f"\r{kind:<15} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
