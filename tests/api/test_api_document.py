@@ -11,13 +11,6 @@ from retrospector.api.types import MAX_ID
 WRITES = {"post", "put", "patch", "delete"}
 
 
-@pytest.fixture
-def openapi(db, client):
-    response = client.get("/api/openapi.json")
-    assert response.status_code == 200
-    return response.json()
-
-
 def operations(openapi):
     for path, methods in openapi["paths"].items():
         for method, operation in methods.items():

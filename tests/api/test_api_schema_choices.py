@@ -26,13 +26,6 @@ BODY_FIELDS = [
 ]
 
 
-@pytest.fixture
-def openapi(db, client):
-    response = client.get("/api/openapi.json")
-    assert response.status_code == 200
-    return response.json()
-
-
 def enum_of(schema: dict) -> list[str]:
     """The enum of a property, also when it may be null (anyOf: [{enum}, {type: null}])."""
     if "enum" in schema:

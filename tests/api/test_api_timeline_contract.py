@@ -20,11 +20,6 @@ TIMELINE_INPUTS = ("EventIn", "EventPatch", "BulkIn", "MergeIn", "MilestoneIn", 
 
 
 @pytest.fixture
-def openapi(db, client):
-    return client.get("/api/openapi.json").json()
-
-
-@pytest.fixture
 def incident(make_incident):
     return make_incident()
 
