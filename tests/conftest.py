@@ -1,6 +1,7 @@
 """Shared fixtures: one organization, two teams, people with different roles (alice, bob, charlie, dana); a real
 server with the demo loaded (demo_server)."""
 
+import copy
 import os
 from datetime import UTC, datetime, timedelta
 
@@ -185,3 +186,21 @@ def demo_server(tmp_path_factory):
         data = run_setup(env, DEMO_WITH_A_TOKEN)
         with serving(env, root / "server.log") as server:
             yield {"base": server.base, "token": data["token"], "server": server, "root": root}
+
+
+@pytest.fixture(scope="session")
+def openapi_document(django_db_setup, django_db_blocker):
+    """The API document, read once per run: building it takes a second or more, and the tests that read it only
+    read."""
+    from django.test import Client
+
+    with django_db_blocker.unblock():
+        response = Client().get("/api/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.fixture
+def openapi(openapi_document):
+    """The document as /api/openapi.json serves it; a copy, so that a test may change it freely."""
+    return copy.deepcopy(openapi_document)
