@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Exists, F, Min, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Lower, Trim, TruncDate
+from django.db.models.functions import Lower, Trim
 
 from retrospector.accounts.models import User
 from retrospector.actions.models import Finding, Recommendation, RecommendationLink
@@ -22,7 +22,13 @@ from retrospector.actions.selectors import recommendations_visible_to, today_utc
 from retrospector.actions.tracking import priority_targets
 from retrospector.incidents.models import Incident, SeverityLevel
 from retrospector.incidents.selectors import incidents_visible_to
-from retrospector.insights.percentiles import PeriodStart, Seconds, percentiles_by_group, percentiles_by_group_of
+from retrospector.insights.percentiles import (
+    DaysBetween,
+    PeriodStart,
+    Seconds,
+    percentiles_by_group,
+    percentiles_by_group_of,
+)
 from retrospector.reviews.models import Deadline, Step, SurveyResponse
 from retrospector.writeups.models import Retrospective, StateChange
 
@@ -423,11 +429,11 @@ def completion_within_target(user: User, filters: InsightFilters) -> Table:
             closed_at__gte=_start(filters.since),
             closed_at__lt=_start(filters.until + dt.timedelta(days=1)),
         )
-        .annotate(created_day=TruncDate("created_at", tzinfo=dt.UTC), closed_day=TruncDate("closed_at", tzinfo=dt.UTC))
+        .annotate(days_open=DaysBetween("closed_at", "created_at"))
     )
     within = Q(pk__in=[])
     for target in targets:
-        within |= Q(priority=target.name, closed_day__lte=F("created_day") + dt.timedelta(days=target.days))
+        within |= Q(priority=target.name, days_open__lte=target.days)
     counts = {
         r["priority"]: r
         for r in rows.values("priority").annotate(done=Count("pk"), within=Count("pk", filter=within)).order_by()

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import DateField, F, FloatField, Func, QuerySet
+from django.db.models import DateField, F, FloatField, Func, IntegerField, QuerySet
 
 
 class Seconds(Func):
@@ -51,6 +51,25 @@ class PeriodStart(Func):
     def as_postgresql(self, compiler, connection, **extra):
         template = f"(DATE_TRUNC('{self.unit}', %(expressions)s AT TIME ZONE 'UTC'))::date"
         return self.as_sql(compiler, connection, template=template)
+
+
+class DaysBetween(Func):
+    """Whole days (UTC calendar days) from the second datetime expression's day to the first's. Native SQL on both
+    databases: comparing TruncDate values shifted by a timedelta calls Python functions per row on SQLite."""
+
+    output_field = IntegerField()
+    arity = 2
+
+    def __init__(self, end, start, **extra):
+        super().__init__(end, start, **extra)
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "CAST(julianday(date(%(expressions)s)) AS INTEGER)"
+        return self.as_sql(compiler, connection, template=template, arg_joiner=")) - julianday(date(")
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = "((%(expressions)s AT TIME ZONE 'UTC')::date)"
+        return self.as_sql(compiler, connection, template=template, arg_joiner=" AT TIME ZONE 'UTC')::date - (")
 
 
 @dataclass(frozen=True)
