@@ -103,7 +103,9 @@ def percentiles_by_group_of(
             v = q(f"pct_v{i}")
             parts.append(f"COUNT({v})")
             parts += [f"percentile_cont({float(p)!r}) WITHIN GROUP (ORDER BY {v})" for p in fractions]
-        sql = f"SELECT {g}, {', '.join(parts)} FROM ({inner}) s GROUP BY {g}"
+        # Materialized: a value computed by a subquery (writeup-times' first draft) is computed once per row, not
+        # once for the count and again for each percentile.
+        sql = f"WITH s AS MATERIALIZED ({inner}) SELECT {g}, {', '.join(parts)} FROM s GROUP BY {g}"
         width = 1 + len(fractions)
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
