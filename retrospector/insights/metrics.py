@@ -371,15 +371,19 @@ def contributing_factors(user: User, filters: InsightFilters) -> Table:
 
 def recurring_services(user: User, filters: InsightFilters) -> Table:
     incidents = incidents_for(user, filters)
+    # From the incidents to their services (as by-service), grouped by the service's id: a pair is linked once, so
+    # each incident counts once per service.
     rows = (
-        Incident.services.through.objects.filter(_in_incidents(incidents))
-        .values("service__name")
+        incidents.annotate(service=F("services"))
+        .filter(service__isnull=False)
+        .values("service")
         .annotate(
-            incidents=Count("incident_id", distinct=True),
-            months=Count(PeriodStart("incident__started_at"), distinct=True),
+            name=Min("services__name"),
+            incidents=Count("pk"),
+            months=Count(PeriodStart("started_at"), distinct=True),
         )
         .filter(incidents__gte=2)
-        .order_by("-incidents", "service__name")[:TOP]
+        .order_by("-incidents", "name")[:TOP]
     )
     return Table(
         name="recurring-services",
@@ -388,7 +392,7 @@ def recurring_services(user: User, filters: InsightFilters) -> Table:
         description="Services involved in two incidents or more in the range, with the number of months they came "
         "up in.",
         columns=[Column("service", "Service"), Column("incidents", "Incidents"), Column("months", "Months")],
-        rows=[[r["service__name"], r["incidents"], r["months"]] for r in rows],
+        rows=[[r["name"], r["incidents"], r["months"]] for r in rows],
         chart=["incidents"],
         over_time=False,
     )
