@@ -200,9 +200,10 @@ def measure_all(data: dict, figures: dict) -> dict:
     from retrospector.incidents.selectors import incidents_visible_to
     from retrospector.insights.metrics import INSIGHTS, InsightFilters, default_range, incidents_for
 
+    # Statistics for the planner after the bulk load, on both databases (PostgreSQL's autovacuum would gather them
+    # a little later; without them it guesses row counts and plans the joins and sorts badly).
     with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("ANALYZE")
+        cursor.execute("ANALYZE")
     reader = data["reader"]
     in_range = incidents_for(reader, InsightFilters(*default_range()))
     figures.update(

@@ -102,6 +102,23 @@ class Incident(models.Model):
                 fields=["organization", "-started_at", "-id", "visibility", "team"], name="incident_list_covering"
             ),
             models.Index(fields=["team", "-started_at"], name="incident_team_started"),
+            # The insights' aggregates (retrospector/insights/metrics.py): the range of start times plus everything
+            # they group by, filter on or measure, so that they read this index alone instead of looking up tens of
+            # thousands of rows in the table.
+            models.Index(
+                fields=[
+                    "organization",
+                    "started_at",
+                    "visibility",
+                    "team",
+                    "severity",
+                    "detected_at",
+                    "acknowledged_at",
+                    "mitigated_at",
+                    "resolved_at",
+                ],
+                name="incident_insights_covering",
+            ),
             models.Index(fields=["status"], name="incident_status"),
         ]
 
