@@ -204,3 +204,23 @@ def openapi_document(django_db_setup, django_db_blocker):
 def openapi(openapi_document):
     """The document as /api/openapi.json serves it; a copy, so that a test may change it freely."""
     return copy.deepcopy(openapi_document)
+
+
+@pytest.fixture
+def inbox(settings):
+    """A real SMTP server on 127.0.0.1 (tests/smtp_inbox.py) and the settings pointing at it."""
+    from aiosmtpd.controller import Controller
+
+    from tests.smtp_inbox import Inbox, free_port
+
+    handler = Inbox()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.SITE_URL = "https://retro.example.com"
+    settings.DEFAULT_FROM_EMAIL = "Retrospector <retro@example.com>"
+    yield handler
+    controller.stop()

@@ -3,11 +3,8 @@ only what that person may see (a private incident of another team never shows), 
 links and the link to stop it, nothing sent when there is nothing to tell, and a cost bounded per run."""
 
 import datetime as dt
-import email
-import socket
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -19,43 +16,9 @@ from retrospector.insights import digest
 from retrospector.insights.digest import digests_send
 from retrospector.notifications.models import Digest, DigestSubscription
 from retrospector.writeups.models import Retrospective
+from tests.smtp_inbox import free_port
 
 MONDAY = dt.datetime(2026, 5, 11, 9, 0, tzinfo=dt.UTC)
-
-
-class Inbox:
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content)
-        message.envelope_to = list(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def to(self, address):
-        return [m for m in self.messages if m.envelope_to == [address]]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def inbox(settings):
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = "https://retro.example.com"
-    settings.DEFAULT_FROM_EMAIL = "Retrospector <retro@example.com>"
-    yield handler
-    controller.stop()
 
 
 def parts(message) -> tuple[str, str]:

@@ -2,12 +2,9 @@
 task at most once each: two deliveries racing mail one copy, a person who turned e-mail off for a kind gets none, and
 the periodic sweep sends what was left pending and fails what a worker abandoned mid-send."""
 
-import email
-import socket
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from retrospector.notifications import delivery
@@ -15,41 +12,7 @@ from retrospector.notifications.delivery import emails_deliver, emails_sweep
 from retrospector.notifications.models import Kind, Notification, Preference
 from retrospector.notifications.services import notify
 from retrospector.notifications.tasks import deliver_pending
-
-
-class Inbox:
-    """What the SMTP server received: one parsed message per mail."""
-
-    def __init__(self):
-        self.messages = []
-
-    async def handle_DATA(self, server, session, envelope):
-        message = email.message_from_bytes(envelope.content)
-        message.envelope_to = list(envelope.rcpt_tos)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture
-def inbox(settings):
-    """A real SMTP server on 127.0.0.1 and the settings pointing at it (as EMAIL_URL=smtp://127.0.0.1:PORT does)."""
-    handler = Inbox()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    settings.SITE_URL = "https://retro.example.com"
-    settings.DEFAULT_FROM_EMAIL = "Retrospector <retro@example.com>"
-    yield handler
-    controller.stop()
+from tests.smtp_inbox import free_port
 
 
 @pytest.fixture
