@@ -79,7 +79,22 @@ class SessionCookie(SessionAuth):
         return super().__call__(request)
 
 
-api = NinjaAPI(
+class RetrospectorAPI(NinjaAPI):
+    """NinjaAPI whose OpenAPI document is built once per process and path prefix: building it takes a second or more
+    and nothing in it changes while the process runs (every router is added at import)."""
+
+    _documents: dict
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        documents = self.__dict__.setdefault("_documents", {})
+        if path_prefix not in documents:
+            documents[path_prefix] = super().get_openapi_schema(path_prefix=path_prefix)
+        return documents[path_prefix]
+
+
+api = RetrospectorAPI(
     title="Retrospector API",
     version="1",
     description="Incidents, retrospectives, templates and exports. Authenticate with `Authorization: Bearer <token>` "
