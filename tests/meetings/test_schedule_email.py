@@ -7,7 +7,6 @@ from icalendar import Calendar
 
 from retrospector.notifications.tasks import deliver_pending
 from tests.meetings.schedule_support import WHEN, meeting_fixture, retro_fixture, schedule  # noqa: F401
-from tests.notifications.test_notification_email import inbox  # noqa: F401
 
 
 def invitation_in(message):
@@ -16,7 +15,7 @@ def invitation_in(message):
     return Calendar.from_ical(part.get_payload(decode=True).decode())
 
 
-def test_the_mailed_invitation_parses_with_the_meetings_uid_sequence_and_start(inbox, people, meeting):  # noqa: F811
+def test_the_mailed_invitation_parses_with_the_meetings_uid_sequence_and_start(inbox, people, meeting):
     schedule(meeting, people["alice"])
     schedule(meeting, people["alice"], starts_at=WHEN + timedelta(hours=2))
     deliver_pending.call()
