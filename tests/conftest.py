@@ -54,6 +54,32 @@ def run_worker_command(*args: str) -> None:
 
 
 @pytest.fixture(scope="module")
+def demo_loaded(django_db_setup, django_db_blocker):
+    """The demo, loaded once for a module's tests (`retrospector demo` takes seconds): inside a transaction opened
+    here and rolled back when the module is done. Each test runs in its own transaction nested in it (the `db`
+    fixture), so what one test changes is undone before the next, and nothing is left for the next module. Not for
+    transactional tests (transaction=True), which commit and flush."""
+    import io
+
+    from django.core.management import call_command
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            call_command("demo", stdout=io.StringIO(), stderr=io.StringIO())
+        except BaseException:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+            raise
+    yield
+    with django_db_blocker.unblock():
+        transaction.set_rollback(True)
+        outer.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="module")
 def builtin_templates_put_back(django_db_blocker):
     """For modules with transactional tests (transaction=True): their flush empties every table, including the
     built-in templates a data migration made; put them back when the module is done, for whatever runs next.

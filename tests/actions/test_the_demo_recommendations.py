@@ -2,10 +2,7 @@
 traced to them in every status (one overdue, one moved with its reason, one dropped with its reason), a proposal set
 aside, and a later incident linking a recommendation instead of writing it again."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
@@ -16,8 +13,7 @@ from retrospector.writeups.models import Retrospective
 
 
 @pytest.fixture
-def demo(db):
-    call_command("demo", stdout=io.StringIO(), stderr=io.StringIO())
+def demo(demo_loaded, db):
     return Retrospective.objects.get(template_version__template__key="systems-analysis")
 
 

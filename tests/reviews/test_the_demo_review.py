@@ -1,10 +1,7 @@
 """The demo shows the review half: a retrospective in review with feedback threads, responders' accounts and an
 unanswered request, discussion questions, another one at the meeting, and unread notifications for bob and carol."""
 
-import io
-
 import pytest
-from django.core.management import call_command
 from django.test import Client
 
 from retrospector.accounts.models import User
@@ -15,8 +12,7 @@ from retrospector.writeups.models import Retrospective
 
 
 @pytest.fixture
-def demo(db):
-    call_command("demo", stdout=io.StringIO(), stderr=io.StringIO())
+def demo(demo_loaded, db):
     return Retrospective.objects.get(state="in_review")
 
 
