@@ -399,7 +399,23 @@ def check_new_rows_can_be_written(ids: dict, before: dict) -> None:
     assert list(record.events.all()) == [new] and new in taken.duplicates.all()
 
 
-def test_a_database_filled_before_the_move_keeps_every_row_both_ways():
+def queue_an_import_before_the_move():
+    """A background import the code before the move queued: its task's module was then
+    retrospector.incidents.tasks."""
+    from django_tasks_db.models import DBTaskResult
+
+    from retrospector.timeline.tasks import import_job_run
+
+    queued = DBTaskResult.objects.get(id=import_job_run.enqueue(job_id=1).id)
+    DBTaskResult.objects.filter(pk=queued.pk).update(task_path="retrospector.incidents.tasks.import_job_run")
+    return queued
+
+
+def test_a_database_filled_before_the_move_keeps_every_row_and_its_queued_imports_both_ways():
+    """One round trip for the rows and the queued background import (each trip back and forth takes tens of
+    seconds: the migration states of the whole project are rendered again)."""
+    from retrospector.timeline.tasks import import_job_run
+
     try:
         migrate(BEFORE_THE_MOVE)
         old_apps = apps_before_the_move()
@@ -407,6 +423,7 @@ def test_a_database_filled_before_the_move_keeps_every_row_both_ways():
         assert {label for _, label in moved_content_types(old_apps).values()} == {"incidents"}
 
         ids = fill_before_the_move(old_apps)
+        queued = queue_an_import_before_the_move()
         before = snapshot(old_apps, "incidents")
         content_types = moved_content_types(old_apps)
         granted = permissions(old_apps)
@@ -423,6 +440,10 @@ def test_a_database_filled_before_the_move_keeps_every_row_both_ways():
         assert permissions(django_apps) == granted
         check_links_and_permissions(ids, before, content_types)
         check_new_rows_can_be_written(ids, before)
+        # The import queued before the move still runs after it: a worker finds its task.
+        queued.refresh_from_db()
+        assert queued.task_path == "retrospector.timeline.tasks.import_job_run"
+        assert queued.task.func is import_job_run.func
 
         # Back to before the move and forward again: nothing is lost either way.
         now = as_before_the_move(snapshot(django_apps, "timeline"))
@@ -431,32 +452,12 @@ def test_a_database_filled_before_the_move_keeps_every_row_both_ways():
         assert snapshot(old_apps, "incidents") == now
         assert moved_content_types(old_apps) == content_types
         assert permissions(old_apps) == granted
+        queued.refresh_from_db()
+        assert queued.task_path == "retrospector.incidents.tasks.import_job_run"
         migrate()
         assert as_before_the_move(snapshot(django_apps, "timeline")) == now
         assert permissions(django_apps) == granted
         check_links_and_permissions(ids, now, content_types)
     finally:
         migrate()  # whatever failed, the tests after this one need the current schema and state
-        ContentType.objects.clear_cache()
-
-
-def test_a_background_import_queued_before_the_move_still_runs_after_it():
-    from django_tasks_db.models import DBTaskResult
-
-    from retrospector.timeline.tasks import import_job_run
-
-    try:
-        migrate(BEFORE_THE_MOVE)
-        queued = DBTaskResult.objects.get(id=import_job_run.enqueue(job_id=1).id)
-        # What the code before the move wrote: the task's module was retrospector.incidents.tasks.
-        DBTaskResult.objects.filter(pk=queued.pk).update(task_path="retrospector.incidents.tasks.import_job_run")
-        migrate()
-        queued.refresh_from_db()
-        assert queued.task_path == "retrospector.timeline.tasks.import_job_run"
-        assert queued.task.func is import_job_run.func  # a worker finds it
-        migrate(BEFORE_THE_MOVE)
-        queued.refresh_from_db()
-        assert queued.task_path == "retrospector.incidents.tasks.import_job_run"
-    finally:
-        migrate()
         ContentType.objects.clear_cache()
