@@ -60,6 +60,11 @@ class IncidentVector(models.Model):
     vector = models.BinaryField()
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        # The vectors' version stamp (count and latest change, insights.semantic) read from this index alone: the
+        # table's rows hold a kilobyte each, and a scan of them took 100 ms at 20,000 incidents.
+        indexes = [models.Index(fields=["model", "updated_at"], name="incidentvector_stamp")]
+
     def __str__(self):
         return f"vector of incident {self.incident_id}"
 

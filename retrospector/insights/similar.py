@@ -234,9 +234,6 @@ def similar_incidents(
     profile = incident_profile(incident, text)
     visible = incidents_visible_to(user).exclude(pk=incident.pk)
     terms = _distinctive_terms(profile.weights) if ranker != "semantic" else []
-    similarities = (
-        semantic.semantic_similarities(visible=visible, incident=incident, text=text) if weights["semantic"] else {}
-    )
     text_scores = {}
     if terms:
         # The rule of search's docs_visible_to for these kinds (rows of an incident the reader may see), built on
@@ -244,6 +241,11 @@ def similar_incidents(
         docs = SearchDoc.objects.filter(Exists(visible.filter(pk=OuterRef("incident_id"))), kind__in=MATCHED_KINDS)
         text_scores = _ENGINES[connection.vendor].incident_scores(docs, terms)
     service_counts = _shared_service_counts(visible, list(profile.services)) if ranker != "semantic" else {}
+    similarities = {}
+    if weights["semantic"]:
+        similarities = semantic.semantic_similarities(
+            visible=visible, incident=incident, text=text, best=CANDIDATES, also=set(text_scores) | set(service_counts)
+        )
     closest = sorted(
         (pk for pk, cosine in similarities.items() if cosine >= SEMANTIC_CANDIDATE_MIN),
         key=lambda pk: (-similarities[pk], -pk),
