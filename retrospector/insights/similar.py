@@ -58,9 +58,9 @@ SCORE_WEIGHTS = {"text": 1.0, "services": 0.6, "factors": 0.5, "title": 0.4}
 # in "semantic". Chosen on the labelled sets (bench.similar_ranking --compare).
 SEMANTIC_WEIGHT = 3.0
 # The cosines are centred on the candidates' mean (insights.semantic): 0 is "as alike as any", and on the labelled
-# sets nine in ten relevant incidents score 0.1 or more. Below that an incident is no candidate on this ground alone.
+# sets nine in ten relevant incidents score 0.1 or more. Below that an incident is no candidate on this ground alone,
+# and "alike in meaning" is not given as a reason.
 SEMANTIC_CANDIDATE_MIN = 0.1
-SEMANTIC_REASON_MIN = 0.25  # a cosine from which "alike in meaning" is given as a reason
 RANKERS = ("lexical", "semantic", "blend")
 
 STOP_WORDS = frozenset(
@@ -163,7 +163,7 @@ class SimilarIncident:
             reasons.append(f"A similar contributing factor: “{factor.theirs}” ({', '.join(factor.words)})")
         if self.shared_words:
             reasons.append("Shared words: " + ", ".join(self.shared_words))
-        if self.semantic_similarity is not None and self.semantic_similarity >= SEMANTIC_REASON_MIN:
+        if self.semantic_similarity is not None and self.semantic_similarity >= SEMANTIC_CANDIDATE_MIN:
             reasons.append(f"Alike in meaning (semantic similarity {self.semantic_similarity:.2f})")
         return reasons
 
