@@ -14,7 +14,7 @@ $(BIN)/retrospector: pyproject.toml
 	@echo "Installing into $(VENV)" >&2
 	@$(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install -q --upgrade pip >&2
-	@$(BIN)/pip install -q -e '.[test]' >&2
+	@$(BIN)/pip install -q -e '.[test,semantic]' >&2
 	@touch $@
 
 venv: $(BIN)/retrospector

@@ -6,7 +6,10 @@ reader, a member of one team who is not an organization admin, so that the permi
 * two of the reader's incidents are asked about: one whose words are all common in the corpus (only its services can
   match: the shared-services path), and one whose summary holds rare words (pgbouncer, haproxy: the full-text path);
 * for each, the incident page with its panel and GET /api/v1/incidents/{id}/similar: p50/p95 and queries per
-  request; and the page without the panel's work (the incident page's own cost) beside it.
+  request; and the page without the panel's work (the incident page's own cost) beside it;
+* with the `semantic` extra installed, the answers above use the blend (the installation's default); then every
+  incident's vector is rebuilt (timed: `vectors_rebuild_seconds`) and the API is measured again with the lexical
+  ranking alone (`api_lexical`, RETROSPECTOR_SEMANTIC off) beside it.
 
 Alone: `python -m bench.similar` on a throwaway SQLite file.
 """
@@ -44,13 +47,20 @@ def _prepare(data: dict) -> dict:
 
 def run(data: dict) -> dict:
     """The figures on the bench's data (common.build_data); Django must be set up on that database."""
-    from django.test import Client
+    from django.test import Client, override_settings
 
+    from retrospector.insights import semantic
     from retrospector.insights.models import SearchDoc
-    from retrospector.insights.similar import similar_incidents
+    from retrospector.insights.similar import default_ranker, similar_incidents
 
     began = time.perf_counter()
     cases = _prepare(data)
+    vectors = {}
+    if semantic.enabled():
+        t0 = time.perf_counter()
+        vectors["stored"] = semantic.incident_vectors_rebuild()
+        vectors["rebuild_seconds"] = round(time.perf_counter() - t0, 1)
+        log(f"similar: {vectors['stored']} incident vectors in {vectors['rebuild_seconds']} s")
     client = Client()
     client.force_login(data["reader"])
     api, page, found = {}, {}, {}
@@ -60,6 +70,11 @@ def run(data: dict) -> dict:
         api[name] = measure(client, f"/api/v1/incidents/{incident.pk}/similar")
         page[name] = measure(client, f"/incidents/{incident.pk}/")
         log(f"similar to #{incident.pk} ({name}): {len(results)} found")
+    api_lexical = {}
+    if vectors:
+        with override_settings(SIMILAR_SEMANTIC=False):
+            for name, incident in cases.items():
+                api_lexical[name] = measure(client, f"/api/v1/incidents/{incident.pk}/similar")
     observed = {
         "similar_api_p95_ms": max(m["p95_ms"] for m in api.values()),
         "similar_page_p95_ms": max(m["p95_ms"] for m in page.values()),
@@ -68,9 +83,13 @@ def run(data: dict) -> dict:
         "figures": {
             "index_rows": SearchDoc.objects.count(),
             "writeups": WRITEUPS,
+            "ranker": default_ranker(),
+            "incident_vectors": vectors.get("stored"),
+            "vectors_rebuild_seconds": vectors.get("rebuild_seconds"),
             "found": found,
         },
         "api": api,
+        "api_lexical": api_lexical,
         "page": page,
         "targets": TARGETS,
         "observed": observed,

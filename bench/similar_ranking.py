@@ -2,6 +2,10 @@
 PATH` prints mean precision@3, recall@5, MRR and nDCG@5 as JSON, on a throwaway SQLite database (or the PostgreSQL
 database of DATABASE_URL when given as `--database-url URL`).
 
+`--ranker lexical|semantic|blend` chooses the ranking (default: what the installation uses, the blend when the
+`semantic` extra is installed); `--compare` scores every available ranking on the same database and prints them side
+by side ({"lexical": {...}, "semantic": {...}, "blend": {...}}), with a table on stderr.
+
 A labelled set is a JSON file (tests/fixtures/similar/dev.json is one):
 
     {"incidents": [{"key": str, "title": str, "team": "a"|"b", "private": bool, "services": [str],
@@ -45,6 +49,7 @@ def load_labelled_set(data: dict) -> tuple:
     from retrospector.incidents.models import SeverityLevel
     from retrospector.incidents.services import incident_create, severity_levels_ensure_defaults
     from retrospector.insights.indexing import search_reindex
+    from retrospector.insights.semantic import incident_vectors_rebuild
     from retrospector.timeline.services import event_add
     from retrospector.writeups.models import Template
     from retrospector.writeups.services import retrospective_start, section_save
@@ -93,6 +98,7 @@ def load_labelled_set(data: dict) -> tuple:
             for text in factors:
                 finding_create(retrospective=retrospective, by=writers[team], text=text, kind="contributing-factor")
     search_reindex()
+    incident_vectors_rebuild()  # with the semantic extra; nothing without it
     return reader, incidents
 
 
@@ -100,16 +106,34 @@ def _dcg(gains: list[int]) -> float:
     return sum(g / math.log2(rank + 2) for rank, g in enumerate(gains))
 
 
-def score_labelled_set(data: dict, *, limit: int = 10) -> dict:
+def score_labelled_set(data: dict, *, limit: int = 10, ranker: str | None = None) -> dict:
     """Build the set, ask for each query's similar incidents as the reader, and score the rankings."""
-    from retrospector.insights.similar import similar_incidents
-
     reader, incidents = load_labelled_set(data)
+    return _score(data, reader, incidents, limit=limit, ranker=ranker)
+
+
+def available_rankers() -> list[str]:
+    from retrospector.insights import semantic
+    from retrospector.insights.similar import RANKERS
+
+    return list(RANKERS) if semantic.enabled() else ["lexical"]
+
+
+def compare_rankers(data: dict, *, limit: int = 10) -> dict:
+    """The set built once, scored with every ranking available here: {ranker: report}."""
+    reader, incidents = load_labelled_set(data)
+    return {ranker: _score(data, reader, incidents, limit=limit, ranker=ranker) for ranker in available_rankers()}
+
+
+def _score(data: dict, reader, incidents: dict, *, limit: int, ranker: str | None) -> dict:
+    from retrospector.insights.similar import default_ranker, similar_incidents
+
+    ranker = ranker or default_ranker()
     key_of = {incident.pk: key for key, incident in incidents.items()}
     forbidden = {incidents[i["key"]].pk for i in data["incidents"] if i.get("team", "a") == "b" and i.get("private")}
     per_query, leaks = [], 0
     for query in data["queries"]:
-        found = similar_incidents(user=reader, incident=incidents[query["incident"]], limit=limit)
+        found = similar_incidents(user=reader, incident=incidents[query["incident"]], limit=limit, ranker=ranker)
         ranked = [r.incident.pk for r in found]
         leaks += sum(1 for pk in ranked if pk in forbidden)
         relevant = {incidents[k].pk for k in query["relevant"]} - forbidden
@@ -134,6 +158,7 @@ def score_labelled_set(data: dict, *, limit: int = 10) -> dict:
         return round(sum(q[name] for q in per_query) / count, 4)
 
     return {
+        "ranker": ranker,
         "queries": len(per_query),
         "incidents": len(data["incidents"]),
         f"precision@{K_PRECISION}": mean(f"precision@{K_PRECISION}"),
@@ -143,6 +168,18 @@ def score_labelled_set(data: dict, *, limit: int = 10) -> dict:
         "private_leaks": leaks,
         "per_query": per_query,
     }
+
+
+FIGURES = (f"precision@{K_PRECISION}", f"recall@{K_RECALL}", "mrr", f"ndcg@{K_NDCG}", "private_leaks")
+
+
+def comparison_table(reports: dict) -> str:
+    """The rankings' figures side by side, one column per ranking."""
+    names = list(reports)
+    lines = ["".ljust(14) + "".join(name.rjust(10) for name in names)]
+    for figure in FIGURES:
+        lines.append(figure.ljust(14) + "".join(str(reports[name][figure]).rjust(10) for name in names))
+    return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -156,6 +193,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("path", type=Path, help="a labelled set (JSON)")
     parser.add_argument("--database-url", help="a throwaway PostgreSQL database (default: a temporary SQLite file)")
     parser.add_argument("--per-query", action="store_true", help="include each query's ranking and scores")
+    parser.add_argument("--ranker", choices=("lexical", "semantic", "blend"), help="default: the installation's")
+    parser.add_argument(
+        "--compare", action="store_true", help="score every available ranking side by side (lexical, semantic, blend)"
+    )
     args = parser.parse_args(argv)
     data = json.loads(args.path.read_text(encoding="utf-8"))
     var_dir = Path(tempfile.mkdtemp(prefix="retrospector-similar-ranking-"))
@@ -167,10 +208,22 @@ def main(argv: list[str] | None = None) -> int:
         from django.core.management import call_command
 
         call_command("migrate", interactive=False, verbosity=0)
-        report = score_labelled_set(data)
-        if not args.per_query:
-            report.pop("per_query")
-        print(json.dumps(report, indent=2))
+        if args.compare:
+            reports = compare_rankers(data)
+            for report in reports.values():
+                if not args.per_query:
+                    report.pop("per_query")
+            print(json.dumps(reports, indent=2))
+            print(comparison_table(reports), file=sys.stderr)
+        else:
+            from retrospector.insights import semantic
+
+            if args.ranker in ("semantic", "blend") and not semantic.enabled():
+                parser.error(f"--ranker {args.ranker} needs the semantic extra: pip install 'retrospector[semantic]'")
+            report = score_labelled_set(data, ranker=args.ranker)
+            if not args.per_query:
+                report.pop("per_query")
+            print(json.dumps(report, indent=2))
     finally:
         from django.db import connections
 

@@ -217,6 +217,10 @@ TRACKERS_ALLOW_HTTP = env_bool("TRACKERS_ALLOW_HTTP", False)
 TRACKER_TIMEOUT_SECONDS = env_int("TRACKER_TIMEOUT_SECONDS", 10)
 TRACKER_PULL_EVERY_MINUTES = env_int("TRACKER_PULL_EVERY_MINUTES", 60)
 
+# "Have we seen this before?" blends in the semantic ranking when the `semantic` extra is installed (insights.semantic);
+# RETROSPECTOR_SEMANTIC=0 keeps the lexical ranking alone even then.
+SIMILAR_SEMANTIC = env_bool("RETROSPECTOR_SEMANTIC", True)
+
 # --- Internationalisation -----------------------------------------------------
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

@@ -50,6 +50,11 @@ class SimilarIncidentOut(BaseModel):
     shared_services: list[str]
     shared_factors: list[SharedFactorOut]
     shared_words: list[str] = Field(..., description="Distinctive words of this incident found in its text.")
+    semantic_similarity: float | None = Field(
+        None,
+        description="Cosine similarity of the two incidents' sentence-embedding vectors (-1 to 1), with the optional "
+        "`semantic` extra installed; null without it.",
+    )
     writeups: list[SimilarWriteupOut]
     recommendations: list[SimilarRecommendationOut] = Field(
         ..., description="The recommendations its retrospectives called for (those you may see), with their status."
@@ -66,8 +71,10 @@ class SimilarList(BaseModel):
     response=responses(200, SimilarList, errors=(404, 422)),
     summary="Past incidents like this one (have we seen this before?)",
     description="Ranked by shared words (BM25 over the search index), shared services, shared contributing factors "
-    "and shared words in titles; each with why it matched and the recommendations it produced. Only incidents you may "
-    "see are considered: a private incident of another team is never returned or counted.",
+    "and shared words in titles, and, with the optional `semantic` extra installed, by the similarity in meaning of "
+    "their text (a sentence-embedding model shipped in the package); each with why it matched and the "
+    "recommendations it produced. Only incidents you may see are considered: a private incident of another team is "
+    "never returned or counted.",
 )
 def similar(request, incident_id: Id, query: Query[SimilarQuery]):
     incident = incident_visible_or_404(user=request.user, pk=incident_id)

@@ -10,6 +10,12 @@ class InsightsConfig(AppConfig):
             "search: build the index of an installation that had data before",
             "retrospector.insights.indexing.search_index_fill_if_empty",
         ),
+        # Vectors for the optional semantic ranking of incidents that have none (the extra installed on an installation
+        # with data); nothing without the extra (insights.semantic).
+        (
+            "similar: vectors of incidents that have none (semantic extra)",
+            "retrospector.insights.semantic.incident_vectors_fill_missing",
+        ),
         # The weekly digest e-mail, for those who asked for it (insights.digest).
         ("digest: send this week's to those who asked for it", "retrospector.insights.digest.digests_send"),
     ]

@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from retrospector.actions.models import Finding, Recommendation
 from retrospector.incidents.models import Incident
+from retrospector.insights import semantic
 from retrospector.insights.models import BODY_MAX_CHARS, MARK_END, MARK_START, SearchDoc
 from retrospector.reviews.models import Account, Comment
 from retrospector.timeline.models import TimelineEvent
@@ -166,10 +167,24 @@ SOURCES = {
 }
 
 
+# The kinds whose text makes an incident's vector for the optional semantic ranking (insights.semantic).
+VECTOR_KINDS = (Kind.INCIDENT, Kind.SECTION, Kind.FINDING)
+
+
+def _vectors_follow(kind: str, incident_ids: Iterable[int | None]) -> None:
+    """The incidents whose text changed get their vector recomputed (only with the semantic extra installed)."""
+    if kind in VECTOR_KINDS and semantic.enabled():
+        semantic.incident_vectors_update({pk for pk in incident_ids if pk is not None})
+
+
 def search_index_update(*, kind: str, ids: Iterable[int]) -> int:
     """Copy these things into the index as they are now (those gone or empty leave it); returns how many are in."""
     ids = list(ids)
     built = dict(BUILDERS[kind](ids))
+    if kind in VECTOR_KINDS and semantic.enabled():
+        gone = [pk for pk in ids if built.get(pk) is None]
+        affected = {fields["incident_id"] for fields in built.values() if fields is not None}
+        affected |= set(SearchDoc.objects.filter(kind=kind, object_id__in=gone).values_list("incident_id", flat=True))
     stored = 0
     for pk in ids:
         fields = built.get(pk)
@@ -178,11 +193,16 @@ def search_index_update(*, kind: str, ids: Iterable[int]) -> int:
             continue
         SearchDoc.objects.update_or_create(kind=kind, object_id=pk, defaults=fields)
         stored += 1
+    if kind in VECTOR_KINDS and semantic.enabled():
+        _vectors_follow(kind, affected)
     return stored
 
 
 def search_index_remove(*, kind: str, ids: Iterable[int]) -> None:
-    SearchDoc.objects.filter(kind=kind, object_id__in=list(ids)).delete()
+    rows = SearchDoc.objects.filter(kind=kind, object_id__in=list(ids))
+    affected = list(rows.values_list("incident_id", flat=True)) if kind in VECTOR_KINDS and semantic.enabled() else []
+    rows.delete()
+    _vectors_follow(kind, affected)
 
 
 def search_index_incident_moved(*, incident_id: int) -> None:

@@ -14,6 +14,11 @@ Lexical, on the search index (insights.models.SearchDoc) so that it works on the
 4. shared services (one query) and shared contributing factors (compared word by word in Python) add to the score;
    so do shared words of the titles. Ties go to the most recent incident, then the highest id.
 
+With the `semantic` extra installed (insights.semantic), the cosine similarity of the incidents' sentence-embedding
+vectors is added to the score ("blend"), and the incidents most alike by it are candidates too. `ranker` chooses
+"lexical", "semantic" (the vectors alone) or "blend"; the default is the blend when the extra is there.
+bench.similar_ranking --compare scores the three on a labelled set.
+
 A private incident of another team is never read by any of these queries, so it is never returned, counted or hinted at.
 """
 
@@ -32,6 +37,7 @@ from retrospector.accounts.models import User
 from retrospector.actions.models import Finding, Recommendation, RecommendationLink
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import incidents_visible_to
+from retrospector.insights import semantic
 from retrospector.insights.models import SearchDoc
 from retrospector.insights.search import BM25_BODY_WEIGHT, BM25_TITLE_WEIGHT
 from retrospector.writeups.models import Retrospective, Section
@@ -48,6 +54,14 @@ MATCHED_KINDS = (Kind.INCIDENT, Kind.SECTION, Kind.FINDING, Kind.ACCOUNT)
 FIELD_WEIGHTS = {"title": 3.0, "service": 3.0, "factor": 2.0, "summary": 1.0, "draft": 1.0, "writeup": 0.25}
 # How the final score is made: the full-text score (scaled to the best candidate's) and the shared things.
 SCORE_WEIGHTS = {"text": 1.0, "services": 0.6, "factors": 0.5, "title": 0.4}
+# The semantic ranking's share: its cosine similarity (scaled to the best candidate's) times this, in the blend; alone
+# in "semantic". Chosen on the labelled sets (bench.similar_ranking --compare).
+SEMANTIC_WEIGHT = 3.0
+# The cosines are centred on the candidates' mean (insights.semantic): 0 is "as alike as any", and on the labelled
+# sets nine in ten relevant incidents score 0.1 or more. Below that an incident is no candidate on this ground alone,
+# and "alike in meaning" is not given as a reason.
+SEMANTIC_CANDIDATE_MIN = 0.1
+RANKERS = ("lexical", "semantic", "blend")
 
 STOP_WORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before being below between
@@ -112,6 +126,7 @@ class SimilarIncident:
     shared_factors: list[SharedFactor] = field(default_factory=list)
     shared_words: list[str] = field(default_factory=list)  # words of ours found in its text
     shared_title_words: list[str] = field(default_factory=list)
+    semantic_similarity: float | None = None  # cosine of the incidents' vectors, with the semantic extra
     recommendations: list[SimilarRecommendation] = field(default_factory=list)
     writeups: list[SimilarWriteup] = field(default_factory=list)
 
@@ -131,6 +146,7 @@ class SimilarIncident:
             "shared_services": self.shared_services,
             "shared_factors": [{"text": f.theirs, "words": f.words} for f in self.shared_factors],
             "shared_words": self.shared_words,
+            "semantic_similarity": self.semantic_similarity,
             "writeups": [{"id": w.id, "title": w.title, "state": w.state} for w in self.writeups],
             "recommendations": [
                 {"id": r.id, "title": r.title, "status": r.status, "url": r.url} for r in self.recommendations
@@ -147,6 +163,8 @@ class SimilarIncident:
             reasons.append(f"A similar contributing factor: “{factor.theirs}” ({', '.join(factor.words)})")
         if self.shared_words:
             reasons.append("Shared words: " + ", ".join(self.shared_words))
+        if self.semantic_similarity is not None and self.semantic_similarity >= SEMANTIC_CANDIDATE_MIN:
+            reasons.append(f"Alike in meaning (semantic similarity {self.semantic_similarity:.2f})")
         return reasons
 
 
@@ -193,24 +211,46 @@ def incident_profile(incident: Incident, text: str = "") -> Profile:
     )
 
 
+def default_ranker() -> str:
+    return "blend" if semantic.enabled() else "lexical"
+
+
 def similar_incidents(
-    *, user: User, incident: Incident, text: str = "", limit: int = LIMIT_DEFAULT
+    *, user: User, incident: Incident, text: str = "", limit: int = LIMIT_DEFAULT, ranker: str | None = None
 ) -> list[SimilarIncident]:
     """The `limit` past incidents most like `incident` that `user` may see, best first (never the incident itself).
     `incident` must be one the user may see (incident_visible_or_404). Twelve to fifteen queries, however many are
-    found."""
+    found (one more with the semantic ranking, four more when a draft is compared or the incident has no vector yet).
+    `ranker`: one of RANKERS, default_ranker() when not given; "semantic" and "blend" need the semantic extra."""
     limit = max(1, min(limit, LIMIT_MAX))
+    ranker = ranker or default_ranker()
+    if ranker not in RANKERS or (ranker != "lexical" and not semantic.enabled()):
+        raise ValueError(f"ranker {ranker!r} is not available (installed: {default_ranker()!r})")
+    weights = dict(SCORE_WEIGHTS, semantic=SEMANTIC_WEIGHT)
+    if ranker == "lexical":
+        weights["semantic"] = 0.0
+    elif ranker == "semantic":
+        weights = dict.fromkeys(weights, 0.0) | {"semantic": 1.0}
     profile = incident_profile(incident, text)
     visible = incidents_visible_to(user).exclude(pk=incident.pk)
-    terms = _distinctive_terms(profile.weights)
+    terms = _distinctive_terms(profile.weights) if ranker != "semantic" else []
     text_scores = {}
     if terms:
         # The rule of search's docs_visible_to for these kinds (rows of an incident the reader may see), built on
         # `visible` once rather than again with the recommendations' rule, which no row of these kinds needs.
         docs = SearchDoc.objects.filter(Exists(visible.filter(pk=OuterRef("incident_id"))), kind__in=MATCHED_KINDS)
         text_scores = _ENGINES[connection.vendor].incident_scores(docs, terms)
-    service_counts = _shared_service_counts(visible, list(profile.services))
-    ids = set(text_scores) | set(service_counts)
+    service_counts = _shared_service_counts(visible, list(profile.services)) if ranker != "semantic" else {}
+    similarities = {}
+    if weights["semantic"]:
+        similarities = semantic.semantic_similarities(
+            visible=visible, incident=incident, text=text, best=CANDIDATES, also=set(text_scores) | set(service_counts)
+        )
+    closest = sorted(
+        (pk for pk, cosine in similarities.items() if cosine >= SEMANTIC_CANDIDATE_MIN),
+        key=lambda pk: (-similarities[pk], -pk),
+    )[:CANDIDATES]
+    ids = set(text_scores) | set(service_counts) | set(closest)
     if not ids:
         return []
     # Scored from plain rows (title, start, services, factors); only the best `limit` are read as incidents.
@@ -221,6 +261,8 @@ def similar_incidents(
         their_services[incident_id].add(service_id)
     factors = _factors_of([pk for pk, _, _ in rows])
     best_text = max(text_scores.values(), default=0.0) or 1.0
+    best_similarity = max((similarities[pk] for pk in closest), default=0.0)
+    best_similarity = best_similarity if best_similarity > 0 else 1.0
     ours = set(profile.services)
     scored = []
     for pk, title, started_at in rows:
@@ -232,10 +274,11 @@ def similar_incidents(
             len(title_words & profile.title_words) / len(title_words | profile.title_words) if title_words else 0.0
         )
         score = (
-            SCORE_WEIGHTS["text"] * text_scores.get(pk, 0.0) / best_text
-            + SCORE_WEIGHTS["services"] * service_share
-            + SCORE_WEIGHTS["factors"] * min(1.0, len(shared_factors) / 2)
-            + SCORE_WEIGHTS["title"] * title_share
+            weights["text"] * text_scores.get(pk, 0.0) / best_text
+            + weights["services"] * service_share
+            + weights["factors"] * min(1.0, len(shared_factors) / 2)
+            + weights["title"] * title_share
+            + weights["semantic"] * max(0.0, similarities.get(pk, 0.0)) / best_similarity
         )
         shared = [
             name for service_id, name in sorted(profile.services.items(), key=lambda i: i[1]) if service_id in theirs
@@ -253,6 +296,7 @@ def similar_incidents(
             shared_services=shared,
             shared_factors=shared_factors,
             shared_title_words=title_words,
+            semantic_similarity=round(similarities[pk], 4) if pk in similarities else None,
         )
         for score, _, pk, shared, shared_factors, title_words in scored
     ]

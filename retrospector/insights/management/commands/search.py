@@ -1,5 +1,6 @@
 """`retrospector search QUERY --as USERNAME [--format text|json]` searches as that person would (only what they may
-see); `retrospector search reindex` rebuilds the search index from the tables, with its progress on stderr."""
+see); `retrospector search reindex` rebuilds the search index from the tables (and, with the `semantic` extra, the
+incidents' vectors), with its progress on stderr."""
 
 import json
 import sys
@@ -8,6 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from retrospector.accounts.models import User
+from retrospector.insights import semantic
 from retrospector.insights.indexing import search_reindex
 from retrospector.insights.models import SearchDoc
 from retrospector.insights.search import search, search_filters_by_name
@@ -92,10 +94,13 @@ class Command(BaseCommand):
                 err.write("\n")
 
         counts = search_reindex(progress=progress)
+        # With the semantic extra, every incident's vector too ("have we seen this before?", insights.semantic).
+        vectors = semantic.incident_vectors_rebuild(progress=progress) if semantic.enabled() else None
         seconds = time.monotonic() - started
         self.stdout.write(
             f"Indexed {sum(counts.values())} things in {seconds:.1f} s: "
             + ", ".join(f"{n} {kind}" for kind, n in counts.items())
+            + (f"; {vectors} incident vectors (semantic)" if vectors is not None else "")
         )
 
 
