@@ -213,16 +213,22 @@ REINDEX_BATCH = 500
 def search_reindex(*, progress: Callable[[str, int, int], None] | None = None, fast: bool = True) -> dict[str, int]:
     """Rebuild the whole index from the tables, kind by kind, in batches; `progress(kind, done, total)` after each.
     The kinds that come in large numbers are rewritten by the database itself (insights.reindex_sql) unless `fast` is
-    off: the same rows, a test compares them."""
-    from retrospector.insights.reindex_sql import STATEMENTS, reindex_kind_in_sql
+    off: the same rows, a test compares them. On PostgreSQL those are rewritten in one transaction without the table's
+    indexes and constraints, made again at its end (searches wait for that transaction: a minute or two at 100,000
+    write-ups)."""
+    from retrospector.insights.reindex_sql import STATEMENTS, reindex_kind_in_sql, without_secondary_indexes
 
     counts = {}
-    for kind, model in SOURCES.items():
-        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
-        if fast and kind in STATEMENTS:
-            with transaction.atomic():
+    if fast:
+        # The large kinds in one transaction, PostgreSQL's indexes over the table made again once at the end.
+        with transaction.atomic(), without_secondary_indexes():
+            for kind in STATEMENTS:
+                ids = list(SOURCES[kind].objects.order_by("pk").values_list("pk", flat=True))
                 counts[kind] = reindex_kind_in_sql(kind, ids, progress)
+    for kind, model in SOURCES.items():
+        if kind in counts:
             continue
+        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
         with transaction.atomic():
             SearchDoc.objects.filter(kind=kind).exclude(object_id__in=model.objects.values("pk")).delete()
             stored = 0
