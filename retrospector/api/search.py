@@ -57,7 +57,7 @@ class SearchPage(BaseModel):
     )
     count_is_lower_bound: bool = Field(
         False,
-        description=f"True when more than {CANDIDATES:,} results match: counting stopped there (`count` is "
+        description=f"True when more than {CANDIDATES:,} results you may see match: counting stopped there (`count` is "
         f"{CANDIDATES:,}, read it as {CANDIDATES:,}+), and the ranking covers the newest {CANDIDATES:,} of them. "
         "More words or filters narrow them.",
     )
