@@ -6,7 +6,7 @@ from pydantic import BaseModel
 
 from retrospector.incidents.models import Incident
 from retrospector.insights.models import SearchDoc
-from retrospector.insights.search import QUERY_MAX_CHARS, search, search_filters_by_name
+from retrospector.insights.search import CANDIDATES, QUERY_MAX_CHARS, search, search_filters_by_name
 
 from .choices import choices_literal
 from .contract import responses
@@ -51,9 +51,24 @@ class SearchHitOut(BaseModel):
 
 
 class SearchPage(BaseModel):
-    count: int = Field(..., description="Results you may see (of `kind`, when given).")
+    count: int = Field(
+        ...,
+        description="Results you may see (of `kind`, when given); a lower bound when `count_is_lower_bound` is true.",
+    )
+    count_is_lower_bound: bool = Field(
+        False,
+        description=f"True when more than {CANDIDATES:,} results you may see match: counting stopped there (`count` is "
+        f"{CANDIDATES:,}, read it as {CANDIDATES:,}+), and the ranking covers the newest {CANDIDATES:,} of them. "
+        "More words or filters narrow them.",
+    )
     counts: dict[str, int] = Field(
-        ..., description="Results per kind, the kind filter aside; kinds with none left out."
+        ...,
+        description="Results per kind, the kind filter aside; kinds with none left out. When `count_is_lower_bound` "
+        "(or `counts_at_least`) says counting stopped, these are the kinds among the counted results: a kind left out "
+        "may still have some (ask with `kind`).",
+    )
+    counts_at_least: list[str] = Field(
+        [], description="The kinds whose count in `counts` is a lower bound (there are at least that many)."
     )
     page: int
     page_size: int
@@ -83,7 +98,9 @@ def search_everything(request, query: Query[SearchQuery]):
     results = search(user=request.user, query=query.q, filters=filters, page=query.page, page_size=query.page_size)
     return {
         "count": results.total,
+        "count_is_lower_bound": results.total_is_lower_bound,
         "counts": results.counts,
+        "counts_at_least": sorted(results.counts_at_least),
         "page": results.page,
         "page_size": results.page_size,
         "pages": results.pages,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from retrospector.actions.models import Finding, Recommendation
@@ -228,21 +228,38 @@ def search_index_on_commit(*, kind: str, pk: int, removed: bool = False) -> None
 
 
 REINDEX_BATCH = 500
+# The kinds the rebuild rewrites in SQL (insights.reindex_sql), in this order: their rows come back with new ids, the
+# last kind's the newest; a search finding more than insights.search.CANDIDATES ranks the newest, so write-ups last.
+FAST_ORDER = (Kind.EVENT, Kind.INCIDENT, Kind.SECTION)
 
 
 def search_reindex(*, progress: Callable[[str, int, int], None] | None = None, fast: bool = True) -> dict[str, int]:
     """Rebuild the whole index from the tables, kind by kind, in batches; `progress(kind, done, total)` after each.
     The kinds that come in large numbers are rewritten by the database itself (insights.reindex_sql) unless `fast` is
-    off: the same rows, a test compares them."""
-    from retrospector.insights.reindex_sql import STATEMENTS, reindex_kind_in_sql
+    off: the same rows, a test compares them. On PostgreSQL those are rewritten in one transaction without the table's
+    indexes and constraints, made again at its end (searches wait for that transaction: a minute or two at 100,000
+    write-ups)."""
+    from retrospector.insights.reindex_sql import reindex_kind_in_sql, without_secondary_indexes
 
     counts = {}
-    for kind, model in SOURCES.items():
-        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
-        if fast and kind in STATEMENTS:
+
+    def rewrite(kind):
+        ids = list(SOURCES[kind].objects.order_by("pk").values_list("pk", flat=True))
+        counts[kind] = reindex_kind_in_sql(kind, ids, progress)
+
+    if fast and connection.vendor == "postgresql":
+        # The large kinds in one transaction, the indexes over the table made again once at its end.
+        with transaction.atomic(), without_secondary_indexes():
+            for kind in FAST_ORDER:
+                rewrite(kind)
+    elif fast:
+        for kind in FAST_ORDER:
             with transaction.atomic():
-                counts[kind] = reindex_kind_in_sql(kind, ids, progress)
+                rewrite(kind)
+    for kind, model in SOURCES.items():
+        if kind in counts:
             continue
+        ids = list(model.objects.order_by("pk").values_list("pk", flat=True))
         with transaction.atomic():
             SearchDoc.objects.filter(kind=kind).exclude(object_id__in=model.objects.values("pk")).delete()
             stored = 0
@@ -251,7 +268,7 @@ def search_reindex(*, progress: Callable[[str, int, int], None] | None = None, f
                 if progress:
                     progress(kind, min(start + REINDEX_BATCH, len(ids)), len(ids))
         counts[kind] = stored
-    return counts
+    return {kind: counts[kind] for kind in SOURCES}
 
 
 def _store_batch(kind: str, ids: list[int]) -> int:

@@ -7,11 +7,13 @@ engine quotes them itself."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -29,6 +31,11 @@ TERMS_MAX = 12
 TERM_MAX_CHARS = 60
 SNIPPET_WORDS = 16
 BM25_TITLE_WEIGHT, BM25_BODY_WEIGHT = 10.0, 1.0
+# The most results a search counts and ranks: the newest CANDIDATES the reader may see (by index row, newest first,
+# which both engines read without touching every match). Fewer found: every one counted and ranked. More: the count
+# is a lower bound ("1,000+"), and the best of those CANDIDATES come first. A word in most of a million rows costs
+# what it costs in a thousand.
+CANDIDATES = 1000
 _PHRASE = re.compile(r'"([^"]*)"')
 _WORD = re.compile(r"[^\W_]+")
 
@@ -107,6 +114,10 @@ class SearchResults:
     terms: list[Term]
     total: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    # The count stopped at CANDIDATES: there are at least `total` results (and at least counts[kind] of each kind
+    # listed in `counts_at_least`).
+    total_is_lower_bound: bool = False
+    counts_at_least: set[str] = field(default_factory=set)
     hits: list[SearchHit] = field(default_factory=list)
     page: int = 1
     pages: int = 1
@@ -178,7 +189,11 @@ def _filtered(docs: QuerySet[SearchDoc], filters: SearchFilters) -> QuerySet[Sea
 def search(
     *, user: User, query: str, filters: SearchFilters | None = None, page: int = 1, page_size: int = 20
 ) -> SearchResults:
-    """Ranked, highlighted results `user` may see, with a count per kind (the kind filter aside): two queries."""
+    """Ranked, highlighted results `user` may see, with a count per kind (the kind filter aside): two queries (three
+    with a kind filter when the count reached CANDIDATES). The first lists the newest CANDIDATES + 1 rows the reader
+    may see, newest first: fewer than that, and it is the whole set (exact counts, all of it ranked); otherwise the
+    counts are lower bounds and the ranking covers the newest CANDIDATES. The permission rules and filters are in that
+    query, so a capped count is a count of what the reader may see too; the second ranks those rows by their ids."""
     filters = filters or SearchFilters()
     terms = search_terms(query)
     results = SearchResults(query=query, terms=terms, page_size=page_size)
@@ -186,16 +201,37 @@ def search(
         return results
     docs = _filtered(docs_visible_to(user), filters)
     engine = _ENGINES[connection.vendor]
-    results.counts = {kind: n for kind, n in engine.counts(docs, terms) if n}
-    results.total = results.counts.get(filters.kind, 0) if filters.kind else sum(results.counts.values())
+    rows, capped = _candidates(engine, docs, terms)
+    results.counts = dict(sorted(Counter(kind for _, kind in rows).items()))
+    results.counts_at_least = set(results.counts) if capped else set()
     if filters.kind:
         docs = docs.filter(kind=filters.kind)
+        if capped:
+            # Counted again alone: the newest CANDIDATES of every kind may hold only some of this one's, or none.
+            rows, capped = _candidates(engine, docs, terms)
+            if rows:
+                results.counts[filters.kind] = len(rows)
+            if not capped:
+                results.counts_at_least.discard(filters.kind)
+        else:
+            rows = [row for row in rows if row[1] == filters.kind]
+        results.total = results.counts.get(filters.kind, 0)
+    else:
+        results.total = len(rows)
+    results.total_is_lower_bound = capped
     results.pages = max(1, -(-results.total // page_size))
     results.page = min(max(1, page), results.pages)
     if results.total:
         offset = (results.page - 1) * page_size
-        results.hits = [_hit(row) for row in engine.page(docs, terms, offset, page_size)]
+        ids = [pk for pk, _ in rows]
+        results.hits = [_hit(row) for row in engine.page(terms, ids, offset, page_size)]
     return results
+
+
+def _candidates(engine, docs, terms) -> tuple[list[tuple[int, str]], bool]:
+    """The newest CANDIDATES (id, kind) of `docs` matching `terms`, and whether there are more."""
+    rows = engine.candidates(docs, terms, CANDIDATES + 1)
+    return rows[:CANDIDATES], len(rows) > CANDIDATES
 
 
 def _hit(row) -> SearchHit:
@@ -233,41 +269,55 @@ _COLUMNS = ("kind", "object_id", "title", "context", "url", "incident_id", "occu
 
 class _Fts5:
     """The FTS5 table joined to the index row by row id: the full-text match drives the query, the permission rules
-    (correlated EXISTS on the row's incident) are checked for each row it finds."""
+    (correlated EXISTS on the row's incident) are checked for each row it finds. FTS5 reads its matches in row id
+    order, either way, and takes a row id bound itself: the candidates are the first rows it gives newest first, and
+    the ranking reads only those from the bound up."""
 
     @staticmethod
-    def matching(docs, terms):
-        return docs.extra(
-            tables=["insights_searchdoc_fts"],
-            where=["insights_searchdoc_fts.rowid = insights_searchdoc.id", "insights_searchdoc_fts MATCH %s"],
-            params=[fts5_query(terms)],
-        )
+    def matching(docs, terms, since_id=None):
+        where = ["insights_searchdoc_fts.rowid = insights_searchdoc.id", "insights_searchdoc_fts MATCH %s"]
+        params = [fts5_query(terms)]
+        if since_id is not None:
+            # On the FTS5 table's row id, not the index row's id: FTS5 skips what is below it.
+            where.append("insights_searchdoc_fts.rowid >= %s")
+            params.append(since_id)
+        return docs.extra(tables=["insights_searchdoc_fts"], where=where, params=params)
 
     @classmethod
-    def counts(cls, docs, terms):
-        return list(cls.matching(docs, terms).order_by().values_list("kind").annotate(n=Count("pk")))
+    def candidates(cls, docs, terms, limit):
+        newest = cls.matching(docs, terms).extra(order_by=["-insights_searchdoc_fts.rowid"])
+        return list(newest.values_list("id", "kind")[:limit])
 
     @classmethod
-    def page(cls, docs, terms, offset, limit):
-        """The page's rows ranked and cut first, their snippets made after, in one statement: with the snippet in the
-        ranked query SQLite made one for every row found before sorting (a word in most rows: 10 s instead of 5)."""
-        ranked = (
-            cls.matching(docs, terms)
-            .extra(
-                select={"score": "-bm25(insights_searchdoc_fts, %s, %s)"},
-                select_params=[BM25_TITLE_WEIGHT, BM25_BODY_WEIGHT],
-            )
-            .order_by("-score", "-id")
-            .values_list("id", *_COLUMNS[:-1])[offset : offset + limit]
-        )
-        sql, params = ranked.query.sql_with_params()
-        columns = ", ".join(f"top.{name}" for name in _COLUMNS[:-1])
+    def page(cls, terms, ids, offset, limit):
+        """The candidates (`ids`, newest first) ranked, the page's rows cut, their snippets made after, in one
+        statement: with the snippet in the ranked query SQLite made one for every row found before sorting (a word in
+        most rows: 10 s instead of 5). bm25 needs the match: FTS5 reads it from the last candidate's id up only. The
+        ids go as one JSON array (a thousand parameters cost more to prepare than the query to run)."""
+        columns = ", ".join(f"d.{name}" for name in _COLUMNS[:-2])
         with connection.cursor() as cursor:
             cursor.execute(
-                f"SELECT {columns}, snippet(insights_searchdoc_fts, -1, %s, %s, '…', %s) "
-                f"FROM ({sql}) AS top JOIN insights_searchdoc_fts ON insights_searchdoc_fts.rowid = top.id "
+                f"SELECT {columns}, top.score, snippet(insights_searchdoc_fts, -1, %s, %s, '…', %s) FROM ("
+                "SELECT rowid AS id, -bm25(insights_searchdoc_fts, %s, %s) AS score FROM insights_searchdoc_fts "
+                "WHERE insights_searchdoc_fts MATCH %s AND rowid >= %s "
+                "AND +rowid IN (SELECT value FROM json_each(%s)) ORDER BY score DESC, id DESC LIMIT %s OFFSET %s"
+                # CROSS JOIN: the page's rows drive (SQLite read every match of the word otherwise).
+                ") AS top CROSS JOIN insights_searchdoc_fts ON insights_searchdoc_fts.rowid = top.id "
+                "JOIN insights_searchdoc d ON d.id = top.id "
                 "WHERE insights_searchdoc_fts MATCH %s ORDER BY top.score DESC, top.id DESC",
-                [MARK_START, MARK_END, SNIPPET_WORDS, *params, fts5_query(terms)],
+                [
+                    MARK_START,
+                    MARK_END,
+                    SNIPPET_WORDS,
+                    BM25_TITLE_WEIGHT,
+                    BM25_BODY_WEIGHT,
+                    fts5_query(terms),
+                    ids[-1],
+                    json.dumps(ids),
+                    limit,
+                    offset,
+                    fts5_query(terms),
+                ],
             )
             return cursor.fetchall()
 
@@ -284,20 +334,23 @@ class _Postgres:
         return docs.extra(where=[f"insights_searchdoc.search @@ {cls.QUERY}"], params=[websearch_query(terms)])
 
     @classmethod
-    def counts(cls, docs, terms):
-        return list(cls.matching(docs, terms).order_by().values_list("kind").annotate(n=Count("pk")))
+    def candidates(cls, docs, terms, limit):
+        return list(cls.matching(docs, terms).order_by("-id").values_list("id", "kind")[:limit])
 
     @classmethod
-    def page(cls, docs, terms, offset, limit):
+    def page(cls, terms, ids, offset, limit):
+        """The candidates ranked, by their ids (one array): not matched again (the GIN index then listed every row with
+        the word, for a common one most of the table); the headline for the page's rows only."""
         text = websearch_query(terms)
-        ranked = cls.matching(docs, terms).extra(
-            select={
-                "score": f"ts_rank(insights_searchdoc.search, {cls.QUERY})",
-                "snip": f"ts_headline('english', insights_searchdoc.body, {cls.QUERY}, %s)",
-            },
-            select_params=[text, text, cls.HEADLINE],
-        )
-        return list(ranked.order_by("-score", "-id").values_list(*_COLUMNS)[offset : offset + limit])
+        columns = ", ".join(f"top.{name}" for name in _COLUMNS[:-1])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT {columns}, ts_headline('english', top.body, {cls.QUERY}, %s) FROM ("
+                f"SELECT *, ts_rank(search, {cls.QUERY}) AS score FROM insights_searchdoc WHERE id = ANY(%s) "
+                "ORDER BY score DESC, id DESC LIMIT %s OFFSET %s) AS top ORDER BY top.score DESC, top.id DESC",
+                [text, cls.HEADLINE, text, ids, limit, offset],
+            )
+            return cursor.fetchall()
 
 
 _ENGINES = {"sqlite": _Fts5, "postgresql": _Postgres}

@@ -17,16 +17,31 @@ def _page_number(request) -> int:
 
 
 def _kind_links(request, results) -> list[dict]:
-    """The count of results of each kind (the kind filter aside), each a link narrowing to it."""
+    """The count of results of each kind (the kind filter aside), each a link narrowing to it. Past the count's cap
+    (insights.search.CANDIDATES) a count reads "1,000+", and a kind not among the counted rows shows no number (it
+    may have some: its own link counts them)."""
     current = request.GET.get("kind", "")
+    capped = bool(results.counts_at_least)
     links = []
     for kind, label in [("", "Everything"), *SearchDoc.Kind.choices]:
         params = request.GET.copy()
         params.pop("page", None)
         params["kind"] = kind
-        count = sum(results.counts.values()) if kind == "" else results.counts.get(kind, 0)
+        if kind == "":
+            count = results.total if not current else sum(results.counts.values())
+            text = f"{count:,}+" if capped else f"{count:,}"
+        else:
+            count = results.counts.get(kind, 0)
+            text = f"{count:,}+" if kind in results.counts_at_least else ("" if capped and not count else f"{count:,}")
         links.append(
-            {"kind": kind, "label": label, "count": count, "href": "?" + params.urlencode(), "current": kind == current}
+            {
+                "kind": kind,
+                "label": label,
+                "count": count,
+                "count_text": text,
+                "href": "?" + params.urlencode(),
+                "current": kind == current,
+            }
         )
     return links
 
@@ -52,6 +67,7 @@ def search_page(request):
             "query": query,
             "results": results,
             "kinds": kinds,
+            "total_text": f"{results.total:,}",
             "narrowed": valid and form.narrowed,
             "querystring": querystring_without_page(request),
             "previous": results.page - 1 if results.page > 1 else None,

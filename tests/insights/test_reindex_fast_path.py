@@ -3,9 +3,11 @@ the very rows the builders of insights.indexing write, on either database: the s
 same links, and the same rows left out."""
 
 import pytest
+from django.db import connection
 
 from retrospector.insights.indexing import MARK_END, MARK_START, search_reindex
 from retrospector.insights.models import SearchDoc
+from retrospector.insights.search import search
 from retrospector.timeline.models import TimelineEvent
 from retrospector.writeups.models import Section
 
@@ -58,4 +60,36 @@ def test_the_fast_rebuild_replaces_what_was_there(corpus):
     first = snapshot()
     SearchDoc.objects.filter(kind="event").update(body="stale")
     search_reindex()
+    assert snapshot() == first
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes, dropped and made again")
+def test_on_postgresql_the_rebuild_leaves_the_indexes_and_constraints_as_they_were(corpus, people):
+    def structure():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'insights_searchdoc'::regclass "
+                "UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'insights_searchdoc'::regclass ORDER BY 1"
+            )
+            return [row[0] for row in cursor.fetchall()]
+
+    before = structure()
+    assert any("gin (search)" in line for line in before) and any("FOREIGN KEY" in line for line in before)
+    search_reindex()
+    assert structure() == before
+    assert search(user=people["bob"], query="pool").total == 1  # the GIN index answers again
+
+
+def test_a_failed_rebuild_leaves_the_index_as_it_was(corpus, monkeypatch):
+    search_reindex()
+    first = snapshot()
+
+    def broken(kind, ids, progress=None):
+        SearchDoc.objects.filter(kind=kind).delete()
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr("retrospector.insights.reindex_sql.reindex_kind_in_sql", broken)
+    with pytest.raises(RuntimeError):
+        search_reindex()
     assert snapshot() == first

@@ -43,7 +43,9 @@ class Command(BaseCommand):
         if format == "json":
             payload = {
                 "count": results.total,
+                "count_is_lower_bound": results.total_is_lower_bound,
                 "counts": results.counts,
+                "counts_at_least": sorted(results.counts_at_least),
                 "page": results.page,
                 "pages": results.pages,
                 "results": [
@@ -65,8 +67,12 @@ class Command(BaseCommand):
         if not results.total:
             self.stdout.write("Nothing found.")
             return
-        counts = ", ".join(f"{n} {SearchDoc.Kind(k).label.lower()}" for k, n in results.counts.items())
-        self.stdout.write(f"{results.total} found ({counts}); page {results.page} of {results.pages}.")
+        counts = ", ".join(
+            f"{n}{'+' if k in results.counts_at_least else ''} {SearchDoc.Kind(k).label.lower()}"
+            for k, n in results.counts.items()
+        )
+        found = f"More than {results.total:,}" if results.total_is_lower_bound else str(results.total)
+        self.stdout.write(f"{found} found ({counts}); page {results.page} of {results.pages}.")
         for hit in results.hits:
             title = hit.title or hit.context
             context = f"  ({hit.context})" if hit.context and hit.title else ""
