@@ -13,14 +13,16 @@ Readers who open the default view (the last 12 months, no filter) are remembered
 default view, so the next page is served from the cache instead of waiting for the figures. Filtered views are
 computed on demand and cached the same way.
 
-Entries are per reader (the key holds the user's id, never shared between people who may see different incidents)
-and per day (the key holds it: figures that depend on today, overdue, are recomputed daily). A bulk update sends no
+Entries are per visibility scope (visibility_scope: the organization, admin or not, the teams, and the person when they
+were invited to an incident), so people who see the same incidents share them and people who do not never do; and per
+day (the key holds it: figures that depend on today, overdue, are recomputed daily). A bulk update sends no
 signal: the review deadlines marked done in bulk send reviews.process.deadlines_changed; other bulk updates of these
 models happen in a transaction that also saves one of them (a merge of recommendations, a severity's new rank)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 
 from django.core.cache import caches
@@ -63,20 +65,50 @@ def data_version_bump() -> None:
     _cache().set(VERSION_KEY, uuid.uuid4().hex, timeout=None)
 
 
-def _key(user: User, name: str, filters: InsightFilters) -> str:
-    return f"insights:{today_utc()}:u{user.pk}:{name}:{filters.key()}"
+def visibility_scope(user: User) -> str:
+    """What decides which incidents and recommendations `user` sees (incidents_visible_to, recommendations_visible_to):
+    their organization, whether they are its admin, their teams (every role sees its teams' private incidents) and,
+    only when they were invited to an incident, themselves. People with the same scope see the same figures, so they
+    share cached tables; a hash, to keep keys short."""
+    from retrospector.accounts.models import Role
+    from retrospector.accounts.selectors import team_ids_with_role
+    from retrospector.incidents.models import Incident
+
+    if user.organization_id is None:
+        scope = f"user {user.pk}"
+    elif user.is_org_admin:
+        scope = f"org {user.organization_id} admin"
+    else:
+        teams = ",".join(str(pk) for pk in sorted(team_ids_with_role(user, Role.VIEWER)))
+        scope = f"org {user.organization_id} teams {teams}"
+        if Incident.invitees.through.objects.filter(user_id=user.pk).exists():
+            scope += f" user {user.pk}"
+    return hashlib.sha256(scope.encode()).hexdigest()[:32]
+
+
+def _scope_of(user: User, version: str, found: dict) -> str:
+    """The user's scope as of `version`: from the cache (read with the version), else worked out and stored."""
+    key = f"insights:scope:u{user.pk}"
+    entry = found.get(key)
+    if entry is not None and entry[0] == version:
+        return entry[1]
+    scope = visibility_scope(user)
+    _cache().set(key, (version, scope))
+    return scope
 
 
 def insight_tables(*, user: User, names: list[str], filters: InsightFilters) -> dict[str, Table]:
     """The insights `names` (keys of metrics.INSIGHTS) as `user` may see them: those of the current data version from
-    the cache (one query with the version), the others computed and stored."""
+    the cache, the others computed and stored. Two reads: the version with the reader's scope, then the tables."""
     cache = _cache()
-    keys = {name: _key(user, name, filters) for name in names}
-    found = cache.get_many([VERSION_KEY, *keys.values()])
+    found = cache.get_many([VERSION_KEY, f"insights:scope:u{user.pk}"])
     version = found.get(VERSION_KEY) or _version_start()
+    scope = _scope_of(user, version, found)
+    keys = {name: f"insights:{today_utc()}:s{scope}:{name}:{filters.key()}" for name in names}
+    stored = cache.get_many(list(keys.values()))
     tables, computed = {}, {}
     for name in names:
-        entry = found.get(keys[name])
+        entry = stored.get(keys[name])
         if entry is not None and entry[0] == version:
             tables[name] = entry[1]
         else:
@@ -109,7 +141,8 @@ def _remember_reader(user: User) -> None:
 
 def insights_refresh() -> dict:
     """The worker's job: compute the default view of every reader who opened it lately and whose tables are not of
-    the current version (nothing when they are). Harmless to run twice."""
+    the current version (nothing when they are; readers of one scope share theirs, computed once). Harmless to run
+    twice."""
     if not shared():
         return {"readers": 0, "note": "the insights cache is per process: nothing to share"}
     readers = _cache().get(READERS_KEY) or {}

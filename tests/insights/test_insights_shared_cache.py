@@ -51,11 +51,12 @@ def test_the_tables_live_in_the_database_and_a_second_read_computes_nothing(clie
     assert InsightsCacheEntry.objects.filter(cache_key__contains=":insights:").count() >= len(INSIGHTS)
     with CaptureQueriesContext(connection) as read:
         assert bob.get("/insights/").status_code == 200
-    # The version with the 14 tables in one query, nothing computed (the rest is the page: session, form, bell).
-    assert _computed(read) == [] and len(_cache_reads(read)) == 1
+    # The version with the reader's scope, then the 14 tables: two queries, nothing computed (the rest is the page:
+    # session, user, form, bell).
+    assert _computed(read) == [] and len(_cache_reads(read)) == 2
     with CaptureQueriesContext(connection) as one:
         assert bob.get("/api/v1/insights/by-team").status_code == 200
-    assert len(one.captured_queries) <= 3 and _computed(one) == []
+    assert len(one.captured_queries) <= 4 and _computed(one) == []
 
 
 def _cache_reads(captured) -> list[str]:
@@ -63,7 +64,7 @@ def _cache_reads(captured) -> list[str]:
 
 
 def _computed(captured) -> list[str]:
-    return [q["sql"] for q in captured.captured_queries if "incidents_incident" in q["sql"]]
+    return [q["sql"] for q in captured.captured_queries if '"incidents_incident".' in q["sql"]]
 
 
 def test_a_committed_change_is_seen_at_once_by_every_process(
@@ -101,11 +102,11 @@ def test_a_change_queues_one_refresh_and_the_worker_computes_the_readers_default
     assert cached.insights_refresh() == {"readers": 1}
     with CaptureQueriesContext(connection) as read:
         assert _total(bob) == 2
-    assert len(read.captured_queries) <= 3 and _computed(read) == []  # served from the cache
+    assert len(read.captured_queries) <= 4 and _computed(read) == []  # served from the cache
     # Run twice, it finds everything current and computes nothing.
     with CaptureQueriesContext(connection) as again:
         cached.insights_refresh()
-    assert _computed(again) == [] and len(again.captured_queries) <= 3
+    assert _computed(again) == [] and len(again.captured_queries) <= 4
 
 
 def test_a_reader_who_left_the_default_view_long_ago_is_not_refreshed(client_for, people, shared_cache):
@@ -114,13 +115,44 @@ def test_a_reader_who_left_the_default_view_long_ago_is_not_refreshed(client_for
     assert cached.insights_refresh() == {"readers": 0}
 
 
-def test_one_readers_tables_are_never_served_to_another(client_for, make_incident):
+def test_one_readers_tables_are_never_served_to_another_who_sees_other_incidents(client_for, make_incident):
     _incident(make_incident, visibility="private", team="payments")
     _incident(make_incident, team="platform")
     bob, charlie = client_for("bob"), client_for("charlie")
     assert _total(bob) == 2  # bob is of payments: he sees its private incident
     assert _total(charlie) == 1
     assert _total(bob) == 2 and _total(charlie) == 1  # both from the cache now
+
+
+def test_people_who_see_the_same_incidents_share_the_tables_until_one_of_them_changes_team(
+    client_for, people, make_incident, django_capture_on_commit_callbacks
+):
+    from retrospector.accounts.models import Membership
+
+    _incident(make_incident, visibility="private", team="payments")
+    _incident(make_incident, team="platform")
+    assert _total(client_for("bob")) == 2
+    # dana (a viewer of payments) sees what bob sees: his table serves her, nothing computed.
+    dana = client_for("dana")
+    with CaptureQueriesContext(connection) as read:
+        assert _total(dana) == 2
+    assert _computed(read) == []
+    # Once she leaves payments she is of another scope: her own figures, without its private incident.
+    with django_capture_on_commit_callbacks(execute=True):
+        Membership.objects.filter(user=people["dana"]).delete()
+    assert _total(dana) == 1
+    assert _total(client_for("bob")) == 2
+
+
+def test_someone_invited_to_a_private_incident_has_tables_of_their_own(client_for, people, make_incident):
+    private = _incident(make_incident, visibility="private", team="payments")
+    _incident(make_incident, team="platform")
+    assert cached.visibility_scope(people["charlie"]) != cached.visibility_scope(people["erin"])
+    private.invitees.add(people["erin"])  # erin is in no team; the invitation shows her the private incident
+    assert _total(client_for("charlie")) == 1
+    assert _total(client_for("erin")) == 2
+    assert cached.visibility_scope(people["bob"]) == cached.visibility_scope(people["dana"])
+    assert cached.visibility_scope(people["oscar"]) != cached.visibility_scope(people["bob"])
 
 
 def test_a_log_in_moves_no_version_but_a_rename_does(people, django_capture_on_commit_callbacks):
