@@ -215,8 +215,8 @@ CACHES = {
     "insights": {
         "BACKEND": "django.core.cache.backends.db.DatabaseCache",
         "LOCATION": "insights_cache",
-        "TIMEOUT": 2 * 24 * 3600,
-        "OPTIONS": {"MAX_ENTRIES": 50_000},
+        "TIMEOUT": 24 * 3600,  # the keys hold the day: yesterday's are not read again
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
     },
 }
 # Timeline uploads up to this size are read and imported in the request; bigger ones by `retrospector worker`.

@@ -101,7 +101,8 @@ def insight_tables(*, user: User, names: list[str], filters: InsightFilters) -> 
     """The insights `names` (keys of metrics.INSIGHTS) as `user` may see them: those of the current data version from
     the cache, the others computed and stored. Two reads: the version with the reader's scope, then the tables."""
     cache = _cache()
-    found = cache.get_many([VERSION_KEY, f"insights:scope:u{user.pk}"])
+    default = filters == InsightFilters(*default_range())
+    found = cache.get_many([VERSION_KEY, f"insights:scope:u{user.pk}", *([READERS_KEY] if default else [])])
     version = found.get(VERSION_KEY) or _version_start()
     scope = _scope_of(user, version, found)
     keys = {name: f"insights:{today_utc()}:s{scope}:{name}:{filters.key()}" for name in names}
@@ -115,8 +116,8 @@ def insight_tables(*, user: User, names: list[str], filters: InsightFilters) -> 
             tables[name] = computed[keys[name]] = INSIGHTS[name][2](user, filters)
     if computed:
         cache.set_many({key: (version, table) for key, table in computed.items()})
-        if filters == InsightFilters(*default_range()):
-            _remember_reader(user)
+    if default:
+        _remember_reader(user, found.get(READERS_KEY) or {})
     return tables
 
 
@@ -125,12 +126,11 @@ def insight_table(*, user: User, name: str, filters: InsightFilters) -> Table:
     return insight_tables(user=user, names=[name], filters=filters)[name]
 
 
-def _remember_reader(user: User) -> None:
-    """Note that `user` reads the default view today (once a day each), for the worker's refresh."""
+def _remember_reader(user: User, readers: dict) -> None:
+    """Note that `user` reads the default view today (a write once a day each), for the worker's refresh."""
     if not shared():
         return
     cache, today = _cache(), today_utc()
-    readers = cache.get(READERS_KEY) or {}
     if readers.get(user.pk) == today.isoformat():
         return
     oldest = (today - dt.timedelta(days=READERS_KEPT_DAYS)).isoformat()

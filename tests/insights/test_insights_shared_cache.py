@@ -137,6 +137,7 @@ def test_people_who_see_the_same_incidents_share_the_tables_until_one_of_them_ch
     with CaptureQueriesContext(connection) as read:
         assert _total(dana) == 2
     assert _computed(read) == []
+    assert people["dana"].pk in caches["insights"].get(cached.READERS_KEY)  # kept ready for her too from now on
     # Once she leaves payments she is of another scope: her own figures, without its private incident.
     with django_capture_on_commit_callbacks(execute=True):
         Membership.objects.filter(user=people["dana"]).delete()
