@@ -167,3 +167,19 @@ def test_a_log_in_moves_no_version_but_a_rename_does(people, django_capture_on_c
         team.name = "Payments and billing"
         team.save()
     assert cached.data_version() != version
+
+
+def test_the_worker_runs_the_queued_refresh(client_for, make_incident, django_capture_on_commit_callbacks):
+    from conftest import run_worker_command
+    from django_tasks_db.models import DBTaskResult
+
+    bob = client_for("bob")
+    assert _total(bob) == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        _incident(make_incident)
+    run_worker_command()
+    task = DBTaskResult.objects.get(task_path=cached.refresh_insights.module_path)
+    assert task.status == "SUCCESSFUL" and task.return_value == {"readers": 1}
+    with CaptureQueriesContext(connection) as read:
+        assert _total(bob) == 1
+    assert _computed(read) == []
