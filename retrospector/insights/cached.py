@@ -5,8 +5,10 @@ recommendations, findings, review deadlines, survey answers, memberships, and th
 severities, priority targets, and a person's admin flag) moves the version on when it commits, so a table of an older
 version is never served: the next read computes afresh.
 
-The version is read with the tables in one query (get_many), and a table is stored with the version read before it
-was computed: a change that commits meanwhile moves the version on, so what was computed cannot be served as current.
+The version is read with the reader's scope in one query, the tables in a second (get_many), and a table is stored
+with the version read before it was computed: a change that commits meanwhile moves the version on, so what was
+computed cannot be served as current. The cost: after each committed change, a write of the version and a look at the
+task queue (a few queries).
 
 Readers who open the default view (the last 12 months, no filter) are remembered; once the data changed, the worker
 (insights_refresh, a task queued when a change commits, and a periodic job for the day's change) computes their
@@ -184,7 +186,8 @@ def _changed(sender, raw=False, update_fields=None, **kwargs):
         return
     if sender is User and update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a log-in changes no figure
-    transaction.on_commit(_after_change)
+    # Robust: the change is committed already; a cache that cannot be written is logged, not the request's failure.
+    transaction.on_commit(_after_change, robust=True)
 
 
 def connect() -> None:
