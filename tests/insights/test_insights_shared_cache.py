@@ -169,14 +169,16 @@ def test_a_log_in_moves_no_version_but_a_rename_does(people, django_capture_on_c
     assert cached.data_version() != version
 
 
-def test_the_worker_runs_the_queued_refresh(client_for, make_incident, django_capture_on_commit_callbacks):
+# Committed for real (the worker's own connection and transactions), as the other tests of `retrospector worker`.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("builtin_templates_put_back")
+def test_the_worker_runs_the_queued_refresh(client_for, make_incident):
     from conftest import run_worker_command
     from django_tasks_db.models import DBTaskResult
 
     bob = client_for("bob")
     assert _total(bob) == 0
-    with django_capture_on_commit_callbacks(execute=True):
-        _incident(make_incident)
+    _incident(make_incident)  # committed: the version moves on and the refresh is queued
     run_worker_command()
     task = DBTaskResult.objects.get(task_path=cached.refresh_insights.module_path)
     assert task.status == "SUCCESSFUL" and task.return_value == {"readers": 1}
