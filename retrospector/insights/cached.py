@@ -99,11 +99,12 @@ def _scope_of(user: User, version: str, found: dict) -> str:
     return scope
 
 
-def insight_tables(*, user: User, names: list[str], filters: InsightFilters) -> dict[str, Table]:
+def insight_tables(*, user: User, names: list[str], filters: InsightFilters, reading: bool = True) -> dict[str, Table]:
     """The insights `names` (keys of metrics.INSIGHTS) as `user` may see them: those of the current data version from
-    the cache, the others computed and stored. Two reads: the version with the reader's scope, then the tables."""
+    the cache, the others computed and stored. Two reads: the version with the reader's scope, then the tables.
+    `reading`: a person reads them (the worker's refresh does not count as their reading the default view)."""
     cache = _cache()
-    default = filters == InsightFilters(*default_range())
+    default = reading and filters == InsightFilters(*default_range())
     found = cache.get_many([VERSION_KEY, f"insights:scope:u{user.pk}", *([READERS_KEY] if default else [])])
     version = found.get(VERSION_KEY) or _version_start()
     scope = _scope_of(user, version, found)
@@ -154,7 +155,7 @@ def insights_refresh() -> dict:
     filters = InsightFilters(*default_range())
     count = 0
     for user in users:
-        insight_tables(user=user, names=list(INSIGHTS), filters=filters)
+        insight_tables(user=user, names=list(INSIGHTS), filters=filters, reading=False)
         count += 1
     return {"readers": count}
 

@@ -115,6 +115,15 @@ def test_a_reader_who_left_the_default_view_long_ago_is_not_refreshed(client_for
     assert cached.insights_refresh() == {"readers": 0}
 
 
+def test_the_refresh_does_not_count_as_reading(client_for, people, shared_cache):
+    _total(client_for("bob"))
+    ten_days_ago = (today_utc() - timedelta(days=10)).isoformat()
+    shared_cache.set(cached.READERS_KEY, {people["bob"].pk: ten_days_ago}, None)
+    cached.data_version_bump()
+    assert cached.insights_refresh() == {"readers": 1}
+    assert shared_cache.get(cached.READERS_KEY) == {people["bob"].pk: ten_days_ago}  # he drops out in 4 days
+
+
 def test_one_readers_tables_are_never_served_to_another_who_sees_other_incidents(client_for, make_incident):
     _incident(make_incident, visibility="private", team="payments")
     _incident(make_incident, team="platform")
