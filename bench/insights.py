@@ -311,18 +311,23 @@ def main() -> int:
     if not url:
         return run_alone(run, name="insights", incident_count=1000)
     import json
+    import shutil
     import tempfile
     from pathlib import Path
 
-    common.prepare_environment(Path(tempfile.mkdtemp(prefix="retrospector-bench-insights-")), database_url=url)
-    import django
+    var_dir = Path(tempfile.mkdtemp(prefix="retrospector-bench-insights-"))
+    try:
+        common.prepare_environment(var_dir, database_url=url)
+        import django
 
-    django.setup()
-    from django.core.management import call_command
+        django.setup()
+        from django.core.management import call_command
 
-    log("migrating the PostgreSQL database")
-    call_command("migrate", interactive=False, verbosity=0)
-    print(json.dumps(run(common.build_data(incident_count=1000)), indent=2))
+        log("migrating the PostgreSQL database")
+        call_command("migrate", interactive=False, verbosity=0)
+        print(json.dumps(run(common.build_data(incident_count=1000)), indent=2))
+    finally:
+        shutil.rmtree(var_dir, ignore_errors=True)
     return 0
 
 
