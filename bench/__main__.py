@@ -40,7 +40,8 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
   called for by retrospectives of 20,000 incidents, the page and the API, page 1, filtered by team and overdue, and a
   deep page, as the same reader;
 * last, insights (bench/insights.py, the "insights" key): 100,000 incidents of the last 12 months (a third with a
-  write-up and what comes of it), every insight's page and API computed afresh, and the overview, as the same reader.
+  write-up and what comes of it), every insight's page and API computed afresh, and the overview, as the same reader;
+  then as served after a change, once the worker's refresh (timed) put the reader's default view in the shared cache.
 
 Progress goes to stderr. The whole run takes about seven minutes, and the search part at the issue's size about ten
 more per database (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000, RETROSPECTOR_BENCH_MIXED_SECONDS=10 and

@@ -206,6 +206,19 @@ DATABASES["default"] = database_tuned(DATABASES["default"])
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# The default cache is per process (the log-in throttle, small lookups). The insights' computed tables have their own,
+# in the database (the insights_cache table, made by a migration) so that every server process and the worker share
+# them: the worker computes a reader's default view once the data changed, and pages read it from there
+# (retrospector/insights/cached.py). The test suite keeps them in memory beside the default cache.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": ""},
+    "insights": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "insights_cache",
+        "TIMEOUT": 24 * 3600,  # the keys hold the day: yesterday's are not read again
+        "OPTIONS": {"MAX_ENTRIES": 20_000},
+    },
+}
 # Timeline uploads up to this size are read and imported in the request; bigger ones by `retrospector worker`.
 TIMELINE_IMPORT_INLINE_BYTES = env_int("TIMELINE_IMPORT_INLINE_BYTES", 2 * 1024 * 1024)
 # The biggest timeline upload the page and the API take (the command line reads files from disk: no cap of its own).

@@ -8,3 +8,7 @@ os.environ["RETROSPECTOR_TESTING"] = "1"
 os.environ["DJANGO_SETTINGS_MODULE"] = "retrospector.settings"
 
 from retrospector.settings import *  # noqa: F403
+
+# The insights' tables in memory, beside the default cache (the same LOCATION: one store, which the tests' cache.clear()
+# empties); tests/insights/test_insights_shared_cache.py runs them on the database cache of production.
+CACHES = {**CACHES, "insights": {**CACHES["default"], "TIMEOUT": 300}}  # noqa: F405

@@ -392,6 +392,10 @@ def backup_restore(*, path: Path) -> RestoreResult:
     from django.contrib.contenttypes.models import ContentType
 
     ContentType.objects.clear_cache()  # its ids are the restored ones now
+    from retrospector.insights.cached import data_version_bump
+
+    # The insights' cached tables came with the data, possibly a change ahead of the version: computed afresh.
+    data_version_bump()
     return RestoreResult(
         manifest=manifest,
         rows=sum(counts.values()),

@@ -18,6 +18,9 @@ class InsightsConfig(AppConfig):
         ),
         # The weekly digest e-mail, for those who asked for it (insights.digest).
         ("digest: send this week's to those who asked for it", "retrospector.insights.digest.digests_send"),
+        # The readers' default views computed into the shared cache (insights.cached): after a change the task queued
+        # on commit does it at once; this catches the change of day and a task that was lost.
+        ("insights: the readers' default views", "retrospector.insights.cached.insights_refresh"),
     ]
 
     # Beside a retrospective's sections (writeups.page_parts): "Have we seen this before?" and the "Share" box.

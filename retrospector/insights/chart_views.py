@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
-from retrospector.insights.cached import insight_table
+from retrospector.insights.cached import insight_table, insight_tables
 from retrospector.insights.filter_form import insight_filters_from
 from retrospector.insights.metrics import GROUPS, INSIGHTS, csv_text
 
@@ -20,7 +20,7 @@ def _querystring(request) -> str:
 def _groups_with(request, names):
     """The groups, each with the insights of `names` in it, computed for the reader."""
     form, filters = insight_filters_from(user=request.user, params=request.GET)
-    tables = {name: insight_table(user=request.user, name=name, filters=filters) for name in names}
+    tables = insight_tables(user=request.user, names=names, filters=filters)
     groups = [
         {
             "key": key,

@@ -1,5 +1,5 @@
 """Insights: aggregates over the incidents a reader may see, computed by the database (GROUP BY, and medians and 90th
-percentiles through percentiles.percentiles_by_group, never means), each returned as a table (columns and rows) that
+percentiles through percentiles.py, never means), each returned as a table (columns and rows) that
 the page draws as a chart and shows as a table, the API answers as JSON and the CSV export writes.
 
 Every insight starts from incidents_visible_to(reader) (or the retrospectives / recommendations visible to them), so
@@ -26,7 +26,7 @@ from retrospector.insights.percentiles import (
     DaysBetween,
     PeriodStart,
     Seconds,
-    percentiles_by_group,
+    groups_with_percentiles,
     percentiles_by_group_of,
 )
 from retrospector.reviews.models import Deadline, Step, SurveyResponse
@@ -278,13 +278,13 @@ def _by_category(
         # From the incidents (their range read through the index) to their services: one row per incident and
         # service (a pair is linked once), without looking each link's incident up again to check it is visible.
         rows = rows.filter(category__isnull=False)
-    counts = rows.values("category").annotate(n=Count("pk"), **({"shown": Min(shown)} if shown else {})).order_by()
-    spreads = percentiles_by_group(rows, group="category", value="seconds")
-    names = {r["category"]: r["shown"] if shown else r["category"] for r in counts}
-    ordered = sorted(((r["category"], r["n"]) for r in counts), key=lambda item: (-item[1], str(names[item[0]])))
+    # The count, the name and the percentiles of each group in one query, reading the rows once.
+    groups = groups_with_percentiles(rows, group="category", value="seconds", shown=shown)
+    names = {category: g.shown for category, g in groups.items()}
+    ordered = sorted(((c, g.rows) for c, g in groups.items()), key=lambda item: (-item[1], str(names[item[0]])))
     table_rows = []
     for category, n in ordered:
-        spread = spreads.get(category)
+        spread = groups[category].spread
         table_rows.append(
             [
                 names[category],

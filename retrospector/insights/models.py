@@ -132,3 +132,19 @@ class Statement(models.Model):
     @property
     def has_unpublished_changes(self) -> bool:
         return self.is_published and self.published_version != self.version
+
+
+class InsightsCacheEntry(models.Model):
+    """The table of the "insights" cache (settings.CACHES; Django's database cache backend reads and writes it with
+    its own SQL: these are the columns `createcachetable` would make). Made by a migration so that every installation
+    has it without running createcachetable."""
+
+    cache_key = models.CharField(max_length=255, primary_key=True)
+    value = models.TextField()
+    expires = models.DateTimeField(db_index=True)
+
+    class Meta:
+        db_table = "insights_cache"
+
+    def __str__(self):
+        return self.cache_key

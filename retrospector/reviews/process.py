@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.dispatch import Signal
 from django.utils import timezone
 
 from retrospector.accounts.models import Membership, Team, User
@@ -340,9 +341,16 @@ def deadlines_refresh_for_incident(incident: Incident) -> int:
 def deadlines_mark_done(*, retrospective: Retrospective, steps: Iterable[str], at: datetime | None = None) -> int:
     """Mark steps done (those already done keep their first done_at). For the other parts of the review, such as an
     account request, which starts the research."""
-    return Deadline.objects.filter(retrospective=retrospective, step__in=list(steps), done_at__isnull=True).update(
+    done = Deadline.objects.filter(retrospective=retrospective, step__in=list(steps), done_at__isnull=True).update(
         done_at=at or timezone.now()
     )
+    if done:
+        deadlines_changed.send(sender=Deadline, retrospective=retrospective)
+    return done
+
+
+# Sent when deadlines change in bulk (QuerySet.update sends no post_save): the insights' cached figures listen.
+deadlines_changed = Signal()
 
 
 def deadlines_sync() -> dict:

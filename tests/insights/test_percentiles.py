@@ -87,3 +87,24 @@ def test_several_values_at_once_match_one_at_a_time(spread):
     assert both["detect"] == percentiles_by_group(rows, group="severity__key", value="detect")
     assert both["doubled"]["SEV1"].values[0.5] == 2 * both["detect"]["SEV1"].values[0.5]
     assert set(both["detect"]) == {"SEV1", "SEV2"}  # SEV3's only incident has no detection time
+
+
+def test_groups_with_percentiles_count_every_row_and_name_each_group_in_the_same_query(
+    spread, django_assert_num_queries
+):
+    from retrospector.insights.percentiles import groups_with_percentiles
+
+    rows = Incident.objects.annotate(seconds=Seconds("detected_at", "started_at"))
+    with django_assert_num_queries(1):
+        groups = groups_with_percentiles(rows, group="severity", value="seconds", shown="severity__key")
+    by_key = {g.shown: g for g in groups.values()}
+    assert {key: g.rows for key, g in by_key.items()} == {"SEV1": 40, "SEV2": 3, "SEV3": 1}
+    assert by_key["SEV3"].spread is None  # its one incident has no detection time: counted, without percentiles
+    expected = percentiles_by_group(rows, group="severity__key", value="seconds")
+    assert {key: g.spread for key, g in by_key.items() if g.spread} == expected
+    # Without `shown`, the group is its own name.
+    by_team = groups_with_percentiles(rows, group="team__slug", value="seconds")
+    assert {team: (g.rows, g.shown) for team, g in by_team.items()} == {
+        "payments": (42, "payments"),
+        "platform": (2, "platform"),
+    }
