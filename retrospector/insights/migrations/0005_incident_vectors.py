@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
     dependencies = [
         ("incidents", "0008_insights_index"),
-        ("insights", "0003_statements"),
+        ("insights", "0004_cache"),
     ]
 
     operations = [
