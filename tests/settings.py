@@ -12,3 +12,7 @@ from retrospector.settings import *  # noqa: F403
 # The insights' tables in memory, beside the default cache (the same LOCATION: one store, which the tests' cache.clear()
 # empties); tests/insights/test_insights_shared_cache.py runs them on the database cache of production.
 CACHES = {**CACHES, "insights": {**CACHES["default"], "TIMEOUT": 300}}  # noqa: F405
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":  # noqa: F405
+    # The same backend, with a quicker flush after transactional tests (tests/pg_backend/base.py).
+    DATABASES["default"]["ENGINE"] = "tests.pg_backend"  # noqa: F405
