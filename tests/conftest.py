@@ -53,6 +53,28 @@ def run_worker_command(*args: str) -> None:
             logging.getLogger(name).setLevel(level)
 
 
+@pytest.fixture
+def committing():
+    """`with committing():` marks a commit inside the test's transaction: on leaving the block, the on-commit
+    callbacks waiting (those of the block, and of what the test saved before it) run and are forgotten, as a commit
+    runs them. Unlike django_capture_on_commit_callbacks(execute=True), which leaves them waiting, it lets what runs
+    once per transaction (the insights' version bump) run again for the next block, as for the next request."""
+    from contextlib import contextmanager
+
+    from django.db import connection
+
+    @contextmanager
+    def block():
+        yield
+        while connection.run_on_commit:
+            waiting = list(connection.run_on_commit)
+            connection.run_on_commit.clear()
+            for _, callback, _ in waiting:
+                callback()
+
+    return block
+
+
 @pytest.fixture(scope="module")
 def demo_loaded(django_db_setup, django_db_blocker):
     """The demo, loaded once for a module's tests (`retrospector demo` takes seconds): inside a transaction opened

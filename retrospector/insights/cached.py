@@ -7,8 +7,8 @@ version is never served: the next read computes afresh.
 
 The version is read with the reader's scope in one query, the tables in a second (get_many), and a table is stored
 with the version read before it was computed: a change that commits meanwhile moves the version on, so what was
-computed cannot be served as current. The cost: after each committed change, a write of the version and a look at the
-task queue (a few queries).
+computed cannot be served as current. The cost: after each committed transaction that changed any of these, once
+however many rows it saved, a write of the version and a look at the task queue (a few queries).
 
 Readers who open the default view (the last 12 months, no filter) are remembered; once the data changed, the worker
 (insights_refresh, a task queued when a change commits, and a periodic job for the day's change) computes their
@@ -187,8 +187,16 @@ def _changed(sender, raw=False, update_fields=None, **kwargs):
         return
     if sender is User and update_fields is not None and set(update_fields) <= {"last_login"}:
         return  # a log-in changes no figure
+    # Once per transaction, however many rows it saves: the callback already waiting for this commit does it. (Found
+    # by identity: a commit or a rollback empties the waiting list, and a savepoint's rollback takes out what was
+    # registered inside it.)
+    connection = transaction.get_connection()
+    waiting = getattr(connection, "insights_version_bump", None)
+    if waiting is not None and any(entry is waiting for entry in connection.run_on_commit):
+        return
     # Robust: the change is committed already; a cache that cannot be written is logged, not the request's failure.
     transaction.on_commit(_after_change, robust=True)
+    connection.insights_version_bump = connection.run_on_commit[-1] if connection.in_atomic_block else None
 
 
 def connect() -> None:

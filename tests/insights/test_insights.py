@@ -237,22 +237,20 @@ def test_pages_and_api_read_a_fixed_number_of_queries(client_for, data, django_a
         assert bob.get("/api/v1/insights/by-service", RANGE).status_code == 200
 
 
-def test_a_change_is_seen_at_once_in_the_cached_figures(
-    client_for, people, make_incident, django_capture_on_commit_callbacks
-):
+def test_a_change_is_seen_at_once_in_the_cached_figures(client_for, people, make_incident, committing):
     bob = client_for("bob")
 
     def total():
         rows = bob.get("/api/v1/insights/incident-count", RANGE).json()["rows"]
         return sum(r["total"] for r in rows)
 
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         _incident(make_incident, people)
     assert total() == 1
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         _incident(make_incident, people)
     assert total() == 2
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         Incident.objects.filter(pk=Incident.objects.first().pk).update(visibility="private")
         Incident.objects.first().save()
     assert total() == 2

@@ -67,34 +67,32 @@ def _computed(captured) -> list[str]:
     return [q["sql"] for q in captured.captured_queries if '"incidents_incident".' in q["sql"]]
 
 
-def test_a_committed_change_is_seen_at_once_by_every_process(
-    client_for, make_incident, django_capture_on_commit_callbacks
-):
+def test_a_committed_change_is_seen_at_once_by_every_process(client_for, make_incident, committing):
     bob = client_for("bob")
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         _incident(make_incident)
     assert _total(bob) == 1
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         _incident(make_incident)
     assert _total(bob) == 2
     # The version is in the shared table, not in this process: another process reads the same one.
     version = cached.data_version()
     caches["insights"].close()
     assert cached.data_version() == version
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         Incident.objects.first().delete()
     assert cached.data_version() != version
     assert _total(bob) == 1
 
 
 def test_a_change_queues_one_refresh_and_the_worker_computes_the_readers_default_view(
-    client_for, make_incident, django_capture_on_commit_callbacks
+    client_for, make_incident, committing
 ):
     from django_tasks_db.models import DBTaskResult
 
     bob = client_for("bob")
     assert _total(bob) == 0  # bob opened the default view: he is a reader to keep ready
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         _incident(make_incident)
         _incident(make_incident, team="platform")
     assert DBTaskResult.objects.filter(task_path=cached.refresh_insights.module_path, status="READY").count() == 1
@@ -134,7 +132,7 @@ def test_one_readers_tables_are_never_served_to_another_who_sees_other_incidents
 
 
 def test_people_who_see_the_same_incidents_share_the_tables_until_one_of_them_changes_team(
-    client_for, people, make_incident, django_capture_on_commit_callbacks
+    client_for, people, make_incident, committing
 ):
     from retrospector.accounts.models import Membership
 
@@ -148,7 +146,7 @@ def test_people_who_see_the_same_incidents_share_the_tables_until_one_of_them_ch
     assert _computed(read) == []
     assert people["dana"].pk in caches["insights"].get(cached.READERS_KEY)  # kept ready for her too from now on
     # Once she leaves payments she is of another scope: her own figures, without its private incident.
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         Membership.objects.filter(user=people["dana"]).delete()
     assert _total(dana) == 1
     assert _total(client_for("bob")) == 2
@@ -165,17 +163,35 @@ def test_someone_invited_to_a_private_incident_has_tables_of_their_own(client_fo
     assert cached.visibility_scope(people["oscar"]) != cached.visibility_scope(people["bob"])
 
 
-def test_a_log_in_moves_no_version_but_a_rename_does(people, django_capture_on_commit_callbacks):
+def test_a_log_in_moves_no_version_but_a_rename_does(people, committing):
+    with committing():
+        pass  # what the fixtures saved (the people), committed first
     version = cached.data_version()
     alice = people["alice"]
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         alice.save(update_fields=["last_login"])
     assert cached.data_version() == version
-    with django_capture_on_commit_callbacks(execute=True):
+    with committing():
         team = people["payments"]
         team.name = "Payments and billing"
         team.save()
     assert cached.data_version() != version
+
+
+def test_a_transaction_that_saves_many_rows_moves_the_version_once(people, make_incident, committing, monkeypatch):
+    """The version bump and the look at the worker's queue run once per commit, not once per saved row."""
+    with committing():
+        pass
+    bumps = []
+    bump = cached.data_version_bump
+    monkeypatch.setattr(cached, "data_version_bump", lambda: bumps.append(1) or bump())
+    with committing():
+        for _ in range(5):
+            _incident(make_incident)
+    assert len(bumps) == 1
+    with committing():  # the next transaction moves it again
+        _incident(make_incident)
+    assert len(bumps) == 2
 
 
 # Committed for real (the worker's own connection and transactions), as the other tests of `retrospector worker`.
