@@ -24,6 +24,29 @@ def pytest_configure(config):
         pytest.exit(f"PostgreSQL unreachable ({exc}); PostgreSQL run skipped.", returncode=0)
 
 
+DATABASE_FIXTURES = {
+    "db",
+    "transactional_db",
+    "django_db_reset_sequences",
+    "django_db_serialized_rollback",
+    "live_server",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked no_database (pure Python: parsers, the write-up checker, Markdown) are the same on either
+    database: the PostgreSQL run skips them, so `make test` runs them once. pytest-django refuses any database access
+    in them; asking for a database fixture is refused here."""
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
+    for item in items:
+        if item.get_closest_marker("no_database") is None:
+            continue
+        if item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            raise pytest.UsageError(f"{item.nodeid} is marked no_database but uses the database")
+        if on_postgres:
+            item.add_marker(pytest.mark.skip(reason="no database: run once, on the SQLite run"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Each test starts with an empty cache: database rows are rolled back between tests (and SQLite reuses ids), so a

@@ -2,7 +2,11 @@
 
 from pathlib import Path
 
+import pytest
+
 from retrospector.checks import RULES, catalog_markdown
+
+pytestmark = pytest.mark.no_database
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "checks.md"
 

@@ -1,9 +1,12 @@
 """The checker reads a long section once for all its anchor words (an automaton); it must find what str.find finds."""
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from retrospector.checks.language import find_all, remembering_finds
+
+pytestmark = pytest.mark.no_database
 
 WORDS = ["blame", "should have", "the", "’ve", "n't test", "aa", "a", "ab", "é", "because ", "root"]
 

@@ -15,6 +15,8 @@ import yaml
 from bench.labeled import CONFIG, KINDS, predicted
 from retrospector.checks import RULES
 
+pytestmark = pytest.mark.no_database
+
 LABELED = Path(__file__).with_name("labeled_set.yaml")
 # Rules that judge a whole document; a one-section document cannot exercise them.
 DOCUMENT_RULES = tuple(sorted(CONFIG.disable))

@@ -12,6 +12,8 @@ import yaml
 from retrospector.checks import RULES
 from retrospector.checks.cli import main
 
+pytestmark = pytest.mark.no_database
+
 ROOT = Path(__file__).resolve().parents[2]
 
 CLEAN = """# Cache outage

@@ -14,6 +14,8 @@ import pytest
 
 from retrospector.checks import Document, run
 
+pytestmark = pytest.mark.no_database
+
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "checks"
 
 EXPECTED = {

@@ -5,6 +5,8 @@ import pytest
 
 from retrospector.core.email_url import EmailUrlError, email_settings, site_url
 
+pytestmark = pytest.mark.no_database
+
 
 @pytest.mark.parametrize(
     "url, expected",

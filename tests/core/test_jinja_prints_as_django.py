@@ -10,6 +10,8 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy
 from markupsafe import Markup
 
+pytestmark = pytest.mark.no_database
+
 
 @pytest.mark.parametrize(
     "value",

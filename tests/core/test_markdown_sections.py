@@ -12,6 +12,8 @@ from retrospector.checks import Document
 from retrospector.core.markdown_sections import outline, split_lines
 from retrospector.writeups.exchange import parse_markdown
 
+pytestmark = pytest.mark.no_database
+
 # (input, headings as (level, title), which old splitter was right)
 DISAGREEMENTS = [
     # A ``` line inside a ~~~ fence does not close it; the import toggled on any fence line.

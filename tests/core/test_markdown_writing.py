@@ -5,6 +5,8 @@ import pytest
 from retrospector.core.markdown import render_markdown
 from retrospector.core.markdown_writing import ELLIPSIS, escape_inline, markdown_link, table_cell
 
+pytestmark = pytest.mark.no_database
+
 
 def rendered_cell(cell: str) -> str:
     """The HTML inside the one body cell of a two-column table holding `cell`."""

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from retrospector.core.workdays import CalendarError, WorkCalendar, format_weekdays, parse_weekdays
 
+pytestmark = pytest.mark.no_database
+
 PARIS = ZoneInfo("Europe/Paris")
 
 

@@ -3,6 +3,7 @@
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from webhook_fuzz_support import (
     check_event,
     check_sniff,
@@ -20,6 +21,8 @@ from webhook_fuzz_support import (
 
 from retrospector.importers import alertmanager, grafana, opsgenie
 from retrospector.importers.base import MAX_TEXT
+
+pytestmark = pytest.mark.no_database
 
 SRC = "alertmanager"
 

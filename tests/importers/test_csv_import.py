@@ -28,6 +28,8 @@ from retrospector.importers import base
 from retrospector.importers.base import ImportFailed, ImportOptions
 from retrospector.importers.csv_log import CsvMapping, parse
 
+pytestmark = pytest.mark.no_database
+
 LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
 TIMELINE = LOGS / "timeline.csv"
 TIMELINE_MAPPING = CsvMapping.from_spec("time=when,text=what,actor=who,kind=kind,source=link,channel=team")

@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+import pytest
 from webhook_fuzz_support import (
     check_event,
     check_sniff,
@@ -17,6 +18,8 @@ from webhook_fuzz_support import (
 )
 
 from retrospector.importers import alertmanager, grafana
+
+pytestmark = pytest.mark.no_database
 
 SRC = "grafana"
 

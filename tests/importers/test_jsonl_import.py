@@ -28,6 +28,8 @@ from retrospector.importers import base
 from retrospector.importers.base import ImportOptions
 from retrospector.importers.jsonl import JsonlMapping, level_tag, parse
 
+pytestmark = pytest.mark.no_database
+
 LOGS = Path(__file__).resolve().parent.parent / "fixtures" / "logs"
 
 

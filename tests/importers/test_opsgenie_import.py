@@ -21,6 +21,8 @@ from webhook_fuzz_support import (
 from retrospector.importers import opsgenie, pagerduty
 from retrospector.importers.opsgenie import epoch_guess
 
+pytestmark = pytest.mark.no_database
+
 SRC = "opsgenie"
 ALERT = "052652ac-5d1c-464a-812a-7dd18bbfba8c"
 

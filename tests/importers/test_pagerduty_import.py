@@ -3,6 +3,7 @@
 import copy
 from datetime import UTC, datetime
 
+import pytest
 from webhook_fuzz_support import (
     check_event,
     check_sniff,
@@ -20,6 +21,8 @@ from webhook_fuzz_support import (
 )
 
 from retrospector.importers import alertmanager, github, opsgenie, pagerduty
+
+pytestmark = pytest.mark.no_database
 
 SRC = "pagerduty"
 

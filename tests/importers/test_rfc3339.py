@@ -12,6 +12,8 @@ from hypothesis import strategies as st
 
 from retrospector.importers.base import parse_rfc3339
 
+pytestmark = pytest.mark.no_database
+
 
 def parse_rfc3339_before(text):
     """The version before fromisoformat was trusted with "Z" and nanoseconds (verbatim)."""

@@ -24,6 +24,8 @@ from retrospector.importers import slack
 from retrospector.importers.base import ACTOR_KINDS, ImportFailed, ImportOptions, dump_events_json
 from retrospector.importers.slack import parse, sniff
 
+pytestmark = pytest.mark.no_database
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "slack"
 ARCHIVE = FIXTURES / "slack-export-viewer-testarchive"
 ZULIP = FIXTURES / "zulip-fixtures"

@@ -24,6 +24,8 @@ from retrospector.importers import slack
 from retrospector.importers.base import ImportOptions
 from retrospector.importers.slack import parse
 
+pytestmark = pytest.mark.no_database
+
 ARCHIVE = Path(__file__).resolve().parent.parent / "fixtures" / "slack" / "slack-export-viewer-testarchive"
 USERS = b'[{"id": "U1", "name": "priya"}]'
 

@@ -24,6 +24,8 @@ from retrospector.importers import alertmanager, csv_log, github, grafana, jsonl
 from retrospector.importers.base import Attachment, ImportOptions
 from retrospector.importers.csv_log import CsvMapping
 
+pytestmark = pytest.mark.no_database
+
 MODULES = {
     "alertmanager": alertmanager,
     "github": github,

@@ -20,6 +20,8 @@ from hypothesis import strategies as st
 
 from retrospector.core.markdown import MAX_MARKDOWN_BYTES, markdown_size_error, render_markdown
 
+pytestmark = pytest.mark.no_database
+
 # --------------------------------------------------------------------------
 # Output inspection helpers
 # --------------------------------------------------------------------------
