@@ -18,12 +18,12 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import zipfile
 import xml.etree.ElementTree as ET
+import zipfile
 from dataclasses import dataclass
 
 from .blocks import SourceDocument, SourceProblem
-from .html import _code_span, _guard_line_start, _safe_url, _wrap, escape_text
+from .html import code_span, escape_text, guard_line_start, safe_url, wrap_emphasis
 
 MAX_PART_BYTES = 32 * 1024 * 1024  # one XML part unpacked; a long Word report's document.xml is a few MB
 MAX_RATIO = 100  # unpacked / compressed for a part above RATIO_FLOOR_BYTES; Word XML compresses 5 to 20 times
@@ -131,9 +131,9 @@ class _Writer:
                 box = "[ ] " if match.group(1) == "☐" else "[x] "
                 item = item[match.end() :]
             marker = "1. " if ordered else "- "
-            self.blocks.append(("list", f"{'   ' * depth}{marker}{box}{_guard_line_start(item)}".rstrip()))
+            self.blocks.append(("list", f"{'   ' * depth}{marker}{box}{guard_line_start(item)}".rstrip()))
             return
-        self.blocks.append(("paragraph", "\\\n".join(_guard_line_start(line) for line in lines)))
+        self.blocks.append(("paragraph", "\\\n".join(guard_line_start(line) for line in lines)))
 
     def flush_code(self) -> None:
         if self.code_lines:
@@ -171,18 +171,18 @@ class _Writer:
                 text += pieces[index][1]
                 index += 1
             if code:
-                out.append(_code_span(text))
+                out.append(code_span(text))
                 continue
             parts = text.split("\n")
             written = []
             for part in parts:
                 part = escape_text(re.sub(r"[ \t\xa0]+", " ", part))
                 if bold:
-                    part = _wrap(part, "**")
+                    part = wrap_emphasis(part, "**")
                 if italic:
-                    part = _wrap(part, "*")
+                    part = wrap_emphasis(part, "*")
                 if strike:
-                    part = _wrap(part, "~~")
+                    part = wrap_emphasis(part, "~~")
                 written.append(part)
             out.append("\n".join(written))
         return "".join(out)
@@ -212,7 +212,7 @@ class _Writer:
             elif tag == W + "hyperlink":
                 label = self.inline(child).strip()
                 target = self.part.links.get(child.get(R + "id", ""), "")
-                url = _safe_url(target) if target else None
+                url = safe_url(target) if target else None
                 written = f"[{label}]({url})" if url and label and "\n" not in label else label
                 pieces.append(((None, None, None, None), written))
             elif tag in (W + "ins", W + "smartTag", W + "sdt", W + "sdtContent", W + "fldSimple", W + "customXml"):

@@ -84,6 +84,7 @@ BLOCKS = frozenset(
         *HEADINGS,
     }
 )
+INLINE_MACROS = frozenset({"status", "jira", "anchor", "emoticon"})
 MAX_DEPTH = 120  # deeper elements are read as their parent's content: a page cannot exhaust the stack
 SAFE_SCHEMES = ("http", "https", "mailto")
 SPACE_RE = re.compile(r"[ \t\r\n\f\v\xa0\u2028\u2029]+")
@@ -119,7 +120,8 @@ class _TreeBuilder(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         node = Node(tag, {name: value or "" for name, value in attrs})
-        self._close_implied(tag)
+        if not (tag == "ac:structured-macro" and node.attrs.get("ac:name") in INLINE_MACROS):
+            self._close_implied(tag)
         self.stack[-1].children.append(node)
         if tag in VOID or tag.endswith("/"):
             return
@@ -197,7 +199,7 @@ def escape_text(text: str) -> str:
     return ESCAPED_RE.sub(lambda m: "\\" + m.group(0), text)
 
 
-def _safe_url(href: str) -> str | None:
+def safe_url(href: str) -> str | None:
     href = href.strip()
     parts = urlsplit(href) if href else None
     if parts is None or parts.scheme.lower() not in SAFE_SCHEMES:
@@ -207,7 +209,7 @@ def _safe_url(href: str) -> str | None:
     if parts.netloc in ("www.google.com", "google.com") and parts.path == "/url":  # Google Docs wraps every link
         target = parse_qs(parts.query).get("q", [""])[0]
         if target and target != href:
-            return _safe_url(target) or None
+            return safe_url(target) or None
     return quote(href, safe="/:?#[]@!$&'*+,;=%~-._")
 
 
@@ -250,10 +252,10 @@ class _Writer:
         if tag == "ac:structured-macro":
             return self._macro_inline(node, style)
         if tag in ("code", "kbd", "samp", "tt") and not style.code:
-            return _code_span(_text_of(node))
+            return code_span(_text_of(node))
         if tag == "a":
             text = self.children_inline(node, style)
-            url = _safe_url(node.attrs.get("href", ""))
+            url = safe_url(node.attrs.get("href", ""))
             if url is None or style.code:
                 return text
             label = text.strip() or escape_text(url)
@@ -266,11 +268,11 @@ class _Writer:
         if tag in BLOCKS or tag in ("td", "th", "tr", "li"):
             text = f" {text} "
         if bold and not style.bold:
-            text = _wrap(text, "**")
+            text = wrap_emphasis(text, "**")
         if italic and not style.italic:
-            text = _wrap(text, "*")
+            text = wrap_emphasis(text, "*")
         if strike:
-            text = _wrap(text, "~~")
+            text = wrap_emphasis(text, "~~")
         return text
 
     def children_inline(self, node: Node, style: _Style) -> str:
@@ -301,7 +303,7 @@ class _Writer:
         lines = [SPACE_RE.sub(" ", line).strip() for line in text.split("\n")]
         lines = [line for line in lines if line]
         if lines:
-            self.blocks.append((kind, "\\\n".join(_guard_line_start(line) for line in lines)))
+            self.blocks.append((kind, "\\\n".join(guard_line_start(line) for line in lines)))
 
     def block(self, node: Node, style: _Style) -> None:
         """Write the blocks of `node`'s children: runs of inline content become paragraphs."""
@@ -321,6 +323,8 @@ class _Writer:
         flush()
 
     def _is_block(self, node: Node) -> bool:
+        if node.tag == "ac:structured-macro":
+            return node.attrs.get("ac:name", "") not in INLINE_MACROS
         return node.tag in BLOCKS
 
     def element(self, node: Node, style: _Style) -> None:
@@ -347,7 +351,7 @@ class _Writer:
         elif tag == "ac:structured-macro":
             self.macro(node, style)
         elif tag == "dt":
-            self.paragraph(_wrap(self.children_inline(node, _Style(bold=True)), "**"))
+            self.paragraph(wrap_emphasis(self.children_inline(node, _Style(bold=True)), "**"))
         elif tag == "p" and "title" in node.classes():  # Google Docs writes its Title style as <p class="title">
             text = SPACE_RE.sub(" ", self.children_inline(node, _Style(bold=True))).strip()
             if text:
@@ -375,7 +379,7 @@ class _Writer:
             if body is not None:
                 title = parameters.get("title", "")
                 if title:
-                    self.paragraph(_wrap(escape_text(title), "**"))
+                    self.paragraph(wrap_emphasis(escape_text(title), "**"))
                 self.block(body, style)
         else:  # unknown macros: their text
             body = _find(node, lambda n: n.tag in ("ac:rich-text-body", "ac:plain-text-body"))
@@ -420,18 +424,24 @@ class _Writer:
         text_parts: list[str] = []
         nested: list[Node] = []
         for child in body.children:
-            if isinstance(child, Node) and child.tag in ("ul", "ol", "ac:task-list"):
+            if isinstance(child, Node) and child.tag in ("ul", "ol", "ac:task-list", "pre"):
                 nested.append(child)
-            elif isinstance(child, Node) and child.tag == "pre":
-                text_parts.append(" " + _code_span(_text_of(child)) + " ")
             else:
                 text_parts.append(self.inline(child, _Style()))
         text = SPACE_RE.sub(" ", "".join(text_parts).replace("\n", " ")).strip()
         marker = "1. " if ordered else "- "
         box_text = "" if checked is None else ("[x] " if checked else "[ ] ")
-        lines.append(f"{indent}{marker}{box_text}{_guard_line_start(text) if text else ''}".rstrip())
+        lines.append(f"{indent}{marker}{box_text}{guard_line_start(text) if text else ''}".rstrip())
+        inner = indent + " " * len(marker)
         for child in nested:
-            self.list_lines(child, lines, indent=indent + " " * len(marker), ordered=child.tag == "ol")
+            if child.tag == "pre":  # a code block inside the item, indented under it
+                code = _Writer(self.bold_classes, self.italic_classes)
+                code.code(_text_of(child), _language(child))
+                lines.append("")
+                lines += [f"{inner}{line}" if line else "" for line in code.blocks[0][1].split("\n")]
+                lines.append("")
+            else:
+                self.list_lines(child, lines, indent=inner, ordered=child.tag == "ol")
 
     def table(self, node: Node, style: _Style) -> None:
         rows = self._rows(node)
@@ -494,7 +504,7 @@ def _language(node: Node) -> str:
     return ""
 
 
-def _code_span(text: str) -> str:
+def code_span(text: str) -> str:
     text = SPACE_RE.sub(" ", text).strip()
     if not text:
         return ""
@@ -505,7 +515,7 @@ def _code_span(text: str) -> str:
     return f"{fence}{padding}{text}{padding}{fence}"
 
 
-def _wrap(text: str, marker: str) -> str:
+def wrap_emphasis(text: str, marker: str) -> str:
     """`**bold**` around the text, with its surrounding spaces left outside (Markdown needs them there)."""
     stripped = text.strip(" ")
     if not stripped or "\n" in stripped:
@@ -515,7 +525,7 @@ def _wrap(text: str, marker: str) -> str:
     return f"{lead}{marker}{stripped}{marker}{trail}"
 
 
-def _guard_line_start(line: str) -> str:
+def guard_line_start(line: str) -> str:
     """A backslash before what would make a line a heading, a quote, a list item or a table row."""
     match = LINE_START_RE.match(line)
     if not match:
