@@ -177,9 +177,20 @@ def test_checkboxes_headings_and_line_starts_are_written_safely():
 )
 def test_random_html_never_raises_and_gives_no_html(pieces):
     text = html_to_markdown("".join(pieces))
-    assert isinstance(text, str)
+    tokens = PARSER.parse(text)
+    inline = {child.type for token in tokens for child in token.children or ()}
+    assert "html_block" not in {t.type for t in tokens} and "html_inline" not in inline
 
 
 def test_a_deeply_nested_page_is_read_without_exhausting_the_stack():
     text = html_to_markdown("<div><span>" * 5000 + "deep" + "</span></div>" * 5000)
     assert text.strip() == "deep"
+
+
+def test_read_html_gives_the_markdown_readers_document():
+    pytest.importorskip("retrospector.importers.history.markdown", reason="markdown.py is histmd's, not merged yet")
+    from retrospector.importers.history.html import read_html
+
+    document = read_html((FIXTURES / "confluence-export.html").read_bytes(), path="pm.html")
+    assert document.format == "html" and document.path == "pm.html" and len(document.checksum) == 64
+    assert [b.text for b in document.blocks if b.kind == "heading"][0] == "PM-42 Checkout queue stalled"
