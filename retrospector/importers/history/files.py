@@ -31,7 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Literal
 
-from ..slack import _size_text, _zip_entry_count
+from ..zip_limits import size_text as _size_text
+from ..zip_limits import zip_entry_count
 
 Format = Literal["markdown", "html", "docx"]
 
@@ -212,7 +213,7 @@ class _TooBig(Exception):
 def _zip_refusal(path: Path) -> tuple[str | None, zipfile.ZipFile | None, list[zipfile.ZipInfo]]:
     """Why the zip at `path` is refused (from its central directory, before anything is unpacked), or its members."""
     try:
-        count = _zip_entry_count(path)
+        count = zip_entry_count(path, up_to=MAX_ZIP_MEMBERS)
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})", None, []
     if count is not None and count > MAX_ZIP_MEMBERS:
