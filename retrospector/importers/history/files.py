@@ -52,6 +52,7 @@ EXTENSIONS: dict[str, Format] = {
     ".docx": "docx",
 }
 EXTENSION_RE = re.compile(r"\.[A-Za-z0-9]{1,9}$")
+CHARSET_RE = re.compile(rb"""<meta[^>]*charset\s*=\s*["']?([A-Za-z0-9_-]{1,40})""", re.IGNORECASE)
 HTML_START_RE = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html[\s>]|head[\s>]|body[\s>])", re.I | re.S)
 
 
@@ -129,12 +130,18 @@ def _checked(path: str, data: bytes, container: str | None = None) -> InputFile:
             problem=f"{path} is not a format a history is read from (Markdown, text, HTML or Word .docx); skipped.",
             container=container,
         )
-    if fmt == "markdown":
+    if fmt == "markdown" or fmt == "html" and _html_says_utf8(data):
         try:
             decode_text(data, path=path)
         except UndecodableText as exc:
             return InputFile(path, format=fmt, problem=str(exc), offset=exc.offset, container=container)
     return InputFile(path, data=data, format=fmt, container=container)
+
+
+def _html_says_utf8(data: bytes) -> bool:
+    """Whether a page is read as UTF-8: no other charset in its <meta> (a page in another encoding is read as that)."""
+    match = CHARSET_RE.search(data[:4096])
+    return match is None or match.group(1).lower().replace(b"_", b"-") in (b"utf-8", b"utf8")
 
 
 def _is_zip(path: Path, head: bytes) -> bool:

@@ -105,6 +105,14 @@ def test_undecodable_text_names_the_file_the_byte_offset_and_the_line(tmp_path):
     assert decode_text("# ü".encode("utf-16"), path="y.md") == "# ü"
 
 
+def test_undecodable_html_is_reported_unless_it_names_its_own_charset(tmp_path):
+    (tmp_path / "a.html").write_bytes(b"<html><body><p>Caf\xe9</p></body></html>")
+    (tmp_path / "b.html").write_bytes(b'<html><head><meta charset="windows-1252"></head><body>Caf\xe9</body></html>')
+    a, b = walked(tmp_path)
+    assert a.problem.startswith(f"{tmp_path / 'a.html'} is not UTF-8 text: byte 0xe9 at offset 18 (line 1)")
+    assert b.problem is None and b.format == "html"
+
+
 def test_a_zip_is_read_in_memory_with_its_members_named_and_sorted(tmp_path):
     docx = (FIXTURES / "dfds-all-services-503.docx").read_bytes()
     path = zip_of(
