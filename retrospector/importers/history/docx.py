@@ -44,7 +44,7 @@ class DocxError(Exception):
 @dataclass
 class _Part:
     styles: dict[str, str]  # style id -> name
-    ordered: dict[tuple[str, int], bool]  # (numId, ilvl) -> ordered
+    formats: dict[tuple[str, int], str]  # (numId, ilvl) -> numFmt ("bullet", "decimal", "none"...)
     links: dict[str, str]  # relationship id -> target
 
 
@@ -89,6 +89,7 @@ class _Writer:
         self.part = part
         self.blocks: list[tuple[str, str]] = []
         self.code_lines: list[str] = []
+        self.code_indent = ""  # a code block inside a list item (pandoc numbers it with a "none" format) is indented
 
     def body(self, parent: ET.Element) -> None:
         for child in parent:
@@ -107,7 +108,14 @@ class _Writer:
 
     def paragraph(self, paragraph: ET.Element) -> None:
         style_id, style_name = self._style(paragraph)
+        numbering = paragraph.find(f"{W}pPr/{W}numPr")
+        numbered = numbering is not None and _attr(numbering.find(W + "numId")) not in ("", "0")
+        level_text = _attr(numbering.find(W + "ilvl")) if numbered else ""
+        depth = min(int(level_text), 8) if level_text.isdigit() else 0
         if style_id.lower() in CODE_STYLES or style_name.lower().replace(" ", "") in CODE_STYLES:
+            if not self.code_lines:
+                in_item = numbered and self.blocks and self.blocks[-1][0] == "list"
+                self.code_indent = "   " * (depth + 1) if in_item else ""
             self.code_lines.append(self.plain_text(paragraph))
             return
         self.flush_code()
@@ -120,12 +128,14 @@ class _Writer:
         if level:
             self.blocks.append(("heading", "#" * level + " " + " ".join(lines)))
             return
-        numbering = paragraph.find(f"{W}pPr/{W}numPr")
-        if numbering is not None and _attr(numbering.find(W + "numId")) not in ("", "0"):
-            level_text = _attr(numbering.find(W + "ilvl"))
-            depth = min(int(level_text), 8) if level_text.isdigit() else 0
-            ordered = self.part.ordered.get((_attr(numbering.find(W + "numId")), depth), False)
+        if numbered:
+            fmt = self.part.formats.get((_attr(numbering.find(W + "numId")), depth), "bullet")
             item = " ".join(lines)
+            if fmt == "none" and self.blocks and self.blocks[-1][0] == "list":  # a further paragraph of the item
+                kind, previous = self.blocks[-1]
+                self.blocks[-1] = (kind, f"{previous} {item}")
+                return
+            ordered = fmt not in ("bullet", "none", "")
             box = ""
             if match := BOX_RE.match(item):
                 box = "[ ] " if match.group(1) == "☐" else "[x] "
@@ -141,8 +151,12 @@ class _Writer:
             fence = "```"
             while fence in text:
                 fence += "`"
-            self.blocks.append(("code", f"{fence}\n{text}\n{fence}"))
+            code = f"{fence}\n{text}\n{fence}"
+            if self.code_indent:
+                code = "\n".join(f"{self.code_indent}{line}" if line else "" for line in code.split("\n"))
+            self.blocks.append(("list" if self.code_indent else "code", code))
             self.code_lines = []
+            self.code_indent = ""
 
     def plain_text(self, element: ET.Element) -> str:
         out = []
@@ -262,27 +276,27 @@ def _part_info(archive: zipfile.ZipFile) -> _Part:
     if data := _read_part(archive, "word/styles.xml"):
         for style in _parse_xml(data, "word/styles.xml").iter(W + "style"):
             styles[style.get(W + "styleId", "")] = _attr(style.find(W + "name"))
-    ordered: dict[tuple[str, int], bool] = {}
+    formats_by_num: dict[tuple[str, int], str] = {}
     if data := _read_part(archive, "word/numbering.xml"):
         root = _parse_xml(data, "word/numbering.xml")
-        formats: dict[tuple[str, int], bool] = {}
+        formats: dict[tuple[str, int], str] = {}
         for abstract in root.iter(W + "abstractNum"):
             for level in abstract.iter(W + "lvl"):
                 fmt = _attr(level.find(W + "numFmt"))
                 ilvl = level.get(W + "ilvl", "0")
                 if ilvl.isdigit():
-                    formats[(abstract.get(W + "abstractNumId", ""), int(ilvl))] = fmt not in ("bullet", "none", "")
+                    formats[(abstract.get(W + "abstractNumId", ""), int(ilvl))] = fmt
         for num in root.iter(W + "num"):
             abstract_id = _attr(num.find(W + "abstractNumId"))
-            for (owner, ilvl), is_ordered in formats.items():
+            for (owner, ilvl), fmt in formats.items():
                 if owner == abstract_id:
-                    ordered[(num.get(W + "numId", ""), ilvl)] = is_ordered
+                    formats_by_num[(num.get(W + "numId", ""), ilvl)] = fmt
     links: dict[str, str] = {}
     if data := _read_part(archive, "word/_rels/document.xml.rels"):
         for relation in _parse_xml(data, "word/_rels/document.xml.rels").iter(REL + "Relationship"):
             if relation.get("Type", "").endswith("/hyperlink"):
                 links[relation.get("Id", "")] = relation.get("Target", "")
-    return _Part(styles, ordered, links)
+    return _Part(styles, formats_by_num, links)
 
 
 def docx_to_markdown(data: bytes) -> str:

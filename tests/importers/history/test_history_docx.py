@@ -138,3 +138,20 @@ def test_read_docx_gives_the_markdown_readers_document():
         "All services returning 503 in Kubernetes",
         "Summary",
     ]
+
+
+def test_a_further_paragraph_or_code_block_of_a_list_item_stays_in_the_item():
+    numbering = (
+        '<w:abstractNum w:abstractNumId="1"><w:lvl w:ilvl="0"><w:numFmt w:val="bullet"/></w:lvl></w:abstractNum>'
+        '<w:abstractNum w:abstractNumId="2"><w:lvl w:ilvl="0"><w:numFmt w:val="none"/></w:lvl></w:abstractNum>'
+        '<w:num w:numId="1"><w:abstractNumId w:val="1"/></w:num><w:num w:numId="2"><w:abstractNumId w:val="2"/></w:num>'
+    )
+    body = (
+        para("Saw an error:", num=(1, 0))
+        + para("more words", num=(2, 0))
+        + para("Traceback", style="SourceCode", num=(2, 0))
+        + para("Next", num=(1, 0))
+    )
+    text = docx_to_markdown(docx(body, numbering=numbering))
+    assert text == "- Saw an error: more words\n   ```\n   Traceback\n   ```\n- Next"
+    assert structure(text)["items"] == [(0, "Saw an error: more words"), (0, "Next")]
