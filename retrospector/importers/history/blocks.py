@@ -48,3 +48,4 @@ class SourceDocument:
     blocks: tuple[Block, ...] = ()
     text: str = ""  # the body as Markdown (what the blocks were read from), for keeping unmatched parts verbatim
     problems: tuple[SourceProblem, ...] = ()  # what the reader could not read, with what it did instead
+    body_line: int = 1  # the file line where `text` starts (after any front matter); block lines count from the file
