@@ -868,7 +868,9 @@ class _Reader:
             self._put(canon, r.blocks[0].text.strip(), r.blocks[0].text, "labelled line", r.blocks[0].line)
 
     def _labels_from_block(self, b: Block) -> None:
-        if b.kind == "paragraph":
+        if b.kind == "heading" and _is_label_heading(b.text):
+            self._label_line(b.text, b.line)
+        elif b.kind == "paragraph":
             for j, ln in enumerate(b.text.split("\n")):
                 self._label_line(ln, b.line + j)
         elif b.kind == "list":
