@@ -679,7 +679,10 @@ class _Reader:
             d = parse_duration(str(overrides["duration"]))
             if d is not None:
                 duration = Field(d, str(overrides["duration"]), "mapping")
-        preamble = self.body_text(doc.body_line, raws[0].line if raws else None) if preamble_blocks else ""
+        first = doc.body_line
+        if title is not None and title.source == "heading" and title.line is not None:
+            first = title.line + 1
+        preamble = self.body_text(first, raws[0].line if raws else None) if preamble_blocks else ""
         return HistoryRecord(
             path=doc.path,
             format=doc.format,
@@ -765,7 +768,8 @@ class _Reader:
             elif not before and not _is_label_heading(h.text):
                 # the first heading heads the document when the next one is deeper (or there is none)
                 nxt_levels = [blocks[j].level for j in headings[1:]]
-                if not nxt_levels or nxt_levels[0] > h.level:
+                looks_like_a_section = any(_match_section(h.text, t)[1] in ("exact", "synonym") for t in self.templates)
+                if (not nxt_levels or nxt_levels[0] > h.level) and not (looks_like_a_section and h.level > 1):
                     title = Field(h.text.strip(), h.text, "heading", h.line)
                     blocks = blocks[:i] + blocks[i + 1 :]
         name = PurePosixPath(self.doc.path.replace("\\", "/")).name
@@ -794,7 +798,13 @@ class _Reader:
         counts: dict[int, int] = {}
         for h in headings:
             counts[h.level] = counts.get(h.level, 0) + 1
-        top = max(counts, key=lambda lv: (counts[lv], -lv))  # the level most headings have: the document's sections
+        # sections are at the first heading's level, unless a shallower level has more headings (a document
+        # opening with `## Owner: ...` lines before its `#` sections)
+        top = headings[0].level
+        for lv in sorted(counts):
+            if lv < top and counts[lv] > counts[top]:
+                top = lv
+                break
         preamble: list[Block] = []
         raws: list[_Raw] = []
         for b in blocks:

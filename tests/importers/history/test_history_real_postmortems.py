@@ -4,6 +4,8 @@ files, dates taken from the first and last timeline rows)."""
 
 from __future__ import annotations
 
+import functools
+
 import pytest
 
 from retrospector.importers.history.markdown import read_markdown
@@ -741,6 +743,7 @@ def _when(field):
     return v.strftime("%Y-%m-%d %H:%M %z") if v.hour or v.minute else v.strftime("%Y-%m-%d")
 
 
+@functools.cache
 def _record(rel):
     doc = read_markdown((FIXTURES / rel).read_bytes(), path=rel)
     return understand(doc, templates=TEMPLATES)
