@@ -606,7 +606,7 @@ class _Reader:
         self.mapping = mapping or {}
         self.problems: list[Problem] = []
         self.fields: dict[str, Field] = {}
-        self.text_lines = doc.text.splitlines()
+        self.text_lines = re.split(r"\r\n|\r|\n", doc.text)  # the line breaks markdown-it counts
         self.definitions = {m.group(1).strip().lower(): m.group(2) for m in _REF_DEF.finditer(doc.text)}
 
     def problem(self, line: int | None, message: str, action: str) -> None:
