@@ -5,7 +5,8 @@ What is read, and where from (the first source that has it wins):
   document (or a `Title:` heading with the title under it), else the file name (`PM2021-005 - All services
   returning 503.md` gives id `PM2021-005` and title `All services returning 503`).
 - start, end, duration, severity, services: front matter, two-column key/value tables, labelled lines
-  (`Date:`, `Start:`, `End:`, `Resolved:`, `Duration:`, `Severity:`, `Services:` ...); start and end fall back to
+  (`Date:`, `Start:`, `End:`, `Resolved:`, `Duration:` or else `Time to recovery:`, `Severity:`, `Services:` ...);
+  the duration is end minus start when both have a time of day; start and end fall back to
   the first and last dated timeline event. Every value keeps its original text (`Field.original`).
 - the document's time zone: front matter (`timezone`, `tz`, `time_zone`), "All times in CET" in prose, a zone in a
   timeline table's header ("Date and Time in CET", "Time (UTC)"), then `default_tz`; times with their own zone
@@ -970,6 +971,9 @@ class _Reader:
 
     def _duration(self, start: Field | None, end: Field | None) -> Field | None:
         f = self.fields.get("duration")
+        ttr = self.fields.get("time to recovery") or self.fields.get("time to resolution")
+        if f is None and ttr is not None and parse_duration(str(ttr.value)) is not None:
+            f = ttr  # "Time to recovery: 25 minutes" (a stats list) is how long it lasted
         if f is not None:
             d = parse_duration(str(f.value))
             if d is not None:
@@ -980,8 +984,8 @@ class _Reader:
             and end is not None
             and start.source != "timeline"
             and end.value > start.value
-            and ":" in start.original
-            and ":" in end.original
+            and re.search(r"\d:\d\d", start.original)
+            and re.search(r"\d:\d\d", end.original)
         ):
             return Field(end.value - start.value, f"{start.original} – {end.original}", "dates")
         return None

@@ -5,6 +5,7 @@ files, dates taken from the first and last timeline rows)."""
 from __future__ import annotations
 
 import functools
+from datetime import timedelta
 
 import pytest
 
@@ -913,3 +914,17 @@ def test_nested_action_items_are_kept():
     record = _record("dfds/PM2022-009 - Bad AWS EKS AMI causing Kubernetes issues")
     assert len(record.action_items) == 10
     assert record.action_items[1].text.startswith("Reach out to teams")
+
+
+def test_durations_come_from_the_time_to_recovery_in_the_stats_list():
+    durations = {row[0]: _record(row[0]).duration for row in EXPECTED}
+    assert sum(1 for d in durations.values() if d is not None) == 30
+    d = durations["dfds/PM2021-005 - All services returning 503 in Kubernetes.md"]
+    assert (d.value, d.original, d.line) == (timedelta(minutes=25), "Time to recovery: 25 minutes", 49)
+    d = durations["dfds/PM2022-009 - Bad AWS EKS AMI causing Kubernetes issues"]
+    assert d.value == timedelta(hours=54, minutes=10)
+    # "?", "N/A" and the template's "ZZZ" are not durations; they stay as labelled values
+    assert durations["dfds/PM2021-011 - Log4Shell.md"] is None
+    assert _record("dfds/PM2021-011 - Log4Shell.md").fields["time to recovery"].value == "N/A"
+    # two dates without a time of day give no duration
+    assert durations["learningequality/004-sushibar-certificate-expired.md"] is None
