@@ -661,7 +661,7 @@ class _Reader:
             last = max(dated)
             end_field = Field(last, last.isoformat(), "timeline")
         duration = self._duration(start_field, end_field)
-        actions = self._actions(raws, sections)
+        actions = self._actions(preamble_blocks, raws, sections)
         severity = self.fields.get("severity")
         services = self.fields.get("services")
         if services is not None and not isinstance(services.value, tuple):
@@ -1013,22 +1013,21 @@ class _Reader:
                 continue
             base = base_default
             prev: datetime | None = None
-            day_explicit = False
             for b in r.blocks:
                 if b.kind == "heading" or (b.kind == "paragraph" and len(b.text) < 40):
                     d, ds, _ = _read_date(b.text)
                     if d is not None and ds <= 4 and _TIME.search(b.text) is None:
-                        base, prev, day_explicit = d, None, True
+                        base, prev = d, None
                         continue
                 if b.kind == "paragraph":
                     m = re.search(r"(?:happened|occurred|took place)\s+on\s+(.{0,30})", b.text, re.I | re.S)
                     if m:
                         d, _, _ = _read_date(m.group(1))
                         if d is not None:
-                            base, prev, day_explicit = d, None, True
+                            base, prev = d, None
                     w = read_when(b.text, base=base, zone=self.zone, start=start_at)
                     if w is not None and (w.at is not None or w.problem):
-                        ev, prev = self._event(w, b.text, b.line, prev, day_explicit)
+                        ev, prev = self._event(w, b.text, b.line, prev)
                         events.append(ev)
                 elif b.kind == "list":
                     whens = [read_when(it.text, base=base, zone=self.zone, start=start_at) for it in b.items]
@@ -1046,13 +1045,13 @@ class _Reader:
                                     it.line, "a timeline item has no time", "it was kept as an event without a time"
                                 )
                             continue
-                        ev, prev = self._event(w, it.text, it.line, prev, day_explicit)
+                        ev, prev = self._event(w, it.text, it.line, prev)
                         events.append(ev)
                 elif b.kind == "table":
                     events.extend(self._table_events(b, base, start_at))
         return events
 
-    def _event(self, w: _When, original: str, line: int, prev: datetime | None, day_explicit: bool):
+    def _event(self, w: _When, original: str, line: int, prev: datetime | None):
         at = w.at
         if (
             at is not None
@@ -1111,27 +1110,28 @@ class _Reader:
                     line, f"timeline row “{_short(original)}”: “{cell}” is not a time", "the row was kept as text"
                 )
                 continue
-            ev, prev = self._event(w, original, line, prev, False)
+            ev, prev = self._event(w, original, line, prev)
             events.append(TimelineEvent(ev.at, text, original, line, ev.precision))
         return events
 
     # -- action items
-    def _actions(self, raws: list[_Raw], sections: list[Section]) -> list[ActionItem]:
-        out: list[ActionItem] = []
-        seen_lines: set[int] = set()
+    def _actions(self, preamble: list[Block], raws: list[_Raw], sections: list[Section]) -> list[ActionItem]:
+        out: list[ActionItem] = [
+            self._item(it.text, it.line, it.checked)
+            for b in preamble
+            if b.kind == "list"
+            for it in b.items
+            if it.checked is not None and it.text.strip()
+        ]  # checkboxes before the first section
         for r, s in zip(raws, sections, strict=True):
-            is_action = s.key in _ACTION_KEYS or re.search(r"\baction", _norm(r.title)) is not None
-            if s.key in _TIMELINE_KEYS:
-                is_action = False
+            is_action = s.key in _ACTION_KEYS or (s.key is None and re.search(r"\baction", _norm(r.title)) is not None)
             for b in r.blocks:
                 if b.kind == "list":
                     for it in b.items:
                         if (is_action or it.checked is not None) and it.text.strip():
                             out.append(self._item(it.text, it.line, it.checked))
-                            seen_lines.add(it.line)
                 elif b.kind == "table" and is_action:
                     out.extend(self._table_actions(b))
-        # checkboxes in the preamble
         return out
 
     def _item(self, text: str, line: int, done: bool | None, owner: str = "", status: str = "") -> ActionItem:

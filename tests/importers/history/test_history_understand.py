@@ -201,3 +201,17 @@ def test_a_mapping_with_unknown_keys_or_targets_is_reported_not_ignored_silently
     messages = " ".join(p.message for p in record.problems)
     assert "tempalte" in messages and "nope" in messages and "colour" in messages and "no-such-key" in messages
     assert record.sections[0].title == "Stats"
+
+
+def test_checkboxes_before_the_first_section_are_action_items_too():
+    record = _understand("- [ ] call the vendor\n- not a task\n\n## Summary\n\n- [X] wrote it\n")
+    assert [(a.text, a.done, a.line) for a in record.action_items] == [
+        ("call the vendor", False, 1),
+        ("wrote it", True, 6),
+    ]
+
+
+def test_a_section_of_actions_already_taken_is_not_a_list_of_action_items():
+    record = _understand("# T\n\n## Summary\n\nx\n\n## Actions taken\n\n- blocked the user\n")
+    assert record.sections[1].key == "resolution"
+    assert record.action_items == ()
