@@ -327,6 +327,7 @@ _TIME = re.compile(
     re.I,
 )
 _RELATIVE = re.compile(r"^T\s*([+-])\s*(\d+)\s*(s|sec|m|min|mins|h|hr|hrs|d)\b", re.I)
+_PLACEHOLDER_AT = re.compile(r"(HH[:.]?mm|HH:MM|\d{1,2}:\?\?|\?\?(?::\?\?)?|[xX]{2}:[xX]{2})", re.I)
 _PLACEHOLDER = re.compile(r"\b(?:HH[:.]?mm|hh[:.]mm|HH:MM|\d{0,4}[xX?]{2}|MM-DD|YYYY|[?]{2})\b|\?\?")
 _LEAD = re.compile(r"^[\s*_>`~\[\]]*")
 _SEP = re.compile(r"^[\s*_`]*(?:[-–—:|,]\s*)?[\s*_`]*")
@@ -424,12 +425,13 @@ def read_when(text: str, *, base: date | None, zone: tzinfo, start: datetime | N
             h, mi, sec = _time_parts(t)
             at = datetime(d.year, d.month, d.day, h, mi, sec, tzinfo=_tz_of(t.group(5), zone))
             return _When(at, "second" if t.group(3) else "minute", _strip_sep(after2[t.end() :]), explicit_date=True)
-        if ph and ph.start() < 30:
+        hole = _PLACEHOLDER_AT.match(after2)
+        if hole:
             return _When(
                 datetime(d.year, d.month, d.day, tzinfo=zone),
                 "day",
                 _after_placeholder(after2),
-                f"the time is a placeholder ({ph.group(0)}); only the date was read",
+                f"the time is a placeholder ({hole.group(1)}); only the date was read",
                 explicit_date=True,
             )
         z = re.match(r"^\s*(" + _ZONE_RE + r")", after2)

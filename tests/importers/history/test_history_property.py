@@ -13,7 +13,7 @@ from .support import TEMPLATES
 
 pytestmark = pytest.mark.no_database
 
-FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 _words = st.sampled_from(
     [

@@ -215,3 +215,12 @@ def test_a_section_of_actions_already_taken_is_not_a_list_of_action_items():
     record = _understand("# T\n\n## Summary\n\nx\n\n## Actions taken\n\n- blocked the user\n")
     assert record.sections[1].key == "resolution"
     assert record.action_items == ()
+
+
+def test_a_date_alone_followed_by_text_that_merely_contains_question_marks_or_xx_is_not_a_placeholder():
+    record = _understand(
+        "# T\n\n## Timeline\n\nAll times in UTC.\n\n- 2021-03-04: 5xx errors?? spiked\n- 2021-03-05 HH:mm: fixed\n"
+    )
+    assert [e.precision for e in record.events] == ["day", "day"]
+    assert [e.text for e in record.events] == ["5xx errors?? spiked", "fixed"]
+    assert [p.line for p in record.problems] == [8]
