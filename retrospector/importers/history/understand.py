@@ -40,6 +40,7 @@ Unknown keys of the mapping are reported as problems, never ignored silently. Pu
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -246,8 +247,12 @@ def _norm(title: str) -> str:
     return " ".join(t.split())
 
 
-def _match_section(title: str, outline: TemplateOutline) -> tuple[str | None, str, float]:
-    n = _norm(title)
+def _match_section(title: str, outline: TemplateOutline, *, fuzzy: bool = True) -> tuple[str | None, str, float]:
+    return _match_norm(_norm(title), outline, fuzzy)
+
+
+@functools.lru_cache(maxsize=8192)  # section titles repeat from one write-up to the next
+def _match_norm(n: str, outline: TemplateOutline, fuzzy: bool) -> tuple[str | None, str, float]:
     if not n:
         return None, "", 0.0
     for key, t in outline.sections:
@@ -256,10 +261,16 @@ def _match_section(title: str, outline: TemplateOutline) -> tuple[str | None, st
     for key, _t in outline.sections:
         if n in SYNONYMS.get(key, ()):
             return key, "synonym", 1.0
+    if not fuzzy:
+        return None, "", 0.0
     best: tuple[str | None, float] = (None, 0.0)
+    matcher = difflib.SequenceMatcher(None, "", n)  # n as the second sequence: its index is built once
     for key, t in outline.sections:
         for cand in (_norm(t), *SYNONYMS.get(key, ())):
-            r = difflib.SequenceMatcher(None, n, cand).ratio()
+            matcher.set_seq1(cand)
+            if matcher.real_quick_ratio() < 0.85 or matcher.quick_ratio() < 0.85:
+                continue
+            r = matcher.ratio()
             if r > best[1]:
                 best = (key, r)
     if best[1] >= 0.85:
@@ -771,7 +782,7 @@ class _Reader:
             elif not before and not _is_label_heading(h.text):
                 # the first heading heads the document when the next one is deeper (or there is none)
                 nxt_levels = [blocks[j].level for j in headings[1:]]
-                looks_like_a_section = any(_match_section(h.text, t)[1] in ("exact", "synonym") for t in self.templates)
+                looks_like_a_section = any(_match_section(h.text, t, fuzzy=False)[0] for t in self.templates)
                 if (not nxt_levels or nxt_levels[0] > h.level) and not (looks_like_a_section and h.level > 1):
                     title = Field(h.text.strip(), h.text, "heading", h.line)
                     blocks = blocks[:i] + blocks[i + 1 :]
