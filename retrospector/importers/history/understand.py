@@ -506,7 +506,7 @@ def ticket_refs(text: str, definitions: dict[str, str] | None = None) -> tuple[T
             if key not in seen:
                 seen.add(key)
                 refs.append(TicketRef("github", key, m.group(0)))
-    no_urls = re.sub(r"\S+://\S+", " ", text)
+    no_urls = re.sub(r"[A-Za-z][A-Za-z0-9+.-]{0,20}://\S+", " ", text)
     no_code = re.sub(r"`[^`]*`", " ", no_urls)
     for m in _JIRA.finditer(no_code):
         key = m.group(1)
