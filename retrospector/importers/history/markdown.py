@@ -7,8 +7,9 @@ which the HTML and Word readers call too with the Markdown they produce.
 Front matter is recognised only at the very top: YAML between `---` lines or TOML between `+++` lines. One that
 cannot be parsed (or is not a mapping) is reported with its line and left out; the body is read all the same.
 Blocks come from markdown-it-py (CommonMark plus tables); `[ ]` / `[x]` at the start of a list item is read here
-as a checkbox. Every block's `line` is its 1-based line in the file (front matter lines counted), and
-`SourceDocument.body_line` is the file line where `text` (the body) starts. HTML entities are decoded in text.
+as a checkbox (`[]` too, as some write an empty box). Every block's `line` is its 1-based line in the file (front
+matter lines counted), and `SourceDocument.body_line` is the file line where `text` (the body) starts. HTML entities
+are decoded in text.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from markdown_it import MarkdownIt
 
 from retrospector.importers.history.blocks import Block, ListItem, SourceDocument, SourceProblem
 
-_CHECKBOX = re.compile(r"^\[([ xX])\](?:\s+|$)")
+_CHECKBOX = re.compile(r"^\[([ xX]?)\](?:\s+|$)")  # `[]` too: written for an empty box in the wild
 _TOML_LINE = re.compile(r"line (\d+)")
 
 
@@ -194,7 +195,7 @@ def _list(tokens, i: int, shift: int) -> tuple[int, Block]:
             checked = None
             m = _CHECKBOX.match(content)
             if m:
-                checked = m.group(1) != " "
+                checked = m.group(1) not in (" ", "")
                 content = content[m.end() :]
             items[idx] = ListItem(content, item.line, item.depth, checked, item.ordered)
             item_open[-1] = True

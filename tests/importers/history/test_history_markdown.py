@@ -73,7 +73,7 @@ def test_a_rule_at_the_top_without_a_closing_one_is_not_front_matter():
 
 
 def test_lists_with_checkboxes_nesting_and_order():
-    text = "- [ ] open item\n- [x] done item\n  1. nested first\n  2. nested second\n- plain\n"
+    text = "- [ ] open item\n- [X] done item\n  1. nested first\n  2. nested second\n- plain\n"
     doc = read_markdown_text(text, path="a.md", checksum="c")
     (block,) = doc.blocks
     items = [(i.text, i.line, i.depth, i.checked, i.ordered) for i in block.items]
@@ -93,3 +93,8 @@ def test_tables_code_and_rules():
     assert table.has_header and table.rows == (("Time", "Event"), ("14:03", "A & B"))
     assert (code.kind, code.language, code.text, code.line) == ("code", "sh", "ls\n", 5)
     assert rule.kind == "rule" and rule.line == 9
+
+
+def test_an_empty_pair_of_brackets_is_an_empty_checkbox():
+    doc = read_markdown_text("- [] to do\n- []\n- [link](x)\n", path="a.md", checksum="c")
+    assert [(i.text, i.checked) for i in doc.blocks[0].items] == [("to do", False), ("", False), ("[link](x)", None)]

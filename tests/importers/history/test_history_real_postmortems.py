@@ -591,7 +591,7 @@ EXPECTED = [
         2,
         0,
         0,
-        4,
+        6,
         0,
     ),
     (
@@ -900,6 +900,8 @@ def test_sections_say_how_they_matched():
 
 
 def test_checkboxes_are_done_or_not():
+    record = _record("learningequality/002-cloudflare-incomplete-migration.md")
+    assert [a.done for a in record.action_items] == [None, None, None, True, False, False]  # "- [] " is an empty box
     record = _record("learningequality/003-instantschools-migrations-not-included.md")
     assert [a.done for a in record.action_items][-2:] == [True, True]
 
