@@ -7,7 +7,8 @@ What is read, and where from (the first source that has it wins):
 - start, end, duration, severity, services: front matter, two-column key/value tables, labelled lines
   (`Date:`, `Start:`, `End:`, `Resolved:`, `Duration:` or else `Time to recovery:`, `Severity:`, `Services:` ...);
   the duration is end minus start when both have a time of day; start and end fall back to
-  the first and last dated timeline event. Every value keeps its original text (`Field.original`).
+  the first and last dated timeline event, then the start to a date in the opening paragraph ("On 2021-04-27 at
+  15:09 UTC we released ...") or in the title. Every value keeps its original text (`Field.original`).
 - the document's time zone: front matter (`timezone`, `tz`, `time_zone`), "All times in CET" in prose, a zone in a
   timeline table's header ("Date and Time in CET", "Time (UTC)"), then `default_tz`; times with their own zone
   (`21:17 UTC`) keep it. With no zone at all, times are read as UTC and that is reported.
@@ -663,13 +664,15 @@ class _Reader:
         ):
             self.problem(None, "no time zone is stated for the timeline", "its times were read as UTC")
         dated = [e.at for e in events if e.at is not None and e.precision != "relative"]
-        if start_field is None and title is not None and title.source != "file name" and not dated:
-            d, _, _ = _read_date(str(title.value))
-            if d is not None:
-                start_field = Field(datetime(d.year, d.month, d.day, tzinfo=zone), str(title.value), "title")
         if start_field is None and dated:
             first = min(dated)
             start_field = Field(first, first.isoformat(), "timeline")
+        if start_field is None:
+            start_field = self._start_in_prose(preamble_blocks, raws, sections)
+        if start_field is None and title is not None and title.source != "file name":
+            d, _, _ = _read_date(str(title.value))
+            if d is not None:
+                start_field = Field(datetime(d.year, d.month, d.day, tzinfo=zone), str(title.value), "title")
         if end_field is None and dated and max(dated) != (start_field.value if start_field else None):
             last = max(dated)
             end_field = Field(last, last.isoformat(), "timeline")
@@ -981,6 +984,30 @@ class _Reader:
             elif target == "end" and end is None:
                 end = Field(at, f.original, f.source, f.line)
         return start, end
+
+    def _start_in_prose(self, preamble: list[Block], raws: list[_Raw], sections: list[Section]) -> Field | None:
+        """A date (with a time next to it, if any) in the opening paragraph: "At 01:52 UTC, 2022-10-28, ...",
+        "On Wednesday, 2023-01-25 at 09:15 UTC, ..." (the preamble's, else the summary's first paragraph)."""
+        paragraphs = [b for b in preamble if b.kind == "paragraph"]
+        if not paragraphs:
+            for r, s in zip(raws, sections, strict=True):
+                if s.key == "summary":
+                    paragraphs = [b for b in r.blocks if b.kind == "paragraph"]
+                    break
+        if not paragraphs:
+            return None
+        p = paragraphs[0]
+        text = p.text[:400]
+        d, ds, de = _read_date(text)
+        if d is None:
+            return None
+        lo, hi = max(ds - 20, 0), de + 20
+        t = next((m for m in _TIME.finditer(text, lo, hi) if _time_parts(m) and not (ds <= m.start() < de)), None)
+        if t is None:
+            return Field(datetime(d.year, d.month, d.day, tzinfo=self.zone), text[ds:de], "prose", p.line)
+        h, mi, sec = _time_parts(t)
+        at = datetime(d.year, d.month, d.day, h, mi, sec, tzinfo=_tz_of(t.group(5), self.zone))
+        return Field(at, text[min(ds, t.start()) : max(de, t.end())].strip(), "prose", p.line)
 
     def _duration(self, start: Field | None, end: Field | None) -> Field | None:
         f = self.fields.get("duration")

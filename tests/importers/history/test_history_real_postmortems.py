@@ -584,7 +584,7 @@ EXPECTED = [
         "learningequality/002-cloudflare-incomplete-migration.md",
         "002",
         "Cloudflare incomplete migration",
-        None,
+        "2017-09-18",
         None,
         "incident-review",
         4,
@@ -598,7 +598,7 @@ EXPECTED = [
         "learningequality/003-instantschools-migrations-not-included.md",
         "003",
         "Instantschools migrations not included",
-        None,
+        "2017-11-13",
         None,
         "incident-review",
         4,
@@ -640,7 +640,7 @@ EXPECTED = [
         "rust-lang-blog/cargo-postmortem.md",
         None,
         "Postmortem Analysis in Cargo",
-        None,
+        "2022-10-28 01:52 +0000",
         None,
         "incident-review",
         0,
@@ -696,7 +696,7 @@ EXPECTED = [
         "rust-lang-blog/dns-outage-portmortem.md",
         None,
         "DNS Outage on 2023-01-25",
-        "2023-01-25",
+        "2023-01-25 09:15 +0000",
         None,
         "incident-review",
         2,
@@ -724,7 +724,7 @@ EXPECTED = [
         "rust-lang-blog/rustup-1.24.0-incident-report.md",
         None,
         "Rustup 1.24.0 release incident report for 2021-04-27",
-        "2021-04-27",
+        "2021-04-27 15:09 +0000",
         None,
         "postmortem",
         4,
@@ -930,3 +930,12 @@ def test_durations_come_from_the_time_to_recovery_in_the_stats_list():
     assert _record("dfds/PM2021-011 - Log4Shell.md").fields["time to recovery"].value == "N/A"
     # two dates without a time of day give no duration
     assert durations["learningequality/004-sushibar-certificate-expired.md"] is None
+
+
+def test_the_start_can_come_from_the_opening_paragraph():
+    cargo = _record("rust-lang-blog/cargo-postmortem.md").started_at
+    assert (cargo.original, cargo.source, cargo.line) == ("01:52 UTC, 2022-10-28", "prose", 12)
+    dns = _record("rust-lang-blog/dns-outage-portmortem.md").started_at
+    assert dns.original == "2023-01-25 at 09:15 UTC"
+    overview = _record("learningequality/002-cloudflare-incomplete-migration.md").started_at
+    assert (overview.original, overview.source) == ("Sept. 18th, 2017", "prose")
