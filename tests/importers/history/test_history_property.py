@@ -8,8 +8,7 @@ from hypothesis import strategies as st
 
 from retrospector.importers.history.markdown import read_markdown, read_markdown_text
 from retrospector.importers.history.understand import understand
-
-from .support import TEMPLATES
+from tests.importers.history.support import TEMPLATES
 
 pytestmark = pytest.mark.no_database
 

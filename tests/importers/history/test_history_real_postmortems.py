@@ -11,8 +11,7 @@ import pytest
 
 from retrospector.importers.history.markdown import read_markdown
 from retrospector.importers.history.understand import understand
-
-from .support import FIXTURES, TEMPLATES
+from tests.importers.history.support import FIXTURES, TEMPLATES
 
 pytestmark = pytest.mark.no_database
 

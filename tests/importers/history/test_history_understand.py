@@ -8,8 +8,7 @@ import pytest
 
 from retrospector.importers.history.markdown import read_markdown_text
 from retrospector.importers.history.understand import ticket_refs, understand
-
-from .support import TEMPLATES
+from tests.importers.history.support import TEMPLATES
 
 pytestmark = pytest.mark.no_database
 
