@@ -666,7 +666,8 @@ class _Reader:
         dated = [e.at for e in events if e.at is not None and e.precision != "relative"]
         if start_field is None and dated:
             first = min(dated)
-            start_field = Field(first, first.isoformat(), "timeline")
+            ev = next(e for e in events if e.at == first)
+            start_field = Field(first, ev.original, "timeline", ev.line)
         if start_field is None:
             start_field = self._start_in_prose(preamble_blocks, raws, sections)
         if start_field is None and title is not None and title.source != "file name":
@@ -675,7 +676,8 @@ class _Reader:
                 start_field = Field(datetime(d.year, d.month, d.day, tzinfo=zone), str(title.value), "title")
         if end_field is None and dated and max(dated) != (start_field.value if start_field else None):
             last = max(dated)
-            end_field = Field(last, last.isoformat(), "timeline")
+            ev = next(e for e in reversed(events) if e.at == last)
+            end_field = Field(last, ev.original, "timeline", ev.line)
         duration = self._duration(start_field, end_field)
         actions = self._actions(preamble_blocks, raws, sections)
         severity = self.fields.get("severity")

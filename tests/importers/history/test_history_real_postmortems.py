@@ -938,3 +938,10 @@ def test_the_start_can_come_from_the_opening_paragraph():
     assert dns.original == "2023-01-25 at 09:15 UTC"
     overview = _record("learningequality/002-cloudflare-incomplete-migration.md").started_at
     assert (overview.original, overview.source) == ("Sept. 18th, 2017", "prose")
+
+
+def test_dates_taken_from_the_timeline_keep_the_row_they_came_from():
+    record = _record("dfds/PM2021-011 - Log4Shell.md")
+    assert (record.started_at.source, record.started_at.line) == ("timeline", 15)
+    assert record.started_at.original.startswith("2021-12-10 | The Log4Shell vulnerability was published")
+    assert record.ended_at.line == 40 and record.ended_at.original.startswith("2022-01-04 11:03")
