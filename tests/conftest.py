@@ -34,11 +34,14 @@ DATABASE_FIXTURES = {
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked no_database (pure Python: parsers, the write-up checker, Markdown) are the same on either
-    database: the PostgreSQL run skips them, so `make test` runs them once. pytest-django refuses any database access
-    in them; asking for a database fixture is refused here."""
+    """Tests marked no_database (pure Python: parsers, the write-up checker, Markdown) or layout (a page's layout at a
+    screen size) are the same on either database: the PostgreSQL run skips them, so `make test` runs them once.
+    pytest-django refuses any database access in a no_database test; asking for a database fixture is refused here."""
     on_postgres = os.environ.get("DATABASE_URL", "").startswith("postgres")
     for item in items:
+        if on_postgres and item.get_closest_marker("layout") is not None:
+            # What a browser test of layout checks (a page at a phone's or a laptop's width) is CSS, not data.
+            item.add_marker(pytest.mark.skip(reason="layout at a screen size: run once, on the SQLite run"))
         if item.get_closest_marker("no_database") is None:
             continue
         if item.get_closest_marker("django_db") or DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):

@@ -70,6 +70,7 @@ def test_the_owner_asks_a_responder_writes_and_the_owner_prepares_questions(
     assert console.errors() == []
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize("path", ["accounts/mine", "questions/"])
 def test_the_pages_fit_a_narrow_phone_screen(new_context, people, reviewed, shot, path):
     retrospective, _ = reviewed

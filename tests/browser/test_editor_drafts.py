@@ -287,6 +287,7 @@ def test_an_imported_writeup_says_what_matched(new_context, people, retro, shot)
     shot(page, "after-imported")
 
 
+@pytest.mark.layout
 def test_a_done_and_an_imported_writeup_fit_a_phone(new_context, people, retro, shot):
     from retrospector.writeups.services import retrospective_import_markdown, retrospective_transition
 

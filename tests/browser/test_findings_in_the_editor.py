@@ -171,6 +171,9 @@ def test_ignore_here_from_the_editor_keeps_the_draft(new_context, people, retro,
     page.goto(f"/retrospectives/{retro.pk}/")
     page.locator(f"#section-{KEY}").get_by_role("link", name=re.compile(r"^Edit")).click()
     area = page.locator(f"#body-{KEY}")
+    # Focused once htmx has settled the editor in, so its listeners hear the typing (on a busy machine a fill could
+    # land in the instant between the textarea appearing and htmx processing it, and no check would run).
+    expect(area).to_be_focused()
     draft = "Bob caused the outage.\n\nThe vendor's report says: the operator was careless."
     area.fill(draft)
     findings = page.locator(f"#findings-{KEY}")
@@ -212,6 +215,7 @@ def test_a_reader_sees_what_was_ignored_and_cannot_change_it(new_context, people
     expect(page.locator("details.ignore-here")).to_have_count(0)
 
 
+@pytest.mark.layout
 def test_findings_fit_a_narrow_phone_screen(new_context, people, retro, shot):
     _write(retro, KEY, BLAME + "\n| Time | What |\n|---|---|\n| 14:02 | Bob botched the rollback |\n", people["alice"])
     page = new_context(people["alice"], viewport={"width": 375, "height": 812}).new_page()

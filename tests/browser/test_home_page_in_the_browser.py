@@ -70,6 +70,7 @@ def test_only_drafts_are_due_or_overdue_on_the_home_page(new_context, people, bo
     shot(page, "home-due-and-overdue")
 
 
+@pytest.mark.layout
 def test_the_home_page_fits_a_narrow_phone_screen(new_context, people, bobs_retrospectives, shot):
     page = new_context(people["bob"], viewport={"width": 375, "height": 812}).new_page()
     page.goto("/")

@@ -68,6 +68,7 @@ def test_the_bell_the_list_and_the_preferences(site, new_context, people, bobs_n
     assert console.errors() == []
 
 
+@pytest.mark.layout
 def test_on_a_phone(new_context, people, bobs_notifications, shot):
     page = new_context(people["bob"], viewport={"width": 390, "height": 844}).new_page()
     page.goto("/notifications/")

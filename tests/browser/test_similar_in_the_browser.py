@@ -34,6 +34,7 @@ def test_the_panel_compares_the_unsaved_draft_in_place(new_context, people, make
     shot(page, "similar-beside-the-editor")
 
 
+@pytest.mark.layout
 def test_the_incident_page_panel_reads_on_a_phone(new_context, people, make_incident, shot):
     make_incident(title="Checkout 503s: pgbouncer pool exhausted", services=["checkout-api", "orders-db"])
     incident = make_incident(

@@ -120,6 +120,7 @@ def test_a_reviewer_comments_on_a_selected_passage_and_the_owner_resolves_it(
     assert console.errors() == []
 
 
+@pytest.mark.layout
 def test_on_a_phone_the_threads_come_below_their_section(new_context, site, people, in_review, shot):
     from retrospector.reviews.threads import thread_start
 

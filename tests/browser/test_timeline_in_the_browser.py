@@ -144,6 +144,7 @@ def test_without_javascript_the_timeline_still_edits(new_context, people, timeli
     expect(page.locator(".messages")).to_contain_text("Event saved.")
 
 
+@pytest.mark.layout
 def test_on_a_phone_each_event_reads_without_scrolling_sideways(new_context, people, timeline, shot):
     incident, (paged, *_rest) = timeline
     page = new_context(people["alice"], viewport={"width": 375, "height": 812}).new_page()
@@ -162,6 +163,7 @@ def test_on_a_phone_each_event_reads_without_scrolling_sideways(new_context, peo
     assert box["x"] + box["width"] <= 375
 
 
+@pytest.mark.layout
 def test_the_demo_timeline_fits_a_laptop_screen_and_its_rows_line_up(new_context, people, demo_timeline, console, shot):
     page = new_context(people["alice"], viewport=LAPTOP).new_page()
     page.goto(f"/incidents/{demo_timeline.pk}/timeline/")
@@ -183,6 +185,7 @@ def test_the_demo_timeline_fits_a_laptop_screen_and_its_rows_line_up(new_context
     assert console.errors() == []
 
 
+@pytest.mark.layout
 def test_without_javascript_the_filters_show_on_a_wide_screen(new_context, people, demo_timeline):
     page = new_context(people["alice"], viewport=LAPTOP, java_script_enabled=False).new_page()
     page.goto(f"/incidents/{demo_timeline.pk}/timeline/")
@@ -190,6 +193,7 @@ def test_without_javascript_the_filters_show_on_a_wide_screen(new_context, peopl
     assert page.evaluate("document.documentElement.scrollHeight") < 2000
 
 
+@pytest.mark.layout
 @pytest.mark.parametrize("javascript", [True, False])
 def test_on_a_phone_the_events_come_first_and_the_filters_wait_behind_a_button(
     new_context, people, demo_timeline, shot, javascript

@@ -39,7 +39,8 @@ def retro(make_incident, make_retrospective):
 
 def _open_editor(page, key):
     page.locator(f"#section-{key}").get_by_role("link", name=re.compile(r"^Edit")).click()
-    expect(page.locator(f"#section-{key}.editing textarea")).to_be_visible()
+    # Focused once htmx has settled the editor in (and attached its listeners): typing before that could go unheard.
+    expect(page.locator(f"#section-{key}.editing textarea")).to_be_focused()
 
 
 def test_logging_in_through_the_form_lands_on_the_home_page(new_context, site, people, shot):
@@ -216,6 +217,7 @@ def test_without_javascript_the_full_page_editor_saves(new_context, people, retr
     assert _section(retro, "summary").body == "Saved with *no* JavaScript."
 
 
+@pytest.mark.layout
 def test_the_retrospective_page_fits_a_narrow_phone_screen(new_context, people, retro, shot):
     _write(retro, "summary", "A long link: https://example.com/" + "very-long-path-segment-" * 8, people["alice"])
     _write(retro, "timeline", TABLE + "\n\n```\n" + "x" * 200 + "\n```", people["alice"])
@@ -249,6 +251,7 @@ def test_pages_and_htmx_run_under_the_content_security_policy(new_context, peopl
     assert console.csp_violations() == [] and console.errors() == []
 
 
+@pytest.mark.layout
 def test_list_pages_fit_a_narrow_phone_screen(new_context, people, retro):
     from retrospector.timeline.services import event_add
 

@@ -57,6 +57,7 @@ def test_picking_people_and_sending_for_review(new_context, people, retro, shot,
     assert console.errors() == []
 
 
+@pytest.mark.layout
 def test_the_picker_fits_a_phone(new_context, people, retro, shot):
     page = new_context(people["alice"], viewport={"width": 375, "height": 812}).new_page()
     page.goto(f"/retrospectives/{retro.pk}/assign")

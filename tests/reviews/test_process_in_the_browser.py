@@ -38,6 +38,7 @@ def test_an_admin_sets_the_process_and_fixes_a_bad_holiday(new_context, people, 
     assert [m for m in console.errors() if "status of 422" not in m[1]] == []
 
 
+@pytest.mark.layout
 def test_the_process_page_fits_a_phone(new_context, people, shot):
     page = new_context(people["bob"], viewport={"width": 375, "height": 812}).new_page()
     page.goto("/teams/payments/process")
