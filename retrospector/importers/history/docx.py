@@ -22,6 +22,8 @@ import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass
 
+from retrospector.importers.history.markdown_out import blocks_markdown, table_markdown
+
 from .blocks import SourceDocument, SourceProblem
 from .html import code_span, escape_text, guard_line_start, safe_url, wrap_emphasis
 
@@ -247,21 +249,10 @@ class _Writer:
                 rows.append(cells)
         if not rows:
             return
-        width = max(len(row) for row in rows)
-        rows = [row + [""] * (width - len(row)) for row in rows]
-        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
-        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
-        self.blocks.append(("table", "\n".join(lines)))
+        self.blocks.append(("table", table_markdown(rows)))
 
     def markdown(self) -> str:
-        out: list[str] = []
-        previous = ""
-        for kind, text in self.blocks:
-            if out:
-                out.append("\n" if kind == previous == "list" else "\n\n")
-            out.append(text)
-            previous = kind
-        return "".join(out)
+        return blocks_markdown(self.blocks, tight="list")
 
 
 def _heading_level(style: str) -> int:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qs, quote, urlsplit
 
+from retrospector.importers.history.markdown_out import blocks_markdown, table_markdown
+
 VOID = frozenset(
     {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr"}
 )
@@ -447,11 +449,7 @@ class _Writer:
         rows = self._rows(node)
         if not rows:
             return
-        width = max(len(row) for row in rows)
-        rows = [row + [""] * (width - len(row)) for row in rows]
-        lines = ["| " + " | ".join(rows[0]) + " |", "|" + "---|" * width]
-        lines += ["| " + " | ".join(row) + " |" for row in rows[1:]]
-        self.blocks.append(("table", "\n".join(lines)))
+        self.blocks.append(("table", table_markdown(rows)))
 
     def _rows(self, table: Node) -> list[list[str]]:
         rows: list[list[str]] = []
@@ -478,14 +476,7 @@ class _Writer:
         return " ".join(" ".join(cell for cell in row if cell) for row in self._rows(node))
 
     def markdown(self) -> str:
-        out: list[str] = []
-        previous = ""
-        for kind, text in self.blocks:
-            if out:
-                out.append("\n" if kind == previous == "gdocs-list" else "\n\n")
-            out.append(text)
-            previous = kind
-        return "".join(out)
+        return blocks_markdown(self.blocks, tight="gdocs-list")
 
 
 def _macro_parameters(node: Node) -> dict[str, str]:
