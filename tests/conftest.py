@@ -115,16 +115,14 @@ def demo_loaded(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         outer = transaction.atomic()
         outer.__enter__()
-        try:
+    try:
+        with django_db_blocker.unblock():
             call_command("demo", stdout=io.StringIO(), stderr=io.StringIO())
-        except BaseException:
+        yield
+    finally:
+        with django_db_blocker.unblock():
             transaction.set_rollback(True)
             outer.__exit__(None, None, None)
-            raise
-    yield
-    with django_db_blocker.unblock():
-        transaction.set_rollback(True)
-        outer.__exit__(None, None, None)
 
 
 @pytest.fixture(scope="module")

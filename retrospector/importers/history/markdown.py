@@ -1,7 +1,8 @@
 """Markdown (with or without front matter) read into a SourceDocument.
 
-`read_markdown(data, path=...)` decodes the bytes (UTF-8, with or without a byte-order mark; anything else is a
-SourceProblem naming the byte offset, and the document is not read) and hands the text to `read_markdown_text`,
+`read_markdown(data, path=...)` decodes the bytes as the walk over files does (files.decode_text: UTF-8, with or
+without a byte-order mark, or UTF-16 with one; anything else is a SourceProblem naming the byte offset, and the
+document is not read) and hands the text to `read_markdown_text`,
 which the HTML and Word readers call too with the Markdown they produce.
 
 Front matter is recognised only at the very top: YAML between `---` lines or TOML between `+++` lines. One that
@@ -23,6 +24,7 @@ import yaml
 from markdown_it import MarkdownIt
 
 from retrospector.importers.history.blocks import Block, ListItem, SourceDocument, SourceProblem
+from retrospector.importers.history.files import UndecodableText, decode_text
 
 _CHECKBOX = re.compile(r"^\[([ xX]?)\](?:\s+|$)")  # `[]` too: written for an empty box in the wild
 _TOML_LINE = re.compile(r"line (\d+)")
@@ -36,19 +38,13 @@ _MD = _parser()
 
 
 def read_markdown(data: bytes, *, path: str) -> SourceDocument:
-    """Decode `data` as UTF-8 (a BOM is dropped) and read it; undecodable bytes give an unread document whose only
-    problem names the byte offset."""
+    """Decode `data` (files.decode_text: UTF-8, a BOM dropped, or UTF-16 with its BOM) and read it; undecodable bytes
+    give an unread document whose only problem names the byte offset."""
     checksum = hashlib.sha256(data).hexdigest()
-    raw = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
-    skipped = len(data) - len(raw)
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        offset = exc.start + skipped
-        problem = SourceProblem(
-            f"{path}: the file is not UTF-8 text (undecodable byte at offset {offset}); it was not read.",
-            offset=offset,
-        )
+        text = decode_text(data, path=path)
+    except UndecodableText as exc:
+        problem = SourceProblem(str(exc), line=exc.line, offset=exc.offset)
         return SourceDocument(path=path, format="markdown", checksum=checksum, problems=(problem,))
     return read_markdown_text(text, path=path, checksum=checksum)
 
