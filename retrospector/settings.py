@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "retrospector.meetings",
     "retrospector.actions",
     "retrospector.insights",
+    "retrospector.history",
     "retrospector.demo",
     "retrospector.backup",
 ]

@@ -1,0 +1,111 @@
+import json
+import sys
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError
+
+from retrospector.accounts.models import Team, User
+from retrospector.history.report import report_text
+from retrospector.history.services import (
+    history_import,
+    history_options_parse,
+    history_run_record,
+    inputs_from_paths,
+    paths_text,
+)
+
+
+class Command(BaseCommand):
+    help = (
+        "Import past postmortems: `history import PATH... --team TEAM [--org ORG] [--mapping FILE] [--tz ZONE] "
+        "[--private] [--dry-run] [--format text|json]`. Markdown (with or without front matter), HTML (Confluence, "
+        "Google Docs), Word files, and folders or zips of any mix."
+    )
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="action", required=True)
+        imp = sub.add_parser("import", help="Import past write-ups as incidents with done, read-only write-ups.")
+        imp.add_argument("paths", nargs="+", metavar="PATH", help="Files, folders or zips.")
+        imp.add_argument("--team", required=True, help="The team (slug) the history belongs to.")
+        imp.add_argument("--org", help="The organization (slug), when the team's slug is in several.")
+        imp.add_argument("--mapping", help="A YAML or JSON file that overrides what is read (template, sections, fields).")
+        imp.add_argument("--tz", help="Zone of times written without one, e.g. Europe/Paris (default: UTC).")
+        imp.add_argument("--private", action="store_true", help="Make the incidents private to the team.")
+        imp.add_argument("--as-user", dest="as_user", help="Who the import is recorded as (default: the first admin).")
+        imp.add_argument("--dry-run", action="store_true", help="Read and report; save nothing.")
+        imp.add_argument("--no-checks", action="store_true", help="Leave the write-up checker out of the report.")
+        imp.add_argument("--format", choices=["text", "json"], default="text")
+
+    def handle(self, *args, action, **opts):
+        team = self._team(opts["team"], opts["org"])
+        by = self._user(opts["as_user"], team)
+        mapping_text = None
+        if opts["mapping"]:
+            try:
+                mapping_text = Path(opts["mapping"]).read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                raise CommandError(f"--mapping: {opts['mapping']} cannot be read ({exc}).") from None
+        try:
+            options = history_options_parse(
+                by=by,
+                team=team,
+                tz=opts["tz"],
+                mapping_text=mapping_text,
+                mapping_name=opts["mapping"] or "mapping",
+                visibility="private" if opts["private"] else None,
+                dry_run=opts["dry_run"],
+            )
+        except ValidationError as exc:
+            raise CommandError(
+                " ".join(f"--{field}: {msg}" for field, msgs in exc.message_dict.items() for msg in msgs)
+            ) from None
+        except PermissionDenied as exc:
+            raise CommandError(str(exc)) from None
+        tty = sys.stderr.isatty()
+
+        def progress(n):
+            if tty and n % 100 == 0:
+                sys.stderr.write(f"\r{n:,} files read…")
+                sys.stderr.flush()
+
+        report = history_import(
+            inputs=inputs_from_paths(opts["paths"]), options=options, progress=progress, check=not opts["no_checks"]
+        )
+        if tty:
+            sys.stderr.write("\r")
+        if not options.dry_run:
+            run = history_run_record(options=options, report=report, file_name=paths_text(opts["paths"]))
+            report["import_id"] = run.pk
+        if opts["format"] == "json":
+            self.stdout.write(json.dumps(report, ensure_ascii=False, indent=2, default=str))
+        else:
+            self.stdout.write(report_text(report))
+        if report["totals"]["files"] and report["totals"]["skipped"] == report["totals"]["files"]:
+            raise SystemExit(1)
+
+    def _team(self, slug, org):
+        teams = Team.objects.filter(slug=slug).select_related("organization")
+        if org:
+            teams = teams.filter(organization__slug=org)
+        found = list(teams[:2])
+        if not found:
+            raise CommandError(f"No team {slug!r}" + (f" in {org!r}." if org else "."))
+        if len(found) > 1:
+            raise CommandError(f"Several organizations have a team {slug!r}: say which with --org.")
+        return found[0]
+
+    def _user(self, username, team):
+        if username:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                raise CommandError(f"No user {username!r}.")
+            return user
+        user = (
+            User.objects.filter(organization_id=team.organization_id, is_org_admin=True, is_active=True)
+            .order_by("pk")
+            .first()
+        )
+        if user is None:
+            raise CommandError("Pass --as-user: this organization has no admin to record the import as.")
+        return user
