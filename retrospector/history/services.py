@@ -86,7 +86,7 @@ def mapping_parse(text: str, *, name: str = "mapping") -> dict:
     unknown = sorted(set(map(str, data)) - {"template", "sections", "fields"})
     if unknown:
         raise ValidationError(
-            {"mapping": f"{name}: unknown key {', '.join(map(repr, unknown))}; the keys are template, sections, fields."}
+            {"mapping": f"{name}: unknown key {', '.join(map(repr, unknown))}; the keys: template, sections, fields."}
         )
     for key in ("sections", "fields"):
         if data.get(key) is not None and not isinstance(data[key], dict):
@@ -227,7 +227,9 @@ def template_outlines(team: Team, mapping: dict | None) -> tuple[TemplateOutline
     """The built-in templates (what a document is matched against), plus the template the mapping names."""
     keys = {"postmortem", "incident-review", "learning-review"}
     wanted = mapping.get("template") if mapping else None
-    templates = [t for t in _templates_named(team, keys | ({wanted} if wanted else set())) if t.is_builtin or t.key == wanted]
+    templates = [
+        t for t in _templates_named(team, keys | ({wanted} if wanted else set())) if t.is_builtin or t.key == wanted
+    ]
     seen, outlines = set(), []
     for template in templates:
         if template.key in seen:
@@ -370,8 +372,13 @@ def plan_record(source: Source, *, team: Team, levels: list[SeverityLevel], vers
         spec = specs.get(key, {}) if key else {}
         key = key or _slug("Introduction", taken)
         planned[key] = PlannedSection(
-            key, spec.get("title", "Introduction"), spec.get("kind", "text"), spec.get("required", False),
-            spec.get("guidance", ""), record.preamble.strip(), ["(before the first heading)"],
+            key,
+            spec.get("title", "Introduction"),
+            spec.get("kind", "text"),
+            spec.get("required", False),
+            spec.get("guidance", ""),
+            record.preamble.strip(),
+            ["(before the first heading)"],
         )
     for section in record.sections:
         body = section.text.strip()
@@ -385,8 +392,13 @@ def plan_record(source: Source, *, team: Team, levels: list[SeverityLevel], vers
         key = key or _slug(section.title, taken)
         title_text = single_line(section.title)[:200] or spec.get("title", key)
         planned[key] = PlannedSection(
-            key, title_text, spec.get("kind", "text"), spec.get("required", False), spec.get("guidance", ""),
-            body, [section.title],
+            key,
+            title_text,
+            spec.get("kind", "text"),
+            spec.get("required", False),
+            spec.get("guidance", ""),
+            body,
+            [section.title],
         )
     for section in planned.values():
         if error := markdown_size_error(section.body):
@@ -544,7 +556,9 @@ def _save_new(source: Source, plan: Plan, options: HistoryOptions, run: HistoryI
         for position, s in enumerate(plan.sections)
     )
     note = f"Imported from {source.key}"[:200]
-    Revision.objects.bulk_create(Revision(section=s, version=1, body=s.body, created_by=by, note=note) for s in sections)
+    Revision.objects.bulk_create(
+        Revision(section=s, version=1, body=s.body, created_by=by, note=note) for s in sections
+    )
     writeup = ImportedWriteup.objects.create(
         organization_id=team.organization_id,
         team=team,
@@ -648,15 +662,24 @@ def _save_update(
         current = existing.pop(planned.key, None)
         if current is None:
             section = Section.objects.create(
-                retrospective=retrospective, key=planned.key, title=planned.title, kind=planned.kind,
-                required=planned.required, guidance=planned.guidance, position=position + order, updated_by=by,
+                retrospective=retrospective,
+                key=planned.key,
+                title=planned.title,
+                kind=planned.kind,
+                required=planned.required,
+                guidance=planned.guidance,
+                position=position + order,
+                updated_by=by,
                 **_body_fields(planned.body),
             )
             revisions.append(Revision(section=section, version=1, body=section.body, created_by=by, note=note))
             saved.new_ids["section"].append(section.pk)
         elif current.body != planned.body or current.title != planned.title:
             Section.objects.filter(pk=current.pk).update(
-                title=planned.title, version=current.version + 1, updated_by=by, updated_at=timezone.now(),
+                title=planned.title,
+                version=current.version + 1,
+                updated_by=by,
+                updated_at=timezone.now(),
                 **_body_fields(planned.body),
             )
             revisions.append(
@@ -670,7 +693,10 @@ def _save_update(
             )
             revisions.append(
                 Revision(
-                    section=gone, version=gone.version + 1, body="", created_by=by,
+                    section=gone,
+                    version=gone.version + 1,
+                    body="",
+                    created_by=by,
                     note=f"Not in {source.key} any more"[:200],
                 )
             )
@@ -688,8 +714,13 @@ def _save_update(
     known = retrospective.recommendation_links.values_list("recommendation__title", flat=True)
     _save_recommendations(retrospective, plan, by, team, known=list(known))
     ImportedWriteup.objects.filter(pk=writeup.pk).update(
-        checksum=source.checksum, format=source.format, external_id=plan.external_id, history_import=run,
-        imported_by=by, updated_at=timezone.now(), revision=writeup.revision + 1,
+        checksum=source.checksum,
+        format=source.format,
+        external_id=plan.external_id,
+        history_import=run,
+        imported_by=by,
+        updated_at=timezone.now(),
+        revision=writeup.revision + 1,
     )
     writeup.revision += 1
     return saved

@@ -6,69 +6,176 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0004_login_throttle'),
-        ('incidents', '0008_insights_index'),
-        ('writeups', '0010_done_list_index'),
+        ("accounts", "0004_login_throttle"),
+        ("incidents", "0008_insights_index"),
+        ("writeups", "0010_done_list_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoryImport',
+            name="HistoryImport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('origin', models.CharField(choices=[('command', 'Command line'), ('web', 'Web page'), ('api', 'API')], default='command', max_length=10)),
-                ('file_name', models.CharField(help_text='The uploaded file, or the paths given to the command.', max_length=300)),
-                ('content', models.BinaryField(blank=True, default=b'', help_text='The uploaded bytes; emptied once imported.')),
-                ('file_size', models.PositiveBigIntegerField(default=0)),
-                ('options', models.JSONField(default=dict, help_text='Time zone, mapping and visibility, as given.')),
-                ('status', models.CharField(choices=[('queued', 'Waiting for a worker'), ('reading', 'Reading the files'), ('ready', 'Report ready: confirm to import'), ('importing', 'Importing'), ('done', 'Imported'), ('failed', 'Failed')], default='queued', max_length=12)),
-                ('report', models.JSONField(blank=True, default=dict, help_text="The last report: the dry run's, then the import's.")),
-                ('error', models.TextField(blank=True, help_text='Why the run failed as a whole, if it did.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history_imports', to='accounts.organization')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='history_imports', to='accounts.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "origin",
+                    models.CharField(
+                        choices=[("command", "Command line"), ("web", "Web page"), ("api", "API")],
+                        default="command",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "file_name",
+                    models.CharField(help_text="The uploaded file, or the paths given to the command.", max_length=300),
+                ),
+                (
+                    "content",
+                    models.BinaryField(blank=True, default=b"", help_text="The uploaded bytes; emptied once imported."),
+                ),
+                ("file_size", models.PositiveBigIntegerField(default=0)),
+                ("options", models.JSONField(default=dict, help_text="Time zone, mapping and visibility, as given.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting for a worker"),
+                            ("reading", "Reading the files"),
+                            ("ready", "Report ready: confirm to import"),
+                            ("importing", "Importing"),
+                            ("done", "Imported"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=12,
+                    ),
+                ),
+                (
+                    "report",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="The last report: the dry run's, then the import's."
+                    ),
+                ),
+                ("error", models.TextField(blank=True, help_text="Why the run failed as a whole, if it did.")),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="history_imports",
+                        to="accounts.organization",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="history_imports", to="accounts.team"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created_at', '-id'],
+                "ordering": ["-created_at", "-id"],
             },
         ),
         migrations.CreateModel(
-            name='ImportedWriteup',
+            name="ImportedWriteup",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source_path', models.CharField(help_text="The file's path inside what was imported.", max_length=500)),
-                ('checksum', models.CharField(help_text="SHA-256 of the file's bytes, hex.", max_length=64)),
-                ('format', models.CharField(max_length=10)),
-                ('external_id', models.CharField(blank=True, help_text='The incident id the document gave itself.', max_length=100)),
-                ('imported_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('revision', models.PositiveIntegerField(default=1, help_text='1, then one more for each changed file imported.')),
-                ('history_import', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='writeups', to='history.historyimport')),
-                ('imported_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('incident', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imported_writeups', to='incidents.incident')),
-                ('organization', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='accounts.organization')),
-                ('retrospective', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='imported_source', to='writeups.retrospective')),
-                ('team', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='imported_writeups', to='accounts.team')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "source_path",
+                    models.CharField(help_text="The file's path inside what was imported.", max_length=500),
+                ),
+                ("checksum", models.CharField(help_text="SHA-256 of the file's bytes, hex.", max_length=64)),
+                ("format", models.CharField(max_length=10)),
+                (
+                    "external_id",
+                    models.CharField(blank=True, help_text="The incident id the document gave itself.", max_length=100),
+                ),
+                ("imported_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "revision",
+                    models.PositiveIntegerField(
+                        default=1, help_text="1, then one more for each changed file imported."
+                    ),
+                ),
+                (
+                    "history_import",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="writeups",
+                        to="history.historyimport",
+                    ),
+                ),
+                (
+                    "imported_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "incident",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imported_writeups",
+                        to="incidents.incident",
+                    ),
+                ),
+                (
+                    "organization",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="accounts.organization"
+                    ),
+                ),
+                (
+                    "retrospective",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imported_source",
+                        to="writeups.retrospective",
+                    ),
+                ),
+                (
+                    "team",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="imported_writeups",
+                        to="accounts.team",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='historyimport',
-            index=models.Index(fields=['team', '-created_at'], name='history_import_team'),
+            model_name="historyimport",
+            index=models.Index(fields=["team", "-created_at"], name="history_import_team"),
         ),
         migrations.AddIndex(
-            model_name='importedwriteup',
-            index=models.Index(fields=['team', 'checksum'], name='imported_writeup_checksum'),
+            model_name="importedwriteup",
+            index=models.Index(fields=["team", "checksum"], name="imported_writeup_checksum"),
         ),
         migrations.AddConstraint(
-            model_name='importedwriteup',
-            constraint=models.UniqueConstraint(fields=('team', 'source_path'), name='imported_writeup_path_unique_in_team'),
+            model_name="importedwriteup",
+            constraint=models.UniqueConstraint(
+                fields=("team", "source_path"), name="imported_writeup_path_unique_in_team"
+            ),
         ),
     ]

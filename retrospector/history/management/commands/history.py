@@ -29,7 +29,9 @@ class Command(BaseCommand):
         imp.add_argument("paths", nargs="+", metavar="PATH", help="Files, folders or zips.")
         imp.add_argument("--team", required=True, help="The team (slug) the history belongs to.")
         imp.add_argument("--org", help="The organization (slug), when the team's slug is in several.")
-        imp.add_argument("--mapping", help="A YAML or JSON file that overrides what is read (template, sections, fields).")
+        imp.add_argument(
+            "--mapping", help="A YAML or JSON file that overrides what is read (template, sections, fields)."
+        )
         imp.add_argument("--tz", help="Zone of times written without one, e.g. Europe/Paris (default: UTC).")
         imp.add_argument("--private", action="store_true", help="Make the incidents private to the team.")
         imp.add_argument("--as-user", dest="as_user", help="Who the import is recorded as (default: the first admin).")
