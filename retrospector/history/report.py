@@ -61,8 +61,11 @@ def file_lines(entry: dict) -> list[str]:
         lines.append(f"  write-up checks: {checks['count']} finding(s)" + (f" ({rules})" if rules else ""))
     for p in entry["problems"]:
         where = f"{p['file']}" + (f":{p['line']}" if p.get("line") else "")
-        offset = f" (byte {p['offset']})" if p.get("offset") is not None else ""
-        lines.append(f"  problem: {where}{offset}: {p['message']} -> {p['action']}")
+        if p["message"].startswith(p["file"]):  # the walk's own problems name the file already
+            where, message = "", p["message"]
+        else:
+            where, message = f"{where}: ", p["message"]
+        lines.append(f"  problem: {where}{message} -> {p['action']}")
     return lines
 
 

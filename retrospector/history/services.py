@@ -231,7 +231,8 @@ def template_outlines(team: Team, mapping: dict | None) -> tuple[TemplateOutline
         t for t in _templates_named(team, keys | ({wanted} if wanted else set())) if t.is_builtin or t.key == wanted
     ]
     seen, outlines = set(), []
-    for template in templates:
+    # By key: a document matching two templates equally goes to the first, the same on every database.
+    for template in sorted(templates, key=lambda t: (not t.is_builtin if t.key != wanted else -1, t.key)):
         if template.key in seen:
             continue
         seen.add(template.key)
