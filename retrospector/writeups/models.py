@@ -145,6 +145,16 @@ class Retrospective(models.Model):
         return self.title
 
     @property
+    def imported_format(self) -> str:
+        """What the imported file was, by its extension (an import of past postmortems takes HTML and Word too)."""
+        name = self.imported_from.casefold()
+        if name.endswith((".html", ".htm", ".xhtml")):
+            return "HTML"
+        if name.endswith(".docx"):
+            return "Word"
+        return "Markdown"
+
+    @property
     def first_draft_due(self):
         """When the first draft is due, while it is still to be written: None once the retrospective has left the draft
         state (its first draft is done, and a step that is done is never overdue) or when no date was set."""

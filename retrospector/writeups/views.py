@@ -61,6 +61,7 @@ from .services import (
     section_restore,
     section_save,
     template_save,
+    transition_refusal,
     transitions_offered,
 )
 
@@ -129,6 +130,8 @@ def retrospective_detail(request, pk):
         html = _section_html(request, section.body, section.html, findings)
         rows.append((section, html, findings, checks.counted_in(section.key)))
     page_parts = retrospective_page_parts(request=request, retrospective=retrospective, sections=sections)
+    # An app above may keep a done write-up from being reopened (an imported one is changed by importing its file).
+    reopen_refusal = transition_refusal(retrospective, Retrospective.State.IN_REVIEW) if is_done else None
     if any(part.replaces_transitions for part in page_parts):
         transitions = []
     return render(
@@ -142,7 +145,8 @@ def retrospective_detail(request, pk):
             "finding_counts": checks.counts,
             "filled": sum(1 for s in sections if not s.is_empty),
             "can_edit": can_edit,
-            "can_reopen": may_edit and is_done,
+            "can_reopen": may_edit and is_done and reopen_refusal is None,
+            "reopen_refusal": reopen_refusal,
             "reopen_form": ReopenForm(),
             "is_done": is_done,
             "can_assign": not is_done and can_edit_incident(request.user, retrospective.incident),

@@ -333,3 +333,13 @@ def test_the_queries_per_file_do_not_grow_with_the_history(people, tmp_path):
     per_file = (twenty - ten) / 10
     print(per_file)
     assert per_file <= 25, per_file
+
+
+def test_an_imported_write_up_page_says_where_it_came_from_and_offers_no_reopening(people, client_for):
+    run(people, [FORMATS / "rust-docsrs-outage.html"])
+    retrospective = Retrospective.objects.get()
+    page = client_for("alice").get(f"/retrospectives/{retrospective.pk}/").content.decode()
+    assert "Imported from HTML" in page and "<code>rust-docsrs-outage.html</code>" in page
+    assert "imported from a file and is read-only here" in page
+    assert "Reopen to change it" not in page
+    assert client_for("charlie").get(f"/retrospectives/{retrospective.pk}/").status_code == 200  # organization-wide
