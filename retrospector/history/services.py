@@ -524,7 +524,7 @@ def _save_new(source: Source, plan: Plan, options: HistoryOptions, run: HistoryI
         incident=incident,
         template_version=plan.template_version,
         title=plan.title,
-        owner=by,
+        owner=None,  # the history was written by others: it is on nobody's own list of write-ups
         created_by=by,
         state=Retrospective.State.DONE,
         done_at=now,
