@@ -27,9 +27,8 @@ def builtin_outlines() -> tuple[TemplateOutline, ...]:
     out = []
     for path in sorted((ROOT / "retrospector" / "core" / "builtin_templates").glob("*.yaml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        if data["key"] in ("postmortem", "incident-review", "learning-review"):
-            sections = tuple((s["key"], s["title"]) for s in data["sections"])
-            out.append(TemplateOutline(data["key"], data["name"], sections))
+        sections = tuple((s["key"], s["title"]) for s in data["sections"])
+        out.append(TemplateOutline(data["key"], data["name"], sections))
     return tuple(out)
 
 

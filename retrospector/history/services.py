@@ -224,12 +224,11 @@ def _problem(path: str, line: int | None, message: str, action: str, *, offset: 
 
 
 def template_outlines(team: Team, mapping: dict | None) -> tuple[TemplateOutline, ...]:
-    """The built-in templates (what a document is matched against), plus the template the mapping names."""
-    keys = {"postmortem", "incident-review", "learning-review"}
+    """Every built-in template (what a document is matched against), plus the template the mapping names."""
     wanted = mapping.get("template") if mapping else None
-    templates = [
-        t for t in _templates_named(team, keys | ({wanted} if wanted else set())) if t.is_builtin or t.key == wanted
-    ]
+    keys = set(Template.objects.filter(is_builtin=True).values_list("key", flat=True))
+    named = _templates_named(team, keys | ({wanted} if wanted else set()))
+    templates = [t for t in named if t.is_builtin or t.key == wanted]
     seen, outlines = set(), []
     # By key: a document matching two templates equally goes to the first, the same on every database.
     for template in sorted(templates, key=lambda t: (not t.is_builtin if t.key != wanted else -1, t.key)):
