@@ -1000,7 +1000,11 @@ class _Reader:
             r"\b(?:all\s+)?(?:times?|timestamps?|dates?)\b[^.\n|]{0,30}?\b(?:in|are)\s+\(?(" + _ZONE_RE + r")\b"
             r"|\b(?:times?|date)\s*\((" + _ZONE_RE + r")\)"
             # "All times EET.", "All times are local (CET).", "Times are ship time (CET)", "All times Pacific."
-            r"|^[\s*_]*(?:all\s+)?(?:times?|timestamps?)\b[^.\n|]{0,40}?\b(" + _ZONE_RE + r"|" + _ZONE_WORDS_RE + r")\b",
+            r"|^[\s*_]*(?:all\s+)?(?:times?|timestamps?)\b[^.\n|]{0,40}?\b("
+            + _ZONE_RE
+            + r"|"
+            + _ZONE_WORDS_RE
+            + r")\b",
             re.I,
         )
         for b in blocks:

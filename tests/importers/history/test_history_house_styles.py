@@ -17,7 +17,8 @@ def read(text: str, path: str = "x.md"):
 
 
 def test_a_front_matter_title_repeated_as_the_first_heading_is_not_a_section_holding_everything():
-    record = read("---\ntitle: Cards declined\n---\n\n# Cards declined\n\n## Summary\n\nx\n\n## Timeline\n\n- 14:03 y\n")
+    text = "---\ntitle: Cards declined\n---\n\n# Cards declined\n\n## Summary\n\nx\n\n## Timeline\n\n- 14:03 y\n"
+    record = read(text)
     assert [s.title for s in record.sections] == ["Summary", "Timeline"]
     assert record.title.value == "Cards declined"
 
@@ -44,7 +45,11 @@ def test_services_are_read_however_their_label_is_worded(label):
 
 @pytest.mark.parametrize(
     "name,expected",
-    [("RCA-2022-014-tracking-page-down.md", "RCA-2022-014"), ("RCA_2023_003", "RCA-2023-003"), ("2022-11-08-x.md", None)],
+    [
+        ("RCA-2022-014-tracking-page-down.md", "RCA-2022-014"),
+        ("RCA_2023_003", "RCA-2023-003"),
+        ("2022-11-08-x.md", None),
+    ],
 )
 def test_ids_in_file_names_and_dates_that_are_not_ids(name, expected):
     record = read("# Tracking page down\n\nSomething.\n", path=name)
