@@ -13,23 +13,12 @@ import sys
 from datetime import date, datetime
 from pathlib import Path
 
-import yaml
-
 from retrospector.importers.history.files import iter_inputs
 from retrospector.importers.history.reading import read_input, unreadable
-from retrospector.importers.history.understand import TemplateOutline, understand
+from retrospector.importers.history.understand import builtin_outlines, understand
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT = ROOT / "tests" / "fixtures" / "postmortems" / "heldout"
-
-
-def builtin_outlines() -> tuple[TemplateOutline, ...]:
-    out = []
-    for path in sorted((ROOT / "retrospector" / "core" / "builtin_templates").glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        sections = tuple((s["key"], s["title"]) for s in data["sections"])
-        out.append(TemplateOutline(data["key"], data["name"], sections))
-    return tuple(out)
 
 
 def _norm(text) -> str:

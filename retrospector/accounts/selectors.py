@@ -85,3 +85,19 @@ def organization_people_names(organization_id: int) -> list[str]:
     for row in rows:
         names.extend(name for name in row if name)
     return names
+
+
+def command_user(*, username: str | None, organization_id: int) -> User:
+    """Who a command's write is recorded as: the user named (`--as-user`), else the organization's first active admin.
+    LookupError with the sentence to show when there is none."""
+    if username:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            raise LookupError(f"No user {username!r}.")
+        return user
+    user = (
+        User.objects.filter(organization_id=organization_id, is_org_admin=True, is_active=True).order_by("pk").first()
+    )
+    if user is None:
+        raise LookupError("Pass --as-user: this organization has no admin to record the import as.")
+    return user

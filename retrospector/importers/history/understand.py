@@ -1331,6 +1331,18 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def builtin_outlines() -> tuple[TemplateOutline, ...]:
+    """The built-in templates' outlines, in key order (a document matching two equally goes to the first), read from
+    their definitions without a database: what the tests and the held-out score match against. The import itself
+    builds the same from the stored templates (retrospector.history.services.template_outlines)."""
+    from retrospector.core.template_definitions import builtin_definitions
+
+    outlines = (
+        TemplateOutline(d.key, d.name, tuple((s.key, s.title) for s in d.sections)) for d in builtin_definitions()
+    )
+    return tuple(sorted(outlines, key=lambda outline: outline.key))
+
+
 def understand(
     doc: SourceDocument,
     *,

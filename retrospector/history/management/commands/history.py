@@ -5,7 +5,8 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from retrospector.accounts.models import Team, User
+from retrospector.accounts.models import Team
+from retrospector.accounts.selectors import command_user
 from retrospector.history.report import report_text
 from retrospector.history.services import (
     history_import,
@@ -98,16 +99,7 @@ class Command(BaseCommand):
         return found[0]
 
     def _user(self, username, team):
-        if username:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"No user {username!r}.")
-            return user
-        user = (
-            User.objects.filter(organization_id=team.organization_id, is_org_admin=True, is_active=True)
-            .order_by("pk")
-            .first()
-        )
-        if user is None:
-            raise CommandError("Pass --as-user: this organization has no admin to record the import as.")
-        return user
+        try:
+            return command_user(username=username, organization_id=team.organization_id)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from retrospector.accounts.models import User
+from retrospector.accounts.selectors import command_user
 from retrospector.importers.base import ImportFailed
 from retrospector.importers.registry import SOURCES, parse_source, sort_for_display
 from retrospector.incidents.models import Incident
@@ -124,16 +124,7 @@ class Command(BaseCommand):
             self.stdout.write(f"{' '.join(exc.messages)} {added}")
 
     def _user(self, username, incident):
-        if username:
-            user = User.objects.filter(username=username).first()
-            if user is None:
-                raise CommandError(f"No user {username!r}.")
-            return user
-        user = (
-            User.objects.filter(organization_id=incident.organization_id, is_org_admin=True, is_active=True)
-            .order_by("pk")
-            .first()
-        )
-        if user is None:
-            raise CommandError("Pass --as-user: this organization has no admin to record the import as.")
-        return user
+        try:
+            return command_user(username=username, organization_id=incident.organization_id)
+        except LookupError as exc:
+            raise CommandError(str(exc)) from None
