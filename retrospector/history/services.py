@@ -847,6 +847,7 @@ def history_import(
     service_cache: dict = {}
     now = timezone.now()
     seen_keys: set[str] = set()
+    seen_checksums: dict[str, str] = {}
     pending: list[tuple[Source, Plan | None, dict]] = []
 
     def flush():
@@ -876,6 +877,11 @@ def history_import(
             )
             continue
         seen_keys.add(source.key)
+        if source.checksum in seen_checksums:
+            entry["outcome"] = "unchanged"
+            entry["note"] = f"the same file as {seen_checksums[source.checksum]}, read earlier in this import"
+            continue
+        seen_checksums[source.checksum] = source.path
         try:
             plan = plan_record(source, team=team, levels=levels, versions=versions, now=now)
         except ValidationError as exc:

@@ -114,6 +114,16 @@ def test_importing_the_same_folder_again_changes_nothing(people, committing, tmp
     moved = tmp_path / "elsewhere"
     shutil.copytree(folder / "dfds", moved)
     assert run(people, [moved])["totals"]["unchanged"] == 6
+    # Two copies of one file in one import: the second is the first.
+    twin = tmp_path / "twins"
+    twin.mkdir()
+    new = "# Fresh\n\nDate: 2024-01-02\n\n## Summary\n\nx\n"
+    (twin / "a.md").write_text(new, encoding="utf-8")
+    (twin / "b.md").write_text(new, encoding="utf-8")
+    entries = by_source(run(people, [twin]))
+    assert (entries["a.md"]["outcome"], entries["b.md"]["outcome"]) == ("imported", "unchanged")
+    assert "a.md" in entries["b.md"]["note"]
+    assert Incident.objects.filter(title="Fresh").count() == 1
 
 
 def test_a_changed_file_updates_its_write_up_with_a_new_revision(people, tmp_path, committing):
