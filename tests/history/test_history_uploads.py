@@ -237,3 +237,24 @@ def test_the_list_says_what_is_read_when_empty_and_the_incidents_list_links_to_i
     page = bob.get("/history/").content.decode()
     assert "No history imported yet" in page and ".docx" in page and "nothing is saved until you confirm" in page
     assert 'href="/history/"' in bob.get("/incidents/").content.decode()
+
+
+def test_the_page_and_the_api_check_the_mapping_file_and_the_zone_by_the_same_rules(people, client_for):
+    bad_mapping = upload_file("map.yaml", b"sections: [unclosed\n")
+    response = page_upload(client_for("bob"), people["payments"], history_zip(), mapping=bad_mapping)
+    assert response.status_code == 422 and "map.yaml line 2: not YAML or JSON" in response.content.decode()
+
+    api = api_client(people["bob"])
+    asked = {"file": upload_file("history.zip", history_zip()), "team": "payments"}
+    response = api.post(API, {**asked, "mapping": upload_file("map.yaml", b"sections: [unclosed\n")})
+    assert (response.status_code, response.json()["field"]) == (422, "mapping")
+    assert response.json()["detail"].startswith("map.yaml line 2: not YAML or JSON")
+    response = api.post(API, {**asked, "file": upload_file("history.zip", history_zip()), "tz": "Mars/Olympus"})
+    assert (response.status_code, response.json()["field"]) == (422, "tz")
+    assert not HistoryImport.objects.exists()
+
+    mapping = upload_file("map.yaml", b"sections:\n  Stats: impact\n")
+    response = api.post(API, {**asked, "file": upload_file("history.zip", history_zip()), "mapping": mapping})
+    assert response.status_code == 202, response.content
+    sections = [s for f in response.json()["report"]["files"] for s in f["recognised"]["sections"]]
+    assert {(s["key"], s["match"]) for s in sections if s["title"] == "Stats"} == {("impact", "mapping")}
