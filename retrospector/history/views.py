@@ -82,10 +82,13 @@ def history_upload(request):
     )
 
 
-def _files_shown(report: dict) -> list[dict]:
+FILES_PER_PAGE = 100  # a history of thousands of files is read a page of its report at a time
+
+
+def _files_shown(entries) -> list[dict]:
     """The report's files with what the page prints beside them (words for outcomes and for how sections matched)."""
     shown = []
-    for entry in report.get("files") or ():
+    for entry in entries:
         recognised = entry.get("recognised") or {}
         sections = [
             {**s, "how": MATCH_WORDS.get(s.get("match"), "kept as an extra section")}
@@ -107,6 +110,8 @@ def _context(request, job: HistoryImport) -> dict:
     waited = history_job_waiting_for_worker(job)
     summary = history_job_summary(job)
     report = job.report or {}
+    reported = job.status in (HistoryImport.Status.READY, HistoryImport.Status.DONE)
+    files = paginate(request, report.get("files") or [], per_page=FILES_PER_PAGE) if reported else None
     return {
         "job": job,
         "summary": summary,
@@ -118,7 +123,8 @@ def _context(request, job: HistoryImport) -> dict:
         "no_worker_for": int(waited.total_seconds()) if waited else None,
         # Keys with a space ("would import") cannot be read in a template.
         "totals": {k.replace(" ", "_"): v for k, v in report["totals"].items()} if report.get("totals") else None,
-        "files": _files_shown(report) if job.status in (HistoryImport.Status.READY, HistoryImport.Status.DONE) else [],
+        "page": files,
+        "files": _files_shown(files.object_list) if files is not None else [],
         "expires_at": job.created_at + UNFINISHED_LIFETIME,
         "private": (job.options or {}).get("visibility") == "private",
     }

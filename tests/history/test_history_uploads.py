@@ -90,6 +90,12 @@ def test_a_zip_uploaded_on_the_page_is_reported_then_imported_once_confirmed(peo
     assert "What was imported" in page and page.count("Open the write-up") == 3
     assert f"/history/{job.pk}/" in bob.get("/history/").content.decode()
 
+    again = history_upload_create(
+        by=people["bob"], team=people["payments"], file_name="history.zip", content=history_zip()
+    )
+    page = bob.get(f"/history/{again.pk}/").content.decode()
+    assert "nothing new to import" in page and "Confirm the import" not in page and "Discard" in page
+
 
 def test_the_same_upload_through_the_api_with_a_token(people):
     api = api_client(people["bob"])
@@ -258,3 +264,18 @@ def test_the_page_and_the_api_check_the_mapping_file_and_the_zone_by_the_same_ru
     assert response.status_code == 202, response.content
     sections = [s for f in response.json()["report"]["files"] for s in f["recognised"]["sections"]]
     assert {(s["key"], s["match"]) for s in sections if s["title"] == "Stats"} == {("impact", "mapping")}
+
+
+def test_the_report_of_a_big_history_is_read_a_page_of_files_at_a_time(people, client_for, monkeypatch):
+    from retrospector.history import views
+
+    monkeypatch.setattr(views, "FILES_PER_PAGE", 2)
+    job = history_upload_create(
+        by=people["bob"], team=people["payments"], file_name="history.zip", content=history_zip()
+    )
+    bob = client_for("bob")
+    first = bob.get(f"/history/{job.pk}/").content.decode()
+    assert first.count('class="card history-file"') == 2 and "Per file (1–2 of 3)" in first and "Next files" in first
+    second = bob.get(f"/history/{job.pk}/?page=2").content.decode()
+    assert second.count('class="card history-file"') == 1 and "Previous files" in second
+    assert "Files</dt><dd>3</dd>" in second  # the totals are of the whole upload
