@@ -19,6 +19,7 @@ from retrospector.history.uploads import (
     history_upload_confirm,
     history_upload_create,
     history_upload_discard,
+    history_upload_size_check,
 )
 
 from .choices import choices_literal
@@ -141,6 +142,7 @@ def upload_history(
     found = team_by_slug(user=request.user, slug=team) if team else None
     if found is None:
         raise ValidationError({"team": f"Unknown team {team!r}: give the short name of a team of your organization."})
+    history_upload_size_check(file_name=file.name or "upload", size=file.size or 0)
     job = history_upload_create(
         by=request.user,
         team=found,

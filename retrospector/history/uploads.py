@@ -135,6 +135,19 @@ def _reloaded(job_id: int) -> HistoryImport:
     return HistoryImport.objects.defer("content").select_related("team", "created_by").get(pk=job_id)
 
 
+def history_upload_size_check(*, file_name: str, size: int) -> None:
+    """ValidationError naming `file` when an upload is over HISTORY_IMPORT_MAX_BYTES (the page and the API ask before
+    they read the upload into memory)."""
+    if size > settings.HISTORY_IMPORT_MAX_BYTES:
+        limit = size_text(settings.HISTORY_IMPORT_MAX_BYTES)
+        raise ValidationError(
+            {
+                "file": f"{file_name} is {size_text(size)}; the limit is {limit} (import bigger histories with "
+                "`retrospector history import`)."
+            }
+        )
+
+
 def history_upload_create(
     *,
     by: User,
@@ -164,14 +177,7 @@ def history_upload_create(
     name = single_line(PurePosixPath((file_name or "").replace("\\", "/")).name)[:300] or "upload"
     if not content:
         raise ValidationError({"file": f"{name} is empty: give {FORMATS_TEXT}."})
-    if len(content) > settings.HISTORY_IMPORT_MAX_BYTES:
-        limit = size_text(settings.HISTORY_IMPORT_MAX_BYTES)
-        raise ValidationError(
-            {
-                "file": f"{name} is {size_text(len(content))}; the limit is {limit} (import bigger histories with "
-                "`retrospector history import`)."
-            }
-        )
+    history_upload_size_check(file_name=name, size=len(content))
     if refusal := upload_refusal(name, content):
         raise ValidationError({"file": refusal})
     history_uploads_prune()

@@ -30,6 +30,7 @@ from .uploads import (
     history_upload_confirm,
     history_upload_create,
     history_upload_discard,
+    history_upload_size_check,
 )
 
 
@@ -57,6 +58,7 @@ def history_upload(request):
         data = form.cleaned_data
         upload, mapping = data["file"], data["mapping"]
         try:
+            history_upload_size_check(file_name=upload.name, size=upload.size)
             job = history_upload_create(
                 by=request.user,
                 team=data["team"],

@@ -279,3 +279,12 @@ def test_the_report_of_a_big_history_is_read_a_page_of_files_at_a_time(people, c
     second = bob.get(f"/history/{job.pk}/?page=2").content.decode()
     assert second.count('class="card history-file"') == 1 and "Previous files" in second
     assert "Files</dt><dd>3</dd>" in second  # the totals are of the whole upload
+
+
+def test_an_upload_over_the_limit_is_refused_before_it_is_read(people, client_for, settings):
+    settings.HISTORY_IMPORT_MAX_BYTES = 1000
+    response = page_upload(client_for("bob"), people["payments"], history_zip())
+    assert response.status_code == 422 and "the limit is 1000 bytes" in response.content.decode()
+    response = api_client(people["bob"]).post(API, {"file": upload_file("h.zip", history_zip()), "team": "payments"})
+    assert (response.status_code, response.json()["field"]) == (422, "file")
+    assert not HistoryImport.objects.exists()
