@@ -225,6 +225,10 @@ TIMELINE_IMPORT_INLINE_BYTES = env_int("TIMELINE_IMPORT_INLINE_BYTES", 2 * 1024 
 # The biggest timeline upload the page and the API take (the command line reads files from disk: no cap of its own).
 TIMELINE_IMPORT_MAX_BYTES_PAGE = env_int("TIMELINE_IMPORT_MAX_BYTES_PAGE", 50 * 1024 * 1024)
 TIMELINE_IMPORT_MAX_BYTES_API = env_int("TIMELINE_IMPORT_MAX_BYTES_API", 200 * 1024 * 1024)
+# History uploads (a zip of past write-ups, or one): up to this size they are read, and imported once confirmed, in the
+# request; bigger ones by `retrospector worker`. The biggest upload the page and the API take.
+HISTORY_IMPORT_INLINE_BYTES = env_int("HISTORY_IMPORT_INLINE_BYTES", 2 * 1024 * 1024)
+HISTORY_IMPORT_MAX_BYTES = env_int("HISTORY_IMPORT_MAX_BYTES", 200 * 1024 * 1024)
 # GitHub and Jira (actions.trackers): plain http addresses only when allowed (a tracker inside a trusted network);
 # how long a call may take; how often the worker pulls the state of linked open issues.
 TRACKERS_ALLOW_HTTP = env_bool("TRACKERS_ALLOW_HTTP", False)

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("retrospector.writeups.urls")),
     path("", include("retrospector.actions.urls")),
     path("", include("retrospector.insights.urls")),
+    path("", include("retrospector.history.urls")),
     path("api/", api.urls),
     re_path(r"^api/", views.api_not_found),
 ]

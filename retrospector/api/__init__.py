@@ -280,3 +280,7 @@ api.add_router("/v1/", similar_incidents_api.router)
 from . import insights as insight_numbers  # noqa: E402  (insights: charts' numbers)
 
 api.add_router("/v1/", insight_numbers.router)
+
+from . import history as history_imports  # noqa: E402  (bring your history: uploads of past write-ups)
+
+api.add_router("/v1/", history_imports.router)

@@ -39,6 +39,9 @@ class HistoryImport(models.Model):
     report = models.JSONField(default=dict, blank=True, help_text="The last report: the dry run's, then the import's.")
     error = models.TextField(blank=True, help_text="Why the run failed as a whole, if it did.")
     created_at = models.DateTimeField(auto_now_add=True)
+    queued_at = models.DateTimeField(null=True, blank=True, help_text="When its next step was queued for the worker.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When a worker took its current step.")
+    read_count = models.PositiveIntegerField(default=0, help_text="Files read so far by the running step.")
     confirmed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

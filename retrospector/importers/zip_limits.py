@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import struct
+from contextlib import nullcontext
 from pathlib import Path
+from typing import BinaryIO
 
 
 def size_text(size: float) -> str:
@@ -17,12 +19,13 @@ def size_text(size: float) -> str:
     return f"{size:.0f} bytes"
 
 
-def zip_entry_count(path: Path, *, up_to: int) -> int | None:
+def zip_entry_count(source: Path | BinaryIO, *, up_to: int) -> int | None:
     """How many members the zip's central directory holds, counted up to `up_to` + 1 the way zipfile reads it
     (records one after the other over the size the end record gives; the count it declares may lie), before zipfile
     builds an object for each of them (about 600 bytes each). None when there is no end record: zipfile then says
-    what is wrong."""
-    with path.open("rb") as handle:
+    what is wrong. `source` is a path or a seekable binary file (an upload held in memory), left open."""
+    opened = source.open("rb") if isinstance(source, Path) else nullcontext(source)
+    with opened as handle:
         size = handle.seek(0, os.SEEK_END)
         start = max(0, size - (22 + 65_535))  # the end record, then a comment of at most 64 KB
         handle.seek(start)

@@ -17,11 +17,15 @@ zip, sorted by name):
   ("PM2021-005 - v1.2 upgrade") has none. Other formats (.pdf, .png...) are reported and skipped;
 - Markdown and plain text must be UTF-8 (a BOM is allowed, UTF-16 with its BOM too): undecodable text is reported
   with the file, the byte offset and the line.
+
+iter_upload(name, data) does the same for one uploaded file held in memory (the page's and the API's): a zip, with
+exactly the refusals above, or a single write-up; upload_refusal(name, data) says up front why one is refused whole.
 """
 
 from __future__ import annotations
 
 import codecs
+import io
 import os
 import re
 import stat
@@ -29,7 +33,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import BinaryIO, Literal
 
 from ..zip_limits import size_text as _size_text
 from ..zip_limits import zip_entry_count
@@ -192,7 +196,7 @@ def _one_file(path: Path) -> Iterator[InputFile]:
         with path.open("rb") as handle:
             head = handle.read(8192)
             if _is_zip(path, head):
-                yield from _zip_members(path)
+                yield from _zip_members(path, label=str(path), size=size)
                 return
             if size > MAX_FILE_BYTES:
                 raise _TooBig(size)
@@ -217,16 +221,19 @@ class _TooBig(Exception):
         self.size = size
 
 
-def _zip_refusal(path: Path) -> tuple[str | None, zipfile.ZipFile | None, list[zipfile.ZipInfo]]:
-    """Why the zip at `path` is refused (from its central directory, before anything is unpacked), or its members."""
+def _zip_refusal(
+    source: Path | BinaryIO, *, size: int
+) -> tuple[str | None, zipfile.ZipFile | None, list[zipfile.ZipInfo]]:
+    """Why the zip (a path, or a seekable file: an upload in memory) of `size` bytes is refused, from its central
+    directory, before anything is unpacked; or the open zip and its members."""
     try:
-        count = zip_entry_count(path, up_to=MAX_ZIP_MEMBERS)
+        count = zip_entry_count(source, up_to=MAX_ZIP_MEMBERS)
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})", None, []
     if count is not None and count > MAX_ZIP_MEMBERS:
         return f"holds more than {MAX_ZIP_MEMBERS:,} entries (the limit)", None, []
     try:
-        archive = zipfile.ZipFile(path)
+        archive = zipfile.ZipFile(source)
         infos = archive.infolist()
     except Exception as exc:  # zipfile raises many kinds on a broken directory
         return f"is not a readable zip file ({exc})", None, []
@@ -253,18 +260,19 @@ def _zip_refusal(path: Path) -> tuple[str | None, zipfile.ZipFile | None, list[z
         total += info.file_size
     if not why and total > MAX_ZIP_TOTAL_BYTES:
         why = f"unpacks to {_size_text(total)}; the limit is {_size_text(MAX_ZIP_TOTAL_BYTES)}"
-    if not why and total > RATIO_FLOOR_BYTES and total > MAX_RATIO * max(path.stat().st_size, 1):
-        why = f"unpacks to {_size_text(total)} from {_size_text(path.stat().st_size)} (more than {MAX_RATIO} times)"
+    if not why and total > RATIO_FLOOR_BYTES and total > MAX_RATIO * max(size, 1):
+        why = f"unpacks to {_size_text(total)} from {_size_text(size)} (more than {MAX_RATIO} times)"
     if why:
         archive.close()
         return why, None, []
     return None, archive, infos
 
 
-def _zip_members(path: Path) -> Iterator[InputFile]:
-    why, archive, infos = _zip_refusal(path)
+def _zip_members(source: Path | BinaryIO, *, label: str, size: int) -> Iterator[InputFile]:
+    """A zip's members (`label` names the zip in problems), or one problem refusing the whole zip."""
+    why, archive, infos = _zip_refusal(source, size=size)
     if archive is None:
-        yield InputFile(str(path), problem=f"{path} {why}: the whole zip was refused, nothing was unpacked.")
+        yield InputFile(label, problem=zip_refusal_text(label, why))
         return
     unpacked = 0
     with archive:
@@ -275,18 +283,18 @@ def _zip_members(path: Path) -> Iterator[InputFile]:
                 continue
             if name.lower().endswith(".zip") or _looks_zipped(archive, info):
                 yield InputFile(
-                    name, problem=f"{name} in {path} is a zip inside the zip; not opened, skipped.", container=str(path)
+                    name, problem=f"{name} in {label} is a zip inside the zip; not opened, skipped.", container=label
                 )
                 continue
             if info.flag_bits & 0x1:
-                yield InputFile(name, problem=f"{name} in {path} is encrypted; skipped.", container=str(path))
+                yield InputFile(name, problem=f"{name} in {label} is encrypted; skipped.", container=label)
                 continue
             if info.file_size > MAX_FILE_BYTES:
-                size, limit = _size_text(info.file_size), _size_text(MAX_FILE_BYTES)
+                size_shown, limit = _size_text(info.file_size), _size_text(MAX_FILE_BYTES)
                 yield InputFile(
                     name,
-                    problem=f"{name} in {path} is {size}; the limit is {limit} per file; skipped.",
-                    container=str(path),
+                    problem=f"{name} in {label} is {size_shown}; the limit is {limit} per file; skipped.",
+                    container=label,
                 )
                 continue
             try:
@@ -294,17 +302,63 @@ def _zip_members(path: Path) -> Iterator[InputFile]:
                     data = handle.read(min(info.file_size, MAX_FILE_BYTES) + 1)
             except Exception as exc:  # a corrupt member: zlib.error, BadZipFile, EOFError...
                 yield InputFile(
-                    name, problem=f"{name} in {path} cannot be unpacked ({exc}); skipped.", container=str(path)
+                    name, problem=f"{name} in {label} cannot be unpacked ({exc}); skipped.", container=label
                 )
                 continue
             unpacked += len(data)
             if len(data) > info.file_size or unpacked > MAX_ZIP_TOTAL_BYTES:
                 yield InputFile(
-                    str(path),
-                    problem=f"{path} unpacks to more than its directory says ({name}); the rest was refused.",
+                    label,
+                    problem=f"{label} unpacks to more than its directory says ({name}); the rest was refused.",
                 )
                 return
-            yield _checked(name, data, container=str(path))
+            yield _checked(name, data, container=label)
+
+
+def zip_refusal_text(label: str, why: str | None) -> str:
+    return f"{label} {why}: the whole zip was refused, nothing was unpacked."
+
+
+# --- An uploaded file (the page's and the API's): a name and its bytes, held in memory --------------------------
+
+
+def upload_is_zip(name: str, data: bytes) -> bool:
+    """A zip by its name (.zip), or by its signature when it is not a Word file."""
+    return _is_zip(Path(PurePosixPath(name).name or "upload"), data[:8192])
+
+
+def upload_refusal(name: str, data: bytes) -> str | None:
+    """Why an upload is refused as a whole before anything is read (one sentence naming it), or None: a zip refused
+    from its central directory (climbing paths, links, too many entries, too big, a bomb), a single file too big or
+    of a format a history is not read from. Cheap: a zip's members are not unpacked."""
+    if upload_is_zip(name, data):
+        why, archive, _ = _zip_refusal(io.BytesIO(data), size=len(data))
+        if archive is None:
+            return zip_refusal_text(name, why)
+        archive.close()
+        return None
+    if len(data) > MAX_FILE_BYTES:
+        return f"{name} is {_size_text(len(data))}; the limit is {_size_text(MAX_FILE_BYTES)} per file."
+    if sniff_format(name, data) is None:
+        return (
+            f"{name} is not a format a history is read from: give a zip, or one Markdown (.md), HTML (.html) or "
+            "Word (.docx) file."
+        )
+    return None
+
+
+def iter_upload(name: str, data: bytes) -> Iterator[InputFile]:
+    """The InputFiles of an uploaded file named `name` (its base name is used): a zip's members, with exactly the
+    refusals of a zip on disk (checked before anything is unpacked), or the one file it is."""
+    name = PurePosixPath(name.replace("\\", "/")).name or "upload"
+    if upload_is_zip(name, data):
+        yield from _zip_members(io.BytesIO(data), label=name, size=len(data))
+        return
+    if len(data) > MAX_FILE_BYTES:
+        size, limit = _size_text(len(data)), _size_text(MAX_FILE_BYTES)
+        yield InputFile(name, problem=f"{name} is {size}; the limit is {limit} per file; skipped.")
+        return
+    yield _checked(name, data)
 
 
 def _looks_zipped(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bool:
