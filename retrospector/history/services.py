@@ -166,9 +166,10 @@ def source_key(given: str, item: InputFile) -> str:
     by its name; so the same history imported from another place (or uploaded as a zip of it) is known again."""
     if item.container is not None:
         return str(PurePosixPath(item.path))[:500]
-    base = Path(given)
+    if item.path == given:  # a file given by itself, or uploaded alone: its name
+        return Path(item.path).name[:500]
     try:
-        relative = Path(item.path).relative_to(base) if base.is_dir() else Path(item.path).name
+        relative = Path(item.path).relative_to(Path(given))  # a folder's file (the walk yields paths under it)
     except ValueError:
         relative = Path(item.path).name
     return PurePosixPath(*Path(relative).parts).as_posix()[:500] or Path(item.path).name
@@ -991,8 +992,8 @@ def _links(writeup: ImportedWriteup) -> dict:
 
 def imported_stays_done(*, retrospective: Retrospective, to_state: str, clearance=None) -> str | None:
     """An imported write-up is the record of its source file: it is not reopened here (import the changed file)."""
-    if retrospective.state != Retrospective.State.DONE:
-        return None
+    if retrospective.state != Retrospective.State.DONE or not retrospective.imported_from:
+        return None  # (every imported write-up names its file: no query for the others)
     if ImportedWriteup.objects.filter(retrospective_id=retrospective.pk).exists():
         return (
             "This write-up was imported from a file and is read-only here: change the file and import it again "

@@ -35,6 +35,8 @@ from .uploads import (
 
 
 def imported_page_part(*, request, retrospective, sections) -> PagePart | None:
+    if not retrospective.imported_from:  # every imported write-up names its file: no query for the others
+        return None
     source = ImportedWriteup.objects.filter(retrospective_id=retrospective.pk).first()
     if source is None:
         return None
