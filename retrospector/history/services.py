@@ -81,6 +81,8 @@ def mapping_parse(text: str, *, name: str = "mapping") -> dict:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
         raise ValidationError({"mapping": f"{name}{where}: not YAML or JSON ({getattr(exc, 'problem', None) or exc})."})
+    except (ValueError, OverflowError, TypeError, RecursionError) as exc:  # "started_at: 2021-02-30"
+        raise ValidationError({"mapping": f"{name}: a value cannot be read ({exc})."})
     if not isinstance(data, dict):
         raise ValidationError({"mapping": f"{name}: give keys and values (template, sections, fields)."})
     unknown = sorted(set(map(str, data)) - {"template", "sections", "fields"})

@@ -247,6 +247,9 @@ def test_the_options_are_checked_with_the_field_named(people):
     with pytest.raises(ValidationError) as bad_yaml:
         mapping_parse("sections: [\n", name="map.yaml")
     assert "map.yaml line" in bad_yaml.value.message_dict["mapping"][0]
+    with pytest.raises(ValidationError) as bad_date:
+        mapping_parse("fields: {started_at: 2021-02-30}\n", name="map.yaml")
+    assert "map.yaml: a value cannot be read" in bad_date.value.message_dict["mapping"][0]
     with pytest.raises(ValidationError) as unknown_template:
         history_options_parse(by=people["alice"], team=people["payments"], mapping_text="template: nothing-like-it\n")
     assert "nothing-like-it" in str(unknown_template.value)

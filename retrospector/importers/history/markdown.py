@@ -83,6 +83,12 @@ def _parse_front_matter(kind: str, source: str, path: str) -> tuple[dict, Source
             f"{path}: the {what} front matter could not be read ({exc}); it was left out and the body read.",
             line=line,
         )
+    except (ValueError, OverflowError, TypeError, RecursionError) as exc:
+        # A value YAML recognises but cannot build ("date: 2021-02-30"): the front matter as a whole is left out.
+        return {}, SourceProblem(
+            f"{path}: the {what} front matter could not be read ({exc}); it was left out and the body read.",
+            line=1,
+        )
     if data is None:
         return {}, None
     if not isinstance(data, dict):

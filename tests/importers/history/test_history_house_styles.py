@@ -85,3 +85,9 @@ def test_a_list_items_own_status_at_its_end_says_whether_it_is_done():
         (False, "Open"),
         (True, "Closed"),
     ]
+
+
+def test_front_matter_with_a_date_that_does_not_exist_is_left_out_and_the_body_read():
+    record = read("---\ndate: 2021-02-30\n---\n\n# Cards declined\n\n## Summary\n\nx\n")
+    assert record.title.value == "Cards declined"
+    assert any("front matter could not be read" in p.message for p in record.problems)
