@@ -701,7 +701,11 @@ class _Reader:
         self.zone = zone
         template, sections = self._sections(raws)
         start_field, end_field = self._dates(title)
-        events = self._events(raws, sections, start_field, title)
+        # Relative times (T+5m) count from a start stated in the opening prose ("T0 = 2022-08-17 09:12 UTC") too.
+        prose_start = None
+        if start_field is None:
+            prose_start = self._start_in_prose(preamble_blocks, raws, sections)
+        events = self._events(raws, sections, start_field or prose_start, title)
         if (
             zone_name is None
             and events
