@@ -94,6 +94,7 @@ def test_front_matter_with_a_date_that_does_not_exist_is_left_out_and_the_body_r
 
 
 def test_relative_times_count_from_a_start_stated_in_the_opening_prose():
-    record = read("# DB failover\n\nT0 = 2022-08-17 09:12 UTC (primary killed)\n\n## Timeline\n\n- T+1m replica promoted\n")
+    text = "# DB failover\n\nT0 = 2022-08-17 09:12 UTC (primary killed)\n\n## Timeline\n\n- T+1m replica promoted\n"
+    record = read(text)
     assert record.started_at.value.isoformat() == "2022-08-17T09:12:00+00:00"
     assert record.events[0].at.isoformat() == "2022-08-17T09:13:00+00:00"
