@@ -39,9 +39,13 @@ private; one retrospective with 20 sections and 500 revisions), then measures:
 * then the recommendations list (bench/recommendation_list.py, the "recommendation_list" key): 50,000 recommendations
   called for by retrospectives of 20,000 incidents, the page and the API, page 1, filtered by team and overdue, and a
   deep page, as the same reader;
-* last, insights (bench/insights.py, the "insights" key): 100,000 incidents of the last 12 months (a third with a
+* then insights (bench/insights.py, the "insights" key): 100,000 incidents of the last 12 months (a third with a
   write-up and what comes of it), every insight's page and API computed afresh, and the overview, as the same reader;
-  then as served after a change, once the worker's refresh (timed) put the reader's default view in the shared cache.
+  then as served after a change, once the worker's refresh (timed) put the reader's default view in the shared cache;
+* then the history import (bench/history_import.py, the "history" key), in a child process on a database of its own:
+  10,000 generated Markdown write-ups of 2 to 20 KB (RETROSPECTOR_BENCH_HISTORY_FILES for fewer) imported by a real
+  `retrospector history import` process, a dry run and the same import again (unchanged): wall seconds, peak memory,
+  files per second and the per-file cost split into reading, checking, saving and indexing.
 
 Progress goes to stderr. The whole run takes about seven minutes, and the search part at the issue's size about ten
 more per database (RETROSPECTOR_BENCH_SLACK_MESSAGES=100000, RETROSPECTOR_BENCH_MIXED_SECONDS=10 and
@@ -272,6 +276,9 @@ def main() -> int:
         from bench import insights as insights_bench
 
         report["insights"] = insights_bench.run(data)  # after the others: it adds 100,000 incidents
+        from bench import history_import
+
+        report["history"] = history_import.run()  # in a child process, on a database of its own
         lists = report["incident_list"]
         list_p95 = max(lists[kind][page]["p95_ms"] for kind in ("page", "api") for page in ("page_1", "page_200"))
         report["targets"] = TARGETS
@@ -298,6 +305,7 @@ def main() -> int:
         parts.append(report["similar"])
         parts.append(report["recommendation_list"])
         parts.append(report["insights"])
+        parts.append(report["history"])
         report["targets"] = {**TARGETS, **{k: v for part in parts for k, v in part["targets"].items()}}
         for part in parts:
             report["observed"].update(part["observed"])
