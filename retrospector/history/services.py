@@ -29,7 +29,10 @@ from django.utils import timezone
 from retrospector.accounts.models import Role, Team, User
 from retrospector.accounts.selectors import has_team_role, organization_people_names
 from retrospector.actions.models import Recommendation, RecommendationChange, RecommendationLink
+from retrospector.checks import Config as CheckConfig
+from retrospector.checks import Document
 from retrospector.checks import Section as CheckSection
+from retrospector.checks import run as checks_run
 from retrospector.core.markdown import markdown_size_error, render_markdown
 from retrospector.core.text import single_line, strip_bidi_controls
 from retrospector.core.untrusted import http_url
@@ -42,7 +45,7 @@ from retrospector.insights import cached as insights_cache
 from retrospector.insights.indexing import search_index_add, search_index_remove, search_index_update
 from retrospector.timeline.fastpath import events_insert_fast
 from retrospector.timeline.models import ImportRecord, TimelineEvent
-from retrospector.writeups.checking import checks_run_cached
+from retrospector.writeups.checking import checks_config_for
 from retrospector.writeups.models import Retrospective, Revision, Section, StateChange, Template, body_is_empty
 
 from .models import HistoryImport, ImportedWriteup
@@ -582,6 +585,156 @@ def _save_new(source: Source, plan: Plan, options: HistoryOptions, run: HistoryI
     return saved
 
 
+def _save_new_many(
+    items: list[tuple[Source, Plan]], options: HistoryOptions, run: HistoryImport | None, cache: dict
+) -> list[Saved]:
+    """What _save_new saves, for several new files at once: the same rows with the same values, in the same order
+    (each table's rows file by file), in one INSERT per table rather than one per table and file. The caller holds
+    the savepoint and falls back to _save_new file by file when this fails."""
+    team, by, now = options.team, options.by, timezone.now()
+    incidents = Incident.objects.bulk_create(
+        [
+            Incident(
+                organization_id=team.organization_id,
+                team=team,
+                title=plan.title,
+                summary=plan.summary,
+                severity=plan.severity,
+                status=Incident.Status.CLOSED,
+                visibility=options.visibility,
+                started_at=plan.started_at,
+                resolved_at=plan.resolved_at,
+                created_by=by,
+                timeline_version=1 if plan.events else 0,  # what _save_events's bump makes of the default
+            )
+            for _, plan in items
+        ]
+    )
+    through = Incident.services.through
+    through.objects.bulk_create(
+        [
+            through(incident_id=incident.pk, service_id=service_id)
+            for incident, (_, plan) in zip(incidents, items, strict=True)
+            if plan.services
+            # In the order incident.services.set() adds them (a set of ids), so the rows are the same.
+            for service_id in {service.pk for service in _services(team, plan.services, cache)}.difference(())
+        ]
+    )
+    retrospectives = Retrospective.objects.bulk_create(
+        [
+            Retrospective(
+                incident=incident,
+                template_version=plan.template_version,
+                title=plan.title,
+                owner=by,
+                created_by=by,
+                state=Retrospective.State.DONE,
+                done_at=now,
+                imported_from=f"{source.key}"[:200],
+            )
+            for incident, (source, plan) in zip(incidents, items, strict=True)
+        ]
+    )
+    StateChange.objects.bulk_create(
+        [
+            StateChange(
+                retrospective=retrospective,
+                from_state=Retrospective.State.DRAFT,
+                to_state=Retrospective.State.DONE,
+                by=by,
+                note=f"Imported from {source.key}"[:500],
+            )
+            for retrospective, (source, _) in zip(retrospectives, items, strict=True)
+        ]
+    )
+    sections = Section.objects.bulk_create(
+        [
+            Section(
+                retrospective=retrospective,
+                key=s.key,
+                title=s.title,
+                kind=s.kind,
+                required=s.required,
+                guidance=s.guidance,
+                position=position,
+                updated_by=by,
+                **_body_fields(s.body),
+            )
+            for retrospective, (_, plan) in zip(retrospectives, items, strict=True)
+            for position, s in enumerate(plan.sections)
+        ]
+    )
+    Revision.objects.bulk_create(
+        [
+            Revision(section=s, version=1, body=s.body, created_by=by, note=f"Imported from {source.key}"[:200])
+            for s, source in zip(sections, (source for source, plan in items for _ in plan.sections), strict=True)
+        ]
+    )
+    writeups = ImportedWriteup.objects.bulk_create(
+        [
+            ImportedWriteup(
+                organization_id=team.organization_id,
+                team=team,
+                incident=incident,
+                retrospective=retrospective,
+                source_path=source.key,
+                checksum=source.checksum,
+                format=source.format,
+                external_id=plan.external_id,
+                history_import=run,
+                imported_by=by,
+            )
+            for incident, retrospective, (source, plan) in zip(incidents, retrospectives, items, strict=True)
+        ]
+    )
+    events = _save_events_many(incidents, items, by)
+    _save_recommendations_many(retrospectives, [plan for _, plan in items], by, team)
+    out, sections_left = [], iter(sections)
+    for incident, writeup, (_, plan), event_ids in zip(incidents, writeups, items, events, strict=True):
+        saved = Saved("imported", writeup)
+        saved.new_ids["incident"].append(incident.pk)
+        saved.new_ids["section"].extend(next(sections_left).pk for _ in plan.sections)
+        saved.new_ids["event"].extend(event_ids)
+        out.append(saved)
+    return out
+
+
+def _save_events_many(incidents: list[Incident], items: list[tuple[Source, Plan]], by: User) -> list[list[int]]:
+    """_save_events for several new incidents: their import records in one INSERT, their events, their ids."""
+    with_events = [
+        (incident, source, plan) for incident, (source, plan) in zip(incidents, items, strict=True) if plan.events
+    ]
+    records = ImportRecord.objects.bulk_create(
+        [
+            ImportRecord(
+                incident=incident,
+                source_type=SOURCE_TYPE,
+                file_name=source.key[:300],
+                created_by=by,
+                event_count=len(plan.events),
+                skipped_count=0,
+            )
+            for incident, source, plan in with_events
+        ]
+    )
+    for record, (incident, _, plan) in zip(records, with_events, strict=True):
+        added = events_insert_fast(
+            common={"incident": incident, "source_type": SOURCE_TYPE, "import_record": record, "created_by": by},
+            rows=plan.events,
+        )
+        if added != len(plan.events):  # a row repeated within the file: counted as _save_events counts it
+            record.event_count, record.skipped_count = added, len(plan.events) - added
+            record.save(update_fields=["event_count", "skipped_count"])
+    by_record: dict[int, list[int]] = {record.pk: [] for record in records}
+    if records:
+        for record_id, pk in TimelineEvent.objects.filter(import_record__in=records).values_list(
+            "import_record_id", "pk"
+        ):
+            by_record[record_id].append(pk)
+    ids = iter(records)
+    return [by_record[next(ids).pk] if plan.events else [] for _, plan in items]
+
+
 def _save_events(incident: Incident, plan: Plan, by: User, source: Source) -> list[int]:
     if not plan.events:
         return []
@@ -634,6 +787,53 @@ def _save_recommendations(retrospective: Retrospective, plan: Plan, by: User, te
         for rec, r in zip(made, wanted, strict=True)
     )
     return len(made)
+
+
+def _save_recommendations_many(retrospectives: list[Retrospective], plans: list[Plan], by: User, team: Team) -> None:
+    """_save_recommendations for several new write-ups (nothing known yet on them): three INSERTs for all."""
+    now = timezone.now()
+    closed = {Recommendation.Status.DONE, Recommendation.Status.DROPPED}
+    wanted = [
+        (retrospective, r)
+        for retrospective, plan in zip(retrospectives, plans, strict=True)
+        for r in plan.recommendations
+    ]
+    if not wanted:
+        return
+    made = Recommendation.objects.bulk_create(
+        [
+            Recommendation(
+                organization_id=team.organization_id,
+                team=team,
+                title=r["title"],
+                description=r["description"],
+                kind=Recommendation.Kind.PROCESS if not r["refs"] else Recommendation.Kind.SOFTWARE,
+                status=r["status"],
+                tracker_key=r["tracker_key"],
+                tracker_url=r["tracker_url"],
+                created_by=by,
+                closed_at=now if r["status"] in closed else None,
+            )
+            for _, r in wanted
+        ]
+    )
+    RecommendationLink.objects.bulk_create(
+        [
+            RecommendationLink(recommendation=rec, retrospective=retrospective, created_by=by)
+            for rec, (retrospective, _) in zip(made, wanted, strict=True)
+        ]
+    )
+    RecommendationChange.objects.bulk_create(
+        [
+            RecommendationChange(
+                recommendation=rec,
+                by=by,
+                changes={"status": [None, rec.status]},
+                reason=f"Imported from {retrospective.imported_from}, line {r['line']}.",
+            )
+            for rec, (retrospective, r) in zip(made, wanted, strict=True)
+        ]
+    )
 
 
 def _save_update(
@@ -732,10 +932,11 @@ def _save_update(
 # --- The checker, per file --------------------------------------------------------------------
 
 
-def _check(plan: Plan, team: Team, people: list[str]) -> dict:
+def _check(plan: Plan, config: CheckConfig, people: list[str]) -> dict:
+    # The checker itself, not checks_run_cached: each file is checked once, so a cache entry per file (its key a hash
+    # of the whole write-up) would cost more than it saves.
     sections = [CheckSection(s.key, s.title, s.body, required=False, kind=s.kind) for s in plan.sections]
-    holder = SimpleNamespace(organization=team.organization, team=team)
-    findings = checks_run_cached(sections, incident=holder, people=people)
+    findings = checks_run(Document.from_sections(sections), config=config, people=people)
     titles = {s.key: s.title for s in plan.sections}
     by_rule = Counter(f.rule for f in findings)
     return {
@@ -845,6 +1046,7 @@ def history_import(
     for template in _templates_named(team, [t.key for t in templates]):
         versions.setdefault(template.key, max(template.versions.all(), key=lambda v: v.number))
     people = organization_people_names(team.organization_id)
+    check_config = checks_config_for(SimpleNamespace(organization=team.organization, team=team))
     timing = Timing()
     files: list[dict] = []
     service_cache: dict = {}
@@ -896,7 +1098,7 @@ def history_import(
         entry["recognised"] = _recognised(source, plan)
         if check:
             t = time.perf_counter()
-            entry["checks"] = _check(plan, team, people)
+            entry["checks"] = _check(plan, check_config, people)
             timing.check += time.perf_counter() - t
         pending.append((source, plan, entry))
         if len(pending) >= BATCH:
@@ -926,8 +1128,14 @@ def _save_batch(pending, options: HistoryOptions, run, cache, timing: Timing) ->
         by_checksum.setdefault(writeup.checksum, writeup.source_path)
     ids = {kind: [] for kind in INDEX_KINDS}
     with transaction.atomic():
+        run_of_new: list[tuple[Source, Plan, dict]] = []  # new files in a row: saved together (_save_new_many)
         for source, plan, entry in pending:
             known = by_key.get(source.key)
+            if known is None and source.checksum not in by_checksum and not options.dry_run:
+                run_of_new.append((source, plan, entry))
+                continue
+            _save_news(run_of_new, options, run, cache, ids)
+            run_of_new = []
             if (known is not None and known.checksum == source.checksum) or (
                 known is None and source.checksum in by_checksum
             ):
@@ -953,15 +1161,48 @@ def _save_batch(pending, options: HistoryOptions, run, cache, timing: Timing) ->
                 entry["outcome"] = "skipped"
                 cache.clear()  # services made inside the rolled-back savepoint are gone
                 continue
-            entry["outcome"] = saved.outcome
-            entry["incident"] = _links(saved.writeup)
-            for kind, values in saved.new_ids.items():
-                ids[kind].extend(values)
+            _saved_into(entry, saved, ids)
+        _save_news(run_of_new, options, run, cache, ids)
     timing.save += time.perf_counter() - t0
     if any(ids.values()):
         t1 = time.perf_counter()
         _index(ids)
         timing.index += time.perf_counter() - t1
+
+
+def _saved_into(entry: dict, saved: Saved, ids: dict) -> None:
+    entry["outcome"] = saved.outcome
+    entry["incident"] = _links(saved.writeup)
+    for kind, values in saved.new_ids.items():
+        ids[kind].extend(values)
+
+
+def _save_news(items: list[tuple[Source, Plan, dict]], options: HistoryOptions, run, cache: dict, ids: dict) -> None:
+    """New files saved together, all in one savepoint (a few statements for all of them, not a few for each); when any
+    of them cannot be saved, that savepoint rolls back and each file is saved again in a savepoint of its own, so a
+    file still imports whole or not at all and the others are saved as before."""
+    if not items:
+        return
+    try:
+        with transaction.atomic():
+            saved = _save_new_many([(source, plan) for source, plan, _ in items], options, run, cache)
+    except (IntegrityError, ValidationError):
+        cache.clear()  # services made inside the rolled-back savepoint are gone
+    else:
+        for (_, _, entry), one in zip(items, saved, strict=True):
+            _saved_into(entry, one, ids)
+        return
+    for source, plan, entry in items:
+        try:
+            with transaction.atomic():
+                one = _save_new(source, plan, options, run, cache)
+        except (IntegrityError, ValidationError) as exc:
+            message = " ".join(getattr(exc, "messages", [str(exc)]))[:300]
+            entry["problems"].append(_problem(source.path, None, f"could not be saved ({message})", "skipped"))
+            entry["outcome"] = "skipped"
+            cache.clear()
+            continue
+        _saved_into(entry, one, ids)
 
 
 def _index(ids: dict) -> None:
