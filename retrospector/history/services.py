@@ -626,7 +626,7 @@ def _save_new_many(
                 incident=incident,
                 template_version=plan.template_version,
                 title=plan.title,
-                owner=by,
+                owner=None,  # as _save_new: on nobody's own list of write-ups
                 created_by=by,
                 state=Retrospective.State.DONE,
                 done_at=now,

@@ -168,7 +168,16 @@ def test_a_file_that_fails_while_saved_leaves_nothing_and_the_others_import(peop
             raise IntegrityError("the database refused a row")
         return real(retrospective, plan, by, team, **kwargs)
 
+    real_many = services._save_recommendations_many
+
+    def failing_many(retrospectives, plans, by, team):
+        # Files in a row are saved together first: one failing file rolls all of them back, then each is saved alone.
+        if any("PM2019-010" in r.imported_from for r in retrospectives):
+            raise IntegrityError("the database refused a row")
+        return real_many(retrospectives, plans, by, team)
+
     monkeypatch.setattr(services, "_save_recommendations", failing)
+    monkeypatch.setattr(services, "_save_recommendations_many", failing_many)
     report = run(people, [folder])
     entries = by_source(report)
     assert [entries[n]["outcome"] for n in names] == ["imported", "skipped", "imported"]
