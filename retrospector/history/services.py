@@ -14,7 +14,7 @@ import time
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
@@ -260,6 +260,7 @@ class PlannedSection:
     guidance: str
     body: str
     source_titles: list[str]
+    html: str | None = None  # rendered ahead (by a reading process), else when saved
 
 
 @dataclass
@@ -491,8 +492,8 @@ class Saved:
     new_ids: dict = field(default_factory=lambda: {kind: [] for kind in INDEX_KINDS})
 
 
-def _body_fields(body: str) -> dict:
-    return {"body": body, "html": render_markdown(body), "filled": not body_is_empty(body)}
+def _body_fields(body: str, html: str | None = None) -> dict:
+    return {"body": body, "html": render_markdown(body) if html is None else html, "filled": not body_is_empty(body)}
 
 
 def _services(team: Team, names: list[str], cache: dict) -> list[Service]:
@@ -557,7 +558,7 @@ def _save_new(source: Source, plan: Plan, options: HistoryOptions, run: HistoryI
             guidance=s.guidance,
             position=position,
             updated_by=by,
-            **_body_fields(s.body),
+            **_body_fields(s.body, s.html),
         )
         for position, s in enumerate(plan.sections)
     )
@@ -658,7 +659,7 @@ def _save_new_many(
                 guidance=s.guidance,
                 position=position,
                 updated_by=by,
-                **_body_fields(s.body),
+                **_body_fields(s.body, s.html),
             )
             for retrospective, (_, plan) in zip(retrospectives, items, strict=True)
             for position, s in enumerate(plan.sections)
@@ -1033,10 +1034,13 @@ def history_import(
     run: HistoryImport | None = None,
     progress: Callable[[int], None] | None = None,
     check: bool = True,
+    workers: int = 1,
 ) -> dict:
     """Read, understand and (unless a dry run) save every file; returns the report (JSON-able): per file what was
     recognised, every problem with its file and line and what was done, the checker's findings, and totals. Each file
-    is saved whole or not at all (a savepoint each; BATCH files a transaction)."""
+    is saved whole or not at all (a savepoint each; BATCH files a transaction). With `workers` above 1 the files are
+    read, understood, planned and checked (and their sections rendered) by that many processes, ahead of the saving
+    here; the report is the same."""
     team, by = options.team, options.by
     history_permission_check(by=by, team=team)
     severity_levels_ensure_defaults(organization=team.organization)
@@ -1061,7 +1065,14 @@ def history_import(
             pending.clear()
 
     started = time.perf_counter()
-    for source in sources_read(inputs, templates=templates, options=options):
+    context = ReadContext(templates, options, team, levels, versions, now, check_config if check else None, people)
+    if workers > 1:
+        imported = ImportedWriteup.objects.filter(team=team).values_list("checksum", flat=True)
+        context = replace(context, imported_checksums=frozenset(imported))
+        prepared = _prepared_in_processes(inputs, context, workers)
+    else:
+        prepared = ((source, None) for source in sources_read(inputs, templates=templates, options=options))
+    for source, ahead in prepared:
         timing.parse += source.parse_seconds
         entry = {
             "file": source.path,
@@ -1087,19 +1098,17 @@ def history_import(
             entry["note"] = f"the same file as {seen_checksums[source.checksum]}, read earlier in this import"
             continue
         seen_checksums[source.checksum] = source.path
-        try:
-            plan = plan_record(source, team=team, levels=levels, versions=versions, now=now)
-        except ValidationError as exc:
-            for where, messages in exc.message_dict.items():
-                entry["problems"].append(_problem(source.path, None, f"{where}: {' '.join(messages)}", "skipped"))
+        plan, refused, checks, seconds_check, seconds_render = ahead or _plan_and_check(source, context)
+        timing.check += seconds_check
+        timing.save += seconds_render
+        if plan is None:
+            entry["problems"].extend(refused)
             entry["recognised"] = _recognised(source, None)
             continue
         entry["problems"].extend(plan.problems)
         entry["recognised"] = _recognised(source, plan)
-        if check:
-            t = time.perf_counter()
-            entry["checks"] = _check(plan, check_config, people)
-            timing.check += time.perf_counter() - t
+        if checks is not None:
+            entry["checks"] = checks
         pending.append((source, plan, entry))
         if len(pending) >= BATCH:
             flush()
@@ -1111,6 +1120,100 @@ def history_import(
     totals["seconds_save"] = round(timing.save, 3)
     totals["seconds_index"] = round(timing.index, 3)
     return {"dry_run": options.dry_run, "team": team.slug, "files": files, "totals": totals}
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What reading, planning and checking a file needs, fetched once (and handed to the reading processes)."""
+
+    templates: tuple[TemplateOutline, ...]
+    options: HistoryOptions
+    team: Team
+    levels: list[SeverityLevel]
+    versions: dict
+    now: datetime
+    check_config: CheckConfig | None  # None: no checks
+    people: list[str]
+    imported_checksums: frozenset[str] = frozenset()  # the team's: a file holding one is not rendered ahead
+
+
+def _plan_and_check(source: Source, context: ReadContext, *, render: bool = False):
+    """(plan, problems when it cannot be saved, the checker's report, seconds checking, seconds rendering)."""
+    try:
+        plan = plan_record(source, team=context.team, levels=context.levels, versions=context.versions, now=context.now)
+    except ValidationError as exc:
+        refused = [
+            _problem(source.path, None, f"{where}: {' '.join(messages)}", "skipped")
+            for where, messages in exc.message_dict.items()
+        ]
+        return None, refused, None, 0.0, 0.0
+    checks, seconds_check, seconds_render = None, 0.0, 0.0
+    if context.check_config is not None:
+        t = time.perf_counter()
+        checks = _check(plan, context.check_config, context.people)
+        seconds_check = time.perf_counter() - t
+    if render:
+        t = time.perf_counter()
+        for section in plan.sections:
+            section.html = render_markdown(section.body)
+        seconds_render = time.perf_counter() - t
+    return plan, [], checks, seconds_check, seconds_render
+
+
+def reading_processes() -> int:
+    """How many processes read a big import ahead of the saving: the cores this process may use, up to 8."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+_READER: ReadContext | None = None  # set in the parent before the reading processes fork: what they read with
+READ_CHUNK = 16  # files per task handed to a reading process
+READ_AHEAD = 4  # tasks in flight per reading process (bounds the memory: files are read as they are needed)
+
+
+def _read_chunk(chunk: list[tuple[str, InputFile]]) -> list[tuple[Source, tuple | None]]:
+    context = _READER
+    out = []
+    for source in sources_read(chunk, templates=context.templates, options=context.options):
+        # Rendered ahead only when it will likely be saved (a file already imported is most often unchanged; when it
+        # is saved after all, its sections are rendered then).
+        render = not context.options.dry_run and source.checksum not in context.imported_checksums
+        out.append((source, _plan_and_check(source, context, render=render) if source.record is not None else None))
+    return out
+
+
+def _prepared_in_processes(inputs: Iterable[tuple[str, InputFile]], context: ReadContext, workers: int):
+    """(source, what _plan_and_check made of it) for each input, in order, from `workers` forked processes (pure
+    Python work: they never touch the database); at most READ_AHEAD chunks each are read ahead of the saving."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+    from itertools import islice
+
+    global _READER
+    _READER = context
+    try:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            items = iter(inputs)
+            in_flight: deque = deque()
+
+            def submit() -> bool:
+                chunk = list(islice(items, READ_CHUNK))
+                if chunk:
+                    in_flight.append(pool.submit(_read_chunk, chunk))
+                return bool(chunk)
+
+            while len(in_flight) < workers * READ_AHEAD and submit():
+                pass
+            while in_flight:
+                done = in_flight.popleft().result()
+                submit()
+                yield from done
+    finally:
+        _READER = None
 
 
 def _save_batch(pending, options: HistoryOptions, run, cache, timing: Timing) -> None:

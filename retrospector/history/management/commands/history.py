@@ -14,6 +14,7 @@ from retrospector.history.services import (
     history_run_record,
     inputs_from_paths,
     paths_text,
+    reading_processes,
 )
 
 
@@ -73,7 +74,11 @@ class Command(BaseCommand):
                 sys.stderr.flush()
 
         report = history_import(
-            inputs=inputs_from_paths(opts["paths"]), options=options, progress=progress, check=not opts["no_checks"]
+            inputs=inputs_from_paths(opts["paths"]),
+            options=options,
+            progress=progress,
+            check=not opts["no_checks"],
+            workers=reading_processes(),
         )
         if tty:
             sys.stderr.write("\r")

@@ -1,0 +1,103 @@
+"""The history import's fast ways against its plain ones, on the real postmortems (the suite runs on SQLite and on
+PostgreSQL, so both are checked): new files saved together (_save_new_many) store what saving each alone (_save_new)
+stores, and reading in several processes makes the same report and the same rows as reading here."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.db import IntegrityError
+
+from retrospector.actions.models import Recommendation
+from retrospector.history import services
+from retrospector.history.models import ImportedWriteup
+from retrospector.history.services import history_import, history_options_parse, inputs_from_paths
+from retrospector.timeline.models import ImportRecord, TimelineEvent
+from retrospector.writeups.models import Revision, Section, StateChange
+from tests.importers.history.support import FIXTURES
+
+RECENT = datetime(2026, 1, 1, tzinfo=UTC)  # the real postmortems are all older
+
+
+def imported(people, *, team, by, workers=1) -> dict:
+    options = history_options_parse(by=people[by], team=people[team])
+    return history_import(inputs=inputs_from_paths([str(FIXTURES)]), options=options, workers=workers)
+
+
+def stored(team) -> dict:
+    """Every row the import made for `team`, by file, without ids, teams or times of the import."""
+    out = {}
+    for writeup in ImportedWriteup.objects.filter(team=team).select_related("incident", "retrospective"):
+        incident, retrospective = writeup.incident, writeup.retrospective
+        out[writeup.source_path] = {
+            "writeup": (writeup.checksum, writeup.format, writeup.external_id, writeup.revision),
+            "incident": (
+                incident.title,
+                incident.summary,
+                incident.severity.key,
+                incident.status,
+                incident.visibility,
+                # A file without a date is dated at the time of its import: not compared.
+                incident.started_at if incident.started_at < RECENT else "at the import",
+                incident.resolved_at,
+                incident.timeline_version,
+                sorted(incident.services.values_list("name", flat=True)),
+            ),
+            "retrospective": (
+                retrospective.title,
+                retrospective.state,
+                retrospective.owner_id,
+                retrospective.imported_from,
+            ),
+            "state_changes": list(
+                StateChange.objects.filter(retrospective=retrospective).values_list("from_state", "to_state", "note")
+            ),
+            "sections": list(
+                Section.objects.filter(retrospective=retrospective)
+                .order_by("position")
+                .values_list("key", "title", "kind", "required", "guidance", "position", "body", "html", "filled")
+            ),
+            "revisions": list(
+                Revision.objects.filter(section__retrospective=retrospective)
+                .order_by("section__position")
+                .values_list("version", "body", "note")
+            ),
+            "records": list(ImportRecord.objects.filter(incident=incident).values_list("file_name", "event_count")),
+            "events": list(
+                TimelineEvent.objects.filter(incident=incident)
+                .order_by("source_position")
+                .values_list("occurred_at", "original_time", "original_offset_minutes", "actor", "text", "source_ref")
+            ),
+            "recommendations": sorted(
+                Recommendation.objects.filter(links__retrospective=retrospective).values_list(
+                    "title", "description", "kind", "status", "tracker_key", "tracker_url", "changes__reason"
+                )
+            ),
+        }
+    return out
+
+
+def without_links(report) -> list[dict]:
+    return [{k: v for k, v in entry.items() if k != "incident"} for entry in report["files"]]
+
+
+def test_files_saved_together_store_what_files_saved_alone_store(people, monkeypatch):
+    together = imported(people, team="payments", by="alice")
+
+    def refused(*args, **kwargs):
+        raise IntegrityError("saved alone instead")
+
+    monkeypatch.setattr(services, "_save_new_many", refused)  # every file then falls back to _save_new
+    alone = imported(people, team="platform", by="charlie")
+    assert together["totals"]["imported"] == alone["totals"]["imported"] == 52
+    assert without_links(together) == without_links(alone)
+    assert stored(people["payments"]) == stored(people["platform"])
+
+
+def test_reading_in_several_processes_makes_the_same_report_and_rows(people):
+    here = imported(people, team="payments", by="alice", workers=1)
+    processes = imported(people, team="platform", by="charlie", workers=2)
+    assert without_links(here) == without_links(processes)
+    assert stored(people["payments"]) == stored(people["platform"])
+    again = imported(people, team="platform", by="charlie", workers=2)
+    assert again["totals"]["unchanged"] == 52
