@@ -48,6 +48,7 @@ from retrospector.timeline.models import ImportRecord, TimelineEvent
 from retrospector.writeups.checking import checks_config_for
 from retrospector.writeups.models import Retrospective, Revision, Section, StateChange, Template, body_is_empty
 
+from .fastpath import rows_insert
 from .models import HistoryImport, ImportedWriteup
 
 # What a batch hands to the search index: rows made (added in bulk), rows changed (updated), events gone.
@@ -648,28 +649,36 @@ def _save_new_many(
             for retrospective, (source, _) in zip(retrospectives, items, strict=True)
         ]
     )
-    sections = Section.objects.bulk_create(
+    section_rows = [
+        {
+            "retrospective": retrospective.pk,
+            "key": s.key,
+            "title": s.title,
+            "kind": s.kind,
+            "required": s.required,
+            "guidance": s.guidance,
+            "position": position,
+            "updated_by": by.pk,
+            **_body_fields(s.body, s.html),
+        }
+        for retrospective, (_, plan) in zip(retrospectives, items, strict=True)
+        for position, s in enumerate(plan.sections)
+    ]
+    section_ids = rows_insert(Section, section_rows)
+    rows_insert(
+        Revision,
         [
-            Section(
-                retrospective=retrospective,
-                key=s.key,
-                title=s.title,
-                kind=s.kind,
-                required=s.required,
-                guidance=s.guidance,
-                position=position,
-                updated_by=by,
-                **_body_fields(s.body, s.html),
+            {
+                "section": pk,
+                "version": 1,
+                "body": row["body"],
+                "created_by": by.pk,
+                "note": f"Imported from {source.key}"[:200],
+            }
+            for pk, row, source in zip(
+                section_ids, section_rows, (source for source, plan in items for _ in plan.sections), strict=True
             )
-            for retrospective, (_, plan) in zip(retrospectives, items, strict=True)
-            for position, s in enumerate(plan.sections)
-        ]
-    )
-    Revision.objects.bulk_create(
-        [
-            Revision(section=s, version=1, body=s.body, created_by=by, note=f"Imported from {source.key}"[:200])
-            for s, source in zip(sections, (source for source, plan in items for _ in plan.sections), strict=True)
-        ]
+        ],
     )
     writeups = ImportedWriteup.objects.bulk_create(
         [
@@ -690,11 +699,11 @@ def _save_new_many(
     )
     events = _save_events_many(incidents, items, by)
     _save_recommendations_many(retrospectives, [plan for _, plan in items], by, team)
-    out, sections_left = [], iter(sections)
+    out, sections_left = [], iter(section_ids)
     for incident, writeup, (_, plan), event_ids in zip(incidents, writeups, items, events, strict=True):
         saved = Saved("imported", writeup)
         saved.new_ids["incident"].append(incident.pk)
-        saved.new_ids["section"].extend(next(sections_left).pk for _ in plan.sections)
+        saved.new_ids["section"].extend(next(sections_left) for _ in plan.sections)
         saved.new_ids["event"].extend(event_ids)
         out.append(saved)
     return out
@@ -801,39 +810,42 @@ def _save_recommendations_many(retrospectives: list[Retrospective], plans: list[
     ]
     if not wanted:
         return
-    made = Recommendation.objects.bulk_create(
+    made = rows_insert(
+        Recommendation,
         [
-            Recommendation(
-                organization_id=team.organization_id,
-                team=team,
-                title=r["title"],
-                description=r["description"],
-                kind=Recommendation.Kind.PROCESS if not r["refs"] else Recommendation.Kind.SOFTWARE,
-                status=r["status"],
-                tracker_key=r["tracker_key"],
-                tracker_url=r["tracker_url"],
-                created_by=by,
-                closed_at=now if r["status"] in closed else None,
-            )
+            {
+                "organization": team.organization_id,
+                "team": team.pk,
+                "title": r["title"],
+                "description": r["description"],
+                "kind": Recommendation.Kind.PROCESS if not r["refs"] else Recommendation.Kind.SOFTWARE,
+                "status": r["status"],
+                "tracker_key": r["tracker_key"],
+                "tracker_url": r["tracker_url"],
+                "created_by": by.pk,
+                "closed_at": now if r["status"] in closed else None,
+            }
             for _, r in wanted
-        ]
+        ],
     )
-    RecommendationLink.objects.bulk_create(
+    rows_insert(
+        RecommendationLink,
         [
-            RecommendationLink(recommendation=rec, retrospective=retrospective, created_by=by)
-            for rec, (retrospective, _) in zip(made, wanted, strict=True)
-        ]
+            {"recommendation": pk, "retrospective": retrospective.pk, "created_by": by.pk}
+            for pk, (retrospective, _) in zip(made, wanted, strict=True)
+        ],
     )
-    RecommendationChange.objects.bulk_create(
+    rows_insert(
+        RecommendationChange,
         [
-            RecommendationChange(
-                recommendation=rec,
-                by=by,
-                changes={"status": [None, rec.status]},
-                reason=f"Imported from {retrospective.imported_from}, line {r['line']}.",
-            )
-            for rec, (retrospective, r) in zip(made, wanted, strict=True)
-        ]
+            {
+                "recommendation": pk,
+                "by": by.pk,
+                "changes": {"status": [None, r["status"]]},
+                "reason": f"Imported from {retrospective.imported_from}, line {r['line']}.",
+            }
+            for pk, (retrospective, r) in zip(made, wanted, strict=True)
+        ],
     )
 
 
