@@ -197,8 +197,8 @@ def writeup(n: int, rng: random.Random, prose: list[str]) -> tuple[str, str]:
     style = rng.random()
     if style < 0.25:
         head += ["---", f"title: {title}", f"id: {ident}", f"date: {start.strftime('%Y-%m-%d %H:%M')}"]
+        # The title in the front matter only (as in the real ones with front matter: the site's layout shows it).
         head += [f"severity: {severity}", f"services: [{', '.join(services)}]", f"timezone: {zone}", "---", ""]
-        head += [f"# {title}", ""]
     elif style < 0.4:
         head += ["+++", f'title = "{title}"', f'date = "{start.date().isoformat()}"', 'authors = ["A. Writer"]']
         head += ["", "[extra]", 'team = "The Platform Team"', "+++", ""]
@@ -224,7 +224,7 @@ def writeup(n: int, rng: random.Random, prose: list[str]) -> tuple[str, str]:
     sections.append((rng.choice(LESSON_TITLES), _bullets(rng, prose, rng.randint(2, 6))))
     if rng.random() < 0.5:
         sections.append((rng.choice(EXTRA_TITLES), _bullets(rng, prose, rng.randint(1, 4))))
-    body = "\n".join(head)
+    body = "\n".join([*head, ""]) if head else ""
     parts = [f"## {name}\n\n{text}".rstrip() + "\n" for name, text in sections]
     size = len(body) + sum(len(p) + 1 for p in parts)
     # Grown to its size with more prose in the analysis sections (the timeline and actions stay as they are).
