@@ -1,16 +1,20 @@
 """The history import's fast ways against its plain ones, on the real postmortems (the suite runs on SQLite and on
 PostgreSQL, so both are checked): new files saved together (_save_new_many) store what saving each alone (_save_new)
-stores, and reading in several processes makes the same report and the same rows as reading here."""
+stores, reading in several processes makes the same report and the same rows as reading here, and the command's run
+keeps the report it prints, though stored from its JSON text."""
 
 from __future__ import annotations
 
+import io
+import json
 from datetime import UTC, datetime
 
+from django.core.management import call_command
 from django.db import IntegrityError
 
 from retrospector.actions.models import Recommendation
 from retrospector.history import services
-from retrospector.history.models import ImportedWriteup
+from retrospector.history.models import HistoryImport, ImportedWriteup
 from retrospector.history.services import history_import, history_options_parse, inputs_from_paths
 from retrospector.timeline.models import ImportRecord, TimelineEvent
 from retrospector.writeups.models import Revision, Section, StateChange
@@ -101,3 +105,18 @@ def test_reading_in_several_processes_makes_the_same_report_and_rows(people):
     assert stored(people["payments"]) == stored(people["platform"])
     again = imported(people, team="platform", by="charlie", workers=2)
     assert again["totals"]["unchanged"] == 52
+
+
+def test_the_command_keeps_with_its_run_the_report_it_prints(people, tmp_path):
+    folder = tmp_path / "history"
+    (folder / "dfds").mkdir(parents=True)
+    for path in sorted((FIXTURES / "dfds").glob("PM2021-00*.md"))[:3]:
+        (folder / "dfds" / path.name).write_bytes(path.read_bytes())
+    out = io.StringIO()
+    call_command(
+        "history", "import", str(folder), "--team", "payments", "--as-user", "alice", "--format", "json", stdout=out
+    )
+    printed = json.loads(out.getvalue())
+    run = HistoryImport.objects.get(pk=printed.pop("import_id"))
+    assert run.report == printed and printed["totals"]["imported"] == 3
+    assert run.status == HistoryImport.Status.DONE and run.team == people["payments"]
