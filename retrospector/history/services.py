@@ -1376,17 +1376,5 @@ def history_run_record(*, options: HistoryOptions, report: dict, file_name: str)
     )
 
 
-def history_run_report_store(*, run: HistoryImport, text: str) -> None:
-    """Keep a report given as its JSON text (json.dumps of it, as the ORM writes a JSONField): one big value written
-    without the report's objects held beside it. `run.report` is not read back (that would hold them again)."""
-    from django.db import connection
-
-    table = connection.ops.quote_name(HistoryImport._meta.db_table)
-    column = connection.ops.quote_name(HistoryImport._meta.get_field("report").column)
-    placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
-    with connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {table} SET {column} = {placeholder} WHERE id = %s", [text, run.pk])
-
-
 def paths_text(paths: Iterable[str]) -> str:
     return ", ".join(os.path.basename(str(p).rstrip("/")) or str(p) for p in paths)

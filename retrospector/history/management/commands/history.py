@@ -4,7 +4,6 @@ from pathlib import Path
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from retrospector.accounts.models import Team
 from retrospector.accounts.selectors import command_user
@@ -13,7 +12,6 @@ from retrospector.history.services import (
     history_import,
     history_options_parse,
     history_run_record,
-    history_run_report_store,
     inputs_from_paths,
     paths_text,
     reading_processes,
@@ -84,26 +82,10 @@ class Command(BaseCommand):
         )
         if tty:
             sys.stderr.write("\r")
-        all_skipped = report["totals"]["files"] and report["totals"]["skipped"] == report["totals"]["files"]
-        if options.dry_run:
-            self._print(report, opts["format"])
-        else:
-            # The run is kept with its report; at 10,000 files the report (tens of MB as JSON) and its copies while it
-            # was written took more memory than the import itself, so it is printed first, then turned into its JSON
-            # text and let go before that text is stored (in the same transaction as the run: never seen empty).
-            with transaction.atomic():
-                run = history_run_record(options=options, report={}, file_name=paths_text(opts["paths"]))
-                report["import_id"] = run.pk
-                self._print(report, opts["format"])
-                del report["import_id"]
-                text = json.dumps(report)  # as the ORM writes a JSONField
-                del report
-                history_run_report_store(run=run, text=text)
-        if all_skipped:
-            raise SystemExit(1)
-
-    def _print(self, report: dict, format: str) -> None:
-        if format == "json":
+        if not options.dry_run:
+            run = history_run_record(options=options, report=report, file_name=paths_text(opts["paths"]))
+            report["import_id"] = run.pk
+        if opts["format"] == "json":
             # Written piece by piece: the whole document as one string took hundreds of MB for 10,000 files.
             encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=str)
             chunk: list[str] = []
@@ -117,6 +99,8 @@ class Command(BaseCommand):
             self.stdout.write("".join(chunk))
         else:
             self.stdout.write(report_text(report))
+        if report["totals"]["files"] and report["totals"]["skipped"] == report["totals"]["files"]:
+            raise SystemExit(1)
 
     def _team(self, slug, org):
         teams = Team.objects.filter(slug=slug).select_related("organization")
