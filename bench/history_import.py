@@ -18,13 +18,16 @@ split it (reading and understanding; the write-up checker; saving; indexing for 
 in as many processes as it has cores (up to 8), so the report's parse and check seconds are the sum over them (CPU
 per file), and its save seconds include the sections rendered there; "cpu_seconds" is the command's and its readers'.
 
-Measured at 10,000 files on 2 shared cores (load average about 2), before and after the import was made faster: the
-import 278.6 s and 634 MB before, 111.0 s and 527 MB after (204 s of CPU; per file 5.7 ms reading, 7.5 ms checking,
-7.2 ms saving, 6.9 ms indexing); the dry run 141.1 s and 555 MB before, 58.1 s and 218 MB after; the same import
-again (unchanged) 135.7 s and 454 MB before, 62.2 s and 499 MB after. Neither target is met on that machine: reading
-and checking alone take 10.5 ms of CPU a file (the dry run: 105.6 s of CPU for 10,000), and the import's memory is
-mostly its report (about 95 MB of Python objects at 10,000 files) and that report kept in the database with the run
-as one 40 MB JSON value (about 190 MB more while it is written).
+Measured at 10,000 files (116.7 MB) on 2 shared cores, before and after the import was made faster, the same rows
+stored each time (83,882 sections and revisions, 156,975 events, 69,972 action items, 249,788 search rows):
+the import 244.7 s and 690 MB before (per file 4.5 ms reading, 5.6 checking, 9.4 saving, 4.2 indexing), 110.3 s and
+527 MB after (202 s of CPU over the two cores; per file 5.8, 7.3, 7.2 and 6.8 ms, the cores shared by the readers and
+the saver); the dry run 105.9 s and 608 MB before, 59.9 s and 218 MB after; the same import again (unchanged) 108.0 s
+and 696 MB before, 62.0 s and 519 MB after. Neither target is met on that machine: reading and checking alone take
+about 10 ms of CPU a file (the dry run: 109 s of CPU for 10,000), so 2 cores cannot go under about 55 s for them, and
+the import's memory is mostly its report (about 100 MB of Python objects at 10,000 files, the whole report kept until
+it is printed) and that report kept with the run in the database as one 40 MB JSON value (about 240 MB more for the
+few seconds it is written).
 """
 
 from __future__ import annotations
