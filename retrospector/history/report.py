@@ -74,6 +74,11 @@ def report_text(report: dict) -> str:
     for entry in report["files"]:
         out.extend(file_lines(entry))
         out.append("")
+    return "\n".join(out + totals_lines(report))
+
+
+def totals_lines(report: dict) -> list[str]:
+    out: list[str] = []
     t = report["totals"]
     out.append(
         f"{t['files']} file(s): {t['imported']} imported, {t['updated']} updated, {t['unchanged']} unchanged, "
@@ -88,4 +93,4 @@ def report_text(report: dict) -> str:
         out.append("Findings by rule: " + ", ".join(f"{rule} {n}" for rule, n in t["findings_by_rule"].items()))
     if report.get("dry_run"):
         out.append("Dry run: nothing was saved.")
-    return "\n".join(out)
+    return out

@@ -1010,6 +1010,26 @@ def _recognised(source: Source, plan: Plan | None) -> dict:
     }
 
 
+PROBLEMS_KEPT = 20  # a short entry's problems (all are counted)
+RECOGNISED_KEPT = ("sections_matched", "sections_extra", "events", "action_items", "template")
+
+
+def compact_entry(entry: dict) -> dict:
+    """A file's entry without what is long (its sections, fields' originals, findings' messages): what a report
+    keeps of each file of a big history once the whole entry has been printed."""
+    short = {k: entry[k] for k in ("file", "source", "format", "outcome", "note", "incident") if k in entry}
+    short["problems"] = entry["problems"][:PROBLEMS_KEPT]
+    short["problems_count"] = len(entry["problems"])
+    recognised = entry.get("recognised")
+    if recognised:
+        short["recognised"] = {k: recognised[k] for k in RECOGNISED_KEPT}
+        title = recognised.get("title")
+        short["recognised"]["title"] = {"value": title["value"]} if title else None
+    if entry.get("checks"):
+        short["checks"] = {"count": entry["checks"]["count"], "by_rule": entry["checks"]["by_rule"]}
+    return short
+
+
 def _totals(files: list[dict]) -> dict:
     outcomes = Counter(f["outcome"] for f in files)
     recognised = [f["recognised"] for f in files if f.get("recognised")]
@@ -1020,7 +1040,7 @@ def _totals(files: list[dict]) -> dict:
         "sections_extra": sum(r["sections_extra"] for r in recognised),
         "events": sum(r["events"] for r in recognised),
         "action_items": sum(r["action_items"] for r in recognised),
-        "problems": sum(len(f["problems"]) for f in files),
+        "problems": sum(f.get("problems_count", len(f["problems"])) for f in files),
         "findings": sum(f["checks"]["count"] for f in files if f.get("checks")),
         "findings_by_rule": dict(
             sum((Counter(f["checks"]["by_rule"]) for f in files if f.get("checks")), Counter()).most_common()
@@ -1047,12 +1067,17 @@ def history_import(
     progress: Callable[[int], None] | None = None,
     check: bool = True,
     workers: int = 1,
+    on_file: Callable[[dict], None] | None = None,
 ) -> dict:
     """Read, understand and (unless a dry run) save every file; returns the report (JSON-able): per file what was
     recognised, every problem with its file and line and what was done, the checker's findings, and totals. Each file
     is saved whole or not at all (a savepoint each; BATCH files a transaction). With `workers` above 1 the files are
     read, understood, planned and checked (and their sections rendered) by that many processes, ahead of the saving
-    here; the report is the same."""
+    here; the report is the same.
+
+    With `on_file`, each file's entry is handed to it, in order, once final (after its batch is saved), and the
+    report keeps only a short form of it (compact_entry): the memory then does not grow with a big history's
+    findings and sections, and a command prints the report as it goes."""
     team, by = options.team, options.by
     history_permission_check(by=by, team=team)
     severity_levels_ensure_defaults(organization=team.organization)
@@ -1071,10 +1096,18 @@ def history_import(
     seen_checksums: dict[str, str] = {}
     pending: list[tuple[Source, Plan | None, dict]] = []
 
+    handed = 0  # entries of `files` handed to on_file so far
+
     def flush():
+        nonlocal handed
         if pending:
             _save_batch(pending, options, run, service_cache, timing)
             pending.clear()
+        if on_file is not None:  # every entry before the (now empty) batch is final
+            for i in range(handed, len(files)):
+                on_file(files[i])
+                files[i] = compact_entry(files[i])
+            handed = len(files)
 
     started = time.perf_counter()
     context = ReadContext(templates, options, team, levels, versions, now, check_config if check else None, people)

@@ -15,7 +15,7 @@ from django.db import IntegrityError
 from retrospector.actions.models import Recommendation
 from retrospector.history import services
 from retrospector.history.models import HistoryImport, ImportedWriteup
-from retrospector.history.services import history_import, history_options_parse, inputs_from_paths
+from retrospector.history.services import compact_entry, history_import, history_options_parse, inputs_from_paths
 from retrospector.timeline.models import ImportRecord, TimelineEvent
 from retrospector.writeups.models import Revision, Section, StateChange
 from tests.importers.history.support import FIXTURES
@@ -107,7 +107,7 @@ def test_reading_in_several_processes_makes_the_same_report_and_rows(people):
     assert again["totals"]["unchanged"] == 52
 
 
-def test_the_command_keeps_with_its_run_the_report_it_prints(people, tmp_path):
+def test_the_command_prints_each_file_whole_and_keeps_a_short_form_with_its_run(people, tmp_path, client_for):
     folder = tmp_path / "history"
     (folder / "dfds").mkdir(parents=True)
     for path in sorted((FIXTURES / "dfds").glob("PM2021-00*.md"))[:3]:
@@ -118,5 +118,10 @@ def test_the_command_keeps_with_its_run_the_report_it_prints(people, tmp_path):
     )
     printed = json.loads(out.getvalue())
     run = HistoryImport.objects.get(pk=printed.pop("import_id"))
-    assert run.report == printed and printed["totals"]["imported"] == 3
+    # The run keeps the totals and a short form of each file (the whole entries were printed as the files were done).
+    assert run.report["totals"] == printed["totals"] and printed["totals"]["imported"] == 3
+    assert run.report["files"] == [compact_entry(entry) for entry in printed["files"]]
+    assert all("sections" in entry["recognised"] for entry in printed["files"])
+    page = client_for("alice").get(f"/history/{run.pk}/")  # the run's page reads the short form
+    assert page.status_code == 200 and "PM2021-001" in page.content.decode()
     assert run.status == HistoryImport.Status.DONE and run.team == people["payments"]

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from retrospector.accounts.models import Team
 from retrospector.accounts.selectors import command_user
-from retrospector.history.report import report_text
+from retrospector.history.report import file_lines, totals_lines
 from retrospector.history.services import (
     history_import,
     history_options_parse,
@@ -73,32 +73,45 @@ class Command(BaseCommand):
                 sys.stderr.write(f"\r{n:,} files read…")
                 sys.stderr.flush()
 
+        as_json = opts["format"] == "json"
+        encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=str)
+        printed = 0
+        if as_json:  # one JSON document, {"dry_run", "team", "files": [...], "totals", "import_id"}, as it goes
+            self.stdout.write(
+                f'{{\n  "dry_run": {json.dumps(options.dry_run)},\n  "team": {json.dumps(options.team.slug)},\n'
+                '  "files": [',
+                ending="",
+            )
+
+        def on_file(entry: dict) -> None:
+            # Printed as each file is done (its batch saved), not kept: a big history's whole report took hundreds
+            # of MB. The report kept with the run holds a short form of each file (services.compact_entry).
+            nonlocal printed
+            if as_json:
+                self.stdout.write(("," if printed else "") + "\n" + _indented(encoder.encode(entry), "    "), ending="")
+            else:
+                self.stdout.write("\n".join(file_lines(entry)) + "\n\n")
+            printed += 1
+
         report = history_import(
             inputs=inputs_from_paths(opts["paths"]),
             options=options,
             progress=progress,
             check=not opts["no_checks"],
             workers=reading_processes(),
+            on_file=on_file,
         )
         if tty:
             sys.stderr.write("\r")
         if not options.dry_run:
             run = history_run_record(options=options, report=report, file_name=paths_text(opts["paths"]))
             report["import_id"] = run.pk
-        if opts["format"] == "json":
-            # Written piece by piece: the whole document as one string took hundreds of MB for 10,000 files.
-            encoder = json.JSONEncoder(ensure_ascii=False, indent=2, default=str)
-            chunk: list[str] = []
-            size = 0
-            for piece in encoder.iterencode(report):
-                chunk.append(piece)
-                size += len(piece)
-                if size > 1 << 16:
-                    self.stdout.write("".join(chunk), ending="")
-                    chunk, size = [], 0
-            self.stdout.write("".join(chunk))
+        if as_json:
+            rest = {k: v for k, v in report.items() if k not in ("dry_run", "team", "files")}
+            inner = _indented(encoder.encode(rest), "  ").strip()[1:-1].strip("\n")  # its keys, without the braces
+            self.stdout.write(("\n  " if printed else "") + "],\n" + inner + "\n}")
         else:
-            self.stdout.write(report_text(report))
+            self.stdout.write("\n".join(totals_lines(report)))
         if report["totals"]["files"] and report["totals"]["skipped"] == report["totals"]["files"]:
             raise SystemExit(1)
 
@@ -118,3 +131,7 @@ class Command(BaseCommand):
             return command_user(username=username, organization_id=team.organization_id)
         except LookupError as exc:
             raise CommandError(str(exc)) from None
+
+
+def _indented(text: str, prefix: str) -> str:
+    return "\n".join(prefix + line for line in text.splitlines())
