@@ -1010,7 +1010,7 @@ def _recognised(source: Source, plan: Plan | None) -> dict:
     }
 
 
-PROBLEMS_KEPT = 20  # a short entry's problems (all are counted)
+PROBLEMS_KEPT = 5  # a short entry's problems (all are counted; the whole entry was printed)
 RECOGNISED_KEPT = ("sections_matched", "sections_extra", "events", "action_items", "template")
 
 

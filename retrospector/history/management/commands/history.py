@@ -108,7 +108,7 @@ class Command(BaseCommand):
             report["import_id"] = run.pk
         if as_json:
             rest = {k: v for k, v in report.items() if k not in ("dry_run", "team", "files")}
-            inner = _indented(encoder.encode(rest), "  ").strip()[1:-1].strip("\n")  # its keys, without the braces
+            inner = encoder.encode(rest).strip()[1:-1].strip("\n")  # its keys, indented as "files", no braces
             self.stdout.write(("\n  " if printed else "") + "],\n" + inner + "\n}")
         else:
             self.stdout.write("\n".join(totals_lines(report)))
