@@ -54,3 +54,20 @@ def housekeeping_schedule(*, after: timedelta = timedelta(0)) -> bool:
         return False
     housekeeping.using(run_after=timezone.now() + after).enqueue()
     return True
+
+
+NO_WORKER_AFTER = timedelta(seconds=30)  # a job queued longer than this: say that no worker seems to run
+
+
+def no_worker_for(queued_at, *, now=None) -> timedelta | None:
+    """How long a job queued at `queued_at` has waited for a worker, when longer than NO_WORKER_AFTER and no worker is
+    busy with another task (then it merely waits its turn); None otherwise. What the upload pages say when no
+    `retrospector worker` seems to run."""
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    waited = (now or timezone.now()) - queued_at
+    if waited <= NO_WORKER_AFTER:
+        return None
+    busy = DBTaskResult.objects.running().filter(started_at__gte=timezone.now() - timedelta(minutes=10)).exists()
+    return None if busy else waited

@@ -510,81 +510,8 @@ def _services(team: Team, names: list[str], cache: dict) -> list[Service]:
 
 
 def _save_new(source: Source, plan: Plan, options: HistoryOptions, run: HistoryImport | None, cache: dict) -> Saved:
-    team, by, now = options.team, options.by, timezone.now()
-    incident = Incident(
-        organization_id=team.organization_id,
-        team=team,
-        title=plan.title,
-        summary=plan.summary,
-        severity=plan.severity,
-        status=Incident.Status.CLOSED,
-        visibility=options.visibility,
-        started_at=plan.started_at,
-        resolved_at=plan.resolved_at,
-        created_by=by,
-    )
-    # bulk_create: one INSERT without the per-row signals; the index and the insights' cache follow per batch.
-    Incident.objects.bulk_create([incident])
-    if plan.services:
-        incident.services.set(_services(team, plan.services, cache))
-    retrospective = Retrospective(
-        incident=incident,
-        template_version=plan.template_version,
-        title=plan.title,
-        owner=None,  # the history was written by others: it is on nobody's own list of write-ups
-        created_by=by,
-        state=Retrospective.State.DONE,
-        done_at=now,
-        imported_from=f"{source.key}"[:200],
-    )
-    Retrospective.objects.bulk_create([retrospective])
-    StateChange.objects.bulk_create(
-        [
-            StateChange(
-                retrospective=retrospective,
-                from_state=Retrospective.State.DRAFT,
-                to_state=Retrospective.State.DONE,
-                by=by,
-                note=f"Imported from {source.key}"[:500],
-            )
-        ]
-    )
-    sections = Section.objects.bulk_create(
-        Section(
-            retrospective=retrospective,
-            key=s.key,
-            title=s.title,
-            kind=s.kind,
-            required=s.required,
-            guidance=s.guidance,
-            position=position,
-            updated_by=by,
-            **_body_fields(s.body, s.html),
-        )
-        for position, s in enumerate(plan.sections)
-    )
-    note = f"Imported from {source.key}"[:200]
-    Revision.objects.bulk_create(
-        Revision(section=s, version=1, body=s.body, created_by=by, note=note) for s in sections
-    )
-    writeup = ImportedWriteup.objects.create(
-        organization_id=team.organization_id,
-        team=team,
-        incident=incident,
-        retrospective=retrospective,
-        source_path=source.key,
-        checksum=source.checksum,
-        format=source.format,
-        external_id=plan.external_id,
-        history_import=run,
-        imported_by=by,
-    )
-    saved = Saved("imported", writeup)
-    saved.new_ids["incident"].append(incident.pk)
-    saved.new_ids["section"].extend(s.pk for s in sections)
-    saved.new_ids["event"].extend(_save_events(incident, plan, by, source))
-    _save_recommendations(retrospective, plan, by, team)
-    return saved
+    """One new file: what _save_new_many saves for several (the caller holds the file's savepoint)."""
+    return _save_new_many([(source, plan)], options, run, cache)[0]
 
 
 def _save_new_many(

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from retrospector.accounts.models import Team, User
 from retrospector.accounts.selectors import teams_where_user_can_write
+from retrospector.core.periodic import no_worker_for
 from retrospector.core.shortcuts import visible_or_404
 from retrospector.core.text import single_line
 from retrospector.importers.history.files import upload_refusal
@@ -43,7 +44,6 @@ from .tasks import (
 
 Status = HistoryImport.Status
 IN_PROGRESS = (Status.QUEUED, Status.READING, Status.IMPORTING)
-NO_WORKER_AFTER = timedelta(seconds=30)  # queued longer than this with no worker busy: say that none seems to run
 NOT_FOUND = "No such history import, or it has expired (unconfirmed uploads are kept for a day)."
 FORMATS_TEXT = "a zip of Markdown, HTML and Word files, or one .md, .html or .docx file"
 
@@ -101,17 +101,10 @@ def history_job_summary(job: HistoryImport) -> str:
 
 
 def history_job_waiting_for_worker(job: HistoryImport, *, now: datetime | None = None) -> timedelta | None:
-    """How long the job has waited for a worker, when longer than NO_WORKER_AFTER and no worker is busy with another
-    task (then it merely waits its turn); None otherwise."""
+    """How long the queued job has waited for a worker that does not seem to run (core.periodic.no_worker_for)."""
     if job.status != Status.QUEUED or job.queued_at is None:
         return None
-    waited = (now or timezone.now()) - job.queued_at
-    if waited <= NO_WORKER_AFTER:
-        return None
-    from django_tasks_db.models import DBTaskResult
-
-    busy = DBTaskResult.objects.running().filter(started_at__gte=timezone.now() - timedelta(minutes=10)).exists()
-    return None if busy else waited
+    return no_worker_for(job.queued_at, now=now)
 
 
 # --- Writes ---------------------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from django_tasks import task
 
 from retrospector.accounts.models import User
 from retrospector.core.errors import BUSY_RETRY_AFTER_SECONDS, is_lock_contention
+from retrospector.core.periodic import no_worker_for
 from retrospector.importers.base import ImportFailed, ImportProblem, ParsedEvent
 from retrospector.importers.registry import parse_uploads, survey_uploads
 from retrospector.incidents.models import Incident
@@ -51,7 +52,6 @@ DONE_LIFETIME = timedelta(days=30)  # finished jobs hold no bytes, only what the
 BUSY_RETRY_FOR = timedelta(
     minutes=10
 )  # a step that meets a busy database is queued again until this long after it began
-NO_WORKER_AFTER = timedelta(seconds=30)  # a job queued longer than this: say that no worker seems to run
 _REF_BATCH = 500  # source refs per query when counting what is already on the timeline
 
 
@@ -128,17 +128,10 @@ def import_jobs_of(*, user: User, incident: Incident) -> QuerySet[PendingImport]
 
 
 def import_job_waiting_for_worker(job: PendingImport, *, now: datetime | None = None) -> timedelta | None:
-    """How long the job has waited for a worker, when that is longer than NO_WORKER_AFTER and no worker is busy with
-    another task (then it merely waits its turn); None otherwise."""
+    """How long the queued job has waited for a worker that does not seem to run (core.periodic.no_worker_for)."""
     if job.status != Status.QUEUED or job.queued_at is None:
         return None
-    waited = (now or timezone.now()) - job.queued_at
-    if waited <= NO_WORKER_AFTER:
-        return None
-    from django_tasks_db.models import DBTaskResult
-
-    busy = DBTaskResult.objects.running().filter(started_at__gte=timezone.now() - timedelta(minutes=10)).exists()
-    return None if busy else waited
+    return no_worker_for(job.queued_at, now=now)
 
 
 def import_job_summary(job: PendingImport) -> str:

@@ -88,10 +88,14 @@ def without_links(report) -> list[dict]:
 def test_files_saved_together_store_what_files_saved_alone_store(people, monkeypatch):
     together = imported(people, team="payments", by="alice")
 
-    def refused(*args, **kwargs):
-        raise IntegrityError("saved alone instead")
+    together_saving = services._save_new_many
 
-    monkeypatch.setattr(services, "_save_new_many", refused)  # every file then falls back to _save_new
+    def refused_together(items, *args, **kwargs):
+        if len(items) > 1:
+            raise IntegrityError("saved alone instead")
+        return together_saving(items, *args, **kwargs)
+
+    monkeypatch.setattr(services, "_save_new_many", refused_together)  # every file then falls back to _save_new
     alone = imported(people, team="platform", by="charlie")
     assert together["totals"]["imported"] == alone["totals"]["imported"] == 52
     assert without_links(together) == without_links(alone)
