@@ -16,13 +16,14 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
+from functools import partial
 from pathlib import Path, PurePosixPath
 from types import SimpleNamespace
 
 import yaml
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 
@@ -46,7 +47,8 @@ from retrospector.insights.indexing import search_index_add, search_index_remove
 from retrospector.timeline.fastpath import events_insert_fast
 from retrospector.timeline.models import ImportRecord, TimelineEvent
 from retrospector.writeups.checking import checks_config_for
-from retrospector.writeups.models import Retrospective, Revision, Section, StateChange, Template, body_is_empty
+from retrospector.writeups.models import Retrospective, Revision, Section, StateChange, Template, TemplateVersion
+from retrospector.writeups.services import section_body_fields
 
 from .fastpath import rows_insert
 from .models import HistoryImport, ImportedWriteup
@@ -141,8 +143,6 @@ def history_permission_check(*, by: User, team: Team) -> None:
 
 
 def _templates_named(team: Team, keys: Iterable[str]) -> list[Template]:
-    from django.db.models import Q
-
     return list(
         Template.objects.filter(Q(organization__isnull=True) | Q(organization_id=team.organization_id), key__in=keys)
         .filter(Q(team__isnull=True) | Q(team=team))
@@ -230,23 +230,25 @@ def _problem(path: str, line: int | None, message: str, action: str, *, offset: 
     return out
 
 
-def template_outlines(team: Team, mapping: dict | None) -> tuple[TemplateOutline, ...]:
-    """Every built-in template (what a document is matched against), plus the template the mapping names."""
+def template_versions(team: Team, mapping: dict | None) -> dict[str, TemplateVersion]:
+    """The latest version of every built-in template, plus of the template the mapping names (the team's or the
+    organization's own, when it has one of that key), by key: the mapping's first, then in key order, so a document
+    matching two equally goes to the same one on every database. What documents are matched against and saved on."""
     wanted = mapping.get("template") if mapping else None
     keys = set(Template.objects.filter(is_builtin=True).values_list("key", flat=True))
     named = _templates_named(team, keys | ({wanted} if wanted else set()))
     templates = [t for t in named if t.is_builtin or t.key == wanted]
-    seen, outlines = set(), []
-    # By key: a document matching two templates equally goes to the first, the same on every database.
+    versions: dict[str, TemplateVersion] = {}
     for template in sorted(templates, key=lambda t: (not t.is_builtin if t.key != wanted else -1, t.key)):
-        if template.key in seen:
-            continue
-        seen.add(template.key)
-        version = max(template.versions.all(), key=lambda v: v.number)
-        outlines.append(
-            TemplateOutline(template.key, version.name, tuple((s["key"], s["title"]) for s in version.sections))
-        )
-    return tuple(outlines)
+        versions.setdefault(template.key, max(template.versions.all(), key=lambda v: v.number))
+    return versions
+
+
+def template_outlines(versions: dict[str, TemplateVersion]) -> tuple[TemplateOutline, ...]:
+    return tuple(
+        TemplateOutline(key, version.name, tuple((s["key"], s["title"]) for s in version.sections))
+        for key, version in versions.items()
+    )
 
 
 # --- Deciding what a record becomes ---------------------------------------------------------------
@@ -334,7 +336,7 @@ def _status_of(done: bool | None, status: str) -> str:
     return Recommendation.Status.PLANNED
 
 
-def plan_record(source: Source, *, team: Team, levels: list[SeverityLevel], versions: dict, now: datetime) -> Plan:
+def plan_record(source: Source, *, levels: list[SeverityLevel], versions: dict, now: datetime) -> Plan:
     """What the record becomes (raises ValidationError naming the field when it cannot be saved whole)."""
     record = source.record
     problems: list[dict] = []
@@ -493,10 +495,6 @@ class Saved:
     new_ids: dict = field(default_factory=lambda: {kind: [] for kind in INDEX_KINDS})
 
 
-def _body_fields(body: str, html: str | None = None) -> dict:
-    return {"body": body, "html": render_markdown(body) if html is None else html, "filled": not body_is_empty(body)}
-
-
 def _services(team: Team, names: list[str], cache: dict) -> list[Service]:
     out = []
     for name in dict.fromkeys(names):
@@ -517,9 +515,9 @@ def _save_new(source: Source, plan: Plan, options: HistoryOptions, run: HistoryI
 def _save_new_many(
     items: list[tuple[Source, Plan]], options: HistoryOptions, run: HistoryImport | None, cache: dict
 ) -> list[Saved]:
-    """What _save_new saves, for several new files at once: the same rows with the same values, in the same order
-    (each table's rows file by file), in one INSERT per table rather than one per table and file. The caller holds
-    the savepoint and falls back to _save_new file by file when this fails."""
+    """New files saved: each a closed incident, its done write-up with its sections and their first revisions, its
+    events and its action items; one INSERT per table for all of them (each table's rows file by file). The caller
+    holds the savepoint, and saves the files one by one (_save_new) when this fails."""
     team, by, now = options.team, options.by, timezone.now()
     incidents = Incident.objects.bulk_create(
         [
@@ -534,7 +532,7 @@ def _save_new_many(
                 started_at=plan.started_at,
                 resolved_at=plan.resolved_at,
                 created_by=by,
-                timeline_version=1 if plan.events else 0,  # what _save_events's bump makes of the default
+                timeline_version=1 if plan.events else 0,  # as a later change of its events moves it by one
             )
             for _, plan in items
         ]
@@ -545,8 +543,7 @@ def _save_new_many(
             through(incident_id=incident.pk, service_id=service_id)
             for incident, (_, plan) in zip(incidents, items, strict=True)
             if plan.services
-            # In the order incident.services.set() adds them (a set of ids), so the rows are the same.
-            for service_id in {service.pk for service in _services(team, plan.services, cache)}.difference(())
+            for service_id in {service.pk for service in _services(team, plan.services, cache)}
         ]
     )
     retrospectives = Retrospective.objects.bulk_create(
@@ -555,7 +552,7 @@ def _save_new_many(
                 incident=incident,
                 template_version=plan.template_version,
                 title=plan.title,
-                owner=None,  # as _save_new: on nobody's own list of write-ups
+                owner=None,  # the history was written by others: it is on nobody's own list of write-ups
                 created_by=by,
                 state=Retrospective.State.DONE,
                 done_at=now,
@@ -586,7 +583,7 @@ def _save_new_many(
             "guidance": s.guidance,
             "position": position,
             "updated_by": by.pk,
-            **_body_fields(s.body, s.html),
+            **section_body_fields(s.body, s.html),
         }
         for retrospective, (_, plan) in zip(retrospectives, items, strict=True)
         for position, s in enumerate(plan.sections)
@@ -637,7 +634,8 @@ def _save_new_many(
 
 
 def _save_events_many(incidents: list[Incident], items: list[tuple[Source, Plan]], by: User) -> list[list[int]]:
-    """_save_events for several new incidents: their import records in one INSERT, their events, their ids."""
+    """The events of several files, each file's with an import record of its own (one INSERT for the records); the
+    ids of the events added, file by file."""
     with_events = [
         (incident, source, plan) for incident, (source, plan) in zip(incidents, items, strict=True) if plan.events
     ]
@@ -659,7 +657,7 @@ def _save_events_many(incidents: list[Incident], items: list[tuple[Source, Plan]
             common={"incident": incident, "source_type": SOURCE_TYPE, "import_record": record, "created_by": by},
             rows=plan.events,
         )
-        if added != len(plan.events):  # a row repeated within the file: counted as _save_events counts it
+        if added != len(plan.events):  # a row already there (or repeated within the file): counted as skipped
             record.event_count, record.skipped_count = added, len(plan.events) - added
             record.save(update_fields=["event_count", "skipped_count"])
     by_record: dict[int, list[int]] = {record.pk: [] for record in records}
@@ -672,62 +670,9 @@ def _save_events_many(incidents: list[Incident], items: list[tuple[Source, Plan]
     return [by_record[next(ids).pk] if plan.events else [] for _, plan in items]
 
 
-def _save_events(incident: Incident, plan: Plan, by: User, source: Source) -> list[int]:
-    if not plan.events:
-        return []
-    record = ImportRecord.objects.create(
-        incident=incident, source_type=SOURCE_TYPE, file_name=source.key[:300], created_by=by
-    )
-    added = events_insert_fast(
-        common={"incident": incident, "source_type": SOURCE_TYPE, "import_record": record, "created_by": by},
-        rows=plan.events,
-    )
-    record.event_count = added
-    record.skipped_count = len(plan.events) - added
-    record.save(update_fields=["event_count", "skipped_count"])
-    Incident.objects.filter(pk=incident.pk).update(timeline_version=F("timeline_version") + 1)
-    return list(TimelineEvent.objects.filter(import_record=record).values_list("pk", flat=True))
-
-
-def _save_recommendations(retrospective: Retrospective, plan: Plan, by: User, team: Team, *, known=()) -> int:
-    known = {title.casefold() for title in known}
-    wanted = [r for r in plan.recommendations if r["title"].casefold() not in known]
-    if not wanted:
-        return 0
-    now = timezone.now()
-    closed = {Recommendation.Status.DONE, Recommendation.Status.DROPPED}
-    made = Recommendation.objects.bulk_create(
-        Recommendation(
-            organization_id=team.organization_id,
-            team=team,
-            title=r["title"],
-            description=r["description"],
-            kind=Recommendation.Kind.PROCESS if not r["refs"] else Recommendation.Kind.SOFTWARE,
-            status=r["status"],
-            tracker_key=r["tracker_key"],
-            tracker_url=r["tracker_url"],
-            created_by=by,
-            closed_at=now if r["status"] in closed else None,
-        )
-        for r in wanted
-    )
-    RecommendationLink.objects.bulk_create(
-        RecommendationLink(recommendation=rec, retrospective=retrospective, created_by=by) for rec in made
-    )
-    RecommendationChange.objects.bulk_create(
-        RecommendationChange(
-            recommendation=rec,
-            by=by,
-            changes={"status": [None, rec.status]},
-            reason=f"Imported from {retrospective.imported_from}, line {r['line']}.",
-        )
-        for rec, r in zip(made, wanted, strict=True)
-    )
-    return len(made)
-
-
 def _save_recommendations_many(retrospectives: list[Retrospective], plans: list[Plan], by: User, team: Team) -> None:
-    """_save_recommendations for several new write-ups (nothing known yet on them): three INSERTs for all."""
+    """Each plan's action items as recommendations called for by its write-up, with their first history entry: three
+    INSERTs for all."""
     now = timezone.now()
     closed = {Recommendation.Status.DONE, Recommendation.Status.DROPPED}
     wanted = [
@@ -813,7 +758,7 @@ def _save_update(
                 guidance=planned.guidance,
                 position=position + order,
                 updated_by=by,
-                **_body_fields(planned.body),
+                **section_body_fields(planned.body),
             )
             revisions.append(Revision(section=section, version=1, body=section.body, created_by=by, note=note))
             saved.new_ids["section"].append(section.pk)
@@ -823,7 +768,7 @@ def _save_update(
                 version=current.version + 1,
                 updated_by=by,
                 updated_at=timezone.now(),
-                **_body_fields(planned.body),
+                **section_body_fields(planned.body),
             )
             revisions.append(
                 Revision(section=current, version=current.version + 1, body=planned.body, created_by=by, note=note)
@@ -832,7 +777,7 @@ def _save_update(
     for gone in existing.values():
         if gone.body:
             Section.objects.filter(pk=gone.pk).update(
-                version=gone.version + 1, updated_by=by, updated_at=timezone.now(), **_body_fields("")
+                version=gone.version + 1, updated_by=by, updated_at=timezone.now(), **section_body_fields("")
             )
             revisions.append(
                 Revision(
@@ -853,9 +798,14 @@ def _save_update(
         TimelineEvent.objects.filter(incident=incident, source_type=SOURCE_TYPE).values_list("source_ref", flat=True)
     )
     plan.events = [row for row in plan.events if row[7] not in present]
-    saved.new_ids["event"].extend(_save_events(incident, plan, by, source))
-    known = retrospective.recommendation_links.values_list("recommendation__title", flat=True)
-    _save_recommendations(retrospective, plan, by, team, known=list(known))
+    [added] = _save_events_many([incident], [(source, plan)], by)
+    saved.new_ids["event"].extend(added)
+    if plan.events:
+        Incident.objects.filter(pk=incident.pk).update(timeline_version=F("timeline_version") + 1)
+    titles = retrospective.recommendation_links.values_list("recommendation__title", flat=True)
+    known = {title.casefold() for title in titles}
+    plan.recommendations = [r for r in plan.recommendations if r["title"].casefold() not in known]
+    _save_recommendations_many([retrospective], [plan], by, team)
     ImportedWriteup.objects.filter(pk=writeup.pk).update(
         checksum=source.checksum,
         format=source.format,
@@ -1009,10 +959,8 @@ def history_import(
     history_permission_check(by=by, team=team)
     severity_levels_ensure_defaults(organization=team.organization)
     levels = list(SeverityLevel.objects.filter(organization_id=team.organization_id).order_by("rank"))
-    templates = template_outlines(team, options.mapping)
-    versions = {}
-    for template in _templates_named(team, [t.key for t in templates]):
-        versions.setdefault(template.key, max(template.versions.all(), key=lambda v: v.number))
+    versions = template_versions(team, options.mapping)
+    templates = template_outlines(versions)
     people = organization_people_names(team.organization_id)
     check_config = checks_config_for(SimpleNamespace(organization=team.organization, team=team))
     timing = Timing()
@@ -1037,7 +985,7 @@ def history_import(
             handed = len(files)
 
     started = time.perf_counter()
-    context = ReadContext(templates, options, team, levels, versions, now, check_config if check else None, people)
+    context = ReadContext(templates, options, levels, versions, now, check_config if check else None, people)
     if workers > 1:
         imported = ImportedWriteup.objects.filter(team=team).values_list("checksum", flat=True)
         context = replace(context, imported_checksums=frozenset(imported))
@@ -1100,7 +1048,6 @@ class ReadContext:
 
     templates: tuple[TemplateOutline, ...]
     options: HistoryOptions
-    team: Team
     levels: list[SeverityLevel]
     versions: dict
     now: datetime
@@ -1112,7 +1059,7 @@ class ReadContext:
 def _plan_and_check(source: Source, context: ReadContext, *, render: bool = False):
     """(plan, problems when it cannot be saved, the checker's report, seconds checking, seconds rendering)."""
     try:
-        plan = plan_record(source, team=context.team, levels=context.levels, versions=context.versions, now=context.now)
+        plan = plan_record(source, levels=context.levels, versions=context.versions, now=context.now)
     except ValidationError as exc:
         refused = [
             _problem(source.path, None, f"{where}: {' '.join(messages)}", "skipped")
@@ -1198,9 +1145,11 @@ def _save_batch(pending, options: HistoryOptions, run, cache, timing: Timing) ->
         "retrospective", "incident"
     ):
         by_key[writeup.source_path] = writeup
-    by_checksum = {}
-    for writeup in ImportedWriteup.objects.filter(team=team, checksum__in=checksums).only("source_path", "checksum"):
-        by_checksum.setdefault(writeup.checksum, writeup.source_path)
+    by_checksum: dict[str, ImportedWriteup] = {}
+    for writeup in ImportedWriteup.objects.filter(team=team, checksum__in=checksums).only(
+        "source_path", "checksum", "incident_id", "retrospective_id", "revision"
+    ):
+        by_checksum.setdefault(writeup.checksum, writeup)
     ids = {kind: [] for kind in INDEX_KINDS}
     with transaction.atomic():
         run_of_new: list[tuple[Source, Plan, dict]] = []  # new files in a row: saved together (_save_new_many)
@@ -1211,32 +1160,17 @@ def _save_batch(pending, options: HistoryOptions, run, cache, timing: Timing) ->
                 continue
             _save_news(run_of_new, options, run, cache, ids)
             run_of_new = []
-            if (known is not None and known.checksum == source.checksum) or (
-                known is None and source.checksum in by_checksum
-            ):
+            same = known if known is not None and known.checksum == source.checksum else None
+            if same is None and known is None:
+                same = by_checksum.get(source.checksum)
+            if same is not None:
                 entry["outcome"] = "unchanged"
-                path = known.source_path if known is not None else by_checksum[source.checksum]
-                entry["note"] = f"already imported as {path}; nothing changed"
-                writeup = known or ImportedWriteup.objects.filter(team=team, checksum=source.checksum).first()
-                if writeup is not None:
-                    entry["incident"] = _links(writeup)
-                continue
-            if options.dry_run:
+                entry["note"] = f"already imported as {same.source_path}; nothing changed"
+                entry["incident"] = _links(same)
+            elif options.dry_run:
                 entry["outcome"] = "would update" if known is not None else "would import"
-                continue
-            try:
-                with transaction.atomic():
-                    if known is None:
-                        saved = _save_new(source, plan, options, run, cache)
-                    else:
-                        saved = _save_update(source, plan, options, run, known, cache)
-            except (IntegrityError, ValidationError) as exc:
-                message = " ".join(getattr(exc, "messages", [str(exc)]))[:300]
-                entry["problems"].append(_problem(source.path, None, f"could not be saved ({message})", "skipped"))
-                entry["outcome"] = "skipped"
-                cache.clear()  # services made inside the rolled-back savepoint are gone
-                continue
-            _saved_into(entry, saved, ids)
+            else:  # a changed file at a known path (new ones were saved with their run above)
+                _save_one(entry, ids, cache, partial(_save_update, source, plan, options, run, known, cache))
         _save_news(run_of_new, options, run, cache, ids)
     timing.save += time.perf_counter() - t0
     if any(ids.values()):
@@ -1268,16 +1202,21 @@ def _save_news(items: list[tuple[Source, Plan, dict]], options: HistoryOptions, 
             _saved_into(entry, one, ids)
         return
     for source, plan, entry in items:
-        try:
-            with transaction.atomic():
-                one = _save_new(source, plan, options, run, cache)
-        except (IntegrityError, ValidationError) as exc:
-            message = " ".join(getattr(exc, "messages", [str(exc)]))[:300]
-            entry["problems"].append(_problem(source.path, None, f"could not be saved ({message})", "skipped"))
-            entry["outcome"] = "skipped"
-            cache.clear()
-            continue
-        _saved_into(entry, one, ids)
+        _save_one(entry, ids, cache, partial(_save_new, source, plan, options, run, cache))
+
+
+def _save_one(entry: dict, ids: dict, cache: dict, save: Callable[[], Saved]) -> None:
+    """One file saved by `save` in a savepoint of its own: whole, or not at all and reported as skipped."""
+    try:
+        with transaction.atomic():
+            saved = save()
+    except (IntegrityError, ValidationError) as exc:
+        message = " ".join(getattr(exc, "messages", [str(exc)]))[:300]
+        entry["problems"].append(_problem(entry["file"], None, f"could not be saved ({message})", "skipped"))
+        entry["outcome"] = "skipped"
+        cache.clear()  # services made inside the rolled-back savepoint are gone
+        return
+    _saved_into(entry, saved, ids)
 
 
 def _index(ids: dict) -> None:

@@ -99,9 +99,10 @@ def _refuse_if_done(retrospective: Retrospective, *, current=None) -> None:
 # --- Templates --------------------------------------------------------------------------
 
 
-def _body_fields(body: str) -> dict:
-    """A section's body with what is kept in step with it: its sanitized HTML, and whether something was written."""
-    return {"body": body, "html": render_markdown(body), "filled": not body_is_empty(body)}
+def section_body_fields(body: str, html: str | None = None) -> dict:
+    """A section's body with what is kept in step with it: its sanitized HTML (`html` when already rendered from this
+    body), and whether something was written."""
+    return {"body": body, "html": render_markdown(body) if html is None else html, "filled": not body_is_empty(body)}
 
 
 def builtin_templates_sync(*, template_model=Template, version_model=TemplateVersion) -> int:
@@ -275,7 +276,7 @@ def retrospective_start(
                 required=spec["required"],
                 guidance=spec.get("guidance", ""),
                 position=position,
-                **_body_fields(body),
+                **section_body_fields(body),
                 updated_by=by,
             )
         )
@@ -320,7 +321,7 @@ def section_save(*, section: Section, body: str, base_version: int, by: User, no
         )
     if current.body == body:
         return current
-    for name, value in _body_fields(body).items():
+    for name, value in section_body_fields(body).items():
         setattr(current, name, value)
     current.version += 1
     current.updated_by = by
@@ -478,7 +479,7 @@ def retrospective_import_markdown(
                 required=spec.get("required", False),
                 guidance=spec.get("guidance", ""),
                 position=position,
-                **_body_fields(parsed_section.body),
+                **section_body_fields(parsed_section.body),
                 updated_by=by,
             )
         )

@@ -41,7 +41,7 @@ def test_random_markdown_never_breaks_the_plan(text, tz, mapping):
     record = understand(doc, templates=TEMPLATES, default_tz=tz, mapping=mapping)
     source = Source(path="x.md", key="x.md", format="markdown", checksum=doc.checksum, record=record)
     try:
-        plan = plan_record(source, team=None, levels=LEVELS, versions=VERSIONS, now=NOW)
+        plan = plan_record(source, levels=LEVELS, versions=VERSIONS, now=NOW)
     except ValidationError as refused:
         assert refused.message_dict
         return

@@ -1338,7 +1338,7 @@ def _short(text: str, n: int = 60) -> str:
 def builtin_outlines() -> tuple[TemplateOutline, ...]:
     """The built-in templates' outlines, in key order (a document matching two equally goes to the first), read from
     their definitions without a database: what the tests and the held-out score match against. The import itself
-    builds the same from the stored templates (retrospector.history.services.template_outlines)."""
+    builds the same from the stored templates (retrospector.history.services.template_versions)."""
     from retrospector.core.template_definitions import builtin_definitions
 
     outlines = (
