@@ -792,7 +792,8 @@ def _save_update(
     Revision.objects.bulk_create(revisions)
     wanted_refs = {row[7] for row in plan.events}
     stale = TimelineEvent.objects.filter(incident=incident, source_type=SOURCE_TYPE).exclude(source_ref__in=wanted_refs)
-    saved.new_ids["gone_events"].extend(stale.values_list("pk", flat=True))
+    gone_events = list(stale.values_list("pk", flat=True))
+    saved.new_ids["gone_events"].extend(gone_events)
     stale.delete()
     present = set(
         TimelineEvent.objects.filter(incident=incident, source_type=SOURCE_TYPE).values_list("source_ref", flat=True)
@@ -800,7 +801,7 @@ def _save_update(
     plan.events = [row for row in plan.events if row[7] not in present]
     [added] = _save_events_many([incident], [(source, plan)], by)
     saved.new_ids["event"].extend(added)
-    if plan.events:
+    if plan.events or gone_events:  # what is cached from the whole timeline is keyed by this number
         Incident.objects.filter(pk=incident.pk).update(timeline_version=F("timeline_version") + 1)
     titles = retrospective.recommendation_links.values_list("recommendation__title", flat=True)
     known = {title.casefold() for title in titles}

@@ -357,3 +357,19 @@ def test_an_imported_write_up_page_says_where_it_came_from_and_offers_no_reopeni
     assert "imported from a file and is read-only here" in page
     assert "Reopen to change it" not in page
     assert client_for("charlie").get(f"/retrospectives/{retrospective.pk}/").status_code == 200  # organization-wide
+
+
+def test_a_timeline_row_gone_from_a_changed_file_leaves_the_timeline_and_moves_its_version(people, tmp_path):
+    rel = "dfds/PM2019-010 - Hellman Kubernetes cluster node deletion.md"
+    folder = copy_files(tmp_path, rel)
+    run(people, [folder])
+    incident = ImportedWriteup.objects.get(source_path=rel).incident
+    text = (folder / rel).read_text(encoding="utf-8")
+    [row] = [line for line in text.splitlines() if "2019-12-04 01:15" in line]  # a row in the middle
+    (folder / rel).write_text(text.replace(row + "\n", ""), encoding="utf-8")
+    events_before = TimelineEvent.objects.filter(incident=incident).count()
+    run(people, [folder])
+    before, incident.timeline_version = incident.timeline_version, None
+    incident.refresh_from_db()
+    assert TimelineEvent.objects.filter(incident=incident).count() == events_before - 1
+    assert incident.timeline_version == before + 1  # the timeline's cached summary is read afresh
