@@ -63,8 +63,7 @@ def no_worker_for(queued_at, *, now=None) -> timedelta | None:
     """How long a job queued at `queued_at` has waited for a worker, when longer than NO_WORKER_AFTER and no worker is
     busy with another task (then it merely waits its turn); None otherwise. What the upload pages say when no
     `retrospector worker` seems to run."""
-    from django.utils import timezone
-    from django_tasks_db.models import DBTaskResult
+    from django_tasks_db.models import DBTaskResult  # a model: not imported while the apps load
 
     waited = (now or timezone.now()) - queued_at
     if waited <= NO_WORKER_AFTER:
