@@ -13,6 +13,7 @@ from retrospector.actions.models import Finding, Recommendation
 from retrospector.incidents.models import Incident
 from retrospector.insights import semantic
 from retrospector.insights.models import BODY_MAX_CHARS, MARK_END, MARK_START, SearchDoc
+from retrospector.insights.reindex_sql import STATEMENTS, index_rows_add_in_sql
 from retrospector.reviews.models import Account, Comment
 from retrospector.timeline.models import TimelineEvent
 from retrospector.writeups.models import Section
@@ -200,9 +201,18 @@ def search_index_update(*, kind: str, ids: Iterable[int]) -> int:
 
 def search_index_add(*, kind: str, ids: Iterable[int], vectors: bool = True) -> int:
     """Copy things just made (none of them in the index yet) into it in one INSERT per batch: what a bulk import
-    calls once per batch instead of search_index_update's query per row. With `vectors` off the semantic vectors are
-    left to the worker's fill of missing ones (insights.semantic.incident_vectors_fill_missing)."""
-    built = [(pk, fields) for pk, fields in BUILDERS[kind](list(ids)) if fields is not None]
+    calls once per batch instead of search_index_update's query per row. The kinds that come by the thousand
+    (incidents, sections, events) are copied by the database itself (reindex_sql: the same rows, a test compares
+    them). With `vectors` off the semantic vectors are left to the worker's fill of missing ones
+    (insights.semantic.incident_vectors_fill_missing)."""
+    ids = list(ids)
+    if kind in STATEMENTS:
+        written = index_rows_add_in_sql(kind, ids)
+        if vectors and kind in VECTOR_KINDS and semantic.enabled():
+            rows = SearchDoc.objects.filter(kind=kind, object_id__in=ids)
+            _vectors_follow(kind, set(rows.values_list("incident_id", flat=True)))
+        return written
+    built = [(pk, fields) for pk, fields in BUILDERS[kind](ids) if fields is not None]
     SearchDoc.objects.bulk_create(
         [SearchDoc(kind=kind, object_id=pk, **fields) for pk, fields in built], batch_size=REINDEX_BATCH
     )

@@ -147,6 +147,27 @@ STATEMENTS: dict[str, Callable[[], tuple[str, list]]] = {
 }
 
 
+ALIASES = {Kind.INCIDENT: "i", Kind.SECTION: "s", Kind.EVENT: "e"}  # the statement's name for the kind's table
+ADD_CHUNK = 500  # ids per statement when adding (each is a parameter of its own)
+
+
+def index_rows_add_in_sql(kind: str, ids: list[int]) -> int:
+    """Index rows for these things just made (none of them in the index yet), in the caller's transaction: the
+    rebuild's statement limited to `ids` (a bulk import's batch). Returns the rows written (an empty section has
+    none)."""
+    sql, params = STATEMENTS[kind]()
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    ids = sorted(set(ids))
+    written = 0
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), ADD_CHUNK):
+            part = ids[start : start + ADD_CHUNK]
+            marks = ", ".join(["%s"] * len(part))
+            cursor.execute(f"{sql} AND {ALIASES[kind]}.id IN ({marks})", [*params, now, part[0], part[-1] + 1, *part])
+            written += max(cursor.rowcount, 0)
+    return written
+
+
 def reindex_kind_in_sql(kind: str, ids: list[int], progress: Callable[[str, int, int], None] | None = None) -> int:
     """Rewrite every index row of `kind` (its rows deleted, then made again from `ids`, the sorted ids of its table),
     in the caller's transaction. Returns the rows written."""

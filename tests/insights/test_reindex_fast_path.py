@@ -93,3 +93,20 @@ def test_a_failed_rebuild_leaves_the_index_as_it_was(corpus, monkeypatch):
     with pytest.raises(RuntimeError):
         search_reindex()
     assert snapshot() == first
+
+
+def test_adding_new_things_to_the_index_writes_the_builders_rows_for_those_things_only(corpus):
+    from retrospector.insights.indexing import BUILDERS, search_index_add
+
+    SearchDoc.objects.all().delete()
+    kinds = {"incident": corpus.__class__, "section": Section, "event": TimelineEvent}
+    chosen = {kind: sorted(model.objects.values_list("pk", flat=True))[::2] for kind, model in kinds.items()}
+    for kind, ids in chosen.items():
+        search_index_add(kind=kind, ids=ids, vectors=False)
+    expected = sorted(
+        (kind, pk, *(fields[name] for name in FIELDS[2:]))
+        for kind, ids in chosen.items()
+        for pk, fields in BUILDERS[kind](ids)
+        if fields is not None
+    )
+    assert expected and snapshot() == expected
