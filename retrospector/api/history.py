@@ -11,6 +11,7 @@ from ninja.files import UploadedFile
 
 from retrospector.accounts.selectors import team_by_slug
 from retrospector.history.models import HistoryImport
+from retrospector.history.services import ACTION_STATUSES
 from retrospector.history.uploads import (
     history_import_visible_or_404,
     history_imports_visible_to,
@@ -32,6 +33,7 @@ router = Router(tags=["history"])
 JobStatus = choices_literal(HistoryImport.Status)
 Origin = choices_literal(HistoryImport.Origin)
 Visibility = choices_literal(("organization", "private"))
+ActionStatus = choices_literal(ACTION_STATUSES)
 
 
 class HistoryImportOut(DictOut):
@@ -49,6 +51,9 @@ class HistoryImportOut(DictOut):
     file_size: int
     tz: str | None = Field(..., description="The zone of times written without one (UTC when null).")
     visibility: Visibility
+    action_status: ActionStatus = Field(
+        ..., description="What action items whose write-up gives no status become: planned, done or dropped."
+    )
     created_by: str | None
     created_at: datetime
     queued_at: datetime | None
@@ -100,6 +105,7 @@ def history_import_out(job: HistoryImport, *, report: bool = True) -> dict:
         "file_size": job.file_size,
         "tz": options.get("tz") or None,
         "visibility": options.get("visibility") or "organization",
+        "action_status": options.get("action_status") or "planned",
         "created_by": job.created_by.username if job.created_by else None,
         "created_at": job.created_at,
         "queued_at": job.queued_at,
@@ -120,7 +126,7 @@ def history_import_out(job: HistoryImport, *, report: bool = True) -> dict:
 @router.post(
     "/history/imports",
     response=responses(202, HistoryImportOut, errors=(400, 413, 403, 422)),
-    summary="Upload past write-ups (multipart): file, team, tz, mapping, private, dry_run",
+    summary="Upload past write-ups (multipart): file, team, tz, mapping, private, action_status, dry_run",
     description="`file` is a zip of Markdown, HTML (Confluence, Google Docs) and Word (.docx) files, or one such file; "
     "`team` the short name of a team you are a member of (403 otherwise; organization admins: any). Answers 202 with "
     "the job: small uploads (up to HISTORY_IMPORT_INLINE_BYTES, 2 MB by default) are read in the request, bigger "
@@ -128,7 +134,8 @@ def history_import_out(job: HistoryImport, *, report: bool = True) -> dict:
     "confirm or discard; with `dry_run=false` it is imported at once. A zip with paths that climb out, links, more "
     "than 10,000 entries or more than 1 GB unpacked, or a file of another format, is refused (422 naming `file`), "
     "and nothing is kept. `mapping` is an optional YAML or JSON file overriding what is read (template, sections, "
-    "fields).",
+    "fields). `action_status` (planned by default) is what action items whose write-up gives no status (no "
+    "checkbox, status column or status word) become: planned, done or dropped.",
 )
 def upload_history(
     request,
@@ -137,6 +144,7 @@ def upload_history(
     tz: Annotated[ZoneOrEmpty, Form("")],
     mapping: File[UploadedFile | None] = None,
     private: Form[bool] = False,
+    action_status: Form[ActionStatus] = "planned",
     dry_run: Form[bool] = True,
 ):
     found = team_by_slug(user=request.user, slug=team) if team else None
@@ -152,6 +160,7 @@ def upload_history(
         mapping=b"".join(mapping.chunks()) if mapping is not None else None,
         mapping_name=(mapping.name or "mapping") if mapping is not None else "mapping",
         private=private,
+        action_status=action_status,
         origin=HistoryImport.Origin.API,
         confirm=not dry_run,
     )

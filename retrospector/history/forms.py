@@ -36,6 +36,18 @@ class HistoryUploadForm(forms.Form):
         help_text="YAML or JSON overriding what is read: template, sections (heading → section), fields.",
     )
     private = forms.BooleanField(required=False, label="Private to the team (and people it invites)")
+    action_status = forms.ChoiceField(
+        choices=[
+            ("planned", "Planned: open recommendations, to follow up"),
+            ("done", "Done: taken as carried out"),
+            ("dropped", "Dropped: kept for the record, out of the open list"),
+        ],
+        initial="planned",
+        required=False,  # planned when not given
+        label="Action items without a status become",
+        help_text="For items with no checkbox, status column or status word. Items whose write-up says done, in "
+        "progress or won't do keep that.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

@@ -51,8 +51,11 @@ def file_lines(entry: dict) -> list[str]:
             f"  timeline: {r['events']} events"
             + (f", {r['events_kept_as_text']} rows kept as text" if r["events_kept_as_text"] else "")
         )
+        unstated = r.get("action_items_unstated")
         lines.append(
-            f"  action items: {r['action_items']} ({r['action_items_done']} done)"
+            f"  action items: {r['action_items']} ({r['action_items_done']} done"
+            + (f", {unstated} without a status" if unstated else "")
+            + ")"
             + (f"; tickets {', '.join(r['tickets'][:10])}" if r["tickets"] else "")
         )
     checks = entry.get("checks")
@@ -89,6 +92,14 @@ def totals_lines(report: dict) -> list[str]:
         f"{t['events']} timeline events; {t['action_items']} action items; {t['problems']} problem(s); "
         f"{t['findings']} write-up check finding(s)."
     )
+    if t.get("action_items_unstated"):
+        given = report.get("action_status") or "planned"
+        others = ", ".join(status for status in ("planned", "done", "dropped") if status != given)
+        out.append(
+            f"{t['action_items_unstated']} action item(s) had no status in their write-up and "
+            f"{'would be' if report.get('dry_run') else 'were'} imported as {given} (--action-status {others} to "
+            "choose otherwise)."
+        )
     if t.get("findings_by_rule"):
         out.append("Findings by rule: " + ", ".join(f"{rule} {n}" for rule, n in t["findings_by_rule"].items()))
     if report.get("dry_run"):

@@ -72,9 +72,24 @@ class HistoryOptions:
     mapping: dict | None = None
     visibility: str = Incident.Visibility.ORGANIZATION
     dry_run: bool = False
+    # What an action item becomes when its write-up gives it no status (no checkbox, no status column or word).
+    action_status: str = "planned"
 
     def as_json(self) -> dict:
-        return {"tz": self.tz, "mapping": self.mapping, "visibility": self.visibility}
+        return {
+            "tz": self.tz,
+            "mapping": self.mapping,
+            "visibility": self.visibility,
+            "action_status": self.action_status,
+        }
+
+
+# The statuses an action item without one may be given (--action-status), with what each means for the team.
+ACTION_STATUSES = {
+    "planned": "open recommendations, to be followed up",
+    "done": "done: the history's old items are taken as carried out",
+    "dropped": "dropped: kept for the record, out of the open list",
+}
 
 
 def mapping_parse(text: str, *, name: str = "mapping") -> dict:
@@ -113,6 +128,7 @@ def history_options_parse(
     mapping_name: str = "mapping",
     visibility: str | None = None,
     dry_run: bool = False,
+    action_status: str | None = None,
 ) -> HistoryOptions:
     """Check what a person asked for; ValidationError by field, PermissionDenied when they may not import here."""
     if team is None:
@@ -130,7 +146,18 @@ def history_options_parse(
     visibility = visibility or Incident.Visibility.ORGANIZATION
     if visibility not in Incident.Visibility.values:
         raise ValidationError({"visibility": f"Give one of: {', '.join(Incident.Visibility.values)}."})
-    return HistoryOptions(team=team, by=by, tz=tz, mapping=mapping, visibility=visibility, dry_run=dry_run)
+    action_status = (action_status or "").strip() or "planned"
+    if action_status not in ACTION_STATUSES:
+        raise ValidationError({"action_status": f"{action_status!r}: give one of {', '.join(ACTION_STATUSES)}."})
+    return HistoryOptions(
+        team=team,
+        by=by,
+        tz=tz,
+        mapping=mapping,
+        visibility=visibility,
+        dry_run=dry_run,
+        action_status=action_status,
+    )
 
 
 def history_permission_check(*, by: User, team: Team) -> None:
@@ -325,9 +352,16 @@ def severity_for(text: str, levels: list[SeverityLevel]) -> SeverityLevel | None
     return None
 
 
-def _status_of(done: bool | None, status: str) -> str:
-    text = status.casefold()
-    if done or re.search(r"\b(done|complete|completed|closed|fixed|resolved|finished|shipped|merged)\b", text):
+def status_unstated(item) -> bool:
+    """The write-up gives this action item no status: no checkbox, no status column or word."""
+    return item.done is None and not item.status.strip()
+
+
+def _status_of(item, unstated: str = Recommendation.Status.PLANNED) -> str:
+    if status_unstated(item):
+        return unstated
+    text = item.status.casefold()
+    if item.done or re.search(r"\b(done|complete|completed|closed|fixed|resolved|finished|shipped|merged)\b", text):
         return Recommendation.Status.DONE
     if re.search(r"won.?t|wontfix|drop|cancel|rejected|not doing|obsolete", text):
         return Recommendation.Status.DROPPED
@@ -336,8 +370,16 @@ def _status_of(done: bool | None, status: str) -> str:
     return Recommendation.Status.PLANNED
 
 
-def plan_record(source: Source, *, levels: list[SeverityLevel], versions: dict, now: datetime) -> Plan:
-    """What the record becomes (raises ValidationError naming the field when it cannot be saved whole)."""
+def plan_record(
+    source: Source,
+    *,
+    levels: list[SeverityLevel],
+    versions: dict,
+    now: datetime,
+    action_status: str = Recommendation.Status.PLANNED,
+) -> Plan:
+    """What the record becomes (raises ValidationError naming the field when it cannot be saved whole);
+    `action_status` is what an action item whose write-up gives it no status becomes."""
     record = source.record
     problems: list[dict] = []
 
@@ -454,6 +496,8 @@ def plan_record(source: Source, *, levels: list[SeverityLevel], versions: dict, 
             lines.append(f"Owner in the write-up: {single_line(item.owner)}.")
         if item.status:
             lines.append(f"Status in the write-up: {single_line(item.status)}.")
+        elif status_unstated(item) and action_status != Recommendation.Status.PLANNED:
+            lines.append(f"No status in the write-up: imported as {action_status}.")
         for ref in refs:
             url = http_url(ref.url)
             lines.append(f"- [{ref.key}]({url})" if url else f"- {ref.key}")
@@ -461,7 +505,7 @@ def plan_record(source: Source, *, levels: list[SeverityLevel], versions: dict, 
             {
                 "title": text[:300],
                 "description": "\n\n".join(lines) if len(lines) < 4 else "\n".join(lines),
-                "status": _status_of(item.done, item.status),
+                "status": _status_of(item, action_status),
                 "tracker_key": refs[0].key[:200] if refs else "",
                 "tracker_url": first_url[:2000],
                 "line": item.line,
@@ -884,12 +928,13 @@ def _recognised(source: Source, plan: Plan | None) -> dict:
         "events_kept_as_text": sum(1 for e in record.events if e.at is None),
         "action_items": len(record.action_items),
         "action_items_done": sum(1 for a in record.action_items if a.done),
+        "action_items_unstated": sum(1 for a in record.action_items if status_unstated(a)),
         "tickets": sorted({ref.key for a in record.action_items for ref in a.refs}),
     }
 
 
 PROBLEMS_KEPT = 5  # a short entry's problems (all are counted; the whole entry was printed)
-RECOGNISED_KEPT = ("sections_matched", "sections_extra", "events", "action_items", "template")
+RECOGNISED_KEPT = ("sections_matched", "sections_extra", "events", "action_items", "action_items_unstated", "template")
 
 
 def compact_entry(entry: dict) -> dict:
@@ -918,6 +963,7 @@ def _totals(files: list[dict]) -> dict:
         "sections_extra": sum(r["sections_extra"] for r in recognised),
         "events": sum(r["events"] for r in recognised),
         "action_items": sum(r["action_items"] for r in recognised),
+        "action_items_unstated": sum(r.get("action_items_unstated", 0) for r in recognised),
         "problems": sum(f.get("problems_count", len(f["problems"])) for f in files),
         "findings": sum(f["checks"]["count"] for f in files if f.get("checks")),
         "findings_by_rule": dict(
@@ -1040,7 +1086,13 @@ def history_import(
     totals["seconds_check"] = round(timing.check, 3)
     totals["seconds_save"] = round(timing.save, 3)
     totals["seconds_index"] = round(timing.index, 3)
-    return {"dry_run": options.dry_run, "team": team.slug, "files": files, "totals": totals}
+    return {
+        "dry_run": options.dry_run,
+        "team": team.slug,
+        "action_status": options.action_status,
+        "files": files,
+        "totals": totals,
+    }
 
 
 @dataclass(frozen=True)
@@ -1060,7 +1112,13 @@ class ReadContext:
 def _plan_and_check(source: Source, context: ReadContext, *, render: bool = False):
     """(plan, problems when it cannot be saved, the checker's report, seconds checking, seconds rendering)."""
     try:
-        plan = plan_record(source, levels=context.levels, versions=context.versions, now=context.now)
+        plan = plan_record(
+            source,
+            levels=context.levels,
+            versions=context.versions,
+            now=context.now,
+            action_status=context.options.action_status,
+        )
     except ValidationError as exc:
         refused = [
             _problem(source.path, None, f"{where}: {' '.join(messages)}", "skipped")

@@ -91,6 +91,7 @@ def _options_of(job: HistoryImport, *, dry_run: bool) -> HistoryOptions:
         mapping=stored.get("mapping") or None,
         visibility=stored.get("visibility") or Incident.Visibility.ORGANIZATION,
         dry_run=dry_run,
+        action_status=stored.get("action_status") or "planned",
     )
 
 

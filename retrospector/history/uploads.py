@@ -151,13 +151,14 @@ def history_upload_create(
     mapping: bytes | None = None,
     mapping_name: str = "mapping",
     private: bool = False,
+    action_status: str | None = None,
     origin: str = HistoryImport.Origin.WEB,
     confirm: bool = False,
 ) -> HistoryImport:
     """Keep an upload as a job and read it (in the request when small, else by the worker); `confirm` imports it at
-    once (the API without dry_run). ValidationError by field (team, tz, mapping, visibility, file) and PermissionDenied
-    (not a member of the team) before anything is kept; a zip refused whole (paths that climb out, links, too many
-    entries, too big) is refused here, from its directory, before any of it is unpacked."""
+    once (the API without dry_run). ValidationError by field (team, tz, mapping, visibility, action_status, file) and
+    PermissionDenied (not a member of the team) before anything is kept; a zip refused whole (paths that climb out,
+    links, too many entries, too big) is refused here, from its directory, before any of it is unpacked."""
     options = history_options_parse(
         by=by,
         team=team,
@@ -166,6 +167,7 @@ def history_upload_create(
         mapping_name=mapping_name,
         visibility=Incident.Visibility.PRIVATE if private else None,
         dry_run=not confirm,
+        action_status=action_status,
     )
     name = single_line(PurePosixPath((file_name or "").replace("\\", "/")).name)[:300] or "upload"
     if not content:

@@ -70,6 +70,7 @@ def history_upload(request):
                 mapping=b"".join(mapping.chunks()) if mapping else None,
                 mapping_name=mapping.name if mapping else "mapping",
                 private=data["private"],
+                action_status=data["action_status"] or None,
                 origin=HistoryImport.Origin.WEB,
             )
         except ValidationError as exc:
@@ -131,6 +132,7 @@ def _context(request, job: HistoryImport) -> dict:
         "files": _files_shown(files.object_list) if files is not None else [],
         "expires_at": job.created_at + UNFINISHED_LIFETIME,
         "private": (job.options or {}).get("visibility") == "private",
+        "action_status": (job.options or {}).get("action_status") or "planned",
     }
 
 

@@ -20,6 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from retrospector.actions.models import Recommendation
 from retrospector.history import services
 from retrospector.history.models import ImportedWriteup
+from retrospector.history.report import totals_lines
 from retrospector.history.services import history_import, history_options_parse, inputs_from_paths, mapping_parse
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import incidents_visible_to
@@ -373,3 +374,73 @@ def test_a_timeline_row_gone_from_a_changed_file_leaves_the_timeline_and_moves_i
     incident.refresh_from_db()
     assert TimelineEvent.objects.filter(incident=incident).count() == events_before - 1
     assert incident.timeline_version == before + 1  # the timeline's cached summary is read afresh
+
+
+ACTIONS = """# Queue stuck
+
+Date: 2021-03-04
+
+## Action items
+
+- [x] Add an alert on queue depth
+- [ ] Write the runbook
+- Raise the consumer's memory limit
+- Review the retry policy (won't do)
+
+| Action | Owner | Status |
+|---|---|---|
+| Split the queue | Priya | In progress |
+| Load test the consumer | Sam | |
+"""
+
+
+def statuses():
+    return dict(Recommendation.objects.values_list("title", "status"))
+
+
+def test_action_items_without_a_status_are_planned_unless_the_import_says_otherwise(people, tmp_path):
+    (tmp_path / "queue.md").write_text(ACTIONS, encoding="utf-8")
+    report = run(people, [tmp_path])
+    said = {
+        "Add an alert on queue depth": "done",
+        "Write the runbook": "planned",
+        "Review the retry policy (won't do)": "dropped",
+        "Split the queue": "in-progress",
+    }
+    assert statuses() == {
+        **said,
+        "Raise the consumer's memory limit": "planned",
+        "Load test the consumer": "planned",
+    }
+    assert report["totals"]["action_items_unstated"] == 2
+    assert "2 action item(s) had no status in their write-up and were imported as planned" in "\n".join(
+        totals_lines(report)
+    )
+
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "queue-2.md").write_text(ACTIONS.replace("Queue stuck", "Queue stuck again"), encoding="utf-8")
+    Recommendation.objects.all().delete()
+    run(people, [other], action_status="dropped")
+    assert statuses() == {
+        **said,
+        "Raise the consumer's memory limit": "dropped",
+        "Load test the consumer": "dropped",
+    }
+    dropped = Recommendation.objects.get(title="Load test the consumer")
+    assert "No status in the write-up: imported as dropped." in dropped.description
+    assert not Recommendation.objects.filter(status__in=Recommendation.OPEN_STATUSES, title__startswith="Raise")
+
+
+def test_an_unknown_action_status_is_refused_naming_the_field(people, tmp_path):
+    with pytest.raises(ValidationError) as refused:
+        history_options_parse(by=people["alice"], team=people["payments"], action_status="forgotten")
+    assert "planned, done, dropped" in refused.value.message_dict["action_status"][0]
+    (tmp_path / "queue.md").write_text(ACTIONS, encoding="utf-8")
+    out = io.StringIO()
+    call_command(
+        "history", "import", str(tmp_path), "--team", "payments", "--as-user", "alice", "--action-status", "done",
+        stdout=out,
+    )  # fmt: skip
+    assert Recommendation.objects.get(title="Raise the consumer's memory limit").status == "done"
+    assert "were imported as done (--action-status planned, dropped to choose otherwise)" in out.getvalue()

@@ -288,3 +288,43 @@ def test_an_upload_over_the_limit_is_refused_before_it_is_read(people, client_fo
     response = api_client(people["bob"]).post(API, {"file": upload_file("h.zip", history_zip()), "team": "payments"})
     assert (response.status_code, response.json()["field"]) == (422, "file")
     assert not HistoryImport.objects.exists()
+
+
+ACTIONS_MD = b"""# Queue stuck
+
+Date: 2021-03-04
+
+## Action items
+
+- [x] Add an alert on queue depth
+- Raise the consumer's memory limit
+- Load test the consumer
+"""
+
+
+def test_the_page_and_the_api_say_what_action_items_without_a_status_become(people, client_for):
+    from retrospector.actions.models import Recommendation
+
+    bob = client_for("bob")
+    form = bob.get("/history/upload").content.decode()
+    assert 'name="action_status"' in form and "Action items without a status become" in form
+    response = page_upload(bob, people["payments"], ACTIONS_MD, name="queue.md", action_status="dropped")
+    assert response.status_code == 302, response.content
+    job = HistoryImport.objects.get()
+    page = bob.get(f"/history/{job.pk}/").content.decode()
+    assert "2 without a status in their write-up: to be imported as dropped" in page
+    bob.post(f"/history/{job.pk}/confirm")
+    assert dict(Recommendation.objects.values_list("title", "status")) == {
+        "Add an alert on queue depth": "done",
+        "Raise the consumer's memory limit": "dropped",
+        "Load test the consumer": "dropped",
+    }
+
+    api = api_client(people["bob"])
+    asked = {"file": upload_file("queue.md", ACTIONS_MD), "team": "payments", "action_status": "forgotten"}
+    response = api.post(API, asked)
+    assert response.status_code == 422 and "action_status" in response.content.decode()
+    asked = {"file": upload_file("queue.md", ACTIONS_MD), "team": "payments", "action_status": "done"}
+    response = api.post(API, asked)
+    assert response.status_code == 202 and response.json()["action_status"] == "done"
+    assert response.json()["report"]["totals"]["action_items_unstated"] == 2

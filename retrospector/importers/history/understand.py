@@ -609,7 +609,8 @@ _SERVICES_LABEL = re.compile(
     r"(?:\s+(?:affected|impacted|involved))?$"
 )
 _ITEM_STATUS = re.compile(
-    r"(?:[-–—|:]\s*|\(\s*)(done|closed|complete|completed|fixed|resolved|open|to ?do|not started|in progress|ongoing)"
+    r"(?:[-–—|:]\s*|\(\s*)(done|closed|complete|completed|fixed|resolved|open|to ?do|not started|in progress|ongoing"
+    r"|won.?t\s*(?:do|fix)|wontfix|dropped|cancell?ed|rejected)"
     r"\s*\)?\s*\.?\s*$",
     re.I,
 )

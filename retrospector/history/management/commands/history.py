@@ -9,6 +9,7 @@ from retrospector.accounts.models import Team
 from retrospector.accounts.selectors import command_user
 from retrospector.history.report import file_lines, totals_lines
 from retrospector.history.services import (
+    ACTION_STATUSES,
     history_import,
     history_options_parse,
     history_run_record,
@@ -21,7 +22,8 @@ from retrospector.history.services import (
 class Command(BaseCommand):
     help = (
         "Import past postmortems: `history import PATH... --team TEAM [--org ORG] [--mapping FILE] [--tz ZONE] "
-        "[--private] [--dry-run] [--format text|json]`. Markdown (with or without front matter), HTML (Confluence, "
+        "[--private] [--action-status planned|done|dropped] [--dry-run] [--format text|json]`. Markdown (with or "
+        "without front matter), HTML (Confluence, "
         "Google Docs), Word files, and folders or zips of any mix."
     )
 
@@ -36,6 +38,14 @@ class Command(BaseCommand):
         )
         imp.add_argument("--tz", help="Zone of times written without one, e.g. Europe/Paris (default: UTC).")
         imp.add_argument("--private", action="store_true", help="Make the incidents private to the team.")
+        imp.add_argument(
+            "--action-status",
+            dest="action_status",
+            choices=list(ACTION_STATUSES),
+            default="planned",
+            help="What action items whose write-up gives no status (no checkbox, status column or word) become: "
+            "planned (open recommendations, the default), done or dropped (kept out of the open list).",
+        )
         imp.add_argument("--as-user", dest="as_user", help="Who the import is recorded as (default: the first admin).")
         imp.add_argument("--dry-run", action="store_true", help="Read and report; save nothing.")
         imp.add_argument("--no-checks", action="store_true", help="Leave the write-up checker out of the report.")
@@ -59,6 +69,7 @@ class Command(BaseCommand):
                 mapping_name=opts["mapping"] or "mapping",
                 visibility="private" if opts["private"] else None,
                 dry_run=opts["dry_run"],
+                action_status=opts["action_status"],
             )
         except ValidationError as exc:
             raise CommandError(
