@@ -362,6 +362,19 @@ def counts() -> dict:
     return out
 
 
+def python_speed_seconds() -> float:
+    """Seconds this machine takes for a fixed piece of pure Python (ten million additions in a loop, the best of
+    three): the figures of runs on different days or machines compare once divided by it (shared cores vary)."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(10_000_000):
+            total += i
+        best = min(best, time.perf_counter() - began)
+    return round(best, 3)
+
+
 def run_here(count: int) -> dict:
     """The whole part in this process (and its children): Django is set up here on a throwaway database."""
     began = time.perf_counter()
@@ -389,6 +402,7 @@ def run_here(count: int) -> dict:
             "history_import_peak_rss_mb": imported["peak_rss_mb"],
         }
         return {
+            "python_speed_seconds": python_speed_seconds(),
             "corpus": corpus,
             **runs,
             "stored": stored,
