@@ -608,6 +608,8 @@ _SERVICES_LABEL = re.compile(
     r"^(?:(?:affected|impacted)\s+)?(?:services?|systems?|applications?|apps?|components?|products?)"
     r"(?:\s+(?:affected|impacted|involved))?$"
 )
+# A date a file's name begins with: 2022-11-08-push-notifications, 20221108_dns, 2022.11.08 DNS outage.
+_FILE_DATE = re.compile(r"((?:19|20)\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?=$|[-_.\s])[-_.\s]*")
 _ITEM_STATUS = re.compile(
     r"(?:[-–—|:]\s*|\(\s*)(done|closed|complete|completed|fixed|resolved|open|to ?do|not started|in progress|ongoing"
     r"|won.?t\s*(?:do|fix)|wontfix|dropped|cancell?ed|rejected)"
@@ -669,6 +671,7 @@ class _Reader:
         self.fields: dict[str, Field] = {}
         self.text_lines = re.split(r"\r\n|\r|\n", doc.text)  # the line breaks markdown-it counts
         self.definitions = {m.group(1).strip().lower(): m.group(2) for m in _REF_DEF.finditer(doc.text)}
+        self.file_date: date | None = None  # a date the file's name begins with (2022-11-08-push-notifications.md)
 
     def problem(self, line: int | None, message: str, action: str) -> None:
         self.problems.append(Problem(self.doc.path, line, message, action))
@@ -724,6 +727,10 @@ class _Reader:
             d, _, _ = _read_date(str(title.value))
             if d is not None:
                 start_field = Field(datetime(d.year, d.month, d.day, tzinfo=zone), str(title.value), "title")
+        if start_field is None and self.file_date is not None:
+            d = self.file_date
+            name = PurePosixPath(doc.path.replace("\\", "/")).name
+            start_field = Field(datetime(d.year, d.month, d.day, tzinfo=zone), name, "file name")
         if end_field is None and dated and max(dated) != (start_field.value if start_field else None):
             last = max(dated)
             ev = next(e for e in reversed(events) if e.at == last)
@@ -853,6 +860,14 @@ class _Reader:
                     blocks = blocks[:i] + blocks[i + 1 :]
         name = PurePosixPath(self.doc.path.replace("\\", "/")).name
         stem = re.sub(r"\.(md|markdown|mdown|txt|html?|docx)$", "", name, flags=re.I)
+        dated = _FILE_DATE.match(stem)
+        if dated:
+            try:
+                self.file_date = date(*map(int, dated.groups()))
+            except ValueError:  # 2021-02-30
+                dated = None
+        if dated and stem[dated.end() :].strip(" -_"):
+            stem = stem[dated.end() :]  # the title is what follows the date
         m = re.match(r"^\s*([A-Za-z]{0,6}\d[\w]*-\d+|\d+)\s*[-_–—]+\s*(.+)$", stem)
         if m and re.fullmatch(r"(19|20)\d\d-[01]\d", m.group(1)):
             m = None  # 2022-11-08-push-notifications: a date, not an id

@@ -98,3 +98,14 @@ def test_relative_times_count_from_a_start_stated_in_the_opening_prose():
     record = read(text)
     assert record.started_at.value.isoformat() == "2022-08-17T09:12:00+00:00"
     assert record.events[0].at.isoformat() == "2022-08-17T09:13:00+00:00"
+
+
+def test_a_date_the_file_name_begins_with_dates_a_write_up_that_states_none_and_leaves_the_title():
+    record = read("Paging was down for an hour.\n\n## Summary\n\nx\n", path="posts/2022-11-08-push-notifications.md")
+    assert record.started_at.value.isoformat() == "2022-11-08T00:00:00+00:00"
+    assert (record.started_at.source, record.title.value) == ("file name", "Push notifications")
+    assert read("x\n", path="20230102_dns outage.md").started_at.value.date().isoformat() == "2023-01-02"
+    stated = read("# DNS\n\nDate: 2021-05-04 10:00 UTC\n", path="2022-11-08-dns.md")
+    assert stated.started_at.value.date().isoformat() == "2021-05-04"  # what the document says wins
+    assert read("x\n", path="2021-02-30-nope.md").started_at is None  # no such day
+    assert read("x\n", path="PM2021-005 - All services returning 503.md").started_at is None
