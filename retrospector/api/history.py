@@ -11,7 +11,7 @@ from ninja.files import UploadedFile
 
 from retrospector.accounts.selectors import team_by_slug
 from retrospector.history.models import HistoryImport
-from retrospector.history.services import ACTION_STATUSES
+from retrospector.history.services import ACTION_STATUSES, DATE_ORDERS
 from retrospector.history.uploads import (
     history_import_visible_or_404,
     history_imports_visible_to,
@@ -34,6 +34,7 @@ JobStatus = choices_literal(HistoryImport.Status)
 Origin = choices_literal(HistoryImport.Origin)
 Visibility = choices_literal(("organization", "private"))
 ActionStatus = choices_literal(ACTION_STATUSES)
+DateOrder = choices_literal(DATE_ORDERS)
 
 
 class HistoryImportOut(DictOut):
@@ -126,7 +127,7 @@ def history_import_out(job: HistoryImport, *, report: bool = True) -> dict:
 @router.post(
     "/history/imports",
     response=responses(202, HistoryImportOut, errors=(400, 413, 403, 422)),
-    summary="Upload past write-ups (multipart): file, team, tz, mapping, private, action_status, dry_run",
+    summary="Upload past write-ups (multipart): file, team, tz, mapping, private, dates, action_status, dry_run",
     description="`file` is a zip of Markdown, HTML (Confluence, Google Docs) and Word (.docx) files, or one such file; "
     "`team` the short name of a team you are a member of (403 otherwise; organization admins: any). Answers 202 with "
     "the job: small uploads (up to HISTORY_IMPORT_INLINE_BYTES, 2 MB by default) are read in the request, bigger "
@@ -135,7 +136,8 @@ def history_import_out(job: HistoryImport, *, report: bool = True) -> dict:
     "than 10,000 entries or more than 1 GB unpacked, or a file of another format, is refused (422 naming `file`), "
     "and nothing is kept. `mapping` is an optional YAML or JSON file overriding what is read (template, sections, "
     "fields). `action_status` (planned by default) is what action items whose write-up gives no status (no "
-    "checkbox, status column or status word) become: planned, done or dropped.",
+    "checkbox, status column or status word) become: planned, done or dropped. `dates` (day-first or month-first) "
+    "says how a date like 04/03/2021 is read when a file's other dates do not tell (not guessed by default).",
 )
 def upload_history(
     request,
@@ -145,6 +147,7 @@ def upload_history(
     mapping: File[UploadedFile | None] = None,
     private: Form[bool] = False,
     action_status: Form[ActionStatus] = "planned",
+    dates: Form[DateOrder | None] = None,
     dry_run: Form[bool] = True,
 ):
     found = team_by_slug(user=request.user, slug=team) if team else None
@@ -161,6 +164,7 @@ def upload_history(
         mapping_name=(mapping.name or "mapping") if mapping is not None else "mapping",
         private=private,
         action_status=action_status,
+        dates=dates,
         origin=HistoryImport.Origin.API,
         confirm=not dry_run,
     )

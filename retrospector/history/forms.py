@@ -36,6 +36,16 @@ class HistoryUploadForm(forms.Form):
         help_text="YAML or JSON overriding what is read: template, sections (heading → section), fields.",
     )
     private = forms.BooleanField(required=False, label="Private to the team (and people it invites)")
+    dates = forms.ChoiceField(
+        choices=[
+            ("", "Not guessed, unless the file's other dates tell"),
+            ("day-first", "Day first: 04/03/2021 is 4 March"),
+            ("month-first", "Month first: 04/03/2021 is April 3"),
+        ],
+        required=False,
+        label="Dates like 04/03/2021",
+        help_text="A file whose other dates say the order (13/03/2021) is read that way whatever this says.",
+    )
     action_status = forms.ChoiceField(
         choices=[
             ("planned", "Planned: open recommendations, to follow up"),

@@ -39,7 +39,7 @@ from retrospector.core.text import single_line, strip_bidi_controls
 from retrospector.core.untrusted import http_url
 from retrospector.importers.history.files import InputFile, iter_inputs
 from retrospector.importers.history.reading import read_input, unreadable
-from retrospector.importers.history.understand import HistoryRecord, TemplateOutline, understand
+from retrospector.importers.history.understand import DATE_ORDERS, HistoryRecord, TemplateOutline, understand
 from retrospector.incidents.models import Incident, Service, SeverityLevel
 from retrospector.incidents.services import severity_levels_ensure_defaults
 from retrospector.insights import cached as insights_cache
@@ -105,12 +105,17 @@ def mapping_parse(text: str, *, name: str = "mapping") -> dict:
     except (ValueError, OverflowError, TypeError, RecursionError) as exc:  # "started_at: 2021-02-30"
         raise ValidationError({"mapping": f"{name}: a value cannot be read ({exc})."})
     if not isinstance(data, dict):
-        raise ValidationError({"mapping": f"{name}: give keys and values (template, sections, fields)."})
-    unknown = sorted(set(map(str, data)) - {"template", "sections", "fields"})
+        raise ValidationError({"mapping": f"{name}: give keys and values (template, sections, fields, dates)."})
+    unknown = sorted(set(map(str, data)) - {"template", "sections", "fields", "dates"})
     if unknown:
         raise ValidationError(
-            {"mapping": f"{name}: unknown key {', '.join(map(repr, unknown))}; the keys: template, sections, fields."}
+            {
+                "mapping": f"{name}: unknown key {', '.join(map(repr, unknown))}; the keys: template, sections, "
+                "fields, dates."
+            }
         )
+    if data.get("dates") is not None and data["dates"] not in DATE_ORDERS:
+        raise ValidationError({"mapping": f"{name}: dates must be {' or '.join(DATE_ORDERS)}."})
     for key in ("sections", "fields"):
         if data.get(key) is not None and not isinstance(data[key], dict):
             raise ValidationError({"mapping": f"{name}: {key} must map names to values."})
@@ -129,6 +134,7 @@ def history_options_parse(
     visibility: str | None = None,
     dry_run: bool = False,
     action_status: str | None = None,
+    dates: str | None = None,
 ) -> HistoryOptions:
     """Check what a person asked for; ValidationError by field, PermissionDenied when they may not import here."""
     if team is None:
@@ -141,6 +147,10 @@ def history_options_parse(
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValidationError({"tz": f"{tz!r} is not a time zone; give one like Europe/Paris or UTC."})
     mapping = mapping_parse(mapping_text, name=mapping_name) if mapping_text is not None else None
+    if dates:
+        if dates not in DATE_ORDERS:
+            raise ValidationError({"dates": f"{dates!r}: give {' or '.join(DATE_ORDERS)}."})
+        mapping = {**(mapping or {}), "dates": dates}  # over the mapping file's
     if mapping and mapping.get("template") and not _templates_named(team, [mapping["template"]]):
         raise ValidationError({"mapping": f"{mapping_name}: there is no template {mapping['template']!r}."})
     visibility = visibility or Incident.Visibility.ORGANIZATION

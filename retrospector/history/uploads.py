@@ -152,6 +152,7 @@ def history_upload_create(
     mapping_name: str = "mapping",
     private: bool = False,
     action_status: str | None = None,
+    dates: str | None = None,
     origin: str = HistoryImport.Origin.WEB,
     confirm: bool = False,
 ) -> HistoryImport:
@@ -168,6 +169,7 @@ def history_upload_create(
         visibility=Incident.Visibility.PRIVATE if private else None,
         dry_run=not confirm,
         action_status=action_status,
+        dates=dates,
     )
     name = single_line(PurePosixPath((file_name or "").replace("\\", "/")).name)[:300] or "upload"
     if not content:

@@ -71,6 +71,7 @@ def history_upload(request):
                 mapping_name=mapping.name if mapping else "mapping",
                 private=data["private"],
                 action_status=data["action_status"] or None,
+                dates=data["dates"] or None,
                 origin=HistoryImport.Origin.WEB,
             )
         except ValidationError as exc:

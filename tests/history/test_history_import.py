@@ -444,3 +444,18 @@ def test_an_unknown_action_status_is_refused_naming_the_field(people, tmp_path):
     )  # fmt: skip
     assert Recommendation.objects.get(title="Raise the consumer's memory limit").status == "done"
     assert "were imported as done (--action-status planned, dropped to choose otherwise)" in out.getvalue()
+
+
+def test_the_command_and_the_mapping_say_how_ambiguous_dates_are_read(people, tmp_path):
+    (tmp_path / "a.md").write_text("# Cards declined\n\nDate: 04/03/2021 10:00 UTC\n\n## Summary\n\nx\n")
+    call_command(
+        "history", "import", str(tmp_path), "--team", "payments", "--as-user", "alice", "--dates", "day-first",
+        stdout=io.StringIO(),
+    )  # fmt: skip
+    assert Incident.objects.get().started_at == datetime(2021, 3, 4, 10, 0, tzinfo=UTC)
+    with pytest.raises(ValidationError) as refused:
+        mapping_parse("dates: sideways\n", name="map.yaml")
+    assert "map.yaml: dates must be day-first or month-first" in refused.value.message_dict["mapping"][0]
+    with pytest.raises(ValidationError) as bad_option:
+        history_options_parse(by=people["alice"], team=people["payments"], dates="sideways")
+    assert "dates" in bad_option.value.message_dict

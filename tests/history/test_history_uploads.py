@@ -328,3 +328,19 @@ def test_the_page_and_the_api_say_what_action_items_without_a_status_become(peop
     response = api.post(API, asked)
     assert response.status_code == 202 and response.json()["action_status"] == "done"
     assert response.json()["report"]["totals"]["action_items_unstated"] == 2
+
+
+def test_the_page_and_the_api_read_ambiguous_dates_the_way_they_are_told(people, client_for):
+    text = b"# Cards declined\n\nDate: 04/03/2021 10:00 UTC\n\n## Summary\n\nx\n"
+    bob = client_for("bob")
+    assert "Dates like 04/03/2021" in bob.get("/history/upload").content.decode()
+    page_upload(bob, people["payments"], text, name="cards.md", dates="month-first")
+    started = HistoryImport.objects.get().report["files"][0]["recognised"]["started_at"]["value"]
+    assert started.startswith("2021-04-03T10:00")
+
+    api = api_client(people["bob"])
+    response = api.post(API, {"file": upload_file("cards.md", text), "team": "payments", "dates": "day-first"})
+    assert response.status_code == 202, response.content
+    assert response.json()["report"]["files"][0]["recognised"]["started_at"]["value"].startswith("2021-03-04T10:00")
+    response = api.post(API, {"file": upload_file("cards.md", text), "team": "payments", "dates": "sideways"})
+    assert response.status_code == 422 and "dates" in response.content.decode()

@@ -44,6 +44,7 @@ import difflib
 import functools
 import re
 from collections.abc import Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import PurePosixPath
@@ -344,6 +345,11 @@ _MDY_NAMED = re.compile(r"(" + _MONTH_RE + r")\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(
 # 04.03.2021 is day first wherever dots are written; 04/03/2022 is read only when one side is past 12 (13/03, 03/13).
 _DMY_DOTTED = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)")
 _SLASHED = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{4})(?!\d)")
+# How a slashed date both of whose numbers could be the month (04/03/2021) is read: "day-first", "month-first", or
+# None (not guessed). Set for one document by understand(): from the mapping (`dates:`), else from the document's
+# other slashed dates when they all point one way (13/03/2021 is day first, 03/13/2021 month first).
+DATE_ORDERS = ("day-first", "month-first")
+_SLASH_ORDER: ContextVar[str | None] = ContextVar("slash_order", default=None)
 _TIME = re.compile(
     r"(?<!\d)(\d{1,2})[:h](\d{2})(?::(\d{2}))?(?:\.\d+)?\s*(am|pm|a\.m\.|p\.m\.)?"
     r"(?:\s*(" + _ZONE_RE + r"|" + _OFFSET_RE + r"))?",
@@ -398,9 +404,15 @@ def _read_date(text: str) -> tuple[date | None, int, int]:
                 d = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
             elif order == "d/m/y":
                 first, second = int(m.group(1)), int(m.group(2))
-                if first <= 12 and second <= 12 and first != second:
+                order = _SLASH_ORDER.get()
+                if first <= 12 and second <= 12 and first != second and order is None:
                     return None, m.start(), m.end()  # 04/03: April or March? Not guessed
-                day, month = (first, second) if first > 12 or first == second else (second, first)
+                if first > 12 or first == second:
+                    day, month = first, second
+                elif second > 12:
+                    day, month = second, first
+                else:
+                    day, month = (first, second) if order == "day-first" else (second, first)
                 d = date(int(m.group(3)), month, day)
             elif order == "dmy":
                 d = date(int(m.group(3)), _MONTHS[m.group(2).lower().rstrip(".")], int(m.group(1)))
@@ -782,7 +794,7 @@ class _Reader:
 
     # -- mapping
     def _check_mapping(self) -> None:
-        known = {"template", "sections", "fields"}
+        known = {"template", "sections", "fields", "dates"}
         for k in self.mapping:
             if k not in known:
                 self.problem(None, f"the mapping has an unknown key “{k}”", "it was ignored")
@@ -798,6 +810,9 @@ class _Reader:
                 "timezone",
             }:
                 self.problem(None, f"the mapping sets an unknown field “{k}”", "it was ignored")
+        dates = self.mapping.get("dates")
+        if dates is not None and dates not in DATE_ORDERS:
+            self.problem(None, f"the mapping's dates “{dates}” is not day-first or month-first", "it was ignored")
         tkey = self.mapping.get("template")
         if tkey and tkey not in {t.key for t in self.templates}:
             self.problem(None, f"the mapping names an unknown template “{tkey}”", "the closest template was chosen")
@@ -1371,4 +1386,22 @@ def understand(
     mapping: dict | None = None,
 ) -> HistoryRecord:
     """Read `doc` into a HistoryRecord; never raises on what the document says (problems are reported)."""
-    return _Reader(doc, templates, default_tz, mapping if isinstance(mapping, dict) else None).run()
+    mapping = mapping if isinstance(mapping, dict) else None
+    order = (mapping or {}).get("dates")
+    token = _SLASH_ORDER.set(order if order in DATE_ORDERS else slashed_date_order(doc.text))
+    try:
+        return _Reader(doc, templates, default_tz, mapping).run()
+    finally:
+        _SLASH_ORDER.reset(token)
+
+
+def slashed_date_order(text: str) -> str | None:
+    """The order the document's slashed dates are written in, when those that tell (a number over 12) agree."""
+    orders = set()
+    for m in _SLASHED.finditer(text):
+        first, second = int(m.group(1)), int(m.group(2))
+        if first > 12 and second <= 12:
+            orders.add("day-first")
+        elif second > 12 and first <= 12:
+            orders.add("month-first")
+    return orders.pop() if len(orders) == 1 else None

@@ -109,3 +109,27 @@ def test_a_date_the_file_name_begins_with_dates_a_write_up_that_states_none_and_
     assert stated.started_at.value.date().isoformat() == "2021-05-04"  # what the document says wins
     assert read("x\n", path="2021-02-30-nope.md").started_at is None  # no such day
     assert read("x\n", path="PM2021-005 - All services returning 503.md").started_at is None
+
+
+def test_an_ambiguous_slashed_date_is_read_the_way_the_document_or_the_mapping_says():
+    alone = "# A\n\nDate: 04/03/2021\n"
+    assert read(alone).started_at is None  # April or March: not guessed
+    told = "# A\n\nDate: 04/03/2021\nResolved: 13/03/2021\n"
+    assert read(told).started_at.value.date().isoformat() == "2021-03-04"  # 13/03 says day first
+    american = "# A\n\nDate: 04/03/2021\nResolved: 04/13/2021\n"
+    assert read(american).started_at.value.date().isoformat() == "2021-04-03"
+    mixed = "# A\n\nDate: 04/03/2021\nSeen: 13/03/2021 and 04/13/2021\n"
+    assert read(mixed).started_at is None  # the document disagrees with itself
+
+    def mapped(text, dates):
+        doc = read_markdown_text(text, path="x.md", checksum="c")
+        return understand(doc, templates=TEMPLATES, mapping={"dates": dates})
+
+    assert mapped(alone, "day-first").started_at.value.date().isoformat() == "2021-03-04"
+    assert mapped(alone, "month-first").started_at.value.date().isoformat() == "2021-04-03"
+    assert mapped(told, "month-first").started_at.value.date().isoformat() == "2021-04-03"  # the mapping wins
+    wrong = mapped(alone, "sideways")
+    assert wrong.started_at is None and any("sideways" in p.message for p in wrong.problems)
+    timeline = "# A\n\n## Timeline\n\n- 04/03/2021 14:03 UTC paged\n- 04/03/2021 14:20 UTC rolled back\n"
+    events = mapped(timeline, "day-first").events
+    assert [e.at.isoformat() for e in events] == ["2021-03-04T14:03:00+00:00", "2021-03-04T14:20:00+00:00"]

@@ -10,6 +10,7 @@ from retrospector.accounts.selectors import command_user
 from retrospector.history.report import file_lines, totals_lines
 from retrospector.history.services import (
     ACTION_STATUSES,
+    DATE_ORDERS,
     history_import,
     history_options_parse,
     history_run_record,
@@ -22,9 +23,9 @@ from retrospector.history.services import (
 class Command(BaseCommand):
     help = (
         "Import past postmortems: `history import PATH... --team TEAM [--org ORG] [--mapping FILE] [--tz ZONE] "
-        "[--private] [--action-status planned|done|dropped] [--dry-run] [--format text|json]`. Markdown (with or "
-        "without front matter), HTML (Confluence, "
-        "Google Docs), Word files, and folders or zips of any mix."
+        "[--private] [--dates day-first|month-first] [--action-status planned|done|dropped] [--dry-run] "
+        "[--format text|json]`. Markdown (with or without front matter), HTML (Confluence, Google Docs), Word files, "
+        "and folders or zips of any mix."
     )
 
     def add_arguments(self, parser):
@@ -38,6 +39,12 @@ class Command(BaseCommand):
         )
         imp.add_argument("--tz", help="Zone of times written without one, e.g. Europe/Paris (default: UTC).")
         imp.add_argument("--private", action="store_true", help="Make the incidents private to the team.")
+        imp.add_argument(
+            "--dates",
+            choices=list(DATE_ORDERS),
+            help="How to read a date like 04/03/2021 (April or March?) when a file's other dates do not tell: "
+            "day-first or month-first (default: not guessed, and reported).",
+        )
         imp.add_argument(
             "--action-status",
             dest="action_status",
@@ -70,6 +77,7 @@ class Command(BaseCommand):
                 visibility="private" if opts["private"] else None,
                 dry_run=opts["dry_run"],
                 action_status=opts["action_status"],
+                dates=opts["dates"],
             )
         except ValidationError as exc:
             raise CommandError(
