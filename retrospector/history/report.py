@@ -34,6 +34,9 @@ def file_lines(entry: dict) -> list[str]:
                 lines.append(f"  {text}")
         if r.get("duration_minutes") is not None:
             lines.append(f"  duration: {r['duration_minutes']} min")
+        if r.get("milestones"):
+            named = (f"{moment.removesuffix('_at')} {at}" for moment, at in r["milestones"].items())
+            lines.append(f"  milestones: {', '.join(named)}")
         if r.get("severity"):
             lines.append(f"  severity: {r['severity']['value']} -> {r['severity_level']}")
         if r.get("services"):

@@ -317,8 +317,10 @@ class Plan:
     events: list[tuple]
     recommendations: list[dict]
     problems: list[dict]
+    milestones: dict[str, datetime] = field(default_factory=dict)  # detected_at, acknowledged_at, mitigated_at
 
 
+MILESTONE_WORDS = {"detected_at": "detection", "acknowledged_at": "acknowledgement", "mitigated_at": "mitigation"}
 _SLUG_RE = re.compile(r"[^a-z0-9]+")
 
 
@@ -411,6 +413,17 @@ def plan_record(
         line = record.ended_at.line if record.ended_at else None
         problem(line, "the end is before the start", "the end was left out")
         resolved = None
+    milestones = {}
+    for moment, found in record.milestones.items():
+        at = _aware(found.value, record.timezone)
+        word = MILESTONE_WORDS[moment]
+        if at is None:
+            continue
+        if at < started or (resolved is not None and at > resolved):
+            where = "before the start" if at < started else "after the end"
+            problem(found.line, f"the {word} time “{found.original[:80]}” is {where}", "it was left out")
+            continue
+        milestones[moment] = at
     severity = None
     if record.severity is not None and str(record.severity.value).strip():
         severity = severity_for(str(record.severity.value), levels)
@@ -536,6 +549,7 @@ def plan_record(
         events=events,
         recommendations=recommendations,
         problems=problems,
+        milestones=milestones,
     )
 
 
@@ -585,6 +599,7 @@ def _save_new_many(
                 visibility=options.visibility,
                 started_at=plan.started_at,
                 resolved_at=plan.resolved_at,
+                **plan.milestones,
                 created_by=by,
                 timeline_version=1 if plan.events else 0,  # as a later change of its events moves it by one
             )
@@ -791,6 +806,7 @@ def _save_update(
         severity=plan.severity,
         started_at=plan.started_at,
         resolved_at=plan.resolved_at,
+        **{moment: plan.milestones.get(moment) for moment in MILESTONE_WORDS},
         version=incident.version + 1,
         updated_at=timezone.now(),
     )
@@ -926,6 +942,7 @@ def _recognised(source: Source, plan: Plan | None) -> dict:
         "severity": fld(record.severity, str(record.severity.value) if record.severity else None),
         "severity_level": plan.severity.key if plan else None,
         "services": list(record.services.value) if record.services else [],
+        "milestones": {moment: _when(at) for moment, at in plan.milestones.items()} if plan else {},
         "timezone": record.timezone,
         "template": record.template_key,
         "sections": [

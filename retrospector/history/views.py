@@ -107,6 +107,10 @@ def _files_shown(entries) -> list[dict]:
                 "outcome_class": entry["outcome"].replace(" ", "-"),
                 "r": recognised,
                 "sections": sections,
+                "milestones": [
+                    (moment.removesuffix("_at").capitalize(), at)
+                    for moment, at in (recognised.get("milestones") or {}).items()
+                ],
             }
         )
     return shown

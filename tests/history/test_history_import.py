@@ -20,7 +20,7 @@ from django.test.utils import CaptureQueriesContext
 from retrospector.actions.models import Recommendation
 from retrospector.history import services
 from retrospector.history.models import ImportedWriteup
-from retrospector.history.report import totals_lines
+from retrospector.history.report import file_lines, totals_lines
 from retrospector.history.services import history_import, history_options_parse, inputs_from_paths, mapping_parse
 from retrospector.incidents.models import Incident
 from retrospector.incidents.selectors import incidents_visible_to
@@ -459,3 +459,21 @@ def test_the_command_and_the_mapping_say_how_ambiguous_dates_are_read(people, tm
     with pytest.raises(ValidationError) as bad_option:
         history_options_parse(by=people["alice"], team=people["payments"], dates="sideways")
     assert "dates" in bad_option.value.message_dict
+
+
+def test_milestones_written_in_a_write_up_are_the_incidents_and_one_out_of_its_span_is_reported(people, tmp_path):
+    (tmp_path / "a.md").write_text(
+        "# Cards declined\n\nStart: 2021-03-04 14:00 UTC\nEnd: 2021-03-04 15:00 UTC\nDetected: 14:05\n"
+        "Time to mitigate: 40 min\nAcknowledged: 2021-03-04 13:00 UTC\n\n## Summary\n\nx\n"
+    )
+    report = run(people, [tmp_path])
+    incident = Incident.objects.get()
+    assert incident.detected_at == datetime(2021, 3, 4, 14, 5, tzinfo=UTC)
+    assert incident.mitigated_at == datetime(2021, 3, 4, 14, 40, tzinfo=UTC)
+    assert incident.acknowledged_at is None
+    entry = report["files"][0]
+    assert set(entry["recognised"]["milestones"]) == {"detected_at", "mitigated_at"}
+    assert any("acknowledgement time" in p["message"] and "before the start" in p["message"] for p in entry["problems"])
+    assert "milestones: detected 2021-03-04T14:05:00+00:00, mitigated 2021-03-04T14:40:00+00:00" in "\n".join(
+        file_lines(entry)
+    )

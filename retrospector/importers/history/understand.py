@@ -129,6 +129,7 @@ class HistoryRecord:
     duration: Field | None = None  # value: timedelta
     severity: Field | None = None
     services: Field | None = None  # value: tuple[str, ...]
+    milestones: dict[str, Field] = field(default_factory=dict)  # detected_at, acknowledged_at, mitigated_at
     fields: dict[str, Field] = field(default_factory=dict)  # every labelled value read, by its label (lowercase)
     preamble: str = ""
     sections: tuple[Section, ...] = ()
@@ -559,6 +560,33 @@ def ticket_refs(text: str, definitions: dict[str, str] | None = None) -> tuple[T
 # ---------------------------------------------------------------- labels
 
 _LABELS = {
+    # The moments between start and end (the incident's milestones), as labels that name them outright: a heading
+    # such as "Detection" or "Mitigation" heads prose, not a time.
+    "detected": "detected",
+    "detected at": "detected",
+    "detection time": "detected",
+    "time detected": "detected",
+    "time of detection": "detected",
+    "first alert": "detected",
+    "alerted at": "detected",
+    "acknowledged": "acknowledged",
+    "acknowledged at": "acknowledged",
+    "acked at": "acknowledged",
+    "mitigated": "mitigated",
+    "mitigated at": "mitigated",
+    "mitigation time": "mitigated",
+    "time mitigated": "mitigated",
+    "impact mitigated": "mitigated",
+    "service restored": "mitigated",
+    "restored at": "mitigated",
+    "recovered at": "mitigated",
+    "time to detect": "time to detect",
+    "time to detection": "time to detect",
+    "ttd": "time to detect",
+    "time to acknowledge": "time to acknowledge",
+    "tta": "time to acknowledge",
+    "time to mitigate": "time to mitigate",
+    "time to mitigation": "time to mitigate",
     "date": "date",
     "incident date": "date",
     "date of incident": "date",
@@ -622,6 +650,12 @@ _SERVICES_LABEL = re.compile(
 )
 # A date a file's name begins with: 2022-11-08-push-notifications, 20221108_dns, 2022.11.08 DNS outage.
 _FILE_DATE = re.compile(r"((?:19|20)\d\d)[-_.]?(0[1-9]|1[0-2])[-_.]?(0[1-9]|[12]\d|3[01])(?=$|[-_.\s])[-_.\s]*")
+MILESTONE_LABELS = {"detected": "detected_at", "acknowledged": "acknowledged_at", "mitigated": "mitigated_at"}
+MILESTONE_DELAYS = {
+    "time to detect": "detected_at",
+    "time to acknowledge": "acknowledged_at",
+    "time to mitigate": "mitigated_at",
+}
 _ITEM_STATUS = re.compile(
     r"(?:[-–—|:]\s*|\(\s*)(done|closed|complete|completed|fixed|resolved|open|to ?do|not started|in progress|ongoing"
     r"|won.?t\s*(?:do|fix)|wontfix|dropped|cancell?ed|rejected)"
@@ -748,6 +782,7 @@ class _Reader:
             ev = next(e for e in reversed(events) if e.at == last)
             end_field = Field(last, ev.original, "timeline", ev.line)
         duration = self._duration(start_field, end_field)
+        milestones = self._milestones(start_field)
         actions = self._actions(preamble_blocks, raws, sections)
         severity = self.fields.get("severity")
         services = self.fields.get("services")
@@ -784,6 +819,7 @@ class _Reader:
             duration=duration,
             severity=severity,
             services=services,
+            milestones=milestones,
             fields=dict(self.fields),
             preamble=preamble,
             sections=tuple(sections),
@@ -1097,6 +1133,28 @@ class _Reader:
             elif target == "end" and end is None:
                 end = Field(at, f.original, f.source, f.line)
         return start, end
+
+    def _milestones(self, start: Field | None) -> dict[str, Field]:
+        """Detected, acknowledged and mitigated from labels naming them ("Detected: 14:05", "Mitigated at: 2021-03-04
+        14:40 UTC", on the start's day when only a time is given) or a delay after the start ("Time to detect: 12
+        min"). A label whose value holds no time is prose and is left alone."""
+        out: dict[str, Field] = {}
+        base = start.value.date() if start is not None and isinstance(start.value, datetime) else None
+        for label, moment in MILESTONE_LABELS.items():
+            f = self.fields.get(label)
+            if f is None:
+                continue
+            at = self._as_datetime(f.value, None, base)
+            if at is not None:
+                out[moment] = Field(at, f.original, f.source, f.line)
+        for label, moment in MILESTONE_DELAYS.items():
+            f = self.fields.get(label)
+            if f is None or moment in out or start is None or not isinstance(start.value, datetime):
+                continue
+            delay = parse_duration(str(f.value))
+            if delay is not None:
+                out[moment] = Field(start.value + delay, f.original, f.source, f.line)
+        return out
 
     def _start_in_prose(self, preamble: list[Block], raws: list[_Raw], sections: list[Section]) -> Field | None:
         """A date (with a time next to it, if any) in the opening paragraph: "At 01:52 UTC, 2022-10-28, ...",

@@ -133,3 +133,19 @@ def test_an_ambiguous_slashed_date_is_read_the_way_the_document_or_the_mapping_s
     timeline = "# A\n\n## Timeline\n\n- 04/03/2021 14:03 UTC paged\n- 04/03/2021 14:20 UTC rolled back\n"
     events = mapped(timeline, "day-first").events
     assert [e.at.isoformat() for e in events] == ["2021-03-04T14:03:00+00:00", "2021-03-04T14:20:00+00:00"]
+
+
+def test_milestones_come_from_labels_that_name_them_and_from_delays_after_the_start():
+    text = (
+        "# A\n\nStart: 2021-03-04 14:00 UTC\nDetected: 14:05\nMitigated at: 2021-03-04 14:40 UTC\n"
+        "Time to acknowledge: 9 min\n\n## Detection\n\nThe alert fired at 14:05.\n"
+    )
+    record = read(text)
+    assert {k: v.value.isoformat() for k, v in record.milestones.items()} == {
+        "detected_at": "2021-03-04T14:05:00+00:00",
+        "acknowledged_at": "2021-03-04T14:09:00+00:00",
+        "mitigated_at": "2021-03-04T14:40:00+00:00",
+    }
+    assert [s.title for s in record.sections] == ["Detection"]  # a section's heading, not a time
+    prose = read("# A\n\nStart: 2021-03-04 14:00 UTC\nDetected: by a customer's report, not an alert\n")
+    assert prose.milestones == {}
