@@ -33,30 +33,31 @@ class HistoryUploadForm(forms.Form):
         required=False,
         label="Mapping file (optional)",
         widget=forms.ClearableFileInput(attrs={"accept": ".yaml,.yml,.json"}),
-        help_text="YAML or JSON overriding what is read: template, sections (heading → section), fields.",
+        help_text="YAML or JSON overriding what is read: template, sections (heading → section), fields, dates.",
     )
     private = forms.BooleanField(required=False, label="Private to the team (and people it invites)")
     dates = forms.ChoiceField(
         choices=[
-            ("", "Not guessed, unless the file's other dates tell"),
-            ("day-first", "Day first: 04/03/2021 is 4 March"),
-            ("month-first", "Month first: 04/03/2021 is April 3"),
+            ("", "Not guessed"),
+            ("day-first", "Day first (4 March)"),
+            ("month-first", "Month first (April 3)"),
         ],
         required=False,
         label="Dates like 04/03/2021",
-        help_text="A file whose other dates say the order (13/03/2021) is read that way whatever this says.",
+        help_text="A file whose other dates tell the order (13/03/2021) is read that way whatever this says; dates "
+        "not read are reported.",
     )
     action_status = forms.ChoiceField(
         choices=[
-            ("planned", "Planned: open recommendations, to follow up"),
-            ("done", "Done: taken as carried out"),
-            ("dropped", "Dropped: kept for the record, out of the open list"),
+            ("planned", "Planned (open, to follow up)"),
+            ("done", "Done (carried out)"),
+            ("dropped", "Dropped (out of the open list)"),
         ],
         initial="planned",
         required=False,  # planned when not given
         label="Action items without a status become",
-        help_text="For items with no checkbox, status column or status word. Items whose write-up says done, in "
-        "progress or won't do keep that.",
+        help_text="For items with no checkbox, status column or status word: years of old items need not all be "
+        "open. Items whose write-up says done, in progress or won't do keep that.",
     )
 
     def __init__(self, *args, user, **kwargs):

@@ -33,6 +33,10 @@ def test_a_history_is_uploaded_read_and_confirmed_by_keyboard_on_a_phone(new_con
     expect(page.get_by_role("heading", name="No history imported yet")).to_be_visible()
     page.get_by_role("link", name="Upload past write-ups").first.click()
     page.get_by_label("Write-ups").set_input_files(str(path))
+    page.get_by_label("Dates like 04/03/2021").select_option("day-first")
+    page.get_by_label("Action items without a status become").select_option("dropped")
+    shot(page, "history-upload-390")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     page.get_by_role("button", name="Read the files").click()
     expect(page.get_by_role("heading", name="What the import would do")).to_be_visible()
     expect(page.locator("article.history-file")).to_have_count(2)
