@@ -18,16 +18,17 @@ split it (reading and understanding; the write-up checker; saving; indexing for 
 in as many processes as it has cores (up to 8), so the report's parse and check seconds are the sum over them (CPU
 per file), and its save seconds include the sections rendered there; "cpu_seconds" is the command's and its readers'.
 
-Measured at 10,000 files (116.7 MB) on 2 shared cores, before and after the import was made faster, the same rows
-stored each time (83,882 sections and revisions, 156,975 events, 69,972 action items, 249,788 search rows):
-the import 244.7 s and 690 MB before (per file 4.5 ms reading, 5.6 checking, 9.4 saving, 4.2 indexing), 110.3 s and
-527 MB after (202 s of CPU over the two cores; per file 5.8, 7.3, 7.2 and 6.8 ms, the cores shared by the readers and
-the saver); the dry run 105.9 s and 608 MB before, 59.9 s and 218 MB after; the same import again (unchanged) 108.0 s
-and 696 MB before, 62.0 s and 519 MB after. Neither target is met on that machine: reading and checking alone take
-about 10 ms of CPU a file (the dry run: 109 s of CPU for 10,000), so 2 cores cannot go under about 55 s for them, and
-the import's memory is mostly its report (about 100 MB of Python objects at 10,000 files, the whole report kept until
-it is printed) and that report kept with the run in the database as one 40 MB JSON value (about 240 MB more for the
-few seconds it is written).
+Measured at 10,000 files (116.7 MB) on 2 shared cores, the same rows stored each time (83,882 sections and
+revisions, 156,975 events, 69,972 action items, 249,788 search rows). On one day: the import 244.7 s and 690 MB at
+first, 110.3 s after the batching, the fast inserts and the reading processes (202 s of CPU). The peak memory of
+those runs was the bench's as much as the command's: a child's ru_maxrss begins at its parent's RSS when it forks,
+and the bench held the parsed reports of the runs before, so the command is now started from a small launcher.
+On a later, slower day (python_speed_seconds 0.40; the dry run took 2.7 times the CPU it took the first day for the
+same work): the import 237.2 s and 236.9 MB (438 s of CPU), the dry run 161.0 s and 148.0 MB, the same files again
+144.8 s and 223.6 MB; that day, at 1,000 files, the version before the reading parse left inline Markdown out, the
+renderer got its plain-text path and the index its INSERT ... SELECT took 33.7 s and 59 s of CPU to import, this
+one 23.6 s and 42 s. The time target is not met on that machine: reading, understanding and checking take most of
+the CPU (a dry run alone is 161 s there).
 """
 
 from __future__ import annotations
