@@ -14,7 +14,7 @@ import time
 import zoneinfo
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
 from pathlib import Path, PurePosixPath
@@ -199,9 +199,10 @@ class Source:
     key: str  # its path inside what was given: the identity of an imported file for its team
     format: str
     checksum: str
-    record: HistoryRecord | None  # None when the file could not be read
+    record: HistoryRecord | None  # None when the file could not be read, or was not read again (unchanged)
     problems: list[dict] = field(default_factory=list)
     parse_seconds: float = 0.0
+    unchanged: bool = False  # the same bytes at the same place as a write-up the team imported: not read again
 
 
 def source_key(given: str, item: InputFile) -> str:
@@ -219,8 +220,14 @@ def source_key(given: str, item: InputFile) -> str:
 
 
 def sources_read(
-    inputs: Iterable[tuple[str, InputFile]], *, templates: tuple[TemplateOutline, ...], options: HistoryOptions
+    inputs: Iterable[tuple[str, InputFile]],
+    *,
+    templates: tuple[TemplateOutline, ...],
+    options: HistoryOptions,
+    imported: frozenset[tuple[str, str]] = frozenset(),
 ) -> Iterator[Source]:
+    """Each input read and understood; one whose (place, checksum) is in `imported` (the team's imported write-ups)
+    is not read again: importing a big history again reads only what is new or changed."""
     for given, item in inputs:
         started = time.perf_counter()
         key = source_key(given, item)
@@ -229,6 +236,12 @@ def sources_read(
             problems = [_problem(item.path, None, note, "skipped; give its path alone to import it")]
             yield Source(item.path, key, item.format or "", "", None, problems, 0.0)
             continue
+        if imported and item.problem is None and item.data is not None:
+            checksum = hashlib.sha256(item.data).hexdigest()
+            if (key, checksum) in imported:
+                seconds = time.perf_counter() - started
+                yield Source(item.path, key, item.format or "markdown", checksum, None, [], seconds, unchanged=True)
+                continue
         doc = read_input(item)
         if unreadable(doc):
             problems = [_problem(item.path, p.line, p.message, "skipped", offset=p.offset) for p in doc.problems]
@@ -1059,13 +1072,13 @@ def history_import(
             handed = len(files)
 
     started = time.perf_counter()
-    context = ReadContext(templates, options, levels, versions, now, check_config if check else None, people)
+    imported = frozenset(ImportedWriteup.objects.filter(team=team).values_list("source_path", "checksum"))
+    context = ReadContext(templates, options, levels, versions, now, check_config if check else None, people, imported)
     if workers > 1:
-        imported = ImportedWriteup.objects.filter(team=team).values_list("checksum", flat=True)
-        context = replace(context, imported_checksums=frozenset(imported))
         prepared = _prepared_in_processes(inputs, context, workers)
     else:
-        prepared = ((source, None) for source in sources_read(inputs, templates=templates, options=options))
+        read = sources_read(inputs, templates=templates, options=options, imported=imported)
+        prepared = ((source, None) for source in read)
     for source, ahead in prepared:
         timing.parse += source.parse_seconds
         entry = {
@@ -1079,6 +1092,13 @@ def history_import(
         files.append(entry)
         if progress is not None:
             progress(len(files))
+        if source.unchanged:  # _save_batch finds its write-up and says so
+            seen_keys.add(source.key)
+            seen_checksums.setdefault(source.checksum, source.path)
+            pending.append((source, None, entry))
+            if len(pending) >= BATCH:
+                flush()
+            continue
         if source.record is None:
             continue
         if source.key in seen_keys:
@@ -1133,7 +1153,13 @@ class ReadContext:
     now: datetime
     check_config: CheckConfig | None  # None: no checks
     people: list[str]
-    imported_checksums: frozenset[str] = frozenset()  # the team's: a file holding one is not rendered ahead
+    # The team's imported write-ups, (place, checksum): such a file is not read again (and any file holding one of
+    # these checksums is not rendered ahead: it is most often unchanged).
+    imported: frozenset[tuple[str, str]] = frozenset()
+    imported_checksums: frozenset[str] = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "imported_checksums", frozenset(checksum for _, checksum in self.imported))
 
 
 def _plan_and_check(source: Source, context: ReadContext, *, render: bool = False):
@@ -1182,7 +1208,7 @@ READ_AHEAD = 4  # tasks in flight per reading process (bounds the memory: files 
 def _read_chunk(chunk: list[tuple[str, InputFile]]) -> list[tuple[Source, tuple | None]]:
     context = _READER
     out = []
-    for source in sources_read(chunk, templates=context.templates, options=context.options):
+    for source in sources_read(chunk, templates=context.templates, options=context.options, imported=context.imported):
         # Rendered ahead only when it will likely be saved (a file already imported is most often unchanged; when it
         # is saved after all, its sections are rendered then).
         render = not context.options.dry_run and source.checksum not in context.imported_checksums
@@ -1241,6 +1267,15 @@ def _save_batch(pending, options: HistoryOptions, run, cache, timing: Timing) ->
         run_of_new: list[tuple[Source, Plan, dict]] = []  # new files in a row: saved together (_save_new_many)
         for source, plan, entry in pending:
             known = by_key.get(source.key)
+            if source.unchanged:  # not read again: the same bytes at the same place as when it was imported
+                if known is None or known.checksum != source.checksum:
+                    message = "its imported write-up changed or went while this import ran"
+                    entry["problems"].append(_problem(source.path, None, message, "skipped; import it again"))
+                    continue
+                entry["outcome"] = "unchanged"
+                entry["note"] = f"already imported as {known.source_path}; nothing changed (not read again)"
+                entry["incident"] = _links(known)
+                continue
             if known is None and source.checksum not in by_checksum and not options.dry_run:
                 run_of_new.append((source, plan, entry))
                 continue

@@ -477,3 +477,24 @@ def test_milestones_written_in_a_write_up_are_the_incidents_and_one_out_of_its_s
     assert "milestones: detected 2021-03-04T14:05:00+00:00, mitigated 2021-03-04T14:40:00+00:00" in "\n".join(
         file_lines(entry)
     )
+
+
+def test_importing_again_reads_only_what_is_new_or_changed(people, tmp_path, monkeypatch):
+    (tmp_path / "a.md").write_text("# Alpha\n\nDate: 2024-01-02\n\n## Summary\n\nx\n", encoding="utf-8")
+    (tmp_path / "b.md").write_text("# Beta\n\nDate: 2024-01-03\n\n## Summary\n\ny\n", encoding="utf-8")
+    run(people, [tmp_path])
+    read = []
+    real = services.understand
+    monkeypatch.setattr(services, "understand", lambda doc, **kw: read.append(doc.path) or real(doc, **kw))
+    (tmp_path / "c.md").write_text("# Gamma\n\nDate: 2024-01-04\n\n## Summary\n\nz\n", encoding="utf-8")
+    again = by_source(run(people, [tmp_path]))
+    assert [p.rsplit("/", 1)[-1] for p in read] == ["c.md"]
+    assert again["a.md"]["outcome"] == "unchanged" and "not read again" in again["a.md"]["note"]
+    assert again["a.md"]["incident"]["id"] == Incident.objects.get(title="Alpha").pk
+    assert again["c.md"]["outcome"] == "imported"
+    # A file whose bytes are not the ones imported from its place is read again (here: a copy of another one).
+    shutil.copy(tmp_path / "a.md", tmp_path / "b.md")
+    read.clear()
+    entry = by_source(run(people, [tmp_path]))["b.md"]
+    assert [p.rsplit("/", 1)[-1] for p in read] == ["b.md"]
+    assert entry["outcome"] == "unchanged" and "the same file as" in entry["note"]
