@@ -34,7 +34,7 @@ JobStatus = choices_literal(HistoryImport.Status)
 Origin = choices_literal(HistoryImport.Origin)
 Visibility = choices_literal(("organization", "private"))
 ActionStatus = choices_literal(ACTION_STATUSES)
-DateOrder = choices_literal(DATE_ORDERS)
+DateOrderOrEmpty = choices_literal(("", *DATE_ORDERS))  # a multipart field has no null: empty is "not guessed"
 
 
 class HistoryImportOut(DictOut):
@@ -147,7 +147,7 @@ def upload_history(
     mapping: File[UploadedFile | None] = None,
     private: Form[bool] = False,
     action_status: Form[ActionStatus] = "planned",
-    dates: Form[DateOrder | None] = None,
+    dates: Form[DateOrderOrEmpty] = "",
     dry_run: Form[bool] = True,
 ):
     found = team_by_slug(user=request.user, slug=team) if team else None
@@ -164,7 +164,7 @@ def upload_history(
         mapping_name=(mapping.name or "mapping") if mapping is not None else "mapping",
         private=private,
         action_status=action_status,
-        dates=dates,
+        dates=dates or None,
         origin=HistoryImport.Origin.API,
         confirm=not dry_run,
     )
