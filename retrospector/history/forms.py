@@ -5,6 +5,7 @@ from retrospector.accounts.forms import TIME_ZONE_CHOICES
 from retrospector.core.forms import LongSelect, SharedChoices
 from retrospector.importers.zip_limits import size_text
 
+from .services import ACTION_STATUSES
 from .uploads import history_teams_for
 
 _ZONES = SharedChoices([("", "— UTC, unless a file says —"), *TIME_ZONE_CHOICES])
@@ -48,11 +49,7 @@ class HistoryUploadForm(forms.Form):
         "not read are reported.",
     )
     action_status = forms.ChoiceField(
-        choices=[
-            ("planned", "Planned (open, to follow up)"),
-            ("done", "Done (carried out)"),
-            ("dropped", "Dropped (out of the open list)"),
-        ],
+        choices=list(ACTION_STATUSES.items()),
         initial="planned",
         required=False,  # planned when not given
         label="Action items without a status become",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .services import ACTION_STATUSES
+
 MATCH_WORDS = {"exact": "same title", "synonym": "synonym", "fuzzy": "close title", "mapping": "mapping file"}
 OUTCOME_WORDS = {
     "imported": "imported",
@@ -97,7 +99,7 @@ def totals_lines(report: dict) -> list[str]:
     )
     if t.get("action_items_unstated"):
         given = report.get("action_status") or "planned"
-        others = ", ".join(status for status in ("planned", "done", "dropped") if status != given)
+        others = ", ".join(status for status in ACTION_STATUSES if status != given)
         out.append(
             f"{t['action_items_unstated']} action item(s) had no status in their write-up and "
             f"{'would be' if report.get('dry_run') else 'were'} imported as {given} (--action-status {others} to "

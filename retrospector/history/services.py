@@ -84,11 +84,11 @@ class HistoryOptions:
         }
 
 
-# The statuses an action item without one may be given (--action-status), with what each means for the team.
+# The statuses an action item without one may be given (--action-status), with what each means (the page's choices).
 ACTION_STATUSES = {
-    "planned": "open recommendations, to be followed up",
-    "done": "done: the history's old items are taken as carried out",
-    "dropped": "dropped: kept for the record, out of the open list",
+    "planned": "Planned (open, to follow up)",
+    "done": "Done (carried out)",
+    "dropped": "Dropped (out of the open list)",
 }
 
 
@@ -1267,30 +1267,25 @@ def _save_batch(pending, options: HistoryOptions, run, cache, timing: Timing) ->
         run_of_new: list[tuple[Source, Plan, dict]] = []  # new files in a row: saved together (_save_new_many)
         for source, plan, entry in pending:
             known = by_key.get(source.key)
-            if source.unchanged:  # not read again: the same bytes at the same place as when it was imported
-                if known is None or known.checksum != source.checksum:
-                    message = "its imported write-up changed or went while this import ran"
-                    entry["problems"].append(_problem(source.path, None, message, "skipped; import it again"))
-                    continue
-                entry["outcome"] = "unchanged"
-                entry["note"] = f"already imported as {known.source_path}; nothing changed (not read again)"
-                entry["incident"] = _links(known)
-                continue
-            if known is None and source.checksum not in by_checksum and not options.dry_run:
-                run_of_new.append((source, plan, entry))
-                continue
-            _save_news(run_of_new, options, run, cache, ids)
-            run_of_new = []
             same = known if known is not None and known.checksum == source.checksum else None
+            if source.unchanged and same is None:  # not read again, but its write-up is no longer as it was read
+                message = "its imported write-up changed or went while this import ran"
+                entry["problems"].append(_problem(source.path, None, message, "skipped; import it again"))
+                continue
             if same is None and known is None:
                 same = by_checksum.get(source.checksum)
             if same is not None:
                 entry["outcome"] = "unchanged"
-                entry["note"] = f"already imported as {same.source_path}; nothing changed"
+                again = " (not read again)" if source.unchanged else ""
+                entry["note"] = f"already imported as {same.source_path}; nothing changed{again}"
                 entry["incident"] = _links(same)
             elif options.dry_run:
                 entry["outcome"] = "would update" if known is not None else "would import"
-            else:  # a changed file at a known path (new ones were saved with their run above)
+            elif known is None:
+                run_of_new.append((source, plan, entry))
+            else:  # a changed file at a known path; the new ones read before it are saved first, as read
+                _save_news(run_of_new, options, run, cache, ids)
+                run_of_new = []
                 _save_one(entry, ids, cache, partial(_save_update, source, plan, options, run, known, cache))
         _save_news(run_of_new, options, run, cache, ids)
     timing.save += time.perf_counter() - t0

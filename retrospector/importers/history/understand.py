@@ -45,7 +45,7 @@ import functools
 import re
 from collections.abc import Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, tzinfo
 from pathlib import PurePosixPath
 from typing import Any
@@ -405,15 +405,15 @@ def _read_date(text: str) -> tuple[date | None, int, int]:
                 d = date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
             elif order == "d/m/y":
                 first, second = int(m.group(1)), int(m.group(2))
-                order = _SLASH_ORDER.get()
-                if first <= 12 and second <= 12 and first != second and order is None:
+                preferred = _SLASH_ORDER.get()
+                if first <= 12 and second <= 12 and first != second and preferred is None:
                     return None, m.start(), m.end()  # 04/03: April or March? Not guessed
                 if first > 12 or first == second:
                     day, month = first, second
                 elif second > 12:
                     day, month = second, first
                 else:
-                    day, month = (first, second) if order == "day-first" else (second, first)
+                    day, month = (first, second) if preferred == "day-first" else (second, first)
                 d = date(int(m.group(3)), month, day)
             elif order == "dmy":
                 d = date(int(m.group(3)), _MONTHS[m.group(2).lower().rstrip(".")], int(m.group(1)))
@@ -717,7 +717,8 @@ class _Reader:
         self.fields: dict[str, Field] = {}
         self.text_lines = re.split(r"\r\n|\r|\n", doc.text)  # the line breaks markdown-it counts
         self.definitions = {m.group(1).strip().lower(): m.group(2) for m in _REF_DEF.finditer(doc.text)}
-        self.file_date: date | None = None  # a date the file's name begins with (2022-11-08-push-notifications.md)
+        # A date the file's name begins with (2022-11-08-push-notifications.md), with the name: found by _title.
+        self.file_date: Field | None = None
 
     def problem(self, line: int | None, message: str, action: str) -> None:
         self.problems.append(Problem(self.doc.path, line, message, action))
@@ -774,9 +775,8 @@ class _Reader:
             if d is not None:
                 start_field = Field(datetime(d.year, d.month, d.day, tzinfo=zone), str(title.value), "title")
         if start_field is None and self.file_date is not None:
-            d = self.file_date
-            name = PurePosixPath(doc.path.replace("\\", "/")).name
-            start_field = Field(datetime(d.year, d.month, d.day, tzinfo=zone), name, "file name")
+            d = self.file_date.value
+            start_field = replace(self.file_date, value=datetime(d.year, d.month, d.day, tzinfo=zone))
         if end_field is None and dated and max(dated) != (start_field.value if start_field else None):
             last = max(dated)
             ev = next(e for e in reversed(events) if e.at == last)
@@ -914,7 +914,7 @@ class _Reader:
         dated = _FILE_DATE.match(stem)
         if dated:
             try:
-                self.file_date = date(*map(int, dated.groups()))
+                self.file_date = Field(date(*map(int, dated.groups())), name, "file name")
             except ValueError:  # 2021-02-30
                 dated = None
         if dated and stem[dated.end() :].strip(" -_"):
